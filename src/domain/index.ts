@@ -1,0 +1,4 @@
+export * from './carrier.js';
+export * from './errors.js';
+export * from './media.js';
+export * from './outcome.js';
