@@ -1,0 +1,135 @@
+import type { LegEndStatus, TransferMode, TransferOutcome } from '../domain/outcome.js';
+import type { TransferPlan } from './plan-types.js';
+
+/**
+ * The vocabulary between the pure transfer machines (cold.ts, warm.ts) and the runtime shell.
+ * Machines never do I/O and never read a clock: the shell passes `nowMs` in, and runs the
+ * returned effects after the new state was saved (STYLE.md 1–3).
+ */
+
+/** A dialed leg toward a human: `${transferId}:${index}` where index is the chain position. */
+export type LegId = string;
+
+/**
+ * Timer names. Ring timers carry their leg so a late timer of an earlier leg is ignored.
+ * - `handoff`: bounded wait for the AI's handoff sentence to finish playing.
+ * - `ring:{legId}`: ring timeout of one leg (the carrier has its own; this one is the backstop).
+ * - `summary`: bounded wait for the agent's summary (warm, whisper = null).
+ * - `whisper:{legId}`: bounded wait for the whisper to finish playing to the human.
+ */
+export type TimerId = 'handoff' | 'summary' | `ring:${string}` | `whisper:${string}`;
+
+/** Events the runtime feeds into a machine. Carrier adapters normalize webhooks into these. */
+export type TransferEvent =
+  /** The mark sent after the AI's handoff sentence came back: the sentence has played. */
+  | { readonly type: 'handoff.played' }
+  | { readonly type: 'timer.fired'; readonly timerId: TimerId }
+  | { readonly type: 'leg.ringing'; readonly legId: LegId }
+  | { readonly type: 'leg.answered'; readonly legId: LegId }
+  /**
+   * A leg ended. Before answer: busy / no_answer / failed / canceled / declined. After answer,
+   * `completed` means the human hung up.
+   */
+  | {
+      readonly type: 'leg.ended';
+      readonly legId: LegId;
+      readonly status: LegEndStatus;
+      readonly carrierCode?: string;
+    }
+  /** A carrier REST command for this leg failed for good (after the shell's retries). */
+  | { readonly type: 'leg.error'; readonly legId: LegId; readonly carrierCode?: string }
+  /** Warm: the caller is in the conference, hearing hold audio. */
+  | { readonly type: 'caller.held' }
+  /** Warm: the agent answered `summary_request`. */
+  | { readonly type: 'summary.received'; readonly text: string }
+  /** Warm: the whisper finished playing to the human on this leg. */
+  | { readonly type: 'whisper.played'; readonly legId: LegId }
+  /** Warm: the human on this leg is now in the conference with the caller. */
+  | { readonly type: 'human.joined'; readonly legId: LegId }
+  | { readonly type: 'caller.hangup' }
+  | { readonly type: 'transfer.cancel'; readonly by: 'api' | 'agent' };
+
+export type TransferEventType = TransferEvent['type'];
+
+/** Progress reported to the agent as `transfer_status` (agent protocol). */
+export type TransferStatus =
+  | 'started'
+  | 'dialing'
+  | 'ringing'
+  | 'answered'
+  | 'whispering'
+  | 'connected'
+  | 'failed';
+
+/** Effects are data; one executor per type lives in the runtime. */
+export type TransferEffect =
+  /** Set (or refresh) the `transfer:{callId}` flag; the shell applies the TTL. */
+  | { readonly type: 'flag.set'; readonly destination: string }
+  | { readonly type: 'flag.clear' }
+  | { readonly type: 'timer.start'; readonly timerId: TimerId; readonly atMs: number }
+  | { readonly type: 'timer.cancel'; readonly timerId: TimerId }
+  /**
+   * Dial a human. Cold: the caller's own call is moved to dial `to` (the AI stream ends, the
+   * agent socket stays open). Warm: a new outbound leg is placed toward the conference.
+   */
+  | {
+      readonly type: 'carrier.dial';
+      readonly legId: LegId;
+      readonly to: string;
+      readonly callerId: string;
+      readonly timeoutMs: number;
+      readonly mode: TransferMode;
+    }
+  /** Cancel a ringing leg or hang up an answered one. Idempotent in the shell. */
+  | { readonly type: 'carrier.cancel'; readonly legId: LegId }
+  /** Warm: move the caller into the transfer's conference, on hold audio. */
+  | { readonly type: 'caller.hold'; readonly holdAudioUrl?: string }
+  /** Return the caller to the AI (a fresh stream to the same agent socket). */
+  | { readonly type: 'caller.to_agent' }
+  /** Warm: play `text` to the human on `legId` only. */
+  | { readonly type: 'human.whisper'; readonly legId: LegId; readonly text: string }
+  /** Warm: bring the human on `legId` and the caller together (caller off hold). */
+  | { readonly type: 'human.join'; readonly legId: LegId }
+  /** Warm: ask the agent for a 1–2 sentence summary (`summary_request`). */
+  | { readonly type: 'agent.summary_request'; readonly timeoutMs: number }
+  /** The AI leaves: the human has the caller. */
+  | { readonly type: 'agent.detach' }
+  | {
+      readonly type: 'agent.status';
+      readonly status: TransferStatus;
+      readonly legId?: LegId;
+      readonly destination?: string;
+    }
+  /** The caller is back with the AI after a failed transfer (`resume` to the agent). */
+  | { readonly type: 'agent.resume'; readonly outcome: TransferOutcome; readonly carrierCode?: string }
+  /** The transfer reached its one terminal outcome. Emitted exactly once per transfer. */
+  | { readonly type: 'transfer.ended'; readonly outcome: TransferOutcome; readonly carrierCode?: string };
+
+export type TransferEffectType = TransferEffect['type'];
+
+/** One line of a transfer's timeline: appended on every transition. */
+export interface TimelineEntry {
+  readonly atMs: number;
+  /** Phase after the event was applied. */
+  readonly state: string;
+  readonly event: TransferEventType | 'transfer.started';
+  /** Short machine-readable detail (leg id, status, outcome); never a phone number. */
+  readonly detail?: string;
+}
+
+export interface TransferInput {
+  readonly transferId: string;
+  readonly callId: string;
+  readonly plan: TransferPlan;
+  /** Bounded wait for the handoff sentence to finish playing, in ms. */
+  readonly handoffWaitMs: number;
+}
+
+export interface StepContext {
+  readonly nowMs: number;
+}
+
+export interface StepResult<S> {
+  readonly state: S;
+  readonly effects: readonly TransferEffect[];
+}

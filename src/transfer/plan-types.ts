@@ -1,0 +1,75 @@
+import type { TransferMode } from '../domain/outcome.js';
+
+/**
+ * What asked for a transfer. Every trigger goes through the same planner (plan.ts), so the
+ * destination policy (DESIGN.md invariant 6) applies to all of them alike.
+ */
+export type TransferTrigger =
+  /** `[TRANSFER:…]` tags found in the agent's spoken text, in the order they were spoken. */
+  | { readonly type: 'tag'; readonly destinations: readonly string[] }
+  /** A `handoffConfig.transferRules[].label` chosen by the agent. */
+  | { readonly type: 'rule'; readonly label: string }
+  /** A transfer skill by name; `confirmed` says the caller already agreed (requiresConfirmation). */
+  | {
+      readonly type: 'skill';
+      readonly name: string;
+      readonly confirmed: boolean;
+      /** A destination looked up at call time (flowyte's dynamic destination); still policy-checked. */
+      readonly dynamicDestination?: string;
+    }
+  /** An LLM tool call (`transfer_call`, `connect_to_live_agent`, or a skill's tool), arguments unvalidated. */
+  | { readonly type: 'tool'; readonly name: string; readonly args: unknown }
+  /** `POST /v1/calls/{id}/transfer`. */
+  | {
+      readonly type: 'api';
+      readonly destination?: string;
+      readonly rule?: string;
+      readonly skill?: string;
+      readonly mode?: TransferMode;
+      readonly message?: string;
+    }
+  /** The caller stayed silent past `callControl.noResponseTimeoutSec` with `onNoResponseAction: 'transfer'`. */
+  | { readonly type: 'silence' }
+  /** The default destination (`handoffConfig.transferDestination`), e.g. after the agent socket failed. */
+  | { readonly type: 'default' };
+
+export type TransferTriggerType = TransferTrigger['type'];
+
+/** What the human hears before joining a warm transfer. */
+export type WhisperPlan =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'static'; readonly text: string }
+  /** Ask the agent for a 1–2 sentence summary; after `timeoutMs` use `fallbackText` (built from the reason). */
+  | { readonly kind: 'summary'; readonly timeoutMs: number; readonly fallbackText: string };
+
+/** A resolved transfer: everything the cold/warm machines need, already policy-checked. */
+export interface TransferPlan {
+  readonly mode: TransferMode;
+  /** Ordered destinations, each E.164 (`+14155550100`) or a SIP URI (`sip:` / `sips:`). Never empty. */
+  readonly chain: readonly string[];
+  /** Ring timeout per destination, in ms (defaults: 10 000 cold, 15 000 warm). */
+  readonly ringTimeoutMs: number;
+  /** The number the human sees: the caller's own, the agent's outbound number, or a configured one. */
+  readonly callerId: string;
+  readonly whisper: WhisperPlan;
+  /** Hold audio URL for the caller in a warm transfer; undefined means the carrier's default. */
+  readonly holdAudioUrl?: string;
+  /** Why the transfer was asked for (agent's reason, rule `when`, skill description). */
+  readonly reason: string;
+  readonly trigger: TransferTriggerType;
+}
+
+/** Why a trigger could not become a transfer. The caller stays with the AI, which is told this code. */
+export const PLAN_REFUSALS = [
+  'missing_transfer_number',
+  'missing_outbound_number',
+  'destination_not_allowed',
+  'after_hours',
+  'confirmation_required',
+  'invalid_destination',
+] as const;
+export type PlanRefusal = (typeof PLAN_REFUSALS)[number];
+
+export type PlanResult =
+  | { readonly ok: true; readonly plan: TransferPlan }
+  | { readonly ok: false; readonly refusal: PlanRefusal; readonly detail: string };
