@@ -16,8 +16,17 @@ export type LegId = string;
  * - `ring:{legId}`: ring timeout of one leg (the carrier has its own; this one is the backstop).
  * - `summary`: bounded wait for the agent's summary (warm, whisper = null).
  * - `whisper:{legId}`: bounded wait for the whisper to finish playing to the human.
+ * - `hold`: warm, bounded wait for `caller.held` after `caller.hold` was sent; without it a lost
+ *   hold confirmation would leave the caller in a conference nobody joins.
+ * - `join:{legId}`: warm, bounded wait for `human.joined` after `human.join` was sent.
  */
-export type TimerId = 'handoff' | 'summary' | `ring:${string}` | `whisper:${string}`;
+export type TimerId =
+  | 'handoff'
+  | 'summary'
+  | 'hold'
+  | `ring:${string}`
+  | `whisper:${string}`
+  | `join:${string}`;
 
 /** Events the runtime feeds into a machine. Carrier adapters normalize webhooks into these. */
 export type TransferEvent =

@@ -1,0 +1,157 @@
+import type { TransferMode, TransferOutcome } from '../domain/outcome.js';
+import type {
+  LegId,
+  StepContext,
+  StepResult,
+  TimelineEntry,
+  TimerId,
+  TransferEvent,
+  TransferInput,
+} from './machine-types.js';
+import type { TransferPlan } from './plan-types.js';
+
+/**
+ * The saved shape of a transfer, shared by the cold and warm machines. Plain JSON data: the
+ * runtime stores it in Redis between events, so nothing here is `undefined`, a class, a Map or a
+ * Date (absent values are `null`).
+ */
+
+/**
+ * Where one dialed leg stands.
+ * - `dialing`, `ringing`: placed, not answered.
+ * - `answered`: warm, the human picked up and waits for the summary to whisper.
+ * - `whispering`: warm, the whisper plays to the human only.
+ * - `ready`: warm, whisper done; waits for the caller to be on hold before joining.
+ * - `joining`: warm, `human.join` sent, waiting for `human.joined`.
+ * - `connected`: the human has the caller (cold: answered; warm: joined).
+ * - `canceling`: the machine sent `carrier.cancel` and gave up on this leg.
+ * - `ended`: the carrier reported the leg's end.
+ */
+export type LegStatus =
+  | 'dialing'
+  | 'ringing'
+  | 'answered'
+  | 'whispering'
+  | 'ready'
+  | 'joining'
+  | 'connected'
+  | 'canceling'
+  | 'ended';
+
+/** Statuses in which a leg may still reach a human and must be canceled if the transfer ends. */
+export const LIVE_LEG_STATUSES: ReadonlySet<LegStatus> = new Set<LegStatus>([
+  'dialing',
+  'ringing',
+  'answered',
+  'whispering',
+  'ready',
+  'joining',
+]);
+
+/** One attempt at one destination of the chain. */
+export interface LegRecord {
+  readonly legId: LegId;
+  /** Position of the destination in `plan.chain`. */
+  readonly index: number;
+  readonly status: LegStatus;
+  /** How this attempt ended for the transfer (`busy`, `human_hangup`, …); null while it runs. */
+  readonly outcome: TransferOutcome | null;
+  readonly carrierCode: string | null;
+  /** A `leg.answered` came after the leg was given up, and the machine hung it up (once). */
+  readonly strayAnswerCanceled: boolean;
+}
+
+export interface TransferFlags {
+  /** The AI's handoff sentence finished playing (`handoff.played`), not merely timed out. */
+  readonly handoffPlayed: boolean;
+  /**
+   * The caller left the AI stream: cold, the caller's call was moved to dial; warm, `caller.hold`
+   * was sent. Only then does a failure need `caller.to_agent`; before, the caller is still
+   * talking to the AI and a redirect would only cut the stream.
+   */
+  readonly callerMoved: boolean;
+  /** Warm: the carrier confirmed the caller is in the conference on hold (`caller.held`). */
+  readonly callerHeld: boolean;
+  /** Warm: the agent's summary, once a non-blank one arrived. Never logged. */
+  readonly summaryText: string | null;
+  /** Warm: no more waiting for a summary (received, blank, timed out, or not asked for). */
+  readonly summaryDone: boolean;
+}
+
+export interface ActiveTimer {
+  readonly timerId: TimerId;
+  /** Deadline, epoch ms. */
+  readonly atMs: number;
+}
+
+/** Phases in which the transfer is over. */
+export type TerminalPhase =
+  /** The human has the caller. */
+  | 'connected'
+  /** The caller is back with the AI (every failure, and `transfer.cancel`). */
+  | 'returned'
+  /** The caller hung up. */
+  | 'hung_up';
+
+export const TERMINAL_PHASES: ReadonlySet<string> = new Set<TerminalPhase>([
+  'connected',
+  'returned',
+  'hung_up',
+]);
+
+export interface MachineState<M extends TransferMode, P extends string> {
+  readonly transferId: string;
+  readonly callId: string;
+  readonly mode: M;
+  readonly plan: TransferPlan;
+  /** Bounded wait for the handoff sentence, in ms (from `TransferInput`). */
+  readonly handoffWaitMs: number;
+  readonly phase: P;
+  /** Index into `plan.chain` of the destination being tried (or tried last). */
+  readonly index: number;
+  /** Every leg dialed so far, in dial order (`legs[i].index === i`). */
+  readonly legs: readonly LegRecord[];
+  readonly flags: TransferFlags;
+  /** Timers started and neither fired nor canceled: a fired timer not listed here is stale. */
+  readonly timers: readonly ActiveTimer[];
+  /** The one terminal outcome; null while the transfer runs. */
+  readonly outcome: TransferOutcome | null;
+  readonly carrierCode: string | null;
+  readonly startedAtMs: number;
+  readonly endedAtMs: number | null;
+  readonly timeline: readonly TimelineEntry[];
+}
+
+/** Backstop added to the plan's ring timeout: the carrier enforces its own, ours only covers a lost callback. */
+export const RING_GRACE_MS = 5_000;
+
+/** Warm: how long `caller.held` may take after `caller.hold` before the transfer gives up. */
+export const HOLD_CONFIRM_WAIT_MS = 15_000;
+
+/** Warm: how long `human.joined` may take after `human.join` before the leg counts as failed. */
+export const JOIN_CONFIRM_WAIT_MS = 10_000;
+
+/**
+ * A generous bound on how long a whisper takes to play, in ms: 3 s of setup plus 100 ms per
+ * character (speech runs near 15 characters per second, i.e. ~67 ms each), at most 60 s.
+ */
+export function whisperBudgetMs(text: string): number {
+  return Math.min(60_000, 3_000 + 100 * text.length);
+}
+
+export function legIdFor(transferId: string, index: number): LegId {
+  return `${transferId}:${index}`;
+}
+
+export function isTerminalState(state: { readonly outcome: TransferOutcome | null }): boolean {
+  return state.outcome !== null;
+}
+
+/** One transfer mode's pure machine. `step` never throws for an event; it ignores what does not apply. */
+export interface TransferMachine<S extends MachineState<TransferMode, string>> {
+  readonly mode: S['mode'];
+  initial(input: TransferInput, ctx: StepContext): StepResult<S>;
+  step(state: S, event: TransferEvent, ctx: StepContext): StepResult<S>;
+  /** True once the transfer has its outcome; only the stray-answer safety rule still acts then. */
+  isTerminal(state: S): boolean;
+}
