@@ -1,0 +1,435 @@
+import { randomBytes } from 'node:crypto';
+import { type RawData, WebSocket } from 'ws';
+import type { Carrier } from '../domain/carrier.js';
+import { DaemonError } from '../domain/errors.js';
+import { type AudioFormat, MULAW_8K } from '../domain/media.js';
+import type { TransferOutcome } from '../domain/outcome.js';
+import { type Log, silentLogger } from '../log.js';
+import { type Clock, systemClock } from '../media/clock.js';
+import { isSupportedFormat } from '../media/formats.js';
+import type { TransferStatus } from '../transfer/machine-types.js';
+import type { AgentEvent, AgentListener, AgentMediaPort, AgentMediaSink } from './events.js';
+import { FrameWriter, type ToolResult } from './outbound.js';
+import { type AgentMessage, parseAgentFrame, toolArguments } from './protocol.js';
+import { redactDestination } from './redact.js';
+
+export interface AgentConnectionOptions {
+  /** The agent's WebSocket URL (`agent.url`), `ws:` or `wss:`. */
+  readonly url: string;
+  /** Extra headers on the upgrade request (e.g. the agent's auth token). */
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly callId: string;
+  readonly agentId: string;
+  readonly carrier: Carrier;
+  readonly direction: 'inbound' | 'outbound';
+  /** User parameters for `start.customParameters`; the daemon's own keys win on a clash. */
+  readonly parameters?: Readonly<Record<string, string>>;
+  /** Audio format both ways on this socket. Default μ-law 8 kHz (Twilio's). */
+  readonly format?: AudioFormat;
+  readonly listener: AgentListener;
+  readonly clock?: Clock;
+  /** The call's child logger. */
+  readonly log?: Log;
+  /** `start.callSid`; default the call id. */
+  readonly callSid?: string;
+  /** `start.accountSid`; default `AC` + 32 zeros. */
+  readonly accountSid?: string;
+  /** Wait before the one reconnect, in ms. Default 250. */
+  readonly reconnectDelayMs?: number;
+  /** Opening handshake limit per attempt, in ms. Default 5 000. */
+  readonly connectTimeoutMs?: number;
+  /** How long `close()` waits for the agent's close frame before dropping the socket, in ms. Default 2 000. */
+  readonly closeTimeoutMs?: number;
+}
+
+/** Lifecycle: connecting → open ⇄ reconnecting → open … → closing → closed; or → failed. */
+export type AgentConnectionState =
+  | 'idle'
+  | 'connecting'
+  | 'open'
+  | 'reconnecting'
+  | 'closing'
+  | 'closed'
+  | 'failed';
+
+/** Control frames (not media) kept while the socket is being replaced, then sent on the new one. */
+const MAX_PENDING_CONTROL = 64;
+/** Distinct unknown event names remembered for log-once; past it, unknown events are not logged. */
+const MAX_UNKNOWN_NAMES = 32;
+/** 1000: normal closure. 1005: a close frame without a code (what `ws.close()` with no argument sends). */
+const NORMAL_CLOSE_CODES: ReadonlySet<number> = new Set([1000, 1005]);
+
+type PendingControl = (writer: FrameWriter) => string;
+
+/**
+ * One call's WebSocket to its agent. The daemon is the client and speaks exactly as Twilio does
+ * (protocols.md §2.3): `connected`, `start`, then `media` / `dtmf` / `mark`, and `stop` at the
+ * end; the extensions of docs/agent-protocol.md ride on the same socket.
+ *
+ * A failed socket is replaced once (the new `start` carries `resumed: "true"`); a second failure
+ * is reported as `agent.failed`. A normal close by the agent is a hang-up, not a failure. A bad
+ * frame is answered with an `error` event and changes nothing. The socket stays open across a
+ * transfer attempt; the bridge decides what flows.
+ */
+export class AgentConnection implements AgentMediaPort {
+  readonly format: AudioFormat;
+  readonly #options: AgentConnectionOptions;
+  readonly #listener: AgentListener;
+  readonly #clock: Clock;
+  readonly #log: Log;
+  readonly #writer: FrameWriter;
+  readonly #parameters: Readonly<Record<string, string>>;
+  #sink: AgentMediaSink | undefined;
+  #ws: WebSocket | undefined;
+  #state: AgentConnectionState = 'idle';
+  #failures = 0;
+  #everOpened = false;
+  #startedAtMs = 0;
+  #lastError: unknown;
+  #reconnectTimer: NodeJS.Timeout | undefined;
+  #pending: PendingControl[] = [];
+  #unknownNames = new Set<string>();
+  #firstOutcome: Promise<boolean>;
+  #settleFirst: (opened: boolean) => void = () => {};
+  #closed: Promise<void>;
+  #settleClosed: () => void = () => {};
+  #droppedFrames = 0;
+  #badFrames = 0;
+
+  constructor(options: AgentConnectionOptions) {
+    const format = options.format ?? MULAW_8K;
+    if (!isSupportedFormat(format)) {
+      throw new DaemonError(
+        'unsupported_audio_format',
+        'agent audio must be μ-law 8 kHz or PCM16 8/16/24 kHz',
+      );
+    }
+    this.format = format;
+    this.#options = options;
+    this.#listener = options.listener;
+    this.#clock = options.clock ?? systemClock;
+    this.#log = options.log ?? silentLogger();
+    this.#writer = new FrameWriter({
+      streamSid: `MZ${randomBytes(16).toString('hex')}`,
+      accountSid: options.accountSid ?? `AC${'0'.repeat(32)}`,
+      callSid: options.callSid ?? options.callId,
+    });
+    this.#parameters = {
+      ...options.parameters,
+      callId: options.callId,
+      agentId: options.agentId,
+      carrier: options.carrier,
+      direction: options.direction,
+    };
+    this.#firstOutcome = new Promise((resolve) => {
+      this.#settleFirst = resolve;
+    });
+    this.#closed = new Promise((resolve) => {
+      this.#settleClosed = resolve;
+    });
+  }
+
+  get state(): AgentConnectionState {
+    return this.#state;
+  }
+
+  /** The `streamSid` this connection presents to the agent (one per call, kept across a reconnect). */
+  get streamSid(): string {
+    return this.#writer.streamSid;
+  }
+
+  /** Media frames not sent because the socket was not open, and agent frames answered with `error`. */
+  stats(): { readonly droppedFrames: number; readonly badFrames: number } {
+    return { droppedFrames: this.#droppedFrames, badFrames: this.#badFrames };
+  }
+
+  /**
+   * Opens the socket and sends `connected` and `start`. Resolves `true` once the stream started,
+   * `false` if it never did (the listener also got `agent.failed`, or the call was closed first).
+   * Never rejects.
+   */
+  connect(): Promise<boolean> {
+    if (this.#state === 'idle') {
+      this.#state = 'connecting';
+      this.#open();
+    }
+    return this.#firstOutcome;
+  }
+
+  setMediaSink(sink: AgentMediaSink | undefined): void {
+    this.#sink = sink;
+  }
+
+  bufferedBytes(): number {
+    return this.#ws?.bufferedAmount ?? 0;
+  }
+
+  sendAudio(payload: Buffer): void {
+    const ws = this.#ws;
+    if (this.#state !== 'open' || ws === undefined) {
+      this.#droppedFrames += 1;
+      return;
+    }
+    ws.send(this.#writer.media(payload, this.#clock.nowMs() - this.#startedAtMs));
+  }
+
+  sendDtmf(digit: string): void {
+    this.#sendMedia((writer) => writer.dtmf(digit));
+  }
+
+  sendMark(name: string): void {
+    this.#sendMedia((writer) => writer.mark(name));
+  }
+
+  /** `transfer_status`; the destination is redacted before it leaves. */
+  sendTransferStatus(update: {
+    readonly transferId: string;
+    readonly status: TransferStatus;
+    readonly destination?: string;
+    readonly outcome?: TransferOutcome;
+  }): void {
+    const { destination, ...rest } = update;
+    const body = destination === undefined ? rest : { ...rest, destination: redactDestination(destination) };
+    this.#sendControl((writer) => writer.transferStatus(body));
+  }
+
+  sendSummaryRequest(transferId: string, timeoutMs: number): void {
+    this.#sendControl((writer) => writer.summaryRequest(transferId, timeoutMs));
+  }
+
+  /** The caller is back on this stream after a failed transfer. */
+  sendResume(transferId: string, outcome: TransferOutcome, carrierCode?: string): void {
+    this.#sendControl((writer) => writer.resume(transferId, outcome, carrierCode));
+  }
+
+  sendToolResult(id: string, result: ToolResult): void {
+    this.#sendControl((writer) => writer.toolResult(id, result));
+  }
+
+  /**
+   * Ends the stream: `stop`, then a normal close (1000) with `reason` (≤ 123 bytes; no PII).
+   * Resolves once the socket is closed. Idempotent.
+   */
+  close(reason = 'call ended'): Promise<void> {
+    if (this.#reconnectTimer !== undefined) {
+      clearTimeout(this.#reconnectTimer);
+      this.#reconnectTimer = undefined;
+    }
+    const ws = this.#ws;
+    switch (this.#state) {
+      case 'closing':
+      case 'closed':
+      case 'failed':
+        return this.#closed;
+      case 'open':
+        if (ws !== undefined) {
+          this.#state = 'closing';
+          ws.send(this.#writer.stop(reason));
+          // A close reason is at most 123 bytes; printable ASCII keeps the cut on a character boundary.
+          ws.close(1000, reason.replace(/[^\x20-\x7e]/g, '').slice(0, 123));
+          const timer = setTimeout(() => ws.terminate(), this.#options.closeTimeoutMs ?? 2000);
+          timer.unref();
+          void this.#closed.then(() => clearTimeout(timer));
+          return this.#closed;
+        }
+        break;
+      case 'connecting':
+      case 'reconnecting':
+        if (ws !== undefined) {
+          this.#state = 'closing';
+          ws.terminate();
+          return this.#closed;
+        }
+        break;
+      default:
+        break;
+    }
+    this.#finish('closed');
+    return this.#closed;
+  }
+
+  #open(): void {
+    const ws = new WebSocket(this.#options.url, {
+      headers: { ...this.#options.headers },
+      handshakeTimeout: this.#options.connectTimeoutMs ?? 5000,
+      perMessageDeflate: false,
+    });
+    this.#ws = ws;
+    ws.on('open', () => this.#onOpen(ws));
+    ws.on('message', (data, isBinary) => this.#onMessage(ws, data, isBinary));
+    ws.on('error', (err) => {
+      // A 'close' always follows; the error is kept as the cause of a possible `agent.failed`.
+      this.#lastError = err;
+    });
+    ws.on('close', (code) => this.#onClose(ws, code));
+  }
+
+  #onOpen(ws: WebSocket): void {
+    if (ws !== this.#ws || (this.#state !== 'connecting' && this.#state !== 'reconnecting')) return;
+    const resumed = this.#everOpened;
+    this.#writer.reset();
+    this.#startedAtMs = this.#clock.nowMs();
+    ws.send(this.#writer.connected());
+    const parameters = resumed ? { ...this.#parameters, resumed: 'true' } : this.#parameters;
+    ws.send(this.#writer.start(parameters, this.format));
+    this.#state = 'open';
+    this.#everOpened = true;
+    const pending = this.#pending;
+    this.#pending = [];
+    for (const build of pending) ws.send(build(this.#writer));
+    this.#log.info({ resumed }, 'agent.connected');
+    this.#emit({ type: 'agent.connected', resumed });
+    this.#settleFirst(true);
+  }
+
+  #onClose(ws: WebSocket, code: number): void {
+    if (ws !== this.#ws) return;
+    this.#ws = undefined;
+    if (this.#state === 'closing') {
+      this.#finish('closed');
+      return;
+    }
+    if (this.#state === 'open' && NORMAL_CLOSE_CODES.has(code)) {
+      this.#log.info({ code }, 'agent.hangup');
+      this.#finish('closed');
+      this.#emit({ type: 'agent.hangup', via: 'close' });
+      return;
+    }
+    this.#failures += 1;
+    if (this.#failures >= 2) {
+      this.#log.warn({ code, failures: this.#failures }, 'agent.failed');
+      const error = new DaemonError('agent_failed', 'the agent socket failed twice', {
+        cause: this.#lastError,
+      });
+      this.#finish('failed');
+      this.#emit({ type: 'agent.failed', error });
+      return;
+    }
+    this.#log.warn({ code }, 'agent.reconnecting');
+    this.#state = 'reconnecting';
+    this.#emit({ type: 'agent.reconnecting', code });
+    const delayMs = this.#options.reconnectDelayMs ?? 250;
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      if (this.#state === 'reconnecting') this.#open();
+    }, delayMs);
+  }
+
+  #finish(state: 'closed' | 'failed'): void {
+    this.#state = state;
+    this.#pending = [];
+    this.#settleFirst(false);
+    this.#settleClosed();
+  }
+
+  #onMessage(ws: WebSocket, data: RawData, isBinary: boolean): void {
+    if (ws !== this.#ws || this.#state !== 'open') return;
+    if (isBinary) {
+      this.#reject(ws, 'invalid_frame', 'binary frames are not part of the protocol');
+      return;
+    }
+    const parsed = parseAgentFrame(rawToString(data), this.format);
+    switch (parsed.type) {
+      case 'ok':
+        this.#dispatch(parsed.message);
+        return;
+      case 'unknown':
+        if (this.#unknownNames.size < MAX_UNKNOWN_NAMES && !this.#unknownNames.has(parsed.event)) {
+          this.#unknownNames.add(parsed.event);
+          this.#log.info({ event: parsed.event.slice(0, 64) }, 'agent.unknown_event');
+        }
+        return;
+      case 'invalid':
+        this.#reject(ws, parsed.code, parsed.message);
+        return;
+    }
+  }
+
+  #reject(ws: WebSocket, code: string, message: string): void {
+    this.#badFrames += 1;
+    this.#log.warn({ code }, 'agent.bad_frame');
+    ws.send(this.#writer.error(code, message));
+  }
+
+  #dispatch(message: AgentMessage): void {
+    switch (message.event) {
+      case 'media':
+        if (this.#sink === undefined) this.#droppedFrames += 1;
+        else this.#sink.onAgentAudio(message.payload);
+        return;
+      case 'mark':
+        // With no bridge there is nothing to play, so nothing to wait for.
+        if (this.#sink === undefined) this.sendMark(message.mark.name);
+        else this.#sink.onAgentMark(message.mark.name);
+        return;
+      case 'clear':
+        this.#sink?.onAgentClear();
+        return;
+      case 'transfer': {
+        const { event: _event, ...request } = message;
+        this.#emit({ type: 'agent.transfer', ...request });
+        return;
+      }
+      case 'text':
+        this.#emit({ type: 'agent.text', text: message.text, final: message.final ?? false });
+        return;
+      case 'tool_call':
+        this.#emit({
+          type: 'agent.tool_call',
+          id: message.id,
+          name: message.name,
+          args: toolArguments(message.arguments),
+        });
+        return;
+      case 'summary':
+        this.#emit(
+          message.transferId === undefined
+            ? { type: 'agent.summary', text: message.text }
+            : { type: 'agent.summary', text: message.text, transferId: message.transferId },
+        );
+        return;
+      case 'hangup':
+        this.#emit(
+          message.reason === undefined
+            ? { type: 'agent.hangup', via: 'event' }
+            : { type: 'agent.hangup', via: 'event', reason: message.reason },
+        );
+        return;
+    }
+  }
+
+  /** Media-plane frames are only meaningful on the live socket; when it is down they are dropped. */
+  #sendMedia(build: PendingControl): void {
+    const ws = this.#ws;
+    if (this.#state !== 'open' || ws === undefined) {
+      this.#droppedFrames += 1;
+      return;
+    }
+    ws.send(build(this.#writer));
+  }
+
+  /** Control frames survive a reconnect: they are sent on the new socket after its `start`. */
+  #sendControl(build: PendingControl): void {
+    const ws = this.#ws;
+    if (this.#state === 'open' && ws !== undefined) {
+      ws.send(build(this.#writer));
+      return;
+    }
+    if (
+      (this.#state === 'connecting' || this.#state === 'reconnecting') &&
+      this.#pending.length < MAX_PENDING_CONTROL
+    ) {
+      this.#pending.push(build);
+    }
+  }
+
+  #emit(event: AgentEvent): void {
+    this.#listener.onAgentEvent(event);
+  }
+}
+
+function rawToString(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}
