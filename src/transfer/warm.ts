@@ -1,0 +1,309 @@
+import {
+  type Applied,
+  cancelTimer,
+  cleanCarrierCode,
+  commit,
+  consumeTimer,
+  type Draft,
+  detailOf,
+  dialLeg,
+  draftOf,
+  dropLeg,
+  finish,
+  liveCurrentLeg,
+  type Mutable,
+  nextOrReturn,
+  outcomeOfEnd,
+  staleEnd,
+  startTimer,
+  status,
+  strayAnswer,
+} from './machine-draft.js';
+import { freshState } from './machine-start.js';
+import {
+  HOLD_CONFIRM_WAIT_MS,
+  isTerminalState,
+  JOIN_CONFIRM_WAIT_MS,
+  type LegRecord,
+  type MachineState,
+  type TerminalPhase,
+  type TransferMachine,
+  whisperBudgetMs,
+} from './machine-state.js';
+import type { StepContext, StepResult, TimerId, TransferEvent, TransferInput } from './machine-types.js';
+
+/**
+ * Warm transfer: the human is dialed at once, while the AI's handoff sentence still plays (none
+ * of the peers does this; it saves the sentence's length from the caller's wait). Once the
+ * sentence has played the caller goes into the transfer's conference on hold. When the human
+ * answers they hear a whisper meant for them only (static text, or the agent's summary asked for
+ * at the start, or the template fallback), then join the caller, and the AI leaves (nixflex
+ * "Warm transfer flow", seed 003 Twilio conference recipe, DESIGN.md invariants 2, 4, 5, 7).
+ *
+ * Failures (busy, no answer, decline, carrier error, the human hanging up during the whisper)
+ * dial the next destination while the caller stays on hold, then return the caller to the AI.
+ * The caller hanging up cancels every outbound leg, so nobody is briefed into an empty room
+ * (reference/peers.md, item 4).
+ */
+
+/**
+ * Phase of a running warm transfer is the state of the leg being tried:
+ * - `dialing`, `ringing`: placed, not answered.
+ * - `awaiting_summary`: answered; the agent's summary is not there yet (bounded by `summary`).
+ * - `whispering`: the whisper plays to the human.
+ * - `awaiting_hold`: whisper done; the caller is not confirmed on hold yet (bounded by `hold`).
+ * - `joining`: `human.join` sent (bounded by `join:{legId}`).
+ */
+export type WarmPhase =
+  | 'dialing'
+  | 'ringing'
+  | 'awaiting_summary'
+  | 'whispering'
+  | 'awaiting_hold'
+  | 'joining'
+  | TerminalPhase;
+
+export type WarmState = MachineState<'warm', WarmPhase>;
+
+type WarmDraft = Draft<WarmState>;
+type Leg = Mutable<LegRecord>;
+
+export function initial(input: TransferInput, ctx: StepContext): StepResult<WarmState> {
+  const d = draftOf(freshState(input, ctx, 'warm', 'dialing' as WarmPhase), ctx);
+  const { plan } = d.s;
+  const first = plan.chain[0];
+  if (first === undefined) {
+    finish(d, 'missing_transfer_number', null);
+    return commit(d.s, d, 'transfer.started', detailOf({ trigger: plan.trigger, chain: 0 }));
+  }
+  d.effects.push({ type: 'flag.set', destination: first });
+  status(d, 'started', undefined, first);
+  dialLeg(d, 0);
+  if (plan.whisper.kind === 'summary') {
+    // Asked now so that it is ready when the human answers, not after.
+    d.effects.push({ type: 'agent.summary_request', timeoutMs: plan.whisper.timeoutMs });
+    startTimer(d, 'summary', ctx.nowMs + plan.whisper.timeoutMs);
+  }
+  startTimer(d, 'handoff', ctx.nowMs + input.handoffWaitMs);
+  return commit(d.s, d, 'transfer.started', detailOf({ trigger: plan.trigger, chain: plan.chain.length }));
+}
+
+export function step(state: WarmState, event: TransferEvent, ctx: StepContext): StepResult<WarmState> {
+  const d = draftOf(state, ctx);
+  const detail = apply(d, event);
+  if (detail !== null && d.s.outcome === null) syncPhase(d);
+  return commit(state, d, event.type, detail);
+}
+
+export function isTerminal(state: WarmState): boolean {
+  return isTerminalState(state);
+}
+
+export const transferMachine: TransferMachine<WarmState> = { mode: 'warm', initial, step, isTerminal };
+
+function apply(d: WarmDraft, event: TransferEvent): Applied {
+  if (d.s.outcome !== null) {
+    // After `connected`, the joined leg's end belongs to the call record, not to the transfer.
+    return event.type === 'leg.answered' ? strayAnswer(d, event.legId) : null;
+  }
+  switch (event.type) {
+    case 'handoff.played':
+      if (d.s.flags.callerMoved) return null;
+      d.s.flags.handoffPlayed = true;
+      cancelTimer(d, 'handoff');
+      holdCaller(d);
+      return detailOf({ note: 'caller_to_hold' });
+    case 'timer.fired':
+      return onTimer(d, event.timerId);
+    case 'leg.ringing': {
+      const leg = liveCurrentLeg(d, event.legId);
+      if (leg === undefined || leg.status !== 'dialing') return null;
+      leg.status = 'ringing';
+      status(d, 'ringing', leg.legId);
+      return detailOf({ leg: leg.legId });
+    }
+    case 'leg.answered': {
+      const leg = liveCurrentLeg(d, event.legId);
+      if (leg === undefined) return strayAnswer(d, event.legId);
+      if (leg.status !== 'dialing' && leg.status !== 'ringing') return null;
+      leg.status = 'answered';
+      cancelTimer(d, `ring:${leg.legId}`);
+      status(d, 'answered', leg.legId);
+      return detailOf({ leg: leg.legId, whisper: whisper(d, leg) });
+    }
+    case 'leg.ended': {
+      const leg = liveCurrentLeg(d, event.legId);
+      if (leg === undefined) return staleEnd(d, event.legId, event.status);
+      const code = cleanCarrierCode(event.carrierCode);
+      // `completed` before `human.joined`: the human hung up (during the whisper, or before the
+      // answer callback arrived). Invariant 4 counts it as a failed attempt.
+      const outcome = outcomeOfEnd(event.status);
+      dropLeg(d, leg, outcome, code, false);
+      return `${detailOf({ leg: leg.legId, status: event.status })} ${nextOrReturn(d, outcome, code, (i) => dialLeg(d, i))}`;
+    }
+    case 'leg.error': {
+      const leg = liveCurrentLeg(d, event.legId);
+      if (leg === undefined) return null;
+      const code = cleanCarrierCode(event.carrierCode);
+      // A failed whisper or join leaves a human on the line: hang that leg up before the next.
+      dropLeg(d, leg, 'carrier_error', code, true);
+      return `${detailOf({ leg: leg.legId })} ${nextOrReturn(d, 'carrier_error', code, (i) => dialLeg(d, i))}`;
+    }
+    case 'caller.held':
+      if (!d.s.flags.callerMoved || d.s.flags.callerHeld) return null;
+      d.s.flags.callerHeld = true;
+      cancelTimer(d, 'hold');
+      return detailOf({ join: tryJoin(d) });
+    case 'summary.received':
+      return onSummary(d, event.text);
+    case 'whisper.played': {
+      const leg = liveCurrentLeg(d, event.legId);
+      if (leg === undefined || leg.status !== 'whispering') return null;
+      cancelTimer(d, `whisper:${leg.legId}`);
+      leg.status = 'ready';
+      return detailOf({ leg: leg.legId, join: tryJoin(d) });
+    }
+    case 'human.joined': {
+      const leg = liveCurrentLeg(d, event.legId);
+      if (leg === undefined || leg.status !== 'joining') return null;
+      leg.status = 'connected';
+      leg.outcome = 'connected';
+      finish(d, 'connected', null);
+      return detailOf({ leg: leg.legId, outcome: 'connected' });
+    }
+    case 'caller.hangup':
+      finish(d, 'caller_hangup', null);
+      return detailOf({ outcome: 'caller_hangup' });
+    case 'transfer.cancel':
+      finish(d, 'canceled', null);
+      return detailOf({ outcome: 'canceled', by: event.by });
+  }
+}
+
+function onTimer(d: WarmDraft, timerId: TimerId): Applied {
+  if (!consumeTimer(d, timerId)) return null;
+  if (timerId === 'handoff') {
+    holdCaller(d);
+    return detailOf({ timer: timerId, note: 'caller_to_hold' });
+  }
+  if (timerId === 'hold') {
+    // The caller never showed up on hold: rather than brief a human into a conference the caller
+    // may not be in, give the caller back to the AI.
+    finish(d, 'failed', null);
+    return detailOf({ timer: timerId, outcome: 'failed' });
+  }
+  if (timerId === 'summary') {
+    d.s.flags.summaryDone = true;
+    const leg = liveCurrentLeg(d);
+    const started = leg?.status === 'answered' ? whisper(d, leg) : null;
+    return detailOf({ timer: timerId, whisper: started });
+  }
+  const [kind, legId] = splitLegTimer(timerId);
+  const leg = liveCurrentLeg(d, legId);
+  if (kind === 'ring' && (leg?.status === 'dialing' || leg?.status === 'ringing')) {
+    dropLeg(d, leg, 'no_answer', null, true);
+    return `${detailOf({ timer: kind, leg: leg.legId })} ${nextOrReturn(d, 'no_answer', null, (i) => dialLeg(d, i))}`;
+  }
+  if (kind === 'whisper' && leg?.status === 'whispering') {
+    leg.status = 'ready';
+    return detailOf({ timer: kind, leg: leg.legId, join: tryJoin(d) });
+  }
+  if (kind === 'join' && leg?.status === 'joining') {
+    // No confirmation that the two are together: the caller must not sit on hold with nobody.
+    dropLeg(d, leg, 'failed', null, true);
+    return `${detailOf({ timer: kind, leg: leg.legId })} ${nextOrReturn(d, 'failed', null, (i) => dialLeg(d, i))}`;
+  }
+  return detailOf({ timer: kind });
+}
+
+function splitLegTimer(timerId: TimerId): [string, string] {
+  const at = timerId.indexOf(':');
+  return at < 0 ? [timerId, ''] : [timerId.slice(0, at), timerId.slice(at + 1)];
+}
+
+/** The caller leaves the AI stream for the conference, on hold audio. */
+function holdCaller(d: WarmDraft): void {
+  d.s.flags.callerMoved = true;
+  const { holdAudioUrl } = d.s.plan;
+  d.effects.push({ type: 'caller.hold', ...(holdAudioUrl === undefined ? {} : { holdAudioUrl }) });
+  startTimer(d, 'hold', d.nowMs + HOLD_CONFIRM_WAIT_MS);
+}
+
+/**
+ * What the human hears, or null while the summary is still awaited. A summary that arrived wins;
+ * after the `summary` timer, the plan's template fallback is used.
+ */
+function whisperText(d: WarmDraft): string | null {
+  const plan = d.s.plan.whisper;
+  switch (plan.kind) {
+    case 'none':
+      return '';
+    case 'static':
+      return plan.text.trim();
+    case 'summary':
+      return d.s.flags.summaryText ?? (d.s.flags.summaryDone ? plan.fallbackText.trim() : null);
+  }
+}
+
+/** Starts the whisper on an answered leg, or goes straight to join when there is nothing to say. */
+function whisper(d: WarmDraft, leg: Leg): string {
+  const text = whisperText(d);
+  if (text === null) return 'awaiting_summary';
+  if (text === '') {
+    leg.status = 'ready';
+    return `none_${tryJoin(d)}`;
+  }
+  leg.status = 'whispering';
+  d.effects.push({ type: 'human.whisper', legId: leg.legId, text });
+  startTimer(d, `whisper:${leg.legId}`, d.nowMs + whisperBudgetMs(text));
+  status(d, 'whispering', leg.legId);
+  return 'playing';
+}
+
+/** Joins the human to the caller once both are ready: whisper over and caller on hold. */
+function tryJoin(d: WarmDraft): string {
+  const leg = liveCurrentLeg(d);
+  if (leg?.status !== 'ready') return 'not_ready';
+  if (!d.s.flags.callerHeld) return 'awaiting_hold';
+  leg.status = 'joining';
+  d.effects.push({ type: 'human.join', legId: leg.legId });
+  startTimer(d, `join:${leg.legId}`, d.nowMs + JOIN_CONFIRM_WAIT_MS);
+  return 'joining';
+}
+
+function onSummary(d: WarmDraft, raw: string): Applied {
+  const { flags } = d.s;
+  if (d.s.plan.whisper.kind !== 'summary' || flags.summaryText !== null) return null;
+  const text = raw.trim();
+  // A blank summary is no summary: stop waiting and let the fallback speak.
+  if (text === '' && flags.summaryDone) return null;
+  flags.summaryDone = true;
+  if (text !== '') flags.summaryText = text;
+  cancelTimer(d, 'summary');
+  const leg = liveCurrentLeg(d);
+  const started = leg?.status === 'answered' ? whisper(d, leg) : null;
+  return detailOf({ chars: text.length, whisper: started });
+}
+
+function syncPhase(d: WarmDraft): void {
+  const leg = liveCurrentLeg(d);
+  switch (leg?.status) {
+    case 'ringing':
+      d.s.phase = 'ringing';
+      return;
+    case 'answered':
+      d.s.phase = 'awaiting_summary';
+      return;
+    case 'whispering':
+      d.s.phase = 'whispering';
+      return;
+    case 'ready':
+      d.s.phase = 'awaiting_hold';
+      return;
+    case 'joining':
+      d.s.phase = 'joining';
+      return;
+    default:
+      d.s.phase = 'dialing';
+  }
+}
