@@ -1,0 +1,362 @@
+import { describe, expect, it } from 'vitest';
+import type { LegEndStatus } from '../../src/domain/outcome.js';
+import { type ColdState, initial, step, transferMachine } from '../../src/transfer/cold.js';
+import type { TransferEffect, TransferEvent, TransferInput } from '../../src/transfer/machine-types.js';
+import type { TransferPlan } from '../../src/transfer/plan-types.js';
+
+const NOW = 1_000_000;
+const A = '+14155550101';
+const B = '+14155550102';
+const CALLER_ID = '+14155550100';
+const ctx = { nowMs: NOW };
+/** When the event under test is applied. */
+const AT = NOW + 1;
+
+const plan: TransferPlan = {
+  mode: 'cold',
+  chain: [A, B],
+  ringTimeoutMs: 10_000,
+  callerId: CALLER_ID,
+  whisper: { kind: 'none' },
+  reason: 'caller asked for a manager',
+  trigger: 'tag',
+};
+const input: TransferInput = { transferId: 't1', callId: 'c1', plan, handoffWaitMs: 4_000 };
+
+function run(events: readonly TransferEvent[]): ColdState {
+  let state = initial(input, ctx).state;
+  for (const e of events) state = step(state, e, ctx).state;
+  return state;
+}
+
+// Event shorthands.
+const played: TransferEvent = { type: 'handoff.played' };
+const fire = (timerId: Extract<TransferEvent, { type: 'timer.fired' }>['timerId']): TransferEvent => ({
+  type: 'timer.fired',
+  timerId,
+});
+const ringing = (legId: string): TransferEvent => ({ type: 'leg.ringing', legId });
+const answered = (legId: string): TransferEvent => ({ type: 'leg.answered', legId });
+const ended = (legId: string, status: LegEndStatus, carrierCode?: string): TransferEvent =>
+  carrierCode === undefined
+    ? { type: 'leg.ended', legId, status }
+    : { type: 'leg.ended', legId, status, carrierCode };
+const hangup: TransferEvent = { type: 'caller.hangup' };
+
+// Effect shorthands.
+const dial = (legId: string, to: string): TransferEffect[] => [
+  { type: 'carrier.dial', legId, to, callerId: CALLER_ID, timeoutMs: 10_000, mode: 'cold' },
+  { type: 'timer.start', timerId: `ring:${legId}`, atMs: AT + 15_000 },
+  { type: 'agent.status', status: 'dialing', legId, destination: to },
+];
+const dialNext: TransferEffect[] = [{ type: 'flag.set', destination: B }, ...dial('t1:1', B)];
+const cancelTimer = (timerId: string): TransferEffect => ({
+  type: 'timer.cancel',
+  timerId: timerId as 'handoff',
+});
+const connected = (legId: string): TransferEffect[] => [
+  { type: 'agent.status', status: 'connected', legId },
+  { type: 'agent.detach' },
+  { type: 'flag.clear' },
+  { type: 'transfer.ended', outcome: 'connected' },
+];
+const returned = (
+  legId: string | undefined,
+  outcome: 'busy' | 'no_answer' | 'canceled' | 'carrier_error',
+  opts: { moved: boolean; code?: string },
+): TransferEffect[] => {
+  const code = opts.code === undefined ? {} : { carrierCode: opts.code };
+  return [
+    ...(opts.moved ? [{ type: 'caller.to_agent' } as const] : []),
+    { type: 'agent.status', status: 'failed', ...(legId === undefined ? {} : { legId }) },
+    { type: 'agent.resume', outcome, ...code },
+    { type: 'flag.clear' },
+    { type: 'transfer.ended', outcome, ...code },
+  ];
+};
+
+interface Row {
+  readonly name: string;
+  readonly before: readonly TransferEvent[];
+  readonly event: TransferEvent;
+  readonly phase: ColdState['phase'];
+  readonly effects: readonly TransferEffect[];
+  readonly detail: string;
+}
+
+const rows: readonly Row[] = [
+  {
+    name: 'handoff played → dial the first destination',
+    before: [],
+    event: played,
+    phase: 'dialing',
+    effects: [cancelTimer('handoff'), ...dial('t1:0', A)],
+    detail: 'leg=t1:0',
+  },
+  {
+    name: 'handoff timer → dial anyway',
+    before: [],
+    event: fire('handoff'),
+    phase: 'dialing',
+    effects: dial('t1:0', A),
+    detail: 'timer=handoff leg=t1:0',
+  },
+  {
+    name: 'ringing is reported to the agent',
+    before: [played],
+    event: ringing('t1:0'),
+    phase: 'ringing',
+    effects: [{ type: 'agent.status', status: 'ringing', legId: 't1:0' }],
+    detail: 'leg=t1:0',
+  },
+  {
+    name: 'answer while dialing → connected, AI leaves',
+    before: [played],
+    event: answered('t1:0'),
+    phase: 'connected',
+    effects: [cancelTimer('ring:t1:0'), ...connected('t1:0')],
+    detail: 'leg=t1:0 outcome=connected',
+  },
+  {
+    name: 'answer while ringing → connected',
+    before: [played, ringing('t1:0')],
+    event: answered('t1:0'),
+    phase: 'connected',
+    effects: [cancelTimer('ring:t1:0'), ...connected('t1:0')],
+    detail: 'leg=t1:0 outcome=connected',
+  },
+  {
+    name: 'completed before the answer callback → connected (the bridge happened)',
+    before: [played, ringing('t1:0')],
+    event: ended('t1:0', 'completed'),
+    phase: 'connected',
+    effects: [cancelTimer('ring:t1:0'), ...connected('t1:0')],
+    detail: 'leg=t1:0 status=completed outcome=connected',
+  },
+  ...(['busy', 'no_answer', 'failed', 'canceled', 'declined'] as const).map(
+    (status): Row => ({
+      name: `${status} on the first leg → next destination`,
+      before: [played, ringing('t1:0')],
+      event: ended('t1:0', status, '486'),
+      phase: 'dialing',
+      effects: [cancelTimer('ring:t1:0'), ...dialNext],
+      detail: `leg=t1:0 status=${status} outcome=${status} code=486 next=t1:1`,
+    }),
+  ),
+  {
+    name: 'busy on the last leg → caller back to the AI with busy',
+    before: [played, ended('t1:0', 'no_answer')],
+    event: ended('t1:1', 'busy', '486'),
+    phase: 'returned',
+    effects: [cancelTimer('ring:t1:1'), ...returned('t1:1', 'busy', { moved: true, code: '486' })],
+    detail: 'leg=t1:1 status=busy outcome=busy code=486 chain=exhausted',
+  },
+  {
+    name: 'carrier error → cancel the leg, next destination',
+    before: [played],
+    event: { type: 'leg.error', legId: 't1:0', carrierCode: '21210' },
+    phase: 'dialing',
+    effects: [{ type: 'carrier.cancel', legId: 't1:0' }, cancelTimer('ring:t1:0'), ...dialNext],
+    detail: 'leg=t1:0 outcome=carrier_error code=21210 next=t1:1',
+  },
+  {
+    name: 'carrier error on the last leg → carrier_error with its code',
+    before: [played, ended('t1:0', 'busy')],
+    event: { type: 'leg.error', legId: 't1:1', carrierCode: '21210' },
+    phase: 'returned',
+    effects: [
+      { type: 'carrier.cancel', legId: 't1:1' },
+      cancelTimer('ring:t1:1'),
+      ...returned('t1:1', 'carrier_error', { moved: true, code: '21210' }),
+    ],
+    detail: 'leg=t1:1 outcome=carrier_error code=21210 chain=exhausted',
+  },
+  {
+    name: 'a carrier code that looks like a phone number is dropped',
+    before: [played],
+    event: { type: 'leg.error', legId: 't1:0', carrierCode: '14155550101' },
+    phase: 'dialing',
+    effects: [{ type: 'carrier.cancel', legId: 't1:0' }, cancelTimer('ring:t1:0'), ...dialNext],
+    detail: 'leg=t1:0 outcome=carrier_error next=t1:1',
+  },
+  {
+    name: 'ring timer → cancel the leg, next destination',
+    before: [played, ringing('t1:0')],
+    event: fire('ring:t1:0'),
+    phase: 'dialing',
+    effects: [{ type: 'carrier.cancel', legId: 't1:0' }, ...dialNext],
+    detail: 'timer=ring leg=t1:0 outcome=no_answer next=t1:1',
+  },
+  {
+    name: 'ring timer on the last leg → no_answer',
+    before: [played, fire('ring:t1:0')],
+    event: fire('ring:t1:1'),
+    phase: 'returned',
+    effects: [{ type: 'carrier.cancel', legId: 't1:1' }, ...returned('t1:1', 'no_answer', { moved: true })],
+    detail: 'timer=ring leg=t1:1 outcome=no_answer chain=exhausted',
+  },
+  {
+    name: 'caller hangs up during the handoff sentence',
+    before: [],
+    event: hangup,
+    phase: 'hung_up',
+    effects: [
+      cancelTimer('handoff'),
+      { type: 'agent.status', status: 'failed' },
+      { type: 'flag.clear' },
+      { type: 'transfer.ended', outcome: 'caller_hangup' },
+    ],
+    detail: 'outcome=caller_hangup',
+  },
+  {
+    name: 'caller hangs up while the human rings → the leg is canceled',
+    before: [played, ringing('t1:0')],
+    event: hangup,
+    phase: 'hung_up',
+    effects: [
+      { type: 'carrier.cancel', legId: 't1:0' },
+      cancelTimer('ring:t1:0'),
+      { type: 'agent.status', status: 'failed', legId: 't1:0' },
+      { type: 'flag.clear' },
+      { type: 'transfer.ended', outcome: 'caller_hangup' },
+    ],
+    detail: 'outcome=caller_hangup',
+  },
+  {
+    name: 'API cancel before dialing → the caller never left the AI',
+    before: [],
+    event: { type: 'transfer.cancel', by: 'api' },
+    phase: 'returned',
+    effects: [cancelTimer('handoff'), ...returned(undefined, 'canceled', { moved: false })],
+    detail: 'outcome=canceled by=api',
+  },
+  {
+    name: 'API cancel while dialing → leg canceled, caller back to the AI',
+    before: [played],
+    event: { type: 'transfer.cancel', by: 'api' },
+    phase: 'returned',
+    effects: [
+      { type: 'carrier.cancel', legId: 't1:0' },
+      cancelTimer('ring:t1:0'),
+      ...returned('t1:0', 'canceled', { moved: true }),
+    ],
+    detail: 'outcome=canceled by=api',
+  },
+  {
+    name: 'the end of a canceled leg is noted, nothing else',
+    before: [played, fire('ring:t1:0')],
+    event: ended('t1:0', 'canceled'),
+    phase: 'dialing',
+    effects: [],
+    detail: 'leg=t1:0 status=canceled note=after_cancel',
+  },
+  {
+    name: 'a canceled leg that answers anyway is hung up',
+    before: [played, fire('ring:t1:0')],
+    event: answered('t1:0'),
+    phase: 'dialing',
+    effects: [{ type: 'carrier.cancel', legId: 't1:0' }],
+    detail: 'leg=t1:0 note=stray_answer_canceled',
+  },
+  {
+    name: 'a leg answering after the caller hung up is hung up (terminal safety rule)',
+    before: [played, hangup],
+    event: answered('t1:0'),
+    phase: 'hung_up',
+    effects: [{ type: 'carrier.cancel', legId: 't1:0' }],
+    detail: 'leg=t1:0 note=stray_answer_canceled',
+  },
+];
+
+describe('cold machine: transitions', () => {
+  it.each(rows)('$name', (row) => {
+    const before = run(row.before);
+    const result = step(before, row.event, { nowMs: AT });
+    expect(result.state.phase).toBe(row.phase);
+    expect(result.effects).toEqual(row.effects);
+    expect(result.state.timeline).toHaveLength(before.timeline.length + 1);
+    expect(result.state.timeline.at(-1)).toEqual({
+      atMs: AT,
+      state: row.phase,
+      event: row.event.type,
+      detail: row.detail,
+    });
+    expect(result.state.timeline.at(-1)?.detail).not.toMatch(/\d{7,}/);
+  });
+});
+
+interface IgnoredRow {
+  readonly name: string;
+  readonly before: readonly TransferEvent[];
+  readonly event: TransferEvent;
+}
+
+const ignored: readonly IgnoredRow[] = [
+  { name: 'answer of a leg never dialed', before: [], event: answered('t1:0') },
+  { name: 'handoff played twice', before: [played], event: played },
+  { name: 'handoff timer after the sentence played', before: [played], event: fire('handoff') },
+  { name: 'ringing twice', before: [played, ringing('t1:0')], event: ringing('t1:0') },
+  { name: 'ringing of an unknown leg', before: [played], event: ringing('t1:9') },
+  { name: 'answer of another transfer’s leg', before: [played], event: answered('t0:0') },
+  { name: 'ring timer of a superseded leg', before: [played, fire('ring:t1:0')], event: fire('ring:t1:0') },
+  {
+    name: 'error of a superseded leg',
+    before: [played, ended('t1:0', 'busy')],
+    event: { type: 'leg.error', legId: 't1:0' },
+  },
+  { name: 'end of the connected leg', before: [played, answered('t1:0')], event: ended('t1:0', 'completed') },
+  { name: 'caller hangs up after connected', before: [played, answered('t1:0')], event: hangup },
+  {
+    name: 'cancel after the transfer ended',
+    before: [played, answered('t1:0')],
+    event: { type: 'transfer.cancel', by: 'api' },
+  },
+  { name: 'answer of the connected leg again', before: [played, answered('t1:0')], event: answered('t1:0') },
+  { name: 'warm-only: caller held', before: [played], event: { type: 'caller.held' } },
+  { name: 'warm-only: summary', before: [played], event: { type: 'summary.received', text: 'x' } },
+  { name: 'warm-only: whisper played', before: [played], event: { type: 'whisper.played', legId: 't1:0' } },
+  { name: 'warm-only: human joined', before: [played], event: { type: 'human.joined', legId: 't1:0' } },
+  {
+    name: 'a stray answer already hung up',
+    before: [played, fire('ring:t1:0'), answered('t1:0')],
+    event: answered('t1:0'),
+  },
+];
+
+describe('cold machine: events that change nothing', () => {
+  it.each(ignored)('$name', (row) => {
+    const before = run(row.before);
+    const result = step(before, row.event, ctx);
+    expect(result.state).toBe(before);
+    expect(result.effects).toEqual([]);
+  });
+});
+
+describe('cold machine: start', () => {
+  it('sets the flag, tells the agent, and waits for the handoff sentence', () => {
+    const { state, effects } = initial(input, ctx);
+    expect(effects).toEqual([
+      { type: 'flag.set', destination: A },
+      { type: 'agent.status', status: 'started', destination: A },
+      { type: 'timer.start', timerId: 'handoff', atMs: NOW + 4_000 },
+    ]);
+    expect(state).toMatchObject({ transferId: 't1', callId: 'c1', mode: 'cold', phase: 'handoff', index: 0 });
+    expect(state.timeline).toEqual([
+      { atMs: NOW, state: 'handoff', event: 'transfer.started', detail: 'trigger=tag chain=2' },
+    ]);
+    expect(transferMachine.isTerminal(state)).toBe(false);
+  });
+
+  it('a full failing chain records every attempt and one outcome', () => {
+    const state = run([played, ended('t1:0', 'busy'), fire('ring:t1:1')]);
+    expect(state.outcome).toBe('no_answer');
+    expect(state.legs.map((l) => [l.legId, l.status, l.outcome])).toEqual([
+      ['t1:0', 'ended', 'busy'],
+      ['t1:1', 'canceling', 'no_answer'],
+    ]);
+    expect(state.timeline.map((t) => t.state)).toEqual(['handoff', 'dialing', 'dialing', 'returned']);
+    expect(transferMachine.isTerminal(state)).toBe(true);
+    expect(JSON.stringify(state.timeline)).not.toContain(A.slice(1));
+    expect(JSON.stringify(state.timeline)).not.toContain(B.slice(1));
+  });
+});
