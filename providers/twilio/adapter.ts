@@ -1,0 +1,124 @@
+import { DaemonError } from '../../src/domain/errors.js';
+import type { RetryDeps, RetryPolicy } from '../../src/runtime/retry.js';
+import type {
+  CarrierAdapter,
+  CarrierAdapterFactory,
+  CarrierCapabilities,
+  CarrierSettings,
+  MediaUpgradeRequest,
+  WebhookRequest,
+} from '../types.js';
+import { createTwilioCodec } from './codec.js';
+import { createTwilioControl } from './control.js';
+import { twilioMarkup } from './markup.js';
+import { buildCallbackUrl, buildMediaUrl, TWILIO_ROUTES } from './routes.js';
+import { verifyTwilioMediaUpgrade, verifyTwilioWebhook } from './signature.js';
+import { parseTwilioWebhook } from './webhooks.js';
+
+export interface TwilioAdapterOptions {
+  /** The daemon's public base URL as Twilio reaches it, e.g. `https://pt.example.com`. */
+  readonly publicUrl: string;
+  /** `AC` + 32 hex. */
+  readonly accountSid: string;
+  /** Signs every webhook (and authenticates REST unless `apiKey` is set). */
+  readonly authToken: string;
+  /** REST with an API key (`SK…`) instead of the auth token. */
+  readonly apiKey?: { readonly sid: string; readonly secret: string };
+  /** REST base; default https://api.twilio.com. */
+  readonly apiBase?: string;
+  /** Default {@link DEFAULT_TWILIO_RETRY}. */
+  readonly retry?: RetryPolicy;
+  readonly retryDeps?: RetryDeps;
+  /** Require `X-Twilio-Signature` on the media upgrade (UNCONFIRMED that Twilio sends it); default false. */
+  readonly signedMediaUpgrade?: boolean;
+}
+
+/** Two quick retries inside a 10 s request timeout: a transfer cannot wait much longer. */
+export const DEFAULT_TWILIO_RETRY: RetryPolicy = Object.freeze({
+  maxRetries: 2,
+  retryIntervalMs: 250,
+  timeoutMs: 10_000,
+});
+
+export const TWILIO_CAPABILITIES: CarrierCapabilities = Object.freeze({
+  conference: true,
+  whisper: true,
+  holdAudio: true,
+  sipDestinations: true,
+});
+
+export function createTwilioAdapter(options: TwilioAdapterOptions): CarrierAdapter {
+  const { publicUrl, authToken } = options;
+  const signedMediaUpgrade = options.signedMediaUpgrade ?? false;
+  const mediaUrl = buildMediaUrl(publicUrl);
+  return Object.freeze({
+    carrier: 'twilio',
+    capabilities: TWILIO_CAPABILITIES,
+    routes: TWILIO_ROUTES,
+    callbackUrl: (kind, ids) => buildCallbackUrl(publicUrl, kind, ids),
+    mediaUrl: () => mediaUrl,
+    verifyWebhook: (req: WebhookRequest) => verifyTwilioWebhook(authToken, req),
+    parseWebhook: parseTwilioWebhook,
+    verifyMediaUpgrade: (req: MediaUpgradeRequest) =>
+      signedMediaUpgrade ? verifyTwilioMediaUpgrade(authToken, req) : true,
+    createCodec: createTwilioCodec,
+    markup: twilioMarkup,
+    control: createTwilioControl({
+      accountSid: options.accountSid,
+      authToken,
+      ...(options.apiKey === undefined ? {} : { apiKey: options.apiKey }),
+      ...(options.apiBase === undefined ? {} : { apiBase: options.apiBase }),
+      retry: options.retry ?? DEFAULT_TWILIO_RETRY,
+      ...(options.retryDeps === undefined ? {} : { retryDeps: options.retryDeps }),
+    }),
+  } satisfies CarrierAdapter);
+}
+
+/**
+ * Builds the adapter from neutral settings, listing every problem at once (STYLE.md 9).
+ * Credentials: `accountSid`, `authToken`, optionally `apiKeySid` + `apiKeySecret`.
+ */
+export const twilioAdapterFactory: CarrierAdapterFactory = Object.freeze({
+  carrier: 'twilio',
+  create(settings: CarrierSettings): CarrierAdapter {
+    const { accountSid, authToken, apiKeySid, apiKeySecret } = settings.credentials;
+    const problems: string[] = [];
+    if (accountSid === undefined || !/^AC[0-9a-fA-F]{32}$/.test(accountSid)) {
+      problems.push('twilio accountSid must be AC followed by 32 hex digits');
+    }
+    if (authToken === undefined || authToken === '') problems.push('twilio authToken is required');
+    if ((apiKeySid === undefined) !== (apiKeySecret === undefined)) {
+      problems.push('twilio apiKeySid and apiKeySecret go together');
+    } else if (apiKeySid !== undefined && !apiKeySid.startsWith('SK')) {
+      problems.push('twilio apiKeySid must start with SK');
+    }
+    if (!isHttpUrl(settings.publicUrl)) problems.push('publicUrl must be an http(s) URL');
+    if (settings.apiBase !== undefined && !isHttpUrl(settings.apiBase))
+      problems.push('twilio apiBase must be an http(s) URL');
+    if (problems.length > 0 || accountSid === undefined || authToken === undefined) {
+      throw new DaemonError('config_invalid', problems.join('; '));
+    }
+    return createTwilioAdapter({
+      publicUrl: settings.publicUrl,
+      accountSid,
+      authToken,
+      ...(apiKeySid !== undefined && apiKeySecret !== undefined
+        ? { apiKey: { sid: apiKeySid, secret: apiKeySecret } }
+        : {}),
+      ...(settings.apiBase === undefined ? {} : { apiBase: settings.apiBase }),
+      ...(settings.retry === undefined ? {} : { retry: settings.retry }),
+      ...(settings.signedMediaUpgrade === undefined
+        ? {}
+        : { signedMediaUpgrade: settings.signedMediaUpgrade }),
+    });
+  },
+});
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,165 @@
+import { DaemonError } from '../../src/domain/errors.js';
+import {
+  type AudioFormat,
+  type InboundMediaEvent,
+  MULAW_8K,
+  type OutboundMediaEvent,
+} from '../../src/domain/media.js';
+import { CodecError, type MediaCodec } from '../types.js';
+
+/**
+ * Twilio Media Streams frames (protocols.md §2.3) to and from the daemon's media vocabulary.
+ * Pure: no I/O, no REST (STYLE.md 5). Checked by hand rather than with a schema, because `media`
+ * frames arrive 50 times a second per call.
+ *
+ * Twilio → daemon: `connected`, `start`, `media`, `dtmf`, `mark`, `stop` (JSON text frames;
+ * `sequenceNumber`, `chunk`, `timestamp` are strings). Daemon → Twilio: `media` (any length),
+ * `mark`, `clear`, each carrying the `streamSid` learned at `start`.
+ */
+export function createTwilioCodec(): MediaCodec {
+  return new TwilioCodec();
+}
+
+type Json = Record<string, unknown>;
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const DIGITS = /^\d+$/;
+const DTMF_DIGIT = /^[0-9*#A-Da-d]$/;
+
+class TwilioCodec implements MediaCodec {
+  readonly format: AudioFormat = MULAW_8K;
+  #streamSid: string | undefined;
+
+  get streamId(): string | undefined {
+    return this.#streamSid;
+  }
+
+  decode(frame: string): InboundMediaEvent | CodecError | null {
+    let message: unknown;
+    try {
+      message = JSON.parse(frame);
+    } catch {
+      return new CodecError('frame', 'frame is not JSON');
+    }
+    if (!isObject(message)) return new CodecError('frame', 'frame is not a JSON object');
+    const event = message['event'];
+    if (typeof event !== 'string') return new CodecError('event', 'event is missing');
+    if (event === 'connected') return null;
+    const sequence = message['sequenceNumber'];
+    if (sequence !== undefined && !(typeof sequence === 'string' && DIGITS.test(sequence))) {
+      return new CodecError('sequenceNumber', 'sequenceNumber is not a string of digits');
+    }
+    if (event === 'start') return this.#start(message);
+    if (this.#streamSid === undefined) {
+      // Twilio always sends `start` before anything that belongs to a stream.
+      return new CodecError('event', `${event} before start`);
+    }
+    if (message['streamSid'] !== this.#streamSid) return new CodecError('streamSid', 'not this stream');
+    switch (event) {
+      case 'media':
+        return decodeMedia(message['media']);
+      case 'dtmf': {
+        const digit = field(message, 'dtmf', 'digit');
+        if (typeof digit !== 'string' || !DTMF_DIGIT.test(digit)) {
+          return new CodecError('dtmf.digit', 'dtmf.digit is not a DTMF digit');
+        }
+        return { type: 'dtmf', digit };
+      }
+      case 'mark': {
+        const name = field(message, 'mark', 'name');
+        if (typeof name !== 'string') return new CodecError('mark.name', 'mark.name is not a string');
+        return { type: 'mark', name };
+      }
+      case 'stop':
+        return { type: 'stop' };
+      default:
+        // Events Twilio may add later carry nothing the daemon acts on.
+        return null;
+    }
+  }
+
+  encode(event: OutboundMediaEvent): string {
+    const streamSid = this.#streamSid;
+    if (streamSid === undefined) {
+      throw new DaemonError('codec_not_started', 'cannot send to a Twilio stream before its start');
+    }
+    switch (event.type) {
+      case 'audio':
+        return JSON.stringify({
+          event: 'media',
+          streamSid,
+          media: { payload: event.payload.toString('base64') },
+        });
+      case 'mark':
+        return JSON.stringify({ event: 'mark', streamSid, mark: { name: event.name } });
+      case 'clear':
+        return JSON.stringify({ event: 'clear', streamSid });
+    }
+  }
+
+  #start(message: Json): InboundMediaEvent | CodecError {
+    const start = message['start'];
+    if (!isObject(start)) return new CodecError('start', 'start is not an object');
+    const streamSid = message['streamSid'] ?? start['streamSid'];
+    if (typeof streamSid !== 'string' || streamSid === '') {
+      return new CodecError('streamSid', 'streamSid is missing');
+    }
+    const callSid = start['callSid'];
+    if (typeof callSid !== 'string' || callSid === '') {
+      return new CodecError('start.callSid', 'start.callSid is missing');
+    }
+    const format = start['mediaFormat'];
+    if (!isObject(format)) return new CodecError('start.mediaFormat', 'start.mediaFormat is not an object');
+    if (format['encoding'] !== 'audio/x-mulaw') {
+      return new CodecError('start.mediaFormat.encoding', 'start.mediaFormat.encoding is not audio/x-mulaw');
+    }
+    if (format['sampleRate'] !== 8000) {
+      return new CodecError('start.mediaFormat.sampleRate', 'start.mediaFormat.sampleRate is not 8000');
+    }
+    if (format['channels'] !== undefined && format['channels'] !== 1) {
+      return new CodecError('start.mediaFormat.channels', 'start.mediaFormat.channels is not 1');
+    }
+    const raw = start['customParameters'] ?? {};
+    if (!isObject(raw))
+      return new CodecError('start.customParameters', 'start.customParameters is not an object');
+    const customParameters: Record<string, string> = {};
+    for (const [name, value] of Object.entries(raw)) {
+      if (typeof value !== 'string') {
+        return new CodecError(`start.customParameters.${name}`, 'a custom parameter is not a string');
+      }
+      customParameters[name] = value;
+    }
+    this.#streamSid = streamSid;
+    return { type: 'start', streamId: streamSid, carrierCallId: callSid, format: MULAW_8K, customParameters };
+  }
+}
+
+function decodeMedia(media: unknown): InboundMediaEvent | CodecError | null {
+  if (!isObject(media)) return new CodecError('media', 'media is not an object');
+  const track = media['track'];
+  // `<Connect><Stream>` streams the inbound track only; anything else is not the caller.
+  if (track !== undefined && track !== 'inbound') {
+    return track === 'outbound'
+      ? null
+      : new CodecError('media.track', 'media.track is not inbound or outbound');
+  }
+  const payload = media['payload'];
+  if (typeof payload !== 'string' || payload.length % 4 !== 0 || !BASE64.test(payload)) {
+    return new CodecError('media.payload', 'media.payload is not base64');
+  }
+  const timestamp = media['timestamp'];
+  if (timestamp === undefined) return { type: 'audio', payload: Buffer.from(payload, 'base64') };
+  if (typeof timestamp !== 'string' || !DIGITS.test(timestamp)) {
+    return new CodecError('media.timestamp', 'media.timestamp is not a string of digits');
+  }
+  return { type: 'audio', payload: Buffer.from(payload, 'base64'), timestampMs: Number(timestamp) };
+}
+
+function field(message: Json, object: string, name: string): unknown {
+  const inner = message[object];
+  return isObject(inner) ? inner[name] : undefined;
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

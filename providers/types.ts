@@ -1,0 +1,476 @@
+import type { Carrier } from '../src/domain/carrier.js';
+import { DaemonError } from '../src/domain/errors.js';
+import type { AudioFormat, InboundMediaEvent, OutboundMediaEvent } from '../src/domain/media.js';
+import type { LegEndStatus } from '../src/domain/outcome.js';
+import type { RetryPolicy } from '../src/runtime/retry.js';
+
+/**
+ * The one interface every carrier speaks through (STYLE.md 4): webhooks and their signature,
+ * markup, REST control, the media-stream codec. The daemon never names a carrier outside
+ * `providers/`; it asks the adapter listed in `providers/index.ts`.
+ *
+ * Split by purity (STYLE.md 5): everything here is pure except `control`, which does REST.
+ */
+export interface CarrierAdapter {
+  readonly carrier: Carrier;
+  /** What this carrier can do, so the daemon refuses an impossible mode at config load. */
+  readonly capabilities: CarrierCapabilities;
+  /** Paths the HTTP layer mounts for this carrier, relative to the public URL. */
+  readonly routes: CarrierRoutes;
+
+  /**
+   * Absolute URL (on the daemon's public URL) of one of this carrier's webhooks, with the
+   * correlation ids in the query string. The carrier signs the full URL, so the ids are covered
+   * by the webhook signature.
+   */
+  callbackUrl(kind: WebhookKind, ids: CallbackIds): string;
+  /** Absolute `wss://` URL of this carrier's media WebSocket. */
+  mediaUrl(): string;
+
+  /**
+   * Is this request really from the carrier? Constant-time; `false` on any doubt (missing
+   * header, malformed URL). Call before {@link CarrierAdapter.parseWebhook}.
+   */
+  verifyWebhook(req: WebhookRequest): boolean;
+  /**
+   * Normalize a verified webhook. Never throws on bad input: a payload that does not match the
+   * carrier's format comes back as a {@link WebhookError} naming the offending field.
+   */
+  parseWebhook(kind: WebhookKind, params: WebhookParams, query: WebhookParams): CarrierEvent | WebhookError;
+
+  /**
+   * Check the media WebSocket upgrade request. Whatever this returns, the per-call media token
+   * (`mediaToken` in providers/index.ts) must still be checked on the stream's `start`.
+   */
+  verifyMediaUpgrade(req: MediaUpgradeRequest): boolean;
+  /** A fresh codec for one media socket (it remembers the stream id after `start`). */
+  createCodec(): MediaCodec;
+
+  readonly markup: CarrierMarkup;
+  readonly control: CarrierControl;
+}
+
+/** Builds one configured adapter; the registry in providers/index.ts is an array of these. */
+export interface CarrierAdapterFactory {
+  readonly carrier: Carrier;
+  /** Throws `DaemonError('config_invalid')` naming every missing or malformed setting. */
+  create(settings: CarrierSettings): CarrierAdapter;
+}
+
+/** Settings every adapter is built from (parsed once by src/config, then frozen). */
+export interface CarrierSettings {
+  /** The daemon's public base URL as the carrier reaches it, e.g. `https://pt.example.com`. */
+  readonly publicUrl: string;
+  /**
+   * Carrier credentials by name. Twilio: `accountSid`, `authToken`, optionally `apiKeySid` +
+   * `apiKeySecret` for REST. Plivo: `authId`, `authToken`. Exotel: `apiKey`, `apiToken`, `sid`.
+   */
+  readonly credentials: Readonly<Record<string, string | undefined>>;
+  /** REST base URL, for a simulator or a regional endpoint; default the carrier's own. */
+  readonly apiBase?: string;
+  /**
+   * Bounded retry of retryable carrier errors (src/runtime/retry.ts); default
+   * `{ maxRetries: 2, retryIntervalMs: 250, timeoutMs: 10000 }`.
+   */
+  readonly retry?: RetryPolicy;
+  /**
+   * Require the carrier's signature on the media WebSocket upgrade. Default false: Twilio
+   * signing the upgrade is UNCONFIRMED (protocols.md §6), and the media token guards either way.
+   */
+  readonly signedMediaUpgrade?: boolean;
+}
+
+export interface CarrierCapabilities {
+  /** Warm transfer through a conference the caller waits in. */
+  readonly conference: boolean;
+  /** Play a message to the human only, before the caller hears them. */
+  readonly whisper: boolean;
+  /** The caller hears hold audio (not silence) while the human is dialed. */
+  readonly holdAudio: boolean;
+  /** `sip:` destinations can be dialed. */
+  readonly sipDestinations: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Webhooks
+
+/**
+ * The webhooks the daemon receives, carrier-neutral:
+ * - `voice`: the call (or a continuation) asks what to do — answered with markup.
+ * - `status`: call-progress callbacks of the caller's call and of dialed legs.
+ * - `dial-action`: a dial inside the caller's call finished — answered with markup.
+ * - `conference`: conference and participant events.
+ */
+export type WebhookKind = 'voice' | 'status' | 'dial-action' | 'conference';
+
+export interface WebhookRoute {
+  readonly kind: WebhookKind;
+  readonly method: 'GET' | 'POST';
+  /** e.g. `/twilio/voice` */
+  readonly path: string;
+  /** Whether the carrier expects markup in the answer (else any 2xx will do). */
+  readonly answersWithMarkup: boolean;
+}
+
+export interface CarrierRoutes {
+  readonly webhooks: readonly WebhookRoute[];
+  /** e.g. `/twilio/media` */
+  readonly mediaPath: string;
+}
+
+/** Form or query parameters as a body parser gives them (repeated keys as arrays). */
+export type WebhookParams = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+export interface WebhookRequest {
+  readonly method: string;
+  /**
+   * The full public URL the carrier called, query string included — `${publicUrl}${req.url}`,
+   * never rebuilt from a proxied Host header.
+   */
+  readonly url: string;
+  /** Header names in lower case, as Node gives them. */
+  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  /** The body exactly as received (needed when the carrier signs a body hash). */
+  readonly rawBody: string;
+  /** Parsed form parameters of the body (empty for GET). */
+  readonly params: WebhookParams;
+}
+
+export interface MediaUpgradeRequest {
+  /** The full public `wss://` URL the carrier opened, query string included. */
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+}
+
+/** The daemon's own ids, carried in callback URLs' query strings. */
+export interface CallbackIds {
+  /** The caller's call (the carrier's id for it, see CallRecord). */
+  readonly callId: string;
+  readonly transferId?: string;
+  /**
+   * Set on a leg's callbacks only. A `voice` URL with a leg id is that leg's answer URL (the
+   * human picked up); without one it is the caller's continuation.
+   */
+  readonly legId?: string;
+  /**
+   * Which instruction document a continuation came from (a counter the daemon bumps per
+   * document): two legitimate continuations of one call then get distinct dedupe keys.
+   */
+  readonly seq?: number;
+}
+
+/** Call status normalized over carriers. */
+export type CallStatus =
+  | 'initiated'
+  | 'ringing'
+  | 'in_progress'
+  | 'completed'
+  | 'busy'
+  | 'no_answer'
+  | 'failed'
+  | 'canceled';
+
+/**
+ * Every webhook normalized. `dedupeKey` is derived from the carrier's own ids and sequence
+ * numbers (never from arrival time), so a retried or duplicated webhook yields the same key and
+ * the runtime applies it at most once (DESIGN.md invariant 3). `from` / `to` are PII: never log
+ * them outside `pii.*`.
+ */
+export type CarrierEvent =
+  /** A new call reached the daemon's number. */
+  | {
+      readonly type: 'call.incoming';
+      readonly dedupeKey: string;
+      readonly carrierCallId: string;
+      readonly from: string;
+      readonly to: string;
+      readonly direction: 'inbound' | 'outbound';
+    }
+  /** Progress of the caller's call (no leg id in the callback URL). */
+  | {
+      readonly type: 'call.status';
+      readonly dedupeKey: string;
+      readonly carrierCallId: string;
+      readonly callId?: string;
+      readonly status: CallStatus;
+      /** Seconds, on `completed`. */
+      readonly durationSec?: number;
+      readonly sipCode?: number;
+    }
+  /** The carrier ran off the end of a document (stream closed, dial or conference over): what next? */
+  | {
+      readonly type: 'stream.continuation';
+      readonly dedupeKey: string;
+      readonly carrierCallId: string;
+      readonly callId: string;
+      readonly transferId?: string;
+    }
+  | LegEvent
+  | ConferenceEvent
+  /** A well-formed webhook that changes nothing (e.g. `initiated`, a mute, a speech event). */
+  | { readonly type: 'event.ignored'; readonly dedupeKey: string; readonly detail: string };
+
+interface LegBase {
+  readonly dedupeKey: string;
+  readonly callId: string;
+  readonly transferId: string;
+  readonly legId: string;
+}
+
+/** A leg dialed toward a human, from call-progress, dial-action or answer webhooks. */
+export type LegEvent =
+  | (LegBase & { readonly type: 'leg.ringing'; readonly carrierCallId: string })
+  | (LegBase & {
+      readonly type: 'leg.answered';
+      readonly carrierCallId: string;
+      /** Answering-machine detection verdict, when enabled (`human`, `machine_start`, …). */
+      readonly answeredBy?: string;
+    })
+  | (LegBase & {
+      readonly type: 'leg.ended';
+      /** Absent when the carrier never created the leg's call. */
+      readonly carrierCallId?: string;
+      /** Before answer: busy / no_answer / failed / canceled; after answer: completed. */
+      readonly status: LegEndStatus;
+      /** The carrier's detail code (e.g. the SIP response code of a failed leg). */
+      readonly carrierCode?: string;
+      /** From a dial-action: where the caller's own call stands (`completed` = caller gone). */
+      readonly callerStatus?: CallStatus;
+    });
+
+interface ConferenceBase {
+  readonly dedupeKey: string;
+  readonly callId: string;
+  readonly transferId: string;
+  /** The room name the daemon chose. */
+  readonly room: string;
+  /** The carrier's id for the conference (Twilio `CF…`). */
+  readonly carrierConferenceId: string;
+}
+
+interface ParticipantBase extends ConferenceBase {
+  /** The participant's call. */
+  readonly carrierCallId: string;
+  readonly label?: string;
+}
+
+export type ConferenceEvent =
+  | (ConferenceBase & { readonly type: 'conference.started' })
+  | (ConferenceBase & { readonly type: 'conference.ended'; readonly reason?: string })
+  | (ParticipantBase & { readonly type: 'conference.joined' })
+  | (ParticipantBase & { readonly type: 'conference.left'; readonly reason?: string })
+  | (ParticipantBase & { readonly type: 'conference.held' })
+  | (ParticipantBase & { readonly type: 'conference.unheld' })
+  /** An announcement (e.g. a whisper played through the REST API) finished or failed. */
+  | (ConferenceBase & {
+      readonly type: 'conference.announced';
+      readonly carrierCallId?: string;
+      readonly failed: boolean;
+    });
+
+export type CarrierEventType = CarrierEvent['type'];
+
+/**
+ * A webhook that does not match the carrier's format. Returned, never thrown: the HTTP layer
+ * answers 400 and logs `field`, and no state changes.
+ */
+export class WebhookError extends DaemonError {
+  readonly type = 'webhook.error' as const;
+  /** The offending parameter, e.g. `CallSid` or `query.legId`. */
+  readonly field: string;
+
+  constructor(field: string, message: string) {
+    super('webhook_invalid', message);
+    this.name = 'WebhookError';
+    this.field = field;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Media
+
+/** One media socket's translator. Pure: no I/O, no REST (STYLE.md 5). */
+export interface MediaCodec {
+  /** The carrier's audio on this socket (both ways). */
+  readonly format: AudioFormat;
+  /** The carrier's stream id, known after `start`. */
+  readonly streamId: string | undefined;
+  /**
+   * One text frame in. `null` for frames that carry nothing for the daemon (Twilio
+   * `connected`, the outbound track); a {@link CodecError} for a frame that is not the carrier's
+   * format.
+   */
+  decode(frame: string): InboundMediaEvent | CodecError | null;
+  /** One event out, as a text frame. Throws `DaemonError('codec_not_started')` before `start`. */
+  encode(event: OutboundMediaEvent): string;
+}
+
+/** A media frame that is not the carrier's format. Returned, never thrown. */
+export class CodecError extends DaemonError {
+  readonly type = 'codec.error' as const;
+  /** The offending JSON path, e.g. `media.payload`. */
+  readonly field: string;
+
+  constructor(field: string, message: string) {
+    super('codec_invalid_frame', message);
+    this.name = 'CodecError';
+    this.field = field;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Markup
+
+/** An instruction document to answer a webhook with, or to push through REST. */
+export interface Markup {
+  /** e.g. `text/xml` */
+  readonly contentType: string;
+  readonly body: string;
+}
+
+/**
+ * Instruction documents. Every document that hosts a media stream ends with a continuation
+ * back to the daemon (DESIGN.md invariant 1) — never a trailing pause.
+ */
+export interface CarrierMarkup {
+  /** Connect the call to the daemon's media socket; when the stream ends, ask `continuationUrl`. */
+  answerWithStream(options: StreamMarkupOptions): Markup;
+  /** Cold transfer: the carrier dials `to` from inside the caller's call. */
+  dialCold(options: DialColdOptions): Markup;
+  /** Warm transfer: the caller waits in `room` hearing hold audio until the human joins. */
+  conferenceHold(options: ConferenceHoldOptions): Markup;
+  /** For the human's leg: hear `text` (the caller does not), then join `room`. */
+  whisperThenJoin(options: WhisperOptions): Markup;
+  hangup(): Markup;
+}
+
+export interface StreamMarkupOptions {
+  /** `wss://` URL of the media socket, without a query string (carriers may drop it). */
+  readonly streamUrl: string;
+  /** Sent back in the stream's `start` (Twilio `customParameters`): call id, media token… */
+  readonly parameters: Readonly<Record<string, string>>;
+  /** Where the carrier asks what next once the stream has ended. */
+  readonly continuationUrl: string;
+}
+
+export interface DialColdOptions {
+  /** E.164 number or `sip:` URI (PII). */
+  readonly to: string;
+  /** Caller id shown to the human (E.164). */
+  readonly callerId: string;
+  /** Ring timeout in seconds (the transfer default is 10 s). */
+  readonly timeoutSec: number;
+  /** Receives the dial's result and answers with what comes next. */
+  readonly actionUrl: string;
+  /** Receives the dialed leg's progress (answered, completed). */
+  readonly statusCallbackUrl: string;
+  /** Belt and braces after the dial, should the carrier ever fall through. */
+  readonly continuationUrl: string;
+}
+
+export interface ConferenceHoldOptions {
+  /** Room name; never PII (carriers log it). */
+  readonly room: string;
+  /**
+   * What the caller hears until the human joins. Twilio: a TwiML URL (e.g. `<Play loop="0">`), a
+   * bare audio file plays once; omitted = the carrier's default music.
+   */
+  readonly holdAudioUrl?: string;
+  /** Receives the conference's events (start, end, join, leave, hold, announcement). */
+  readonly statusCallbackUrl: string;
+  /** Where the carrier asks what next once the caller leaves the conference. */
+  readonly continuationUrl: string;
+  /** Participant label of the caller; default `caller`. */
+  readonly label?: string;
+}
+
+export interface WhisperOptions {
+  /** Spoken to the human only (text-to-speech). */
+  readonly text: string;
+  readonly room: string;
+  /** Participant label of the human; default none. */
+  readonly label?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Control (REST)
+
+/**
+ * Carrier REST commands. Every failure is a `CarrierError { carrier, status, carrierCode }`
+ * (status 0 = no answer arrived). Retryable errors (408, 429, 5xx, network) are retried within
+ * the adapter's bounded policy where repeating the request is safe; creating calls is retried
+ * only when the carrier certainly did not act (429, connection refused), so a human is never
+ * dialed twice.
+ */
+export interface CarrierControl {
+  /** Replace what the call is doing (ends its media stream). */
+  redirectCall(carrierCallId: string, next: CallInstructions): Promise<void>;
+  /** Hang up (or cancel, if still ringing). An already-ended call is success. */
+  hangupCall(carrierCallId: string): Promise<void>;
+  createCall(options: CreateCallOptions): Promise<{ readonly carrierCallId: string }>;
+  /** Dial `to` straight into a conference (created on first use). */
+  addParticipant(options: AddParticipantOptions): Promise<{ readonly carrierCallId: string }>;
+  updateParticipant(options: UpdateParticipantOptions): Promise<void>;
+  /** An already-gone participant is success. */
+  removeParticipant(options: ParticipantRef): Promise<void>;
+  /** End the conference for everyone. An already-ended conference is success. */
+  endConference(conference: ConferenceRef): Promise<void>;
+}
+
+/** A document to run, or a URL the carrier fetches it from. */
+export type CallInstructions = Markup | { readonly url: string };
+
+/** Call-progress events a status callback can ask for. */
+export type CallProgressEvent = 'initiated' | 'ringing' | 'answered' | 'completed';
+
+export interface CreateCallOptions {
+  /** E.164 number or `sip:` URI (PII). */
+  readonly to: string;
+  readonly from: string;
+  readonly next: CallInstructions;
+  readonly statusCallbackUrl?: string;
+  /** Default `['ringing', 'answered', 'completed']` when a status callback is given. */
+  readonly statusCallbackEvents?: readonly CallProgressEvent[];
+  /** Ring timeout in seconds. */
+  readonly timeoutSec: number;
+}
+
+/** A conference by the daemon's room name, plus the carrier's id when already known (saves a lookup). */
+export interface ConferenceRef {
+  readonly room: string;
+  readonly carrierConferenceId?: string;
+}
+
+export interface ParticipantRef extends ConferenceRef {
+  /** The participant's label or carrier call id. */
+  readonly participant: string;
+}
+
+export interface AddParticipantOptions extends ConferenceRef {
+  readonly to: string;
+  readonly from: string;
+  readonly label: string;
+  /** Ring timeout in seconds. */
+  readonly timeoutSec: number;
+  /** The new leg's call progress. */
+  readonly statusCallbackUrl?: string;
+  /** Default `['ringing', 'answered', 'completed']`. */
+  readonly statusCallbackEvents?: readonly CallProgressEvent[];
+  /** Conference events (Twilio uses only the first participant's value). */
+  readonly conferenceStatusCallbackUrl?: string;
+  /** Default true. */
+  readonly startConferenceOnEnter?: boolean;
+  /** Default false. */
+  readonly endConferenceOnExit?: boolean;
+  /** Default false. */
+  readonly muted?: boolean;
+}
+
+export interface UpdateParticipantOptions extends ParticipantRef {
+  readonly hold?: boolean;
+  /** Audio or document played while held (fetched with GET). */
+  readonly holdUrl?: string;
+  /** Document played to this participant only (a whisper). */
+  readonly announceUrl?: string;
+  readonly muted?: boolean;
+}
