@@ -1,0 +1,556 @@
+import { describe, expect, it } from 'vitest';
+import type { LegEndStatus } from '../../src/domain/outcome.js';
+import type { TransferEffect, TransferEvent, TransferInput } from '../../src/transfer/machine-types.js';
+import type { TransferPlan, WhisperPlan } from '../../src/transfer/plan-types.js';
+import { initial, step, transferMachine, type WarmState } from '../../src/transfer/warm.js';
+
+const NOW = 2_000_000;
+/** When the event under test is applied; the events before it are applied at NOW. */
+const AT = NOW + 1;
+const A = '+14155550101';
+const B = '+14155550102';
+const CALLER_ID = '+14155550100';
+const HOLD_URL = 'https://hold.example.com/music.mp3';
+const FALLBACK = 'A caller needs help with billing.';
+const SUMMARY = 'Caller wants a refund for order 1234.';
+const STATIC = 'Incoming refund request, please assist.';
+const ctx = { nowMs: NOW };
+
+const summaryWhisper: WhisperPlan = { kind: 'summary', timeoutMs: 5_000, fallbackText: FALLBACK };
+const basePlan: TransferPlan = {
+  mode: 'warm',
+  chain: [A, B],
+  ringTimeoutMs: 15_000,
+  callerId: CALLER_ID,
+  whisper: summaryWhisper,
+  holdAudioUrl: HOLD_URL,
+  reason: 'billing question',
+  trigger: 'tool',
+};
+const inputFor = (whisper: WhisperPlan = summaryWhisper): TransferInput => ({
+  transferId: 't1',
+  callId: 'c1',
+  plan: { ...basePlan, whisper },
+  handoffWaitMs: 4_000,
+});
+
+function run(events: readonly TransferEvent[], whisper?: WhisperPlan): WarmState {
+  let state = initial(inputFor(whisper), ctx).state;
+  for (const e of events) state = step(state, e, ctx).state;
+  return state;
+}
+
+// Event shorthands.
+const played: TransferEvent = { type: 'handoff.played' };
+const held: TransferEvent = { type: 'caller.held' };
+const hangup: TransferEvent = { type: 'caller.hangup' };
+type TimerName = Extract<TransferEvent, { type: 'timer.fired' }>['timerId'];
+const fire = (timerId: TimerName): TransferEvent => ({ type: 'timer.fired', timerId });
+const ringing = (legId: string): TransferEvent => ({ type: 'leg.ringing', legId });
+const answered = (legId: string): TransferEvent => ({ type: 'leg.answered', legId });
+const ended = (legId: string, status: LegEndStatus): TransferEvent => ({ type: 'leg.ended', legId, status });
+const summary = (text: string): TransferEvent => ({ type: 'summary.received', text });
+const whispered = (legId: string): TransferEvent => ({ type: 'whisper.played', legId });
+const joined = (legId: string): TransferEvent => ({ type: 'human.joined', legId });
+/** Caller on hold, human answered and briefed: the join is under way. */
+const joining = [played, held, answered('t1:0'), summary(SUMMARY), whispered('t1:0')];
+
+// Effect shorthands.
+const cancel = (timerId: TimerName): TransferEffect => ({ type: 'timer.cancel', timerId });
+const hangUp = (legId: string): TransferEffect => ({ type: 'carrier.cancel', legId });
+const st = (status: 'answered' | 'whispering' | 'ringing', legId: string): TransferEffect => ({
+  type: 'agent.status',
+  status,
+  legId,
+});
+const dial = (legId: string, to: string, at = AT): TransferEffect[] => [
+  { type: 'carrier.dial', legId, to, callerId: CALLER_ID, timeoutMs: 15_000, mode: 'warm' },
+  { type: 'timer.start', timerId: `ring:${legId}`, atMs: at + 20_000 },
+  { type: 'agent.status', status: 'dialing', legId, destination: to },
+];
+const dialNext: TransferEffect[] = [{ type: 'flag.set', destination: B }, ...dial('t1:1', B)];
+const hold: TransferEffect[] = [
+  { type: 'caller.hold', holdAudioUrl: HOLD_URL },
+  { type: 'timer.start', timerId: 'hold', atMs: AT + 15_000 },
+];
+const whisper = (legId: string, text: string): TransferEffect[] => [
+  { type: 'human.whisper', legId, text },
+  { type: 'timer.start', timerId: `whisper:${legId}`, atMs: AT + 3_000 + 100 * text.length },
+  st('whispering', legId),
+];
+const join = (legId: string): TransferEffect[] => [
+  { type: 'human.join', legId },
+  { type: 'timer.start', timerId: `join:${legId}`, atMs: AT + 10_000 },
+];
+const back = (legId: string, outcome: 'busy' | 'no_answer' | 'failed' | 'canceled', moved: boolean) => [
+  ...(moved ? [{ type: 'caller.to_agent' } as const] : []),
+  { type: 'agent.status', status: 'failed', legId } as const,
+  { type: 'agent.resume', outcome } as const,
+  { type: 'flag.clear' } as const,
+  { type: 'transfer.ended', outcome } as const,
+];
+
+interface Row {
+  readonly name: string;
+  readonly whisper?: WhisperPlan;
+  readonly before: readonly TransferEvent[];
+  readonly event: TransferEvent;
+  readonly phase: WarmState['phase'];
+  readonly effects: readonly TransferEffect[];
+  readonly detail: string;
+}
+
+const rows: readonly Row[] = [
+  // The handoff sentence and the hold.
+  {
+    name: 'handoff played → caller to the conference on hold',
+    before: [],
+    event: played,
+    phase: 'dialing',
+    effects: [cancel('handoff'), ...hold],
+    detail: 'note=caller_to_hold',
+  },
+  {
+    name: 'handoff timer → caller on hold anyway',
+    before: [],
+    event: fire('handoff'),
+    phase: 'dialing',
+    effects: hold,
+    detail: 'timer=handoff note=caller_to_hold',
+  },
+  {
+    name: 'caller held while the human still rings',
+    before: [played, ringing('t1:0')],
+    event: held,
+    phase: 'ringing',
+    effects: [cancel('hold')],
+    detail: 'join=not_ready',
+  },
+  {
+    name: 'no hold confirmation → caller back to the AI, human leg canceled',
+    before: [played],
+    event: fire('hold'),
+    phase: 'returned',
+    effects: [hangUp('t1:0'), cancel('ring:t1:0'), cancel('summary'), ...back('t1:0', 'failed', true)],
+    detail: 'timer=hold outcome=failed',
+  },
+  // Ringing, answer, summary, whisper.
+  {
+    name: 'ringing is reported to the agent',
+    before: [],
+    event: ringing('t1:0'),
+    phase: 'ringing',
+    effects: [st('ringing', 't1:0')],
+    detail: 'leg=t1:0',
+  },
+  {
+    name: 'answer before the summary → wait for it',
+    before: [played, ringing('t1:0')],
+    event: answered('t1:0'),
+    phase: 'awaiting_summary',
+    effects: [cancel('ring:t1:0'), st('answered', 't1:0')],
+    detail: 'leg=t1:0 whisper=awaiting_summary',
+  },
+  {
+    name: 'summary arrives for the waiting human → whisper it',
+    before: [played, answered('t1:0')],
+    event: summary(`  ${SUMMARY} `),
+    phase: 'whispering',
+    effects: [cancel('summary'), ...whisper('t1:0', SUMMARY)],
+    detail: `chars=${SUMMARY.length} whisper=playing`,
+  },
+  {
+    name: 'summary timer for the waiting human → whisper the fallback',
+    before: [played, answered('t1:0')],
+    event: fire('summary'),
+    phase: 'whispering',
+    effects: whisper('t1:0', FALLBACK),
+    detail: 'timer=summary whisper=playing',
+  },
+  {
+    name: 'a blank summary → whisper the fallback',
+    before: [played, answered('t1:0')],
+    event: summary('   '),
+    phase: 'whispering',
+    effects: [cancel('summary'), ...whisper('t1:0', FALLBACK)],
+    detail: 'chars=0 whisper=playing',
+  },
+  {
+    name: 'summary ready before the answer → whisper at once',
+    before: [summary(SUMMARY)],
+    event: answered('t1:0'),
+    phase: 'whispering',
+    effects: [cancel('ring:t1:0'), st('answered', 't1:0'), ...whisper('t1:0', SUMMARY)],
+    detail: 'leg=t1:0 whisper=playing',
+  },
+  {
+    name: 'summary timed out before the answer → fallback at once',
+    before: [fire('summary')],
+    event: answered('t1:0'),
+    phase: 'whispering',
+    effects: [cancel('ring:t1:0'), st('answered', 't1:0'), ...whisper('t1:0', FALLBACK)],
+    detail: 'leg=t1:0 whisper=playing',
+  },
+  {
+    name: 'a summary after the timeout is kept for the next human',
+    before: [fire('summary')],
+    event: summary(SUMMARY),
+    phase: 'dialing',
+    effects: [],
+    detail: `chars=${SUMMARY.length}`,
+  },
+  {
+    name: 'static whisper → played on answer',
+    whisper: { kind: 'static', text: STATIC },
+    before: [played],
+    event: answered('t1:0'),
+    phase: 'whispering',
+    effects: [cancel('ring:t1:0'), st('answered', 't1:0'), ...whisper('t1:0', STATIC)],
+    detail: 'leg=t1:0 whisper=playing',
+  },
+  {
+    name: 'no whisper, caller held → join on answer',
+    whisper: { kind: 'none' },
+    before: [played, held],
+    event: answered('t1:0'),
+    phase: 'joining',
+    effects: [cancel('ring:t1:0'), st('answered', 't1:0'), ...join('t1:0')],
+    detail: 'leg=t1:0 whisper=none_joining',
+  },
+  {
+    name: 'no whisper, caller not yet held → wait for the hold',
+    whisper: { kind: 'none' },
+    before: [played],
+    event: answered('t1:0'),
+    phase: 'awaiting_hold',
+    effects: [cancel('ring:t1:0'), st('answered', 't1:0')],
+    detail: 'leg=t1:0 whisper=none_awaiting_hold',
+  },
+  // Join.
+  {
+    name: 'whisper played, caller held → join',
+    before: [played, held, answered('t1:0'), summary(SUMMARY)],
+    event: whispered('t1:0'),
+    phase: 'joining',
+    effects: [cancel('whisper:t1:0'), ...join('t1:0')],
+    detail: 'leg=t1:0 join=joining',
+  },
+  {
+    name: 'whisper timer, caller held → join',
+    before: [played, held, answered('t1:0'), summary(SUMMARY)],
+    event: fire('whisper:t1:0'),
+    phase: 'joining',
+    effects: join('t1:0'),
+    detail: 'timer=whisper leg=t1:0 join=joining',
+  },
+  {
+    name: 'whisper played while the handoff sentence still plays → wait for the hold',
+    before: [answered('t1:0'), summary(SUMMARY)],
+    event: whispered('t1:0'),
+    phase: 'awaiting_hold',
+    effects: [cancel('whisper:t1:0')],
+    detail: 'leg=t1:0 join=awaiting_hold',
+  },
+  {
+    name: 'handoff played with the human ready → hold, still no join',
+    before: [answered('t1:0'), summary(SUMMARY), whispered('t1:0')],
+    event: played,
+    phase: 'awaiting_hold',
+    effects: [cancel('handoff'), ...hold],
+    detail: 'note=caller_to_hold',
+  },
+  {
+    name: 'caller held with the human ready → join',
+    before: [played, answered('t1:0'), summary(SUMMARY), whispered('t1:0')],
+    event: held,
+    phase: 'joining',
+    effects: [cancel('hold'), ...join('t1:0')],
+    detail: 'join=joining',
+  },
+  {
+    name: 'human joined → connected, AI leaves',
+    before: joining,
+    event: joined('t1:0'),
+    phase: 'connected',
+    effects: [
+      cancel('join:t1:0'),
+      { type: 'agent.status', status: 'connected', legId: 't1:0' },
+      { type: 'agent.detach' },
+      { type: 'flag.clear' },
+      { type: 'transfer.ended', outcome: 'connected' },
+    ],
+    detail: 'leg=t1:0 outcome=connected',
+  },
+  {
+    name: 'no join confirmation → hang up that human, dial the next',
+    before: joining,
+    event: fire('join:t1:0'),
+    phase: 'dialing',
+    effects: [hangUp('t1:0'), ...dialNext],
+    detail: 'timer=join leg=t1:0 outcome=failed next=t1:1',
+  },
+  // Failures.
+  ...(['busy', 'no_answer', 'failed', 'canceled', 'declined'] as const).map(
+    (status): Row => ({
+      name: `${status} → next destination, caller stays on hold`,
+      before: [played, held, ringing('t1:0')],
+      event: ended('t1:0', status),
+      phase: 'dialing',
+      effects: [cancel('ring:t1:0'), ...dialNext],
+      detail: `leg=t1:0 status=${status} outcome=${status} next=t1:1`,
+    }),
+  ),
+  {
+    name: 'human hangs up during the whisper → human_hangup, next destination',
+    before: [played, held, answered('t1:0'), summary(SUMMARY)],
+    event: ended('t1:0', 'completed'),
+    phase: 'dialing',
+    effects: [cancel('whisper:t1:0'), ...dialNext],
+    detail: 'leg=t1:0 status=completed outcome=human_hangup next=t1:1',
+  },
+  {
+    name: 'human hangs up while joining → human_hangup',
+    before: joining,
+    event: ended('t1:0', 'completed'),
+    phase: 'dialing',
+    effects: [cancel('join:t1:0'), ...dialNext],
+    detail: 'leg=t1:0 status=completed outcome=human_hangup next=t1:1',
+  },
+  {
+    name: 'carrier error (e.g. the whisper failed) → hang up that human, next destination',
+    before: [played, held, answered('t1:0'), summary(SUMMARY)],
+    event: { type: 'leg.error', legId: 't1:0', carrierCode: '20404' },
+    phase: 'dialing',
+    effects: [hangUp('t1:0'), cancel('whisper:t1:0'), ...dialNext],
+    detail: 'leg=t1:0 outcome=carrier_error code=20404 next=t1:1',
+  },
+  {
+    name: 'ring timer → cancel the leg, next destination',
+    before: [played, held],
+    event: fire('ring:t1:0'),
+    phase: 'dialing',
+    effects: [hangUp('t1:0'), ...dialNext],
+    detail: 'timer=ring leg=t1:0 outcome=no_answer next=t1:1',
+  },
+  {
+    name: 'last destination fails with the caller on hold → caller back to the AI',
+    before: [played, held, ended('t1:0', 'busy')],
+    event: ended('t1:1', 'no_answer'),
+    phase: 'returned',
+    effects: [cancel('ring:t1:1'), cancel('summary'), ...back('t1:1', 'no_answer', true)],
+    detail: 'leg=t1:1 status=no_answer outcome=no_answer chain=exhausted',
+  },
+  {
+    name: 'chain fails while the handoff sentence plays → no redirect, the caller never left',
+    before: [ended('t1:0', 'busy')],
+    event: ended('t1:1', 'busy'),
+    phase: 'returned',
+    effects: [cancel('ring:t1:1'), cancel('summary'), cancel('handoff'), ...back('t1:1', 'busy', false)],
+    detail: 'leg=t1:1 status=busy outcome=busy chain=exhausted',
+  },
+  // Caller hangup and cancel.
+  {
+    name: 'caller hangs up during the whisper → the human is hung up too',
+    before: [played, answered('t1:0'), summary(SUMMARY)],
+    event: hangup,
+    phase: 'hung_up',
+    effects: [
+      hangUp('t1:0'),
+      cancel('whisper:t1:0'),
+      cancel('hold'),
+      { type: 'agent.status', status: 'failed', legId: 't1:0' },
+      { type: 'flag.clear' },
+      { type: 'transfer.ended', outcome: 'caller_hangup' },
+    ],
+    detail: 'outcome=caller_hangup',
+  },
+  {
+    name: 'caller hangs up while the human rings',
+    before: [played, held, ringing('t1:0')],
+    event: hangup,
+    phase: 'hung_up',
+    effects: [
+      hangUp('t1:0'),
+      cancel('ring:t1:0'),
+      cancel('summary'),
+      { type: 'agent.status', status: 'failed', legId: 't1:0' },
+      { type: 'flag.clear' },
+      { type: 'transfer.ended', outcome: 'caller_hangup' },
+    ],
+    detail: 'outcome=caller_hangup',
+  },
+  {
+    name: 'agent cancels during the handoff sentence',
+    before: [],
+    event: { type: 'transfer.cancel', by: 'agent' },
+    phase: 'returned',
+    effects: [
+      hangUp('t1:0'),
+      cancel('ring:t1:0'),
+      cancel('summary'),
+      cancel('handoff'),
+      ...back('t1:0', 'canceled', false),
+    ],
+    detail: 'outcome=canceled by=agent',
+  },
+  {
+    name: 'API cancel with the caller on hold → caller back to the AI',
+    before: [played, held],
+    event: { type: 'transfer.cancel', by: 'api' },
+    phase: 'returned',
+    effects: [hangUp('t1:0'), cancel('ring:t1:0'), cancel('summary'), ...back('t1:0', 'canceled', true)],
+    detail: 'outcome=canceled by=api',
+  },
+  // Strays.
+  {
+    name: 'a superseded leg answering is hung up',
+    before: [played, ended('t1:0', 'busy')],
+    event: answered('t1:0'),
+    phase: 'dialing',
+    effects: [hangUp('t1:0')],
+    detail: 'leg=t1:0 note=stray_answer_canceled',
+  },
+  {
+    name: 'a canceled leg answering after another human joined is hung up',
+    before: [
+      fire('ring:t1:0'),
+      played,
+      held,
+      answered('t1:1'),
+      summary(SUMMARY),
+      whispered('t1:1'),
+      joined('t1:1'),
+    ],
+    event: answered('t1:0'),
+    phase: 'connected',
+    effects: [hangUp('t1:0')],
+    detail: 'leg=t1:0 note=stray_answer_canceled',
+  },
+  {
+    name: 'the end of a canceled leg is noted, nothing else',
+    before: [fire('ring:t1:0')],
+    event: ended('t1:0', 'canceled'),
+    phase: 'dialing',
+    effects: [],
+    detail: 'leg=t1:0 status=canceled note=after_cancel',
+  },
+];
+
+describe('warm machine: transitions', () => {
+  it.each(rows)('$name', (row) => {
+    const before = run(row.before, row.whisper);
+    const result = step(before, row.event, { nowMs: AT });
+    expect(result.state.phase).toBe(row.phase);
+    expect(result.effects).toEqual(row.effects);
+    expect(result.state.timeline).toHaveLength(before.timeline.length + 1);
+    expect(result.state.timeline.at(-1)).toEqual({
+      atMs: AT,
+      state: row.phase,
+      event: row.event.type,
+      detail: row.detail,
+    });
+  });
+});
+
+const ignored: readonly { name: string; before: readonly TransferEvent[]; event: TransferEvent }[] = [
+  { name: 'handoff played twice', before: [played], event: played },
+  { name: 'handoff played after the handoff timer', before: [fire('handoff')], event: played },
+  { name: 'handoff timer after the sentence played', before: [played], event: fire('handoff') },
+  { name: 'caller held before the hold was asked', before: [], event: held },
+  { name: 'caller held twice', before: [played, held], event: held },
+  { name: 'hold timer after the caller was held', before: [played, held], event: fire('hold') },
+  { name: 'ringing after the answer', before: [answered('t1:0')], event: ringing('t1:0') },
+  { name: 'answer twice', before: [answered('t1:0')], event: answered('t1:0') },
+  { name: 'second summary', before: [summary(SUMMARY)], event: summary('Something else.') },
+  { name: 'blank summary twice', before: [summary(' ')], event: summary(' ') },
+  { name: 'summary timer after the summary', before: [summary(SUMMARY)], event: fire('summary') },
+  { name: 'whisper played before any whisper', before: [answered('t1:0')], event: whispered('t1:0') },
+  { name: 'whisper timer after the whisper played', before: joining, event: fire('whisper:t1:0') },
+  { name: 'human joined without a join', before: [answered('t1:0')], event: joined('t1:0') },
+  { name: 'human joined for another leg', before: joining, event: joined('t1:1') },
+  { name: 'ring timer after the answer', before: [answered('t1:0')], event: fire('ring:t1:0') },
+  {
+    name: 'end of the joined leg after connected',
+    before: [...joining, joined('t1:0')],
+    event: ended('t1:0', 'completed'),
+  },
+  { name: 'caller hangup after connected', before: [...joining, joined('t1:0')], event: hangup },
+  { name: 'events after the caller hung up', before: [hangup], event: summary(SUMMARY) },
+  { name: 'answer of an unknown leg', before: [], event: answered('t1:7') },
+  {
+    name: 'a stray answer already hung up',
+    before: [ended('t1:0', 'busy'), answered('t1:0')],
+    event: answered('t1:0'),
+  },
+  { name: 'summary with a static whisper', before: [], event: summary(SUMMARY) },
+];
+
+describe('warm machine: events that change nothing', () => {
+  it.each(ignored)('$name', (row) => {
+    const before = run(
+      row.before,
+      row.name.includes('static') ? { kind: 'static', text: STATIC } : undefined,
+    );
+    const result = step(before, row.event, ctx);
+    expect(result.state).toBe(before);
+    expect(result.effects).toEqual([]);
+  });
+});
+
+describe('warm machine: start', () => {
+  it('dials at once while the handoff sentence plays and asks for the summary', () => {
+    const { state, effects } = initial(inputFor(), ctx);
+    expect(effects).toEqual([
+      { type: 'flag.set', destination: A },
+      { type: 'agent.status', status: 'started', destination: A },
+      ...dial('t1:0', A, NOW),
+      { type: 'agent.summary_request', timeoutMs: 5_000 },
+      { type: 'timer.start', timerId: 'summary', atMs: NOW + 5_000 },
+      { type: 'timer.start', timerId: 'handoff', atMs: NOW + 4_000 },
+    ]);
+    expect(state.phase).toBe('dialing');
+    expect(state.flags).toEqual({
+      handoffPlayed: false,
+      callerMoved: false,
+      callerHeld: false,
+      summaryText: null,
+      summaryDone: false,
+    });
+    expect(state.timeline).toEqual([
+      { atMs: NOW, state: 'dialing', event: 'transfer.started', detail: 'trigger=tool chain=2' },
+    ]);
+  });
+
+  it('a static whisper asks no summary', () => {
+    const { effects } = initial(inputFor({ kind: 'static', text: STATIC }), ctx);
+    expect(effects.map((e) => e.type)).not.toContain('agent.summary_request');
+    expect(effects.filter((e) => e.type === 'timer.start').map((e) => e.timerId)).toEqual([
+      'ring:t1:0',
+      'handoff',
+    ]);
+  });
+
+  it('a whole successful transfer keeps the summary out of the timeline', () => {
+    const state = run([...joining, joined('t1:0')]);
+    expect(transferMachine.isTerminal(state)).toBe(true);
+    expect(state.outcome).toBe('connected');
+    expect(state.flags).toMatchObject({
+      handoffPlayed: true,
+      callerMoved: true,
+      callerHeld: true,
+      summaryText: SUMMARY,
+    });
+    expect(state.timers).toEqual([]);
+    expect(state.timeline.map((t) => t.state)).toEqual([
+      'dialing',
+      'dialing',
+      'dialing',
+      'awaiting_summary',
+      'whispering',
+      'joining',
+      'connected',
+    ]);
+    expect(JSON.stringify(state.timeline)).not.toContain('refund');
+    expect(JSON.stringify(state.timeline)).not.toContain(A.slice(1));
+  });
+});
