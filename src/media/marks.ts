@@ -14,7 +14,9 @@ export type MarkResult =
   /** Barge-in (`clear`) discarded the audio before it. */
   | 'cleared'
   /** The carrier stream ended (or forwarding paused) before the audio played. */
-  | 'detached';
+  | 'detached'
+  /** A queue cap dropped the mark before it reached the carrier (the peer was stalled). */
+  | 'dropped';
 
 /** Who is waiting for a mark: the agent (echo its own name back) or the daemon (a callback). */
 export type MarkOwner =

@@ -28,7 +28,11 @@ export class Resampler {
     this.#den = outRate / g;
   }
 
-  /** Resamples one chunk. The output length varies by at most one sample from `n × out / in`. */
+  /**
+   * Resamples one chunk. Output may lag the input by less than one input sample (the last input
+   * sample waits for the next chunk to interpolate against); over many chunks nothing is lost or
+   * added.
+   */
   process(input: Int16Array): Int16Array {
     const n = input.length;
     if (n === 0) return new Int16Array(0);

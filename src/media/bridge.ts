@@ -1,0 +1,342 @@
+import type { AgentMediaPort, AgentMediaSink } from '../agent/events.js';
+import {
+  type AudioFormat,
+  type InboundMediaEvent,
+  MULAW_8K,
+  type OutboundMediaEvent,
+} from '../domain/media.js';
+import { type Clock, systemClock, systemTimers, type Timers } from './clock.js';
+import { bytesPerMs, silenceByte } from './formats.js';
+import { type MarkOwner, type MarkResult, MarkTracker } from './marks.js';
+import { Pacer } from './pacer.js';
+import { Rechunker, type RechunkRule } from './rechunk.js';
+import { createTranscoder, type Transcode } from './transcode.js';
+
+/** The carrier stream as the bridge sees it; the carrier's codec turns these events into its wire JSON. */
+export interface CarrierStreamPort {
+  send(event: OutboundMediaEvent): void;
+  /** Bytes accepted but not yet written to the carrier socket (`ws.bufferedAmount`). */
+  bufferedBytes(): number;
+}
+
+/** One carrier media stream joined to the bridge. */
+export interface CarrierAttachment {
+  readonly port: CarrierStreamPort;
+  /** The stream's audio format. Default μ-law 8 kHz. */
+  readonly format?: AudioFormat;
+  /** The carrier's frame rules for audio sent to it; none means any size (Twilio). */
+  readonly rechunk?: RechunkRule;
+}
+
+export type BridgeDirection = 'to_carrier' | 'to_agent';
+
+/** Hooks for the metrics registry. */
+export interface BridgeMetrics {
+  /** A queue cap dropped audio because its peer did not keep up. */
+  audioDropped(direction: BridgeDirection, bytes: number): void;
+}
+
+export interface MediaBridgeOptions {
+  readonly agent: AgentMediaPort;
+  readonly clock?: Clock;
+  readonly timers?: Timers;
+  /** Cap on audio queued per direction, in ms of that direction's audio. Default 2 000. */
+  readonly maxQueuedMs?: number;
+  /** Socket send-buffer level above which audio waits in the bridge's queue, in bytes. Default 64 KiB. */
+  readonly highWaterBytes?: number;
+  /** With a rechunk rule, a partial chunk is padded and sent this long after the agent's last frame, in ms. Default 200. */
+  readonly rechunkIdleFlushMs?: number;
+  readonly metrics?: BridgeMetrics;
+}
+
+export interface BridgeStats {
+  /** Audio bytes dropped by the cap toward the carrier / the agent. */
+  readonly droppedBytesToCarrier: number;
+  readonly droppedBytesToAgent: number;
+  /** Agent audio frames discarded because forwarding was paused or no carrier stream was joined. */
+  readonly discardedAgentFrames: number;
+  /** Audio bytes waiting in the bridge's queues (beyond the sockets' own buffers). */
+  readonly queuedBytesToCarrier: number;
+  readonly queuedBytesToAgent: number;
+  readonly pendingMarks: number;
+}
+
+interface CarrierSide {
+  readonly port: CarrierStreamPort;
+  readonly pacer: Pacer<OutboundMediaEvent>;
+  /** Agent format → carrier format; undefined: same format, bytes pass through untouched. */
+  readonly toCarrier: Transcode | undefined;
+  readonly toAgent: Transcode | undefined;
+  readonly rechunker: Rechunker | undefined;
+}
+
+const DEFAULT_MAX_QUEUED_MS = 2000;
+const DEFAULT_IDLE_FLUSH_MS = 200;
+
+/**
+ * Joins one carrier media stream and one agent connection (STYLE.md 6). When both sides use the
+ * same format (μ-law 8 kHz by default) audio bytes pass through as they came — never decoded.
+ * Marks are acknowledged to the agent only when the carrier echoes them (or the audio before
+ * them was discarded: `clear`, stream end, pause). `clear` jumps every queue. Each direction has
+ * a bounded queue, so a stalled socket costs bounded memory; dropped audio is counted.
+ *
+ * The agent connection outlives carrier streams: during a transfer the caller is off the AI
+ * stream, and after a failed one a fresh carrier stream is attached to the same bridge.
+ */
+export class MediaBridge {
+  readonly #agent: AgentMediaPort;
+  readonly #clock: Clock;
+  readonly #timers: Timers;
+  readonly #maxQueuedMs: number;
+  readonly #highWater: number | undefined;
+  readonly #idleFlushMs: number;
+  readonly #metrics: BridgeMetrics | undefined;
+  readonly #marks: MarkTracker;
+  readonly #toAgent: Pacer<InboundMediaEvent>;
+  readonly #emitToCarrier = (payload: Buffer): void => {
+    this.#carrier?.pacer.push({ type: 'audio', payload });
+  };
+  readonly #sink: AgentMediaSink = {
+    onAgentAudio: (payload) => this.#fromAgentAudio(payload),
+    onAgentMark: (name) => this.#fromAgentMark(name),
+    onAgentClear: () => this.#fromAgentClear(),
+  };
+  #carrier: CarrierSide | undefined;
+  #paused = false;
+  #closed = false;
+  #lastAgentFrameAtMs: number | undefined;
+  #idleTimer: unknown;
+  #droppedToCarrier = 0;
+  #droppedToAgent = 0;
+  #discardedAgentFrames = 0;
+
+  constructor(options: MediaBridgeOptions) {
+    this.#agent = options.agent;
+    this.#clock = options.clock ?? systemClock;
+    this.#timers = options.timers ?? systemTimers;
+    this.#maxQueuedMs = options.maxQueuedMs ?? DEFAULT_MAX_QUEUED_MS;
+    this.#highWater = options.highWaterBytes;
+    this.#idleFlushMs = options.rechunkIdleFlushMs ?? DEFAULT_IDLE_FLUSH_MS;
+    this.#metrics = options.metrics;
+    this.#marks = new MarkTracker((owner, result) => this.#answerMark(owner, result));
+    const agent = this.#agent;
+    this.#toAgent = new Pacer<InboundMediaEvent>(
+      {
+        send: (event) => {
+          if (event.type === 'audio') agent.sendAudio(event.payload);
+          else if (event.type === 'dtmf') agent.sendDtmf(event.digit);
+        },
+        bufferedBytes: () => agent.bufferedBytes(),
+      },
+      {
+        sizeOf: audioBytes,
+        maxQueuedBytes: bytesPerMs(agent.format) * this.#maxQueuedMs,
+        ...(this.#highWater === undefined ? {} : { highWaterBytes: this.#highWater }),
+        timers: this.#timers,
+        onDrop: (event) => this.#dropped('to_agent', audioBytes(event)),
+      },
+    );
+    agent.setMediaSink(this.#sink);
+  }
+
+  /** When the last agent audio frame was forwarded toward the caller, on the injected clock (ms). */
+  get lastAgentFrameAtMs(): number | undefined {
+    return this.#lastAgentFrameAtMs;
+  }
+
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  get carrierAttached(): boolean {
+    return this.#carrier !== undefined;
+  }
+
+  stats(): BridgeStats {
+    return {
+      droppedBytesToCarrier: this.#droppedToCarrier,
+      droppedBytesToAgent: this.#droppedToAgent,
+      discardedAgentFrames: this.#discardedAgentFrames,
+      queuedBytesToCarrier: this.#carrier?.pacer.queuedBytes ?? 0,
+      queuedBytesToAgent: this.#toAgent.queuedBytes,
+      pendingMarks: this.#marks.pendingCount,
+    };
+  }
+
+  /** Joins a carrier stream (replacing any joined one). */
+  attachCarrier(attachment: CarrierAttachment): void {
+    if (this.#closed) return;
+    this.detachCarrier();
+    const format = attachment.format ?? MULAW_8K;
+    const pacer = new Pacer<OutboundMediaEvent>(attachment.port, {
+      sizeOf: audioBytes,
+      maxQueuedBytes: bytesPerMs(format) * this.#maxQueuedMs,
+      ...(this.#highWater === undefined ? {} : { highWaterBytes: this.#highWater }),
+      timers: this.#timers,
+      onDrop: (event) => {
+        if (event.type === 'mark') this.#marks.settle(event.name, 'dropped');
+        else this.#dropped('to_carrier', audioBytes(event));
+      },
+    });
+    this.#carrier = {
+      port: attachment.port,
+      pacer,
+      toCarrier: createTranscoder(this.#agent.format, format),
+      toAgent: createTranscoder(format, this.#agent.format),
+      rechunker: attachment.rechunk && new Rechunker(attachment.rechunk, silenceByte(format)),
+    };
+  }
+
+  /**
+   * The carrier stream is gone: queued audio toward it is dropped and every pending mark is
+   * answered (`detached`) — nothing more will play. Caller audio already queued for the agent
+   * still goes to the agent.
+   */
+  detachCarrier(): void {
+    const carrier = this.#carrier;
+    if (carrier === undefined) return;
+    this.#carrier = undefined;
+    this.#disarmIdleFlush();
+    carrier.rechunker?.reset();
+    carrier.pacer.close();
+    this.#marks.settleAll('detached');
+  }
+
+  /** Media from the carrier stream (the caller side), as its codec decoded it. `stop` detaches the stream. */
+  handleCarrierEvent(event: InboundMediaEvent): void {
+    switch (event.type) {
+      case 'audio': {
+        const carrier = this.#carrier;
+        if (this.#paused || this.#closed || carrier === undefined) return;
+        const transcode = carrier.toAgent;
+        this.#toAgent.push(
+          transcode === undefined ? event : { type: 'audio', payload: transcode(event.payload) },
+        );
+        return;
+      }
+      case 'dtmf':
+        if (!this.#paused && !this.#closed) this.#toAgent.push(event);
+        return;
+      case 'mark':
+        this.#marks.echo(event.name);
+        return;
+      case 'stop':
+        this.detachCarrier();
+        return;
+      case 'start':
+        return;
+    }
+  }
+
+  /**
+   * Sends a mark behind every audio frame queued toward the caller so far, and settles when the
+   * carrier echoes it: `played` — e.g. the AI's handoff sentence has finished. Settles early with
+   * `cleared` (barge-in), `detached` (stream ended, or none joined) or `dropped`. Never rejects.
+   */
+  markAfterQueuedAudio(name: string): Promise<MarkResult> {
+    const carrier = this.#carrier;
+    if (carrier === undefined) return Promise.resolve('detached');
+    return new Promise((settle) => {
+      const wire = this.#marks.register({ kind: 'daemon', name, settle });
+      carrier.rechunker?.flush(this.#emitToCarrier);
+      carrier.pacer.push({ type: 'mark', name: wire });
+    });
+  }
+
+  /**
+   * The caller is off the AI stream (a transfer is under way): agent audio is no longer
+   * forwarded and caller audio no longer reaches the agent. Audio already queued still plays.
+   */
+  pauseAgentAudio(): void {
+    this.#paused = true;
+    this.#disarmIdleFlush();
+    this.#carrier?.rechunker?.flush(this.#emitToCarrier);
+  }
+
+  resumeAgentAudio(): void {
+    this.#paused = false;
+  }
+
+  /** Stops for good: the carrier is detached, queues are emptied, the agent's media goes nowhere. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.detachCarrier();
+    this.#toAgent.close();
+    this.#agent.setMediaSink(undefined);
+  }
+
+  #fromAgentAudio(payload: Buffer): void {
+    const carrier = this.#carrier;
+    if (this.#paused || carrier === undefined) {
+      this.#discardedAgentFrames += 1;
+      return;
+    }
+    this.#lastAgentFrameAtMs = this.#clock.nowMs();
+    const audio = carrier.toCarrier === undefined ? payload : carrier.toCarrier(payload);
+    if (carrier.rechunker === undefined) {
+      carrier.pacer.push({ type: 'audio', payload: audio });
+      return;
+    }
+    carrier.rechunker.push(audio, this.#emitToCarrier);
+    if (carrier.rechunker.pendingBytes > 0) this.#armIdleFlush(this.#idleFlushMs);
+  }
+
+  #fromAgentMark(name: string): void {
+    const carrier = this.#carrier;
+    const wire = this.#marks.register({ kind: 'agent', name });
+    if (this.#paused || carrier === undefined) {
+      // Audio sent while paused was discarded, so there is nothing left to wait for.
+      this.#marks.settle(wire, 'detached');
+      return;
+    }
+    carrier.rechunker?.flush(this.#emitToCarrier);
+    carrier.pacer.push({ type: 'mark', name: wire });
+  }
+
+  #fromAgentClear(): void {
+    const carrier = this.#carrier;
+    if (carrier !== undefined) {
+      carrier.rechunker?.reset();
+      carrier.pacer.clear();
+      // Straight to the port, ahead of anything: the queue behind it was just emptied.
+      carrier.port.send({ type: 'clear' });
+    }
+    this.#disarmIdleFlush();
+    this.#marks.settleAll('cleared');
+  }
+
+  #answerMark(owner: MarkOwner, result: MarkResult): void {
+    if (owner.kind === 'daemon') owner.settle(result);
+    else if (!this.#closed) this.#agent.sendMark(owner.name);
+  }
+
+  #dropped(direction: BridgeDirection, bytes: number): void {
+    if (bytes === 0) return;
+    if (direction === 'to_carrier') this.#droppedToCarrier += bytes;
+    else this.#droppedToAgent += bytes;
+    this.#metrics?.audioDropped(direction, bytes);
+  }
+
+  #armIdleFlush(delayMs: number): void {
+    if (this.#idleTimer !== undefined) return;
+    this.#idleTimer = this.#timers.setTimeout(() => {
+      this.#idleTimer = undefined;
+      const carrier = this.#carrier;
+      if (carrier?.rechunker === undefined || carrier.rechunker.pendingBytes === 0) return;
+      const idleMs = this.#clock.nowMs() - (this.#lastAgentFrameAtMs ?? 0);
+      if (idleMs >= this.#idleFlushMs) carrier.rechunker.flush(this.#emitToCarrier);
+      else this.#armIdleFlush(this.#idleFlushMs - idleMs);
+    }, delayMs);
+  }
+
+  #disarmIdleFlush(): void {
+    if (this.#idleTimer === undefined) return;
+    this.#timers.clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+}
+
+function audioBytes(event: InboundMediaEvent | OutboundMediaEvent): number {
+  return event.type === 'audio' ? event.payload.length : 0;
+}
