@@ -1,0 +1,218 @@
+/**
+ * zod schema of one agent's configuration (docs/configuration.md). Destinations are normalized
+ * while parsing (E.164 / canonical SIP), so every bad number is reported with its path in the
+ * same pass as every other problem. Cross-field checks (duplicates) live in agents.ts.
+ */
+import { z } from 'zod';
+import { CARRIERS } from '../domain/carrier.js';
+import { isKnownRegion, normalizeDestination, parseDestination } from '../phone/destination.js';
+import { parseAllowPattern } from '../phone/policy.js';
+import { WEEKDAYS } from './agent-types.js';
+import { canonicalTimeZone, parseClock } from './schedule.js';
+
+/** Agent ids appear in API paths and Redis keys. */
+export const AGENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** One destination (phone number or SIP URI) → its canonical string. */
+export function destinationSchema(region: string) {
+  return z.string({ error: 'expected a phone number or SIP URI' }).transform((value, ctx) => {
+    const result = normalizeDestination(value, region);
+    if (result.ok) return result.value;
+    ctx.issues.push({ code: 'custom', message: result.message, input: value });
+    return z.NEVER;
+  });
+}
+
+/** One destination or an ordered non-empty list → a canonical list (the fallback chain). */
+export function destinationListSchema(region: string) {
+  return z
+    .union([z.string(), z.array(z.string()).min(1, 'must list at least one destination')], {
+      error: 'expected a destination or a non-empty list of destinations',
+    })
+    .transform((value, ctx) => {
+      const list = typeof value === 'string' ? [value] : value;
+      const out: string[] = [];
+      list.forEach((item, index) => {
+        const result = normalizeDestination(item, region);
+        if (result.ok) out.push(result.value);
+        else if (typeof value === 'string')
+          ctx.issues.push({ code: 'custom', message: result.message, input: item });
+        else ctx.issues.push({ code: 'custom', message: result.message, input: item, path: [index] });
+      });
+      return out;
+    });
+}
+
+/** A phone number only (inbound numbers, outbound number, caller ID) → E.164. */
+export function phoneNumberSchema(region: string) {
+  return z.string({ error: 'expected a phone number' }).transform((value, ctx) => {
+    const result = parseDestination(value, region);
+    if (result.ok && result.destination.kind === 'pstn') return result.destination.e164;
+    const message = result.ok
+      ? `${JSON.stringify(value)} is a SIP URI; a phone number is needed here`
+      : result.message;
+    ctx.issues.push({ code: 'custom', message, input: value });
+    return z.NEVER;
+  });
+}
+
+function urlSchema(protocols: readonly string[], what: string) {
+  return z.string({ error: `expected a ${what} URL` }).refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a ${what} URL (${protocols.map((p) => `${p}//`).join(' or ')})`,
+  );
+}
+
+const clockSchema = z
+  .string()
+  .refine((value) => parseClock(value) !== undefined, 'must be a local time HH:MM between 00:00 and 24:00');
+
+const rangeSchema = z
+  .tuple([clockSchema, clockSchema], { error: "expected an open range ['HH:MM', 'HH:MM']" })
+  .refine(
+    ([start, end]) => (parseClock(start) ?? 0) < (parseClock(end) ?? 0),
+    'the range must end after it starts (ranges do not cross midnight; split them at 24:00)',
+  );
+
+const daySchema = z.array(rangeSchema);
+
+function afterHoursSchema(region: string) {
+  return z.strictObject({
+    timezone: z
+      .string({ error: 'expected an IANA time zone such as America/New_York' })
+      .transform((value, ctx) => {
+        const zone = canonicalTimeZone(value);
+        if (zone !== undefined) return zone;
+        ctx.issues.push({
+          code: 'custom',
+          message: `${JSON.stringify(value)} is not a known IANA time zone`,
+          input: value,
+        });
+        return z.NEVER;
+      }),
+    schedule: z.strictObject(Object.fromEntries(WEEKDAYS.map((day) => [day, daySchema.optional()]))),
+    closedDates: z.array(z.iso.date({ error: 'expected a date YYYY-MM-DD' })).default([]),
+    allowHumanTransfer: z.boolean().default(false),
+    number: destinationSchema(region).optional(),
+  });
+}
+
+const headerNameSchema = z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'is not a valid header name');
+const headerValueSchema = z.string().regex(/^[^\r\n\0]*$/, 'must not contain line breaks');
+
+function handoffSchema(region: string) {
+  return z.strictObject({
+    warm: z.boolean().default(false),
+    whisper: z.string().trim().min(1).max(1000).nullable().default(null),
+    transferDestination: destinationSchema(region).optional(),
+    transferRules: z
+      .array(
+        z.strictObject({
+          label: z.string().trim().min(1).max(64),
+          when: z.string().trim().min(1).max(500),
+          destination: destinationListSchema(region),
+        }),
+      )
+      .default([]),
+    ringTimeoutSec: z.number().int().min(5).max(120).optional(),
+    summaryTimeoutMs: z.number().int().min(0).max(60_000).default(2500),
+    holdAudio: urlSchema(['http:', 'https:'], 'http(s)').optional(),
+    callerId: z
+      .string({ error: "expected 'caller', 'agent' or a phone number" })
+      .transform((value, ctx) => {
+        if (value === 'caller' || value === 'agent') return value;
+        const result = parseDestination(value, region);
+        if (result.ok && result.destination.kind === 'pstn') return result.destination.e164;
+        const why = result.ok ? 'a SIP URI cannot be a caller ID' : result.message;
+        ctx.issues.push({
+          code: 'custom',
+          message: `must be 'caller', 'agent' or a phone number: ${why}`,
+          input: value,
+        });
+        return z.NEVER;
+      })
+      .default('caller'),
+    handoffWaitMs: z.number().int().min(0).max(30_000).default(4000),
+  });
+}
+
+function skillSchema(region: string) {
+  return z.strictObject({
+    name: z.string().trim().min(1).max(64),
+    description: z.string().trim().min(1).max(1024),
+    skillType: z.literal('transfer', { error: "only 'transfer' skills are supported" }),
+    executionConfig: z.strictObject({ destination: destinationListSchema(region).optional() }).prefault({}),
+    requiresConfirmation: z.boolean().default(false),
+    stakes: z.enum(['low', 'medium', 'high']).default('medium'),
+  });
+}
+
+function policySchema(region: string) {
+  return z.strictObject({
+    allow: z
+      .array(
+        z.string().transform((value, ctx) => {
+          const result = parseAllowPattern(value, region);
+          if (result.ok) return result.pattern;
+          ctx.issues.push({ code: 'custom', message: result.message, input: value });
+          return z.NEVER;
+        }),
+      )
+      .default([]),
+    countries: z.array(regionSchema).default([]),
+  });
+}
+
+/** ISO 3166-1 alpha-2 code libphonenumber knows; lower case accepted and upper-cased. */
+export const regionSchema = z
+  .string({ error: 'expected an ISO 3166-1 alpha-2 country code such as US' })
+  .transform((value, ctx) => {
+    const code = value.trim().toUpperCase();
+    if (isKnownRegion(code)) return code;
+    ctx.issues.push({
+      code: 'custom',
+      message: `${JSON.stringify(value)} is not a known ISO country code`,
+      input: value,
+    });
+    return z.NEVER;
+  });
+
+/** Schema of one agent; national numbers are read in `region`. */
+export function agentSchema(region: string) {
+  return z.strictObject({
+    id: z.string().regex(AGENT_ID_PATTERN, 'must be 1–64 letters, digits, _ or -'),
+    name: z.string().trim().min(1).max(200).optional(),
+    numbers: z.array(phoneNumberSchema(region)).default([]),
+    outboundNumber: phoneNumberSchema(region).optional(),
+    carrier: z.enum(CARRIERS).default('twilio'),
+    agent: z.strictObject({
+      url: urlSchema(['ws:', 'wss:'], 'WebSocket'),
+      audio: z
+        .strictObject({
+          encoding: z.enum(['mulaw', 'pcm16']).default('mulaw'),
+          sampleRate: z.literal([8000, 16000, 24000]).default(8000),
+        })
+        .prefault({}),
+      headers: z.record(headerNameSchema, headerValueSchema).default({}),
+    }),
+    handoffConfig: handoffSchema(region).prefault({}),
+    skills: z.array(skillSchema(region)).default([]),
+    callControl: z
+      .strictObject({
+        onNoResponseAction: z.enum(['transfer', 'hangup', 'none']).default('none'),
+        noResponseTimeoutSec: z.number().int().min(1).max(600).default(10),
+      })
+      .prefault({}),
+    afterHours: afterHoursSchema(region).optional(),
+    destinationPolicy: policySchema(region).prefault({}),
+  });
+}
+
+/** What {@link agentSchema} produces, before tool names and the display-name default are added. */
+export type ParsedAgent = z.output<ReturnType<typeof agentSchema>>;

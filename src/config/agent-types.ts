@@ -1,0 +1,138 @@
+import type { Carrier } from '../domain/carrier.js';
+import type { AudioEncoding } from '../domain/media.js';
+
+/**
+ * The parsed, normalized, frozen agent configuration (docs/configuration.md). Field names follow
+ * the seeds (flowyte `handoffConfig`, skills, `callControl`, `afterHours`; seed 003's outbound
+ * number). Every destination in it is canonical: E.164 (`+14155550100`) or a SIP URI.
+ *
+ * Written back as JSON it parses to the same value again (lists stay lists).
+ */
+export interface AgentConfig {
+  /** Stable id, `[A-Za-z0-9_-]{1,64}`; used in API paths. */
+  readonly id: string;
+  /** Display name. Default: the id. */
+  readonly name: string;
+  /** Inbound numbers routed to this agent, E.164. Default: none (outbound only). */
+  readonly numbers: readonly string[];
+  /** The agent's own number, E.164: caller ID when `callerId: 'agent'`, and `from` for outbound calls. */
+  readonly outboundNumber?: string;
+  /** Carrier the agent's numbers live on. Default `twilio`. */
+  readonly carrier: Carrier;
+  readonly agent: AgentEndpointConfig;
+  readonly handoffConfig: HandoffConfig;
+  /** Transfer skills, in configuration order. Default: none. */
+  readonly skills: readonly TransferSkill[];
+  readonly callControl: CallControlConfig;
+  /** Opening hours; absent means always open. */
+  readonly afterHours?: AfterHoursConfig;
+  readonly destinationPolicy: DestinationPolicy;
+}
+
+/** Where the AI voice agent listens. */
+export interface AgentEndpointConfig {
+  /** `ws://` or `wss://` URL the daemon connects to (Twilio Media Streams dialect). */
+  readonly url: string;
+  /** Audio the agent sends and expects. Default `{ encoding: 'mulaw', sampleRate: 8000 }`. */
+  readonly audio: { readonly encoding: AudioEncoding; readonly sampleRate: 8000 | 16000 | 24000 };
+  /** Extra headers on the WebSocket upgrade (e.g. `Authorization`). Default: none. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** flowyte `handoffConfig` plus the nixflex transfer type and whisper. */
+export interface HandoffConfig {
+  /** Warm transfer (conference, whisper, join) instead of cold. Default false. */
+  readonly warm: boolean;
+  /**
+   * Warm only: static text the human hears before joining, or null to ask the agent for a 1–2
+   * sentence summary (nixflex `transfer_whisper`). Default null.
+   */
+  readonly whisper: string | null;
+  /** Default destination, used when no rule matches; absent → `missing_transfer_number`. */
+  readonly transferDestination?: string;
+  /** Transfer-by-context rules. Default: none. */
+  readonly transferRules: readonly TransferRule[];
+  /** Ring timeout per destination, in seconds (5–120). Absent: 10 cold, 15 warm. */
+  readonly ringTimeoutSec?: number;
+  /** Warm, whisper null: bounded wait for the agent's summary, in ms. Default 2500. */
+  readonly summaryTimeoutMs: number;
+  /** URL of hold audio the caller hears in a warm transfer; absent → the carrier's default. */
+  readonly holdAudio?: string;
+  /** Caller ID the human sees: the caller's number, the agent's `outboundNumber`, or a number (E.164). Default `caller`. */
+  readonly callerId: 'caller' | 'agent' | string;
+  /** Bounded wait for the AI's handoff sentence to finish playing, in ms. Default 4000. */
+  readonly handoffWaitMs: number;
+}
+
+/** One transfer-by-context rule. */
+export interface TransferRule {
+  /** Unique within the agent (case-insensitive); not `default`. Shown to the LLM as a choice. */
+  readonly label: string;
+  /** Plain-language situation the agent matches against. */
+  readonly when: string;
+  /** Ordered, non-empty fallback chain. */
+  readonly destination: readonly string[];
+}
+
+/** A `transfer` skill: a tool the agent calls on demand. */
+export interface TransferSkill {
+  /** Unique within the agent (case-insensitive). */
+  readonly name: string;
+  /** Read by the agent to decide when to call it; write it as the condition. */
+  readonly description: string;
+  readonly skillType: 'transfer';
+  /** Fixed destination chain; absent when the destination is looked up at call time (dynamic). */
+  readonly executionConfig: { readonly destination?: readonly string[] };
+  /** Ask the caller to agree before transferring. Default false. */
+  readonly requiresConfirmation: boolean;
+  /** How much a wrong transfer costs; `high` always requires confirmation. Default `medium`. */
+  readonly stakes: 'low' | 'medium' | 'high';
+  /** The LLM tool name derived from `name` (`Transfer to billing` → `transfer_to_billing`). */
+  readonly toolName: string;
+}
+
+/** flowyte `callControl`. */
+export interface CallControlConfig {
+  /** What to do when the caller stays silent. Default `none`. */
+  readonly onNoResponseAction: 'transfer' | 'hangup' | 'none';
+  /** Silence before `onNoResponseAction`, in seconds (1–600). Default 10. */
+  readonly noResponseTimeoutSec: number;
+}
+
+/** Local opening time range `['HH:MM', 'HH:MM']`, start inclusive, end exclusive; end may be `24:00`. */
+export type OpenRange = readonly [string, string];
+
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+/** flowyte `afterHours`: outside `schedule`, no human transfer unless allowed. */
+export interface AfterHoursConfig {
+  /** IANA time zone the schedule is written in, e.g. `America/Los_Angeles`. */
+  readonly timezone: string;
+  /** Open ranges per weekday; a day that is absent or empty is closed all day. */
+  readonly schedule: Readonly<Partial<Record<Weekday, readonly OpenRange[]>>>;
+  /** Local dates (`YYYY-MM-DD`) closed all day, e.g. holidays. Default: none. */
+  readonly closedDates: readonly string[];
+  /** Transfer to a person when closed (to `number`). Default false. */
+  readonly allowHumanTransfer: boolean;
+  /** The after-hours destination. */
+  readonly number?: string;
+}
+
+/**
+ * Which destinations beyond the configured ones may be dialed (DESIGN.md invariant 6).
+ * Default: none — only the numbers the configuration names.
+ */
+export interface DestinationPolicy {
+  /** Patterns: `+14155550100` (exact), `+1415555*` (prefix), `sip:*@pbx.example.com` (glob). */
+  readonly allow: readonly string[];
+  /** ISO 3166-1 alpha-2 countries whose numbers may be dialed, e.g. `['US', 'CA']`. */
+  readonly countries: readonly string[];
+}
+
+/** A whole agents file after parsing. */
+export interface AgentsConfig {
+  /** Region national numbers were read in (the file's `defaultRegion`, else the daemon's). */
+  readonly defaultRegion: string;
+  readonly agents: readonly AgentConfig[];
+}
