@@ -1,0 +1,93 @@
+import { DaemonError } from '../domain/errors.js';
+
+/**
+ * The one retry policy of the daemon (STYLE.md 8). Carrier REST clients and the store use it
+ * alike; nothing else loops on failures.
+ */
+export interface RetryPolicy {
+  /** Retries after the first attempt; 0 means one attempt only. */
+  readonly maxRetries: number;
+  /** Wait between two attempts, in ms. */
+  readonly retryIntervalMs: number;
+  /**
+   * Deadline of each attempt, in ms. An attempt still running at its deadline is abandoned (its
+   * signal is aborted) and counts as a retryable `timeout` failure.
+   */
+  readonly timeoutMs: number;
+}
+
+/** Worst case of one operation under `policy`, in ms: every attempt times out. */
+export function worstCaseMs(policy: RetryPolicy): number {
+  return (policy.maxRetries + 1) * policy.timeoutMs + policy.maxRetries * policy.retryIntervalMs;
+}
+
+export interface RetryDeps {
+  /** Waits between attempts; tests pass one that does not wait. Default: a real timer. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Called before each retry with the error that caused it (for logs and metrics). */
+  readonly onRetry?: (err: unknown, attempt: number) => void;
+}
+
+/** The error of an attempt that outlived `timeoutMs`. Retryable: the peer may just be slow. */
+export function timeoutError(timeoutMs: number): DaemonError {
+  return new DaemonError('timeout', `attempt did not finish within ${timeoutMs} ms`, { retryable: true });
+}
+
+function realSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function withDeadline<T>(
+  op: (attempt: number, signal: AbortSignal) => Promise<T>,
+  attempt: number,
+  timeoutMs: number,
+): Promise<T> {
+  const controller = new AbortController();
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      const err = timeoutError(timeoutMs);
+      controller.abort(err);
+      reject(err);
+    }, timeoutMs);
+    op(attempt, controller.signal).then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
+
+/**
+ * Runs `op` until it succeeds, fails with an error `isRetryable` rejects, or `policy.maxRetries`
+ * retries are spent; then rethrows the last error unchanged. `attempt` counts from 0.
+ *
+ * Only operations that are safe to repeat belong here: an attempt that timed out may still
+ * have taken effect on the other side.
+ */
+export async function withRetry<T>(
+  op: (attempt: number, signal: AbortSignal) => Promise<T>,
+  policy: RetryPolicy,
+  isRetryable: (err: unknown) => boolean,
+  deps: RetryDeps = {},
+): Promise<T> {
+  const sleep = deps.sleep ?? realSleep;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await withDeadline(op, attempt, policy.timeoutMs);
+    } catch (err) {
+      if (attempt >= policy.maxRetries || !isRetryable(err)) throw err;
+      deps.onRetry?.(err, attempt);
+      await sleep(policy.retryIntervalMs);
+    }
+  }
+}
+
+/** The default test for `withRetry`: a `DaemonError` that says retrying helps. */
+export function isRetryableError(err: unknown): boolean {
+  return err instanceof DaemonError && err.retryable;
+}

@@ -1,0 +1,114 @@
+import type { TimerClaim, TimerStore } from '../store/types.js';
+
+/** Options of `TimerPoller`. Every duration is in ms. */
+export interface TimerPollerOptions {
+  readonly timers: TimerStore;
+  /** Recorded with each lease. */
+  readonly workerId: string;
+  /**
+   * Handles one due timer (typically `store.applyEvent(callId, { timer: claim }, …)` and then
+   * the effects). The timer is acknowledged after this resolves; if it rejects the timer is
+   * handed out again once its lease expires.
+   */
+  readonly onTimer: (claim: TimerClaim) => Promise<void>;
+  /** Wall clock, epoch ms. Default `Date.now`. */
+  readonly now?: () => number;
+  /** Pause between polls when nothing more is due. Default 250 (timers fire ≤ 1 s late). */
+  readonly intervalMs?: number;
+  /** How long a claim is ours before another worker may take it. Default 30 000. */
+  readonly leaseMs?: number;
+  /** Timers claimed per poll. Default 100. */
+  readonly batchSize?: number;
+  /** A timer whose handler failed this many times is acknowledged and reported. Default 5. */
+  readonly maxAttempts?: number;
+  /** Failures (claiming, handling, acknowledging); `claim` is set for the last two. */
+  readonly onError?: (err: unknown, claim?: TimerClaim) => void;
+}
+
+/**
+ * Claims due timers and hands them to `onTimer`, acknowledging each after its handler
+ * resolved. Several workers may poll the same store: a timer is claimed by one at a time, and a
+ * claim whose worker died is taken over once its lease expires.
+ */
+export class TimerPoller {
+  readonly #o: Required<TimerPollerOptions>;
+  #running = false;
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+
+  constructor(options: TimerPollerOptions) {
+    this.#o = {
+      now: Date.now,
+      intervalMs: 250,
+      leaseMs: 30_000,
+      batchSize: 100,
+      maxAttempts: 5,
+      onError: () => undefined,
+      ...options,
+    };
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  /** Stops polling and waits for the poll in flight (and its handlers) to finish. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.#wake?.();
+    await this.#loop;
+    this.#loop = undefined;
+  }
+
+  /** One poll: claims up to `batchSize` due timers, handles them, returns how many were claimed. */
+  async pollOnce(): Promise<number> {
+    const o = this.#o;
+    const claims = await o.timers.claimDue(o.now(), o.batchSize, o.workerId, o.leaseMs);
+    await Promise.all(claims.map((claim) => this.#handle(claim)));
+    return claims.length;
+  }
+
+  async #handle(claim: TimerClaim): Promise<void> {
+    const o = this.#o;
+    try {
+      await o.onTimer(claim);
+    } catch (err) {
+      o.onError(err, claim);
+      // Not acknowledged: the lease runs out and the timer is tried again, up to maxAttempts.
+      if (claim.attempt < o.maxAttempts) return;
+    }
+    try {
+      await o.timers.ack(claim);
+    } catch (err) {
+      // The timer will be handed out again; the handler's commit already consumed it, so the
+      // next delivery finds it stale.
+      o.onError(err, claim);
+    }
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      let claimed = 0;
+      try {
+        claimed = await this.pollOnce();
+      } catch (err) {
+        this.#o.onError(err);
+      }
+      if (this.#running && claimed < this.#o.batchSize) await this.#sleep(this.#o.intervalMs);
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#wake = done;
+    });
+  }
+}

@@ -1,0 +1,123 @@
+import { DaemonError } from '../domain/errors.js';
+import type {
+  ApplyResult,
+  CommitChanges,
+  CommitResult,
+  EventRef,
+  Step,
+  StoredCall,
+  TimerRef,
+} from './types.js';
+
+/** What a backend reads before a step, in one round trip. */
+export interface Loaded<R> {
+  readonly stored: StoredCall<R>;
+  /** The event's dedupe key is already claimed. */
+  readonly duplicate: boolean;
+  /** The fired timer is still live at that generation (true when no timer is involved). */
+  readonly timerLive: boolean;
+}
+
+export interface ApplyBackend<R> {
+  load(callId: string, dedupeKey: string | undefined, timer: TimerRef | undefined): Promise<Loaded<R> | null>;
+  commit(callId: string, changes: CommitChanges<R>): Promise<CommitResult>;
+}
+
+interface NormalRef {
+  readonly dedupeKey?: string;
+  readonly dedupeTtlMs?: number;
+  readonly timer?: TimerRef;
+}
+
+function normalize(ref: EventRef | undefined): NormalRef {
+  if (ref === undefined) return {};
+  if (typeof ref === 'string') return { dedupeKey: ref };
+  return ref;
+}
+
+/**
+ * Runs tasks one at a time per key, in the order they were queued, so one worker never races
+ * itself on a call (its own conflicts would only cost round trips).
+ */
+export class KeyedQueue {
+  readonly #tails = new Map<string, Promise<void>>();
+
+  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.#tails.get(key) ?? Promise.resolve();
+    const result = previous.then(task);
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#tails.set(key, tail);
+    void tail.then(() => {
+      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+    });
+    return result;
+  }
+
+  /** Keys with work queued or running. */
+  get size(): number {
+    return this.#tails.size;
+  }
+}
+
+/**
+ * Load → step → commit, shared by both stores. The dedupe key is checked on load (to skip the
+ * step) and claimed again inside the commit (the check that counts: atomic with the save).
+ */
+export class EventApplier<R> {
+  readonly #backend: ApplyBackend<R>;
+  readonly #maxConflictRetries: number;
+  readonly #queue = new KeyedQueue();
+
+  constructor(backend: ApplyBackend<R>, maxConflictRetries: number) {
+    this.#backend = backend;
+    this.#maxConflictRetries = maxConflictRetries;
+  }
+
+  apply<T>(callId: string, ref: EventRef | undefined, step: Step<R, T>): Promise<ApplyResult<R, T>> {
+    return this.#queue.run(callId, () => this.#applyNow(callId, normalize(ref), step));
+  }
+
+  async #applyNow<T>(callId: string, ref: NormalRef, step: Step<R, T>): Promise<ApplyResult<R, T>> {
+    for (let attempt = 0; attempt <= this.#maxConflictRetries; attempt++) {
+      const loaded = await this.#backend.load(callId, ref.dedupeKey, ref.timer);
+      if (loaded === null) return { status: 'missing' };
+      const { record, version } = loaded.stored;
+      if (loaded.duplicate) return { status: 'duplicate', record, version };
+      if (!loaded.timerLive) return { status: 'stale', record, version };
+      const out = step(record, version);
+      if (out === null) return { status: 'unchanged', record, version };
+      const changes: CommitChanges<R> = {
+        record: out.record,
+        expectedVersion: version,
+        flag: out.flag,
+        timers: out.timers,
+        ended: out.ended,
+        dedupeKey: ref.dedupeKey,
+        dedupeTtlMs: ref.dedupeTtlMs,
+        firedTimer: ref.timer,
+      };
+      const result = await this.#backend.commit(callId, changes);
+      if (result.ok) {
+        return { status: 'applied', record: out.record, version: result.version, value: out.value };
+      }
+      switch (result.reason) {
+        case 'duplicate':
+          return { status: 'duplicate' };
+        case 'stale_timer':
+          return { status: 'stale' };
+        case 'missing':
+          return { status: 'missing' };
+        case 'version_conflict':
+          break;
+      }
+    }
+    throw new DaemonError(
+      'store_conflict',
+      `call kept changing under ${this.#maxConflictRetries + 1} attempts to apply one event`,
+      { retryable: true },
+    );
+  }
+}
