@@ -1,0 +1,184 @@
+/**
+ * Faults on demand (`sim.faults`). Each rule applies a limited number of `times` (default 1)
+ * to the requests, callbacks or streams it matches; front-ends consult the registry at the
+ * moment the thing would happen. Carrier-neutral: matching is on kinds, events, URLs and ids.
+ */
+import type { SimLog } from './log.js';
+
+/** Selects webhooks/callbacks. Every given field must match. */
+export interface HookMatch {
+  /** `voice`, `redirect`, `action`, `announce`, `whisper`, `status`, `conference`, `stream-status`. */
+  readonly kind?: string;
+  /** The callback's event: a call status (`ringing`, `completed`…) or a conference event (`participant-join`…). */
+  readonly event?: string;
+  readonly callSid?: string;
+  /** Substring of the URL, or a RegExp tested against it. */
+  readonly url?: string | RegExp;
+}
+
+/** What a front-end knows about a hook when it asks the registry. */
+export interface HookFacts {
+  readonly kind: string;
+  readonly event?: string;
+  readonly callSid?: string;
+  readonly url: string;
+}
+
+export type FaultRule =
+  /** Deliver matching callbacks `copies` extra times (default 1), same signature and body. */
+  | {
+      readonly type: 'callback.duplicate';
+      readonly match?: HookMatch;
+      readonly copies?: number;
+      readonly times?: number;
+    }
+  /** Deliver matching callbacks `delayMs` late (later callbacks are not held back). */
+  | {
+      readonly type: 'callback.delay';
+      readonly match?: HookMatch;
+      readonly delayMs: number;
+      readonly times?: number;
+    }
+  /**
+   * Hold a matching callback back and deliver it right after the next callback of the same
+   * call or conference (or after `holdMs`, default 2000, if none comes).
+   */
+  | {
+      readonly type: 'callback.reorder';
+      readonly match?: HookMatch;
+      readonly holdMs?: number;
+      readonly times?: number;
+    }
+  /** Answer matching REST requests with an error status (429, 500, 503…) and the carrier's error body. */
+  | {
+      readonly type: 'rest.error';
+      readonly method?: string;
+      /** Substring of the request path, or a RegExp tested against it. */
+      readonly path: string | RegExp;
+      readonly status: number;
+      /** Carrier error code in the body; default per status (Twilio: 20429, 20500, 20503). */
+      readonly code?: number;
+      readonly times?: number;
+    }
+  /** Wait `delayMs` before sending matching webhooks (a slow network or carrier). */
+  | {
+      readonly type: 'webhook.slow';
+      readonly match?: HookMatch;
+      readonly delayMs: number;
+      readonly times?: number;
+    }
+  /**
+   * Send matching webhooks but treat them as timed out after `afterMs` (default: the
+   * front-end's webhook timeout), ignoring any reply.
+   */
+  | {
+      readonly type: 'webhook.timeout';
+      readonly match?: HookMatch;
+      readonly afterMs?: number;
+      readonly times?: number;
+    }
+  /**
+   * Close a media-stream socket abruptly (no `stop`, no close frame) after it has sent
+   * `afterFrames` media frames (default 0: as soon as it is open).
+   */
+  | {
+      readonly type: 'media.drop';
+      readonly callSid?: string;
+      readonly afterFrames?: number;
+      readonly times?: number;
+    };
+
+export type FaultType = FaultRule['type'];
+
+/** A rule once added: how often it fired, and a way to remove it. */
+export interface FaultHandle<R extends FaultRule = FaultRule> {
+  readonly rule: R;
+  readonly hits: number;
+  readonly remaining: number;
+  remove(): void;
+}
+
+interface Entry {
+  rule: FaultRule;
+  hits: number;
+  remaining: number;
+}
+
+export function hookMatches(match: HookMatch | undefined, facts: HookFacts): boolean {
+  if (!match) return true;
+  if (match.kind !== undefined && match.kind !== facts.kind) return false;
+  if (match.event !== undefined && match.event !== facts.event) return false;
+  if (match.callSid !== undefined && match.callSid !== facts.callSid) return false;
+  if (match.url !== undefined) {
+    if (typeof match.url === 'string' ? !facts.url.includes(match.url) : !match.url.test(facts.url))
+      return false;
+  }
+  return true;
+}
+
+export function pathMatches(pattern: string | RegExp, path: string): boolean {
+  return typeof pattern === 'string' ? path.includes(pattern) : pattern.test(path);
+}
+
+export class Faults {
+  readonly #entries: Entry[] = [];
+  readonly #log: SimLog;
+
+  constructor(log: SimLog) {
+    this.#log = log;
+  }
+
+  /** Adds a rule; it applies `times` times (default 1; `Infinity` for always). */
+  add<R extends FaultRule>(rule: R): FaultHandle<R> {
+    const entry: Entry = { rule, hits: 0, remaining: rule.times ?? 1 };
+    this.#entries.push(entry);
+    const entries = this.#entries;
+    return {
+      rule,
+      get hits() {
+        return entry.hits;
+      },
+      get remaining() {
+        return entry.remaining;
+      },
+      remove() {
+        const i = entries.indexOf(entry);
+        if (i >= 0) entries.splice(i, 1);
+      },
+    };
+  }
+
+  /** Removes every rule. */
+  clear(): void {
+    this.#entries.length = 0;
+  }
+
+  /**
+   * Consumes one use of the first rule of `type` that `test` accepts, logs it, and returns it.
+   * Front-ends call this at the moment the fault would happen.
+   */
+  take<T extends FaultType>(
+    type: T,
+    test: (rule: Extract<FaultRule, { type: T }>) => boolean,
+    context: { carrier?: string; callSid?: string; conferenceSid?: string; detail?: string } = {},
+  ): Extract<FaultRule, { type: T }> | undefined {
+    for (const entry of this.#entries) {
+      if (entry.rule.type !== type || entry.remaining <= 0) continue;
+      const rule = entry.rule as Extract<FaultRule, { type: T }>;
+      if (!test(rule)) continue;
+      entry.remaining--;
+      entry.hits++;
+      const { detail, ...ctx } = context;
+      this.#log.add(ctx, { type: 'fault.applied', fault: type, ...(detail === undefined ? {} : { detail }) });
+      return rule;
+    }
+    return undefined;
+  }
+
+  /** Whether a rule of `type` that `test` accepts is armed, without consuming it. */
+  peek<T extends FaultType>(type: T, test: (rule: Extract<FaultRule, { type: T }>) => boolean): boolean {
+    return this.#entries.some(
+      (e) => e.rule.type === type && e.remaining > 0 && test(e.rule as Extract<FaultRule, { type: T }>),
+    );
+  }
+}
