@@ -49,7 +49,12 @@ export class RedisTimers implements TimerStore {
     this.#c = ctx;
   }
 
-  claimDue(nowMs: number, limit: number, workerId: string, leaseMs: number): Promise<readonly TimerClaim[]> {
+  async claimDue(
+    nowMs: number,
+    limit: number,
+    workerId: string,
+    leaseMs: number,
+  ): Promise<readonly TimerClaim[]> {
     checkId('workerId', workerId);
     return this.#c.op(async () => {
       const k = this.#c.keys;
@@ -147,7 +152,7 @@ export class RedisWorkers implements WorkerRegistryStore {
     this.#c = ctx;
   }
 
-  heartbeat(info: WorkerInfo, ttlMs: number): Promise<void> {
+  async heartbeat(info: WorkerInfo, ttlMs: number): Promise<void> {
     checkId('workerId', info.workerId);
     return this.#c.op(async () => {
       const k = this.#c.keys;
@@ -200,7 +205,7 @@ export class RedisSockets implements SocketStore {
     this.#c = ctx;
   }
 
-  claim(callId: string, workerId: string): Promise<string | null> {
+  async claim(callId: string, workerId: string): Promise<string | null> {
     checkId('callId', callId);
     checkId('workerId', workerId);
     return this.#c.op(async () => {

@@ -163,7 +163,7 @@ export class RedisStore<R extends object> implements Store<R> {
     return this.#applier.apply(callId, ref, step);
   }
 
-  commit(callId: string, changes: CommitChanges<R>): Promise<CommitResult> {
+  async commit(callId: string, changes: CommitChanges<R>): Promise<CommitResult> {
     checkCommit(callId, changes);
     const record = encodeRecord(changes.record);
     // One token for every attempt: a retry of an attempt that was applied reports success.
@@ -200,7 +200,7 @@ export class RedisStore<R extends object> implements Store<R> {
   }
 
   /** Every Redis operation: bounded retries, failures mapped to `DaemonError`. */
-  #op<T>(fn: () => Promise<T>): Promise<T> {
+  async #op<T>(fn: () => Promise<T>): Promise<T> {
     this.#assertOpen();
     return withRetry(
       async () => {
