@@ -55,7 +55,7 @@ export interface BridgeStats {
   readonly droppedBytesToAgent: number;
   /** Agent audio frames discarded because forwarding was paused or no carrier stream was joined. */
   readonly discardedAgentFrames: number;
-  /** Audio bytes waiting in the bridge's queues (beyond the sockets' own buffers). */
+  /** Audio bytes waiting in the bridge (queue, plus a partial chunk held for the carrier's frame rules). */
   readonly queuedBytesToCarrier: number;
   readonly queuedBytesToAgent: number;
   readonly pendingMarks: number;
@@ -157,7 +157,8 @@ export class MediaBridge {
       droppedBytesToCarrier: this.#droppedToCarrier,
       droppedBytesToAgent: this.#droppedToAgent,
       discardedAgentFrames: this.#discardedAgentFrames,
-      queuedBytesToCarrier: this.#carrier?.pacer.queuedBytes ?? 0,
+      queuedBytesToCarrier:
+        (this.#carrier?.pacer.queuedBytes ?? 0) + (this.#carrier?.rechunker?.pendingBytes ?? 0),
       queuedBytesToAgent: this.#toAgent.queuedBytes,
       pendingMarks: this.#marks.pendingCount,
     };

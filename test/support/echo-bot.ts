@@ -24,6 +24,8 @@ export interface EchoBotSession {
   /** Close code seen by the bot, once closed. */
   closeCode: number | undefined;
   readonly socket: WebSocket;
+  /** Stops reading from the TCP socket: the daemon's sends pile up (a stalled agent). */
+  stall(): void;
 }
 
 export interface EchoBot {
@@ -57,6 +59,7 @@ export async function startEchoBot(options: EchoBotOptions = {}): Promise<EchoBo
       marksSent: [],
       closeCode: undefined,
       socket,
+      stall: () => request.socket.pause(),
     };
     sessions.push(session);
     let echoed = 0;
