@@ -62,10 +62,11 @@ export interface CarrierSettings {
   /** The daemon's public base URL as the carrier reaches it, e.g. `https://pt.example.com`. */
   readonly publicUrl: string;
   /**
-   * Carrier credentials by name. Twilio: `accountSid`, `authToken`, optionally `apiKeySid` +
-   * `apiKeySecret` for REST. Plivo: `authId`, `authToken`. Exotel: `apiKey`, `apiToken`, `sid`.
+   * Carrier credentials by name, as src/config/env.ts parses them: `accountId` (Twilio Account
+   * SID, Plivo Auth ID, Exotel account SID) and `authToken`; Twilio also takes `apiKeySid` +
+   * `apiKeySecret` for REST, Exotel `apiKey` and `webhookSecret`.
    */
-  readonly credentials: Readonly<Record<string, string | undefined>>;
+  readonly credentials: CarrierCredentialSet;
   /** REST base URL, for a simulator or a regional endpoint; default the carrier's own. */
   readonly apiBase?: string;
   /**
@@ -78,6 +79,21 @@ export interface CarrierSettings {
    * signing the upgrade is UNCONFIRMED (protocols.md §6), and the media token guards either way.
    */
   readonly signedMediaUpgrade?: boolean;
+}
+
+/** Credentials of one carrier; src/config/env.ts's `CarrierCredentials` fits as is. */
+export interface CarrierCredentialSet {
+  /** Twilio Account SID, Plivo Auth ID, Exotel account SID. */
+  readonly accountId: string;
+  /** Twilio/Plivo auth token (also what signs Twilio's webhooks); Exotel API token. */
+  readonly authToken: string;
+  /** Twilio: REST with an API key (`SK…`) instead of the auth token. */
+  readonly apiKeySid?: string;
+  readonly apiKeySecret?: string;
+  /** Exotel: API key (Basic-auth user). */
+  readonly apiKey?: string;
+  /** Exotel: shared secret its webhooks carry. */
+  readonly webhookSecret?: string;
 }
 
 export interface CarrierCapabilities {

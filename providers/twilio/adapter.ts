@@ -76,17 +76,17 @@ export function createTwilioAdapter(options: TwilioAdapterOptions): CarrierAdapt
 
 /**
  * Builds the adapter from neutral settings, listing every problem at once (STYLE.md 9).
- * Credentials: `accountSid`, `authToken`, optionally `apiKeySid` + `apiKeySecret`.
+ * Credentials: `accountId` (the Account SID), `authToken`, optionally `apiKeySid` + `apiKeySecret`.
  */
 export const twilioAdapterFactory: CarrierAdapterFactory = Object.freeze({
   carrier: 'twilio',
   create(settings: CarrierSettings): CarrierAdapter {
-    const { accountSid, authToken, apiKeySid, apiKeySecret } = settings.credentials;
+    const { accountId: accountSid, authToken, apiKeySid, apiKeySecret } = settings.credentials;
     const problems: string[] = [];
-    if (accountSid === undefined || !/^AC[0-9a-fA-F]{32}$/.test(accountSid)) {
-      problems.push('twilio accountSid must be AC followed by 32 hex digits');
+    if (!/^AC[0-9a-fA-F]{32}$/.test(accountSid)) {
+      problems.push('twilio accountId must be an Account SID: AC followed by 32 hex digits');
     }
-    if (authToken === undefined || authToken === '') problems.push('twilio authToken is required');
+    if (authToken === '') problems.push('twilio authToken is required');
     if ((apiKeySid === undefined) !== (apiKeySecret === undefined)) {
       problems.push('twilio apiKeySid and apiKeySecret go together');
     } else if (apiKeySid !== undefined && !apiKeySid.startsWith('SK')) {
@@ -95,7 +95,7 @@ export const twilioAdapterFactory: CarrierAdapterFactory = Object.freeze({
     if (!isHttpUrl(settings.publicUrl)) problems.push('publicUrl must be an http(s) URL');
     if (settings.apiBase !== undefined && !isHttpUrl(settings.apiBase))
       problems.push('twilio apiBase must be an http(s) URL');
-    if (problems.length > 0 || accountSid === undefined || authToken === undefined) {
+    if (problems.length > 0) {
       throw new DaemonError('config_invalid', problems.join('; '));
     }
     return createTwilioAdapter({

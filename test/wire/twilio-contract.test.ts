@@ -23,11 +23,11 @@ runAdapterContract('twilio', {
   factory: twilioAdapterFactory,
   settings: {
     publicUrl: 'https://pt.example.com',
-    credentials: { accountSid: AC, authToken: TOKEN },
+    credentials: { accountId: AC, authToken: TOKEN },
     // Nothing is sent in this suite; REST is covered by twilio-control.test.ts.
     apiBase: 'http://127.0.0.1:9',
   },
-  invalidSettings: { publicUrl: 'ftp://nope', credentials: { accountSid: 'XX1' } },
+  invalidSettings: { publicUrl: 'ftp://nope', credentials: { accountId: 'XX1', authToken: '' } },
   sign: (req) => ({
     ...req,
     headers: {
