@@ -87,7 +87,8 @@ export function storeContract(name: string, make: HarnessFactory): void {
       await store.calls.create(id, record);
       record.events.push('mutated');
       const got = await store.calls.get(id);
-      (got?.record.events as string[]).push('again');
+      expect(got).not.toBeNull();
+      (got?.record.events as string[] | undefined)?.push('again');
       expect((await store.calls.get(id))?.record.events).toEqual(['a']);
     });
 
