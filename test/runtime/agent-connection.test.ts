@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { AgentConnection, type AgentConnectionOptions } from '../../src/agent/agent-connection.js';
 import type { AgentEvent, AgentListener } from '../../src/agent/events.js';
+import { createLogger } from '../../src/log.js';
 import { startEchoBot } from '../support/echo-bot.js';
 
 /** Collects listener events; `until` waits for a condition on them. */
@@ -235,10 +236,15 @@ describe('AgentConnection', () => {
     expect(conn.stats().droppedFrames).toBe(1);
   });
 
-  it('answers a bad frame with an error event and changes nothing', async () => {
+  it('answers a bad frame with an error event and changes nothing; unknown events are logged once', async () => {
     const s = await server();
     const events = new Events();
-    const conn = connection(s.url, events);
+    const lines: Record<string, unknown>[] = [];
+    const log = createLogger({
+      level: 'debug',
+      destination: { write: (line: string) => lines.push(JSON.parse(line)) },
+    });
+    const conn = connection(s.url, events, { log });
     const heard: Buffer[] = [];
     conn.setMediaSink({ onAgentAudio: (p) => heard.push(p), onAgentMark: () => {}, onAgentClear: () => {} });
     await conn.connect();
@@ -264,6 +270,8 @@ describe('AgentConnection', () => {
     expect(heard).toEqual([Buffer.from([9])]);
     expect(conn.state).toBe('open');
     expect(conn.stats().badFrames).toBe(4);
+    expect(lines.filter((l) => l.msg === 'agent.unknown_event')).toHaveLength(1);
+    expect(lines.filter((l) => l.msg === 'agent.bad_frame').map((l) => l.code)).toHaveLength(4);
   });
 
   it('turns extension events into typed listener events', async () => {
