@@ -89,11 +89,19 @@ export type TransferEffect =
       readonly timeoutMs: number;
       readonly mode: TransferMode;
     }
-  /** Cancel a ringing leg or hang up an answered one. Idempotent in the shell. */
+  /**
+   * Cancel a ringing leg or hang up an answered one. Idempotent in the shell. It ends the human's
+   * leg only, never the caller's call: in a cold transfer that is the dialed child call (Twilio
+   * `DialCallSid`), after which the caller's call continues to the dial's continuation.
+   */
   | { readonly type: 'carrier.cancel'; readonly legId: LegId }
   /** Warm: move the caller into the transfer's conference, on hold audio. */
   | { readonly type: 'caller.hold'; readonly holdAudioUrl?: string }
-  /** Return the caller to the AI (a fresh stream to the same agent socket). */
+  /**
+   * Return the caller to the AI (a fresh stream to the same agent socket). Emitted only when the
+   * caller left the AI stream (cold: dialed; warm: put on hold); before that the caller is still
+   * talking to the AI and `agent.resume` alone applies.
+   */
   | { readonly type: 'caller.to_agent' }
   /** Warm: play `text` to the human on `legId` only. */
   | { readonly type: 'human.whisper'; readonly legId: LegId; readonly text: string }
