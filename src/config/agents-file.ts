@@ -68,12 +68,13 @@ function parseJson(text: string, source: string | undefined): unknown {
 
 function parseYaml(text: string, source: string | undefined): unknown {
   // Duplicate keys are errors (the `yaml` default), so a repeated field cannot silently win.
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     const issues = doc.errors.map((error) => {
       const pos = error.linePos?.[0];
       const where = pos === undefined ? '' : ` at line ${pos.line}, column ${pos.col}`;
-      return { path: '', message: `not valid YAML${where}: ${error.message.split('\n')[0]}` };
+      const what = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+      return { path: '', message: `not valid YAML${where}: ${what}` };
     });
     throw new ConfigError(issues, { source });
   }

@@ -89,7 +89,8 @@ function toAgentConfig(parsed: ParsedAgent): AgentConfig {
     ...skill,
     toolName: skillToolName(skill.name, index),
   }));
-  return { ...parsed, name: parsed.name ?? parsed.id, skills };
+  const { id, name, ...rest } = parsed;
+  return { id, name: name ?? id, ...rest, skills };
 }
 
 function fileRegion(raw: unknown, fallback: string, issues: ConfigIssue[]): string {
