@@ -40,15 +40,6 @@ function checkMode(state: TransferState, mode: TransferMode): void {
   }
 }
 
-/**
- * The machine of one mode, over the `TransferState` union. Its `step` and `isTerminal` throw
- * `DaemonError('transfer_mode_mismatch')` for a state of the other mode (a runtime bug, never an
- * input problem); `initial` throws the same for a plan of the other mode.
- */
-export function machineFor(mode: TransferMode): TransferMachine<TransferState> {
-  return mode === 'cold' ? COLD : WARM;
-}
-
 const COLD: TransferMachine<TransferState> = {
   mode: 'cold',
   initial: (input, ctx) => MACHINES.cold.initial(input, ctx),
@@ -74,6 +65,15 @@ const WARM: TransferMachine<TransferState> = {
     return MACHINES.warm.isTerminal(state as WarmState);
   },
 };
+
+/**
+ * The machine of one mode, over the `TransferState` union. Its `step` and `isTerminal` throw
+ * `DaemonError('transfer_mode_mismatch')` for a state of the other mode (a runtime bug, never an
+ * input problem); `initial` throws the same for a plan of the other mode.
+ */
+export function machineFor(mode: TransferMode): TransferMachine<TransferState> {
+  return mode === 'cold' ? COLD : WARM;
+}
 
 /** Starts a transfer with the machine of `input.plan.mode`. */
 export function startTransfer(input: TransferInput, ctx: StepContext): StepResult<TransferState> {
