@@ -330,8 +330,12 @@ export class AgentConnection implements AgentMediaPort {
     }
     const parsed = parseAgentFrame(rawToString(data), this.format);
     switch (parsed.type) {
+      case 'media':
+        if (this.#sink === undefined) this.#droppedFrames += 1;
+        else this.#guard(() => this.#sink?.onAgentAudio(parsed.payload));
+        return;
       case 'ok':
-        this.#dispatch(parsed.message);
+        this.#guard(() => this.#dispatch(parsed.message));
         return;
       case 'unknown':
         if (this.#unknownNames.size < MAX_UNKNOWN_NAMES && !this.#unknownNames.has(parsed.event)) {
@@ -351,12 +355,20 @@ export class AgentConnection implements AgentMediaPort {
     ws.send(this.#writer.error(code, message));
   }
 
+  /**
+   * Runs a listener or sink call. Whatever they throw is logged and swallowed: it must not unwind
+   * into the socket's event loop, and nothing an agent sends may end the call.
+   */
+  #guard(run: () => void): void {
+    try {
+      run();
+    } catch (err) {
+      this.#log.error({ code: err instanceof DaemonError ? err.code : 'unexpected' }, 'agent.listener_error');
+    }
+  }
+
   #dispatch(message: AgentMessage): void {
     switch (message.event) {
-      case 'media':
-        if (this.#sink === undefined) this.#droppedFrames += 1;
-        else this.#sink.onAgentAudio(message.payload);
-        return;
       case 'mark':
         // With no bridge there is nothing to play, so nothing to wait for.
         if (this.#sink === undefined) this.sendMark(message.mark.name);

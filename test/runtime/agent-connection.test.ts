@@ -274,6 +274,24 @@ describe('AgentConnection', () => {
     expect(lines.filter((l) => l.msg === 'agent.bad_frame').map((l) => l.code)).toHaveLength(4);
   });
 
+  it('a listener that throws does not break the connection', async () => {
+    const s = await server();
+    const seen: string[] = [];
+    const conn = connection(s.url, {
+      onAgentEvent: (e) => {
+        seen.push(e.type);
+        if (e.type === 'agent.text') throw new Error('listener bug');
+      },
+    });
+    await conn.connect();
+    await s.until(() => s.sessions[0]?.frames.length === 2);
+    s.sessions[0]!.socket.send(JSON.stringify({ event: 'text', text: 'a' }));
+    s.sessions[0]!.socket.send(JSON.stringify({ event: 'summary', text: 'b' }));
+    await eventually(() => seen.length === 3);
+    expect(seen).toEqual(['agent.connected', 'agent.text', 'agent.summary']);
+    expect(conn.state).toBe('open');
+  });
+
   it('turns extension events into typed listener events', async () => {
     const s = await server();
     const events = new Events();
