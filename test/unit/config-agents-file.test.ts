@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { formatOf, loadAgentsFile, parseAgentsText } from '../../src/config/agen
 import { ConfigError } from '../../src/config/config-error.js';
 import { isDestinationAllowed } from '../../src/phone/policy.js';
 import { planTransfer } from '../../src/transfer/plan.js';
+import { toolSchemasFor } from '../../src/transfer/tools.js';
 
 const US = { defaultRegion: 'US' };
 const dir = mkdtempSync(join(tmpdir(), 'patchthrough-agents-'));
@@ -50,6 +51,33 @@ describe('examples/agents.yaml', () => {
     expect(await loadAgentsFile('examples/agents.json', US)).toEqual(
       await loadAgentsFile('examples/agents.yaml', US),
     );
+  });
+
+  it('is the complete example shown in docs/configuration.md', async () => {
+    const doc = readFileSync('docs/configuration.md', 'utf8');
+    const block = /## Complete example[\s\S]*?```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+    expect(block).toBeDefined();
+    expect(parseAgentsText(block ?? '', 'yaml', US)).toEqual(
+      await loadAgentsFile('examples/agents.yaml', US),
+    );
+  });
+
+  it('offers the tools docs/configuration.md lists for the front desk', async () => {
+    const acme = (await loadAgentsFile('examples/agents.yaml', US)).agents[0]!;
+    const tools = toolSchemasFor(acme);
+    expect(tools.map((tool) => tool.function.name)).toEqual([
+      'transfer_call',
+      'connect_to_live_agent',
+      'transfer_to_billing',
+      'account_owner',
+    ]);
+    expect(tools[0]?.function.parameters.properties?.['destination']?.enum).toEqual([
+      'Billing',
+      'Spanish line',
+      'Front desk phone',
+      'default',
+    ]);
+    expect(tools[2]?.function.parameters.required).toEqual(['confirmed']);
   });
 
   it('plans the transfers the comments promise', async () => {
