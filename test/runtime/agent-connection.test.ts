@@ -75,7 +75,7 @@ afterEach(async () => {
 
 function connection(
   url: string,
-  events: Events,
+  events: AgentListener,
   extra: Partial<AgentConnectionOptions> = {},
 ): AgentConnection {
   const conn = new AgentConnection({
