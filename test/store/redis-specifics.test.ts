@@ -1,0 +1,223 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DaemonError } from '../../src/domain/errors.js';
+import { createStore } from '../../src/store/create-store.js';
+import { RedisStore } from '../../src/store/redis-store.js';
+import type { Step } from '../../src/store/types.js';
+import { freePort, type RedisServer, startRedisServer } from '../support/redis-server.js';
+import type { TestRecord } from './contract.js';
+
+let server: RedisServer;
+let admin: Redis;
+beforeAll(async () => {
+  server = await startRedisServer();
+  admin = new Redis(server.url);
+});
+afterAll(async () => {
+  admin?.disconnect();
+  await server?.stop();
+});
+
+const append =
+  (id: string): Step<TestRecord, undefined> =>
+  (r) => ({ record: { events: [...r.events, id], count: r.count + 1 } });
+
+/**
+ * A client that counts the commands it sends (each one a request on the wire). Server-side
+ * counters would not do: INFO counts the commands a script runs inside Redis as well.
+ */
+function countingClient(url: string): { client: Redis; sent: () => number; reset: () => void } {
+  const client = new Redis(url);
+  let sent = 0;
+  const original = client.sendCommand.bind(client);
+  client.sendCommand = (...args: Parameters<Redis['sendCommand']>) => {
+    sent++;
+    return original(...args);
+  };
+  return { client, sent: () => sent, reset: () => (sent = 0) };
+}
+
+async function keysWithPrefix(prefix: string): Promise<string[]> {
+  const out: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = (await admin.call('SCAN', cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)) as [
+      string,
+      string[],
+    ];
+    cursor = next;
+    out.push(...keys);
+  } while (cursor !== '0');
+  return out;
+}
+
+describe('redis store: keys and TTLs', () => {
+  it('uses exactly transfer:{callId} for the flag, and one {callId} hash tag for every key of a call', async () => {
+    const store = createStore<TestRecord>({ redisUrl: server.url });
+    const callId = `CA${randomUUID().replaceAll('-', '')}`;
+    try {
+      expect(store.kind).toBe('redis');
+      expect(store.durable).toBe(true);
+      await store.calls.create(callId, { events: [], count: 0 });
+      await store.applyEvent(callId, 'cb-1', (r) => ({
+        record: r,
+        flag: { set: '+15550100' },
+        timers: { start: [{ timerId: 'ring', atMs: Date.now() + 60_000 }] },
+      }));
+      await store.sockets.claim(callId, 'w1');
+      expect(await admin.get(`transfer:{${callId}}`)).toBe('+15550100');
+      const flagTtl = await admin.pttl(`transfer:{${callId}}`);
+      expect(flagTtl).toBeGreaterThan(290_000);
+      expect(flagTtl).toBeLessThanOrEqual(300_000);
+      for (const key of [`call:{${callId}}`, `dedupe:{${callId}}:cb-1`, `socket:{${callId}}`]) {
+        expect(await admin.exists(key)).toBe(1);
+        expect(await admin.pttl(key)).toBeGreaterThan(0);
+      }
+      const dedupeTtl = await admin.pttl(`dedupe:{${callId}}:cb-1`);
+      expect(dedupeTtl).toBeGreaterThan(3_500_000);
+      expect(dedupeTtl).toBeLessThanOrEqual(3_600_000);
+      expect(await admin.zcard('timers:{t0}:due')).toBeGreaterThanOrEqual(1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('after a call ends and its timers fire, every key it left behind expires by itself', async () => {
+    const prefix = `gc-${randomUUID().slice(0, 8)}:`;
+    const store = new RedisStore<TestRecord>({ redisUrl: server.url, keyPrefix: prefix });
+    try {
+      const now = Date.now();
+      for (let i = 0; i < 20; i++) {
+        const id = `c${i}`;
+        await store.calls.create(id, { events: [], count: 0 });
+        await store.applyEvent(id, `e-${i}`, (r) => ({
+          record: r,
+          flag: { set: 'sip:x@y' },
+          timers: {
+            start: [
+              { timerId: 'a', atMs: now - 1 },
+              { timerId: 'b', atMs: now + 60_000 },
+            ],
+          },
+        }));
+        await store.sockets.claim(id, 'w1');
+        await store.dedupe.claim(`hook-${i}`);
+      }
+      for (const claim of await store.timers.claimDue(now, 100, 'w1', 30_000)) {
+        expect((await store.applyEvent(claim.callId, { timer: claim }, append('fired'))).status).toBe(
+          'applied',
+        );
+        await store.timers.ack(claim);
+      }
+      for (let i = 0; i < 20; i++) {
+        await store.applyEvent(`c${i}`, 'end', (r) => ({
+          record: r,
+          ended: { agentId: 'agent-1', endedAtMs: now },
+        }));
+        await store.sockets.release(`c${i}`, 'w1');
+      }
+      expect(await store.timers.count()).toBe(0);
+      const keys = await keysWithPrefix(prefix);
+      const forever: string[] = [];
+      for (const key of keys) if ((await admin.pttl(key)) < 0) forever.push(key);
+      expect(forever).toEqual([]);
+      expect(await admin.pttl(`${prefix}call:{c0}`)).toBeGreaterThan(6 * 24 * 3_600_000);
+      expect(await admin.pttl(`${prefix}agent:{agent-1}:ended`)).toBeGreaterThan(6 * 24 * 3_600_000);
+      expect((await store.calls.listByAgent('agent-1', { limit: 100 })).length).toBe(20);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('redis store: round trips', () => {
+  it('applyEvent sends one read and one write; a duplicate only the read', async () => {
+    const counting = countingClient(server.url);
+    const store = new RedisStore<TestRecord>({
+      client: counting.client,
+      keyPrefix: `rt-${randomUUID().slice(0, 8)}:`,
+    });
+    try {
+      const id = randomUUID();
+      await store.calls.create(id, { events: [], count: 0 });
+      await store.applyEvent(id, 'warm-up', append('warm-up')); // connection setup, script loading
+      counting.reset();
+      for (let i = 0; i < 10; i++) {
+        const r = await store.applyEvent(id, `e${i}`, (rec) => ({
+          record: { events: [...rec.events, `e${i}`], count: rec.count + 1 },
+          flag: { set: 'sip:a@b' },
+          timers: { start: [{ timerId: `t${i}`, atMs: Date.now() + 60_000 }], cancel: [`t${i - 1}`] },
+        }));
+        expect(r.status).toBe('applied');
+      }
+      expect(counting.sent()).toBe(20);
+      counting.reset();
+      expect((await store.applyEvent(id, 'e3', append('e3'))).status).toBe('duplicate');
+      expect(counting.sent()).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('redis store: failures', () => {
+  it('fails with store_unavailable (retryable) when Redis does not answer, and health says so', async () => {
+    const port = await freePort();
+    const store = new RedisStore<TestRecord>({
+      redisUrl: `redis://127.0.0.1:${port}`,
+      retry: { maxRetries: 1, retryIntervalMs: 10, timeoutMs: 200 },
+    });
+    try {
+      const err = await store.calls.get('x').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DaemonError);
+      expect(err).toMatchObject({ code: 'store_unavailable', retryable: true });
+      const health = await store.health();
+      expect(health.ok).toBe(false);
+      expect(health.detail).toMatchObject({ kind: 'redis', error: 'store_unavailable' });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a commit whose reply was late is retried without applying twice or reporting a conflict', async () => {
+    const store = new RedisStore<TestRecord>({
+      redisUrl: server.url,
+      keyPrefix: `idem-${randomUUID().slice(0, 8)}:`,
+      retry: { maxRetries: 10, retryIntervalMs: 20, timeoutMs: 100 },
+    });
+    try {
+      const id = randomUUID();
+      await store.calls.create(id, { events: [], count: 0 });
+      // Redis holds every command for 400 ms: the first attempts time out while queued, then
+      // all of them run in order. Only the first applies; the others are replays of it.
+      await admin.call('CLIENT', 'PAUSE', 400, 'ALL');
+      const result = await store.commit(id, {
+        expectedVersion: 1,
+        record: { events: ['e1'], count: 1 },
+        dedupeKey: 'e1',
+      });
+      expect(result).toEqual({ ok: true, version: 2 });
+      expect(await store.calls.get(id)).toMatchObject({ version: 2, record: { events: ['e1'], count: 1 } });
+      const plain = await (async () => {
+        await admin.call('CLIENT', 'PAUSE', 400, 'ALL');
+        return store.commit(id, { expectedVersion: 2, record: { events: ['e1', 'e2'], count: 2 } });
+      })();
+      expect(plain).toEqual({ ok: true, version: 3 });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('rejects foreign data in its namespace with a permanent store_error', async () => {
+    const prefix = `bad-${randomUUID().slice(0, 8)}:`;
+    const store = new RedisStore<TestRecord>({ redisUrl: server.url, keyPrefix: prefix });
+    try {
+      await admin.set(`${prefix}call:{x}`, 'not a hash');
+      const err = await store.calls.get('x').catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'store_error', retryable: false });
+    } finally {
+      await store.close();
+    }
+  });
+});

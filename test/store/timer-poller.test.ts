@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { TimerPoller } from '../../src/runtime/timer-poller.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
+import type { TimerClaim } from '../../src/store/types.js';
+import { FakeClock, type TestRecord, waitFor } from './contract.js';
+
+async function setup(timers: { callId: string; timerId: string; inMs: number }[]) {
+  const clock = new FakeClock();
+  const store = new MemoryStore<TestRecord>({ now: clock.now, sweepIntervalMs: 0 });
+  for (const t of timers) {
+    await store.calls.create(t.callId, { events: [], count: 0 });
+    const current = await store.calls.get(t.callId);
+    await store.commit(t.callId, {
+      expectedVersion: current?.version ?? 1,
+      record: current?.record ?? { events: [], count: 0 },
+      timers: { start: [{ timerId: t.timerId, atMs: clock.now() + t.inMs }] },
+    });
+  }
+  return { clock, store };
+}
+
+/** The runtime's way to fire a timer: apply it to the call, then the poller acks. */
+const fireInto = (store: MemoryStore<TestRecord>) => async (claim: TimerClaim) => {
+  await store.applyEvent(claim.callId, { timer: claim }, (r) => ({
+    record: { events: [...r.events, claim.timerId], count: r.count + 1 },
+  }));
+};
+
+describe('TimerPoller', () => {
+  it('hands due timers to the callback, acks them, and leaves future ones', async () => {
+    const { clock, store } = await setup([
+      { callId: 'c1', timerId: 'ring', inMs: 1_000 },
+      { callId: 'c1', timerId: 'summary', inMs: 500 },
+      { callId: 'c2', timerId: 'handoff', inMs: 5_000 },
+    ]);
+    const poller = new TimerPoller({
+      timers: store.timers,
+      workerId: 'w1',
+      now: clock.now,
+      onTimer: fireInto(store),
+    });
+    expect(await poller.pollOnce()).toBe(0);
+    clock.advance(1_000);
+    expect(await poller.pollOnce()).toBe(2);
+    expect((await store.calls.get('c1'))?.record.events).toEqual(['summary', 'ring']);
+    expect(await store.timers.count()).toBe(1);
+    clock.advance(4_000);
+    expect(await poller.pollOnce()).toBe(1);
+    expect(await store.timers.count()).toBe(0);
+    expect(await poller.pollOnce()).toBe(0);
+  });
+
+  it('a failed handler leaves the timer to come back after its lease, up to maxAttempts', async () => {
+    const { clock, store } = await setup([{ callId: 'c1', timerId: 'ring', inMs: 0 }]);
+    const attempts: number[] = [];
+    const errors: unknown[] = [];
+    const poller = new TimerPoller({
+      timers: store.timers,
+      workerId: 'w1',
+      now: clock.now,
+      leaseMs: 1_000,
+      maxAttempts: 3,
+      onTimer: async (claim) => {
+        attempts.push(claim.attempt);
+        throw new Error('carrier down');
+      },
+      onError: (err) => errors.push(err),
+    });
+    expect(await poller.pollOnce()).toBe(1);
+    expect(await poller.pollOnce()).toBe(0); // still leased
+    clock.advance(1_000);
+    expect(await poller.pollOnce()).toBe(1);
+    clock.advance(1_000);
+    expect(await poller.pollOnce()).toBe(1);
+    expect(attempts).toEqual([1, 2, 3]);
+    expect(errors.length).toBe(3);
+    // The third failure reached maxAttempts: acknowledged, never handed out again.
+    clock.advance(1_000);
+    expect(await poller.pollOnce()).toBe(0);
+    expect(await store.timers.count()).toBe(0);
+  });
+
+  it('runs on its own until stopped; stop waits for the handler in flight', async () => {
+    const { clock, store } = await setup([{ callId: 'c1', timerId: 'ring', inMs: 0 }]);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let started = false;
+    let finished = false;
+    const poller = new TimerPoller({
+      timers: store.timers,
+      workerId: 'w1',
+      now: clock.now,
+      intervalMs: 5,
+      onTimer: async () => {
+        started = true;
+        await gate;
+        finished = true;
+      },
+    });
+    poller.start();
+    await waitFor(() => started);
+    let stopped = false;
+    const stopping = poller.stop().then(() => {
+      stopped = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stopped).toBe(false);
+    release();
+    await stopping;
+    expect(finished).toBe(true);
+    expect(await store.timers.count()).toBe(0);
+    // Stopped for good: a newly due timer stays unclaimed.
+    await store.commit('c1', {
+      expectedVersion: (await store.calls.get('c1'))?.version ?? 0,
+      record: { events: [], count: 0 },
+      timers: { start: [{ timerId: 'late', atMs: clock.now() }] },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const [claim] = await store.timers.claimDue(clock.now(), 10, 'probe', 1_000);
+    expect(claim?.attempt).toBe(1);
+  });
+});
