@@ -10,6 +10,9 @@ import { parseAllowPattern } from '../phone/policy.js';
 import { WEEKDAYS } from './agent-types.js';
 import { canonicalTimeZone, parseClock } from './schedule.js';
 
+/** LLM function names (OpenAI's limit). */
+export const TOOL_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
 /** Agent ids appear in API paths and Redis keys. */
 export const AGENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -150,6 +153,10 @@ function skillSchema(region: string) {
     executionConfig: z.strictObject({ destination: destinationListSchema(region).optional() }).prefault({}),
     requiresConfirmation: z.boolean().default(false),
     stakes: z.enum(['low', 'medium', 'high']).default('medium'),
+    toolName: z
+      .string()
+      .regex(TOOL_NAME_PATTERN, 'must be 1–64 of a-z A-Z 0-9 _ - (an LLM function name)')
+      .optional(),
   });
 }
 

@@ -87,7 +87,7 @@ export interface TransferSkill {
   readonly requiresConfirmation: boolean;
   /** How much a wrong transfer costs; `high` always requires confirmation. Default `medium`. */
   readonly stakes: 'low' | 'medium' | 'high';
-  /** The LLM tool name derived from `name` (`Transfer to billing` → `transfer_to_billing`). */
+  /** The LLM tool name: as configured, else derived from `name` (`Transfer to billing` → `transfer_to_billing`). */
   readonly toolName: string;
 }
 

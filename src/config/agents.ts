@@ -87,7 +87,7 @@ export function skillToolName(name: string, index: number): string {
 function toAgentConfig(parsed: ParsedAgent): AgentConfig {
   const skills: TransferSkill[] = parsed.skills.map((skill, index) => ({
     ...skill,
-    toolName: skillToolName(skill.name, index),
+    toolName: skill.toolName ?? skillToolName(skill.name, index),
   }));
   const { id, name, ...rest } = parsed;
   return { id, name: name ?? id, ...rest, skills };
@@ -125,16 +125,20 @@ function agentCrossIssues(agent: unknown, prefix: string): ConfigIssue[] {
   const names = new Map<string, number>();
   const tools = new Map<string, number>();
   asArray(isRecord(agent) ? agent['skills'] : undefined).forEach((skill, index) => {
-    const name = isRecord(skill) && typeof skill['name'] === 'string' ? skill['name'].trim() : undefined;
-    if (name === undefined || name === '') return;
-    const path = at(`skills[${index}].name`);
+    if (!isRecord(skill) || typeof skill['name'] !== 'string' || skill['name'].trim() === '') return;
+    const name = skill['name'].trim();
     const first = names.get(name.toLowerCase());
     if (first !== undefined) {
-      issues.push({ path, message: `${JSON.stringify(name)} is already the name of skills[${first}]` });
+      issues.push({
+        path: at(`skills[${index}].name`),
+        message: `${JSON.stringify(name)} is already the name of skills[${first}]`,
+      });
       return;
     }
     names.set(name.toLowerCase(), index);
-    const tool = skillToolName(name, index);
+    const configured = typeof skill['toolName'] === 'string';
+    const tool = configured ? String(skill['toolName']) : skillToolName(name, index);
+    const path = at(`skills[${index}].${configured ? 'toolName' : 'name'}`);
     const clash = tools.get(tool);
     if (RESERVED_TOOL_NAMES.includes(tool))
       issues.push({ path, message: `its tool name "${tool}" is reserved` });

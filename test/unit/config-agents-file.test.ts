@@ -47,6 +47,11 @@ describe('examples/agents.yaml', () => {
     expect(clinic?.destinationPolicy.countries).toEqual(['GB']);
   });
 
+  it('parses its own JSON output to the same value (skills and tool names included)', async () => {
+    const config = await loadAgentsFile('examples/agents.yaml', US);
+    expect(parseAgentsText(JSON.stringify(config), 'json', US)).toEqual(config);
+  });
+
   it('is the same configuration as examples/agents.json', async () => {
     expect(await loadAgentsFile('examples/agents.json', US)).toEqual(
       await loadAgentsFile('examples/agents.yaml', US),

@@ -413,6 +413,29 @@ describe('errors, each with its path', () => {
   });
 });
 
+describe('skill tool names', () => {
+  const skill = (name: string, toolName?: string) => ({
+    name,
+    description: 'd',
+    skillType: 'transfer',
+    ...(toolName === undefined ? {} : { toolName }),
+  });
+
+  it('takes a configured toolName over the derived one', () => {
+    const config = parseAgentsConfig({ agents: [minimal({ skills: [skill('請求', 'billing_jp')] })] }, US);
+    expect(config.agents[0]?.skills[0]?.toolName).toBe('billing_jp');
+  });
+
+  it.each([
+    [[skill('A', 'has space')], 'agents[0].skills[0].toolName', 'LLM function name'],
+    [[skill('A', 'connect_to_live_agent')], 'agents[0].skills[0].toolName', 'reserved'],
+    [[skill('Billing'), skill('Other', 'billing')], 'agents[0].skills[1].toolName', 'also that of skills[0]'],
+  ])('refuses %j', (skills, path, fragment) => {
+    const issue = issuesOf({ agents: [minimal({ skills })] }).find((candidate) => candidate.path === path);
+    expect(issue?.message).toContain(fragment);
+  });
+});
+
 describe('skillToolName', () => {
   it.each([
     ['Transfer to billing', 0, 'transfer_to_billing'],
