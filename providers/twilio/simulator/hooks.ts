@@ -120,7 +120,7 @@ export class TwilioHooks {
   /** Sends a notification (reply only logged), applying callback faults. */
   notify(req: HookRequest): void {
     const facts = this.#facts(req);
-    const key = req.callSid ?? req.conferenceSid ?? '';
+    const key = req.conferenceSid ?? req.callSid ?? '';
     const faults = this.#ctx.faults;
     const ctx = this.#faultCtx(req);
     const out = buildRequest(this.#options.authToken, req, this.#options.webhookTimeoutMs);

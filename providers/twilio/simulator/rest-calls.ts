@@ -1,0 +1,156 @@
+/** REST Calls: create, list, fetch, update (redirect / hang up) — protocols.md §2.4. */
+import type { StatusCallbackConfig } from './call.js';
+import { TWILIO_ERRORS, twilioError } from './errors.js';
+import type { Form } from './form.js';
+import type { TwilioFrontEnd } from './front-end.js';
+import { httpMethod, isDialable, isHttpUrl, parseProgressEvents } from './rest-params.js';
+import { json, notFound, type RestResult } from './rest-router.js';
+import type { TwimlSource } from './twiml-runner.js';
+
+/** Twilio rejects `Twiml` longer than this (error 32018). */
+const MAX_TWIML_CHARS = 4000;
+
+function bad(code: number, message: string): RestResult {
+  return { response: twilioError(400, code, message) };
+}
+
+/** `Url`(+`Method`) or `Twiml` → what to run; `Url` wins when both are sent (as on create). */
+function sourceFrom(form: Form): TwimlSource | RestResult | undefined {
+  const url = form.get('Url');
+  if (url !== undefined) {
+    if (!isHttpUrl(url)) return bad(TWILIO_ERRORS.invalidUrl, `Url is not a valid URL: ${url}`);
+    return { type: 'url', url, method: httpMethod(form.get('Method'), 'POST'), kind: 'voice' };
+  }
+  const twiml = form.get('Twiml');
+  if (twiml !== undefined) {
+    if (twiml.length > MAX_TWIML_CHARS) {
+      return bad(TWILIO_ERRORS.twimlTooLong, 'Twiml size exceeded maximum allowed value of 4000 characters');
+    }
+    return { type: 'twiml', xml: twiml };
+  }
+  return undefined;
+}
+
+function isResult(x: TwimlSource | RestResult | undefined): x is RestResult {
+  return x !== undefined && 'response' in x;
+}
+
+export function statusCallbackFrom(form: Form): StatusCallbackConfig | RestResult | undefined {
+  const url = form.get('StatusCallback');
+  if (url === undefined) return undefined;
+  if (!isHttpUrl(url)) return bad(21609, `StatusCallback is not a valid URL: ${url}`);
+  return {
+    url,
+    method: httpMethod(form.get('StatusCallbackMethod'), 'POST'),
+    events: parseProgressEvents(form.all('StatusCallbackEvent')),
+  };
+}
+
+/** Checks `To` and `From` like Twilio: 21201/21213 missing, 21211/21212 invalid, 21210 not the account's. */
+export function checkParties(fe: TwilioFrontEnd, form: Form): RestResult | { to: string; from: string } {
+  const to = form.get('To');
+  const from = form.get('From');
+  if (!to) return bad(TWILIO_ERRORS.missingTo, "No 'To' number is specified");
+  if (!from) return bad(TWILIO_ERRORS.missingFrom, "No 'From' number is specified");
+  if (!isDialable(to)) return bad(TWILIO_ERRORS.invalidTo, `Invalid 'To' Phone Number: ${to}`);
+  if (!isDialable(from)) return bad(TWILIO_ERRORS.invalidFrom, `Invalid 'From' Phone Number: ${from}`);
+  if (!fe.callerIdAllowed(from)) {
+    return bad(
+      TWILIO_ERRORS.fromNotVerified,
+      `The source phone number provided, ${from}, is not yet verified for your account.`,
+    );
+  }
+  return { to, from };
+}
+
+export function createCall(fe: TwilioFrontEnd, form: Form): RestResult {
+  const parties = checkParties(fe, form);
+  if ('response' in parties) return parties;
+  if (form.has('ApplicationSid') && !form.has('Url') && !form.has('Twiml')) {
+    return bad(TWILIO_ERRORS.invalidUrl, 'ApplicationSid is not simulated; send Url or Twiml');
+  }
+  const source = sourceFrom(form);
+  if (isResult(source)) return source;
+  if (!source) return bad(TWILIO_ERRORS.invalidUrl, 'Url parameter is required (or Twiml)');
+  const statusCallback = statusCallbackFrom(form);
+  if (statusCallback && 'response' in statusCallback) return statusCallback;
+  const timeoutS = Math.min(600, Math.max(1, form.int('Timeout', 60)));
+  const call = fe.dialOut({
+    direction: 'outbound-api',
+    from: parties.from,
+    to: parties.to,
+    timeoutMs: timeoutS * 1000,
+    statusCallback,
+  });
+  fe.runOnAnswer(call, source);
+  return { response: json(201, call.resource()), callSid: call.sid };
+}
+
+export function fetchCall(fe: TwilioFrontEnd, sid: string, path: string): RestResult {
+  const call = fe.call(sid);
+  if (!call) return notFound(path);
+  return { response: json(200, call.resource()), callSid: sid };
+}
+
+export function listCalls(fe: TwilioFrontEnd, form: Form): RestResult {
+  const filters: Array<[string, string]> = [
+    ['To', 'to'],
+    ['From', 'from'],
+    ['Status', 'status'],
+    ['ParentCallSid', 'parent_call_sid'],
+  ];
+  const calls = fe.calls
+    .map((c) => c.resource())
+    .filter((r) =>
+      filters.every(([param, field]) => form.get(param) === undefined || r[field] === form.get(param)),
+    )
+    .reverse();
+  const uri = `/2010-04-01/Accounts/${fe.accountSid}/Calls.json`;
+  return { response: json(200, page('calls', calls, uri)) };
+}
+
+export function page(key: string, items: unknown[], uri: string): Record<string, unknown> {
+  return {
+    [key]: items,
+    end: Math.max(0, items.length - 1),
+    first_page_uri: `${uri}?PageSize=50&Page=0`,
+    next_page_uri: null,
+    page: 0,
+    page_size: 50,
+    previous_page_uri: null,
+    start: 0,
+    uri: `${uri}?PageSize=50&Page=0`,
+  };
+}
+
+export async function updateCall(
+  fe: TwilioFrontEnd,
+  sid: string,
+  form: Form,
+  path: string,
+): Promise<RestResult> {
+  const call = fe.call(sid);
+  if (!call) return notFound(path);
+  const status = form.get('Status');
+  if (status !== undefined) {
+    if (status !== 'completed' && status !== 'canceled') return bad(20001, `Invalid Status: ${status}`);
+    // Hanging up a call that already ended is a 404 (protocols.md §2.4).
+    if (call.isEnded) return notFound(path);
+    const answered = call.leg.state === 'answered';
+    if (status === 'completed')
+      call.leg.hangup(answered ? 'completed' : 'canceled', 'network', answered ? 200 : 487);
+    else if (!answered) call.leg.hangup('canceled', 'network', 487);
+    return { response: json(200, call.resource()), callSid: sid };
+  }
+  const source = sourceFrom(form);
+  if (isResult(source)) return { ...source, callSid: sid };
+  if (source) {
+    if (call.isEnded)
+      return {
+        ...bad(TWILIO_ERRORS.notInProgress, 'Call is not in-progress. Cannot redirect.'),
+        callSid: sid,
+      };
+    fe.redirect(call, source);
+  }
+  return { response: json(200, call.resource()), callSid: sid };
+}

@@ -1,0 +1,147 @@
+/**
+ * `startSimulator()`: the virtual phone network with its carrier front-ends on one HTTP server
+ * at 127.0.0.1, for tests (in-process) and for `npm run sim` (sim/main.ts).
+ *
+ * Adding a carrier front-end: construct it here beside Twilio, push it onto `frontEnds`, and
+ * expose it as a property of {@link Simulator}.
+ */
+import crypto from 'node:crypto';
+import { TwilioFrontEnd } from '../providers/twilio/simulator/front-end.js';
+import type { TwilioSimulatorOptions } from '../providers/twilio/simulator/options.js';
+import { type Clock, systemClock, Ticker, Timers } from './clock.js';
+import { controlApi } from './control-api.js';
+import { SimError } from './errors.js';
+import { Faults } from './faults.js';
+import type { CarrierFrontEnd, SimContext } from './front-end.js';
+import { HttpClient } from './http-client.js';
+import { SimHttpServer } from './http-server.js';
+import { SimLog } from './log.js';
+import { Network, type NetworkOptions } from './network.js';
+
+export interface SimulatorOptions {
+  /** Default `127.0.0.1`. */
+  readonly host?: string;
+  /** Default 0 (a free port). */
+  readonly port?: number;
+  /** Where `atMs` stamps come from; default `Date.now()`. Media pacing always uses real timers. */
+  readonly clock?: Clock;
+  readonly network?: NetworkOptions;
+  readonly twilio?: TwilioSimulatorOptions;
+}
+
+export interface Simulator {
+  /** Base URL of the shared HTTP server; the Twilio REST base to give twilio-node. */
+  readonly url: string;
+  readonly network: Network;
+  readonly twilio: TwilioFrontEnd;
+  readonly log: SimLog;
+  readonly faults: Faults;
+  readonly clock: Clock;
+  /**
+   * Resolves with the first truthy value `predicate` returns, checking now and every 10 ms;
+   * rejects with `sim.wait_timeout` after `timeoutMs` (default 5000).
+   */
+  waitFor<T>(predicate: () => T | undefined | null | false, timeoutMs?: number): Promise<T>;
+  /** Ends every call, stream, timer and socket. */
+  stop(): Promise<void>;
+}
+
+const POLL_MS = 10;
+
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const clock = options.clock ?? systemClock;
+  const log = new SimLog(clock);
+  const reportError = (err: unknown) =>
+    log.add(
+      {},
+      {
+        type: 'sim.error',
+        code: 'sim.internal',
+        message: err instanceof Error ? (err.stack ?? err.message) : String(err),
+      },
+    );
+  const ticker = new Ticker(reportError);
+  const timers = new Timers();
+  const faults = new Faults(log);
+  const network = new Network({ clock, ticker, timers, log }, options.network);
+  const http = new HttpClient();
+  let baseUrl = '';
+  const ctx: SimContext = {
+    clock,
+    ticker,
+    timers,
+    log,
+    faults,
+    network,
+    http,
+    baseUrl: () => baseUrl,
+    sid: (prefix) => prefix + crypto.randomBytes(16).toString('hex'),
+  };
+  const twilio = new TwilioFrontEnd(ctx, options.twilio);
+  const frontEnds: CarrierFrontEnd[] = [twilio];
+  for (const f of frontEnds) network.registerFrontEnd(f);
+  const server = new SimHttpServer(frontEnds, controlApi(network, log), reportError);
+  baseUrl = await server.listen(options.host ?? '127.0.0.1', options.port ?? 0);
+
+  const waiters = new Set<() => void>();
+  let stopped = false;
+
+  return {
+    url: baseUrl,
+    network,
+    twilio,
+    log,
+    faults,
+    clock,
+    waitFor<T>(predicate: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        if (stopped) {
+          reject(new SimError('sim.stopped', 'simulator stopped'));
+          return;
+        }
+        const startedMs = performance.now();
+        let cancel = () => {};
+        const done = () => {
+          cancel();
+          waiters.delete(abandon);
+        };
+        const abandon = () => {
+          done();
+          reject(new SimError('sim.stopped', 'simulator stopped'));
+        };
+        waiters.add(abandon);
+        const check = () => {
+          let value: T | undefined | null | false;
+          try {
+            value = predicate();
+          } catch (err) {
+            done();
+            reject(err);
+            return;
+          }
+          if (value) {
+            done();
+            resolve(value);
+          } else if (performance.now() - startedMs >= timeoutMs) {
+            done();
+            reject(new SimError('sim.wait_timeout', `condition not met within ${timeoutMs} ms`));
+          } else {
+            cancel = timers.after(POLL_MS, check);
+          }
+        };
+        check();
+      });
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      for (const abandon of [...waiters]) abandon();
+      await Promise.all(frontEnds.map((f) => f.stop()));
+      network.stop();
+      ticker.stop();
+      timers.stop();
+      http.destroy();
+      await server.close();
+    },
+  };
+}
