@@ -1,0 +1,188 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import { adapterFactoryFor, mediaToken, verifyMediaToken } from '../providers/index.js';
+import type { CarrierAdapter } from '../providers/types.js';
+import type { AgentsConfig } from './config/agent-types.js';
+import type { DaemonEnv } from './config/env.js';
+import type { Carrier } from './domain/carrier.js';
+import { DaemonError } from './domain/errors.js';
+import { bearerAuthorizer } from './http/auth.js';
+import { buildHttpServer } from './http/server.js';
+import type { Log } from './log.js';
+import { type AgentDirectory, StaticAgentDirectory } from './runtime/agent-directory.js';
+import type { CallRecord } from './runtime/call-record.js';
+import { parseTimerKey } from './runtime/commit-changes.js';
+import { CallEngine } from './runtime/engine.js';
+import { EffectExecutor, errorSummary, LegReplies } from './runtime/executor.js';
+import { MediaSessions } from './runtime/media-sessions.js';
+import { SessionRegistry } from './runtime/sessions.js';
+import { TimerPoller } from './runtime/timer-poller.js';
+import { WebhookHandler } from './runtime/webhooks.js';
+import { Workers } from './runtime/workers.js';
+import { createStore } from './store/create-store.js';
+import type { Store } from './store/types.js';
+import type { TimerId } from './transfer/machine-types.js';
+
+export interface AppOptions {
+  readonly env: DaemonEnv;
+  readonly agents: AgentsConfig;
+  readonly log: Log;
+  /** Injected store (tests); default: from `env.redisUrl`. */
+  readonly store?: Store<CallRecord>;
+  readonly now?: () => number;
+  /** Secret for per-call media tokens; default random per process (set it for multi-worker). */
+  readonly mediaSecret?: string;
+  /** Timer poll interval, ms (default 250). */
+  readonly timerIntervalMs?: number;
+}
+
+export interface App {
+  readonly http: FastifyInstance;
+  readonly engine: CallEngine;
+  readonly store: Store<CallRecord>;
+  readonly sessions: SessionRegistry;
+  readonly workerId: string;
+  /** Listens on env.host:env.port (port 0: a free one); returns the bound port. */
+  listen(): Promise<number>;
+  /** Ordered shutdown (STYLE.md 16): stop accepting → readiness false → drain → close the store. */
+  close(): Promise<void>;
+}
+
+/** The composition root: wires everything, holds no logic. */
+export function buildApp(options: AppOptions): App {
+  const { env, log } = options;
+  const now = options.now ?? Date.now;
+  const workerId = env.workerId ?? `${hostname()}-${process.pid}`;
+  const store =
+    options.store ??
+    createStore<CallRecord>({
+      ...(env.redisUrl === undefined ? {} : { redisUrl: env.redisUrl }),
+      flagTtlMs: env.transferFlagTtlSec * 1000,
+      retentionMs: env.callRetentionSec * 1000,
+    });
+  if (!store.durable) log.warn({ store: store.kind }, 'store.in_memory: nothing survives a restart');
+
+  const adapters = new Map<Carrier, CarrierAdapter>();
+  for (const carrier of ['twilio', 'plivo', 'exotel'] as const) {
+    const creds = env[carrier];
+    const factory = adapterFactoryFor(carrier);
+    if (creds === undefined || factory === undefined) continue;
+    adapters.set(carrier, factory.create({ publicUrl: env.publicUrl, credentials: creds, apiBase: creds.apiBase }));
+  }
+  const agents: AgentDirectory = new StaticAgentDirectory(options.agents);
+  for (const agent of options.agents.agents) {
+    const adapter = adapters.get(agent.carrier);
+    if (adapter === undefined) log.warn({ agentId: agent.id, carrier: agent.carrier }, 'agent.carrier_not_configured');
+    else if (agent.handoffConfig.warm && !adapter.capabilities.conference) {
+      log.error({ agentId: agent.id, carrier: agent.carrier }, 'agent.warm_unsupported_by_carrier');
+    }
+  }
+
+  const mediaSecret = options.mediaSecret ?? randomBytes(32).toString('hex');
+  const media = (callId: string): Record<string, string> => ({ callId, mediaToken: mediaToken(callId, mediaSecret) });
+  const sessions = new SessionRegistry();
+  const legReplies = new LegReplies();
+  const adapterFor = (record: CallRecord): CarrierAdapter => {
+    const adapter = adapters.get(record.carrier);
+    if (adapter === undefined) throw new DaemonError('carrier_not_configured', `no ${record.carrier} credentials`);
+    return adapter;
+  };
+  const executor = new EffectExecutor({ adapterFor, sessions, log, media, legReplies });
+  const engine = new CallEngine({
+    store,
+    agents,
+    runner: executor,
+    log,
+    now,
+    defaultRegion: env.defaultRegion,
+    flagTtlMs: env.transferFlagTtlSec * 1000,
+    retentionMs: env.callRetentionSec * 1000,
+  });
+  executor.bind(async (callId, input, dedupeKey) => {
+    await engine.dispatch(callId, input, dedupeKey);
+  });
+
+  let draining = false;
+  const webhooks = new WebhookHandler({
+    engine,
+    agents,
+    adapters,
+    legReplies,
+    media,
+    log,
+    accepting: () => !draining,
+  });
+  const mediaSessions = new MediaSessions({
+    engine,
+    agents,
+    sessions,
+    log,
+    workerId,
+    verifyToken: (callId, token) => verifyMediaToken(callId, token, mediaSecret),
+  });
+  const http = buildHttpServer({
+    publicUrl: env.publicUrl,
+    adapters,
+    webhooks,
+    media: mediaSessions,
+    log,
+    calls: { get: (callId) => engine.get(callId) },
+    authorize: bearerAuthorizer(env.apiKeys),
+    health: async () => {
+      const h = await store.health();
+      return { ready: h.ok && !draining, detail: { draining, store: h.detail, liveCalls: sessions.size } };
+    },
+  });
+
+  const poller = new TimerPoller({
+    timers: store.timers,
+    workerId,
+    now,
+    ...(options.timerIntervalMs === undefined ? {} : { intervalMs: options.timerIntervalMs }),
+    onTimer: async (claim) => {
+      const parsed = parseTimerKey(claim.timerId);
+      if (parsed === null || parsed.kind !== 'transfer') return;
+      await engine.dispatch(
+        claim.callId,
+        {
+          type: 'transfer.event',
+          transferId: parsed.transferId,
+          event: { type: 'timer.fired', timerId: parsed.timerId as TimerId },
+        },
+        { timer: claim },
+      );
+    },
+    onError: (err) => log.error({ err: errorSummary(err) }, 'timer.failed'),
+  });
+  const workers = new Workers({ store, workerId, now, onError: (err) => log.warn({ err: errorSummary(err) }, 'worker.heartbeat_failed') });
+
+  return {
+    http,
+    engine,
+    store,
+    sessions,
+    workerId,
+    async listen() {
+      await http.listen({ port: env.port, host: env.host });
+      poller.start();
+      await workers.start();
+      const address = http.server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : env.port;
+      log.info({ port, workerId, store: store.kind }, 'daemon.listening');
+      return port;
+    },
+    async close() {
+      draining = true;
+      await http.close();
+      await poller.stop();
+      await workers.stop();
+      for (const id of sessions.ids()) {
+        const s = sessions.delete(id);
+        s?.bridge.close();
+        await s?.agent.close('worker stopping');
+      }
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,113 @@
+import type { Carrier } from '../domain/carrier.js';
+import type { EndedReason, TransferMode, TransferOutcome } from '../domain/outcome.js';
+import type { TransferState } from '../transfer/machine.js';
+import type { TimelineEntry } from '../transfer/machine-types.js';
+import type { PlanRefusal, TransferTriggerType } from '../transfer/plan-types.js';
+
+/**
+ * Where the caller is right now, as far as the call is concerned.
+ * - `ai`: talking to the agent (or about to, between streams).
+ * - `transferring`: a transfer machine is running.
+ * - `human`: a transfer connected; the AI has left.
+ * - `ended`: the call is over; `endedReason` is set.
+ */
+export type CallPhase = 'ai' | 'transferring' | 'human' | 'ended';
+
+/** One finished or running transfer, as listed by the calls API. No phone numbers. */
+export interface TransferAttemptSummary {
+  readonly transferId: string;
+  readonly mode: TransferMode;
+  readonly trigger: TransferTriggerType;
+  /** How many destinations the chain had. */
+  readonly chainLength: number;
+  readonly startedAtMs: number;
+  readonly endedAtMs?: number;
+  readonly outcome?: TransferOutcome;
+  readonly carrierCode?: string;
+}
+
+/** A refused transfer request: it never started, the caller stayed with the AI. */
+export interface TransferRefusalSummary {
+  readonly atMs: number;
+  readonly trigger: TransferTriggerType;
+  readonly refusal: PlanRefusal;
+  readonly detail: string;
+}
+
+/** A call-level timeline line (transfer machines keep their own, finer timeline). */
+export interface CallTimelineEntry {
+  readonly atMs: number;
+  readonly event: string;
+  readonly detail?: string;
+}
+
+/**
+ * Everything the daemon knows about one call, saved in the store with a version.
+ * `callId` is the carrier's own id for the caller's call (Twilio CallSid, Plivo CallUUID,
+ * Exotel CallSid): every carrier webhook carries it, so any worker can find the record.
+ */
+export interface CallRecord {
+  readonly callId: string;
+  readonly carrier: Carrier;
+  readonly agentId: string;
+  /** Published agent-configuration version the call started with. */
+  readonly agentVersion: number;
+  readonly direction: 'inbound' | 'outbound';
+  /** Phone numbers live only here and under `pii.*` log keys. */
+  readonly pii: { readonly from: string; readonly to: string };
+  readonly phase: CallPhase;
+  /** The running (or last) transfer machine's state. */
+  readonly transfer: TransferState | null;
+  /** Carrier ids of the legs dialed toward humans, by leg id (for cancelling them). */
+  readonly legCarrierIds: Readonly<Record<string, string>>;
+  readonly transfers: readonly TransferAttemptSummary[];
+  readonly refusals: readonly TransferRefusalSummary[];
+  readonly timeline: readonly CallTimelineEntry[];
+  readonly createdAtMs: number;
+  readonly endedAtMs?: number;
+  readonly endedReason?: EndedReason;
+}
+
+/** Caps keep one call's record small however long it runs (timelines are for people to read). */
+export const MAX_CALL_TIMELINE = 200;
+export const MAX_TRANSFERS_PER_CALL = 20;
+
+export interface NewCallInput {
+  readonly callId: string;
+  readonly carrier: Carrier;
+  readonly agentId: string;
+  readonly agentVersion: number;
+  readonly direction: 'inbound' | 'outbound';
+  readonly from: string;
+  readonly to: string;
+  readonly nowMs: number;
+}
+
+export function newCallRecord(input: NewCallInput): CallRecord {
+  return {
+    callId: input.callId,
+    carrier: input.carrier,
+    agentId: input.agentId,
+    agentVersion: input.agentVersion,
+    direction: input.direction,
+    pii: { from: input.from, to: input.to },
+    phase: 'ai',
+    transfer: null,
+    legCarrierIds: {},
+    transfers: [],
+    refusals: [],
+    timeline: [{ atMs: input.nowMs, event: 'call.started' }],
+    createdAtMs: input.nowMs,
+  };
+}
+
+export function withTimeline(record: CallRecord, entry: CallTimelineEntry): CallRecord {
+  const timeline = [...record.timeline, entry];
+  if (timeline.length > MAX_CALL_TIMELINE) timeline.splice(1, timeline.length - MAX_CALL_TIMELINE);
+  return { ...record, timeline };
+}
+
+/** The transfer machine timeline of every transfer is kept inside its state; this merges for display. */
+export function transferTimeline(record: CallRecord): readonly TimelineEntry[] {
+  return record.transfer?.timeline ?? [];
+}

@@ -1,0 +1,242 @@
+import type { AgentConfig } from '../config/agent-types.js';
+import type { EndedReason, TransferOutcome } from '../domain/outcome.js';
+import { type TransferState, machineFor } from '../transfer/machine.js';
+import type { TransferEffect, TransferEvent } from '../transfer/machine-types.js';
+import { planTransfer } from '../transfer/plan.js';
+import type { PlanRefusal, TransferTrigger } from '../transfer/plan-types.js';
+import {
+  type CallRecord,
+  MAX_TRANSFERS_PER_CALL,
+  type TransferAttemptSummary,
+  withTimeline,
+} from './call-record.js';
+
+/**
+ * Call-level events. Carrier webhooks, media sockets, agent messages, timers and the API all
+ * become one of these before they touch a call record.
+ */
+export type CallInput =
+  | { readonly type: 'transfer.request'; readonly trigger: TransferTrigger; readonly reason?: string; readonly requestId?: string }
+  | { readonly type: 'transfer.event'; readonly transferId: string; readonly event: TransferEvent }
+  /** The carrier told us the id of a leg we dialed (needed to cancel it later). */
+  | { readonly type: 'leg.bound'; readonly legId: string; readonly carrierLegId: string }
+  /** The caller's own call ended (carrier status `completed` or equivalent). */
+  | { readonly type: 'call.ended' }
+  /** The agent closed its socket normally: it hung up. */
+  | { readonly type: 'agent.hangup'; readonly reason?: string }
+  /** The agent socket failed twice; send the caller to the default destination if there is one. */
+  | { readonly type: 'agent.failed' }
+  /** The caller said nothing for `callControl.noResponseTimeoutSec`. */
+  | { readonly type: 'caller.silent' };
+
+/** Effects of the call level. Transfer effects are tagged with their transfer. */
+export type CallEffect =
+  | { readonly type: 'transfer'; readonly transferId: string; readonly effect: TransferEffect }
+  /** Watch the agent's audio queue: when what is queued has played, feed `handoff.played`. */
+  | { readonly type: 'handoff.watch'; readonly transferId: string }
+  | { readonly type: 'transfer.accepted'; readonly transferId: string; readonly requestId?: string }
+  | {
+      readonly type: 'transfer.refused';
+      readonly refusal: PlanRefusal | 'transfer_in_progress' | 'call_not_active';
+      readonly detail: string;
+      readonly requestId?: string;
+    }
+  /** End the caller's call (agent hang-up, no-response hang-up). */
+  | { readonly type: 'call.hangup' }
+  /** The call is over: release sockets, close the agent connection, keep the record for retention. */
+  | { readonly type: 'call.finished'; readonly endedReason: EndedReason };
+
+export interface ReduceContext {
+  readonly nowMs: number;
+  readonly agent: AgentConfig;
+  readonly defaultRegion: string;
+}
+
+export interface ReduceResult {
+  readonly record: CallRecord;
+  readonly effects: readonly CallEffect[];
+}
+
+/** Pure: the new record and the effects, or null when the input changes nothing. */
+export function reduceCall(record: CallRecord, input: CallInput, ctx: ReduceContext): ReduceResult | null {
+  if (record.phase === 'ended') return null;
+  switch (input.type) {
+    case 'transfer.request':
+      return requestTransfer(record, input, ctx);
+    case 'transfer.event':
+      return stepTransfer(record, input.transferId, input.event, ctx);
+    case 'leg.bound':
+      if (record.legCarrierIds[input.legId] === input.carrierLegId) return null;
+      return {
+        record: { ...record, legCarrierIds: { ...record.legCarrierIds, [input.legId]: input.carrierLegId } },
+        effects: [],
+      };
+    case 'call.ended':
+      return endCall(record, ctx);
+    case 'agent.hangup':
+      if (record.phase !== 'ai') return null;
+      return finish(withTimeline(record, { atMs: ctx.nowMs, event: 'agent.hangup' }), 'agent_hangup', ctx, [
+        { type: 'call.hangup' },
+      ]);
+    case 'agent.failed':
+      if (record.phase !== 'ai') return null;
+      if (ctx.agent.handoffConfig.transferDestination === undefined) {
+        return finish(withTimeline(record, { atMs: ctx.nowMs, event: 'agent.failed' }), 'error', ctx, [
+          { type: 'call.hangup' },
+        ]);
+      }
+      return requestTransfer(
+        withTimeline(record, { atMs: ctx.nowMs, event: 'agent.failed' }),
+        { type: 'transfer.request', trigger: { type: 'default' }, reason: 'agent connection failed' },
+        ctx,
+      );
+    case 'caller.silent':
+      return callerSilent(record, ctx);
+  }
+}
+
+function requestTransfer(
+  record: CallRecord,
+  input: Extract<CallInput, { type: 'transfer.request' }>,
+  ctx: ReduceContext,
+): ReduceResult {
+  const base = input.requestId === undefined ? {} : { requestId: input.requestId };
+  if (record.phase !== 'ai') {
+    // peers.md #7: the LLM fires the transfer again while the caller waits; never start a second one.
+    const refusal = record.phase === 'transferring' ? 'transfer_in_progress' : 'call_not_active';
+    return { record, effects: [{ type: 'transfer.refused', refusal, detail: `call is ${record.phase}`, ...base }] };
+  }
+  const planned = planTransfer(ctx.agent, input.trigger, {
+    nowMs: ctx.nowMs,
+    callerNumber: record.pii.from,
+    defaultRegion: ctx.defaultRegion,
+    ...(input.reason === undefined ? {} : { reason: input.reason }),
+  });
+  if (!planned.ok) {
+    const refusals = [
+      ...record.refusals,
+      { atMs: ctx.nowMs, trigger: input.trigger.type, refusal: planned.refusal, detail: planned.detail },
+    ].slice(-MAX_TRANSFERS_PER_CALL);
+    return {
+      record: withTimeline({ ...record, refusals }, {
+        atMs: ctx.nowMs,
+        event: 'transfer.refused',
+        detail: planned.refusal,
+      }),
+      effects: [{ type: 'transfer.refused', refusal: planned.refusal, detail: planned.detail, ...base }],
+    };
+  }
+  const plan = planned.plan;
+  const transferId = `${record.callId}.t${record.transfers.length + 1}`;
+  const started = machineFor(plan.mode).initial(
+    { transferId, callId: record.callId, plan, handoffWaitMs: ctx.agent.handoffConfig.handoffWaitMs },
+    { nowMs: ctx.nowMs },
+  );
+  const summary: TransferAttemptSummary = {
+    transferId,
+    mode: plan.mode,
+    trigger: plan.trigger,
+    chainLength: plan.chain.length,
+    startedAtMs: ctx.nowMs,
+  };
+  const next: CallRecord = withTimeline(
+    {
+      ...record,
+      phase: 'transferring',
+      transfer: started.state,
+      transfers: [...record.transfers, summary].slice(-MAX_TRANSFERS_PER_CALL),
+    },
+    { atMs: ctx.nowMs, event: 'transfer.started', detail: `${plan.mode} ${plan.trigger}` },
+  );
+  return {
+    record: next,
+    effects: [
+      { type: 'transfer.accepted', transferId, ...base },
+      { type: 'handoff.watch', transferId },
+      ...started.effects.map((effect) => ({ type: 'transfer' as const, transferId, effect })),
+    ],
+  };
+}
+
+function stepTransfer(
+  record: CallRecord,
+  transferId: string,
+  event: TransferEvent,
+  ctx: ReduceContext,
+): ReduceResult | null {
+  const current = record.transfer;
+  if (current === null || current.transferId !== transferId) return null;
+  const machine = machineFor(current.mode);
+  const stepped = machine.step(current, event, { nowMs: ctx.nowMs });
+  if (stepped.state === current && stepped.effects.length === 0) return null;
+  let next: CallRecord = { ...record, transfer: stepped.state };
+  const ended = stepped.effects.find((e) => e.type === 'transfer.ended');
+  if (ended !== undefined && ended.type === 'transfer.ended') {
+    next = closeTransfer(next, transferId, ended.outcome, ended.carrierCode, ctx.nowMs);
+  }
+  return {
+    record: next,
+    effects: stepped.effects.map((effect) => ({ type: 'transfer' as const, transferId, effect })),
+  };
+}
+
+function closeTransfer(
+  record: CallRecord,
+  transferId: string,
+  outcome: TransferOutcome,
+  carrierCode: string | undefined,
+  nowMs: number,
+): CallRecord {
+  const transfers = record.transfers.map((t) =>
+    t.transferId === transferId
+      ? { ...t, outcome, endedAtMs: nowMs, ...(carrierCode === undefined ? {} : { carrierCode }) }
+      : t,
+  );
+  const phase = outcome === 'connected' ? 'human' : outcome === 'caller_hangup' ? record.phase : 'ai';
+  return withTimeline({ ...record, transfers, phase }, { atMs: nowMs, event: 'transfer.ended', detail: outcome });
+}
+
+function endCall(record: CallRecord, ctx: ReduceContext): ReduceResult {
+  let next = record;
+  const effects: CallEffect[] = [];
+  const transfer = record.transfer;
+  if (record.phase === 'transferring' && transfer !== null) {
+    const stepped = stepTransfer(record, transfer.transferId, { type: 'caller.hangup' }, ctx);
+    if (stepped !== null) {
+      next = stepped.record;
+      effects.push(...stepped.effects);
+    }
+  }
+  const endedReason: EndedReason = next.phase === 'human' ? 'transferred' : 'caller_hangup';
+  return finish(withTimeline(next, { atMs: ctx.nowMs, event: 'call.ended' }), endedReason, ctx, effects);
+}
+
+function callerSilent(record: CallRecord, ctx: ReduceContext): ReduceResult | null {
+  if (record.phase !== 'ai') return null;
+  const action = ctx.agent.callControl.onNoResponseAction;
+  const noted = withTimeline(record, { atMs: ctx.nowMs, event: 'caller.silent', detail: action });
+  if (action === 'transfer') {
+    return requestTransfer(noted, { type: 'transfer.request', trigger: { type: 'silence' }, reason: 'caller did not respond' }, ctx);
+  }
+  if (action === 'hangup') return finish(noted, 'no_response', ctx, [{ type: 'call.hangup' }]);
+  return null;
+}
+
+function finish(
+  record: CallRecord,
+  endedReason: EndedReason,
+  ctx: ReduceContext,
+  effects: readonly CallEffect[],
+): ReduceResult {
+  return {
+    record: { ...record, phase: 'ended', endedReason, endedAtMs: ctx.nowMs },
+    effects: [...effects, { type: 'call.finished', endedReason }],
+  };
+}
+
+/** True when the transfer flag says this call is mid-transfer (invariant 2). */
+export function isTransferring(record: CallRecord): boolean {
+  return record.phase === 'transferring';
+}
+
+export type { TransferState };

@@ -1,0 +1,232 @@
+import type { WebSocket } from 'ws';
+import type { CarrierAdapter } from '../../providers/types.js';
+import { CodecError } from '../../providers/types.js';
+import { AgentConnection } from '../agent/agent-connection.js';
+import type { AgentEvent } from '../agent/events.js';
+import type { Carrier } from '../domain/carrier.js';
+import type { InboundMediaEvent } from '../domain/media.js';
+import type { Log } from '../log.js';
+import { MediaBridge } from '../media/bridge.js';
+import { TransferTagScanner } from '../transfer/tags.js';
+import { parseToolCall } from '../transfer/tools.js';
+import type { TransferTrigger } from '../transfer/plan-types.js';
+import type { AgentDirectory } from './agent-directory.js';
+import type { CallRecord } from './call-record.js';
+import type { CallInput } from './call-reducer.js';
+import type { CallEngine } from './engine.js';
+import { errorSummary } from './executor.js';
+import type { LocalSession, SessionRegistry } from './sessions.js';
+
+export interface MediaSessionOptions {
+  readonly engine: CallEngine;
+  readonly agents: AgentDirectory;
+  readonly sessions: SessionRegistry;
+  readonly log: Log;
+  /** Checks the per-call media token carried in the stream's custom parameters. */
+  readonly verifyToken: (callId: string, token: string | undefined) => boolean;
+  readonly workerId: string;
+  readonly onFrame?: (direction: 'in' | 'out') => void;
+}
+
+/**
+ * One carrier media socket: decode frames, check the per-call token at `start`, join the stream
+ * to the call's session (agent socket + bridge), and feed everything else to the bridge. A
+ * caller who comes back from a failed transfer lands on the same session, so the agent's
+ * conversation simply goes on.
+ */
+export class MediaSessions {
+  readonly #o: MediaSessionOptions;
+
+  constructor(options: MediaSessionOptions) {
+    this.#o = options;
+  }
+
+  accept(adapter: CarrierAdapter, ws: WebSocket): void {
+    const codec = adapter.createCodec();
+    let session: LocalSession | undefined;
+    let refused = false;
+    const pending: InboundMediaEvent[] = [];
+    let starting = false;
+
+    ws.on('message', (data, isBinary) => {
+      if (refused || isBinary) return;
+      const event = codec.decode(data.toString());
+      if (event === null) return;
+      if (event instanceof CodecError) {
+        this.#o.log.warn({ carrier: adapter.carrier, field: event.field }, 'media.bad_frame');
+        return;
+      }
+      if (event.type === 'start') {
+        starting = true;
+        void this.#start(adapter, ws, event, codec.encode.bind(codec)).then((s) => {
+          starting = false;
+          if (s === undefined) {
+            refused = true;
+            ws.close(1008, 'refused');
+            return;
+          }
+          session = s;
+          for (const queued of pending.splice(0)) s.bridge.handleCarrierEvent(queued);
+        });
+        return;
+      }
+      this.#o.onFrame?.('in');
+      if (session === undefined) {
+        if (starting && pending.length < 500) pending.push(event);
+        return;
+      }
+      session.bridge.handleCarrierEvent(event);
+    });
+    ws.on('close', () => {
+      if (session !== undefined && session.closeCarrier === closeThis) {
+        session.bridge.detachCarrier();
+        session.closeCarrier = undefined;
+      }
+    });
+    const closeThis = (): void => ws.close(1000, 'done');
+    ws.on('error', (err) => this.#o.log.warn({ err: errorSummary(err) }, 'media.socket_error'));
+
+    // Remember how to close this particular socket once the session is known.
+    ws.once('pt:session', (s: LocalSession) => {
+      s.closeCarrier = closeThis;
+    });
+  }
+
+  async #start(
+    adapter: CarrierAdapter,
+    ws: WebSocket,
+    start: Extract<InboundMediaEvent, { type: 'start' }>,
+    encode: (e: Parameters<ReturnType<CarrierAdapter['createCodec']>['encode']>[0]) => string,
+  ): Promise<LocalSession | undefined> {
+    const callId = start.customParameters['callId'] ?? start.carrierCallId;
+    if (!this.#o.verifyToken(callId, start.customParameters['mediaToken'])) {
+      this.#o.log.warn({ carrier: adapter.carrier }, 'media.token_refused');
+      return undefined;
+    }
+    const record = await this.#o.engine.get(callId);
+    if (record === undefined || record.phase === 'ended') return undefined;
+    let session = this.#o.sessions.get(callId);
+    if (session === undefined) {
+      session = await this.#newSession(adapter.carrier, record);
+      if (session === undefined) return undefined;
+    }
+    session.bridge.attachCarrier({
+      port: {
+        send: (ev) => {
+          if (ws.readyState === ws.OPEN) {
+            ws.send(encode(ev));
+            this.#o.onFrame?.('out');
+          }
+        },
+        bufferedBytes: () => ws.bufferedAmount,
+      },
+      format: start.format,
+    });
+    if (record.phase === 'ai') session.bridge.resumeAgentAudio();
+    ws.emit('pt:session', session);
+    await this.#o.engine.store.sockets.claim(callId, this.#o.workerId);
+    this.#o.log.info({ callId, carrier: adapter.carrier }, 'media.stream_started');
+    return session;
+  }
+
+  async #newSession(carrier: Carrier, record: CallRecord): Promise<LocalSession | undefined> {
+    const published = await this.#o.agents.get(record.agentId, record.agentVersion);
+    if (published === undefined) return undefined;
+    const agentConfig = published.agent;
+    const callId = record.callId;
+    const scanner = new TransferTagScanner();
+    const dispatch = (input: CallInput, dedupeKey?: string): void => {
+      void this.#o.engine.dispatch(callId, input, dedupeKey).catch((err: unknown) => {
+        this.#o.log.error({ callId, input: input.type, err: errorSummary(err) }, 'call.dispatch_failed');
+      });
+    };
+    const listener = {
+      onAgentEvent: (event: AgentEvent): void => this.#onAgentEvent(callId, agentConfig, scanner, session, event, dispatch),
+    };
+    const agent = new AgentConnection({
+      url: agentConfig.agent.url,
+      headers: agentConfig.agent.headers,
+      callId,
+      agentId: agentConfig.id,
+      carrier,
+      direction: record.direction,
+      format: { encoding: agentConfig.agent.audio.encoding, sampleRate: agentConfig.agent.audio.sampleRate },
+      listener,
+      log: this.#o.log.child({ callId }),
+    });
+    const bridge = new MediaBridge({ agent });
+    const session: LocalSession = { callId, agent, bridge, scanner };
+    this.#o.sessions.set(session);
+    void agent.connect();
+    return session;
+  }
+
+  #onAgentEvent(
+    callId: string,
+    agentConfig: import('../config/agent-types.js').AgentConfig,
+    scanner: TransferTagScanner,
+    session: LocalSession,
+    event: AgentEvent,
+    dispatch: (input: CallInput, dedupeKey?: string) => void,
+  ): void {
+    switch (event.type) {
+      case 'agent.text': {
+        const tags = [...scanner.push(event.text).tags];
+        if (event.final) tags.push(...scanner.endTurn().tags);
+        if (tags.length > 0) {
+          dispatch({ type: 'transfer.request', trigger: { type: 'tag', destinations: tags }, reason: 'transfer tag' });
+        }
+        return;
+      }
+      case 'agent.transfer': {
+        const trigger: TransferTrigger =
+          event.rule !== undefined
+            ? { type: 'rule', label: event.rule }
+            : event.skill !== undefined
+              ? { type: 'skill', name: event.skill, confirmed: event.confirmed ?? false }
+              : event.destination !== undefined
+                ? { type: 'tag', destinations: [event.destination] }
+                : { type: 'default' };
+        dispatch({ type: 'transfer.request', trigger, ...(event.reason === undefined ? {} : { reason: event.reason }) });
+        if (event.summary !== undefined) this.#summary(callId, event.summary, dispatch);
+        return;
+      }
+      case 'agent.tool_call': {
+        const parsed = parseToolCall(agentConfig, event.name, event.args);
+        if (!parsed.ok) {
+          session.agent.sendToolResult(event.id, { ok: false, error: { code: parsed.error.code, message: parsed.error.message } });
+          return;
+        }
+        dispatch({
+          type: 'transfer.request',
+          trigger: parsed.trigger,
+          requestId: event.id,
+          ...(parsed.reason === undefined ? {} : { reason: parsed.reason }),
+        });
+        return;
+      }
+      case 'agent.summary':
+        this.#summary(callId, event.text, dispatch, event.transferId);
+        return;
+      case 'agent.hangup':
+        dispatch({ type: 'agent.hangup', ...(event.reason === undefined ? {} : { reason: event.reason }) });
+        return;
+      case 'agent.failed':
+        dispatch({ type: 'agent.failed' });
+        return;
+      case 'agent.connected':
+      case 'agent.reconnecting':
+        this.#o.log.info({ callId, event: event.type }, 'agent.connection');
+        return;
+    }
+  }
+
+  #summary(callId: string, text: string, dispatch: (input: CallInput) => void, transferId?: string): void {
+    void this.#o.engine.get(callId).then((record) => {
+      const current = record?.transfer;
+      if (current === undefined || current === null) return;
+      if (transferId !== undefined && transferId !== current.transferId) return;
+      dispatch({ type: 'transfer.event', transferId: current.transferId, event: { type: 'summary.received', text } });
+    });
+  }
+}

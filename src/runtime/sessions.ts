@@ -1,0 +1,43 @@
+import type { AgentConnection } from '../agent/agent-connection.js';
+import type { MediaBridge } from '../media/bridge.js';
+import type { TransferTagScanner } from '../transfer/tags.js';
+
+/**
+ * The live parts of a call held by this worker: the agent socket, the media bridge and the
+ * `[TRANSFER:…]` scanner. They outlive one carrier stream: a caller who comes back from a
+ * failed transfer gets a new stream joined to the same agent socket, so the conversation goes on.
+ */
+export interface LocalSession {
+  readonly callId: string;
+  readonly agent: AgentConnection;
+  readonly bridge: MediaBridge;
+  readonly scanner: TransferTagScanner;
+  /** Closes the carrier stream socket currently joined, if any. */
+  closeCarrier?: () => void;
+}
+
+export class SessionRegistry {
+  readonly #sessions = new Map<string, LocalSession>();
+
+  get(callId: string): LocalSession | undefined {
+    return this.#sessions.get(callId);
+  }
+
+  set(session: LocalSession): void {
+    this.#sessions.set(session.callId, session);
+  }
+
+  delete(callId: string): LocalSession | undefined {
+    const s = this.#sessions.get(callId);
+    this.#sessions.delete(callId);
+    return s;
+  }
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  ids(): string[] {
+    return [...this.#sessions.keys()];
+  }
+}

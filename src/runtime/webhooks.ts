@@ -1,0 +1,221 @@
+import type { CarrierAdapter, CarrierEvent, Markup, WebhookKind, WebhookRequest } from '../../providers/types.js';
+import { WebhookError } from '../../providers/types.js';
+import type { Carrier } from '../domain/carrier.js';
+import type { Log } from '../log.js';
+import type { TransferState } from '../transfer/machine.js';
+import type { AgentDirectory } from './agent-directory.js';
+import type { CallRecord } from './call-record.js';
+import type { CallInput } from './call-reducer.js';
+import type { CallEngine, ReplyBody, ReplySlot } from './engine.js';
+import { type LegReplies, type MediaParameters, renderReply } from './executor.js';
+
+/** What the HTTP layer answers a webhook with. */
+export type WebhookAnswer =
+  | { readonly status: 200; readonly markup?: Markup }
+  | { readonly status: 400 | 403 | 404; readonly code: string; readonly field?: string };
+
+export interface WebhookHandlerOptions {
+  readonly engine: CallEngine;
+  readonly agents: AgentDirectory;
+  readonly adapters: ReadonlyMap<Carrier, CarrierAdapter>;
+  readonly legReplies: LegReplies;
+  readonly media: MediaParameters;
+  readonly log: Log;
+  /** Counted when a webhook is refused (metrics). */
+  readonly onReject?: (carrier: Carrier, reason: string) => void;
+  /** New calls refused while draining. */
+  readonly accepting: () => boolean;
+}
+
+/** Upper bound on how long a human's answer webhook waits for the whisper text, ms. */
+const LEG_REPLY_SLACK_MS = 1500;
+
+/**
+ * Turns verified carrier webhooks into call inputs and answers the ones the carrier waits on
+ * with markup. Carrier-neutral: everything carrier-specific is behind the adapter.
+ */
+export class WebhookHandler {
+  readonly #o: WebhookHandlerOptions;
+
+  constructor(options: WebhookHandlerOptions) {
+    this.#o = options;
+  }
+
+  async handle(carrier: Carrier, kind: WebhookKind, req: WebhookRequest, query: WebhookRequest['params']): Promise<WebhookAnswer> {
+    const adapter = this.#o.adapters.get(carrier);
+    if (adapter === undefined) return { status: 404, code: 'carrier_not_configured' };
+    if (!adapter.verifyWebhook(req)) {
+      this.#o.onReject?.(carrier, 'signature');
+      this.#o.log.warn({ carrier, kind }, 'webhook.signature_refused');
+      return { status: 403, code: 'signature_invalid' };
+    }
+    const event = adapter.parseWebhook(kind, req.params, query);
+    if (event instanceof WebhookError) {
+      this.#o.onReject?.(carrier, 'invalid');
+      this.#o.log.warn({ carrier, kind, field: event.field }, 'webhook.invalid');
+      return { status: 400, code: event.code, field: event.field };
+    }
+    return this.#route(adapter, event);
+  }
+
+  async #route(adapter: CarrierAdapter, event: CarrierEvent): Promise<WebhookAnswer> {
+    const engine = this.#o.engine;
+    switch (event.type) {
+      case 'call.incoming':
+        return this.#incoming(adapter, event);
+      case 'stream.continuation': {
+        const record = await engine.get(event.callId);
+        if (record === undefined) return { status: 200, markup: adapter.markup.hangup() };
+        return { status: 200, markup: this.#render(adapter, record, callerNow(record)) };
+      }
+      case 'call.status': {
+        const callId = event.callId ?? event.carrierCallId;
+        if (['completed', 'busy', 'failed', 'no_answer', 'canceled'].includes(event.status)) {
+          await engine.dispatch(callId, { type: 'call.ended' }, event.dedupeKey);
+        }
+        return { status: 200 };
+      }
+      case 'leg.ringing':
+      case 'leg.answered':
+      case 'leg.ended':
+        return this.#leg(adapter, event);
+      case 'conference.joined':
+        if (event.label !== undefined && event.label !== 'caller') {
+          await engine.dispatch(
+            event.callId,
+            { type: 'transfer.event', transferId: event.transferId, event: { type: 'whisper.played', legId: event.label } },
+            event.dedupeKey,
+          );
+        }
+        return { status: 200 };
+      case 'conference.started':
+      case 'conference.ended':
+      case 'conference.left':
+      case 'conference.held':
+      case 'conference.unheld':
+      case 'conference.announced':
+      case 'event.ignored':
+        return { status: 200 };
+    }
+  }
+
+  async #incoming(adapter: CarrierAdapter, event: Extract<CarrierEvent, { type: 'call.incoming' }>): Promise<WebhookAnswer> {
+    const existing = await this.#o.engine.get(event.carrierCallId);
+    if (existing !== undefined) {
+      return { status: 200, markup: this.#render(adapter, existing, callerNow(existing)) };
+    }
+    if (!this.#o.accepting()) return { status: 200, markup: adapter.markup.hangup() };
+    const published = await this.#o.agents.byNumber(event.to);
+    if (published === undefined) {
+      this.#o.log.warn({ carrier: adapter.carrier, pii: { to: event.to } }, 'call.no_agent_for_number');
+      return { status: 200, markup: adapter.markup.hangup() };
+    }
+    const { record } = await this.#o.engine.createCall({
+      callId: event.carrierCallId,
+      carrier: adapter.carrier,
+      agentId: published.agent.id,
+      agentVersion: published.version,
+      direction: event.direction,
+      from: event.from,
+      to: event.to,
+    });
+    this.#o.log.info({ callId: record.callId, carrier: adapter.carrier, agentId: record.agentId }, 'call.incoming');
+    return { status: 200, markup: this.#render(adapter, record, { type: 'agent' }) };
+  }
+
+  async #leg(adapter: CarrierAdapter, event: Extract<CarrierEvent, { type: 'leg.ringing' | 'leg.answered' | 'leg.ended' }>): Promise<WebhookAnswer> {
+    const engine = this.#o.engine;
+    const { callId, transferId, legId } = event;
+    if (event.carrierCallId !== undefined) {
+      await engine.dispatch(callId, { type: 'leg.bound', legId, carrierLegId: event.carrierCallId }, undefined);
+    }
+    const input: CallInput =
+      event.type === 'leg.ended'
+        ? {
+            type: 'transfer.event',
+            transferId,
+            event: {
+              type: 'leg.ended',
+              legId,
+              status: event.status,
+              ...(event.carrierCode === undefined ? {} : { carrierCode: event.carrierCode }),
+            },
+          }
+        : { type: 'transfer.event', transferId, event: { type: event.type, legId } };
+    const slot = new OneReply();
+    const outcome = await engine.dispatch(callId, input, event.dedupeKey, { reply: slot });
+    const record = outcome.record ?? (await engine.get(callId));
+    if (record === undefined) return { status: 200, markup: adapter.markup.hangup() };
+    if (event.type === 'leg.answered') {
+      // The human's own call asks what to play: the whisper, then the room.
+      const answer = slot.body('leg') ?? (await this.#waitForWhisper(record, legId));
+      return { status: 200, markup: this.#render(adapter, record, answer) };
+    }
+    if (event.type === 'leg.ended') {
+      // A dial-action: the caller's call waits for its next document.
+      return { status: 200, markup: this.#render(adapter, record, slot.body('caller') ?? callerNow(record)) };
+    }
+    return { status: 200 };
+  }
+
+  async #waitForWhisper(record: CallRecord, legId: string): Promise<ReplyBody> {
+    const transfer = record.transfer;
+    const leg = transfer?.legs.find((l) => l.legId === legId);
+    if (transfer === null || leg === undefined || leg.status === 'canceling' || leg.status === 'ended') {
+      return { type: 'hangup' };
+    }
+    const whisper = transfer.plan.whisper;
+    const fallback = whisper.kind === 'summary' ? whisper.fallbackText : whisper.kind === 'static' ? whisper.text : '';
+    const waitMs = (whisper.kind === 'summary' ? whisper.timeoutMs : 0) + LEG_REPLY_SLACK_MS;
+    return this.#o.legReplies.wait(legId, waitMs, { type: 'whisper', legId, text: fallback });
+  }
+
+  #render(adapter: CarrierAdapter, record: CallRecord, body: ReplyBody): Markup {
+    return renderReply(adapter, record.callId, record.transfer?.transferId, body, this.#o.media);
+  }
+}
+
+/** Collects at most one reply per kind. */
+class OneReply implements ReplySlot {
+  readonly #bodies = new Map<'caller' | 'leg', ReplyBody>();
+
+  offer(kind: 'caller' | 'leg', body: ReplyBody): boolean {
+    if (this.#bodies.has(kind)) return false;
+    this.#bodies.set(kind, body);
+    return true;
+  }
+
+  body(kind: 'caller' | 'leg'): ReplyBody | undefined {
+    return this.#bodies.get(kind);
+  }
+}
+
+/**
+ * Where the caller's call should be now, from the saved state alone: the answer to a
+ * continuation (a dropped stream, a restarted worker, a finished dial). Invariant 1: the answer
+ * is never silence — the AI, the transfer in progress, or a hang-up once the call is over.
+ */
+export function callerNow(record: CallRecord): ReplyBody {
+  if (record.phase === 'ended' || record.phase === 'human') return { type: 'hangup' };
+  const transfer = record.transfer;
+  if (record.phase !== 'transferring' || transfer === null) return { type: 'agent' };
+  return transferPosition(transfer);
+}
+
+function transferPosition(transfer: TransferState): ReplyBody {
+  const live = transfer.legs.find((l) => l.status === 'dialing' || l.status === 'ringing');
+  if (transfer.mode === 'cold') {
+    if (live === undefined) return { type: 'agent' };
+    return {
+      type: 'dial',
+      legId: live.legId,
+      to: transfer.plan.chain[live.index] ?? '',
+      callerId: transfer.plan.callerId,
+      timeoutMs: transfer.plan.ringTimeoutMs,
+    };
+  }
+  if (transfer.flags.callerMoved) {
+    return { type: 'hold', ...(transfer.plan.holdAudioUrl === undefined ? {} : { holdAudioUrl: transfer.plan.holdAudioUrl }) };
+  }
+  return { type: 'agent' };
+}
