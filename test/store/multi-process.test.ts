@@ -16,11 +16,24 @@ const EVENTS = 6;
 
 it('two worker processes apply one duplicated, interleaved event stream: every call ends as one ordered application', async () => {
   const prefix = 'mp:';
-  const store = new RedisStore<{ events: string[]; count: number }>({ redisUrl: server.url, keyPrefix: prefix });
+  const store = new RedisStore<{ events: string[]; count: number }>({
+    redisUrl: server.url,
+    keyPrefix: prefix,
+  });
   try {
     for (let i = 0; i < CALLS; i++) await store.calls.create(`call-${i}`, { events: [], count: 0 });
-    const common = { url: server.url, prefix, calls: CALLS, eventsPerCall: EVENTS, duplicateRate: 0.25, window: 64 };
-    const workers = [spawnWorker('./event-worker.ts', { ...common, seed: 1 }), spawnWorker('./event-worker.ts', { ...common, seed: 2 })];
+    const common = {
+      url: server.url,
+      prefix,
+      calls: CALLS,
+      eventsPerCall: EVENTS,
+      duplicateRate: 0.25,
+      window: 64,
+    };
+    const workers = [
+      spawnWorker('./event-worker.ts', { ...common, seed: 1 }),
+      spawnWorker('./event-worker.ts', { ...common, seed: 2 }),
+    ];
     try {
       const ready = await Promise.all(workers.map((w) => w.next((l) => l.ready === true)));
       for (const r of ready) expect(r.events as number).toBeGreaterThan(CALLS * EVENTS);
