@@ -2,9 +2,11 @@
  * The standalone simulator's scenario file (JSON or YAML), validated with every problem listed.
  * See docs/simulator.md for an example.
  */
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { AudioSpec } from './audio.js';
 import type { HumanBehaviour } from './endpoints/human.js';
+import { SimError } from './errors.js';
 
 const ms = z.number().int().nonnegative();
 
@@ -41,6 +43,32 @@ const twilioNumberSchema = z.object({
   statusCallbackMethod: z.enum(['GET', 'POST']).optional(),
 });
 
+/** The Twilio front-end's options (providers/twilio/simulator/options.ts), all optional. */
+const twilioOptionsSchema = z
+  .object({
+    webhookTimeoutMs: ms,
+    onApplicationError: z.enum(['say-and-hangup', 'hangup']),
+    initiatedCallStatus: z.enum(['initiated', 'queued']),
+    dialTimeoutSeconds: z.number().int().min(5).max(600),
+    conferenceDialCallStatus: z.enum(['answered', 'completed']),
+    declinedCallStatus: z.enum(['busy', 'no-answer', 'failed']),
+    whisperHangupDialStatus: z.enum(['completed', 'no-answer']),
+    dialActionOnRedirect: z.boolean(),
+    clearEchoesMarks: z.boolean(),
+    signStreamUpgrade: z.boolean(),
+    rejectStreamUrlQuery: z.boolean(),
+    allowInsecureStreams: z.boolean(),
+    onMediaDrop: z.enum(['next-verb', 'hangup']),
+    streamStatusCallbacks: z.boolean(),
+    conferenceStartMinParticipants: z.number().int().min(1),
+    sayMsPerChar: ms,
+    playDurationMs: ms,
+    callerIdPolicy: z.enum(['owned', 'any']),
+    verifiedCallerIds: z.array(z.string()),
+  })
+  .partial()
+  .strict();
+
 export const scenarioSchema = z.object({
   host: z.string().default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(4010),
@@ -51,11 +79,11 @@ export const scenarioSchema = z.object({
         .regex(/^AC[0-9a-f]{32}$/)
         .optional(),
       authToken: z.string().min(1).optional(),
-      /** Any Twilio front-end option (see providers/twilio/simulator/options.ts). */
-      options: z.record(z.string(), z.unknown()).default({}),
+      options: twilioOptionsSchema.default({}),
       numbers: z.record(z.string(), twilioNumberSchema).default({}),
     })
     .default({ options: {}, numbers: {} }),
+  keepAudio: z.boolean().default(true),
   humans: z.record(z.string(), humanBehaviourSchema).default({}),
   unknownNumber: humanBehaviourSchema.optional(),
   calls: z
@@ -74,3 +102,19 @@ export const scenarioSchema = z.object({
 });
 
 export type Scenario = z.infer<typeof scenarioSchema>;
+
+/** Parses a scenario from JSON or YAML text; throws `sim.bad_scenario` listing every problem. */
+export function parseScenario(text: string): Scenario {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (cause) {
+    throw new SimError('sim.bad_scenario', `scenario is neither JSON nor YAML: ${String(cause)}`, { cause });
+  }
+  const result = scenarioSchema.safeParse(raw ?? {});
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new SimError('sim.bad_scenario', `invalid scenario:\n  ${problems.join('\n  ')}`);
+  }
+  return result.data;
+}
