@@ -3,9 +3,9 @@ import { Cluster } from 'ioredis';
 import { DaemonError } from '../domain/errors.js';
 import { isRetryableError, type RetryPolicy, withRetry } from '../runtime/retry.js';
 import { type ApplyBackend, EventApplier, type Loaded } from './apply-event.js';
-import { checkCommit, encodeRecord, flagArgs, type ResolvedOptions, resolveOptions } from './common.js';
-import { checkId, Keys, timerMember } from './keys.js';
-import { COMMIT, CREATE, INDEX_ENDED, LOAD, SCHEDULE, UNSCHEDULE } from './lua.js';
+import { checkCommit, encodeRecord, type ResolvedOptions, resolveOptions } from './common.js';
+import { checkId, Keys } from './keys.js';
+import { CREATE, LOAD } from './lua.js';
 import {
   type CommandSender,
   createClient,
@@ -17,6 +17,7 @@ import {
   runScript,
   toStoreError,
 } from './redis-client.js';
+import { commitOnce } from './redis-commit.js';
 import { type RedisContext, RedisPubSub, RedisSockets, RedisTimers, RedisWorkers } from './redis-parts.js';
 import type {
   ApplyResult,
@@ -74,6 +75,7 @@ export class RedisStore<R extends object> implements Store<R> {
   readonly #policy: RetryPolicy;
   readonly #split: boolean;
   readonly #applier: EventApplier<R>;
+  readonly #ctx: RedisContext;
   #closed = false;
 
   constructor(options: RedisStoreOptions) {
@@ -95,6 +97,7 @@ export class RedisStore<R extends object> implements Store<R> {
       op: (fn) => this.#op(fn),
       assertOpen: () => this.#assertOpen(),
     };
+    this.#ctx = ctx;
     const backend: ApplyBackend<R> = {
       load: (callId, dedupeKey, timer) => this.#op(() => this.#load(callId, dedupeKey, timer)),
       commit: (callId, changes) => this.commit(callId, changes),
@@ -168,7 +171,7 @@ export class RedisStore<R extends object> implements Store<R> {
     const record = encodeRecord(changes.record);
     // One token for every attempt: a retry of an attempt that was applied reports success.
     const token = randomUUID();
-    return this.#op(() => this.#commitOnce(callId, changes, record, token));
+    return this.#op(() => commitOnce(this.#ctx, this.#split, callId, changes, record, token));
   }
 
   async health(): Promise<StoreHealth> {
@@ -237,101 +240,6 @@ export class RedisStore<R extends object> implements Store<R> {
       );
       return { created: replyNumber(reply[0]) === 1, version: replyNumber(reply[1]) };
     });
-  }
-
-  async #commitOnce(
-    callId: string,
-    c: CommitChanges<R>,
-    record: string,
-    token: string,
-  ): Promise<CommitResult> {
-    const k = this.#keys;
-    const split = this.#split;
-    const shard = k.shardOf(callId);
-    const callKey = k.call(callId);
-    const now = this.#o.now();
-    const starts = c.timers?.start ?? [];
-    const cancels = c.timers?.cancel ?? [];
-    const started = starts.map((s) => timerMember(callId, s.timerId, token));
-    const { op: flagOp, value: flagValue, ttlMs: flagTtlMs } = flagArgs(c.flag, this.#o.flagTtlMs);
-    const retentionMs = c.ended?.retentionMs ?? this.#o.retentionMs;
-
-    if (split) {
-      // Before the commit, so a crash in between leaves only timers that fire stale (the call
-      // hash does not name their generation), never a live timer without a schedule.
-      if (starts.length > 0) {
-        const args = starts.flatMap((s, i) => [started[i] as string, s.atMs]);
-        await runScript(this.#send, SCHEDULE, [k.timersPending(shard), k.timersMeta(shard)], args);
-      }
-      if (c.ended !== undefined) {
-        await runScript(
-          this.#send,
-          INDEX_ENDED,
-          [k.agentEnded(c.ended.agentId)],
-          [callId, c.ended.endedAtMs, now, retentionMs],
-        );
-      }
-    }
-
-    const keys = [
-      callKey,
-      k.flag(callId),
-      c.dedupeKey === undefined ? callKey : k.callDedupe(callId, c.dedupeKey),
-      split ? callKey : k.timersPending(shard),
-      split ? callKey : k.timersLeased(shard),
-      split ? callKey : k.timersMeta(shard),
-      split ? callKey : k.active(shard),
-      split || c.ended === undefined ? callKey : k.agentEnded(c.ended.agentId),
-    ];
-    const args: (string | number)[] = [
-      c.expectedVersion,
-      record,
-      token,
-      now,
-      callId,
-      c.dedupeKey === undefined ? 0 : 1,
-      c.dedupeTtlMs ?? this.#o.dedupeTtlMs,
-      flagOp,
-      flagValue,
-      flagTtlMs,
-      c.firedTimer?.timerId ?? '',
-      c.firedTimer?.generation ?? '',
-      c.ended === undefined ? 0 : 1,
-      c.ended?.endedAtMs ?? 0,
-      c.ended?.agentId ?? '',
-      retentionMs,
-      this.#o.activeTtlMs,
-      split ? 1 : 0,
-      cancels.length,
-      ...cancels,
-      starts.length,
-      ...starts.flatMap((s) => [s.timerId, s.atMs]),
-    ];
-    const reply = replyArray(await runScript(this.#send, COMMIT, keys, args));
-    const status = replyString(reply[0]);
-    const version = replyNumber(reply[1]);
-
-    if (split) {
-      const unschedule = reply.slice(3).map(replyString);
-      // A failed commit's pre-scheduled timers are orphans: remove them now rather than at their deadline.
-      if (status !== 'ok') unschedule.push(...started);
-      if (unschedule.length > 0) {
-        const shardKeys = [k.timersPending(shard), k.timersLeased(shard), k.timersMeta(shard)];
-        await runScript(this.#send, UNSCHEDULE, shardKeys, unschedule);
-      }
-      if (status === 'ok' && c.ended !== undefined) await this.#send.call('ZREM', k.active(shard), callId);
-    }
-
-    if (status === 'ok') return { ok: true, version };
-    if (
-      status === 'version_conflict' ||
-      status === 'duplicate' ||
-      status === 'stale_timer' ||
-      status === 'missing'
-    ) {
-      return { ok: false, reason: status, version };
-    }
-    throw new DaemonError('store_corrupt', 'unexpected commit reply');
   }
 
   async #load(
