@@ -8,9 +8,10 @@ import { type Log, silentLogger } from '../log.js';
 import { type Clock, systemClock } from '../media/clock.js';
 import { isSupportedFormat } from '../media/formats.js';
 import type { TransferStatus } from '../transfer/machine-types.js';
+import { toAgentEvent } from './control-events.js';
 import type { AgentEvent, AgentListener, AgentMediaPort, AgentMediaSink } from './events.js';
 import { FrameWriter, type ToolResult } from './outbound.js';
-import { type AgentMessage, parseAgentFrame, toolArguments } from './protocol.js';
+import { type AgentMessage, parseAgentFrame } from './protocol.js';
 import { redactDestination } from './redact.js';
 
 export interface AgentConnectionOptions {
@@ -368,45 +369,14 @@ export class AgentConnection implements AgentMediaPort {
   }
 
   #dispatch(message: AgentMessage): void {
-    switch (message.event) {
-      case 'mark':
-        // With no bridge there is nothing to play, so nothing to wait for.
-        if (this.#sink === undefined) this.sendMark(message.mark.name);
-        else this.#sink.onAgentMark(message.mark.name);
-        return;
-      case 'clear':
-        this.#sink?.onAgentClear();
-        return;
-      case 'transfer': {
-        const { event: _event, ...request } = message;
-        this.#emit({ type: 'agent.transfer', ...request });
-        return;
-      }
-      case 'text':
-        this.#emit({ type: 'agent.text', text: message.text, final: message.final ?? false });
-        return;
-      case 'tool_call':
-        this.#emit({
-          type: 'agent.tool_call',
-          id: message.id,
-          name: message.name,
-          args: toolArguments(message.arguments),
-        });
-        return;
-      case 'summary':
-        this.#emit(
-          message.transferId === undefined
-            ? { type: 'agent.summary', text: message.text }
-            : { type: 'agent.summary', text: message.text, transferId: message.transferId },
-        );
-        return;
-      case 'hangup':
-        this.#emit(
-          message.reason === undefined
-            ? { type: 'agent.hangup', via: 'event' }
-            : { type: 'agent.hangup', via: 'event', reason: message.reason },
-        );
-        return;
+    if (message.event === 'mark') {
+      // With no bridge there is nothing to play, so nothing to wait for.
+      if (this.#sink === undefined) this.sendMark(message.mark.name);
+      else this.#sink.onAgentMark(message.mark.name);
+    } else if (message.event === 'clear') {
+      this.#sink?.onAgentClear();
+    } else {
+      this.#emit(toAgentEvent(message));
     }
   }
 
