@@ -2,7 +2,7 @@
  * Carrier-neutral conference audio routing. Members who are in a started room hear each
  * other's frames (labelled `party:<leg>`); a held member hears its hold signal and nobody hears
  * it; a muted member is heard by nobody; before the room starts every member hears its wait
- * signal (or silence). Frames are forwarded, not mixed: the recording per source is what tests
+ * signal (or silence); a coach is heard only by the member it coaches. Frames are forwarded, not mixed: the recording per source is what tests
  * assert on.
  */
 import { type FrameSource, SIGNALS } from './audio.js';
@@ -17,6 +17,8 @@ export interface MemberOptions {
   readonly holdLabel?: AudioLabel;
   /** What the member hears before the room starts; `undefined` for silence. */
   readonly waitLabel?: AudioLabel;
+  /** Coaching: only the member whose leg label this is hears this member. */
+  readonly coachOf?: string;
 }
 
 interface Member {
@@ -25,6 +27,7 @@ interface Member {
   hold: boolean;
   holdLabel: AudioLabel;
   waitLabel: AudioLabel | undefined;
+  coachOf: string | undefined;
   signal: FrameSource | undefined;
   offAudio: () => void;
 }
@@ -65,6 +68,7 @@ export class ConferenceRoom {
       hold: options.hold ?? false,
       holdLabel: options.holdLabel ?? { source: 'hold' },
       waitLabel: options.waitLabel,
+      coachOf: options.coachOf,
       signal: undefined,
       offAudio: leg.onAudio((frame) => this.#forward(member, frame)),
     };
@@ -96,6 +100,12 @@ export class ConferenceRoom {
     if (m) m.muted = muted;
   }
 
+  /** Makes the member a coach heard only by the leg labelled `coachOf` (`undefined`: heard by all). */
+  setCoaching(leg: Leg, coachOf: string | undefined): void {
+    const m = this.#members.get(leg);
+    if (m) m.coachOf = coachOf;
+  }
+
   /** Removes every member and stops ticking. */
   close(): void {
     for (const leg of [...this.#members.keys()]) this.leave(leg);
@@ -105,7 +115,9 @@ export class ConferenceRoom {
     if (!this.#started || from.muted || from.hold) return;
     const label: AudioLabel = { source: `party:${from.leg.label}` };
     for (const to of this.#members.values()) {
-      if (to !== from && !to.hold) to.leg.hear(label, frame);
+      if (to === from || to.hold) continue;
+      if (from.coachOf !== undefined && to.leg.label !== from.coachOf) continue;
+      to.leg.hear(label, frame);
     }
   }
 

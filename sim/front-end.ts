@@ -3,8 +3,8 @@
  * surface (REST, webhooks, markup, media-stream dialect) on top of the carrier-neutral network:
  * it serves HTTP under its own path prefix on the shared server, takes inbound calls to its
  * numbers, and dials endpoints through {@link Network.dial}. Adding a carrier: one folder under
- * `providers/<carrier>/simulator/` exporting a {@link FrontEndFactory}, one line in
- * `sim/front-ends.ts`.
+ * `providers/<carrier>/simulator/` with a class implementing {@link CarrierFrontEnd}, constructed
+ * in `sim/simulator.ts` beside Twilio's (see docs/simulator.md).
  */
 import type { Clock, Ticker, Timers } from './clock.js';
 import type { Faults } from './faults.js';
@@ -60,9 +60,4 @@ export interface CarrierFrontEnd {
   acceptInbound(leg: Leg): void;
   /** Ends every call and stream it runs; no timers or sockets remain afterwards. */
   stop(): Promise<void>;
-}
-
-export interface FrontEndFactory<Options> {
-  readonly carrier: string;
-  create(ctx: SimContext, options: Options): CarrierFrontEnd;
 }

@@ -7,7 +7,7 @@ export type { SimCall } from './endpoints/caller.js';
 export type { HumanBehaviour, HumanEndpoint } from './endpoints/human.js';
 export { SimError } from './errors.js';
 export type { FaultHandle, FaultRule, HookMatch } from './faults.js';
-export type { CarrierFrontEnd, FrontEndFactory, SimContext } from './front-end.js';
+export type { CarrierFrontEnd, SimContext, SimHttpRequest, SimHttpResponse } from './front-end.js';
 export type { AudioLabel, Heard, HeardSegment, SourcePattern } from './heard.js';
 export type { Leg, LegEnd, LegEndStatus } from './leg.js';
 export type { CallLog, SimLog, SimLogEntry } from './log.js';

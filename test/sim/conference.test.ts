@@ -57,6 +57,10 @@ describe('conferences: hold, wait audio, announcements, start and end rules', ()
     expect(caller.heard.first('hold')?.url).toBe('https://example.com/wait');
     expect(conf.status).toBe('init');
 
+    await client
+      .conferences(conf.sid)
+      .participants('customer')
+      .update({ hold: true, holdUrl: 'https://example.com/hold' });
     const agent = await client.conferences('xfer-1').participants.create({
       from: TWILIO_NUMBER,
       to: HUMAN,
@@ -68,10 +72,6 @@ describe('conferences: hold, wait audio, announcements, start and end rules', ()
     await sim.waitFor(() => conf.status === 'in-progress');
     await client
       .conferences(conf.sid)
-      .participants('customer')
-      .update({ hold: true, holdUrl: 'https://example.com/hold' });
-    await client
-      .conferences(conf.sid)
       .participants('agent')
       .update({ announceUrl: `${app.url}/announce` });
     await sim.waitFor(() =>
@@ -80,15 +80,17 @@ describe('conferences: hold, wait audio, announcements, start and end rules', ()
     const human = sim.network.endpoint(HUMAN);
     expect(human.heard.first('say')?.text).toBe('Customer wants a refund');
     expect(caller.heard.from('say')).toEqual([]);
-    const holdSegment = caller.heard.last('hold');
-    expect(holdSegment?.url).toBe('https://example.com/hold');
+    expect(caller.heard.last('hold')?.url).toBe('https://example.com/hold');
+    // On hold, the caller and the human do not hear each other.
+    expect(caller.heard.from('party:')).toEqual([]);
+    expect(human.heard.from('party:')).toEqual([]);
 
     await client.conferences(conf.sid).participants(caller.sid).update({ hold: false });
     await sim.waitFor(() => caller.heard.first(`party:${agent.callSid}`));
     await sim.waitFor(() => human.heard.first(`party:${caller.sid}`));
-    // The caller heard the human only after being taken off hold.
+    const hold = caller.heard.last('hold');
     const talk = caller.heard.first(`party:${agent.callSid}`);
-    expect(holdSegment && talk && talk.startMs >= holdSegment.startMs).toBe(true);
+    expect(hold && talk && talk.startMs >= hold.endMs - 20).toBe(true);
 
     human.hangup();
     await sim.waitFor(() => app.to('/dial-done').length === 1);
@@ -99,9 +101,9 @@ describe('conferences: hold, wait audio, announcements, start and end rules', ()
     const events = app.to('/conf').map((r) => r.params['StatusCallbackEvent']);
     expect(events).toEqual([
       'participant-join',
+      'participant-hold',
       'participant-join',
       'conference-start',
-      'participant-hold',
       'announcement-end',
       'participant-unhold',
       'participant-leave',
@@ -143,7 +145,7 @@ describe('conferences: hold, wait audio, announcements, start and end rules', ()
     const agent = await client.conferences(conf.sid).participants.create({ from: TWILIO_NUMBER, to: HUMAN });
     await sim.waitFor(() => conf.status === 'in-progress');
     // Beep on entry (default true): the caller heard it when the agent joined.
-    expect(caller.heard.first('beep')).toBeDefined();
+    await sim.waitFor(() => caller.heard.first('beep'));
     await client.conferences(conf.sid).update({ status: 'completed' });
     await sim.waitFor(() => caller.heard.first('say'));
     expect(caller.heard.first('say')?.text).toBe('conference over');
@@ -168,5 +170,35 @@ describe('conferences: hold, wait audio, announcements, start and end rules', ()
     expect(caller.heard.bytes(`party:${agent.callSid}`)).toBe(0);
     await client.conferences(conf.sid).participants(agent.callSid).update({ muted: false });
     await sim.waitFor(() => caller.heard.first(`party:${agent.callSid}`));
+  });
+
+  it('lets a coach be heard by the coached participant only', async () => {
+    const COACH = '+15558880002';
+    app.route('/voice', conferenceTwiml({ beep: 'false' }));
+    sim.network.addHuman(HUMAN, { type: 'answer', afterMs: 30 });
+    sim.network.addHuman(COACH, { type: 'answer', afterMs: 30, speak: { type: 'tone', hz: 300 } });
+    const caller = await sim.network.placeCall({ carrier: 'twilio', from: CALLER, to: TWILIO_NUMBER });
+    const conf = await sim.waitFor(() => sim.twilio.conference('xfer-1'));
+    const agent = await client
+      .conferences(conf.sid)
+      .participants.create({ from: TWILIO_NUMBER, to: HUMAN, beep: 'false' });
+    await sim.waitFor(() => conf.participants.has(agent.callSid));
+    const coach = await client.conferences(conf.sid).participants.create({
+      from: TWILIO_NUMBER,
+      to: COACH,
+      beep: 'false',
+      coaching: true,
+      callSidToCoach: agent.callSid,
+    });
+    expect(coach.coaching).toBe(true);
+    expect(coach.callSidToCoach).toBe(agent.callSid);
+    await sim.waitFor(() => sim.network.endpoint(HUMAN).heard.bytes(`party:${coach.callSid}`) >= 1600);
+    expect(caller.heard.bytes(`party:${coach.callSid}`)).toBe(0);
+    const updated = await client
+      .conferences(conf.sid)
+      .participants(coach.callSid)
+      .update({ coaching: false });
+    expect(updated.coaching).toBe(false);
+    await sim.waitFor(() => caller.heard.first(`party:${coach.callSid}`));
   });
 });

@@ -118,8 +118,9 @@ describe('Twilio Media Streams client', () => {
       'm2',
       'm3',
     ]);
+    // Each echo arrives only once everything queued before its mark was heard by the caller.
     expect(heardAtMark[0]).toBeGreaterThanOrEqual(800);
-    expect(heardAtMark[0]).toBeLessThan(800 + 333);
+    expect(heardAtMark[1]).toBeGreaterThanOrEqual(800);
     expect(heardAtMark[2]).toBe(1133);
     const segment = call.heard.first(`stream:${sid}`);
     expect(segment?.bytes).toBe(1133);
@@ -245,10 +246,8 @@ describe('Twilio Media Streams client', () => {
     r.say('hello and welcome to the simulator');
     app.route('/voice', r.toString());
     const { call, conn } = await connected();
-    expect((conn.of('start')[0]?.['start'] as Record<string, unknown>)['tracks']).toEqual([
-      'inbound',
-      'outbound',
-    ]);
+    const start = conn.of('start')[0]?.['start'] as Record<string, unknown> | undefined;
+    expect(start?.['tracks']).toEqual(['inbound', 'outbound']);
     await sim.waitFor(() => call.heard.first('say'));
     await sim.waitFor(
       () =>

@@ -41,6 +41,8 @@ export interface ParticipantOptions {
   /** `''` for silence. */
   readonly waitUrl: string;
   readonly callback?: ConferenceCallback;
+  /** Coaching: heard only by the participant whose call sid this is. */
+  readonly callSidToCoach?: string;
 }
 
 export class TwilioParticipant {
@@ -52,6 +54,8 @@ export class TwilioParticipant {
   endConferenceOnExit: boolean;
   muted: boolean;
   hold = false;
+  /** The call this participant coaches (heard only by it), if coaching. */
+  callSidToCoach: string | undefined;
   beep: Beep;
   waitUrl: string;
   status: ParticipantStatus = 'queued';
@@ -66,6 +70,7 @@ export class TwilioParticipant {
     this.muted = options.muted;
     this.beep = options.beep;
     this.waitUrl = options.waitUrl;
+    this.callSidToCoach = options.callSidToCoach;
     this.dateCreatedMs = nowMs;
     this.dateUpdatedMs = nowMs;
     this.left = new Promise((resolve) => {
@@ -187,6 +192,7 @@ export class TwilioConference {
     this.room.join(leg, {
       muted: p.muted,
       waitLabel: p.waitUrl === '' ? undefined : { source: 'hold', url: p.waitUrl },
+      ...(p.callSidToCoach === undefined ? {} : { coachOf: p.callSidToCoach }),
     });
     void leg.ended.then(() => this.leave(p.call.sid, 'hangup'));
     this.#touch();
@@ -282,6 +288,11 @@ export class TwilioConference {
     this.#emit('mute', muted ? 'participant-mute' : 'participant-unmute', this.#participantParams(p));
   }
 
+  setCoaching(p: TwilioParticipant, callSidToCoach: string | undefined): void {
+    p.callSidToCoach = callSidToCoach;
+    this.room.setCoaching(p.call.leg, callSidToCoach);
+  }
+
   /** `participant-modify` after an update of other participant properties. */
   modified(p: TwilioParticipant): void {
     p.dateUpdatedMs = this.#ctx.clock.nowMs();
@@ -328,8 +339,8 @@ export class TwilioConference {
       account_sid: this.accountSid,
       call_sid: p.call.sid,
       label: p.label ?? null,
-      call_sid_to_coach: null,
-      coaching: false,
+      call_sid_to_coach: p.callSidToCoach ?? null,
+      coaching: p.callSidToCoach !== undefined,
       conference_sid: this.sid,
       date_created: rfc1123(p.dateCreatedMs),
       date_updated: rfc1123(p.dateUpdatedMs),
@@ -359,7 +370,7 @@ export class TwilioConference {
       CallSid: p.call.sid,
       Muted: String(p.muted),
       Hold: String(p.hold),
-      Coaching: 'false',
+      Coaching: String(p.callSidToCoach !== undefined),
       EndConferenceOnExit: String(p.endConferenceOnExit),
       StartConferenceOnEnter: String(p.startConferenceOnEnter),
     };

@@ -244,6 +244,7 @@ export class TwilioFrontEnd implements CarrierFrontEnd {
   }
 
   async stop(): Promise<void> {
+    this.hooks.stop();
     for (const call of this.#calls.values()) call.leg.hangup('failed', 'network', 503);
     await Promise.all([...this.#runners.values()].map((r) => r.interrupt('hangup')));
     await Promise.all([...this.#streams.values()].flat().map((s) => s.stop()));

@@ -60,6 +60,8 @@ export class TwilioHooks {
   /** Reordered callbacks waiting for the next callback of the same call or conference. */
   readonly #held = new Map<string, Array<() => void>>();
   readonly #chains = new Map<string, Promise<void>>();
+  /** Aborts every request in flight when the front-end stops. */
+  readonly #stopping = new AbortController();
 
   constructor(ctx: SimContext, options: ResolvedTwilioOptions) {
     this.#ctx = ctx;
@@ -77,7 +79,7 @@ export class TwilioHooks {
       (r) => hookMatches(r.match, facts),
       this.#faultCtx(req),
     );
-    if (slow && !(await this.#ctx.timers.sleep(slow.delayMs, signal))) {
+    if (slow && !(await this.#ctx.timers.sleep(slow.delayMs, this.#withStop(signal)))) {
       return { ok: false, code: 11205, message: 'aborted' };
     }
     const timeout = this.#ctx.faults.take(
@@ -90,7 +92,7 @@ export class TwilioHooks {
     const startedMs = this.#ctx.clock.nowMs();
     let reply: IncomingReply;
     try {
-      reply = await this.#ctx.http.send({ ...out, ...(signal ? { signal } : {}) });
+      reply = await this.#ctx.http.send({ ...out, signal: this.#withStop(signal) });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       this.#logSent(req, out, 0, { error: message });
@@ -171,12 +173,21 @@ export class TwilioHooks {
     for (let copy = 0; copy <= copies; copy++) {
       if (this.#ctx.timers.stopped) return;
       try {
-        const reply = await this.#ctx.http.send(out);
+        const reply = await this.#ctx.http.send({ ...out, signal: this.#stopping.signal });
         this.#logSent(req, out, copy, { status: reply.status, body: reply.body });
       } catch (err) {
         this.#logSent(req, out, copy, { error: err instanceof Error ? err.message : String(err) });
       }
     }
+  }
+
+  /** Aborts requests in flight; later ones fail at once. */
+  stop(): void {
+    this.#stopping.abort();
+  }
+
+  #withStop(signal: AbortSignal | undefined): AbortSignal {
+    return signal ? AbortSignal.any([signal, this.#stopping.signal]) : this.#stopping.signal;
   }
 
   #facts(req: HookRequest): HookFacts {

@@ -1,7 +1,7 @@
 /**
  * REST Conferences and Participants (protocols.md §2.4): list/fetch/update (end, announce)
  * conferences; create (dial out into a conference, by `CF…` sid or FriendlyName), fetch,
- * update (hold, mute, announce, endConferenceOnExit) and remove participants.
+ * update (hold, mute, announce, coaching, endConferenceOnExit) and remove participants.
  */
 import { DEFAULT_HOLD_URL, type TwilioConference, type TwilioParticipant } from './conference.js';
 import { twilioError } from './errors.js';
@@ -72,6 +72,8 @@ export function createParticipant(fe: TwilioFrontEnd, id: string, form: Form, pa
   const confCb = form.get('ConferenceStatusCallback');
   if (confCb !== undefined && !isHttpUrl(confCb))
     return bad(21609, `ConferenceStatusCallback is not a valid URL: ${confCb}`);
+  const coach = coachingFrom(form, undefined);
+  if (coach && 'response' in coach) return coach;
   conf ??= fe.conferenceNamed(id);
   const label = form.get('Label');
   const call = fe.dialOut({
@@ -94,8 +96,22 @@ export function createParticipant(fe: TwilioFrontEnd, id: string, form: Form, pa
     beep: parseBeep(form.get('Beep')),
     waitUrl: waitUrl ?? DEFAULT_HOLD_URL,
     ...(callback === undefined ? {} : { callback }),
+    ...(coach === undefined ? {} : { callSidToCoach: coach.callSidToCoach }),
   });
   return { response: json(201, conf.participantResource(p)), callSid: call.sid, conferenceSid: conf.sid };
+}
+
+/** `Coaching` + `CallSidToCoach`; a coach is heard only by the call it coaches. */
+function coachingFrom(
+  form: Form,
+  current: string | undefined,
+): { callSidToCoach: string } | RestResult | undefined {
+  if (!form.has('Coaching') && !form.has('CallSidToCoach'))
+    return current === undefined ? undefined : { callSidToCoach: current };
+  if (!form.bool('Coaching', current !== undefined)) return undefined;
+  const sid = form.get('CallSidToCoach') ?? current;
+  if (!sid) return bad(20001, 'CallSidToCoach is required when Coaching is true');
+  return { callSidToCoach: sid };
 }
 
 function findParticipant(
@@ -146,7 +162,13 @@ export function updateParticipant(
   if (!joined && (form.has('Hold') || announceUrl !== undefined)) {
     return { ...bad(20001, 'Participant is not connected to the conference'), ...ids };
   }
+  const coach = coachingFrom(form, p.callSidToCoach);
+  if (coach && 'response' in coach) return { ...coach, ...ids };
   let modified = false;
+  if (form.has('Coaching') || form.has('CallSidToCoach')) {
+    conf.setCoaching(p, coach?.callSidToCoach);
+    modified = true;
+  }
   if (form.has('EndConferenceOnExit')) {
     p.endConferenceOnExit = form.bool('EndConferenceOnExit', p.endConferenceOnExit);
     modified = true;
