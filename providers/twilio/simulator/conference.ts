@@ -10,75 +10,21 @@ import { play } from '../../../sim/player.js';
 import type { TwilioCall } from './call.js';
 import type { TwilioHooks } from './hooks.js';
 import type { ResolvedTwilioOptions } from './options.js';
+import {
+  type Beep,
+  type ConferenceCallback,
+  type LeaveReason,
+  type ParticipantOptions,
+  TwilioParticipant,
+} from './participant.js';
 import { rfc1123 } from './time-format.js';
 
 /** Twilio's default hold and wait music. */
 export const DEFAULT_HOLD_URL = 'http://twimlets.com/holdmusic?Bucket=com.twilio.music.classical';
 
 export type ConferenceStatus = 'init' | 'in-progress' | 'completed';
-export type ParticipantStatus = 'queued' | 'connecting' | 'ringing' | 'connected' | 'complete' | 'failed';
-export type Beep = 'true' | 'false' | 'onEnter' | 'onExit';
-
-/**
- * Why a participant left: its call ended, it was removed by the API, the conference ended, or
- * its call was redirected away by the API.
- */
-export type LeaveReason = 'hangup' | 'kicked' | 'conference-ended' | 'redirected';
-
-export interface ConferenceCallback {
-  readonly url: string;
-  readonly method: 'GET' | 'POST';
-  /** `start end join leave mute hold modify speaker announcement`. */
-  readonly events: ReadonlySet<string>;
-}
-
-export interface ParticipantOptions {
-  readonly label?: string;
-  readonly startConferenceOnEnter: boolean;
-  readonly endConferenceOnExit: boolean;
-  readonly muted: boolean;
-  readonly beep: Beep;
-  /** `''` for silence. */
-  readonly waitUrl: string;
-  readonly callback?: ConferenceCallback;
-  /** Coaching: heard only by the participant whose call sid this is. */
-  readonly callSidToCoach?: string;
-}
-
-export class TwilioParticipant {
-  readonly call: TwilioCall;
-  readonly label: string | undefined;
-  readonly dateCreatedMs: number;
-  readonly left: Promise<LeaveReason>;
-  startConferenceOnEnter: boolean;
-  endConferenceOnExit: boolean;
-  muted: boolean;
-  hold = false;
-  /** The call this participant coaches (heard only by it), if coaching. */
-  callSidToCoach: string | undefined;
-  beep: Beep;
-  waitUrl: string;
-  status: ParticipantStatus = 'queued';
-  dateUpdatedMs: number;
-  resolveLeft!: (reason: LeaveReason) => void;
-
-  constructor(call: TwilioCall, options: ParticipantOptions, nowMs: number) {
-    this.call = call;
-    this.label = options.label;
-    this.startConferenceOnEnter = options.startConferenceOnEnter;
-    this.endConferenceOnExit = options.endConferenceOnExit;
-    this.muted = options.muted;
-    this.beep = options.beep;
-    this.waitUrl = options.waitUrl;
-    this.callSidToCoach = options.callSidToCoach;
-    this.dateCreatedMs = nowMs;
-    this.dateUpdatedMs = nowMs;
-    this.left = new Promise((resolve) => {
-      this.resolveLeft = resolve;
-    });
-  }
-}
-
+export type { Beep, ConferenceCallback, LeaveReason, ParticipantOptions };
+export { TwilioParticipant };
 /** Runs an announcement's TwiML on one participant's leg; resolves whether it played. */
 export type Announcer = (
   participant: TwilioParticipant,
@@ -166,7 +112,7 @@ export class TwilioConference {
         else this.#admit(p);
       } else if (e.type === 'leg.ended' && this.pending.delete(call.sid)) {
         p.status = 'failed';
-        p.resolveLeft('hangup');
+        p.markLeft('hangup');
       }
     });
     return p;
@@ -184,7 +130,7 @@ export class TwilioConference {
     const leg = p.call.leg;
     if (leg.isEnded) {
       p.status = 'failed';
-      p.resolveLeft('hangup');
+      p.markLeft('hangup');
       return;
     }
     p.status = 'connected';
@@ -219,7 +165,9 @@ export class TwilioConference {
       const pending = this.pending.get(callSid);
       if (pending && reason !== 'hangup') {
         this.pending.delete(callSid);
+        pending.status = 'failed';
         pending.call.leg.hangup('canceled', 'network');
+        pending.markLeft(reason);
       }
       return;
     }
@@ -234,7 +182,7 @@ export class TwilioConference {
       ReasonParticipantLeft: LEAVE_REASON[reason],
     });
     if (p.beep === 'true' || p.beep === 'onExit') this.#beep(p);
-    p.resolveLeft(reason);
+    p.markLeft(reason);
     if (reason === 'conference-ended' || this.#status === 'completed') return;
     if (p.endConferenceOnExit) {
       this.end(
@@ -255,8 +203,13 @@ export class TwilioConference {
     this.#reasonEnded = reason;
     this.#callSidEnding = by?.call.sid;
     for (const sid of [...this.participants.keys()]) this.leave(sid, 'conference-ended');
-    for (const p of this.pending.values()) p.call.leg.hangup('canceled', 'network');
+    const pending = [...this.pending.values()];
     this.pending.clear();
+    for (const p of pending) {
+      p.status = 'failed';
+      p.call.leg.hangup('canceled', 'network');
+      p.markLeft('conference-ended');
+    }
     this.room.close();
     this.#touch();
     const params: Record<string, string> = {

@@ -10,10 +10,12 @@ import WebSocket from 'ws';
 import { SILENCE_FRAME } from '../../../sim/audio.js';
 import type { SimContext } from '../../../sim/front-end.js';
 import type { AudioLabel } from '../../../sim/heard.js';
+import { PlayoutQueue } from '../../../sim/playout.js';
 import type { TwilioCall } from './call.js';
 import type { TwilioHooks } from './hooks.js';
 import type { ResolvedTwilioOptions } from './options.js';
 import { twilioSignature } from './signature.js';
+import { decodeServerMessage } from './stream-messages.js';
 import { rfc1123 } from './time-format.js';
 
 export type StreamTrack = 'inbound_track' | 'outbound_track' | 'both_tracks';
@@ -46,9 +48,6 @@ export interface StreamDeps {
   readonly hooks: TwilioHooks;
 }
 
-type QueueItem = { kind: 'audio'; data: Buffer; offset: number } | { kind: 'mark'; name: string };
-
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const STOP_CLOSE_WAIT_MS = 2000;
 
 /** Counters a test can assert on. */
@@ -76,7 +75,7 @@ export class TwilioMediaStream {
   };
   readonly #deps: StreamDeps;
   readonly #label: AudioLabel;
-  readonly #queue: QueueItem[] = [];
+  readonly #playout = new PlayoutQueue();
   readonly #offs: Array<() => void> = [];
   #ws: WebSocket | undefined;
   #resolveEnded!: (end: StreamEnd) => void;
@@ -105,7 +104,7 @@ export class TwilioMediaStream {
 
   /** Bytes of server audio queued and not yet played. */
   get queuedBytes(): number {
-    return this.#queue.reduce((n, i) => n + (i.kind === 'audio' ? i.data.length - i.offset : 0), 0);
+    return this.#playout.queuedBytes;
   }
 
   /** Sends `stop` and closes (REST redirect, hangup, `<Stop><Stream>`); resolves once closed. */
@@ -278,29 +277,11 @@ export class TwilioMediaStream {
   /** One tick of playout: echo marks whose audio has played, then play up to 160 bytes. */
   #playOut(): void {
     if (this.#end) return;
-    this.#echoLeadingMarks();
-    const parts: Buffer[] = [];
-    let need = 160;
-    while (need > 0) {
-      const head = this.#queue[0];
-      if (head?.kind !== 'audio') break;
-      const take = Math.min(need, head.data.length - head.offset);
-      parts.push(head.data.subarray(head.offset, head.offset + take));
-      head.offset += take;
-      need -= take;
-      if (head.offset >= head.data.length) this.#queue.shift();
-    }
-    if (parts.length === 0) return;
-    const frame = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+    const { marks, frame } = this.#playout.tick();
+    for (const name of marks) this.#echoMark(name);
+    if (!frame) return;
     this.stats.bytesPlayed += frame.length;
     this.call.leg.hear(this.#label, frame);
-  }
-
-  #echoLeadingMarks(): void {
-    while (this.#queue[0]?.kind === 'mark') {
-      const item = this.#queue.shift() as { kind: 'mark'; name: string };
-      this.#echoMark(item.name);
-    }
   }
 
   #echoMark(name: string): void {
@@ -311,53 +292,31 @@ export class TwilioMediaStream {
 
   #onMessage(data: WebSocket.RawData, isBinary: boolean): void {
     if (this.#end) return;
-    const problem = this.#apply(data, isBinary);
-    if (problem) this.#reject(problem);
-  }
-
-  /** Applies one message from the server; returns why it was rejected, if it was. */
-  #apply(data: WebSocket.RawData, isBinary: boolean): string | undefined {
-    if (isBinary) return 'binary frame';
-    let msg: unknown;
-    try {
-      msg = JSON.parse(data.toString());
-    } catch {
-      return 'invalid JSON';
-    }
-    if (typeof msg !== 'object' || msg === null) return 'not an object';
-    const m = msg as Record<string, unknown>;
-    if (!this.spec.bidirectional) return `${String(m['event'])} on a unidirectional stream`;
-    if (m['streamSid'] !== this.sid) return `wrong or missing streamSid in ${String(m['event'])}`;
-    switch (m['event']) {
-      case 'media': {
-        const media = m['media'] as Record<string, unknown> | undefined;
-        const payload = media?.['payload'];
-        if (typeof payload !== 'string' || payload.length % 4 !== 0 || !BASE64.test(payload)) {
-          return 'media payload is not base64';
-        }
-        const bytes = Buffer.from(payload, 'base64');
+    const msg = decodeServerMessage(
+      isBinary ? undefined : data.toString(),
+      this.sid,
+      this.spec.bidirectional,
+    );
+    switch (msg.type) {
+      case 'rejected':
+        this.#reject(msg.detail);
+        return;
+      case 'media':
         if (this.stats.mediaReceived === 0) this.#logEvent('received', 'media');
         this.stats.mediaReceived++;
-        this.stats.bytesReceived += bytes.length;
-        if (bytes.length > 0) this.#queue.push({ kind: 'audio', data: bytes, offset: 0 });
-        return undefined;
-      }
-      case 'mark': {
-        const name = (m['mark'] as Record<string, unknown> | undefined)?.['name'];
-        if (typeof name !== 'string') return 'mark without a name';
-        this.#logEvent('received', 'mark', name);
-        this.#queue.push({ kind: 'mark', name });
-        return undefined;
-      }
+        this.stats.bytesReceived += msg.payload.length;
+        this.#playout.pushAudio(msg.payload);
+        return;
+      case 'mark':
+        this.#logEvent('received', 'mark', msg.name);
+        this.#playout.pushMark(msg.name);
+        return;
       case 'clear': {
         this.#logEvent('received', 'clear');
-        const marks = this.#queue.filter((i) => i.kind === 'mark').map((i) => (i as { name: string }).name);
-        this.#queue.length = 0;
+        const marks = this.#playout.clear();
         if (this.#deps.options.clearEchoesMarks) for (const name of marks) this.#echoMark(name);
-        return undefined;
+        return;
       }
-      default:
-        return `unknown event ${String(m['event'])}`;
     }
   }
 
@@ -390,7 +349,7 @@ export class TwilioMediaStream {
     this.#end = end;
     for (const off of this.#offs) off();
     this.#offs.length = 0;
-    this.#queue.length = 0;
+    this.#playout.clear();
     this.#logEvent('sent', `ended.${end.reason}`, end.detail);
     this.#streamStatus(
       end.reason === 'failed' || end.reason === 'dropped' ? 'stream-error' : 'stream-stopped',
