@@ -49,6 +49,7 @@ const twilioOptionsSchema = z
     webhookTimeoutMs: ms,
     onApplicationError: z.enum(['say-and-hangup', 'hangup']),
     initiatedCallStatus: z.enum(['initiated', 'queued']),
+    ringTimeoutBufferMs: ms,
     dialTimeoutSeconds: z.number().int().min(5).max(600),
     conferenceDialCallStatus: z.enum(['answered', 'completed']),
     declinedCallStatus: z.enum(['busy', 'no-answer', 'failed']),

@@ -164,6 +164,28 @@ describe('Twilio REST via the official SDK', () => {
     expect((hangup as InstanceType<typeof RestException>).status).toBe(404);
   });
 
+  it('reports no-answer when the REST Timeout (plus the ring buffer) expires', async () => {
+    await sim.stop();
+    sim = await startSimulator({
+      twilio: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, ringTimeoutBufferMs: 100 },
+    });
+    client = sdkClient(sim.url, ACCOUNT_SID, AUTH_TOKEN);
+    sim.network.addHuman(HUMAN, { type: 'no-answer' });
+    const call = await client.calls.create({
+      to: HUMAN,
+      from: TWILIO_NUMBER,
+      twiml: '<Response/>',
+      timeout: 1,
+      statusCallback: `${app.url}/status`,
+    });
+    await sim.waitFor(() => app.to('/status').length === 1);
+    expect(app.to('/status')[0]?.params).toMatchObject({
+      CallSid: call.sid,
+      CallStatus: 'no-answer',
+      CallDuration: '0',
+    });
+  });
+
   it('cancels a ringing call with Status=canceled', async () => {
     sim.network.addHuman(HUMAN, { type: 'no-answer' });
     const call = await client.calls.create({

@@ -18,6 +18,11 @@ export interface TwilioSimulatorOptions {
   readonly onApplicationError?: 'say-and-hangup' | 'hangup';
   /** `CallStatus` on the `initiated` callback (UNCONFIRMED: `initiated` or `queued`). Default `initiated`. */
   readonly initiatedCallStatus?: 'initiated' | 'queued';
+  /**
+   * Added to the `Timeout` of Calls create and Participants create: Twilio "always adds a
+   * 5-second timeout buffer to outgoing calls". Default 5000; tests of no-answer may set 0.
+   */
+  readonly ringTimeoutBufferMs?: number;
   /** `<Dial>` ring timeout when `timeout` is absent, seconds (UNCONFIRMED default 30). */
   readonly dialTimeoutSeconds?: number;
   /** `DialCallStatus` after a `<Dial><Conference>` ends (UNCONFIRMED: `answered` or `completed`). Default `answered`. */
@@ -79,6 +84,7 @@ export function resolveOptions(o: TwilioSimulatorOptions = {}): ResolvedTwilioOp
     webhookTimeoutMs: o.webhookTimeoutMs ?? 15_000,
     onApplicationError: o.onApplicationError ?? 'say-and-hangup',
     initiatedCallStatus: o.initiatedCallStatus ?? 'initiated',
+    ringTimeoutBufferMs: o.ringTimeoutBufferMs ?? 5000,
     dialTimeoutSeconds: o.dialTimeoutSeconds ?? 30,
     conferenceDialCallStatus: o.conferenceDialCallStatus ?? 'answered',
     declinedCallStatus: o.declinedCallStatus ?? 'busy',

@@ -79,7 +79,7 @@ export function createCall(fe: TwilioFrontEnd, form: Form): RestResult {
     direction: 'outbound-api',
     from: parties.from,
     to: parties.to,
-    timeoutMs: timeoutS * 1000,
+    timeoutMs: timeoutS * 1000 + fe.options.ringTimeoutBufferMs,
     statusCallback,
   });
   fe.runOnAnswer(call, source);

@@ -80,7 +80,7 @@ export function createParticipant(fe: TwilioFrontEnd, id: string, form: Form, pa
     direction: 'outbound-api',
     from: parties.from,
     to: parties.to,
-    timeoutMs: Math.min(600, Math.max(5, form.int('Timeout', 60))) * 1000,
+    timeoutMs: Math.min(600, Math.max(5, form.int('Timeout', 60))) * 1000 + fe.options.ringTimeoutBufferMs,
     statusCallback,
   });
   const callback = conferenceCallback(
