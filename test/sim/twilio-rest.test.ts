@@ -170,6 +170,7 @@ describe('Twilio REST via the official SDK', () => {
       twilio: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, ringTimeoutBufferMs: 100 },
     });
     client = sdkClient(sim.url, ACCOUNT_SID, AUTH_TOKEN);
+    sim.twilio.configureNumber(TWILIO_NUMBER, { voiceUrl: `${app.url}/voice` });
     sim.network.addHuman(HUMAN, { type: 'no-answer' });
     const call = await client.calls.create({
       to: HUMAN,
