@@ -406,6 +406,11 @@ export interface WhisperOptions {
   readonly room: string;
   /** Participant label of the human; default none. */
   readonly label?: string;
+  /**
+   * Conference events of this participant (join/leave): the first participant's callback is the
+   * conference's, and the human may well enter the room before the caller does.
+   */
+  readonly statusCallbackUrl?: string;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -101,13 +101,18 @@ export function conferenceHold(options: ConferenceHoldOptions): Markup {
  */
 export function whisperThenJoin(options: WhisperOptions): Markup {
   const response = new twilio.twiml.VoiceResponse();
-  response.say(options.text);
+  if (options.text.trim().length > 0) response.say(options.text);
   response.dial().conference(
     {
       startConferenceOnEnter: true,
-      endConferenceOnExit: false,
+      // Once the human leaves, the room ends and the caller's call asks what next (a hang-up
+      // after a connected transfer) instead of sitting alone in silence.
+      endConferenceOnExit: true,
       beep: 'false',
       ...(options.label === undefined ? {} : { participantLabel: options.label }),
+      ...(options.statusCallbackUrl === undefined
+        ? {}
+        : { statusCallback: options.statusCallbackUrl, statusCallbackEvent: ['start', 'end', 'join', 'leave'] }),
     },
     options.room,
   );

@@ -27,7 +27,7 @@ export interface HttpDeps {
  * runtime), media WebSockets, the calls API and health. No logic lives here.
  */
 export function buildHttpServer(deps: HttpDeps): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 256 * 1024 });
+  const app = Fastify({ logger: false, bodyLimit: 256 * 1024, forceCloseConnections: true });
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
     done(null, body);
   });
@@ -93,7 +93,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     }
     wss.handleUpgrade(req, socket, head, (ws) => deps.media.accept(adapter, ws));
   });
-  app.addHook('onClose', async () => {
+  app.addHook('preClose', async () => {
     for (const client of wss.clients) client.terminate();
     wss.close();
   });

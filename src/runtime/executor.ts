@@ -67,7 +67,12 @@ export function renderReply(
       });
     case 'whisper':
       if (transferId === undefined) throw new DaemonError('transfer_missing', 'whisper needs a transfer');
-      return adapter.markup.whisperThenJoin({ text: body.text, room: roomFor(transferId), label: body.legId });
+      return adapter.markup.whisperThenJoin({
+        text: body.text,
+        room: roomFor(transferId),
+        label: body.legId,
+        statusCallbackUrl: adapter.callbackUrl('conference', { callId, transferId }),
+      });
     case 'hangup':
       return adapter.markup.hangup();
   }
@@ -79,27 +84,47 @@ export function renderReply(
  */
 export class LegReplies {
   readonly #waiting = new Map<string, (body: ReplyBody) => void>();
+  /** Whispers decided before the leg's answer webhook came in (e.g. its status callback won the race). */
+  readonly #early = new Map<string, { body: ReplyBody; timer: NodeJS.Timeout }>();
 
-  wait(legId: string, timeoutMs: number, fallback: ReplyBody): Promise<ReplyBody> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#waiting.delete(legId);
-        resolve(fallback);
-      }, timeoutMs);
-      this.#waiting.set(legId, (body) => {
+  /**
+   * Registers interest in the whisper of `legId` before the answer is dispatched, so a whisper
+   * decided at any moment after (the summary arriving) is not missed. Resolves with `fallback`
+   * after `timeoutMs`; `cancel()` drops the registration.
+   */
+  expect(legId: string, timeoutMs: number, fallback: ReplyBody): { reply: Promise<ReplyBody>; cancel: () => void } {
+    const early = this.#early.get(legId);
+    if (early !== undefined) {
+      clearTimeout(early.timer);
+      this.#early.delete(legId);
+      return { reply: Promise.resolve(early.body), cancel: () => {} };
+    }
+    let cancel = (): void => {};
+    const reply = new Promise<ReplyBody>((resolve) => {
+      const timer = setTimeout(() => finish(fallback), timeoutMs);
+      const finish = (body: ReplyBody): void => {
         clearTimeout(timer);
-        this.#waiting.delete(legId);
+        if (this.#waiting.get(legId) === finish) this.#waiting.delete(legId);
         resolve(body);
-      });
+      };
+      cancel = () => finish(fallback);
+      this.#waiting.set(legId, finish);
     });
+    return { reply, cancel };
   }
 
-  /** True when a waiting webhook took the body. */
-  deliver(legId: string, body: ReplyBody): boolean {
+  /** Hands the whisper to the leg's answer webhook, now or when it arrives (kept 30 s). */
+  deliver(legId: string, body: ReplyBody): void {
     const waiter = this.#waiting.get(legId);
-    if (waiter === undefined) return false;
-    waiter(body);
-    return true;
+    if (waiter !== undefined) {
+      waiter(body);
+      return;
+    }
+    const prior = this.#early.get(legId);
+    if (prior !== undefined) clearTimeout(prior.timer);
+    const timer = setTimeout(() => this.#early.delete(legId), 30_000);
+    timer.unref();
+    this.#early.set(legId, { body, timer });
   }
 }
 
@@ -196,16 +221,28 @@ export class EffectExecutor implements EffectRunner {
           return;
         }
         const ids = { callId, transferId, legId: fx.legId };
-        await this.#carrier(callId, transferId, fx.legId, async () => {
-          const { carrierCallId } = await adapter.control.createCall({
+        const place = (from: string) =>
+          adapter.control.createCall({
             to: fx.to,
-            from: fx.callerId,
+            from,
             next: { url: adapter.callbackUrl('voice', ids) },
             statusCallbackUrl: adapter.callbackUrl('status', ids),
             statusCallbackEvents: ['initiated', 'ringing', 'answered', 'completed'],
             timeoutSec: Math.max(1, Math.ceil(fx.timeoutMs / 1000)),
           });
-          await this.#feed(callId, { type: 'leg.bound', legId: fx.legId, carrierLegId: carrierCallId });
+        await this.#carrier(callId, transferId, fx.legId, async () => {
+          let placed: { readonly carrierCallId: string };
+          try {
+            placed = await place(fx.callerId);
+          } catch (err) {
+            // Twilio refuses a caller ID the account does not own (21210/21212; peers.md): present
+            // our own number rather than fail the transfer.
+            const own = ownNumber(record);
+            if (!isCallerIdRefused(err) || own === fx.callerId) throw err;
+            this.#o.log.info({ callId, legId: fx.legId }, 'transfer.caller_id_fallback');
+            placed = await place(own);
+          }
+          await this.#feed(callId, { type: 'leg.bound', legId: fx.legId, carrierLegId: placed.carrierCallId });
         });
         return;
       }
@@ -233,12 +270,9 @@ export class EffectExecutor implements EffectRunner {
       case 'human.whisper': {
         const body: ReplyBody = { type: 'whisper', legId: fx.legId, text: fx.text };
         if (context.reply?.offer('leg', body)) return;
-        if (this.#o.legReplies.deliver(fx.legId, body)) return;
-        const legCallId = record.legCarrierIds[fx.legId];
-        if (legCallId === undefined) return;
-        await this.#carrier(callId, transferId, fx.legId, () =>
-          adapter.control.redirectCall(legCallId, renderReply(adapter, callId, transferId, body, this.#o.media)),
-        );
+        // The human's own call is waiting on its answer webhook (a Twilio answer URL): the
+        // whisper is that webhook's reply, whenever it is decided.
+        this.#o.legReplies.deliver(fx.legId, body);
         return;
       }
       case 'human.join':
@@ -291,6 +325,18 @@ export class EffectExecutor implements EffectRunner {
     if (this.#dispatch === undefined) throw new DaemonError('executor_unbound', 'executor has no dispatcher');
     await this.#dispatch(callId, input);
   }
+}
+
+/** The number this call reached us on (inbound) or came from (outbound): always one we own. */
+function ownNumber(record: CallRecord): string {
+  return record.direction === 'inbound' ? record.pii.to : record.pii.from;
+}
+
+/** Carrier codes meaning "that caller ID is not yours" (Twilio 21210, 21212). */
+const CALLER_ID_REFUSED = new Set(['21210', '21212']);
+
+function isCallerIdRefused(err: unknown): boolean {
+  return err instanceof CarrierError && err.carrierCode !== undefined && CALLER_ID_REFUSED.has(err.carrierCode);
 }
 
 export function errorSummary(err: unknown): { code?: string; message: string } {

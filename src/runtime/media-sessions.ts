@@ -174,7 +174,7 @@ export class MediaSessions {
         const tags = [...scanner.push(event.text).tags];
         if (event.final) tags.push(...scanner.endTurn().tags);
         if (tags.length > 0) {
-          dispatch({ type: 'transfer.request', trigger: { type: 'tag', destinations: tags }, reason: 'transfer tag' });
+          dispatch({ type: 'transfer.request', trigger: { type: 'tag', destinations: tags }, });
         }
         return;
       }

@@ -55,10 +55,10 @@ export class WebhookHandler {
       this.#o.log.warn({ carrier, kind, field: event.field }, 'webhook.invalid');
       return { status: 400, code: event.code, field: event.field };
     }
-    return this.#route(adapter, event);
+    return this.#route(adapter, event, kind);
   }
 
-  async #route(adapter: CarrierAdapter, event: CarrierEvent): Promise<WebhookAnswer> {
+  async #route(adapter: CarrierAdapter, event: CarrierEvent, kind: WebhookKind): Promise<WebhookAnswer> {
     const engine = this.#o.engine;
     switch (event.type) {
       case 'call.incoming':
@@ -78,7 +78,7 @@ export class WebhookHandler {
       case 'leg.ringing':
       case 'leg.answered':
       case 'leg.ended':
-        return this.#leg(adapter, event);
+        return this.#leg(adapter, event, kind);
       case 'conference.joined':
         if (event.label !== undefined && event.label !== 'caller') {
           await engine.dispatch(
@@ -123,7 +123,11 @@ export class WebhookHandler {
     return { status: 200, markup: this.#render(adapter, record, { type: 'agent' }) };
   }
 
-  async #leg(adapter: CarrierAdapter, event: Extract<CarrierEvent, { type: 'leg.ringing' | 'leg.answered' | 'leg.ended' }>): Promise<WebhookAnswer> {
+  async #leg(
+    adapter: CarrierAdapter,
+    event: Extract<CarrierEvent, { type: 'leg.ringing' | 'leg.answered' | 'leg.ended' }>,
+    kind: WebhookKind,
+  ): Promise<WebhookAnswer> {
     const engine = this.#o.engine;
     const { callId, transferId, legId } = event;
     if (event.carrierCallId !== undefined) {
@@ -142,32 +146,43 @@ export class WebhookHandler {
             },
           }
         : { type: 'transfer.event', transferId, event: { type: event.type, legId } };
+    // A human's answer URL waits for the whisper; register before dispatching so a whisper
+    // decided by a later event (the agent's summary) still answers this very request.
+    const expected =
+      event.type === 'leg.answered' && kind === 'voice' ? await this.#expectWhisper(callId, legId) : undefined;
     const slot = new OneReply();
-    const outcome = await engine.dispatch(callId, input, event.dedupeKey, { reply: slot });
+    // Only a webhook the carrier waits on for markup may take markup effects into its reply.
+    const answersWithMarkup = kind === 'voice' || kind === 'dial-action';
+    const outcome = await engine.dispatch(callId, input, event.dedupeKey, answersWithMarkup ? { reply: slot } : {});
     const record = outcome.record ?? (await engine.get(callId));
-    if (record === undefined) return { status: 200, markup: adapter.markup.hangup() };
-    if (event.type === 'leg.answered') {
-      // The human's own call asks what to play: the whisper, then the room.
-      const answer = slot.body('leg') ?? (await this.#waitForWhisper(record, legId));
+    if (record === undefined) {
+      expected?.cancel();
+      return { status: 200, markup: adapter.markup.hangup() };
+    }
+    if (expected !== undefined) {
+      const immediate = slot.body('leg');
+      if (immediate !== undefined) expected.cancel();
+      const live = record.transfer?.legs.find((l) => l.legId === legId);
+      const gone = live === undefined || live.status === 'canceling' || live.status === 'ended';
+      if (gone && immediate === undefined) expected.cancel();
+      const answer = immediate ?? (gone ? { type: 'hangup' as const } : await expected.reply);
       return { status: 200, markup: this.#render(adapter, record, answer) };
     }
-    if (event.type === 'leg.ended') {
+    if (event.type === 'leg.ended' && kind === 'dial-action') {
       // A dial-action: the caller's call waits for its next document.
       return { status: 200, markup: this.#render(adapter, record, slot.body('caller') ?? callerNow(record)) };
     }
     return { status: 200 };
   }
 
-  async #waitForWhisper(record: CallRecord, legId: string): Promise<ReplyBody> {
-    const transfer = record.transfer;
-    const leg = transfer?.legs.find((l) => l.legId === legId);
-    if (transfer === null || leg === undefined || leg.status === 'canceling' || leg.status === 'ended') {
-      return { type: 'hangup' };
-    }
-    const whisper = transfer.plan.whisper;
-    const fallback = whisper.kind === 'summary' ? whisper.fallbackText : whisper.kind === 'static' ? whisper.text : '';
-    const waitMs = (whisper.kind === 'summary' ? whisper.timeoutMs : 0) + LEG_REPLY_SLACK_MS;
-    return this.#o.legReplies.wait(legId, waitMs, { type: 'whisper', legId, text: fallback });
+  async #expectWhisper(callId: string, legId: string): Promise<{ reply: Promise<ReplyBody>; cancel: () => void }> {
+    const record = await this.#o.engine.get(callId);
+    const whisper = record?.transfer?.plan.whisper;
+    const fallback =
+      whisper === undefined ? '' : whisper.kind === 'summary' ? whisper.fallbackText : whisper.kind === 'static' ? whisper.text : '';
+    const waitMs =
+      whisper === undefined || whisper.kind === 'none' ? 0 : (whisper.kind === 'summary' ? whisper.timeoutMs : 0) + LEG_REPLY_SLACK_MS;
+    return this.#o.legReplies.expect(legId, waitMs, { type: 'whisper', legId, text: fallback });
   }
 
   #render(adapter: CarrierAdapter, record: CallRecord, body: ReplyBody): Markup {

@@ -3,9 +3,11 @@ import { type App, buildApp } from '../../src/app.js';
 import { parseAgentsConfig } from '../../src/config/agents.js';
 import { demoAgentsInput } from '../../src/config/demo-agents.js';
 import { parseEnv } from '../../src/config/env.js';
-import { type ScriptStep, ScriptedAgentServer } from '../../src/agent/scripted-agent-server.js';
+import { type ScriptStart, type ScriptStep, ScriptedAgentServer } from '../../src/agent/scripted-agent-server.js';
 import { silentLogger } from '../../src/log.js';
+import type { HeardSegment } from '../../sim/heard.js';
 import { type Simulator, startSimulator } from '../../sim/simulator.js';
+import type { CallRecord } from '../../src/runtime/call-record.js';
 
 export const ACCOUNT_SID = `AC${'1'.repeat(32)}`;
 export const AUTH_TOKEN = 'e2e-auth-token';
@@ -25,9 +27,11 @@ export async function freePort(): Promise<number> {
 }
 
 export interface HarnessOptions {
-  readonly script: ReadonlyArray<ScriptStep> | ((start: { resumed: boolean }) => readonly ScriptStep[]);
+  readonly script?: ReadonlyArray<ScriptStep> | ((start: ScriptStart) => readonly ScriptStep[]);
   readonly summary?: string | null;
-  /** Changes to the demo agent (deep fields replaced wholesale). */
+  /** Use this agent URL instead of a scripted agent (e.g. an echo bot that knows only Twilio). */
+  readonly agentUrl?: string;
+  /** Changes to the demo agent's input (before parsing). */
   readonly agent?: (agent: Record<string, unknown>) => Record<string, unknown>;
   readonly redisUrl?: string;
   readonly env?: Record<string, string>;
@@ -35,18 +39,26 @@ export interface HarnessOptions {
 
 export interface Harness {
   readonly sim: Simulator;
-  readonly app: App;
-  readonly agent: ScriptedAgentServer;
+  app: App;
+  readonly agent: ScriptedAgentServer | undefined;
   readonly publicUrl: string;
+  /** Stops this daemon and starts a fresh one on the same port and store (a restarted worker). */
+  restartDaemon(): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Daemon + Twilio simulator + scripted agent, all on loopback, wired as a user would. */
+const MEDIA_SECRET = 'e2e-media-secret-shared-by-workers';
+
+/** Daemon + Twilio simulator + agent, all on loopback, wired as a user would. */
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
-  const agent = await ScriptedAgentServer.start({
-    script: options.script as never,
-    ...(options.summary === undefined ? {} : { summary: options.summary }),
-  });
+  const agent =
+    options.agentUrl === undefined
+      ? await ScriptedAgentServer.start({
+          script: options.script ?? [],
+          ...(options.summary === undefined ? {} : { summary: options.summary }),
+        })
+      : undefined;
+  const agentUrl = options.agentUrl ?? agent?.url ?? '';
   const sim = await startSimulator({ twilio: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN } });
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
@@ -57,30 +69,65 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     TWILIO_ACCOUNT_SID: ACCOUNT_SID,
     TWILIO_AUTH_TOKEN: AUTH_TOKEN,
     TWILIO_API_BASE: sim.url,
+    PATCHTHROUGH_API_KEYS: 'e2e-reader-key-0123456789:calls:read',
     ...(options.redisUrl === undefined ? {} : { REDIS_URL: options.redisUrl }),
     ...options.env,
   });
-  const input = demoAgentsInput(agent.url);
+  const input = demoAgentsInput(agentUrl);
   const agentInput = input.agents[0] as unknown as Record<string, unknown>;
   const agents = parseAgentsConfig(
     { ...input, agents: [options.agent === undefined ? agentInput : options.agent(agentInput)] },
     { defaultRegion: 'US' },
   );
-  const app = buildApp({ env, agents, log: silentLogger(), timerIntervalMs: 50 });
-  await app.listen();
+  const build = () => buildApp({ env, agents, log: silentLogger(), timerIntervalMs: 50, mediaSecret: MEDIA_SECRET });
+  const harness: Harness = {
+    sim,
+    app: build(),
+    agent,
+    publicUrl,
+    async restartDaemon() {
+      await harness.app.close();
+      harness.app = build();
+      await harness.app.listen();
+    },
+    async stop() {
+      await harness.app.close();
+      await sim.stop();
+      await agent?.close();
+    },
+  };
+  await harness.app.listen();
   sim.twilio.configureNumber(INBOUND, {
     voiceUrl: `${publicUrl}/twilio/voice`,
     statusCallback: `${publicUrl}/twilio/status`,
   });
-  return {
-    sim,
-    app,
-    agent,
-    publicUrl,
-    async stop() {
-      await app.close();
-      await sim.stop();
-      await agent.close();
-    },
-  };
+  return harness;
+}
+
+/** Polls the store until the call record satisfies `predicate`. */
+export async function waitForRecord(
+  h: Harness,
+  callId: string,
+  predicate: (r: CallRecord) => boolean,
+  timeoutMs = 10_000,
+): Promise<CallRecord> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await h.app.engine.get(callId);
+    if (r !== undefined && predicate(r)) return r;
+    if (Date.now() > deadline) {
+      throw new Error(`call record condition not met; phase=${r?.phase} timeline=${JSON.stringify(r?.transfer?.timeline ?? r?.timeline)}`);
+    }
+    await new Promise((res) => setTimeout(res, 25));
+  }
+}
+
+/** The distinct sources a party heard, in order of first hearing (e.g. `stream:`, `hold`, `say`, `party:`). */
+export function sourcesHeard(segments: readonly HeardSegment[]): string[] {
+  const out: string[] = [];
+  for (const s of [...segments].sort((a, b) => a.startMs - b.startMs)) {
+    const kind = s.source.includes(':') ? `${s.source.split(':')[0]}:` : s.source;
+    if (out[out.length - 1] !== kind) out.push(kind);
+  }
+  return out;
 }

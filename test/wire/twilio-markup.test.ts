@@ -94,7 +94,22 @@ describe('TwiML (protocols.md §2.2, §2.5)', () => {
     });
     expect(doc.body).toBe(
       `${XML}<Response><Say>Caller asks about billing &amp; refunds.</Say><Dial>` +
-        '<Conference startConferenceOnEnter="true" endConferenceOnExit="false" beep="false" participantLabel="human">xfer-t1</Conference>' +
+        '<Conference startConferenceOnEnter="true" endConferenceOnExit="true" beep="false" participantLabel="human">xfer-t1</Conference>' +
+        '</Dial></Response>',
+    );
+  });
+
+  it('whisperThenJoin with conference events, and no Say for an empty whisper', () => {
+    const doc = markup.whisperThenJoin({
+      text: ' ',
+      room: 'xfer-t1',
+      label: 'human',
+      statusCallbackUrl: 'https://pt.example.com/twilio/conference?callId=CA1',
+    });
+    expect(doc.body).toBe(
+      `${XML}<Response><Dial>` +
+        '<Conference startConferenceOnEnter="true" endConferenceOnExit="true" beep="false" participantLabel="human" ' +
+        'statusCallback="https://pt.example.com/twilio/conference?callId=CA1" statusCallbackEvent="start end join leave">xfer-t1</Conference>' +
         '</Dial></Response>',
     );
   });

@@ -1,0 +1,253 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type RedisServer, startRedisServer } from '../support/redis-server.js';
+import { CALLER, type Harness, INBOUND, type HarnessOptions, sourcesHeard, startHarness, waitForRecord } from './harness.js';
+
+/**
+ * The transfer behaviours of the Twilio contract, end to end: the daemon on a private real
+ * Redis, the Twilio simulator speaking the real wire formats, a scripted agent. Each case
+ * asserts the outcome, `endedReason`, the timeline and what each party heard.
+ */
+
+let redis: RedisServer;
+let h: Harness | undefined;
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+});
+afterAll(async () => {
+  await redis.stop();
+});
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+});
+
+const ANSWERS = { type: 'answer', afterMs: 300, speak: { type: 'tone', hz: 660, durationMs: 300 } } as const;
+const warm = (whisper: string | null) => (a: Record<string, unknown>) => ({
+  ...a,
+  handoffConfig: { ...(a['handoffConfig'] as object), warm: true, whisper },
+});
+
+async function run(options: HarnessOptions): Promise<Harness> {
+  h = await startHarness({ ...options, redisUrl: redis.url });
+  return h;
+}
+
+async function placeCall(harness: Harness) {
+  return harness.sim.network.placeCall({ carrier: 'twilio', from: CALLER, to: INBOUND, audio: { type: 'tone', hz: 440 } });
+}
+
+function transferEvents(record: { transfer: { timeline: readonly { event: string }[] } | null }): string[] {
+  return record.transfer?.timeline.map((t) => t.event) ?? [];
+}
+
+describe('twilio transfers end to end (Redis)', () => {
+  it('cold, answered: the caller reaches the human, the AI steps out, endedReason transferred', async () => {
+    const hh = await run({
+      script: [{ say: 400 }, { text: ['Putting you through ', 'now [TRANS', 'FER:+14155550111]'] }, { say: 200 }],
+    });
+    const human = hh.sim.network.addHuman('+14155550111', ANSWERS);
+    const call = await placeCall(hh);
+    await waitForRecord(hh, call.sid, (r) => r.phase === 'human');
+    await hh.sim.waitFor(() => human.heard.from('party:').length > 0 && call.heard.from('party:').length > 0, 5000);
+    call.hangup();
+    const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
+    expect(ended.endedReason).toBe('transferred');
+    expect(ended.transfers).toMatchObject([{ mode: 'cold', trigger: 'tag', outcome: 'connected' }]);
+    expect(transferEvents(ended)).toEqual(['transfer.started', 'handoff.played', 'leg.ringing', 'leg.answered']);
+    // Ringback while the human's phone rings, never hold audio (cold).
+    expect(sourcesHeard(call.heard.segments)).toEqual(['stream:', 'ringback', 'party:']);
+    expect(sourcesHeard(human.heard.segments)).toEqual(['party:']);
+    // The agent was told, then left with a `stop`.
+    const session = await hh.agent!.session(0);
+    await session.finished;
+    expect(session.frames('transfer_status').map((f) => f.frame['status'])).toEqual(
+      expect.arrayContaining(['started', 'dialing', 'connected']),
+    );
+    expect(session.frames('stop')).toHaveLength(1);
+    // The handoff sentence played out before the dial: the human's leg starts after the AI's last frame.
+    const lastAi = call.heard.last('stream:');
+    const firstHuman = call.heard.first('party:');
+    expect(lastAi!.endMs).toBeLessThanOrEqual(firstHuman!.startMs);
+  });
+
+  it('warm with a static whisper: hold for the caller, whisper for the human only, then joined', async () => {
+    const hh = await run({
+      script: [{ say: 300 }, { text: ['One moment [TRANSFER:+14155550111]'] }, { say: 200 }],
+      agent: warm('Incoming refund request, please assist.'),
+    });
+    const human = hh.sim.network.addHuman('+14155550111', {
+      type: 'answer',
+      afterMs: 500,
+      speak: { type: 'tone', hz: 660, durationMs: 20_000 },
+    });
+    const call = await placeCall(hh);
+    const connected = await waitForRecord(hh, call.sid, (r) => r.phase === 'human', 15_000);
+    await hh.sim.waitFor(() => call.heard.from('party:').length > 0, 5000);
+    call.hangup();
+    const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
+    expect(ended.endedReason).toBe('transferred');
+    expect(connected.transfers).toMatchObject([{ mode: 'warm', outcome: 'connected' }]);
+    expect(transferEvents(ended)).toEqual(
+      expect.arrayContaining(['handoff.played', 'caller.held', 'leg.answered', 'whisper.played', 'human.joined']),
+    );
+    const whisper = human.heard.first('say');
+    expect(whisper?.text).toBe('Incoming refund request, please assist.');
+    // The human heard the whisper before the caller; the caller never heard it.
+    expect(whisper!.startMs).toBeLessThan(human.heard.first('party:')!.startMs);
+    expect(call.heard.from('say')).toHaveLength(0);
+    expect(sourcesHeard(call.heard.segments)).toEqual(['stream:', 'hold', 'party:']);
+  });
+
+  it('warm with the agent summary as the whisper', async () => {
+    const hh = await run({
+      script: [{ say: 200 }, { text: ['Connecting you [TRANSFER:+14155550111]'] }, { say: 200 }],
+      summary: 'Caller Dana asks about a double charge on invoice 1234.',
+      agent: warm(null),
+    });
+    const human = hh.sim.network.addHuman('+14155550111', { type: 'answer', afterMs: 300 });
+    const call = await placeCall(hh);
+    const rec = await waitForRecord(hh, call.sid, (r) => r.phase === 'human', 15_000);
+    expect(rec.transfer?.flags.summaryText).toBe('Caller Dana asks about a double charge on invoice 1234.');
+    expect(human.heard.first('say')?.text).toBe('Caller Dana asks about a double charge on invoice 1234.');
+    const session = await hh.agent!.session(0);
+    expect(session.frames('summary_request')).toHaveLength(1);
+    call.hangup();
+  });
+
+  it('warm with a silent agent: the template whisper is used after the bounded wait', async () => {
+    const hh = await run({
+      script: [{ say: 200 }, { transfer: { rule: 'Billing', reason: 'caller asks about a refund' } }, { say: 200 }],
+      summary: null,
+      agent: (a) => ({ ...warm(null)(a), handoffConfig: { ...(warm(null)(a)['handoffConfig'] as object), summaryTimeoutMs: 500 } }),
+    });
+    const human = hh.sim.network.addHuman('+14155550111', { type: 'answer', afterMs: 200 });
+    const call = await placeCall(hh);
+    await waitForRecord(hh, call.sid, (r) => r.phase === 'human', 15_000);
+    const text = human.heard.first('say')?.text ?? '';
+    expect(text).toContain('refund');
+    call.hangup();
+  });
+
+  it('busy, then the next number in the chain answers', async () => {
+    const hh = await run({ script: [{ say: 200 }, { transfer: { rule: 'Billing' } }, { say: 200 }] });
+    const first = hh.sim.network.addHuman('+14155550111', { type: 'busy', afterMs: 200 });
+    const second = hh.sim.network.addHuman('+14155550112', ANSWERS);
+    const call = await placeCall(hh);
+    const record = await waitForRecord(hh, call.sid, (r) => r.phase === 'human', 15_000);
+    expect(record.transfer?.legs.map((l) => l.outcome)).toEqual(['busy', 'connected']);
+    expect(first.legs).toHaveLength(1);
+    expect(second.legs).toHaveLength(1);
+    await hh.sim.waitFor(() => call.heard.from('party:').length > 0, 5000);
+    expect(call.heard.from('party:')[0]?.source).toContain(second.legs[0]!.id === undefined ? '' : '');
+    call.hangup();
+    const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
+    expect(ended.endedReason).toBe('transferred');
+  });
+
+  it('nobody answers: the caller is back with the AI, which gets resume with no_answer', async () => {
+    const hh = await run({
+      script: (start) =>
+        start.resumed ? [] : [{ say: 200 }, { text: ['[TRANSFER:+14155550122]'] }, { awaitEvent: 'resume' }, { say: 300 }],
+      agent: (a) => ({ ...a, handoffConfig: { ...(a['handoffConfig'] as object), ringTimeoutSec: 5 } }),
+    });
+    hh.sim.network.addHuman('+14155550122', { type: 'no-answer' });
+    const call = await placeCall(hh);
+    const back = await waitForRecord(hh, call.sid, (r) => r.phase === 'ai' && r.transfers.length === 1 && r.transfers[0]?.outcome !== undefined, 15_000);
+    expect(back.transfers[0]?.outcome).toBe('no_answer');
+    const session = await hh.agent!.session(0);
+    const resume = await session.waitFor((f) => f.event === 'resume');
+    expect(resume.frame['outcome']).toBe('no_answer');
+    // The same agent socket carries on: the caller hears the AI again after the attempt.
+    await hh.sim.waitFor(() => sourcesHeard(call.heard.segments).join(',') === 'stream:' && call.heard.from('stream:').length >= 2, 5000);
+    expect(hh.agent!.sessions).toHaveLength(1);
+    call.hangup();
+    const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
+    expect(ended.endedReason).toBe('caller_hangup');
+  });
+
+  it('the caller hangs up while the human rings: the human leg is canceled (warm)', async () => {
+    const hh = await run({
+      script: [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { say: 200 }],
+      agent: warm('Caller waiting.'),
+    });
+    const human = hh.sim.network.addHuman('+14155550111', { type: 'no-answer' });
+    const call = await placeCall(hh);
+    await hh.sim.waitFor(() => human.activeLeg?.state === 'ringing', 8000);
+    call.hangup();
+    const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
+    expect(ended.endedReason).toBe('caller_hangup');
+    expect(ended.transfers[0]?.outcome).toBe('caller_hangup');
+    await hh.sim.waitFor(() => human.legs.every((l) => l.state === 'ended'), 5000);
+    expect(human.heard.from('say')).toHaveLength(0);
+  });
+
+  it('a [TRANSFER:] to a number not in the configuration is refused; the AI goes on', async () => {
+    const hh = await run({ script: [{ say: 200 }, { text: ['Sure [TRANSFER:+19005550199]'] }, { say: 200 }] });
+    const premium = hh.sim.network.addHuman('+19005550199', ANSWERS);
+    const call = await placeCall(hh);
+    const refused = await waitForRecord(hh, call.sid, (r) => r.refusals.length > 0);
+    expect(refused.refusals[0]).toMatchObject({ trigger: 'tag', refusal: 'destination_not_allowed' });
+    expect(refused.phase).toBe('ai');
+    expect(refused.transfers).toHaveLength(0);
+    expect(premium.legs).toHaveLength(0);
+    const session = await hh.agent!.session(0);
+    await session.waitFor((f) => f.event === 'transfer_status' && f['status'] === 'failed');
+    call.hangup();
+    const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
+    expect(ended.endedReason).toBe('caller_hangup');
+  });
+
+  it('the human hangs up during the whisper: back to the AI with human_hangup', async () => {
+    const hh = await run({
+      script: (start) => (start.resumed ? [] : [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { awaitEvent: 'resume' }, { say: 200 }]),
+      agent: warm('A caller needs help with a refund for order 1234 placed last week.'),
+    });
+    const human = hh.sim.network.addHuman('+14155550111', { type: 'answer', afterMs: 200, hangupDuringWhisper: true });
+    const call = await placeCall(hh);
+    const back = await waitForRecord(hh, call.sid, (r) => r.transfers[0]?.outcome !== undefined, 15_000);
+    expect(back.transfers[0]?.outcome).toBe('human_hangup');
+    expect(back.phase).toBe('ai');
+    expect(human.heard.from('say').length).toBeGreaterThan(0);
+    const session = await hh.agent!.session(0);
+    expect((await session.waitFor((f) => f.event === 'resume')).frame['outcome']).toBe('human_hangup');
+    await hh.sim.waitFor(() => call.heard.from('stream:').length >= 2, 5000);
+    expect(call.heard.from('party:')).toHaveLength(0);
+    call.hangup();
+  });
+
+  it('connect_to_live_agent tool call transfers to the default destination and answers the tool call', async () => {
+    const hh = await run({ script: [{ say: 200 }, { toolCall: { name: 'connect_to_live_agent', id: 'tc1' } }, { say: 200 }] });
+    const human = hh.sim.network.addHuman('+14155550133', ANSWERS);
+    const call = await placeCall(hh);
+    await waitForRecord(hh, call.sid, (r) => r.phase === 'human', 15_000);
+    expect(human.legs).toHaveLength(1);
+    const session = await hh.agent!.session(0);
+    const result = await session.waitFor((f) => f.event === 'tool_result');
+    expect(result.frame).toMatchObject({ id: 'tc1', ok: true });
+    call.hangup();
+  });
+
+  it('the agent closing normally ends the call as agent_hangup', async () => {
+    const hh = await run({ script: [{ say: 300 }, { close: 'normal' }] });
+    const call = await placeCall(hh);
+    const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
+    expect(ended.endedReason).toBe('agent_hangup');
+    await hh.sim.waitFor(() => call.state === 'ended', 5000);
+  });
+
+  it('GET /v1/calls/{id} returns the record with its timeline to a key with calls:read', async () => {
+    const hh = await run({ script: [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { say: 100 }] });
+    hh.sim.network.addHuman('+14155550111', ANSWERS);
+    const call = await placeCall(hh);
+    await waitForRecord(hh, call.sid, (r) => r.phase === 'human', 15_000);
+    const ok = await fetch(`${hh.publicUrl}/v1/calls/${call.sid}`, {
+      headers: { authorization: 'Bearer e2e-reader-key-0123456789' },
+    });
+    expect(ok.status).toBe(200);
+    const body = (await ok.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ callId: call.sid, phase: 'human', transfers: [{ outcome: 'connected' }] });
+    expect((await fetch(`${hh.publicUrl}/v1/calls/${call.sid}`)).status).toBe(401);
+    call.hangup();
+  });
+});
