@@ -73,9 +73,9 @@ export class HumanEndpoint {
     return this.#legs;
   }
 
-  /** The answered, not yet ended leg, if any. */
+  /** The latest leg not yet ended (ringing or answered), if any. */
   get activeLeg(): Leg | undefined {
-    return this.#legs.findLast((l) => l.state === 'answered');
+    return this.#legs.findLast((l) => !l.isEnded);
   }
 
   /** Hangs up the active leg (or a ringing one: declines it). */
