@@ -215,6 +215,10 @@ export class EffectExecutor implements EffectRunner {
           session?.bridge.pauseAgentAudio();
           const body: ReplyBody = { type: 'dial', legId: fx.legId, to: fx.to, callerId: fx.callerId, timeoutMs: fx.timeoutMs };
           if (context.reply?.offer('caller', body)) return;
+          // After the first leg the caller's call sits in a <Dial> whose action webhook asks what
+          // next: the answer is derived from this state then (callerNow), never pushed twice.
+          const index = record.transfer?.legs.find((l) => l.legId === fx.legId)?.index ?? 0;
+          if (index > 0) return;
           await this.#carrier(callId, transferId, fx.legId, () =>
             adapter.control.redirectCall(callId, renderReply(adapter, callId, transferId, body, this.#o.media)),
           );
@@ -264,6 +268,9 @@ export class EffectExecutor implements EffectRunner {
       }
       case 'caller.to_agent': {
         if (context.reply?.offer('caller', { type: 'agent' })) return;
+        // Cold: the caller is in a <Dial> whose action webhook will bring them back (callerNow),
+        // unless the transfer was canceled, where the dial must stop now.
+        if (record.transfer?.mode === 'cold' && record.transfer.outcome !== 'canceled') return;
         await adapter.control.redirectCall(callId, renderReply(adapter, callId, transferId, { type: 'agent' }, this.#o.media));
         return;
       }
@@ -296,10 +303,17 @@ export class EffectExecutor implements EffectRunner {
           ...(fx.destination === undefined ? {} : { destination: fx.destination }),
         });
         return;
-      case 'agent.resume':
-        session?.bridge.resumeAgentAudio();
-        session?.agent.sendResume(transferId, fx.outcome, fx.carrierCode);
+      case 'agent.resume': {
+        if (session === undefined) return;
+        const resume = (): void => {
+          session.bridge.resumeAgentAudio();
+          session.agent.sendResume(transferId, fx.outcome, fx.carrierCode);
+        };
+        // A caller never moved off the AI stream is still there; otherwise wait for the new stream.
+        if (session.bridge.carrierAttached) resume();
+        else session.onCallerBack = resume;
         return;
+      }
       case 'transfer.ended':
         this.#o.log.info({ callId, transferId, outcome: fx.outcome }, 'transfer.ended');
         return;

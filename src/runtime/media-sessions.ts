@@ -123,6 +123,9 @@ export class MediaSessions {
       format: start.format,
     });
     if (record.phase === 'ai') session.bridge.resumeAgentAudio();
+    const back = session.onCallerBack;
+    session.onCallerBack = undefined;
+    back?.();
     ws.emit('pt:session', session);
     await this.#o.engine.store.sockets.claim(callId, this.#o.workerId);
     this.#o.log.info({ callId, carrier: adapter.carrier }, 'media.stream_started');

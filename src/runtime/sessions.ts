@@ -14,6 +14,11 @@ export interface LocalSession {
   readonly scanner: TransferTagScanner;
   /** Closes the carrier stream socket currently joined, if any. */
   closeCarrier?: () => void;
+  /**
+   * Runs once the caller's next stream has joined: `resume` is only worth telling the agent
+   * when the caller can hear it again (otherwise its first words fall into the gap).
+   */
+  onCallerBack?: () => void;
 }
 
 export class SessionRegistry {
