@@ -16,7 +16,7 @@ import { parseTimerKey } from './runtime/commit-changes.js';
 import { CallEngine } from './runtime/engine.js';
 import { EffectExecutor, errorSummary, LegReplies } from './runtime/executor.js';
 import { MediaSessions } from './runtime/media-sessions.js';
-import { SessionRegistry } from './runtime/sessions.js';
+import { closeSession, SessionRegistry } from './runtime/sessions.js';
 import { TimerPoller } from './runtime/timer-poller.js';
 import { WebhookHandler } from './runtime/webhooks.js';
 import { Workers } from './runtime/workers.js';
@@ -179,8 +179,7 @@ export function buildApp(options: AppOptions): App {
       await workers.stop();
       for (const id of sessions.ids()) {
         const s = sessions.delete(id);
-        s?.bridge.close();
-        await s?.agent.close('worker stopping');
+        if (s !== undefined) await closeSession(s, 'worker stopping');
       }
       await store.close();
     },

@@ -5,7 +5,7 @@ import type { TransferEffect } from '../transfer/machine-types.js';
 import type { CallRecord } from './call-record.js';
 import type { CallEffect, CallInput } from './call-reducer.js';
 import type { EffectRunner, ReplyBody, RunContext } from './engine.js';
-import type { SessionRegistry } from './sessions.js';
+import { closeSession, type SessionRegistry } from './sessions.js';
 
 /** Feeds follow-up inputs (a leg's carrier id, `caller.held`, `handoff.played`…) back to the engine. */
 export type Dispatch = (callId: string, input: CallInput, dedupeKey?: string) => Promise<void>;
@@ -184,11 +184,7 @@ export class EffectExecutor implements EffectRunner {
         return;
       case 'call.finished': {
         const ended = this.#o.sessions.delete(record.callId);
-        if (ended !== undefined) {
-          ended.bridge.close();
-          ended.closeCarrier?.();
-          await ended.agent.close('call ended');
-        }
+        if (ended !== undefined) await closeSession(ended, 'call ended');
         this.#o.log.info({ callId: record.callId, endedReason: effect.endedReason }, 'call.ended');
         return;
       }
@@ -292,6 +288,7 @@ export class EffectExecutor implements EffectRunner {
       case 'agent.detach':
         if (session !== undefined) {
           this.#o.sessions.delete(callId);
+          session.stopTimers?.();
           session.bridge.close();
           await session.agent.close('transferred');
         }

@@ -16,6 +16,10 @@ import type { CallInput } from './call-reducer.js';
 import type { CallEngine } from './engine.js';
 import { errorSummary } from './executor.js';
 import type { LocalSession, SessionRegistry } from './sessions.js';
+import { SilenceWatch } from './silence.js';
+
+/** How often a session checks for caller silence, ms. */
+const SILENCE_CHECK_MS = 250;
 
 export interface MediaSessionOptions {
   readonly engine: CallEngine;
@@ -43,7 +47,7 @@ export class MediaSessions {
 
   accept(adapter: CarrierAdapter, ws: WebSocket): void {
     const codec = adapter.createCodec();
-    let session: LocalSession | undefined;
+    let session: (LocalSession & { silence?: SilenceWatch }) | undefined;
     let refused = false;
     const pending: InboundMediaEvent[] = [];
     let starting = false;
@@ -71,6 +75,7 @@ export class MediaSessions {
         return;
       }
       this.#o.onFrame?.('in');
+      if (event.type === 'audio') session?.silence?.callerAudio(event.payload, performance.now());
       if (session === undefined) {
         if (starting && pending.length < 500) pending.push(event);
         return;
@@ -158,7 +163,21 @@ export class MediaSessions {
       log: this.#o.log.child({ callId }),
     });
     const bridge = new MediaBridge({ agent });
-    const session: LocalSession = { callId, agent, bridge, scanner };
+    const session: LocalSession & { silence?: SilenceWatch } = { callId, agent, bridge, scanner };
+    const control = agentConfig.callControl;
+    if (control.onNoResponseAction !== 'none') {
+      const silence = new SilenceWatch(control.noResponseTimeoutSec * 1000, performance.now());
+      session.silence = silence;
+      const timer = setInterval(() => {
+        // Only while the caller is with the AI: a transfer under way is not silence.
+        if (bridge.paused || !bridge.carrierAttached) return;
+        const agentAt = bridge.lastAgentFrameAtMs;
+        if (agentAt !== undefined) silence.agentSpoke(agentAt);
+        if (silence.due(performance.now())) dispatch({ type: 'caller.silent' });
+      }, SILENCE_CHECK_MS);
+      timer.unref();
+      session.stopTimers = () => clearInterval(timer);
+    }
     this.#o.sessions.set(session);
     void agent.connect();
     return session;

@@ -19,6 +19,16 @@ export interface LocalSession {
    * when the caller can hear it again (otherwise its first words fall into the gap).
    */
   onCallerBack?: () => void;
+  /** Stops this session's own timers (the silence watch). */
+  stopTimers?: () => void;
+}
+
+/** Ends a session's local parts: timers, bridge, carrier socket, then the agent socket (`stop`). */
+export async function closeSession(session: LocalSession, reason: string): Promise<void> {
+  session.stopTimers?.();
+  session.bridge.close();
+  session.closeCarrier?.();
+  await session.agent.close(reason);
 }
 
 export class SessionRegistry {
