@@ -1,8 +1,8 @@
-import { createServer } from 'node:net';
+import { connect, createServer, createServer as createNetServer, type Socket } from 'node:net';
 import { type App, buildApp } from '../../src/app.js';
 import { parseAgentsConfig } from '../../src/config/agents.js';
 import { demoAgentsInput } from '../../src/config/demo-agents.js';
-import { parseEnv } from '../../src/config/env.js';
+import { type DaemonEnv, parseEnv } from '../../src/config/env.js';
 import { type ScriptStart, type ScriptStep, ScriptedAgentServer } from '../../src/agent/scripted-agent-server.js';
 import { silentLogger } from '../../src/log.js';
 import type { HeardSegment } from '../../sim/heard.js';
@@ -60,10 +60,12 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       : undefined;
   const agentUrl = options.agentUrl ?? agent?.url ?? '';
   const sim = await startSimulator({ twilio: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN } });
-  const port = await freePort();
-  const publicUrl = `http://127.0.0.1:${port}`;
-  const env = parseEnv({
-    PORT: String(port),
+  // Carriers reach the daemon through a load balancer (a TCP proxy here), so a worker can be
+  // replaced behind the same public URL, as in a rolling restart.
+  const proxy = await startProxy();
+  const publicUrl = `http://127.0.0.1:${proxy.port}`;
+  const envFor = async (): Promise<DaemonEnv> => parseEnv({
+    PORT: String(await freePort()),
     HOST: '127.0.0.1',
     PUBLIC_URL: publicUrl,
     TWILIO_ACCOUNT_SID: ACCOUNT_SID,
@@ -79,29 +81,62 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     { ...input, agents: [options.agent === undefined ? agentInput : options.agent(agentInput)] },
     { defaultRegion: 'US' },
   );
-  const build = () => buildApp({ env, agents, log: silentLogger(), timerIntervalMs: 50, mediaSecret: MEDIA_SECRET });
+  const start = async (): Promise<App> => {
+    const app = buildApp({ env: await envFor(), agents, log: silentLogger(), timerIntervalMs: 50, mediaSecret: MEDIA_SECRET });
+    proxy.target = await app.listen();
+    return app;
+  };
   const harness: Harness = {
     sim,
-    app: build(),
+    app: await start(),
     agent,
     publicUrl,
     async restartDaemon() {
-      await harness.app.close();
-      harness.app = build();
-      await harness.app.listen();
+      const old = harness.app;
+      harness.app = await start();
+      await old.close();
     },
     async stop() {
       await harness.app.close();
       await sim.stop();
       await agent?.close();
+      await proxy.close();
     },
   };
-  await harness.app.listen();
   sim.twilio.configureNumber(INBOUND, {
     voiceUrl: `${publicUrl}/twilio/voice`,
     statusCallback: `${publicUrl}/twilio/status`,
   });
   return harness;
+}
+
+/** A TCP proxy standing in for a load balancer: new connections go to the current `target` port. */
+async function startProxy(): Promise<{ port: number; target: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const state = { port: 0, target: 0, close: async () => {} };
+  const server = createNetServer((client) => {
+    const upstream = connect(state.target, '127.0.0.1');
+    sockets.add(client);
+    sockets.add(upstream);
+    client.pipe(upstream).pipe(client);
+    const drop = (): void => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  state.port = typeof address === 'object' && address !== null ? address.port : 0;
+  state.close = () =>
+    new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    });
+  return state;
 }
 
 /** Polls the store until the call record satisfies `predicate`. */

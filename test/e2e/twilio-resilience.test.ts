@@ -113,7 +113,8 @@ describe('twilio resilience end to end (Redis)', () => {
   });
 
   it('a dropped carrier stream comes back through the continuation to the same conversation', async () => {
-    const hh = await run({ script: [{ say: 3000 }] });
+    // The agent speaks, the stream drops ~500 ms in, the agent speaks again later.
+    const hh = await run({ script: [{ say: 300 }, { waitMs: 1500 }, { say: 500 }] });
     hh.sim.faults.add({ type: 'media.drop', afterFrames: 25 });
     const call = await hh.sim.network.placeCall({ carrier: 'twilio', from: CALLER, to: INBOUND, audio: { type: 'tone', hz: 440 } });
     await hh.sim.waitFor(() => new Set(call.heard.from('stream:').map((s) => s.source)).size >= 2, 8000);
