@@ -69,13 +69,19 @@ export function storedDraft(agent: AgentConfig): JsonObject {
 export function patchedDraft(id: string, draft: JsonObject, patch: unknown, region: string): AgentConfig {
   if (!isJsonObject(patch)) throw new ValidationError([{ field: '', message: 'expected a JSON object' }]);
   if (patch['id'] !== undefined && patch['id'] !== id) {
-    throw new ValidationError([{ field: 'id', message: `cannot change the id of agent ${JSON.stringify(id)}` }]);
+    throw new ValidationError([
+      { field: 'id', message: `cannot change the id of agent ${JSON.stringify(id)}` },
+    ]);
   }
   return validateDraft(mergePatch(draft, patch), region);
 }
 
 /** Appends a skill. Issues about it are reported relative to the skill (`executionConfig.destination`). */
-export function withSkill(draft: JsonObject, skill: unknown, region: string): { agent: AgentConfig; index: number } {
+export function withSkill(
+  draft: JsonObject,
+  skill: unknown,
+  region: string,
+): { agent: AgentConfig; index: number } {
   if (!isJsonObject(skill)) throw new ValidationError([{ field: '', message: 'expected a JSON object' }]);
   const skills = Array.isArray(draft['skills']) ? draft['skills'] : [];
   const index = skills.length;
@@ -107,9 +113,13 @@ export function withoutSkill(
 function findSkill(agent: AgentConfig, ref: SkillRef): number {
   if ('index' in ref) {
     if (!Number.isInteger(ref.index) || ref.index < 0 || ref.index >= agent.skills.length) {
-      throw new AgentError('skill_not_found', `no skill at index ${ref.index} (the draft has ${agent.skills.length})`, {
-        field: 'index',
-      });
+      throw new AgentError(
+        'skill_not_found',
+        `no skill at index ${ref.index} (the draft has ${agent.skills.length})`,
+        {
+          field: 'index',
+        },
+      );
     }
     return ref.index;
   }
@@ -117,14 +127,16 @@ function findSkill(agent: AgentConfig, ref: SkillRef): number {
   const index = agent.skills.findIndex(
     (skill) => skill.name.toLowerCase() === wanted || skill.toolName.toLowerCase() === wanted,
   );
-  if (index < 0) throw new AgentError('skill_not_found', `no skill named ${JSON.stringify(ref.name)}`, { field: 'name' });
+  if (index < 0)
+    throw new AgentError('skill_not_found', `no skill named ${JSON.stringify(ref.name)}`, { field: 'name' });
   return index;
 }
 
 function relativeTo(prefix: string, issues: readonly FieldIssue[]): FieldIssue[] {
   return issues.map((issue) => {
     if (issue.field === prefix) return { field: '', message: issue.message };
-    if (issue.field.startsWith(`${prefix}.`)) return { field: issue.field.slice(prefix.length + 1), message: issue.message };
+    if (issue.field.startsWith(`${prefix}.`))
+      return { field: issue.field.slice(prefix.length + 1), message: issue.message };
     return issue;
   });
 }

@@ -19,7 +19,9 @@ export class ValidationError extends DaemonError {
   constructor(issues: readonly FieldIssue[], message?: string) {
     const text =
       message ??
-      issues.map((issue) => (issue.field === '' ? issue.message : `${issue.field}: ${issue.message}`)).join('; ');
+      issues
+        .map((issue) => (issue.field === '' ? issue.message : `${issue.field}: ${issue.message}`))
+        .join('; ');
     super('validation_failed', text === '' ? 'invalid input' : text);
     this.name = 'ValidationError';
     this.issues = Object.freeze(issues.map((issue) => Object.freeze({ ...issue })));

@@ -62,14 +62,21 @@ export interface AgentRepository extends AgentDirectory {
    * JSON Merge Patch (RFC 7396) of the draft: objects merge, `null` removes a field (back to its
    * default), arrays replace. Validated as a whole agent; numbers are normalized on save.
    */
-  patchDraft(agentId: string, patch: unknown, options?: { readonly expectedRevision?: number }): Promise<AgentDraft>;
+  patchDraft(
+    agentId: string,
+    patch: unknown,
+    options?: { readonly expectedRevision?: number },
+  ): Promise<AgentDraft>;
   /** Freezes the draft as the next version (or returns the current one when nothing changed). */
   publish(agentId: string): Promise<PublishOutcome>;
   /** A published version; the latest when `version` is omitted. */
   getPublished(agentId: string, version?: number): Promise<PublishedAgent | undefined>;
   /** Appends a transfer skill to the draft; issues name fields relative to the skill. */
   addSkill(agentId: string, skill: unknown): Promise<{ readonly draft: AgentDraft; readonly index: number }>;
-  removeSkill(agentId: string, ref: SkillRef): Promise<{ readonly draft: AgentDraft; readonly removed: TransferSkill }>;
+  removeSkill(
+    agentId: string,
+    ref: SkillRef,
+  ): Promise<{ readonly draft: AgentDraft; readonly removed: TransferSkill }>;
   /**
    * Seeds agents from the agents file: an agent that is not in the store is created and published
    * as version 1; an agent already in the store is left untouched (the store wins).

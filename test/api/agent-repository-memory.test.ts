@@ -1,0 +1,7 @@
+import { createAgentRepository } from '../../src/agents/index.js';
+import { agentRepositoryContract } from './agent-repository.contract.js';
+
+agentRepositoryContract('memory agent repository', {
+  make: async () => createAgentRepository({ defaultRegion: 'US' }),
+  cleanup: async () => undefined,
+});
