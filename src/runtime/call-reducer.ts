@@ -1,6 +1,6 @@
 import type { AgentConfig } from '../config/agent-types.js';
 import type { EndedReason, TransferOutcome } from '../domain/outcome.js';
-import { type TransferState, machineFor } from '../transfer/machine.js';
+import { machineFor, type TransferState } from '../transfer/machine.js';
 import type { TransferEffect, TransferEvent } from '../transfer/machine-types.js';
 import { planTransfer } from '../transfer/plan.js';
 import type { PlanRefusal, TransferTrigger } from '../transfer/plan-types.js';
@@ -16,7 +16,12 @@ import {
  * become one of these before they touch a call record.
  */
 export type CallInput =
-  | { readonly type: 'transfer.request'; readonly trigger: TransferTrigger; readonly reason?: string; readonly requestId?: string }
+  | {
+      readonly type: 'transfer.request';
+      readonly trigger: TransferTrigger;
+      readonly reason?: string;
+      readonly requestId?: string;
+    }
   | { readonly type: 'transfer.event'; readonly transferId: string; readonly event: TransferEvent }
   /** The carrier told us the id of a leg we dialed (needed to cancel it later). */
   | { readonly type: 'leg.bound'; readonly legId: string; readonly carrierLegId: string }
@@ -104,7 +109,10 @@ function requestTransfer(
   if (record.phase !== 'ai') {
     // peers.md #7: the LLM fires the transfer again while the caller waits; never start a second one.
     const refusal = record.phase === 'transferring' ? 'transfer_in_progress' : 'call_not_active';
-    return { record, effects: [{ type: 'transfer.refused', refusal, detail: `call is ${record.phase}`, ...base }] };
+    return {
+      record,
+      effects: [{ type: 'transfer.refused', refusal, detail: `call is ${record.phase}`, ...base }],
+    };
   }
   const planned = planTransfer(ctx.agent, input.trigger, {
     nowMs: ctx.nowMs,
@@ -118,11 +126,14 @@ function requestTransfer(
       { atMs: ctx.nowMs, trigger: input.trigger.type, refusal: planned.refusal, detail: planned.detail },
     ].slice(-MAX_TRANSFERS_PER_CALL);
     return {
-      record: withTimeline({ ...record, refusals }, {
-        atMs: ctx.nowMs,
-        event: 'transfer.refused',
-        detail: planned.refusal,
-      }),
+      record: withTimeline(
+        { ...record, refusals },
+        {
+          atMs: ctx.nowMs,
+          event: 'transfer.refused',
+          detail: planned.refusal,
+        },
+      ),
       effects: [{ type: 'transfer.refused', refusal: planned.refusal, detail: planned.detail, ...base }],
     };
   }
@@ -193,7 +204,10 @@ function closeTransfer(
       : t,
   );
   const phase = outcome === 'connected' ? 'human' : outcome === 'caller_hangup' ? record.phase : 'ai';
-  return withTimeline({ ...record, transfers, phase }, { atMs: nowMs, event: 'transfer.ended', detail: outcome });
+  return withTimeline(
+    { ...record, transfers, phase },
+    { atMs: nowMs, event: 'transfer.ended', detail: outcome },
+  );
 }
 
 function endCall(record: CallRecord, ctx: ReduceContext): ReduceResult {
@@ -216,7 +230,11 @@ function callerSilent(record: CallRecord, ctx: ReduceContext): ReduceResult | nu
   const action = ctx.agent.callControl.onNoResponseAction;
   const noted = withTimeline(record, { atMs: ctx.nowMs, event: 'caller.silent', detail: action });
   if (action === 'transfer') {
-    return requestTransfer(noted, { type: 'transfer.request', trigger: { type: 'silence' }, reason: 'caller did not respond' }, ctx);
+    return requestTransfer(
+      noted,
+      { type: 'transfer.request', trigger: { type: 'silence' }, reason: 'caller did not respond' },
+      ctx,
+    );
   }
   if (action === 'hangup') return finish(noted, 'no_response', ctx, [{ type: 'call.hangup' }]);
   return null;

@@ -54,12 +54,15 @@ export function commitFor(
     const fx = e.effect;
     if (fx.type === 'flag.set') flag = { set: fx.destination, ttlMs: settings.flagTtlMs };
     else if (fx.type === 'flag.clear') flag = { clear: true };
-    else if (fx.type === 'timer.start') start.push({ timerId: transferTimerKey(e.transferId, fx.timerId), atMs: fx.atMs });
+    else if (fx.type === 'timer.start')
+      start.push({ timerId: transferTimerKey(e.transferId, fx.timerId), atMs: fx.atMs });
     else if (fx.type === 'timer.cancel') cancel.push(transferTimerKey(e.transferId, fx.timerId));
   }
   if (ended) flag = { clear: true };
   const timers: TimerChanges | undefined =
-    start.length > 0 || cancel.length > 0 ? { ...(start.length > 0 ? { start } : {}), ...(cancel.length > 0 ? { cancel } : {}) } : undefined;
+    start.length > 0 || cancel.length > 0
+      ? { ...(start.length > 0 ? { start } : {}), ...(cancel.length > 0 ? { cancel } : {}) }
+      : undefined;
   return {
     record,
     value: effects,

@@ -23,7 +23,13 @@ export interface ReplySlot {
 }
 
 export type ReplyBody =
-  | { readonly type: 'dial'; readonly legId: string; readonly to: string; readonly callerId: string; readonly timeoutMs: number }
+  | {
+      readonly type: 'dial';
+      readonly legId: string;
+      readonly to: string;
+      readonly callerId: string;
+      readonly timeoutMs: number;
+    }
   | { readonly type: 'agent' }
   | { readonly type: 'hold'; readonly holdAudioUrl?: string }
   | { readonly type: 'whisper'; readonly legId: string; readonly text: string }
@@ -89,7 +95,10 @@ export class CallEngine {
     if (loaded === null) return { status: 'missing', effects: [] };
     const published = await o.agents.get(loaded.record.agentId, loaded.record.agentVersion);
     if (published === undefined) {
-      throw new DaemonError('agent_missing', `agent ${loaded.record.agentId} v${loaded.record.agentVersion} not found`);
+      throw new DaemonError(
+        'agent_missing',
+        `agent ${loaded.record.agentId} v${loaded.record.agentVersion} not found`,
+      );
     }
     const result = await o.store.applyEvent<readonly CallEffect[]>(callId, ref, (record) => {
       const nowMs = o.now();
@@ -110,6 +119,10 @@ export class CallEngine {
       o.log.debug({ callId, input: input.type, effects: effects.length }, 'call.event_applied');
       await o.runner.run(result.record, effects, context);
     }
-    return { status: result.status, ...(result.record === undefined ? {} : { record: result.record }), effects };
+    return {
+      status: result.status,
+      ...(result.record === undefined ? {} : { record: result.record }),
+      effects,
+    };
   }
 }

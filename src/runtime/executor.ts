@@ -92,7 +92,11 @@ export class LegReplies {
    * decided at any moment after (the summary arriving) is not missed. Resolves with `fallback`
    * after `timeoutMs`; `cancel()` drops the registration.
    */
-  expect(legId: string, timeoutMs: number, fallback: ReplyBody): { reply: Promise<ReplyBody>; cancel: () => void } {
+  expect(
+    legId: string,
+    timeoutMs: number,
+    fallback: ReplyBody,
+  ): { reply: Promise<ReplyBody>; cancel: () => void } {
     const early = this.#early.get(legId);
     if (early !== undefined) {
       clearTimeout(early.timer);
@@ -151,7 +155,10 @@ export class EffectExecutor implements EffectRunner {
       try {
         await this.#runOne(record, effect, context);
       } catch (err) {
-        this.#o.log.error({ callId: record.callId, effect: effect.type, err: errorSummary(err) }, 'effect.failed');
+        this.#o.log.error(
+          { callId: record.callId, effect: effect.type, err: errorSummary(err) },
+          'effect.failed',
+        );
       }
     }
   }
@@ -165,16 +172,27 @@ export class EffectExecutor implements EffectRunner {
         if (session === undefined) return; // the `handoff` timer bounds the wait instead
         const transferId = effect.transferId;
         void session.bridge.markAfterQueuedAudio(`handoff-${transferId}`).then(() =>
-          this.#feed(record.callId, { type: 'transfer.event', transferId, event: { type: 'handoff.played' } }),
+          this.#feed(record.callId, {
+            type: 'transfer.event',
+            transferId,
+            event: { type: 'handoff.played' },
+          }),
         );
         return;
       }
       case 'transfer.accepted':
-        if (effect.requestId !== undefined) session?.agent.sendToolResult(effect.requestId, { ok: true, result: { transferId: effect.transferId } });
+        if (effect.requestId !== undefined)
+          session?.agent.sendToolResult(effect.requestId, {
+            ok: true,
+            result: { transferId: effect.transferId },
+          });
         return;
       case 'transfer.refused':
         if (effect.requestId !== undefined) {
-          session?.agent.sendToolResult(effect.requestId, { ok: false, error: { code: effect.refusal, message: effect.detail } });
+          session?.agent.sendToolResult(effect.requestId, {
+            ok: false,
+            error: { code: effect.refusal, message: effect.detail },
+          });
         }
         session?.agent.sendTransferStatus({ transferId: '', status: 'failed' });
         this.#o.log.info({ callId: record.callId, refusal: effect.refusal }, 'transfer.refused');
@@ -209,14 +227,23 @@ export class EffectExecutor implements EffectRunner {
       case 'carrier.dial': {
         if (fx.mode === 'cold') {
           session?.bridge.pauseAgentAudio();
-          const body: ReplyBody = { type: 'dial', legId: fx.legId, to: fx.to, callerId: fx.callerId, timeoutMs: fx.timeoutMs };
+          const body: ReplyBody = {
+            type: 'dial',
+            legId: fx.legId,
+            to: fx.to,
+            callerId: fx.callerId,
+            timeoutMs: fx.timeoutMs,
+          };
           if (context.reply?.offer('caller', body)) return;
           // After the first leg the caller's call sits in a <Dial> whose action webhook asks what
           // next: the answer is derived from this state then (callerNow), never pushed twice.
           const index = record.transfer?.legs.find((l) => l.legId === fx.legId)?.index ?? 0;
           if (index > 0) return;
           await this.#carrier(callId, transferId, fx.legId, () =>
-            adapter.control.redirectCall(callId, renderReply(adapter, callId, transferId, body, this.#o.media)),
+            adapter.control.redirectCall(
+              callId,
+              renderReply(adapter, callId, transferId, body, this.#o.media),
+            ),
           );
           return;
         }
@@ -242,7 +269,11 @@ export class EffectExecutor implements EffectRunner {
             this.#o.log.info({ callId, legId: fx.legId }, 'transfer.caller_id_fallback');
             placed = await place(own);
           }
-          await this.#feed(callId, { type: 'leg.bound', legId: fx.legId, carrierLegId: placed.carrierCallId });
+          await this.#feed(callId, {
+            type: 'leg.bound',
+            legId: fx.legId,
+            carrierLegId: placed.carrierCallId,
+          });
         });
         return;
       }
@@ -253,9 +284,15 @@ export class EffectExecutor implements EffectRunner {
       }
       case 'caller.hold': {
         session?.bridge.pauseAgentAudio();
-        const body: ReplyBody = { type: 'hold', ...(fx.holdAudioUrl === undefined ? {} : { holdAudioUrl: fx.holdAudioUrl }) };
+        const body: ReplyBody = {
+          type: 'hold',
+          ...(fx.holdAudioUrl === undefined ? {} : { holdAudioUrl: fx.holdAudioUrl }),
+        };
         if (!context.reply?.offer('caller', body)) {
-          await adapter.control.redirectCall(callId, renderReply(adapter, callId, transferId, body, this.#o.media));
+          await adapter.control.redirectCall(
+            callId,
+            renderReply(adapter, callId, transferId, body, this.#o.media),
+          );
         }
         // The caller is in the room once the carrier took the document; participant-join for a
         // waiting participant is not something to rely on (providers/twilio notes).
@@ -267,7 +304,10 @@ export class EffectExecutor implements EffectRunner {
         // Cold: the caller is in a <Dial> whose action webhook will bring them back (callerNow),
         // unless the transfer was canceled, where the dial must stop now.
         if (record.transfer?.mode === 'cold' && record.transfer.outcome !== 'canceled') return;
-        await adapter.control.redirectCall(callId, renderReply(adapter, callId, transferId, { type: 'agent' }, this.#o.media));
+        await adapter.control.redirectCall(
+          callId,
+          renderReply(adapter, callId, transferId, { type: 'agent' }, this.#o.media),
+        );
         return;
       }
       case 'human.whisper': {
@@ -280,7 +320,11 @@ export class EffectExecutor implements EffectRunner {
       }
       case 'human.join':
         // The whisper document ends by joining the room where the caller waits: being there is the join.
-        await this.#feed(callId, { type: 'transfer.event', transferId, event: { type: 'human.joined', legId: fx.legId } });
+        await this.#feed(callId, {
+          type: 'transfer.event',
+          transferId,
+          event: { type: 'human.joined', legId: fx.legId },
+        });
         return;
       case 'agent.summary_request':
         session?.agent.sendSummaryRequest(transferId, fx.timeoutMs);
@@ -347,7 +391,9 @@ function ownNumber(record: CallRecord): string {
 const CALLER_ID_REFUSED = new Set(['21210', '21212']);
 
 function isCallerIdRefused(err: unknown): boolean {
-  return err instanceof CarrierError && err.carrierCode !== undefined && CALLER_ID_REFUSED.has(err.carrierCode);
+  return (
+    err instanceof CarrierError && err.carrierCode !== undefined && CALLER_ID_REFUSED.has(err.carrierCode)
+  );
 }
 
 export function errorSummary(err: unknown): { code?: string; message: string } {

@@ -7,9 +7,9 @@ import type { Carrier } from '../domain/carrier.js';
 import type { InboundMediaEvent } from '../domain/media.js';
 import type { Log } from '../log.js';
 import { MediaBridge } from '../media/bridge.js';
+import type { TransferTrigger } from '../transfer/plan-types.js';
 import { TransferTagScanner } from '../transfer/tags.js';
 import { parseToolCall } from '../transfer/tools.js';
-import type { TransferTrigger } from '../transfer/plan-types.js';
 import type { AgentDirectory } from './agent-directory.js';
 import type { CallRecord } from './call-record.js';
 import type { CallInput } from './call-reducer.js';
@@ -149,7 +149,8 @@ export class MediaSessions {
       });
     };
     const listener = {
-      onAgentEvent: (event: AgentEvent): void => this.#onAgentEvent(callId, agentConfig, scanner, session, event, dispatch),
+      onAgentEvent: (event: AgentEvent): void =>
+        this.#onAgentEvent(callId, agentConfig, scanner, session, event, dispatch),
     };
     const agent = new AgentConnection({
       url: agentConfig.agent.url,
@@ -196,7 +197,7 @@ export class MediaSessions {
         const tags = [...scanner.push(event.text).tags];
         if (event.final) tags.push(...scanner.endTurn().tags);
         if (tags.length > 0) {
-          dispatch({ type: 'transfer.request', trigger: { type: 'tag', destinations: tags }, });
+          dispatch({ type: 'transfer.request', trigger: { type: 'tag', destinations: tags } });
         }
         return;
       }
@@ -209,14 +210,21 @@ export class MediaSessions {
               : event.destination !== undefined
                 ? { type: 'tag', destinations: [event.destination] }
                 : { type: 'default' };
-        dispatch({ type: 'transfer.request', trigger, ...(event.reason === undefined ? {} : { reason: event.reason }) });
+        dispatch({
+          type: 'transfer.request',
+          trigger,
+          ...(event.reason === undefined ? {} : { reason: event.reason }),
+        });
         if (event.summary !== undefined) this.#summary(callId, event.summary, dispatch);
         return;
       }
       case 'agent.tool_call': {
         const parsed = parseToolCall(agentConfig, event.name, event.args);
         if (!parsed.ok) {
-          session.agent.sendToolResult(event.id, { ok: false, error: { code: parsed.error.code, message: parsed.error.message } });
+          session.agent.sendToolResult(event.id, {
+            ok: false,
+            error: { code: parsed.error.code, message: parsed.error.message },
+          });
           return;
         }
         dispatch({
@@ -248,7 +256,11 @@ export class MediaSessions {
       const current = record?.transfer;
       if (current === undefined || current === null) return;
       if (transferId !== undefined && transferId !== current.transferId) return;
-      dispatch({ type: 'transfer.event', transferId: current.transferId, event: { type: 'summary.received', text } });
+      dispatch({
+        type: 'transfer.event',
+        transferId: current.transferId,
+        event: { type: 'summary.received', text },
+      });
     });
   }
 }

@@ -1,4 +1,10 @@
-import type { CarrierAdapter, CarrierEvent, Markup, WebhookKind, WebhookRequest } from '../../providers/types.js';
+import type {
+  CarrierAdapter,
+  CarrierEvent,
+  Markup,
+  WebhookKind,
+  WebhookRequest,
+} from '../../providers/types.js';
 import { WebhookError } from '../../providers/types.js';
 import type { Carrier } from '../domain/carrier.js';
 import type { Log } from '../log.js';
@@ -41,7 +47,12 @@ export class WebhookHandler {
     this.#o = options;
   }
 
-  async handle(carrier: Carrier, kind: WebhookKind, req: WebhookRequest, query: WebhookRequest['params']): Promise<WebhookAnswer> {
+  async handle(
+    carrier: Carrier,
+    kind: WebhookKind,
+    req: WebhookRequest,
+    query: WebhookRequest['params'],
+  ): Promise<WebhookAnswer> {
     const adapter = this.#o.adapters.get(carrier);
     if (adapter === undefined) return { status: 404, code: 'carrier_not_configured' };
     if (!adapter.verifyWebhook(req)) {
@@ -83,7 +94,11 @@ export class WebhookHandler {
         if (event.label !== undefined && event.label !== 'caller') {
           await engine.dispatch(
             event.callId,
-            { type: 'transfer.event', transferId: event.transferId, event: { type: 'whisper.played', legId: event.label } },
+            {
+              type: 'transfer.event',
+              transferId: event.transferId,
+              event: { type: 'whisper.played', legId: event.label },
+            },
             event.dedupeKey,
           );
         }
@@ -99,7 +114,10 @@ export class WebhookHandler {
     }
   }
 
-  async #incoming(adapter: CarrierAdapter, event: Extract<CarrierEvent, { type: 'call.incoming' }>): Promise<WebhookAnswer> {
+  async #incoming(
+    adapter: CarrierAdapter,
+    event: Extract<CarrierEvent, { type: 'call.incoming' }>,
+  ): Promise<WebhookAnswer> {
     const existing = await this.#o.engine.get(event.carrierCallId);
     if (existing !== undefined) {
       return { status: 200, markup: this.#render(adapter, existing, callerNow(existing)) };
@@ -119,7 +137,10 @@ export class WebhookHandler {
       from: event.from,
       to: event.to,
     });
-    this.#o.log.info({ callId: record.callId, carrier: adapter.carrier, agentId: record.agentId }, 'call.incoming');
+    this.#o.log.info(
+      { callId: record.callId, carrier: adapter.carrier, agentId: record.agentId },
+      'call.incoming',
+    );
     return { status: 200, markup: this.#render(adapter, record, { type: 'agent' }) };
   }
 
@@ -131,7 +152,11 @@ export class WebhookHandler {
     const engine = this.#o.engine;
     const { callId, transferId, legId } = event;
     if (event.carrierCallId !== undefined) {
-      await engine.dispatch(callId, { type: 'leg.bound', legId, carrierLegId: event.carrierCallId }, undefined);
+      await engine.dispatch(
+        callId,
+        { type: 'leg.bound', legId, carrierLegId: event.carrierCallId },
+        undefined,
+      );
     }
     const input: CallInput =
       event.type === 'leg.ended'
@@ -149,11 +174,18 @@ export class WebhookHandler {
     // A human's answer URL waits for the whisper; register before dispatching so a whisper
     // decided by a later event (the agent's summary) still answers this very request.
     const expected =
-      event.type === 'leg.answered' && kind === 'voice' ? await this.#expectWhisper(callId, legId) : undefined;
+      event.type === 'leg.answered' && kind === 'voice'
+        ? await this.#expectWhisper(callId, legId)
+        : undefined;
     const slot = new OneReply();
     // Only a webhook the carrier waits on for markup may take markup effects into its reply.
     const answersWithMarkup = kind === 'voice' || kind === 'dial-action';
-    const outcome = await engine.dispatch(callId, input, event.dedupeKey, answersWithMarkup ? { reply: slot } : {});
+    const outcome = await engine.dispatch(
+      callId,
+      input,
+      event.dedupeKey,
+      answersWithMarkup ? { reply: slot } : {},
+    );
     const record = outcome.record ?? (await engine.get(callId));
     if (record === undefined) {
       expected?.cancel();
@@ -175,13 +207,24 @@ export class WebhookHandler {
     return { status: 200 };
   }
 
-  async #expectWhisper(callId: string, legId: string): Promise<{ reply: Promise<ReplyBody>; cancel: () => void }> {
+  async #expectWhisper(
+    callId: string,
+    legId: string,
+  ): Promise<{ reply: Promise<ReplyBody>; cancel: () => void }> {
     const record = await this.#o.engine.get(callId);
     const whisper = record?.transfer?.plan.whisper;
     const fallback =
-      whisper === undefined ? '' : whisper.kind === 'summary' ? whisper.fallbackText : whisper.kind === 'static' ? whisper.text : '';
+      whisper === undefined
+        ? ''
+        : whisper.kind === 'summary'
+          ? whisper.fallbackText
+          : whisper.kind === 'static'
+            ? whisper.text
+            : '';
     const waitMs =
-      whisper === undefined || whisper.kind === 'none' ? 0 : (whisper.kind === 'summary' ? whisper.timeoutMs : 0) + LEG_REPLY_SLACK_MS;
+      whisper === undefined || whisper.kind === 'none'
+        ? 0
+        : (whisper.kind === 'summary' ? whisper.timeoutMs : 0) + LEG_REPLY_SLACK_MS;
     return this.#o.legReplies.expect(legId, waitMs, { type: 'whisper', legId, text: fallback });
   }
 
@@ -230,7 +273,10 @@ function transferPosition(transfer: TransferState): ReplyBody {
     };
   }
   if (transfer.flags.callerMoved) {
-    return { type: 'hold', ...(transfer.plan.holdAudioUrl === undefined ? {} : { holdAudioUrl: transfer.plan.holdAudioUrl }) };
+    return {
+      type: 'hold',
+      ...(transfer.plan.holdAudioUrl === undefined ? {} : { holdAudioUrl: transfer.plan.holdAudioUrl }),
+    };
   }
   return { type: 'agent' };
 }

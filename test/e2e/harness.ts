@@ -1,12 +1,16 @@
-import { connect, createServer, createServer as createNetServer, type Socket } from 'node:net';
+import { connect, createServer as createNetServer, createServer, type Socket } from 'node:net';
+import type { HeardSegment } from '../../sim/heard.js';
+import { type Simulator, startSimulator } from '../../sim/simulator.js';
+import {
+  ScriptedAgentServer,
+  type ScriptStart,
+  type ScriptStep,
+} from '../../src/agent/scripted-agent-server.js';
 import { type App, buildApp } from '../../src/app.js';
 import { parseAgentsConfig } from '../../src/config/agents.js';
 import { demoAgentsInput } from '../../src/config/demo-agents.js';
 import { type DaemonEnv, parseEnv } from '../../src/config/env.js';
-import { type ScriptStart, type ScriptStep, ScriptedAgentServer } from '../../src/agent/scripted-agent-server.js';
 import { silentLogger } from '../../src/log.js';
-import type { HeardSegment } from '../../sim/heard.js';
-import { type Simulator, startSimulator } from '../../sim/simulator.js';
 import type { CallRecord } from '../../src/runtime/call-record.js';
 
 export const ACCOUNT_SID = `AC${'1'.repeat(32)}`;
@@ -64,17 +68,18 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   // replaced behind the same public URL, as in a rolling restart.
   const proxy = await startProxy();
   const publicUrl = `http://127.0.0.1:${proxy.port}`;
-  const envFor = async (): Promise<DaemonEnv> => parseEnv({
-    PORT: String(await freePort()),
-    HOST: '127.0.0.1',
-    PUBLIC_URL: publicUrl,
-    TWILIO_ACCOUNT_SID: ACCOUNT_SID,
-    TWILIO_AUTH_TOKEN: AUTH_TOKEN,
-    TWILIO_API_BASE: sim.url,
-    PATCHTHROUGH_API_KEYS: 'e2e-reader-key-0123456789:calls:read',
-    ...(options.redisUrl === undefined ? {} : { REDIS_URL: options.redisUrl }),
-    ...options.env,
-  });
+  const envFor = async (): Promise<DaemonEnv> =>
+    parseEnv({
+      PORT: String(await freePort()),
+      HOST: '127.0.0.1',
+      PUBLIC_URL: publicUrl,
+      TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+      TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+      TWILIO_API_BASE: sim.url,
+      PATCHTHROUGH_API_KEYS: 'e2e-reader-key-0123456789:calls:read',
+      ...(options.redisUrl === undefined ? {} : { REDIS_URL: options.redisUrl }),
+      ...options.env,
+    });
   const input = demoAgentsInput(agentUrl);
   const agentInput = input.agents[0] as unknown as Record<string, unknown>;
   const agents = parseAgentsConfig(
@@ -82,7 +87,13 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     { defaultRegion: 'US' },
   );
   const start = async (): Promise<App> => {
-    const app = buildApp({ env: await envFor(), agents, log: silentLogger(), timerIntervalMs: 50, mediaSecret: MEDIA_SECRET });
+    const app = buildApp({
+      env: await envFor(),
+      agents,
+      log: silentLogger(),
+      timerIntervalMs: 50,
+      mediaSecret: MEDIA_SECRET,
+    });
     proxy.target = await app.listen();
     return app;
   };
@@ -151,7 +162,9 @@ export async function waitForRecord(
     const r = await h.app.engine.get(callId);
     if (r !== undefined && predicate(r)) return r;
     if (Date.now() > deadline) {
-      throw new Error(`call record condition not met; phase=${r?.phase} timeline=${JSON.stringify(r?.transfer?.timeline ?? r?.timeline)}`);
+      throw new Error(
+        `call record condition not met; phase=${r?.phase} timeline=${JSON.stringify(r?.transfer?.timeline ?? r?.timeline)}`,
+      );
     }
     await new Promise((res) => setTimeout(res, 25));
   }

@@ -1,6 +1,6 @@
-import WebSocket from 'ws';
 import twilio from 'twilio';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { type EchoBot, startEchoBot } from '../support/echo-bot.js';
 import { type RedisServer, startRedisServer } from '../support/redis-server.js';
 import {
@@ -78,21 +78,38 @@ describe('twilio resilience end to end (Redis)', () => {
 
   it('forged webhooks get 403 and change nothing; forged media sockets are refused', async () => {
     const hh = await run({ script: [{ say: 200 }] });
-    const params = { CallSid: `CA${'9'.repeat(32)}`, AccountSid: `AC${'1'.repeat(32)}`, From: CALLER, To: INBOUND, CallStatus: 'ringing', Direction: 'inbound' };
+    const params = {
+      CallSid: `CA${'9'.repeat(32)}`,
+      AccountSid: `AC${'1'.repeat(32)}`,
+      From: CALLER,
+      To: INBOUND,
+      CallStatus: 'ringing',
+      Direction: 'inbound',
+    };
     const url = `${hh.publicUrl}/twilio/voice`;
     const forged = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature('wrong-token', url, params) },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': twilio.getExpectedTwilioSignature('wrong-token', url, params),
+      },
       body: new URLSearchParams(params).toString(),
     });
     expect(forged.status).toBe(403);
-    const unsigned = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(params).toString() });
+    const unsigned = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(params).toString(),
+    });
     expect(unsigned.status).toBe(403);
     expect(await hh.app.engine.get(params.CallSid)).toBeUndefined();
     // The real signature is accepted (the same request, signed with the account's token).
     const real = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(AUTH_TOKEN, url, params) },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': twilio.getExpectedTwilioSignature(AUTH_TOKEN, url, params),
+      },
       body: new URLSearchParams(params).toString(),
     });
     expect(real.status).toBe(200);
@@ -102,11 +119,21 @@ describe('twilio resilience end to end (Redis)', () => {
     await new Promise((resolve) => ws.once('open', resolve));
     const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
     ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
-    ws.send(JSON.stringify({
-      event: 'start', sequenceNumber: '1', streamSid: `MZ${'1'.repeat(32)}`,
-      start: { streamSid: `MZ${'1'.repeat(32)}`, accountSid: params.AccountSid, callSid: params.CallSid, tracks: ['inbound'],
-        customParameters: { callId: params.CallSid, mediaToken: 'forged' }, mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 } },
-    }));
+    ws.send(
+      JSON.stringify({
+        event: 'start',
+        sequenceNumber: '1',
+        streamSid: `MZ${'1'.repeat(32)}`,
+        start: {
+          streamSid: `MZ${'1'.repeat(32)}`,
+          accountSid: params.AccountSid,
+          callSid: params.CallSid,
+          tracks: ['inbound'],
+          customParameters: { callId: params.CallSid, mediaToken: 'forged' },
+          mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
+        },
+      }),
+    );
     expect(await closed).toBe(1008);
     expect(hh.app.sessions.get(params.CallSid)).toBeUndefined();
     expect(hh.agent?.sessions).toHaveLength(0);
@@ -116,7 +143,12 @@ describe('twilio resilience end to end (Redis)', () => {
     // The agent speaks, the stream drops ~500 ms in, the agent speaks again later.
     const hh = await run({ script: [{ say: 300 }, { waitMs: 1500 }, { say: 500 }] });
     hh.sim.faults.add({ type: 'media.drop', afterFrames: 25 });
-    const call = await hh.sim.network.placeCall({ carrier: 'twilio', from: CALLER, to: INBOUND, audio: { type: 'tone', hz: 440 } });
+    const call = await hh.sim.network.placeCall({
+      carrier: 'twilio',
+      from: CALLER,
+      to: INBOUND,
+      audio: { type: 'tone', hz: 440 },
+    });
     await hh.sim.waitFor(() => new Set(call.heard.from('stream:').map((s) => s.source)).size >= 2, 8000);
     const record = await hh.app.engine.get(call.sid);
     expect(record?.phase).toBe('ai');
@@ -128,10 +160,22 @@ describe('twilio resilience end to end (Redis)', () => {
 
   it('a restarted worker: the continuation reaches the new one, which resumes the AI and can still transfer', async () => {
     const hh = await run({
-      script: (start) => (start.resumed || (hh_sessions() > 1) ? [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { say: 100 }] : [{ say: 5000 }]),
+      script: (start) =>
+        start.resumed || hh_sessions() > 1
+          ? [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { say: 100 }]
+          : [{ say: 5000 }],
     });
-    const human = hh.sim.network.addHuman('+14155550111', { type: 'answer', afterMs: 200, speak: { type: 'tone', hz: 660, durationMs: 3000 } });
-    const call = await hh.sim.network.placeCall({ carrier: 'twilio', from: CALLER, to: INBOUND, audio: { type: 'tone', hz: 440 } });
+    const human = hh.sim.network.addHuman('+14155550111', {
+      type: 'answer',
+      afterMs: 200,
+      speak: { type: 'tone', hz: 660, durationMs: 3000 },
+    });
+    const call = await hh.sim.network.placeCall({
+      carrier: 'twilio',
+      from: CALLER,
+      to: INBOUND,
+      audio: { type: 'tone', hz: 440 },
+    });
     await hh.sim.waitFor(() => call.heard.bytes('stream:') > 1600, 8000);
     await hh.restartDaemon();
     const connected = await waitForRecord(hh, call.sid, (r) => r.phase === 'human', 15_000);
@@ -146,7 +190,12 @@ describe('twilio resilience end to end (Redis)', () => {
   it('an agent socket that fails twice sends the caller to the default destination', async () => {
     const hh = await run({ script: [{ say: 200 }, { close: 'abrupt' }] });
     const human = hh.sim.network.addHuman('+14155550133', { type: 'answer', afterMs: 200 });
-    const call = await hh.sim.network.placeCall({ carrier: 'twilio', from: CALLER, to: INBOUND, audio: { type: 'tone', hz: 440 } });
+    const call = await hh.sim.network.placeCall({
+      carrier: 'twilio',
+      from: CALLER,
+      to: INBOUND,
+      audio: { type: 'tone', hz: 440 },
+    });
     const connected = await waitForRecord(hh, call.sid, (r) => r.phase === 'human', 15_000);
     expect(connected.transfers[0]).toMatchObject({ trigger: 'default', outcome: 'connected' });
     expect(connected.timeline.map((t) => t.event)).toContain('agent.failed');
@@ -161,7 +210,12 @@ describe('twilio resilience end to end (Redis)', () => {
       agent: (a) => ({ ...a, callControl: { onNoResponseAction: 'transfer', noResponseTimeoutSec: 1 } }),
     });
     const human = hh.sim.network.addHuman('+14155550133', { type: 'answer', afterMs: 200 });
-    const call = await hh.sim.network.placeCall({ carrier: 'twilio', from: CALLER, to: INBOUND, audio: { type: 'silence' } });
+    const call = await hh.sim.network.placeCall({
+      carrier: 'twilio',
+      from: CALLER,
+      to: INBOUND,
+      audio: { type: 'silence' },
+    });
     const connected = await waitForRecord(hh, call.sid, (r) => r.phase === 'human', 15_000);
     expect(connected.transfers[0]).toMatchObject({ trigger: 'silence', outcome: 'connected' });
     expect(connected.timeline.map((t) => t.event)).toContain('caller.silent');
@@ -170,14 +224,32 @@ describe('twilio resilience end to end (Redis)', () => {
   });
 
   it('DTMF reaches the agent and the agent barge-in (clear) reaches the carrier', async () => {
-    const hh = await run({ script: [{ say: 2000, mark: 'long' }, { waitMs: 300 }, { clear: true }, { waitMs: 200 }] });
-    const call = await hh.sim.network.placeCall({ carrier: 'twilio', from: CALLER, to: INBOUND, audio: { type: 'silence' } });
+    const hh = await run({
+      script: [{ say: 2000, mark: 'long' }, { waitMs: 300 }, { clear: true }, { waitMs: 200 }],
+    });
+    const call = await hh.sim.network.placeCall({
+      carrier: 'twilio',
+      from: CALLER,
+      to: INBOUND,
+      audio: { type: 'silence' },
+    });
     await hh.sim.waitFor(() => call.heard.bytes('stream:') > 800, 8000);
     await call.pressDigits('42');
     const session = await hh.agent!.session(0);
-    await session.waitFor((f) => f.event === 'dtmf' && (f['dtmf'] as { digit?: string } | undefined)?.digit === '2');
-    expect(session.frames('dtmf').map((f) => (f.frame['dtmf'] as { digit: string }).digit)).toEqual(['4', '2']);
-    await hh.sim.waitFor(() => hh.sim.log.forCall(call.sid).entries.some((e) => e.type === 'media.event' && (e as { event?: string }).event === 'clear'), 5000);
+    await session.waitFor(
+      (f) => f.event === 'dtmf' && (f['dtmf'] as { digit?: string } | undefined)?.digit === '2',
+    );
+    expect(session.frames('dtmf').map((f) => (f.frame['dtmf'] as { digit: string }).digit)).toEqual([
+      '4',
+      '2',
+    ]);
+    await hh.sim.waitFor(
+      () =>
+        hh.sim.log
+          .forCall(call.sid)
+          .entries.some((e) => e.type === 'media.event' && (e as { event?: string }).event === 'clear'),
+      5000,
+    );
     // The 2 s utterance was cut short by the clear: the caller heard well under 2 s of it.
     await new Promise((r) => setTimeout(r, 2200));
     expect(call.heard.bytes('stream:')).toBeLessThan(16_000);

@@ -1,6 +1,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedisServer } from '../support/redis-server.js';
-import { CALLER, type Harness, INBOUND, type HarnessOptions, sourcesHeard, startHarness, waitForRecord } from './harness.js';
+import {
+  CALLER,
+  type Harness,
+  type HarnessOptions,
+  INBOUND,
+  sourcesHeard,
+  startHarness,
+  waitForRecord,
+} from './harness.js';
 
 /**
  * The transfer behaviours of the Twilio contract, end to end: the daemon on a private real
@@ -34,7 +42,12 @@ async function run(options: HarnessOptions): Promise<Harness> {
 }
 
 async function placeCall(harness: Harness) {
-  return harness.sim.network.placeCall({ carrier: 'twilio', from: CALLER, to: INBOUND, audio: { type: 'tone', hz: 440 } });
+  return harness.sim.network.placeCall({
+    carrier: 'twilio',
+    from: CALLER,
+    to: INBOUND,
+    audio: { type: 'tone', hz: 440 },
+  });
 }
 
 function transferEvents(record: { transfer: { timeline: readonly { event: string }[] } | null }): string[] {
@@ -44,17 +57,29 @@ function transferEvents(record: { transfer: { timeline: readonly { event: string
 describe('twilio transfers end to end (Redis)', () => {
   it('cold, answered: the caller reaches the human, the AI steps out, endedReason transferred', async () => {
     const hh = await run({
-      script: [{ say: 400 }, { text: ['Putting you through ', 'now [TRANS', 'FER:+14155550111]'] }, { say: 200 }],
+      script: [
+        { say: 400 },
+        { text: ['Putting you through ', 'now [TRANS', 'FER:+14155550111]'] },
+        { say: 200 },
+      ],
     });
     const human = hh.sim.network.addHuman('+14155550111', ANSWERS);
     const call = await placeCall(hh);
     await waitForRecord(hh, call.sid, (r) => r.phase === 'human');
-    await hh.sim.waitFor(() => human.heard.from('party:').length > 0 && call.heard.from('party:').length > 0, 5000);
+    await hh.sim.waitFor(
+      () => human.heard.from('party:').length > 0 && call.heard.from('party:').length > 0,
+      5000,
+    );
     call.hangup();
     const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
     expect(ended.endedReason).toBe('transferred');
     expect(ended.transfers).toMatchObject([{ mode: 'cold', trigger: 'tag', outcome: 'connected' }]);
-    expect(transferEvents(ended)).toEqual(['transfer.started', 'handoff.played', 'leg.ringing', 'leg.answered']);
+    expect(transferEvents(ended)).toEqual([
+      'transfer.started',
+      'handoff.played',
+      'leg.ringing',
+      'leg.answered',
+    ]);
     // Ringback while the human's phone rings, never hold audio (cold).
     expect(sourcesHeard(call.heard.segments)).toEqual(['stream:', 'ringback', 'party:']);
     expect(sourcesHeard(human.heard.segments)).toEqual(['party:']);
@@ -89,7 +114,13 @@ describe('twilio transfers end to end (Redis)', () => {
     expect(ended.endedReason).toBe('transferred');
     expect(connected.transfers).toMatchObject([{ mode: 'warm', outcome: 'connected' }]);
     expect(transferEvents(ended)).toEqual(
-      expect.arrayContaining(['handoff.played', 'caller.held', 'leg.answered', 'whisper.played', 'human.joined']),
+      expect.arrayContaining([
+        'handoff.played',
+        'caller.held',
+        'leg.answered',
+        'whisper.played',
+        'human.joined',
+      ]),
     );
     const whisper = human.heard.first('say');
     expect(whisper?.text).toBe('Incoming refund request, please assist.');
@@ -117,9 +148,16 @@ describe('twilio transfers end to end (Redis)', () => {
 
   it('warm with a silent agent: the template whisper is used after the bounded wait', async () => {
     const hh = await run({
-      script: [{ say: 200 }, { transfer: { rule: 'Billing', reason: 'caller asks about a refund' } }, { say: 200 }],
+      script: [
+        { say: 200 },
+        { transfer: { rule: 'Billing', reason: 'caller asks about a refund' } },
+        { say: 200 },
+      ],
       summary: null,
-      agent: (a) => ({ ...warm(null)(a), handoffConfig: { ...(warm(null)(a)['handoffConfig'] as object), summaryTimeoutMs: 500 } }),
+      agent: (a) => ({
+        ...warm(null)(a),
+        handoffConfig: { ...(warm(null)(a)['handoffConfig'] as object), summaryTimeoutMs: 500 },
+      }),
     });
     const human = hh.sim.network.addHuman('+14155550111', { type: 'answer', afterMs: 200 });
     const call = await placeCall(hh);
@@ -147,18 +185,28 @@ describe('twilio transfers end to end (Redis)', () => {
   it('nobody answers: the caller is back with the AI, which gets resume with no_answer', async () => {
     const hh = await run({
       script: (start) =>
-        start.resumed ? [] : [{ say: 200 }, { text: ['[TRANSFER:+14155550122]'] }, { awaitEvent: 'resume' }, { say: 300 }],
+        start.resumed
+          ? []
+          : [{ say: 200 }, { text: ['[TRANSFER:+14155550122]'] }, { awaitEvent: 'resume' }, { say: 300 }],
       agent: (a) => ({ ...a, handoffConfig: { ...(a['handoffConfig'] as object), ringTimeoutSec: 5 } }),
     });
     hh.sim.network.addHuman('+14155550122', { type: 'no-answer' });
     const call = await placeCall(hh);
-    const back = await waitForRecord(hh, call.sid, (r) => r.phase === 'ai' && r.transfers.length === 1 && r.transfers[0]?.outcome !== undefined, 15_000);
+    const back = await waitForRecord(
+      hh,
+      call.sid,
+      (r) => r.phase === 'ai' && r.transfers.length === 1 && r.transfers[0]?.outcome !== undefined,
+      15_000,
+    );
     expect(back.transfers[0]?.outcome).toBe('no_answer');
     const session = await hh.agent!.session(0);
     const resume = await session.waitFor((f) => f.event === 'resume');
     expect(resume.frame['outcome']).toBe('no_answer');
     // The same agent socket carries on: the caller hears the AI again after the attempt.
-    await hh.sim.waitFor(() => sourcesHeard(call.heard.segments).join(',') === 'stream:,ringback,stream:', 5000);
+    await hh.sim.waitFor(
+      () => sourcesHeard(call.heard.segments).join(',') === 'stream:,ringback,stream:',
+      5000,
+    );
     expect(hh.agent!.sessions).toHaveLength(1);
     call.hangup();
     const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
@@ -182,7 +230,9 @@ describe('twilio transfers end to end (Redis)', () => {
   });
 
   it('a [TRANSFER:] to a number not in the configuration is refused; the AI goes on', async () => {
-    const hh = await run({ script: [{ say: 200 }, { text: ['Sure [TRANSFER:+19005550199]'] }, { say: 200 }] });
+    const hh = await run({
+      script: [{ say: 200 }, { text: ['Sure [TRANSFER:+19005550199]'] }, { say: 200 }],
+    });
     const premium = hh.sim.network.addHuman('+19005550199', ANSWERS);
     const call = await placeCall(hh);
     const refused = await waitForRecord(hh, call.sid, (r) => r.refusals.length > 0);
@@ -199,10 +249,17 @@ describe('twilio transfers end to end (Redis)', () => {
 
   it('the human hangs up during the whisper: back to the AI with human_hangup', async () => {
     const hh = await run({
-      script: (start) => (start.resumed ? [] : [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { awaitEvent: 'resume' }, { say: 200 }]),
+      script: (start) =>
+        start.resumed
+          ? []
+          : [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { awaitEvent: 'resume' }, { say: 200 }],
       agent: warm('A caller needs help with a refund for order 1234 placed last week.'),
     });
-    const human = hh.sim.network.addHuman('+14155550111', { type: 'answer', afterMs: 200, hangupDuringWhisper: true });
+    const human = hh.sim.network.addHuman('+14155550111', {
+      type: 'answer',
+      afterMs: 200,
+      hangupDuringWhisper: true,
+    });
     const call = await placeCall(hh);
     const back = await waitForRecord(hh, call.sid, (r) => r.transfers[0]?.outcome !== undefined, 15_000);
     expect(back.transfers[0]?.outcome).toBe('human_hangup');
@@ -216,7 +273,9 @@ describe('twilio transfers end to end (Redis)', () => {
   });
 
   it('connect_to_live_agent tool call transfers to the default destination and answers the tool call', async () => {
-    const hh = await run({ script: [{ say: 200 }, { toolCall: { name: 'connect_to_live_agent', id: 'tc1' } }, { say: 200 }] });
+    const hh = await run({
+      script: [{ say: 200 }, { toolCall: { name: 'connect_to_live_agent', id: 'tc1' } }, { say: 200 }],
+    });
     const human = hh.sim.network.addHuman('+14155550133', ANSWERS);
     const call = await placeCall(hh);
     await waitForRecord(hh, call.sid, (r) => r.phase === 'human', 15_000);

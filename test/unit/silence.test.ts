@@ -3,7 +3,9 @@ import { linearToUlaw } from '../../src/media/mulaw.js';
 import { mulawLevel, SilenceWatch, SPEECH_LEVEL } from '../../src/runtime/silence.js';
 
 const frame = (amplitude: number): Uint8Array =>
-  Uint8Array.from({ length: 160 }, (_, i) => linearToUlaw(Math.round(amplitude * Math.sin((2 * Math.PI * 440 * i) / 8000))));
+  Uint8Array.from({ length: 160 }, (_, i) =>
+    linearToUlaw(Math.round(amplitude * Math.sin((2 * Math.PI * 440 * i) / 8000))),
+  );
 
 describe('silence watch', () => {
   it('measures μ-law frames: silence is quiet, a tone is loud', () => {
