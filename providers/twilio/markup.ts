@@ -112,7 +112,10 @@ export function whisperThenJoin(options: WhisperOptions): Markup {
       ...(options.label === undefined ? {} : { participantLabel: options.label }),
       ...(options.statusCallbackUrl === undefined
         ? {}
-        : { statusCallback: options.statusCallbackUrl, statusCallbackEvent: ['start', 'end', 'join', 'leave'] }),
+        : {
+            statusCallback: options.statusCallbackUrl,
+            statusCallbackEvent: ['start', 'end', 'join', 'leave'],
+          }),
     },
     options.room,
   );
