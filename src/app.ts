@@ -7,10 +7,11 @@ import type { AgentsConfig } from './config/agent-types.js';
 import type { DaemonEnv } from './config/env.js';
 import type { Carrier } from './domain/carrier.js';
 import { DaemonError } from './domain/errors.js';
-import { bearerAuthorizer } from './http/auth.js';
+import { createAgentRepository, SeedingAgentRepository } from './agents/index.js';
+import type { AgentRepository } from './agents/types.js';
+import { engineCallsPort } from './http/api/calls-port.js';
 import { buildHttpServer } from './http/server.js';
 import type { Log } from './log.js';
-import { type AgentDirectory, StaticAgentDirectory } from './runtime/agent-directory.js';
 import type { CallRecord } from './runtime/call-record.js';
 import { parseTimerKey } from './runtime/commit-changes.js';
 import { CallEngine } from './runtime/engine.js';
@@ -20,6 +21,8 @@ import { closeSession, SessionRegistry } from './runtime/sessions.js';
 import { TimerPoller } from './runtime/timer-poller.js';
 import { WebhookHandler } from './runtime/webhooks.js';
 import { Workers } from './runtime/workers.js';
+import { meteredRunner } from './ops/effect-metrics.js';
+import { Metrics } from './ops/metrics.js';
 import { createStore } from './store/create-store.js';
 import type { Store } from './store/types.js';
 import type { TimerId } from './transfer/machine-types.js';
@@ -35,6 +38,10 @@ export interface AppOptions {
   readonly mediaSecret?: string;
   /** Timer poll interval, ms (default 250). */
   readonly timerIntervalMs?: number;
+  /** Injected agent repository (tests); default: Redis or memory like the store, seeded from `agents`. */
+  readonly agentRepository?: AgentRepository;
+  /** Injected metrics (tests); default a fresh registry. */
+  readonly metrics?: Metrics;
 }
 
 export interface App {
@@ -43,6 +50,11 @@ export interface App {
   readonly store: Store<CallRecord>;
   readonly sessions: SessionRegistry;
   readonly workerId: string;
+  /** Agent configurations, draft vs published; the runtime serves calls from published versions. */
+  readonly agents: AgentRepository;
+  readonly metrics: Metrics;
+  /** Readiness false and new calls refused; everything else keeps running (src/ops/drain.ts). */
+  drain(): void;
   /** Listens on env.host:env.port (port 0: a free one); returns the bound port. */
   listen(): Promise<number>;
   /** Ordered shutdown (STYLE.md 16): stop accepting → readiness false → drain → close the store. */
@@ -68,31 +80,54 @@ export function buildApp(options: AppOptions): App {
     const creds = env[carrier];
     const factory = adapterFactoryFor(carrier);
     if (creds === undefined || factory === undefined) continue;
-    adapters.set(carrier, factory.create({ publicUrl: env.publicUrl, credentials: creds, apiBase: creds.apiBase }));
+    adapters.set(
+      carrier,
+      factory.create({ publicUrl: env.publicUrl, credentials: creds, apiBase: creds.apiBase }),
+    );
   }
-  const agents: AgentDirectory = new StaticAgentDirectory(options.agents);
+  const agents: AgentRepository =
+    options.agentRepository ??
+    new SeedingAgentRepository(
+      createAgentRepository({
+        ...(env.redisUrl === undefined ? {} : { redisUrl: env.redisUrl }),
+        defaultRegion: options.agents.defaultRegion,
+      }),
+      options.agents,
+      (report) =>
+        log.info(
+          { created: report.created, kept: report.kept, unpublished: report.unpublished },
+          'agents.seeded',
+        ),
+    );
+  const metrics = options.metrics ?? new Metrics();
   for (const agent of options.agents.agents) {
     const adapter = adapters.get(agent.carrier);
-    if (adapter === undefined) log.warn({ agentId: agent.id, carrier: agent.carrier }, 'agent.carrier_not_configured');
+    if (adapter === undefined)
+      log.warn({ agentId: agent.id, carrier: agent.carrier }, 'agent.carrier_not_configured');
     else if (agent.handoffConfig.warm && !adapter.capabilities.conference) {
       log.error({ agentId: agent.id, carrier: agent.carrier }, 'agent.warm_unsupported_by_carrier');
     }
   }
 
   const mediaSecret = options.mediaSecret ?? randomBytes(32).toString('hex');
-  const media = (callId: string): Record<string, string> => ({ callId, mediaToken: mediaToken(callId, mediaSecret) });
+  const media = (callId: string): Record<string, string> => ({
+    callId,
+    mediaToken: mediaToken(callId, mediaSecret),
+  });
   const sessions = new SessionRegistry();
+  metrics.trackActiveCalls(() => sessions.size);
   const legReplies = new LegReplies();
   const adapterFor = (record: CallRecord): CarrierAdapter => {
     const adapter = adapters.get(record.carrier);
-    if (adapter === undefined) throw new DaemonError('carrier_not_configured', `no ${record.carrier} credentials`);
+    if (adapter === undefined)
+      throw new DaemonError('carrier_not_configured', `no ${record.carrier} credentials`);
     return adapter;
   };
   const executor = new EffectExecutor({ adapterFor, sessions, log, media, legReplies });
   const engine = new CallEngine({
     store,
     agents,
-    runner: executor,
+    runner: meteredRunner(executor, metrics),
     log,
     now,
     defaultRegion: env.defaultRegion,
@@ -112,6 +147,7 @@ export function buildApp(options: AppOptions): App {
     media,
     log,
     accepting: () => !draining,
+    onReject: (carrier, reason) => metrics.webhookRejected(carrier, reason),
   });
   const mediaSessions = new MediaSessions({
     engine,
@@ -120,6 +156,7 @@ export function buildApp(options: AppOptions): App {
     log,
     workerId,
     verifyToken: (callId, token) => verifyMediaToken(callId, token, mediaSecret),
+    onFrame: (direction) => metrics.mediaFrame(direction),
   });
   const http = buildHttpServer({
     publicUrl: env.publicUrl,
@@ -127,8 +164,15 @@ export function buildApp(options: AppOptions): App {
     webhooks,
     media: mediaSessions,
     log,
-    calls: { get: (callId) => engine.get(callId) },
-    authorize: bearerAuthorizer(env.apiKeys),
+    api: {
+      agents,
+      calls: engineCallsPort({ engine }),
+      keys: env.apiKeys,
+      defaultRegion: env.defaultRegion,
+      log,
+    },
+    metrics,
+    onMediaRefused: (carrier) => metrics.mediaRefused(carrier),
     health: async () => {
       const h = await store.health();
       return { ready: h.ok && !draining, detail: { draining, store: h.detail, liveCalls: sessions.size } };
@@ -155,7 +199,12 @@ export function buildApp(options: AppOptions): App {
     },
     onError: (err) => log.error({ err: errorSummary(err) }, 'timer.failed'),
   });
-  const workers = new Workers({ store, workerId, now, onError: (err) => log.warn({ err: errorSummary(err) }, 'worker.heartbeat_failed') });
+  const workers = new Workers({
+    store,
+    workerId,
+    now,
+    onError: (err) => log.warn({ err: errorSummary(err) }, 'worker.heartbeat_failed'),
+  });
 
   return {
     http,
@@ -163,7 +212,13 @@ export function buildApp(options: AppOptions): App {
     store,
     sessions,
     workerId,
+    agents,
+    metrics,
+    drain() {
+      draining = true;
+    },
     async listen() {
+      await agents.ready();
       await http.listen({ port: env.port, host: env.host });
       poller.start();
       await workers.start();
@@ -182,6 +237,7 @@ export function buildApp(options: AppOptions): App {
         if (s !== undefined) await closeSession(s, 'worker stopping');
       }
       await store.close();
+      await agents.close();
     },
   };
 }

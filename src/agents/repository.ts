@@ -150,6 +150,8 @@ export class StoredAgentRepository implements AgentRepository {
     return { created, kept, unpublished };
   }
 
+  async ready(): Promise<void> {}
+
   close(): Promise<void> {
     return this.#backend.close();
   }

@@ -24,8 +24,12 @@ export class SeedingAgentRepository implements AgentRepository {
     this.#onSeeded = onSeeded;
   }
 
+  async ready(): Promise<void> {
+    await this.seeded();
+  }
+
   /** Seeds once (concurrent callers share the attempt); resolves with what the seed did. */
-  ready(): Promise<SeedReport> {
+  seeded(): Promise<SeedReport> {
     this.#seeding ??= this.#inner.seed(this.#config).then(
       (report) => {
         this.#onSeeded(report);

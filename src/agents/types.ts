@@ -82,5 +82,7 @@ export interface AgentRepository extends AgentDirectory {
    * as version 1; an agent already in the store is left untouched (the store wins).
    */
   seed(config: AgentsConfig): Promise<SeedReport>;
+  /** Resolves once the repository can serve (a seeding repository has seeded). */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }

@@ -3,9 +3,12 @@ import { WebSocketServer } from 'ws';
 import type { CarrierAdapter } from '../../providers/types.js';
 import type { Carrier } from '../domain/carrier.js';
 import type { Log } from '../log.js';
-import type { CallRecord } from '../runtime/call-record.js';
 import type { MediaSessions } from '../runtime/media-sessions.js';
 import type { WebhookHandler } from '../runtime/webhooks.js';
+import type { Metrics } from '../ops/metrics.js';
+import { registerMetricsRoute } from '../ops/metrics-route.js';
+import type { ApiDeps } from './api/deps.js';
+import { registerApi } from './api/plugin.js';
 import { parseForm, parseQuery } from './form.js';
 
 export interface HttpDeps {
@@ -16,9 +19,10 @@ export interface HttpDeps {
   readonly log: Log;
   /** Liveness detail and readiness (false while draining or when the store is down). */
   readonly health: () => Promise<{ ready: boolean; detail: Record<string, unknown> }>;
-  readonly calls: { get(callId: string): Promise<CallRecord | undefined> };
-  /** Checks a bearer key for a scope: 401 without a valid key, 403 without the scope. */
-  readonly authorize: (header: string | undefined, scope: string) => 401 | 403 | null;
+  /** The /v1 control API (src/http/api). */
+  readonly api: ApiDeps;
+  /** Served at `/metrics` when given. */
+  readonly metrics?: Metrics;
   readonly onMediaRefused?: (carrier: Carrier) => void;
 }
 
@@ -65,19 +69,8 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     return reply.code(h.ready ? 200 : 503).send({ ready: h.ready, ...h.detail });
   });
 
-  app.get<{ Params: { callId: string } }>('/v1/calls/:callId', async (req, reply) => {
-    const denied = deps.authorize(req.headers.authorization, 'calls:read');
-    if (denied !== null) {
-      return reply.code(denied).send({
-        error: { code: denied === 401 ? 'unauthorized' : 'forbidden', message: denied === 401 ? 'a valid bearer key is required' : 'the key lacks scope calls:read' },
-      });
-    }
-    const record = await deps.calls.get(req.params.callId);
-    if (record === undefined) {
-      return reply.code(404).send({ error: { code: 'call_not_found', field: 'callId', message: 'no such call' } });
-    }
-    return reply.send(publicCallView(record));
-  });
+  registerApi(app, deps.api);
+  if (deps.metrics !== undefined) registerMetricsRoute(app, deps.metrics);
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   const byPath = new Map([...deps.adapters.values()].map((a) => [a.routes.mediaPath, a]));
@@ -100,33 +93,4 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   return app;
 }
 
-/** The call as the API shows it: numbers stay in `pii`, which callers with calls:read may see. */
-export function publicCallView(record: CallRecord): Record<string, unknown> {
-  return {
-    callId: record.callId,
-    carrier: record.carrier,
-    agentId: record.agentId,
-    agentVersion: record.agentVersion,
-    direction: record.direction,
-    phase: record.phase,
-    from: record.pii.from,
-    to: record.pii.to,
-    createdAtMs: record.createdAtMs,
-    endedAtMs: record.endedAtMs ?? null,
-    endedReason: record.endedReason ?? null,
-    transfers: record.transfers,
-    refusals: record.refusals,
-    timeline: record.timeline,
-    transfer:
-      record.transfer === null
-        ? null
-        : {
-            transferId: record.transfer.transferId,
-            mode: record.transfer.mode,
-            phase: record.transfer.phase,
-            outcome: record.transfer.outcome,
-            legs: record.transfer.legs.map((l) => ({ legId: l.legId, index: l.index, status: l.status, outcome: l.outcome })),
-            timeline: record.transfer.timeline,
-          },
-  };
-}
+export { publicCallView } from './api/call-view.js';

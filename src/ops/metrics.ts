@@ -1,0 +1,200 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Media direction: `in` from the carrier, `out` to the carrier. */
+export type MediaDirection = 'in' | 'out';
+
+/** A finished transfer, as the metrics count it. */
+export interface TransferEndedMetric {
+  readonly mode: string;
+  readonly outcome: string;
+  readonly carrier: string;
+  /** Dial to answer of the leg that connected, in ms. */
+  readonly ringMs?: number;
+  /** Transfer start to the human having the caller, in ms (connected transfers only). */
+  readonly timeToHumanMs?: number;
+}
+
+export interface MetricsOptions {
+  /** Node process metrics, including event-loop delay (`nodejs_eventloop_lag_*`). Default true. */
+  readonly defaultMetrics?: boolean;
+}
+
+const SECONDS = 1000;
+
+/**
+ * The daemon's Prometheus metrics (docs/operations.md lists them). Plain methods, so the runtime
+ * calls `metrics.transferEnded(…)` without knowing prom-client. Every instance has its own
+ * registry: tests and several apps in one process do not collide. Labels never carry a phone
+ * number or an id — only closed sets (carrier, mode, outcome, reason, direction).
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly #callsStarted: Counter<'carrier'>;
+  readonly #callsEnded: Counter<'carrier' | 'ended_reason'>;
+  readonly #transfersStarted: Counter<'mode' | 'trigger' | 'carrier'>;
+  readonly #refusals: Counter<'refusal'>;
+  readonly #transfers: Counter<'mode' | 'outcome' | 'carrier'>;
+  readonly #ring: Histogram<'mode' | 'carrier'>;
+  readonly #timeToHuman: Histogram<'mode' | 'carrier'>;
+  readonly #handoffGap: Histogram<'carrier'>;
+  readonly #webhookRejects: Counter<'carrier' | 'reason'>;
+  readonly #mediaRefused: Counter<'carrier'>;
+  readonly #frameIn: Counter.Internal;
+  readonly #frameOut: Counter.Internal;
+  readonly #dropIn: Counter.Internal;
+  readonly #dropOut: Counter.Internal;
+  #activeCalls: () => number = () => 0;
+
+  constructor(options: MetricsOptions = {}) {
+    const registers = [this.registry];
+    this.#callsStarted = new Counter({
+      name: 'patchthrough_calls_started_total',
+      help: 'Calls that reached an agent on this worker',
+      labelNames: ['carrier'],
+      registers,
+    });
+    this.#callsEnded = new Counter({
+      name: 'patchthrough_calls_ended_total',
+      help: 'Calls ended, by ended_reason',
+      labelNames: ['carrier', 'ended_reason'],
+      registers,
+    });
+    const active = (): number => this.#activeCalls();
+    new Gauge({
+      name: 'patchthrough_active_calls',
+      help: 'Live calls whose media this worker holds',
+      registers,
+      collect() {
+        this.set(active());
+      },
+    });
+    this.#transfersStarted = new Counter({
+      name: 'patchthrough_transfers_started_total',
+      help: 'Transfers started, by mode and trigger',
+      labelNames: ['mode', 'trigger', 'carrier'],
+      registers,
+    });
+    this.#refusals = new Counter({
+      name: 'patchthrough_transfer_refusals_total',
+      help: 'Transfer requests refused before dialing (destination_not_allowed, after_hours, ...)',
+      labelNames: ['refusal'],
+      registers,
+    });
+    this.#transfers = new Counter({
+      name: 'patchthrough_transfers_total',
+      help: 'Transfers ended, by mode, outcome and carrier',
+      labelNames: ['mode', 'outcome', 'carrier'],
+      registers,
+    });
+    this.#ring = new Histogram({
+      name: 'patchthrough_transfer_ring_seconds',
+      help: 'Dial to answer of the leg that reached a person',
+      labelNames: ['mode', 'carrier'],
+      buckets: [1, 2, 3, 5, 8, 10, 15, 20, 30, 45, 60],
+      registers,
+    });
+    this.#timeToHuman = new Histogram({
+      name: 'patchthrough_transfer_time_to_human_seconds',
+      help: 'Transfer start to the human having the caller (connected transfers)',
+      labelNames: ['mode', 'carrier'],
+      buckets: [2, 5, 8, 10, 15, 20, 30, 45, 60, 90, 120, 180],
+      registers,
+    });
+    this.#handoffGap = new Histogram({
+      name: 'patchthrough_handoff_gap_seconds',
+      help: "The caller's silence between the AI's last frame and hold audio or the human",
+      labelNames: ['carrier'],
+      buckets: [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2, 5],
+      registers,
+    });
+    this.#webhookRejects = new Counter({
+      name: 'patchthrough_webhook_rejects_total',
+      help: 'Carrier webhooks refused (bad signature, invalid payload)',
+      labelNames: ['carrier', 'reason'],
+      registers,
+    });
+    this.#mediaRefused = new Counter({
+      name: 'patchthrough_media_refused_total',
+      help: 'Media WebSocket upgrades refused',
+      labelNames: ['carrier'],
+      registers,
+    });
+    const frames = new Counter({
+      name: 'patchthrough_media_frames_total',
+      help: 'Carrier media frames, by direction (in: from the carrier)',
+      labelNames: ['direction'],
+      registers,
+    });
+    const drops = new Counter({
+      name: 'patchthrough_media_dropped_frames_total',
+      help: 'Media frames dropped (back-pressure, queue limits), by direction',
+      labelNames: ['direction'],
+      registers,
+    });
+    // Pre-bound children: a frame count is a hot path (50 frames/s per call and direction).
+    this.#frameIn = frames.labels('in');
+    this.#frameOut = frames.labels('out');
+    this.#dropIn = drops.labels('in');
+    this.#dropOut = drops.labels('out');
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** What `patchthrough_active_calls` reads at scrape time (the worker's live sessions). */
+  trackActiveCalls(count: () => number): void {
+    this.#activeCalls = count;
+  }
+
+  callStarted(carrier: string): void {
+    this.#callsStarted.inc({ carrier });
+  }
+
+  callEnded(carrier: string, endedReason: string): void {
+    this.#callsEnded.inc({ carrier, ended_reason: endedReason });
+  }
+
+  transferStarted(t: { readonly mode: string; readonly trigger: string; readonly carrier: string }): void {
+    this.#transfersStarted.inc({ mode: t.mode, trigger: t.trigger, carrier: t.carrier });
+  }
+
+  transferRefused(refusal: string): void {
+    this.#refusals.inc({ refusal });
+  }
+
+  transferEnded(t: TransferEndedMetric): void {
+    this.#transfers.inc({ mode: t.mode, outcome: t.outcome, carrier: t.carrier });
+    const labels = { mode: t.mode, carrier: t.carrier };
+    if (t.ringMs !== undefined && t.ringMs >= 0) this.#ring.observe(labels, t.ringMs / SECONDS);
+    if (t.timeToHumanMs !== undefined && t.timeToHumanMs >= 0)
+      this.#timeToHuman.observe(labels, t.timeToHumanMs / SECONDS);
+  }
+
+  /** The caller's gap between the AI's last frame and the next audio (hold or human), in ms. */
+  handoffGapMs(ms: number, carrier = 'unknown'): void {
+    if (ms >= 0) this.#handoffGap.observe({ carrier }, ms / SECONDS);
+  }
+
+  webhookRejected(carrier: string, reason: string): void {
+    this.#webhookRejects.inc({ carrier, reason });
+  }
+
+  mediaRefused(carrier: string): void {
+    this.#mediaRefused.inc({ carrier });
+  }
+
+  mediaFrame(direction: MediaDirection): void {
+    (direction === 'in' ? this.#frameIn : this.#frameOut).inc();
+  }
+
+  mediaDrop(direction: MediaDirection, n = 1): void {
+    if (n > 0) (direction === 'in' ? this.#dropIn : this.#dropOut).inc(n);
+  }
+
+  /** The Prometheus text exposition. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
