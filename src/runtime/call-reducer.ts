@@ -1,5 +1,5 @@
 import type { AgentConfig } from '../config/agent-types.js';
-import type { EndedReason, TransferOutcome } from '../domain/outcome.js';
+import type { EndedReason, TransferMode, TransferOutcome } from '../domain/outcome.js';
 import { machineFor, type TransferState } from '../transfer/machine.js';
 import type { TransferEffect, TransferEvent } from '../transfer/machine-types.js';
 import { planTransfer } from '../transfer/plan.js';
@@ -20,7 +20,12 @@ export type CallInput =
       readonly type: 'transfer.request';
       readonly trigger: TransferTrigger;
       readonly reason?: string;
+      /** The tool call (or request) to answer with `tool_result`. */
       readonly requestId?: string;
+      /** Mode chosen by the asker; default the agent's `handoffConfig.warm`. */
+      readonly mode?: TransferMode;
+      /** A summary the agent already wrote: the warm whisper, without asking again. */
+      readonly summary?: string;
     }
   | { readonly type: 'transfer.event'; readonly transferId: string; readonly event: TransferEvent }
   /** The carrier told us the id of a leg we dialed (needed to cancel it later). */
@@ -119,6 +124,8 @@ function requestTransfer(
     callerNumber: record.pii.from,
     defaultRegion: ctx.defaultRegion,
     ...(input.reason === undefined ? {} : { reason: input.reason }),
+    ...(input.mode === undefined ? {} : { mode: input.mode }),
+    ...(input.summary === undefined ? {} : { summary: input.summary }),
   });
   if (!planned.ok) {
     const refusals = [

@@ -1,5 +1,6 @@
 import type { CarrierAdapter, Markup } from '../../providers/types.js';
 import { CarrierError, DaemonError } from '../domain/errors.js';
+import { TRANSFER_OUTCOMES, type TransferOutcome } from '../domain/outcome.js';
 import type { Log } from '../log.js';
 import type { TransferEffect } from '../transfer/machine-types.js';
 import type { CallRecord } from './call-record.js';
@@ -194,7 +195,12 @@ export class EffectExecutor implements EffectRunner {
             error: { code: effect.refusal, message: effect.detail },
           });
         }
-        session?.agent.sendTransferStatus({ transferId: '', status: 'failed' });
+        // A refused request never became a transfer: it has no transfer id of its own.
+        session?.agent.sendTransferStatus({
+          transferId: `${record.callId}.refused`,
+          status: 'failed',
+          ...(isOutcome(effect.refusal) ? { outcome: effect.refusal } : {}),
+        });
         this.#o.log.info({ callId: record.callId, refusal: effect.refusal }, 'transfer.refused');
         return;
       case 'call.hangup':
@@ -380,6 +386,10 @@ export class EffectExecutor implements EffectRunner {
     if (this.#dispatch === undefined) throw new DaemonError('executor_unbound', 'executor has no dispatcher');
     await this.#dispatch(callId, input);
   }
+}
+
+function isOutcome(code: string): code is TransferOutcome {
+  return (TRANSFER_OUTCOMES as readonly string[]).includes(code);
 }
 
 /** The number this call reached us on (inbound) or came from (outbound): always one we own. */

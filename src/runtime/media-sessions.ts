@@ -214,8 +214,9 @@ export class MediaSessions {
           type: 'transfer.request',
           trigger,
           ...(event.reason === undefined ? {} : { reason: event.reason }),
+          ...(event.mode === undefined ? {} : { mode: event.mode }),
+          ...(event.summary === undefined ? {} : { summary: event.summary }),
         });
-        if (event.summary !== undefined) this.#summary(callId, event.summary, dispatch);
         return;
       }
       case 'agent.tool_call': {

@@ -31,6 +31,8 @@ export interface PlanContext {
   readonly summary?: string;
   /** ISO region for national numbers in dynamic destinations, e.g. `US`. */
   readonly defaultRegion: string;
+  /** The mode the asker chose (the agent's `transfer` event); default `handoffConfig.warm`. */
+  readonly mode?: TransferMode;
 }
 
 /** Plans a transfer for `agent`. Never throws; a trigger that cannot be honoured is a refusal. */
@@ -59,7 +61,7 @@ export function planTransfer(agent: AgentConfig, trigger: TransferTrigger, ctx: 
     return refuse('missing_outbound_number', 'the caller ID needs outboundNumber and the agent has none');
   }
   const { handoffConfig } = agent;
-  const mode: TransferMode = res.mode ?? (handoffConfig.warm ? 'warm' : 'cold');
+  const mode: TransferMode = res.mode ?? ctx.mode ?? (handoffConfig.warm ? 'warm' : 'cold');
   const whisper: WhisperPlan =
     mode === 'cold' ? { kind: 'none' } : buildWhisper(handoffConfig, res.reason, res.summary ?? ctx.summary);
   return {

@@ -1,4 +1,5 @@
 import { connect, createServer as createNetServer, createServer, type Socket } from 'node:net';
+import { Redis } from 'ioredis';
 import type { HeardSegment } from '../../sim/heard.js';
 import { type Simulator, startSimulator } from '../../sim/simulator.js';
 import {
@@ -148,6 +149,14 @@ async function startProxy(): Promise<{ port: number; target: number; close(): Pr
       server.close(() => resolve());
     });
   return state;
+}
+
+/** Empties a test Redis between cases, so no agent configuration or call leaks into the next. */
+export async function flushRedis(url: string): Promise<void> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await client.connect();
+  await client.flushall();
+  client.disconnect();
 }
 
 /** Polls the store until the call record satisfies `predicate`. */

@@ -6,6 +6,7 @@ import { type RedisServer, startRedisServer } from '../support/redis-server.js';
 import {
   AUTH_TOKEN,
   CALLER,
+  flushRedis,
   type Harness,
   type HarnessOptions,
   INBOUND,
@@ -34,6 +35,7 @@ afterEach(async () => {
   await echo?.close();
   h = undefined;
   echo = undefined;
+  await flushRedis(redis.url);
 });
 
 async function run(options: HarnessOptions): Promise<Harness> {

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedisServer } from '../support/redis-server.js';
 import {
   CALLER,
+  flushRedis,
   type Harness,
   type HarnessOptions,
   INBOUND,
@@ -28,6 +29,7 @@ afterAll(async () => {
 afterEach(async () => {
   await h?.stop();
   h = undefined;
+  await flushRedis(redis.url);
 });
 
 const ANSWERS = { type: 'answer', afterMs: 300, speak: { type: 'tone', hz: 660, durationMs: 300 } } as const;
@@ -164,6 +166,31 @@ describe('twilio transfers end to end (Redis)', () => {
     await waitForRecord(hh, call.sid, (r) => r.phase === 'human', 15_000);
     const text = human.heard.first('say')?.text ?? '';
     expect(text).toContain('refund');
+    call.hangup();
+  });
+
+  it("the agent's transfer event may choose warm and bring its own summary as the whisper", async () => {
+    const hh = await run({
+      script: [
+        { say: 200 },
+        {
+          transfer: {
+            rule: 'Spanish line',
+            mode: 'warm',
+            summary: 'Caller prefers Spanish; asking about delivery.',
+          },
+        },
+        { say: 200 },
+      ],
+      summary: null,
+    });
+    const human = hh.sim.network.addHuman('+14155550122', { type: 'answer', afterMs: 300 });
+    const call = await placeCall(hh);
+    const record = await waitForRecord(hh, call.sid, (r) => r.phase === 'human', 15_000);
+    expect(record.transfers[0]).toMatchObject({ mode: 'warm', trigger: 'rule', outcome: 'connected' });
+    expect(human.heard.first('say')?.text).toBe('Caller prefers Spanish; asking about delivery.');
+    const session = await hh.agent!.session(0);
+    expect(session.frames('summary_request')).toHaveLength(0);
     call.hangup();
   });
 
