@@ -256,6 +256,47 @@ describe('twilio transfers end to end (Redis)', () => {
     expect(human.heard.from('say')).toHaveLength(0);
   });
 
+  it('the caller hangs up while the human rings (cold): the dial is canceled with the call', async () => {
+    const hh = await run({ script: [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { say: 100 }] });
+    const human = hh.sim.network.addHuman('+14155550111', { type: 'no-answer' });
+    const call = await placeCall(hh);
+    await hh.sim.waitFor(() => human.activeLeg?.state === 'ringing', 8000);
+    call.hangup();
+    const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
+    expect(ended.endedReason).toBe('caller_hangup');
+    expect(ended.transfers[0]?.outcome).toBe('caller_hangup');
+    await hh.sim.waitFor(() => human.legs.every((l) => l.state === 'ended'), 5000);
+    expect(human.heard.segments).toHaveLength(0);
+  });
+
+  it('a carrier error on every dial returns the caller to the AI with carrier_error', async () => {
+    const hh = await run({
+      script: (start) =>
+        start.resumed
+          ? []
+          : [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { awaitEvent: 'resume' }, { say: 300 }],
+      agent: warm('Caller waiting.'),
+    });
+    hh.sim.network.addHuman('+14155550111', ANSWERS);
+    // Twilio answers every Calls create with a 500: the retries run out and the leg fails.
+    hh.sim.faults.add({
+      type: 'rest.error',
+      method: 'POST',
+      path: /\/Calls\.json$/,
+      status: 500,
+      times: Number.POSITIVE_INFINITY,
+    });
+    const call = await placeCall(hh);
+    const back = await waitForRecord(hh, call.sid, (r) => r.transfers[0]?.outcome !== undefined, 15_000);
+    expect(back.transfers[0]?.outcome).toBe('carrier_error');
+    expect(back.phase).toBe('ai');
+    const session = await hh.agent!.session(0);
+    expect((await session.waitFor((f) => f.event === 'resume')).frame['outcome']).toBe('carrier_error');
+    await hh.sim.waitFor(() => call.heard.from('stream:').length >= 1 && call.state !== 'ended', 5000);
+    call.hangup();
+    expect((await waitForRecord(hh, call.sid, (r) => r.phase === 'ended')).endedReason).toBe('caller_hangup');
+  });
+
   it('a [TRANSFER:] to a number not in the configuration is refused; the AI goes on', async () => {
     const hh = await run({
       script: [{ say: 200 }, { text: ['Sure [TRANSFER:+19005550199]'] }, { say: 200 }],
