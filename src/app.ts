@@ -3,15 +3,18 @@ import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { adapterFactoryFor, mediaToken, verifyMediaToken } from '../providers/index.js';
 import type { CarrierAdapter } from '../providers/types.js';
+import { createAgentRepository, SeedingAgentRepository } from './agents/index.js';
+import type { AgentRepository } from './agents/types.js';
 import type { AgentsConfig } from './config/agent-types.js';
 import type { DaemonEnv } from './config/env.js';
 import type { Carrier } from './domain/carrier.js';
 import { DaemonError } from './domain/errors.js';
-import { createAgentRepository, SeedingAgentRepository } from './agents/index.js';
-import type { AgentRepository } from './agents/types.js';
 import { engineCallsPort } from './http/api/calls-port.js';
+import { carrierOutbound } from './http/api/outbound.js';
 import { buildHttpServer } from './http/server.js';
 import type { Log } from './log.js';
+import { meteredRunner } from './ops/effect-metrics.js';
+import { Metrics } from './ops/metrics.js';
 import type { CallRecord } from './runtime/call-record.js';
 import { parseTimerKey } from './runtime/commit-changes.js';
 import { CallEngine } from './runtime/engine.js';
@@ -21,8 +24,6 @@ import { closeSession, SessionRegistry } from './runtime/sessions.js';
 import { TimerPoller } from './runtime/timer-poller.js';
 import { WebhookHandler } from './runtime/webhooks.js';
 import { Workers } from './runtime/workers.js';
-import { meteredRunner } from './ops/effect-metrics.js';
-import { Metrics } from './ops/metrics.js';
 import { createStore } from './store/create-store.js';
 import type { Store } from './store/types.js';
 import type { TimerId } from './transfer/machine-types.js';
@@ -166,7 +167,10 @@ export function buildApp(options: AppOptions): App {
     log,
     api: {
       agents,
-      calls: engineCallsPort({ engine }),
+      calls: engineCallsPort({
+        engine,
+        startOutbound: carrierOutbound({ adapters, engine, publicUrl: env.publicUrl, log }),
+      }),
       keys: env.apiKeys,
       defaultRegion: env.defaultRegion,
       log,

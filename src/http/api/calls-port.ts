@@ -43,7 +43,10 @@ export interface OutboundRequest {
 
 export type OutboundResult =
   | { readonly status: 'started'; readonly callId: string }
+  /** Refused before dialing (e.g. `carrier_not_configured`): 422. */
   | { readonly status: 'refused'; readonly code: string; readonly detail: string }
+  /** The carrier refused or failed (`carrier_error`): 502. */
+  | { readonly status: 'failed'; readonly code: string; readonly detail: string }
   | { readonly status: 'not_implemented'; readonly detail: string };
 
 /**

@@ -4,5 +4,6 @@ export * from './calls-port.js';
 export type { ApiDeps } from './deps.js';
 export { ApiError } from './errors.js';
 export { openApiDocument } from './openapi.js';
+export { carrierOutbound } from './outbound.js';
 export { apiRoutes, registerApi } from './plugin.js';
 export { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitOptions } from './rate-limit.js';

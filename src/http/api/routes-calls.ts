@@ -185,8 +185,9 @@ export function callRoutes(deps: ApiDeps): AnyRoute[] {
       responses: {
         202: 'The call was placed',
         404: 'agent_not_found, agent_not_published',
-        422: 'missing_outbound_number, invalid_destination, destination_not_allowed, validation_failed',
+        422: 'missing_outbound_number, invalid_destination, destination_not_allowed, carrier_not_configured, validation_failed',
         501: 'not_implemented: outbound calls are not available',
+        502: 'carrier_error: the carrier refused the call',
       },
       handle: async ({ body }): Promise<ApiReply> => {
         const pub = await deps.agents.getPublished(body.agentId);
@@ -244,7 +245,7 @@ export function callRoutes(deps: ApiDeps): AnyRoute[] {
           };
         }
         if (result.status === 'not_implemented') throw new ApiError(501, 'not_implemented', result.detail);
-        throw new ApiError(422, result.code, result.detail);
+        throw new ApiError(result.status === 'failed' ? 502 : 422, result.code, result.detail);
       },
     }),
   ];

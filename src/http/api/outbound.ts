@@ -1,0 +1,86 @@
+import type { CarrierAdapter, WebhookKind } from '../../../providers/types.js';
+import type { Carrier } from '../../domain/carrier.js';
+import { CarrierError, DaemonError } from '../../domain/errors.js';
+import type { Log } from '../../log.js';
+import type { CallEngine } from '../../runtime/engine.js';
+import type { OutboundRequest, OutboundResult } from './calls-port.js';
+
+export interface CarrierOutboundOptions {
+  readonly adapters: ReadonlyMap<Carrier, CarrierAdapter>;
+  readonly engine: CallEngine;
+  readonly publicUrl: string;
+  readonly log?: Log;
+  /** How long the lead's phone rings, seconds. Default 30. */
+  readonly ringTimeoutSec?: number;
+}
+
+/**
+ * Places an agent's outbound call (seed 003: from the agent's outbound number to a lead) with the
+ * carrier's REST `createCall`, then records the call under the carrier's id. When the lead
+ * answers, the carrier asks the plain voice webhook, which finds that record and connects the
+ * lead to the agent's stream like any call; status callbacks end it.
+ *
+ * The answer URL carries no call id: the id is the carrier's and only known once `createCall`
+ * returned. A carrier that fetched the answer URL before its own REST answer reached the daemon
+ * would find no record (the lead would hear a hang-up); real carriers fetch it only after the
+ * lead's phone rang and was picked up.
+ */
+export function carrierOutbound(
+  options: CarrierOutboundOptions,
+): (request: OutboundRequest) => Promise<OutboundResult> {
+  const base = options.publicUrl.replace(/\/+$/, '');
+  const url = (adapter: CarrierAdapter, kind: WebhookKind): string | undefined => {
+    const route = adapter.routes.webhooks.find((r) => r.kind === kind);
+    return route === undefined ? undefined : base + route.path;
+  };
+  return async (request) => {
+    const adapter = options.adapters.get(request.carrier);
+    if (adapter === undefined) {
+      return {
+        status: 'refused',
+        code: 'carrier_not_configured',
+        detail: `no ${request.carrier} credentials`,
+      };
+    }
+    const voiceUrl = url(adapter, 'voice');
+    if (voiceUrl === undefined)
+      throw new DaemonError('carrier_no_voice_route', 'the carrier adapter has no voice webhook');
+    const statusUrl = url(adapter, 'status');
+    let carrierCallId: string;
+    try {
+      ({ carrierCallId } = await adapter.control.createCall({
+        to: request.to,
+        from: request.from,
+        next: { url: voiceUrl },
+        ...(statusUrl === undefined ? {} : { statusCallbackUrl: statusUrl }),
+        statusCallbackEvents: ['initiated', 'ringing', 'answered', 'completed'],
+        timeoutSec: options.ringTimeoutSec ?? 30,
+      }));
+    } catch (err) {
+      if (!(err instanceof CarrierError)) throw err;
+      options.log?.warn(
+        { agentId: request.agentId, status: err.status, carrierCode: err.carrierCode },
+        'outbound.carrier_refused',
+      );
+      return {
+        status: 'failed',
+        code: 'carrier_error',
+        detail: `the carrier refused the call (${err.carrierCode ?? err.status})`,
+      };
+    }
+    await options.engine.createCall({
+      callId: carrierCallId,
+      carrier: request.carrier,
+      agentId: request.agentId,
+      agentVersion: request.agentVersion,
+      direction: 'outbound',
+      from: request.from,
+      to: request.to,
+    });
+    options.log?.info(
+      { callId: carrierCallId, agentId: request.agentId, carrier: request.carrier },
+      'outbound.placed',
+    );
+    return { status: 'started', callId: carrierCallId };
+  };
+}
