@@ -1,0 +1,106 @@
+/**
+ * The daemon under benchmark, in a process of its own: `buildApp` exactly as src/main.ts wires
+ * it (Redis store, the Twilio adapter pointed at the simulator, a silent logger), plus the
+ * instrumentation of lib/instrument.ts. Configured by one JSON argument (lib/daemon-setup.ts);
+ * reports to the parent over IPC (lib/ipc.ts).
+ */
+
+import type { Redis } from 'ioredis';
+import { buildApp } from '../src/app.js';
+import { parseAgentsConfig } from '../src/config/agents.js';
+import { parseEnv } from '../src/config/env.js';
+import { silentLogger } from '../src/log.js';
+import type { CallRecord } from '../src/runtime/call-record.js';
+import { createClient, DEFAULT_STORE_RETRY } from '../src/store/redis-client.js';
+import { RedisStore } from '../src/store/redis-store.js';
+import {
+  ACCOUNT_SID,
+  AUTH_TOKEN,
+  type DaemonChildConfig,
+  type DaemonReady,
+  MEDIA_SECRET,
+} from './lib/daemon-setup.js';
+import { countCommands, instrumentEngine, labelStore, newCounters } from './lib/instrument.js';
+import { serveParent } from './lib/ipc.js';
+import { epochMs, startProbe } from './lib/probe.js';
+import { CpuProfiler } from './lib/profile.js';
+
+const config = JSON.parse(process.argv[2] ?? '{}') as DaemonChildConfig;
+const publicUrl = `http://127.0.0.1:${config.port}`;
+const env = parseEnv({
+  PORT: String(config.port),
+  HOST: '127.0.0.1',
+  PUBLIC_URL: publicUrl,
+  REDIS_URL: config.redisUrl,
+  TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+  TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+  TWILIO_API_BASE: config.apiBase,
+  LOG_LEVEL: 'silent',
+});
+const agents = parseAgentsConfig(config.agents, { defaultRegion: 'US', source: 'bench' });
+
+let counters = newCounters();
+const client = createClient({ redisUrl: config.redisUrl }, DEFAULT_STORE_RETRY) as Redis;
+countCommands(client, () => counters);
+const store = labelStore(
+  new RedisStore<CallRecord>({
+    client,
+    flagTtlMs: env.transferFlagTtlSec * 1000,
+    retentionMs: env.callRetentionSec * 1000,
+  }),
+);
+const app = buildApp({ env, agents, log: silentLogger(), store, mediaSecret: MEDIA_SECRET });
+instrumentEngine(app.engine, () => counters);
+const probe = startProbe();
+const profiler = new CpuProfiler();
+await app.listen();
+
+/** Sums over the live sessions: what the bridges hold and what the agent sockets have not sent. */
+function mediaState(): Record<string, number> {
+  let queuedToAgent = 0;
+  let queuedToCarrier = 0;
+  let droppedToAgent = 0;
+  let droppedToCarrier = 0;
+  let agentBuffered = 0;
+  let agentDroppedFrames = 0;
+  for (const id of app.sessions.ids()) {
+    const session = app.sessions.get(id);
+    if (session === undefined) continue;
+    const s = session.bridge.stats();
+    queuedToAgent += s.queuedBytesToAgent;
+    queuedToCarrier += s.queuedBytesToCarrier;
+    droppedToAgent += s.droppedBytesToAgent;
+    droppedToCarrier += s.droppedBytesToCarrier;
+    agentBuffered += session.agent.bufferedBytes();
+    agentDroppedFrames += session.agent.stats().droppedFrames;
+  }
+  return {
+    sessions: app.sessions.size,
+    queuedToAgent,
+    queuedToCarrier,
+    droppedToAgent,
+    droppedToCarrier,
+    agentBuffered,
+    agentDroppedFrames,
+  };
+}
+
+const ready: DaemonReady = { port: config.port, publicUrl, pid: process.pid };
+serveParent(ready, {
+  clock: () => epochMs(),
+  sample: (body) => ({
+    ...probe.sample((body ?? {}) as { gc?: boolean; reset?: boolean }),
+    media: mediaState(),
+  }),
+  /** Hands over the control-path counters collected since the last call, and starts new ones. */
+  counters: () => {
+    const out = counters;
+    counters = newCounters();
+    return out;
+  },
+  'profile-start': () => profiler.start(),
+  'profile-stop': (body) => profiler.stop((body as { file: string }).file),
+  stop: async () => {
+    await app.close();
+  },
+});

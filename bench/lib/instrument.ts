@@ -1,0 +1,167 @@
+/**
+ * Daemon-side measurements for the control-path benchmark, taken without touching runtime code:
+ *
+ * - Every Redis command is counted on the client (its `sendCommand` is wrapped, as bench/store.ts
+ *   does), and attributed with AsyncLocalStorage to the store method that sent it and to the
+ *   engine dispatch (one call event: load → step → compare-and-set → effects) it belongs to.
+ * - `engine.dispatch` is wrapped on the app's engine instance (the webhooks, media sessions,
+ *   executor and timer poller all call it through that object): each dispatch records its input,
+ *   status, duration, Redis commands, and the first carrier REST request it caused.
+ * - REST requests are seen on Node's `http.client.request.start` diagnostics channel, which runs
+ *   synchronously in the caller's async context, so the request is tied to its dispatch.
+ * - A dispatch that fires a timer records how late it is: now − the timer's deadline.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import diagnostics from 'node:diagnostics_channel';
+import type { ClientRequest } from 'node:http';
+import type { Redis } from 'ioredis';
+import type { CallInput } from '../../src/runtime/call-reducer.js';
+import { parseTimerKey } from '../../src/runtime/commit-changes.js';
+import type { CallEngine } from '../../src/runtime/engine.js';
+import type { EventRef, Store } from '../../src/store/types.js';
+import { epochMs } from './probe.js';
+
+interface DispatchContext {
+  readonly callId: string;
+  readonly input: string;
+  readonly startedAtMs: number;
+  commands: number;
+  firstRestAtMs: number | undefined;
+  restPath: string | undefined;
+}
+
+/** One finished dispatch, as the parent receives it. */
+export interface DispatchRecord {
+  readonly callId: string;
+  /** `transfer.request`, `transfer.event:leg.answered`, … */
+  readonly input: string;
+  readonly status: string;
+  readonly startedAtMs: number;
+  readonly durationMs: number;
+  /** Redis commands sent by this dispatch itself (not by dispatches its effects fed). */
+  readonly commands: number;
+  /** ms from the dispatch's start to its first carrier REST request, if it made one. */
+  readonly restAfterMs?: number;
+  readonly restPath?: string;
+  /** For timer events: how late the timer fired (now − deadline), ms, and its kind. */
+  readonly timerLateMs?: number;
+  readonly timer?: string;
+}
+
+export interface InstrumentCounters {
+  readonly dispatches: DispatchRecord[];
+  /** Redis commands by the store method that sent them (`applyEvent`, `calls.get`, …). */
+  readonly commandsByMethod: Record<string, number>;
+  /** Commands sent outside any dispatch (webhook lookups, stream starts, timer polls, heartbeats). */
+  readonly commandsOutsideDispatch: Record<string, number>;
+  commandsTotal: number;
+}
+
+const dispatchScope = new AsyncLocalStorage<DispatchContext>();
+const methodScope = new AsyncLocalStorage<string>();
+
+export function newCounters(): InstrumentCounters {
+  return { dispatches: [], commandsByMethod: {}, commandsOutsideDispatch: {}, commandsTotal: 0 };
+}
+
+/** Counts every command the client sends, attributed to its store method and dispatch. */
+export function countCommands(client: Redis, counters: () => InstrumentCounters): void {
+  const send = client.sendCommand.bind(client);
+  client.sendCommand = (...args: Parameters<Redis['sendCommand']>) => {
+    const c = counters();
+    const method = methodScope.getStore() ?? `other:${args[0].name}`;
+    c.commandsTotal += 1;
+    c.commandsByMethod[method] = (c.commandsByMethod[method] ?? 0) + 1;
+    const dispatch = dispatchScope.getStore();
+    if (dispatch === undefined)
+      c.commandsOutsideDispatch[method] = (c.commandsOutsideDispatch[method] ?? 0) + 1;
+    else dispatch.commands += 1;
+    return send(...args);
+  };
+}
+
+const STORE_PARTS = ['calls', 'flags', 'timers', 'dedupe', 'workers', 'sockets', 'pubsub'] as const;
+
+/** The same store, with each method call labelled (for {@link countCommands}). */
+export function labelStore<R extends object>(store: Store<R>): Store<R> {
+  const label = <T extends object>(target: T, prefix: string): T =>
+    new Proxy(target, {
+      get(obj, key) {
+        const value: unknown = Reflect.get(obj, key);
+        if (typeof value !== 'function' || typeof key !== 'string') return value;
+        const name = prefix === '' ? key : `${prefix}.${key}`;
+        return (...args: unknown[]) =>
+          methodScope.run(name, () => (value as (...a: unknown[]) => unknown).apply(obj, args));
+      },
+    });
+  const parts = new Map<string, unknown>(
+    STORE_PARTS.map((part) => [part, label((store as unknown as Record<string, object>)[part] ?? {}, part)]),
+  );
+  return new Proxy(store, {
+    get(obj, key) {
+      if (typeof key === 'string' && parts.has(key)) return parts.get(key);
+      const value: unknown = Reflect.get(obj, key);
+      if (typeof value !== 'function' || typeof key !== 'string') return value;
+      return (...args: unknown[]) =>
+        methodScope.run(key, () => (value as (...a: unknown[]) => unknown).apply(obj, args));
+    },
+  });
+}
+
+/** Wraps `engine.dispatch` on this instance and watches outgoing HTTP requests. */
+export function instrumentEngine(engine: CallEngine, counters: () => InstrumentCounters): void {
+  diagnostics.subscribe('http.client.request.start', (message) => {
+    const dispatch = dispatchScope.getStore();
+    if (dispatch === undefined || dispatch.firstRestAtMs !== undefined) return;
+    const request = (message as { request: ClientRequest }).request;
+    dispatch.firstRestAtMs = epochMs();
+    dispatch.restPath = `${request.method} ${request.path.replace(/\/(CA|CF)[0-9a-f]{32}/g, '/$1…').replace(/AC[0-9a-f]{32}/, 'AC…')}`;
+  });
+  const original = engine.dispatch.bind(engine);
+  engine.dispatch = (callId, input, ref, context) => {
+    const ctx: DispatchContext = {
+      callId,
+      input: inputName(input),
+      startedAtMs: epochMs(),
+      commands: 0,
+      firstRestAtMs: undefined,
+      restPath: undefined,
+    };
+    const timer = timerOf(ref);
+    return dispatchScope.run(ctx, async () => {
+      let status = 'error';
+      try {
+        const outcome = await original(callId, input, ref, context);
+        status = outcome.status;
+        return outcome;
+      } finally {
+        counters().dispatches.push({
+          callId,
+          input: ctx.input,
+          status,
+          startedAtMs: ctx.startedAtMs,
+          durationMs: epochMs() - ctx.startedAtMs,
+          commands: ctx.commands,
+          ...(ctx.firstRestAtMs === undefined
+            ? {}
+            : { restAfterMs: ctx.firstRestAtMs - ctx.startedAtMs, restPath: ctx.restPath ?? '' }),
+          ...(timer === undefined ? {} : { timerLateMs: ctx.startedAtMs - timer.atMs, timer: timer.kind }),
+        });
+      }
+    });
+  };
+}
+
+function inputName(input: CallInput): string {
+  return input.type === 'transfer.event' ? `transfer.event:${input.event.type}` : input.type;
+}
+
+function timerOf(ref: EventRef | undefined): { atMs: number; kind: string } | undefined {
+  if (ref === undefined || typeof ref === 'string' || !('timer' in ref)) return undefined;
+  const claim = ref.timer as { timerId: string; atMs?: number };
+  if (claim.atMs === undefined) return undefined;
+  const parsed = parseTimerKey(claim.timerId);
+  const kind =
+    parsed === null ? 'unknown' : parsed.kind === 'call' ? parsed.name : (parsed.timerId.split(':')[0] ?? '');
+  return { atMs: claim.atMs, kind };
+}

@@ -1,0 +1,208 @@
+/**
+ * One ladder of the media benchmark against one server process (the daemon or the bare relay):
+ * N concurrent two-way calls, N rising step by step until something gives — frames lost or
+ * reordered, the server's core full, latency past a bound, or the load generator itself full.
+ */
+import type { ChildProc } from '../lib/ipc.js';
+import { machineCores, machineTicks } from '../lib/machine-load.js';
+import { coresUsed, type Probe, type ProcessSample } from '../lib/probe.js';
+import { type CpuTimes, redisCores } from '../lib/redis-cpu.js';
+import { round2, type Summary, sleep, summarize } from '../lib/stats.js';
+import { type CarrierStream, FrameClock } from './carrier-streams.js';
+import type { FrameLedger } from './frames.js';
+
+export type ServerSample = ProcessSample & { readonly media: Readonly<Record<string, number>> };
+
+export interface LadderStep {
+  readonly calls: number;
+  /**
+   * Cores used over the measured window: the server, the load generator (carrier + agents),
+   * Redis, and everything else on the machine (other users' processes: noise).
+   */
+  readonly cores: {
+    readonly server: number;
+    readonly load: number;
+    readonly redis: number;
+    readonly others: number | null;
+  };
+  /** Calls per fully used server core at this load (calls ÷ server cores). */
+  readonly callsPerCore: number;
+  /** One crossing of the server, carrier → agent and agent → carrier together, ms. */
+  readonly latencyMs: Summary;
+  readonly upMs: Summary;
+  readonly downMs: Summary;
+  readonly lost: number;
+  readonly reordered: number;
+  readonly framesPerSecond: number;
+  readonly serverLoopDelayMs: ProcessSample['loop'];
+  readonly loadLoopDelayMs: ProcessSample['loop'];
+  /** How late the load generator served its 20 ms slots, ms (p99). */
+  readonly loadLateP99Ms: number;
+  /** Server RSS and heap + external growth over the idle baseline, per call, KB (after a full GC). */
+  readonly rssKbPerCall: number;
+  readonly heapKbPerCall: number;
+  readonly ok: boolean;
+  readonly stoppedBecause?: string;
+}
+
+export interface LadderContext {
+  readonly server: ChildProc<unknown>;
+  readonly ledger: FrameLedger;
+  readonly probe: Probe;
+  readonly redisCpu: () => Promise<CpuTimes>;
+  readonly open: (index: number) => Promise<CarrierStream>;
+  readonly nextIndex: () => number;
+  readonly warmupMs: number;
+  readonly measureMs: number;
+  /** Called at the step with this many calls, after its measurement, while the calls still run. */
+  readonly atStep?: (calls: number) => Promise<void>;
+  readonly log: (line: string) => void;
+}
+
+/** p99 of a crossing above this, or a server core this full, ends the ladder. */
+const MAX_P99_MS = 50;
+const MAX_SERVER_CORES = 0.95;
+const MAX_LOAD_LATE_MS = 20;
+
+export async function runLadder(ctx: LadderContext, ladder: readonly number[]): Promise<LadderStep[]> {
+  const clock = new FrameClock();
+  const streams: CarrierStream[] = [];
+  const sample = (body: object) => ctx.server.call<ServerSample>('sample', body);
+
+  // Warm-up: code paths compiled and pools filled before the idle baseline is taken.
+  await grow(ctx, streams, 20);
+  clock.start(streams);
+  await sleep(2_000);
+  clock.stop();
+  await drain(ctx.ledger);
+  await hangUpAll(streams);
+  await waitFor(async () => (await sample({})).media['sessions'] === 0, 10_000);
+  const base = await sample({ gc: true });
+  let lostBefore = lostSoFar(ctx.ledger);
+  let reorderedBefore = ctx.ledger.up.reordered + ctx.ledger.down.reordered;
+
+  const steps: LadderStep[] = [];
+  for (const n of ladder) {
+    await grow(ctx, streams, n);
+    clock.start(streams);
+    await sleep(ctx.warmupMs);
+    ctx.ledger.clearLatency();
+    clock.lateness.clear();
+    ctx.ledger.recording = true;
+    const s0 = await sample({ reset: true });
+    const l0 = ctx.probe.sample({ reset: true });
+    const r0 = await ctx.redisCpu();
+    const sent0 = ctx.ledger.totals();
+    const m0 = machineTicks();
+    await sleep(ctx.measureMs);
+    ctx.ledger.recording = false;
+    const s1 = await sample({ reset: true });
+    const l1 = ctx.probe.sample({ reset: true });
+    const r1 = await ctx.redisCpu();
+    const sent1 = ctx.ledger.totals();
+    const m1 = machineTicks();
+    const late = summarize(clock.lateness.values());
+    if (ctx.atStep !== undefined) await ctx.atStep(n);
+    clock.stop();
+    await drain(ctx.ledger);
+    const mem = await sample({ gc: true });
+
+    const lostNow = lostSoFar(ctx.ledger);
+    const reorderedNow = ctx.ledger.up.reordered + ctx.ledger.down.reordered;
+    const up = ctx.ledger.up.latency.values();
+    const down = ctx.ledger.down.latency.values();
+    const both = new Float64Array(up.length + down.length);
+    both.set(up);
+    both.set(down, up.length);
+    const server = coresUsed(s0, s1);
+    const load = coresUsed(l0, l1);
+    const redis = redisCores(r0, r1, s1.atMs - s0.atMs);
+    const total = machineCores(m0, m1);
+    const others = total === null ? null : Math.max(0, round2(total - server - load - redis));
+    const cores = { server, load, redis, others };
+    const latencyMs = summarize(both);
+    const step: Omit<LadderStep, 'ok' | 'stoppedBecause'> = {
+      calls: n,
+      cores,
+      callsPerCore: cores.server > 0 ? Math.round(n / cores.server) : 0,
+      latencyMs,
+      upMs: summarize(up),
+      downMs: summarize(down),
+      lost: lostNow - lostBefore,
+      reordered: reorderedNow - reorderedBefore,
+      framesPerSecond: Math.round(
+        (sent1.sent - sent0.sent + sent1.echoed - sent0.echoed) / ((s1.atMs - s0.atMs) / 1000),
+      ),
+      serverLoopDelayMs: s1.loop,
+      loadLoopDelayMs: l1.loop,
+      loadLateP99Ms: late.p99,
+      rssKbPerCall: round2((mem.rssBytes - base.rssBytes) / 1024 / n),
+      heapKbPerCall: round2(
+        (mem.heapUsedBytes + mem.externalBytes - base.heapUsedBytes - base.externalBytes) / 1024 / n,
+      ),
+    };
+    lostBefore = lostNow;
+    reorderedBefore = reorderedNow;
+    const stoppedBecause =
+      step.lost > 0
+        ? `${step.lost} frames lost`
+        : step.reordered > 0
+          ? `${step.reordered} frames reordered`
+          : latencyMs.p99 > MAX_P99_MS
+            ? `p99 ${latencyMs.p99} ms > ${MAX_P99_MS} ms`
+            : cores.server >= MAX_SERVER_CORES
+              ? `server core full (${cores.server})`
+              : late.p99 > MAX_LOAD_LATE_MS
+                ? `load generator full (slots ${late.p99} ms late at p99)`
+                : undefined;
+    const done: LadderStep = {
+      ...step,
+      ok: stoppedBecause === undefined,
+      ...(stoppedBecause === undefined ? {} : { stoppedBecause }),
+    };
+    steps.push(done);
+    ctx.log(
+      `  ${n} calls: server ${cores.server} cores, load ${cores.load}, others ${cores.others ?? '?'}, p50/p99/p99.9 ` +
+        `${latencyMs.p50}/${latencyMs.p99}/${latencyMs.p999} ms, lost ${step.lost}, ` +
+        `RSS ${step.rssKbPerCall} KB/call${stoppedBecause === undefined ? '' : ` — stop: ${stoppedBecause}`}`,
+    );
+    if (stoppedBecause !== undefined) break;
+  }
+  await hangUpAll(streams);
+  await waitFor(async () => (await sample({})).media['sessions'] === 0, 10_000).catch(() => undefined);
+  return steps;
+}
+
+/** Opens streams until there are `n`, 50 at a time. */
+async function grow(ctx: LadderContext, streams: CarrierStream[], n: number): Promise<void> {
+  while (streams.length < n) {
+    const batch = Math.min(50, n - streams.length);
+    const opened = await Promise.all(Array.from({ length: batch }, () => ctx.open(ctx.nextIndex())));
+    streams.push(...opened);
+  }
+}
+
+/** Every caller hangs up, 50 at a time. */
+export async function hangUpAll(streams: CarrierStream[]): Promise<void> {
+  const all = streams.splice(0);
+  for (let i = 0; i < all.length; i += 50) await Promise.all(all.slice(i, i + 50).map((s) => s.hangup()));
+}
+
+/** Frames sent but never received, both directions, so far. */
+function lostSoFar(ledger: FrameLedger): number {
+  const t = ledger.totals();
+  return t.sent - t.upReceived + (t.echoed - t.downReceived);
+}
+
+/** Waits until every frame sent has arrived (or 3 s pass: what is missing then is lost). */
+async function drain(ledger: FrameLedger): Promise<void> {
+  await waitFor(async () => lostSoFar(ledger) === 0, 3_000).catch(() => undefined);
+}
+
+async function waitFor(predicate: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (performance.now() > deadline) throw new Error('timed out');
+    await sleep(20);
+  }
+}

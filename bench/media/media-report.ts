@@ -1,0 +1,55 @@
+/** The media benchmark as markdown. */
+import type { MediaResult, TargetResult } from './run-media.js';
+
+export function mediaTable(result: MediaResult): string {
+  const rows = (name: string, t: TargetResult) =>
+    t.steps.map(
+      (s) =>
+        `| ${name} | ${s.calls} | ${s.framesPerSecond} | ${s.cores.server} | ${s.cores.load} | ${s.cores.redis} | ${s.callsPerCore} | ` +
+        `${s.latencyMs.p50} | ${s.latencyMs.p99} | ${s.latencyMs.p999} | ${s.lost} | ${s.reordered} | ${s.rssKbPerCall} | ` +
+        `${s.serverLoopDelayMs.p99Ms} | ${s.ok ? 'ok' : s.stoppedBecause}`,
+    );
+  const lines = [
+    '### Media bridge',
+    '',
+    '| server | calls | frames/s | server cores | load cores | redis cores | calls/core | p50 ms | p99 ms | p99.9 ms | lost | reordered | RSS KB/call | loop p99 ms | |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    ...rows('relay', result.relay),
+    ...rows('daemon', result.daemon),
+    '',
+    `Per-core capacity, daemon ÷ relay: ${result.perCoreRatio.map((r) => `${r.calls} calls ${r.ratio}`).join(', ') || '–'}`,
+    `Saturation: relay ${sat(result.relay)}, daemon ${sat(result.daemon)}`,
+    '',
+    '| stalled agents | calls | rate | RSS growth MB over time | held for agents MB (last) | dropped MB (last) | growth MB/s, 2nd half |',
+    '|---|---:|---:|---|---:|---:|---:|',
+    stallRow('relay', result.relay),
+    stallRow('daemon', result.daemon),
+  ];
+  for (const [name, t] of [
+    ['relay', result.relay],
+    ['daemon', result.daemon],
+  ] as const) {
+    if (t.profile === undefined) continue;
+    lines.push(
+      '',
+      `Profile of the ${name} (${t.profile.totalMs} ms, idle ${t.profile.idlePercent} %), self time by module:`,
+    );
+    lines.push(t.profile.byModule.map((m) => `${m.name} ${m.selfPercent} %`).join(', '));
+  }
+  return lines.join('\n');
+}
+
+function sat(t: TargetResult): string {
+  return t.saturation === null
+    ? 'none passed'
+    : `${t.saturation.calls} calls (${t.saturation.callsPerCore} calls/core)`;
+}
+
+function stallRow(name: string, t: TargetResult): string {
+  const s = t.stall;
+  const last = s.points[s.points.length - 1];
+  return (
+    `| ${name} | ${s.calls} | ${s.rate}× | ${s.points.map((p) => p.rssGrowthMb).join(' → ')} | ` +
+    `${last?.heldForAgentsMb ?? 0} | ${last?.droppedToAgentsMb ?? 0} | ${s.lateGrowthMbPerS} |`
+  );
+}

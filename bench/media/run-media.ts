@@ -1,0 +1,130 @@
+/**
+ * `npm run bench -- media`: the media bridge against a bare `ws` relay, in one run.
+ *
+ * Processes (2 cores): the server under test (daemon or relay) in its own Node process, and
+ * the load process — carrier streams and echo agents — in this one; a private redis-server
+ * idles beside them. Each side of the bridge has one event loop, so the load is split one core
+ * against one core; nothing is pinned, and every process's CPU time is reported.
+ */
+import { mkdirSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { startRedisServer } from '../../test/support/redis-server.js';
+import { startDaemon } from '../lib/daemon-setup.js';
+import { type ChildProc, forkChild } from '../lib/ipc.js';
+import type { Probe } from '../lib/probe.js';
+import type { ProfileSummary } from '../lib/profile.js';
+import { redisCpuTimes } from '../lib/redis-cpu.js';
+import { CarrierStream, type StreamTarget } from './carrier-streams.js';
+import { startEchoAgent } from './echo-agent.js';
+import { FrameLedger } from './frames.js';
+import { type LadderStep, runLadder } from './ladder.js';
+import { runStall, type StallOptions, type StallResult } from './stall.js';
+
+export interface MediaOptions {
+  readonly ladder: readonly number[];
+  readonly warmupMs: number;
+  readonly measureMs: number;
+  readonly stall: StallOptions;
+  /** Profile each server for this long at the step with `profileAtCalls` calls; 0: no profile. */
+  readonly profileMs: number;
+  readonly profileAtCalls: number;
+  readonly resultsDir: string;
+  readonly probe: Probe;
+  readonly log: (line: string) => void;
+}
+
+export interface TargetResult {
+  readonly steps: readonly LadderStep[];
+  /** The largest step that passed every check, and its calls per server core. */
+  readonly saturation: { readonly calls: number; readonly callsPerCore: number } | null;
+  readonly stall: StallResult;
+  readonly profile?: ProfileSummary;
+}
+
+export interface MediaResult {
+  readonly relay: TargetResult;
+  readonly daemon: TargetResult;
+  /** Per calls-count both passed: daemon calls per core ÷ relay calls per core. */
+  readonly perCoreRatio: readonly { readonly calls: number; readonly ratio: number }[];
+}
+
+const MAX_STREAMS = 20_000;
+
+export async function runMedia(options: MediaOptions): Promise<MediaResult> {
+  mkdirSync(`${options.resultsDir}/profiles`, { recursive: true });
+  const ledger = new FrameLedger(MAX_STREAMS);
+  const agent = await startEchoAgent(ledger);
+  const redis = await startRedisServer();
+  const admin = new Redis(redis.url);
+  let index = 0;
+  const nextIndex = () => index++;
+  try {
+    const target = async (
+      name: 'relay' | 'daemon',
+      server: ChildProc<unknown>,
+      streamTarget: StreamTarget,
+    ): Promise<TargetResult> => {
+      options.log(`media: ${name}`);
+      const open = (i: number) => CarrierStream.open(streamTarget, i, ledger, agent.started);
+      let profile: ProfileSummary | undefined;
+      const steps = await runLadder(
+        {
+          server,
+          ledger,
+          probe: options.probe,
+          redisCpu: () => redisCpuTimes(admin),
+          open,
+          nextIndex,
+          warmupMs: options.warmupMs,
+          measureMs: options.measureMs,
+          log: options.log,
+          atStep: async (calls) => {
+            if (options.profileMs <= 0 || calls !== options.profileAtCalls) return;
+            await server.call('profile-start');
+            await new Promise((resolve) => setTimeout(resolve, options.profileMs));
+            profile = await server.call<ProfileSummary>('profile-stop', {
+              file: `${options.resultsDir}/profiles/media-${name}-${calls}.cpuprofile`,
+            });
+          },
+        },
+        options.ladder,
+      );
+      options.log(`  stalled agents: ${options.stall.calls} calls, ${options.stall.rate}× real time`);
+      const stall = await runStall(server, agent, () => open(nextIndex()), options.stall);
+      const passed = steps.filter((s) => s.ok);
+      const best = passed[passed.length - 1];
+      return {
+        steps,
+        saturation: best === undefined ? null : { calls: best.calls, callsPerCore: best.callsPerCore },
+        stall,
+        ...(profile === undefined ? {} : { profile }),
+      };
+    };
+
+    const relay = await forkChild<{ port: number }>(new URL('./relay-child.ts', import.meta.url), {
+      args: [agent.url],
+    });
+    const relayResult = await target('relay', relay, {
+      kind: 'relay',
+      url: `ws://127.0.0.1:${relay.ready.port}/`,
+    }).finally(() => relay.stop());
+    const daemon = await startDaemon({ redisUrl: redis.url, agentUrl: agent.url });
+    const daemonResult = await target('daemon', daemon, {
+      kind: 'daemon',
+      publicUrl: daemon.ready.publicUrl,
+    }).finally(() => daemon.stop());
+    const perCoreRatio = daemonResult.steps
+      .filter((d) => d.ok)
+      .flatMap((d) => {
+        const r = relayResult.steps.find((s) => s.calls === d.calls && s.ok);
+        return r === undefined || r.callsPerCore === 0
+          ? []
+          : [{ calls: d.calls, ratio: Math.round((d.callsPerCore / r.callsPerCore) * 1000) / 1000 }];
+      });
+    return { relay: relayResult, daemon: daemonResult, perCoreRatio };
+  } finally {
+    admin.disconnect();
+    await agent.close();
+    await redis.stop();
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * `npm run bench [-- <what> …] [-- flags]`: the benchmarks of DESIGN.md "Targets", each against
+ * processes it starts and stops itself (daemon, bare relay, simulator, private redis-server),
+ * on loopback, bounded in time. `what`: `media`, `control`, `handoff`, `store`, or `all`
+ * (default). Each writes `bench/results/<what>.json` and prints a markdown table.
+ *
+ * Flags: `--quick` (short steps, smaller ladders: a smoke run), `--ladder 50,100,200` (media
+ * calls per step), `--measure-s 5`, `--no-profile`.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { startProbe } from './lib/probe.js';
+import { mediaTable } from './media/media-report.js';
+import { runMedia } from './media/run-media.js';
+
+const WHAT = ['media', 'control', 'handoff', 'store'] as const;
+type What = (typeof WHAT)[number];
+
+interface Flags {
+  readonly what: readonly What[];
+  readonly quick: boolean;
+  readonly ladder: readonly number[] | undefined;
+  readonly measureS: number | undefined;
+  readonly profile: boolean;
+}
+
+function parseFlags(argv: readonly string[]): Flags {
+  const what: What[] = [];
+  let quick = false;
+  let ladder: number[] | undefined;
+  let measureS: number | undefined;
+  let profile = true;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg === 'all') what.push(...WHAT);
+    else if ((WHAT as readonly string[]).includes(arg)) what.push(arg as What);
+    else if (arg === '--quick') quick = true;
+    else if (arg === '--no-profile') profile = false;
+    else if (arg === '--ladder')
+      ladder = (argv[++i] ?? '')
+        .split(',')
+        .map(Number)
+        .filter((n) => n > 0);
+    else if (arg === '--measure-s') measureS = Number(argv[++i]);
+    else
+      throw new Error(
+        `unknown argument ${arg} (expected ${WHAT.join(', ')}, all, --quick, --ladder, --measure-s, --no-profile)`,
+      );
+  }
+  return { what: what.length === 0 ? WHAT : [...new Set(what)], quick, ladder, measureS, profile };
+}
+
+const resultsDir = fileURLToPath(new URL('./results', import.meta.url));
+const log = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+function machine(): Record<string, unknown> {
+  const list = cpus();
+  return {
+    node: process.version,
+    cpus: list.length,
+    cpuModel: list[0]?.model ?? 'unknown',
+    memoryGb: Math.round(totalmem() / 1024 ** 3),
+    platform: `${process.platform} ${process.arch}`,
+  };
+}
+
+function write(name: string, body: unknown): void {
+  mkdirSync(resultsDir, { recursive: true });
+  const file = `${resultsDir}/${name}.json`;
+  writeFileSync(
+    file,
+    `${JSON.stringify({ at: new Date().toISOString(), machine: machine(), ...(body as object) }, null, 2)}\n`,
+  );
+  log(`wrote ${file}`);
+}
+
+async function runStore(): Promise<void> {
+  const script = fileURLToPath(new URL('./store.ts', import.meta.url));
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: 'inherit' });
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`bench/store.ts exited with ${code}`)),
+    );
+  });
+}
+
+async function main(): Promise<void> {
+  const flags = parseFlags(process.argv.slice(2));
+  const probe = startProbe();
+  const started = performance.now();
+  for (const what of flags.what) {
+    if (what === 'media') {
+      const result = await runMedia({
+        ladder: flags.ladder ?? (flags.quick ? [50, 300] : [50, 100, 200, 300, 400, 600, 800, 1000, 1200]),
+        warmupMs: flags.quick ? 1000 : 1500,
+        measureMs: (flags.measureS ?? (flags.quick ? 2 : 5)) * 1000,
+        stall: { calls: 10, seconds: flags.quick ? 5 : 15, rate: 50 },
+        profileMs: flags.profile ? (flags.quick ? 2000 : 4000) : 0,
+        profileAtCalls: 300,
+        resultsDir,
+        probe,
+        log,
+      });
+      write('media', result);
+      process.stdout.write(`${mediaTable(result)}\n`);
+    } else if (what === 'store') {
+      await runStore();
+    }
+  }
+  log(`bench: ${Math.round((performance.now() - started) / 1000)} s`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(
+      `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exit(1);
+  },
+);
