@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Carrier } from '../src/domain/carrier.js';
+import { plivoAdapterFactory } from './plivo/adapter.js';
 import { twilioAdapterFactory } from './twilio/adapter.js';
 import type { CarrierAdapterFactory } from './types.js';
 
@@ -9,7 +10,10 @@ export * from './types.js';
  * Every carrier the daemon speaks, one line each (STYLE.md 4). Adding a carrier: a folder under
  * providers/ and a line here — no other file names a carrier.
  */
-export const CARRIER_ADAPTERS: readonly CarrierAdapterFactory[] = Object.freeze([twilioAdapterFactory]);
+export const CARRIER_ADAPTERS: readonly CarrierAdapterFactory[] = Object.freeze([
+  twilioAdapterFactory,
+  plivoAdapterFactory,
+]);
 
 export function adapterFactoryFor(carrier: Carrier): CarrierAdapterFactory | undefined {
   return CARRIER_ADAPTERS.find((factory) => factory.carrier === carrier);

@@ -1,0 +1,112 @@
+import { DaemonError } from '../../src/domain/errors.js';
+import type { RetryDeps, RetryPolicy } from '../../src/runtime/retry.js';
+import type {
+  CarrierAdapter,
+  CarrierAdapterFactory,
+  CarrierCapabilities,
+  CarrierSettings,
+  WebhookRequest,
+} from '../types.js';
+import { createPlivoCodec } from './codec.js';
+import { createPlivoControl } from './control.js';
+import { plivoMarkup } from './markup.js';
+import { buildCallbackUrl, buildMediaUrl, PLIVO_ROUTES } from './routes.js';
+import { verifyPlivoWebhook } from './signature.js';
+import { parsePlivoWebhook } from './webhooks.js';
+
+export interface PlivoAdapterOptions {
+  /** The daemon's public base URL as Plivo reaches it, e.g. `https://pt.example.com`. */
+  readonly publicUrl: string;
+  /** Auth ID: `MA` (main account) or `SA` (subaccount) + 18 characters. */
+  readonly authId: string;
+  /** Signs every webhook (signature V3) and authenticates REST. */
+  readonly authToken: string;
+  /** REST base; default https://api.plivo.com (`PLIVO_API_BASE`). */
+  readonly apiBase?: string;
+  /** Default {@link DEFAULT_PLIVO_RETRY}. */
+  readonly retry?: RetryPolicy;
+  readonly retryDeps?: RetryDeps;
+}
+
+/** Two quick retries inside a 10 s request timeout: a transfer cannot wait much longer. */
+export const DEFAULT_PLIVO_RETRY: RetryPolicy = Object.freeze({
+  maxRetries: 2,
+  retryIntervalMs: 250,
+  timeoutMs: 10_000,
+});
+
+/**
+ * Warm transfers through `<Conference>` (the caller waits with `startConferenceOnEnter="false"`),
+ * the whisper as `<Speak>` on the human's own leg, hold audio from `waitSound` (Plivo XML the
+ * agent's `holdAudio` names), SIP destinations as `<User>`.
+ */
+export const PLIVO_CAPABILITIES: CarrierCapabilities = Object.freeze({
+  conference: true,
+  whisper: true,
+  holdAudio: true,
+  sipDestinations: true,
+});
+
+const AUTH_ID = /^(MA|SA)[A-Z0-9]{18}$/;
+
+export function createPlivoAdapter(options: PlivoAdapterOptions): CarrierAdapter {
+  const { publicUrl, authToken } = options;
+  const mediaUrl = buildMediaUrl(publicUrl);
+  return Object.freeze({
+    carrier: 'plivo',
+    capabilities: PLIVO_CAPABILITIES,
+    routes: PLIVO_ROUTES,
+    callbackUrl: (kind, ids) => buildCallbackUrl(publicUrl, kind, ids),
+    mediaUrl: () => mediaUrl,
+    verifyWebhook: (req: WebhookRequest) => verifyPlivoWebhook(authToken, req),
+    parseWebhook: parsePlivoWebhook,
+    // Plivo does not sign the stream's WebSocket upgrade; the per-call media token in
+    // `extraHeaders` is what admits a stream (checked at `start`).
+    verifyMediaUpgrade: () => true,
+    createCodec: createPlivoCodec,
+    markup: plivoMarkup,
+    control: createPlivoControl({
+      authId: options.authId,
+      authToken,
+      publicUrl,
+      ...(options.apiBase === undefined ? {} : { apiBase: options.apiBase }),
+      retry: options.retry ?? DEFAULT_PLIVO_RETRY,
+      ...(options.retryDeps === undefined ? {} : { retryDeps: options.retryDeps }),
+    }),
+  } satisfies CarrierAdapter);
+}
+
+/**
+ * Builds the adapter from neutral settings, listing every problem at once (STYLE.md 9).
+ * Credentials: `accountId` (the Auth ID) and `authToken`.
+ */
+export const plivoAdapterFactory: CarrierAdapterFactory = Object.freeze({
+  carrier: 'plivo',
+  create(settings: CarrierSettings): CarrierAdapter {
+    const { accountId: authId, authToken } = settings.credentials;
+    const problems: string[] = [];
+    if (!AUTH_ID.test(authId))
+      problems.push('plivo accountId must be an Auth ID: MA or SA followed by 18 letters or digits');
+    if (authToken === '') problems.push('plivo authToken is required');
+    if (!isHttpUrl(settings.publicUrl)) problems.push('publicUrl must be an http(s) URL');
+    if (settings.apiBase !== undefined && !isHttpUrl(settings.apiBase))
+      problems.push('plivo apiBase must be an http(s) URL');
+    if (problems.length > 0) throw new DaemonError('config_invalid', problems.join('; '));
+    return createPlivoAdapter({
+      publicUrl: settings.publicUrl,
+      authId,
+      authToken,
+      ...(settings.apiBase === undefined ? {} : { apiBase: settings.apiBase }),
+      ...(settings.retry === undefined ? {} : { retry: settings.retry }),
+    });
+  },
+});
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}

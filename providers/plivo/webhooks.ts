@@ -1,0 +1,373 @@
+import { z } from 'zod';
+import type { LegEndStatus } from '../../src/domain/outcome.js';
+import {
+  type CallStatus,
+  type CarrierEvent,
+  WebhookError,
+  type WebhookKind,
+  type WebhookParams,
+} from '../types.js';
+import { fromPlivoAddress } from './addresses.js';
+
+/**
+ * Plivo webhooks (protocols.md §3.1, §3.5) validated with zod and normalized into the same
+ * {@link CarrierEvent}s as every carrier. Extra parameters are allowed (Plivo sends many, and
+ * adds more); the ones the daemon relies on are checked strictly.
+ *
+ * What arrives where (the daemon's own ids ride in the signed query string):
+ * - `voice`: `answer_url` of a new call (no ids); a `<Redirect>` or a `calls.transfer` back to the
+ *   daemon (`callId`, `seq`): a continuation; the `answer_url` of a leg the daemon placed (`legId`).
+ * - `status`: `hangup_url` of the caller's call; `ring_url`/`hangup_url` of a placed leg; the
+ *   `<Dial callbackUrl>` of a cold transfer (`DialAction` = `answer` / `hangup`, UNCONFIRMED names).
+ * - `dial-action`: `<Dial action>` with `DialStatus`.
+ * - `conference`: `<Conference callbackUrl>` with `ConferenceAction` (`enter`, `exit`, … UNCONFIRMED
+ *   names); the member's label is the `label` the daemon put in that member's callback URL.
+ *
+ * Dedupe keys come from Plivo's ids: a leg reaches each phase once, so its key is its CallUUID
+ * (the B-leg's for a dial) plus the phase, whichever webhook brought the news.
+ */
+
+const UUID = z
+  .string()
+  .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'expected a UUID');
+const DIGITS = z.string().regex(/^\d{1,10}$/, 'expected decimal digits');
+/** FreeSWITCH-style cause names (`NORMAL_CLEARING`, `USER_BUSY`, …): safe as a carrier code. */
+const CAUSE = z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'expected a hangup cause name');
+/** The daemon's own ids in callback URLs. */
+const OWN_ID = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'expected 1-128 characters of [A-Za-z0-9_.:-]');
+
+/** `CallStatus` (§3.1); `cancel` is from the dial-status page. */
+const PLIVO_CALL_STATUS = z.enum([
+  'ringing',
+  'in-progress',
+  'completed',
+  'busy',
+  'failed',
+  'timeout',
+  'no-answer',
+  'cancel',
+]);
+type PlivoCallStatus = z.infer<typeof PLIVO_CALL_STATUS>;
+
+const CALL_STATUS: Readonly<Record<PlivoCallStatus, CallStatus>> = {
+  ringing: 'ringing',
+  'in-progress': 'in_progress',
+  completed: 'completed',
+  busy: 'busy',
+  failed: 'failed',
+  timeout: 'no_answer',
+  'no-answer': 'no_answer',
+  cancel: 'canceled',
+};
+
+/** `DialStatus` (§3.5). */
+const DIAL_STATUS = z.enum(['completed', 'busy', 'failed', 'timeout', 'no-answer', 'cancel']);
+const DIAL_END: Readonly<Record<z.infer<typeof DIAL_STATUS>, LegEndStatus>> = {
+  completed: 'completed',
+  busy: 'busy',
+  failed: 'failed',
+  timeout: 'no_answer',
+  'no-answer': 'no_answer',
+  cancel: 'canceled',
+};
+
+/** A callee who rejects the call: Plivo reports `busy` with this cause. */
+const DECLINED_CAUSE = 'CALL_REJECTED';
+
+const VOICE = z.object({
+  CallUUID: UUID,
+  From: z.string(),
+  To: z.string(),
+  Direction: z.enum(['inbound', 'outbound']),
+  CallStatus: PLIVO_CALL_STATUS.optional(),
+});
+
+const CALL_PROGRESS = z.object({
+  CallUUID: UUID,
+  CallStatus: PLIVO_CALL_STATUS,
+  HangupCause: CAUSE.optional(),
+  Duration: DIGITS.optional(),
+});
+
+/** `<Dial callbackUrl>` (UNCONFIRMED parameter names, §3.5). */
+const DIAL_CALLBACK = z.object({
+  DialAction: z.string().min(1),
+  DialALegUUID: UUID,
+  DialBLegUUID: UUID.optional(),
+  DialBLegHangupCause: CAUSE.optional(),
+});
+
+const DIAL_ACTION = z.object({
+  CallUUID: UUID,
+  DialStatus: DIAL_STATUS,
+  // Empty when no B-leg was answered (§3.5).
+  DialBLegUUID: z.union([UUID, z.literal('')]).optional(),
+  DialHangupCause: z.union([CAUSE, z.literal('')]).optional(),
+  CallStatus: PLIVO_CALL_STATUS.optional(),
+});
+
+const CONFERENCE = z.object({
+  ConferenceAction: z.string().min(1),
+  ConferenceName: z.string().min(1),
+  ConferenceUUID: UUID,
+  ConferenceMemberID: DIGITS.optional(),
+  CallUUID: UUID.optional(),
+});
+
+const QUERY = z.object({
+  callId: OWN_ID.optional(),
+  transferId: OWN_ID.optional(),
+  legId: OWN_ID.optional(),
+  seq: DIGITS.optional(),
+  label: OWN_ID.optional(),
+});
+type Query = z.infer<typeof QUERY>;
+
+/** Normalizes one Plivo webhook; see {@link CarrierEvent} for what each kind can yield. */
+export function parsePlivoWebhook(
+  kind: WebhookKind,
+  params: WebhookParams,
+  query: WebhookParams,
+): CarrierEvent | WebhookError {
+  const q = validate(QUERY, query, 'query.');
+  if (q instanceof WebhookError) return q;
+  switch (kind) {
+    case 'voice':
+      return parseVoice(params, q);
+    case 'status':
+      return params['DialAction'] === undefined ? parseProgress(params, q) : parseDialCallback(params, q);
+    case 'dial-action':
+      return parseDialAction(params, q);
+    case 'conference':
+      return parseConference(params, q);
+  }
+}
+
+function parseVoice(params: WebhookParams, q: Query): CarrierEvent | WebhookError {
+  const p = validate(VOICE, params, '');
+  if (p instanceof WebhookError) return p;
+  if (q.legId !== undefined) {
+    // A leg placed with `answer_url` requests it when the human picks up.
+    const ids = legIds(q);
+    if (ids instanceof WebhookError) return ids;
+    return {
+      type: 'leg.answered',
+      dedupeKey: `plivo:leg:${p.CallUUID}:answered`,
+      ...ids,
+      carrierCallId: p.CallUUID,
+    };
+  }
+  if (q.callId !== undefined) {
+    // A `<Redirect>` after a stream, dial or conference, or a `calls.transfer` (invariant 1).
+    return {
+      type: 'stream.continuation',
+      dedupeKey: `plivo:continuation:${p.CallUUID}:${q.seq ?? '0'}`,
+      carrierCallId: p.CallUUID,
+      callId: q.callId,
+      ...(q.transferId === undefined ? {} : { transferId: q.transferId }),
+    };
+  }
+  return {
+    type: 'call.incoming',
+    dedupeKey: `plivo:incoming:${p.CallUUID}`,
+    carrierCallId: p.CallUUID,
+    from: fromPlivoAddress(p.From),
+    to: fromPlivoAddress(p.To),
+    direction: p.Direction,
+  };
+}
+
+function parseProgress(params: WebhookParams, q: Query): CarrierEvent | WebhookError {
+  const p = validate(CALL_PROGRESS, params, '');
+  if (p instanceof WebhookError) return p;
+  const status = CALL_STATUS[p.CallStatus];
+  if (q.legId === undefined && q.transferId === undefined) {
+    // The caller's `hangup_url`: a call reaches each status once.
+    return {
+      type: 'call.status',
+      dedupeKey: `plivo:call:${p.CallUUID}:${status}`,
+      carrierCallId: p.CallUUID,
+      ...(q.callId === undefined ? {} : { callId: q.callId }),
+      status,
+      ...(p.Duration === undefined ? {} : { durationSec: Number(p.Duration) }),
+    };
+  }
+  const ids = legIds(q);
+  if (ids instanceof WebhookError) return ids;
+  switch (status) {
+    case 'ringing':
+      return {
+        type: 'leg.ringing',
+        dedupeKey: `plivo:leg:${p.CallUUID}:ringing`,
+        ...ids,
+        carrierCallId: p.CallUUID,
+      };
+    case 'in_progress':
+      return {
+        type: 'leg.answered',
+        dedupeKey: `plivo:leg:${p.CallUUID}:answered`,
+        ...ids,
+        carrierCallId: p.CallUUID,
+      };
+    case 'initiated':
+      return {
+        type: 'event.ignored',
+        dedupeKey: `plivo:leg:${p.CallUUID}:initiated`,
+        detail: 'leg.initiated',
+      };
+    default:
+      return legEnded(
+        `plivo:leg:${p.CallUUID}:ended`,
+        ids,
+        p.CallUUID,
+        endStatus(status, p.HangupCause),
+        p.HangupCause,
+      );
+  }
+}
+
+function parseDialCallback(params: WebhookParams, q: Query): CarrierEvent | WebhookError {
+  const p = validate(DIAL_CALLBACK, params, '');
+  if (p instanceof WebhookError) return p;
+  const ids = legIds(q);
+  if (ids instanceof WebhookError) return ids;
+  const action = p.DialAction.toLowerCase();
+  if (action !== 'answer' && action !== 'hangup') {
+    return {
+      type: 'event.ignored',
+      dedupeKey: `plivo:dial:${p.DialALegUUID}:${ids.legId}:${action}`,
+      detail: `dial.${action}`,
+    };
+  }
+  if (p.DialBLegUUID === undefined) return missing('DialBLegUUID');
+  if (action === 'answer') {
+    return {
+      type: 'leg.answered',
+      dedupeKey: `plivo:leg:${p.DialBLegUUID}:answered`,
+      ...ids,
+      carrierCallId: p.DialBLegUUID,
+    };
+  }
+  const cause = p.DialBLegHangupCause;
+  return legEnded(
+    `plivo:leg:${p.DialBLegUUID}:ended`,
+    ids,
+    p.DialBLegUUID,
+    causeStatus(cause) ?? 'completed',
+    cause,
+  );
+}
+
+function parseDialAction(params: WebhookParams, q: Query): CarrierEvent | WebhookError {
+  const p = validate(DIAL_ACTION, params, '');
+  if (p instanceof WebhookError) return p;
+  const ids = legIds(q);
+  if (ids instanceof WebhookError) return ids;
+  const bLeg = p.DialBLegUUID === '' ? undefined : p.DialBLegUUID;
+  const cause = p.DialHangupCause === '' ? undefined : p.DialHangupCause;
+  const status = p.DialStatus === 'busy' && cause === DECLINED_CAUSE ? 'declined' : DIAL_END[p.DialStatus];
+  return {
+    // Same key as the B-leg's own hang-up callback when there was a B-leg: one end per leg.
+    ...legEnded(
+      bLeg === undefined ? `plivo:dial:${p.CallUUID}:${ids.legId}:ended` : `plivo:leg:${bLeg}:ended`,
+      ids,
+      bLeg,
+      status,
+      cause,
+    ),
+    ...(p.CallStatus === undefined ? {} : { callerStatus: CALL_STATUS[p.CallStatus] }),
+  };
+}
+
+function parseConference(params: WebhookParams, q: Query): CarrierEvent | WebhookError {
+  const p = validate(CONFERENCE, params, '');
+  if (p instanceof WebhookError) return p;
+  if (q.callId === undefined) return missing('query.callId');
+  if (q.transferId === undefined) return missing('query.transferId');
+  const action = p.ConferenceAction.toLowerCase();
+  const dedupeKey = `plivo:conference:${p.ConferenceUUID}:${p.ConferenceMemberID ?? p.CallUUID ?? '-'}:${action}`;
+  if (action !== 'enter' && action !== 'exit')
+    return { type: 'event.ignored', dedupeKey, detail: `conference.${action}` };
+  if (p.CallUUID === undefined) return missing('CallUUID');
+  const member = {
+    dedupeKey,
+    callId: q.callId,
+    transferId: q.transferId,
+    room: p.ConferenceName,
+    carrierConferenceId: p.ConferenceUUID,
+    carrierCallId: p.CallUUID,
+    ...(q.label === undefined ? {} : { label: q.label }),
+  };
+  return action === 'enter'
+    ? { type: 'conference.joined', ...member }
+    : { type: 'conference.left', ...member };
+}
+
+function legEnded(
+  dedupeKey: string,
+  ids: { callId: string; transferId: string; legId: string },
+  carrierCallId: string | undefined,
+  status: LegEndStatus,
+  cause: string | undefined,
+): Extract<CarrierEvent, { type: 'leg.ended' }> {
+  return {
+    type: 'leg.ended',
+    dedupeKey,
+    ...ids,
+    ...(carrierCallId === undefined ? {} : { carrierCallId }),
+    status,
+    ...(status !== 'completed' && cause !== undefined ? { carrierCode: cause } : {}),
+  };
+}
+
+/** The end of a placed leg from its `CallStatus`, refined by the hang-up cause. */
+function endStatus(status: CallStatus, cause: string | undefined): LegEndStatus {
+  if (cause === DECLINED_CAUSE) return 'declined';
+  switch (status) {
+    case 'busy':
+    case 'no_answer':
+    case 'failed':
+    case 'canceled':
+    case 'completed':
+      return status;
+    default:
+      return 'failed';
+  }
+}
+
+/** A B-leg's end from its hang-up cause alone (`<Dial callbackUrl>` carries no status). */
+function causeStatus(cause: string | undefined): LegEndStatus | undefined {
+  switch (cause) {
+    case 'USER_BUSY':
+      return 'busy';
+    case 'NO_ANSWER':
+    case 'NO_USER_RESPONSE':
+      return 'no_answer';
+    case DECLINED_CAUSE:
+      return 'declined';
+    case 'ORIGINATOR_CANCEL':
+      return 'canceled';
+    default:
+      return undefined;
+  }
+}
+
+function legIds(q: Query): { callId: string; transferId: string; legId: string } | WebhookError {
+  if (q.callId === undefined) return missing('query.callId');
+  if (q.transferId === undefined) return missing('query.transferId');
+  if (q.legId === undefined) return missing('query.legId');
+  return { callId: q.callId, transferId: q.transferId, legId: q.legId };
+}
+
+function missing(field: string): WebhookError {
+  return new WebhookError(field, `${field}: required`);
+}
+
+/** The first problem, named by its field. Messages never echo the value (it may be a phone number). */
+function validate<T>(schema: z.ZodType<T>, input: WebhookParams, prefix: string): T | WebhookError {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = prefix + (issue?.path.map(String).join('.') ?? '');
+  return new WebhookError(field, `${field}: ${issue?.message ?? 'invalid'}`);
+}
