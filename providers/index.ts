@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Carrier } from '../src/domain/carrier.js';
+import { exotelAdapterFactory } from './exotel/adapter.js';
 import { plivoAdapterFactory } from './plivo/adapter.js';
 import { twilioAdapterFactory } from './twilio/adapter.js';
 import type { CarrierAdapterFactory } from './types.js';
@@ -13,6 +14,7 @@ export * from './types.js';
 export const CARRIER_ADAPTERS: readonly CarrierAdapterFactory[] = Object.freeze([
   twilioAdapterFactory,
   plivoAdapterFactory,
+  exotelAdapterFactory,
 ]);
 
 export function adapterFactoryFor(carrier: Carrier): CarrierAdapterFactory | undefined {

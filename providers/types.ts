@@ -2,6 +2,7 @@ import type { Carrier } from '../src/domain/carrier.js';
 import { DaemonError } from '../src/domain/errors.js';
 import type { AudioFormat, InboundMediaEvent, OutboundMediaEvent } from '../src/domain/media.js';
 import type { LegEndStatus } from '../src/domain/outcome.js';
+import type { RechunkRule } from '../src/media/rechunk.js';
 import type { RetryPolicy } from '../src/runtime/retry.js';
 
 /**
@@ -48,6 +49,15 @@ export interface CarrierAdapter {
 
   readonly markup: CarrierMarkup;
   readonly control: CarrierControl;
+
+  /**
+   * Fits an answer to the place in the carrier's call flow that asked for it. A carrier with a
+   * fixed call flow asks "what next?" from several places, each of which can act on one kind of
+   * answer (Exotel: the Voicebot applet takes a stream URL, the Connect applet a number, a
+   * Passthru applet a 200 or a 302). `markup` says where the daemon wants the caller; this says
+   * it in terms `route` understands. Absent: the markup is sent as rendered.
+   */
+  fitAnswer?(route: WebhookRoute, req: WebhookRequest, markup: Markup): Markup;
 }
 
 /** Builds one configured adapter; the registry in providers/index.ts is an array of these. */
@@ -105,6 +115,13 @@ export interface CarrierCapabilities {
   readonly holdAudio: boolean;
   /** `sip:` destinations can be dialed. */
   readonly sipDestinations: boolean;
+  /**
+   * The caller's call moves on through the carrier's own call flow when the daemon closes the
+   * media stream, and no REST request can redirect or hang up a live call (Exotel: the bot
+   * closing the Voicebot socket runs the next applet, protocols.md §4.8). The daemon then closes
+   * the stream where it would otherwise redirect. Default false.
+   */
+  readonly streamCloseMovesCaller?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -227,10 +244,20 @@ export type CarrierEvent =
   | { readonly type: 'event.ignored'; readonly dedupeKey: string; readonly detail: string };
 
 interface LegBase {
+  /**
+   * When `legId` is absent the runtime qualifies this key with the leg it resolved the event to,
+   * so one carrier fact applies once per leg.
+   */
   readonly dedupeKey: string;
   readonly callId: string;
-  readonly transferId: string;
-  readonly legId: string;
+  /**
+   * `transferId` and `legId` are absent when the carrier cannot name the leg: a fixed call flow
+   * dialed it, not the daemon (Exotel's Connect applet). The event is then about the call's
+   * current dial, and the runtime resolves the leg: the one bound to `carrierCallId` if any,
+   * else the transfer's current leg.
+   */
+  readonly transferId?: string;
+  readonly legId?: string;
 }
 
 /** A leg dialed toward a human, from call-progress, dial-action or answer webhooks. */
@@ -312,6 +339,11 @@ export interface MediaCodec {
   /** The carrier's stream id, known after `start`. */
   readonly streamId: string | undefined;
   /**
+   * The carrier's frame rules for audio sent to it (Exotel: multiples of 320 B within
+   * 3.2–100 KB, protocols.md §4.2); absent: any size.
+   */
+  readonly rechunk?: RechunkRule;
+  /**
    * One text frame in. `null` for frames that carry nothing for the daemon (Twilio
    * `connected`, the outbound track); a {@link CodecError} for a frame that is not the carrier's
    * format.
@@ -342,6 +374,8 @@ export interface Markup {
   /** e.g. `text/xml` */
   readonly contentType: string;
   readonly body: string;
+  /** HTTP status of the answer; default 200 (Exotel's Passthru applet branches on 200 vs 302). */
+  readonly status?: number;
 }
 
 /**
@@ -382,6 +416,16 @@ export interface DialColdOptions {
   readonly statusCallbackUrl: string;
   /** Belt and braces after the dial, should the carrier ever fall through. */
   readonly continuationUrl: string;
+  /**
+   * A warm transfer run as cold on a carrier without conferences (see
+   * `CarrierCapabilities.conference`): spoken to the human only, before the caller is bridged.
+   */
+  readonly whisper?: string;
+  /**
+   * A warm transfer run as cold: the caller hears hold audio (this URL, or the carrier's default
+   * when `audioUrl` is absent) instead of ringback while the human is dialed.
+   */
+  readonly hold?: { readonly audioUrl?: string };
 }
 
 export interface ConferenceHoldOptions {

@@ -150,7 +150,20 @@ export class WebhookHandler {
     kind: WebhookKind,
   ): Promise<WebhookAnswer> {
     const engine = this.#o.engine;
-    const { callId, transferId, legId } = event;
+    const { callId } = event;
+    // Only a webhook the carrier waits on for markup may take markup effects into its reply.
+    const answersWithMarkup = kind === 'voice' || kind === 'dial-action';
+    const leg = await this.#resolveLeg(event);
+    if (leg === undefined) {
+      // No transfer leg to apply it to: a carrier waiting for markup still learns where the caller belongs.
+      if (!answersWithMarkup) return { status: 200 };
+      const record = await engine.get(callId);
+      return {
+        status: 200,
+        markup: record === undefined ? adapter.markup.hangup() : this.#render(adapter, record, callerNow(record)),
+      };
+    }
+    const { transferId, legId, dedupeKey } = leg;
     if (event.carrierCallId !== undefined) {
       await engine.dispatch(
         callId,
@@ -178,12 +191,10 @@ export class WebhookHandler {
         ? await this.#expectWhisper(callId, legId)
         : undefined;
     const slot = new OneReply();
-    // Only a webhook the carrier waits on for markup may take markup effects into its reply.
-    const answersWithMarkup = kind === 'voice' || kind === 'dial-action';
     const outcome = await engine.dispatch(
       callId,
       input,
-      event.dedupeKey,
+      dedupeKey,
       answersWithMarkup ? { reply: slot } : {},
     );
     const record = outcome.record ?? (await engine.get(callId));
@@ -205,6 +216,33 @@ export class WebhookHandler {
       return { status: 200, markup: this.#render(adapter, record, slot.body('caller') ?? callerNow(record)) };
     }
     return { status: 200 };
+  }
+
+  /**
+   * The leg an event is about. Most carriers name it in the callback URL; one whose fixed call
+   * flow dialed it (Exotel's Connect applet) cannot, and reports the call's current dial: the leg
+   * already bound to that carrier call id, else the transfer's current leg. The dedupe key is
+   * then qualified with the leg, so one carrier fact applies once per leg.
+   */
+  async #resolveLeg(
+    event: Extract<CarrierEvent, { type: 'leg.ringing' | 'leg.answered' | 'leg.ended' }>,
+  ): Promise<{ transferId: string; legId: string; dedupeKey: string } | undefined> {
+    if (event.transferId !== undefined && event.legId !== undefined) {
+      return { transferId: event.transferId, legId: event.legId, dedupeKey: event.dedupeKey };
+    }
+    const record = await this.#o.engine.get(event.callId);
+    const transfer = record?.transfer;
+    if (record === undefined || transfer === null || transfer === undefined) return undefined;
+    const carrierId = event.carrierCallId;
+    const bound =
+      carrierId === undefined
+        ? undefined
+        : Object.entries(record.legCarrierIds).find(([, id]) => id === carrierId)?.[0];
+    const legId = bound ?? transfer.legs[transfer.index]?.legId;
+    if (legId === undefined) return undefined;
+    // Leg ids are `${transferId}:${index}` (src/transfer/machine-state.ts).
+    const transferId = legId.slice(0, legId.lastIndexOf(':'));
+    return { transferId, legId, dedupeKey: `${event.dedupeKey}:${legId}` };
   }
 
   async #expectWhisper(

@@ -1,0 +1,135 @@
+import { DaemonError } from '../../src/domain/errors.js';
+import type { RetryDeps, RetryPolicy } from '../../src/runtime/retry.js';
+import type {
+  CarrierAdapter,
+  CarrierAdapterFactory,
+  CarrierCapabilities,
+  CarrierSettings,
+  MediaUpgradeRequest,
+  WebhookRequest,
+} from '../types.js';
+import { verifyExotelMediaUpgrade, verifyExotelWebhook } from './auth.js';
+import { createExotelCodec } from './codec.js';
+import { createExotelControl } from './control.js';
+import { exotelMarkup, fitExotelAnswer } from './markup.js';
+import { buildCallbackUrl, buildMediaUrl, EXOTEL_ROUTES } from './routes.js';
+import { parseExotelWebhook } from './webhooks.js';
+
+export interface ExotelAdapterOptions {
+  /** The daemon's public base URL as Exotel reaches it, e.g. `https://pt.example.com`. */
+  readonly publicUrl: string;
+  /** Account SID (the `{sid}` in REST paths). */
+  readonly accountSid: string;
+  /** REST Basic-auth user. */
+  readonly apiKey: string;
+  /** REST Basic-auth password. */
+  readonly apiToken: string;
+  /**
+   * The shared secret Exotel's requests must carry (Basic-auth password or `secret` query
+   * parameter; Exotel signs nothing, protocols.md §4.9). Also the password of the stream URL.
+   */
+  readonly webhookSecret: string;
+  /** REST base; default https://api.exotel.com. */
+  readonly apiBase?: string;
+  /** Default {@link DEFAULT_EXOTEL_RETRY}. */
+  readonly retry?: RetryPolicy;
+  readonly retryDeps?: RetryDeps;
+}
+
+/** Two quick retries inside a 10 s request timeout, as for every carrier. */
+export const DEFAULT_EXOTEL_RETRY: RetryPolicy = Object.freeze({
+  maxRetries: 2,
+  retryIntervalMs: 250,
+  timeoutMs: 10_000,
+});
+
+/**
+ * What Exotel can do for a transfer (protocols.md §4.8). No conference: a warm transfer runs as
+ * cold, the caller hearing Programmable Connect's `music_on_hold` while the human is dialed and
+ * the human hearing the whisper as `start_call_playback` before the bridge — said at
+ * configuration load and on each such call's timeline. No REST redirect: the caller moves on
+ * when the daemon closes the Voicebot stream.
+ */
+export const EXOTEL_CAPABILITIES: CarrierCapabilities = Object.freeze({
+  conference: false,
+  whisper: true,
+  holdAudio: true,
+  sipDestinations: false,
+  streamCloseMovesCaller: true,
+});
+
+export function createExotelAdapter(options: ExotelAdapterOptions): CarrierAdapter {
+  const { publicUrl, webhookSecret: secret } = options;
+  const mediaUrl = buildMediaUrl(publicUrl, secret);
+  return Object.freeze({
+    carrier: 'exotel',
+    capabilities: EXOTEL_CAPABILITIES,
+    routes: EXOTEL_ROUTES,
+    callbackUrl: (kind, ids) => buildCallbackUrl(publicUrl, secret, kind, ids),
+    mediaUrl: () => mediaUrl,
+    verifyWebhook: (req: WebhookRequest) => verifyExotelWebhook(secret, req),
+    parseWebhook: parseExotelWebhook,
+    verifyMediaUpgrade: (req: MediaUpgradeRequest) => verifyExotelMediaUpgrade(secret, req),
+    createCodec: createExotelCodec,
+    markup: exotelMarkup,
+    fitAnswer: fitExotelAnswer,
+    control: createExotelControl({
+      accountSid: options.accountSid,
+      apiKey: options.apiKey,
+      apiToken: options.apiToken,
+      ...(options.apiBase === undefined ? {} : { apiBase: options.apiBase }),
+      retry: options.retry ?? DEFAULT_EXOTEL_RETRY,
+      ...(options.retryDeps === undefined ? {} : { retryDeps: options.retryDeps }),
+    }),
+  } satisfies CarrierAdapter);
+}
+
+/** Shortest shared secret accepted: it is all that authenticates Exotel's requests. */
+export const MIN_WEBHOOK_SECRET_LENGTH = 16;
+
+/**
+ * Builds the adapter from neutral settings, listing every problem at once (STYLE.md 9).
+ * Credentials: `accountId` (Account SID), `apiKey`, `authToken` (the API token), `webhookSecret`.
+ */
+export const exotelAdapterFactory: CarrierAdapterFactory = Object.freeze({
+  carrier: 'exotel',
+  create(settings: CarrierSettings): CarrierAdapter {
+    const { accountId, authToken, apiKey, webhookSecret } = settings.credentials;
+    const problems: string[] = [];
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(accountId)) problems.push('exotel accountId must be the account SID');
+    if (apiKey === undefined || apiKey === '') problems.push('exotel apiKey is required');
+    if (authToken === '') problems.push('exotel authToken (the API token) is required');
+    if (webhookSecret === undefined || webhookSecret.length < MIN_WEBHOOK_SECRET_LENGTH) {
+      problems.push(
+        `exotel webhookSecret (EXOTEL_WEBHOOK_SECRET) of at least ${MIN_WEBHOOK_SECRET_LENGTH} characters is required: Exotel signs nothing, the secret in its URLs is all that authenticates it`,
+      );
+    } else if (!/^[A-Za-z0-9._~-]+$/.test(webhookSecret)) {
+      problems.push('exotel webhookSecret may use only A-Z a-z 0-9 . _ ~ - (it goes into URLs)');
+    }
+    if (!isHttpUrl(settings.publicUrl)) problems.push('publicUrl must be an http(s) URL');
+    if (settings.apiBase !== undefined && !isHttpUrl(settings.apiBase)) {
+      problems.push('exotel apiBase must be an http(s) URL');
+    }
+    if (problems.length > 0 || apiKey === undefined || webhookSecret === undefined) {
+      throw new DaemonError('config_invalid', problems.join('; '));
+    }
+    return createExotelAdapter({
+      publicUrl: settings.publicUrl,
+      accountSid: accountId,
+      apiKey,
+      apiToken: authToken,
+      webhookSecret,
+      ...(settings.apiBase === undefined ? {} : { apiBase: settings.apiBase }),
+      ...(settings.retry === undefined ? {} : { retry: settings.retry }),
+    });
+  },
+});
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}
