@@ -353,6 +353,12 @@ export interface MediaCodec {
   encode(event: OutboundMediaEvent): string;
 }
 
+/**
+ * The `reason` of a decoded `stop` that says the call itself ended, not only the stream (Exotel's
+ * `stop.reason: "callended"`, protocols.md §4.2). The runtime ends the call on it.
+ */
+export const STOP_CALL_ENDED = 'call_ended';
+
 /** A media frame that is not the carrier's format. Returned, never thrown. */
 export class CodecError extends DaemonError {
   readonly type = 'codec.error' as const;

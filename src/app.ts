@@ -106,7 +106,11 @@ export function buildApp(options: AppOptions): App {
     if (adapter === undefined)
       log.warn({ agentId: agent.id, carrier: agent.carrier }, 'agent.carrier_not_configured');
     else if (agent.handoffConfig.warm && !adapter.capabilities.conference) {
-      log.error({ agentId: agent.id, carrier: agent.carrier }, 'agent.warm_unsupported_by_carrier');
+      const { whisper, holdAudio } = adapter.capabilities;
+      log.error(
+        { agentId: agent.id, carrier: agent.carrier, runsAs: 'cold', keeps: { whisper, holdAudio } },
+        'agent.warm_unsupported_by_carrier: the carrier has no conference, so warm transfers run as cold (the whisper and hold audio kept where the carrier can play them)',
+      );
     }
   }
 
@@ -134,6 +138,7 @@ export function buildApp(options: AppOptions): App {
     defaultRegion: env.defaultRegion,
     flagTtlMs: env.transferFlagTtlSec * 1000,
     retentionMs: env.callRetentionSec * 1000,
+    canConference: (carrier) => adapters.get(carrier)?.capabilities.conference ?? true,
   });
   executor.bind(async (callId, input, dedupeKey) => {
     await engine.dispatch(callId, input, dedupeKey);

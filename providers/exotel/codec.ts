@@ -2,7 +2,7 @@ import { DaemonError } from '../../src/domain/errors.js';
 import type { AudioFormat, InboundMediaEvent, OutboundMediaEvent } from '../../src/domain/media.js';
 import { isSupportedFormat } from '../../src/media/formats.js';
 import type { RechunkRule } from '../../src/media/rechunk.js';
-import { CodecError, type MediaCodec } from '../types.js';
+import { CodecError, type MediaCodec, STOP_CALL_ENDED } from '../types.js';
 
 /**
  * Exotel Voicebot frames (protocols.md §4.2) to and from the daemon's media vocabulary. Pure: no
@@ -31,9 +31,6 @@ export const EXOTEL_RECHUNK: RechunkRule = Object.freeze({
   minBytes: 3200,
   maxBytes: 100_000,
 });
-
-/** The `stop` reason meaning the call itself ended, not only the stream. */
-export const CALL_ENDED = 'call_ended';
 
 type Json = Record<string, unknown>;
 
@@ -91,7 +88,7 @@ class ExotelCodec implements MediaCodec {
       case 'stop': {
         // `callended`: the caller hung up; `stopped`: the stream ended and the flow goes on (§4.2).
         const reason = field(message, 'stop', 'reason');
-        return reason === 'callended' ? { type: 'stop', reason: CALL_ENDED } : { type: 'stop' };
+        return reason === 'callended' ? { type: 'stop', reason: STOP_CALL_ENDED } : { type: 'stop' };
       }
       default:
         // Events Exotel may add later carry nothing the daemon acts on.

@@ -1,12 +1,12 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { WebSocketServer } from 'ws';
-import type { CarrierAdapter } from '../../providers/types.js';
+import type { CarrierAdapter, WebhookParams } from '../../providers/types.js';
 import type { Carrier } from '../domain/carrier.js';
 import type { Log } from '../log.js';
-import type { MediaSessions } from '../runtime/media-sessions.js';
-import type { WebhookHandler } from '../runtime/webhooks.js';
 import type { Metrics } from '../ops/metrics.js';
 import { registerMetricsRoute } from '../ops/metrics-route.js';
+import type { MediaSessions } from '../runtime/media-sessions.js';
+import type { WebhookHandler } from '../runtime/webhooks.js';
 import type { ApiDeps } from './api/deps.js';
 import { registerApi } from './api/plugin.js';
 import { parseForm, parseQuery } from './form.js';
@@ -35,6 +35,10 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
     done(null, body);
   });
+  // Exotel's status callbacks are multipart (or JSON) by default (protocols.md §4.5).
+  app.addContentTypeParser('multipart/form-data', { parseAs: 'buffer' }, (_req, body, done) => {
+    done(null, body);
+  });
 
   for (const adapter of deps.adapters.values()) {
     for (const route of adapter.routes.webhooks) {
@@ -42,20 +46,26 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
         method: route.method,
         url: route.path,
         handler: async (req, reply) => {
-          const rawBody = typeof req.body === 'string' ? req.body : '';
-          const params = route.method === 'GET' ? {} : parseForm(rawBody);
+          const rawBody = rawBodyOf(req.body);
+          const params =
+            route.method === 'GET' ? {} : await bodyParams(req.headers['content-type'], req.body);
           const fullUrl = deps.publicUrl.replace(/\/+$/, '') + req.url;
+          const request = { method: req.method, url: fullUrl, headers: req.headers, rawBody, params };
           const answer = await deps.webhooks.handle(
             adapter.carrier,
             route.kind,
-            { method: req.method, url: fullUrl, headers: req.headers, rawBody, params },
+            request,
             parseQuery(req.url),
           );
           if (answer.status !== 200) {
             return reply.code(answer.status).send({ error: { code: answer.code, field: answer.field } });
           }
           if (answer.markup !== undefined) {
-            return reply.code(200).header('content-type', answer.markup.contentType).send(answer.markup.body);
+            const markup = adapter.fitAnswer?.(route, request, answer.markup) ?? answer.markup;
+            return reply
+              .code(markup.status ?? 200)
+              .header('content-type', markup.contentType)
+              .send(markup.body);
           }
           return reply.code(200).send('');
         },
@@ -94,3 +104,40 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
 }
 
 export { publicCallView } from './api/call-view.js';
+
+/** A webhook body as received: form text, multipart bytes, or JSON (parsed by fastify). */
+function rawBodyOf(body: unknown): string {
+  if (typeof body === 'string') return body;
+  if (Buffer.isBuffer(body)) return body.toString('utf8');
+  return body === undefined || body === null ? '' : JSON.stringify(body);
+}
+
+/**
+ * Webhook parameters from any body a carrier sends: a form (repeated keys as arrays), multipart
+ * form data (text fields), or JSON (top-level fields; nested values as their JSON text, nulls
+ * dropped). A body that does not parse gives no parameters, which the adapter refuses.
+ */
+async function bodyParams(contentType: string | undefined, body: unknown): Promise<WebhookParams> {
+  if (typeof body === 'string') return parseForm(body);
+  if (Buffer.isBuffer(body)) {
+    try {
+      const form = await new Response(body, { headers: { 'content-type': contentType ?? '' } }).formData();
+      const out: Record<string, string | string[]> = {};
+      for (const [key, value] of form) {
+        if (typeof value !== 'string') continue;
+        const prior = out[key];
+        out[key] = prior === undefined ? value : Array.isArray(prior) ? [...prior, value] : [prior, value];
+      }
+      return out;
+    } catch {
+      return {};
+    }
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return {};
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (value === null || value === undefined) continue;
+    out[key] = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  }
+  return out;
+}

@@ -3,7 +3,7 @@ import type { EndedReason, TransferMode, TransferOutcome } from '../domain/outco
 import { machineFor, type TransferState } from '../transfer/machine.js';
 import type { TransferEffect, TransferEvent } from '../transfer/machine-types.js';
 import { planTransfer } from '../transfer/plan.js';
-import type { PlanRefusal, TransferTrigger } from '../transfer/plan-types.js';
+import type { PlanRefusal, TransferPlan, TransferTrigger } from '../transfer/plan-types.js';
 import {
   type CallRecord,
   MAX_TRANSFERS_PER_CALL,
@@ -60,6 +60,12 @@ export interface ReduceContext {
   readonly nowMs: number;
   readonly agent: AgentConfig;
   readonly defaultRegion: string;
+  /**
+   * Whether the call's carrier has conferences (`CarrierCapabilities.conference`); default true.
+   * Without them a warm transfer runs as cold, keeping its whisper and hold audio where the
+   * carrier can play them, and the call's timeline says so (peers.md #2: never degrade silently).
+   */
+  readonly conference?: boolean;
 }
 
 export interface ReduceResult {
@@ -144,7 +150,15 @@ function requestTransfer(
       effects: [{ type: 'transfer.refused', refusal: planned.refusal, detail: planned.detail, ...base }],
     };
   }
-  const plan = planned.plan;
+  const warmAsCold = planned.plan.mode === 'warm' && ctx.conference === false;
+  const plan: TransferPlan = warmAsCold ? { ...planned.plan, mode: 'cold' } : planned.plan;
+  const noted = warmAsCold
+    ? withTimeline(record, {
+        atMs: ctx.nowMs,
+        event: 'transfer.warm_as_cold',
+        detail: 'carrier has no conference',
+      })
+    : record;
   const transferId = `${record.callId}.t${record.transfers.length + 1}`;
   const started = machineFor(plan.mode).initial(
     { transferId, callId: record.callId, plan, handoffWaitMs: ctx.agent.handoffConfig.handoffWaitMs },
@@ -159,7 +173,7 @@ function requestTransfer(
   };
   const next: CallRecord = withTimeline(
     {
-      ...record,
+      ...noted,
       phase: 'transferring',
       transfer: started.state,
       transfers: [...record.transfers, summary].slice(-MAX_TRANSFERS_PER_CALL),

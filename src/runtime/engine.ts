@@ -1,3 +1,4 @@
+import type { Carrier } from '../domain/carrier.js';
 import { DaemonError } from '../domain/errors.js';
 import type { Log } from '../log.js';
 import type { EventRef, Store } from '../store/types.js';
@@ -29,6 +30,10 @@ export type ReplyBody =
       readonly to: string;
       readonly callerId: string;
       readonly timeoutMs: number;
+      /** A warm transfer run as cold (the carrier has no conference): heard by the human only. */
+      readonly whisper?: string;
+      /** A warm transfer run as cold: the caller hears hold audio, not ringback. */
+      readonly hold?: { readonly audioUrl?: string };
     }
   | { readonly type: 'agent' }
   | { readonly type: 'hold'; readonly holdAudioUrl?: string }
@@ -44,6 +49,8 @@ export interface EngineOptions {
   readonly defaultRegion: string;
   readonly flagTtlMs: number;
   readonly retentionMs: number;
+  /** Whether a carrier has conferences (its adapter's capabilities); default true. */
+  readonly canConference?: (carrier: Carrier) => boolean;
 }
 
 export interface DispatchOutcome {
@@ -106,6 +113,7 @@ export class CallEngine {
         nowMs,
         agent: published.agent,
         defaultRegion: o.defaultRegion,
+        conference: o.canConference?.(record.carrier) ?? true,
       });
       if (reduced === null) return null;
       return commitFor(reduced.record, reduced.effects, {

@@ -3,10 +3,11 @@ import { CarrierError, DaemonError } from '../domain/errors.js';
 import { TRANSFER_OUTCOMES, type TransferOutcome } from '../domain/outcome.js';
 import type { Log } from '../log.js';
 import type { TransferEffect } from '../transfer/machine-types.js';
+import type { TransferPlan } from '../transfer/plan-types.js';
 import type { CallRecord } from './call-record.js';
 import type { CallEffect, CallInput } from './call-reducer.js';
 import type { EffectRunner, ReplyBody, RunContext } from './engine.js';
-import { closeSession, type SessionRegistry } from './sessions.js';
+import { closeSession, type LocalSession, type SessionRegistry } from './sessions.js';
 
 /** Feeds follow-up inputs (a leg's carrier id, `caller.held`, `handoff.played`…) back to the engine. */
 export type Dispatch = (callId: string, input: CallInput, dedupeKey?: string) => Promise<void>;
@@ -55,6 +56,8 @@ export function renderReply(
         actionUrl: adapter.callbackUrl('dial-action', ids),
         statusCallbackUrl: adapter.callbackUrl('status', ids),
         continuationUrl,
+        ...(body.whisper === undefined ? {} : { whisper: body.whisper }),
+        ...(body.hold === undefined ? {} : { hold: body.hold }),
       });
     }
     case 'hold':
@@ -77,6 +80,17 @@ export function renderReply(
     case 'hangup':
       return adapter.markup.hangup();
   }
+}
+
+/**
+ * A cold plan that carries a whisper is a warm transfer run as cold on a carrier without
+ * conferences (call-reducer.ts): the human hears the whisper before the bridge (the agent's
+ * summary is not asked for: the template stands in), and the caller hears hold audio.
+ */
+export function warmAsCold(plan: TransferPlan): { whisper?: string; hold?: { audioUrl?: string } } {
+  if (plan.mode !== 'cold' || plan.whisper.kind === 'none') return {};
+  const whisper = plan.whisper.kind === 'static' ? plan.whisper.text : plan.whisper.fallbackText;
+  return { whisper, hold: plan.holdAudioUrl === undefined ? {} : { audioUrl: plan.holdAudioUrl } };
 }
 
 /**
@@ -203,9 +217,13 @@ export class EffectExecutor implements EffectRunner {
         });
         this.#o.log.info({ callId: record.callId, refusal: effect.refusal }, 'transfer.refused');
         return;
-      case 'call.hangup':
-        await this.#o.adapterFor(record).control.hangupCall(record.callId);
+      case 'call.hangup': {
+        const adapter = this.#o.adapterFor(record);
+        // No REST hang-up on such a carrier: its flow ends the call once the stream is closed.
+        if (adapter.capabilities.streamCloseMovesCaller) session?.closeCarrier?.();
+        else await adapter.control.hangupCall(record.callId);
         return;
+      }
       case 'call.finished': {
         const ended = this.#o.sessions.delete(record.callId);
         if (ended !== undefined) await closeSession(ended, 'call ended');
@@ -239,12 +257,19 @@ export class EffectExecutor implements EffectRunner {
             to: fx.to,
             callerId: fx.callerId,
             timeoutMs: fx.timeoutMs,
+            ...(record.transfer === null ? {} : warmAsCold(record.transfer.plan)),
           };
           if (context.reply?.offer('caller', body)) return;
           // After the first leg the caller's call sits in a <Dial> whose action webhook asks what
           // next: the answer is derived from this state then (callerNow), never pushed twice.
           const index = record.transfer?.legs.find((l) => l.legId === fx.legId)?.index ?? 0;
           if (index > 0) return;
+          if (adapter.capabilities.streamCloseMovesCaller) {
+            // The carrier's flow moves on once the AI stream closes and asks what to dial
+            // (Exotel: the AI disconnects first, seed 003); the answer comes from this state.
+            await this.#carrier(callId, transferId, fx.legId, async () => closeStream(session));
+            return;
+          }
           await this.#carrier(callId, transferId, fx.legId, () =>
             adapter.control.redirectCall(
               callId,
@@ -310,6 +335,8 @@ export class EffectExecutor implements EffectRunner {
         // Cold: the caller is in a <Dial> whose action webhook will bring them back (callerNow),
         // unless the transfer was canceled, where the dial must stop now.
         if (record.transfer?.mode === 'cold' && record.transfer.outcome !== 'canceled') return;
+        // Nothing can stop such a carrier's dial from outside: its flow brings the caller back when it ends.
+        if (adapter.capabilities.streamCloseMovesCaller) return;
         await adapter.control.redirectCall(
           callId,
           renderReply(adapter, callId, transferId, { type: 'agent' }, this.#o.media),
@@ -390,6 +417,17 @@ export class EffectExecutor implements EffectRunner {
 
 function isOutcome(code: string): code is TransferOutcome {
   return (TRANSFER_OUTCOMES as readonly string[]).includes(code);
+}
+
+/**
+ * Closes the caller's stream so the carrier's flow moves the call on. The stream must be held by
+ * this worker (the transfer was asked on its session); otherwise the dial fails as a carrier error.
+ */
+function closeStream(session: LocalSession | undefined): void {
+  const close = session?.closeCarrier;
+  if (close === undefined)
+    throw new DaemonError('stream_not_here', 'the caller is not on a stream of this worker');
+  close();
 }
 
 /** The number this call reached us on (inbound) or came from (outbound): always one we own. */

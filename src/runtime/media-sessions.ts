@@ -1,12 +1,13 @@
 import type { WebSocket } from 'ws';
 import type { CarrierAdapter } from '../../providers/types.js';
-import { CodecError } from '../../providers/types.js';
+import { CodecError, STOP_CALL_ENDED } from '../../providers/types.js';
 import { AgentConnection } from '../agent/agent-connection.js';
 import type { AgentEvent } from '../agent/events.js';
 import type { Carrier } from '../domain/carrier.js';
 import type { InboundMediaEvent } from '../domain/media.js';
 import type { Log } from '../log.js';
 import { MediaBridge } from '../media/bridge.js';
+import type { RechunkRule } from '../media/rechunk.js';
 import type { TransferTrigger } from '../transfer/plan-types.js';
 import { TransferTagScanner } from '../transfer/tags.js';
 import { parseToolCall } from '../transfer/tools.js';
@@ -62,7 +63,7 @@ export class MediaSessions {
       }
       if (event.type === 'start') {
         starting = true;
-        void this.#start(adapter, ws, event, codec.encode.bind(codec)).then((s) => {
+        void this.#start(adapter, ws, event, codec.encode.bind(codec), codec.rechunk).then((s) => {
           starting = false;
           if (s === undefined) {
             refused = true;
@@ -79,6 +80,15 @@ export class MediaSessions {
       if (session === undefined) {
         if (starting && pending.length < 500) pending.push(event);
         return;
+      }
+      if (event.type === 'stop' && event.reason === STOP_CALL_ENDED) {
+        // The carrier says the call itself is over (Exotel `callended`), not only this stream.
+        const callId = session.callId;
+        void this.#o.engine
+          .dispatch(callId, { type: 'call.ended' }, `media:${callId}:call_ended`)
+          .catch((err: unknown) =>
+            this.#o.log.error({ callId, err: errorSummary(err) }, 'call.dispatch_failed'),
+          );
       }
       session.bridge.handleCarrierEvent(event);
     });
@@ -102,6 +112,7 @@ export class MediaSessions {
     ws: WebSocket,
     start: Extract<InboundMediaEvent, { type: 'start' }>,
     encode: (e: Parameters<ReturnType<CarrierAdapter['createCodec']>['encode']>[0]) => string,
+    rechunk: RechunkRule | undefined,
   ): Promise<LocalSession | undefined> {
     const callId = start.customParameters['callId'] ?? start.carrierCallId;
     if (!this.#o.verifyToken(callId, start.customParameters['mediaToken'])) {
@@ -126,6 +137,7 @@ export class MediaSessions {
         bufferedBytes: () => ws.bufferedAmount,
       },
       format: start.format,
+      ...(rechunk === undefined ? {} : { rechunk }),
     });
     if (record.phase === 'ai') session.bridge.resumeAgentAudio();
     const back = session.onCallerBack;

@@ -13,7 +13,7 @@ import type { AgentDirectory } from './agent-directory.js';
 import type { CallRecord } from './call-record.js';
 import type { CallInput } from './call-reducer.js';
 import type { CallEngine, ReplyBody, ReplySlot } from './engine.js';
-import { type LegReplies, type MediaParameters, renderReply } from './executor.js';
+import { type LegReplies, type MediaParameters, renderReply, warmAsCold } from './executor.js';
 
 /** What the HTTP layer answers a webhook with. */
 export type WebhookAnswer =
@@ -160,7 +160,8 @@ export class WebhookHandler {
       const record = await engine.get(callId);
       return {
         status: 200,
-        markup: record === undefined ? adapter.markup.hangup() : this.#render(adapter, record, callerNow(record)),
+        markup:
+          record === undefined ? adapter.markup.hangup() : this.#render(adapter, record, callerNow(record)),
       };
     }
     const { transferId, legId, dedupeKey } = leg;
@@ -191,12 +192,7 @@ export class WebhookHandler {
         ? await this.#expectWhisper(callId, legId)
         : undefined;
     const slot = new OneReply();
-    const outcome = await engine.dispatch(
-      callId,
-      input,
-      dedupeKey,
-      answersWithMarkup ? { reply: slot } : {},
-    );
+    const outcome = await engine.dispatch(callId, input, dedupeKey, answersWithMarkup ? { reply: slot } : {});
     const record = outcome.record ?? (await engine.get(callId));
     if (record === undefined) {
       expected?.cancel();
@@ -308,6 +304,7 @@ function transferPosition(transfer: TransferState): ReplyBody {
       to: transfer.plan.chain[live.index] ?? '',
       callerId: transfer.plan.callerId,
       timeoutMs: transfer.plan.ringTimeoutMs,
+      ...warmAsCold(transfer.plan),
     };
   }
   if (transfer.flags.callerMoved) {
