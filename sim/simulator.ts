@@ -6,6 +6,10 @@
  * expose it as a property of {@link Simulator}.
  */
 import crypto from 'node:crypto';
+import { PlivoFrontEnd } from '../providers/plivo/simulator/front-end.js';
+import type { PlivoSimulatorOptions } from '../providers/plivo/simulator/options.js';
+import { ExotelFrontEnd } from '../providers/exotel/simulator/front-end.js';
+import type { ExotelSimulatorOptions } from '../providers/exotel/simulator/options.js';
 import { TwilioFrontEnd } from '../providers/twilio/simulator/front-end.js';
 import type { TwilioSimulatorOptions } from '../providers/twilio/simulator/options.js';
 import { type Clock, systemClock, Ticker, Timers } from './clock.js';
@@ -27,6 +31,10 @@ export interface SimulatorOptions {
   readonly clock?: Clock;
   readonly network?: NetworkOptions;
   readonly twilio?: TwilioSimulatorOptions;
+  /** The Exotel front-end (`accountSid`, `apiKey`, `apiToken`, UNCONFIRMED behaviours); REST under `/v1/Accounts/`. */
+  readonly exotel?: ExotelSimulatorOptions;
+  /** The Plivo front-end (`authId`, `authToken`, UNCONFIRMED behaviours); REST under `/v1/Account/`. */
+  readonly plivo?: PlivoSimulatorOptions;
 }
 
 export interface Simulator {
@@ -34,6 +42,10 @@ export interface Simulator {
   readonly url: string;
   readonly network: Network;
   readonly twilio: TwilioFrontEnd;
+  /** The Exotel front-end: `configureNumber` (a call flow of applets), calls, Voicebot streams. */
+  readonly exotel: ExotelFrontEnd;
+  /** The Plivo front-end: `configureNumber`, calls, conferences, streams. */
+  readonly plivo: PlivoFrontEnd;
   readonly log: SimLog;
   readonly faults: Faults;
   readonly clock: Clock;
@@ -78,7 +90,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     sid: (prefix) => prefix + crypto.randomBytes(16).toString('hex'),
   };
   const twilio = new TwilioFrontEnd(ctx, options.twilio);
-  const frontEnds: CarrierFrontEnd[] = [twilio];
+  const exotel = new ExotelFrontEnd(ctx, options.exotel);
+  const plivo = new PlivoFrontEnd(ctx, options.plivo);
+  const frontEnds: CarrierFrontEnd[] = [twilio, plivo, exotel];
   for (const f of frontEnds) network.registerFrontEnd(f);
   const server = new SimHttpServer(frontEnds, controlApi(network, log), reportError);
   baseUrl = await server.listen(options.host ?? '127.0.0.1', options.port ?? 0);
@@ -90,6 +104,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     url: baseUrl,
     network,
     twilio,
+    exotel,
+    plivo,
     log,
     faults,
     clock,

@@ -1,0 +1,152 @@
+import plivo from 'plivo';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Simulator, startSimulator } from '../../sim/index.js';
+import { type AppRequest, TestApp } from './helpers.js';
+
+/**
+ * `<Conference>` and the conference REST endpoints (protocols.md §3.4–§3.6): Plivo's warm
+ * transfer recipe — the caller waits with `startConferenceOnEnter="false"` hearing `waitSound`,
+ * the human is dialed with `POST /Call/` and hears a `<Speak>` whisper before joining — plus
+ * enter/exit callbacks, `endConferenceOnExit`, kick, mute and hang-up through the API.
+ */
+
+const AUTH_ID = 'MA1234567890ABCDEFGH';
+const TOKEN = 'plivo-test-token';
+const NUMBER = '+14155550100';
+const CALLER = '+14155557777';
+const HUMAN = '+14155550111';
+const AUTH = `Basic ${Buffer.from(`${AUTH_ID}:${TOKEN}`).toString('base64')}`;
+
+function signed(req: AppRequest): boolean {
+  const nonce = req.headers['x-plivo-signature-v3-nonce'];
+  const signature = req.headers['x-plivo-signature-v3'];
+  if (typeof nonce !== 'string' || typeof signature !== 'string') return false;
+  return plivo.validateV3Signature(req.method, req.url, nonce, TOKEN, signature, req.params) === true;
+}
+
+describe('Plivo Conference', () => {
+  let sim: Simulator;
+  let app: TestApp;
+
+  const rest = (method: string, path: string, body?: object) =>
+    fetch(`${sim.url}/v1/Account/${AUTH_ID}/${path}`, {
+      method,
+      headers: { authorization: AUTH, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+
+  beforeEach(async () => {
+    sim = await startSimulator({ plivo: { authId: AUTH_ID, authToken: TOKEN, sayMsPerChar: 10 } });
+    app = await TestApp.start(TOKEN);
+    sim.plivo.configureNumber(NUMBER, { answerUrl: `${app.url}/answer`, hangupUrl: `${app.url}/hangup` });
+    app.route('/hold', '<Response><Play loop="0">https://cdn.example.com/hold.mp3</Play></Response>');
+    app.route(
+      '/answer',
+      '<Response><Conference startConferenceOnEnter="false" endConferenceOnExit="true" waitSound="/hold" callbackUrl="/conf?label=caller">xfer-1</Conference><Speak>after the conference</Speak></Response>',
+    );
+    app.route(
+      '/human',
+      '<Response><Speak>Caller asks about a refund.</Speak><Conference startConferenceOnEnter="true" endConferenceOnExit="true" callbackUrl="/conf?label=human">xfer-1</Conference></Response>',
+    );
+  });
+
+  afterEach(async () => {
+    await sim.stop();
+    await app.stop();
+  });
+
+  it('warm transfer: hold for the caller, whisper for the human only, then together; the human leaving ends the room', async () => {
+    const human = sim.network.addHuman(HUMAN, {
+      type: 'answer',
+      afterMs: 300,
+      speak: { type: 'tone', hz: 660 },
+      speakAfterMs: 0,
+      hangupAfterMs: 2500,
+    });
+    const call = await sim.network.placeCall({
+      carrier: 'plivo',
+      from: CALLER,
+      to: NUMBER,
+      audio: { type: 'tone', hz: 440 },
+    });
+    await sim.waitFor(() => call.heard.first('hold'), 5000);
+    expect(call.heard.first('hold')?.url).toBe(`${app.url}/hold`);
+    const created = await rest('POST', 'Call/', {
+      from: '14155550100',
+      to: '14155550111',
+      answer_url: `${app.url}/human`,
+      answer_method: 'POST',
+      ring_url: `${app.url}/progress`,
+      hangup_url: `${app.url}/progress`,
+      ring_timeout: 15,
+    });
+    expect(created.status).toBe(201);
+    const body = (await created.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ message: 'call fired' });
+    expect(typeof body['request_uuid']).toBe('string');
+    await sim.waitFor(() => call.heard.first('party:'), 8000);
+    const whisper = human.heard.first('say')!;
+    expect(whisper.text).toBe('Caller asks about a refund.');
+    expect(whisper.endMs).toBeLessThanOrEqual(human.heard.first('party:')!.startMs);
+    expect(call.heard.from('say')).toHaveLength(0);
+    // The human hangs up: endConferenceOnExit ends the room, the caller's XML goes on.
+    await sim.waitFor(() => call.heard.first('say'), 8000);
+    expect(call.heard.first('say')?.text).toBe('after the conference');
+    await sim.waitFor(() => app.to('/conf').length === 4 && app.to('/progress').length === 2, 5000);
+    const conf = app.to('/conf');
+    expect(conf.every(signed)).toBe(true);
+    expect(
+      conf.map((r) => `${new URL(r.url).searchParams.get('label')}:${r.params['ConferenceAction']}`),
+    ).toEqual(['caller:enter', 'human:enter', 'human:exit', 'caller:exit']);
+    expect(conf[0]!.params).toMatchObject({ ConferenceName: 'xfer-1', CallUUID: call.sid });
+    expect(conf[0]!.params['ConferenceUUID']).toBe(conf[1]!.params['ConferenceUUID']);
+    const progress = app.to('/progress');
+    expect(progress.map((r) => r.params['CallStatus'])).toEqual(['ringing', 'completed']);
+    expect(progress[0]!.params['RequestUUID']).toBe(body['request_uuid']);
+    expect(app.to('/human')[0]!.params).toMatchObject({
+      Direction: 'outbound',
+      CallStatus: 'in-progress',
+      From: '14155550100',
+      To: '14155550111',
+    });
+  });
+
+  it('REST: the member list, mute, kick, and hanging up the conference', async () => {
+    const call = await sim.network.placeCall({ carrier: 'plivo', from: CALLER, to: NUMBER });
+    await sim.waitFor(() => sim.plivo.conference('xfer-1')?.members.size === 1, 5000);
+    const got = await rest('GET', 'Conference/xfer-1/');
+    expect(got.status).toBe(200);
+    const conf = (await got.json()) as {
+      members: Array<Record<string, unknown>>;
+      conference_member_count: string;
+    };
+    expect(conf.conference_member_count).toBe('1');
+    expect(conf.members[0]).toMatchObject({ call_uuid: call.sid, muted: false, from: '14155557777' });
+    const memberId = String(conf.members[0]!['member_id']);
+    expect((await rest('POST', `Conference/xfer-1/Member/${memberId}/Mute/`, {})).status).toBe(202);
+    expect(sim.plivo.conference('xfer-1')?.members.get(memberId)?.muted).toBe(true);
+    expect((await rest('POST', 'Conference/xfer-1/Member/999/Kick/', {})).status).toBe(404);
+    expect((await rest('POST', `Conference/xfer-1/Member/${memberId}/Kick/`, {})).status).toBe(202);
+    // Kicked: the caller's document goes on after <Conference>.
+    await sim.waitFor(() => call.heard.first('say'), 5000);
+    expect((await rest('GET', 'Conference/xfer-1/')).status).toBe(404);
+    expect((await rest('DELETE', 'Conference/xfer-1/')).status).toBe(404);
+  });
+
+  it('DELETE /Conference/{name}/ ends it for every member', async () => {
+    const call = await sim.network.placeCall({ carrier: 'plivo', from: CALLER, to: NUMBER });
+    await sim.waitFor(() => sim.plivo.conference('xfer-1')?.members.size === 1, 5000);
+    const res = await rest('DELETE', 'Conference/xfer-1/');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ message: 'conference hung up' });
+    await sim.waitFor(() => call.heard.first('say'), 5000);
+  });
+
+  it('a waitSound that is not Plivo XML leaves the caller waiting in silence, logged', async () => {
+    app.route('/hold', () => ({ contentType: 'audio/mpeg', body: 'ID3…' }));
+    const call = await sim.network.placeCall({ carrier: 'plivo', from: CALLER, to: NUMBER });
+    await sim.waitFor(() => sim.plivo.conference('xfer-1')?.members.size === 1, 5000);
+    await sim.waitFor(() => sim.log.forCall(call.sid).entries.some((e) => e.type === 'markup.error'));
+    expect(call.heard.from('hold')).toHaveLength(0);
+  });
+});
