@@ -5,7 +5,7 @@
  * reports to the parent over IPC (lib/ipc.ts).
  */
 
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { buildApp } from '../src/app.js';
 import { parseAgentsConfig } from '../src/config/agents.js';
 import { parseEnv } from '../src/config/env.js';
@@ -40,8 +40,8 @@ const env = parseEnv({
 const agents = parseAgentsConfig(config.agents, { defaultRegion: 'US', source: 'bench' });
 
 let counters = newCounters();
-const client = createClient({ redisUrl: config.redisUrl }, DEFAULT_STORE_RETRY) as Redis;
-countCommands(client, () => counters);
+countCommands(Redis, () => counters);
+const client = createClient({ redisUrl: config.redisUrl }, DEFAULT_STORE_RETRY);
 const store = labelStore(
   new RedisStore<CallRecord>({
     client,

@@ -11,6 +11,8 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { controlTable } from './control/control-report.js';
+import { runControl } from './control/run-control.js';
 import { startProbe } from './lib/probe.js';
 import { mediaTable } from './media/media-report.js';
 import { runMedia } from './media/run-media.js';
@@ -107,6 +109,25 @@ async function main(): Promise<void> {
       });
       write('media', result);
       process.stdout.write(`${mediaTable(result)}\n`);
+    } else if (what === 'control') {
+      const result = await runControl({
+        phases: flags.quick
+          ? [
+              { calls: 20, triggerSpreadMs: 2000 },
+              { calls: 40, triggerSpreadMs: 500 },
+            ]
+          : [
+              { calls: 50, triggerSpreadMs: 5000 },
+              { calls: 100, triggerSpreadMs: 4000 },
+              { calls: 150, triggerSpreadMs: 1000 },
+            ],
+        placeSpreadMs: flags.quick ? 1000 : 2500,
+        probe,
+        ...(flags.profile ? { profileDir: `${resultsDir}/profiles` } : {}),
+        log,
+      });
+      write('control', result);
+      process.stdout.write(`${controlTable(result)}\n`);
     } else if (what === 'store') {
       await runStore();
     }

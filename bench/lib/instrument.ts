@@ -1,9 +1,10 @@
 /**
  * Daemon-side measurements for the control-path benchmark, taken without touching runtime code:
  *
- * - Every Redis command is counted on the client (its `sendCommand` is wrapped, as bench/store.ts
- *   does), and attributed with AsyncLocalStorage to the store method that sent it and to the
- *   engine dispatch (one call event: load → step → compare-and-set → effects) it belongs to.
+ * - Every Redis command is counted on the client (ioredis' `sendCommand`, wrapped on the class so
+ *   that every client of the process counts: the store's and the agent repository's), and
+ *   attributed with AsyncLocalStorage to the store method that sent it and to the engine
+ *   dispatch (one call event: load → step → compare-and-set → effects) it belongs to.
  * - `engine.dispatch` is wrapped on the app's engine instance (the webhooks, media sessions,
  *   executor and timer poller all call it through that object): each dispatch records its input,
  *   status, duration, Redis commands, and the first carrier REST request it caused.
@@ -28,6 +29,8 @@ interface DispatchContext {
   commands: number;
   firstRestAtMs: number | undefined;
   restPath: string | undefined;
+  /** When the store's `applyEvent` (load → step → commit) resolved. */
+  appliedAtMs: number | undefined;
 }
 
 /** One finished dispatch, as the parent receives it. */
@@ -42,6 +45,8 @@ export interface DispatchRecord {
   readonly commands: number;
   /** ms from the dispatch's start to its first carrier REST request, if it made one. */
   readonly restAfterMs?: number;
+  /** ms from the dispatch's start to the end of `applyEvent` (record loaded, stepped, committed). */
+  readonly storeDoneAfterMs?: number;
   readonly restPath?: string;
   /** For timer events: how late the timer fired (now − deadline), ms, and its kind. */
   readonly timerLateMs?: number;
@@ -64,10 +69,11 @@ export function newCounters(): InstrumentCounters {
   return { dispatches: [], commandsByMethod: {}, commandsOutsideDispatch: {}, commandsTotal: 0 };
 }
 
-/** Counts every command the client sends, attributed to its store method and dispatch. */
-export function countCommands(client: Redis, counters: () => InstrumentCounters): void {
-  const send = client.sendCommand.bind(client);
-  client.sendCommand = (...args: Parameters<Redis['sendCommand']>) => {
+/** Counts every command any ioredis client sends, attributed to its store method and dispatch. */
+export function countCommands(redisClass: typeof Redis, counters: () => InstrumentCounters): void {
+  const proto = redisClass.prototype;
+  const send = proto.sendCommand;
+  proto.sendCommand = function (this: Redis, ...args: Parameters<Redis['sendCommand']>) {
     const c = counters();
     const method = methodScope.getStore() ?? `other:${args[0].name}`;
     c.commandsTotal += 1;
@@ -76,7 +82,7 @@ export function countCommands(client: Redis, counters: () => InstrumentCounters)
     if (dispatch === undefined)
       c.commandsOutsideDispatch[method] = (c.commandsOutsideDispatch[method] ?? 0) + 1;
     else dispatch.commands += 1;
-    return send(...args);
+    return send.apply(this, args);
   };
 }
 
@@ -102,8 +108,15 @@ export function labelStore<R extends object>(store: Store<R>): Store<R> {
       if (typeof key === 'string' && parts.has(key)) return parts.get(key);
       const value: unknown = Reflect.get(obj, key);
       if (typeof value !== 'function' || typeof key !== 'string') return value;
-      return (...args: unknown[]) =>
+      const call = (...args: unknown[]) =>
         methodScope.run(key, () => (value as (...a: unknown[]) => unknown).apply(obj, args));
+      if (key !== 'applyEvent') return call;
+      return async (...args: unknown[]) => {
+        const result = await call(...args);
+        const dispatch = dispatchScope.getStore();
+        if (dispatch !== undefined && dispatch.appliedAtMs === undefined) dispatch.appliedAtMs = epochMs();
+        return result;
+      };
     },
   });
 }
@@ -126,6 +139,7 @@ export function instrumentEngine(engine: CallEngine, counters: () => InstrumentC
       commands: 0,
       firstRestAtMs: undefined,
       restPath: undefined,
+      appliedAtMs: undefined,
     };
     const timer = timerOf(ref);
     return dispatchScope.run(ctx, async () => {
@@ -145,6 +159,7 @@ export function instrumentEngine(engine: CallEngine, counters: () => InstrumentC
           ...(ctx.firstRestAtMs === undefined
             ? {}
             : { restAfterMs: ctx.firstRestAtMs - ctx.startedAtMs, restPath: ctx.restPath ?? '' }),
+          ...(ctx.appliedAtMs === undefined ? {} : { storeDoneAfterMs: ctx.appliedAtMs - ctx.startedAtMs }),
           ...(timer === undefined ? {} : { timerLateMs: ctx.startedAtMs - timer.atMs, timer: timer.kind }),
         });
       }

@@ -14,7 +14,7 @@ import {
   streamFromTwiml,
 } from '../lib/daemon-setup.js';
 import { Samples } from '../lib/stats.js';
-import { FRAME_BYTES, type FrameLedger, newFrame, readStamp, stampFrame } from './frames.js';
+import { type FrameLedger, isMedia, payloadOf, readStamp, stampedPayload } from './frames.js';
 
 export type StreamTarget =
   | { readonly kind: 'daemon'; readonly publicUrl: string }
@@ -27,7 +27,6 @@ export class CarrierStream {
   readonly #target: StreamTarget;
   readonly #ledger: FrameLedger;
   readonly #streamSid: string;
-  readonly #frame = newFrame();
   #seq = 0;
   #messageSeq = 1;
 
@@ -108,7 +107,7 @@ export class CarrierStream {
   sendFrame(): void {
     if (this.#ws.readyState !== WebSocket.OPEN) return;
     const seq = this.#seq++;
-    stampFrame(this.#frame, this.index, seq, performance.now());
+    const payload = stampedPayload(this.index, seq, performance.now());
     this.#messageSeq += 1;
     this.#ledger.sent[this.index] = (this.#ledger.sent[this.index] ?? 0) + 1;
     this.#ws.send(
@@ -119,7 +118,7 @@ export class CarrierStream {
         '","timestamp":"' +
         seq * 20 +
         '","payload":"' +
-        this.#frame.toString('base64') +
+        payload +
         '"},"streamSid":"' +
         this.#streamSid +
         '"}',
@@ -153,11 +152,8 @@ export class CarrierStream {
   }
 
   #onMessage(text: string): void {
-    const frame = JSON.parse(text) as { event?: string; media?: { payload?: string } };
-    if (frame.event !== 'media') return;
-    const bytes = Buffer.from(frame.media?.payload ?? '', 'base64');
-    if (bytes.length !== FRAME_BYTES) return;
-    const stamp = readStamp(bytes);
+    if (!isMedia(text)) return;
+    const stamp = readStamp(payloadOf(text));
     if (stamp !== undefined) this.#ledger.down.see(stamp, performance.now(), this.#ledger.recording);
   }
 }

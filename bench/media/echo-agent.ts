@@ -1,13 +1,14 @@
 /**
  * An AI agent reduced to an echo, speaking only Twilio's Media Streams protocol (the idea of
- * test/support/echo-bot.ts, without its per-frame records): it parses each `media` frame as a
- * bot would, notes the frame's arrival in the ledger, restamps it and sends it straight back.
+ * test/support/echo-bot.ts, without its per-frame records): it notes each `media` frame's
+ * arrival in the ledger, restamps it and sends it straight back. It reads only the payload's
+ * stamp, not the whole JSON: it is the measuring instrument and must stay light.
  * In `stall` mode a new connection stops reading right after `start` (a stalled agent): what
  * the daemon sends it piles up in the daemon.
  */
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { type FrameLedger, readStamp, restamp } from './frames.js';
+import { type FrameLedger, isMedia, payloadOf, readStamp, restamped } from './frames.js';
 
 export type EchoMode = 'echo' | 'stall';
 
@@ -40,23 +41,23 @@ export async function startEchoAgent(ledger: FrameLedger): Promise<EchoAgent> {
     let streamSid = '';
     const mode = agent.mode;
     socket.on('message', (data) => {
-      const frame = JSON.parse(String(data)) as {
-        event?: string;
-        start?: { streamSid?: string; customParameters?: Record<string, string> };
-        media?: { payload?: string };
-      };
-      if (frame.event === 'media') {
-        const bytes = Buffer.from(frame.media?.payload ?? '', 'base64');
-        const stamp = readStamp(bytes);
+      const text = String(data);
+      if (isMedia(text)) {
+        const payload = payloadOf(text);
+        const stamp = readStamp(payload);
         if (stamp === undefined) return;
-        const now = performance.now();
-        ledger.up.see(stamp, now, ledger.recording);
-        restamp(bytes, performance.now());
+        ledger.up.see(stamp, performance.now(), ledger.recording);
         ledger.echoed += 1;
         socket.send(
-          `{"event":"media","streamSid":"${streamSid}","media":{"payload":"${bytes.toString('base64')}"}}`,
+          `{"event":"media","streamSid":"${streamSid}","media":{"payload":"${restamped(payload, performance.now())}"}}`,
         );
-      } else if (frame.event === 'start') {
+        return;
+      }
+      const frame = JSON.parse(text) as {
+        event?: string;
+        start?: { streamSid?: string; customParameters?: Record<string, string> };
+      };
+      if (frame.event === 'start') {
         streamSid = frame.start?.streamSid ?? '';
         const callId = frame.start?.customParameters?.['callId'] ?? '';
         startedCalls.add(callId);

@@ -1,0 +1,68 @@
+/** The control-path benchmark as markdown. */
+import type { Summary } from '../lib/stats.js';
+import type { PhaseResult } from './phase.js';
+import type { ControlResult } from './run-control.js';
+
+const ms = (s: Summary) => `${s.p50} / ${s.p99} / ${s.max}`;
+
+export function controlTable(r: ControlResult): string {
+  const rows = r.phases.map((p) => {
+    const t = p.transitions;
+    return (
+      `| ${p.calls} | ${p.triggerRate} | ${outcomes(p)} | ${ms(p.triggerToRestEngineMs)} | ${ms(p.triggerToRestEndToEndMs)} | ` +
+      `${ms(p.coldTriggerToRestMs)} | ${t.perSecond} | ${t.perCpuSecond} / ${t.perControlCpuSecond} | ` +
+      `${p.redis.perAppliedDispatch} | ${ms(p.timers.lateMs)} | ${p.cores.daemon} / ${p.cores.load} / ${p.cores.redis} / ${p.cores.others ?? '?'} | ` +
+      `${p.daemonLoopDelayMs.p99Ms} |`
+    );
+  });
+  const last = r.phases[r.phases.length - 1];
+  const lines = [
+    '### Control path',
+    '',
+    `Cross-process times are aligned to ±${r.clockOffsetErrorMs} ms.`,
+    '',
+    '| transfers | per s | settled | warm trigger → REST, engine ms p50 / p99 / max | warm trigger sent → REST ms | cold trigger sent → REST ms | transitions/s | per CPU s (all / net of media) | Redis commands / transition | timers late ms | cores daemon / load / redis / others | daemon loop p99 ms |',
+    '|---:|---:|---|---|---|---|---:|---|---:|---|---|---:|',
+    ...rows,
+  ];
+  if (last !== undefined) {
+    lines.push(
+      '',
+      `Each phase's event → first carrier REST request, engine ms p50 / p99 / max:`,
+      '',
+      '| transfers/s | event | REST | n | event → REST ms | of which the store ms |',
+      '|---:|---|---|---:|---|---|',
+      ...r.phases.flatMap((p) =>
+        p.eventToRest.map(
+          (e) =>
+            `| ${p.triggerRate} | ${e.input} | ${e.restPath} | ${e.count} | ${ms(e.engineMs)} | ${ms(e.storeMs)} |`,
+        ),
+      ),
+      '',
+      `Redis commands per applied transition: ${last.redis.perAppliedDispatch} by its own dispatch ` +
+        `(${Object.entries(last.redis.histogram)
+          .map(([k, v]) => `${v}× ${k}`)
+          .join(
+            ', ',
+          )}); ${last.redis.allDispatchesPerTransition} counting dispatches that applied nothing; ` +
+        `${last.redis.outsidePerTransition} outside dispatches. By store method, per transition: ` +
+        Object.entries(last.redis.byMethod)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', '),
+    );
+    if (last.profile !== undefined) {
+      lines.push(
+        '',
+        `Profile of the daemon in the last phase (${last.profile.totalMs} ms, idle ${last.profile.idlePercent} %), self time by module: ` +
+          last.profile.byModule.map((m) => `${m.name} ${m.selfPercent} %`).join(', '),
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+function outcomes(p: PhaseResult): string {
+  return Object.entries(p.outcomes)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+}

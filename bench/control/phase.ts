@@ -1,0 +1,281 @@
+/**
+ * One phase of the control-path benchmark: M calls placed, then their transfers triggered at an
+ * even rate over `triggerSpreadMs`. Half are warm (the agent's `[TRANSFER:…]` text; the agent
+ * never answers the summary request, so each warm transfer also fires its bounded `summary`
+ * timer), half cold (a `transfer` event). The phase ends when every transfer has settled and
+ * every caller has hung up.
+ *
+ * Measured in the daemon (lib/instrument.ts): each event's time to its first carrier REST
+ * request, transitions applied per second and per CPU second, Redis commands per transition,
+ * timers' lateness. Measured across processes (clocks aligned over IPC): the agent's send of the
+ * trigger → the daemon's REST request.
+ */
+import type { SimCall } from '../../sim/endpoints/caller.js';
+import { CALLER, INBOUND } from '../lib/daemon-setup.js';
+import type { InstrumentCounters } from '../lib/instrument.js';
+import { machineCores, machineTicks } from '../lib/machine-load.js';
+import { coresUsed, epochMs, type Probe, type ProcessSample } from '../lib/probe.js';
+import type { ProfileSummary } from '../lib/profile.js';
+import { redisCores, redisCpuTimes } from '../lib/redis-cpu.js';
+import { round2, type Summary, sleep, summarize } from '../lib/stats.js';
+import {
+  type EventToRest,
+  eventToRest,
+  type RedisFigures,
+  redisFigures,
+  type TimerFigures,
+  timerFigures,
+} from './analyze.js';
+import type { AgentPlan } from './bench-agent.js';
+import type { Rig } from './rig.js';
+
+export interface PhaseOptions {
+  readonly calls: number;
+  readonly placeSpreadMs: number;
+  readonly triggerSpreadMs: number;
+  readonly probe: Probe;
+  /** Profile the daemon over the phase's window into this file. */
+  readonly profileFile?: string;
+}
+
+export interface PhaseResult {
+  readonly calls: number;
+  readonly triggerSpreadMs: number;
+  /** Transfers triggered per second. */
+  readonly triggerRate: number;
+  readonly outcomes: Readonly<Record<string, number>>;
+  /** Warm: the trigger's own dispatch → its first REST request (Calls create), daemon clock. */
+  readonly triggerToRestEngineMs: Summary;
+  /** Warm: the agent sent the trigger → the daemon sent the REST request (clocks aligned). */
+  readonly triggerToRestEndToEndMs: Summary;
+  /** Cold: the agent sent the trigger → the REST redirect (the handoff mark echoed by the carrier first). */
+  readonly coldTriggerToRestMs: Summary;
+  readonly eventToRest: readonly EventToRest[];
+  readonly transitions: {
+    readonly applied: number;
+    readonly windowS: number;
+    readonly perSecond: number;
+    readonly daemonCores: number;
+    /** The daemon's cores just before the burst (every call on its AI stream: media only). */
+    readonly idleDaemonCores: number;
+    /** Applied transitions per daemon CPU second, media bridging included / excluded. */
+    readonly perCpuSecond: number;
+    readonly perControlCpuSecond: number;
+    /** Share of the window's daemon CPU estimated to be the media of calls still with the AI. */
+    readonly mediaCpuShare: number;
+    readonly dispatchMs: Summary;
+  };
+  readonly redis: RedisFigures;
+  readonly timers: TimerFigures;
+  readonly cores: {
+    readonly daemon: number;
+    readonly load: number;
+    readonly redis: number;
+    readonly others: number | null;
+  };
+  readonly daemonLoopDelayMs: ProcessSample['loop'];
+  readonly profile?: ProfileSummary;
+}
+
+export const HUMAN = '+14155550111';
+
+export async function runPhase(rig: Rig, options: PhaseOptions): Promise<PhaseResult> {
+  {
+    const t0 = epochMs() + options.placeSpreadMs + 1500;
+    const calls: SimCall[] = [];
+    const warmIds = new Set<string>();
+    for (let i = 0; i < options.calls; i++) {
+      const call = await rig.sim.network.placeCall({ carrier: 'twilio', from: CALLER, to: INBOUND });
+      const warm = i % 2 === 0;
+      if (warm) warmIds.add(call.sid);
+      const plan: AgentPlan = {
+        sayMs: 300,
+        trigger: warm ? 'tag' : 'event',
+        destination: HUMAN,
+        ...(warm ? {} : { mode: 'cold' as const }),
+        triggerAtMs: t0 + (i / options.calls) * options.triggerSpreadMs,
+        answerSummary: false,
+        resumeSayMs: 200,
+      };
+      rig.agent.plan(call.sid, plan);
+      calls.push(call);
+      await sleep(options.placeSpreadMs / options.calls);
+    }
+    // The calls' media alone, before any trigger: the daemon's cost per call on an AI stream.
+    await sleep(Math.max(0, t0 - 1200 - epochMs()));
+    const streamingAtIdle = streamingCalls(rig, calls);
+    const idle0 = await rig.daemon.call<ProcessSample>('sample', { reset: true });
+    await sleep(1000);
+    const idle1 = await rig.daemon.call<ProcessSample>('sample', { reset: true });
+    const mediaCoresPerCall = coresUsed(idle0, idle1) / Math.max(1, streamingAtIdle);
+
+    await sleep(Math.max(0, t0 - 300 - epochMs()));
+    if (options.profileFile !== undefined) await rig.daemon.call('profile-start');
+    await sleep(Math.max(0, t0 - epochMs()));
+    const s0 = await rig.daemon.call<ProcessSample>('sample', { reset: true });
+    const l0 = options.probe.sample({ reset: true });
+    const r0 = await redisCpuTimes(rig.admin);
+    const m0 = machineTicks();
+    const done = () => calls.every((c) => isSettled(rig.agent.calls.get(c.sid)?.statuses));
+    const deadline = epochMs() + options.triggerSpreadMs + 20_000;
+    // Call-seconds spent on an AI stream during the burst (sampled every 50 ms): their media is
+    // not control-path work and is subtracted from the daemon's CPU time.
+    let streamingCallMs = 0;
+    let lastAt = epochMs();
+    while (!done() && epochMs() < deadline) {
+      await sleep(50);
+      const now = epochMs();
+      streamingCallMs += streamingCalls(rig, calls) * (now - lastAt);
+      lastAt = now;
+    }
+    const s1 = await rig.daemon.call<ProcessSample>('sample', { reset: true });
+    const l1 = options.probe.sample({ reset: true });
+    const r1 = await redisCpuTimes(rig.admin);
+    const m1 = machineTicks();
+    const profile =
+      options.profileFile === undefined
+        ? undefined
+        : await rig.daemon.call<ProfileSummary>('profile-stop', { file: options.profileFile });
+
+    for (const call of calls) call.hangup();
+    await Promise.race([Promise.all(calls.map((c) => c.ended)), sleep(10_000)]);
+    await sleep(500);
+    const counters = await rig.daemon.call<InstrumentCounters>('counters');
+    return summarizeControl(rig, options, counters, calls, warmIds, {
+      windowStart: s0.atMs,
+      windowEnd: s1.atMs,
+      daemonCores: coresUsed(s0, s1),
+      idleDaemonCores: coresUsed(idle0, idle1),
+      mediaCpuMs: mediaCoresPerCall * streamingCallMs,
+      cores: {
+        daemon: coresUsed(s0, s1),
+        load: coresUsed(l0, l1),
+        redis: redisCores(r0, r1, s1.atMs - s0.atMs),
+        others: othersCores(machineCores(m0, m1), [
+          coresUsed(s0, s1),
+          coresUsed(l0, l1),
+          redisCores(r0, r1, s1.atMs - s0.atMs),
+        ]),
+      },
+      loop: s1.loop,
+      profile,
+    });
+  }
+}
+
+interface Window {
+  readonly windowStart: number;
+  readonly windowEnd: number;
+  readonly daemonCores: number;
+  readonly idleDaemonCores: number;
+  /** Estimated daemon CPU spent on the media of calls still on an AI stream during the window, ms. */
+  readonly mediaCpuMs: number;
+  readonly cores: PhaseResult['cores'];
+  readonly loop: ProcessSample['loop'];
+  readonly profile: ProfileSummary | undefined;
+}
+
+function summarizeControl(
+  rig: Rig,
+  options: PhaseOptions,
+  counters: InstrumentCounters,
+  calls: readonly SimCall[],
+  warmIds: ReadonlySet<string>,
+  w: Window,
+): PhaseResult {
+  const d = counters.dispatches;
+  const toLocal = (daemonMs: number) => daemonMs - rig.offsetMs;
+  const firstRest = (callId: string, input: string) =>
+    d.find((x) => x.callId === callId && x.input === input && x.restAfterMs !== undefined);
+  const engine: number[] = [];
+  const endToEnd: number[] = [];
+  const cold: number[] = [];
+  const outcomes: Record<string, number> = {};
+  for (const call of calls) {
+    const log = rig.agent.calls.get(call.sid);
+    const last = log?.statuses[log.statuses.length - 1] ?? 'none';
+    outcomes[last] = (outcomes[last] ?? 0) + 1;
+    const sent = log?.triggerSentAtMs;
+    if (sent === undefined) continue;
+    if (warmIds.has(call.sid)) {
+      const rec = firstRest(call.sid, 'transfer.request');
+      if (rec?.restAfterMs === undefined) continue;
+      engine.push(rec.restAfterMs);
+      endToEnd.push(toLocal(rec.startedAtMs + rec.restAfterMs) - sent);
+    } else {
+      const rec = firstRest(call.sid, 'transfer.event:handoff.played');
+      if (rec?.restAfterMs !== undefined) cold.push(toLocal(rec.startedAtMs + rec.restAfterMs) - sent);
+    }
+  }
+  const inWindow = d.filter(
+    (x) => x.status === 'applied' && x.startedAtMs >= w.windowStart && x.startedAtMs <= w.windowEnd,
+  );
+  const windowS = (w.windowEnd - w.windowStart) / 1000;
+  const applied = d.filter((x) => x.status === 'applied');
+  const redis = redisFigures(counters);
+  return {
+    calls: options.calls,
+    triggerSpreadMs: options.triggerSpreadMs,
+    triggerRate: Math.round(options.calls / (options.triggerSpreadMs / 1000)),
+    outcomes,
+    triggerToRestEngineMs: summarize(engine),
+    triggerToRestEndToEndMs: summarize(endToEnd),
+    coldTriggerToRestMs: summarize(cold),
+    eventToRest: eventToRest(d),
+    transitions: {
+      applied: inWindow.length,
+      windowS: round2(windowS),
+      perSecond: Math.round(inWindow.length / windowS),
+      daemonCores: w.daemonCores,
+      idleDaemonCores: w.idleDaemonCores,
+      perCpuSecond: Math.round(inWindow.length / (windowS * w.daemonCores)),
+      perControlCpuSecond: Math.round(
+        inWindow.length / Math.max(0.001, windowS * w.daemonCores - w.mediaCpuMs / 1000),
+      ),
+      mediaCpuShare: round2(w.mediaCpuMs / 1000 / Math.max(0.001, windowS * w.daemonCores)),
+      dispatchMs: summarize(applied.map((x) => x.durationMs)),
+    },
+    redis,
+    timers: timerFigures(d),
+    cores: w.cores,
+    daemonLoopDelayMs: w.loop,
+    ...(w.profile === undefined ? {} : { profile: w.profile }),
+  };
+}
+
+function streamingCalls(rig: Rig, calls: readonly SimCall[]): number {
+  let n = 0;
+  for (const c of calls) if (rig.sim.twilio.streamsOf(c.sid).some((s) => !s.isEnded)) n += 1;
+  return n;
+}
+
+function isSettled(statuses: readonly string[] | undefined): boolean {
+  return statuses !== undefined && (statuses.includes('connected') || statuses.includes('failed'));
+}
+
+/** Cores busy elsewhere on the machine (other users' processes). */
+export function othersCores(total: number | null, ours: readonly number[]): number | null {
+  return total === null ? null : Math.max(0, round2(total - ours.reduce((a, b) => a + b, 0)));
+}
+
+/** Four transfers end to end before anything is counted: connections, scripts, JIT. */
+export async function warmUp(rig: Rig): Promise<void> {
+  const calls: SimCall[] = [];
+  for (let i = 0; i < 4; i++) {
+    const call = await rig.sim.network.placeCall({ carrier: 'twilio', from: CALLER, to: INBOUND });
+    rig.agent.plan(call.sid, {
+      sayMs: 100,
+      trigger: i % 2 === 0 ? 'tag' : 'event',
+      destination: HUMAN,
+      ...(i % 2 === 0 ? {} : { mode: 'cold' as const }),
+      answerSummary: true,
+      resumeSayMs: 100,
+    });
+    calls.push(call);
+  }
+  const deadline = epochMs() + 15_000;
+  while (!calls.every((c) => isSettled(rig.agent.calls.get(c.sid)?.statuses)) && epochMs() < deadline)
+    await sleep(50);
+  for (const call of calls) call.hangup();
+  await Promise.race([Promise.all(calls.map((c) => c.ended)), sleep(5_000)]);
+}
