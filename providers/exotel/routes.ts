@@ -8,13 +8,16 @@ import { callbackSignature } from './auth.js';
  * | Path | Applet | Kind | Answer |
  * |---|---|---|---|
  * | `GET /exotel/voice` | Voicebot, dynamic URL | `voice` | `{"url":"wss://…"}` for this call |
- * | `GET /exotel/next` | Passthru after the Voicebot | `dial-action` | 200 → Connect, 302 → Hangup |
- * | `GET /exotel/dial-up` | Connect, "dial whom" URL | `dial-action` | the number (text) or Programmable Connect JSON |
+ * | `GET /exotel/next` | Passthru after the Voicebot | `voice` | 200 → Connect, 302 → Hangup |
+ * | `GET /exotel/dial-up` | Connect, "dial whom" URL | `voice` | the number (text) or Programmable Connect JSON |
  * | `GET /exotel/dial-action` | Passthru after a dial nobody answered | `dial-action` | 200 → Voicebot, 302 → Passthru `next` |
  * | `POST /exotel/status` | status callbacks, Connect applet events | `status` | 200 |
  *
- * Passthru and "dial whom" requests are GETs with the call's details in the query (protocols.md
- * §4.6, §4.7); status callbacks are multipart or JSON POSTs (§4.5).
+ * The `voice` routes are the flow asking "what next?" for a call the daemon knows (the answer comes
+ * from the call's state); `dial-action` is the one that reports a dial's result. Exotel may repeat
+ * an earlier dial's details in later requests, so only that route reads them. Passthru and "dial
+ * whom" requests are GETs with the call's details in the query (protocols.md §4.6, §4.7); status
+ * callbacks are multipart or JSON POSTs (§4.5).
  */
 export const EXOTEL_PATHS = {
   voicebot: '/exotel/voice',
@@ -33,8 +36,8 @@ export const EXOTEL_AUTH_USER = 'exotel';
 
 const ROUTES: readonly WebhookRoute[] = Object.freeze([
   { kind: 'voice', method: 'GET', path: EXOTEL_PATHS.voicebot, answersWithMarkup: true },
-  { kind: 'dial-action', method: 'GET', path: EXOTEL_PATHS.next, answersWithMarkup: true },
-  { kind: 'dial-action', method: 'GET', path: EXOTEL_PATHS.dialUp, answersWithMarkup: true },
+  { kind: 'voice', method: 'GET', path: EXOTEL_PATHS.next, answersWithMarkup: true },
+  { kind: 'voice', method: 'GET', path: EXOTEL_PATHS.dialUp, answersWithMarkup: true },
   { kind: 'dial-action', method: 'GET', path: EXOTEL_PATHS.dialAction, answersWithMarkup: true },
   { kind: 'status', method: 'POST', path: EXOTEL_PATHS.status, answersWithMarkup: false },
 ] as const);

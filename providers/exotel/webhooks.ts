@@ -67,7 +67,11 @@ const DIAL_END: Readonly<Record<ExotelStatus, LegEndStatus>> = {
 
 const ENDED: ReadonlySet<ExotelStatus> = new Set(['completed', 'busy', 'failed', 'no-answer', 'canceled']);
 
-/** The Voicebot applet asking for this call's stream URL (dynamic URL, §4.1). */
+/**
+ * The flow asking "what next?": the Voicebot applet's dynamic URL (§4.1), the Passthru after it,
+ * the Connect applet's "dial whom" (§4.7). A known `CallSid` finds the existing call, whose state
+ * gives the answer; the dial details Exotel may repeat here are not read.
+ */
 const VOICEBOT = z.looseObject({
   CallSid: SID,
   CallFrom: z.string().optional(),
@@ -166,8 +170,8 @@ function parseVoicebot(fields: WebhookParams, q: Query): CarrierEvent | WebhookE
 }
 
 /**
- * A Passthru or "dial whom" request. With a `DialCallStatus` it reports a dial that ended (the
- * Passthru after a dial nobody answered); without one it is the flow asking what next.
+ * The Passthru after a dial nobody answered: with a `DialCallStatus` it reports the dial's end;
+ * without one it only asks what next.
  */
 function parseApplet(fields: WebhookParams, q: Query): CarrierEvent | WebhookError {
   const p = validate(APPLET, fields, '');
