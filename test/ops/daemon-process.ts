@@ -1,0 +1,181 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import twilio from 'twilio';
+import { WebSocket } from 'ws';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export const ACCOUNT_SID = `AC${'b'.repeat(32)}`;
+export const AUTH_TOKEN = 'drain-test-auth-token';
+
+/** A real daemon process (`node --import tsx src/main.ts`) on a given port. */
+export interface DaemonProcess {
+  readonly port: number;
+  readonly url: string;
+  readonly output: string[];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly proc: ChildProcess;
+  /** SIGTERM, then SIGKILL if it is still there after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export async function spawnDaemon(port: number, env: Record<string, string>): Promise<DaemonProcess> {
+  const url = `http://127.0.0.1:${port}`;
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      HOME: process.env['HOME'] ?? '/tmp',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PUBLIC_URL: url,
+      TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+      TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+      // Nothing in these tests makes the daemon call Twilio's REST API.
+      TWILIO_API_BASE: 'http://127.0.0.1:9',
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  proc.stdout?.on('data', (c: Buffer) => output.push(c.toString('utf8')));
+  proc.stderr?.on('data', (c: Buffer) => output.push(c.toString('utf8')));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const daemon: DaemonProcess = {
+    port,
+    url,
+    output,
+    exited,
+    proc,
+    async stop(graceMs = 10_000) {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`daemon exited at start:\n${output.join('')}`);
+    const ready = await fetch(`${url}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ready) return daemon;
+    if (Date.now() > deadline) {
+      await daemon.stop(1000);
+      throw new Error(`daemon not ready:\n${output.join('')}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** POSTs a webhook signed as Twilio signs it (the full URL plus the sorted form parameters). */
+export async function signedWebhook(
+  daemon: { url: string },
+  pathAndQuery: string,
+  params: Record<string, string>,
+): Promise<{ status: number; body: string }> {
+  const url = daemon.url + pathAndQuery;
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-twilio-signature': twilio.getExpectedTwilioSignature(AUTH_TOKEN, url, params),
+    },
+    body: new URLSearchParams(params).toString(),
+  });
+  return { status: res.status, body: await res.text() };
+}
+
+/** The parts of a `<Connect><Stream>` document a carrier acts on. */
+export interface StreamDocument {
+  readonly streamUrl: string;
+  readonly parameters: Record<string, string>;
+  /** The `<Redirect>` continuation's path and query. */
+  readonly continuation: string;
+}
+
+const unescape = (s: string): string =>
+  s
+    .replace(/&amp;/g, '&')
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>');
+
+export function parseStreamDocument(twiml: string): StreamDocument {
+  const stream = /<Stream url="([^"]+)"/.exec(twiml)?.[1];
+  const redirect = /<Redirect[^>]*>([^<]+)<\/Redirect>/.exec(twiml)?.[1];
+  if (stream === undefined || redirect === undefined) throw new Error(`not a stream document: ${twiml}`);
+  const parameters: Record<string, string> = {};
+  for (const m of twiml.matchAll(/<Parameter name="([^"]+)" value="([^"]*)"\/>/g)) {
+    if (m[1] !== undefined && m[2] !== undefined) parameters[m[1]] = unescape(m[2]);
+  }
+  const continuation = new URL(unescape(redirect));
+  return {
+    streamUrl: unescape(stream),
+    parameters,
+    continuation: continuation.pathname + continuation.search,
+  };
+}
+
+/** A carrier media socket as Twilio opens it: `connected`, `start`, then 20 ms μ-law frames. */
+export async function openTwilioStream(doc: StreamDocument, callSid: string): Promise<WebSocket> {
+  const ws = new WebSocket(doc.streamUrl);
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  const streamSid = `MZ${callSid.slice(2)}`;
+  ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
+  ws.send(
+    JSON.stringify({
+      event: 'start',
+      sequenceNumber: '1',
+      streamSid,
+      start: {
+        streamSid,
+        accountSid: ACCOUNT_SID,
+        callSid,
+        tracks: ['inbound'],
+        customParameters: doc.parameters,
+        mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
+      },
+    }),
+  );
+  for (let i = 0; i < 5; i++) {
+    ws.send(
+      JSON.stringify({
+        event: 'media',
+        sequenceNumber: String(i + 2),
+        streamSid,
+        media: {
+          track: 'inbound',
+          chunk: String(i + 1),
+          timestamp: String(i * 20),
+          payload: Buffer.alloc(160, 0xff).toString('base64'),
+        },
+      }),
+    );
+  }
+  return ws;
+}
+
+/** Polls until `check` returns a value, or throws after `timeoutMs`. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
