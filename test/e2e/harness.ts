@@ -18,6 +18,8 @@ export const ACCOUNT_SID = `AC${'1'.repeat(32)}`;
 export const AUTH_TOKEN = 'e2e-auth-token';
 export const INBOUND = '+14155550100';
 export const CALLER = '+14155559999';
+export const PLIVO_AUTH_ID = 'MA1111111111111111AA';
+export const PLIVO_AUTH_TOKEN = 'e2e-plivo-auth-token';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -40,6 +42,8 @@ export interface HarnessOptions {
   readonly agent?: (agent: Record<string, unknown>) => Record<string, unknown>;
   readonly redisUrl?: string;
   readonly env?: Record<string, string>;
+  /** The carrier the call comes in on (default `twilio`): its credentials, number and the agent's `carrier`. */
+  readonly carrier?: 'twilio' | 'plivo';
 }
 
 export interface Harness {
@@ -64,7 +68,10 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
         })
       : undefined;
   const agentUrl = options.agentUrl ?? agent?.url ?? '';
-  const sim = await startSimulator({ twilio: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN } });
+  const sim = await startSimulator({
+    twilio: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN },
+    plivo: { authId: PLIVO_AUTH_ID, authToken: PLIVO_AUTH_TOKEN },
+  });
   // Carriers reach the daemon through a load balancer (a TCP proxy here), so a worker can be
   // replaced behind the same public URL, as in a rolling restart.
   const proxy = await startProxy();
@@ -77,12 +84,16 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       TWILIO_ACCOUNT_SID: ACCOUNT_SID,
       TWILIO_AUTH_TOKEN: AUTH_TOKEN,
       TWILIO_API_BASE: sim.url,
+      ...(options.carrier === 'plivo' ? { PLIVO_AUTH_ID, PLIVO_AUTH_TOKEN, PLIVO_API_BASE: sim.url } : {}),
       PATCHTHROUGH_API_KEYS: 'e2e-reader-key-0123456789:calls:read',
       ...(options.redisUrl === undefined ? {} : { REDIS_URL: options.redisUrl }),
       ...options.env,
     });
   const input = demoAgentsInput(agentUrl);
-  const agentInput = input.agents[0] as unknown as Record<string, unknown>;
+  const agentInput = {
+    ...(input.agents[0] as unknown as Record<string, unknown>),
+    ...(options.carrier === undefined ? {} : { carrier: options.carrier }),
+  };
   const agents = parseAgentsConfig(
     { ...input, agents: [options.agent === undefined ? agentInput : options.agent(agentInput)] },
     { defaultRegion: 'US' },
@@ -119,6 +130,12 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     voiceUrl: `${publicUrl}/twilio/voice`,
     statusCallback: `${publicUrl}/twilio/status`,
   });
+  if (options.carrier === 'plivo') {
+    sim.plivo.configureNumber(INBOUND, {
+      answerUrl: `${publicUrl}/plivo/voice`,
+      hangupUrl: `${publicUrl}/plivo/status`,
+    });
+  }
   return harness;
 }
 

@@ -1,0 +1,288 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { plivoSignatureV3 } from '../../providers/plivo/signature-v3.js';
+import { type RedisServer, startRedisServer } from '../support/redis-server.js';
+import {
+  CALLER,
+  flushRedis,
+  type Harness,
+  type HarnessOptions,
+  INBOUND,
+  PLIVO_AUTH_TOKEN,
+  sourcesHeard,
+  startHarness,
+  waitForRecord,
+} from './harness.js';
+
+/**
+ * The transfer behaviours on Plivo, end to end: the daemon on a private real Redis, the Plivo
+ * simulator (answer_url, `calls.transfer`, `<Dial>` with its action and callbackUrl, conference
+ * hold and whisper, V3-signed callbacks, the audio stream), and the scripted agent, which speaks
+ * Twilio's Media Streams protocol with μ-law 8 kHz as always.
+ */
+
+let redis: RedisServer;
+let h: Harness | undefined;
+/** Serves the Plivo XML the agent's `holdAudio` names (a `waitSound` must answer with XML). */
+let holdServer: http.Server;
+let holdUrl = '';
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  holdServer = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/xml' });
+    res.end('<Response><Play loop="0">https://cdn.example.com/hold-music.mp3</Play></Response>');
+  });
+  await new Promise<void>((resolve) => holdServer.listen(0, '127.0.0.1', resolve));
+  holdUrl = `http://127.0.0.1:${(holdServer.address() as AddressInfo).port}/hold.xml`;
+});
+afterAll(async () => {
+  await new Promise<void>((resolve) => holdServer.close(() => resolve()));
+  await redis.stop();
+});
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+  await flushRedis(redis.url);
+});
+
+const ANSWERS = { type: 'answer', afterMs: 300, speak: { type: 'tone', hz: 660, durationMs: 300 } } as const;
+const warm = (whisper: string | null) => (a: Record<string, unknown>) => ({
+  ...a,
+  handoffConfig: { ...(a['handoffConfig'] as object), warm: true, whisper, holdAudio: holdUrl },
+});
+
+async function run(options: HarnessOptions): Promise<Harness> {
+  h = await startHarness({ ...options, carrier: 'plivo', redisUrl: redis.url });
+  return h;
+}
+
+async function placeCall(harness: Harness) {
+  return harness.sim.network.placeCall({
+    carrier: 'plivo',
+    from: CALLER,
+    to: INBOUND,
+    audio: { type: 'tone', hz: 440 },
+  });
+}
+
+function transferEvents(record: { transfer: { timeline: readonly { event: string }[] } | null }): string[] {
+  return record.transfer?.timeline.map((t) => t.event) ?? [];
+}
+
+describe('plivo transfers end to end (Redis)', () => {
+  it('cold, answered: calls.transfer to the dial XML, the caller reaches the human, endedReason transferred', async () => {
+    const hh = await run({
+      script: [
+        { say: 400 },
+        { text: ['Putting you through ', 'now [TRANS', 'FER:+14155550111]'] },
+        { say: 200 },
+      ],
+    });
+    const human = hh.sim.network.addHuman('+14155550111', ANSWERS);
+    const call = await placeCall(hh);
+    await waitForRecord(hh, call.sid, (r) => r.phase === 'human');
+    await hh.sim.waitFor(
+      () => human.heard.from('party:').length > 0 && call.heard.from('party:').length > 0,
+      5000,
+    );
+    call.hangup();
+    const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
+    expect(ended.endedReason).toBe('transferred');
+    expect(ended.transfers).toMatchObject([{ mode: 'cold', trigger: 'tag', outcome: 'connected' }]);
+    expect(transferEvents(ended)).toEqual(['transfer.started', 'handoff.played', 'leg.answered']);
+    expect(sourcesHeard(call.heard.segments)).toEqual(['stream:', 'ringback', 'party:']);
+    expect(sourcesHeard(human.heard.segments)).toEqual(['party:']);
+    // The caller's call was moved with calls.transfer (a URL, never inline XML), then dialed as seed 003 says.
+    const transfer = hh.sim.log
+      .ofType('rest.request')
+      .find((e) => e.path.endsWith(`/Call/${call.sid}/`) && e.method === 'POST');
+    expect(transfer?.params).toMatchObject({ legs: 'aleg', aleg_method: 'POST' });
+    const dial = hh.sim.log.ofType('markup.verb').find((e) => e.callSid === call.sid && e.verb === 'Dial');
+    // Caller-ID passthrough: the human sees the caller's number, in Plivo's format.
+    expect(dial?.attributes).toMatchObject({ callerId: '14155559999', timeout: '10' });
+    expect(human.legs[0]?.from).toBe(CALLER);
+    const session = await hh.agent!.session(0);
+    await session.finished;
+    expect(session.frames('transfer_status').map((f) => f.frame['status'])).toEqual(
+      expect.arrayContaining(['started', 'dialing', 'connected']),
+    );
+    expect(session.frames('stop')).toHaveLength(1);
+    // The agent spoke Twilio's dialect with μ-law 8 kHz while the carrier was Plivo.
+    expect(session.frames('start')[0]?.frame).toMatchObject({
+      start: { mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000 } },
+    });
+    const lastAi = call.heard.last('stream:');
+    expect(lastAi!.endMs).toBeLessThanOrEqual(call.heard.first('party:')!.startMs);
+  });
+
+  it('warm with a static whisper: the caller holds in the conference, the human hears the whisper, then they are joined', async () => {
+    const hh = await run({
+      script: [{ say: 300 }, { text: ['One moment [TRANSFER:+14155550111]'] }, { say: 200 }],
+      agent: warm('Incoming refund request, please assist.'),
+    });
+    const human = hh.sim.network.addHuman('+14155550111', {
+      type: 'answer',
+      afterMs: 500,
+      speak: { type: 'tone', hz: 660, durationMs: 20_000 },
+    });
+    const call = await placeCall(hh);
+    const connected = await waitForRecord(hh, call.sid, (r) => r.phase === 'human', 15_000);
+    await hh.sim.waitFor(() => call.heard.from('party:').length > 0, 5000);
+    call.hangup();
+    const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
+    expect(ended.endedReason).toBe('transferred');
+    expect(connected.transfers).toMatchObject([{ mode: 'warm', outcome: 'connected' }]);
+    expect(transferEvents(ended)).toEqual(
+      expect.arrayContaining([
+        'handoff.played',
+        'caller.held',
+        'leg.answered',
+        'whisper.played',
+        'human.joined',
+      ]),
+    );
+    const whisper = human.heard.first('say');
+    expect(whisper?.text).toBe('Incoming refund request, please assist.');
+    expect(whisper!.startMs).toBeLessThan(human.heard.first('party:')!.startMs);
+    expect(call.heard.from('say')).toHaveLength(0);
+    expect(sourcesHeard(call.heard.segments)).toEqual(['stream:', 'hold', 'party:']);
+    expect(call.heard.first('hold')?.url).toBe(holdUrl);
+    // The human's leg was placed with POST /Call/ and its answer_url answered with <Speak><Conference>.
+    const create = hh.sim.log
+      .ofType('rest.request')
+      .find((e) => e.path.endsWith('/Call/') && e.method === 'POST');
+    expect(create).toMatchObject({ status: 201, params: { to: '14155550111', answer_method: 'POST' } });
+  });
+
+  it('busy, then the next number in the chain answers', async () => {
+    const hh = await run({ script: [{ say: 200 }, { transfer: { rule: 'Billing' } }, { say: 200 }] });
+    const first = hh.sim.network.addHuman('+14155550111', { type: 'busy', afterMs: 200 });
+    const second = hh.sim.network.addHuman('+14155550112', ANSWERS);
+    const call = await placeCall(hh);
+    const record = await waitForRecord(hh, call.sid, (r) => r.phase === 'human', 15_000);
+    expect(record.transfer?.legs.map((l) => l.outcome)).toEqual(['busy', 'connected']);
+    expect(first.legs).toHaveLength(1);
+    expect(second.legs).toHaveLength(1);
+    await hh.sim.waitFor(() => call.heard.from('party:').length > 0, 5000);
+    call.hangup();
+    expect((await waitForRecord(hh, call.sid, (r) => r.phase === 'ended')).endedReason).toBe('transferred');
+  });
+
+  it('nobody answers: the dial action brings the caller back to the AI, which gets resume with no_answer', async () => {
+    const hh = await run({
+      script: (start) =>
+        start.resumed
+          ? []
+          : [{ say: 200 }, { text: ['[TRANSFER:+14155550122]'] }, { awaitEvent: 'resume' }, { say: 300 }],
+      agent: (a) => ({ ...a, handoffConfig: { ...(a['handoffConfig'] as object), ringTimeoutSec: 5 } }),
+    });
+    hh.sim.network.addHuman('+14155550122', { type: 'no-answer' });
+    const call = await placeCall(hh);
+    const back = await waitForRecord(
+      hh,
+      call.sid,
+      (r) => r.phase === 'ai' && r.transfers[0]?.outcome !== undefined,
+      15_000,
+    );
+    expect(back.transfers[0]?.outcome).toBe('no_answer');
+    const session = await hh.agent!.session(0);
+    expect((await session.waitFor((f) => f.event === 'resume')).frame['outcome']).toBe('no_answer');
+    await hh.sim.waitFor(
+      () => sourcesHeard(call.heard.segments).join(',') === 'stream:,ringback,stream:',
+      5000,
+    );
+    expect(hh.agent!.sessions).toHaveLength(1);
+    expect(hh.sim.plivo.streamsOf(call.sid)).toHaveLength(2);
+    call.hangup();
+    expect((await waitForRecord(hh, call.sid, (r) => r.phase === 'ended')).endedReason).toBe('caller_hangup');
+  });
+
+  it('the caller hangs up while the human rings (warm): the human leg is canceled', async () => {
+    const hh = await run({
+      script: [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { say: 200 }],
+      agent: warm('Caller waiting.'),
+    });
+    const human = hh.sim.network.addHuman('+14155550111', { type: 'no-answer' });
+    const call = await placeCall(hh);
+    await hh.sim.waitFor(() => human.activeLeg?.state === 'ringing', 8000);
+    call.hangup();
+    const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
+    expect(ended.endedReason).toBe('caller_hangup');
+    expect(ended.transfers[0]?.outcome).toBe('caller_hangup');
+    await hh.sim.waitFor(() => human.legs.every((l) => l.state === 'ended'), 5000);
+    expect(human.legs[0]?.end?.status).toBe('canceled');
+    expect(human.heard.from('say')).toHaveLength(0);
+  });
+
+  it('a [TRANSFER:] to a number not in the configuration is refused; the AI goes on', async () => {
+    const hh = await run({
+      script: [{ say: 200 }, { text: ['Sure [TRANSFER:+19005550199]'] }, { say: 200 }],
+    });
+    const premium = hh.sim.network.addHuman('+19005550199', ANSWERS);
+    const call = await placeCall(hh);
+    const refused = await waitForRecord(hh, call.sid, (r) => r.refusals.length > 0);
+    expect(refused.refusals[0]).toMatchObject({ trigger: 'tag', refusal: 'destination_not_allowed' });
+    expect(refused.phase).toBe('ai');
+    expect(refused.transfers).toHaveLength(0);
+    expect(premium.legs).toHaveLength(0);
+    const session = await hh.agent!.session(0);
+    await session.waitFor((f) => f.event === 'transfer_status' && f['status'] === 'failed');
+    expect(hh.sim.log.ofType('rest.request')).toHaveLength(0);
+    call.hangup();
+    expect((await waitForRecord(hh, call.sid, (r) => r.phase === 'ended')).endedReason).toBe('caller_hangup');
+  });
+
+  it('forged webhooks get 403 and change nothing', async () => {
+    const hh = await run({ script: [{ say: 200 }, { awaitEvent: 'stop' }] });
+    const call = await placeCall(hh);
+    await waitForRecord(hh, call.sid, (r) => r.phase === 'ai');
+    const post = (url: string, params: Record<string, string>, headers: Record<string, string>) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        body: new URLSearchParams(params).toString(),
+      });
+    const nonce = '05429567804466091622';
+    const sign = (token: string, url: string, params: Record<string, string>) => ({
+      'x-plivo-signature-v3': plivoSignatureV3(token, 'POST', url, params, nonce),
+      'x-plivo-signature-v3-nonce': nonce,
+    });
+    // A hang-up for the live call, signed with the wrong token, then unsigned.
+    const hangupUrl = `${hh.publicUrl}/plivo/status`;
+    const hangup = {
+      CallUUID: call.sid,
+      From: '14155559999',
+      To: '14155550100',
+      Direction: 'inbound',
+      CallStatus: 'completed',
+      HangupCause: 'NORMAL_CLEARING',
+    };
+    expect((await post(hangupUrl, hangup, sign('wrong-token', hangupUrl, hangup))).status).toBe(403);
+    expect((await post(hangupUrl, hangup, {})).status).toBe(403);
+    // A new call, signed correctly but over another URL (the signature covers the URL).
+    const voiceUrl = `${hh.publicUrl}/plivo/voice`;
+    const incoming = {
+      CallUUID: '5b1c9e1a-7a47-4d2b-8b0b-00000000beef',
+      From: '14155559999',
+      To: '14155550100',
+      Direction: 'inbound',
+      CallStatus: 'ringing',
+    };
+    expect(
+      (await post(voiceUrl, incoming, sign(PLIVO_AUTH_TOKEN, `${voiceUrl}?callId=x`, incoming))).status,
+    ).toBe(403);
+    // Correctly signed but malformed: 400 naming the field.
+    const bad = { ...incoming, CallUUID: 'not-a-uuid' };
+    const refused = await post(voiceUrl, bad, sign(PLIVO_AUTH_TOKEN, voiceUrl, bad));
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: { field: 'CallUUID' } });
+    const record = await hh.app.engine.get(call.sid);
+    expect(record?.phase).toBe('ai');
+    expect(await hh.app.engine.get(incoming.CallUUID)).toBeUndefined();
+    expect(call.state).toBe('answered');
+    call.hangup();
+    expect((await waitForRecord(hh, call.sid, (r) => r.phase === 'ended')).endedReason).toBe('caller_hangup');
+  });
+});
