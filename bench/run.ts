@@ -13,6 +13,8 @@ import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { controlTable } from './control/control-report.js';
 import { runControl } from './control/run-control.js';
+import { handoffTable } from './handoff/handoff-report.js';
+import { runHandoff } from './handoff/run-handoff.js';
 import { startProbe } from './lib/probe.js';
 import { mediaTable } from './media/media-report.js';
 import { runMedia } from './media/run-media.js';
@@ -128,6 +130,10 @@ async function main(): Promise<void> {
       });
       write('control', result);
       process.stdout.write(`${controlTable(result)}\n`);
+    } else if (what === 'handoff') {
+      const result = await runHandoff({ perScenario: flags.quick ? 3 : 10, log });
+      write('handoff', result);
+      process.stdout.write(`${handoffTable(result)}\n`);
     } else if (what === 'store') {
       await runStore();
     }
