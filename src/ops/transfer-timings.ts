@@ -8,10 +8,10 @@ export interface TransferTimings {
   readonly timeToHumanMs?: number;
 }
 
-/** Whether a timeline detail (`k=v k=v`) names `legId` as the leg acted on or dialed next. */
-function mentions(detail: string | undefined, legId: string): boolean {
+/** Whether a timeline detail (`k=v k=v`) names `legId` under one of `keys` (`leg`, `next`). */
+function mentions(detail: string | undefined, legId: string, keys: readonly string[]): boolean {
   if (detail === undefined) return false;
-  return detail.split(' ').some((part) => part === `leg=${legId}` || part === `next=${legId}`);
+  return detail.split(' ').some((part) => keys.some((k) => part === `${k}=${legId}`));
 }
 
 export function transferTimings(state: TransferState): TransferTimings {
@@ -20,12 +20,15 @@ export function transferTimings(state: TransferState): TransferTimings {
   if (state.endedAtMs !== null) out.timeToHumanMs = state.endedAtMs - state.startedAtMs;
   const leg = state.legs.find((l) => l.outcome === 'connected' || l.status === 'connected');
   if (leg === undefined) return out;
-  const dialed = state.timeline.find((e) => mentions(e.detail, leg.legId));
+  // Answered at its `leg.answered` (or a cold `leg.ended completed` whose answer went missing).
   const answered = state.timeline.find(
-    (e) => (e.event === 'leg.answered' || e.event === 'leg.ended') && mentions(e.detail, leg.legId),
+    (e) => (e.event === 'leg.answered' || e.event === 'leg.ended') && mentions(e.detail, leg.legId, ['leg']),
   );
-  if (dialed !== undefined && answered !== undefined && answered.atMs >= dialed.atMs) {
-    out.ringMs = answered.atMs - dialed.atMs;
-  }
+  if (answered === undefined) return out;
+  // Dialed at the first line naming it (a cold dial, or `next=` after a failed leg); a warm
+  // transfer dials its first leg as it starts, on the `transfer.started` line.
+  const named = state.timeline.find((e) => mentions(e.detail, leg.legId, ['leg', 'next']));
+  const dialedAtMs = named !== undefined && named !== answered ? named.atMs : state.startedAtMs;
+  if (answered.atMs >= dialedAtMs) out.ringMs = answered.atMs - dialedAtMs;
   return out;
 }

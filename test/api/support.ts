@@ -91,7 +91,7 @@ export interface ApiApp {
 
 /** The daemon as buildApp wires it (memory store unless given), Twilio configured against a fake REST API. */
 export async function startApiApp(
-  options: { env?: Record<string, string>; app?: Partial<AppOptions> } = {},
+  options: { env?: Record<string, string>; app?: Partial<AppOptions>; agentUrl?: string } = {},
 ): Promise<ApiApp> {
   const rest = await startFakeTwilioRest();
   const env = parseEnv({
@@ -104,7 +104,7 @@ export async function startApiApp(
     PATCHTHROUGH_API_KEYS: API_KEYS_JSON,
     ...options.env,
   });
-  const app = buildApp({ env, agents: agentsConfig(), log: silentLogger(), ...options.app });
+  const app = buildApp({ env, agents: agentsConfig(options.agentUrl), log: silentLogger(), ...options.app });
   const webhook: ApiApp['webhook'] = async (path, params) => {
     const signature = twilio.getExpectedTwilioSignature(AUTH_TOKEN, PUBLIC_URL + path, params);
     const res = await app.http.inject({

@@ -123,14 +123,14 @@ export function parseStreamDocument(twiml: string): StreamDocument {
   };
 }
 
-/** A carrier media socket as Twilio opens it: `connected`, `start`, then 20 ms μ-law frames. */
-export async function openTwilioStream(doc: StreamDocument, callSid: string): Promise<WebSocket> {
+/** A carrier media socket as Twilio opens it: `connected`, `start`, then `frames` 20 ms μ-law frames. */
+export async function openTwilioStream(doc: StreamDocument, callSid: string, frames = 5): Promise<WebSocket> {
   const ws = new WebSocket(doc.streamUrl);
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', reject);
   });
-  const streamSid = `MZ${callSid.slice(2)}`;
+  const streamSid = streamSidOf(callSid);
   ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
   ws.send(
     JSON.stringify({
@@ -147,22 +147,24 @@ export async function openTwilioStream(doc: StreamDocument, callSid: string): Pr
       },
     }),
   );
-  for (let i = 0; i < 5; i++) {
+  sendMedia(ws, callSid, frames);
+  return ws;
+}
+
+const streamSidOf = (callSid: string): string => `MZ${callSid.slice(2)}`;
+
+/** `n` inbound 20 ms frames of μ-law silence on an open stream. */
+export function sendMedia(ws: WebSocket, callSid: string, n: number): void {
+  const streamSid = streamSidOf(callSid);
+  for (let i = 0; i < n; i++) {
     ws.send(
       JSON.stringify({
         event: 'media',
-        sequenceNumber: String(i + 2),
         streamSid,
-        media: {
-          track: 'inbound',
-          chunk: String(i + 1),
-          timestamp: String(i * 20),
-          payload: Buffer.alloc(160, 0xff).toString('base64'),
-        },
+        media: { track: 'inbound', payload: Buffer.alloc(160, 0xff).toString('base64') },
       }),
     );
   }
-  return ws;
 }
 
 /** Polls until `check` returns a value, or throws after `timeoutMs`. */
