@@ -100,7 +100,7 @@ export interface StreamDocument {
   readonly continuation: string;
 }
 
-const unescape = (s: string): string =>
+const xmlUnescape = (s: string): string =>
   s
     .replace(/&amp;/g, '&')
     .replace(/&quot;/g, '"')
@@ -113,11 +113,11 @@ export function parseStreamDocument(twiml: string): StreamDocument {
   if (stream === undefined || redirect === undefined) throw new Error(`not a stream document: ${twiml}`);
   const parameters: Record<string, string> = {};
   for (const m of twiml.matchAll(/<Parameter name="([^"]+)" value="([^"]*)"\/>/g)) {
-    if (m[1] !== undefined && m[2] !== undefined) parameters[m[1]] = unescape(m[2]);
+    if (m[1] !== undefined && m[2] !== undefined) parameters[m[1]] = xmlUnescape(m[2]);
   }
-  const continuation = new URL(unescape(redirect));
+  const continuation = new URL(xmlUnescape(redirect));
   return {
-    streamUrl: unescape(stream),
+    streamUrl: xmlUnescape(stream),
     parameters,
     continuation: continuation.pathname + continuation.search,
   };

@@ -3,7 +3,7 @@ import type { WebSocket } from 'ws';
 import { ACCOUNT_SID, ALL_KEY, type ApiApp, bearer, startApiApp } from '../api/support.js';
 import { type EchoBot, startEchoBot } from '../support/echo-bot.js';
 import { openTwilioStream, parseStreamDocument, sendMedia } from './daemon-process.js';
-import { parsePrometheus, type Sample, valueOf } from './prom-text.js';
+import { parsePrometheus, type Sample, sampleValue } from './prom-text.js';
 
 describe('/metrics after a scripted set of calls and events', () => {
   let h: ApiApp;
@@ -73,7 +73,7 @@ describe('/metrics after a scripted set of calls and events', () => {
     sendMedia(ws, call1, 5);
     await bot.until(() => (bot.sessions[0]?.received.filter((f) => f['event'] === 'media').length ?? 0) >= 5);
     await until(
-      async () => valueOf(await scrape(), 'patchthrough_media_frames_total', { direction: 'out' }) >= 5,
+      async () => sampleValue(await scrape(), 'patchthrough_media_frames_total', { direction: 'out' }) >= 5,
     );
     const t1 = (await post(`/v1/calls/${call1}/transfer`, {})).json().transferId as string;
     expect((await post(`/v1/calls/${call1}/transfer/cancel`)).statusCode).toBe(202);
@@ -99,45 +99,57 @@ describe('/metrics after a scripted set of calls and events', () => {
     expect((await post(`/v1/calls/${call3}/transfer`, { destination: '+14155550999' })).statusCode).toBe(422);
 
     const live = await scrape();
-    expect(valueOf(live, 'patchthrough_active_calls')).toBe(1);
+    expect(sampleValue(live, 'patchthrough_active_calls')).toBe(1);
 
     for (const id of [call1, call2, call3]) await hangUp(id);
     const m = await scrape();
 
-    expect(valueOf(m, 'patchthrough_webhook_rejects_total', { carrier: 'twilio', reason: 'signature' })).toBe(
-      1,
-    );
-    expect(valueOf(m, 'patchthrough_webhook_rejects_total', { carrier: 'twilio', reason: 'invalid' })).toBe(
-      1,
-    );
-    expect(valueOf(m, 'patchthrough_media_frames_total', { direction: 'in' })).toBe(10);
-    expect(valueOf(m, 'patchthrough_media_frames_total', { direction: 'out' })).toBeGreaterThanOrEqual(5);
     expect(
-      valueOf(m, 'patchthrough_transfers_started_total', { mode: 'cold', trigger: 'api', carrier: 'twilio' }),
+      sampleValue(m, 'patchthrough_webhook_rejects_total', { carrier: 'twilio', reason: 'signature' }),
+    ).toBe(1);
+    expect(
+      sampleValue(m, 'patchthrough_webhook_rejects_total', { carrier: 'twilio', reason: 'invalid' }),
+    ).toBe(1);
+    expect(sampleValue(m, 'patchthrough_media_frames_total', { direction: 'in' })).toBe(10);
+    expect(sampleValue(m, 'patchthrough_media_frames_total', { direction: 'out' })).toBeGreaterThanOrEqual(5);
+    expect(
+      sampleValue(m, 'patchthrough_transfers_started_total', {
+        mode: 'cold',
+        trigger: 'api',
+        carrier: 'twilio',
+      }),
     ).toBe(2);
     expect(
-      valueOf(m, 'patchthrough_transfers_total', { mode: 'cold', outcome: 'canceled', carrier: 'twilio' }),
+      sampleValue(m, 'patchthrough_transfers_total', {
+        mode: 'cold',
+        outcome: 'canceled',
+        carrier: 'twilio',
+      }),
     ).toBe(1);
     expect(
-      valueOf(m, 'patchthrough_transfers_total', { mode: 'cold', outcome: 'connected', carrier: 'twilio' }),
+      sampleValue(m, 'patchthrough_transfers_total', {
+        mode: 'cold',
+        outcome: 'connected',
+        carrier: 'twilio',
+      }),
     ).toBe(1);
-    expect(valueOf(m, 'patchthrough_transfer_refusals_total', { refusal: 'destination_not_allowed' })).toBe(
-      1,
-    );
+    expect(
+      sampleValue(m, 'patchthrough_transfer_refusals_total', { refusal: 'destination_not_allowed' }),
+    ).toBe(1);
     const ring = { mode: 'cold', carrier: 'twilio' };
-    expect(valueOf(m, 'patchthrough_transfer_ring_seconds_count', ring)).toBe(1);
-    expect(valueOf(m, 'patchthrough_transfer_ring_seconds_sum', ring)).toBe(3);
-    expect(valueOf(m, 'patchthrough_transfer_ring_seconds_bucket', { ...ring, le: '2' })).toBe(0);
-    expect(valueOf(m, 'patchthrough_transfer_ring_seconds_bucket', { ...ring, le: '3' })).toBe(1);
-    expect(valueOf(m, 'patchthrough_transfer_time_to_human_seconds_count', ring)).toBe(1);
-    expect(valueOf(m, 'patchthrough_transfer_time_to_human_seconds_sum', ring)).toBe(3.5);
+    expect(sampleValue(m, 'patchthrough_transfer_ring_seconds_count', ring)).toBe(1);
+    expect(sampleValue(m, 'patchthrough_transfer_ring_seconds_sum', ring)).toBe(3);
+    expect(sampleValue(m, 'patchthrough_transfer_ring_seconds_bucket', { ...ring, le: '2' })).toBe(0);
+    expect(sampleValue(m, 'patchthrough_transfer_ring_seconds_bucket', { ...ring, le: '3' })).toBe(1);
+    expect(sampleValue(m, 'patchthrough_transfer_time_to_human_seconds_count', ring)).toBe(1);
+    expect(sampleValue(m, 'patchthrough_transfer_time_to_human_seconds_sum', ring)).toBe(3.5);
     expect(
-      valueOf(m, 'patchthrough_calls_ended_total', { carrier: 'twilio', ended_reason: 'caller_hangup' }),
+      sampleValue(m, 'patchthrough_calls_ended_total', { carrier: 'twilio', ended_reason: 'caller_hangup' }),
     ).toBe(2);
     expect(
-      valueOf(m, 'patchthrough_calls_ended_total', { carrier: 'twilio', ended_reason: 'transferred' }),
+      sampleValue(m, 'patchthrough_calls_ended_total', { carrier: 'twilio', ended_reason: 'transferred' }),
     ).toBe(1);
-    expect(valueOf(m, 'patchthrough_active_calls')).toBe(0);
+    expect(sampleValue(m, 'patchthrough_active_calls')).toBe(0);
     // Event-loop delay comes with the Node process metrics.
     expect(m.some((s) => s.name === 'nodejs_eventloop_lag_p99_seconds')).toBe(true);
     // No phone number or call id ever becomes a label.
