@@ -207,3 +207,40 @@ describe('agents API: draft vs published, validation errors naming the field', (
     );
   });
 });
+
+describe('agents API: secrets in agent.headers', () => {
+  it('shows header values redacted and refuses the marker written back', async () => {
+    const h = await startApiApp();
+    try {
+      const auth = bearer(ALL_KEY);
+      const set = await h.app.http.inject({
+        method: 'PATCH',
+        url: '/v1/agents/clinic',
+        headers: auth,
+        payload: { agent: { headers: { Authorization: 'Bearer bot-secret-1' } } },
+      });
+      expect(set.statusCode).toBe(200);
+      expect(set.json().draft.agent.headers).toEqual({ Authorization: '[redacted]' });
+      expect(set.body).not.toContain('bot-secret-1');
+      const published = await h.app.http.inject({
+        method: 'POST',
+        url: '/v1/agents/clinic/publish',
+        headers: auth,
+      });
+      expect(published.body).not.toContain('bot-secret-1');
+      // The runtime gets the real value.
+      expect((await h.app.agents.get('clinic'))?.agent.agent.headers['Authorization']).toBe(
+        'Bearer bot-secret-1',
+      );
+      const back = await h.app.http.inject({
+        method: 'PATCH',
+        url: '/v1/agents/clinic',
+        headers: auth,
+        payload: { name: 'Clinic', agent: { headers: { Authorization: '[redacted]' } } },
+      });
+      expect([back.statusCode, back.json().error.field]).toEqual([422, 'agent.headers.Authorization']);
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -47,14 +47,43 @@ async function published(
   );
 }
 
+/** What the API shows for `agent.headers` values: they often carry the bot's credentials. */
+export const REDACTED = '[redacted]';
+
+/** The configuration as the API shows it: header values redacted. */
+export function agentOut(agent: AgentConfig): AgentConfig {
+  const headers = Object.fromEntries(Object.keys(agent.agent.headers).map((name) => [name, REDACTED]));
+  return { ...agent, agent: { ...agent.agent, headers } };
+}
+
+/** A PATCH may not write the redaction marker back as a header value. */
+function checkNoRedacted(body: Record<string, unknown>): void {
+  const agent = body['agent'];
+  const headers =
+    agent !== null && typeof agent === 'object' ? (agent as Record<string, unknown>)['headers'] : undefined;
+  if (headers === null || typeof headers !== 'object') return;
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === REDACTED) {
+      throw new ApiError(
+        422,
+        'validation_failed',
+        `send the header's real value, or leave agent.headers.${name} out`,
+        {
+          field: `agent.headers.${name}`,
+        },
+      );
+    }
+  }
+}
+
 function agentView(id: string, draft: AgentDraft, pub: { agent: AgentConfig; version: number } | undefined) {
   return {
     id,
     revision: draft.revision,
     publishedVersion: draft.publishedVersion,
     unpublishedChanges: draft.unpublishedChanges,
-    draft: draft.agent,
-    published: pub === undefined ? null : { version: pub.version, agent: pub.agent },
+    draft: agentOut(draft.agent),
+    published: pub === undefined ? null : { version: pub.version, agent: agentOut(pub.agent) },
   };
 }
 
@@ -100,7 +129,8 @@ export function agentRoutes(deps: ApiDeps): AnyRoute[] {
       summary: 'Edit the draft (JSON Merge Patch: objects merge, null removes a field, arrays replace)',
       description:
         'Calls keep using the published version until `POST /v1/agents/{id}/publish`. The merged draft is ' +
-        'validated as a whole agent: numbers are normalized to E.164, every problem is listed with its field.',
+        'validated as a whole agent: numbers are normalized to E.164, every problem is listed with its field. ' +
+        '`agent.headers` values are shown as "[redacted]"; to change one, send its new value.',
       params: agentParams,
       body: z
         .record(z.string(), z.unknown())
@@ -117,6 +147,7 @@ export function agentRoutes(deps: ApiDeps): AnyRoute[] {
       },
       handle: async ({ params, body, headers }) => {
         const rev = expectedRevision(headers['if-match']);
+        checkNoRedacted(body);
         await deps.agents.patchDraft(params.id, body, rev === undefined ? {} : { expectedRevision: rev });
         return getAgent(params.id);
       },
@@ -137,7 +168,12 @@ export function agentRoutes(deps: ApiDeps): AnyRoute[] {
         const outcome = await deps.agents.publish(params.id);
         return {
           status: 200,
-          body: { id: params.id, version: outcome.version, created: outcome.created, agent: outcome.agent },
+          body: {
+            id: params.id,
+            version: outcome.version,
+            created: outcome.created,
+            agent: agentOut(outcome.agent),
+          },
         };
       },
     }),
