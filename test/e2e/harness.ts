@@ -1,5 +1,6 @@
 import { connect, createServer as createNetServer, createServer, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
+import type { ExotelNumberConfig } from '../../providers/exotel/simulator/options.js';
 import type { HeardSegment } from '../../sim/heard.js';
 import { type Simulator, startSimulator } from '../../sim/simulator.js';
 import {
@@ -18,6 +19,11 @@ export const ACCOUNT_SID = `AC${'1'.repeat(32)}`;
 export const AUTH_TOKEN = 'e2e-auth-token';
 export const INBOUND = '+14155550100';
 export const CALLER = '+14155559999';
+export const EXOTEL_ACCOUNT_SID = 'e2e-exotel';
+export const EXOTEL_API_KEY = 'e2e-exotel-key';
+export const EXOTEL_API_TOKEN = 'e2e-exotel-token';
+/** The shared secret Exotel's requests carry (Exotel signs nothing): Basic-auth password in the flow's URLs. */
+export const EXOTEL_WEBHOOK_SECRET = 'e2e-exotel-webhook-secret';
 export const PLIVO_AUTH_ID = 'MA1111111111111111AA';
 export const PLIVO_AUTH_TOKEN = 'e2e-plivo-auth-token';
 
@@ -43,7 +49,7 @@ export interface HarnessOptions {
   readonly redisUrl?: string;
   readonly env?: Record<string, string>;
   /** The carrier the call comes in on (default `twilio`): its credentials, number and the agent's `carrier`. */
-  readonly carrier?: 'twilio' | 'plivo';
+  readonly carrier?: 'twilio' | 'plivo' | 'exotel';
 }
 
 export interface Harness {
@@ -70,6 +76,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const agentUrl = options.agentUrl ?? agent?.url ?? '';
   const sim = await startSimulator({
     twilio: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN },
+    exotel: { accountSid: EXOTEL_ACCOUNT_SID, apiKey: EXOTEL_API_KEY, apiToken: EXOTEL_API_TOKEN },
     plivo: { authId: PLIVO_AUTH_ID, authToken: PLIVO_AUTH_TOKEN },
   });
   // Carriers reach the daemon through a load balancer (a TCP proxy here), so a worker can be
@@ -84,6 +91,15 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       TWILIO_ACCOUNT_SID: ACCOUNT_SID,
       TWILIO_AUTH_TOKEN: AUTH_TOKEN,
       TWILIO_API_BASE: sim.url,
+      ...(options.carrier === 'exotel'
+        ? {
+            EXOTEL_ACCOUNT_SID,
+            EXOTEL_API_KEY,
+            EXOTEL_API_TOKEN,
+            EXOTEL_API_BASE: sim.url,
+            EXOTEL_WEBHOOK_SECRET,
+          }
+        : {}),
       ...(options.carrier === 'plivo' ? { PLIVO_AUTH_ID, PLIVO_AUTH_TOKEN, PLIVO_API_BASE: sim.url } : {}),
       PATCHTHROUGH_API_KEYS: 'e2e-reader-key-0123456789:calls:read',
       ...(options.redisUrl === undefined ? {} : { REDIS_URL: options.redisUrl }),
@@ -136,6 +152,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       hangupUrl: `${publicUrl}/plivo/status`,
     });
   }
+  if (options.carrier === 'exotel') sim.exotel.configureNumber(INBOUND, exotelNumber(publicUrl));
   return harness;
 }
 
@@ -204,4 +221,45 @@ export function sourcesHeard(segments: readonly HeardSegment[]): string[] {
     if (out[out.length - 1] !== kind) out.push(kind);
   }
   return out;
+}
+
+/**
+ * The Exotel flow docs/exotel.md describes, for the daemon at `publicUrl`: Voicebot (dynamic URL)
+ * → Passthru `next` (200 → Connect, 302 → Hangup) → Connect (`dial-up`, its events to `status`;
+ * after a conversation → Hangup; nobody answered → Passthru `dial-action`: 200 → Voicebot,
+ * 302 → `next`). Every URL carries the shared secret as userinfo. `programmable`: the Connect
+ * applet asks as Programmable Connect (JSON answers with the ring timeout, hold music, whisper).
+ */
+export function exotelNumber(
+  publicUrl: string,
+  options: { programmable?: boolean } = {},
+): ExotelNumberConfig {
+  const base = new URL(publicUrl);
+  base.username = 'exotel';
+  base.password = EXOTEL_WEBHOOK_SECRET;
+  const at = (path: string) => `${base.toString().replace(/\/+$/, '')}${path}`;
+  return {
+    flow: [
+      { type: 'voicebot', id: 'voicebot', url: at('/exotel/voice'), next: 'next' },
+      { type: 'passthru', id: 'next', url: at('/exotel/next'), next: 'connect', onRedirect: 'hangup' },
+      {
+        type: 'connect',
+        id: 'connect',
+        dialWhom: { url: at('/exotel/dial-up') },
+        ...(options.programmable ? { programmable: true } : {}),
+        eventsUrl: at('/exotel/status'),
+        next: 'hangup',
+        onNoAnswer: 'dial-action',
+      },
+      {
+        type: 'passthru',
+        id: 'dial-action',
+        url: at('/exotel/dial-action'),
+        next: 'voicebot',
+        onRedirect: 'next',
+      },
+      { type: 'hangup', id: 'hangup' },
+    ],
+    statusCallback: at('/exotel/status'),
+  };
 }

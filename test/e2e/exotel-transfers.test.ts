@@ -1,0 +1,235 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type RedisServer, startRedisServer } from '../support/redis-server.js';
+import {
+  CALLER,
+  exotelNumber,
+  flushRedis,
+  type Harness,
+  type HarnessOptions,
+  INBOUND,
+  sourcesHeard,
+  startHarness,
+  waitForRecord,
+} from './harness.js';
+
+/**
+ * Transfers on Exotel, end to end: the daemon on a private real Redis, the Exotel simulator
+ * running the flow of docs/exotel.md (Voicebot → Passthru → Connect → Passthru), a scripted agent
+ * speaking Twilio's protocol. The AI disconnects first (seed 003): the daemon closes the Voicebot
+ * stream and the flow asks the daemon whom to dial.
+ */
+
+let redis: RedisServer;
+let h: Harness | undefined;
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+});
+afterAll(async () => {
+  await redis.stop();
+});
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+  await flushRedis(redis.url);
+});
+
+const ANSWERS = { type: 'answer', afterMs: 300, speak: { type: 'tone', hz: 660, durationMs: 300 } } as const;
+
+async function run(options: HarnessOptions, flow: { programmable?: boolean } = {}): Promise<Harness> {
+  h = await startHarness({ ...options, carrier: 'exotel', redisUrl: redis.url });
+  if (flow.programmable) h.sim.exotel.configureNumber(INBOUND, exotelNumber(h.publicUrl, flow));
+  return h;
+}
+
+async function placeCall(harness: Harness) {
+  return harness.sim.network.placeCall({
+    carrier: 'exotel',
+    from: CALLER,
+    to: INBOUND,
+    audio: { type: 'tone', hz: 440 },
+  });
+}
+
+function transferEvents(record: { transfer: { timeline: readonly { event: string }[] } | null }): string[] {
+  return record.transfer?.timeline.map((t) => t.event) ?? [];
+}
+
+function dialUps(harness: Harness): string[] {
+  return harness.sim.log
+    .ofType('webhook.sent')
+    .filter((e) => e.kind === 'dial-whom')
+    .map((e) => e.body ?? '');
+}
+
+describe('exotel transfers end to end (Redis)', () => {
+  it('cold, answered: the AI disconnects first, the Connect applet dials the number the daemon answers', async () => {
+    const hh = await run({
+      script: [
+        { say: 400 },
+        { text: ['Putting you through ', 'now [TRANS', 'FER:+14155550111]'] },
+        { say: 200 },
+      ],
+    });
+    const human = hh.sim.network.addHuman('+14155550111', ANSWERS);
+    const call = await placeCall(hh);
+    await waitForRecord(hh, call.sid, (r) => r.phase === 'human');
+    await hh.sim.waitFor(
+      () => human.heard.from('party:').length > 0 && call.heard.from('party:').length > 0,
+      5000,
+    );
+    call.hangup();
+    const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
+    expect(ended.endedReason).toBe('transferred');
+    expect(ended.transfers).toMatchObject([{ mode: 'cold', trigger: 'tag', outcome: 'connected' }]);
+    expect(transferEvents(ended)).toEqual([
+      'transfer.started',
+      'handoff.played',
+      'leg.ringing',
+      'leg.answered',
+    ]);
+    // Seed 003: plain text, the destination only.
+    expect(dialUps(hh)).toEqual(['+14155550111']);
+    expect(sourcesHeard(call.heard.segments)).toEqual(['stream:', 'ringback', 'party:']);
+    expect(sourcesHeard(human.heard.segments)).toEqual(['party:']);
+    // The AI's last frame played before the bridge, and its socket got `stop`.
+    expect(call.heard.last('stream:')!.endMs).toBeLessThanOrEqual(call.heard.first('party:')!.startMs);
+    const session = await hh.agent!.session(0);
+    await session.finished;
+    expect(session.frames('stop')).toHaveLength(1);
+    // Every audio message the daemon sent met Exotel's chunk rules.
+    expect(hh.sim.exotel.streamsOf(call.sid)[0]?.stats.rejected).toBe(0);
+    expect(hh.sim.log.ofType('sim.error')).toHaveLength(0);
+  });
+
+  it('busy, then the next number: the flow comes back through its Passthrus and dials it', async () => {
+    const hh = await run({ script: [{ say: 200 }, { transfer: { rule: 'Billing' } }, { say: 200 }] });
+    const first = hh.sim.network.addHuman('+14155550111', { type: 'busy', afterMs: 200 });
+    const second = hh.sim.network.addHuman('+14155550112', ANSWERS);
+    const call = await placeCall(hh);
+    const record = await waitForRecord(hh, call.sid, (r) => r.phase === 'human', 15_000);
+    expect(record.transfer?.legs.map((l) => l.outcome)).toEqual(['busy', 'connected']);
+    expect(first.legs).toHaveLength(1);
+    expect(second.legs).toHaveLength(1);
+    expect(dialUps(hh)).toEqual(['+14155550111', '+14155550112']);
+    await hh.sim.waitFor(() => call.heard.from('party:').length > 0, 5000);
+    call.hangup();
+    const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
+    expect(ended.endedReason).toBe('transferred');
+  });
+
+  it('nobody answers: back to the Voicebot, and the same agent session gets resume with no_answer', async () => {
+    const hh = await run(
+      {
+        script: (start) =>
+          start.resumed
+            ? []
+            : [{ say: 200 }, { text: ['[TRANSFER:+14155550122]'] }, { awaitEvent: 'resume' }, { say: 300 }],
+        agent: (a) => ({ ...a, handoffConfig: { ...(a['handoffConfig'] as object), ringTimeoutSec: 5 } }),
+      },
+      // Programmable Connect carries the ring timeout (`max_ringing_duration`).
+      { programmable: true },
+    );
+    hh.sim.network.addHuman('+14155550122', { type: 'no-answer' });
+    const call = await placeCall(hh);
+    const back = await waitForRecord(
+      hh,
+      call.sid,
+      (r) => r.phase === 'ai' && r.transfers[0]?.outcome !== undefined,
+      15_000,
+    );
+    expect(back.transfers[0]?.outcome).toBe('no_answer');
+    const session = await hh.agent!.session(0);
+    const resume = await session.waitFor((f) => f.event === 'resume');
+    expect(resume.frame['outcome']).toBe('no_answer');
+    await hh.sim.waitFor(
+      () => sourcesHeard(call.heard.segments).join(',') === 'stream:,ringback,stream:',
+      5000,
+    );
+    expect(hh.sim.exotel.streamsOf(call.sid)).toHaveLength(2);
+    expect(hh.agent!.sessions).toHaveLength(1);
+    const dial = JSON.parse(dialUps(hh)[0] ?? '{}') as Record<string, unknown>;
+    expect(dial).toMatchObject({ destination: { numbers: ['+14155550122'] }, max_ringing_duration: 5 });
+    call.hangup();
+    const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
+    expect(ended.endedReason).toBe('caller_hangup');
+  });
+
+  it('the caller hangs up while the human rings: the transfer ends caller_hangup, the dial is canceled', async () => {
+    const hh = await run({ script: [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { say: 200 }] });
+    const human = hh.sim.network.addHuman('+14155550111', { type: 'no-answer' });
+    const call = await placeCall(hh);
+    await hh.sim.waitFor(() => human.activeLeg?.state === 'ringing', 8000);
+    call.hangup();
+    const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
+    expect(ended.endedReason).toBe('caller_hangup');
+    expect(ended.transfers[0]?.outcome).toBe('caller_hangup');
+    await hh.sim.waitFor(() => human.legs.every((l) => l.state === 'ended'), 5000);
+    expect(human.legs[0]?.end?.status).toBe('canceled');
+  });
+
+  it('a [TRANSFER:] to a number not in the configuration is refused; the AI goes on', async () => {
+    const hh = await run({
+      script: [{ say: 200 }, { text: ['Sure [TRANSFER:+19005550199]'] }, { say: 200 }],
+    });
+    const premium = hh.sim.network.addHuman('+19005550199', ANSWERS);
+    const call = await placeCall(hh);
+    const refused = await waitForRecord(hh, call.sid, (r) => r.refusals.length > 0);
+    expect(refused.refusals[0]).toMatchObject({ trigger: 'tag', refusal: 'destination_not_allowed' });
+    expect(refused.phase).toBe('ai');
+    expect(premium.legs).toHaveLength(0);
+    expect(dialUps(hh)).toHaveLength(0);
+    // The caller is still on the first stream.
+    expect(hh.sim.exotel.streamsOf(call.sid)).toHaveLength(1);
+    expect(hh.sim.exotel.streamsOf(call.sid)[0]?.isEnded).toBe(false);
+    call.hangup();
+    const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
+    expect(ended.endedReason).toBe('caller_hangup');
+  });
+
+  it('warm on Exotel runs as cold, loudly: hold music for the caller, the whisper for the human', async () => {
+    const hh = await run(
+      {
+        script: [{ say: 200 }, { text: ['One moment [TRANSFER:+14155550111]'] }, { say: 200 }],
+        agent: (a) => ({
+          ...a,
+          handoffConfig: {
+            ...(a['handoffConfig'] as object),
+            warm: true,
+            whisper: 'Incoming refund request.',
+          },
+        }),
+      },
+      { programmable: true },
+    );
+    const human = hh.sim.network.addHuman('+14155550111', {
+      type: 'answer',
+      afterMs: 400,
+      speak: { type: 'tone', hz: 660 },
+    });
+    const call = await placeCall(hh);
+    const connected = await waitForRecord(hh, call.sid, (r) => r.phase === 'human', 15_000);
+    expect(connected.transfers).toMatchObject([{ mode: 'cold', outcome: 'connected' }]);
+    expect(connected.timeline.map((t) => t.event)).toContain('transfer.warm_as_cold');
+    await hh.sim.waitFor(() => call.heard.from('party:').length > 0, 5000);
+    const whisper = human.heard.first('say');
+    expect(whisper?.text).toBe('Incoming refund request.');
+    expect(whisper!.startMs).toBeLessThan(human.heard.first('party:')!.startMs);
+    expect(call.heard.from('say')).toHaveLength(0);
+    expect(sourcesHeard(call.heard.segments)).toEqual(['stream:', 'hold', 'party:']);
+    call.hangup();
+  });
+
+  it('the agent hanging up ends the call through the flow: the Passthru answers 302 → Hangup', async () => {
+    const hh = await run({ script: [{ say: 300 }, { close: 'normal' }] });
+    const call = await placeCall(hh);
+    const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
+    expect(ended.endedReason).toBe('agent_hangup');
+    await call.ended;
+    const next = hh.sim.log
+      .ofType('webhook.sent')
+      .find((e) => e.kind === 'passthru' && e.url.includes('/exotel/next'));
+    expect(next?.status).toBe(302);
+    expect(dialUps(hh)).toHaveLength(0);
+  });
+});
