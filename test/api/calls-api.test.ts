@@ -95,6 +95,17 @@ describe('calls API through the engine (in-memory store)', () => {
     });
   });
 
+  it('a transfer request without a body goes to the default destination', async () => {
+    const callId = await h.incomingCall();
+    const res = await h.app.http.inject({
+      method: 'POST',
+      url: `/v1/calls/${callId}/transfer`,
+      headers: auth,
+    });
+    expect(res.statusCode).toBe(202);
+    expect(await h.app.store.flags.get(callId)).toBe('+14155550133');
+  });
+
   it('applies a retried request with the same Idempotency-Key once', async () => {
     const callId = await h.incomingCall();
     const key = { 'idempotency-key': 'crm-retry-1' };

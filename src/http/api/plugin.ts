@@ -23,7 +23,8 @@ function fastifyPath(path: string): string {
 
 function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: 'params' | 'query' | 'body'): T {
   if (schema === undefined) return (value ?? {}) as T;
-  const result = schema.safeParse(value ?? (where === 'body' ? undefined : {}));
+  // No body at all reads as `{}`: `POST …/transfer` alone means the default destination.
+  const result = schema.safeParse(value ?? {});
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => ({
     field: formatPath(issue.path) || (where === 'body' ? '' : where),

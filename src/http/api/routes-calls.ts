@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { destinationString, parseDestination } from '../../phone/destination.js';
-import { isDestinationAllowed, namedDestinations } from '../../phone/policy.js';
+import { isDestinationAllowed } from '../../phone/policy.js';
 import { agentCallStats, callSummary, publicCallView } from './call-view.js';
 import type { ApiTransferTrigger, TransferRefusal } from './calls-port.js';
 import type { ApiDeps } from './deps.js';
@@ -208,18 +208,16 @@ export function callRoutes(deps: ApiDeps): AnyRoute[] {
             field: 'to',
           });
         const to = destinationString(lead.destination);
-        if (!namedDestinations(agent).has(to)) {
-          const decision = isDestinationAllowed(agent, lead.destination);
-          if (!decision.allowed) {
-            throw new ApiError(
-              422,
-              'destination_not_allowed',
-              `to is not allowed for this agent (${decision.reason})`,
-              {
-                field: 'to',
-              },
-            );
-          }
+        const decision = isDestinationAllowed(agent, lead.destination);
+        if (!decision.allowed) {
+          throw new ApiError(
+            422,
+            'destination_not_allowed',
+            `to is not allowed for this agent (${decision.reason})`,
+            {
+              field: 'to',
+            },
+          );
         }
         const fromText = body.from ?? agent.outboundNumber;
         if (fromText === undefined) {
