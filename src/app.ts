@@ -94,11 +94,11 @@ export function buildApp(options: AppOptions): App {
         defaultRegion: options.agents.defaultRegion,
       }),
       options.agents,
-      (report) =>
-        log.info(
-          { created: report.created, kept: report.kept, unpublished: report.unpublished },
-          'agents.seeded',
-        ),
+      (report) => {
+        log.info({ created: report.created, kept: report.kept }, 'agents.seeded');
+        for (const u of report.unpublished)
+          log.warn({ agentId: u.id, code: u.code }, 'agents.seed_unpublished');
+      },
     );
   const metrics = options.metrics ?? new Metrics();
   for (const agent of options.agents.agents) {
