@@ -45,6 +45,8 @@ export interface RedisFigures {
   readonly outsidePerTransition: number;
   readonly outsideByMethod: Readonly<Record<string, number>>;
   readonly byMethod: Readonly<Record<string, number>>;
+  /** Dispatches that applied nothing, by input and status: how many, and their commands in all. */
+  readonly notApplied: Readonly<Record<string, { readonly count: number; readonly commands: number }>>;
 }
 
 export function redisFigures(counters: InstrumentCounters): RedisFigures {
@@ -57,6 +59,15 @@ export function redisFigures(counters: InstrumentCounters): RedisFigures {
     histogram[String(d.commands)] = (histogram[String(d.commands)] ?? 0) + 1;
   }
   const all = counters.dispatches.reduce((sum, d) => sum + d.commands, 0);
+  const notApplied: Record<string, { count: number; commands: number }> = {};
+  for (const d of counters.dispatches) {
+    if (d.status === 'applied') continue;
+    const key = `${d.input} → ${d.status}`;
+    const entry = notApplied[key] ?? { count: 0, commands: 0 };
+    entry.count += 1;
+    entry.commands += d.commands;
+    notApplied[key] = entry;
+  }
   const outside = Object.values(counters.commandsOutsideDispatch).reduce((a, b) => a + b, 0);
   const perTransition = (m: Record<string, number>) =>
     Object.fromEntries(Object.entries(m).map(([k, v]) => [k, round2(v / n)]));
@@ -68,6 +79,7 @@ export function redisFigures(counters: InstrumentCounters): RedisFigures {
     outsidePerTransition: round2(outside / n),
     outsideByMethod: perTransition(counters.commandsOutsideDispatch),
     byMethod: perTransition(counters.commandsByMethod),
+    notApplied,
   };
 }
 

@@ -49,6 +49,11 @@ export function controlTable(r: ControlResult): string {
         Object.entries(last.redis.byMethod)
           .map(([k, v]) => `${k} ${v}`)
           .join(', '),
+      '',
+      `Dispatches that applied nothing (input → status: count, Redis commands): ` +
+        Object.entries(last.redis.notApplied)
+          .map(([k, v]) => `${k}: ${v.count}, ${v.commands}`)
+          .join('; '),
     );
     if (last.profile !== undefined) {
       lines.push(

@@ -41,6 +41,10 @@ export interface LadderStep {
   /** Server RSS and heap + external growth over the idle baseline, per call, KB (after a full GC). */
   readonly rssKbPerCall: number;
   readonly heapKbPerCall: number;
+  /** The same, from the previous step to this one (per added call): free of the baseline's noise. */
+  readonly rssKbPerAddedCall: number;
+  /** Server RSS after the step (after a full GC), MB. */
+  readonly rssMb: number;
   readonly ok: boolean;
   readonly stoppedBecause?: string;
 }
@@ -54,14 +58,21 @@ export interface LadderContext {
   readonly nextIndex: () => number;
   readonly warmupMs: number;
   readonly measureMs: number;
-  /** Called at the step with this many calls, after its measurement, while the calls still run. */
-  readonly atStep?: (calls: number) => Promise<void>;
+  /**
+   * Called after each step's measurement while its calls still run; `last` when the ladder
+   * stops here (as far as latency and CPU tell; a loss is only known after the drain).
+   */
+  readonly atStep?: (calls: number, last: boolean) => Promise<void>;
   readonly log: (line: string) => void;
 }
 
-/** p99 of a crossing above this, or a server core this full, ends the ladder. */
-const MAX_P99_MS = 50;
-const MAX_SERVER_CORES = 0.95;
+/**
+ * p99 of a crossing above this, or a server core this full, ends the ladder. The latency bound
+ * is loose on purpose: a burst of someone else's work on the machine can put 1 % of a window's
+ * frames 100 ms late without the server being anywhere near full.
+ */
+const MAX_P99_MS = 200;
+const MAX_SERVER_CORES = 0.9;
 const MAX_LOAD_LATE_MS = 20;
 /** Cores busy outside the benchmark's processes above which a window is measured again. */
 const NOISY_CORES = 0.2;
@@ -81,6 +92,7 @@ export async function runLadder(ctx: LadderContext, ladder: readonly number[]): 
   await waitFor(async () => (await sample({})).media['sessions'] === 0, 10_000);
   const base = await sample({ gc: true });
   let lostBefore = lostSoFar(ctx.ledger);
+  let previous = { calls: 0, rssBytes: base.rssBytes };
   let reorderedBefore = ctx.ledger.up.reordered + ctx.ledger.down.reordered;
 
   const steps: LadderStep[] = [];
@@ -96,7 +108,14 @@ export async function runLadder(ctx: LadderContext, ladder: readonly number[]): 
       await sleep(2_000);
       w = await measureWindow(ctx, clock);
     }
-    if (ctx.atStep !== undefined) await ctx.atStep(n);
+    if (ctx.atStep !== undefined) {
+      const lastStep =
+        n === ladder[ladder.length - 1] ||
+        w.latencyMs.p99 > MAX_P99_MS ||
+        w.cores.server >= MAX_SERVER_CORES ||
+        w.loadLateP99Ms > MAX_LOAD_LATE_MS;
+      await ctx.atStep(n, lastStep);
+    }
     clock.stop();
     await drain(ctx.ledger);
     const mem = await sample({ gc: true });
@@ -114,7 +133,10 @@ export async function runLadder(ctx: LadderContext, ladder: readonly number[]): 
       heapKbPerCall: round2(
         (mem.heapUsedBytes + mem.externalBytes - base.heapUsedBytes - base.externalBytes) / 1024 / n,
       ),
+      rssKbPerAddedCall: round2((mem.rssBytes - previous.rssBytes) / 1024 / Math.max(1, n - previous.calls)),
+      rssMb: round2(mem.rssBytes / 1024 / 1024),
     };
+    previous = { calls: n, rssBytes: mem.rssBytes };
     const late = { p99: w.loadLateP99Ms };
     lostBefore = lostNow;
     reorderedBefore = reorderedNow;

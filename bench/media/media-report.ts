@@ -5,20 +5,21 @@ export function mediaTable(result: MediaResult): string {
   const rows = (name: string, t: TargetResult) =>
     t.steps.map(
       (s) =>
-        `| ${name} | ${s.calls} | ${s.framesPerSecond} | ${s.cores.server} | ${s.cores.load} | ${s.cores.redis} | ${s.callsPerCore} | ` +
-        `${s.latencyMs.p50} | ${s.latencyMs.p99} | ${s.latencyMs.p999} | ${s.lost} | ${s.reordered} | ${s.rssKbPerCall} | ` +
+        `| ${name} | ${s.calls} | ${s.framesPerSecond} | ${s.cores.server} | ${s.cores.load} | ${s.cores.redis} | ${s.cores.others ?? '?'} | ${s.callsPerCore} | ` +
+        `${s.latencyMs.p50} | ${s.latencyMs.p99} | ${s.latencyMs.p999} | ${s.lost} | ${s.reordered} | ${s.rssKbPerAddedCall} | ` +
         `${s.serverLoopDelayMs.p99Ms} | ${s.ok ? 'ok' : s.stoppedBecause}`,
     );
   const lines = [
     '### Media bridge',
     '',
-    '| server | calls | frames/s | server cores | load cores | redis cores | calls/core | p50 ms | p99 ms | p99.9 ms | lost | reordered | RSS KB/call | loop p99 ms | |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| server | calls | frames/s | server cores | load cores | redis cores | others | calls/core | p50 ms | p99 ms | p99.9 ms | lost | reordered | RSS KB/added call | loop p99 ms | |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
     ...rows('relay', result.relay),
     ...rows('daemon', result.daemon),
     '',
     `Per-core capacity, daemon ÷ relay: ${result.perCoreRatio.map((r) => `${r.calls} calls ${r.ratio}`).join(', ') || '–'}`,
     `Saturation: relay ${sat(result.relay)}, daemon ${sat(result.daemon)}`,
+    `RSS per call (least squares over the steps, after a full GC): relay ${result.relay.rssKbPerCallFit ?? '–'} KB, daemon ${result.daemon.rssKbPerCallFit ?? '–'} KB`,
     '',
     '| stalled agents | calls | rate | RSS growth MB over time | held for agents MB (last) | dropped MB (last) | growth MB/s, 2nd half |',
     '|---|---:|---:|---|---:|---:|---:|',

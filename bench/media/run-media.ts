@@ -25,7 +25,10 @@ export interface MediaOptions {
   readonly warmupMs: number;
   readonly measureMs: number;
   readonly stall: StallOptions;
-  /** Profile each server for this long at the step with `profileAtCalls` calls; 0: no profile. */
+  /**
+   * Profile each server for this long at the step with `profileAtCalls` calls (or the last step,
+   * when the ladder stops below it); 0: no profile.
+   */
   readonly profileMs: number;
   readonly profileAtCalls: number;
   readonly resultsDir: string;
@@ -35,6 +38,8 @@ export interface MediaOptions {
 
 export interface TargetResult {
   readonly steps: readonly LadderStep[];
+  /** RSS growth per call, least squares over the ladder's steps (RSS after a full GC vs calls), KB. */
+  readonly rssKbPerCallFit: number | null;
   /** The largest step that passed every check, and its calls per server core. */
   readonly saturation: { readonly calls: number; readonly callsPerCore: number } | null;
   readonly stall: StallResult;
@@ -44,7 +49,7 @@ export interface TargetResult {
 export interface MediaResult {
   readonly relay: TargetResult;
   readonly daemon: TargetResult;
-  /** Per calls-count both passed: daemon calls per core ÷ relay calls per core. */
+  /** At each calls count both measured without loss: daemon calls per core ÷ relay calls per core. */
   readonly perCoreRatio: readonly { readonly calls: number; readonly ratio: number }[];
 }
 
@@ -78,8 +83,10 @@ export async function runMedia(options: MediaOptions): Promise<MediaResult> {
           warmupMs: options.warmupMs,
           measureMs: options.measureMs,
           log: options.log,
-          atStep: async (calls) => {
-            if (options.profileMs <= 0 || calls !== options.profileAtCalls) return;
+          // Profile at the target load, or where the ladder stops if it stops below it.
+          atStep: async (calls, last) => {
+            if (options.profileMs <= 0 || profile !== undefined) return;
+            if (calls !== options.profileAtCalls && !(last && calls < options.profileAtCalls)) return;
             await server.call('profile-start');
             await new Promise((resolve) => setTimeout(resolve, options.profileMs));
             profile = await server.call<ProfileSummary>('profile-stop', {
@@ -95,6 +102,7 @@ export async function runMedia(options: MediaOptions): Promise<MediaResult> {
       const best = passed[passed.length - 1];
       return {
         steps,
+        rssKbPerCallFit: slopeKb(steps),
         saturation: best === undefined ? null : { calls: best.calls, callsPerCore: best.callsPerCore },
         stall,
         ...(profile === undefined ? {} : { profile }),
@@ -113,10 +121,11 @@ export async function runMedia(options: MediaOptions): Promise<MediaResult> {
       kind: 'daemon',
       publicUrl: daemon.ready.publicUrl,
     }).finally(() => daemon.stop());
+    // CPU per call stays meaningful in a step stopped for latency, not in one that lost frames.
     const perCoreRatio = daemonResult.steps
-      .filter((d) => d.ok)
+      .filter((d) => d.lost === 0)
       .flatMap((d) => {
-        const r = relayResult.steps.find((s) => s.calls === d.calls && s.ok);
+        const r = relayResult.steps.find((s) => s.calls === d.calls && s.lost === 0);
         return r === undefined || r.callsPerCore === 0
           ? []
           : [{ calls: d.calls, ratio: Math.round((d.callsPerCore / r.callsPerCore) * 1000) / 1000 }];
@@ -127,4 +136,19 @@ export async function runMedia(options: MediaOptions): Promise<MediaResult> {
     await agent.close();
     await redis.stop();
   }
+}
+
+/** Least-squares slope of RSS (MB) over calls, in KB per call. */
+function slopeKb(steps: readonly LadderStep[]): number | null {
+  if (steps.length < 2) return null;
+  const n = steps.length;
+  const mx = steps.reduce((a, s) => a + s.calls, 0) / n;
+  const my = steps.reduce((a, s) => a + s.rssMb, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const s of steps) {
+    num += (s.calls - mx) * (s.rssMb - my);
+    den += (s.calls - mx) ** 2;
+  }
+  return den === 0 ? null : Math.round((num / den) * 1024 * 100) / 100;
 }
