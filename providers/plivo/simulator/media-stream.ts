@@ -12,12 +12,10 @@ import { SILENCE_FRAME } from '../../../sim/audio.js';
 import type { SimContext } from '../../../sim/front-end.js';
 import type { AudioLabel } from '../../../sim/heard.js';
 import { PlayoutQueue } from '../../../sim/playout.js';
-import type { AudioFormat } from '../../../src/domain/media.js';
-import { MULAW_8K } from '../../../src/domain/media.js';
-import { createTranscoder, type Transcode } from '../../../src/media/transcode.js';
 import type { PlivoCall } from './call.js';
 import type { PlivoHooks } from './hooks.js';
 import type { ResolvedPlivoOptions } from './options.js';
+import { StreamAudio } from './stream-audio.js';
 import { decodeServerMessage, type StreamFormat } from './stream-messages.js';
 
 export type AudioTrack = 'inbound' | 'outbound' | 'both';
@@ -65,18 +63,6 @@ export interface StreamStats {
 
 const STOP_CLOSE_WAIT_MS = 2000;
 
-function wireFormat(format: StreamFormat): AudioFormat {
-  return format.encoding === 'audio/x-mulaw'
-    ? MULAW_8K
-    : { encoding: 'pcm16', sampleRate: format.sampleRate };
-}
-
-/** Swaps the bytes of every 16-bit sample (big-endian L16, an option). */
-function swap16(buf: Buffer): Buffer {
-  const out = Buffer.from(buf.subarray(0, buf.length - (buf.length % 2)));
-  return out.swap16();
-}
-
 export class PlivoAudioStream {
   readonly streamId: string;
   readonly spec: StreamSpec;
@@ -94,8 +80,7 @@ export class PlivoAudioStream {
   readonly #label: AudioLabel;
   readonly #playout = new PlayoutQueue();
   readonly #offs: Array<() => void> = [];
-  readonly #toWire: Transcode | undefined;
-  readonly #fromWire: Transcode | undefined;
+  readonly #audio: StreamAudio;
   #ws: WebSocket | undefined;
   #resolveEnded!: (end: StreamEnd) => void;
   #end: StreamEnd | undefined;
@@ -112,9 +97,7 @@ export class PlivoAudioStream {
     this.spec = spec;
     this.#deps = deps;
     this.#label = { source: `stream:${streamId}` };
-    const wire = wireFormat(spec.format);
-    this.#toWire = createTranscoder(MULAW_8K, wire);
-    this.#fromWire = createTranscoder(wire, MULAW_8K);
+    this.#audio = new StreamAudio(spec.format, deps.options.l16ByteOrder);
     this.ended = new Promise((resolve) => {
       this.#resolveEnded = resolve;
     });
@@ -255,9 +238,7 @@ export class PlivoAudioStream {
   }
 
   #sendMedia(track: 'inbound' | 'outbound', mulaw: Buffer, tick: number): void {
-    let payload = this.#toWire ? this.#toWire(mulaw) : mulaw;
-    if (this.spec.format.encoding === 'audio/x-l16' && this.#deps.options.l16ByteOrder === 'be')
-      payload = swap16(payload);
+    const payload = this.#audio.toWire(mulaw);
     this.#send({
       event: 'media',
       sequenceNumber: this.#nextSeq(),
@@ -327,14 +308,7 @@ export class PlivoAudioStream {
         if (this.stats.mediaReceived === 0) this.#logEvent('received', 'playAudio');
         this.stats.mediaReceived++;
         this.stats.bytesReceived += msg.payload.length;
-        let wire = msg.payload;
-        if (this.spec.format.encoding === 'audio/x-l16') {
-          wire =
-            this.#deps.options.l16ByteOrder === 'be'
-              ? swap16(wire)
-              : wire.subarray(0, wire.length - (wire.length % 2));
-        }
-        this.#playout.pushAudio(this.#fromWire ? this.#fromWire(wire) : wire);
+        this.#playout.pushAudio(this.#audio.fromWire(msg.payload));
         return;
       }
       case 'checkpoint':
