@@ -234,6 +234,46 @@ describe('plivo transfers end to end (Redis)', () => {
     expect((await waitForRecord(hh, call.sid, (r) => r.phase === 'ended')).endedReason).toBe('caller_hangup');
   });
 
+  it('the human hangs up during the whisper: back to the AI with human_hangup', async () => {
+    const hh = await run({
+      script: (start) =>
+        start.resumed
+          ? []
+          : [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { awaitEvent: 'resume' }, { say: 200 }],
+      agent: warm('A caller needs help with a refund for order 1234 placed last week.'),
+    });
+    const human = hh.sim.network.addHuman('+14155550111', {
+      type: 'answer',
+      afterMs: 200,
+      hangupDuringWhisper: true,
+    });
+    const call = await placeCall(hh);
+    const back = await waitForRecord(hh, call.sid, (r) => r.transfers[0]?.outcome !== undefined, 15_000);
+    expect(back.transfers[0]?.outcome).toBe('human_hangup');
+    expect(back.phase).toBe('ai');
+    expect(human.heard.from('say').length).toBeGreaterThan(0);
+    const session = await hh.agent!.session(0);
+    expect((await session.waitFor((f) => f.event === 'resume')).frame['outcome']).toBe('human_hangup');
+    // The caller left the conference for a fresh stream to the same agent.
+    await hh.sim.waitFor(() => call.heard.from('stream:').length >= 2, 5000);
+    expect(call.heard.from('party:')).toHaveLength(0);
+    call.hangup();
+    expect((await waitForRecord(hh, call.sid, (r) => r.phase === 'ended')).endedReason).toBe('caller_hangup');
+  });
+
+  it('the agent closing normally hangs the call up over REST: agent_hangup', async () => {
+    const hh = await run({ script: [{ say: 300 }, { close: 'normal' }] });
+    const call = await placeCall(hh);
+    const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
+    expect(ended.endedReason).toBe('agent_hangup');
+    await hh.sim.waitFor(() => call.state === 'ended', 5000);
+    expect(
+      hh.sim.log
+        .ofType('rest.request')
+        .some((e) => e.method === 'DELETE' && e.path.endsWith(`/Call/${call.sid}/`) && e.status === 204),
+    ).toBe(true);
+  });
+
   it('forged webhooks get 403 and change nothing', async () => {
     const hh = await run({ script: [{ say: 200 }, { awaitEvent: 'stop' }] });
     const call = await placeCall(hh);
