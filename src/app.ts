@@ -114,7 +114,7 @@ export function buildApp(options: AppOptions): App {
     }
   }
 
-  const mediaSecret = options.mediaSecret ?? randomBytes(32).toString('hex');
+  const mediaSecret = options.mediaSecret ?? env.mediaTokenSecret ?? randomBytes(32).toString('hex');
   const media = (callId: string): Record<string, string> => ({
     callId,
     mediaToken: mediaToken(callId, mediaSecret),
@@ -154,6 +154,7 @@ export function buildApp(options: AppOptions): App {
     log,
     accepting: () => !draining,
     onReject: (carrier, reason) => metrics.webhookRejected(carrier, reason),
+    onCallStarted: (carrier) => metrics.callStarted(carrier),
   });
   const mediaSessions = new MediaSessions({
     engine,
@@ -163,6 +164,7 @@ export function buildApp(options: AppOptions): App {
     workerId,
     verifyToken: (callId, token) => verifyMediaToken(callId, token, mediaSecret),
     onFrame: (direction) => metrics.mediaFrame(direction),
+    onDrop: (direction, frames) => metrics.mediaDrop(direction, frames),
   });
   const http = buildHttpServer({
     publicUrl: env.publicUrl,

@@ -65,6 +65,11 @@ export interface DaemonEnv {
   readonly drainTimeoutMs: number;
   /** `WORKER_ID`; undefined → the caller uses `${hostname}-${pid}`. */
   readonly workerId?: string;
+  /**
+   * `MEDIA_TOKEN_SECRET`: signs the per-call media token in each stream's parameters. Every
+   * worker behind one balancer needs the same value; undefined → random per process (one worker).
+   */
+  readonly mediaTokenSecret?: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -135,6 +140,11 @@ export function parseEnv(env: Env): DaemonEnv {
     workerId: check(
       'WORKER_ID',
       z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1–128 of A-Z a-z 0-9 . _ : -'),
+      undefined,
+    ),
+    mediaTokenSecret: check(
+      'MEDIA_TOKEN_SECRET',
+      z.string().min(32, 'must be at least 32 characters (shared by every worker)'),
       undefined,
     ),
   };

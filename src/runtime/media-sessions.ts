@@ -31,6 +31,8 @@ export interface MediaSessionOptions {
   readonly verifyToken: (callId: string, token: string | undefined) => boolean;
   readonly workerId: string;
   readonly onFrame?: (direction: 'in' | 'out') => void;
+  /** Audio the bridge dropped because a peer did not keep up, in frames of 20 ms (metrics). */
+  readonly onDrop?: (direction: 'in' | 'out', frames: number) => void;
 }
 
 /**
@@ -175,7 +177,19 @@ export class MediaSessions {
       listener,
       log: this.#o.log.child({ callId }),
     });
-    const bridge = new MediaBridge({ agent });
+    const onDrop = this.#o.onDrop;
+    const bridge = new MediaBridge({
+      agent,
+      ...(onDrop === undefined
+        ? {}
+        : {
+            metrics: {
+              // 160 bytes is 20 ms of μ-law; toward the carrier is 'out', toward the agent 'in'.
+              audioDropped: (direction, bytes) =>
+                onDrop(direction === 'to_carrier' ? 'out' : 'in', Math.max(1, Math.round(bytes / 160))),
+            },
+          }),
+    });
     const session: LocalSession & { silence?: SilenceWatch } = { callId, agent, bridge, scanner };
     const control = agentConfig.callControl;
     if (control.onNoResponseAction !== 'none') {

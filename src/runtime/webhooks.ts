@@ -31,6 +31,8 @@ export interface WebhookHandlerOptions {
   readonly onReject?: (carrier: Carrier, reason: string) => void;
   /** New calls refused while draining. */
   readonly accepting: () => boolean;
+  /** Counted when a new call's record is created (metrics). */
+  readonly onCallStarted?: (carrier: Carrier) => void;
 }
 
 /** Upper bound on how long a human's answer webhook waits for the whisper text, ms. */
@@ -128,7 +130,7 @@ export class WebhookHandler {
       this.#o.log.warn({ carrier: adapter.carrier, pii: { to: event.to } }, 'call.no_agent_for_number');
       return { status: 200, markup: adapter.markup.hangup() };
     }
-    const { record } = await this.#o.engine.createCall({
+    const { created, record } = await this.#o.engine.createCall({
       callId: event.carrierCallId,
       carrier: adapter.carrier,
       agentId: published.agent.id,
@@ -137,6 +139,7 @@ export class WebhookHandler {
       from: event.from,
       to: event.to,
     });
+    if (created) this.#o.onCallStarted?.(adapter.carrier);
     this.#o.log.info(
       { callId: record.callId, carrier: adapter.carrier, agentId: record.agentId },
       'call.incoming',

@@ -258,3 +258,12 @@ describe('process.env', () => {
     expect(offenders).toEqual([]);
   });
 });
+
+describe('MEDIA_TOKEN_SECRET', () => {
+  it('is read when long enough and refused when short, naming the variable', () => {
+    const secret = 'x'.repeat(32);
+    expect(parseEnv({ MEDIA_TOKEN_SECRET: secret }).mediaTokenSecret).toBe(secret);
+    expect(parseEnv({}).mediaTokenSecret).toBeUndefined();
+    expect(() => parseEnv({ MEDIA_TOKEN_SECRET: 'short' })).toThrow(/MEDIA_TOKEN_SECRET/);
+  });
+});
