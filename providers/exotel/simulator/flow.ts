@@ -10,7 +10,6 @@ import type { ExotelCall } from './call.js';
 import { runConnect } from './connect.js';
 import type { ExotelFrontEnd } from './front-end.js';
 import type { ExotelApplet } from './options.js';
-import type { VoicebotEnd } from './voicebot.js';
 
 export class ExotelFlowRunner {
   readonly #fe: ExotelFrontEnd;
@@ -160,5 +159,3 @@ function aborted(signal: AbortSignal): Promise<'aborted'> {
     else signal.addEventListener('abort', () => resolve('aborted'), { once: true });
   });
 }
-
-export type { VoicebotEnd };
