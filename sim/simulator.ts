@@ -6,10 +6,10 @@
  * expose it as a property of {@link Simulator}.
  */
 import crypto from 'node:crypto';
-import { PlivoFrontEnd } from '../providers/plivo/simulator/front-end.js';
-import type { PlivoSimulatorOptions } from '../providers/plivo/simulator/options.js';
 import { ExotelFrontEnd } from '../providers/exotel/simulator/front-end.js';
 import type { ExotelSimulatorOptions } from '../providers/exotel/simulator/options.js';
+import { PlivoFrontEnd } from '../providers/plivo/simulator/front-end.js';
+import type { PlivoSimulatorOptions } from '../providers/plivo/simulator/options.js';
 import { TwilioFrontEnd } from '../providers/twilio/simulator/front-end.js';
 import type { TwilioSimulatorOptions } from '../providers/twilio/simulator/options.js';
 import { type Clock, systemClock, Ticker, Timers } from './clock.js';

@@ -142,7 +142,7 @@ describe('exotel media and flows', () => {
     expect(stream.stats.bytesReceived % 320).toBe(0);
     // The bot was given μ-law 8 kHz, as from Twilio.
     const start = echo.sessions[0]?.received.find((f) => f['event'] === 'start');
-    expect((start?.['start'] as Record<string, unknown>)['mediaFormat']).toMatchObject({
+    expect((start?.['start'] as Record<string, unknown> | undefined)?.['mediaFormat']).toMatchObject({
       encoding: 'audio/x-mulaw',
       sampleRate: 8000,
     });
