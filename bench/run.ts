@@ -1,8 +1,8 @@
 /**
  * `npm run bench [-- <what> …] [-- flags]`: the benchmarks of DESIGN.md "Targets", each against
  * processes it starts and stops itself (daemon, bare relay, simulator, private redis-server),
- * on loopback, bounded in time. `what`: `media`, `control`, `handoff`, `store`, or `all`
- * (default). Each writes `bench/results/<what>.json` and prints a markdown table.
+ * on loopback, bounded in time. `what`: `media`, `frame-cost`, `control`, `handoff`, `store`, or
+ * `all` (default). Each writes `bench/results/<what>.json` and prints a markdown table.
  *
  * Flags: `--quick` (short steps, smaller ladders: a smoke run), `--ladder 50,100,200` (media
  * calls per step), `--measure-s 5`, `--no-profile`.
@@ -16,10 +16,11 @@ import { runControl } from './control/run-control.js';
 import { handoffTable } from './handoff/handoff-report.js';
 import { runHandoff } from './handoff/run-handoff.js';
 import { startProbe } from './lib/probe.js';
+import { frameCostTable, measureFrameCost } from './media/frame-cost.js';
 import { mediaTable } from './media/media-report.js';
 import { runMedia } from './media/run-media.js';
 
-const WHAT = ['media', 'control', 'handoff', 'store'] as const;
+const WHAT = ['media', 'frame-cost', 'control', 'handoff', 'store'] as const;
 type What = (typeof WHAT)[number];
 
 interface Flags {
@@ -111,6 +112,10 @@ async function main(): Promise<void> {
       });
       write('media', result);
       process.stdout.write(`${mediaTable(result)}\n`);
+    } else if (what === 'frame-cost') {
+      const rows = measureFrameCost();
+      write('frame-cost', { rows });
+      process.stdout.write(`${frameCostTable(rows)}\n`);
     } else if (what === 'control') {
       const result = await runControl({
         phases: flags.quick

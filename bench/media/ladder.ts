@@ -76,6 +76,9 @@ const MAX_SERVER_CORES = 0.9;
 const MAX_LOAD_LATE_MS = 20;
 /** Cores busy outside the benchmark's processes above which a window is measured again. */
 const NOISY_CORES = 0.2;
+/** Time a ladder may spend measuring windows again, and in all: the whole bench stays bounded. */
+const RETRY_BUDGET_MS = 60_000;
+const LADDER_BUDGET_MS = 150_000;
 
 export async function runLadder(ctx: LadderContext, ladder: readonly number[]): Promise<LadderStep[]> {
   const clock = new FrameClock();
@@ -96,17 +99,25 @@ export async function runLadder(ctx: LadderContext, ladder: readonly number[]): 
   let reorderedBefore = ctx.ledger.up.reordered + ctx.ledger.down.reordered;
 
   const steps: LadderStep[] = [];
+  const started = performance.now();
+  let retryBudgetMs = RETRY_BUDGET_MS;
   for (const n of ladder) {
+    if (performance.now() - started > LADDER_BUDGET_MS) {
+      ctx.log(`  ladder stopped before ${n} calls: its time budget is spent`);
+      break;
+    }
     await grow(ctx, streams, n);
     clock.start(streams);
     await sleep(ctx.warmupMs);
     // Other people's processes on the machine distort a window: wait a little and measure it
     // again (three times at most; the figures then say how busy the machine was).
     let w = await measureWindow(ctx, clock);
-    for (let retry = 0; retry < 3 && (w.cores.others ?? 0) > NOISY_CORES; retry++) {
+    for (let retry = 0; retry < 3 && (w.cores.others ?? 0) > NOISY_CORES && retryBudgetMs > 0; retry++) {
       ctx.log(`  ${n} calls: ${w.cores.others} cores busy elsewhere on the machine, measuring again`);
+      const before = performance.now();
       await sleep(2_000);
       w = await measureWindow(ctx, clock);
+      retryBudgetMs -= performance.now() - before;
     }
     if (ctx.atStep !== undefined) {
       const lastStep =

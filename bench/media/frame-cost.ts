@@ -1,0 +1,114 @@
+/**
+ * `npm run bench -- frame-cost`: what the daemon's media path spends per 20 ms frame beyond
+ * moving bytes, piece by piece, in one process (no sockets), so the figures do not depend on
+ * the machine being quiet. Each piece is the daemon's own code on a Twilio frame as the
+ * simulator and the load generator send it; the "alternative" rows are what a leaner version
+ * of the same step costs.
+ */
+import { createTwilioCodec } from '../../providers/twilio/codec.js';
+import { FrameWriter } from '../../src/agent/outbound.js';
+import { parseAgentFrame } from '../../src/agent/protocol.js';
+import { MULAW_8K } from '../../src/domain/media.js';
+import { Metrics } from '../../src/ops/metrics.js';
+
+export interface FrameCost {
+  readonly step: string;
+  readonly path: 'carrier → agent' | 'agent → carrier' | 'both' | 'alternative';
+  readonly microseconds: number;
+}
+
+const ITERATIONS = 200_000;
+
+function cost(run: () => unknown): number {
+  for (let i = 0; i < 20_000; i++) run();
+  const started = performance.now();
+  for (let i = 0; i < ITERATIONS; i++) run();
+  return Math.round(((performance.now() - started) * 1000 * 1000) / ITERATIONS) / 1000;
+}
+
+export function measureFrameCost(): FrameCost[] {
+  const payload = Buffer.alloc(160, 0x7f);
+  const b64 = payload.toString('base64');
+  const streamSid = `MZ${'a'.repeat(32)}`;
+  const fromCarrier = `{"event":"media","sequenceNumber":"12","media":{"track":"inbound","chunk":"11","timestamp":"220","payload":"${b64}"},"streamSid":"${streamSid}"}`;
+  const fromAgent = `{"event":"media","streamSid":"${streamSid}","media":{"payload":"${b64}"}}`;
+  const codec = createTwilioCodec();
+  codec.decode(
+    JSON.stringify({
+      event: 'start',
+      sequenceNumber: '1',
+      streamSid,
+      start: {
+        streamSid,
+        callSid: `CA${'1'.repeat(32)}`,
+        accountSid: `AC${'1'.repeat(32)}`,
+        tracks: ['inbound'],
+        mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
+        customParameters: {},
+      },
+    }),
+  );
+  const writer = new FrameWriter({ streamSid, accountSid: `AC${'1'.repeat(32)}`, callSid: 'CA1' });
+  const metrics = new Metrics();
+  const toAgent = writer.media(payload, 220);
+  const sidField = JSON.stringify(streamSid);
+  return [
+    {
+      step: 'Twilio codec decode (JSON.parse, checks, base64 → bytes)',
+      path: 'carrier → agent',
+      microseconds: cost(() => codec.decode(fromCarrier)),
+    },
+    {
+      step: 'FrameWriter.media (bytes → base64, concatenation)',
+      path: 'carrier → agent',
+      microseconds: cost(() => writer.media(payload, 220)),
+    },
+    {
+      step: 'ws: Buffer.from(frame string) before masking (client side)',
+      path: 'carrier → agent',
+      microseconds: cost(() => Buffer.from(toAgent)),
+    },
+    {
+      step: 'parseAgentFrame (JSON.parse, base64 → bytes)',
+      path: 'agent → carrier',
+      microseconds: cost(() => parseAgentFrame(fromAgent, MULAW_8K)),
+    },
+    {
+      step: 'Twilio codec encode audio (JSON.stringify)',
+      path: 'agent → carrier',
+      microseconds: cost(() => codec.encode({ type: 'audio', payload })),
+    },
+    {
+      step: 'metrics.mediaFrame (prom-client counter)',
+      path: 'both',
+      microseconds: cost(() => metrics.mediaFrame('in')),
+    },
+    {
+      step: 'alt: codec encode audio by concatenation',
+      path: 'alternative',
+      microseconds: cost(
+        () => `{"event":"media","streamSid":${sidField},"media":{"payload":"${payload.toString('base64')}"}}`,
+      ),
+    },
+    {
+      step: "alt: Buffer.from(frame string, 'latin1') (the frame is ASCII)",
+      path: 'alternative',
+      microseconds: cost(() => Buffer.from(toAgent, 'latin1')),
+    },
+    {
+      step: 'alt: JSON.parse only (the floor of any JSON decode)',
+      path: 'alternative',
+      microseconds: cost(() => JSON.parse(fromCarrier)),
+    },
+  ];
+}
+
+export function frameCostTable(rows: readonly FrameCost[]): string {
+  return [
+    '### Media path, CPU per frame (one process, no sockets)',
+    '',
+    '| step | path | µs |',
+    '|---|---|---:|',
+    ...rows.map((r) => `| ${r.step} | ${r.path} | ${r.microseconds} |`),
+  ].join('\n');
+}
