@@ -49,7 +49,7 @@ export interface DaemonEnv {
   readonly twilio?: CarrierCredentials;
   /** `PLIVO_AUTH_ID` + `PLIVO_AUTH_TOKEN` (+ `PLIVO_API_BASE`). */
   readonly plivo?: CarrierCredentials;
-  /** `EXOTEL_ACCOUNT_SID` + `EXOTEL_API_KEY` + `EXOTEL_API_TOKEN` (+ `EXOTEL_API_BASE`, `EXOTEL_WEBHOOK_SECRET`). */
+  /** `EXOTEL_ACCOUNT_SID` + `EXOTEL_API_KEY` + `EXOTEL_API_TOKEN` + `EXOTEL_WEBHOOK_SECRET` (+ `EXOTEL_API_BASE`). */
   readonly exotel?: ExotelCredentials;
   /** `LOG_LEVEL`, pino levels, default `info`. */
   readonly logLevel: LogLevel;
@@ -106,10 +106,17 @@ export function parseEnv(env: Env): DaemonEnv {
     base: 'PLIVO_API_BASE',
     apiBase: check('PLIVO_API_BASE', httpUrlSchema, 'https://api.plivo.com'),
   });
+  check(
+    'EXOTEL_WEBHOOK_SECRET',
+    z
+      .string()
+      .regex(/^[A-Za-z0-9._~-]{16,}$/, 'must be at least 16 URL-safe characters (A-Z a-z 0-9 . _ ~ -)'),
+    undefined,
+  );
   const exotel = carrier(issues, get, {
-    required: ['EXOTEL_ACCOUNT_SID', 'EXOTEL_API_KEY', 'EXOTEL_API_TOKEN'],
+    // Exotel signs nothing: the shared secret is all that authenticates its webhooks and streams.
+    required: ['EXOTEL_ACCOUNT_SID', 'EXOTEL_API_KEY', 'EXOTEL_WEBHOOK_SECRET', 'EXOTEL_API_TOKEN'],
     base: 'EXOTEL_API_BASE',
-    extra: ['EXOTEL_WEBHOOK_SECRET'],
     apiBase: check('EXOTEL_API_BASE', httpUrlSchema, 'https://api.exotel.com'),
   });
 
@@ -125,7 +132,7 @@ export function parseEnv(env: Env): DaemonEnv {
     exotel: exotel && {
       ...exotel,
       apiKey: get('EXOTEL_API_KEY')!,
-      webhookSecret: get('EXOTEL_WEBHOOK_SECRET'),
+      webhookSecret: get('EXOTEL_WEBHOOK_SECRET')!,
     },
     logLevel: check(
       'LOG_LEVEL',
@@ -206,6 +213,7 @@ function carrier(
   const present = spec.required.filter((name) => get(name) !== undefined);
   if (present.length === spec.required.length) {
     return {
+      // The first name is the account, the last the token (see the specs above).
       accountId: get(spec.required[0]!)!,
       authToken: get(spec.required.at(-1)!)!,
       apiBase: spec.apiBase,

@@ -153,7 +153,7 @@ describe('carrier credentials', () => {
       EXOTEL_ACCOUNT_SID: 'acme1',
       EXOTEL_API_KEY: 'ex-key',
       EXOTEL_API_TOKEN: 'ex-token',
-      EXOTEL_WEBHOOK_SECRET: 'ex-secret',
+      EXOTEL_WEBHOOK_SECRET: 'ex-secret-0123456789',
     });
     expect(env.twilio).toEqual({
       accountId: 'AC0123456789abcdef0123456789abcdef',
@@ -170,7 +170,7 @@ describe('carrier credentials', () => {
       apiKey: 'ex-key',
       authToken: 'ex-token',
       apiBase: 'https://api.exotel.com',
-      webhookSecret: 'ex-secret',
+      webhookSecret: 'ex-secret-0123456789',
     });
   });
 
@@ -184,12 +184,16 @@ describe('carrier credentials', () => {
   it.each([
     [{ TWILIO_AUTH_TOKEN: 't' }, ['TWILIO_ACCOUNT_SID']],
     [{ TWILIO_API_BASE: 'http://127.0.0.1:1' }, ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN']],
-    [{ EXOTEL_API_KEY: 'k' }, ['EXOTEL_ACCOUNT_SID', 'EXOTEL_API_TOKEN']],
+    [{ EXOTEL_API_KEY: 'k' }, ['EXOTEL_ACCOUNT_SID', 'EXOTEL_WEBHOOK_SECRET', 'EXOTEL_API_TOKEN']],
     [
       { TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 't', TWILIO_API_BASE: 'not a url' },
       ['TWILIO_API_BASE'],
     ],
-    [{ EXOTEL_WEBHOOK_SECRET: 's' }, ['EXOTEL_ACCOUNT_SID', 'EXOTEL_API_KEY', 'EXOTEL_API_TOKEN']],
+    // Exotel's shared secret is required (Exotel signs nothing) and must be long enough.
+    [
+      { EXOTEL_WEBHOOK_SECRET: 's' },
+      ['EXOTEL_WEBHOOK_SECRET', 'EXOTEL_ACCOUNT_SID', 'EXOTEL_API_KEY', 'EXOTEL_API_TOKEN'],
+    ],
   ])('names each missing or bad credential: %o', (env, missing) => {
     expect(issuesOf(env).map((issue) => issue.path)).toEqual(missing);
   });
