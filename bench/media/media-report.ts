@@ -18,7 +18,7 @@ export function mediaTable(result: MediaResult): string {
     ...rows('daemon', result.daemon),
     '',
     `Per-core capacity, daemon ÷ relay: ${result.perCoreRatio.map((r) => `${r.calls} calls ${r.ratio}`).join(', ') || '–'}`,
-    `Saturation: relay ${sat(result.relay)}, daemon ${sat(result.daemon)}`,
+    `Largest step passed (no loss, neither process full): relay ${sat(result.relay)}, daemon ${sat(result.daemon)}`,
     `RSS per call (least squares over the steps, after a full GC): relay ${result.relay.rssKbPerCallFit ?? '–'} KB, daemon ${result.daemon.rssKbPerCallFit ?? '–'} KB`,
     '',
     '| stalled agents | calls | rate | RSS growth MB over time | held for agents MB (last) | dropped MB (last) | growth MB/s, 2nd half |',

@@ -40,7 +40,7 @@ export interface TargetResult {
   readonly steps: readonly LadderStep[];
   /** RSS growth per call, least squares over the ladder's steps (RSS after a full GC vs calls), KB. */
   readonly rssKbPerCallFit: number | null;
-  /** The largest step that passed every check, and its calls per server core. */
+  /** The largest step before the ladder stopped (no loss, neither process full), and its calls per server core. */
   readonly saturation: { readonly calls: number; readonly callsPerCore: number } | null;
   readonly stall: StallResult;
   readonly profile?: ProfileSummary;
