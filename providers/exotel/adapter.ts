@@ -1,5 +1,6 @@
 import { DaemonError } from '../../src/domain/errors.js';
 import type { RetryDeps, RetryPolicy } from '../../src/runtime/retry.js';
+import { DEFAULT_CARRIER_RETRY, optionalSettings, restOptions, urlProblems } from '../shared/settings.js';
 import type {
   CarrierAdapter,
   CarrierAdapterFactory,
@@ -37,11 +38,7 @@ export interface ExotelAdapterOptions {
 }
 
 /** Two quick retries inside a 10 s request timeout, as for every carrier. */
-export const DEFAULT_EXOTEL_RETRY: RetryPolicy = Object.freeze({
-  maxRetries: 2,
-  retryIntervalMs: 250,
-  timeoutMs: 10_000,
-});
+export const DEFAULT_EXOTEL_RETRY: RetryPolicy = DEFAULT_CARRIER_RETRY;
 
 /**
  * What Exotel can do for a transfer (protocols.md §4.8). No conference: a warm transfer runs as
@@ -77,9 +74,7 @@ export function createExotelAdapter(options: ExotelAdapterOptions): CarrierAdapt
       accountSid: options.accountSid,
       apiKey: options.apiKey,
       apiToken: options.apiToken,
-      ...(options.apiBase === undefined ? {} : { apiBase: options.apiBase }),
-      retry: options.retry ?? DEFAULT_EXOTEL_RETRY,
-      ...(options.retryDeps === undefined ? {} : { retryDeps: options.retryDeps }),
+      ...restOptions(options, DEFAULT_EXOTEL_RETRY),
     }),
   } satisfies CarrierAdapter);
 }
@@ -106,10 +101,7 @@ export const exotelAdapterFactory: CarrierAdapterFactory = Object.freeze({
     } else if (!/^[A-Za-z0-9._~-]+$/.test(webhookSecret)) {
       problems.push('exotel webhookSecret may use only A-Z a-z 0-9 . _ ~ - (it goes into URLs)');
     }
-    if (!isHttpUrl(settings.publicUrl)) problems.push('publicUrl must be an http(s) URL');
-    if (settings.apiBase !== undefined && !isHttpUrl(settings.apiBase)) {
-      problems.push('exotel apiBase must be an http(s) URL');
-    }
+    problems.push(...urlProblems('exotel', settings));
     if (problems.length > 0 || apiKey === undefined || webhookSecret === undefined) {
       throw new DaemonError('config_invalid', problems.join('; '));
     }
@@ -119,17 +111,7 @@ export const exotelAdapterFactory: CarrierAdapterFactory = Object.freeze({
       apiKey,
       apiToken: authToken,
       webhookSecret,
-      ...(settings.apiBase === undefined ? {} : { apiBase: settings.apiBase }),
-      ...(settings.retry === undefined ? {} : { retry: settings.retry }),
+      ...optionalSettings(settings),
     });
   },
 });
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.protocol === 'https:' || url.protocol === 'http:';
-  } catch {
-    return false;
-  }
-}

@@ -2,6 +2,17 @@ import { DaemonError } from '../../src/domain/errors.js';
 import type { AudioFormat, InboundMediaEvent, OutboundMediaEvent } from '../../src/domain/media.js';
 import { isSupportedFormat } from '../../src/media/formats.js';
 import type { RechunkRule } from '../../src/media/rechunk.js';
+import {
+  DIGITS,
+  decodeCustomParameters,
+  decodeDtmf,
+  decodeMark,
+  decodePayload,
+  field,
+  isObject,
+  type Json,
+  parseFrame,
+} from '../shared/codec-frames.js';
 import { CodecError, type MediaCodec, STOP_CALL_ENDED } from '../types.js';
 
 /**
@@ -32,12 +43,6 @@ export const EXOTEL_RECHUNK: RechunkRule = Object.freeze({
   maxBytes: 100_000,
 });
 
-type Json = Record<string, unknown>;
-
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-const DIGITS = /^\d+$/;
-const DTMF_DIGIT = /^[0-9*#A-Da-d]$/;
-
 class ExotelCodec implements MediaCodec {
   readonly rechunk = EXOTEL_RECHUNK;
   #format: AudioFormat = PCM16_8K;
@@ -52,15 +57,9 @@ class ExotelCodec implements MediaCodec {
   }
 
   decode(frame: string): InboundMediaEvent | CodecError | null {
-    let message: unknown;
-    try {
-      message = JSON.parse(frame);
-    } catch {
-      return new CodecError('frame', 'frame is not JSON');
-    }
-    if (!isObject(message)) return new CodecError('frame', 'frame is not a JSON object');
-    const event = message['event'];
-    if (typeof event !== 'string') return new CodecError('event', 'event is missing');
+    const parsed = parseFrame(frame);
+    if (parsed instanceof CodecError) return parsed;
+    const { message, event } = parsed;
     if (event === 'connected') return null;
     const sequence = either(message, 'sequence_number', 'sequenceNumber');
     if (sequence !== undefined && !isDigits(sequence)) {
@@ -73,18 +72,10 @@ class ExotelCodec implements MediaCodec {
     switch (event) {
       case 'media':
         return this.#media(message['media']);
-      case 'dtmf': {
-        const digit = field(message, 'dtmf', 'digit');
-        if (typeof digit !== 'string' || !DTMF_DIGIT.test(digit)) {
-          return new CodecError('dtmf.digit', 'dtmf.digit is not a DTMF digit');
-        }
-        return { type: 'dtmf', digit };
-      }
-      case 'mark': {
-        const name = field(message, 'mark', 'name');
-        if (typeof name !== 'string') return new CodecError('mark.name', 'mark.name is not a string');
-        return { type: 'mark', name };
-      }
+      case 'dtmf':
+        return decodeDtmf(message);
+      case 'mark':
+        return decodeMark(message);
       case 'stop': {
         // `callended`: the caller hung up; `stopped`: the stream ended and the flow goes on (§4.2).
         const reason = field(message, 'stop', 'reason');
@@ -128,17 +119,11 @@ class ExotelCodec implements MediaCodec {
     }
     const format = formatOf(either(start, 'media_format', 'mediaFormat'));
     if (format instanceof CodecError) return format;
-    const raw = either(start, 'custom_parameters', 'customParameters') ?? {};
-    if (!isObject(raw)) {
-      return new CodecError('start.custom_parameters', 'start.custom_parameters is not an object');
-    }
-    const customParameters: Record<string, string> = {};
-    for (const [name, value] of Object.entries(raw)) {
-      if (typeof value !== 'string') {
-        return new CodecError(`start.custom_parameters.${name}`, 'a custom parameter is not a string');
-      }
-      customParameters[name] = value;
-    }
+    const customParameters = decodeCustomParameters(
+      either(start, 'custom_parameters', 'customParameters') ?? {},
+      'start.custom_parameters',
+    );
+    if (customParameters instanceof CodecError) return customParameters;
     this.#streamSid = streamSid;
     this.#format = format;
     return { type: 'start', streamId: streamSid, carrierCallId: callSid, format, customParameters };
@@ -146,11 +131,8 @@ class ExotelCodec implements MediaCodec {
 
   #media(media: unknown): InboundMediaEvent | CodecError {
     if (!isObject(media)) return new CodecError('media', 'media is not an object');
-    const payload = media['payload'];
-    if (typeof payload !== 'string' || payload.length % 4 !== 0 || !BASE64.test(payload)) {
-      return new CodecError('media.payload', 'media.payload is not base64');
-    }
-    const audio = Buffer.from(payload, 'base64');
+    const audio = decodePayload(media['payload']);
+    if (audio instanceof CodecError) return audio;
     if (this.#format.encoding === 'pcm16' && audio.length % 2 !== 0) {
       return new CodecError('media.payload', 'media.payload is not whole PCM16 samples');
     }
@@ -198,18 +180,9 @@ function either(message: Json, snake: string, camel: string): unknown {
   return message[snake] ?? message[camel];
 }
 
-function field(message: Json, object: string, name: string): unknown {
-  const inner = message[object];
-  return isObject(inner) ? inner[name] : undefined;
-}
-
 function isDigits(value: unknown): boolean {
   return (
     (typeof value === 'string' && DIGITS.test(value)) ||
     (typeof value === 'number' && Number.isInteger(value) && value >= 0)
   );
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

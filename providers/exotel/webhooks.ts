@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { LegEndStatus } from '../../src/domain/outcome.js';
+import { legAnswered, legEnded, legKey, legRinging } from '../shared/leg-events.js';
+import { DIGITS, missing, OWN_IDS_QUERY, validate } from '../shared/webhook-params.js';
 import {
   type CallStatus,
   type CarrierEvent,
@@ -22,9 +24,6 @@ import {
  */
 
 const SID = z.string().regex(/^[A-Za-z0-9]{16,64}$/, 'expected an Exotel sid');
-/** The daemon's own ids in callback URLs. */
-const OWN_ID = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'expected 1-128 characters of [A-Za-z0-9_.:-]');
-const DIGITS = z.string().regex(/^\d{1,10}$/, 'expected decimal digits');
 
 /** Call and dial statuses (§4.4, §4.7). */
 const EXOTEL_STATUS = z.enum([
@@ -109,12 +108,7 @@ const STATUS_CALLBACK = z.looseObject({
   ConversationDuration: DIGITS.optional(),
 });
 
-const QUERY = z.looseObject({
-  callId: OWN_ID.optional(),
-  transferId: OWN_ID.optional(),
-  legId: OWN_ID.optional(),
-  seq: DIGITS.optional(),
-});
+const QUERY = z.looseObject(OWN_IDS_QUERY);
 type Query = z.infer<typeof QUERY>;
 
 /** Normalizes one Exotel request; see {@link CarrierEvent} for what each kind can yield. */
@@ -123,7 +117,7 @@ export function parseExotelWebhook(
   params: WebhookParams,
   query: WebhookParams,
 ): CarrierEvent | WebhookError {
-  const q = validate(QUERY, query, 'query.');
+  const q = validate(QUERY, query, 'query.', 'params');
   if (q instanceof WebhookError) return q;
   // GET applets carry everything in the query, POST callbacks in the body.
   const fields = { ...query, ...params };
@@ -140,7 +134,7 @@ export function parseExotelWebhook(
 }
 
 function parseVoicebot(fields: WebhookParams, q: Query): CarrierEvent | WebhookError {
-  const p = validate(VOICEBOT, fields, '');
+  const p = validate(VOICEBOT, fields, '', 'params');
   if (p instanceof WebhookError) return p;
   if (q.callId !== undefined) {
     return {
@@ -174,7 +168,7 @@ function parseVoicebot(fields: WebhookParams, q: Query): CarrierEvent | WebhookE
  * without one it only asks what next.
  */
 function parseApplet(fields: WebhookParams, q: Query): CarrierEvent | WebhookError {
-  const p = validate(APPLET, fields, '');
+  const p = validate(APPLET, fields, '', 'params');
   if (p instanceof WebhookError) return p;
   const callId = q.callId ?? p.CallSid;
   if (p.DialCallStatus === undefined) {
@@ -202,7 +196,7 @@ function parseStatus(fields: WebhookParams, q: Query): CarrierEvent | WebhookErr
   if (typeof fields['EventType'] === 'string' && /^[A-Z]/.test(fields['EventType'])) {
     return parseConnectEvent(fields, q);
   }
-  const p = validate(STATUS_CALLBACK, fields, '');
+  const p = validate(STATUS_CALLBACK, fields, '', 'params');
   if (p instanceof WebhookError) return p;
   const phase = p.EventType ?? 'terminal';
   if (q.legId === undefined) {
@@ -220,22 +214,15 @@ function parseStatus(fields: WebhookParams, q: Query): CarrierEvent | WebhookErr
   }
   // A leg the daemon placed with Calls/connect: its StatusCallback URL names it.
   const callId = q.callId ?? p.CallSid;
-  const ids = { callId, ...legIds(q), carrierCallId: p.CallSid };
-  if (phase === 'ringing')
-    return { type: 'leg.ringing', dedupeKey: `exotel:leg:${p.CallSid}:ringing`, ...ids };
-  if (phase === 'answered')
-    return { type: 'leg.answered', dedupeKey: `exotel:leg:${p.CallSid}:answered`, ...ids };
-  return {
-    type: 'leg.ended',
-    dedupeKey: `exotel:leg:${p.CallSid}:ended`,
-    ...ids,
-    status: DIAL_END[p.Status],
-  };
+  const ids = { callId, ...legIds(q) };
+  if (phase === 'ringing') return legRinging('exotel', p.CallSid, ids);
+  if (phase === 'answered') return legAnswered('exotel', p.CallSid, ids);
+  return legEnded(legKey('exotel', p.CallSid, 'ended'), ids, p.CallSid, DIAL_END[p.Status]);
 }
 
 /** The Connect applet's own events: the dial's progress, for the call's current dial. */
 function parseConnectEvent(fields: WebhookParams, q: Query): CarrierEvent | WebhookError {
-  const p = validate(CONNECT_EVENT, fields, '');
+  const p = validate(CONNECT_EVENT, fields, '', 'params');
   if (p instanceof WebhookError) return p;
   const callId = q.callId ?? p.CallSid;
   if (p.EventType === 'Terminal' && p.CallStatus !== undefined && ENDED.has(p.CallStatus)) {
@@ -272,17 +259,4 @@ function legIds(q: Query): { transferId?: string; legId?: string } {
   return q.transferId !== undefined && q.legId !== undefined
     ? { transferId: q.transferId, legId: q.legId }
     : {};
-}
-
-function missing(field: string): WebhookError {
-  return new WebhookError(field, `${field}: required`);
-}
-
-/** The first problem, named by its field. Messages never echo the value (it may be a phone number). */
-function validate<T>(schema: z.ZodType<T>, input: WebhookParams, prefix: string): T | WebhookError {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = prefix + (issue?.path.map(String).join('.') || 'params');
-  return new WebhookError(field, `${field}: ${issue?.message ?? 'invalid'}`);
 }

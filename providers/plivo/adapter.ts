@@ -1,5 +1,11 @@
-import { DaemonError } from '../../src/domain/errors.js';
 import type { RetryDeps, RetryPolicy } from '../../src/runtime/retry.js';
+import {
+  DEFAULT_CARRIER_RETRY,
+  optionalSettings,
+  restOptions,
+  throwIfProblems,
+  urlProblems,
+} from '../shared/settings.js';
 import type {
   CarrierAdapter,
   CarrierAdapterFactory,
@@ -29,11 +35,7 @@ export interface PlivoAdapterOptions {
 }
 
 /** Two quick retries inside a 10 s request timeout: a transfer cannot wait much longer. */
-export const DEFAULT_PLIVO_RETRY: RetryPolicy = Object.freeze({
-  maxRetries: 2,
-  retryIntervalMs: 250,
-  timeoutMs: 10_000,
-});
+export const DEFAULT_PLIVO_RETRY: RetryPolicy = DEFAULT_CARRIER_RETRY;
 
 /**
  * Warm transfers through `<Conference>` (the caller waits with `startConferenceOnEnter="false"`),
@@ -69,9 +71,7 @@ export function createPlivoAdapter(options: PlivoAdapterOptions): CarrierAdapter
       authId: options.authId,
       authToken,
       publicUrl,
-      ...(options.apiBase === undefined ? {} : { apiBase: options.apiBase }),
-      retry: options.retry ?? DEFAULT_PLIVO_RETRY,
-      ...(options.retryDeps === undefined ? {} : { retryDeps: options.retryDeps }),
+      ...restOptions(options, DEFAULT_PLIVO_RETRY),
     }),
   } satisfies CarrierAdapter);
 }
@@ -88,25 +88,12 @@ export const plivoAdapterFactory: CarrierAdapterFactory = Object.freeze({
     if (!AUTH_ID.test(authId))
       problems.push('plivo accountId must be an Auth ID: MA or SA followed by 18 letters or digits');
     if (authToken === '') problems.push('plivo authToken is required');
-    if (!isHttpUrl(settings.publicUrl)) problems.push('publicUrl must be an http(s) URL');
-    if (settings.apiBase !== undefined && !isHttpUrl(settings.apiBase))
-      problems.push('plivo apiBase must be an http(s) URL');
-    if (problems.length > 0) throw new DaemonError('config_invalid', problems.join('; '));
+    throwIfProblems([...problems, ...urlProblems('plivo', settings)]);
     return createPlivoAdapter({
       publicUrl: settings.publicUrl,
       authId,
       authToken,
-      ...(settings.apiBase === undefined ? {} : { apiBase: settings.apiBase }),
-      ...(settings.retry === undefined ? {} : { retry: settings.retry }),
+      ...optionalSettings(settings),
     });
   },
 });
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.protocol === 'https:' || url.protocol === 'http:';
-  } catch {
-    return false;
-  }
-}

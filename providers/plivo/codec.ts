@@ -5,6 +5,15 @@ import {
   MULAW_8K,
   type OutboundMediaEvent,
 } from '../../src/domain/media.js';
+import {
+  DIGITS,
+  decodeDtmf,
+  decodePayload,
+  isObject,
+  type Json,
+  otherTrack,
+  parseFrame,
+} from '../shared/codec-frames.js';
 import { CodecError, type MediaCodec } from '../types.js';
 import { decodeExtraHeaders } from './extra-headers.js';
 
@@ -23,12 +32,6 @@ import { decodeExtraHeaders } from './extra-headers.js';
 export function createPlivoCodec(): MediaCodec {
   return new PlivoCodec();
 }
-
-type Json = Record<string, unknown>;
-
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-const DIGITS = /^\d+$/;
-const DTMF_DIGIT = /^[0-9*#A-Da-d]$/;
 
 /** `contentType` of each format Plivo streams (§3.2), and back. */
 function formatOf(encoding: unknown, sampleRate: unknown): AudioFormat | undefined {
@@ -58,15 +61,9 @@ class PlivoCodec implements MediaCodec {
   }
 
   decode(frame: string): InboundMediaEvent | CodecError | null {
-    let message: unknown;
-    try {
-      message = JSON.parse(frame);
-    } catch {
-      return new CodecError('frame', 'frame is not JSON');
-    }
-    if (!isObject(message)) return new CodecError('frame', 'frame is not a JSON object');
-    const event = message['event'];
-    if (typeof event !== 'string') return new CodecError('event', 'event is missing');
+    const parsed = parseFrame(frame);
+    if (parsed instanceof CodecError) return parsed;
+    const { message, event } = parsed;
     const sequence = message['sequenceNumber'];
     // §3.3 says a number; a string of digits is tolerated rather than dropping the frame.
     if (sequence !== undefined && !isCount(sequence)) {
@@ -80,14 +77,9 @@ class PlivoCodec implements MediaCodec {
     switch (event) {
       case 'media':
         return this.#media(message['media']);
-      case 'dtmf': {
+      case 'dtmf':
         // Shape from the 3rd-party AsyncAPI (UNCONFIRMED): `dtmf.digit`.
-        const digit = field(message, 'dtmf', 'digit');
-        if (typeof digit !== 'string' || !DTMF_DIGIT.test(digit)) {
-          return new CodecError('dtmf.digit', 'dtmf.digit is not a DTMF digit');
-        }
-        return { type: 'dtmf', digit };
-      }
+        return decodeDtmf(message);
       case 'playedStream': {
         const name = message['name'];
         if (typeof name !== 'string') return new CodecError('name', 'playedStream.name is not a string');
@@ -150,18 +142,11 @@ class PlivoCodec implements MediaCodec {
 
   #media(media: unknown): InboundMediaEvent | CodecError | null {
     if (!isObject(media)) return new CodecError('media', 'media is not an object');
-    const track = media['track'];
     // A bidirectional stream carries the inbound track only (§3.2); anything else is not the caller.
-    if (track !== undefined && track !== 'inbound') {
-      return track === 'outbound'
-        ? null
-        : new CodecError('media.track', 'media.track is not inbound or outbound');
-    }
-    const payload = media['payload'];
-    if (typeof payload !== 'string' || payload.length % 4 !== 0 || !BASE64.test(payload)) {
-      return new CodecError('media.payload', 'media.payload is not base64');
-    }
-    const bytes = Buffer.from(payload, 'base64');
+    const other = otherTrack(media['track']);
+    if (other !== undefined) return other;
+    const bytes = decodePayload(media['payload']);
+    if (bytes instanceof CodecError) return bytes;
     const timestamp = media['timestamp'];
     if (timestamp === undefined) return { type: 'audio', payload: bytes };
     if (!isCount(timestamp))
@@ -178,13 +163,4 @@ function isCount(value: unknown): boolean {
     (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) ||
     (typeof value === 'string' && DIGITS.test(value) && value.length <= 16)
   );
-}
-
-function field(message: Json, object: string, name: string): unknown {
-  const inner = message[object];
-  return isObject(inner) ? inner[name] : undefined;
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { LegEndStatus } from '../../src/domain/outcome.js';
+import { legAnswered, legEnded, legInitiated, legKey, legRinging } from '../shared/leg-events.js';
+import { DIGITS, missing, OWN_ID, OWN_IDS_QUERY, requireLegIds, validate } from '../shared/webhook-params.js';
 import {
   type CallStatus,
   type CarrierEvent,
@@ -30,11 +32,8 @@ import { fromPlivoAddress } from './addresses.js';
 const UUID = z
   .string()
   .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'expected a UUID');
-const DIGITS = z.string().regex(/^\d{1,10}$/, 'expected decimal digits');
 /** FreeSWITCH-style cause names (`NORMAL_CLEARING`, `USER_BUSY`, …): safe as a carrier code. */
 const CAUSE = z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'expected a hangup cause name');
-/** The daemon's own ids in callback URLs. */
-const OWN_ID = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'expected 1-128 characters of [A-Za-z0-9_.:-]');
 
 /** `CallStatus` (§3.1); `cancel` is from the dial-status page. */
 const PLIVO_CALL_STATUS = z.enum([
@@ -114,13 +113,7 @@ const CONFERENCE = z.object({
   CallUUID: UUID.optional(),
 });
 
-const QUERY = z.object({
-  callId: OWN_ID.optional(),
-  transferId: OWN_ID.optional(),
-  legId: OWN_ID.optional(),
-  seq: DIGITS.optional(),
-  label: OWN_ID.optional(),
-});
+const QUERY = z.object({ ...OWN_IDS_QUERY, label: OWN_ID.optional() });
 type Query = z.infer<typeof QUERY>;
 
 /** Normalizes one Plivo webhook; see {@link CarrierEvent} for what each kind can yield. */
@@ -148,14 +141,9 @@ function parseVoice(params: WebhookParams, q: Query): CarrierEvent | WebhookErro
   if (p instanceof WebhookError) return p;
   if (q.legId !== undefined) {
     // A leg placed with `answer_url` requests it when the human picks up.
-    const ids = legIds(q);
+    const ids = requireLegIds(q);
     if (ids instanceof WebhookError) return ids;
-    return {
-      type: 'leg.answered',
-      dedupeKey: `plivo:leg:${p.CallUUID}:answered`,
-      ...ids,
-      carrierCallId: p.CallUUID,
-    };
+    return legAnswered('plivo', p.CallUUID, ids);
   }
   if (q.callId !== undefined) {
     // A `<Redirect>` after a stream, dial or conference, or a `calls.transfer` (invariant 1).
@@ -192,32 +180,18 @@ function parseProgress(params: WebhookParams, q: Query): CarrierEvent | WebhookE
       ...(p.Duration === undefined ? {} : { durationSec: Number(p.Duration) }),
     };
   }
-  const ids = legIds(q);
+  const ids = requireLegIds(q);
   if (ids instanceof WebhookError) return ids;
   switch (status) {
     case 'ringing':
-      return {
-        type: 'leg.ringing',
-        dedupeKey: `plivo:leg:${p.CallUUID}:ringing`,
-        ...ids,
-        carrierCallId: p.CallUUID,
-      };
+      return legRinging('plivo', p.CallUUID, ids);
     case 'in_progress':
-      return {
-        type: 'leg.answered',
-        dedupeKey: `plivo:leg:${p.CallUUID}:answered`,
-        ...ids,
-        carrierCallId: p.CallUUID,
-      };
+      return legAnswered('plivo', p.CallUUID, ids);
     case 'initiated':
-      return {
-        type: 'event.ignored',
-        dedupeKey: `plivo:leg:${p.CallUUID}:initiated`,
-        detail: 'leg.initiated',
-      };
+      return legInitiated('plivo', p.CallUUID);
     default:
       return legEnded(
-        `plivo:leg:${p.CallUUID}:ended`,
+        legKey('plivo', p.CallUUID, 'ended'),
         ids,
         p.CallUUID,
         endStatus(status, p.HangupCause),
@@ -229,7 +203,7 @@ function parseProgress(params: WebhookParams, q: Query): CarrierEvent | WebhookE
 function parseDialCallback(params: WebhookParams, q: Query): CarrierEvent | WebhookError {
   const p = validate(DIAL_CALLBACK, params, '');
   if (p instanceof WebhookError) return p;
-  const ids = legIds(q);
+  const ids = requireLegIds(q);
   if (ids instanceof WebhookError) return ids;
   const action = p.DialAction.toLowerCase();
   if (action !== 'answer' && action !== 'hangup') {
@@ -240,17 +214,10 @@ function parseDialCallback(params: WebhookParams, q: Query): CarrierEvent | Webh
     };
   }
   if (p.DialBLegUUID === undefined) return missing('DialBLegUUID');
-  if (action === 'answer') {
-    return {
-      type: 'leg.answered',
-      dedupeKey: `plivo:leg:${p.DialBLegUUID}:answered`,
-      ...ids,
-      carrierCallId: p.DialBLegUUID,
-    };
-  }
+  if (action === 'answer') return legAnswered('plivo', p.DialBLegUUID, ids);
   const cause = p.DialBLegHangupCause;
   return legEnded(
-    `plivo:leg:${p.DialBLegUUID}:ended`,
+    legKey('plivo', p.DialBLegUUID, 'ended'),
     ids,
     p.DialBLegUUID,
     causeStatus(cause) ?? 'completed',
@@ -261,7 +228,7 @@ function parseDialCallback(params: WebhookParams, q: Query): CarrierEvent | Webh
 function parseDialAction(params: WebhookParams, q: Query): CarrierEvent | WebhookError {
   const p = validate(DIAL_ACTION, params, '');
   if (p instanceof WebhookError) return p;
-  const ids = legIds(q);
+  const ids = requireLegIds(q);
   if (ids instanceof WebhookError) return ids;
   const bLeg = p.DialBLegUUID === '' ? undefined : p.DialBLegUUID;
   const cause = p.DialHangupCause === '' ? undefined : p.DialHangupCause;
@@ -269,7 +236,7 @@ function parseDialAction(params: WebhookParams, q: Query): CarrierEvent | Webhoo
   return {
     // Same key as the B-leg's own hang-up callback when there was a B-leg: one end per leg.
     ...legEnded(
-      bLeg === undefined ? `plivo:dial:${p.CallUUID}:${ids.legId}:ended` : `plivo:leg:${bLeg}:ended`,
+      bLeg === undefined ? `plivo:dial:${p.CallUUID}:${ids.legId}:ended` : legKey('plivo', bLeg, 'ended'),
       ids,
       bLeg,
       status,
@@ -303,23 +270,6 @@ function parseConference(params: WebhookParams, q: Query): CarrierEvent | Webhoo
     : { type: 'conference.left', ...member };
 }
 
-function legEnded(
-  dedupeKey: string,
-  ids: { callId: string; transferId: string; legId: string },
-  carrierCallId: string | undefined,
-  status: LegEndStatus,
-  cause: string | undefined,
-): Extract<CarrierEvent, { type: 'leg.ended' }> {
-  return {
-    type: 'leg.ended',
-    dedupeKey,
-    ...ids,
-    ...(carrierCallId === undefined ? {} : { carrierCallId }),
-    status,
-    ...(status !== 'completed' && cause !== undefined ? { carrierCode: cause } : {}),
-  };
-}
-
 /** The end of a placed leg from its `CallStatus`, refined by the hang-up cause. */
 function endStatus(status: CallStatus, cause: string | undefined): LegEndStatus {
   if (cause === DECLINED_CAUSE) return 'declined';
@@ -350,24 +300,4 @@ function causeStatus(cause: string | undefined): LegEndStatus | undefined {
     default:
       return undefined;
   }
-}
-
-function legIds(q: Query): { callId: string; transferId: string; legId: string } | WebhookError {
-  if (q.callId === undefined) return missing('query.callId');
-  if (q.transferId === undefined) return missing('query.transferId');
-  if (q.legId === undefined) return missing('query.legId');
-  return { callId: q.callId, transferId: q.transferId, legId: q.legId };
-}
-
-function missing(field: string): WebhookError {
-  return new WebhookError(field, `${field}: required`);
-}
-
-/** The first problem, named by its field. Messages never echo the value (it may be a phone number). */
-function validate<T>(schema: z.ZodType<T>, input: WebhookParams, prefix: string): T | WebhookError {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = prefix + (issue?.path.map(String).join('.') ?? '');
-  return new WebhookError(field, `${field}: ${issue?.message ?? 'invalid'}`);
 }

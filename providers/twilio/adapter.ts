@@ -1,5 +1,11 @@
-import { DaemonError } from '../../src/domain/errors.js';
 import type { RetryDeps, RetryPolicy } from '../../src/runtime/retry.js';
+import {
+  DEFAULT_CARRIER_RETRY,
+  optionalSettings,
+  restOptions,
+  throwIfProblems,
+  urlProblems,
+} from '../shared/settings.js';
 import type {
   CarrierAdapter,
   CarrierAdapterFactory,
@@ -34,11 +40,7 @@ export interface TwilioAdapterOptions {
 }
 
 /** Two quick retries inside a 10 s request timeout: a transfer cannot wait much longer. */
-export const DEFAULT_TWILIO_RETRY: RetryPolicy = Object.freeze({
-  maxRetries: 2,
-  retryIntervalMs: 250,
-  timeoutMs: 10_000,
-});
+export const DEFAULT_TWILIO_RETRY: RetryPolicy = DEFAULT_CARRIER_RETRY;
 
 export const TWILIO_CAPABILITIES: CarrierCapabilities = Object.freeze({
   conference: true,
@@ -67,9 +69,7 @@ export function createTwilioAdapter(options: TwilioAdapterOptions): CarrierAdapt
       accountSid: options.accountSid,
       authToken,
       ...(options.apiKey === undefined ? {} : { apiKey: options.apiKey }),
-      ...(options.apiBase === undefined ? {} : { apiBase: options.apiBase }),
-      retry: options.retry ?? DEFAULT_TWILIO_RETRY,
-      ...(options.retryDeps === undefined ? {} : { retryDeps: options.retryDeps }),
+      ...restOptions(options, DEFAULT_TWILIO_RETRY),
     }),
   } satisfies CarrierAdapter);
 }
@@ -92,12 +92,7 @@ export const twilioAdapterFactory: CarrierAdapterFactory = Object.freeze({
     } else if (apiKeySid !== undefined && !apiKeySid.startsWith('SK')) {
       problems.push('twilio apiKeySid must start with SK');
     }
-    if (!isHttpUrl(settings.publicUrl)) problems.push('publicUrl must be an http(s) URL');
-    if (settings.apiBase !== undefined && !isHttpUrl(settings.apiBase))
-      problems.push('twilio apiBase must be an http(s) URL');
-    if (problems.length > 0) {
-      throw new DaemonError('config_invalid', problems.join('; '));
-    }
+    throwIfProblems([...problems, ...urlProblems('twilio', settings)]);
     return createTwilioAdapter({
       publicUrl: settings.publicUrl,
       accountSid,
@@ -105,20 +100,10 @@ export const twilioAdapterFactory: CarrierAdapterFactory = Object.freeze({
       ...(apiKeySid !== undefined && apiKeySecret !== undefined
         ? { apiKey: { sid: apiKeySid, secret: apiKeySecret } }
         : {}),
-      ...(settings.apiBase === undefined ? {} : { apiBase: settings.apiBase }),
-      ...(settings.retry === undefined ? {} : { retry: settings.retry }),
+      ...optionalSettings(settings),
       ...(settings.signedMediaUpgrade === undefined
         ? {}
         : { signedMediaUpgrade: settings.signedMediaUpgrade }),
     });
   },
 });
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.protocol === 'https:' || url.protocol === 'http:';
-  } catch {
-    return false;
-  }
-}

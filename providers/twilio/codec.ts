@@ -5,6 +5,17 @@ import {
   MULAW_8K,
   type OutboundMediaEvent,
 } from '../../src/domain/media.js';
+import {
+  DIGITS,
+  decodeCustomParameters,
+  decodeDtmf,
+  decodeMark,
+  decodePayload,
+  isObject,
+  type Json,
+  otherTrack,
+  parseFrame,
+} from '../shared/codec-frames.js';
 import { CodecError, type MediaCodec } from '../types.js';
 
 /**
@@ -20,12 +31,6 @@ export function createTwilioCodec(): MediaCodec {
   return new TwilioCodec();
 }
 
-type Json = Record<string, unknown>;
-
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-const DIGITS = /^\d+$/;
-const DTMF_DIGIT = /^[0-9*#A-Da-d]$/;
-
 class TwilioCodec implements MediaCodec {
   readonly format: AudioFormat = MULAW_8K;
   #streamSid: string | undefined;
@@ -35,15 +40,9 @@ class TwilioCodec implements MediaCodec {
   }
 
   decode(frame: string): InboundMediaEvent | CodecError | null {
-    let message: unknown;
-    try {
-      message = JSON.parse(frame);
-    } catch {
-      return new CodecError('frame', 'frame is not JSON');
-    }
-    if (!isObject(message)) return new CodecError('frame', 'frame is not a JSON object');
-    const event = message['event'];
-    if (typeof event !== 'string') return new CodecError('event', 'event is missing');
+    const parsed = parseFrame(frame);
+    if (parsed instanceof CodecError) return parsed;
+    const { message, event } = parsed;
     if (event === 'connected') return null;
     const sequence = message['sequenceNumber'];
     if (sequence !== undefined && !(typeof sequence === 'string' && DIGITS.test(sequence))) {
@@ -58,18 +57,10 @@ class TwilioCodec implements MediaCodec {
     switch (event) {
       case 'media':
         return decodeMedia(message['media']);
-      case 'dtmf': {
-        const digit = field(message, 'dtmf', 'digit');
-        if (typeof digit !== 'string' || !DTMF_DIGIT.test(digit)) {
-          return new CodecError('dtmf.digit', 'dtmf.digit is not a DTMF digit');
-        }
-        return { type: 'dtmf', digit };
-      }
-      case 'mark': {
-        const name = field(message, 'mark', 'name');
-        if (typeof name !== 'string') return new CodecError('mark.name', 'mark.name is not a string');
-        return { type: 'mark', name };
-      }
+      case 'dtmf':
+        return decodeDtmf(message);
+      case 'mark':
+        return decodeMark(message);
       case 'stop':
         return { type: 'stop' };
       default:
@@ -119,16 +110,11 @@ class TwilioCodec implements MediaCodec {
     if (format['channels'] !== undefined && format['channels'] !== 1) {
       return new CodecError('start.mediaFormat.channels', 'start.mediaFormat.channels is not 1');
     }
-    const raw = start['customParameters'] ?? {};
-    if (!isObject(raw))
-      return new CodecError('start.customParameters', 'start.customParameters is not an object');
-    const customParameters: Record<string, string> = {};
-    for (const [name, value] of Object.entries(raw)) {
-      if (typeof value !== 'string') {
-        return new CodecError(`start.customParameters.${name}`, 'a custom parameter is not a string');
-      }
-      customParameters[name] = value;
-    }
+    const customParameters = decodeCustomParameters(
+      start['customParameters'] ?? {},
+      'start.customParameters',
+    );
+    if (customParameters instanceof CodecError) return customParameters;
     this.#streamSid = streamSid;
     return { type: 'start', streamId: streamSid, carrierCallId: callSid, format: MULAW_8K, customParameters };
   }
@@ -136,30 +122,15 @@ class TwilioCodec implements MediaCodec {
 
 function decodeMedia(media: unknown): InboundMediaEvent | CodecError | null {
   if (!isObject(media)) return new CodecError('media', 'media is not an object');
-  const track = media['track'];
   // `<Connect><Stream>` streams the inbound track only; anything else is not the caller.
-  if (track !== undefined && track !== 'inbound') {
-    return track === 'outbound'
-      ? null
-      : new CodecError('media.track', 'media.track is not inbound or outbound');
-  }
-  const payload = media['payload'];
-  if (typeof payload !== 'string' || payload.length % 4 !== 0 || !BASE64.test(payload)) {
-    return new CodecError('media.payload', 'media.payload is not base64');
-  }
+  const other = otherTrack(media['track']);
+  if (other !== undefined) return other;
+  const payload = decodePayload(media['payload']);
+  if (payload instanceof CodecError) return payload;
   const timestamp = media['timestamp'];
-  if (timestamp === undefined) return { type: 'audio', payload: Buffer.from(payload, 'base64') };
+  if (timestamp === undefined) return { type: 'audio', payload };
   if (typeof timestamp !== 'string' || !DIGITS.test(timestamp)) {
     return new CodecError('media.timestamp', 'media.timestamp is not a string of digits');
   }
-  return { type: 'audio', payload: Buffer.from(payload, 'base64'), timestampMs: Number(timestamp) };
-}
-
-function field(message: Json, object: string, name: string): unknown {
-  const inner = message[object];
-  return isObject(inner) ? inner[name] : undefined;
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return { type: 'audio', payload, timestampMs: Number(timestamp) };
 }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { LegEndStatus } from '../../src/domain/outcome.js';
+import { legAnswered, legEnded, legInitiated, legKey, legRinging } from '../shared/leg-events.js';
+import { DIGITS, missing, OWN_IDS_QUERY, requireLegIds, validate } from '../shared/webhook-params.js';
 import {
   type CallStatus,
   type CarrierEvent,
@@ -21,9 +23,6 @@ import {
 const CALL_SID = z.string().regex(/^CA[0-9a-fA-F]{32}$/, 'expected CA followed by 32 hex digits');
 const ACCOUNT_SID = z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'expected AC followed by 32 hex digits');
 const CONFERENCE_SID = z.string().regex(/^CF[0-9a-fA-F]{32}$/, 'expected CF followed by 32 hex digits');
-const DIGITS = z.string().regex(/^\d{1,10}$/, 'expected decimal digits');
-/** The daemon's own ids in callback URLs. */
-const OWN_ID = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'expected 1-128 characters of [A-Za-z0-9_.:-]');
 
 const TWILIO_CALL_STATUS = z.enum([
   'queued',
@@ -103,12 +102,7 @@ const CONFERENCE = z.object({
   ReasonParticipantLeft: z.string().optional(),
 });
 
-const QUERY = z.object({
-  callId: OWN_ID.optional(),
-  transferId: OWN_ID.optional(),
-  legId: OWN_ID.optional(),
-  seq: DIGITS.optional(),
-});
+const QUERY = z.object(OWN_IDS_QUERY);
 type Query = z.infer<typeof QUERY>;
 
 /** Normalizes one Twilio webhook; see {@link CarrierEvent} for what each kind can yield. */
@@ -136,15 +130,9 @@ function parseVoice(params: WebhookParams, q: Query): CarrierEvent | WebhookErro
   if (p instanceof WebhookError) return p;
   if (q.legId !== undefined) {
     // A leg placed with an answer URL fetches it when the human picks up.
-    const ids = legIds(q);
+    const ids = requireLegIds(q);
     if (ids instanceof WebhookError) return ids;
-    return {
-      type: 'leg.answered',
-      dedupeKey: `twilio:leg:${p.CallSid}:answered`,
-      ...ids,
-      carrierCallId: p.CallSid,
-      ...(p.AnsweredBy === undefined ? {} : { answeredBy: p.AnsweredBy }),
-    };
+    return legAnswered('twilio', p.CallSid, ids, p.AnsweredBy);
   }
   if (q.callId !== undefined) {
     // A `<Redirect>` after a stream, dial or conference: the document ran out (invariant 1).
@@ -182,63 +170,36 @@ function parseStatus(params: WebhookParams, q: Query): CarrierEvent | WebhookErr
       ...(p.SipResponseCode === undefined ? {} : { sipCode: Number(p.SipResponseCode) }),
     };
   }
-  const ids = legIds(q);
+  const ids = requireLegIds(q);
   if (ids instanceof WebhookError) return ids;
   switch (status) {
     case 'initiated':
-      return {
-        type: 'event.ignored',
-        dedupeKey: `twilio:leg:${p.CallSid}:initiated`,
-        detail: 'leg.initiated',
-      };
+      return legInitiated('twilio', p.CallSid);
     case 'ringing':
-      return {
-        type: 'leg.ringing',
-        dedupeKey: `twilio:leg:${p.CallSid}:ringing`,
-        ...ids,
-        carrierCallId: p.CallSid,
-      };
+      return legRinging('twilio', p.CallSid, ids);
     case 'in_progress':
-      return {
-        type: 'leg.answered',
-        dedupeKey: `twilio:leg:${p.CallSid}:answered`,
-        ...ids,
-        carrierCallId: p.CallSid,
-        ...(p.AnsweredBy === undefined ? {} : { answeredBy: p.AnsweredBy }),
-      };
+      return legAnswered('twilio', p.CallSid, ids, p.AnsweredBy);
     default:
-      return {
-        type: 'leg.ended',
-        dedupeKey: `twilio:leg:${p.CallSid}:ended`,
-        ...ids,
-        carrierCallId: p.CallSid,
-        status,
-        ...(status !== 'completed' && p.SipResponseCode !== undefined
-          ? { carrierCode: p.SipResponseCode }
-          : {}),
-      };
+      return legEnded(legKey('twilio', p.CallSid, 'ended'), ids, p.CallSid, status, p.SipResponseCode);
   }
 }
 
 function parseDialAction(params: WebhookParams, q: Query): CarrierEvent | WebhookError {
   const p = validate(DIAL_ACTION, params, '');
   if (p instanceof WebhookError) return p;
-  const ids = legIds(q);
+  const ids = requireLegIds(q);
   if (ids instanceof WebhookError) return ids;
-  const status = DIAL_END[p.DialCallStatus];
   return {
-    type: 'leg.ended',
-    // Same key as the leg's own `completed`/`busy`/… callback: one end per leg.
-    dedupeKey:
+    ...legEnded(
+      // Same key as the leg's own `completed`/`busy`/… callback: one end per leg.
       p.DialCallSid === undefined
         ? `twilio:dial:${p.CallSid}:${ids.legId}:ended`
-        : `twilio:leg:${p.DialCallSid}:ended`,
-    ...ids,
-    ...(p.DialCallSid === undefined ? {} : { carrierCallId: p.DialCallSid }),
-    status,
-    ...(status !== 'completed' && p.DialSipResponseCode !== undefined
-      ? { carrierCode: p.DialSipResponseCode }
-      : {}),
+        : legKey('twilio', p.DialCallSid, 'ended'),
+      ids,
+      p.DialCallSid,
+      DIAL_END[p.DialCallStatus],
+      p.DialSipResponseCode,
+    ),
     callerStatus: CALL_STATUS[p.CallStatus],
   };
 }
@@ -296,24 +257,4 @@ function parseConference(params: WebhookParams, q: Query): CarrierEvent | Webhoo
     default:
       return { type: 'event.ignored', dedupeKey, detail: `conference.${event}` };
   }
-}
-
-function legIds(q: Query): { callId: string; transferId: string; legId: string } | WebhookError {
-  if (q.callId === undefined) return missing('query.callId');
-  if (q.transferId === undefined) return missing('query.transferId');
-  if (q.legId === undefined) return missing('query.legId');
-  return { callId: q.callId, transferId: q.transferId, legId: q.legId };
-}
-
-function missing(field: string): WebhookError {
-  return new WebhookError(field, `${field}: required`);
-}
-
-/** The first problem, named by its field. Messages never echo the value (it may be a phone number). */
-function validate<T>(schema: z.ZodType<T>, input: WebhookParams, prefix: string): T | WebhookError {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = prefix + (issue?.path.map(String).join('.') ?? '');
-  return new WebhookError(field, `${field}: ${issue?.message ?? 'invalid'}`);
 }
