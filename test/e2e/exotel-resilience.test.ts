@@ -1,14 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../support/redis-server.js';
-import {
-  CALLER,
-  flushRedis,
-  type Harness,
-  INBOUND,
-  sourcesHeard,
-  startHarness,
-  waitForRecord,
-} from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { useE2e } from './fixture.js';
+import { sourcesHeard, waitForRecord } from './harness.js';
 
 /**
  * Invariant 1 on Exotel: the flow is the continuation. A Voicebot socket that drops, or a worker
@@ -17,36 +9,13 @@ import {
  * stream to the same call.
  */
 
-let redis: RedisServer;
-let h: Harness | undefined;
-
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
-afterAll(async () => {
-  await redis.stop();
-});
-afterEach(async () => {
-  await h?.stop();
-  h = undefined;
-  await flushRedis(redis.url);
-});
+const { run, placeCall } = useE2e('exotel');
 
 describe('exotel resilience end to end (Redis)', () => {
   it('a dropped Voicebot socket comes back through the flow to the same conversation', async () => {
-    h = await startHarness({
-      carrier: 'exotel',
-      redisUrl: redis.url,
-      script: [{ say: 300 }, { waitMs: 60_000 }],
-    });
-    const hh = h;
+    const hh = await run({ script: [{ say: 300 }, { waitMs: 60_000 }] });
     hh.sim.faults.add({ type: 'media.drop', afterFrames: 5 });
-    const call = await hh.sim.network.placeCall({
-      carrier: 'exotel',
-      from: CALLER,
-      to: INBOUND,
-      audio: { type: 'tone' },
-    });
+    const call = await placeCall(hh, { audio: { type: 'tone' } });
     await hh.sim.waitFor(() => hh.sim.exotel.streamsOf(call.sid).length === 2, 8000);
     await hh.sim.waitFor(() => (hh.sim.exotel.streamsOf(call.sid)[1]?.stats.mediaSent ?? 0) > 2);
     expect(hh.sim.exotel.streamsOf(call.sid)[1]?.isEnded).toBe(false);
@@ -67,9 +36,7 @@ describe('exotel resilience end to end (Redis)', () => {
 
   it('a restarted worker: the flow reaches the new one, which resumes the AI and can still transfer', async () => {
     let sessions = 0;
-    h = await startHarness({
-      carrier: 'exotel',
-      redisUrl: redis.url,
+    const hh = await run({
       // The new worker opens a new agent session: that one transfers.
       script: () => {
         sessions += 1;
@@ -78,18 +45,12 @@ describe('exotel resilience end to end (Redis)', () => {
           : [{ say: 300 }, { waitMs: 60_000 }];
       },
     });
-    const hh = h;
     const human = hh.sim.network.addHuman('+14155550111', {
       type: 'answer',
       afterMs: 300,
       speak: { type: 'tone', hz: 660, durationMs: 3000 },
     });
-    const call = await hh.sim.network.placeCall({
-      carrier: 'exotel',
-      from: CALLER,
-      to: INBOUND,
-      audio: { type: 'tone' },
-    });
+    const call = await placeCall(hh, { audio: { type: 'tone' } });
     await hh.sim.waitFor(() => (hh.sim.exotel.streamsOf(call.sid)[0]?.stats.mediaSent ?? 0) > 2);
     await hh.restartDaemon();
     const connected = await waitForRecord(hh, call.sid, (r) => r.phase === 'human', 15_000);

@@ -1,19 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { decodeMulaw } from '../../src/media/mulaw.js';
-import { type EchoBot, startEchoBot } from '../support/echo-bot.js';
-import { type RedisServer, startRedisServer } from '../support/redis-server.js';
-import {
-  CALLER,
-  EXOTEL_WEBHOOK_SECRET,
-  exotelNumber,
-  flushRedis,
-  type Harness,
-  type HarnessOptions,
-  INBOUND,
-  startHarness,
-  waitForRecord,
-} from './harness.js';
+import { useE2e } from './fixture.js';
+import { CALLER, EXOTEL_WEBHOOK_SECRET, exotelNumber, INBOUND, waitForRecord } from './harness.js';
 
 /**
  * Exotel end to end, beyond transfers: Exotel signs nothing, so every request must carry the
@@ -23,27 +12,7 @@ import {
  * 003's two-applet flow (Voicebot → Connect) transfers too.
  */
 
-let redis: RedisServer;
-let h: Harness | undefined;
-let echo: EchoBot | undefined;
-
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
-afterAll(async () => {
-  await redis.stop();
-});
-afterEach(async () => {
-  await h?.stop();
-  await echo?.close();
-  h = echo = undefined;
-  await flushRedis(redis.url);
-});
-
-async function run(options: HarnessOptions): Promise<Harness> {
-  h = await startHarness({ ...options, carrier: 'exotel', redisUrl: redis.url });
-  return h;
-}
+const { run, placeCall, echoBot } = useE2e('exotel');
 
 const basic = (secret: string) => `Basic ${Buffer.from(`exotel:${secret}`).toString('base64')}`;
 const SID = 'c'.repeat(32);
@@ -75,7 +44,7 @@ describe('exotel webhooks are authenticated by the shared secret', () => {
 
   it('a forged "caller hung up" status callback is refused and changes nothing', async () => {
     const hh = await run({ script: [{ say: 200 }, { waitMs: 60_000 }] });
-    const call = await hh.sim.network.placeCall({ carrier: 'exotel', from: CALLER, to: INBOUND });
+    const call = await placeCall(hh, {});
     await waitForRecord(hh, call.sid, (r) => r.phase === 'ai');
     const form = new FormData();
     form.set('CallSid', call.sid);
@@ -123,14 +92,9 @@ describe('exotel webhooks are authenticated by the shared secret', () => {
 describe('exotel media and flows', () => {
   it('a 440 Hz tone keeps its frequency through PCM16 ↔ μ-law and the 320-byte re-chunking', async () => {
     // No marks: a mark makes the bridge pad the audio before it to Exotel's 3.2 KB minimum.
-    echo = await startEchoBot({ burstFrames: 1_000_000 });
+    const echo = await echoBot({ burstFrames: 1_000_000 });
     const hh = await run({ agentUrl: echo.url });
-    const call = await hh.sim.network.placeCall({
-      carrier: 'exotel',
-      from: CALLER,
-      to: INBOUND,
-      audio: { type: 'tone', hz: 440, amplitude: 0.5 },
-    });
+    const call = await placeCall(hh, { audio: { type: 'tone', hz: 440, amplitude: 0.5 } });
     // 1.5 s of the tone, echoed by a bot that knows only Twilio's protocol and μ-law.
     await hh.sim.waitFor(() => call.heard.bytes('stream:') >= 12_000, 10_000);
     const echoed = decodeMulaw(call.heard.audio('stream:').subarray(4000, 12_000));
@@ -153,7 +117,7 @@ describe('exotel media and flows', () => {
     const hh = await run({ script: [{ say: 200 }, { waitMs: 60_000 }] });
     const { statusCallback: _, ...withoutCallback } = exotelNumber(hh.publicUrl);
     hh.sim.exotel.configureNumber(INBOUND, withoutCallback);
-    const call = await hh.sim.network.placeCall({ carrier: 'exotel', from: CALLER, to: INBOUND });
+    const call = await placeCall(hh, {});
     await waitForRecord(hh, call.sid, (r) => r.phase === 'ai');
     await hh.sim.waitFor(() => hh.sim.exotel.streamsOf(call.sid)[0]?.stats.mediaSent);
     call.hangup();
@@ -184,7 +148,7 @@ describe('exotel media and flows', () => {
       afterMs: 300,
       hangupAfterMs: 600,
     });
-    const call = await hh.sim.network.placeCall({ carrier: 'exotel', from: CALLER, to: INBOUND });
+    const call = await placeCall(hh, {});
     await call.ended;
     const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
     expect(ended.endedReason).toBe('transferred');

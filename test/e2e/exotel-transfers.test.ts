@@ -1,14 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../support/redis-server.js';
+import { describe, expect, it } from 'vitest';
+import { ANSWERS, handoff, transferEvents, useE2e, warm } from './fixture.js';
 import {
-  CALLER,
   exotelNumber,
-  flushRedis,
   type Harness,
   type HarnessOptions,
   INBOUND,
   sourcesHeard,
-  startHarness,
   waitForRecord,
 } from './harness.js';
 
@@ -19,40 +16,13 @@ import {
  * stream and the flow asks the daemon whom to dial.
  */
 
-let redis: RedisServer;
-let h: Harness | undefined;
-
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
-afterAll(async () => {
-  await redis.stop();
-});
-afterEach(async () => {
-  await h?.stop();
-  h = undefined;
-  await flushRedis(redis.url);
-});
-
-const ANSWERS = { type: 'answer', afterMs: 300, speak: { type: 'tone', hz: 660, durationMs: 300 } } as const;
+const e2e = useE2e('exotel');
+const { placeCall } = e2e;
 
 async function run(options: HarnessOptions, flow: { programmable?: boolean } = {}): Promise<Harness> {
-  h = await startHarness({ ...options, carrier: 'exotel', redisUrl: redis.url });
+  const h = await e2e.run(options);
   if (flow.programmable) h.sim.exotel.configureNumber(INBOUND, exotelNumber(h.publicUrl, flow));
   return h;
-}
-
-async function placeCall(harness: Harness) {
-  return harness.sim.network.placeCall({
-    carrier: 'exotel',
-    from: CALLER,
-    to: INBOUND,
-    audio: { type: 'tone', hz: 440 },
-  });
-}
-
-function transferEvents(record: { transfer: { timeline: readonly { event: string }[] } | null }): string[] {
-  return record.transfer?.timeline.map((t) => t.event) ?? [];
 }
 
 function dialUps(harness: Harness): string[] {
@@ -125,7 +95,7 @@ describe('exotel transfers end to end (Redis)', () => {
           start.resumed
             ? []
             : [{ say: 200 }, { text: ['[TRANSFER:+14155550122]'] }, { awaitEvent: 'resume' }, { say: 300 }],
-        agent: (a) => ({ ...a, handoffConfig: { ...(a['handoffConfig'] as object), ringTimeoutSec: 5 } }),
+        agent: handoff({ ringTimeoutSec: 5 }),
       },
       // Programmable Connect carries the ring timeout (`max_ringing_duration`).
       { programmable: true },
@@ -191,14 +161,7 @@ describe('exotel transfers end to end (Redis)', () => {
     const hh = await run(
       {
         script: [{ say: 200 }, { text: ['One moment [TRANSFER:+14155550111]'] }, { say: 200 }],
-        agent: (a) => ({
-          ...a,
-          handoffConfig: {
-            ...(a['handoffConfig'] as object),
-            warm: true,
-            whisper: 'Incoming refund request.',
-          },
-        }),
+        agent: warm('Incoming refund request.'),
       },
       { programmable: true },
     );

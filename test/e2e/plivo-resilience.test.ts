@@ -1,15 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type EchoBot, startEchoBot } from '../support/echo-bot.js';
-import { type RedisServer, startRedisServer } from '../support/redis-server.js';
-import {
-  CALLER,
-  flushRedis,
-  type Harness,
-  type HarnessOptions,
-  INBOUND,
-  startHarness,
-  waitForRecord,
-} from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { noise, useE2e } from './fixture.js';
+import { waitForRecord } from './harness.js';
 
 /**
  * What must never drop a caller on Plivo: a plain Twilio bot as the agent (μ-law passes
@@ -17,53 +8,14 @@ import {
  * `keepCallAlive` stream brings the caller back), duplicated and late callbacks.
  */
 
-let redis: RedisServer;
-let h: Harness | undefined;
-let echo: EchoBot | undefined;
-
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
-afterAll(async () => {
-  await redis.stop();
-});
-afterEach(async () => {
-  await h?.stop();
-  await echo?.close();
-  h = undefined;
-  echo = undefined;
-  await flushRedis(redis.url);
-});
-
-async function run(options: HarnessOptions): Promise<Harness> {
-  h = await startHarness({ ...options, carrier: 'plivo', redisUrl: redis.url });
-  return h;
-}
-
-/** Deterministic noise: no two 160-byte windows alike, so an echo can be located exactly. */
-function noise(bytes: number): Uint8Array {
-  const out = new Uint8Array(bytes);
-  let x = 0x2545f491;
-  for (let i = 0; i < bytes; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+const { run, placeCall, echoBot } = useE2e('plivo');
 
 describe('plivo resilience end to end (Redis)', () => {
   it('a bot that speaks only Twilio Media Streams works as the agent; μ-law passes bit-exact; checkpoints are its marks', async () => {
-    echo = await startEchoBot();
+    const echo = await echoBot();
     const hh = await run({ agentUrl: echo.url });
     const sent = noise(8000 * 3);
-    const call = await hh.sim.network.placeCall({
-      carrier: 'plivo',
-      from: CALLER,
-      to: INBOUND,
-      audio: { type: 'mulaw', data: sent },
-    });
+    const call = await placeCall(hh, { audio: { type: 'mulaw', data: sent } });
     await hh.sim.waitFor(() => call.heard.bytes('stream:') >= 8000, 8000);
     const heard = call.heard.audio('stream:');
     const at = Buffer.from(sent).indexOf(heard.subarray(0, 320));
@@ -83,12 +35,7 @@ describe('plivo resilience end to end (Redis)', () => {
   it('a dropped audio stream comes back through the continuation to the same conversation', async () => {
     const hh = await run({ script: [{ say: 300 }, { waitMs: 1500 }, { say: 500 }] });
     hh.sim.faults.add({ type: 'media.drop', afterFrames: 25 });
-    const call = await hh.sim.network.placeCall({
-      carrier: 'plivo',
-      from: CALLER,
-      to: INBOUND,
-      audio: { type: 'tone', hz: 440 },
-    });
+    const call = await placeCall(hh);
     await hh.sim.waitFor(() => new Set(call.heard.from('stream:').map((s) => s.source)).size >= 2, 8000);
     expect((await hh.app.engine.get(call.sid))?.phase).toBe('ai');
     expect(hh.agent?.sessions).toHaveLength(1);
@@ -111,12 +58,7 @@ describe('plivo resilience end to end (Redis)', () => {
       afterMs: 300,
       speak: { type: 'tone', hz: 660 },
     });
-    const call = await hh.sim.network.placeCall({
-      carrier: 'plivo',
-      from: CALLER,
-      to: INBOUND,
-      audio: { type: 'tone' },
-    });
+    const call = await placeCall(hh, { audio: { type: 'tone' } });
     const record = await waitForRecord(hh, call.sid, (r) => r.phase === 'human', 15_000);
     expect(record.transfers).toHaveLength(1);
     expect(record.transfer?.legs.map((l) => l.outcome)).toEqual(['busy', 'connected']);

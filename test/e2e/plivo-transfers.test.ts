@@ -1,19 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plivoSignatureV3 } from '../../providers/plivo/signature-v3.js';
-import { type RedisServer, startRedisServer } from '../support/redis-server.js';
-import {
-  CALLER,
-  flushRedis,
-  type Harness,
-  type HarnessOptions,
-  INBOUND,
-  PLIVO_AUTH_TOKEN,
-  sourcesHeard,
-  startHarness,
-  waitForRecord,
-} from './harness.js';
+import { ANSWERS, handoff, transferEvents, useE2e, warm as warmWith } from './fixture.js';
+import { CALLER, PLIVO_AUTH_TOKEN, sourcesHeard, waitForRecord } from './harness.js';
 
 /**
  * The transfer behaviours on Plivo, end to end: the daemon on a private real Redis, the Plivo
@@ -22,14 +12,12 @@ import {
  * Twilio's Media Streams protocol with μ-law 8 kHz as always.
  */
 
-let redis: RedisServer;
-let h: Harness | undefined;
+const { run, placeCall } = useE2e('plivo');
 /** Serves the Plivo XML the agent's `holdAudio` names (a `waitSound` must answer with XML). */
 let holdServer: http.Server;
 let holdUrl = '';
 
 beforeAll(async () => {
-  redis = await startRedisServer();
   holdServer = http.createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/xml' });
     res.end('<Response><Play loop="0">https://cdn.example.com/hold-music.mp3</Play></Response>');
@@ -39,37 +27,9 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await new Promise<void>((resolve) => holdServer.close(() => resolve()));
-  await redis.stop();
-});
-afterEach(async () => {
-  await h?.stop();
-  h = undefined;
-  await flushRedis(redis.url);
 });
 
-const ANSWERS = { type: 'answer', afterMs: 300, speak: { type: 'tone', hz: 660, durationMs: 300 } } as const;
-const warm = (whisper: string | null) => (a: Record<string, unknown>) => ({
-  ...a,
-  handoffConfig: { ...(a['handoffConfig'] as object), warm: true, whisper, holdAudio: holdUrl },
-});
-
-async function run(options: HarnessOptions): Promise<Harness> {
-  h = await startHarness({ ...options, carrier: 'plivo', redisUrl: redis.url });
-  return h;
-}
-
-async function placeCall(harness: Harness) {
-  return harness.sim.network.placeCall({
-    carrier: 'plivo',
-    from: CALLER,
-    to: INBOUND,
-    audio: { type: 'tone', hz: 440 },
-  });
-}
-
-function transferEvents(record: { transfer: { timeline: readonly { event: string }[] } | null }): string[] {
-  return record.transfer?.timeline.map((t) => t.event) ?? [];
-}
+const warm = (whisper: string | null) => warmWith(whisper, { holdAudio: holdUrl });
 
 describe('plivo transfers end to end (Redis)', () => {
   it('cold, answered: calls.transfer to the dial XML, the caller reaches the human, endedReason transferred', async () => {
@@ -176,7 +136,7 @@ describe('plivo transfers end to end (Redis)', () => {
         start.resumed
           ? []
           : [{ say: 200 }, { text: ['[TRANSFER:+14155550122]'] }, { awaitEvent: 'resume' }, { say: 300 }],
-      agent: (a) => ({ ...a, handoffConfig: { ...(a['handoffConfig'] as object), ringTimeoutSec: 5 } }),
+      agent: handoff({ ringTimeoutSec: 5 }),
     });
     hh.sim.network.addHuman('+14155550122', { type: 'no-answer' });
     const call = await placeCall(hh);

@@ -1,72 +1,23 @@
 import twilio from 'twilio';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type EchoBot, startEchoBot } from '../support/echo-bot.js';
-import { type RedisServer, startRedisServer } from '../support/redis-server.js';
-import {
-  AUTH_TOKEN,
-  CALLER,
-  flushRedis,
-  type Harness,
-  type HarnessOptions,
-  INBOUND,
-  sourcesHeard,
-  startHarness,
-  waitForRecord,
-} from './harness.js';
+import { noise, useE2e } from './fixture.js';
+import { AUTH_TOKEN, CALLER, INBOUND, sourcesHeard, waitForRecord } from './harness.js';
 
 /**
  * What must never drop a caller: a plain Twilio bot as the agent, forged requests, a dropped
  * carrier stream, a restarted worker, a failing agent socket, a silent caller.
  */
 
-let redis: RedisServer;
-let h: Harness | undefined;
-let echo: EchoBot | undefined;
-
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
-afterAll(async () => {
-  await redis.stop();
-});
-afterEach(async () => {
-  await h?.stop();
-  await echo?.close();
-  h = undefined;
-  echo = undefined;
-  await flushRedis(redis.url);
-});
-
-async function run(options: HarnessOptions): Promise<Harness> {
-  h = await startHarness({ ...options, redisUrl: redis.url });
-  return h;
-}
-
-/** Deterministic noise: no two 160-byte windows alike, so an echo can be located exactly. */
-function noise(bytes: number): Uint8Array {
-  const out = new Uint8Array(bytes);
-  let x = 0x2545f491;
-  for (let i = 0; i < bytes; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+const e2e = useE2e('twilio');
+const { run, placeCall, echoBot } = e2e;
 
 describe('twilio resilience end to end (Redis)', () => {
   it('a bot that speaks only Twilio Media Streams works as the agent; μ-law passes bit-exact', async () => {
-    echo = await startEchoBot();
+    const echo = await echoBot();
     const hh = await run({ agentUrl: echo.url });
     const sent = noise(8000 * 3);
-    const call = await hh.sim.network.placeCall({
-      carrier: 'twilio',
-      from: CALLER,
-      to: INBOUND,
-      audio: { type: 'mulaw', data: sent },
-    });
+    const call = await placeCall(hh, { audio: { type: 'mulaw', data: sent } });
     await hh.sim.waitFor(() => call.heard.bytes('stream:') >= 8000, 8000);
     const heard = call.heard.audio('stream:');
     const at = Buffer.from(sent).indexOf(heard.subarray(0, 320));
@@ -145,12 +96,7 @@ describe('twilio resilience end to end (Redis)', () => {
     // The agent speaks, the stream drops ~500 ms in, the agent speaks again later.
     const hh = await run({ script: [{ say: 300 }, { waitMs: 1500 }, { say: 500 }] });
     hh.sim.faults.add({ type: 'media.drop', afterFrames: 25 });
-    const call = await hh.sim.network.placeCall({
-      carrier: 'twilio',
-      from: CALLER,
-      to: INBOUND,
-      audio: { type: 'tone', hz: 440 },
-    });
+    const call = await placeCall(hh);
     await hh.sim.waitFor(() => new Set(call.heard.from('stream:').map((s) => s.source)).size >= 2, 8000);
     const record = await hh.app.engine.get(call.sid);
     expect(record?.phase).toBe('ai');
@@ -172,12 +118,7 @@ describe('twilio resilience end to end (Redis)', () => {
       afterMs: 200,
       speak: { type: 'tone', hz: 660, durationMs: 3000 },
     });
-    const call = await hh.sim.network.placeCall({
-      carrier: 'twilio',
-      from: CALLER,
-      to: INBOUND,
-      audio: { type: 'tone', hz: 440 },
-    });
+    const call = await placeCall(hh);
     await hh.sim.waitFor(() => call.heard.bytes('stream:') > 1600, 8000);
     await hh.restartDaemon();
     const connected = await waitForRecord(hh, call.sid, (r) => r.phase === 'human', 15_000);
@@ -192,12 +133,7 @@ describe('twilio resilience end to end (Redis)', () => {
   it('an agent socket that fails twice sends the caller to the default destination', async () => {
     const hh = await run({ script: [{ say: 200 }, { close: 'abrupt' }] });
     const human = hh.sim.network.addHuman('+14155550133', { type: 'answer', afterMs: 200 });
-    const call = await hh.sim.network.placeCall({
-      carrier: 'twilio',
-      from: CALLER,
-      to: INBOUND,
-      audio: { type: 'tone', hz: 440 },
-    });
+    const call = await placeCall(hh);
     const connected = await waitForRecord(hh, call.sid, (r) => r.phase === 'human', 15_000);
     expect(connected.transfers[0]).toMatchObject({ trigger: 'default', outcome: 'connected' });
     expect(connected.timeline.map((t) => t.event)).toContain('agent.failed');
@@ -212,12 +148,7 @@ describe('twilio resilience end to end (Redis)', () => {
       agent: (a) => ({ ...a, callControl: { onNoResponseAction: 'transfer', noResponseTimeoutSec: 1 } }),
     });
     const human = hh.sim.network.addHuman('+14155550133', { type: 'answer', afterMs: 200 });
-    const call = await hh.sim.network.placeCall({
-      carrier: 'twilio',
-      from: CALLER,
-      to: INBOUND,
-      audio: { type: 'silence' },
-    });
+    const call = await placeCall(hh, { audio: { type: 'silence' } });
     const connected = await waitForRecord(hh, call.sid, (r) => r.phase === 'human', 15_000);
     expect(connected.transfers[0]).toMatchObject({ trigger: 'silence', outcome: 'connected' });
     expect(connected.timeline.map((t) => t.event)).toContain('caller.silent');
@@ -229,12 +160,7 @@ describe('twilio resilience end to end (Redis)', () => {
     const hh = await run({
       script: [{ say: 2000, mark: 'long' }, { waitMs: 300 }, { clear: true }, { waitMs: 200 }],
     });
-    const call = await hh.sim.network.placeCall({
-      carrier: 'twilio',
-      from: CALLER,
-      to: INBOUND,
-      audio: { type: 'silence' },
-    });
+    const call = await placeCall(hh, { audio: { type: 'silence' } });
     await hh.sim.waitFor(() => call.heard.bytes('stream:') > 800, 8000);
     await call.pressDigits('42');
     const session = await hh.agent!.session(0);
@@ -260,5 +186,5 @@ describe('twilio resilience end to end (Redis)', () => {
 });
 
 function hh_sessions(): number {
-  return h?.agent?.sessions.length ?? 0;
+  return e2e.harness?.agent?.sessions.length ?? 0;
 }

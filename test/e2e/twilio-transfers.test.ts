@@ -1,15 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../support/redis-server.js';
-import {
-  CALLER,
-  flushRedis,
-  type Harness,
-  type HarnessOptions,
-  INBOUND,
-  sourcesHeard,
-  startHarness,
-  waitForRecord,
-} from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { ANSWERS, handoff, transferEvents, useE2e, warm } from './fixture.js';
+import { sourcesHeard, waitForRecord } from './harness.js';
 
 /**
  * The transfer behaviours of the Twilio contract, end to end: the daemon on a private real
@@ -17,44 +8,7 @@ import {
  * asserts the outcome, `endedReason`, the timeline and what each party heard.
  */
 
-let redis: RedisServer;
-let h: Harness | undefined;
-
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
-afterAll(async () => {
-  await redis.stop();
-});
-afterEach(async () => {
-  await h?.stop();
-  h = undefined;
-  await flushRedis(redis.url);
-});
-
-const ANSWERS = { type: 'answer', afterMs: 300, speak: { type: 'tone', hz: 660, durationMs: 300 } } as const;
-const warm = (whisper: string | null) => (a: Record<string, unknown>) => ({
-  ...a,
-  handoffConfig: { ...(a['handoffConfig'] as object), warm: true, whisper },
-});
-
-async function run(options: HarnessOptions): Promise<Harness> {
-  h = await startHarness({ ...options, redisUrl: redis.url });
-  return h;
-}
-
-async function placeCall(harness: Harness) {
-  return harness.sim.network.placeCall({
-    carrier: 'twilio',
-    from: CALLER,
-    to: INBOUND,
-    audio: { type: 'tone', hz: 440 },
-  });
-}
-
-function transferEvents(record: { transfer: { timeline: readonly { event: string }[] } | null }): string[] {
-  return record.transfer?.timeline.map((t) => t.event) ?? [];
-}
+const { run, placeCall } = useE2e('twilio');
 
 describe('twilio transfers end to end (Redis)', () => {
   it('cold, answered: the caller reaches the human, the AI steps out, endedReason transferred', async () => {
@@ -156,10 +110,7 @@ describe('twilio transfers end to end (Redis)', () => {
         { say: 200 },
       ],
       summary: null,
-      agent: (a) => ({
-        ...warm(null)(a),
-        handoffConfig: { ...(warm(null)(a)['handoffConfig'] as object), summaryTimeoutMs: 500 },
-      }),
+      agent: warm(null, { summaryTimeoutMs: 500 }),
     });
     const human = hh.sim.network.addHuman('+14155550111', { type: 'answer', afterMs: 200 });
     const call = await placeCall(hh);
@@ -215,7 +166,7 @@ describe('twilio transfers end to end (Redis)', () => {
         start.resumed
           ? []
           : [{ say: 200 }, { text: ['[TRANSFER:+14155550122]'] }, { awaitEvent: 'resume' }, { say: 300 }],
-      agent: (a) => ({ ...a, handoffConfig: { ...(a['handoffConfig'] as object), ringTimeoutSec: 5 } }),
+      agent: handoff({ ringTimeoutSec: 5 }),
     });
     hh.sim.network.addHuman('+14155550122', { type: 'no-answer' });
     const call = await placeCall(hh);
