@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { LegEndStatus } from '../../src/domain/outcome.js';
+import { callIncoming, callStatus, continuation } from '../shared/call-events.js';
 import { legAnswered, legEnded, legKey, legRinging } from '../shared/leg-events.js';
 import { DIGITS, missing, OWN_IDS_QUERY, validate } from '../shared/webhook-params.js';
 import {
@@ -137,30 +138,15 @@ function parseVoicebot(fields: WebhookParams, q: Query): CarrierEvent | WebhookE
   const p = validate(VOICEBOT, fields, '', 'params');
   if (p instanceof WebhookError) return p;
   if (q.callId !== undefined) {
-    return {
-      type: 'stream.continuation',
-      dedupeKey: `exotel:continuation:${p.CallSid}:${q.seq ?? '0'}`,
-      carrierCallId: p.CallSid,
-      callId: q.callId,
-      ...(q.transferId === undefined ? {} : { transferId: q.transferId }),
-    };
+    return continuation('exotel', p.CallSid, q.seq ?? '0', q.callId, q.transferId);
   }
   const from = p.CallFrom ?? p.From;
   const to = p.CallTo ?? p.To;
   if (from === undefined) return missing('CallFrom');
   if (to === undefined) return missing('CallTo');
-  return {
-    type: 'call.incoming',
-    // Each return to the Voicebot asks again; a known CallSid finds the existing call.
-    dedupeKey: `exotel:incoming:${p.CallSid}`,
-    carrierCallId: p.CallSid,
-    from,
-    to,
-    direction:
-      p.Direction === undefined || p.Direction === 'incoming' || p.Direction === 'inbound'
-        ? 'inbound'
-        : 'outbound',
-  };
+  // Each return to the Voicebot asks again; a known CallSid finds the existing call.
+  const inbound = p.Direction === undefined || p.Direction === 'incoming' || p.Direction === 'inbound';
+  return callIncoming('exotel', p.CallSid, from, to, inbound ? 'inbound' : 'outbound');
 }
 
 /**
@@ -172,13 +158,7 @@ function parseApplet(fields: WebhookParams, q: Query): CarrierEvent | WebhookErr
   if (p instanceof WebhookError) return p;
   const callId = q.callId ?? p.CallSid;
   if (p.DialCallStatus === undefined) {
-    return {
-      type: 'stream.continuation',
-      dedupeKey: `exotel:continuation:${p.CallSid}:${q.seq ?? p.CurrentTime ?? '0'}`,
-      carrierCallId: p.CallSid,
-      callId,
-      ...(q.transferId === undefined ? {} : { transferId: q.transferId }),
-    };
+    return continuation('exotel', p.CallSid, q.seq ?? p.CurrentTime ?? '0', callId, q.transferId);
   }
   // An empty status: the Connect applet had no number to dial (§4.7).
   const status: LegEndStatus = p.DialCallStatus === '' ? 'failed' : DIAL_END[p.DialCallStatus];
@@ -203,14 +183,7 @@ function parseStatus(fields: WebhookParams, q: Query): CarrierEvent | WebhookErr
     // The call the daemon placed or the caller's own call (a flow's status callback).
     const status =
       phase === 'terminal' ? CALL_STATUS[p.Status] : phase === 'answered' ? 'in_progress' : 'ringing';
-    return {
-      type: 'call.status',
-      dedupeKey: `exotel:call:${p.CallSid}:${status}`,
-      carrierCallId: p.CallSid,
-      ...(q.callId === undefined ? {} : { callId: q.callId }),
-      status,
-      ...(p.ConversationDuration === undefined ? {} : { durationSec: Number(p.ConversationDuration) }),
-    };
+    return callStatus('exotel', p.CallSid, status, q.callId, p.ConversationDuration);
   }
   // A leg the daemon placed with Calls/connect: its StatusCallback URL names it.
   const callId = q.callId ?? p.CallSid;
@@ -228,13 +201,7 @@ function parseConnectEvent(fields: WebhookParams, q: Query): CarrierEvent | Webh
   if (p.EventType === 'Terminal' && p.CallStatus !== undefined && ENDED.has(p.CallStatus)) {
     // The caller's call is over (they hung up while the human rang): that is the news.
     const status = CALL_STATUS[p.CallStatus];
-    return {
-      type: 'call.status',
-      dedupeKey: `exotel:call:${p.CallSid}:${status}`,
-      carrierCallId: p.CallSid,
-      callId,
-      status,
-    };
+    return callStatus('exotel', p.CallSid, status, callId);
   }
   const dial = p.DialCallSid;
   if (p.EventType === 'Dial') {

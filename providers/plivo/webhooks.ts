@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { LegEndStatus } from '../../src/domain/outcome.js';
+import { callIncoming, callStatus, continuation } from '../shared/call-events.js';
 import { legAnswered, legEnded, legInitiated, legKey, legRinging } from '../shared/leg-events.js';
 import { DIGITS, missing, OWN_ID, OWN_IDS_QUERY, requireLegIds, validate } from '../shared/webhook-params.js';
 import {
@@ -147,22 +148,9 @@ function parseVoice(params: WebhookParams, q: Query): CarrierEvent | WebhookErro
   }
   if (q.callId !== undefined) {
     // A `<Redirect>` after a stream, dial or conference, or a `calls.transfer` (invariant 1).
-    return {
-      type: 'stream.continuation',
-      dedupeKey: `plivo:continuation:${p.CallUUID}:${q.seq ?? '0'}`,
-      carrierCallId: p.CallUUID,
-      callId: q.callId,
-      ...(q.transferId === undefined ? {} : { transferId: q.transferId }),
-    };
+    return continuation('plivo', p.CallUUID, q.seq ?? '0', q.callId, q.transferId);
   }
-  return {
-    type: 'call.incoming',
-    dedupeKey: `plivo:incoming:${p.CallUUID}`,
-    carrierCallId: p.CallUUID,
-    from: fromPlivoAddress(p.From),
-    to: fromPlivoAddress(p.To),
-    direction: p.Direction,
-  };
+  return callIncoming('plivo', p.CallUUID, fromPlivoAddress(p.From), fromPlivoAddress(p.To), p.Direction);
 }
 
 function parseProgress(params: WebhookParams, q: Query): CarrierEvent | WebhookError {
@@ -171,14 +159,7 @@ function parseProgress(params: WebhookParams, q: Query): CarrierEvent | WebhookE
   const status = CALL_STATUS[p.CallStatus];
   if (q.legId === undefined && q.transferId === undefined) {
     // The caller's `hangup_url`: a call reaches each status once.
-    return {
-      type: 'call.status',
-      dedupeKey: `plivo:call:${p.CallUUID}:${status}`,
-      carrierCallId: p.CallUUID,
-      ...(q.callId === undefined ? {} : { callId: q.callId }),
-      status,
-      ...(p.Duration === undefined ? {} : { durationSec: Number(p.Duration) }),
-    };
+    return callStatus('plivo', p.CallUUID, status, q.callId, p.Duration);
   }
   const ids = requireLegIds(q);
   if (ids instanceof WebhookError) return ids;

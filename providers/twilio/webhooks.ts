@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { LegEndStatus } from '../../src/domain/outcome.js';
+import { callIncoming, callStatus, continuation } from '../shared/call-events.js';
 import { legAnswered, legEnded, legInitiated, legKey, legRinging } from '../shared/leg-events.js';
 import { DIGITS, missing, OWN_IDS_QUERY, requireLegIds, validate } from '../shared/webhook-params.js';
 import {
@@ -136,22 +137,9 @@ function parseVoice(params: WebhookParams, q: Query): CarrierEvent | WebhookErro
   }
   if (q.callId !== undefined) {
     // A `<Redirect>` after a stream, dial or conference: the document ran out (invariant 1).
-    return {
-      type: 'stream.continuation',
-      dedupeKey: `twilio:continuation:${p.CallSid}:${q.seq ?? '0'}`,
-      carrierCallId: p.CallSid,
-      callId: q.callId,
-      ...(q.transferId === undefined ? {} : { transferId: q.transferId }),
-    };
+    return continuation('twilio', p.CallSid, q.seq ?? '0', q.callId, q.transferId);
   }
-  return {
-    type: 'call.incoming',
-    dedupeKey: `twilio:incoming:${p.CallSid}`,
-    carrierCallId: p.CallSid,
-    from: p.From,
-    to: p.To,
-    direction: p.Direction === 'inbound' ? 'inbound' : 'outbound',
-  };
+  return callIncoming('twilio', p.CallSid, p.From, p.To, p.Direction === 'inbound' ? 'inbound' : 'outbound');
 }
 
 function parseStatus(params: WebhookParams, q: Query): CarrierEvent | WebhookError {
@@ -161,12 +149,7 @@ function parseStatus(params: WebhookParams, q: Query): CarrierEvent | WebhookErr
   if (q.legId === undefined && q.transferId === undefined) {
     // A call reaches each status once, so the status itself dedupes callbacks from any source.
     return {
-      type: 'call.status',
-      dedupeKey: `twilio:call:${p.CallSid}:${status}`,
-      carrierCallId: p.CallSid,
-      ...(q.callId === undefined ? {} : { callId: q.callId }),
-      status,
-      ...(p.CallDuration === undefined ? {} : { durationSec: Number(p.CallDuration) }),
+      ...callStatus('twilio', p.CallSid, status, q.callId, p.CallDuration),
       ...(p.SipResponseCode === undefined ? {} : { sipCode: Number(p.SipResponseCode) }),
     };
   }
