@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { AudioSpec } from '../../sim/audio.js';
 import type { SimCall } from '../../sim/endpoints/caller.js';
 import { type EchoBot, type EchoBotOptions, startEchoBot } from '../support/echo-bot.js';
@@ -106,6 +106,14 @@ export function transferEvents(record: {
   transfer: { timeline: readonly { event: string }[] } | null;
 }): string[] {
   return record.transfer?.timeline.map((t) => t.event) ?? [];
+}
+
+/** What the caller heard from the stream is, byte for byte, a stretch of what it sent (an echo). */
+export function expectEchoedExactly(call: SimCall, sent: Uint8Array): void {
+  const heard = call.heard.audio('stream:');
+  const at = Buffer.from(sent).indexOf(heard.subarray(0, 320));
+  expect(at).toBeGreaterThanOrEqual(0);
+  expect(Buffer.compare(heard, Buffer.from(sent.subarray(at, at + heard.length)))).toBe(0);
 }
 
 /** Deterministic noise: no two 160-byte windows alike, so an echo can be located exactly. */

@@ -145,21 +145,6 @@ describe('twilio transfers end to end (Redis)', () => {
     call.hangup();
   });
 
-  it('busy, then the next number in the chain answers', async () => {
-    const hh = await run({ script: [{ say: 200 }, { transfer: { rule: 'Billing' } }, { say: 200 }] });
-    const first = hh.sim.network.addHuman('+14155550111', { type: 'busy', afterMs: 200 });
-    const second = hh.sim.network.addHuman('+14155550112', ANSWERS);
-    const call = await placeCall(hh);
-    const record = await waitForRecord(hh, call.sid, (r) => r.phase === 'human', 15_000);
-    expect(record.transfer?.legs.map((l) => l.outcome)).toEqual(['busy', 'connected']);
-    expect(first.legs).toHaveLength(1);
-    expect(second.legs).toHaveLength(1);
-    await hh.sim.waitFor(() => call.heard.from('party:').length > 0, 5000);
-    call.hangup();
-    const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
-    expect(ended.endedReason).toBe('transferred');
-  });
-
   it('nobody answers: the caller is back with the AI, which gets resume with no_answer', async () => {
     const hh = await run({
       script: (start) =>
