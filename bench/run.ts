@@ -95,6 +95,7 @@ async function runStore(): Promise<void> {
 
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));
+  mkdirSync(`${resultsDir}/profiles`, { recursive: true });
   const probe = startProbe();
   const started = performance.now();
   for (const what of flags.what) {
