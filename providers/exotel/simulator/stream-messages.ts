@@ -4,6 +4,7 @@
  * (`stream_sid`); its own sample bridge sends camelCase (`streamSid`): both are accepted. Audio
  * must come in multiples of 320 bytes, 3 200 to 100 000 bytes per message. Pure: no I/O.
  */
+import { decodeBase64, readJsonFrame } from '../../../sim/media-client.js';
 
 export type BotMessage =
   | { readonly type: 'media'; readonly payload: Buffer }
@@ -17,33 +18,20 @@ export const CHUNK_MULTIPLE = 320;
 export const CHUNK_MIN_BYTES = 3200;
 export const CHUNK_MAX_BYTES = 100_000;
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
 export function decodeBotMessage(
   text: string | undefined,
   streamSid: string,
   enforceChunkRules: boolean,
 ): BotMessage {
-  if (text === undefined) return { type: 'rejected', detail: 'binary frame' };
-  let msg: unknown;
-  try {
-    msg = JSON.parse(text);
-  } catch {
-    return { type: 'rejected', detail: 'invalid JSON' };
-  }
-  if (typeof msg !== 'object' || msg === null || Array.isArray(msg))
-    return { type: 'rejected', detail: 'not an object' };
-  const m = msg as Record<string, unknown>;
-  const event = String(m['event']);
+  const frame = readJsonFrame(text);
+  if ('rejected' in frame) return { type: 'rejected', detail: frame.rejected };
+  const { message: m, event } = frame;
   const sid = m['stream_sid'] ?? m['streamSid'];
   if (sid !== streamSid) return { type: 'rejected', detail: `wrong or missing stream_sid in ${event}` };
   switch (event) {
     case 'media': {
-      const payload = inner(m, 'media', 'payload');
-      if (typeof payload !== 'string' || payload.length % 4 !== 0 || !BASE64.test(payload)) {
-        return { type: 'rejected', detail: 'media payload is not base64' };
-      }
-      const audio = Buffer.from(payload, 'base64');
+      const audio = decodeBase64(inner(m, 'media', 'payload'));
+      if (!audio) return { type: 'rejected', detail: 'media payload is not base64' };
       if (
         enforceChunkRules &&
         (audio.length % CHUNK_MULTIPLE !== 0 ||

@@ -7,11 +7,13 @@
  * with `clearedAudio`. Closing the socket ends the stream; a `stop` event first is an option
  * (UNCONFIRMED).
  */
-import WebSocket from 'ws';
-import { SILENCE_FRAME } from '../../../sim/audio.js';
 import type { SimContext } from '../../../sim/front-end.js';
-import type { AudioLabel } from '../../../sim/heard.js';
-import { PlayoutQueue } from '../../../sim/playout.js';
+import {
+  MediaClient,
+  type MediaClientStats,
+  type MediaEnd,
+  type MediaWire,
+} from '../../../sim/media-client.js';
 import type { PlivoCall } from './call.js';
 import type { PlivoHooks } from './hooks.js';
 import type { ResolvedPlivoOptions } from './options.js';
@@ -40,10 +42,7 @@ export interface StreamSpec {
  */
 export type StreamEndReason = 'server-closed' | 'stopped' | 'timeout' | 'dropped' | 'failed';
 
-export interface StreamEnd {
-  readonly reason: StreamEndReason;
-  readonly detail?: string;
-}
+export type StreamEnd = MediaEnd<'server-closed' | 'stopped' | 'timeout'>;
 
 export interface StreamDeps {
   readonly ctx: SimContext;
@@ -52,16 +51,9 @@ export interface StreamDeps {
 }
 
 /** Counters a test can assert on. */
-export interface StreamStats {
-  mediaSent: number;
-  mediaReceived: number;
-  bytesReceived: number;
-  bytesPlayed: number;
+export interface StreamStats extends MediaClientStats {
   checkpointsPlayed: number;
-  rejected: number;
 }
-
-const STOP_CLOSE_WAIT_MS = 2000;
 
 export class PlivoAudioStream {
   readonly streamId: string;
@@ -77,72 +69,125 @@ export class PlivoAudioStream {
     rejected: 0,
   };
   readonly #deps: StreamDeps;
-  readonly #label: AudioLabel;
-  readonly #playout = new PlayoutQueue();
-  readonly #offs: Array<() => void> = [];
   readonly #audio: StreamAudio;
-  #ws: WebSocket | undefined;
-  #resolveEnded!: (end: StreamEnd) => void;
-  #end: StreamEnd | undefined;
-  #started = false;
+  readonly #client: MediaClient<'server-closed' | 'stopped' | 'timeout'>;
   #seq = 0;
   #chunk = 0;
   #startTick = 0;
   #startEpochMs = 0;
-  #outboundFrame: Buffer | undefined;
 
   constructor(streamId: string, call: PlivoCall, spec: StreamSpec, deps: StreamDeps) {
     this.streamId = streamId;
     this.call = call;
     this.spec = spec;
     this.#deps = deps;
-    this.#label = { source: `stream:${streamId}` };
     this.#audio = new StreamAudio(spec.format, deps.options.l16ByteOrder);
-    this.ended = new Promise((resolve) => {
-      this.#resolveEnded = resolve;
+    this.#client = new MediaClient<'server-closed' | 'stopped' | 'timeout'>({
+      ctx: deps.ctx,
+      wire: this.#wire(),
+      leg: call.leg,
+      stats: this.stats,
+      closedReason: 'server-closed',
+      clearAcksMarks: deps.options.clearAcksCheckpoints,
+      onOpen: () => this.#onOpen(),
+      onEnd: (end) =>
+        this.#streamStatus(
+          end.reason === 'failed' || end.reason === 'dropped' ? 'DroppedStream' : 'StopStream',
+          end.detail,
+        ),
     });
+    this.ended = this.#client.ended;
     this.#connect();
   }
 
   get isEnded(): boolean {
-    return this.#end !== undefined;
+    return this.#client.isEnded;
   }
 
   /** Bytes of server audio (μ-law 8 kHz) queued and not yet played. */
   get queuedBytes(): number {
-    return this.#playout.queuedBytes;
+    return this.#client.queuedBytes;
   }
 
   /** Ends the stream from Plivo's side (transfer, hang-up, REST stop): closes the socket. */
-  async stop(reason: 'stopped' | 'timeout' = 'stopped'): Promise<void> {
-    const ws = this.#ws;
-    if (this.#end || !ws) {
-      this.#finish({ reason });
-      return;
-    }
-    const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
-    if (this.#started && ws.readyState === WebSocket.OPEN && this.#deps.options.streamStopEvent) {
-      this.#send({
-        event: 'stop',
-        sequenceNumber: this.#nextSeq(),
-        streamId: this.streamId,
-        stop: { callId: this.call.uuid },
-      });
-      this.#logEvent('sent', 'stop');
-    }
-    this.#finish({ reason });
-    if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
-    else ws.close(1000);
-    const cancel = this.#deps.ctx.timers.after(STOP_CLOSE_WAIT_MS, () => ws.terminate());
-    await closed;
-    cancel();
+  stop(reason: 'stopped' | 'timeout' = 'stopped'): Promise<void> {
+    const stop = this.#deps.options.streamStopEvent
+      ? {
+          event: 'stop',
+          message: {
+            event: 'stop',
+            sequenceNumber: this.#nextSeq(),
+            streamId: this.streamId,
+            stop: { callId: this.call.uuid },
+          },
+        }
+      : undefined;
+    return this.#client.stop({ reason }, stop);
   }
 
   /** Closes the socket abruptly: no close frame (a network failure). */
   drop(): void {
-    if (this.#end) return;
-    this.#finish({ reason: 'dropped' });
-    this.#ws?.terminate();
+    this.#client.drop();
+  }
+
+  /** Plivo's message shapes: `streamId`, numeric `sequenceNumber`/`chunk`, audio in the stream's format. */
+  #wire(): MediaWire {
+    return {
+      carrier: 'plivo',
+      callSid: this.call.uuid,
+      streamId: this.streamId,
+      media: (track, mulaw, tick) => ({
+        event: 'media',
+        sequenceNumber: this.#nextSeq(),
+        streamId: this.streamId,
+        media: {
+          track,
+          timestamp: String(this.#startEpochMs + (tick - this.#startTick) * 20),
+          chunk: ++this.#chunk,
+          payload: this.#audio.toWire(mulaw).toString('base64'),
+        },
+        extra_headers: this.#extraHeaders(),
+      }),
+      dtmf: (digit) => ({
+        event: 'dtmf',
+        sequenceNumber: this.#nextSeq(),
+        streamId: this.streamId,
+        dtmf: { track: 'inbound', digit, timestamp: String(Math.round(this.#deps.ctx.clock.nowMs())) },
+      }),
+      markPlayed: (name) => {
+        this.stats.checkpointsPlayed++;
+        return {
+          event: 'playedStream',
+          detail: name,
+          message: { event: 'playedStream', sequenceNumber: this.#nextSeq(), streamId: this.streamId, name },
+        };
+      },
+      clearAck: () => ({
+        event: 'clearedAudio',
+        message: { event: 'clearedAudio', sequenceNumber: this.#nextSeq(), streamId: this.streamId },
+      }),
+      decode: (text) => {
+        const msg = decodeServerMessage(text, this.streamId, this.spec.bidirectional, this.spec.format);
+        switch (msg.type) {
+          case 'playAudio':
+            return {
+              type: 'audio',
+              event: 'playAudio',
+              payload: msg.payload,
+              mulaw: this.#audio.fromWire(msg.payload),
+            };
+          case 'checkpoint':
+            return { type: 'mark', event: 'checkpoint', name: msg.name };
+          case 'clearAudio':
+            return { type: 'clear', event: 'clearAudio' };
+          case 'sendDTMF':
+            return { type: 'notice', event: 'sendDTMF', detail: msg.digits };
+          case 'rejected':
+            return msg;
+        }
+      },
+      failure: (detail) => ({ code: 0, message: `Stream: ${detail}` }),
+    };
   }
 
   #connect(): void {
@@ -150,28 +195,14 @@ export class PlivoAudioStream {
     try {
       url = new URL(this.spec.url);
     } catch {
-      this.#fail(`invalid stream url ${this.spec.url}`);
+      this.#client.fail(`invalid stream url ${this.spec.url}`);
       return;
     }
     if (url.protocol !== 'wss:' && !(url.protocol === 'ws:' && this.#deps.options.allowInsecureStreams)) {
-      this.#fail(`stream url must be wss:// (${this.spec.url})`);
+      this.#client.fail(`stream url must be wss:// (${this.spec.url})`);
       return;
     }
-    const ws = new WebSocket(this.spec.url, {
-      headers: { 'user-agent': 'Plivo-AudioStream' },
-      perMessageDeflate: false,
-      handshakeTimeout: 10_000,
-    });
-    this.#ws = ws;
-    ws.on('open', () => this.#onOpen());
-    ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
-    ws.on('error', (err) => {
-      if (!this.#started) this.#fail(err.message);
-    });
-    ws.on('close', () => {
-      if (!this.#started) this.#fail('closed before start');
-      else this.#finish({ reason: 'server-closed' });
-    });
+    this.#client.connect(this.spec.url, { 'user-agent': 'Plivo-AudioStream' });
   }
 
   /** `extra_headers` as delivered: the attribute's pairs with the configured separator. */
@@ -180,199 +211,37 @@ export class PlivoAudioStream {
   }
 
   #onOpen(): void {
-    if (this.#end) {
-      this.#ws?.terminate();
-      return;
-    }
     const tracks = this.spec.audioTrack === 'both' ? ['inbound', 'outbound'] : [this.spec.audioTrack];
-    this.#send({
+    this.#client.sendLogged({
       event: 'start',
-      sequenceNumber: this.#nextSeq(),
-      start: {
-        callId: this.call.uuid,
-        streamId: this.streamId,
-        accountId: this.call.authId,
-        tracks,
-        mediaFormat: { encoding: this.spec.format.encoding, sampleRate: this.spec.format.sampleRate },
+      message: {
+        event: 'start',
+        sequenceNumber: this.#nextSeq(),
+        start: {
+          callId: this.call.uuid,
+          streamId: this.streamId,
+          accountId: this.call.authId,
+          tracks,
+          mediaFormat: { encoding: this.spec.format.encoding, sampleRate: this.spec.format.sampleRate },
+        },
+        extra_headers: this.#extraHeaders(),
       },
-      extra_headers: this.#extraHeaders(),
     });
-    this.#logEvent('sent', 'start');
-    this.#started = true;
     const { ticker, clock, timers } = this.#deps.ctx;
     this.#startTick = ticker.tick;
     this.#startEpochMs = Math.round(clock.nowMs());
     this.#streamStatus('StartStream');
-    const leg = this.call.leg;
-    if (tracks.includes('inbound')) this.#offs.push(ticker.add('route', (tick) => this.#sendInbound(tick)));
-    if (tracks.includes('outbound')) {
-      this.#offs.push(
-        leg.onHear((_label, frame) => {
-          this.#outboundFrame ??= frame;
-        }),
-      );
-      this.#offs.push(ticker.add('route', (tick) => this.#sendOutbound(tick)));
-    }
-    if (this.spec.bidirectional) this.#offs.push(ticker.add('produce', () => this.#playOut()));
-    if (this.#deps.options.dtmfEvents) {
-      this.#offs.push(
-        leg.on((e) => {
-          if (e.type === 'leg.dtmf') this.#sendDtmf(e.digit);
-        }),
-      );
-    }
-    this.#offs.push(timers.after(this.spec.streamTimeoutSec * 1000, () => void this.stop('timeout')));
-  }
-
-  #sendInbound(tick: number): void {
-    if (this.#end) return;
-    this.#sendMedia('inbound', this.call.leg.frameAt(tick) ?? SILENCE_FRAME, tick);
-    this.#checkDrop();
-  }
-
-  #sendOutbound(tick: number): void {
-    if (this.#end) return;
-    const frame = this.#outboundFrame ?? SILENCE_FRAME;
-    this.#outboundFrame = undefined;
-    this.#sendMedia('outbound', frame, tick);
-  }
-
-  #sendMedia(track: 'inbound' | 'outbound', mulaw: Buffer, tick: number): void {
-    const payload = this.#audio.toWire(mulaw);
-    this.#send({
-      event: 'media',
-      sequenceNumber: this.#nextSeq(),
-      streamId: this.streamId,
-      media: {
-        track,
-        timestamp: String(this.#startEpochMs + (tick - this.#startTick) * 20),
-        chunk: ++this.#chunk,
-        payload: payload.toString('base64'),
-      },
-      extra_headers: this.#extraHeaders(),
+    this.#client.start({
+      inbound: tracks.includes('inbound'),
+      outbound: tracks.includes('outbound'),
+      playout: this.spec.bidirectional,
+      dtmf: this.#deps.options.dtmfEvents,
     });
-    this.stats.mediaSent++;
-  }
-
-  #checkDrop(): void {
-    const sent = this.stats.mediaSent;
-    const rule = this.#deps.ctx.faults.take(
-      'media.drop',
-      (r) => (r.callSid === undefined || r.callSid === this.call.uuid) && sent >= (r.afterFrames ?? 0),
-      { carrier: 'plivo', callSid: this.call.uuid, detail: this.streamId },
-    );
-    if (rule) this.drop();
-  }
-
-  #sendDtmf(digit: string): void {
-    if (this.#end) return;
-    this.#send({
-      event: 'dtmf',
-      sequenceNumber: this.#nextSeq(),
-      streamId: this.streamId,
-      dtmf: { track: 'inbound', digit, timestamp: String(Math.round(this.#deps.ctx.clock.nowMs())) },
-    });
-    this.#logEvent('sent', 'dtmf');
-  }
-
-  /** One tick of playout: answer checkpoints whose audio has played, then play up to 160 bytes. */
-  #playOut(): void {
-    if (this.#end) return;
-    const { marks, frame } = this.#playout.tick();
-    for (const name of marks) this.#playedStream(name);
-    if (!frame) return;
-    this.stats.bytesPlayed += frame.length;
-    this.call.leg.hear(this.#label, frame);
-  }
-
-  #playedStream(name: string): void {
-    this.#send({ event: 'playedStream', sequenceNumber: this.#nextSeq(), streamId: this.streamId, name });
-    this.stats.checkpointsPlayed++;
-    this.#logEvent('sent', 'playedStream', name);
-  }
-
-  #onMessage(data: WebSocket.RawData, isBinary: boolean): void {
-    if (this.#end) return;
-    const msg = decodeServerMessage(
-      isBinary ? undefined : data.toString(),
-      this.streamId,
-      this.spec.bidirectional,
-      this.spec.format,
-    );
-    switch (msg.type) {
-      case 'rejected':
-        this.stats.rejected++;
-        this.#logEvent('received', 'rejected', msg.detail);
-        return;
-      case 'playAudio': {
-        if (this.stats.mediaReceived === 0) this.#logEvent('received', 'playAudio');
-        this.stats.mediaReceived++;
-        this.stats.bytesReceived += msg.payload.length;
-        this.#playout.pushAudio(this.#audio.fromWire(msg.payload));
-        return;
-      }
-      case 'checkpoint':
-        this.#logEvent('received', 'checkpoint', msg.name);
-        this.#playout.pushMark(msg.name);
-        return;
-      case 'clearAudio': {
-        this.#logEvent('received', 'clearAudio');
-        const pending = this.#playout.clear();
-        if (this.#deps.options.clearAcksCheckpoints) for (const name of pending) this.#playedStream(name);
-        this.#send({ event: 'clearedAudio', sequenceNumber: this.#nextSeq(), streamId: this.streamId });
-        this.#logEvent('sent', 'clearedAudio');
-        return;
-      }
-      case 'sendDTMF':
-        this.#logEvent('received', 'sendDTMF', msg.digits);
-        return;
-    }
-  }
-
-  #send(msg: object): void {
-    const ws = this.#ws;
-    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
+    this.#client.own(timers.after(this.spec.streamTimeoutSec * 1000, () => void this.stop('timeout')));
   }
 
   #nextSeq(): number {
     return ++this.#seq;
-  }
-
-  #fail(detail: string): void {
-    if (this.#end) return;
-    this.#deps.ctx.log.add(
-      { carrier: 'plivo', callSid: this.call.uuid },
-      { type: 'markup.error', code: 0, message: `Stream: ${detail}` },
-    );
-    this.#finish({ reason: 'failed', detail });
-    this.#ws?.terminate();
-  }
-
-  #finish(end: StreamEnd): void {
-    if (this.#end) return;
-    this.#end = end;
-    for (const off of this.#offs) off();
-    this.#offs.length = 0;
-    this.#playout.clear();
-    this.#logEvent('sent', `ended.${end.reason}`, end.detail);
-    this.#streamStatus(
-      end.reason === 'failed' || end.reason === 'dropped' ? 'DroppedStream' : 'StopStream',
-      end.detail,
-    );
-    this.#resolveEnded(end);
-  }
-
-  #logEvent(direction: 'sent' | 'received', event: string, detail?: string): void {
-    this.#deps.ctx.log.add(
-      { carrier: 'plivo', callSid: this.call.uuid },
-      {
-        type: 'media.event',
-        streamId: this.streamId,
-        direction,
-        event,
-        ...(detail === undefined ? {} : { detail }),
-      },
-    );
   }
 
   /** `<Stream statusCallbackUrl>`: `Event` is documented; the other params are UNCONFIRMED (§3.2). */

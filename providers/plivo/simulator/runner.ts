@@ -4,12 +4,20 @@
  * the next element, an `action` URL, a hang-up at the end of the document, a hang-up when a
  * document cannot be fetched or parsed (after the number's `fallback_url`, when it has one). A
  * transfer interrupts the running element (a keep-alive stream closes, a dial is canceled, a
- * conference is left) and then runs the new document.
+ * conference is left) and then runs the new document. The document loop is the shared
+ * {@link MarkupRunner}'s.
  */
+import {
+  aborted,
+  type LoadedMarkup,
+  type MarkupOutcome,
+  MarkupRunner,
+  resolveUrl,
+} from '../../../sim/markup-runner.js';
 import type { PlivoCall } from './call.js';
 import { executeElement } from './elements/index.js';
 import type { PlivoFrontEnd } from './front-end.js';
-import { PlivoXmlError, parsePlivoXml, type XmlElement } from './xml.js';
+import { PlivoXmlError, parsePlivoXml } from './xml.js';
 
 export type XmlSource =
   | {
@@ -28,12 +36,7 @@ export type XmlSource =
 /** Why the running element was interrupted. */
 export type InterruptReason = 'transfer' | 'hangup';
 
-export type ElementOutcome =
-  | { readonly type: 'next' }
-  | { readonly type: 'goto'; readonly source: XmlSource }
-  | { readonly type: 'hangup' }
-  /** Stop executing: the call ended or the document was replaced. */
-  | { readonly type: 'end' };
+export type ElementOutcome = MarkupOutcome<XmlSource>;
 
 export interface ElementContext {
   readonly fe: PlivoFrontEnd;
@@ -48,93 +51,46 @@ export function interruptReason(signal: AbortSignal): InterruptReason {
   return signal.reason === 'transfer' ? 'transfer' : 'hangup';
 }
 
-/** Resolves when `signal` aborts (at once if it has). */
-export function aborted(signal: AbortSignal): Promise<'aborted'> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve('aborted');
-    else signal.addEventListener('abort', () => resolve('aborted'), { once: true });
-  });
-}
+export { aborted, resolveUrl };
 
-type Loaded = { ok: true; doc: XmlElement; baseUrl: string | undefined } | { ok: false; message: string };
+type Failure = { readonly message: string };
+type Loaded = LoadedMarkup<Failure>;
 
 export class XmlRunner {
   readonly #fe: PlivoFrontEnd;
   readonly #call: PlivoCall;
-  #abort: AbortController | undefined;
-  #running: Promise<void> = Promise.resolve();
-  #ops: Promise<void> = Promise.resolve();
+  readonly #runner: MarkupRunner<XmlSource, Failure>;
 
   constructor(fe: PlivoFrontEnd, call: PlivoCall) {
     this.#fe = fe;
     this.#call = call;
+    this.#runner = new MarkupRunner<XmlSource, Failure>({
+      carrier: 'plivo',
+      callSid: call.uuid,
+      leg: call.leg,
+      log: fe.ctx.log,
+      replaceReason: 'transfer',
+      load: (source, signal) => this.#load(source, signal),
+      failed: (failure) => {
+        fe.markupError(call.uuid, failure.message);
+        call.leg.hangup('failed', 'network', 500);
+      },
+      // Plivo answers the call when it starts executing XML (PreAnswer aside).
+      answersCall: (element) => element.name !== 'PreAnswer',
+      execute: (element, signal, baseUrl) =>
+        executeElement(element, { fe, call, signal, resolveUrl: (raw) => resolveUrl(raw, baseUrl) }),
+      reportError: (err) => fe.reportError(call.uuid, err),
+    });
   }
 
   /** Interrupts whatever runs, waits for its cleanup, then runs `source`; one replacement at a time. */
   replace(source: XmlSource): Promise<void> {
-    const op = this.#ops.then(async () => {
-      await this.interrupt('transfer');
-      if (this.#call.leg.isEnded) return;
-      const abort = new AbortController();
-      this.#abort = abort;
-      this.#running = this.#execute(source, abort.signal).catch((err: unknown) => {
-        this.#fe.reportError(this.#call.uuid, err);
-      });
-    });
-    this.#ops = op.catch(() => {});
-    return op;
+    return this.#runner.replace(source);
   }
 
   /** Aborts the running document (its elements clean up) and waits until they have. */
-  async interrupt(reason: InterruptReason): Promise<void> {
-    this.#abort?.abort(reason);
-    await this.#running;
-  }
-
-  async #execute(first: XmlSource, signal: AbortSignal): Promise<void> {
-    let source: XmlSource | undefined = first;
-    while (source && !signal.aborted) {
-      const loaded = await this.#load(source, signal);
-      if (signal.aborted) return;
-      if (!loaded.ok) {
-        this.#fe.markupError(this.#call.uuid, loaded.message);
-        this.#call.leg.hangup('failed', 'network', 500);
-        return;
-      }
-      source = undefined;
-      const ec: ElementContext = {
-        fe: this.#fe,
-        call: this.#call,
-        signal,
-        resolveUrl: (raw) => resolveUrl(raw, loaded.baseUrl),
-      };
-      for (const element of loaded.doc.children) {
-        if (signal.aborted) return;
-        // Plivo answers the call when it starts executing XML (PreAnswer aside).
-        if (element.name !== 'PreAnswer') this.#call.leg.answer();
-        this.#fe.ctx.log.add(
-          { carrier: 'plivo', callSid: this.#call.uuid },
-          {
-            type: 'markup.verb',
-            verb: element.name,
-            attributes: element.attributes,
-            ...(element.text === '' ? {} : { text: element.text }),
-          },
-        );
-        const outcome = await executeElement(element, ec);
-        if (outcome.type === 'end' || signal.aborted) return;
-        if (outcome.type === 'hangup') {
-          this.#call.leg.hangup('completed', 'network');
-          return;
-        }
-        if (outcome.type === 'goto') {
-          source = outcome.source;
-          break;
-        }
-      }
-      // Plivo hangs up when a document runs out of elements.
-      if (!source && !signal.aborted) this.#call.leg.hangup('completed', 'network');
-    }
+  interrupt(reason: InterruptReason): Promise<void> {
+    return this.#runner.interrupt(reason);
   }
 
   async #load(source: XmlSource, signal: AbortSignal): Promise<Loaded> {
@@ -166,15 +122,5 @@ function parse(xml: string, baseUrl: string | undefined): Loaded {
   } catch (err) {
     if (err instanceof PlivoXmlError) return { ok: false, message: err.message };
     throw err;
-  }
-}
-
-/** Absolute http(s) URL, resolved against `base` when relative; undefined if invalid. */
-export function resolveUrl(raw: string, base: string | undefined): string | undefined {
-  try {
-    const url = base === undefined ? new URL(raw) : new URL(raw, base);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url.toString() : undefined;
-  } catch {
-    return undefined;
   }
 }

@@ -4,6 +4,7 @@
  * or a string), `checkpoint` (`name`), `clearAudio`, `sendDTMF`. Text JSON frames only; a
  * `streamId`, when present, must be the stream's. Pure: no I/O.
  */
+import { decodeBase64, readJsonFrame } from '../../../sim/media-client.js';
 
 /** The audio format of a stream, from its `contentType` attribute (§3.2). */
 export interface StreamFormat {
@@ -28,25 +29,15 @@ export type ServerMessage =
   /** Ignored by Plivo; the simulator logs why. */
   | { readonly type: 'rejected'; readonly detail: string };
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
 export function decodeServerMessage(
   text: string | undefined,
   streamId: string,
   bidirectional: boolean,
   format: StreamFormat,
 ): ServerMessage {
-  if (text === undefined) return { type: 'rejected', detail: 'binary frame' };
-  let msg: unknown;
-  try {
-    msg = JSON.parse(text);
-  } catch {
-    return { type: 'rejected', detail: 'invalid JSON' };
-  }
-  if (typeof msg !== 'object' || msg === null || Array.isArray(msg))
-    return { type: 'rejected', detail: 'not an object' };
-  const m = msg as Record<string, unknown>;
-  const event = String(m['event']);
+  const frame = readJsonFrame(text);
+  if ('rejected' in frame) return { type: 'rejected', detail: frame.rejected };
+  const { message: m, event } = frame;
   if (!bidirectional) return { type: 'rejected', detail: `${event} on a stream that is not bidirectional` };
   if (m['streamId'] !== undefined && m['streamId'] !== streamId)
     return { type: 'rejected', detail: `wrong streamId in ${event}` };
@@ -94,9 +85,8 @@ function playAudio(media: unknown, format: StreamFormat): ServerMessage {
       detail: `playAudio sampleRate ${String(rawRate)} does not match the stream (${format.sampleRate})`,
     };
   }
-  const payload = m['payload'];
-  if (typeof payload !== 'string' || payload.length % 4 !== 0 || !BASE64.test(payload)) {
-    return { type: 'rejected', detail: 'playAudio payload is not base64' };
-  }
-  return { type: 'playAudio', payload: Buffer.from(payload, 'base64') };
+  const payload = decodeBase64(m['payload']);
+  return payload
+    ? { type: 'playAudio', payload }
+    : { type: 'rejected', detail: 'playAudio payload is not base64' };
 }

@@ -1,12 +1,12 @@
 /**
- * Plivo XML parsing. The document grammar is the same strict subset Twilio's parser accepts
- * (elements, quoted attributes, text, CDATA, comments, the five entities, a `<Response>` root), so
- * it is reused; failures become {@link PlivoXmlError}s. Element names are checked against Plivo's
+ * Plivo XML parsing. The document grammar is the strict subset the shared markup parser accepts
+ * (`sim/markup-parser.ts`: elements, quoted attributes, text, CDATA, comments, the five entities,
+ * a `<Response>` root); failures become {@link PlivoXmlError}s. Element names are checked against Plivo's
  * own list before anything runs: Plivo refuses a document with an element it does not know.
  */
-import { parseTwiml, type TwimlElement, TwimlParseError } from '../../twilio/simulator/twiml-parser.js';
+import { type MarkupElement, MarkupParseError, parseMarkup } from '../../../sim/markup-parser.js';
 
-export type XmlElement = TwimlElement;
+export type XmlElement = MarkupElement;
 
 /** Top-level elements of a Plivo `<Response>` (plivo-node `Response.nestables`). */
 export const PLIVO_ELEMENTS: ReadonlySet<string> = new Set([
@@ -38,10 +38,9 @@ export class PlivoXmlError extends Error {
 export function parsePlivoXml(xml: string): XmlElement {
   let root: XmlElement;
   try {
-    root = parseTwiml(xml);
+    root = parseMarkup(xml);
   } catch (err) {
-    if (err instanceof TwimlParseError)
-      throw new PlivoXmlError(err.message.replace(/^Document parse failure: /, 'invalid XML: '));
+    if (err instanceof MarkupParseError) throw new PlivoXmlError(`invalid XML: ${err.message}`);
     throw err;
   }
   for (const el of root.children) {

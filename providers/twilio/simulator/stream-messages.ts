@@ -3,6 +3,7 @@
  * `media` (base64 μ-law, any length), `mark`, `clear`. Text JSON frames only, each carrying the
  * stream's `streamSid`. Pure: no I/O.
  */
+import { decodeBase64, readJsonFrame } from '../../../sim/media-client.js';
 
 export type ServerMessage =
   | { readonly type: 'media'; readonly payload: Buffer }
@@ -11,33 +12,24 @@ export type ServerMessage =
   /** Ignored by Twilio; the simulator logs why. */
   | { readonly type: 'rejected'; readonly detail: string };
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
 export function decodeServerMessage(
   text: string | undefined,
   streamSid: string,
   bidirectional: boolean,
 ): ServerMessage {
-  if (text === undefined) return { type: 'rejected', detail: 'binary frame' };
-  let msg: unknown;
-  try {
-    msg = JSON.parse(text);
-  } catch {
-    return { type: 'rejected', detail: 'invalid JSON' };
-  }
-  if (typeof msg !== 'object' || msg === null) return { type: 'rejected', detail: 'not an object' };
-  const m = msg as Record<string, unknown>;
-  const event = String(m['event']);
+  // An array passes as an object here: it is then rejected for its missing streamSid.
+  const frame = readJsonFrame(text, true);
+  if ('rejected' in frame) return { type: 'rejected', detail: frame.rejected };
+  const { message: m, event } = frame;
   if (!bidirectional) return { type: 'rejected', detail: `${event} on a unidirectional stream` };
   if (m['streamSid'] !== streamSid)
     return { type: 'rejected', detail: `wrong or missing streamSid in ${event}` };
   switch (event) {
     case 'media': {
-      const payload = (m['media'] as Record<string, unknown> | undefined)?.['payload'];
-      if (typeof payload !== 'string' || payload.length % 4 !== 0 || !BASE64.test(payload)) {
-        return { type: 'rejected', detail: 'media payload is not base64' };
-      }
-      return { type: 'media', payload: Buffer.from(payload, 'base64') };
+      const payload = decodeBase64((m['media'] as Record<string, unknown> | undefined)?.['payload']);
+      return payload
+        ? { type: 'media', payload }
+        : { type: 'rejected', detail: 'media payload is not base64' };
     }
     case 'mark': {
       const name = (m['mark'] as Record<string, unknown> | undefined)?.['name'];

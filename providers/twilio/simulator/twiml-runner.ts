@@ -3,13 +3,20 @@
  * in order, and follows Twilio's rules for what comes next: the next verb, an `action` URL,
  * a hang-up at the end of the document, an application error on a failed fetch. A REST update
  * interrupts the running verb (a stream sends `stop` and closes, a dial is canceled, a
- * conference is left) and then runs the new TwiML.
+ * conference is left) and then runs the new TwiML. The document loop is the shared
+ * {@link MarkupRunner}'s.
  */
 import { SIGNALS } from '../../../sim/audio.js';
+import {
+  type LoadedMarkup,
+  type MarkupOutcome,
+  MarkupRunner,
+  resolveUrl,
+} from '../../../sim/markup-runner.js';
 import { play } from '../../../sim/player.js';
 import type { TwilioCall } from './call.js';
 import type { TwilioFrontEnd } from './front-end.js';
-import { parseTwiml, type TwimlElement, TwimlParseError } from './twiml-parser.js';
+import { parseTwiml, TwimlParseError } from './twiml-parser.js';
 import { executeVerb } from './verbs/index.js';
 
 export type TwimlSource =
@@ -27,12 +34,7 @@ export type TwimlSource =
 /** Why the running verb was interrupted. */
 export type InterruptReason = 'redirect' | 'hangup';
 
-export type VerbOutcome =
-  | { readonly type: 'next' }
-  | { readonly type: 'goto'; readonly source: TwimlSource }
-  | { readonly type: 'hangup' }
-  /** Stop executing: the call ended or the document was replaced. */
-  | { readonly type: 'end' };
+export type VerbOutcome = MarkupOutcome<TwimlSource>;
 
 export interface VerbContext {
   readonly fe: TwilioFrontEnd;
@@ -50,20 +52,29 @@ export function interruptReason(signal: AbortSignal): InterruptReason {
   return signal.reason === 'redirect' ? 'redirect' : 'hangup';
 }
 
-type Loaded =
-  | { ok: true; doc: TwimlElement; baseUrl: string | undefined }
-  | { ok: false; code: number; message: string };
+type Failure = { readonly code: number; readonly message: string };
 
 export class TwimlRunner {
   readonly #fe: TwilioFrontEnd;
   readonly #call: TwilioCall;
-  #abort: AbortController | undefined;
-  #running: Promise<void> = Promise.resolve();
-  #ops: Promise<void> = Promise.resolve();
+  readonly #runner: MarkupRunner<TwimlSource, Failure>;
 
   constructor(fe: TwilioFrontEnd, call: TwilioCall) {
     this.#fe = fe;
     this.#call = call;
+    this.#runner = new MarkupRunner<TwimlSource, Failure>({
+      carrier: 'twilio',
+      callSid: call.sid,
+      leg: call.leg,
+      log: fe.ctx.log,
+      replaceReason: 'redirect',
+      load: (source, signal) => this.#load(source, signal),
+      failed: (failure, signal) => this.#applicationError(failure.code, failure.message, signal),
+      answersCall: (verb) => !(verb.name === 'Dial' && verb.attributes['answerOnBridge'] === 'true'),
+      execute: (verb, signal, baseUrl) =>
+        executeVerb(verb, { fe, call, signal, resolveUrl: (raw) => resolveUrl(raw, baseUrl) }),
+      reportError: (err) => fe.reportError(call.sid, err),
+    });
   }
 
   /**
@@ -71,70 +82,15 @@ export class TwimlRunner {
    * applied one at a time, in the order they were requested.
    */
   replace(source: TwimlSource): Promise<void> {
-    const op = this.#ops.then(async () => {
-      await this.interrupt('redirect');
-      if (this.#call.leg.isEnded) return;
-      const abort = new AbortController();
-      this.#abort = abort;
-      this.#running = this.#execute(source, abort.signal).catch((err: unknown) => {
-        this.#fe.reportError(this.#call.sid, err);
-      });
-    });
-    this.#ops = op.catch(() => {});
-    return op;
+    return this.#runner.replace(source);
   }
 
   /** Aborts the running document (its verbs clean up) and waits until they have. */
-  async interrupt(reason: InterruptReason): Promise<void> {
-    this.#abort?.abort(reason);
-    await this.#running;
+  interrupt(reason: InterruptReason): Promise<void> {
+    return this.#runner.interrupt(reason);
   }
 
-  async #execute(first: TwimlSource, signal: AbortSignal): Promise<void> {
-    let source: TwimlSource | undefined = first;
-    while (source && !signal.aborted) {
-      const loaded = await this.#load(source, signal);
-      if (signal.aborted) return;
-      if (!loaded.ok) {
-        await this.#applicationError(loaded.code, loaded.message, signal);
-        return;
-      }
-      source = undefined;
-      const vc: VerbContext = {
-        fe: this.#fe,
-        call: this.#call,
-        signal,
-        resolveUrl: (raw) => resolveUrl(raw, loaded.baseUrl),
-      };
-      for (const verb of loaded.doc.children) {
-        if (signal.aborted) return;
-        if (!(verb.name === 'Dial' && verb.attributes['answerOnBridge'] === 'true')) this.#call.leg.answer();
-        this.#fe.ctx.log.add(
-          { carrier: 'twilio', callSid: this.#call.sid },
-          {
-            type: 'markup.verb',
-            verb: verb.name,
-            attributes: verb.attributes,
-            ...(verb.text === '' ? {} : { text: verb.text }),
-          },
-        );
-        const outcome = await executeVerb(verb, vc);
-        if (outcome.type === 'end' || signal.aborted) return;
-        if (outcome.type === 'hangup') {
-          this.#call.leg.hangup('completed', 'network');
-          return;
-        }
-        if (outcome.type === 'goto') {
-          source = outcome.source;
-          break;
-        }
-      }
-      // Twilio hangs up when a document runs out of verbs.
-      if (!source && !signal.aborted) this.#call.leg.hangup('completed', 'network');
-    }
-  }
-
-  async #load(source: TwimlSource, signal: AbortSignal): Promise<Loaded> {
+  async #load(source: TwimlSource, signal: AbortSignal): Promise<LoadedMarkup<Failure>> {
     let xml: string;
     let baseUrl: string | undefined;
     if (source.type === 'twiml') {
@@ -176,12 +132,4 @@ export class TwimlRunner {
   }
 }
 
-/** Absolute http(s) URL, resolved against `base` when relative; undefined if invalid. */
-export function resolveUrl(raw: string, base: string | undefined): string | undefined {
-  try {
-    const url = base === undefined ? new URL(raw) : new URL(raw, base);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url.toString() : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export { resolveUrl };

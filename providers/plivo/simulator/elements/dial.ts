@@ -6,8 +6,10 @@
  * nobody answered) and, with `redirect` (default true), its XML runs next. Without `action`,
  * execution continues after `<Dial>`.
  */
+
 import { SIGNALS } from '../../../../sim/audio.js';
 import { bridge } from '../../../../sim/conference-room.js';
+import { firstAnswer } from '../../../../sim/first-answer.js';
 import { play } from '../../../../sim/player.js';
 import { fromPlivoAddress } from '../../addresses.js';
 import { causeOf, type PlivoCall, statusOf } from '../call.js';
@@ -28,32 +30,6 @@ function targetsOf(el: XmlElement): string[] {
     else if (noun.name === 'User') out.push(noun.text);
   }
   return out;
-}
-
-/** The first B-leg to answer, or undefined once all have ended or on abort. */
-function firstAnswer(children: PlivoCall[], signal: AbortSignal): Promise<PlivoCall | undefined> {
-  return new Promise((resolve) => {
-    const offs: Array<() => void> = [];
-    const done = (winner: PlivoCall | undefined) => {
-      for (const off of offs) off();
-      signal.removeEventListener('abort', onAbort);
-      resolve(winner);
-    };
-    const onAbort = () => done(undefined);
-    if (signal.aborted) return done(undefined);
-    signal.addEventListener('abort', onAbort, { once: true });
-    let ended = 0;
-    for (const child of children) {
-      if (child.leg.state === 'answered') return done(child);
-      offs.push(
-        child.leg.on((e) => {
-          if (e.type === 'leg.answered') done(child);
-          else if (e.type === 'leg.ended' && ++ended === children.length) done(undefined);
-        }),
-      );
-      if (child.leg.isEnded && ++ended === children.length) return done(undefined);
-    }
-  });
 }
 
 export async function dialElement(el: XmlElement, ec: ElementContext): Promise<ElementOutcome> {

@@ -5,8 +5,10 @@
  * `DialCallSid`, `DialCallDuration`, `DialBridged`; without `action`, execution continues
  * after `<Dial>`.
  */
+
 import { SIGNALS } from '../../../../sim/audio.js';
 import { bridge } from '../../../../sim/conference-room.js';
+import { firstAnswer } from '../../../../sim/first-answer.js';
 import { play } from '../../../../sim/player.js';
 import type { StatusCallbackConfig, TwilioCall } from '../call.js';
 import { parseProgressEvents } from '../rest-params.js';
@@ -46,32 +48,6 @@ function nounCallback(noun: TwimlElement | undefined, vc: VerbContext): StatusCa
     method: noun.attributes['statusCallbackMethod']?.toUpperCase() === 'GET' ? 'GET' : 'POST',
     events: parseProgressEvents((noun.attributes['statusCallbackEvent'] ?? '').split(/\s+/)),
   };
-}
-
-/** Resolves with the first child to answer, or undefined once all have ended or on abort. */
-function firstAnswer(children: TwilioCall[], signal: AbortSignal): Promise<TwilioCall | undefined> {
-  return new Promise((resolve) => {
-    const offs: Array<() => void> = [];
-    const done = (winner: TwilioCall | undefined) => {
-      for (const off of offs) off();
-      signal.removeEventListener('abort', onAbort);
-      resolve(winner);
-    };
-    const onAbort = () => done(undefined);
-    if (signal.aborted) return done(undefined);
-    signal.addEventListener('abort', onAbort, { once: true });
-    let ended = 0;
-    for (const child of children) {
-      if (child.leg.state === 'answered') return done(child);
-      offs.push(
-        child.leg.on((e) => {
-          if (e.type === 'leg.answered') done(child);
-          else if (e.type === 'leg.ended' && ++ended === children.length) done(undefined);
-        }),
-      );
-      if (child.leg.isEnded && ++ended === children.length) return done(undefined);
-    }
-  });
 }
 
 export async function dialVerb(verb: TwimlElement, vc: VerbContext): Promise<VerbOutcome> {
