@@ -118,14 +118,6 @@ export class MarkupRunner<S, F> {
   }
 }
 
-/** Resolves when `signal` aborts (at once if it has). */
-export function aborted(signal: AbortSignal): Promise<'aborted'> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve('aborted');
-    else signal.addEventListener('abort', () => resolve('aborted'), { once: true });
-  });
-}
-
 /** Absolute http(s) URL, resolved against `base` when relative; undefined if invalid. */
 export function resolveUrl(raw: string, base: string | undefined): string | undefined {
   try {

@@ -34,6 +34,11 @@ export interface MediaClientStats {
   rejected: number;
 }
 
+/** Counters at zero. */
+export function newMediaClientStats(): MediaClientStats {
+  return { mediaSent: 0, mediaReceived: 0, bytesReceived: 0, bytesPlayed: 0, rejected: 0 };
+}
+
 /** A message to send, with the event name it is logged under. */
 export interface OutgoingMessage {
   readonly event: string;

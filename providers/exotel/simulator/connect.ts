@@ -8,6 +8,7 @@
  * `Answered`, `Terminal`) go to its events URL. Nobody answering takes the "no answer" branch,
  * with the last attempt's `DialCallStatus` for the applets after it.
  */
+import { aborted } from '../../../sim/aborted.js';
 import { SIGNALS } from '../../../sim/audio.js';
 import { bridge } from '../../../sim/conference-room.js';
 import type { Leg, LegEndStatus } from '../../../sim/leg.js';
@@ -287,13 +288,6 @@ function firstAnswer(leg: Leg, signal: AbortSignal): Promise<boolean> {
       else if (e.type === 'leg.ended') done(false);
     });
     signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-function aborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener('abort', () => resolve(), { once: true });
   });
 }
 

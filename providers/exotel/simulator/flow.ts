@@ -6,6 +6,7 @@
  * Connect: dial, then `next` after a conversation or `onNoAnswer`. A flow that loops past
  * `maxAppletsPerCall` is cut with an error (the call hangs up).
  */
+import { aborted } from '../../../sim/aborted.js';
 import type { ExotelCall } from './call.js';
 import { runConnect } from './connect.js';
 import type { ExotelFrontEnd } from './front-end.js';
@@ -151,11 +152,4 @@ export class ExotelFlowRunner {
     }
     return applet.next;
   }
-}
-
-function aborted(signal: AbortSignal): Promise<'aborted'> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve('aborted');
-    else signal.addEventListener('abort', () => resolve('aborted'), { once: true });
-  });
 }

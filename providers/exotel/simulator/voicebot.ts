@@ -13,6 +13,7 @@ import {
   type MediaClientStats,
   type MediaEnd,
   type MediaWire,
+  newMediaClientStats,
 } from '../../../sim/media-client.js';
 import { type AudioFormat, MULAW_8K } from '../../../src/domain/media.js';
 import { createTranscoder, type Transcode } from '../../../src/media/transcode.js';
@@ -44,14 +45,7 @@ export class ExotelVoicebotStream {
   readonly call: ExotelCall;
   readonly url: string;
   readonly ended: Promise<VoicebotEnd>;
-  readonly stats: VoicebotStats = {
-    mediaSent: 0,
-    mediaReceived: 0,
-    bytesReceived: 0,
-    bytesPlayed: 0,
-    marksEchoed: 0,
-    rejected: 0,
-  };
+  readonly stats: VoicebotStats = { ...newMediaClientStats(), marksEchoed: 0 };
   readonly #ctx: SimContext;
   readonly #options: ResolvedExotelOptions;
   readonly #client: MediaClient<'bot-closed' | 'stopped'>;

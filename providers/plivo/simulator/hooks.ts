@@ -9,20 +9,15 @@
 import crypto from 'node:crypto';
 import type { SimContext } from '../../../sim/front-end.js';
 import type { OutgoingRequest } from '../../../sim/http-client.js';
-import { WebhookSender } from '../../../sim/webhook-sender.js';
+import { type WebhookRequest, WebhookSender } from '../../../sim/webhook-sender.js';
 import { plivoSignatureV3 } from '../signature-v3.js';
 import type { ResolvedPlivoOptions } from './options.js';
 
-export interface HookRequest {
+export interface HookRequest extends WebhookRequest {
   /** `voice`, `redirect`, `transfer`, `action`, `wait` (XML); `status`, `dial`, `conference`, `stream-status`. */
   readonly kind: string;
-  readonly url: string;
   readonly method: 'GET' | 'POST';
   readonly params: Readonly<Record<string, string>>;
-  readonly callSid?: string;
-  readonly conferenceSid?: string;
-  /** The callback's event (`ringing`, `completed`, `enter`, …), for fault matching. */
-  readonly event?: string;
 }
 
 export type XmlReply =

@@ -13,6 +13,7 @@ import {
   type MediaClientStats,
   type MediaEnd,
   type MediaWire,
+  newMediaClientStats,
 } from '../../../sim/media-client.js';
 import type { PlivoCall } from './call.js';
 import type { PlivoHooks } from './hooks.js';
@@ -60,14 +61,7 @@ export class PlivoAudioStream {
   readonly spec: StreamSpec;
   readonly call: PlivoCall;
   readonly ended: Promise<StreamEnd>;
-  readonly stats: StreamStats = {
-    mediaSent: 0,
-    mediaReceived: 0,
-    bytesReceived: 0,
-    bytesPlayed: 0,
-    checkpointsPlayed: 0,
-    rejected: 0,
-  };
+  readonly stats: StreamStats = { ...newMediaClientStats(), checkpointsPlayed: 0 };
   readonly #deps: StreamDeps;
   readonly #audio: StreamAudio;
   readonly #client: MediaClient<'server-closed' | 'stopped' | 'timeout'>;

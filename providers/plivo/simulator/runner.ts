@@ -7,8 +7,8 @@
  * conference is left) and then runs the new document. The document loop is the shared
  * {@link MarkupRunner}'s.
  */
+import { aborted } from '../../../sim/aborted.js';
 import {
-  aborted,
   type LoadedMarkup,
   type MarkupOutcome,
   MarkupRunner,

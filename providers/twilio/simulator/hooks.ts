@@ -8,21 +8,16 @@
 import crypto from 'node:crypto';
 import type { SimContext } from '../../../sim/front-end.js';
 import type { OutgoingRequest } from '../../../sim/http-client.js';
-import { WebhookSender } from '../../../sim/webhook-sender.js';
+import { type WebhookRequest, WebhookSender } from '../../../sim/webhook-sender.js';
 import { encodeForm } from './form.js';
 import type { ResolvedTwilioOptions } from './options.js';
 import { twilioSignature } from './signature.js';
 
-export interface HookRequest {
+export interface HookRequest extends WebhookRequest {
   /** `voice`, `redirect`, `action`, `announce`, `whisper`, `status`, `conference`, `stream-status`. */
   readonly kind: string;
-  readonly url: string;
   readonly method: 'GET' | 'POST';
   readonly params: Readonly<Record<string, string>>;
-  readonly callSid?: string;
-  readonly conferenceSid?: string;
-  /** The callback's event (call status or conference event), for fault matching. */
-  readonly event?: string;
 }
 
 export type MarkupReply =

@@ -12,6 +12,7 @@ import {
   type MediaClientStats,
   type MediaEnd,
   type MediaWire,
+  newMediaClientStats,
 } from '../../../sim/media-client.js';
 import type { TwilioCall } from './call.js';
 import type { TwilioHooks } from './hooks.js';
@@ -57,14 +58,7 @@ export class TwilioMediaStream {
   readonly spec: StreamSpec;
   readonly call: TwilioCall;
   readonly ended: Promise<StreamEnd>;
-  readonly stats: StreamStats = {
-    mediaSent: 0,
-    mediaReceived: 0,
-    bytesReceived: 0,
-    bytesPlayed: 0,
-    marksEchoed: 0,
-    rejected: 0,
-  };
+  readonly stats: StreamStats = { ...newMediaClientStats(), marksEchoed: 0 };
   readonly #deps: StreamDeps;
   readonly #client: MediaClient<'server-closed' | 'stopped'>;
   #seq = 0;

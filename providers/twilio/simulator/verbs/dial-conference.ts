@@ -4,6 +4,7 @@
  * `<Dial action>` gets `DialCallStatus` (`answered` by default, see options) or execution
  * continues after `<Dial>`.
  */
+import { aborted } from '../../../../sim/aborted.js';
 import { DEFAULT_HOLD_URL } from '../conference.js';
 import { conferenceCallback, parseBeep } from '../rest-params.js';
 import type { TwimlElement } from '../twiml-parser.js';
@@ -35,11 +36,7 @@ export async function dialConferenceVerb(
           callback: conferenceCallback(cbUrl, a['statusCallbackMethod'], [a['statusCallbackEvent'] ?? '']),
         }),
   });
-  const aborted = new Promise<'aborted'>((resolve) => {
-    if (signal.aborted) resolve('aborted');
-    else signal.addEventListener('abort', () => resolve('aborted'), { once: true });
-  });
-  const result = await Promise.race([participant.left, aborted]);
+  const result = await Promise.race([participant.left, aborted(signal)]);
   if (result === 'aborted')
     conf.leave(call.sid, interruptReason(signal) === 'redirect' ? 'redirected' : 'hangup');
   const action = verb.attributes['action'];

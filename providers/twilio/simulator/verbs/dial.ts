@@ -6,6 +6,7 @@
  * after `<Dial>`.
  */
 
+import { aborted } from '../../../../sim/aborted.js';
 import { SIGNALS } from '../../../../sim/audio.js';
 import { bridge } from '../../../../sim/conference-room.js';
 import { firstAnswer } from '../../../../sim/first-answer.js';
@@ -123,13 +124,7 @@ async function ring(
   const cancelLimit = fe.ctx.timers.after((Number.isFinite(limit) ? limit : 14400) * 1000, () =>
     winner.leg.hangup('completed', 'network'),
   );
-  await Promise.race([
-    winner.leg.ended,
-    new Promise<void>((resolve) => {
-      if (signal.aborted) resolve();
-      else signal.addEventListener('abort', () => resolve(), { once: true });
-    }),
-  ]);
+  await Promise.race([winner.leg.ended, aborted(signal)]);
   cancelLimit();
   unbridge();
   if (!winner.leg.isEnded) winner.leg.hangup('completed', 'network');

@@ -3,6 +3,7 @@
  * `<Connect action>`), `<Start><Stream>` (unidirectional fork; execution continues at once) and
  * `<Stop><Stream>` (protocols.md §2.2).
  */
+import { aborted } from '../../../../sim/aborted.js';
 import type { StreamSpec, StreamTrack } from '../media-stream.js';
 import type { TwimlElement } from '../twiml-parser.js';
 import type { VerbContext, VerbOutcome } from '../twiml-runner.js';
@@ -40,11 +41,7 @@ export async function connectVerb(verb: TwimlElement, vc: VerbContext): Promise<
     return { type: 'next' };
   }
   const stream = fe.startStream(call, streamSpec(streamEl, true));
-  const aborted = new Promise<'aborted'>((resolve) => {
-    if (signal.aborted) resolve('aborted');
-    else signal.addEventListener('abort', () => resolve('aborted'), { once: true });
-  });
-  const result = await Promise.race([stream.ended, aborted]);
+  const result = await Promise.race([stream.ended, aborted(signal)]);
   if (result === 'aborted') {
     // A REST redirect or a hang-up: Twilio sends `stop` and closes the socket (§2.3).
     await stream.stop();
