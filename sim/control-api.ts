@@ -2,7 +2,9 @@
  * The simulator's own HTTP control API under `/sim/`, for the standalone simulator: place a
  * call, hang it up, press digits, add a human, read a call's log. JSON in and out.
  *
- * - `POST /sim/calls` `{ carrier?, from, to, audio?, hangupAfterMs? }` → 201 `{ sid }`
+ * - `POST /sim/calls` `{ carrier?, from, to, audio?, hangupAfterMs? }` → 201 `{ sid, carrier }`:
+ *   a caller dials a number of `carrier` (`twilio`, the default, `plivo` or `exotel`); `sid` is
+ *   the carrier's id of the call (Twilio `CA…`, Plivo's CallUUID, Exotel's CallSid)
  * - `POST /sim/calls/{sid}/hangup` → 200
  * - `POST /sim/calls/{sid}/digits` `{ digits }` → 200
  * - `GET  /sim/calls/{sid}` → the call's log and what its party heard
@@ -14,10 +16,10 @@ import type { SimHttpRequest, SimHttpResponse } from './front-end.js';
 import type { RouteHandler } from './http-server.js';
 import type { SimLog } from './log.js';
 import type { Network } from './network.js';
-import { audioSpecSchema, humanBehaviourSchema } from './scenario.js';
+import { audioSpecSchema, carrierSchema, humanBehaviourSchema } from './scenario.js';
 
 const placeCallSchema = z.object({
-  carrier: z.string().default('twilio'),
+  carrier: carrierSchema.default('twilio'),
   from: z.string().min(1),
   to: z.string().min(1),
   audio: audioSpecSchema.optional(),
@@ -59,7 +61,7 @@ export function controlApi(network: Network, log: SimLog): RouteHandler {
         ...(audio === undefined ? {} : { audio }),
         ...(hangupAfterMs === undefined ? {} : { hangupAfterMs }),
       });
-      return reply(201, { sid: call.sid });
+      return reply(201, { sid: call.sid, carrier: rest.carrier });
     }
     const call = network.calls.find((c) => c.sid === p[2]);
     if (!call) return reply(404, { error: 'no_such_call' });

@@ -3,18 +3,61 @@
  *
  *   npm run sim -- --scenario sim.yaml
  *   npm run sim -- --port 4010 --number +15550001000=http://127.0.0.1:3000/twilio/voice --human +15558880001=answer:2000
+ *   npm run sim -- --plivo-number +14155550100=http://127.0.0.1:3000/plivo/voice,http://127.0.0.1:3000/plivo/status
+ *   npm run sim -- --exotel-number +918045550100=http://exotel:SECRET@127.0.0.1:3000
  *
  * Prints one JSON line when ready (with the REST base URL and credentials), then every log
  * entry as a JSON line (unless --quiet). Ctrl-C stops it. Reads no environment variables.
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import type { ExotelNumberConfig } from '../providers/exotel/simulator/options.js';
+import type { PlivoNumberConfig } from '../providers/plivo/simulator/options.js';
 import type { HumanBehaviour } from './endpoints/human.js';
-import { parseScenario, type Scenario } from './scenario.js';
-import { startScenario } from './standalone.js';
+import { configureScenario, parseScenario, type Scenario, simulatorOptions } from './scenario.js';
+import { startSimulator } from './simulator.js';
 
 const USAGE = `usage: npm run sim -- [--scenario FILE] [--host H] [--port P] [--account-sid AC…] [--auth-token T]
-       [--number NUMBER=VOICE_URL]… [--human ADDRESS=answer[:MS]|busy|no-answer|fail|reject]… [--quiet]`;
+       [--number NUMBER=VOICE_URL]… [--human ADDRESS=answer[:MS]|busy|no-answer|fail|reject]… [--quiet]
+       [--plivo-auth-id MA…] [--plivo-auth-token T] [--plivo-number NUMBER=ANSWER_URL[,HANGUP_URL]]…
+       [--exotel-account-sid S] [--exotel-api-key K] [--exotel-api-token T] [--exotel-number NUMBER=DAEMON_URL]…`;
+
+function plivoNumber(spec: string): PlivoNumberConfig {
+  const [answerUrl = '', hangupUrl] = spec.split(',');
+  return { answerUrl, ...(hangupUrl === undefined ? {} : { hangupUrl }) };
+}
+
+/**
+ * The flow docs/exotel.md has users build, on the daemon at `daemonUrl` (its base URL with the
+ * webhook secret as userinfo, `http://exotel:SECRET@host:port`): Voicebot → Passthru `next` →
+ * Connect (status events) → Hangup, and Passthru `dial-action` when nobody answered.
+ */
+function exotelNumber(daemonUrl: string): ExotelNumberConfig {
+  const at = (path: string) => `${daemonUrl.replace(/\/+$/, '')}${path}`;
+  return {
+    flow: [
+      { type: 'voicebot', id: 'voicebot', url: at('/exotel/voice'), next: 'next' },
+      { type: 'passthru', id: 'next', url: at('/exotel/next'), next: 'connect', onRedirect: 'hangup' },
+      {
+        type: 'connect',
+        id: 'connect',
+        dialWhom: { url: at('/exotel/dial-up') },
+        eventsUrl: at('/exotel/status'),
+        next: 'hangup',
+        onNoAnswer: 'dial-action',
+      },
+      {
+        type: 'passthru',
+        id: 'dial-action',
+        url: at('/exotel/dial-action'),
+        next: 'voicebot',
+        onRedirect: 'next',
+      },
+      { type: 'hangup', id: 'hangup' },
+    ],
+    statusCallback: at('/exotel/status'),
+  };
+}
 
 function humanShorthand(spec: string): HumanBehaviour {
   const [kind, ms] = spec.split(':');
@@ -54,6 +97,13 @@ async function main(): Promise<void> {
       'auth-token': { type: 'string' },
       number: { type: 'string', multiple: true },
       human: { type: 'string', multiple: true },
+      'plivo-auth-id': { type: 'string' },
+      'plivo-auth-token': { type: 'string' },
+      'plivo-number': { type: 'string', multiple: true },
+      'exotel-account-sid': { type: 'string' },
+      'exotel-api-key': { type: 'string' },
+      'exotel-api-token': { type: 'string' },
+      'exotel-number': { type: 'string', multiple: true },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -63,36 +113,81 @@ async function main(): Promise<void> {
     return;
   }
   const base: Scenario = parseScenario(values.scenario ? await readFile(values.scenario, 'utf8') : '{}');
-  const scenario: Scenario = {
-    ...base,
-    ...(values.host === undefined ? {} : { host: values.host }),
-    ...(values.port === undefined ? {} : { port: Number.parseInt(values.port, 10) }),
-    twilio: {
-      ...base.twilio,
-      ...(values['account-sid'] === undefined ? {} : { accountSid: values['account-sid'] }),
-      ...(values['auth-token'] === undefined ? {} : { authToken: values['auth-token'] }),
-      numbers: {
-        ...base.twilio.numbers,
-        ...Object.fromEntries(pairs(values.number).map(([n, url]) => [n, { voiceUrl: url }])),
+  const flag = <K extends string>(key: K, value: string | undefined) =>
+    value === undefined ? {} : ({ [key]: value } as Record<K, string>);
+  // Flags are merged into the scenario's raw form and validated again, so a bad flag is
+  // reported like a bad scenario field.
+  const scenario: Scenario = parseScenario(
+    JSON.stringify({
+      ...base,
+      ...(values.host === undefined ? {} : { host: values.host }),
+      ...(values.port === undefined ? {} : { port: Number(values.port) }),
+      twilio: {
+        ...base.twilio,
+        ...flag('accountSid', values['account-sid']),
+        ...flag('authToken', values['auth-token']),
+        numbers: {
+          ...base.twilio.numbers,
+          ...Object.fromEntries(pairs(values.number).map(([n, url]) => [n, { voiceUrl: url }])),
+        },
       },
-    },
-    humans: {
-      ...base.humans,
-      ...Object.fromEntries(pairs(values.human).map(([a, s]) => [a, humanShorthand(s)])),
-    },
-  };
-  const sim = await startScenario(scenario);
+      plivo: {
+        ...base.plivo,
+        ...flag('authId', values['plivo-auth-id']),
+        ...flag('authToken', values['plivo-auth-token']),
+        numbers: {
+          ...base.plivo.numbers,
+          ...Object.fromEntries(pairs(values['plivo-number']).map(([n, spec]) => [n, plivoNumber(spec)])),
+        },
+      },
+      exotel: {
+        ...base.exotel,
+        ...flag('accountSid', values['exotel-account-sid']),
+        ...flag('apiKey', values['exotel-api-key']),
+        ...flag('apiToken', values['exotel-api-token']),
+        numbers: {
+          ...base.exotel.numbers,
+          ...Object.fromEntries(pairs(values['exotel-number']).map(([n, url]) => [n, exotelNumber(url)])),
+        },
+      },
+      humans: {
+        ...base.humans,
+        ...Object.fromEntries(pairs(values.human).map(([a, s]) => [a, humanShorthand(s)])),
+      },
+    }),
+  );
+  const sim = await startSimulator(simulatorOptions(scenario));
+  const cancelCalls = configureScenario(sim, scenario);
   if (!values.quiet) sim.log.subscribe((entry) => process.stdout.write(`${JSON.stringify(entry)}\n`));
   process.stdout.write(
     `${JSON.stringify({
       event: 'sim.ready',
       url: sim.url,
-      twilio: { restBase: sim.url, accountSid: sim.twilio.accountSid, authToken: sim.twilio.authToken },
+      twilio: {
+        restBase: sim.url,
+        accountSid: sim.twilio.accountSid,
+        authToken: sim.twilio.authToken,
+        numbers: Object.keys(scenario.twilio.numbers),
+      },
+      plivo: {
+        apiBase: sim.url,
+        authId: sim.plivo.authId,
+        authToken: sim.plivo.authToken,
+        numbers: Object.keys(scenario.plivo.numbers),
+      },
+      exotel: {
+        apiBase: sim.url,
+        accountSid: sim.exotel.accountSid,
+        apiKey: sim.exotel.apiKey,
+        apiToken: sim.exotel.apiToken,
+        numbers: Object.keys(scenario.exotel.numbers),
+      },
       numbers: Object.keys(scenario.twilio.numbers),
       humans: Object.keys(scenario.humans),
     })}\n`,
   );
   const shutdown = () => {
+    cancelCalls();
     void sim.stop().then(() => process.exit(0));
   };
   process.once('SIGINT', shutdown);
