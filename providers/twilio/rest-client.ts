@@ -18,7 +18,9 @@ export class TwilioHttpClient extends twilio.RequestClient {
   /** @param timeoutMs per-request timeout, in ms. */
   constructor(apiBase: string, timeoutMs: number) {
     // The SDK's own 429 auto-retry stays off: retries live in one place (STYLE.md 8).
-    super({ timeout: timeoutMs, autoRetry: false });
+    // twilio-node's agent allows 20 sockets per host by default: a burst of transfers on one
+    // worker would queue its REST requests behind each other.
+    super({ timeout: timeoutMs, autoRetry: false, keepAlive: true, maxSockets: 100 });
     this.#base = apiBase.replace(/\/+$/, '');
   }
 

@@ -171,7 +171,11 @@ export class AgentConnection implements AgentMediaPort {
       this.#droppedFrames += 1;
       return;
     }
-    ws.send(this.#writer.media(payload, this.#clock.nowMs() - this.#startedAtMs));
+    // The frame is ASCII: as a latin1 buffer ws masks it into one buffer and writes once,
+    // instead of re-encoding a string as UTF-8 (it stays a text frame).
+    ws.send(Buffer.from(this.#writer.media(payload, this.#clock.nowMs() - this.#startedAtMs), 'latin1'), {
+      binary: false,
+    });
   }
 
   sendDtmf(digit: string): void {

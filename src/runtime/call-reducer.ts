@@ -27,7 +27,13 @@ export type CallInput =
       /** A summary the agent already wrote: the warm whisper, without asking again. */
       readonly summary?: string;
     }
-  | { readonly type: 'transfer.event'; readonly transferId: string; readonly event: TransferEvent }
+  | {
+      readonly type: 'transfer.event';
+      readonly transferId: string;
+      readonly event: TransferEvent;
+      /** The carrier's id of the leg the event is about, learned from this very webhook. */
+      readonly bind?: { readonly legId: string; readonly carrierLegId: string };
+    }
   /** The carrier told us the id of a leg we dialed (needed to cancel it later). */
   | { readonly type: 'leg.bound'; readonly legId: string; readonly carrierLegId: string }
   /** The caller's own call ended (carrier status `completed` or equivalent). */
@@ -79,14 +85,17 @@ export function reduceCall(record: CallRecord, input: CallInput, ctx: ReduceCont
   switch (input.type) {
     case 'transfer.request':
       return requestTransfer(record, input, ctx);
-    case 'transfer.event':
-      return stepTransfer(record, input.transferId, input.event, ctx);
-    case 'leg.bound':
-      if (record.legCarrierIds[input.legId] === input.carrierLegId) return null;
-      return {
-        record: { ...record, legCarrierIds: { ...record.legCarrierIds, [input.legId]: input.carrierLegId } },
-        effects: [],
-      };
+    case 'transfer.event': {
+      const bound =
+        input.bind === undefined ? record : bindLeg(record, input.bind.legId, input.bind.carrierLegId);
+      const stepped = stepTransfer(bound, input.transferId, input.event, ctx);
+      if (stepped !== null) return stepped;
+      return bound === record ? null : { record: bound, effects: [] };
+    }
+    case 'leg.bound': {
+      const bound = bindLeg(record, input.legId, input.carrierLegId);
+      return bound === record ? null : { record: bound, effects: [] };
+    }
     case 'call.ended':
       return endCall(record, ctx);
     case 'agent.hangup':
@@ -109,6 +118,12 @@ export function reduceCall(record: CallRecord, input: CallInput, ctx: ReduceCont
     case 'caller.silent':
       return callerSilent(record, ctx);
   }
+}
+
+/** Records a dialed leg's carrier id (for cancelling it later); the same record when already known. */
+function bindLeg(record: CallRecord, legId: string, carrierLegId: string): CallRecord {
+  if (record.legCarrierIds[legId] === carrierLegId) return record;
+  return { ...record, legCarrierIds: { ...record.legCarrierIds, [legId]: carrierLegId } };
 }
 
 function requestTransfer(

@@ -1,3 +1,4 @@
+import type { AgentConfig } from '../config/agent-types.js';
 import type { Carrier } from '../domain/carrier.js';
 import { DaemonError } from '../domain/errors.js';
 import type { Log } from '../log.js';
@@ -90,7 +91,12 @@ export class CallEngine {
     return (await this.#o.store.calls.get(callId))?.record;
   }
 
-  /** Applies one call input at most once (per `ref`) and runs its effects. */
+  /**
+   * Applies one call input at most once (per `ref`) and runs its effects. Two Redis round trips
+   * on the hot path (load, commit): the call's published agent configuration comes from a
+   * per-process cache — a published version never changes, so the cache is never stale — and
+   * only a miss costs a look-up and one more try.
+   */
   async dispatch(
     callId: string,
     input: CallInput,
@@ -98,39 +104,68 @@ export class CallEngine {
     context: RunContext = {},
   ): Promise<DispatchOutcome> {
     const o = this.#o;
-    const loaded = await o.store.calls.get(callId);
-    if (loaded === null) return { status: 'missing', effects: [] };
-    const published = await o.agents.get(loaded.record.agentId, loaded.record.agentVersion);
-    if (published === undefined) {
-      throw new DaemonError(
-        'agent_missing',
-        `agent ${loaded.record.agentId} v${loaded.record.agentVersion} not found`,
-      );
-    }
-    const result = await o.store.applyEvent<readonly CallEffect[]>(callId, ref, (record) => {
-      const nowMs = o.now();
-      const reduced = reduceCall(record, input, {
-        nowMs,
-        agent: published.agent,
-        defaultRegion: o.defaultRegion,
-        conference: o.canConference?.(record.carrier) ?? true,
+    for (let attempt = 0; ; attempt += 1) {
+      let missing: { agentId: string; version: number } | undefined;
+      const result = await o.store.applyEvent<readonly CallEffect[]>(callId, ref, (record) => {
+        const agent = this.#agents.get(agentKey(record.agentId, record.agentVersion));
+        if (agent === undefined) {
+          // Nothing written, the dedupe key not claimed: the event is tried again below.
+          missing = { agentId: record.agentId, version: record.agentVersion };
+          return null;
+        }
+        const nowMs = o.now();
+        const reduced = reduceCall(record, input, {
+          nowMs,
+          agent,
+          defaultRegion: o.defaultRegion,
+          conference: o.canConference?.(record.carrier) ?? true,
+        });
+        if (reduced === null) return null;
+        return commitFor(reduced.record, reduced.effects, {
+          flagTtlMs: o.flagTtlMs,
+          retentionMs: o.retentionMs,
+          nowMs,
+        });
       });
-      if (reduced === null) return null;
-      return commitFor(reduced.record, reduced.effects, {
-        flagTtlMs: o.flagTtlMs,
-        retentionMs: o.retentionMs,
-        nowMs,
-      });
-    });
-    const effects = result.value ?? [];
-    if (result.status === 'applied' && result.record !== undefined) {
-      o.log.debug({ callId, input: input.type, effects: effects.length }, 'call.event_applied');
-      await o.runner.run(result.record, effects, context);
+      if (missing !== undefined) {
+        if (attempt > 0) throw agentMissing(missing);
+        await this.#loadAgent(missing.agentId, missing.version);
+        continue;
+      }
+      const effects = result.value ?? [];
+      if (result.status === 'applied' && result.record !== undefined) {
+        o.log.debug({ callId, input: input.type, effects: effects.length }, 'call.event_applied');
+        await o.runner.run(result.record, effects, context);
+      }
+      return {
+        status: result.status,
+        ...(result.record === undefined ? {} : { record: result.record }),
+        effects,
+      };
     }
-    return {
-      status: result.status,
-      ...(result.record === undefined ? {} : { record: result.record }),
-      effects,
-    };
   }
+
+  /** Published agent configurations by `id@version`, least recently loaded dropped first. */
+  readonly #agents = new Map<string, AgentConfig>();
+
+  async #loadAgent(agentId: string, version: number): Promise<void> {
+    const published = await this.#o.agents.get(agentId, version);
+    if (published === undefined || published.version !== version) throw agentMissing({ agentId, version });
+    this.#agents.set(agentKey(agentId, version), published.agent);
+    if (this.#agents.size > AGENT_CACHE_SIZE) {
+      const oldest = this.#agents.keys().next().value;
+      if (oldest !== undefined) this.#agents.delete(oldest);
+    }
+  }
+}
+
+/** How many published agent versions one worker keeps in memory. */
+const AGENT_CACHE_SIZE = 1000;
+
+function agentKey(agentId: string, version: number): string {
+  return `${agentId}@${version}`;
+}
+
+function agentMissing(ref: { agentId: string; version: number }): DaemonError {
+  return new DaemonError('agent_missing', `agent ${ref.agentId} v${ref.version} not found`);
 }

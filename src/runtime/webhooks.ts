@@ -168,13 +168,9 @@ export class WebhookHandler {
       };
     }
     const { transferId, legId, dedupeKey } = leg;
-    if (event.carrierCallId !== undefined) {
-      await engine.dispatch(
-        callId,
-        { type: 'leg.bound', legId, carrierLegId: event.carrierCallId },
-        undefined,
-      );
-    }
+    // The leg's carrier id is bound in the same transition as the event (one commit, not two).
+    const bind =
+      event.carrierCallId === undefined ? {} : { bind: { legId, carrierLegId: event.carrierCallId } };
     const input: CallInput =
       event.type === 'leg.ended'
         ? {
@@ -186,8 +182,9 @@ export class WebhookHandler {
               status: event.status,
               ...(event.carrierCode === undefined ? {} : { carrierCode: event.carrierCode }),
             },
+            ...bind,
           }
-        : { type: 'transfer.event', transferId, event: { type: event.type, legId } };
+        : { type: 'transfer.event', transferId, event: { type: event.type, legId }, ...bind };
     // A human's answer URL waits for the whisper; register before dispatching so a whisper
     // decided by a later event (the agent's summary) still answers this very request.
     const expected =
