@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import type { E2eCarrier } from './fixture.js';
+import { ANSWERS, handoff, useE2e } from './fixture.js';
+import {
+  exotelNumber,
+  type Harness,
+  type HarnessOptions,
+  INBOUND,
+  sourcesHeard,
+  waitForRecord,
+} from './harness.js';
+
+/**
+ * The scenario matrix of the transfer contract, one table run on every carrier through its
+ * simulator, on a private real Redis, with the same scripted agent speaking Twilio's protocol.
+ * Each row asserts the outcome, `endedReason` and what the caller heard. What a carrier does
+ * differently (Exotel's flow, Plivo's REST, Twilio's conference) is tested in its own files.
+ */
+
+interface Row {
+  readonly name: string;
+  readonly options: HarnessOptions;
+  readonly humans: Readonly<Record<string, Parameters<Harness['sim']['network']['addHuman']>[1]>>;
+  /** Hang up once this is true of the call (default: the transfer settled). */
+  readonly play: (h: Harness, callSid: string) => Promise<void>;
+  readonly outcome: string | undefined;
+  readonly refusal?: string;
+  readonly endedReason: string;
+  /** The kinds of audio the caller heard, in order (`stream:` is the AI). */
+  readonly heard: readonly string[];
+}
+
+const settled = async (h: Harness, callSid: string): Promise<void> => {
+  await waitForRecord(
+    h,
+    callSid,
+    (r) => r.transfers[0]?.outcome !== undefined || r.refusals.length > 0,
+    15_000,
+  );
+};
+
+const ROWS: readonly Row[] = [
+  {
+    name: 'cold, answered',
+    options: {
+      script: [{ say: 300 }, { text: ['Putting you through [TRANSFER:+14155550111]'] }, { say: 100 }],
+    },
+    humans: { '+14155550111': ANSWERS },
+    play: async (h, sid) => {
+      await settled(h, sid);
+      await h.sim.waitFor(
+        () => h.sim.network.calls.find((c) => c.sid === sid)?.heard.from('party:').length,
+        5000,
+      );
+    },
+    outcome: 'connected',
+    endedReason: 'transferred',
+    heard: ['stream:', 'ringback', 'party:'],
+  },
+  {
+    name: 'busy, then the next number answers',
+    options: { script: [{ say: 200 }, { transfer: { rule: 'Billing' } }, { say: 100 }] },
+    humans: { '+14155550111': { type: 'busy', afterMs: 200 }, '+14155550112': ANSWERS },
+    play: async (h, sid) => {
+      await waitForRecord(h, sid, (r) => r.phase === 'human', 15_000);
+      await h.sim.waitFor(
+        () => h.sim.network.calls.find((c) => c.sid === sid)?.heard.from('party:').length,
+        5000,
+      );
+    },
+    outcome: 'connected',
+    endedReason: 'transferred',
+    heard: ['stream:', 'ringback', 'party:'],
+  },
+  {
+    name: 'nobody answers: back to the AI',
+    options: {
+      script: (start) =>
+        start.resumed
+          ? []
+          : [{ say: 200 }, { text: ['[TRANSFER:+14155550122]'] }, { awaitEvent: 'resume' }, { say: 300 }],
+      agent: handoff({ ringTimeoutSec: 5 }),
+    },
+    humans: { '+14155550122': { type: 'no-answer' } },
+    play: async (h, sid) => {
+      await settled(h, sid);
+      const call = h.sim.network.calls.find((c) => c.sid === sid)!;
+      await h.sim.waitFor(
+        () => sourcesHeard(call.heard.segments).join(',') === 'stream:,ringback,stream:',
+        5000,
+      );
+    },
+    outcome: 'no_answer',
+    endedReason: 'caller_hangup',
+    heard: ['stream:', 'ringback', 'stream:'],
+  },
+  {
+    name: 'the caller hangs up while the human rings',
+    options: { script: [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { say: 100 }] },
+    humans: { '+14155550111': { type: 'no-answer' } },
+    play: async (h) => {
+      await h.sim.waitFor(() => h.sim.network.endpoint('+14155550111').activeLeg?.state === 'ringing', 8000);
+    },
+    outcome: 'caller_hangup',
+    endedReason: 'caller_hangup',
+    heard: ['stream:', 'ringback'],
+  },
+  {
+    name: 'a [TRANSFER:] to a number not in the configuration is refused',
+    options: { script: [{ say: 200 }, { text: ['Sure [TRANSFER:+19005550199]'] }, { say: 300 }] },
+    humans: { '+19005550199': ANSWERS },
+    play: async (h, sid) => {
+      await settled(h, sid);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+    },
+    outcome: undefined,
+    refusal: 'destination_not_allowed',
+    endedReason: 'caller_hangup',
+    heard: ['stream:'],
+  },
+];
+
+describe.each(['twilio', 'plivo', 'exotel'] as const)(
+  '%s: the transfer matrix (Redis)',
+  (carrier: E2eCarrier) => {
+    const e2e = useE2e(carrier);
+
+    it.each(ROWS)('$name', async (row) => {
+      const h = await e2e.run(row.options);
+      // Exotel: Programmable Connect carries the ring timeout per call (docs/exotel.md).
+      if (carrier === 'exotel')
+        h.sim.exotel.configureNumber(INBOUND, exotelNumber(h.publicUrl, { programmable: true }));
+      const humans = Object.entries(row.humans).map(([n, b]) => h.sim.network.addHuman(n, b));
+      const call = await e2e.placeCall(h);
+      await row.play(h, call.sid);
+      call.hangup();
+      const ended = await waitForRecord(h, call.sid, (r) => r.phase === 'ended');
+      expect(ended.transfers[0]?.outcome).toBe(row.outcome);
+      if (row.refusal !== undefined) {
+        expect(ended.refusals.map((r) => r.refusal)).toContain(row.refusal);
+        expect(humans.every((x) => x.legs.length === 0)).toBe(true);
+      }
+      expect(ended.endedReason).toBe(row.endedReason);
+      expect(sourcesHeard(call.heard.segments)).toEqual(row.heard);
+      // Every leg dialed toward a human has ended with the call.
+      await h.sim.waitFor(() => humans.every((x) => x.legs.every((l) => l.state === 'ended')), 5000);
+    });
+  },
+);
