@@ -25,6 +25,8 @@ interface Row {
   readonly play: (h: Harness, callSid: string) => Promise<void>;
   readonly outcome: string | undefined;
   readonly refusal?: string;
+  /** Each dialed leg's outcome, in chain order. */
+  readonly legs: readonly (string | null)[];
   readonly endedReason: string;
   /** The kinds of audio the caller heard, in order (`stream:` is the AI). */
   readonly heard: readonly string[];
@@ -54,6 +56,7 @@ const ROWS: readonly Row[] = [
       );
     },
     outcome: 'connected',
+    legs: ['connected'],
     endedReason: 'transferred',
     heard: ['stream:', 'ringback', 'party:'],
   },
@@ -69,6 +72,7 @@ const ROWS: readonly Row[] = [
       );
     },
     outcome: 'connected',
+    legs: ['busy', 'connected'],
     endedReason: 'transferred',
     heard: ['stream:', 'ringback', 'party:'],
   },
@@ -91,6 +95,7 @@ const ROWS: readonly Row[] = [
       );
     },
     outcome: 'no_answer',
+    legs: ['no_answer'],
     endedReason: 'caller_hangup',
     heard: ['stream:', 'ringback', 'stream:'],
   },
@@ -102,6 +107,7 @@ const ROWS: readonly Row[] = [
       await h.sim.waitFor(() => h.sim.network.endpoint('+14155550111').activeLeg?.state === 'ringing', 8000);
     },
     outcome: 'caller_hangup',
+    legs: ['caller_hangup'],
     endedReason: 'caller_hangup',
     heard: ['stream:', 'ringback'],
   },
@@ -115,6 +121,7 @@ const ROWS: readonly Row[] = [
     },
     outcome: undefined,
     refusal: 'destination_not_allowed',
+    legs: [],
     endedReason: 'caller_hangup',
     heard: ['stream:'],
   },
@@ -140,6 +147,9 @@ describe.each(['twilio', 'plivo', 'exotel'] as const)(
         expect(ended.refusals.map((r) => r.refusal)).toContain(row.refusal);
         expect(humans.every((x) => x.legs.length === 0)).toBe(true);
       }
+      expect(ended.transfer?.legs.map((l) => l.outcome) ?? []).toEqual(row.legs);
+      // One leg per number dialed: nobody was rung twice.
+      for (const human of humans) expect(human.legs.length).toBeLessThanOrEqual(1);
       expect(ended.endedReason).toBe(row.endedReason);
       expect(sourcesHeard(call.heard.segments)).toEqual(row.heard);
       // Every leg dialed toward a human has ended with the call.
