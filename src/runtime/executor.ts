@@ -1,12 +1,12 @@
-import type { CarrierAdapter, Markup } from '../../providers/types.js';
+import type { CarrierAdapter } from '../../providers/types.js';
 import { CarrierError, DaemonError } from '../domain/errors.js';
 import { TRANSFER_OUTCOMES, type TransferOutcome } from '../domain/outcome.js';
 import type { Log } from '../log.js';
 import type { TransferEffect } from '../transfer/machine-types.js';
-import type { TransferPlan } from '../transfer/plan-types.js';
 import type { CallRecord } from './call-record.js';
 import type { CallEffect, CallInput } from './call-reducer.js';
 import type { EffectRunner, ReplyBody, RunContext } from './engine.js';
+import { type LegReplies, type MediaParameters, renderReply, warmAsCold } from './replies.js';
 import { closeSession, type LocalSession, type SessionRegistry } from './sessions.js';
 
 /** Feeds follow-up inputs (a leg's carrier id, `caller.held`, `handoff.played`…) back to the engine. */
@@ -19,132 +19,6 @@ export interface ExecutorOptions {
   readonly media: MediaParameters;
   /** Waiters for a human leg's answer webhook that is still open (see {@link LegReplies}). */
   readonly legReplies: LegReplies;
-}
-
-/** Builds the stream parameters (call id, media token) of a call's `<Connect><Stream>`. */
-export type MediaParameters = (callId: string) => Readonly<Record<string, string>>;
-
-export function roomFor(transferId: string): string {
-  return `xfer-${transferId}`;
-}
-
-let continuationSeq = 0;
-
-/** Markup for a reply body, with every callback URL pointing back at this daemon. */
-export function renderReply(
-  adapter: CarrierAdapter,
-  callId: string,
-  transferId: string | undefined,
-  body: ReplyBody,
-  media: MediaParameters,
-): Markup {
-  continuationSeq += 1;
-  const continuationUrl = adapter.callbackUrl('voice', { callId, seq: continuationSeq });
-  switch (body.type) {
-    case 'agent':
-      return adapter.markup.answerWithStream({
-        streamUrl: adapter.mediaUrl(),
-        parameters: media(callId),
-        continuationUrl,
-      });
-    case 'dial': {
-      const ids = { callId, ...(transferId === undefined ? {} : { transferId }), legId: body.legId };
-      return adapter.markup.dialCold({
-        to: body.to,
-        callerId: body.callerId,
-        timeoutSec: Math.max(1, Math.ceil(body.timeoutMs / 1000)),
-        actionUrl: adapter.callbackUrl('dial-action', ids),
-        statusCallbackUrl: adapter.callbackUrl('status', ids),
-        continuationUrl,
-        ...(body.whisper === undefined ? {} : { whisper: body.whisper }),
-        ...(body.hold === undefined ? {} : { hold: body.hold }),
-      });
-    }
-    case 'hold':
-      if (transferId === undefined) throw new DaemonError('transfer_missing', 'hold needs a transfer');
-      return adapter.markup.conferenceHold({
-        room: roomFor(transferId),
-        ...(body.holdAudioUrl === undefined ? {} : { holdAudioUrl: body.holdAudioUrl }),
-        statusCallbackUrl: adapter.callbackUrl('conference', { callId, transferId }),
-        continuationUrl,
-        label: 'caller',
-      });
-    case 'whisper':
-      if (transferId === undefined) throw new DaemonError('transfer_missing', 'whisper needs a transfer');
-      return adapter.markup.whisperThenJoin({
-        text: body.text,
-        room: roomFor(transferId),
-        label: body.legId,
-        statusCallbackUrl: adapter.callbackUrl('conference', { callId, transferId }),
-      });
-    case 'hangup':
-      return adapter.markup.hangup();
-  }
-}
-
-/**
- * A cold plan that carries a whisper is a warm transfer run as cold on a carrier without
- * conferences (call-reducer.ts): the human hears the whisper before the bridge (the agent's
- * summary is not asked for: the template stands in), and the caller hears hold audio.
- */
-export function warmAsCold(plan: TransferPlan): { whisper?: string; hold?: { audioUrl?: string } } {
-  if (plan.mode !== 'cold' || plan.whisper.kind === 'none') return {};
-  const whisper = plan.whisper.kind === 'static' ? plan.whisper.text : plan.whisper.fallbackText;
-  return { whisper, hold: plan.holdAudioUrl === undefined ? {} : { audioUrl: plan.holdAudioUrl } };
-}
-
-/**
- * A human leg's answer webhook waits (bounded) for its whisper text when the summary is not in
- * yet: the machine's `human.whisper` effect then answers it instead of a REST redirect.
- */
-export class LegReplies {
-  readonly #waiting = new Map<string, (body: ReplyBody) => void>();
-  /** Whispers decided before the leg's answer webhook came in (e.g. its status callback won the race). */
-  readonly #early = new Map<string, { body: ReplyBody; timer: NodeJS.Timeout }>();
-
-  /**
-   * Registers interest in the whisper of `legId` before the answer is dispatched, so a whisper
-   * decided at any moment after (the summary arriving) is not missed. Resolves with `fallback`
-   * after `timeoutMs`; `cancel()` drops the registration.
-   */
-  expect(
-    legId: string,
-    timeoutMs: number,
-    fallback: ReplyBody,
-  ): { reply: Promise<ReplyBody>; cancel: () => void } {
-    const early = this.#early.get(legId);
-    if (early !== undefined) {
-      clearTimeout(early.timer);
-      this.#early.delete(legId);
-      return { reply: Promise.resolve(early.body), cancel: () => {} };
-    }
-    let cancel = (): void => {};
-    const reply = new Promise<ReplyBody>((resolve) => {
-      const timer = setTimeout(() => finish(fallback), timeoutMs);
-      const finish = (body: ReplyBody): void => {
-        clearTimeout(timer);
-        if (this.#waiting.get(legId) === finish) this.#waiting.delete(legId);
-        resolve(body);
-      };
-      cancel = () => finish(fallback);
-      this.#waiting.set(legId, finish);
-    });
-    return { reply, cancel };
-  }
-
-  /** Hands the whisper to the leg's answer webhook, now or when it arrives (kept 30 s). */
-  deliver(legId: string, body: ReplyBody): void {
-    const waiter = this.#waiting.get(legId);
-    if (waiter !== undefined) {
-      waiter(body);
-      return;
-    }
-    const prior = this.#early.get(legId);
-    if (prior !== undefined) clearTimeout(prior.timer);
-    const timer = setTimeout(() => this.#early.delete(legId), 30_000);
-    timer.unref();
-    this.#early.set(legId, { body, timer });
-  }
 }
 
 /**

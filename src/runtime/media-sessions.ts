@@ -50,6 +50,8 @@ export class MediaSessions {
 
   accept(adapter: CarrierAdapter, ws: WebSocket): void {
     const codec = adapter.createCodec();
+    // How to close this particular socket: the session keeps it while this stream is its current one.
+    const closeThis = (): void => ws.close(1000, 'done');
     let session: (LocalSession & { silence?: SilenceWatch }) | undefined;
     let refused = false;
     const pending: InboundMediaEvent[] = [];
@@ -65,7 +67,7 @@ export class MediaSessions {
       }
       if (event.type === 'start') {
         starting = true;
-        void this.#start(adapter, ws, event, codec.encode.bind(codec), codec.rechunk).then((s) => {
+        void this.#start(adapter, ws, closeThis, event, codec.encode.bind(codec), codec.rechunk).then((s) => {
           starting = false;
           if (s === undefined) {
             refused = true;
@@ -100,18 +102,13 @@ export class MediaSessions {
         session.closeCarrier = undefined;
       }
     });
-    const closeThis = (): void => ws.close(1000, 'done');
     ws.on('error', (err) => this.#o.log.warn({ err: errorSummary(err) }, 'media.socket_error'));
-
-    // Remember how to close this particular socket once the session is known.
-    ws.once('pt:session', (s: LocalSession) => {
-      s.closeCarrier = closeThis;
-    });
   }
 
   async #start(
     adapter: CarrierAdapter,
     ws: WebSocket,
+    closeThis: () => void,
     start: Extract<InboundMediaEvent, { type: 'start' }>,
     encode: (e: Parameters<ReturnType<CarrierAdapter['createCodec']>['encode']>[0]) => string,
     rechunk: RechunkRule | undefined,
@@ -145,7 +142,7 @@ export class MediaSessions {
     const back = session.onCallerBack;
     session.onCallerBack = undefined;
     back?.();
-    ws.emit('pt:session', session);
+    session.closeCarrier = closeThis;
     await this.#o.engine.store.sockets.claim(callId, this.#o.workerId);
     this.#o.log.info({ callId, carrier: adapter.carrier }, 'media.stream_started');
     return session;

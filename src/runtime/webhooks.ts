@@ -13,7 +13,7 @@ import type { AgentDirectory } from './agent-directory.js';
 import type { CallRecord } from './call-record.js';
 import type { CallInput } from './call-reducer.js';
 import type { CallEngine, ReplyBody, ReplySlot } from './engine.js';
-import { type LegReplies, type MediaParameters, renderReply, warmAsCold } from './executor.js';
+import { type LegReplies, type MediaParameters, renderReply, warmAsCold } from './replies.js';
 
 /** What the HTTP layer answers a webhook with. */
 export type WebhookAnswer =
