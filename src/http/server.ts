@@ -1,6 +1,6 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { WebSocketServer } from 'ws';
-import type { CarrierAdapter, WebhookParams } from '../../providers/types.js';
+import type { CarrierAdapter } from '../../providers/types.js';
 import type { Carrier } from '../domain/carrier.js';
 import type { Log } from '../log.js';
 import type { Metrics } from '../ops/metrics.js';
@@ -9,7 +9,9 @@ import type { MediaSessions } from '../runtime/media-sessions.js';
 import type { WebhookHandler } from '../runtime/webhooks.js';
 import type { ApiDeps } from './api/deps.js';
 import { registerApi } from './api/plugin.js';
-import { parseForm, parseQuery } from './form.js';
+import { bodyTooDeep, jsonTooDeep, MAX_BODY_BYTES, MAX_JSON_DEPTH } from './body-bounds.js';
+import { parseQuery } from './form.js';
+import { bodyParams, signedFormParams } from './webhook-body.js';
 
 export interface HttpDeps {
   readonly publicUrl: string;
@@ -31,47 +33,9 @@ export interface HttpDeps {
  * runtime), media WebSockets, the calls API and health. No logic lives here.
  */
 export function buildHttpServer(deps: HttpDeps): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 256 * 1024, forceCloseConnections: true });
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
-    done(null, body);
-  });
-  // Exotel's status callbacks are multipart (or JSON) by default (protocols.md §4.5).
-  app.addContentTypeParser('multipart/form-data', { parseAs: 'buffer' }, (_req, body, done) => {
-    done(null, body);
-  });
-
-  for (const adapter of deps.adapters.values()) {
-    for (const route of adapter.routes.webhooks) {
-      app.route({
-        method: route.method,
-        url: route.path,
-        handler: async (req, reply) => {
-          const rawBody = rawBodyOf(req.body);
-          const params =
-            route.method === 'GET' ? {} : await bodyParams(req.headers['content-type'], req.body);
-          const fullUrl = deps.publicUrl.replace(/\/+$/, '') + req.url;
-          const request = { method: req.method, url: fullUrl, headers: req.headers, rawBody, params };
-          const answer = await deps.webhooks.handle(
-            adapter.carrier,
-            route.kind,
-            request,
-            parseQuery(req.url),
-          );
-          if (answer.status !== 200) {
-            return reply.code(answer.status).send({ error: { code: answer.code, field: answer.field } });
-          }
-          if (answer.markup !== undefined) {
-            const markup = adapter.fitAnswer?.(route, request, answer.markup) ?? answer.markup;
-            return reply
-              .code(markup.status ?? 200)
-              .header('content-type', markup.contentType)
-              .send(markup.body);
-          }
-          return reply.code(200).send('');
-        },
-      });
-    }
-  }
+  const app = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES, forceCloseConnections: true });
+  boundJsonDepth(app);
+  void app.register(async (hooks) => registerWebhooks(hooks, deps));
 
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/readyz', async (_req, reply) => {
@@ -105,39 +69,82 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
 
 export { publicCallView } from './api/call-view.js';
 
-/** A webhook body as received: form text, multipart bytes, or JSON (parsed by fastify). */
-function rawBodyOf(body: unknown): string {
-  if (typeof body === 'string') return body;
-  if (Buffer.isBuffer(body)) return body.toString('utf8');
-  return body === undefined || body === null ? '' : JSON.stringify(body);
+/**
+ * The carrier webhooks, in a context of their own where no body is parsed by fastify: each is
+ * kept as raw bytes, its signature checked on them (with the form fields a form-signing carrier
+ * signs), and only a verified body is parsed (src/http/webhook-body.ts). Refusals are JSON
+ * `{ error: { code, field? } }`: 403 unsigned, 413 too large, 400 too deep or unreadable.
+ */
+function registerWebhooks(hooks: FastifyInstance, deps: HttpDeps): void {
+  hooks.removeAllContentTypeParsers();
+  hooks.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => {
+    done(null, body);
+  });
+  hooks.setErrorHandler((err: FastifyError, _req, reply) => {
+    const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
+    if (status >= 500) {
+      deps.log.error({ err: { code: err.code, message: err.message } }, 'webhook.failed');
+      return reply.code(500).send({ error: { code: 'internal_error' } });
+    }
+    const code = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'body_too_large' : 'body_invalid';
+    return reply.code(status).send({ error: { code, field: 'body' } });
+  });
+  for (const adapter of deps.adapters.values()) {
+    for (const route of adapter.routes.webhooks) {
+      hooks.route({
+        method: route.method,
+        url: route.path,
+        handler: async (req, reply) => {
+          const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+          const contentType = req.headers['content-type'];
+          const isGet = route.method === 'GET';
+          const request = {
+            method: req.method,
+            url: deps.publicUrl.replace(/\/+$/, '') + req.url,
+            headers: req.headers,
+            rawBody: raw.toString('utf8'),
+            params: isGet ? {} : signedFormParams(contentType, raw),
+          };
+          const answer = await deps.webhooks.handle(
+            adapter.carrier,
+            route.kind,
+            request,
+            parseQuery(req.url),
+            {
+              readBody: async () => (isGet ? {} : bodyParams(contentType, raw)),
+            },
+          );
+          if (answer.status !== 200) {
+            return reply.code(answer.status).send({ error: { code: answer.code, field: answer.field } });
+          }
+          if (answer.markup !== undefined) {
+            const markup = adapter.fitAnswer?.(route, request, answer.markup) ?? answer.markup;
+            return reply
+              .code(markup.status ?? 200)
+              .header('content-type', markup.contentType)
+              .send(markup.body);
+          }
+          return reply.code(200).send('');
+        },
+      });
+    }
+  }
 }
 
 /**
- * Webhook parameters from any body a carrier sends: a form (repeated keys as arrays), multipart
- * form data (text fields), or JSON (top-level fields; nested values as their JSON text, nulls
- * dropped). A body that does not parse gives no parameters, which the adapter refuses.
+ * JSON bodies of every other route (the /v1 API) are refused with 400 `body_too_deep` past
+ * {@link MAX_JSON_DEPTH}, before `JSON.parse`; the rest is fastify's own parser (prototype
+ * poisoning refused).
  */
-async function bodyParams(contentType: string | undefined, body: unknown): Promise<WebhookParams> {
-  if (typeof body === 'string') return parseForm(body);
-  if (Buffer.isBuffer(body)) {
-    try {
-      const form = await new Response(body, { headers: { 'content-type': contentType ?? '' } }).formData();
-      const out: Record<string, string | string[]> = {};
-      for (const [key, value] of form) {
-        if (typeof value !== 'string') continue;
-        const prior = out[key];
-        out[key] = prior === undefined ? value : Array.isArray(prior) ? [...prior, value] : [prior, value];
-      }
-      return out;
-    } catch {
-      return {};
+function boundJsonDepth(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (jsonTooDeep(text)) {
+      done(bodyTooDeep(), undefined);
+      return;
     }
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return {};
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(body)) {
-    if (value === null || value === undefined) continue;
-    out[key] = typeof value === 'object' ? JSON.stringify(value) : String(value);
-  }
-  return out;
+    parseJson(req, text, done);
+  });
 }

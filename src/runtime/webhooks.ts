@@ -18,7 +18,23 @@ import { type LegReplies, type MediaParameters, renderReply, warmAsCold } from '
 /** What the HTTP layer answers a webhook with. */
 export type WebhookAnswer =
   | { readonly status: 200; readonly markup?: Markup }
-  | { readonly status: 400 | 403 | 404; readonly code: string; readonly field?: string };
+  | { readonly status: 400 | 403 | 404 | 413 | 415; readonly code: string; readonly field?: string };
+
+/**
+ * A body the HTTP layer could not read once the request was verified (too deep, not JSON, an
+ * unknown media type): answered with its status and code, `field: 'body'`.
+ */
+export interface BodyRefusal {
+  readonly statusCode: 400 | 413 | 415;
+  readonly code: string;
+  readonly field: string;
+}
+
+/** How the handler reads a webhook's body: only after its signature was checked. */
+export interface WebhookBodyReader {
+  /** The body's parameters (JSON, multipart, form), or why they cannot be read. */
+  readonly readBody: () => Promise<WebhookRequest['params'] | BodyRefusal>;
+}
 
 export interface WebhookHandlerOptions {
   readonly engine: CallEngine;
@@ -54,15 +70,23 @@ export class WebhookHandler {
     kind: WebhookKind,
     req: WebhookRequest,
     query: WebhookRequest['params'],
+    body?: WebhookBodyReader,
   ): Promise<WebhookAnswer> {
     const adapter = this.#o.adapters.get(carrier);
     if (adapter === undefined) return { status: 404, code: 'carrier_not_configured' };
+    // The signature first, on the bytes as received: nothing else of the body is read before.
     if (!adapter.verifyWebhook(req)) {
       this.#o.onReject?.(carrier, 'signature');
       this.#o.log.warn({ carrier, kind }, 'webhook.signature_refused');
       return { status: 403, code: 'signature_invalid' };
     }
-    const event = adapter.parseWebhook(kind, req.params, query);
+    const params = body === undefined ? req.params : await body.readBody();
+    if (isBodyRefusal(params)) {
+      this.#o.onReject?.(carrier, 'invalid');
+      this.#o.log.warn({ carrier, kind, field: params.field, code: params.code }, 'webhook.body_refused');
+      return { status: params.statusCode, code: params.code, field: params.field };
+    }
+    const event = adapter.parseWebhook(kind, params, query);
     if (event instanceof WebhookError) {
       this.#o.onReject?.(carrier, 'invalid');
       this.#o.log.warn({ carrier, kind, field: event.field }, 'webhook.invalid');
@@ -265,6 +289,10 @@ export class WebhookHandler {
   #render(adapter: CarrierAdapter, record: CallRecord, body: ReplyBody): Markup {
     return renderReply(adapter, record.callId, record.transfer?.transferId, body, this.#o.media);
   }
+}
+
+function isBodyRefusal(value: WebhookRequest['params'] | BodyRefusal): value is BodyRefusal {
+  return typeof value['statusCode'] === 'number' && typeof value['code'] === 'string';
 }
 
 /** Collects at most one reply per kind. */

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { formatPath } from '../../config/config-error.js';
+import { BodyRefused } from '../body-bounds.js';
 import { KeyAuthenticator } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, toApiError } from './errors.js';
@@ -23,7 +24,14 @@ function fastifyPath(path: string): string {
 
 function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: 'params' | 'query' | 'body'): T {
   if (schema === undefined) return (value ?? {}) as T;
-  // No body at all reads as `{}`: `POST …/transfer` alone means the default destination.
+  // A JSON body that is `null`, an array or a scalar is refused as such; only no body at all
+  // reads as `{}` (`POST …/transfer` alone means the default destination).
+  if (where === 'body' && value !== undefined && !isJsonObject(value)) {
+    const what = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+    throw new ApiError(400, 'body_not_object', `the body must be a JSON object, not ${what}`, {
+      field: 'body',
+    });
+  }
   const result = schema.safeParse(value ?? {});
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => ({
@@ -32,6 +40,10 @@ function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: 'para
   }));
   const text = issues.map((i) => (i.field === '' ? i.message : `${i.field}: ${i.message}`)).join('; ');
   throw new ApiError(422, 'validation_failed', text, { field: issues[0]?.field, issues });
+}
+
+function isJsonObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 declare module 'fastify' {
@@ -111,6 +123,8 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
 
 function fromFastify(err: FastifyError): ApiError {
   if (err instanceof ApiError) return err;
+  if (err instanceof BodyRefused)
+    return new ApiError(err.statusCode, err.code, err.message, { field: 'body' });
   if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
     return new ApiError(415, 'unsupported_media_type', 'send application/json');
   }
