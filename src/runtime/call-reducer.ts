@@ -86,6 +86,9 @@ export function reduceCall(record: CallRecord, input: CallInput, ctx: ReduceCont
     case 'transfer.request':
       return requestTransfer(record, input, ctx);
     case 'transfer.event': {
+      // An event for a transfer or leg the call does not have changes nothing: no binding, and
+      // (null) no dedupe key claimed.
+      if (!hasTransferLeg(record, input.transferId, input.bind?.legId)) return null;
       const bound =
         input.bind === undefined ? record : bindLeg(record, input.bind.legId, input.bind.carrierLegId);
       const stepped = stepTransfer(bound, input.transferId, input.event, ctx);
@@ -118,6 +121,13 @@ export function reduceCall(record: CallRecord, input: CallInput, ctx: ReduceCont
     case 'caller.silent':
       return callerSilent(record, ctx);
   }
+}
+
+/** Whether `transferId` is the call's current transfer and, when given, `legId` one of its legs. */
+function hasTransferLeg(record: CallRecord, transferId: string, legId: string | undefined): boolean {
+  const current = record.transfer;
+  if (current === null || current.transferId !== transferId) return false;
+  return legId === undefined || current.legs.some((l) => l.legId === legId);
 }
 
 /** Records a dialed leg's carrier id (for cancelling it later); the same record when already known. */
