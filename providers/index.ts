@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Carrier } from '../src/domain/carrier.js';
 import { exotelAdapterFactory } from './exotel/adapter.js';
 import { plivoAdapterFactory } from './plivo/adapter.js';
@@ -28,19 +28,37 @@ export function adapterFactoryFor(carrier: Carrier): CarrierAdapterFactory | und
  */
 export const MEDIA_TOKEN_PARAMETER = 'mediaToken';
 
-const MEDIA_TOKEN_CONTEXT = 'patchthrough.media.v1:';
+const MEDIA_TOKEN_CONTEXT = 'patchthrough.media.v2:';
 
-/** HMAC-SHA256 of the call id under the daemon's secret, base64url (43 characters). */
-export function mediaToken(callId: string, secret: string): string {
+/**
+ * A media token for one instruction document of one call: `nonce.mac`, where the nonce is 12
+ * random bytes and the mac an HMAC-SHA256 of the call id and the nonce under the daemon's secret
+ * (base64url, 16 + 1 + 43 characters). Every document gets a fresh nonce, so the runtime can
+ * admit each token once ({@link mediaTokenNonce} is the key it claims): a replayed token cannot
+ * take over a live call's stream.
+ */
+export function mediaToken(callId: string, secret: string, nonce?: string): string {
+  const n = nonce ?? randomBytes(12).toString('base64url');
+  return `${n}.${tokenMac(callId, n, secret)}`;
+}
+
+function tokenMac(callId: string, nonce: string, secret: string): string {
   return createHmac('sha256', secret)
-    .update(MEDIA_TOKEN_CONTEXT + callId, 'utf8')
+    .update(`${MEDIA_TOKEN_CONTEXT}${callId}:${nonce}`, 'utf8')
     .digest('base64url');
 }
 
-/** Constant-time check of a token from a stream's `start`; a missing token is refused. */
+/** Constant-time check that `token` was issued for `callId`; a missing or malformed token is refused. */
 export function verifyMediaToken(callId: string, token: string | undefined, secret: string): boolean {
-  if (token === undefined) return false;
-  const expected = Buffer.from(mediaToken(callId, secret));
+  const nonce = mediaTokenNonce(token);
+  if (token === undefined || nonce === undefined) return false;
+  const expected = Buffer.from(`${nonce}.${tokenMac(callId, nonce, secret)}`);
   const given = Buffer.from(token);
   return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** The token's nonce (what makes it single-use), or undefined when it is not `nonce.mac`. */
+export function mediaTokenNonce(token: string | undefined): string | undefined {
+  const match = /^([A-Za-z0-9_-]{16})\.[A-Za-z0-9_-]{43}$/.exec(token ?? '');
+  return match?.[1];
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
-import { adapterFactoryFor, mediaToken, verifyMediaToken } from '../providers/index.js';
+import { adapterFactoryFor, mediaToken } from '../providers/index.js';
 import type { CarrierAdapter } from '../providers/types.js';
 import { createAgentRepository, SeedingAgentRepository } from './agents/index.js';
 import type { AgentRepository } from './agents/types.js';
@@ -20,6 +20,7 @@ import { parseTimerKey } from './runtime/commit-changes.js';
 import { CallEngine } from './runtime/engine.js';
 import { EffectExecutor, errorSummary } from './runtime/executor.js';
 import { MediaSessions } from './runtime/media-sessions.js';
+import { admitMediaToken } from './runtime/media-token.js';
 import { LegReplies } from './runtime/replies.js';
 import { closeSession, SessionRegistry } from './runtime/sessions.js';
 import { TimerPoller } from './runtime/timer-poller.js';
@@ -163,7 +164,7 @@ export function buildApp(options: AppOptions): App {
     sessions,
     log,
     workerId,
-    verifyToken: (callId, token) => verifyMediaToken(callId, token, mediaSecret),
+    verifyToken: (callId, token) => admitMediaToken(store, callId, token, mediaSecret, log),
     onFrame: (direction) => metrics.mediaFrame(direction),
     onDrop: (direction, frames) => metrics.mediaDrop(direction, frames),
   });

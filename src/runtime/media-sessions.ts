@@ -27,8 +27,11 @@ export interface MediaSessionOptions {
   readonly agents: AgentDirectory;
   readonly sessions: SessionRegistry;
   readonly log: Log;
-  /** Checks the per-call media token carried in the stream's custom parameters. */
-  readonly verifyToken: (callId: string, token: string | undefined) => boolean;
+  /**
+   * Checks the per-call media token carried in the stream's custom parameters and admits it once:
+   * a second socket with the same token is refused.
+   */
+  readonly verifyToken: (callId: string, token: string | undefined) => Promise<boolean>;
   readonly workerId: string;
   readonly onFrame?: (direction: 'in' | 'out') => void;
   /** Audio the bridge dropped because a peer did not keep up, in frames of 20 ms (metrics). */
@@ -114,7 +117,7 @@ export class MediaSessions {
     rechunk: RechunkRule | undefined,
   ): Promise<LocalSession | undefined> {
     const callId = start.customParameters['callId'] ?? start.carrierCallId;
-    if (!this.#o.verifyToken(callId, start.customParameters['mediaToken'])) {
+    if (!(await this.#o.verifyToken(callId, start.customParameters['mediaToken']))) {
       this.#o.log.warn({ carrier: adapter.carrier }, 'media.token_refused');
       return undefined;
     }

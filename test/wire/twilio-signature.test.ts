@@ -2,7 +2,12 @@ import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
-import { MEDIA_TOKEN_PARAMETER, mediaToken, verifyMediaToken } from '../../providers/index.js';
+import {
+  MEDIA_TOKEN_PARAMETER,
+  mediaToken,
+  mediaTokenNonce,
+  verifyMediaToken,
+} from '../../providers/index.js';
 import { createTwilioAdapter } from '../../providers/twilio/adapter.js';
 import type { WebhookParams, WebhookRequest } from '../../providers/types.js';
 
@@ -186,15 +191,22 @@ describe('media socket upgrade and token', () => {
     );
   });
 
-  it('issues a per-call token that only that call verifies', () => {
+  it('issues a per-call token that only that call verifies, with a fresh nonce per document', () => {
     const token = mediaToken('CA-call-1', 'daemon-secret');
-    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(token).toMatch(/^[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{43}$/);
     expect(verifyMediaToken('CA-call-1', token, 'daemon-secret')).toBe(true);
     expect(verifyMediaToken('CA-call-2', token, 'daemon-secret')).toBe(false);
     expect(verifyMediaToken('CA-call-1', token, 'other-secret')).toBe(false);
     expect(verifyMediaToken('CA-call-1', `${token.slice(0, -1)}A`, 'daemon-secret')).toBe(
       token.endsWith('A'),
     );
+    // The nonce is bound by the mac: another nonce with the same mac is refused.
+    const other = mediaToken('CA-call-1', 'daemon-secret');
+    expect(other).not.toBe(token);
+    expect(mediaTokenNonce(other)).not.toBe(mediaTokenNonce(token));
+    expect(
+      verifyMediaToken('CA-call-1', `${mediaTokenNonce(other)}${token.slice(16)}`, 'daemon-secret'),
+    ).toBe(false);
     expect(verifyMediaToken('CA-call-1', undefined, 'daemon-secret')).toBe(false);
     expect(verifyMediaToken('CA-call-1', '', 'daemon-secret')).toBe(false);
     expect(MEDIA_TOKEN_PARAMETER).toBe('mediaToken');
