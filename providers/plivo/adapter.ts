@@ -11,13 +11,14 @@ import type {
   CarrierAdapterFactory,
   CarrierCapabilities,
   CarrierSettings,
+  MediaUpgradeRequest,
   WebhookRequest,
 } from '../types.js';
 import { createPlivoCodec } from './codec.js';
 import { createPlivoControl } from './control.js';
 import { plivoMarkup } from './markup.js';
 import { buildCallbackUrl, buildMediaUrl, PLIVO_ROUTES } from './routes.js';
-import { verifyPlivoWebhook } from './signature.js';
+import { verifyPlivoMediaUpgrade, verifyPlivoWebhook } from './signature.js';
 import { parsePlivoWebhook } from './webhooks.js';
 
 export interface PlivoAdapterOptions {
@@ -62,9 +63,9 @@ export function createPlivoAdapter(options: PlivoAdapterOptions): CarrierAdapter
     mediaUrl: () => mediaUrl,
     verifyWebhook: (req: WebhookRequest) => verifyPlivoWebhook(authToken, req),
     parseWebhook: parsePlivoWebhook,
-    // Plivo does not sign the stream's WebSocket upgrade; the per-call media token in
-    // `extraHeaders` is what admits a stream (checked at `start`).
-    verifyMediaUpgrade: () => true,
+    // Plivo signs the stream's WebSocket upgrade (protocols.md corrections); the per-call media
+    // token in `extraHeaders` is checked at `start` as well.
+    verifyMediaUpgrade: (req: MediaUpgradeRequest) => verifyPlivoMediaUpgrade(authToken, req),
     createCodec: createPlivoCodec,
     markup: plivoMarkup,
     control: createPlivoControl({

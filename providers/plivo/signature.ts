@@ -1,4 +1,4 @@
-import type { WebhookParams, WebhookRequest } from '../types.js';
+import type { MediaUpgradeRequest, WebhookParams, WebhookRequest } from '../types.js';
 import { matchesSignatureV3 } from './signature-v3.js';
 
 /**
@@ -25,6 +25,21 @@ export function verifyPlivoWebhook(authToken: string, req: WebhookRequest): bool
       ok = true;
   }
   return ok;
+}
+
+/**
+ * Checks the audio stream's WebSocket upgrade. Plivo signs it like a webhook: signature V3 of a
+ * GET of the stream URL read as HTTP (`wss://host/plivo/media` is signed as
+ * `https://host/plivo/media`), no parameters, as Plivo's own plivo-stream-sdk-node
+ * (`validateConnectionSignature`) checks it. The URL is the daemon's public one, never rebuilt
+ * from a Host header.
+ */
+export function verifyPlivoMediaUpgrade(authToken: string, req: MediaUpgradeRequest): boolean {
+  const nonce = singleHeader(req.headers[NONCE]);
+  const signature = singleHeader(req.headers[SIGNATURE]);
+  if (nonce === undefined || nonce === '' || signature === undefined || signature === '') return false;
+  const httpUrl = req.url.replace(/^ws(s?):/i, 'http$1:');
+  return matchesSignatureV3(authToken, 'GET', httpUrl, {}, nonce, signature);
 }
 
 function singleHeader(value: string | readonly string[] | undefined): string | undefined {

@@ -6,12 +6,11 @@
  * nonce (protocols.md §3.7) over the exact URL called. Faults, ordering and the log are the
  * shared {@link WebhookSender}'s.
  */
-import crypto from 'node:crypto';
 import type { SimContext } from '../../../sim/front-end.js';
 import type { OutgoingRequest } from '../../../sim/http-client.js';
 import { type WebhookRequest, WebhookSender } from '../../../sim/webhook-sender.js';
-import { plivoSignatureV3 } from '../signature-v3.js';
 import type { ResolvedPlivoOptions } from './options.js';
+import { plivoNonce, plivoSign } from './signing.js';
 
 export interface HookRequest extends WebhookRequest {
   /** `voice`, `redirect`, `transfer`, `action`, `wait` (XML); `status`, `dial`, `conference`, `stream-status`. */
@@ -24,15 +23,8 @@ export type XmlReply =
   | { readonly ok: true; readonly body: string }
   | { readonly ok: false; readonly message: string };
 
-/** 20 random decimal digits, like Plivo's nonces (§3.7). */
-function nonce(): string {
-  let out = '';
-  for (const byte of crypto.randomBytes(20)) out += String(byte % 10);
-  return out;
-}
-
 export function buildRequest(authToken: string, req: HookRequest, timeoutMs: number): OutgoingRequest {
-  const n = nonce();
+  const n = plivoNonce();
   const headers: Record<string, string> = {
     'user-agent': 'PlivoHTTPClient',
     accept: '*/*',
@@ -45,11 +37,11 @@ export function buildRequest(authToken: string, req: HookRequest, timeoutMs: num
   const body = new URLSearchParams(req.params).toString();
   if (req.method === 'GET') {
     const url = body === '' ? req.url : `${req.url}${req.url.includes('?') ? '&' : '?'}${body}`;
-    sign(plivoSignatureV3(authToken, 'GET', url, {}, n));
+    sign(plivoSign(authToken, 'GET', url, {}, n));
     return { method: 'GET', url, headers, timeoutMs };
   }
   headers['content-type'] = 'application/x-www-form-urlencoded';
-  sign(plivoSignatureV3(authToken, 'POST', req.url, req.params, n));
+  sign(plivoSign(authToken, 'POST', req.url, req.params, n));
   return { method: 'POST', url: req.url, headers, body, timeoutMs };
 }
 

@@ -18,6 +18,7 @@ import {
 import type { PlivoCall } from './call.js';
 import type { PlivoHooks } from './hooks.js';
 import type { ResolvedPlivoOptions } from './options.js';
+import { plivoUpgradeHeaders } from './signing.js';
 import { StreamAudio } from './stream-audio.js';
 import { decodeServerMessage, type StreamFormat } from './stream-messages.js';
 
@@ -196,7 +197,15 @@ export class PlivoAudioStream {
       this.#client.fail(`stream url must be wss:// (${this.spec.url})`);
       return;
     }
-    this.#client.connect(this.spec.url, { 'user-agent': 'Plivo-AudioStream' });
+    // Plivo signs the upgrade (signature V3 over the stream URL read as HTTP, see signing.ts).
+    this.#client.connect(
+      this.spec.url,
+      {
+        'user-agent': 'Plivo-AudioStream',
+        ...plivoUpgradeHeaders(this.#deps.options.authToken, this.spec.url),
+      },
+      true,
+    );
   }
 
   /** `extra_headers` as delivered: the attribute's pairs with the configured separator. */
