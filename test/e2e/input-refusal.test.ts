@@ -1,0 +1,420 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import twilio from 'twilio';
+import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { plivoNonce, plivoSign } from '../../providers/plivo/simulator/signing.js';
+import { MAX_BODY_BYTES } from '../../src/http/body-bounds.js';
+import { useE2e } from './fixture.js';
+import {
+  AUTH_TOKEN,
+  EXOTEL_WEBHOOK_SECRET,
+  type Harness,
+  PLIVO_AUTH_TOKEN,
+  waitForRecord,
+} from './harness.js';
+import {
+  ALL_CARRIERS_ENV,
+  deepArray,
+  deepObject,
+  rawRequest,
+  redisSnapshot,
+  snapshotDiff,
+  WEBHOOK_ROUTES,
+} from './input-support.js';
+
+/**
+ * Input that must be refused is refused, over real sockets to the daemon with a private Redis:
+ * every webhook route checks its signature on the bytes as received before parsing anything;
+ * bodies are bounded in size (413) and JSON depth (400 `body_too_deep`); a `null` or non-object
+ * API body is a 400 naming `body`; signed callbacks for a transfer the call does not have write
+ * nothing; a media token admits one socket; Plivo's signed WebSocket upgrade is checked.
+ */
+
+const WRITER_KEY = 'e2e-writer-key-0123456789';
+const API_ENV = {
+  ...ALL_CARRIERS_ENV,
+  PATCHTHROUGH_API_KEYS: `${WRITER_KEY}:agents:read+agents:write+skills:read+skills:write+calls:read+calls:write`,
+};
+const bearer = { authorization: `Bearer ${WRITER_KEY}` };
+const basic = `Basic ${Buffer.from(`exotel:${EXOTEL_WEBHOOK_SECRET}`).toString('base64')}`;
+
+/** Headers that make a request to `url` genuinely from its carrier, for a JSON `body`. */
+function signedJson(
+  path: string,
+  publicUrl: string,
+  body: string,
+): { url: string; headers: Record<string, string> } {
+  const json = { 'content-type': 'application/json' };
+  if (path.startsWith('/twilio/')) {
+    // Twilio's JSON-bodied webhooks sign the URL carrying bodySHA256 (protocols.md §2.8).
+    const url = `${publicUrl}${path}?bodySHA256=${createHash('sha256').update(body).digest('hex')}`;
+    return {
+      url,
+      headers: { ...json, 'x-twilio-signature': twilio.getExpectedTwilioSignature(AUTH_TOKEN, url, {}) },
+    };
+  }
+  if (path.startsWith('/plivo/')) {
+    const url = `${publicUrl}${path}`;
+    const nonce = plivoNonce();
+    const signature = plivoSign(PLIVO_AUTH_TOKEN, 'POST', url, {}, nonce);
+    return {
+      url,
+      headers: { ...json, 'x-plivo-signature-v3': signature, 'x-plivo-signature-v3-nonce': nonce },
+    };
+  }
+  return { url: `${publicUrl}${path}`, headers: { ...json, authorization: basic } };
+}
+
+describe('webhook and API bodies are bounded, and nothing is parsed before the signature', () => {
+  const e2e = useE2e('twilio');
+
+  it('a body nested 6,000 deep: 403 on every webhook route unsigned, 400 body_too_deep signed, 400 on the API', async () => {
+    const hh = await e2e.run({ env: API_ENV, script: [{ say: 200 }] });
+    const before = await redisSnapshot(e2e.redisUrl);
+    for (const body of [deepObject(6000), deepArray(6000)]) {
+      for (const route of WEBHOOK_ROUTES) {
+        const unsigned = await rawRequest(`${hh.publicUrl}${route.path}`, {
+          method: route.method,
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
+        expect(unsigned.status, `${route.method} ${route.path}`).toBe(403);
+        if (route.method === 'GET') continue;
+        const signed = signedJson(route.path, hh.publicUrl, body);
+        const answer = await rawRequest(signed.url, { method: 'POST', headers: signed.headers, body });
+        expect(answer.status, `signed ${route.path}`).toBe(400);
+        expect(answer.json().error).toMatchObject({ code: 'body_too_deep', field: 'body' });
+      }
+    }
+    // Every /v1 route that takes a body, from the API's own document.
+    const doc = (await (await fetch(`${hh.publicUrl}/v1/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { requestBody?: unknown }>>;
+    };
+    const withBody = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops)
+        .filter(([, op]) => op.requestBody !== undefined)
+        .map(([method, _]) => ({ method: method.toUpperCase(), path: path.replace(/\{\w+\}/g, 'demo') })),
+    );
+    expect(withBody.map((r) => `${r.method} ${r.path}`)).toContain('PATCH /v1/agents/demo');
+    for (const r of withBody) {
+      const answer = await rawRequest(`${hh.publicUrl}${r.path}`, {
+        method: r.method,
+        headers: { ...bearer, 'content-type': 'application/json' },
+        body: deepObject(6000),
+      });
+      expect(answer.status, `${r.method} ${r.path}`).toBe(400);
+      expect(answer.json().error).toMatchObject({ code: 'body_too_deep', field: 'body' });
+    }
+    expect(snapshotDiff(before, await redisSnapshot(e2e.redisUrl))).toEqual([]);
+  });
+
+  it('a body over the size limit: 413 body_too_large, with a length or streamed without one', async () => {
+    const hh = await e2e.run({ env: API_ENV, script: [] });
+    const big = `a=${'x'.repeat(MAX_BODY_BYTES + 10)}`;
+    for (const route of WEBHOOK_ROUTES.filter((r) => r.method === 'POST')) {
+      for (const chunked of [false, true]) {
+        const answer = await rawRequest(`${hh.publicUrl}${route.path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: big,
+          ...(chunked ? { chunked } : { headersOnly: true }),
+        });
+        expect(answer.status, `${route.path} chunked=${chunked}`).toBe(413);
+        expect(answer.json().error).toMatchObject({ code: 'body_too_large' });
+      }
+    }
+    const api = await rawRequest(`${hh.publicUrl}/v1/agents/demo`, {
+      method: 'PATCH',
+      headers: { ...bearer, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'x'.repeat(MAX_BODY_BYTES) }),
+      chunked: true,
+    });
+    expect(api.status).toBe(413);
+    expect(api.json().error).toMatchObject({ code: 'body_too_large' });
+  });
+
+  it('POST /v1/calls/{id}/transfer with null, an array or a scalar: 400 naming body, and no transfer starts', async () => {
+    const hh = await e2e.run({ env: API_ENV, script: [{ say: 200 }, { waitMs: 60_000 }] });
+    const call = await e2e.placeCall(hh, {});
+    await waitForRecord(hh, call.sid, (r) => r.phase === 'ai');
+    for (const body of ['null', '[]', '"cold"', '7', 'true']) {
+      const answer = await rawRequest(`${hh.publicUrl}/v1/calls/${call.sid}/transfer`, {
+        method: 'POST',
+        headers: { ...bearer, 'content-type': 'application/json' },
+        body,
+      });
+      expect(answer.status, body).toBe(400);
+      expect(answer.json().error).toMatchObject({ code: 'body_not_object', field: 'body' });
+    }
+    for (const body of ['null', '[1]']) {
+      const patch = await rawRequest(`${hh.publicUrl}/v1/agents/demo`, {
+        method: 'PATCH',
+        headers: { ...bearer, 'content-type': 'application/json' },
+        body,
+      });
+      expect(patch.status, body).toBe(400);
+      expect(patch.json().error).toMatchObject({ code: 'body_not_object', field: 'body' });
+    }
+    const record = await hh.app.engine.get(call.sid);
+    expect(record?.phase).toBe('ai');
+    expect(record?.transfers).toEqual([]);
+    call.hangup();
+  });
+
+  it('property: random unsigned bodies to every webhook route never give 5xx and never change the store', async () => {
+    const hh = await e2e.run({ env: API_ENV, script: [{ say: 200 }, { waitMs: 60_000 }] });
+    const call = await e2e.placeCall(hh, {});
+    await waitForRecord(hh, call.sid, (r) => r.phase === 'ai');
+    await hh.sim.waitFor(() => hh.sim.twilio.streamsOf(call.sid)[0]?.stats.mediaSent);
+    const before = await redisSnapshot(e2e.redisUrl);
+    const sids = fc.constantFrom(call.sid, `CA${'5'.repeat(32)}`, 'not-a-sid', '');
+    const formBody = fc
+      .record({
+        CallSid: sids,
+        AccountSid: fc.constantFrom(`AC${'1'.repeat(32)}`, 'x'),
+        CallStatus: fc.constantFrom('completed', 'in-progress', 'ringing', 'busy', 'nonsense'),
+        DialCallStatus: fc.constantFrom('completed', 'busy', 'no-answer'),
+        CallUUID: fc.uuid(),
+        Status: fc.constantFrom('completed', 'terminal', ''),
+        extra: fc.string(),
+      })
+      .map((p) => ({ type: 'application/x-www-form-urlencoded', body: new URLSearchParams(p).toString() }));
+    const body = fc.oneof(
+      formBody,
+      fc.string().map((s) => ({ type: 'application/x-www-form-urlencoded', body: s })),
+      fc.json().map((s) => ({ type: 'application/json', body: s })),
+      fc.integer({ min: 1, max: 9000 }).map((n) => ({ type: 'application/json', body: deepObject(n) })),
+      fc.integer({ min: 1, max: 9000 }).map((n) => ({ type: 'application/json', body: deepArray(n) })),
+      fc
+        .tuple(
+          fc.constantFrom(
+            'multipart/form-data; boundary=x',
+            'multipart/form-data',
+            'text/plain',
+            'application/xml',
+            'application/json',
+            '',
+          ),
+          fc.uint8Array({ maxLength: 2048 }),
+        )
+        .map(([type, bytes]) => ({ type, body: Buffer.from(bytes) })),
+    );
+    // Headers a forger might try: no signature, a made-up one, the wrong Basic secret.
+    const forged = fc.constantFrom<Record<string, string>>(
+      {},
+      { 'x-twilio-signature': 'bm90IGEgc2lnbmF0dXJl' },
+      { 'x-plivo-signature-v3': 'bm90', 'x-plivo-signature-v3-nonce': '12345678901234567890' },
+      { authorization: `Basic ${Buffer.from('exotel:wrong').toString('base64')}` },
+    );
+    const query = fc.constantFrom(
+      '',
+      `?callId=${call.sid}`,
+      `?callId=${call.sid}&transferId=${call.sid}.t1&legId=${call.sid}.t1:0`,
+      `?callId=${call.sid}&seq=9&bodySHA256=00`,
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...WEBHOOK_ROUTES),
+        body,
+        forged,
+        query,
+        async (route, b, headers, q) => {
+          const answer = await rawRequest(`${hh.publicUrl}${route.path}${q}`, {
+            method: route.method,
+            headers: { ...headers, ...(b.type === '' ? {} : { 'content-type': b.type }) },
+            body: b.body,
+          });
+          expect(answer.status, `${route.method} ${route.path}${q}`).toBeGreaterThanOrEqual(400);
+          expect(answer.status, `${route.method} ${route.path}${q}`).toBeLessThan(500);
+        },
+      ),
+      { numRuns: 300 },
+    );
+    expect(snapshotDiff(before, await redisSnapshot(e2e.redisUrl))).toEqual([]);
+    expect((await hh.app.engine.get(call.sid))?.phase).toBe('ai');
+    call.hangup();
+  });
+});
+
+describe('callbacks for a transfer the call does not have change nothing', () => {
+  const e2e = useE2e('twilio');
+
+  /** A Twilio-signed form POST. */
+  async function signedPost(hh: Harness, pathAndQuery: string, params: Record<string, string>) {
+    const url = `${hh.publicUrl}${pathAndQuery}`;
+    return rawRequest(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': twilio.getExpectedTwilioSignature(AUTH_TOKEN, url, params),
+      },
+      body: new URLSearchParams(params).toString(),
+    });
+  }
+
+  it('signed status, dial-action, answer and conference callbacks for an unknown transfer write no binding and no dedupe key', async () => {
+    const hh = await e2e.run({ script: [{ say: 200 }, { waitMs: 60_000 }] });
+    const call = await e2e.placeCall(hh, {});
+    await waitForRecord(hh, call.sid, (r) => r.phase === 'ai');
+    await hh.sim.waitFor(() => hh.sim.twilio.streamsOf(call.sid)[0]?.stats.mediaSent);
+    const before = await redisSnapshot(e2e.redisUrl);
+    const account = `AC${'1'.repeat(32)}`;
+    const legSid = `CA${'7'.repeat(32)}`;
+    const ghost = `CA${'8'.repeat(32)}`;
+    for (const callId of [call.sid, ghost]) {
+      const ids = `callId=${callId}&transferId=${callId}.t9&legId=${callId}.t9:0`;
+      for (const status of ['ringing', 'in-progress', 'busy', 'completed']) {
+        const answer = await signedPost(hh, `/twilio/status?${ids}`, {
+          CallSid: legSid,
+          AccountSid: account,
+          CallStatus: status,
+        });
+        expect(answer.status, status).toBe(200);
+      }
+      const action = await signedPost(hh, `/twilio/dial-action?${ids}`, {
+        CallSid: callId,
+        AccountSid: account,
+        CallStatus: 'in-progress',
+        DialCallStatus: 'no-answer',
+        DialCallSid: legSid,
+      });
+      expect(action.status).toBe(200);
+      const answered = await signedPost(hh, `/twilio/voice?${ids}`, {
+        CallSid: legSid,
+        AccountSid: account,
+        From: '+14155550100',
+        To: '+14155550111',
+        Direction: 'outbound-api',
+      });
+      expect(answered.status).toBe(200);
+      const joined = await signedPost(hh, `/twilio/conference?callId=${callId}&transferId=${callId}.t9`, {
+        AccountSid: account,
+        ConferenceSid: `CF${'9'.repeat(32)}`,
+        FriendlyName: `xfer-${callId}.t9`,
+        SequenceNumber: '3',
+        StatusCallbackEvent: 'participant-join',
+        CallSid: legSid,
+        ParticipantLabel: `${callId}.t9:0`,
+      });
+      expect(joined.status).toBe(200);
+    }
+    expect(snapshotDiff(before, await redisSnapshot(e2e.redisUrl))).toEqual([]);
+    const record = await hh.app.engine.get(call.sid);
+    expect(record?.legCarrierIds).toEqual({});
+    expect(record?.phase).toBe('ai');
+    call.hangup();
+  });
+});
+
+describe('a media token admits one socket', () => {
+  const e2e = useE2e('twilio');
+
+  it("a second socket replaying a live stream's start is refused, and the live stream keeps the agent's audio", async () => {
+    const hh = await e2e.run({ script: [{ say: 20_000 }] });
+    const call = await e2e.placeCall(hh, {});
+    await waitForRecord(hh, call.sid, (r) => r.phase === 'ai');
+    const stream = await hh.sim.waitFor(() => hh.sim.twilio.streamsOf(call.sid)[0]);
+    await hh.sim.waitFor(() => call.heard.bytes('stream:') >= 1600, 10_000);
+    expect(stream.spec.parameters['mediaToken']).toBeDefined();
+    const replay = new WebSocket(`${hh.publicUrl.replace('http', 'ws')}/twilio/media`);
+    const closed = new Promise<{ code: number; frames: number }>((resolve) => {
+      let frames = 0;
+      replay.on('message', () => frames++);
+      replay.on('close', (code) => resolve({ code, frames }));
+    });
+    await new Promise<void>((resolve, reject) => {
+      replay.once('open', () => resolve());
+      replay.once('error', reject);
+    });
+    replay.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
+    replay.send(
+      JSON.stringify({
+        event: 'start',
+        sequenceNumber: '1',
+        streamSid: `MZ${'4'.repeat(32)}`,
+        start: {
+          accountSid: `AC${'1'.repeat(32)}`,
+          streamSid: `MZ${'4'.repeat(32)}`,
+          callSid: call.sid,
+          tracks: ['inbound'],
+          customParameters: stream.spec.parameters,
+          mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
+        },
+      }),
+    );
+    // Bounded: a socket that took the call over is never closed by the daemon.
+    const refused = await Promise.race([
+      closed,
+      new Promise<{ code: number; frames: number }>((resolve) =>
+        setTimeout(() => resolve({ code: 0, frames: -1 }), 5000),
+      ),
+    ]);
+    expect(refused.code).toBe(1008);
+    expect(refused.frames).toBe(0);
+    // The live stream still gets the agent's audio, and is still open.
+    const heard = call.heard.bytes('stream:');
+    await hh.sim.waitFor(() => call.heard.bytes('stream:') >= heard + 4000, 10_000);
+    expect(stream.isEnded).toBe(false);
+    call.hangup();
+  });
+});
+
+describe('plivo signs the audio stream upgrade', () => {
+  const e2e = useE2e('plivo');
+
+  /** The HTTP status of a WebSocket upgrade to the daemon's Plivo media path. */
+  function upgradeStatus(
+    hh: Harness,
+    headers: Record<string, string>,
+  ): Promise<{ status: number; frames: number }> {
+    return new Promise((resolve) => {
+      let frames = 0;
+      const ws = new WebSocket(`${hh.publicUrl.replace('http', 'ws')}/plivo/media`, { headers });
+      ws.on('message', () => frames++);
+      ws.on('unexpected-response', (_req, res) => {
+        resolve({ status: res.statusCode ?? 0, frames });
+        ws.terminate();
+      });
+      ws.on('open', () => {
+        resolve({ status: 101, frames });
+        ws.close();
+      });
+      ws.on('error', () => {});
+    });
+  }
+
+  it('an unsigned or wrongly signed upgrade is refused with 403 before any frame; a signed one opens', async () => {
+    const hh = await e2e.run({ script: [] });
+    const url = `${hh.publicUrl}/plivo/media`;
+    const nonce = plivoNonce();
+    const good = plivoSign(PLIVO_AUTH_TOKEN, 'GET', url, {}, nonce);
+    expect(await upgradeStatus(hh, {})).toEqual({ status: 403, frames: 0 });
+    expect(
+      await upgradeStatus(hh, {
+        'x-plivo-signature-v3': plivoSign('another-token', 'GET', url, {}, nonce),
+        'x-plivo-signature-v3-nonce': nonce,
+      }),
+    ).toEqual({ status: 403, frames: 0 });
+    expect(
+      await upgradeStatus(hh, { 'x-plivo-signature-v3': good, 'x-plivo-signature-v3-nonce': plivoNonce() }),
+    ).toEqual({ status: 403, frames: 0 });
+    expect(
+      await upgradeStatus(hh, {
+        'x-plivo-signature-v3': plivoSign(PLIVO_AUTH_TOKEN, 'GET', `${url}x`, {}, nonce),
+        'x-plivo-signature-v3-nonce': nonce,
+      }),
+    ).toEqual({ status: 403, frames: 0 });
+    expect(
+      (await upgradeStatus(hh, { 'x-plivo-signature-v3': good, 'x-plivo-signature-v3-nonce': nonce })).status,
+    ).toBe(101);
+  });
+
+  it("a Plivo call's stream, signed by the simulator as Plivo signs it, reaches the agent", async () => {
+    const hh = await e2e.run({ script: [{ say: 400 }, { waitMs: 60_000 }] });
+    const call = await e2e.placeCall(hh, {});
+    await waitForRecord(hh, call.sid, (r) => r.phase === 'ai');
+    await hh.sim.waitFor(() => call.heard.bytes('stream:') >= 1600, 10_000);
+    call.hangup();
+  });
+});
