@@ -110,7 +110,11 @@ describe('agents API: draft vs published, validation errors naming the field', (
       'id',
     ]);
     const notObject = await inject('PATCH', '/v1/agents/front-desk', [1, 2]);
-    expect([notObject.statusCode, notObject.json().error.code]).toEqual([422, 'validation_failed']);
+    expect([notObject.statusCode, notObject.json().error.code, notObject.json().error.field]).toEqual([
+      400,
+      'body_not_object',
+      'body',
+    ]);
     const badJson = await h.app.http.inject({
       method: 'PATCH',
       url: '/v1/agents/front-desk',
