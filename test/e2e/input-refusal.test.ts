@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { callbackSignature } from '../../providers/exotel/auth.js';
 import { plivoNonce, plivoSign } from '../../providers/plivo/simulator/signing.js';
 import { MAX_BODY_BYTES } from '../../src/http/body-bounds.js';
 import { useE2e } from './fixture.js';
@@ -17,6 +18,7 @@ import {
   ALL_CARRIERS_ENV,
   deepArray,
   deepObject,
+  type RawAnswer,
   rawRequest,
   redisSnapshot,
   snapshotDiff,
@@ -236,6 +238,139 @@ describe('webhook and API bodies are bounded, and nothing is parsed before the s
     call.hangup();
   });
 });
+
+describe('validly signed webhooks with random bodies', () => {
+  const e2e = useE2e('twilio');
+
+  it('property: random signed bodies to every webhook route never give 5xx', async () => {
+    const hh = await e2e.run({ env: API_ENV, script: [{ say: 200 }, { waitMs: 60_000 }] });
+    const call = await e2e.placeCall(hh, {});
+    await waitForRecord(hh, call.sid, (r) => r.phase === 'ai');
+    const live = call.sid;
+    const hex = (prefix: string) => fc.stringMatching(/^[0-9a-f]{32}$/).map((h) => prefix + h);
+    // Well-formed fields of both carriers (so requests get past validation into the runtime),
+    // mixed with arbitrary ones.
+    const plausible = fc.record(
+      {
+        CallSid: fc.oneof(fc.constant(live), hex('CA')),
+        AccountSid: fc.constant(`AC${'1'.repeat(32)}`),
+        CallStatus: fc.constantFrom(
+          'ringing',
+          'in-progress',
+          'completed',
+          'busy',
+          'no-answer',
+          'canceled',
+          'failed',
+        ),
+        DialCallStatus: fc.constantFrom('completed', 'answered', 'busy', 'no-answer', 'failed', 'canceled'),
+        DialCallSid: hex('CA'),
+        CallUUID: fc.uuid(),
+        From: fc.constantFrom('+14155559999', '09901320691', 'sip:x@y'),
+        To: fc.constantFrom('+14155550100', '+14155550111'),
+        Direction: fc.constantFrom('inbound', 'outbound', 'outbound-api', 'incoming'),
+        DialStatus: fc.constantFrom('completed', 'busy', 'timeout', 'no-answer', 'cancel'),
+        DialBLegUUID: fc.uuid(),
+        DialAction: fc.constantFrom('answer', 'hangup'),
+        DialALegUUID: fc.uuid(),
+        ConferenceAction: fc.constantFrom('enter', 'exit', 'start', 'end'),
+        ConferenceName: fc.constant(`xfer-${live}.t1`),
+        ConferenceUUID: fc.uuid(),
+        ConferenceSid: hex('CF'),
+        FriendlyName: fc.constant(`xfer-${live}.t1`),
+        SequenceNumber: fc.integer({ min: 0, max: 99 }).map(String),
+        StatusCallbackEvent: fc.constantFrom('participant-join', 'participant-leave', 'conference-end'),
+        ParticipantLabel: fc.constantFrom('caller', `${live}.t1:0`),
+        Status: fc.constantFrom('completed', 'busy', 'no-answer', 'in-progress'),
+        EventType: fc.constantFrom('terminal', 'Dial', 'Answered'),
+      },
+      { requiredKeys: [] },
+    );
+    const params = fc.oneof(
+      plausible,
+      fc.dictionary(fc.string({ maxLength: 12 }), fc.string({ maxLength: 40 }), { maxKeys: 8 }),
+    );
+    const ids = fc.constantFrom(
+      '',
+      `callId=${live}`,
+      `callId=${live}&transferId=${live}.t1&legId=${live}.t1:0`,
+      `callId=${live}&transferId=${live}.t1&seq=2`,
+    );
+    const json = fc.oneof(fc.json(), fc.integer({ min: 1, max: 9000 }).map(deepObject));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...WEBHOOK_ROUTES),
+        params,
+        ids,
+        fc.boolean(),
+        json,
+        async (route, p, q, asJson, j) => {
+          const path = `${route.path}${q === '' ? '' : `?${q}`}`;
+          let answer: RawAnswer;
+          if (route.method === 'GET' || route.path.startsWith('/exotel/')) {
+            answer = await exotelSigned(hh, route.method, path, p, asJson ? j : undefined);
+          } else if (asJson) {
+            const signed = signedJson(path, hh.publicUrl, j);
+            answer = await rawRequest(signed.url, { method: 'POST', headers: signed.headers, body: j });
+          } else {
+            answer = await formSigned(hh, path, p);
+          }
+          expect(answer.status, `${route.method} ${path} ${answer.text}`).toBeLessThan(500);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+/** A form POST signed as Twilio or Plivo signs it. */
+function formSigned(hh: Harness, path: string, params: Record<string, string>): Promise<RawAnswer> {
+  const url = `${hh.publicUrl}${path}`;
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+  if (path.startsWith('/twilio/'))
+    headers['x-twilio-signature'] = twilio.getExpectedTwilioSignature(AUTH_TOKEN, url, params);
+  else {
+    const nonce = plivoNonce();
+    headers['x-plivo-signature-v3'] = plivoSign(PLIVO_AUTH_TOKEN, 'POST', url, params, nonce);
+    headers['x-plivo-signature-v3-nonce'] = nonce;
+  }
+  return rawRequest(url, { method: 'POST', headers, body: new URLSearchParams(params).toString() });
+}
+
+/** An Exotel request with the shared secret: GET with the params in the query, or a POST body. */
+function exotelSigned(
+  hh: Harness,
+  method: string,
+  path: string,
+  params: Record<string, string>,
+  json: string | undefined,
+): Promise<RawAnswer> {
+  const url = new URL(`${hh.publicUrl}${path}`);
+  if (url.searchParams.has('callId'))
+    url.searchParams.set('sig', callbackSignature(EXOTEL_WEBHOOK_SECRET, url.pathname, url.searchParams));
+  const headers: Record<string, string> = { authorization: basic };
+  if (method === 'GET') {
+    for (const [k, v] of Object.entries(params)) url.searchParams.append(k, v);
+    return rawRequest(url.toString(), { method, headers });
+  }
+  if (json !== undefined) {
+    return rawRequest(url.toString(), {
+      method,
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: json,
+    });
+  }
+  const form = new FormData();
+  for (const [k, v] of Object.entries(params)) form.append(k, v);
+  const encoded = new Response(form);
+  return encoded.arrayBuffer().then((bytes) =>
+    rawRequest(url.toString(), {
+      method,
+      headers: { ...headers, 'content-type': encoded.headers.get('content-type') ?? '' },
+      body: Buffer.from(bytes),
+    }),
+  );
+}
 
 describe('callbacks for a transfer the call does not have change nothing', () => {
   const e2e = useE2e('twilio');
