@@ -434,6 +434,13 @@ describe('callbacks for a transfer the call does not have change nothing', () =>
       });
       expect(joined.status).toBe(200);
     }
+    // The call itself unknown: its own status callback writes nothing either.
+    const ghostStatus = await signedPost(hh, `/twilio/status?callId=${ghost}`, {
+      CallSid: ghost,
+      AccountSid: account,
+      CallStatus: 'completed',
+    });
+    expect(ghostStatus.status).toBe(200);
     expect(snapshotDiff(before, await redisSnapshot(e2e.redisUrl))).toEqual([]);
     const record = await hh.app.engine.get(call.sid);
     expect(record?.legCarrierIds).toEqual({});
