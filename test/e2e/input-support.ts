@@ -1,14 +1,20 @@
+import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { Redis } from 'ioredis';
+import twilio from 'twilio';
+import { callbackSignature } from '../../providers/exotel/auth.js';
 import { EXOTEL_ROUTES } from '../../providers/exotel/routes.js';
 import { PLIVO_ROUTES } from '../../providers/plivo/routes.js';
+import { plivoNonce, plivoSign } from '../../providers/plivo/simulator/signing.js';
 import { TWILIO_ROUTES } from '../../providers/twilio/routes.js';
 import type { WebhookRoute } from '../../providers/types.js';
 import {
+  AUTH_TOKEN,
   EXOTEL_ACCOUNT_SID,
   EXOTEL_API_KEY,
   EXOTEL_API_TOKEN,
   EXOTEL_WEBHOOK_SECRET,
+  type Harness,
   PLIVO_AUTH_ID,
   PLIVO_AUTH_TOKEN,
 } from './harness.js';
@@ -134,4 +140,83 @@ export function snapshotDiff(before: Map<string, string>, after: Map<string, str
   }
   for (const key of before.keys()) if (!after.has(key)) out.push(`-${key}`);
   return out;
+}
+
+/** Basic auth with Exotel's shared secret, as Exotel sends it. */
+export const EXOTEL_BASIC = `Basic ${Buffer.from(`exotel:${EXOTEL_WEBHOOK_SECRET}`).toString('base64')}`;
+
+/** Headers that make a request to `url` genuinely from its carrier, for a JSON `body`. */
+export function signedJson(
+  path: string,
+  publicUrl: string,
+  body: string,
+): { url: string; headers: Record<string, string> } {
+  const json = { 'content-type': 'application/json' };
+  if (path.startsWith('/twilio/')) {
+    // Twilio's JSON-bodied webhooks sign the URL carrying bodySHA256 (protocols.md §2.8).
+    const url = `${publicUrl}${path}?bodySHA256=${createHash('sha256').update(body).digest('hex')}`;
+    return {
+      url,
+      headers: { ...json, 'x-twilio-signature': twilio.getExpectedTwilioSignature(AUTH_TOKEN, url, {}) },
+    };
+  }
+  if (path.startsWith('/plivo/')) {
+    const url = `${publicUrl}${path}`;
+    const nonce = plivoNonce();
+    const signature = plivoSign(PLIVO_AUTH_TOKEN, 'POST', url, {}, nonce);
+    return {
+      url,
+      headers: { ...json, 'x-plivo-signature-v3': signature, 'x-plivo-signature-v3-nonce': nonce },
+    };
+  }
+  return { url: `${publicUrl}${path}`, headers: { ...json, authorization: EXOTEL_BASIC } };
+}
+
+/** A form POST signed as Twilio or Plivo signs it. */
+export function formSigned(hh: Harness, path: string, params: Record<string, string>): Promise<RawAnswer> {
+  const url = `${hh.publicUrl}${path}`;
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+  if (path.startsWith('/twilio/'))
+    headers['x-twilio-signature'] = twilio.getExpectedTwilioSignature(AUTH_TOKEN, url, params);
+  else {
+    const nonce = plivoNonce();
+    headers['x-plivo-signature-v3'] = plivoSign(PLIVO_AUTH_TOKEN, 'POST', url, params, nonce);
+    headers['x-plivo-signature-v3-nonce'] = nonce;
+  }
+  return rawRequest(url, { method: 'POST', headers, body: new URLSearchParams(params).toString() });
+}
+
+/** An Exotel request with the shared secret: GET with the params in the query, or a POST body. */
+export function exotelSigned(
+  hh: Harness,
+  method: string,
+  path: string,
+  params: Record<string, string>,
+  json: string | undefined,
+): Promise<RawAnswer> {
+  const url = new URL(`${hh.publicUrl}${path}`);
+  if (url.searchParams.has('callId'))
+    url.searchParams.set('sig', callbackSignature(EXOTEL_WEBHOOK_SECRET, url.pathname, url.searchParams));
+  const headers: Record<string, string> = { authorization: EXOTEL_BASIC };
+  if (method === 'GET') {
+    for (const [k, v] of Object.entries(params)) url.searchParams.append(k, v);
+    return rawRequest(url.toString(), { method, headers });
+  }
+  if (json !== undefined) {
+    return rawRequest(url.toString(), {
+      method,
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: json,
+    });
+  }
+  const form = new FormData();
+  for (const [k, v] of Object.entries(params)) form.append(k, v);
+  const encoded = new Response(form);
+  return encoded.arrayBuffer().then((bytes) =>
+    rawRequest(url.toString(), {
+      method,
+      headers: { ...headers, 'content-type': encoded.headers.get('content-type') ?? '' },
+      body: Buffer.from(bytes),
+    }),
+  );
 }

@@ -1,36 +1,28 @@
-import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { callbackSignature } from '../../providers/exotel/auth.js';
-import { plivoNonce, plivoSign } from '../../providers/plivo/simulator/signing.js';
 import { MAX_BODY_BYTES } from '../../src/http/body-bounds.js';
 import { useE2e } from './fixture.js';
-import {
-  AUTH_TOKEN,
-  EXOTEL_WEBHOOK_SECRET,
-  type Harness,
-  PLIVO_AUTH_TOKEN,
-  waitForRecord,
-} from './harness.js';
+import { waitForRecord } from './harness.js';
 import {
   ALL_CARRIERS_ENV,
   deepArray,
   deepObject,
+  exotelSigned,
+  formSigned,
   type RawAnswer,
   rawRequest,
   redisSnapshot,
+  signedJson,
   snapshotDiff,
   WEBHOOK_ROUTES,
 } from './input-support.js';
 
 /**
- * Input that must be refused is refused, over real sockets to the daemon with a private Redis:
+ * Bodies that must be refused are refused, over real sockets to the daemon with a private Redis:
  * every webhook route checks its signature on the bytes as received before parsing anything;
- * bodies are bounded in size (413) and JSON depth (400 `body_too_deep`); a `null` or non-object
- * API body is a 400 naming `body`; signed callbacks for a transfer the call does not have write
- * nothing; a media token admits one socket; Plivo's signed WebSocket upgrade is checked.
+ * bodies are bounded in size (413 `body_too_large`) and JSON depth (400 `body_too_deep`) on every
+ * webhook and API route; a `null` or non-object API body is a 400 naming `body`; random bodies,
+ * unsigned or validly signed, never get a 5xx, and unsigned ones never change the store.
  */
 
 const WRITER_KEY = 'e2e-writer-key-0123456789';
@@ -39,34 +31,6 @@ const API_ENV = {
   PATCHTHROUGH_API_KEYS: `${WRITER_KEY}:agents:read+agents:write+skills:read+skills:write+calls:read+calls:write`,
 };
 const bearer = { authorization: `Bearer ${WRITER_KEY}` };
-const basic = `Basic ${Buffer.from(`exotel:${EXOTEL_WEBHOOK_SECRET}`).toString('base64')}`;
-
-/** Headers that make a request to `url` genuinely from its carrier, for a JSON `body`. */
-function signedJson(
-  path: string,
-  publicUrl: string,
-  body: string,
-): { url: string; headers: Record<string, string> } {
-  const json = { 'content-type': 'application/json' };
-  if (path.startsWith('/twilio/')) {
-    // Twilio's JSON-bodied webhooks sign the URL carrying bodySHA256 (protocols.md §2.8).
-    const url = `${publicUrl}${path}?bodySHA256=${createHash('sha256').update(body).digest('hex')}`;
-    return {
-      url,
-      headers: { ...json, 'x-twilio-signature': twilio.getExpectedTwilioSignature(AUTH_TOKEN, url, {}) },
-    };
-  }
-  if (path.startsWith('/plivo/')) {
-    const url = `${publicUrl}${path}`;
-    const nonce = plivoNonce();
-    const signature = plivoSign(PLIVO_AUTH_TOKEN, 'POST', url, {}, nonce);
-    return {
-      url,
-      headers: { ...json, 'x-plivo-signature-v3': signature, 'x-plivo-signature-v3-nonce': nonce },
-    };
-  }
-  return { url: `${publicUrl}${path}`, headers: { ...json, authorization: basic } };
-}
 
 describe('webhook and API bodies are bounded, and nothing is parsed before the signature', () => {
   const e2e = useE2e('twilio');
@@ -320,243 +284,5 @@ describe('validly signed webhooks with random bodies', () => {
       ),
       { numRuns: 200 },
     );
-  });
-});
-
-/** A form POST signed as Twilio or Plivo signs it. */
-function formSigned(hh: Harness, path: string, params: Record<string, string>): Promise<RawAnswer> {
-  const url = `${hh.publicUrl}${path}`;
-  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-  if (path.startsWith('/twilio/'))
-    headers['x-twilio-signature'] = twilio.getExpectedTwilioSignature(AUTH_TOKEN, url, params);
-  else {
-    const nonce = plivoNonce();
-    headers['x-plivo-signature-v3'] = plivoSign(PLIVO_AUTH_TOKEN, 'POST', url, params, nonce);
-    headers['x-plivo-signature-v3-nonce'] = nonce;
-  }
-  return rawRequest(url, { method: 'POST', headers, body: new URLSearchParams(params).toString() });
-}
-
-/** An Exotel request with the shared secret: GET with the params in the query, or a POST body. */
-function exotelSigned(
-  hh: Harness,
-  method: string,
-  path: string,
-  params: Record<string, string>,
-  json: string | undefined,
-): Promise<RawAnswer> {
-  const url = new URL(`${hh.publicUrl}${path}`);
-  if (url.searchParams.has('callId'))
-    url.searchParams.set('sig', callbackSignature(EXOTEL_WEBHOOK_SECRET, url.pathname, url.searchParams));
-  const headers: Record<string, string> = { authorization: basic };
-  if (method === 'GET') {
-    for (const [k, v] of Object.entries(params)) url.searchParams.append(k, v);
-    return rawRequest(url.toString(), { method, headers });
-  }
-  if (json !== undefined) {
-    return rawRequest(url.toString(), {
-      method,
-      headers: { ...headers, 'content-type': 'application/json' },
-      body: json,
-    });
-  }
-  const form = new FormData();
-  for (const [k, v] of Object.entries(params)) form.append(k, v);
-  const encoded = new Response(form);
-  return encoded.arrayBuffer().then((bytes) =>
-    rawRequest(url.toString(), {
-      method,
-      headers: { ...headers, 'content-type': encoded.headers.get('content-type') ?? '' },
-      body: Buffer.from(bytes),
-    }),
-  );
-}
-
-describe('callbacks for a transfer the call does not have change nothing', () => {
-  const e2e = useE2e('twilio');
-
-  /** A Twilio-signed form POST. */
-  async function signedPost(hh: Harness, pathAndQuery: string, params: Record<string, string>) {
-    const url = `${hh.publicUrl}${pathAndQuery}`;
-    return rawRequest(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-twilio-signature': twilio.getExpectedTwilioSignature(AUTH_TOKEN, url, params),
-      },
-      body: new URLSearchParams(params).toString(),
-    });
-  }
-
-  it('signed status, dial-action, answer and conference callbacks for an unknown transfer write no binding and no dedupe key', async () => {
-    const hh = await e2e.run({ script: [{ say: 200 }, { waitMs: 60_000 }] });
-    const call = await e2e.placeCall(hh, {});
-    await waitForRecord(hh, call.sid, (r) => r.phase === 'ai');
-    await hh.sim.waitFor(() => hh.sim.twilio.streamsOf(call.sid)[0]?.stats.mediaSent);
-    const before = await redisSnapshot(e2e.redisUrl);
-    const account = `AC${'1'.repeat(32)}`;
-    const legSid = `CA${'7'.repeat(32)}`;
-    const ghost = `CA${'8'.repeat(32)}`;
-    for (const callId of [call.sid, ghost]) {
-      const ids = `callId=${callId}&transferId=${callId}.t9&legId=${callId}.t9:0`;
-      for (const status of ['ringing', 'in-progress', 'busy', 'completed']) {
-        const answer = await signedPost(hh, `/twilio/status?${ids}`, {
-          CallSid: legSid,
-          AccountSid: account,
-          CallStatus: status,
-        });
-        expect(answer.status, status).toBe(200);
-      }
-      const action = await signedPost(hh, `/twilio/dial-action?${ids}`, {
-        CallSid: callId,
-        AccountSid: account,
-        CallStatus: 'in-progress',
-        DialCallStatus: 'no-answer',
-        DialCallSid: legSid,
-      });
-      expect(action.status).toBe(200);
-      const answered = await signedPost(hh, `/twilio/voice?${ids}`, {
-        CallSid: legSid,
-        AccountSid: account,
-        From: '+14155550100',
-        To: '+14155550111',
-        Direction: 'outbound-api',
-      });
-      expect(answered.status).toBe(200);
-      const joined = await signedPost(hh, `/twilio/conference?callId=${callId}&transferId=${callId}.t9`, {
-        AccountSid: account,
-        ConferenceSid: `CF${'9'.repeat(32)}`,
-        FriendlyName: `xfer-${callId}.t9`,
-        SequenceNumber: '3',
-        StatusCallbackEvent: 'participant-join',
-        CallSid: legSid,
-        ParticipantLabel: `${callId}.t9:0`,
-      });
-      expect(joined.status).toBe(200);
-    }
-    // The call itself unknown: its own status callback writes nothing either.
-    const ghostStatus = await signedPost(hh, `/twilio/status?callId=${ghost}`, {
-      CallSid: ghost,
-      AccountSid: account,
-      CallStatus: 'completed',
-    });
-    expect(ghostStatus.status).toBe(200);
-    expect(snapshotDiff(before, await redisSnapshot(e2e.redisUrl))).toEqual([]);
-    const record = await hh.app.engine.get(call.sid);
-    expect(record?.legCarrierIds).toEqual({});
-    expect(record?.phase).toBe('ai');
-    call.hangup();
-  });
-});
-
-describe('a media token admits one socket', () => {
-  const e2e = useE2e('twilio');
-
-  it("a second socket replaying a live stream's start is refused, and the live stream keeps the agent's audio", async () => {
-    const hh = await e2e.run({ script: [{ say: 20_000 }] });
-    const call = await e2e.placeCall(hh, {});
-    await waitForRecord(hh, call.sid, (r) => r.phase === 'ai');
-    const stream = await hh.sim.waitFor(() => hh.sim.twilio.streamsOf(call.sid)[0]);
-    await hh.sim.waitFor(() => call.heard.bytes('stream:') >= 1600, 10_000);
-    expect(stream.spec.parameters['mediaToken']).toBeDefined();
-    const replay = new WebSocket(`${hh.publicUrl.replace('http', 'ws')}/twilio/media`);
-    const closed = new Promise<{ code: number; frames: number }>((resolve) => {
-      let frames = 0;
-      replay.on('message', () => frames++);
-      replay.on('close', (code) => resolve({ code, frames }));
-    });
-    await new Promise<void>((resolve, reject) => {
-      replay.once('open', () => resolve());
-      replay.once('error', reject);
-    });
-    replay.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
-    replay.send(
-      JSON.stringify({
-        event: 'start',
-        sequenceNumber: '1',
-        streamSid: `MZ${'4'.repeat(32)}`,
-        start: {
-          accountSid: `AC${'1'.repeat(32)}`,
-          streamSid: `MZ${'4'.repeat(32)}`,
-          callSid: call.sid,
-          tracks: ['inbound'],
-          customParameters: stream.spec.parameters,
-          mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
-        },
-      }),
-    );
-    // Bounded: a socket that took the call over is never closed by the daemon.
-    const refused = await Promise.race([
-      closed,
-      new Promise<{ code: number; frames: number }>((resolve) =>
-        setTimeout(() => resolve({ code: 0, frames: -1 }), 5000),
-      ),
-    ]);
-    expect(refused.code).toBe(1008);
-    expect(refused.frames).toBe(0);
-    // The live stream still gets the agent's audio, and is still open.
-    const heard = call.heard.bytes('stream:');
-    await hh.sim.waitFor(() => call.heard.bytes('stream:') >= heard + 4000, 10_000);
-    expect(stream.isEnded).toBe(false);
-    call.hangup();
-  });
-});
-
-describe('plivo signs the audio stream upgrade', () => {
-  const e2e = useE2e('plivo');
-
-  /** The HTTP status of a WebSocket upgrade to the daemon's Plivo media path. */
-  function upgradeStatus(
-    hh: Harness,
-    headers: Record<string, string>,
-  ): Promise<{ status: number; frames: number }> {
-    return new Promise((resolve) => {
-      let frames = 0;
-      const ws = new WebSocket(`${hh.publicUrl.replace('http', 'ws')}/plivo/media`, { headers });
-      ws.on('message', () => frames++);
-      ws.on('unexpected-response', (_req, res) => {
-        resolve({ status: res.statusCode ?? 0, frames });
-        ws.terminate();
-      });
-      ws.on('open', () => {
-        resolve({ status: 101, frames });
-        ws.close();
-      });
-      ws.on('error', () => {});
-    });
-  }
-
-  it('an unsigned or wrongly signed upgrade is refused with 403 before any frame; a signed one opens', async () => {
-    const hh = await e2e.run({ script: [] });
-    const url = `${hh.publicUrl}/plivo/media`;
-    const nonce = plivoNonce();
-    const good = plivoSign(PLIVO_AUTH_TOKEN, 'GET', url, {}, nonce);
-    expect(await upgradeStatus(hh, {})).toEqual({ status: 403, frames: 0 });
-    expect(
-      await upgradeStatus(hh, {
-        'x-plivo-signature-v3': plivoSign('another-token', 'GET', url, {}, nonce),
-        'x-plivo-signature-v3-nonce': nonce,
-      }),
-    ).toEqual({ status: 403, frames: 0 });
-    expect(
-      await upgradeStatus(hh, { 'x-plivo-signature-v3': good, 'x-plivo-signature-v3-nonce': plivoNonce() }),
-    ).toEqual({ status: 403, frames: 0 });
-    expect(
-      await upgradeStatus(hh, {
-        'x-plivo-signature-v3': plivoSign(PLIVO_AUTH_TOKEN, 'GET', `${url}x`, {}, nonce),
-        'x-plivo-signature-v3-nonce': nonce,
-      }),
-    ).toEqual({ status: 403, frames: 0 });
-    expect(
-      (await upgradeStatus(hh, { 'x-plivo-signature-v3': good, 'x-plivo-signature-v3-nonce': nonce })).status,
-    ).toBe(101);
-  });
-
-  it("a Plivo call's stream, signed by the simulator as Plivo signs it, reaches the agent", async () => {
-    const hh = await e2e.run({ script: [{ say: 400 }, { waitMs: 60_000 }] });
-    const call = await e2e.placeCall(hh, {});
-    await waitForRecord(hh, call.sid, (r) => r.phase === 'ai');
-    await hh.sim.waitFor(() => call.heard.bytes('stream:') >= 1600, 10_000);
-    call.hangup();
   });
 });
