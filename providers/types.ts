@@ -165,7 +165,11 @@ export interface WebhookRequest {
   readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
   /** The body exactly as received (needed when the carrier signs a body hash). */
   readonly rawBody: string;
-  /** Parsed form parameters of the body (empty for GET). */
+  /**
+   * The form fields of an `application/x-www-form-urlencoded` body, as form-signing carriers sign
+   * them (empty for GET and for any other body: JSON and multipart are read only after the
+   * signature holds, src/http/webhook-body.ts).
+   */
   readonly params: WebhookParams;
 }
 
