@@ -32,11 +32,23 @@ export interface MediaClientStats {
   bytesReceived: number;
   bytesPlayed: number;
   rejected: number;
+  /**
+   * The first caller frame (μ-law 8 kHz, 20 ms) this stream sent after `start`: where a server that
+   * lost nothing must begin. Exotel batches frames; this is the first frame of its first message.
+   */
+  firstInboundFrame: Buffer | undefined;
 }
 
 /** Counters at zero. */
 export function newMediaClientStats(): MediaClientStats {
-  return { mediaSent: 0, mediaReceived: 0, bytesReceived: 0, bytesPlayed: 0, rejected: 0 };
+  return {
+    mediaSent: 0,
+    mediaReceived: 0,
+    bytesReceived: 0,
+    bytesPlayed: 0,
+    rejected: 0,
+    firstInboundFrame: undefined,
+  };
 }
 
 /** A message to send, with the event name it is logged under. */
@@ -264,7 +276,9 @@ export class MediaClient<R extends string> {
 
   #sendInbound(tick: number): void {
     if (this.#end) return;
-    const message = this.#opts.wire.media('inbound', this.#opts.leg.frameAt(tick) ?? SILENCE_FRAME, tick);
+    const frame = this.#opts.leg.frameAt(tick) ?? SILENCE_FRAME;
+    this.#opts.stats.firstInboundFrame ??= frame;
+    const message = this.#opts.wire.media('inbound', frame, tick);
     if (!message) return;
     this.send(message);
     this.#opts.stats.mediaSent++;

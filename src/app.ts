@@ -167,6 +167,7 @@ export function buildApp(options: AppOptions): App {
     verifyToken: (callId, token) => admitMediaToken(store, callId, token, mediaSecret, log),
     onFrame: (direction) => metrics.mediaFrame(direction),
     onDrop: (direction, frames) => metrics.mediaDrop(direction, frames),
+    onHeld: (frames) => metrics.mediaHeld(frames),
   });
   const http = buildHttpServer({
     publicUrl: env.publicUrl,

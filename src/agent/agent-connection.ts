@@ -6,7 +6,7 @@ import { type AudioFormat, MULAW_8K } from '../domain/media.js';
 import type { TransferOutcome } from '../domain/outcome.js';
 import { type Log, silentLogger } from '../log.js';
 import { type Clock, systemClock } from '../media/clock.js';
-import { isSupportedFormat } from '../media/formats.js';
+import { bytesPerMs, isSupportedFormat } from '../media/formats.js';
 import type { TransferStatus } from '../transfer/machine-types.js';
 import { toAgentEvent } from './control-events.js';
 import type { AgentEvent, AgentListener, AgentMediaPort, AgentMediaSink } from './events.js';
@@ -41,6 +41,13 @@ export interface AgentConnectionOptions {
   readonly connectTimeoutMs?: number;
   /** How long `close()` waits for the agent's close frame before dropping the socket, in ms. Default 2 000. */
   readonly closeTimeoutMs?: number;
+  /**
+   * Caller audio held frames that could not be sent (over the hold bound, or the call ended before
+   * the socket opened): `frames` 20 ms frames' worth (metrics).
+   */
+  readonly onAudioDropped?: (frames: number) => void;
+  /** Caller audio frames that waited for the socket to open and were then delivered (metrics). */
+  readonly onAudioHeld?: (frames: number) => void;
 }
 
 /** Lifecycle: connecting → open ⇄ reconnecting → open … → closing → closed; or → failed. */
@@ -55,6 +62,8 @@ export type AgentConnectionState =
 
 /** Control frames (not media) kept while the socket is being replaced, then sent on the new one. */
 const MAX_PENDING_CONTROL = 64;
+/** DTMF digits and mark echoes held with the audio while the socket opens. */
+const MAX_HELD_EVENTS = 256;
 /** Distinct unknown event names remembered for log-once; past it, unknown events are not logged. */
 const MAX_UNKNOWN_NAMES = 32;
 /** 1000: normal closure. 1005: a close frame without a code (what `ws.close()` with no argument sends). */
@@ -63,9 +72,27 @@ const NORMAL_CLOSE_CODES: ReadonlySet<number> = new Set([1000, 1005]);
 type PendingControl = (writer: FrameWriter) => string;
 
 /**
+ * A frame waiting for the socket to open, in the order it was sent: control frames, and the
+ * media plane (caller audio with its capture time, DTMF, mark echoes).
+ */
+interface Held {
+  readonly build: PendingControl;
+  readonly kind: 'control' | 'audio' | 'event';
+  /** Audio bytes (0 for anything else). */
+  readonly bytes: number;
+  /** When the frame was captured (audio), on the injected clock. */
+  readonly atMs: number;
+}
+
+/**
  * One call's WebSocket to its agent. The daemon is the client and speaks exactly as Twilio does
  * (protocols.md §2.3): `connected`, `start`, then `media` / `dtmf` / `mark`, and `stop` at the
  * end; the extensions of docs/agent-protocol.md ride on the same socket.
+ *
+ * Until the socket is open — first connect, or the one reconnect — everything sent is held in
+ * order and delivered right after `start`: the caller's first words are not lost to a slow
+ * agent. The hold is bounded by the connect timeout's worth of audio (plus the reconnect delay);
+ * audio past it, or held when the call ends first, is counted as dropped.
  *
  * A failed socket is replaced once (the new `start` carries `resumed: "true"`); a second failure
  * is reported as `agent.failed`. A normal close by the agent is a hang-up, not a failure. A bad
@@ -88,13 +115,18 @@ export class AgentConnection implements AgentMediaPort {
   #startedAtMs = 0;
   #lastError: unknown;
   #reconnectTimer: NodeJS.Timeout | undefined;
-  #pending: PendingControl[] = [];
+  #held: Held[] = [];
+  #heldBytes = 0;
+  #heldControl = 0;
+  #heldEvents = 0;
+  readonly #maxHeldBytes: number;
   #unknownNames = new Set<string>();
   #firstOutcome: Promise<boolean>;
   #settleFirst: (opened: boolean) => void = () => {};
   #closed: Promise<void>;
   #settleClosed: () => void = () => {};
   #droppedFrames = 0;
+  #heldFrames = 0;
   #badFrames = 0;
 
   constructor(options: AgentConnectionOptions) {
@@ -128,6 +160,8 @@ export class AgentConnection implements AgentMediaPort {
     this.#closed = new Promise((resolve) => {
       this.#settleClosed = resolve;
     });
+    const holdMs = (options.connectTimeoutMs ?? 5000) + (options.reconnectDelayMs ?? 250);
+    this.#maxHeldBytes = Math.ceil(bytesPerMs(format) * holdMs);
   }
 
   get state(): AgentConnectionState {
@@ -139,9 +173,18 @@ export class AgentConnection implements AgentMediaPort {
     return this.#writer.streamSid;
   }
 
-  /** Media frames not sent because the socket was not open, and agent frames answered with `error`. */
-  stats(): { readonly droppedFrames: number; readonly badFrames: number } {
-    return { droppedFrames: this.#droppedFrames, badFrames: this.#badFrames };
+  /**
+   * `heldFrames`: caller frames that waited for the socket to open (then delivered in order);
+   * `droppedFrames`: media frames never sent (past the hold bound, the call over first, or agent
+   * audio with no bridge); `badFrames`: agent frames answered with `error`.
+   */
+  stats(): { readonly droppedFrames: number; readonly heldFrames: number; readonly badFrames: number } {
+    return { droppedFrames: this.#droppedFrames, heldFrames: this.#heldFrames, badFrames: this.#badFrames };
+  }
+
+  /** Audio bytes waiting for the socket to open. */
+  get heldBytes(): number {
+    return this.#heldBytes;
   }
 
   /**
@@ -167,8 +210,8 @@ export class AgentConnection implements AgentMediaPort {
 
   sendAudio(payload: Buffer): void {
     const ws = this.#ws;
-    if (this.#state !== 'open' || ws === undefined) {
-      this.#droppedFrames += 1;
+    if (this.#state !== 'open' || ws === undefined || ws.readyState !== WebSocket.OPEN) {
+      this.#holdAudio(payload);
       return;
     }
     // The frame is ASCII: as a latin1 buffer ws masks it into one buffer and writes once,
@@ -273,16 +316,23 @@ export class AgentConnection implements AgentMediaPort {
     if (ws !== this.#ws || (this.#state !== 'connecting' && this.#state !== 'reconnecting')) return;
     const resumed = this.#everOpened;
     this.#writer.reset();
-    this.#startedAtMs = this.#clock.nowMs();
+    // Media timestamps count from `start`; held audio keeps its capture time, so `start` is dated
+    // at the first held frame and the timestamps stay true to when the caller spoke.
+    const firstAudio = this.#held.find((h) => h.kind === 'audio');
+    this.#startedAtMs = Math.min(this.#clock.nowMs(), firstAudio?.atMs ?? Number.POSITIVE_INFINITY);
     ws.send(this.#writer.connected());
     const parameters = resumed ? { ...this.#parameters, resumed: 'true' } : this.#parameters;
     ws.send(this.#writer.start(parameters, this.format));
     this.#state = 'open';
     this.#everOpened = true;
-    const pending = this.#pending;
-    this.#pending = [];
-    for (const build of pending) ws.send(build(this.#writer));
-    this.#log.info({ resumed }, 'agent.connected');
+    const held = this.#takeHeld();
+    let audioFrames = 0;
+    for (const h of held) {
+      if (h.kind === 'audio') audioFrames += 1;
+      ws.send(h.build(this.#writer));
+    }
+    if (audioFrames > 0) this.#options.onAudioHeld?.(audioFrames);
+    this.#log.info({ resumed, heldFrames: audioFrames }, 'agent.connected');
     this.#emit({ type: 'agent.connected', resumed });
     this.#settleFirst(true);
   }
@@ -322,7 +372,11 @@ export class AgentConnection implements AgentMediaPort {
 
   #finish(state: 'closed' | 'failed'): void {
     this.#state = state;
-    this.#pending = [];
+    const lost = this.#takeHeld().reduce((n, h) => n + (h.kind === 'control' ? 0 : 1), 0);
+    if (lost > 0) {
+      this.#droppedFrames += lost;
+      this.#options.onAudioDropped?.(lost);
+    }
     this.#settleFirst(false);
     this.#settleClosed();
   }
@@ -384,29 +438,72 @@ export class AgentConnection implements AgentMediaPort {
     }
   }
 
-  /** Media-plane frames are only meaningful on the live socket; when it is down they are dropped. */
+  /** DTMF and mark echoes: held with the audio while the socket opens, in the same order. */
   #sendMedia(build: PendingControl): void {
     const ws = this.#ws;
-    if (this.#state !== 'open' || ws === undefined) {
+    if (this.#state === 'open' && ws !== undefined && ws.readyState === WebSocket.OPEN) {
+      ws.send(build(this.#writer));
+      return;
+    }
+    if (!this.#holding() || this.#heldEvents >= MAX_HELD_EVENTS) {
       this.#droppedFrames += 1;
       return;
     }
-    ws.send(build(this.#writer));
+    this.#heldEvents += 1;
+    this.#held.push({ build, kind: 'event', bytes: 0, atMs: this.#clock.nowMs() });
   }
 
   /** Control frames survive a reconnect: they are sent on the new socket after its `start`. */
   #sendControl(build: PendingControl): void {
     const ws = this.#ws;
-    if (this.#state === 'open' && ws !== undefined) {
+    if (this.#state === 'open' && ws !== undefined && ws.readyState === WebSocket.OPEN) {
       ws.send(build(this.#writer));
       return;
     }
-    if (
-      (this.#state === 'connecting' || this.#state === 'reconnecting') &&
-      this.#pending.length < MAX_PENDING_CONTROL
-    ) {
-      this.#pending.push(build);
+    if (this.#holding() && this.#heldControl < MAX_PENDING_CONTROL) {
+      this.#heldControl += 1;
+      this.#held.push({ build, kind: 'control', bytes: 0, atMs: this.#clock.nowMs() });
     }
+  }
+
+  /**
+   * Caller audio while the socket is not open yet (or closing under us, before its `close`
+   * decides between a reconnect and the end): kept, up to the hold bound, for the next `start`.
+   */
+  #holdAudio(payload: Buffer): void {
+    if (!this.#holding() || this.#heldBytes + payload.length > this.#maxHeldBytes) {
+      this.#droppedFrames += 1;
+      this.#options.onAudioDropped?.(1);
+      return;
+    }
+    const atMs = this.#clock.nowMs();
+    this.#heldBytes += payload.length;
+    this.#heldFrames += 1;
+    this.#held.push({
+      build: (writer) => writer.media(payload, atMs - this.#startedAtMs),
+      kind: 'audio',
+      bytes: payload.length,
+      atMs,
+    });
+  }
+
+  /** Whether frames sent now can still reach an agent socket (one that is opening or may reopen). */
+  #holding(): boolean {
+    return (
+      this.#state === 'idle' ||
+      this.#state === 'connecting' ||
+      this.#state === 'reconnecting' ||
+      this.#state === 'open'
+    );
+  }
+
+  #takeHeld(): Held[] {
+    const held = this.#held;
+    this.#held = [];
+    this.#heldBytes = 0;
+    this.#heldControl = 0;
+    this.#heldEvents = 0;
+    return held;
   }
 
   #emit(event: AgentEvent): void {

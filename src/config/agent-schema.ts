@@ -207,6 +207,7 @@ export function agentSchema(region: string) {
         })
         .prefault({}),
       headers: z.record(headerNameSchema, headerValueSchema).default({}),
+      connectTimeoutMs: z.number().int().min(500).max(30_000).default(5000),
     }),
     handoffConfig: handoffSchema(region).prefault({}),
     skills: z.array(skillSchema(region)).default([]),

@@ -37,6 +37,11 @@ export interface AgentEndpointConfig {
   readonly audio: { readonly encoding: AudioEncoding; readonly sampleRate: 8000 | 16000 | 24000 };
   /** Extra headers on the WebSocket upgrade (e.g. `Authorization`). Default: none. */
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * How long the agent may take to accept the WebSocket (per attempt), in ms. Caller audio is
+   * held meanwhile and delivered in order once it accepts. Default 5 000 (500–30 000).
+   */
+  readonly connectTimeoutMs: number;
 }
 
 /** flowyte `handoffConfig` plus the nixflex transfer type and whisper. */

@@ -42,6 +42,7 @@ export class Metrics {
   readonly #pendingFrames: { in: number; out: number } = { in: 0, out: 0 };
   readonly #dropIn: Counter.Internal;
   readonly #dropOut: Counter.Internal;
+  readonly #held: Counter;
   #activeCalls: () => number = () => 0;
 
   constructor(options: MetricsOptions = {}) {
@@ -139,6 +140,11 @@ export class Metrics {
       labelNames: ['direction'],
       registers,
     });
+    this.#held = new Counter({
+      name: 'patchthrough_agent_audio_held_frames_total',
+      help: 'Caller frames held while the agent socket opened (or reopened), then delivered in order',
+      registers,
+    });
     // Pre-bound children: a frame count is a hot path (50 frames/s per call and direction).
     frames.labels('in');
     frames.labels('out');
@@ -191,6 +197,10 @@ export class Metrics {
 
   mediaFrame(direction: MediaDirection): void {
     this.#pendingFrames[direction] += 1;
+  }
+
+  mediaHeld(n: number): void {
+    if (n > 0) this.#held.inc(n);
   }
 
   mediaDrop(direction: MediaDirection, n = 1): void {

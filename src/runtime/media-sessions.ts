@@ -36,6 +36,8 @@ export interface MediaSessionOptions {
   readonly onFrame?: (direction: 'in' | 'out') => void;
   /** Audio the bridge dropped because a peer did not keep up, in frames of 20 ms (metrics). */
   readonly onDrop?: (direction: 'in' | 'out', frames: number) => void;
+  /** Caller frames held until the agent socket opened, then delivered (metrics). */
+  readonly onHeld?: (frames: number) => void;
 }
 
 /**
@@ -174,8 +176,12 @@ export class MediaSessions {
       carrier,
       direction: record.direction,
       format: { encoding: agentConfig.agent.audio.encoding, sampleRate: agentConfig.agent.audio.sampleRate },
+      connectTimeoutMs: agentConfig.agent.connectTimeoutMs,
       listener,
       log: this.#o.log.child({ callId }),
+      // Caller audio waits for the agent socket to open, bounded by the connect timeout's worth.
+      onAudioHeld: (frames) => this.#o.onHeld?.(frames),
+      onAudioDropped: (frames) => this.#o.onDrop?.('in', frames),
     });
     const onDrop = this.#o.onDrop;
     const bridge = new MediaBridge({

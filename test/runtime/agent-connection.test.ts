@@ -216,7 +216,7 @@ describe('AgentConnection', () => {
     expect(failed?.type === 'agent.failed' && failed.error.cause).toBeInstanceOf(Error);
   });
 
-  it('control events sent while reconnecting arrive after the new start', async () => {
+  it('control events and caller audio sent while reconnecting arrive after the new start, in order', async () => {
     const s = await server();
     const events = new Events();
     const conn = connection(s.url, events, { reconnectDelayMs: 50 });
@@ -226,14 +226,80 @@ describe('AgentConnection', () => {
     await events.until((list) => list.some((e) => e.type === 'agent.reconnecting'));
     conn.sendResume('t1', 'busy');
     conn.sendAudio(Buffer.from([1]));
-    await s.until(() => s.sessions[1]?.frames.length === 3);
-    expect(s.sessions[1]!.frames.map((f) => f.event)).toEqual(['connected', 'start', 'resume']);
+    conn.sendDtmf('5');
+    conn.sendAudio(Buffer.from([2]));
+    await s.until(() => s.sessions[1]?.frames.length === 6);
+    expect(s.sessions[1]!.frames.map((f) => f.event)).toEqual([
+      'connected',
+      'start',
+      'resume',
+      'media',
+      'dtmf',
+      'media',
+    ]);
     expect(s.sessions[1]!.frames[2]).toMatchObject({
       sequenceNumber: '2',
       transferId: 't1',
       outcome: 'busy',
     });
-    expect(conn.stats().droppedFrames).toBe(1);
+    const media = s.sessions[1]!.frames.filter((f) => f.event === 'media') as {
+      media: { chunk: string; payload: string; timestamp: string };
+    }[];
+    expect(media.map((f) => [f.media.chunk, Buffer.from(f.media.payload, 'base64')[0]])).toEqual([
+      ['1', 1],
+      ['2', 2],
+    ]);
+    expect(Number(media[0]!.media.timestamp)).toBe(0);
+    expect(conn.stats()).toMatchObject({ droppedFrames: 0, heldFrames: 2 });
+  });
+
+  it('caller audio sent before a slow agent accepts is held, bounded, and delivered from the first frame', async () => {
+    // The agent answers the upgrade only when the test says so.
+    let accept: () => void = () => {};
+    const accepted = new Promise<void>((resolve) => {
+      accept = resolve;
+    });
+    const server = new WebSocketServer({
+      host: '127.0.0.1',
+      port: 0,
+      verifyClient: (_info, done) => void accepted.then(() => done(true)),
+    });
+    await new Promise<void>((resolve) => server.once('listening', resolve));
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const client of server.clients) client.terminate();
+          server.close(() => resolve());
+        }),
+    );
+    const frames: Record<string, unknown>[] = [];
+    server.on('connection', (socket) => socket.on('message', (d) => frames.push(JSON.parse(d.toString()))));
+    const { port } = server.address() as AddressInfo;
+    const held: number[] = [];
+    const dropped: number[] = [];
+    // 1 000 ms + 0 ms of μ-law: 8 000 bytes may wait, 50 frames of 160.
+    const conn = connection(`ws://127.0.0.1:${port}/agent`, new Events(), {
+      connectTimeoutMs: 1000,
+      reconnectDelayMs: 0,
+      onAudioHeld: (n) => held.push(n),
+      onAudioDropped: (n) => dropped.push(n),
+    });
+    const opened = conn.connect();
+    for (let i = 0; i < 52; i++) conn.sendAudio(Buffer.alloc(160, i));
+    expect(conn.heldBytes).toBe(8000);
+    expect(conn.stats()).toMatchObject({ heldFrames: 50, droppedFrames: 2 });
+    expect(dropped).toEqual([1, 1]);
+    accept();
+    expect(await opened).toBe(true);
+    conn.sendAudio(Buffer.alloc(160, 99));
+    await eventually(() => frames.filter((f) => f.event === 'media').length === 51);
+    const payloads = frames
+      .filter((f) => f.event === 'media')
+      .map((f) => Buffer.from((f.media as { payload: string }).payload, 'base64')[0]);
+    expect(payloads).toEqual([...Array.from({ length: 50 }, (_, i) => i), 99]);
+    expect(frames.slice(0, 2).map((f) => f.event)).toEqual(['connected', 'start']);
+    expect(held).toEqual([50]);
+    expect(conn.heldBytes).toBe(0);
   });
 
   it('answers a bad frame with an error event and changes nothing; unknown events are logged once', async () => {

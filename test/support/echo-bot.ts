@@ -10,6 +10,11 @@ import { type WebSocket, WebSocketServer } from 'ws';
 export interface EchoBotOptions {
   /** Echoed frames per burst; a mark follows each burst. Default 5. */
   readonly burstFrames?: number;
+  /**
+   * How long the bot waits before accepting each WebSocket upgrade, in ms, by connection index
+   * (0 first): an agent slow to answer (a cold start, a far region). Default 0.
+   */
+  readonly acceptDelayMs?: number | ((index: number) => number);
 }
 
 /** One socket the daemon opened to the bot. */
@@ -38,7 +43,18 @@ export interface EchoBot {
 
 export async function startEchoBot(options: EchoBotOptions = {}): Promise<EchoBot> {
   const burstFrames = options.burstFrames ?? 5;
-  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  const acceptDelay = options.acceptDelayMs ?? 0;
+  let upgrades = 0;
+  const server = new WebSocketServer({
+    host: '127.0.0.1',
+    port: 0,
+    verifyClient: (_info, accept) => {
+      const delayMs = typeof acceptDelay === 'number' ? acceptDelay : acceptDelay(upgrades);
+      upgrades += 1;
+      if (delayMs <= 0) accept(true);
+      else setTimeout(() => accept(true), delayMs);
+    },
+  });
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const sessions: EchoBotSession[] = [];
   const waiters = new Set<{ predicate: () => boolean; resolve: () => void }>();

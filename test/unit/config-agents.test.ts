@@ -40,6 +40,7 @@ describe('agent defaults', () => {
             url: 'wss://bot.example.com/stream',
             audio: { encoding: 'mulaw', sampleRate: 8000 },
             headers: {},
+            connectTimeoutMs: 5000,
           },
           handoffConfig: {
             warm: false,
