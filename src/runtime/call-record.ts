@@ -26,11 +26,17 @@ export interface TransferAttemptSummary {
   readonly carrierCode?: string;
 }
 
-/** A refused transfer request: it never started, the caller stayed with the AI. */
+/** Why a transfer request was refused: by the plan, or because of where the call is. */
+export type RefusalReason = PlanRefusal | 'transfer_in_progress' | 'call_not_active';
+
+/**
+ * A refused transfer request: it never started. With `transfer_in_progress` the running
+ * transfer goes on; otherwise the caller stayed where they were.
+ */
 export interface TransferRefusalSummary {
   readonly atMs: number;
   readonly trigger: TransferTriggerType;
-  readonly refusal: PlanRefusal;
+  readonly refusal: RefusalReason;
   readonly detail: string;
 }
 

@@ -3,10 +3,11 @@ import type { EndedReason, TransferMode, TransferOutcome } from '../domain/outco
 import { machineFor, type TransferState } from '../transfer/machine.js';
 import type { TransferEffect, TransferEvent } from '../transfer/machine-types.js';
 import { planTransfer } from '../transfer/plan.js';
-import type { PlanRefusal, TransferPlan, TransferTrigger } from '../transfer/plan-types.js';
+import type { TransferPlan, TransferTrigger } from '../transfer/plan-types.js';
 import {
   type CallRecord,
   MAX_TRANSFERS_PER_CALL,
+  type RefusalReason,
   type TransferAttemptSummary,
   withTimeline,
 } from './call-record.js';
@@ -53,7 +54,7 @@ export type CallEffect =
   | { readonly type: 'transfer.accepted'; readonly transferId: string; readonly requestId?: string }
   | {
       readonly type: 'transfer.refused';
-      readonly refusal: PlanRefusal | 'transfer_in_progress' | 'call_not_active';
+      readonly refusal: RefusalReason;
       readonly detail: string;
       readonly requestId?: string;
     }
@@ -143,11 +144,13 @@ function requestTransfer(
 ): ReduceResult {
   const base = input.requestId === undefined ? {} : { requestId: input.requestId };
   if (record.phase !== 'ai') {
-    // peers.md #7: the LLM fires the transfer again while the caller waits; never start a second one.
+    // peers.md #7: the LLM fires the transfer again while the caller waits; never start a second
+    // one — and say so on the record, since the agent asked for something that did not happen.
     const refusal = record.phase === 'transferring' ? 'transfer_in_progress' : 'call_not_active';
+    const detail = `call is ${record.phase}`;
     return {
-      record,
-      effects: [{ type: 'transfer.refused', refusal, detail: `call is ${record.phase}`, ...base }],
+      record: refused(record, input.trigger, refusal, detail, ctx.nowMs),
+      effects: [{ type: 'transfer.refused', refusal, detail, ...base }],
     };
   }
   const planned = planTransfer(ctx.agent, input.trigger, {
@@ -159,19 +162,8 @@ function requestTransfer(
     ...(input.summary === undefined ? {} : { summary: input.summary }),
   });
   if (!planned.ok) {
-    const refusals = [
-      ...record.refusals,
-      { atMs: ctx.nowMs, trigger: input.trigger.type, refusal: planned.refusal, detail: planned.detail },
-    ].slice(-MAX_TRANSFERS_PER_CALL);
     return {
-      record: withTimeline(
-        { ...record, refusals },
-        {
-          atMs: ctx.nowMs,
-          event: 'transfer.refused',
-          detail: planned.refusal,
-        },
-      ),
+      record: refused(record, input.trigger, planned.refusal, planned.detail, ctx.nowMs),
       effects: [{ type: 'transfer.refused', refusal: planned.refusal, detail: planned.detail, ...base }],
     };
   }
@@ -213,6 +205,20 @@ function requestTransfer(
       ...started.effects.map((effect) => ({ type: 'transfer' as const, transferId, effect })),
     ],
   };
+}
+
+/** The record with a refused request noted: in `refusals` (capped) and on the timeline. */
+function refused(
+  record: CallRecord,
+  trigger: TransferTrigger,
+  refusal: RefusalReason,
+  detail: string,
+  nowMs: number,
+): CallRecord {
+  const refusals = [...record.refusals, { atMs: nowMs, trigger: trigger.type, refusal, detail }].slice(
+    -MAX_TRANSFERS_PER_CALL,
+  );
+  return withTimeline({ ...record, refusals }, { atMs: nowMs, event: 'transfer.refused', detail: refusal });
 }
 
 function stepTransfer(

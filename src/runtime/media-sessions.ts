@@ -18,6 +18,7 @@ import type { CallEngine } from './engine.js';
 import { errorSummary } from './executor.js';
 import type { LocalSession, SessionRegistry } from './sessions.js';
 import { SilenceWatch } from './silence.js';
+import { TagChain } from './tag-chain.js';
 
 /** How often a session checks for caller silence, ms. */
 const SILENCE_CHECK_MS = 250;
@@ -159,6 +160,11 @@ export class MediaSessions {
     const agentConfig = published.agent;
     const callId = record.callId;
     const scanner = new TransferTagScanner();
+    // The tags of one agent turn are one fallback chain, dispatched when the turn ends.
+    const chain = new TagChain({
+      onChain: (destinations) =>
+        dispatch({ type: 'transfer.request', trigger: { type: 'tag', destinations: [...destinations] } }),
+    });
     const dispatch = (input: CallInput, dedupeKey?: string): void => {
       void this.#o.engine.dispatch(callId, input, dedupeKey).catch((err: unknown) => {
         this.#o.log.error({ callId, input: input.type, err: errorSummary(err) }, 'call.dispatch_failed');
@@ -166,7 +172,7 @@ export class MediaSessions {
     };
     const listener = {
       onAgentEvent: (event: AgentEvent): void =>
-        this.#onAgentEvent(callId, agentConfig, scanner, session, event, dispatch),
+        this.#onAgentEvent(callId, agentConfig, { scanner, chain }, session, event, dispatch),
     };
     const agent = new AgentConnection({
       url: agentConfig.agent.url,
@@ -196,7 +202,13 @@ export class MediaSessions {
             },
           }),
     });
-    const session: LocalSession & { silence?: SilenceWatch } = { callId, agent, bridge, scanner };
+    const session: LocalSession & { silence?: SilenceWatch } = {
+      callId,
+      agent,
+      bridge,
+      scanner,
+      stopTimers: () => chain.stop(),
+    };
     const control = agentConfig.callControl;
     if (control.onNoResponseAction !== 'none') {
       const silence = new SilenceWatch(control.noResponseTimeoutSec * 1000, performance.now());
@@ -209,7 +221,10 @@ export class MediaSessions {
         if (silence.due(performance.now())) dispatch({ type: 'caller.silent' });
       }, SILENCE_CHECK_MS);
       timer.unref();
-      session.stopTimers = () => clearInterval(timer);
+      session.stopTimers = () => {
+        clearInterval(timer);
+        chain.stop();
+      };
     }
     this.#o.sessions.set(session);
     void agent.connect();
@@ -219,18 +234,16 @@ export class MediaSessions {
   #onAgentEvent(
     callId: string,
     agentConfig: import('../config/agent-types.js').AgentConfig,
-    scanner: TransferTagScanner,
+    tags: { readonly scanner: TransferTagScanner; readonly chain: TagChain },
     session: LocalSession,
     event: AgentEvent,
     dispatch: (input: CallInput, dedupeKey?: string) => void,
   ): void {
     switch (event.type) {
       case 'agent.text': {
-        const tags = [...scanner.push(event.text).tags];
-        if (event.final) tags.push(...scanner.endTurn().tags);
-        if (tags.length > 0) {
-          dispatch({ type: 'transfer.request', trigger: { type: 'tag', destinations: tags } });
-        }
+        const found = [...tags.scanner.push(event.text).tags];
+        if (event.final) found.push(...tags.scanner.endTurn().tags);
+        tags.chain.text(found, event.final);
         return;
       }
       case 'agent.transfer': {
