@@ -39,27 +39,30 @@ async function dialedInOrder(h: Harness, sid: string) {
   return ended;
 }
 
-describe.each(['twilio', 'plivo', 'exotel'] as const)('%s: a chain streamed in pieces', (carrier: E2eCarrier) => {
-  const e2e = useE2e(carrier);
+describe.each(['twilio', 'plivo', 'exotel'] as const)(
+  '%s: a chain streamed in pieces',
+  (carrier: E2eCarrier) => {
+    const e2e = useE2e(carrier);
 
-  const start = async (script: ScriptStep[]): Promise<Harness> => {
-    const h = await e2e.run({ script });
-    if (carrier === 'exotel')
-      h.sim.exotel.configureNumber(INBOUND, exotelNumber(h.publicUrl, { programmable: true }));
-    return h;
-  };
+    const start = async (script: ScriptStep[]): Promise<Harness> => {
+      const h = await e2e.run({ script });
+      if (carrier === 'exotel')
+        h.sim.exotel.configureNumber(INBOUND, exotelNumber(h.publicUrl, { programmable: true }));
+      return h;
+    };
 
-  it('two tags in separate deltas of one turn (closed by final) dial both numbers, in order', async () => {
-    const h = await start(streamedChain(true));
-    const busy = h.sim.network.addHuman(FIRST, { type: 'busy', afterMs: 200 });
-    const answers = h.sim.network.addHuman(SECOND, ANSWERS);
-    const call = await e2e.placeCall(h);
-    await dialedInOrder(h, call.sid);
-    expect(busy.legs).toHaveLength(1);
-    expect(answers.legs).toHaveLength(1);
-    call.hangup();
-  });
-});
+    it('two tags in separate deltas of one turn (closed by final) dial both numbers, in order', async () => {
+      const h = await start(streamedChain(true));
+      const busy = h.sim.network.addHuman(FIRST, { type: 'busy', afterMs: 200 });
+      const answers = h.sim.network.addHuman(SECOND, ANSWERS);
+      const call = await e2e.placeCall(h);
+      await dialedInOrder(h, call.sid);
+      expect(busy.legs).toHaveLength(1);
+      expect(answers.legs).toHaveLength(1);
+      call.hangup();
+    });
+  },
+);
 
 describe('twilio: chain window and refusals on the record', () => {
   const e2e = useE2e('twilio');
