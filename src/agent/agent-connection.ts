@@ -7,12 +7,14 @@ import type { TransferOutcome } from '../domain/outcome.js';
 import { type Log, silentLogger } from '../log.js';
 import { type Clock, systemClock } from '../media/clock.js';
 import { bytesPerMs, isSupportedFormat } from '../media/formats.js';
+import { legIndexOf } from '../transfer/machine-state.js';
 import type { TransferStatus } from '../transfer/machine-types.js';
 import { toAgentEvent } from './control-events.js';
 import type { AgentEvent, AgentListener, AgentMediaPort, AgentMediaSink } from './events.js';
 import { FrameWriter, type ToolResult } from './outbound.js';
 import { type AgentMessage, parseAgentFrame } from './protocol.js';
 import { redactDestination } from './redact.js';
+import { TransferStatusOrder } from './status-order.js';
 
 export interface AgentConnectionOptions {
   /** The agent's WebSocket URL (`agent.url`), `ws:` or `wss:`. */
@@ -121,6 +123,7 @@ export class AgentConnection implements AgentMediaPort {
   #heldEvents = 0;
   readonly #maxHeldBytes: number;
   #unknownNames = new Set<string>();
+  readonly #statusOrder = new TransferStatusOrder();
   #firstOutcome: Promise<boolean>;
   #settleFirst: (opened: boolean) => void = () => {};
   #closed: Promise<void>;
@@ -229,14 +232,28 @@ export class AgentConnection implements AgentMediaPort {
     this.#sendMedia((writer) => writer.mark(name));
   }
 
-  /** `transfer_status`; the destination is redacted before it leaves. */
+  /**
+   * `transfer_status` of a running transfer; the destination is redacted before it leaves. Only
+   * progress is sent: a status behind the last one sent for this transfer (`legId`: the leg it
+   * is about) is dropped ({@link TransferStatusOrder}). A refused request, which never became a
+   * transfer, passes `ordered: false`.
+   */
   sendTransferStatus(update: {
     readonly transferId: string;
     readonly status: TransferStatus;
+    readonly legId?: string;
     readonly destination?: string;
     readonly outcome?: TransferOutcome;
+    readonly ordered?: boolean;
   }): void {
-    const { destination, ...rest } = update;
+    const { destination, legId, ordered, ...rest } = update;
+    if (ordered !== false) {
+      const legIndex = legId === undefined ? undefined : legIndexOf(legId);
+      if (!this.#statusOrder.admit(update.transferId, update.status, legIndex)) {
+        this.#log.info({ transferId: update.transferId, status: update.status }, 'agent.status_behind');
+        return;
+      }
+    }
     const body = destination === undefined ? rest : { ...rest, destination: redactDestination(destination) };
     this.#sendControl((writer) => writer.transferStatus(body));
   }

@@ -87,6 +87,7 @@ export class EffectExecutor implements EffectRunner {
         session?.agent.sendTransferStatus({
           transferId: `${record.callId}.refused`,
           status: 'failed',
+          ordered: false,
           ...(isOutcome(effect.refusal) ? { outcome: effect.refusal } : {}),
         });
         this.#o.log.info({ callId: record.callId, refusal: effect.refusal }, 'transfer.refused');
@@ -248,6 +249,7 @@ export class EffectExecutor implements EffectRunner {
         session?.agent.sendTransferStatus({
           transferId,
           status: fx.status,
+          ...(fx.legId === undefined ? {} : { legId: fx.legId }),
           ...(fx.destination === undefined ? {} : { destination: fx.destination }),
         });
         return;

@@ -150,6 +150,9 @@ export function dialLeg(d: Draft<AnyState>, index: number): LegId {
   });
   // The flag holds the destination being tried (seed 003); each dial refreshes its TTL too.
   if (index > 0) d.effects.push({ type: 'flag.set', destination: to });
+  // Told before the dial runs: the carrier may report the leg ringing before it answers the
+  // dial itself (Twilio callbacks can overtake the REST response), and `dialing` must come first.
+  status(d, 'dialing', legId, to);
   d.effects.push({
     type: 'carrier.dial',
     legId,
@@ -159,7 +162,6 @@ export function dialLeg(d: Draft<AnyState>, index: number): LegId {
     mode: d.s.mode,
   });
   startTimer(d, `ring:${legId}`, d.nowMs + plan.ringTimeoutMs + RING_GRACE_MS);
-  status(d, 'dialing', legId, to);
   return legId;
 }
 

@@ -143,6 +143,12 @@ export function legIdFor(transferId: string, index: number): LegId {
   return `${transferId}:${index}`;
 }
 
+/** The chain position of a leg id made by {@link legIdFor}; undefined for anything else. */
+export function legIndexOf(legId: LegId): number | undefined {
+  const tail = legId.slice(legId.lastIndexOf(':') + 1);
+  return /^\d{1,6}$/.test(tail) ? Number(tail) : undefined;
+}
+
 export function isTerminalState(state: { readonly outcome: TransferOutcome | null }): boolean {
   return state.outcome !== null;
 }

@@ -392,6 +392,32 @@ describe('AgentConnection', () => {
     expect(conn.state).toBe('open');
   });
 
+  it('transfer_status only moves forward: a status behind the last one sent is dropped; refusals always go', async () => {
+    const s = await server();
+    const conn = connection(s.url, new Events());
+    await conn.connect();
+    conn.sendTransferStatus({ transferId: 't1', status: 'started' });
+    conn.sendTransferStatus({ transferId: 't1', status: 'ringing', legId: 't1:0' });
+    conn.sendTransferStatus({ transferId: 't1', status: 'dialing', legId: 't1:0' });
+    conn.sendTransferStatus({ transferId: 't1', status: 'dialing', legId: 't1:1' });
+    conn.sendTransferStatus({ transferId: 't1', status: 'failed', legId: 't1:1', outcome: 'busy' });
+    conn.sendTransferStatus({ transferId: 't1', status: 'ringing', legId: 't1:1' });
+    conn.sendTransferStatus({ transferId: 'c.refused', status: 'failed', ordered: false });
+    conn.sendTransferStatus({ transferId: 'c.refused', status: 'failed', ordered: false });
+    conn.sendMark('end');
+    await s.until(() => s.sessions[0]?.frames.some((f) => f.event === 'mark') === true);
+    const statuses = s.sessions[0]!.frames.filter((f) => f.event === 'transfer_status');
+    expect(statuses.map((f) => `${f.transferId} ${f.status}`)).toEqual([
+      't1 started',
+      't1 ringing',
+      't1 dialing',
+      't1 failed',
+      'c.refused failed',
+      'c.refused failed',
+    ]);
+    expect(statuses.every((f) => !('legId' in f) && !('ordered' in f))).toBe(true);
+  });
+
   it('sends transfer_status with the destination redacted, and tool results', async () => {
     const s = await server();
     const conn = connection(s.url, new Events());

@@ -45,9 +45,9 @@ const hangup: TransferEvent = { type: 'caller.hangup' };
 
 // Effect shorthands.
 const dial = (legId: string, to: string): TransferEffect[] => [
+  { type: 'agent.status', status: 'dialing', legId, destination: to },
   { type: 'carrier.dial', legId, to, callerId: CALLER_ID, timeoutMs: 10_000, mode: 'cold' },
   { type: 'timer.start', timerId: `ring:${legId}`, atMs: AT + 15_000 },
-  { type: 'agent.status', status: 'dialing', legId, destination: to },
 ];
 const dialNext: TransferEffect[] = [{ type: 'flag.set', destination: B }, ...dial('t1:1', B)];
 const cancelTimer = (timerId: string): TransferEffect => ({

@@ -64,9 +64,9 @@ const st = (status: 'answered' | 'whispering' | 'ringing', legId: string): Trans
   legId,
 });
 const dial = (legId: string, to: string, at = AT): TransferEffect[] => [
+  { type: 'agent.status', status: 'dialing', legId, destination: to },
   { type: 'carrier.dial', legId, to, callerId: CALLER_ID, timeoutMs: 15_000, mode: 'warm' },
   { type: 'timer.start', timerId: `ring:${legId}`, atMs: at + 20_000 },
-  { type: 'agent.status', status: 'dialing', legId, destination: to },
 ];
 const dialNext: TransferEffect[] = [{ type: 'flag.set', destination: B }, ...dial('t1:1', B)];
 const hold: TransferEffect[] = [

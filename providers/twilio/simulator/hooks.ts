@@ -85,6 +85,11 @@ export class TwilioHooks {
     this.#sender.notify(req);
   }
 
+  /** Resolves once every notification of the call (or conference) queued so far was delivered. */
+  settled(key: string): Promise<void> {
+    return this.#sender.settled(key);
+  }
+
   /** Aborts requests in flight; later ones fail at once. */
   stop(): void {
     this.#sender.stop();

@@ -71,6 +71,13 @@ export interface TwilioSimulatorOptions {
   readonly callerIdPolicy?: 'owned' | 'any';
   /** Numbers accepted as `From`/`callerId` besides the configured ones. */
   readonly verifiedCallerIds?: readonly string[];
+  /**
+   * Calls create answers only once the new call's `initiated` and `ringing` status callbacks
+   * (those asked for) were delivered — or it was answered or ended, or 5 s passed. Twilio does
+   * not order its REST response before the call's status callbacks (protocols.md corrections:
+   * they may arrive first). Default false (the response first).
+   */
+  readonly callbacksBeforeRestResponse?: boolean;
 }
 
 export type ResolvedTwilioOptions = Required<Omit<TwilioSimulatorOptions, 'verifiedCallerIds'>> & {
@@ -101,6 +108,7 @@ export function resolveOptions(o: TwilioSimulatorOptions = {}): ResolvedTwilioOp
     playDurationMs: o.playDurationMs ?? 1500,
     callerIdPolicy: o.callerIdPolicy ?? 'owned',
     verifiedCallerIds: [...(o.verifiedCallerIds ?? [])],
+    callbacksBeforeRestResponse: o.callbacksBeforeRestResponse ?? false,
   });
 }
 

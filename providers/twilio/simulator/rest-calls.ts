@@ -63,7 +63,10 @@ export function checkParties(fe: TwilioFrontEnd, form: Form): RestResult | { to:
   return { to, from };
 }
 
-export function createCall(fe: TwilioFrontEnd, form: Form): RestResult {
+/** Longest hold of a Calls create answer behind the call's progress callbacks, in ms. */
+const MAX_CALLBACKS_FIRST_MS = 5000;
+
+export async function createCall(fe: TwilioFrontEnd, form: Form): Promise<RestResult> {
   const parties = checkParties(fe, form);
   if ('response' in parties) return parties;
   if (form.has('ApplicationSid') && !form.has('Url') && !form.has('Twiml')) {
@@ -83,7 +86,30 @@ export function createCall(fe: TwilioFrontEnd, form: Form): RestResult {
     statusCallback,
   });
   fe.runOnAnswer(call, source);
+  if (fe.options.callbacksBeforeRestResponse) await progressDelivered(fe, call.leg, call.sid);
   return { response: json(201, call.resource()), callSid: call.sid };
+}
+
+/** Waits until the leg rang (or got further), then until its callbacks so far were delivered. */
+async function progressDelivered(
+  fe: TwilioFrontEnd,
+  leg: { readonly state: string; on(fn: (e: { readonly type: string }) => void): () => void },
+  sid: string,
+): Promise<void> {
+  if (leg.state === 'dialing') {
+    await new Promise<void>((resolve) => {
+      const cancel = fe.ctx.timers.after(MAX_CALLBACKS_FIRST_MS, done);
+      const off = leg.on((e) => {
+        if (e.type === 'leg.ringing' || e.type === 'leg.answered' || e.type === 'leg.ended') done();
+      });
+      function done(): void {
+        cancel();
+        off();
+        resolve();
+      }
+    });
+  }
+  await fe.hooks.settled(sid);
 }
 
 export function fetchCall(fe: TwilioFrontEnd, sid: string, path: string): RestResult {
