@@ -68,6 +68,11 @@ export interface ScriptedAgentOptions {
   /** The answer to `summary_request`; `null` never answers (to exercise the fallback). */
   readonly summary?: string | null;
   readonly clock?: Clock;
+  /**
+   * How long to wait before accepting each connection, in ms, by connection index (0 first): an
+   * agent slow to answer (a cold start, a far region). Default 0.
+   */
+  readonly acceptDelayMs?: number | ((index: number) => number);
 }
 
 /** A frame received by the agent, with when it arrived (injected clock, ms). */
@@ -266,7 +271,19 @@ export class ScriptedAgentServer {
   }
 
   static async start(options: ScriptedAgentOptions): Promise<ScriptedAgentServer> {
-    const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+    const delay = options.acceptDelayMs ?? 0;
+    let upgrades = 0;
+    const server = new WebSocketServer({
+      host: '127.0.0.1',
+      port: 0,
+      perMessageDeflate: false,
+      verifyClient: (_info, accept) => {
+        const delayMs = typeof delay === 'number' ? delay : delay(upgrades);
+        upgrades += 1;
+        if (delayMs <= 0) accept(true);
+        else setTimeout(() => accept(true), delayMs);
+      },
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('listening', resolve);
       server.once('error', reject);

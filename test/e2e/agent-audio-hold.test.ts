@@ -129,5 +129,42 @@ describe.each(['twilio', 'plivo', 'exotel'] as const)(
       expect(h.agent!.sessions).toHaveLength(1);
       call.hangup();
     });
+
+    it('the agent restarts during the transfer and is slow to come back: the returning caller is heard from the first frame', async () => {
+      const h = await e2e.run({
+        acceptDelayMs: (index) => (index === 0 ? 0 : SLOW_ACCEPT_MS),
+        agent: withTimeout,
+        script: (start) =>
+          start.resumed
+            ? []
+            : [
+                { say: 200 },
+                { text: ['One moment [TRANSFER:+14155550122]'] },
+                { waitMs: 50 },
+                { close: 'abrupt' },
+              ],
+      });
+      h.sim.network.addHuman('+14155550122', { type: 'busy', afterMs: 200 });
+      const said = noise(8000 * 30);
+      const call = await e2e.placeCall(h, { audio: { type: 'mulaw', data: said } });
+      // The caller is back on a new stream before the agent's socket has reopened.
+      const first = await h.sim.waitFor(
+        () => streamsOf(h, carrier, call.sid)[1]?.stats.firstInboundFrame,
+        10_000,
+      );
+      expect(h.agent!.sessions).toHaveLength(1);
+      const agent = await h.agent!.session(1);
+      await agent.waitFor((f) => f.event === 'resume');
+      expect(agent.start?.resumed).toBe(true);
+      // Caller audio held from before the transfer (the old stream) comes first, then the new stream's.
+      const audio = () => mediaPayloads(agent.received.map((r) => r.frame));
+      const at = await h.sim.waitFor(() => {
+        const heard = linear(audio());
+        const i = heard.indexOf(linear(first));
+        return i >= 0 && heard.length - i >= CHECK_BYTES * 2 ? { i } : undefined;
+      }, 10_000);
+      expectEveryFrameFrom(first, audio().subarray(at.i / 2), said);
+      call.hangup();
+    });
   },
 );

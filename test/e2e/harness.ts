@@ -43,6 +43,8 @@ export async function freePort(): Promise<number> {
 export interface HarnessOptions {
   readonly script?: ReadonlyArray<ScriptStep> | ((start: ScriptStart) => readonly ScriptStep[]);
   readonly summary?: string | null;
+  /** The scripted agent's delay before accepting each connection (ms, by index). */
+  readonly acceptDelayMs?: number | ((index: number) => number);
   /** Use this agent URL instead of a scripted agent (e.g. an echo bot that knows only Twilio). */
   readonly agentUrl?: string;
   /** Changes to the demo agent's input (before parsing). */
@@ -74,6 +76,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       ? await ScriptedAgentServer.start({
           script: options.script ?? [],
           ...(options.summary === undefined ? {} : { summary: options.summary }),
+          ...(options.acceptDelayMs === undefined ? {} : { acceptDelayMs: options.acceptDelayMs }),
         })
       : undefined;
   const agentUrl = options.agentUrl ?? agent?.url ?? '';
