@@ -72,7 +72,7 @@ export interface TwilioSimulatorOptions {
   /** Numbers accepted as `From`/`callerId` besides the configured ones. */
   readonly verifiedCallerIds?: readonly string[];
   /**
-   * Calls create answers only once the new call's `initiated` and `ringing` status callbacks
+   * Calls create (and Participants create) answers only once the new call's `initiated` and `ringing` status callbacks
    * (those asked for) were delivered — or it was answered or ended, or 5 s passed. Twilio does
    * not order its REST response before the call's status callbacks (protocols.md corrections:
    * they may arrive first). Default false (the response first).

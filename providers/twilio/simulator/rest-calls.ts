@@ -90,8 +90,11 @@ export async function createCall(fe: TwilioFrontEnd, form: Form): Promise<RestRe
   return { response: json(201, call.resource()), callSid: call.sid };
 }
 
-/** Waits until the leg rang (or got further), then until its callbacks so far were delivered. */
-async function progressDelivered(
+/**
+ * Waits until the leg rang (or got further), then until its callbacks so far were delivered
+ * (option `callbacksBeforeRestResponse`).
+ */
+export async function progressDelivered(
   fe: TwilioFrontEnd,
   leg: { readonly state: string; on(fn: (e: { readonly type: string }) => void): () => void },
   sid: string,

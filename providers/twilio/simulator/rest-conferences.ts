@@ -7,7 +7,7 @@ import { DEFAULT_HOLD_URL, type TwilioConference, type TwilioParticipant } from 
 import { twilioError } from './errors.js';
 import type { Form } from './form.js';
 import type { TwilioFrontEnd } from './front-end.js';
-import { checkParties, page, statusCallbackFrom } from './rest-calls.js';
+import { checkParties, page, progressDelivered, statusCallbackFrom } from './rest-calls.js';
 import { conferenceCallback, httpMethod, isHttpUrl, parseBeep } from './rest-params.js';
 import { json, notFound, type RestResult } from './rest-router.js';
 
@@ -57,7 +57,12 @@ export function updateConference(fe: TwilioFrontEnd, id: string, form: Form, pat
   return { response: json(200, conf.resource()), conferenceSid: conf.sid };
 }
 
-export function createParticipant(fe: TwilioFrontEnd, id: string, form: Form, path: string): RestResult {
+export async function createParticipant(
+  fe: TwilioFrontEnd,
+  id: string,
+  form: Form,
+  path: string,
+): Promise<RestResult> {
   let conf: TwilioConference | undefined;
   if (CF_SID.test(id)) {
     conf = fe.conferences.find((c) => c.sid === id);
@@ -98,6 +103,7 @@ export function createParticipant(fe: TwilioFrontEnd, id: string, form: Form, pa
     ...(callback === undefined ? {} : { callback }),
     ...(coach === undefined ? {} : { callSidToCoach: coach.callSidToCoach }),
   });
+  if (fe.options.callbacksBeforeRestResponse) await progressDelivered(fe, call.leg, call.sid);
   return { response: json(201, conf.participantResource(p)), callSid: call.sid, conferenceSid: conf.sid };
 }
 
