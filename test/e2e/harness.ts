@@ -229,10 +229,11 @@ export function sourcesHeard(segments: readonly HeardSegment[]): string[] {
  * after a conversation → Hangup; nobody answered → Passthru `dial-action`: 200 → Voicebot,
  * 302 → `next`). Every URL carries the shared secret as userinfo. `programmable`: the Connect
  * applet asks as Programmable Connect (JSON answers with the ring timeout, hold music, whisper).
+ * `ringOverrunSec`: the applet rings that much longer than the timeout it was given.
  */
 export function exotelNumber(
   publicUrl: string,
-  options: { programmable?: boolean } = {},
+  options: { programmable?: boolean; ringOverrunSec?: number } = {},
 ): ExotelNumberConfig {
   const base = new URL(publicUrl);
   base.username = 'exotel';
@@ -247,6 +248,7 @@ export function exotelNumber(
         id: 'connect',
         dialWhom: { url: at('/exotel/dial-up') },
         ...(options.programmable ? { programmable: true } : {}),
+        ...(options.ringOverrunSec === undefined ? {} : { ringOverrunSec: options.ringOverrunSec }),
         eventsUrl: at('/exotel/status'),
         next: 'hangup',
         onNoAnswer: 'dial-action',
