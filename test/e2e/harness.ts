@@ -1,6 +1,7 @@
 import { connect, createServer as createNetServer, createServer, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import type { ExotelNumberConfig } from '../../providers/exotel/simulator/options.js';
+import type { TwilioSimulatorOptions } from '../../providers/twilio/simulator/options.js';
 import type { HeardSegment } from '../../sim/heard.js';
 import { type Simulator, startSimulator } from '../../sim/simulator.js';
 import {
@@ -50,6 +51,10 @@ export interface HarnessOptions {
   readonly env?: Record<string, string>;
   /** The carrier the call comes in on (default `twilio`): its credentials, number and the agent's `carrier`. */
   readonly carrier?: 'twilio' | 'plivo' | 'exotel';
+  /** Carrier behaviours of the simulator (e.g. Twilio's `ringTimeoutBufferMs`), beside the credentials. */
+  readonly simulator?: {
+    readonly twilio?: Omit<TwilioSimulatorOptions, 'accountSid' | 'authToken'>;
+  };
 }
 
 export interface Harness {
@@ -75,7 +80,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       : undefined;
   const agentUrl = options.agentUrl ?? agent?.url ?? '';
   const sim = await startSimulator({
-    twilio: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN },
+    twilio: { ...options.simulator?.twilio, accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN },
     exotel: { accountSid: EXOTEL_ACCOUNT_SID, apiKey: EXOTEL_API_KEY, apiToken: EXOTEL_API_TOKEN },
     plivo: { authId: PLIVO_AUTH_ID, authToken: PLIVO_AUTH_TOKEN },
   });

@@ -196,6 +196,42 @@ describe('twilio transfers end to end (Redis)', () => {
     call.hangup();
   });
 
+  it('warm, a human who answers after our ring timeout while Twilio still rings them is refused before any audio', async () => {
+    const hh = await run({
+      script: (start) =>
+        start.resumed ? [] : [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { awaitEvent: 'resume' }],
+      agent: warm('Caller waiting.', { ringTimeoutSec: 5 }),
+      // A carrier whose timer runs far past the Timeout it was given.
+      simulator: { twilio: { ringTimeoutBufferMs: 30_000 } },
+    });
+    const human = hh.sim.network.addHuman('+14155550111', {
+      type: 'answer',
+      afterMs: 12_000,
+      speak: { type: 'tone', hz: 660 },
+    });
+    const call = await placeCall(hh);
+    await hh.sim.waitFor(() => human.activeLeg?.state === 'ringing', 8000);
+    // Our hang-up of the ringing leg is lost, so the phone still rings when the human picks up.
+    hh.sim.faults.add({
+      type: 'rest.error',
+      method: 'POST',
+      path: `/Calls/${human.activeLeg?.label}.json`,
+      status: 500,
+      times: 50,
+    });
+    const back = await waitForRecord(hh, call.sid, (r) => r.transfers[0]?.outcome !== undefined, 20_000);
+    await human.legs[0]?.ended;
+    const session = await hh.agent!.session(0);
+    // What the parties heard and what the record and the agent were told tell one story.
+    expect(back.transfers[0]?.outcome).toBe('no_answer');
+    expect((await session.waitFor((f) => f.event === 'resume')).frame['outcome']).toBe('no_answer');
+    expect(human.legs[0]?.answeredAtMs).toBeDefined();
+    expect(human.heard.from('say')).toHaveLength(0);
+    expect(human.heard.from('party:')).toHaveLength(0);
+    expect(call.heard.from('party:')).toHaveLength(0);
+    call.hangup();
+  });
+
   it('the caller hangs up while the human rings: the human leg is canceled (warm)', async () => {
     const hh = await run({
       script: [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { say: 200 }],
