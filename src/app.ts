@@ -141,6 +141,7 @@ export function buildApp(options: AppOptions): App {
     flagTtlMs: env.transferFlagTtlSec * 1000,
     retentionMs: env.callRetentionSec * 1000,
     canConference: (carrier) => adapters.get(carrier)?.capabilities.conference ?? true,
+    canCancelLegs: (carrier) => adapters.get(carrier)?.capabilities.streamCloseMovesCaller !== true,
   });
   executor.bind(async (callId, input, dedupeKey) => {
     await engine.dispatch(callId, input, dedupeKey);

@@ -9,6 +9,8 @@ import { createTwilioCodec } from '../../providers/twilio/codec.js';
 import { FrameWriter } from '../../src/agent/outbound.js';
 import { parseAgentFrame } from '../../src/agent/protocol.js';
 import { MULAW_8K } from '../../src/domain/media.js';
+import { tone } from '../../src/media/tone.js';
+import { createTranscoder } from '../../src/media/transcode.js';
 import { Metrics } from '../../src/ops/metrics.js';
 
 export interface FrameCost {
@@ -52,6 +54,11 @@ export function measureFrameCost(): FrameCost[] {
   const metrics = new Metrics();
   const toAgent = writer.media(payload, 220);
   const sidField = JSON.stringify(streamSid);
+  // An agent at 24 kHz PCM16 (a realtime model's usual format) on a μ-law 8 kHz line, and back.
+  const pcm24k = { encoding: 'pcm16', sampleRate: 24000 } as const;
+  const agentFrame = tone(pcm24k, { frequencyHz: 440, durationMs: 20 });
+  const toCarrier = createTranscoder(pcm24k, MULAW_8K);
+  const toAgentFormat = createTranscoder(MULAW_8K, pcm24k);
   return [
     {
       step: 'Twilio codec decode (JSON.parse, checks, base64 → bytes)',
@@ -77,6 +84,16 @@ export function measureFrameCost(): FrameCost[] {
       step: 'Twilio codec encode audio (JSON.stringify)',
       path: 'agent → carrier',
       microseconds: cost(() => codec.encode({ type: 'audio', payload })),
+    },
+    {
+      step: 'transcode PCM16 24 kHz → μ-law 8 kHz (anti-aliased resampling; agents not on μ-law only)',
+      path: 'agent → carrier',
+      microseconds: cost(() => toCarrier?.(agentFrame)),
+    },
+    {
+      step: 'transcode μ-law 8 kHz → PCM16 24 kHz (anti-imaging resampling; agents not on μ-law only)',
+      path: 'carrier → agent',
+      microseconds: cost(() => toAgentFormat?.(payload)),
     },
     {
       step: 'metrics.mediaFrame (prom-client counter)',

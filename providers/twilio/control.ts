@@ -103,7 +103,7 @@ class TwilioControl implements CarrierControl {
               statusCallbackMethod: 'POST',
               statusCallbackEvent: progressEvents(options.statusCallbackEvents),
             }),
-        timeout: options.timeoutSec,
+        timeout: restRingTimeoutSec(options.timeoutSec, 1),
       }),
     );
     return { carrierCallId: call.sid };
@@ -117,7 +117,7 @@ class TwilioControl implements CarrierControl {
         from: options.from,
         to: options.to,
         label: options.label,
-        timeout: options.timeoutSec,
+        timeout: restRingTimeoutSec(options.timeoutSec, 5),
         beep: 'false',
         startConferenceOnEnter: options.startConferenceOnEnter ?? true,
         endConferenceOnExit: options.endConferenceOnExit ?? false,
@@ -236,4 +236,18 @@ function instructions(next: CallInstructions): { url: string; method: 'POST' } |
 
 function progressEvents(events: readonly CallProgressEvent[] | undefined): StatusCallbackEvents {
   return [...(events ?? DEFAULT_PROGRESS)];
+}
+
+/**
+ * Twilio adds up to 5 s to the `Timeout` of a call it places by REST (twilio-node `call.d.ts`:
+ * "For some call flows, we will add a 5-second buffer … a timeout value of 10 seconds could
+ * result in an actual timeout closer to 15 seconds"; `participant.d.ts`: "We always add a
+ * 5-second timeout buffer to outgoing calls"). So the daemon asks for 5 s less, and the human's
+ * phone stops ringing by the ring timeout the user configured, not 5 s after it. `min`: the
+ * least Twilio accepts (Calls 1, Participants 5 — there a 5 s setting can still ring 10 s).
+ */
+export const TWILIO_REST_TIMEOUT_BUFFER_SEC = 5;
+
+export function restRingTimeoutSec(configuredSec: number, min: number): number {
+  return Math.max(min, configuredSec - TWILIO_REST_TIMEOUT_BUFFER_SEC);
 }

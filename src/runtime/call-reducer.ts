@@ -73,6 +73,12 @@ export interface ReduceContext {
    * carrier can play them, and the call's timeline says so (peers.md #2: never degrade silently).
    */
   readonly conference?: boolean;
+  /**
+   * Whether the daemon can end a leg the carrier dialed (false where the carrier's own flow owns
+   * the dial: `CarrierCapabilities.streamCloseMovesCaller`); default true. See
+   * `TransferPlan.ringEndsAtCarrier`.
+   */
+  readonly cancelsLegs?: boolean;
 }
 
 export interface ReduceResult {
@@ -168,7 +174,8 @@ function requestTransfer(
     };
   }
   const warmAsCold = planned.plan.mode === 'warm' && ctx.conference === false;
-  const plan: TransferPlan = warmAsCold ? { ...planned.plan, mode: 'cold' } : planned.plan;
+  const moded: TransferPlan = warmAsCold ? { ...planned.plan, mode: 'cold' } : planned.plan;
+  const plan: TransferPlan = ctx.cancelsLegs === false ? { ...moded, ringEndsAtCarrier: true } : moded;
   const noted = warmAsCold
     ? withTimeline(record, {
         atMs: ctx.nowMs,

@@ -52,6 +52,8 @@ export interface EngineOptions {
   readonly retentionMs: number;
   /** Whether a carrier has conferences (its adapter's capabilities); default true. */
   readonly canConference?: (carrier: Carrier) => boolean;
+  /** Whether the daemon can end a leg the carrier dialed (not where `streamCloseMovesCaller`); default true. */
+  readonly canCancelLegs?: (carrier: Carrier) => boolean;
 }
 
 export interface DispatchOutcome {
@@ -119,6 +121,7 @@ export class CallEngine {
           agent,
           defaultRegion: o.defaultRegion,
           conference: o.canConference?.(record.carrier) ?? true,
+          cancelsLegs: o.canCancelLegs?.(record.carrier) ?? true,
         });
         if (reduced === null) return null;
         return commitFor(reduced.record, reduced.effects, {

@@ -4,7 +4,7 @@ import { CodecError, STOP_CALL_ENDED } from '../../providers/types.js';
 import { AgentConnection } from '../agent/agent-connection.js';
 import type { AgentEvent } from '../agent/events.js';
 import type { Carrier } from '../domain/carrier.js';
-import type { InboundMediaEvent } from '../domain/media.js';
+import { type AudioFormat, type InboundMediaEvent, MULAW_8K } from '../domain/media.js';
 import type { Log } from '../log.js';
 import { MediaBridge } from '../media/bridge.js';
 import type { RechunkRule } from '../media/rechunk.js';
@@ -62,6 +62,8 @@ export class MediaSessions {
     let refused = false;
     const pending: InboundMediaEvent[] = [];
     let starting = false;
+    // The stream's own encoding (from `start`): the silence watch measures audio in it.
+    let streamFormat: AudioFormat = MULAW_8K;
 
     ws.on('message', (data, isBinary) => {
       if (refused || isBinary) return;
@@ -73,6 +75,7 @@ export class MediaSessions {
       }
       if (event.type === 'start') {
         starting = true;
+        streamFormat = event.format;
         void this.#start(adapter, ws, closeThis, event, codec.encode.bind(codec), codec.rechunk).then((s) => {
           starting = false;
           if (s === undefined) {
@@ -86,7 +89,8 @@ export class MediaSessions {
         return;
       }
       this.#o.onFrame?.('in');
-      if (event.type === 'audio') session?.silence?.callerAudio(event.payload, performance.now());
+      if (event.type === 'audio')
+        session?.silence?.callerAudio(event.payload, streamFormat, performance.now());
       if (session === undefined) {
         if (starting && pending.length < 500) pending.push(event);
         return;

@@ -1,6 +1,7 @@
+import type { AudioFormat } from '../domain/media.js';
 import { ulawToLinear } from '../media/mulaw.js';
 
-/** Mean absolute amplitude above which a 20 ms μ-law frame counts as speech (≈ −30 dBFS). */
+/** Mean absolute amplitude above which a caller frame counts as speech (≈ −30 dBFS), on the int16 scale. */
 export const SPEECH_LEVEL = 1000;
 
 const LEVEL = new Int16Array(256).map((_, code) => Math.abs(ulawToLinear(code)));
@@ -11,6 +12,28 @@ export function mulawLevel(frame: Uint8Array): number {
   let sum = 0;
   for (let i = 0; i < frame.length; i++) sum += LEVEL[frame[i] ?? 0xff] ?? 0;
   return sum / frame.length;
+}
+
+/** Mean absolute amplitude of a PCM16 little-endian frame (protocols.md §1.2); a trailing odd byte is ignored. */
+export function pcm16Level(frame: Uint8Array): number {
+  const samples = frame.length >> 1;
+  if (samples === 0) return 0;
+  let sum = 0;
+  for (let i = 0; i < samples; i++) {
+    const lo = frame[2 * i] ?? 0;
+    const hi = frame[2 * i + 1] ?? 0;
+    sum += Math.abs((((hi << 8) | lo) << 16) >> 16);
+  }
+  return sum / samples;
+}
+
+/**
+ * Mean absolute amplitude of a frame in the stream's own encoding: μ-law on Twilio and Plivo's
+ * μ-law streams, PCM16 LE on Exotel and Plivo L16. The two differ where it matters: μ-law 0x00
+ * is a full-scale sample, PCM16 0x0000 is silence.
+ */
+export function audioLevel(frame: Uint8Array, format: AudioFormat): number {
+  return format.encoding === 'mulaw' ? mulawLevel(frame) : pcm16Level(frame);
 }
 
 /**
@@ -28,9 +51,9 @@ export class SilenceWatch {
     this.#lastActivityMs = startMs;
   }
 
-  /** Caller audio arrived at `atMs`. */
-  callerAudio(frame: Uint8Array, atMs: number): void {
-    if (mulawLevel(frame) >= SPEECH_LEVEL) {
+  /** Caller audio in `format` (the carrier stream's, from its `start`) arrived at `atMs`. */
+  callerAudio(frame: Uint8Array, format: AudioFormat, atMs: number): void {
+    if (audioLevel(frame, format) >= SPEECH_LEVEL) {
       this.#lastActivityMs = atMs;
       this.#fired = false;
     }

@@ -158,6 +158,12 @@ function onTimer(d: ColdDraft, timerId: TimerId): Applied {
   if (timerId.startsWith('ring:')) {
     const leg = liveCurrentLeg(d, timerId.slice('ring:'.length));
     if (leg === undefined) return detailOf({ timer: 'ring' });
+    if (d.s.plan.ringEndsAtCarrier === true) {
+      // The carrier's dial cannot be ended from here (Exotel's Connect applet rings for as long
+      // as it rings, and bridges whoever answers): giving up now would tell the AI "no answer"
+      // while the caller may yet talk to the human. The carrier's own report ends the attempt.
+      return detailOf({ timer: 'ring', leg: leg.legId, note: 'awaiting_carrier' });
+    }
     dropLeg(d, leg, 'no_answer', null, true);
     return `${detailOf({ timer: 'ring', leg: leg.legId })} ${nextOrReturn(d, 'no_answer', null, (i) => dial(d, i))}`;
   }

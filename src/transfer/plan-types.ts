@@ -49,6 +49,14 @@ export interface TransferPlan {
   readonly chain: readonly string[];
   /** Ring timeout per destination, in ms (defaults: 10 000 cold, 15 000 warm). */
   readonly ringTimeoutMs: number;
+  /**
+   * The carrier dials inside the caller's own call and nothing can end the dialed leg before it
+   * does (Exotel's Connect applet: no REST request hangs up a leg). The ring timeout is passed to
+   * the carrier, but when our own ring timer fires the attempt is not given up: a late answer is
+   * bridged by the carrier all the same, so the carrier's report decides (an answer is a connected
+   * transfer; its "no answer" tries the next destination). Absent: false.
+   */
+  readonly ringEndsAtCarrier?: boolean;
   /** The number the human sees: the caller's own, the agent's outbound number, or a configured one. */
   readonly callerId: string;
   readonly whisper: WhisperPlan;

@@ -34,6 +34,20 @@ describe('exotel resilience end to end (Redis)', () => {
     expect(ended.endedReason).toBe('caller_hangup');
   });
 
+  it('a silent caller (PCM16 zeros on the Voicebot stream) triggers onNoResponseAction: transfer', async () => {
+    const hh = await run({
+      script: [{ say: 200 }],
+      agent: (a) => ({ ...a, callControl: { onNoResponseAction: 'transfer', noResponseTimeoutSec: 1 } }),
+    });
+    const human = hh.sim.network.addHuman('+14155550133', { type: 'answer', afterMs: 200 });
+    const call = await placeCall(hh, { audio: { type: 'silence' } });
+    const connected = await waitForRecord(hh, call.sid, (r) => r.phase === 'human', 15_000);
+    expect(connected.transfers[0]).toMatchObject({ trigger: 'silence', outcome: 'connected' });
+    expect(connected.timeline.map((t) => t.event)).toContain('caller.silent');
+    expect(human.legs).toHaveLength(1);
+    call.hangup();
+  });
+
   it('a restarted worker: the flow reaches the new one, which resumes the AI and can still transfer', async () => {
     let sessions = 0;
     const hh = await run({

@@ -19,9 +19,14 @@ import {
 const e2e = useE2e('exotel');
 const { placeCall } = e2e;
 
-async function run(options: HarnessOptions, flow: { programmable?: boolean } = {}): Promise<Harness> {
+async function run(
+  options: HarnessOptions,
+  flow: { programmable?: boolean; ringOverrunSec?: number } = {},
+): Promise<Harness> {
   const h = await e2e.run(options);
-  if (flow.programmable) h.sim.exotel.configureNumber(INBOUND, exotelNumber(h.publicUrl, flow));
+  if (flow.programmable || flow.ringOverrunSec !== undefined) {
+    h.sim.exotel.configureNumber(INBOUND, exotelNumber(h.publicUrl, flow));
+  }
   return h;
 }
 
@@ -124,6 +129,47 @@ describe('exotel transfers end to end (Redis)', () => {
     const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
     expect(ended.endedReason).toBe('caller_hangup');
   });
+
+  it.each([
+    ['a plain-number dial-whom (the Connect applet rings for its own 30 s)', false],
+    ['Programmable Connect, with Exotel ringing 10 s past max_ringing_duration', true],
+  ])(
+    'an answer after our ring timeout, on %s: the record and the agent say what the caller heard',
+    async (_name, programmable) => {
+      const hh = await run(
+        {
+          script: [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { say: 200 }],
+          agent: handoff({ ringTimeoutSec: 5 }),
+        },
+        { programmable, ringOverrunSec: programmable ? 10 : 0 },
+      );
+      // Past our 5 s and the daemon's own backstop, before the carrier gives up.
+      const human = hh.sim.network.addHuman('+14155550111', {
+        type: 'answer',
+        afterMs: 11_000,
+        speak: { type: 'tone', hz: 660 },
+      });
+      const call = await placeCall(hh);
+      const decided = await waitForRecord(hh, call.sid, (r) => r.transfers[0]?.outcome !== undefined, 20_000);
+      await hh.sim.waitFor(
+        () => human.legs[0]?.state === 'ended' || call.heard.from('party:').length > 0,
+        10_000,
+      );
+      const session = await hh.agent!.session(0);
+      const statuses = session.frames('transfer_status').map((f) => f.frame['status']);
+      // Exotel cannot end a leg its Connect applet dialed: the late answer is bridged, so it is a
+      // connected transfer, and nobody tells the AI it failed.
+      expect(call.heard.from('party:').length).toBeGreaterThan(0);
+      expect(decided.transfers[0]?.outcome).toBe('connected');
+      expect(decided.phase).toBe('human');
+      expect(statuses).not.toContain('failed');
+      expect(session.frames('resume')).toHaveLength(0);
+      expect(decided.transfer?.timeline.map((t) => t.detail ?? '').join(' ')).toContain('awaiting_carrier');
+      call.hangup();
+      const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
+      expect(ended.endedReason).toBe('transferred');
+    },
+  );
 
   it('the caller hangs up while the human rings: the transfer ends caller_hangup, the dial is canceled', async () => {
     const hh = await run({ script: [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { say: 200 }] });

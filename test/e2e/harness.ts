@@ -53,8 +53,10 @@ export interface HarnessOptions {
   readonly env?: Record<string, string>;
   /** The carrier the call comes in on (default `twilio`): its credentials, number and the agent's `carrier`. */
   readonly carrier?: 'twilio' | 'plivo' | 'exotel';
-  /** Twilio simulator options besides its credentials (orderings Twilio permits). */
-  readonly twilioSim?: Omit<TwilioSimulatorOptions, 'accountSid' | 'authToken'>;
+  /** Carrier behaviours of the simulator (e.g. Twilio's `ringTimeoutBufferMs`), beside the credentials. */
+  readonly simulator?: {
+    readonly twilio?: Omit<TwilioSimulatorOptions, 'accountSid' | 'authToken'>;
+  };
 }
 
 export interface Harness {
@@ -81,7 +83,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       : undefined;
   const agentUrl = options.agentUrl ?? agent?.url ?? '';
   const sim = await startSimulator({
-    twilio: { ...options.twilioSim, accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN },
+    twilio: { ...options.simulator?.twilio, accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN },
     exotel: { accountSid: EXOTEL_ACCOUNT_SID, apiKey: EXOTEL_API_KEY, apiToken: EXOTEL_API_TOKEN },
     plivo: { authId: PLIVO_AUTH_ID, authToken: PLIVO_AUTH_TOKEN },
   });
@@ -235,10 +237,11 @@ export function sourcesHeard(segments: readonly HeardSegment[]): string[] {
  * after a conversation → Hangup; nobody answered → Passthru `dial-action`: 200 → Voicebot,
  * 302 → `next`). Every URL carries the shared secret as userinfo. `programmable`: the Connect
  * applet asks as Programmable Connect (JSON answers with the ring timeout, hold music, whisper).
+ * `ringOverrunSec`: the applet rings that much longer than the timeout it was given.
  */
 export function exotelNumber(
   publicUrl: string,
-  options: { programmable?: boolean } = {},
+  options: { programmable?: boolean; ringOverrunSec?: number } = {},
 ): ExotelNumberConfig {
   const base = new URL(publicUrl);
   base.username = 'exotel';
@@ -253,6 +256,7 @@ export function exotelNumber(
         id: 'connect',
         dialWhom: { url: at('/exotel/dial-up') },
         ...(options.programmable ? { programmable: true } : {}),
+        ...(options.ringOverrunSec === undefined ? {} : { ringOverrunSec: options.ringOverrunSec }),
         eventsUrl: at('/exotel/status'),
         next: 'hangup',
         onNoAnswer: 'dial-action',

@@ -21,7 +21,7 @@ describe('twilio: status callbacks before the REST answer to Calls create', () =
 
   it('warm transfer: the agent sees started, dialing, ringing, answered, whispering, connected', async () => {
     const h = await e2e.run({
-      twilioSim: { callbacksBeforeRestResponse: true },
+      simulator: { twilio: { callbacksBeforeRestResponse: true } },
       agent: warm('A caller about an invoice.'),
       script: [{ say: 200 }, { text: [`One moment [TRANSFER:${FIRST}]`] }, { say: 100 }],
     });
@@ -54,7 +54,7 @@ describe('twilio: status callbacks before the REST answer to Calls create', () =
 
   it('first number busy, second answers: each leg moves forward, the second leg from dialing', async () => {
     const h = await e2e.run({
-      twilioSim: { callbacksBeforeRestResponse: true },
+      simulator: { twilio: { callbacksBeforeRestResponse: true } },
       agent: warm('A caller about an invoice.'),
       script: [{ say: 200 }, { transfer: { rule: 'Billing' } }, { say: 100 }],
     });

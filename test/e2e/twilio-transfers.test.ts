@@ -176,6 +176,62 @@ describe('twilio transfers end to end (Redis)', () => {
     expect(ended.endedReason).toBe('caller_hangup');
   });
 
+  it("warm with 15 s configured: the human's phone stops ringing by 15 s, though Twilio adds up to 5 s to a REST call's Timeout", async () => {
+    const hh = await run({
+      script: (start) =>
+        start.resumed ? [] : [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { awaitEvent: 'resume' }],
+      agent: warm('Caller waiting.', { ringTimeoutSec: 15 }),
+    });
+    const human = hh.sim.network.addHuman('+14155550111', { type: 'no-answer' });
+    const call = await placeCall(hh);
+    const back = await waitForRecord(hh, call.sid, (r) => r.transfers[0]?.outcome !== undefined, 30_000);
+    expect(back.transfers[0]?.outcome).toBe('no_answer');
+    const leg = human.legs[0];
+    await leg?.ended;
+    // The simulator's record of the human's phone (its clock): it rang no longer than configured,
+    // beyond timer scheduling; Twilio's own timeout ended it (SIP 487 from the network), with the
+    // daemon's backstop still to come.
+    expect(leg?.end?.by).toBe('network');
+    expect((leg?.end?.atMs ?? 0) - (leg?.createdAtMs ?? 0)).toBeLessThanOrEqual(15_000 + 500);
+    call.hangup();
+  });
+
+  it('warm, a human who answers after our ring timeout while Twilio still rings them is refused before any audio', async () => {
+    const hh = await run({
+      script: (start) =>
+        start.resumed ? [] : [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { awaitEvent: 'resume' }],
+      agent: warm('Caller waiting.', { ringTimeoutSec: 5 }),
+      // A carrier whose timer runs far past the Timeout it was given.
+      simulator: { twilio: { ringTimeoutBufferMs: 30_000 } },
+    });
+    const human = hh.sim.network.addHuman('+14155550111', {
+      type: 'answer',
+      afterMs: 12_000,
+      speak: { type: 'tone', hz: 660 },
+    });
+    const call = await placeCall(hh);
+    await hh.sim.waitFor(() => human.activeLeg?.state === 'ringing', 8000);
+    // Our hang-up of the ringing leg is lost, so the phone still rings when the human picks up.
+    hh.sim.faults.add({
+      type: 'rest.error',
+      method: 'POST',
+      path: `/Calls/${human.activeLeg?.label}.json`,
+      status: 500,
+      times: 50,
+    });
+    const back = await waitForRecord(hh, call.sid, (r) => r.transfers[0]?.outcome !== undefined, 20_000);
+    await human.legs[0]?.ended;
+    const session = await hh.agent!.session(0);
+    // What the parties heard and what the record and the agent were told tell one story.
+    expect(back.transfers[0]?.outcome).toBe('no_answer');
+    expect((await session.waitFor((f) => f.event === 'resume')).frame['outcome']).toBe('no_answer');
+    expect(human.legs[0]?.answeredAtMs).toBeDefined();
+    expect(human.heard.from('say')).toHaveLength(0);
+    expect(human.heard.from('party:')).toHaveLength(0);
+    expect(call.heard.from('party:')).toHaveLength(0);
+    call.hangup();
+  });
+
   it('the caller hangs up while the human rings: the human leg is canceled (warm)', async () => {
     const hh = await run({
       script: [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { say: 200 }],

@@ -360,3 +360,46 @@ describe('cold machine: start', () => {
     expect(JSON.stringify(state.timeline)).not.toContain(B.slice(1));
   });
 });
+
+describe('cold machine: a carrier whose dial cannot be ended from here (ringEndsAtCarrier)', () => {
+  const carrierInput: TransferInput = { ...input, plan: { ...plan, ringEndsAtCarrier: true } };
+  const runCarrier = (events: readonly TransferEvent[]): ColdState => {
+    let state = initial(carrierInput, ctx).state;
+    for (const e of events) state = step(state, e, ctx).state;
+    return state;
+  };
+
+  it('our ring timer gives nothing up: no cancel, no next dial, nothing told to the agent', () => {
+    const before = runCarrier([played, ringing('t1:0')]);
+    const result = step(before, fire('ring:t1:0'), ctx);
+    expect(result.effects).toEqual([]);
+    expect(result.state.outcome).toBeNull();
+    expect(result.state.legs[0]?.status).toBe('ringing');
+    expect(result.state.timeline.at(-1)?.detail).toBe('timer=ring leg=t1:0 note=awaiting_carrier');
+  });
+
+  it('an answer after our ring timeout is a connected transfer (the carrier bridged it)', () => {
+    const result = step(runCarrier([played, ringing('t1:0'), fire('ring:t1:0')]), answered('t1:0'), ctx);
+    expect(result.state.outcome).toBe('connected');
+    expect(result.effects).toEqual(connected('t1:0'));
+  });
+
+  it("the carrier's no-answer then moves to the next destination", () => {
+    const result = step(
+      runCarrier([played, ringing('t1:0'), fire('ring:t1:0')]),
+      ended('t1:0', 'no_answer'),
+      ctx,
+    );
+    expect(result.state.legs.map((l) => [l.legId, l.outcome])).toEqual([
+      ['t1:0', 'no_answer'],
+      ['t1:1', null],
+    ]);
+    expect(result.effects.map((e) => e.type)).toEqual([
+      'flag.set',
+      'carrier.dial',
+      'timer.start',
+      'agent.status',
+    ]);
+    expect(result.effects[1]).toMatchObject({ type: 'carrier.dial', legId: 't1:1', to: B });
+  });
+});

@@ -10,24 +10,42 @@ function sine(rate: number, frequencyHz: number, seconds: number, amplitude = 10
   return out;
 }
 
-/** Frequency from rising zero crossings (after a 10 ms settle), in Hz. */
-function frequency(samples: Int16Array, rate: number): number {
-  const skip = Math.round(rate / 100);
-  const crossings: number[] = [];
-  for (let i = skip + 1; i < samples.length; i++) {
-    const a = samples[i - 1] as number;
-    const b = samples[i] as number;
-    if (a < 0 && b >= 0) crossings.push(i - 1 + -a / (b - a));
+/**
+ * Level of the component at `hz`, in dB relative to full scale (a full-scale sine is 0 dB): one
+ * Hann-windowed DFT bin at exactly `hz` (a Goertzel at a non-integer bin), after skipping the
+ * first 20 ms (the filter settling from the silence before the signal).
+ */
+function toneDb(samples: Int16Array, rate: number, hz: number): number {
+  const from = Math.round(rate / 50);
+  const n = samples.length - from;
+  const w = (2 * Math.PI * hz) / rate;
+  let re = 0;
+  let im = 0;
+  let windowSum = 0;
+  for (let i = 0; i < n; i++) {
+    const hann = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (n - 1));
+    const x = (samples[from + i] as number) * hann;
+    re += x * Math.cos(w * i);
+    im -= x * Math.sin(w * i);
+    windowSum += hann;
   }
-  const first = crossings[0] as number;
-  const last = crossings[crossings.length - 1] as number;
-  return ((crossings.length - 1) * rate) / (last - first);
+  const amplitude = (2 * Math.hypot(re, im)) / windowSum;
+  return 20 * Math.log10(Math.max(amplitude, 1e-9) / 32768);
 }
 
-function rmsDb(samples: Int16Array): number {
+/** RMS level of everything after the first 20 ms, dB relative to a full-scale sine. */
+function rmsDb(samples: Int16Array, rate: number): number {
+  const from = Math.round(rate / 50);
   let sum = 0;
-  for (const s of samples) sum += s * s;
-  return 10 * Math.log10(sum / samples.length);
+  for (let i = from; i < samples.length; i++) sum += (samples[i] as number) ** 2;
+  const rms = Math.sqrt(sum / (samples.length - from));
+  return 20 * Math.log10(Math.max(rms * Math.SQRT2, 1e-9) / 32768);
+}
+
+/** Where a tone of `hz` lands when sampled at `rate` without a filter (folded into 0…rate/2). */
+function aliasOf(hz: number, rate: number): number {
+  const folded = hz % rate;
+  return folded > rate / 2 ? rate - folded : folded;
 }
 
 function concat(parts: Int16Array[]): Int16Array {
@@ -40,38 +58,95 @@ function concat(parts: Int16Array[]): Int16Array {
   return out;
 }
 
-// Tolerances: frequency within 0.5 %; level within 1 dB (linear interpolation of a 1 kHz tone
-// from 8 kHz loses about 0.45 dB; decimation by an integer factor loses nothing).
-describe.each([
+/** Resamples `input` as a call delivers it: 20 ms frames through one resampler. */
+function inFrames(input: Int16Array, inRate: number, outRate: number): Int16Array {
+  const r = new Resampler(inRate, outRate);
+  const frame = inRate / 50;
+  const parts: Int16Array[] = [];
+  for (let offset = 0; offset < input.length; offset += frame)
+    parts.push(r.process(input.subarray(offset, offset + frame)));
+  return concat(parts);
+}
+
+const PAIRS: ReadonlyArray<readonly [number, number]> = [
   [8000, 16000],
   [8000, 24000],
   [16000, 8000],
   [24000, 8000],
   [16000, 24000],
   [24000, 16000],
-])('Resampler %i Hz → %i Hz', (inRate, outRate) => {
-  it.each([440, 1000, 3000])('a %i Hz tone keeps its frequency and level', (toneHz) => {
-    const input = sine(inRate, toneHz, 0.5);
-    const output = new Resampler(inRate, outRate).process(input);
-    // The output may lag by less than one input sample (it waits for the next chunk to interpolate).
-    expect(Math.abs(output.length - (input.length * outRate) / inRate)).toBeLessThan(outRate / inRate + 1);
-    expect(Math.abs(frequency(output, outRate) / toneHz - 1)).toBeLessThan(0.005);
-    const lossDb = rmsDb(input) - rmsDb(output);
-    expect(Math.abs(lossDb)).toBeLessThan(toneHz === 3000 && inRate < outRate ? 6 : 1);
+];
+
+describe.each(PAIRS)('Resampler %i Hz → %i Hz', (inRate, outRate) => {
+  const nyquist = Math.min(inRate, outRate) / 2;
+  // The telephone band at 8 kHz, and up to 6 kHz when both rates are 16 kHz or more.
+  const passband = nyquist === 4000 ? [300, 1000, 2000, 3000] : [300, 1000, 3000, 5000, 6000];
+
+  it.each(passband)('a %i Hz tone keeps its level within 1 dB (20 ms frames)', (hz) => {
+    const input = sine(inRate, hz, 0.5);
+    const output = inFrames(input, inRate, outRate);
+    expect(Math.abs(output.length - (input.length * outRate) / inRate)).toBeLessThanOrEqual(outRate / inRate);
+    const change = toneDb(output, outRate, hz) - toneDb(input, inRate, hz);
+    expect(Math.abs(change)).toBeLessThan(1);
   });
+
+  if (outRate < inRate) {
+    // Above the output's Nyquist frequency, right from its edge up to the input's own.
+    const above = [nyquist * 1.05, nyquist * 1.25, nyquist * 1.4, inRate / 2 - 200];
+    it.each(above.map(Math.round))(
+      'a %i Hz tone (above the output Nyquist) is attenuated by 40 dB or more',
+      (hz) => {
+        const input = sine(inRate, hz, 0.5);
+        const output = inFrames(input, inRate, outRate);
+        const inputDb = toneDb(input, inRate, hz);
+        // Not at the frequency it would fold to, and not anywhere else either.
+        expect(inputDb - toneDb(output, outRate, aliasOf(hz, outRate))).toBeGreaterThanOrEqual(40);
+        expect(inputDb - rmsDb(output, outRate)).toBeGreaterThanOrEqual(40);
+      },
+    );
+  } else {
+    it.each(passband)(
+      'upsampling a %i Hz tone leaves no image above the input Nyquist (40 dB down)',
+      (hz) => {
+        const input = sine(inRate, hz, 0.5);
+        const output = inFrames(input, inRate, outRate);
+        const inputDb = toneDb(input, inRate, hz);
+        for (let image = inRate - hz; image < outRate / 2; image += inRate) {
+          expect(inputDb - toneDb(output, outRate, image)).toBeGreaterThanOrEqual(40);
+        }
+        for (let image = inRate + hz; image < outRate / 2; image += inRate) {
+          expect(inputDb - toneDb(output, outRate, image)).toBeGreaterThanOrEqual(40);
+        }
+      },
+    );
+  }
 });
 
 describe('Resampler', () => {
+  it('a 6 kHz tone from a 24 kHz agent does not come out as 2 kHz on an 8 kHz line', () => {
+    const input = sine(24000, 6000, 0.5, 30_000);
+    const output = inFrames(input, 24000, 8000);
+    expect(toneDb(output, 8000, 2000)).toBeLessThan(toneDb(input, 24000, 6000) - 40);
+  });
+
+  it('a continuous tone split into 20 ms frames equals the one-shot result, sample for sample', () => {
+    for (const [inRate, outRate] of PAIRS) {
+      const input = sine(inRate, 1234, 1);
+      const whole = new Resampler(inRate, outRate).process(input);
+      expect(Array.from(inFrames(input, inRate, outRate))).toEqual(Array.from(whole));
+    }
+  });
+
   it('gives the same samples however the input is cut into chunks', () => {
     fc.assert(
       fc.property(
-        fc.constantFrom([8000, 16000], [8000, 24000], [16000, 8000], [24000, 16000], [16000, 24000]),
+        fc.constantFrom(...PAIRS),
         fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 1, maxLength: 30 }),
         ([inRate, outRate], cuts) => {
           const total = cuts.reduce((n, c) => n + c, 0);
-          const input = sine(inRate as number, 700, total / (inRate as number));
-          const whole = new Resampler(inRate as number, outRate as number).process(input);
-          const chunked = new Resampler(inRate as number, outRate as number);
+          const input = sine(inRate, 700, total / inRate);
+          const whole = new Resampler(inRate, outRate).process(input);
+          const chunked = new Resampler(inRate, outRate);
           const parts: Int16Array[] = [];
           let offset = 0;
           for (const cut of cuts) {
@@ -85,11 +160,36 @@ describe('Resampler', () => {
     );
   });
 
-  it('never drifts: a minute of 20 ms frames gives a minute of output, less the held-back fraction of a sample', () => {
-    const r = new Resampler(8000, 24000);
-    let produced = 0;
-    for (let i = 0; i < 3000; i++) produced += r.process(new Int16Array(160)).length;
-    expect(produced).toBe(60 * 24000 - 2);
+  it('never drifts: a minute of 20 ms frames gives exactly a minute of output', () => {
+    for (const [inRate, outRate] of PAIRS) {
+      const r = new Resampler(inRate, outRate);
+      let produced = 0;
+      for (let i = 0; i < 3000; i++) produced += r.process(new Int16Array(inRate / 50)).length;
+      expect(produced).toBe(60 * outRate);
+    }
+  });
+
+  it('clips instead of wrapping around: a full-scale square wave keeps its sign between edges', () => {
+    // 50 Hz, full scale: the filter's ringing overshoots ±32767 after every edge.
+    const square = Int16Array.from({ length: 4800 }, (_, i) =>
+      Math.floor(i / 240) % 2 === 0 ? 32767 : -32768,
+    );
+    const output = new Resampler(24000, 8000).process(square);
+    const signChanges = (samples: Int16Array): number => {
+      let changes = 0;
+      let sign = 0;
+      for (const s of samples) {
+        const now = Math.sign(s);
+        if (now !== 0 && sign !== 0 && now !== sign) changes += 1;
+        if (now !== 0) sign = now;
+      }
+      return changes;
+    };
+    // A wrapped overshoot would flip a sample's sign in the middle of a plateau. (The first
+    // 20 output samples hold the filter's pre-ringing before the signal's start.)
+    expect(signChanges(output.subarray(20))).toBe(signChanges(square));
+    expect(Math.max(...output)).toBe(32767);
+    expect(Math.min(...output)).toBe(-32768);
   });
 
   it('same rate is the identity', () => {

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { MULAW_8K } from '../../src/domain/media.js';
 import { linearToUlaw } from '../../src/media/mulaw.js';
-import { mulawLevel, SilenceWatch, SPEECH_LEVEL } from '../../src/runtime/silence.js';
+import { tone } from '../../src/media/tone.js';
+import { audioLevel, mulawLevel, SilenceWatch, SPEECH_LEVEL } from '../../src/runtime/silence.js';
+
+const PCM8 = { encoding: 'pcm16', sampleRate: 8000 } as const;
+const PCM16K = { encoding: 'pcm16', sampleRate: 16000 } as const;
 
 const frame = (amplitude: number): Uint8Array =>
   Uint8Array.from({ length: 160 }, (_, i) =>
@@ -14,13 +19,49 @@ describe('silence watch', () => {
     expect(mulawLevel(frame(200))).toBeLessThan(SPEECH_LEVEL);
   });
 
+  it.each([
+    ['μ-law 8 kHz', MULAW_8K],
+    ['PCM16 8 kHz', PCM8],
+    ['PCM16 16 kHz', PCM16K],
+  ] as const)(
+    'measures %s in its own encoding: silence is quiet, a tone is loud, a whisper is quiet',
+    (_name, format) => {
+      expect(audioLevel(tone(format, { frequencyHz: 0, durationMs: 20 }), format)).toBe(0);
+      expect(
+        audioLevel(tone(format, { frequencyHz: 440, durationMs: 20, amplitude: 0.25 }), format),
+      ).toBeGreaterThan(SPEECH_LEVEL);
+      expect(
+        audioLevel(tone(format, { frequencyHz: 440, durationMs: 20, amplitude: 0.006 }), format),
+      ).toBeLessThan(SPEECH_LEVEL);
+    },
+  );
+
+  it('PCM16 silence (zeros) is not read as μ-law, where 0x00 is a full-scale sample', () => {
+    const zeros = new Uint8Array(320);
+    expect(mulawLevel(zeros)).toBeGreaterThan(30_000);
+    expect(audioLevel(zeros, PCM8)).toBe(0);
+    const w = new SilenceWatch(3_000, 0);
+    for (let t = 0; t <= 11_000; t += 100) w.callerAudio(zeros, PCM8, t);
+    expect(w.due(11_000)).toBe(true);
+  });
+
+  it('a PCM16 caller who talks is not silent; negative samples count by their magnitude', () => {
+    const w = new SilenceWatch(3_000, 0);
+    const speech = tone(PCM8, { frequencyHz: 300, durationMs: 100, amplitude: 0.3 });
+    for (let t = 0; t <= 11_000; t += 100) w.callerAudio(speech, PCM8, t);
+    expect(w.due(11_000)).toBe(false);
+    // A frame of only negative samples (0xFC18 = −1000 little-endian: 0x18, 0xFC) sits at the level.
+    const negative = Uint8Array.from({ length: 320 }, (_, i) => (i % 2 === 0 ? 0x18 : 0xfc));
+    expect(audioLevel(negative, PCM8)).toBe(1000);
+  });
+
   it('fires once after the timeout of silence, and speech re-arms it', () => {
     const w = new SilenceWatch(10_000, 0);
-    w.callerAudio(new Uint8Array(160).fill(0xff), 5_000);
+    w.callerAudio(new Uint8Array(160).fill(0xff), MULAW_8K, 5_000);
     expect(w.due(9_999)).toBe(false);
     expect(w.due(10_000)).toBe(true);
     expect(w.due(15_000)).toBe(false);
-    w.callerAudio(frame(8000), 16_000);
+    w.callerAudio(frame(8000), MULAW_8K, 16_000);
     expect(w.due(25_999)).toBe(false);
     expect(w.due(26_000)).toBe(true);
   });

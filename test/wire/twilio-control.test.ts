@@ -1,7 +1,11 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTwilioControl, type TwilioControlOptions } from '../../providers/twilio/control.js';
+import {
+  createTwilioControl,
+  restRingTimeoutSec,
+  type TwilioControlOptions,
+} from '../../providers/twilio/control.js';
 import { twilioMarkup } from '../../providers/twilio/markup.js';
 import type { CarrierControl } from '../../providers/types.js';
 import { CarrierError } from '../../src/domain/errors.js';
@@ -137,9 +141,17 @@ describe('wire format (protocols.md §2.4)', () => {
       StatusCallback: 'https://pt.example.com/twilio/status?callId=c1&transferId=t1&legId=t1%3A0',
       StatusCallbackMethod: 'POST',
       StatusCallbackEvent: 'completed',
-      Timeout: '15',
+      // 15 s configured: Twilio adds up to 5 s to a REST call's Timeout, so 10 is asked for.
+      Timeout: '10',
     });
     expect(req?.form.getAll('StatusCallbackEvent')).toEqual(['ringing', 'answered', 'completed']);
+  });
+
+  it("asks for 5 s less than the ring timeout (Twilio's REST buffer), never below what Twilio accepts", () => {
+    expect(restRingTimeoutSec(15, 1)).toBe(10);
+    expect(restRingTimeoutSec(5, 1)).toBe(1);
+    expect(restRingTimeoutSec(5, 5)).toBe(5);
+    expect(restRingTimeoutSec(120, 5)).toBe(115);
   });
 
   it('createCall with a document sends Twiml, and only the events asked for', async () => {
@@ -213,7 +225,8 @@ describe('wire format (protocols.md §2.4)', () => {
       From: '+15550002222',
       To: '+15550003333',
       Label: 'human',
-      Timeout: '15',
+      // Less Twilio's 5 s buffer (participant.d.ts).
+      Timeout: '10',
       Beep: 'false',
       StartConferenceOnEnter: 'true',
       EndConferenceOnExit: 'false',

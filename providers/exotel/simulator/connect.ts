@@ -92,7 +92,7 @@ async function attempt(
     carrier: 'exotel',
     from: plan.callerId,
     to,
-    timeoutMs: plan.ringSec * 1000,
+    timeoutMs: (plan.ringSec + (applet.ringOverrunSec ?? 0)) * 1000,
     label: dialSid,
   });
   leg.on((e) => {

@@ -99,6 +99,11 @@ export type ExotelApplet =
       readonly programmable?: boolean;
       /** Ring timeout, seconds; Programmable Connect's `max_ringing_duration` overrides it. */
       readonly ringTimeoutSec?: number;
+      /**
+       * Seconds the applet keeps ringing past the timeout it has (its own or `max_ringing_duration`):
+       * a carrier's timer is not ours, and the daemon must not assume it fires on time. Default 0.
+       */
+      readonly ringOverrunSec?: number;
       /** Caller ID shown to the human; default the number the call came in on. */
       readonly callerId?: string;
       /** The applet's status events (`Dial`, `Ringing`, `Answered`, `Terminal`) are POSTed here (§4.7). */

@@ -158,7 +158,7 @@ export class PlivoFrontEnd implements CarrierFrontEnd {
       carrier: 'plivo',
       from: options.from,
       to: options.to,
-      timeoutMs: options.timeoutMs,
+      timeoutMs: options.timeoutMs + this.options.ringOverrunMs,
       label: uuid,
     });
     const call = this.#register(

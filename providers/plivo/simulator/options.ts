@@ -46,6 +46,11 @@ export interface PlivoSimulatorOptions {
   readonly createStatus?: number;
   /** `CallStatus` / `DialStatus` when nobody answers before the ring timeout. Default `no-answer`. */
   readonly ringTimeoutStatus?: 'no-answer' | 'timeout';
+  /**
+   * Milliseconds a dialed leg keeps ringing past its ring timeout (`ring_timeout`, `<Dial
+   * timeout>`): a carrier's timer is not the daemon's, and may fire late. Default 0.
+   */
+  readonly ringOverrunMs?: number;
   /** Status reported for a callee who rejects the call (cause `CALL_REJECTED`). Default `busy`. */
   readonly declinedStatus?: 'busy' | 'no-answer' | 'failed';
   /** `<Dial callbackUrl>` also reports B-legs that never answered (UNCONFIRMED). Default false. */
@@ -96,6 +101,7 @@ export function resolveOptions(o: PlivoSimulatorOptions = {}): ResolvedPlivoOpti
     transferStatus: o.transferStatus ?? 202,
     createStatus: o.createStatus ?? 201,
     ringTimeoutStatus: o.ringTimeoutStatus ?? 'no-answer',
+    ringOverrunMs: o.ringOverrunMs ?? 0,
     declinedStatus: o.declinedStatus ?? 'busy',
     dialCallbackOnUnanswered: o.dialCallbackOnUnanswered ?? false,
     callbackActions: Object.freeze({
