@@ -2,7 +2,7 @@ import { connect, createServer as createNetServer, createServer, type Socket } f
 import { Redis } from 'ioredis';
 import type { ExotelNumberConfig } from '../../providers/exotel/simulator/options.js';
 import type { HeardSegment } from '../../sim/heard.js';
-import { type Simulator, startSimulator } from '../../sim/simulator.js';
+import { type Simulator, type SimulatorOptions, startSimulator } from '../../sim/simulator.js';
 import {
   ScriptedAgentServer,
   type ScriptStart,
@@ -50,6 +50,8 @@ export interface HarnessOptions {
   readonly env?: Record<string, string>;
   /** The carrier the call comes in on (default `twilio`): its credentials, number and the agent's `carrier`. */
   readonly carrier?: 'twilio' | 'plivo' | 'exotel';
+  /** Behaviour options of the Plivo simulator (e.g. which UNCONFIRMED callbacks it sends). */
+  readonly plivoSim?: Omit<NonNullable<SimulatorOptions['plivo']>, 'authId' | 'authToken'>;
 }
 
 export interface Harness {
@@ -77,7 +79,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const sim = await startSimulator({
     twilio: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN },
     exotel: { accountSid: EXOTEL_ACCOUNT_SID, apiKey: EXOTEL_API_KEY, apiToken: EXOTEL_API_TOKEN },
-    plivo: { authId: PLIVO_AUTH_ID, authToken: PLIVO_AUTH_TOKEN },
+    plivo: { ...options.plivoSim, authId: PLIVO_AUTH_ID, authToken: PLIVO_AUTH_TOKEN },
   });
   // Carriers reach the daemon through a load balancer (a TCP proxy here), so a worker can be
   // replaced behind the same public URL, as in a rolling restart.
