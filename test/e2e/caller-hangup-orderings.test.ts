@@ -15,6 +15,8 @@ import { type Harness, type HarnessOptions, waitForRecord } from './harness.js';
 type Part = 'leg' | 'action' | 'caller';
 
 interface CarrierOrder {
+  /** The callbacks this carrier sends after the caller hangs up during the dial. */
+  readonly parts: readonly Part[];
   /** The simulator fault that holds `part` back by `delayMs`. */
   readonly hold: (part: Part, delayMs: number) => FaultRule;
   /** True for the log entry of `part` once delivered (sent and answered). */
@@ -24,8 +26,9 @@ interface CarrierOrder {
 
 const legUrl = (e: { url: string }): boolean => e.url.includes('legId=');
 
-const CARRIERS: Readonly<Record<'twilio' | 'plivo', CarrierOrder>> = {
+const CARRIERS: Readonly<Record<E2eCarrier, CarrierOrder>> = {
   twilio: {
+    parts: ['leg', 'action', 'caller'],
     hold: (part, delayMs) => {
       if (part === 'action') return { type: 'webhook.slow', match: { kind: 'action' }, delayMs };
       const match: HookMatch =
@@ -42,6 +45,7 @@ const CARRIERS: Readonly<Record<'twilio' | 'plivo', CarrierOrder>> = {
     options: {},
   },
   plivo: {
+    parts: ['leg', 'action', 'caller'],
     hold: (part, delayMs) => {
       if (part === 'action') return { type: 'webhook.slow', match: { kind: 'action' }, delayMs };
       const match: HookMatch =
@@ -56,12 +60,29 @@ const CARRIERS: Readonly<Record<'twilio' | 'plivo', CarrierOrder>> = {
     // The B-leg's hang-up reported on `<Dial callbackUrl>` even when it never answered (UNCONFIRMED).
     options: { plivoSim: { dialCallbackOnUnanswered: true } },
   },
+  // Exotel's Connect applet reports the dial's end (`Terminal`, with the caller's `CallStatus`)
+  // on its events URL; the flow's status callback reports the caller's own end. No dial action
+  // is asked of a caller who hung up.
+  exotel: {
+    parts: ['leg', 'caller'],
+    hold: (part, delayMs) => ({
+      type: 'callback.delay',
+      match: part === 'leg' ? { kind: 'connect-event', event: 'Terminal' } : { kind: 'status' },
+      delayMs,
+    }),
+    delivered: (part, e) =>
+      part === 'leg'
+        ? e.kind === 'connect-event' && e.params['EventType'] === 'Terminal'
+        : e.kind === 'status',
+    options: {},
+  },
 };
 
-const PARTS: readonly Part[] = ['leg', 'action', 'caller'];
-const ORDERS: readonly (readonly Part[])[] = PARTS.flatMap((a) =>
-  PARTS.filter((b) => b !== a).flatMap((b) => [[a, b, ...PARTS.filter((c) => c !== a && c !== b)]]),
-);
+/** Every order of `parts`. */
+function permutations(parts: readonly Part[]): Part[][] {
+  if (parts.length <= 1) return [[...parts]];
+  return parts.flatMap((p) => permutations(parts.filter((q) => q !== p)).map((rest) => [p, ...rest]));
+}
 
 async function hangUpWhileRinging(
   e2e: ReturnType<typeof useE2e>,
@@ -85,9 +106,9 @@ async function hangUpWhileRinging(
     h.sim.log
       .ofType('webhook.sent')
       .filter((e) => e.seq > hungUpAt && e.copy === 0 && (e.status !== undefined || e.error !== undefined));
-  await h.sim.waitFor(() => PARTS.every((p) => sent().some((e) => carrier.delivered(p, e))), 8000);
+  await h.sim.waitFor(() => order.every((p) => sent().some((e) => carrier.delivered(p, e))), 8000);
   const firstSeq = (p: Part) => sent().find((e) => carrier.delivered(p, e))?.seq ?? 0;
-  expect([...PARTS].sort((a, b) => firstSeq(a) - firstSeq(b))).toEqual(order);
+  expect([...order].sort((a, b) => firstSeq(a) - firstSeq(b))).toEqual(order);
 
   const ended = await waitForRecord(h, call.sid, (r) => r.phase === 'ended');
   expect(ended.transfers[0]?.outcome).toBe('caller_hangup');
@@ -102,11 +123,11 @@ async function hangUpWhileRinging(
   await h.sim.waitFor(() => human.legs.every((l) => l.state === 'ended'), 5000);
 }
 
-describe.each(['twilio', 'plivo'] as const)(
+describe.each(['twilio', 'plivo', 'exotel'] as const)(
   '%s: the caller hangs up while the human rings, callbacks in any order (Redis)',
-  (name: E2eCarrier & ('twilio' | 'plivo')) => {
+  (name: E2eCarrier) => {
     const e2e = useE2e(name);
-    it.each(ORDERS.map((o) => ({ order: o, label: o.join(' → ') })))(
+    it.each(permutations(CARRIERS[name].parts).map((o) => ({ order: o, label: o.join(' → ') })))(
       '$label: caller_hangup, no REST to ended calls, no resume',
       async ({ order }) => {
         await hangUpWhileRinging(e2e, CARRIERS[name], order);

@@ -99,7 +99,6 @@ describe('plivo transfers end to end (Redis)', () => {
         'handoff.played',
         'caller.held',
         'leg.answered',
-        'whisper.played',
         'human.joined',
       ]),
     );

@@ -74,7 +74,6 @@ describe('twilio transfers end to end (Redis)', () => {
         'handoff.played',
         'caller.held',
         'leg.answered',
-        'whisper.played',
         'human.joined',
       ]),
     );
