@@ -76,6 +76,47 @@ describe.each(['twilio', 'plivo'] as const)(
       expect(ended.endedReason).toBe('caller_hangup');
     });
 
+    it('the human leaves the room before the caller was reported there: never connected, the caller back to the AI', async () => {
+      const h = await e2e.run({
+        script: (start) =>
+          start.resumed
+            ? []
+            : [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { awaitEvent: 'resume' }, { say: 300 }],
+        agent: warm('Hi.'),
+      });
+      // The human picks up, hears the whisper, enters the room, and hangs up 3 s after answering.
+      const human = h.sim.network.addHuman('+14155550111', {
+        type: 'answer',
+        afterMs: 200,
+        hangupAfterMs: 3_000,
+      });
+      const call = await e2e.placeCall(h);
+      // The room reports the caller's arrival only after the human is gone.
+      const late = h.sim.faults.add({
+        type: 'callback.delay',
+        match: room.joinCallback(call.sid),
+        delayMs: 8_000,
+      });
+      const back = await waitForRecord(h, call.sid, (r) => r.transfers[0]?.outcome !== undefined, 20_000);
+      expect(late.hits).toBe(1);
+      // The human really was in the room (the simulator's record) before leaving.
+      const joined = h.sim.log.entries.filter(room.joinedEntry).map((e) => e.callSid);
+      expect(joined).toContain(call.sid);
+      expect(joined.filter((sid) => sid !== call.sid)).toHaveLength(1);
+      expect(back.transfers[0]?.outcome).toBe('human_hangup');
+      expect(back.phase).toBe('ai');
+      expect(back.transfer?.timeline.map((t) => t.state)).not.toContain('connected');
+      const session = await h.agent!.session(0);
+      expect((await session.waitFor((f) => f.event === 'resume')).frame['outcome']).toBe('human_hangup');
+      expect(session.frames('transfer_status').map((f) => f.frame['status'])).not.toContain('connected');
+      await h.sim.waitFor(() => call.heard.from('stream:').length >= 2, 5000);
+      expect(human.legs.every((l) => l.state === 'ended')).toBe(true);
+      call.hangup();
+      expect((await waitForRecord(h, call.sid, (r) => r.phase === 'ended')).endedReason).toBe(
+        'caller_hangup',
+      );
+    });
+
     it('the happy path is connected only after both are in the room, even when the caller is reported late', async () => {
       const h = await e2e.run({
         script: [{ say: 300 }, { text: ['One moment [TRANSFER:+14155550111]'] }, { say: 200 }],
