@@ -210,12 +210,18 @@ export class WebhookHandler {
     const slot = new OneReply();
     const reply = answersWithMarkup ? { reply: slot } : {};
     const callerStatus = event.type === 'leg.ended' ? event.callerStatus : undefined;
-    // A dial-action says where the caller's own call stands. A caller gone is applied first, as
-    // the caller's own status (it may still be on its way): the leg's end is then part of the
-    // hang-up, and nothing is sent to the finished call.
-    if (callerStatus !== undefined && CALLER_GONE.has(callerStatus))
-      await engine.dispatch(callId, { type: 'call.ended' }, `${dedupeKey}:caller-${callerStatus}`);
+    // A dial-action says where the caller's own call stands; a caller gone is applied as the
+    // caller's own status (which may still be on its way), so nothing is sent to the finished call.
+    // Before the leg's end when the human was never bridged (the leg's cancel is part of the
+    // hang-up); after it when they were (the transfer did connect, its answer callback was lost).
+    const endCaller =
+      callerStatus !== undefined && CALLER_GONE.has(callerStatus)
+        ? () => engine.dispatch(callId, { type: 'call.ended' }, `${dedupeKey}:caller-${callerStatus}`)
+        : undefined;
+    const bridged = event.type === 'leg.ended' && event.status === 'completed';
+    if (endCaller !== undefined && !bridged) await endCaller();
     let outcome = await engine.dispatch(callId, input, dedupeKey, reply);
+    if (endCaller !== undefined && bridged) outcome = await endCaller();
     if (callerStatus === 'in_progress') {
       // The caller is still there: a leg's unasked cancel was not their hang-up (cold `confirming`).
       const present = await engine.dispatch(

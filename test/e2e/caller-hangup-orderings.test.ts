@@ -135,3 +135,37 @@ describe.each(['twilio', 'plivo', 'exotel'] as const)(
     );
   },
 );
+
+describe('twilio: the caller hangs up after talking to the human, the answer callback lost (Redis)', () => {
+  const e2e = useE2e('twilio');
+
+  it('the dial action (DialCallStatus=completed, CallStatus=completed) first: connected, transferred', async () => {
+    const h = await e2e.run({ script: [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { say: 100 }] });
+    const human = h.sim.network.addHuman('+14155550111', {
+      type: 'answer',
+      afterMs: 300,
+      speak: { type: 'tone', hz: 660, durationMs: 20_000 },
+    });
+    // The leg's own callbacks never come in time; the caller's own `completed` comes 2 s late.
+    h.sim.faults.add({
+      type: 'callback.delay',
+      match: { kind: 'status', url: 'legId=' },
+      delayMs: 30_000,
+      times: Number.POSITIVE_INFINITY,
+    });
+    h.sim.faults.add({
+      type: 'callback.delay',
+      match: { kind: 'status', event: 'completed', url: /\/twilio\/status$/ },
+      delayMs: 2_000,
+    });
+    const call = await e2e.placeCall(h);
+    await h.sim.waitFor(
+      () => call.heard.from('party:').length > 0 && human.heard.from('party:').length > 0,
+      10_000,
+    );
+    call.hangup();
+    const ended = await waitForRecord(h, call.sid, (r) => r.phase === 'ended');
+    expect(ended.transfers[0]?.outcome).toBe('connected');
+    expect(ended.endedReason).toBe('transferred');
+  });
+});
