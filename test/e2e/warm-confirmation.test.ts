@@ -117,6 +117,34 @@ describe.each(['twilio', 'plivo'] as const)(
       );
     });
 
+    it("the room reports the caller before the carrier answers the daemon's redirect: connected all the same", async () => {
+      const h = await e2e.run({
+        script: [{ say: 300 }, { text: ['One moment [TRANSFER:+14155550111]'] }, { say: 200 }],
+        agent: warm('Incoming refund request, please assist.'),
+      });
+      h.sim.network.addHuman('+14155550111', {
+        type: 'answer',
+        afterMs: 300,
+        speak: { type: 'tone', hz: 660, durationMs: 20_000 },
+      });
+      const call = await e2e.placeCall(h);
+      // The carrier acts on the redirect into the room at once and answers it 3 s later.
+      const path = carrier === 'twilio' ? `/Calls/${call.sid}.json` : `/Call/${call.sid}/`;
+      const slow = h.sim.faults.add({ type: 'rest.slow', method: 'POST', path, delayMs: 3_000 });
+      const connected = await waitForRecord(h, call.sid, (r) => r.phase === 'human', 20_000);
+      expect(slow.hits).toBe(1);
+      expect(connected.transfers).toMatchObject([{ mode: 'warm', outcome: 'connected' }]);
+      const callerJoined = h.sim.log.entries.find((e) => room.joinedEntry(e) && e.callSid === call.sid);
+      const answered = () =>
+        h.sim.log.ofType('rest.request').find((e) => e.method === 'POST' && e.path.endsWith(path));
+      await h.sim.waitFor(() => answered() !== undefined, 5000);
+      const redirect = answered();
+      expect(callerJoined).toBeDefined();
+      expect(callerJoined!.seq).toBeLessThan(redirect!.seq);
+      call.hangup();
+      expect((await waitForRecord(h, call.sid, (r) => r.phase === 'ended')).endedReason).toBe('transferred');
+    });
+
     it('the happy path is connected only after both are in the room, even when the caller is reported late', async () => {
       const h = await e2e.run({
         script: [{ say: 300 }, { text: ['One moment [TRANSFER:+14155550111]'] }, { say: 200 }],
