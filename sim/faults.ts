@@ -60,6 +60,18 @@ export type FaultRule =
       readonly code?: number;
       readonly times?: number;
     }
+  /**
+   * Act on matching REST requests at once but answer them `delayMs` late: the callbacks the
+   * request causes (a redirected caller's conference `participant-join`…) overtake its answer.
+   */
+  | {
+      readonly type: 'rest.slow';
+      readonly method?: string;
+      /** Substring of the request path, or a RegExp tested against it. */
+      readonly path: string | RegExp;
+      readonly delayMs: number;
+      readonly times?: number;
+    }
   /** Wait `delayMs` before sending matching webhooks (a slow network or carrier). */
   | {
       readonly type: 'webhook.slow';
@@ -114,6 +126,20 @@ export function hookMatches(match: HookMatch | undefined, facts: HookFacts): boo
       return false;
   }
   return true;
+}
+
+/** The `rest.slow` rule for a REST request, consumed; the caller waits its `delayMs` before answering. */
+export function takeRestSlow(
+  faults: Faults,
+  carrier: string,
+  method: string,
+  path: string,
+): Extract<FaultRule, { type: 'rest.slow' }> | undefined {
+  return faults.take(
+    'rest.slow',
+    (r) => (r.method === undefined || r.method.toUpperCase() === method) && pathMatches(r.path, path),
+    { carrier, detail: `${method} ${path}` },
+  );
 }
 
 export function pathMatches(pattern: string | RegExp, path: string): boolean {

@@ -9,7 +9,7 @@ import type { EffectRunner, ReplyBody, RunContext } from './engine.js';
 import { type LegReplies, type MediaParameters, renderReply, warmAsCold } from './replies.js';
 import { closeSession, type LocalSession, type SessionRegistry } from './sessions.js';
 
-/** Feeds follow-up inputs (a leg's carrier id, `caller.held`, `handoff.played`…) back to the engine. */
+/** Feeds follow-up inputs (a leg's carrier id, `handoff.played`…) back to the engine. */
 export type Dispatch = (callId: string, input: CallInput, dedupeKey?: string) => Promise<void>;
 
 export interface ExecutorOptions {
@@ -200,16 +200,15 @@ export class EffectExecutor implements EffectRunner {
             renderReply(adapter, callId, transferId, body, this.#o.media),
           );
         }
-        // The caller is in the room once the carrier took the document; participant-join for a
-        // waiting participant is not something to rely on (providers/twilio notes).
-        await this.#feed(callId, { type: 'transfer.event', transferId, event: { type: 'caller.held' } });
+        // `caller.held` comes from the carrier's own report of the caller in the room (the
+        // conference callback, webhooks.ts), bounded by the machine's `hold` timer.
         return;
       }
       case 'caller.to_agent': {
         if (context.reply?.offer('caller', { type: 'agent' })) return;
         // Cold: the caller is in a <Dial> whose action webhook will bring them back (callerNow),
-        // unless the transfer was canceled, where the dial must stop now.
-        if (record.transfer?.mode === 'cold' && record.transfer.outcome !== 'canceled') return;
+        // unless the dial must stop now (a cancel). Never a command to a call that may be over.
+        if (record.transfer?.mode === 'cold' && fx.interrupt !== true) return;
         // Nothing can stop such a carrier's dial from outside: its flow brings the caller back when it ends.
         if (adapter.capabilities.streamCloseMovesCaller) return;
         await adapter.control.redirectCall(
@@ -226,14 +225,6 @@ export class EffectExecutor implements EffectRunner {
         this.#o.legReplies.deliver(fx.legId, body);
         return;
       }
-      case 'human.join':
-        // The whisper document ends by joining the room where the caller waits: being there is the join.
-        await this.#feed(callId, {
-          type: 'transfer.event',
-          transferId,
-          event: { type: 'human.joined', legId: fx.legId },
-        });
-        return;
       case 'agent.summary_request':
         session?.agent.sendSummaryRequest(transferId, fx.timeoutMs);
         return;

@@ -117,21 +117,13 @@ export class WebhookHandler {
       case 'leg.ended':
         return this.#leg(adapter, event, kind);
       case 'conference.joined':
-        if (event.label !== undefined && event.label !== 'caller') {
-          await engine.dispatch(
-            event.callId,
-            {
-              type: 'transfer.event',
-              transferId: event.transferId,
-              event: { type: 'whisper.played', legId: event.label },
-            },
-            event.dedupeKey,
-          );
-        }
+      case 'conference.left': {
+        const input = participantInput(event);
+        if (input !== undefined) await engine.dispatch(event.callId, input, event.dedupeKey);
         return { status: 200 };
+      }
       case 'conference.started':
       case 'conference.ended':
-      case 'conference.left':
       case 'conference.held':
       case 'conference.unheld':
       case 'conference.announced':
@@ -216,7 +208,30 @@ export class WebhookHandler {
         ? await this.#expectWhisper(callId, legId)
         : undefined;
     const slot = new OneReply();
-    const outcome = await engine.dispatch(callId, input, dedupeKey, answersWithMarkup ? { reply: slot } : {});
+    const reply = answersWithMarkup ? { reply: slot } : {};
+    const callerStatus = event.type === 'leg.ended' ? event.callerStatus : undefined;
+    // A dial-action says where the caller's own call stands; a caller gone is applied as the
+    // caller's own status (which may still be on its way), so nothing is sent to the finished call.
+    // Before the leg's end when the human was never bridged (the leg's cancel is part of the
+    // hang-up); after it when they were (the transfer did connect, its answer callback was lost).
+    const endCaller =
+      callerStatus !== undefined && CALLER_GONE.has(callerStatus)
+        ? () => engine.dispatch(callId, { type: 'call.ended' }, `${dedupeKey}:caller-${callerStatus}`)
+        : undefined;
+    const bridged = event.type === 'leg.ended' && event.status === 'completed';
+    if (endCaller !== undefined && !bridged) await endCaller();
+    let outcome = await engine.dispatch(callId, input, dedupeKey, reply);
+    if (endCaller !== undefined && bridged) outcome = await endCaller();
+    if (callerStatus === 'in_progress') {
+      // The caller is still there: a leg's unasked cancel was not their hang-up (cold `confirming`).
+      const present = await engine.dispatch(
+        callId,
+        { type: 'transfer.event', transferId, event: { type: 'caller.present' } },
+        undefined,
+        reply,
+      );
+      if (present.record !== undefined) outcome = present;
+    }
     const record = outcome.record ?? (await engine.get(callId));
     if (record === undefined) {
       expected?.cancel();
@@ -293,6 +308,32 @@ export class WebhookHandler {
 
 function isBodyRefusal(value: WebhookRequest['params'] | BodyRefusal): value is BodyRefusal {
   return typeof value['statusCode'] === 'number' && typeof value['code'] === 'string';
+}
+
+/** The caller's call statuses that mean it is over. */
+const CALLER_GONE: ReadonlySet<string> = new Set(['completed', 'busy', 'failed', 'no_answer', 'canceled']);
+
+/**
+ * A participant's arrival or departure as the transfer's event: the caller's arrival is
+ * `caller.held`; a human's (labelled with its leg) is `human.joined`, and a human leaving the room
+ * ends that leg (before `connected` that is a failed attempt; after, the machine ignores it).
+ */
+function participantInput(
+  event: Extract<CarrierEvent, { type: 'conference.joined' | 'conference.left' }>,
+): CallInput | undefined {
+  const { transferId, label } = event;
+  if (label === undefined) return undefined;
+  if (label === 'caller') {
+    if (event.type === 'conference.left') return undefined; // a hang-up or our own move; reported elsewhere
+    return { type: 'transfer.event', transferId, event: { type: 'caller.held' } };
+  }
+  if (event.type === 'conference.joined')
+    return { type: 'transfer.event', transferId, event: { type: 'human.joined', legId: label } };
+  return {
+    type: 'transfer.event',
+    transferId,
+    event: { type: 'leg.ended', legId: label, status: 'completed' },
+  };
 }
 
 /** Collects at most one reply per kind. */

@@ -10,6 +10,7 @@ import {
   draftOf,
   dropLeg,
   finish,
+  hasTimer,
   liveCurrentLeg,
   nextOrReturn,
   outcomeOfEnd,
@@ -20,6 +21,7 @@ import {
 } from './machine-draft.js';
 import { freshState } from './machine-start.js';
 import {
+  CALLER_CONFIRM_WAIT_MS,
   isTerminalState,
   type MachineState,
   type TerminalPhase,
@@ -48,8 +50,13 @@ import type {
 /**
  * - `handoff`: the AI's handoff sentence plays; nothing dialed yet.
  * - `dialing`, `ringing`: the caller's call dials `plan.chain[index]`.
+ * - `confirming`: the leg ended `canceled` unasked. The carrier cancels a dial when the caller
+ *   hangs up and does not order the leg's callbacks before the caller's own status, so the
+ *   machine waits (bounded by `confirm`) for the caller's fate before deciding anything: the
+ *   caller's end gives `caller_hangup`; the caller reported live, or the bound, the next
+ *   destination or the AI.
  */
-export type ColdPhase = 'handoff' | 'dialing' | 'ringing' | TerminalPhase;
+export type ColdPhase = 'handoff' | 'dialing' | 'ringing' | 'confirming' | TerminalPhase;
 
 export type ColdState = MachineState<'cold', ColdPhase>;
 
@@ -127,7 +134,17 @@ function apply(d: ColdDraft, event: TransferEvent): Applied {
       }
       const outcome = outcomeOfEnd(event.status);
       dropLeg(d, leg, outcome, code, false);
+      if (event.status === 'canceled') {
+        // Nobody here asked for this cancel: the caller may have hung up (their status is on its way).
+        startTimer(d, 'confirm', d.nowMs + CALLER_CONFIRM_WAIT_MS);
+        return detailOf({ leg: leg.legId, status: event.status, note: 'awaiting_caller' });
+      }
       return `${detailOf({ leg: leg.legId, status: event.status })} ${nextOrReturn(d, outcome, code, (i) => dial(d, i))}`;
+    }
+    case 'caller.present': {
+      if (!hasTimer(d, 'confirm')) return null;
+      cancelTimer(d, 'confirm');
+      return `${detailOf({ note: 'caller_present' })} ${resumeAfterCancel(d)}`;
     }
     case 'leg.error': {
       const leg = liveCurrentLeg(d, event.legId);
@@ -137,11 +154,16 @@ function apply(d: ColdDraft, event: TransferEvent): Applied {
       dropLeg(d, leg, 'carrier_error', code, true);
       return `${detailOf({ leg: leg.legId })} ${nextOrReturn(d, 'carrier_error', code, (i) => dial(d, i))}`;
     }
-    case 'caller.hangup':
-      finish(d, 'caller_hangup', null);
+    case 'caller.hangup': {
+      // The leg the carrier canceled with the caller's call was the caller hanging up after all.
+      const confirming = d.s.legs[d.s.index];
+      if (hasTimer(d, 'confirm') && confirming !== undefined) confirming.outcome = 'caller_hangup';
+      // A cold dial runs inside the caller's call: the carrier ends it with that call.
+      finish(d, 'caller_hangup', null, { legsEndWithCaller: true });
       return detailOf({ outcome: 'caller_hangup' });
+    }
     case 'transfer.cancel':
-      finish(d, 'canceled', null);
+      finish(d, 'canceled', null, { interrupt: true });
       return detailOf({ outcome: 'canceled', by: event.by });
     default:
       // caller.held, summary.received, whisper.played, human.joined: warm only.
@@ -154,6 +176,11 @@ function onTimer(d: ColdDraft, timerId: TimerId): Applied {
   if (timerId === 'handoff') {
     // The handoff sentence did not report back in time: dial anyway rather than leave the caller waiting.
     return detailOf({ timer: timerId, leg: dial(d, 0) });
+  }
+  if (timerId === 'confirm') {
+    // No news of the caller: the cancel was the carrier's own. The caller, if still there, waits
+    // in the dial's continuation, which asks what next; nothing is sent to the caller's call.
+    return `${detailOf({ timer: timerId })} ${resumeAfterCancel(d)}`;
   }
   if (timerId.startsWith('ring:')) {
     const leg = liveCurrentLeg(d, timerId.slice('ring:'.length));
@@ -176,7 +203,18 @@ function dial(d: ColdDraft, index: number): LegId {
   return dialLeg(d, index);
 }
 
+/** After a leg's unasked cancel, once the caller is known to be there: next destination or the AI. */
+function resumeAfterCancel(d: ColdDraft): string {
+  const leg = d.s.legs[d.s.index];
+  const code = leg?.carrierCode ?? null;
+  return nextOrReturn(d, 'canceled', code, (i) => dial(d, i));
+}
+
 function syncPhase(d: ColdDraft): void {
+  if (hasTimer(d, 'confirm')) {
+    d.s.phase = 'confirming';
+    return;
+  }
   const leg = liveCurrentLeg(d);
   d.s.phase = leg === undefined ? 'handoff' : leg.status === 'ringing' ? 'ringing' : 'dialing';
 }

@@ -183,10 +183,14 @@ export function dropLeg(
   cancelLegTimers(d, leg.legId);
 }
 
-/** Invariant 5: every leg that could still reach a human is canceled. */
-export function cancelLiveLegs(d: Draft<AnyState>, outcome: TransferOutcome): void {
+/**
+ * Invariant 5: every leg that could still reach a human is canceled. `hangUp` false: the carrier
+ * ends them itself (a cold dial inside the caller's own call ends with that call), so no command
+ * is sent about a call that is over.
+ */
+export function cancelLiveLegs(d: Draft<AnyState>, outcome: TransferOutcome, hangUp = true): void {
   for (const leg of d.s.legs) {
-    if (LIVE_LEG_STATUSES.has(leg.status)) dropLeg(d, leg, outcome, null, true);
+    if (LIVE_LEG_STATUSES.has(leg.status)) dropLeg(d, leg, outcome, null, hangUp);
   }
 }
 
@@ -234,14 +238,27 @@ export function nextOrReturn(
   return detailOf({ outcome, code: carrierCode, chain: 'exhausted' });
 }
 
+/** How {@link finish} treats what is still running. */
+export interface FinishOptions {
+  /** Cold: the caller's dial is still running and must be stopped (`caller.to_agent` with `interrupt`). */
+  readonly interrupt?: boolean;
+  /** Live legs end with the caller's call on the carrier's side: mark them, send nothing. */
+  readonly legsEndWithCaller?: boolean;
+}
+
 /**
  * Ends the transfer with its one outcome and the one `transfer.ended` effect (always last).
  * Failures return the caller to the AI (invariant 4); the caller hanging up only cancels legs.
  */
-export function finish(d: Draft<AnyState>, outcome: TransferOutcome, carrierCode: string | null): void {
+export function finish(
+  d: Draft<AnyState>,
+  outcome: TransferOutcome,
+  carrierCode: string | null,
+  options: FinishOptions = {},
+): void {
   const code = carrierCode === null ? {} : { carrierCode };
   const lastLeg = d.s.legs[d.s.index]?.legId;
-  cancelLiveLegs(d, outcome);
+  cancelLiveLegs(d, outcome, options.legsEndWithCaller !== true);
   cancelAllTimers(d);
   d.s.outcome = outcome;
   d.s.carrierCode = carrierCode;
@@ -255,7 +272,8 @@ export function finish(d: Draft<AnyState>, outcome: TransferOutcome, carrierCode
     status(d, 'failed', lastLeg);
   } else {
     d.s.phase = 'returned';
-    if (d.s.flags.callerMoved) d.effects.push({ type: 'caller.to_agent' });
+    if (d.s.flags.callerMoved)
+      d.effects.push({ type: 'caller.to_agent', ...(options.interrupt === true ? { interrupt: true } : {}) });
     status(d, 'failed', lastLeg);
     d.effects.push({ type: 'agent.resume', outcome, ...code });
   }

@@ -21,9 +21,10 @@ import type { TransferPlan } from './plan-types.js';
  * - `dialing`, `ringing`: placed, not answered.
  * - `answered`: warm, the human picked up and waits for the summary to whisper.
  * - `whispering`: warm, the whisper plays to the human only.
- * - `ready`: warm, whisper done; waits for the caller to be on hold before joining.
- * - `joining`: warm, `human.join` sent, waiting for `human.joined`.
- * - `connected`: the human has the caller (cold: answered; warm: joined).
+ * - `joining`: warm, the whisper is over; waits for the carrier to report the human in the room.
+ * - `ready`: warm, the carrier reported the human in the room; waits for the carrier to report
+ *   the caller there too (a caller alone in a room, or a human alone, is never `connected`).
+ * - `connected`: the human has the caller (cold: answered; warm: both reported in the room).
  * - `canceling`: the machine sent `carrier.cancel` and gave up on this leg.
  * - `ended`: the carrier reported the leg's end.
  */
@@ -128,8 +129,14 @@ export const RING_GRACE_MS = 5_000;
 /** Warm: how long `caller.held` may take after `caller.hold` before the transfer gives up. */
 export const HOLD_CONFIRM_WAIT_MS = 15_000;
 
-/** Warm: how long `human.joined` may take after `human.join` before the leg counts as failed. */
+/** Warm: how long `human.joined` may take after the whisper is over before the leg counts as failed. */
 export const JOIN_CONFIRM_WAIT_MS = 10_000;
+
+/**
+ * Cold: how long to wait for news of the caller's call after a dialed leg ended `canceled`
+ * unasked, before taking it as the carrier's cancel and going on (next destination or the AI).
+ */
+export const CALLER_CONFIRM_WAIT_MS = 5_000;
 
 /**
  * A generous bound on how long a whisper takes to play, in ms: 3 s of setup plus 100 ms per

@@ -16,14 +16,20 @@ export type LegId = string;
  * - `ring:{legId}`: ring timeout of one leg (the carrier has its own; this one is the backstop).
  * - `summary`: bounded wait for the agent's summary (warm, whisper = null).
  * - `whisper:{legId}`: bounded wait for the whisper to finish playing to the human.
- * - `hold`: warm, bounded wait for `caller.held` after `caller.hold` was sent; without it a lost
- *   hold confirmation would leave the caller in a conference nobody joins.
- * - `join:{legId}`: warm, bounded wait for `human.joined` after `human.join` was sent.
+ * - `hold`: warm, bounded wait for `caller.held` (the carrier reporting the caller in the room)
+ *   after `caller.hold` was sent; without it a lost hold confirmation would leave the caller in a
+ *   conference nobody joins.
+ * - `join:{legId}`: warm, bounded wait for `human.joined` (the carrier reporting the human in the
+ *   room) once the whisper is over.
+ * - `confirm`: cold, bounded wait for news of the caller's own call after a dialed leg ended
+ *   `canceled` without the machine asking: the carrier cancels the dial when the caller hangs up,
+ *   and does not order that callback before the caller's own status.
  */
 export type TimerId =
   | 'handoff'
   | 'summary'
   | 'hold'
+  | 'confirm'
   | `ring:${string}`
   | `whisper:${string}`
   | `join:${string}`;
@@ -47,13 +53,21 @@ export type TransferEvent =
     }
   /** A carrier REST command for this leg failed for good (after the shell's retries). */
   | { readonly type: 'leg.error'; readonly legId: LegId; readonly carrierCode?: string }
-  /** Warm: the caller is in the conference, hearing hold audio. */
+  /** Warm: the carrier reported the caller in the conference (participant join), on hold audio. */
   | { readonly type: 'caller.held' }
+  /**
+   * The carrier reported the caller's own call still live (Twilio's `<Dial action>` with
+   * `CallStatus=in-progress`): a dialed leg's `canceled` was not the caller hanging up.
+   */
+  | { readonly type: 'caller.present' }
   /** Warm: the agent answered `summary_request`. */
   | { readonly type: 'summary.received'; readonly text: string }
   /** Warm: the whisper finished playing to the human on this leg. */
   | { readonly type: 'whisper.played'; readonly legId: LegId }
-  /** Warm: the human on this leg is now in the conference with the caller. */
+  /**
+   * Warm: the carrier reported the human on this leg in the conference (participant join). The
+   * whisper document ends by joining the room, so this also says the whisper is over.
+   */
   | { readonly type: 'human.joined'; readonly legId: LegId }
   | { readonly type: 'caller.hangup' }
   | { readonly type: 'transfer.cancel'; readonly by: 'api' | 'agent' };
@@ -100,13 +114,13 @@ export type TransferEffect =
   /**
    * Return the caller to the AI (a fresh stream to the same agent socket). Emitted only when the
    * caller left the AI stream (cold: dialed; warm: put on hold); before that the caller is still
-   * talking to the AI and `agent.resume` alone applies.
+   * talking to the AI and `agent.resume` alone applies. `interrupt`: cold, the dial is still
+   * running and must be stopped now (a cancel); otherwise a cold dial's own continuation brings
+   * the caller back, and no command is sent to the caller's call.
    */
-  | { readonly type: 'caller.to_agent' }
+  | { readonly type: 'caller.to_agent'; readonly interrupt?: true }
   /** Warm: play `text` to the human on `legId` only. */
   | { readonly type: 'human.whisper'; readonly legId: LegId; readonly text: string }
-  /** Warm: bring the human on `legId` and the caller together (caller off hold). */
-  | { readonly type: 'human.join'; readonly legId: LegId }
   /** Warm: ask the agent for a 1–2 sentence summary (`summary_request`). */
   | { readonly type: 'agent.summary_request'; readonly timeoutMs: number }
   /** The AI leaves: the human has the caller. */

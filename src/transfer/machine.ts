@@ -14,6 +14,7 @@ import { type WarmState, transferMachine as warmMachine } from './warm.js';
 export type { ColdPhase, ColdState } from './cold.js';
 export type { ActiveTimer, LegRecord, LegStatus, TerminalPhase, TransferFlags } from './machine-state.js';
 export {
+  CALLER_CONFIRM_WAIT_MS,
   HOLD_CONFIRM_WAIT_MS,
   JOIN_CONFIRM_WAIT_MS,
   legIdFor,

@@ -51,8 +51,15 @@ import type { StepContext, StepResult, TimerId, TransferEvent, TransferInput } f
  * - `dialing`, `ringing`: placed, not answered.
  * - `awaiting_summary`: answered; the agent's summary is not there yet (bounded by `summary`).
  * - `whispering`: the whisper plays to the human.
- * - `awaiting_hold`: whisper done; the caller is not confirmed on hold yet (bounded by `hold`).
- * - `joining`: `human.join` sent (bounded by `join:{legId}`).
+ * - `joining`: the whisper is over; the carrier has not reported the human in the room yet
+ *   (bounded by `join:{legId}`). The whisper document ends by joining the room.
+ * - `awaiting_hold`: the carrier reported the human in the room; the caller is not reported
+ *   there yet (bounded by `hold`).
+ *
+ * `connected` needs both reports, the caller's (`caller.held`) and the human's (`human.joined`),
+ * from the carrier's own conference events: a caller alone in a room is never connected, and a
+ * human who hangs up during the whisper (whose hang-up callback may come late) never joins, so
+ * the `join` bound gives the caller back to the next destination or the AI.
  */
 export type WarmPhase =
   | 'dialing'
@@ -135,8 +142,8 @@ function apply(d: WarmDraft, event: TransferEvent): Applied {
       const leg = liveCurrentLeg(d, event.legId);
       if (leg === undefined) return staleEnd(d, event.legId, event.status);
       const code = cleanCarrierCode(event.carrierCode);
-      // `completed` before `human.joined`: the human hung up (during the whisper, or before the
-      // answer callback arrived). Invariant 4 counts it as a failed attempt.
+      // `completed` before connected: the human hung up (during the whisper, before the answer
+      // callback arrived, or alone in the room). Invariant 4 counts it as a failed attempt.
       const outcome = outcomeOfEnd(event.status);
       dropLeg(d, leg, outcome, code, false);
       return `${detailOf({ leg: leg.legId, status: event.status })} ${nextOrReturn(d, outcome, code, (i) => dialLeg(d, i))}`;
@@ -153,24 +160,28 @@ function apply(d: WarmDraft, event: TransferEvent): Applied {
       if (!d.s.flags.callerMoved || d.s.flags.callerHeld) return null;
       d.s.flags.callerHeld = true;
       cancelTimer(d, 'hold');
-      return detailOf({ join: tryJoin(d) });
+      return detailOf({ join: tryConnect(d) });
     case 'summary.received':
       return onSummary(d, event.text);
     case 'whisper.played': {
       const leg = liveCurrentLeg(d, event.legId);
       if (leg === undefined || leg.status !== 'whispering') return null;
       cancelTimer(d, `whisper:${leg.legId}`);
-      leg.status = 'ready';
-      return detailOf({ leg: leg.legId, join: tryJoin(d) });
+      return detailOf({ leg: leg.legId, join: awaitJoin(d, leg) });
     }
     case 'human.joined': {
       const leg = liveCurrentLeg(d, event.legId);
-      if (leg === undefined || leg.status !== 'joining') return null;
-      leg.status = 'connected';
-      leg.outcome = 'connected';
-      finish(d, 'connected', null);
-      return detailOf({ leg: leg.legId, outcome: 'connected' });
+      // From `answered` too: the answer webhook's bounded wait may have sent the fallback whisper.
+      if (leg === undefined || leg.status === 'ready' || leg.status === 'dialing' || leg.status === 'ringing')
+        return null;
+      cancelTimer(d, `whisper:${leg.legId}`);
+      cancelTimer(d, `join:${leg.legId}`);
+      leg.status = 'ready';
+      return detailOf({ leg: leg.legId, join: tryConnect(d) });
     }
+    case 'caller.present':
+      // Cold only: the human's leg here is not part of the caller's call.
+      return null;
     case 'caller.hangup':
       finish(d, 'caller_hangup', null);
       return detailOf({ outcome: 'caller_hangup' });
@@ -205,11 +216,11 @@ function onTimer(d: WarmDraft, timerId: TimerId): Applied {
     return `${detailOf({ timer: kind, leg: leg.legId })} ${nextOrReturn(d, 'no_answer', null, (i) => dialLeg(d, i))}`;
   }
   if (kind === 'whisper' && leg?.status === 'whispering') {
-    leg.status = 'ready';
-    return detailOf({ timer: kind, leg: leg.legId, join: tryJoin(d) });
+    return detailOf({ timer: kind, leg: leg.legId, join: awaitJoin(d, leg) });
   }
   if (kind === 'join' && leg?.status === 'joining') {
-    // No confirmation that the two are together: the caller must not sit on hold with nobody.
+    // The human never showed up in the room (hung up during the whisper, the callback still on
+    // its way): the caller must not sit on hold with nobody.
     dropLeg(d, leg, 'failed', null, true);
     return `${detailOf({ timer: kind, leg: leg.legId })} ${nextOrReturn(d, 'failed', null, (i) => dialLeg(d, i))}`;
   }
@@ -249,10 +260,7 @@ function whisperText(d: WarmDraft): string | null {
 function whisper(d: WarmDraft, leg: Leg): string {
   const text = whisperText(d);
   if (text === null) return 'awaiting_summary';
-  if (text === '') {
-    leg.status = 'ready';
-    return `none_${tryJoin(d)}`;
-  }
+  if (text === '') return `none_${awaitJoin(d, leg)}`;
   leg.status = 'whispering';
   d.effects.push({ type: 'human.whisper', legId: leg.legId, text });
   startTimer(d, `whisper:${leg.legId}`, d.nowMs + whisperBudgetMs(text));
@@ -260,15 +268,25 @@ function whisper(d: WarmDraft, leg: Leg): string {
   return 'playing';
 }
 
-/** Joins the human to the caller once both are ready: whisper over and caller on hold. */
-function tryJoin(d: WarmDraft): string {
+/**
+ * The whisper is over: the human's document joins the room by itself; wait (bounded) for the
+ * carrier to report them there.
+ */
+function awaitJoin(d: WarmDraft, leg: Leg): string {
+  leg.status = 'joining';
+  startTimer(d, `join:${leg.legId}`, d.nowMs + JOIN_CONFIRM_WAIT_MS);
+  return 'joining';
+}
+
+/** Connected once the carrier reported both in the room: the human (`ready`) and the caller. */
+function tryConnect(d: WarmDraft): string {
   const leg = liveCurrentLeg(d);
   if (leg?.status !== 'ready') return 'not_ready';
   if (!d.s.flags.callerHeld) return 'awaiting_hold';
-  leg.status = 'joining';
-  d.effects.push({ type: 'human.join', legId: leg.legId });
-  startTimer(d, `join:${leg.legId}`, d.nowMs + JOIN_CONFIRM_WAIT_MS);
-  return 'joining';
+  leg.status = 'connected';
+  leg.outcome = 'connected';
+  finish(d, 'connected', null);
+  return 'connected';
 }
 
 function onSummary(d: WarmDraft, raw: string): Applied {

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import type { ExotelNumberConfig } from '../../providers/exotel/simulator/options.js';
 import type { TwilioSimulatorOptions } from '../../providers/twilio/simulator/options.js';
 import type { HeardSegment } from '../../sim/heard.js';
-import { type Simulator, startSimulator } from '../../sim/simulator.js';
+import { type Simulator, type SimulatorOptions, startSimulator } from '../../sim/simulator.js';
 import {
   ScriptedAgentServer,
   type ScriptStart,
@@ -53,9 +53,10 @@ export interface HarnessOptions {
   readonly env?: Record<string, string>;
   /** The carrier the call comes in on (default `twilio`): its credentials, number and the agent's `carrier`. */
   readonly carrier?: 'twilio' | 'plivo' | 'exotel';
-  /** Carrier behaviours of the simulator (e.g. Twilio's `ringTimeoutBufferMs`), beside the credentials. */
+  /** Carrier behaviours of the simulators (e.g. Twilio's `ringTimeoutBufferMs`, which UNCONFIRMED Plivo callbacks it sends), beside the credentials. */
   readonly simulator?: {
     readonly twilio?: Omit<TwilioSimulatorOptions, 'accountSid' | 'authToken'>;
+    readonly plivo?: Omit<NonNullable<SimulatorOptions['plivo']>, 'authId' | 'authToken'>;
   };
 }
 
@@ -85,7 +86,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const sim = await startSimulator({
     twilio: { ...options.simulator?.twilio, accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN },
     exotel: { accountSid: EXOTEL_ACCOUNT_SID, apiKey: EXOTEL_API_KEY, apiToken: EXOTEL_API_TOKEN },
-    plivo: { authId: PLIVO_AUTH_ID, authToken: PLIVO_AUTH_TOKEN },
+    plivo: { ...options.simulator?.plivo, authId: PLIVO_AUTH_ID, authToken: PLIVO_AUTH_TOKEN },
   });
   // Carriers reach the daemon through a load balancer (a TCP proxy here), so a worker can be
   // replaced behind the same public URL, as in a rolling restart.

@@ -133,7 +133,7 @@ const rows: readonly Row[] = [
     effects: [cancelTimer('ring:t1:0'), ...connected('t1:0')],
     detail: 'leg=t1:0 status=completed outcome=connected',
   },
-  ...(['busy', 'no_answer', 'failed', 'canceled', 'declined'] as const).map(
+  ...(['busy', 'no_answer', 'failed', 'declined'] as const).map(
     (status): Row => ({
       name: `${status} on the first leg → next destination`,
       before: [played, ringing('t1:0')],
@@ -143,6 +143,51 @@ const rows: readonly Row[] = [
       detail: `leg=t1:0 status=${status} outcome=${status} code=486 next=t1:1`,
     }),
   ),
+  // A leg canceled unasked: the carrier cancels the dial when the caller hangs up, in any order
+  // with the caller's own status. Nothing is decided until the caller's fate is known.
+  {
+    name: 'canceled unasked → wait (bounded) for the caller, nothing sent',
+    before: [played, ringing('t1:0')],
+    event: ended('t1:0', 'canceled', '487'),
+    phase: 'confirming',
+    effects: [cancelTimer('ring:t1:0'), { type: 'timer.start', timerId: 'confirm', atMs: AT + 5_000 }],
+    detail: 'leg=t1:0 status=canceled note=awaiting_caller',
+  },
+  {
+    name: 'canceled unasked, then the caller hangs up → caller_hangup, no resume, nothing to cancel',
+    before: [played, ringing('t1:0'), ended('t1:0', 'canceled')],
+    event: hangup,
+    phase: 'hung_up',
+    effects: [
+      cancelTimer('confirm'),
+      { type: 'agent.status', status: 'failed', legId: 't1:0' },
+      { type: 'flag.clear' },
+      { type: 'transfer.ended', outcome: 'caller_hangup' },
+    ],
+    detail: 'outcome=caller_hangup',
+  },
+  {
+    name: 'canceled unasked, then the caller is reported live → next destination',
+    before: [played, ringing('t1:0'), ended('t1:0', 'canceled', '487')],
+    event: { type: 'caller.present' },
+    phase: 'dialing',
+    effects: [cancelTimer('confirm'), ...dialNext],
+    detail: 'note=caller_present outcome=canceled code=487 next=t1:1',
+  },
+  {
+    name: 'canceled unasked on the last leg, no news of the caller → back to the AI, no command to the call',
+    before: [played, ended('t1:0', 'busy'), ended('t1:1', 'canceled')],
+    event: fire('confirm'),
+    phase: 'returned',
+    effects: [
+      { type: 'caller.to_agent' },
+      { type: 'agent.status', status: 'failed', legId: 't1:1' },
+      { type: 'agent.resume', outcome: 'canceled' },
+      { type: 'flag.clear' },
+      { type: 'transfer.ended', outcome: 'canceled' },
+    ],
+    detail: 'timer=confirm outcome=canceled chain=exhausted',
+  },
   {
     name: 'busy on the last leg → caller back to the AI with busy',
     before: [played, ended('t1:0', 'no_answer')],
@@ -209,12 +254,11 @@ const rows: readonly Row[] = [
     detail: 'outcome=caller_hangup',
   },
   {
-    name: 'caller hangs up while the human rings → the leg is canceled',
+    name: 'caller hangs up while the human rings → the dial ends with the call, no command sent',
     before: [played, ringing('t1:0')],
     event: hangup,
     phase: 'hung_up',
     effects: [
-      { type: 'carrier.cancel', legId: 't1:0' },
       cancelTimer('ring:t1:0'),
       { type: 'agent.status', status: 'failed', legId: 't1:0' },
       { type: 'flag.clear' },
@@ -238,7 +282,9 @@ const rows: readonly Row[] = [
     effects: [
       { type: 'carrier.cancel', legId: 't1:0' },
       cancelTimer('ring:t1:0'),
-      ...returned('t1:0', 'canceled', { moved: true }),
+      // The dial is still running: it must be stopped now (the only cold redirect).
+      { type: 'caller.to_agent', interrupt: true },
+      ...returned('t1:0', 'canceled', { moved: false }),
     ],
     detail: 'outcome=canceled by=api',
   },
@@ -312,6 +358,26 @@ const ignored: readonly IgnoredRow[] = [
     event: { type: 'transfer.cancel', by: 'api' },
   },
   { name: 'answer of the connected leg again', before: [played, answered('t1:0')], event: answered('t1:0') },
+  {
+    name: 'caller reported live while nothing awaits it',
+    before: [played],
+    event: { type: 'caller.present' },
+  },
+  {
+    name: 'caller reported live twice',
+    before: [played, ended('t1:0', 'canceled'), { type: 'caller.present' }],
+    event: { type: 'caller.present' },
+  },
+  {
+    name: 'confirm timer after the caller was reported live',
+    before: [played, ended('t1:0', 'canceled'), { type: 'caller.present' }],
+    event: fire('confirm'),
+  },
+  {
+    name: 'the same cancel reported twice (child callback, then dial action)',
+    before: [played, ended('t1:0', 'canceled')],
+    event: ended('t1:0', 'canceled'),
+  },
   { name: 'warm-only: caller held', before: [played], event: { type: 'caller.held' } },
   { name: 'warm-only: summary', before: [played], event: { type: 'summary.received', text: 'x' } },
   { name: 'warm-only: whisper played', before: [played], event: { type: 'whisper.played', legId: 't1:0' } },

@@ -27,7 +27,6 @@ const ALLOWED_EFFECTS = new Set<TransferEffect['type']>([
   'caller.hold',
   'caller.to_agent',
   'human.whisper',
-  'human.join',
   'agent.summary_request',
   'agent.detach',
   'agent.status',
@@ -37,7 +36,7 @@ const ALLOWED_EFFECTS = new Set<TransferEffect['type']>([
 
 type LegPick = 'current' | 0 | 1 | 2 | 'foreign';
 type Action =
-  | { readonly kind: 'played' | 'held' | 'hangup' | 'dup' }
+  | { readonly kind: 'played' | 'held' | 'hangup' | 'dup' | 'present' }
   /** The carrier answers one of the effects still awaiting its reply (a cooperative network). */
   | { readonly kind: 'progress'; readonly pick: number }
   | { readonly kind: 'cancel'; readonly by: 'api' | 'agent' }
@@ -61,7 +60,15 @@ const legPick = fc.constantFrom<LegPick>('current', 'current', 'current', 0, 1, 
  */
 const action: fc.Arbitrary<Action> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant('progress' as const), pick: fc.nat(3) }), weight: 14 },
-  { arbitrary: fc.constantFrom<Action>({ kind: 'played' }, { kind: 'held' }, { kind: 'dup' }), weight: 3 },
+  {
+    arbitrary: fc.constantFrom<Action>(
+      { kind: 'played' },
+      { kind: 'held' },
+      { kind: 'dup' },
+      { kind: 'present' },
+    ),
+    weight: 3,
+  },
   { arbitrary: fc.constant<Action>({ kind: 'hangup' }), weight: 1 },
   {
     arbitrary: fc.record({
@@ -163,11 +170,12 @@ interface World {
   readonly canceled: Set<string>;
   readonly endFed: Set<string>;
   readonly answerSeen: Set<string>;
-  readonly liveJoined: Set<string>;
   readonly timers: Map<TimerId, number>;
   callerMoved: boolean;
   /** Replies a carrier or agent would send to the effects issued so far. */
   readonly pending: TransferEvent[];
+  /** Every event applied, in order. */
+  readonly fed: TransferEvent[];
   /** Every `transfer.ended` effect issued. */
   readonly ended: TransferEffect[];
   lastEvent: TransferEvent | null;
@@ -187,6 +195,8 @@ function eventOf(world: World, a: Action): TransferEvent | null {
       return { type: 'caller.held' };
     case 'hangup':
       return { type: 'caller.hangup' };
+    case 'present':
+      return { type: 'caller.present' };
     case 'dup':
       return world.lastEvent;
     case 'progress':
@@ -239,7 +249,6 @@ function observe(world: World, effects: readonly TransferEffect[], event: Transf
       case 'carrier.cancel':
         expect(world.dialed).toContain(e.legId);
         world.canceled.add(e.legId);
-        world.liveJoined.delete(e.legId);
         break;
       case 'caller.hold':
         world.callerMoved = true;
@@ -256,20 +265,17 @@ function observe(world: World, effects: readonly TransferEffect[], event: Transf
         expect(world.callerMoved).toBe(true);
         break;
       case 'human.whisper':
-      case 'human.join':
         // Only to a human who answered, whose leg is neither ended nor canceled, and never once
         // the caller is gone (no briefing into an empty room).
         expect(world.answerSeen.has(e.legId)).toBe(true);
         expect(world.endFed.has(e.legId)).toBe(false);
         expect(world.canceled.has(e.legId)).toBe(false);
         expect(event?.type).not.toBe('caller.hangup');
-        if (e.type === 'human.join') world.liveJoined.add(e.legId);
+        // The whisper document ends by joining the room: the carrier reports the human there.
         world.pending.push(
-          e.type === 'human.join'
-            ? { type: 'human.joined', legId: e.legId }
-            : { type: 'whisper.played', legId: e.legId },
+          { type: 'whisper.played', legId: e.legId },
+          { type: 'human.joined', legId: e.legId },
         );
-        expect(world.liveJoined.size).toBeLessThanOrEqual(1);
         break;
       default:
         break;
@@ -310,11 +316,12 @@ function apply(world: World, event: TransferEvent): void {
   // A report about a leg not dialed yet is noise the machine ignores; it says nothing about the
   // leg of that id dialed later.
   const known = 'legId' in event && world.dialed.includes(event.legId);
-  if (event.type === 'leg.answered' && known) world.answerSeen.add(event.legId);
-  if (event.type === 'leg.ended' && known) {
-    world.endFed.add(event.legId);
-    world.liveJoined.delete(event.legId);
+  if (event.type === 'leg.answered' && known) {
+    world.answerSeen.add(event.legId);
+    // Warm without a whisper: the human's document joins the room at once.
+    if (world.mode === 'warm') world.pending.push({ type: 'human.joined', legId: event.legId });
   }
+  if (event.type === 'leg.ended' && known) world.endFed.add(event.legId);
   if (event.type === 'timer.fired') world.timers.delete(event.timerId);
 
   const ended = r.effects.filter((e) => e.type === 'transfer.ended');
@@ -332,11 +339,30 @@ function apply(world: World, event: TransferEvent): void {
   // Two humans never have the caller.
   expect(r.state.legs.filter((l) => l.status === 'connected').length).toBeLessThanOrEqual(1);
 
+  // Warm: connected only once the carrier reported both the caller and the human in the room.
+  if (world.mode === 'warm' && outcome === 'connected') {
+    const fed = [...world.fed, event];
+    expect(r.state.flags.callerHeld).toBe(true);
+    expect(fed.some((e) => e.type === 'caller.held')).toBe(true);
+    const legId = r.state.legs.find((l) => l.status === 'connected')?.legId;
+    expect(fed.some((e) => e.type === 'human.joined' && e.legId === legId)).toBe(true);
+  }
+  // Cold: a leg canceled unasked is never taken for a failure before the caller's fate is known.
+  if (world.mode === 'cold' && event.type === 'leg.ended' && event.status === 'canceled') {
+    expect(r.effects.filter((e) => e.type === 'agent.resume' || e.type === 'caller.to_agent')).toEqual([]);
+  }
+  // Never a command to the caller's call for a cold dial, unless a cancel stops it.
+  for (const e of r.effects) {
+    if (world.mode === 'cold' && e.type === 'caller.to_agent')
+      expect(e.interrupt === true).toBe(event.type === 'transfer.cancel');
+  }
+
   // The machine's active timers are exactly those started and neither canceled nor fired.
   expect(new Map(r.state.timers.map((t) => [t.timerId, t.atMs]))).toEqual(world.timers);
 
   world.state = r.state;
   world.lastEvent = event;
+  world.fed.push(event);
 }
 
 function runScenario(
@@ -355,7 +381,7 @@ function runScenario(
     canceled: new Set(),
     endFed: new Set(),
     answerSeen: new Set(),
-    liveJoined: new Set(),
+    fed: [],
     timers: new Map(),
     callerMoved: false,
     pending: [],
@@ -402,8 +428,10 @@ function runScenario(
   expect(connected).toHaveLength(
     state.outcome === 'connected' && state.legs.some((l) => l.status === 'connected') ? 1 : 0,
   );
+  // A cold dial runs inside the caller's call: when the caller hangs up the carrier ends it.
+  const endsWithCaller = mode === 'cold' && state.outcome === 'caller_hangup';
   for (const legId of world.dialed) {
-    if (connected.includes(legId)) continue;
+    if (connected.includes(legId) || endsWithCaller) continue;
     expect(world.canceled.has(legId) || world.endFed.has(legId)).toBe(true);
   }
   return state;

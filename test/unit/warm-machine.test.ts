@@ -52,7 +52,7 @@ const ended = (legId: string, status: LegEndStatus): TransferEvent => ({ type: '
 const summary = (text: string): TransferEvent => ({ type: 'summary.received', text });
 const whispered = (legId: string): TransferEvent => ({ type: 'whisper.played', legId });
 const joined = (legId: string): TransferEvent => ({ type: 'human.joined', legId });
-/** Caller on hold, human answered and briefed: the join is under way. */
+/** Caller reported on hold, human answered and briefed: waiting for the human in the room. */
 const joining = [played, held, answered('t1:0'), summary(SUMMARY), whispered('t1:0')];
 
 // Effect shorthands.
@@ -78,9 +78,16 @@ const whisper = (legId: string, text: string): TransferEffect[] => [
   { type: 'timer.start', timerId: `whisper:${legId}`, atMs: AT + 3_000 + 100 * text.length },
   st('whispering', legId),
 ];
+/** The whisper is over: wait (bounded) for the carrier to report the human in the room. */
 const join = (legId: string): TransferEffect[] => [
-  { type: 'human.join', legId },
   { type: 'timer.start', timerId: `join:${legId}`, atMs: AT + 10_000 },
+];
+const connectedFx = (legId: string, timers: readonly TransferEffect[] = []): TransferEffect[] => [
+  ...timers,
+  { type: 'agent.status', status: 'connected', legId },
+  { type: 'agent.detach' },
+  { type: 'flag.clear' },
+  { type: 'transfer.ended', outcome: 'connected' },
 ];
 const back = (legId: string, outcome: 'busy' | 'no_answer' | 'failed' | 'canceled', moved: boolean) => [
   ...(moved ? [{ type: 'caller.to_agent' } as const] : []),
@@ -209,7 +216,7 @@ const rows: readonly Row[] = [
     detail: 'leg=t1:0 whisper=playing',
   },
   {
-    name: 'no whisper, caller held → join on answer',
+    name: 'no whisper, caller held → wait for the human in the room',
     whisper: { kind: 'none' },
     before: [played, held],
     event: answered('t1:0'),
@@ -218,17 +225,17 @@ const rows: readonly Row[] = [
     detail: 'leg=t1:0 whisper=none_joining',
   },
   {
-    name: 'no whisper, caller not yet held → wait for the hold',
+    name: 'no whisper, caller not yet held → wait for the human in the room all the same',
     whisper: { kind: 'none' },
     before: [played],
     event: answered('t1:0'),
-    phase: 'awaiting_hold',
-    effects: [cancel('ring:t1:0'), st('answered', 't1:0')],
-    detail: 'leg=t1:0 whisper=none_awaiting_hold',
+    phase: 'joining',
+    effects: [cancel('ring:t1:0'), st('answered', 't1:0'), ...join('t1:0')],
+    detail: 'leg=t1:0 whisper=none_joining',
   },
   // Join.
   {
-    name: 'whisper played, caller held → join',
+    name: 'whisper played, caller held → wait for the human in the room',
     before: [played, held, answered('t1:0'), summary(SUMMARY)],
     event: whispered('t1:0'),
     phase: 'joining',
@@ -236,7 +243,7 @@ const rows: readonly Row[] = [
     detail: 'leg=t1:0 join=joining',
   },
   {
-    name: 'whisper timer, caller held → join',
+    name: 'whisper timer, caller held → wait for the human in the room',
     before: [played, held, answered('t1:0'), summary(SUMMARY)],
     event: fire('whisper:t1:0'),
     phase: 'joining',
@@ -244,42 +251,68 @@ const rows: readonly Row[] = [
     detail: 'timer=whisper leg=t1:0 join=joining',
   },
   {
-    name: 'whisper played while the handoff sentence still plays → wait for the hold',
+    name: 'whisper played while the handoff sentence still plays → wait for the human in the room',
     before: [answered('t1:0'), summary(SUMMARY)],
     event: whispered('t1:0'),
+    phase: 'joining',
+    effects: [cancel('whisper:t1:0'), ...join('t1:0')],
+    detail: 'leg=t1:0 join=joining',
+  },
+  {
+    name: 'human in the room before the caller is reported there → not connected, wait for the caller',
+    before: [played, answered('t1:0'), summary(SUMMARY), whispered('t1:0')],
+    event: joined('t1:0'),
     phase: 'awaiting_hold',
-    effects: [cancel('whisper:t1:0')],
+    effects: [cancel('join:t1:0')],
     detail: 'leg=t1:0 join=awaiting_hold',
   },
   {
-    name: 'handoff played with the human ready → hold, still no join',
-    before: [answered('t1:0'), summary(SUMMARY), whispered('t1:0')],
+    name: 'handoff played with the human in the room → hold, still not connected',
+    before: [answered('t1:0'), summary(SUMMARY), whispered('t1:0'), joined('t1:0')],
     event: played,
     phase: 'awaiting_hold',
     effects: [cancel('handoff'), ...hold],
     detail: 'note=caller_to_hold',
   },
   {
-    name: 'caller held with the human ready → join',
-    before: [played, answered('t1:0'), summary(SUMMARY), whispered('t1:0')],
+    name: 'caller reported in the room with the human there → connected, AI leaves',
+    before: [played, answered('t1:0'), summary(SUMMARY), whispered('t1:0'), joined('t1:0')],
     event: held,
-    phase: 'joining',
-    effects: [cancel('hold'), ...join('t1:0')],
-    detail: 'join=joining',
+    phase: 'connected',
+    effects: connectedFx('t1:0', [cancel('hold')]),
+    detail: 'join=connected',
   },
   {
-    name: 'human joined → connected, AI leaves',
+    name: 'caller reported, whisper done, then the human in the room → connected, AI leaves',
     before: joining,
     event: joined('t1:0'),
     phase: 'connected',
-    effects: [
-      cancel('join:t1:0'),
-      { type: 'agent.status', status: 'connected', legId: 't1:0' },
-      { type: 'agent.detach' },
-      { type: 'flag.clear' },
-      { type: 'transfer.ended', outcome: 'connected' },
-    ],
-    detail: 'leg=t1:0 outcome=connected',
+    effects: connectedFx('t1:0', [cancel('join:t1:0')]),
+    detail: 'leg=t1:0 join=connected',
+  },
+  {
+    name: 'human in the room straight after the whisper (before its timer) → connected',
+    before: [played, held, answered('t1:0'), summary(SUMMARY)],
+    event: joined('t1:0'),
+    phase: 'connected',
+    effects: connectedFx('t1:0', [cancel('whisper:t1:0')]),
+    detail: 'leg=t1:0 join=connected',
+  },
+  {
+    name: 'human in the room, the caller never reported → hold bound: human hung up, caller to the AI',
+    before: [played, answered('t1:0'), summary(SUMMARY), whispered('t1:0'), joined('t1:0')],
+    event: fire('hold'),
+    phase: 'returned',
+    effects: [hangUp('t1:0'), ...back('t1:0', 'failed', true)],
+    detail: 'timer=hold outcome=failed',
+  },
+  {
+    name: 'human leaves the room before the caller was joined → human_hangup, next destination',
+    before: [played, answered('t1:0'), summary(SUMMARY), whispered('t1:0'), joined('t1:0')],
+    event: ended('t1:0', 'completed'),
+    phase: 'dialing',
+    effects: dialNext,
+    detail: 'leg=t1:0 status=completed outcome=human_hangup next=t1:1',
   },
   {
     name: 'no join confirmation → hang up that human, dial the next',
@@ -466,7 +499,13 @@ const ignored: readonly { name: string; before: readonly TransferEvent[]; event:
   { name: 'summary timer after the summary', before: [summary(SUMMARY)], event: fire('summary') },
   { name: 'whisper played before any whisper', before: [answered('t1:0')], event: whispered('t1:0') },
   { name: 'whisper timer after the whisper played', before: joining, event: fire('whisper:t1:0') },
-  { name: 'human joined without a join', before: [answered('t1:0')], event: joined('t1:0') },
+  { name: 'human joined before the answer', before: [ringing('t1:0')], event: joined('t1:0') },
+  {
+    name: 'human joined twice while the caller is awaited',
+    before: [played, answered('t1:0'), summary(SUMMARY), whispered('t1:0'), joined('t1:0')],
+    event: joined('t1:0'),
+  },
+  { name: 'caller reported live (cold only)', before: [played], event: { type: 'caller.present' } },
   { name: 'human joined for another leg', before: joining, event: joined('t1:1') },
   { name: 'ring timer after the answer', before: [answered('t1:0')], event: fire('ring:t1:0') },
   {

@@ -6,7 +6,7 @@
  * before any handler runs.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { pathMatches } from '../../../sim/faults.js';
+import { pathMatches, takeRestSlow } from '../../../sim/faults.js';
 import type { SimHttpRequest, SimHttpResponse } from '../../../sim/front-end.js';
 import { plivoError } from './errors.js';
 import type { PlivoFrontEnd } from './front-end.js';
@@ -82,6 +82,8 @@ const PREFIX = /^\/v1\/Account\/([^/]+)\/(.*)$/;
 export async function handleRest(fe: PlivoFrontEnd, req: SimHttpRequest): Promise<SimHttpResponse> {
   const body = parseBody(req);
   const result = body === undefined ? bad('invalid request body: expected JSON') : route(fe, req, body);
+  const slow = takeRestSlow(fe.ctx.faults, 'plivo', req.method, req.pathname);
+  if (slow !== undefined) await fe.ctx.timers.sleep(slow.delayMs);
   fe.ctx.log.add(
     {
       carrier: 'plivo',

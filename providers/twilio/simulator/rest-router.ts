@@ -5,7 +5,7 @@
  * unknown resources → 404/20404. Injected `rest.error` faults answer before any handler runs.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { pathMatches } from '../../../sim/faults.js';
+import { pathMatches, takeRestSlow } from '../../../sim/faults.js';
 import type { SimHttpRequest, SimHttpResponse } from '../../../sim/front-end.js';
 import { codeForStatus, TWILIO_ERRORS, twilioError } from './errors.js';
 import { Form } from './form.js';
@@ -58,6 +58,8 @@ const PREFIX = /^\/2010-04-01\/Accounts\/([^/]+)(\/.*)?$/;
 export async function handleRest(fe: TwilioFrontEnd, req: SimHttpRequest): Promise<SimHttpResponse> {
   const form = req.method === 'POST' ? Form.parse(req.body.toString('utf8')) : new Form(req.query.entries());
   const result = await route(fe, req, form);
+  const slow = takeRestSlow(fe.ctx.faults, 'twilio', req.method, req.pathname);
+  if (slow !== undefined) await fe.ctx.timers.sleep(slow.delayMs);
   const status = result.response.status;
   let errorCode: number | undefined;
   if (status >= 400 && typeof result.response.body === 'string') {
