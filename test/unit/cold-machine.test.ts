@@ -462,10 +462,10 @@ describe('cold machine: a carrier whose dial cannot be ended from here (ringEnds
     ]);
     expect(result.effects.map((e) => e.type)).toEqual([
       'flag.set',
+      'agent.status',
       'carrier.dial',
       'timer.start',
-      'agent.status',
     ]);
-    expect(result.effects[1]).toMatchObject({ type: 'carrier.dial', legId: 't1:1', to: B });
+    expect(result.effects[2]).toMatchObject({ type: 'carrier.dial', legId: 't1:1', to: B });
   });
 });
