@@ -51,6 +51,20 @@ export interface CarrierAdapter {
   readonly control: CarrierControl;
 
   /**
+   * ISO 3166-1 alpha-2 region the carrier's national-format numbers are read in (Exotel sends
+   * `CallFrom=09901320691`: India). Each carrier has its home region as default, overridable per
+   * carrier (`EXOTEL_NUMBER_REGION`…, docs/configuration.md).
+   */
+  readonly numberRegion: string;
+
+  /**
+   * Where a call the daemon places (`POST /v1/calls`) goes once the lead answers: the voice
+   * webhook on most carriers; on Exotel the flow (app) that runs the Voicebot, since Calls/connect
+   * takes a flow URL, not a webhook. A string: why outbound calls cannot be placed.
+   */
+  outboundNext(): { readonly url: string } | string;
+
+  /**
    * Fits an answer to the place in the carrier's call flow that asked for it. A carrier with a
    * fixed call flow asks "what next?" from several places, each of which can act on one kind of
    * answer (Exotel: the Voicebot applet takes a stream URL, the Connect applet a number, a
@@ -89,6 +103,8 @@ export interface CarrierSettings {
    * signing the upgrade is UNCONFIRMED (protocols.md §6), and the media token guards either way.
    */
   readonly signedMediaUpgrade?: boolean;
+  /** Region of the carrier's national-format numbers; default the carrier's home region. */
+  readonly numberRegion?: string;
 }
 
 /** Credentials of one carrier; src/config/env.ts's `CarrierCredentials` fits as is. */
@@ -104,6 +120,8 @@ export interface CarrierCredentialSet {
   readonly apiKey?: string;
   /** Exotel: shared secret its webhooks carry. */
   readonly webhookSecret?: string;
+  /** Exotel: the app (flow) id outbound calls run (`EXOTEL_OUTBOUND_APP_ID`, docs/exotel.md). */
+  readonly outboundAppId?: string;
 }
 
 export interface CarrierCapabilities {
@@ -122,6 +140,14 @@ export interface CarrierCapabilities {
    * the stream where it would otherwise redirect. Default false.
    */
   readonly streamCloseMovesCaller?: boolean;
+  /**
+   * Whether the carrier accepts the caller's own number as the caller ID of a leg the daemon
+   * dials toward a human: `dial` for a dial inside the caller's call (Twilio and Plivo
+   * `<Dial callerId>`: yes), `rest` for a leg created by REST (Twilio `Calls.create` wants a
+   * number of the account or a verified caller ID, error 21210). Where it does not, the
+   * daemon presents the number the call came in on (or, outbound, came from). Default both true.
+   */
+  readonly callerNumberAsCallerId?: { readonly dial: boolean; readonly rest: boolean };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -222,6 +248,13 @@ export type CarrierEvent =
       readonly from: string;
       readonly to: string;
       readonly direction: 'inbound' | 'outbound';
+      /**
+       * For a call the daemon placed, the id the carrier's create answered with when it differs
+       * from the call's own id (Plivo: `RequestUUID`; the `CallUUID` comes with the answer).
+       */
+      readonly placementId?: string;
+      /** The carrier asks a fallback URL: its primary request failed (Twilio `ErrorCode`). */
+      readonly carrierErrorCode?: string;
     }
   /** Progress of the caller's call (no leg id in the callback URL). */
   | {
@@ -233,6 +266,8 @@ export type CarrierEvent =
       /** Seconds, on `completed`. */
       readonly durationSec?: number;
       readonly sipCode?: number;
+      /** See `call.incoming`: the create's id of a call the daemon placed (Plivo `RequestUUID`). */
+      readonly placementId?: string;
     }
   /** The carrier ran off the end of a document (stream closed, dial or conference over): what next? */
   | {
@@ -241,6 +276,8 @@ export type CarrierEvent =
       readonly carrierCallId: string;
       readonly callId: string;
       readonly transferId?: string;
+      /** The carrier asks a fallback URL: its primary request failed (Twilio `ErrorCode`). */
+      readonly carrierErrorCode?: string;
     }
   | LegEvent
   | ConferenceEvent
@@ -508,6 +545,11 @@ export interface CreateCallOptions {
   readonly statusCallbackEvents?: readonly CallProgressEvent[];
   /** Ring timeout in seconds. */
   readonly timeoutSec: number;
+  /**
+   * Asked instead of `next` when fetching it fails (5xx, timeout, refused): Twilio
+   * `FallbackUrl`, Plivo `fallback_url`. The daemon gives the same URL, so another worker answers it.
+   */
+  readonly fallbackUrl?: string;
 }
 
 /** A conference by the daemon's room name, plus the carrier's id when already known (saves a lookup). */

@@ -85,7 +85,12 @@ export function buildApp(options: AppOptions): App {
     if (creds === undefined || factory === undefined) continue;
     adapters.set(
       carrier,
-      factory.create({ publicUrl: env.publicUrl, credentials: creds, apiBase: creds.apiBase }),
+      factory.create({
+        publicUrl: env.publicUrl,
+        credentials: creds,
+        apiBase: creds.apiBase,
+        ...(creds.numberRegion === undefined ? {} : { numberRegion: creds.numberRegion }),
+      }),
     );
   }
   const agents: AgentRepository =

@@ -1,6 +1,12 @@
 import { DaemonError } from '../../src/domain/errors.js';
 import type { RetryDeps, RetryPolicy } from '../../src/runtime/retry.js';
-import { DEFAULT_CARRIER_RETRY, optionalSettings, restOptions, urlProblems } from '../shared/settings.js';
+import {
+  DEFAULT_CARRIER_RETRY,
+  optionalSettings,
+  regionProblems,
+  restOptions,
+  urlProblems,
+} from '../shared/settings.js';
 import type {
   CarrierAdapter,
   CarrierAdapterFactory,
@@ -35,6 +41,13 @@ export interface ExotelAdapterOptions {
   /** Default {@link DEFAULT_EXOTEL_RETRY}. */
   readonly retry?: RetryPolicy;
   readonly retryDeps?: RetryDeps;
+  /**
+   * The app (flow) outbound calls run once the lead answers: a flow whose first applet is the
+   * Voicebot on the daemon, as for inbound calls (docs/exotel.md). Absent: no outbound calls.
+   */
+  readonly outboundAppId?: string;
+  /** Region of Exotel's national-format numbers; default `IN`. */
+  readonly numberRegion?: string;
 }
 
 /** Two quick retries inside a 10 s request timeout, as for every carrier. */
@@ -53,7 +66,18 @@ export const EXOTEL_CAPABILITIES: CarrierCapabilities = Object.freeze({
   holdAudio: true,
   sipDestinations: false,
   streamCloseMovesCaller: true,
+  // `outgoing_phone_number` (Programmable Connect) and `CallerId` (Calls/connect) must be one of
+  // the account's ExoPhones (developer.exotel.com, api-console/voice).
+  callerNumberAsCallerId: Object.freeze({ dial: false, rest: false }),
 });
+
+/** Exotel sends national numbers (`CallFrom=09901320691`): read in India's numbering plan by default. */
+export const EXOTEL_HOME_REGION = 'IN';
+
+/** Exotel's Calls/connect runs a flow given by its URL (protocols.md, corrections). */
+export function exotelFlowUrl(accountSid: string, appId: string): string {
+  return `http://my.exotel.com/${encodeURIComponent(accountSid)}/exoml/start_voice/${encodeURIComponent(appId)}`;
+}
 
 export function createExotelAdapter(options: ExotelAdapterOptions): CarrierAdapter {
   const { publicUrl, webhookSecret: secret } = options;
@@ -70,6 +94,11 @@ export function createExotelAdapter(options: ExotelAdapterOptions): CarrierAdapt
     createCodec: createExotelCodec,
     markup: exotelMarkup,
     fitAnswer: fitExotelAnswer,
+    numberRegion: options.numberRegion ?? EXOTEL_HOME_REGION,
+    outboundNext: () =>
+      options.outboundAppId === undefined
+        ? 'EXOTEL_OUTBOUND_APP_ID is not set: Exotel places calls into a flow (docs/exotel.md, outbound calls)'
+        : { url: exotelFlowUrl(options.accountSid, options.outboundAppId) },
     control: createExotelControl({
       accountSid: options.accountSid,
       apiKey: options.apiKey,
@@ -89,7 +118,7 @@ export const MIN_WEBHOOK_SECRET_LENGTH = 16;
 export const exotelAdapterFactory: CarrierAdapterFactory = Object.freeze({
   carrier: 'exotel',
   create(settings: CarrierSettings): CarrierAdapter {
-    const { accountId, authToken, apiKey, webhookSecret } = settings.credentials;
+    const { accountId, authToken, apiKey, webhookSecret, outboundAppId } = settings.credentials;
     const problems: string[] = [];
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(accountId)) problems.push('exotel accountId must be the account SID');
     if (apiKey === undefined || apiKey === '') problems.push('exotel apiKey is required');
@@ -101,7 +130,12 @@ export const exotelAdapterFactory: CarrierAdapterFactory = Object.freeze({
     } else if (!/^[A-Za-z0-9._~-]+$/.test(webhookSecret)) {
       problems.push('exotel webhookSecret may use only A-Z a-z 0-9 . _ ~ - (it goes into URLs)');
     }
-    problems.push(...urlProblems('exotel', settings));
+    if (outboundAppId !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(outboundAppId)) {
+      problems.push(
+        'exotel outboundAppId (EXOTEL_OUTBOUND_APP_ID) must be the app id of a flow (letters, digits, _ -)',
+      );
+    }
+    problems.push(...urlProblems('exotel', settings), ...regionProblems('exotel', settings));
     if (problems.length > 0 || apiKey === undefined || webhookSecret === undefined) {
       throw new DaemonError('config_invalid', problems.join('; '));
     }
@@ -111,6 +145,7 @@ export const exotelAdapterFactory: CarrierAdapterFactory = Object.freeze({
       apiKey,
       apiToken: authToken,
       webhookSecret,
+      ...(outboundAppId === undefined ? {} : { outboundAppId }),
       ...optionalSettings(settings),
     });
   },

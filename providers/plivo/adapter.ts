@@ -2,9 +2,11 @@ import type { RetryDeps, RetryPolicy } from '../../src/runtime/retry.js';
 import {
   DEFAULT_CARRIER_RETRY,
   optionalSettings,
+  regionProblems,
   restOptions,
   throwIfProblems,
   urlProblems,
+  voiceOutbound,
 } from '../shared/settings.js';
 import type {
   CarrierAdapter,
@@ -33,6 +35,8 @@ export interface PlivoAdapterOptions {
   /** Default {@link DEFAULT_PLIVO_RETRY}. */
   readonly retry?: RetryPolicy;
   readonly retryDeps?: RetryDeps;
+  /** Region of Plivo's national-format numbers; default `US`. */
+  readonly numberRegion?: string;
 }
 
 /** Two quick retries inside a 10 s request timeout: a transfer cannot wait much longer. */
@@ -48,7 +52,13 @@ export const PLIVO_CAPABILITIES: CarrierCapabilities = Object.freeze({
   whisper: true,
   holdAudio: true,
   sipDestinations: true,
+  // `<Dial callerId>` defaults to the caller's own number, so passing it on is accepted; a call
+  // created by REST (`POST /Call/`) must come `from` a Plivo number or a verified caller ID.
+  callerNumberAsCallerId: Object.freeze({ dial: true, rest: false }),
 });
+
+/** Plivo sends numbers as international digits without `+`; national ones are read as US by default. */
+export const PLIVO_HOME_REGION = 'US';
 
 const AUTH_ID = /^(MA|SA)[A-Z0-9]{18}$/;
 
@@ -68,6 +78,8 @@ export function createPlivoAdapter(options: PlivoAdapterOptions): CarrierAdapter
     verifyMediaUpgrade: (req: MediaUpgradeRequest) => verifyPlivoMediaUpgrade(authToken, req),
     createCodec: createPlivoCodec,
     markup: plivoMarkup,
+    numberRegion: options.numberRegion ?? PLIVO_HOME_REGION,
+    outboundNext: () => voiceOutbound(publicUrl, '/plivo/voice'),
     control: createPlivoControl({
       authId: options.authId,
       authToken,
@@ -89,7 +101,7 @@ export const plivoAdapterFactory: CarrierAdapterFactory = Object.freeze({
     if (!AUTH_ID.test(authId))
       problems.push('plivo accountId must be an Auth ID: MA or SA followed by 18 letters or digits');
     if (authToken === '') problems.push('plivo authToken is required');
-    throwIfProblems([...problems, ...urlProblems('plivo', settings)]);
+    throwIfProblems([...problems, ...urlProblems('plivo', settings), ...regionProblems('plivo', settings)]);
     return createPlivoAdapter({
       publicUrl: settings.publicUrl,
       authId,

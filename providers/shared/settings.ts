@@ -1,4 +1,5 @@
 import { DaemonError } from '../../src/domain/errors.js';
+import { isKnownRegion } from '../../src/phone/destination.js';
 import type { RetryDeps, RetryPolicy } from '../../src/runtime/retry.js';
 import type { CarrierSettings } from '../types.js';
 
@@ -29,12 +30,24 @@ export function throwIfProblems(problems: readonly string[]): void {
   if (problems.length > 0) throw new DaemonError('config_invalid', problems.join('; '));
 }
 
-/** The settings an adapter takes as they are: `apiBase` and `retry`, when given. */
-export function optionalSettings(settings: CarrierSettings): { apiBase?: string; retry?: RetryPolicy } {
+/** The settings an adapter takes as they are: `apiBase`, `retry` and `numberRegion`, when given. */
+export function optionalSettings(settings: CarrierSettings): {
+  apiBase?: string;
+  retry?: RetryPolicy;
+  numberRegion?: string;
+} {
   return {
     ...(settings.apiBase === undefined ? {} : { apiBase: settings.apiBase }),
     ...(settings.retry === undefined ? {} : { retry: settings.retry }),
+    ...(settings.numberRegion === undefined ? {} : { numberRegion: settings.numberRegion }),
   };
+}
+
+/** A problem with `numberRegion`, if any (an ISO 3166-1 alpha-2 code libphonenumber knows). */
+export function regionProblems(carrier: string, settings: CarrierSettings): string[] {
+  const region = settings.numberRegion;
+  if (region === undefined || isKnownRegion(region)) return [];
+  return [`${carrier} numberRegion must be an ISO 3166-1 alpha-2 country code such as US`];
 }
 
 /** REST options for a carrier's control: `apiBase` when given, the retry policy or its default. */
@@ -47,6 +60,11 @@ export function restOptions(
     retry: options.retry ?? defaultRetry,
     ...(options.retryDeps === undefined ? {} : { retryDeps: options.retryDeps }),
   };
+}
+
+/** The voice webhook as the answer URL of a call the daemon places (carriers that take any URL). */
+export function voiceOutbound(publicUrl: string, voicePath: string): { readonly url: string } {
+  return { url: publicUrl.replace(/\/+$/, '') + voicePath };
 }
 
 function isHttpUrl(value: string): boolean {

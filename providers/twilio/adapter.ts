@@ -2,9 +2,11 @@ import type { RetryDeps, RetryPolicy } from '../../src/runtime/retry.js';
 import {
   DEFAULT_CARRIER_RETRY,
   optionalSettings,
+  regionProblems,
   restOptions,
   throwIfProblems,
   urlProblems,
+  voiceOutbound,
 } from '../shared/settings.js';
 import type {
   CarrierAdapter,
@@ -35,6 +37,8 @@ export interface TwilioAdapterOptions {
   /** Default {@link DEFAULT_TWILIO_RETRY}. */
   readonly retry?: RetryPolicy;
   readonly retryDeps?: RetryDeps;
+  /** Region of Twilio's national-format numbers; default `US`. */
+  readonly numberRegion?: string;
   /** Require `X-Twilio-Signature` on the media upgrade (UNCONFIRMED that Twilio sends it); default false. */
   readonly signedMediaUpgrade?: boolean;
 }
@@ -47,7 +51,13 @@ export const TWILIO_CAPABILITIES: CarrierCapabilities = Object.freeze({
   whisper: true,
   holdAudio: true,
   sipDestinations: true,
+  // `<Dial callerId>` may show the caller's own number on their call (Twilio error 13214);
+  // `Calls.create` and `Participants.create` take only the account's or verified numbers (21210).
+  callerNumberAsCallerId: Object.freeze({ dial: true, rest: false }),
 });
+
+/** Twilio numbers arrive in E.164; national ones, if ever, are read as US numbers by default. */
+export const TWILIO_HOME_REGION = 'US';
 
 export function createTwilioAdapter(options: TwilioAdapterOptions): CarrierAdapter {
   const { publicUrl, authToken } = options;
@@ -65,6 +75,8 @@ export function createTwilioAdapter(options: TwilioAdapterOptions): CarrierAdapt
       signedMediaUpgrade ? verifyTwilioMediaUpgrade(authToken, req) : true,
     createCodec: createTwilioCodec,
     markup: twilioMarkup,
+    numberRegion: options.numberRegion ?? TWILIO_HOME_REGION,
+    outboundNext: () => voiceOutbound(publicUrl, '/twilio/voice'),
     control: createTwilioControl({
       accountSid: options.accountSid,
       authToken,
@@ -92,7 +104,7 @@ export const twilioAdapterFactory: CarrierAdapterFactory = Object.freeze({
     } else if (apiKeySid !== undefined && !apiKeySid.startsWith('SK')) {
       problems.push('twilio apiKeySid must start with SK');
     }
-    throwIfProblems([...problems, ...urlProblems('twilio', settings)]);
+    throwIfProblems([...problems, ...urlProblems('twilio', settings), ...regionProblems('twilio', settings)]);
     return createTwilioAdapter({
       publicUrl: settings.publicUrl,
       accountSid,

@@ -22,6 +22,11 @@ export interface CarrierCredentials {
   readonly authToken: string;
   /** REST base URL without a trailing slash (a simulator's URL in tests and the demo). */
   readonly apiBase: string;
+  /**
+   * `{CARRIER}_NUMBER_REGION`: region the carrier's national-format numbers are read in;
+   * undefined → the carrier's home region (Twilio, Plivo: US; Exotel: IN).
+   */
+  readonly numberRegion?: string;
 }
 
 export interface ExotelCredentials extends CarrierCredentials {
@@ -29,6 +34,8 @@ export interface ExotelCredentials extends CarrierCredentials {
   readonly apiKey: string;
   /** Shared secret Exotel webhooks carry, when configured. */
   readonly webhookSecret?: string;
+  /** `EXOTEL_OUTBOUND_APP_ID`: the flow outbound calls run (docs/exotel.md); needed to place calls. */
+  readonly outboundAppId?: string;
 }
 
 /** The parsed environment. Deep-frozen. */
@@ -120,6 +127,21 @@ export function parseEnv(env: Env): DaemonEnv {
     apiBase: check('EXOTEL_API_BASE', httpUrlSchema, 'https://api.exotel.com'),
   });
 
+  const exotelAppId = check(
+    'EXOTEL_OUTBOUND_APP_ID',
+    z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be the app id of an Exotel flow (letters, digits, _ -)'),
+    undefined,
+  );
+  const regions = {
+    TWILIO: check('TWILIO_NUMBER_REGION', regionSchema, undefined),
+    PLIVO: check('PLIVO_NUMBER_REGION', regionSchema, undefined),
+    EXOTEL: check('EXOTEL_NUMBER_REGION', regionSchema, undefined),
+  };
+  const region = (name: keyof typeof regions): { numberRegion?: string } => {
+    const value = regions[name];
+    return value === undefined ? {} : { numberRegion: value };
+  };
+
   const parsed: DaemonEnv = {
     port,
     host: get('HOST') ?? '0.0.0.0',
@@ -127,12 +149,14 @@ export function parseEnv(env: Env): DaemonEnv {
     redisUrl: check('REDIS_URL', redisUrlSchema, undefined),
     configPath: get('PATCHTHROUGH_CONFIG'),
     apiKeys: apiKeys.keys,
-    twilio: twilio && twilioSid ? { ...twilio, accountId: twilioSid } : undefined,
-    plivo,
+    twilio: twilio && twilioSid ? { ...twilio, accountId: twilioSid, ...region('TWILIO') } : undefined,
+    plivo: plivo && { ...plivo, ...region('PLIVO') },
     exotel: exotel && {
       ...exotel,
       apiKey: get('EXOTEL_API_KEY')!,
       webhookSecret: get('EXOTEL_WEBHOOK_SECRET')!,
+      ...region('EXOTEL'),
+      ...(exotelAppId === undefined ? {} : { outboundAppId: exotelAppId }),
     },
     logLevel: check(
       'LOG_LEVEL',

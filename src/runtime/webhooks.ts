@@ -8,6 +8,7 @@ import type {
 import { WebhookError } from '../../providers/types.js';
 import type { Carrier } from '../domain/carrier.js';
 import type { Log } from '../log.js';
+import { normalizeInboundNumber } from '../phone/destination.js';
 import type { TransferState } from '../transfer/machine.js';
 import type { AgentDirectory } from './agent-directory.js';
 import type { CallRecord } from './call-record.js';
@@ -141,9 +142,12 @@ export class WebhookHandler {
       return { status: 200, markup: this.#render(adapter, existing, callerNow(existing)) };
     }
     if (!this.#o.accepting()) return { status: 200, markup: adapter.markup.hangup() };
-    const published = await this.#o.agents.byNumber(event.to);
+    // Numbers as the carrier writes them, read in its home region (Exotel: `08069891522`, India).
+    const to = normalizeInboundNumber(event.to, adapter.numberRegion) ?? event.to;
+    const from = normalizeInboundNumber(event.from, adapter.numberRegion) ?? event.from;
+    const published = await this.#o.agents.byNumber(to);
     if (published === undefined) {
-      this.#o.log.warn({ carrier: adapter.carrier, pii: { to: event.to } }, 'call.no_agent_for_number');
+      this.#o.log.warn({ carrier: adapter.carrier, pii: { to } }, 'call.no_agent_for_number');
       return { status: 200, markup: adapter.markup.hangup() };
     }
     const { created, record } = await this.#o.engine.createCall({
@@ -152,8 +156,8 @@ export class WebhookHandler {
       agentId: published.agent.id,
       agentVersion: published.version,
       direction: event.direction,
-      from: event.from,
-      to: event.to,
+      from,
+      to,
     });
     if (created) this.#o.onCallStarted?.(adapter.carrier);
     this.#o.log.info(

@@ -6,6 +6,7 @@
 import type { SimContext } from '../../../sim/front-end.js';
 import type { Leg, LegEnd } from '../../../sim/leg.js';
 import type { ExotelHooks, HookParams } from './hooks.js';
+import { exotelNumber } from './numbers.js';
 import type { ResolvedExotelOptions } from './options.js';
 
 export type ExotelCallStatus =
@@ -129,10 +130,10 @@ export class ExotelCall {
     const now = this.#ctx.clock.nowMs();
     const p: Record<string, string> = {
       CallSid: this.sid,
-      CallFrom: this.leg.from,
-      CallTo: this.leg.to,
-      From: this.leg.from,
-      To: this.leg.to,
+      CallFrom: exotelNumber(this.leg.from),
+      CallTo: exotelNumber(this.leg.to),
+      From: exotelNumber(this.leg.from),
+      To: exotelNumber(this.leg.to),
       Direction: this.direction,
       CallStatus: this.#status,
       Created: exotelTime(this.createdMs),
@@ -170,8 +171,8 @@ export class ExotelCall {
       DateCreated: exotelTime(this.createdMs),
       DateUpdated: exotelTime(this.#endMs ?? this.#startMs ?? this.createdMs),
       AccountSid: this.accountSid,
-      To: this.leg.to,
-      From: this.leg.from,
+      To: exotelNumber(this.leg.to),
+      From: exotelNumber(this.leg.from),
       PhoneNumberSid: null,
       Status: this.#status,
       StartTime: exotelTime(this.#startMs ?? this.createdMs),
@@ -197,8 +198,8 @@ export class ExotelCall {
       Status: event === 'terminal' ? this.#status : event === 'answered' ? 'in-progress' : 'ringing',
       DateCreated: exotelTime(this.createdMs),
       DateUpdated: exotelTime(now),
-      To: this.leg.to,
-      From: this.leg.from,
+      To: exotelNumber(this.leg.to),
+      From: exotelNumber(this.leg.from),
       PhoneNumberSid: null,
       StartTime: exotelTime(this.#startMs ?? this.createdMs),
       EndTime: this.#endMs === undefined ? null : exotelTime(this.#endMs),

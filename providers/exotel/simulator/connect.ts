@@ -17,6 +17,7 @@ import type { ExotelCall } from './call.js';
 import { exotelTime } from './call.js';
 import type { ExotelFrontEnd } from './front-end.js';
 import type { HookParams } from './hooks.js';
+import { exotelNumber } from './numbers.js';
 import type { ExotelApplet } from './options.js';
 
 type ConnectApplet = Extract<ExotelApplet, { type: 'connect' }>;
@@ -70,6 +71,25 @@ async function attempt(
 ): Promise<ConnectOutcome> {
   const { ctx } = fe;
   const dialSid = ctx.sid('');
+  if (!fe.ownsNumber(plan.callerId)) {
+    // Exotel dials only from the account's ExoPhones (`outgoing_phone_number`, the applet's caller ID).
+    ctx.log.add(
+      { carrier: 'exotel', callSid: call.sid },
+      {
+        type: 'markup.error',
+        code: 400,
+        message: 'outgoing_phone_number is not an ExoPhone of this account',
+      },
+    );
+    call.lastDial = {
+      status: 'failed',
+      dialCallSid: dialSid,
+      dialWhomNumber: to,
+      durationSec: 0,
+      answered: false,
+    };
+    return 'no-answer';
+  }
   const waiting = play(
     ctx.ticker,
     call.leg,
@@ -179,7 +199,8 @@ async function dialPlan(
   const base: DialPlan = {
     numbers: [],
     ringSec: applet.ringTimeoutSec ?? fe.options.connectRingTimeoutSec,
-    callerId: applet.callerId ?? call.leg.to,
+    // The ExoPhone of the call: the number called (inbound), or the caller ID a Calls/connect rang from.
+    callerId: applet.callerId ?? (fe.ownsNumber(call.leg.to) ? call.leg.to : call.leg.from),
     maxConversationSec: MAX_CONVERSATION_SEC,
     ...(applet.eventsUrl === undefined ? {} : { eventsUrl: applet.eventsUrl }),
     fetchAfterAttempt: false,
@@ -261,8 +282,8 @@ function eventParams(call: ExotelCall, type: string, dialSid: string, to: string
     EventType: type,
     DialCallSid: dialSid,
     DialWhomNumber: to,
-    CallFrom: call.leg.from,
-    CallTo: call.leg.to,
+    CallFrom: exotelNumber(call.leg.from),
+    CallTo: exotelNumber(call.leg.to),
     Direction: call.direction,
     CallStatus: 'in-progress',
     CurrentTime: exotelTime(nowMs),

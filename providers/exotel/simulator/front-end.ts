@@ -8,6 +8,7 @@ import type { Leg } from '../../../sim/leg.js';
 import { ExotelCall, type ExotelDirection, type StatusCallbackConfig } from './call.js';
 import { ExotelFlowRunner } from './flow.js';
 import { ExotelHooks } from './hooks.js';
+import { fromExotelNumber } from './numbers.js';
 import {
   type ExotelApplet,
   type ExotelNumberConfig,
@@ -66,8 +67,9 @@ export class ExotelFrontEnd implements CarrierFrontEnd {
     return this.#flows.get(appId);
   }
 
+  /** Whether `number` (E.164 or Exotel's national format) is an ExoPhone of the account. */
   ownsNumber(number: string): boolean {
-    return this.#numbers.has(number);
+    return this.#numbers.has(fromExotelNumber(number));
   }
 
   call(sid: string): ExotelCall | undefined {

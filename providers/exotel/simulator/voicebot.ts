@@ -18,6 +18,7 @@ import {
 import { type AudioFormat, MULAW_8K } from '../../../src/domain/media.js';
 import { createTranscoder, type Transcode } from '../../../src/media/transcode.js';
 import type { ExotelCall } from './call.js';
+import { exotelNumber } from './numbers.js';
 import type { ResolvedExotelOptions } from './options.js';
 import { decodeBotMessage } from './stream-messages.js';
 
@@ -207,8 +208,8 @@ export class ExotelVoicebotStream {
           stream_sid: this.sid,
           call_sid: this.call.sid,
           account_sid: this.call.accountSid,
-          from: this.call.leg.from,
-          to: this.call.leg.to,
+          from: exotelNumber(this.call.leg.from),
+          to: exotelNumber(this.call.leg.to),
           custom_parameters: this.#customParameters,
           media_format: {
             encoding: 'audio/x-raw',
