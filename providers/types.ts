@@ -62,7 +62,7 @@ export interface CarrierAdapter {
    * webhook on most carriers; on Exotel the flow (app) that runs the Voicebot, since Calls/connect
    * takes a flow URL, not a webhook. A string: why outbound calls cannot be placed.
    */
-  outboundNext(): { readonly url: string } | string;
+  outboundNext(): OutboundUrls | string;
 
   /**
    * Fits an answer to the place in the carrier's call flow that asked for it. A carrier with a
@@ -72,6 +72,12 @@ export interface CarrierAdapter {
    * it in terms `route` understands. Absent: the markup is sent as rendered.
    */
   fitAnswer?(route: WebhookRoute, req: WebhookRequest, markup: Markup): Markup;
+}
+
+/** URLs of a call the daemon places: what runs once it is answered, and its status callback. */
+export interface OutboundUrls {
+  readonly url: string;
+  readonly statusCallbackUrl: string;
 }
 
 /** Builds one configured adapter; the registry in providers/index.ts is an array of these. */

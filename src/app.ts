@@ -64,6 +64,22 @@ export interface App {
   close(): Promise<void>;
 }
 
+const seenMessage =
+  "agent.caller_id_own_number: the carrier refuses the caller's number as caller ID on these legs, so the human sees the number the call came in on (outbound: the agent's number)";
+
+/**
+ * Which legs of an agent's transfers will not show the caller's number although its `callerId`
+ * is `caller`: cold transfers dial inside the call, warm ones create the human's leg by REST
+ * (a carrier without conferences runs warm as cold). Undefined: the human sees what was asked.
+ */
+function callerIdSeen(agent: AgentsConfig['agents'][number], adapter: CarrierAdapter): string | undefined {
+  const rule = adapter.capabilities.callerNumberAsCallerId;
+  if (agent.handoffConfig.callerId !== 'caller' || rule === undefined) return undefined;
+  const kind = agent.handoffConfig.warm && adapter.capabilities.conference ? 'rest' : 'dial';
+  if (rule[kind]) return undefined;
+  return kind === 'rest' ? 'warm (created by REST)' : 'cold (dialed inside the call)';
+}
+
 /** The composition root: wires everything, holds no logic. */
 export function buildApp(options: AppOptions): App {
   const { env, log } = options;
@@ -110,6 +126,16 @@ export function buildApp(options: AppOptions): App {
   const metrics = options.metrics ?? new Metrics();
   for (const agent of options.agents.agents) {
     const adapter = adapters.get(agent.carrier);
+    const outbound = adapter?.outboundNext();
+    if (agent.outboundNumber !== undefined && typeof outbound === 'string') {
+      // An agent with an outbound number places calls; the carrier cannot without more setup.
+      throw new DaemonError('config_invalid', `agent ${agent.id} (${agent.carrier}): ${outbound}`);
+    }
+    if (adapter !== undefined) {
+      const seen = callerIdSeen(agent, adapter);
+      if (seen !== undefined)
+        log.warn({ agentId: agent.id, carrier: agent.carrier, legs: seen }, seenMessage);
+    }
     if (adapter === undefined)
       log.warn({ agentId: agent.id, carrier: agent.carrier }, 'agent.carrier_not_configured');
     else if (agent.handoffConfig.warm && !adapter.capabilities.conference) {
@@ -135,7 +161,14 @@ export function buildApp(options: AppOptions): App {
       throw new DaemonError('carrier_not_configured', `no ${record.carrier} credentials`);
     return adapter;
   };
-  const executor = new EffectExecutor({ adapterFor, sessions, log, media, legReplies });
+  const executor = new EffectExecutor({
+    adapterFor,
+    sessions,
+    log,
+    media,
+    legReplies,
+    onCallerIdFallback: (carrier) => metrics.callerIdFallback(carrier),
+  });
   const engine = new CallEngine({
     store,
     agents,
@@ -147,6 +180,7 @@ export function buildApp(options: AppOptions): App {
     retentionMs: env.callRetentionSec * 1000,
     canConference: (carrier) => adapters.get(carrier)?.capabilities.conference ?? true,
     canCancelLegs: (carrier) => adapters.get(carrier)?.capabilities.streamCloseMovesCaller !== true,
+    callerNumberAsCallerId: (carrier) => adapters.get(carrier)?.capabilities.callerNumberAsCallerId,
   });
   executor.bind(async (callId, input, dedupeKey) => {
     await engine.dispatch(callId, input, dedupeKey);

@@ -19,7 +19,7 @@ import { verifyExotelMediaUpgrade, verifyExotelWebhook } from './auth.js';
 import { createExotelCodec } from './codec.js';
 import { createExotelControl } from './control.js';
 import { exotelMarkup, fitExotelAnswer } from './markup.js';
-import { buildCallbackUrl, buildMediaUrl, EXOTEL_ROUTES } from './routes.js';
+import { buildCallbackUrl, buildMediaUrl, buildStatusUrl, EXOTEL_ROUTES } from './routes.js';
 import { parseExotelWebhook } from './webhooks.js';
 
 export interface ExotelAdapterOptions {
@@ -98,7 +98,10 @@ export function createExotelAdapter(options: ExotelAdapterOptions): CarrierAdapt
     outboundNext: () =>
       options.outboundAppId === undefined
         ? 'EXOTEL_OUTBOUND_APP_ID is not set: Exotel places calls into a flow (docs/exotel.md, outbound calls)'
-        : { url: exotelFlowUrl(options.accountSid, options.outboundAppId) },
+        : {
+            url: exotelFlowUrl(options.accountSid, options.outboundAppId),
+            statusCallbackUrl: buildStatusUrl(publicUrl, secret),
+          },
     control: createExotelControl({
       accountSid: options.accountSid,
       apiKey: options.apiKey,

@@ -85,6 +85,17 @@ export function buildCallbackUrl(
 }
 
 /**
+ * `https://exotel:SECRET@pt.example.com/exotel/status`: the status callback of a call the daemon
+ * places, before Exotel has named it (no ids, so no `sig`).
+ */
+export function buildStatusUrl(publicUrl: string, secret: string): string {
+  const url = onPublicUrl(publicUrl, EXOTEL_PATHS.status);
+  url.username = EXOTEL_AUTH_USER;
+  url.password = secret;
+  return url.toString();
+}
+
+/**
  * `wss://exotel:SECRET@pt.example.com/exotel/media`: Exotel sends the userinfo as Basic auth on
  * the upgrade (§4.1). Per-call data travels as custom parameters in the query (see markup.ts).
  */

@@ -79,7 +79,7 @@ export function createPlivoAdapter(options: PlivoAdapterOptions): CarrierAdapter
     createCodec: createPlivoCodec,
     markup: plivoMarkup,
     numberRegion: options.numberRegion ?? PLIVO_HOME_REGION,
-    outboundNext: () => voiceOutbound(publicUrl, '/plivo/voice'),
+    outboundNext: () => voiceOutbound(publicUrl, '/plivo/voice', '/plivo/status'),
     control: createPlivoControl({
       authId: options.authId,
       authToken,

@@ -114,6 +114,10 @@ class PlivoControl implements CarrierControl {
       to: toPlivoAddress(options.to),
       answer_url: options.next.url,
       answer_method: 'POST',
+      // Asked when Plivo cannot get or parse the answer XML (5xx, timeout, refused).
+      ...(options.fallbackUrl === undefined
+        ? {}
+        : { fallback_url: options.fallbackUrl, fallback_method: 'POST' }),
       ring_timeout: options.timeoutSec,
       ...(progress !== undefined && events.includes('ringing')
         ? { ring_url: progress, ring_method: 'POST' }

@@ -80,6 +80,8 @@ const VOICE = z.object({
   To: z.string(),
   Direction: z.enum(['inbound', 'outbound']),
   CallStatus: PLIVO_CALL_STATUS.optional(),
+  /** A call placed with `POST /Call/`: the `request_uuid` its create answered with. */
+  RequestUUID: UUID.optional(),
 });
 
 const CALL_PROGRESS = z.object({
@@ -87,6 +89,7 @@ const CALL_PROGRESS = z.object({
   CallStatus: PLIVO_CALL_STATUS,
   HangupCause: CAUSE.optional(),
   Duration: DIGITS.optional(),
+  RequestUUID: UUID.optional(),
 });
 
 /** `<Dial callbackUrl>` (UNCONFIRMED parameter names, §3.5). */
@@ -150,7 +153,22 @@ function parseVoice(params: WebhookParams, q: Query): CarrierEvent | WebhookErro
     // A `<Redirect>` after a stream, dial or conference, or a `calls.transfer` (invariant 1).
     return continuation('plivo', p.CallUUID, q.seq ?? '0', q.callId, q.transferId);
   }
-  return callIncoming('plivo', p.CallUUID, fromPlivoAddress(p.From), fromPlivoAddress(p.To), p.Direction);
+  const incoming = callIncoming(
+    'plivo',
+    p.CallUUID,
+    fromPlivoAddress(p.From),
+    fromPlivoAddress(p.To),
+    p.Direction,
+  );
+  // A call the daemon placed is known by its create's `request_uuid` until it is answered (§3.4).
+  return placed(incoming, p.CallUUID, p.RequestUUID);
+}
+
+/** The event with the create's id when it is not the call's own. */
+function placed<T extends object>(event: T, callUuid: string, requestUuid: string | undefined): T {
+  return requestUuid === undefined || requestUuid === callUuid
+    ? event
+    : { ...event, placementId: requestUuid };
 }
 
 function parseProgress(params: WebhookParams, q: Query): CarrierEvent | WebhookError {
@@ -159,7 +177,7 @@ function parseProgress(params: WebhookParams, q: Query): CarrierEvent | WebhookE
   const status = CALL_STATUS[p.CallStatus];
   if (q.legId === undefined && q.transferId === undefined) {
     // The caller's `hangup_url`: a call reaches each status once.
-    return callStatus('plivo', p.CallUUID, status, q.callId, p.Duration);
+    return placed(callStatus('plivo', p.CallUUID, status, q.callId, p.Duration), p.CallUUID, p.RequestUUID);
   }
   const ids = requireLegIds(q);
   if (ids instanceof WebhookError) return ids;

@@ -1,7 +1,7 @@
 import { DaemonError } from '../../src/domain/errors.js';
 import { isKnownRegion } from '../../src/phone/destination.js';
 import type { RetryDeps, RetryPolicy } from '../../src/runtime/retry.js';
-import type { CarrierSettings } from '../types.js';
+import type { CarrierSettings, OutboundUrls } from '../types.js';
 
 /**
  * Settings checks and option plumbing every carrier's adapter factory shares. Each carrier checks
@@ -62,9 +62,10 @@ export function restOptions(
   };
 }
 
-/** The voice webhook as the answer URL of a call the daemon places (carriers that take any URL). */
-export function voiceOutbound(publicUrl: string, voicePath: string): { readonly url: string } {
-  return { url: publicUrl.replace(/\/+$/, '') + voicePath };
+/** The voice and status webhooks of a call the daemon places (carriers that take any URL). */
+export function voiceOutbound(publicUrl: string, voicePath: string, statusPath: string): OutboundUrls {
+  const base = publicUrl.replace(/\/+$/, '');
+  return { url: base + voicePath, statusCallbackUrl: base + statusPath };
 }
 
 function isHttpUrl(value: string): boolean {

@@ -76,7 +76,7 @@ export function createTwilioAdapter(options: TwilioAdapterOptions): CarrierAdapt
     createCodec: createTwilioCodec,
     markup: twilioMarkup,
     numberRegion: options.numberRegion ?? TWILIO_HOME_REGION,
-    outboundNext: () => voiceOutbound(publicUrl, '/twilio/voice'),
+    outboundNext: () => voiceOutbound(publicUrl, '/twilio/voice', '/twilio/status'),
     control: createTwilioControl({
       accountSid: options.accountSid,
       authToken,

@@ -96,6 +96,10 @@ class TwilioControl implements CarrierControl {
         to: options.to,
         from: options.from,
         ...instructions(options.next),
+        // Asked when Twilio cannot get or run the call's TwiML (availability-reliability docs).
+        ...(options.fallbackUrl === undefined
+          ? {}
+          : { fallbackUrl: options.fallbackUrl, fallbackMethod: 'POST' as const }),
         ...(options.statusCallbackUrl === undefined
           ? {}
           : {

@@ -43,6 +43,9 @@ export const ENDED_REASONS = [
   'agent_hangup',
   'human_hangup',
   'no_response',
+  /** A call the daemon placed (`POST /v1/calls`) was not answered: busy, no answer, failed. */
+  'no_answer',
+  /** The daemon (or the carrier fetching its markup) failed, not the caller. */
   'error',
 ] as const;
 export type EndedReason = (typeof ENDED_REASONS)[number];

@@ -39,6 +39,8 @@ export class Metrics {
   readonly #handoffGap: Histogram<'carrier'>;
   readonly #webhookRejects: Counter<'carrier' | 'reason'>;
   readonly #mediaRefused: Counter<'carrier'>;
+  readonly #callerIdFallbacks: Counter<'carrier'>;
+  readonly #markupFallbacks: Counter<'carrier'>;
   readonly #pendingFrames: { in: number; out: number } = { in: 0, out: 0 };
   readonly #dropIn: Counter.Internal;
   readonly #dropOut: Counter.Internal;
@@ -119,6 +121,18 @@ export class Metrics {
       labelNames: ['carrier'],
       registers,
     });
+    this.#callerIdFallbacks = new Counter({
+      name: 'patchthrough_caller_id_fallbacks_total',
+      help: "Human legs the carrier refused with the planned caller ID and that were placed again with the call's own number",
+      labelNames: ['carrier'],
+      registers,
+    });
+    this.#markupFallbacks = new Counter({
+      name: 'patchthrough_markup_fallbacks_total',
+      help: "Requests to a fallback URL: the carrier could not get or run the daemon's markup at the primary URL",
+      labelNames: ['carrier'],
+      registers,
+    });
     // Counted in plain numbers on the media path (50 frames a second per call) and handed to
     // prom-client only when scraped.
     const pending = this.#pendingFrames;
@@ -185,6 +199,14 @@ export class Metrics {
   /** The caller's gap between the AI's last frame and the next audio (hold or human), in ms. */
   handoffGapMs(ms: number, carrier = 'unknown'): void {
     if (ms >= 0) this.#handoffGap.observe({ carrier }, ms / SECONDS);
+  }
+
+  callerIdFallback(carrier: string): void {
+    this.#callerIdFallbacks.inc({ carrier });
+  }
+
+  markupFallback(carrier: string): void {
+    this.#markupFallbacks.inc({ carrier });
   }
 
   webhookRejected(carrier: string, reason: string): void {

@@ -72,6 +72,12 @@ export interface CallRecord {
   readonly createdAtMs: number;
   readonly endedAtMs?: number;
   readonly endedReason?: EndedReason;
+  /**
+   * A call the daemon placed whose carrier names it by another id once answered (Plivo: the
+   * create's `request_uuid`, then the `CallUUID`): the record the call went on under. This one
+   * is closed; the API follows it.
+   */
+  readonly boundTo?: string;
 }
 
 /** Caps keep one call's record small however long it runs (timelines are for people to read). */

@@ -37,14 +37,37 @@ export type CallInput =
     }
   /** The carrier told us the id of a leg we dialed (needed to cancel it later). */
   | { readonly type: 'leg.bound'; readonly legId: string; readonly carrierLegId: string }
-  /** The caller's own call ended (carrier status `completed` or equivalent). */
-  | { readonly type: 'call.ended' }
+  /**
+   * The caller's own call ended (carrier status `completed` or equivalent). `status`: the
+   * carrier's final status, when it said (`busy`, `no_answer`… for a call that never connected).
+   */
+  | { readonly type: 'call.ended'; readonly status?: CallEndStatus }
+  /**
+   * A call the daemon placed was answered under another carrier id (Plivo `CallUUID` after the
+   * create's `request_uuid`): the call goes on under that id; this record closes and points to it.
+   */
+  | { readonly type: 'call.bound'; readonly carrierCallId: string }
+  /**
+   * A line for the call's timeline from outside the call's state machines: the carrier asked a
+   * fallback URL (`markup.failed`), a caller ID was replaced (`caller_id.fallback`).
+   */
+  | { readonly type: 'call.note'; readonly event: CallNoteEvent; readonly detail?: string }
   /** The agent closed its socket normally: it hung up. */
   | { readonly type: 'agent.hangup'; readonly reason?: string }
   /** The agent socket failed twice; send the caller to the default destination if there is one. */
   | { readonly type: 'agent.failed' }
   /** The caller said nothing for `callControl.noResponseTimeoutSec`. */
   | { readonly type: 'caller.silent' };
+
+/** How a call that never connected ended, as the carrier's final status says. */
+export type CallEndStatus = 'completed' | 'busy' | 'no_answer' | 'failed' | 'canceled';
+
+/**
+ * Notes the runtime adds to a call's timeline. `markup.failed`: the carrier could not get or run
+ * the daemon's markup and asked the fallback URL; until the daemon serves the call again
+ * (`markup.recovered`), its end is the daemon's failure (`error`), not the caller's hang-up.
+ */
+export type CallNoteEvent = 'markup.failed' | 'markup.recovered' | 'caller_id.fallback';
 
 /** Effects of the call level. Transfer effects are tagged with their transfer. */
 export type CallEffect =
@@ -79,6 +102,18 @@ export interface ReduceContext {
    * `TransferPlan.ringEndsAtCarrier`.
    */
   readonly cancelsLegs?: boolean;
+  /**
+   * Whether the carrier accepts the caller's own number as caller ID on a leg dialed inside the
+   * call (`dial`) or created by REST (`rest`); default both. Where it does not, the human sees the
+   * number the call came in on (outbound: came from), and the call's timeline says so.
+   */
+  readonly callerNumberAsCallerId?: CallerNumberRule;
+}
+
+/** See `CarrierCapabilities.callerNumberAsCallerId` (providers/types.ts). */
+export interface CallerNumberRule {
+  readonly dial: boolean;
+  readonly rest: boolean;
 }
 
 export interface ReduceResult {
@@ -107,7 +142,25 @@ export function reduceCall(record: CallRecord, input: CallInput, ctx: ReduceCont
       return bound === record ? null : { record: bound, effects: [] };
     }
     case 'call.ended':
-      return endCall(record, ctx);
+      return endCall(record, input.status, ctx);
+    case 'call.bound':
+      if (record.phase !== 'ai' || record.direction !== 'outbound') return null;
+      return {
+        record: withTimeline(
+          { ...record, phase: 'ended', endedAtMs: ctx.nowMs, boundTo: input.carrierCallId },
+          { atMs: ctx.nowMs, event: 'call.bound', detail: input.carrierCallId },
+        ),
+        effects: [],
+      };
+    case 'call.note':
+      return {
+        record: withTimeline(record, {
+          atMs: ctx.nowMs,
+          event: input.event,
+          ...(input.detail === undefined ? {} : { detail: input.detail }),
+        }),
+        effects: [],
+      };
     case 'agent.hangup':
       if (record.phase !== 'ai') return null;
       return finish(withTimeline(record, { atMs: ctx.nowMs, event: 'agent.hangup' }), 'agent_hangup', ctx, [
@@ -175,14 +228,23 @@ function requestTransfer(
   }
   const warmAsCold = planned.plan.mode === 'warm' && ctx.conference === false;
   const moded: TransferPlan = warmAsCold ? { ...planned.plan, mode: 'cold' } : planned.plan;
-  const plan: TransferPlan = ctx.cancelsLegs === false ? { ...moded, ringEndsAtCarrier: true } : moded;
-  const noted = warmAsCold
+  const callerId = acceptedCallerId(record, moded, ctx);
+  const chosen: TransferPlan = callerId === moded.callerId ? moded : { ...moded, callerId };
+  const plan: TransferPlan = ctx.cancelsLegs === false ? { ...chosen, ringEndsAtCarrier: true } : chosen;
+  let noted = warmAsCold
     ? withTimeline(record, {
         atMs: ctx.nowMs,
         event: 'transfer.warm_as_cold',
         detail: 'carrier has no conference',
       })
     : record;
+  if (chosen !== moded) {
+    noted = withTimeline(noted, {
+      atMs: ctx.nowMs,
+      event: 'transfer.caller_id',
+      detail: `own number: the carrier refuses the caller's number on ${legKind(plan)} legs`,
+    });
+  }
   const transferId = `${record.callId}.t${record.transfers.length + 1}`;
   const started = machineFor(plan.mode).initial(
     { transferId, callId: record.callId, plan, handoffWaitMs: ctx.agent.handoffConfig.handoffWaitMs },
@@ -228,6 +290,24 @@ function refused(
   return withTimeline({ ...record, refusals }, { atMs: nowMs, event: 'transfer.refused', detail: refusal });
 }
 
+/** How the human's leg is dialed: inside the caller's call (cold) or created by REST (warm). */
+function legKind(plan: TransferPlan): 'dial' | 'rest' {
+  return plan.mode === 'cold' ? 'dial' : 'rest';
+}
+
+/**
+ * The caller ID the carrier accepts on the first try (issue: Twilio 21210, Exotel ExoPhones): the
+ * planned one, unless it is the caller's own number and the carrier refuses that on this kind of
+ * leg — then the number the call came in on (outbound: came from), which is the account's.
+ */
+function acceptedCallerId(record: CallRecord, plan: TransferPlan, ctx: ReduceContext): string {
+  const rule = ctx.callerNumberAsCallerId;
+  if (rule === undefined || rule[legKind(plan)]) return plan.callerId;
+  const callerNumber = record.direction === 'inbound' ? record.pii.from : record.pii.to;
+  const own = record.direction === 'inbound' ? record.pii.to : record.pii.from;
+  return plan.callerId === callerNumber ? own : plan.callerId;
+}
+
 function stepTransfer(
   record: CallRecord,
   transferId: string,
@@ -269,7 +349,7 @@ function closeTransfer(
   );
 }
 
-function endCall(record: CallRecord, ctx: ReduceContext): ReduceResult {
+function endCall(record: CallRecord, status: CallEndStatus | undefined, ctx: ReduceContext): ReduceResult {
   let next = record;
   const effects: CallEffect[] = [];
   const transfer = record.transfer;
@@ -280,8 +360,30 @@ function endCall(record: CallRecord, ctx: ReduceContext): ReduceResult {
       effects.push(...stepped.effects);
     }
   }
-  const endedReason: EndedReason = next.phase === 'human' ? 'transferred' : 'caller_hangup';
+  const endedReason: EndedReason =
+    next.phase === 'human'
+      ? 'transferred'
+      : (notConnected(record, status) ?? causedByDaemon(record) ?? 'caller_hangup');
   return finish(withTimeline(next, { atMs: ctx.nowMs, event: 'call.ended' }), endedReason, ctx, effects);
+}
+
+/** A call the daemon placed that the lead never answered. */
+function notConnected(record: CallRecord, status: CallEndStatus | undefined): EndedReason | undefined {
+  const never = status === 'busy' || status === 'no_answer' || status === 'failed' || status === 'canceled';
+  return never && record.direction === 'outbound' && record.phase === 'ai' ? 'no_answer' : undefined;
+}
+
+/**
+ * The call ended after the carrier failed to get the daemon's markup and before the daemon served
+ * the call again: the daemon's failure, never blamed on the caller.
+ */
+function causedByDaemon(record: CallRecord): EndedReason | undefined {
+  for (let i = record.timeline.length - 1; i >= 0; i--) {
+    const event = record.timeline[i]?.event;
+    if (event === 'markup.recovered') return undefined;
+    if (event === 'markup.failed') return 'error';
+  }
+  return undefined;
 }
 
 function callerSilent(record: CallRecord, ctx: ReduceContext): ReduceResult | null {

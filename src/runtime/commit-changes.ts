@@ -58,6 +58,8 @@ export function commitFor(
       start.push({ timerId: transferTimerKey(e.transferId, fx.timerId), atMs: fx.atMs });
     else if (fx.type === 'timer.cancel') cancel.push(transferTimerKey(e.transferId, fx.timerId));
   }
+  // A placement closed by `call.bound` ends without a session to finish: it leaves the live index too.
+  if (record.phase === 'ended') ended = true;
   if (ended) flag = { clear: true };
   const timers: TimerChanges | undefined =
     start.length > 0 || cancel.length > 0

@@ -5,6 +5,7 @@ import type { Log } from '../log.js';
 import type { EventRef, Store } from '../store/types.js';
 import type { AgentDirectory } from './agent-directory.js';
 import { type CallRecord, type NewCallInput, newCallRecord } from './call-record.js';
+import type { CallerNumberRule } from './call-reducer.js';
 import { type CallEffect, type CallInput, reduceCall } from './call-reducer.js';
 import { commitFor } from './commit-changes.js';
 
@@ -54,6 +55,12 @@ export interface EngineOptions {
   readonly canConference?: (carrier: Carrier) => boolean;
   /** Whether the daemon can end a leg the carrier dialed (not where `streamCloseMovesCaller`); default true. */
   readonly canCancelLegs?: (carrier: Carrier) => boolean;
+  /** Whether a carrier accepts the caller's own number as caller ID (its adapter's capabilities); default yes. */
+  readonly callerNumberAsCallerId?: (carrier: Carrier) => CallerNumberRule | undefined;
+}
+
+function callerIdRule(rule: CallerNumberRule | undefined): { callerNumberAsCallerId?: CallerNumberRule } {
+  return rule === undefined ? {} : { callerNumberAsCallerId: rule };
 }
 
 export interface DispatchOutcome {
@@ -122,6 +129,7 @@ export class CallEngine {
           defaultRegion: o.defaultRegion,
           conference: o.canConference?.(record.carrier) ?? true,
           cancelsLegs: o.canCancelLegs?.(record.carrier) ?? true,
+          ...callerIdRule(o.callerNumberAsCallerId?.(record.carrier)),
         });
         if (reduced === null) return null;
         return commitFor(reduced.record, reduced.effects, {

@@ -19,6 +19,8 @@ export interface ExecutorOptions {
   readonly media: MediaParameters;
   /** Waiters for a human leg's answer webhook that is still open (see {@link LegReplies}). */
   readonly legReplies: LegReplies;
+  /** Counted when a leg is placed again with the call's own number as caller ID (metrics). */
+  readonly onCallerIdFallback?: (carrier: CallRecord['carrier']) => void;
 }
 
 /**
@@ -154,11 +156,14 @@ export class EffectExecutor implements EffectRunner {
           return;
         }
         const ids = { callId, transferId, legId: fx.legId };
+        const answerUrl = adapter.callbackUrl('voice', ids);
         const place = (from: string) =>
           adapter.control.createCall({
             to: fx.to,
             from,
-            next: { url: adapter.callbackUrl('voice', ids) },
+            next: { url: answerUrl },
+            // The same (idempotent, deduped) answer webhook: another worker answers if this one fails.
+            fallbackUrl: answerUrl,
             statusCallbackUrl: adapter.callbackUrl('status', ids),
             statusCallbackEvents: ['initiated', 'ringing', 'answered', 'completed'],
             timeoutSec: Math.max(1, Math.ceil(fx.timeoutMs / 1000)),
@@ -172,7 +177,16 @@ export class EffectExecutor implements EffectRunner {
             // our own number rather than fail the transfer.
             const own = ownNumber(record);
             if (!isCallerIdRefused(err) || own === fx.callerId) throw err;
-            this.#o.log.info({ callId, legId: fx.legId }, 'transfer.caller_id_fallback');
+            // The plan already avoids the caller's number where the carrier refuses it; a refusal
+            // here is a configured number the account does not own: said, counted, on the timeline.
+            const carrierCode = err instanceof CarrierError ? err.carrierCode : undefined;
+            this.#o.log.warn({ callId, legId: fx.legId, carrierCode }, 'transfer.caller_id_fallback');
+            this.#o.onCallerIdFallback?.(record.carrier);
+            await this.#feed(callId, {
+              type: 'call.note',
+              event: 'caller_id.fallback',
+              detail: `carrier refused the caller ID (${carrierCode ?? 'unknown'}); own number used`,
+            });
             placed = await place(own);
           }
           await this.#feed(callId, {

@@ -1,4 +1,5 @@
 import type {
+  CallStatus,
   CarrierAdapter,
   CarrierEvent,
   Markup,
@@ -12,7 +13,7 @@ import { normalizeInboundNumber } from '../phone/destination.js';
 import type { TransferState } from '../transfer/machine.js';
 import type { AgentDirectory } from './agent-directory.js';
 import type { CallRecord } from './call-record.js';
-import type { CallInput } from './call-reducer.js';
+import type { CallEndStatus, CallInput } from './call-reducer.js';
 import type { CallEngine, ReplyBody, ReplySlot } from './engine.js';
 import { type LegReplies, type MediaParameters, renderReply, warmAsCold } from './replies.js';
 
@@ -108,8 +109,17 @@ export class WebhookHandler {
       }
       case 'call.status': {
         const callId = event.callId ?? event.carrierCallId;
-        if (['completed', 'busy', 'failed', 'no_answer', 'canceled'].includes(event.status)) {
-          await engine.dispatch(callId, { type: 'call.ended' }, event.dedupeKey);
+        const status = endStatus(event.status);
+        if (status !== undefined) {
+          await engine.dispatch(callId, { type: 'call.ended', status }, event.dedupeKey);
+          // A placed call that ended before it was answered is still known by its create's id.
+          if (event.placementId !== undefined && event.callId === undefined) {
+            await engine.dispatch(
+              event.placementId,
+              { type: 'call.ended', status },
+              `${event.dedupeKey}:placement`,
+            );
+          }
         }
         return { status: 200 };
       }
@@ -141,6 +151,10 @@ export class WebhookHandler {
     if (existing !== undefined) {
       return { status: 200, markup: this.#render(adapter, existing, callerNow(existing)) };
     }
+    if (event.placementId !== undefined) {
+      const placed = await this.#bindPlaced(adapter, event.carrierCallId, event.placementId);
+      if (placed !== undefined) return placed;
+    }
     if (!this.#o.accepting()) return { status: 200, markup: adapter.markup.hangup() };
     // Numbers as the carrier writes them, read in its home region (Exotel: `08069891522`, India).
     const to = normalizeInboundNumber(event.to, adapter.numberRegion) ?? event.to;
@@ -165,6 +179,38 @@ export class WebhookHandler {
       'call.incoming',
     );
     return { status: 200, markup: this.#render(adapter, record, { type: 'agent' }) };
+  }
+
+  /**
+   * A call the daemon placed, answered under a new carrier id (Plivo: the `CallUUID`, while the
+   * record was made under the create's `request_uuid`): the call goes on under the carrier's id,
+   * so its later webhooks and REST commands find it, and the placement record closes pointing to
+   * it. Undefined when there is no such placement (the request is then an ordinary new call).
+   */
+  async #bindPlaced(
+    adapter: CarrierAdapter,
+    carrierCallId: string,
+    placementId: string,
+  ): Promise<WebhookAnswer | undefined> {
+    const engine = this.#o.engine;
+    const placement = await engine.get(placementId);
+    if (placement === undefined || placement.direction !== 'outbound') return undefined;
+    if (placement.phase !== 'ai' && placement.boundTo !== carrierCallId) {
+      return { status: 200, markup: adapter.markup.hangup() };
+    }
+    const { created, record } = await engine.createCall({
+      callId: carrierCallId,
+      carrier: placement.carrier,
+      agentId: placement.agentId,
+      agentVersion: placement.agentVersion,
+      direction: 'outbound',
+      from: placement.pii.from,
+      to: placement.pii.to,
+    });
+    if (created) this.#o.onCallStarted?.(adapter.carrier);
+    await engine.dispatch(placementId, { type: 'call.bound', carrierCallId }, `bound:${placementId}`);
+    this.#o.log.info({ callId: carrierCallId, placementId, carrier: adapter.carrier }, 'outbound.bound');
+    return { status: 200, markup: this.#render(adapter, record, callerNow(record)) };
   }
 
   async #leg(
@@ -338,6 +384,20 @@ function participantInput(
     transferId,
     event: { type: 'leg.ended', legId: label, status: 'completed' },
   };
+}
+
+/** The final status of a call that ended, or undefined while it goes on. */
+function endStatus(status: CallStatus): CallEndStatus | undefined {
+  switch (status) {
+    case 'completed':
+    case 'busy':
+    case 'failed':
+    case 'no_answer':
+    case 'canceled':
+      return status;
+    default:
+      return undefined;
+  }
 }
 
 /** Collects at most one reply per kind. */

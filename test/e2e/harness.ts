@@ -25,6 +25,8 @@ export const EXOTEL_API_KEY = 'e2e-exotel-key';
 export const EXOTEL_API_TOKEN = 'e2e-exotel-token';
 /** The shared secret Exotel's requests carry (Exotel signs nothing): Basic-auth password in the flow's URLs. */
 export const EXOTEL_WEBHOOK_SECRET = 'e2e-exotel-webhook-secret';
+/** The app (flow) outbound Exotel calls run (`EXOTEL_OUTBOUND_APP_ID`). */
+export const EXOTEL_OUTBOUND_APP_ID = 'e2e-outbound-flow';
 export const PLIVO_AUTH_ID = 'MA1111111111111111AA';
 export const PLIVO_AUTH_TOKEN = 'e2e-plivo-auth-token';
 
@@ -107,6 +109,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
             EXOTEL_API_TOKEN,
             EXOTEL_API_BASE: sim.url,
             EXOTEL_WEBHOOK_SECRET,
+            EXOTEL_OUTBOUND_APP_ID,
           }
         : {}),
       ...(options.carrier === 'plivo' ? { PLIVO_AUTH_ID, PLIVO_AUTH_TOKEN, PLIVO_API_BASE: sim.url } : {}),
@@ -161,7 +164,11 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       hangupUrl: `${publicUrl}/plivo/status`,
     });
   }
-  if (options.carrier === 'exotel') sim.exotel.configureNumber(INBOUND, exotelNumber(publicUrl));
+  if (options.carrier === 'exotel') {
+    sim.exotel.configureNumber(INBOUND, exotelNumber(publicUrl));
+    // docs/exotel.md: outbound calls run the same flow, registered as an app.
+    sim.exotel.configureFlow(EXOTEL_OUTBOUND_APP_ID, exotelNumber(publicUrl).flow);
+  }
   return harness;
 }
 

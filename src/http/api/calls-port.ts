@@ -83,13 +83,18 @@ export interface EngineCallsPortOptions {
 export function engineCallsPort(options: EngineCallsPortOptions): CallsPort {
   const { engine } = options;
   return {
-    get: (callId) => engine.get(callId),
+    async get(callId) {
+      const record = await engine.get(callId);
+      // A placed call answered under the carrier's new id (Plivo): the call went on there.
+      if (record?.boundTo === undefined) return record;
+      return (await engine.get(record.boundTo)) ?? record;
+    },
     async listEnded(agentId, { sinceMs, limit }) {
       const stored = await engine.store.calls.listByAgent(agentId, {
         limit,
         ...(sinceMs === undefined ? {} : { sinceMs }),
       });
-      return stored.map((s) => s.record);
+      return stored.map((s) => s.record).filter((r) => r.boundTo === undefined);
     },
     async listActive(limit) {
       return (await engine.store.calls.listActive({ limit })).map((s) => s.record);

@@ -1,6 +1,6 @@
-import type { CarrierAdapter, WebhookKind } from '../../../providers/types.js';
+import type { CarrierAdapter } from '../../../providers/types.js';
 import type { Carrier } from '../../domain/carrier.js';
-import { CarrierError, DaemonError } from '../../domain/errors.js';
+import { CarrierError } from '../../domain/errors.js';
 import type { Log } from '../../log.js';
 import type { CallEngine } from '../../runtime/engine.js';
 import type { OutboundRequest, OutboundResult } from './calls-port.js';
@@ -16,9 +16,12 @@ export interface CarrierOutboundOptions {
 
 /**
  * Places an agent's outbound call (seed 003: from the agent's outbound number to a lead) with the
- * carrier's REST `createCall`, then records the call under the carrier's id. When the lead
- * answers, the carrier asks the plain voice webhook, which finds that record and connects the
- * lead to the agent's stream like any call; status callbacks end it.
+ * carrier's REST `createCall`, then records the call under the id the create answered with. When
+ * the lead answers, the carrier asks the voice webhook (on Exotel: runs the outbound flow, whose
+ * Voicebot asks it), which finds that record and connects the lead to the agent's stream like
+ * any call; status callbacks end it, a lead who never answers included (`no_answer`). A carrier
+ * that names the answered call by a new id (Plivo: `CallUUID` after the create's `request_uuid`)
+ * sends both, and the call goes on under the new id (`boundTo` on the first record).
  *
  * The answer URL carries no call id: the id is the carrier's and only known once `createCall`
  * returned. A carrier that fetched the answer URL before its own REST answer reached the daemon
@@ -28,11 +31,6 @@ export interface CarrierOutboundOptions {
 export function carrierOutbound(
   options: CarrierOutboundOptions,
 ): (request: OutboundRequest) => Promise<OutboundResult> {
-  const base = options.publicUrl.replace(/\/+$/, '');
-  const url = (adapter: CarrierAdapter, kind: WebhookKind): string | undefined => {
-    const route = adapter.routes.webhooks.find((r) => r.kind === kind);
-    return route === undefined ? undefined : base + route.path;
-  };
   return async (request) => {
     const adapter = options.adapters.get(request.carrier);
     if (adapter === undefined) {
@@ -42,17 +40,19 @@ export function carrierOutbound(
         detail: `no ${request.carrier} credentials`,
       };
     }
-    const voiceUrl = url(adapter, 'voice');
-    if (voiceUrl === undefined)
-      throw new DaemonError('carrier_no_voice_route', 'the carrier adapter has no voice webhook');
-    const statusUrl = url(adapter, 'status');
+    const next = adapter.outboundNext();
+    if (typeof next === 'string') {
+      return { status: 'refused', code: 'outbound_not_configured', detail: next };
+    }
     let carrierCallId: string;
     try {
       ({ carrierCallId } = await adapter.control.createCall({
         to: request.to,
         from: request.from,
-        next: { url: voiceUrl },
-        ...(statusUrl === undefined ? {} : { statusCallbackUrl: statusUrl }),
+        next: { url: next.url },
+        // The same (idempotent) webhook: should the worker answering it fail, another one does.
+        fallbackUrl: next.url,
+        statusCallbackUrl: next.statusCallbackUrl,
         statusCallbackEvents: ['initiated', 'ringing', 'answered', 'completed'],
         timeoutSec: options.ringTimeoutSec ?? 30,
       }));
