@@ -72,6 +72,14 @@ export interface CarrierAdapter {
    * it in terms `route` understands. Absent: the markup is sent as rendered.
    */
   fitAnswer?(route: WebhookRoute, req: WebhookRequest, markup: Markup): Markup;
+
+  /**
+   * A verified request to a fallback URL: the carrier could not get or run the markup of the
+   * request it names (Twilio: `ErrorUrl` and `ErrorCode`, availability-reliability docs). The
+   * runtime answers it as that request again (webhooks are deduped, so a request the daemon
+   * already applied changes nothing twice). Undefined: an ordinary request.
+   */
+  fallbackOf?(req: WebhookRequest): { readonly failedUrl: string; readonly errorCode?: string } | undefined;
 }
 
 /** URLs of a call the daemon places: what runs once it is answered, and its status callback. */

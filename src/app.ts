@@ -197,6 +197,8 @@ export function buildApp(options: AppOptions): App {
     accepting: () => !draining,
     onReject: (carrier, reason) => metrics.webhookRejected(carrier, reason),
     onCallStarted: (carrier) => metrics.callStarted(carrier),
+    onMarkupFallback: (carrier) => metrics.markupFallback(carrier),
+    publicUrl: env.publicUrl,
   });
   const mediaSessions = new MediaSessions({
     engine,

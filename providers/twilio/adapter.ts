@@ -77,6 +77,7 @@ export function createTwilioAdapter(options: TwilioAdapterOptions): CarrierAdapt
     markup: twilioMarkup,
     numberRegion: options.numberRegion ?? TWILIO_HOME_REGION,
     outboundNext: () => voiceOutbound(publicUrl, '/twilio/voice', '/twilio/status'),
+    fallbackOf: twilioFallbackOf,
     control: createTwilioControl({
       accountSid: options.accountSid,
       authToken,
@@ -84,6 +85,16 @@ export function createTwilioAdapter(options: TwilioAdapterOptions): CarrierAdapt
       ...restOptions(options, DEFAULT_TWILIO_RETRY),
     }),
   } satisfies CarrierAdapter);
+}
+
+/** Twilio asks a fallback URL with `ErrorCode` and `ErrorUrl` (the URL whose TwiML failed). */
+function twilioFallbackOf(req: WebhookRequest): { failedUrl: string; errorCode?: string } | undefined {
+  const url = req.params['ErrorUrl'];
+  if (typeof url !== 'string' || url === '') return undefined;
+  const code = req.params['ErrorCode'];
+  return typeof code === 'string' && /^\d{1,6}$/.test(code)
+    ? { failedUrl: url, errorCode: code }
+    : { failedUrl: url };
 }
 
 /**

@@ -51,6 +51,10 @@ export interface WebhookHandlerOptions {
   readonly accepting: () => boolean;
   /** Counted when a new call's record is created (metrics). */
   readonly onCallStarted?: (carrier: Carrier) => void;
+  /** Counted when the carrier asks a fallback URL (metrics). */
+  readonly onMarkupFallback?: (carrier: Carrier) => void;
+  /** The daemon's public URL: a fallback request names the failed URL on it. */
+  readonly publicUrl: string;
 }
 
 /** Upper bound on how long a human's answer webhook waits for the whisper text, ms. */
@@ -88,13 +92,74 @@ export class WebhookHandler {
       this.#o.log.warn({ carrier, kind, field: params.field, code: params.code }, 'webhook.body_refused');
       return { status: params.statusCode, code: params.code, field: params.field };
     }
-    const event = adapter.parseWebhook(kind, params, query);
+    const fallback = adapter.fallbackOf?.({ ...req, params });
+    const target = fallback === undefined ? undefined : this.#ownRoute(adapter, fallback.failedUrl);
+    const routeKind = target?.kind ?? kind;
+    const event = adapter.parseWebhook(routeKind, params, target?.query ?? query);
     if (event instanceof WebhookError) {
       this.#o.onReject?.(carrier, 'invalid');
       this.#o.log.warn({ carrier, kind, field: event.field }, 'webhook.invalid');
       return { status: 400, code: event.code, field: event.field };
     }
-    return this.#route(adapter, event, kind);
+    if (fallback === undefined) return this.#route(adapter, event, routeKind);
+    return this.#recover(adapter, event, routeKind, fallback.errorCode);
+  }
+
+  /**
+   * The carrier could not get or run the markup of a request and asks its fallback URL (a
+   * worker died mid-request, a 5xx, a timeout). The request is answered again, from saved state
+   * like any continuation; the call's timeline says the markup failed and that the daemon
+   * served the call again, so a call that ends in between is the daemon's failure (`error`),
+   * never the caller's hang-up.
+   */
+  async #recover(
+    adapter: CarrierAdapter,
+    event: CarrierEvent,
+    kind: WebhookKind,
+    errorCode: string | undefined,
+  ): Promise<WebhookAnswer> {
+    const carrier = adapter.carrier;
+    this.#o.onMarkupFallback?.(carrier);
+    this.#o.log.warn({ carrier, kind, errorCode }, 'webhook.fallback');
+    const callId = callIdOf(event);
+    const key = `${event.dedupeKey}:fallback:${errorCode ?? '-'}`;
+    const note = async (input: CallInput, suffix: string): Promise<void> => {
+      if (callId !== undefined) await this.#o.engine.dispatch(callId, input, `${key}:${suffix}`);
+    };
+    await note(
+      {
+        type: 'call.note',
+        event: 'markup.failed',
+        ...(errorCode === undefined ? {} : { detail: errorCode }),
+      },
+      'failed',
+    );
+    const answer = await this.#route(adapter, event, kind);
+    if (answer.status === 200) await note({ type: 'call.note', event: 'markup.recovered' }, 'recovered');
+    return answer;
+  }
+
+  /** The route and query of a URL on this daemon for this carrier; undefined for any other URL. */
+  #ownRoute(
+    adapter: CarrierAdapter,
+    url: string,
+  ): { kind: WebhookKind; query: WebhookRequest['params'] } | undefined {
+    let parsed: URL;
+    let base: URL;
+    try {
+      parsed = new URL(url);
+      base = new URL(this.#o.publicUrl);
+    } catch {
+      return undefined;
+    }
+    if (parsed.origin !== base.origin) return undefined;
+    const prefix = base.pathname.replace(/\/+$/, '');
+    const path = parsed.pathname.startsWith(prefix) ? parsed.pathname.slice(prefix.length) : undefined;
+    const route = adapter.routes.webhooks.find((r) => r.path === path);
+    if (route === undefined) return undefined;
+    const query: Record<string, string> = {};
+    for (const [name, value] of parsed.searchParams) query[name] = value;
+    return { kind: route.kind, query };
   }
 
   async #route(adapter: CarrierAdapter, event: CarrierEvent, kind: WebhookKind): Promise<WebhookAnswer> {
@@ -384,6 +449,12 @@ function participantInput(
     transferId,
     event: { type: 'leg.ended', legId: label, status: 'completed' },
   };
+}
+
+/** The caller's call an event is about. */
+function callIdOf(event: CarrierEvent): string | undefined {
+  if ('callId' in event && event.callId !== undefined) return event.callId;
+  return 'carrierCallId' in event ? event.carrierCallId : undefined;
 }
 
 /** The final status of a call that ended, or undefined while it goes on. */

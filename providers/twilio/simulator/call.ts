@@ -36,6 +36,14 @@ export interface TwilioCallInit {
   readonly leg: Leg;
   readonly parentCallSid?: string;
   readonly statusCallback?: StatusCallbackConfig;
+  /** Asked when the call's TwiML cannot be fetched or run (number `VoiceFallbackUrl`, Calls `FallbackUrl`). */
+  readonly fallback?: FallbackConfig;
+}
+
+/** A fallback URL (Twilio docs, availability-reliability): asked with `ErrorCode` and `ErrorUrl`. */
+export interface FallbackConfig {
+  readonly url: string;
+  readonly method: 'GET' | 'POST';
 }
 
 const ENDED: ReadonlySet<TwilioCallStatus> = new Set([
@@ -53,6 +61,8 @@ export class TwilioCall {
   readonly parentCallSid: string | undefined;
   readonly dateCreatedMs: number;
   statusCallback: StatusCallbackConfig | undefined;
+  /** Replaced by a REST update that sets `FallbackUrl`. */
+  fallback: FallbackConfig | undefined;
   #status: TwilioCallStatus;
   #dateUpdatedMs: number;
   #startTimeMs: number | undefined;
@@ -68,6 +78,7 @@ export class TwilioCall {
     this.leg = init.leg;
     this.parentCallSid = init.parentCallSid;
     this.statusCallback = init.statusCallback;
+    this.fallback = init.fallback;
     this.#ctx = ctx;
     this.#hooks = hooks;
     this.#options = options;

@@ -4,7 +4,7 @@
  */
 import type { CarrierFrontEnd, SimContext, SimHttpRequest, SimHttpResponse } from '../../../sim/front-end.js';
 import type { Leg } from '../../../sim/leg.js';
-import { type StatusCallbackConfig, TwilioCall, type TwilioDirection } from './call.js';
+import { type FallbackConfig, type StatusCallbackConfig, TwilioCall, type TwilioDirection } from './call.js';
 import { type ParticipantOptions, TwilioConference, type TwilioParticipant } from './conference.js';
 import { TwilioHooks } from './hooks.js';
 import { type StreamSpec, TwilioMediaStream } from './media-stream.js';
@@ -26,6 +26,7 @@ export interface DialOutOptions {
   readonly timeoutMs: number;
   readonly parentCallSid?: string;
   readonly statusCallback?: StatusCallbackConfig | undefined;
+  readonly fallback?: FallbackConfig;
 }
 
 export class TwilioFrontEnd implements CarrierFrontEnd {
@@ -129,7 +130,15 @@ export class TwilioFrontEnd implements CarrierFrontEnd {
       : undefined;
     const call = this.#register(
       new TwilioCall(
-        { sid: this.ctx.sid('CA'), direction: 'inbound', leg, statusCallback },
+        {
+          sid: this.ctx.sid('CA'),
+          direction: 'inbound',
+          leg,
+          statusCallback,
+          ...(config?.voiceFallbackUrl === undefined
+            ? {}
+            : { fallback: { url: config.voiceFallbackUrl, method: config.voiceFallbackMethod ?? 'POST' } }),
+        },
         this.ctx,
         this.hooks,
         this.options,
@@ -165,6 +174,7 @@ export class TwilioFrontEnd implements CarrierFrontEnd {
           leg,
           ...(options.parentCallSid === undefined ? {} : { parentCallSid: options.parentCallSid }),
           ...(options.statusCallback === undefined ? {} : { statusCallback: options.statusCallback }),
+          ...(options.fallback === undefined ? {} : { fallback: options.fallback }),
         },
         this.ctx,
         this.hooks,

@@ -117,6 +117,10 @@ export interface TwilioNumberConfig {
   readonly voiceUrl: string;
   /** Default POST. */
   readonly voiceMethod?: 'GET' | 'POST';
+  /** "Primary handler fails": asked when the call's TwiML cannot be fetched or run. */
+  readonly voiceFallbackUrl?: string;
+  /** Default POST. */
+  readonly voiceFallbackMethod?: 'GET' | 'POST';
   /** Gets the `completed` call-progress callback of inbound calls. */
   readonly statusCallback?: string;
   readonly statusCallbackMethod?: 'GET' | 'POST';

@@ -1,5 +1,5 @@
 /** REST Calls: create, list, fetch, update (redirect / hang up) — protocols.md §2.4. */
-import type { StatusCallbackConfig } from './call.js';
+import type { FallbackConfig, StatusCallbackConfig } from './call.js';
 import { TWILIO_ERRORS, twilioError } from './errors.js';
 import type { Form } from './form.js';
 import type { TwilioFrontEnd } from './front-end.js';
@@ -33,6 +33,14 @@ function sourceFrom(form: Form): TwimlSource | RestResult | undefined {
 
 function isResult(x: TwimlSource | RestResult | undefined): x is RestResult {
   return x !== undefined && 'response' in x;
+}
+
+/** `FallbackUrl` + `FallbackMethod` of Calls create and update. */
+function fallbackFrom(form: Form): FallbackConfig | RestResult | undefined {
+  const url = form.get('FallbackUrl');
+  if (url === undefined) return undefined;
+  if (!isHttpUrl(url)) return bad(TWILIO_ERRORS.invalidUrl, `FallbackUrl is not a valid URL: ${url}`);
+  return { url, method: httpMethod(form.get('FallbackMethod'), 'POST') };
 }
 
 export function statusCallbackFrom(form: Form): StatusCallbackConfig | RestResult | undefined {
@@ -77,6 +85,8 @@ export async function createCall(fe: TwilioFrontEnd, form: Form): Promise<RestRe
   if (!source) return bad(TWILIO_ERRORS.invalidUrl, 'Url parameter is required (or Twiml)');
   const statusCallback = statusCallbackFrom(form);
   if (statusCallback && 'response' in statusCallback) return statusCallback;
+  const fallback = fallbackFrom(form);
+  if (fallback && 'response' in fallback) return fallback;
   const timeoutS = Math.min(600, Math.max(1, form.int('Timeout', 60)));
   const call = fe.dialOut({
     direction: 'outbound-api',
@@ -84,6 +94,7 @@ export async function createCall(fe: TwilioFrontEnd, form: Form): Promise<RestRe
     to: parties.to,
     timeoutMs: timeoutS * 1000 + fe.options.ringTimeoutBufferMs,
     statusCallback,
+    ...(fallback === undefined ? {} : { fallback }),
   });
   fe.runOnAnswer(call, source);
   if (fe.options.callbacksBeforeRestResponse) await progressDelivered(fe, call.leg, call.sid);
@@ -173,6 +184,9 @@ export async function updateCall(
   }
   const source = sourceFrom(form);
   if (isResult(source)) return { ...source, callSid: sid };
+  const fallback = fallbackFrom(form);
+  if (fallback && 'response' in fallback) return { ...fallback, callSid: sid };
+  if (fallback !== undefined) call.fallback = fallback;
   if (source) {
     if (call.isEnded)
       return {

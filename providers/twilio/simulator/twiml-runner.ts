@@ -91,31 +91,28 @@ export class TwimlRunner {
   }
 
   async #load(source: TwimlSource, signal: AbortSignal): Promise<LoadedMarkup<Failure>> {
-    let xml: string;
-    let baseUrl: string | undefined;
-    if (source.type === 'twiml') {
-      xml = source.xml;
-    } else {
-      const reply = await this.#fe.hooks.fetchMarkup(
-        {
-          kind: source.kind,
-          url: source.url,
-          method: source.method,
-          params: { ...this.#call.params(), ...source.extraParams },
-          callSid: this.#call.sid,
-        },
-        signal,
-      );
-      if (!reply.ok) return reply;
-      xml = reply.body;
-      baseUrl = source.url;
-    }
-    try {
-      return { ok: true, doc: parseTwiml(xml), baseUrl };
-    } catch (err) {
-      if (err instanceof TwimlParseError) return { ok: false, code: err.code, message: err.message };
-      throw err;
-    }
+    if (source.type === 'twiml') return parse(source.xml, undefined);
+    const params = { ...this.#call.params(), ...source.extraParams };
+    const reply = await this.#fe.hooks.fetchMarkup(
+      { kind: source.kind, url: source.url, method: source.method, params, callSid: this.#call.sid },
+      signal,
+    );
+    const loaded = reply.ok ? parse(reply.body, source.url) : reply;
+    const fallback = this.#call.fallback;
+    if (loaded.ok || fallback === undefined || signal.aborted) return loaded;
+    // "If Twilio is unable to retrieve or execute TwiML from your web server, a request is
+    // immediately made to the Fallback URL" with `ErrorCode` and `ErrorUrl` (availability docs).
+    const second = await this.#fe.hooks.fetchMarkup(
+      {
+        kind: 'fallback',
+        url: fallback.url,
+        method: fallback.method,
+        params: { ...params, ErrorCode: String(loaded.code), ErrorUrl: source.url },
+        callSid: this.#call.sid,
+      },
+      signal,
+    );
+    return second.ok ? parse(second.body, fallback.url) : second;
   }
 
   async #applicationError(code: number, message: string, signal: AbortSignal): Promise<void> {
@@ -129,6 +126,15 @@ export class TwimlRunner {
         .done;
     }
     if (!signal.aborted) leg.hangup('completed', 'network');
+  }
+}
+
+function parse(xml: string, baseUrl: string | undefined): LoadedMarkup<Failure> {
+  try {
+    return { ok: true, doc: parseTwiml(xml), baseUrl };
+  } catch (err) {
+    if (err instanceof TwimlParseError) return { ok: false, code: err.code, message: err.message };
+    throw err;
   }
 }
 
