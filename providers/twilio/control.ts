@@ -75,7 +75,11 @@ class TwilioControl implements CarrierControl {
 
   async redirectCall(carrierCallId: string, next: CallInstructions): Promise<void> {
     // Update is idempotent: the same document twice leaves the call in the same place.
-    await this.#run(true, () => this.#client.calls(carrierCallId).update(instructions(next)));
+    // A URL gets itself as the fallback: should the worker answering it fail, another one does.
+    const fallback = 'url' in next ? { fallbackUrl: next.url, fallbackMethod: 'POST' as const } : {};
+    await this.#run(true, () =>
+      this.#client.calls(carrierCallId).update({ ...instructions(next), ...fallback }),
+    );
   }
 
   async hangupCall(carrierCallId: string): Promise<void> {

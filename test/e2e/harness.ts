@@ -154,13 +154,16 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       await proxy.close();
     },
   };
+  // As docs/twilio.md and docs/plivo.md set numbers up: the fallback URL is the voice webhook too.
   sim.twilio.configureNumber(INBOUND, {
     voiceUrl: `${publicUrl}/twilio/voice`,
+    voiceFallbackUrl: `${publicUrl}/twilio/voice`,
     statusCallback: `${publicUrl}/twilio/status`,
   });
   if (options.carrier === 'plivo') {
     sim.plivo.configureNumber(INBOUND, {
       answerUrl: `${publicUrl}/plivo/voice`,
+      fallbackUrl: `${publicUrl}/plivo/voice`,
       hangupUrl: `${publicUrl}/plivo/status`,
     });
   }
