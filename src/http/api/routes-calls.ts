@@ -185,7 +185,7 @@ export function callRoutes(deps: ApiDeps): AnyRoute[] {
       responses: {
         202: 'The call was placed',
         404: 'agent_not_found, agent_not_published',
-        422: 'missing_outbound_number, invalid_destination, destination_not_allowed, carrier_not_configured, validation_failed',
+        422: 'missing_outbound_number, invalid_destination, destination_not_allowed, carrier_not_configured, outbound_not_configured, validation_failed',
         501: 'not_implemented: outbound calls are not available',
         502: 'carrier_error: the carrier refused the call',
       },
