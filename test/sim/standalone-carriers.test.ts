@@ -291,8 +291,9 @@ exotel:
       expect(voice.method).toBe('GET');
       expect(voice.headers.authorization).toBe(basic);
       expect(Object.fromEntries(voice.url.searchParams)).toMatchObject({
-        CallFrom: '+919812345678',
-        CallTo: to,
+        // Exotel writes Indian numbers in national format (protocols.md, corrections).
+        CallFrom: '09812345678',
+        CallTo: `0${to.slice(3)}`,
         Direction: 'incoming',
       });
       // The flow moves on to Passthru `next`, whose 302 ends the call.

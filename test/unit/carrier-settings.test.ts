@@ -19,7 +19,10 @@ const EXOTEL = {
 
 function exotelAgents(outboundNumber: string | undefined) {
   const input = demoAgentsInput('ws://127.0.0.1:1/agent');
-  const agent = { ...(input.agents[0] as unknown as Record<string, unknown>), carrier: 'exotel' };
+  const agent: Record<string, unknown> = {
+    ...(input.agents[0] as unknown as Record<string, unknown>),
+    carrier: 'exotel',
+  };
   if (outboundNumber === undefined) delete agent['outboundNumber'];
   else agent['outboundNumber'] = outboundNumber;
   return parseAgentsConfig({ ...input, agents: [agent] }, { defaultRegion: 'US' });

@@ -180,9 +180,12 @@ describe('wire format (protocols.md §2.4)', () => {
       ['POST', `${ACCOUNT}/Calls/${CALLER}.json`],
     ]);
     expect(Object.fromEntries(requests[0]?.form ?? [])).toEqual({ Twiml: doc.body });
+    // A URL is its own fallback (FallbackUrl): should the worker answering it fail, another does.
     expect(Object.fromEntries(requests[1]?.form ?? [])).toEqual({
       Url: 'https://pt.example.com/twilio/voice?callId=c1&seq=3',
       Method: 'POST',
+      FallbackUrl: 'https://pt.example.com/twilio/voice?callId=c1&seq=3',
+      FallbackMethod: 'POST',
     });
   });
 

@@ -69,7 +69,8 @@ export class ExotelFrontEnd implements CarrierFrontEnd {
 
   /** Whether `number` (E.164 or Exotel's national format) is an ExoPhone of the account. */
   ownsNumber(number: string): boolean {
-    return this.#numbers.has(fromExotelNumber(number));
+    const wanted = fromExotelNumber(number);
+    return [...this.#numbers.keys()].some((n) => fromExotelNumber(n) === wanted);
   }
 
   call(sid: string): ExotelCall | undefined {
