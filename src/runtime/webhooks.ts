@@ -14,8 +14,10 @@ import type { TransferState } from '../transfer/machine.js';
 import type { AgentDirectory } from './agent-directory.js';
 import type { CallRecord } from './call-record.js';
 import type { CallEndStatus, CallInput } from './call-reducer.js';
+import { noteEarlyEnd } from './early-end.js';
 import type { CallEngine, ReplyBody, ReplySlot } from './engine.js';
 import { type LegReplies, type MediaParameters, renderReply, warmAsCold } from './replies.js';
+import { answerFallback, ownRoute } from './webhook-fallback.js';
 
 /** What the HTTP layer answers a webhook with. */
 export type WebhookAnswer =
@@ -93,7 +95,8 @@ export class WebhookHandler {
       return { status: params.statusCode, code: params.code, field: params.field };
     }
     const fallback = adapter.fallbackOf?.({ ...req, params });
-    const target = fallback === undefined ? undefined : this.#ownRoute(adapter, fallback.failedUrl);
+    const target =
+      fallback === undefined ? undefined : ownRoute(adapter, this.#o.publicUrl, fallback.failedUrl);
     const routeKind = target?.kind ?? kind;
     const event = adapter.parseWebhook(routeKind, params, target?.query ?? query);
     if (event instanceof WebhookError) {
@@ -102,64 +105,11 @@ export class WebhookHandler {
       return { status: 400, code: event.code, field: event.field };
     }
     if (fallback === undefined) return this.#route(adapter, event, routeKind);
-    return this.#recover(adapter, event, routeKind, fallback.errorCode);
-  }
-
-  /**
-   * The carrier could not get or run the markup of a request and asks its fallback URL (a
-   * worker died mid-request, a 5xx, a timeout). The request is answered again, from saved state
-   * like any continuation; the call's timeline says the markup failed and that the daemon
-   * served the call again, so a call that ends in between is the daemon's failure (`error`),
-   * never the caller's hang-up.
-   */
-  async #recover(
-    adapter: CarrierAdapter,
-    event: CarrierEvent,
-    kind: WebhookKind,
-    errorCode: string | undefined,
-  ): Promise<WebhookAnswer> {
-    const carrier = adapter.carrier;
     this.#o.onMarkupFallback?.(carrier);
-    this.#o.log.warn({ carrier, kind, errorCode }, 'webhook.fallback');
-    const callId = callIdOf(event);
-    const key = `${event.dedupeKey}:fallback:${errorCode ?? '-'}`;
-    const note = async (input: CallInput, suffix: string): Promise<void> => {
-      if (callId !== undefined) await this.#o.engine.dispatch(callId, input, `${key}:${suffix}`);
-    };
-    await note(
-      {
-        type: 'call.note',
-        event: 'markup.failed',
-        ...(errorCode === undefined ? {} : { detail: errorCode }),
-      },
-      'failed',
+    this.#o.log.warn({ carrier, kind: routeKind, errorCode: fallback.errorCode }, 'webhook.fallback');
+    return answerFallback(this.#o.engine, event, fallback.errorCode, () =>
+      this.#route(adapter, event, routeKind),
     );
-    const answer = await this.#route(adapter, event, kind);
-    if (answer.status === 200) await note({ type: 'call.note', event: 'markup.recovered' }, 'recovered');
-    return answer;
-  }
-
-  /** The route and query of a URL on this daemon for this carrier; undefined for any other URL. */
-  #ownRoute(
-    adapter: CarrierAdapter,
-    url: string,
-  ): { kind: WebhookKind; query: WebhookRequest['params'] } | undefined {
-    let parsed: URL;
-    let base: URL;
-    try {
-      parsed = new URL(url);
-      base = new URL(this.#o.publicUrl);
-    } catch {
-      return undefined;
-    }
-    if (parsed.origin !== base.origin) return undefined;
-    const prefix = base.pathname.replace(/\/+$/, '');
-    const path = parsed.pathname.startsWith(prefix) ? parsed.pathname.slice(prefix.length) : undefined;
-    const route = adapter.routes.webhooks.find((r) => r.path === path);
-    if (route === undefined) return undefined;
-    const query: Record<string, string> = {};
-    for (const [name, value] of parsed.searchParams) query[name] = value;
-    return { kind: route.kind, query };
   }
 
   async #route(adapter: CarrierAdapter, event: CarrierEvent, kind: WebhookKind): Promise<WebhookAnswer> {
@@ -173,17 +123,12 @@ export class WebhookHandler {
         return { status: 200, markup: this.#render(adapter, record, callerNow(record)) };
       }
       case 'call.status': {
-        const callId = event.callId ?? event.carrierCallId;
         const status = endStatus(event.status);
         if (status !== undefined) {
-          await engine.dispatch(callId, { type: 'call.ended', status }, event.dedupeKey);
+          await this.#ended(event.callId ?? event.carrierCallId, status, event.dedupeKey);
           // A placed call that ended before it was answered is still known by its create's id.
           if (event.placementId !== undefined && event.callId === undefined) {
-            await engine.dispatch(
-              event.placementId,
-              { type: 'call.ended', status },
-              `${event.dedupeKey}:placement`,
-            );
+            await this.#ended(event.placementId, status, `${event.dedupeKey}:placement`);
           }
         }
         return { status: 200 };
@@ -244,6 +189,19 @@ export class WebhookHandler {
       'call.incoming',
     );
     return { status: 200, markup: this.#render(adapter, record, { type: 'agent' }) };
+  }
+
+  /**
+   * The carrier says the call ended. An end for a call not recorded yet (a create's callbacks may
+   * overtake its REST answer) is remembered, and applied if the record appeared meanwhile.
+   */
+  async #ended(callId: string, status: CallEndStatus, dedupeKey: string): Promise<void> {
+    const engine = this.#o.engine;
+    const input: CallInput = { type: 'call.ended', status };
+    const outcome = await engine.dispatch(callId, input, dedupeKey);
+    if (outcome.status === 'missing' && (await noteEarlyEnd(engine.store, callId))) {
+      await engine.dispatch(callId, input, dedupeKey);
+    }
   }
 
   /**
@@ -449,12 +407,6 @@ function participantInput(
     transferId,
     event: { type: 'leg.ended', legId: label, status: 'completed' },
   };
-}
-
-/** The caller's call an event is about. */
-function callIdOf(event: CarrierEvent): string | undefined {
-  if ('callId' in event && event.callId !== undefined) return event.callId;
-  return 'carrierCallId' in event ? event.carrierCallId : undefined;
 }
 
 /** The final status of a call that ended, or undefined while it goes on. */

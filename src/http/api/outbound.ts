@@ -2,6 +2,7 @@ import type { CarrierAdapter } from '../../../providers/types.js';
 import type { Carrier } from '../../domain/carrier.js';
 import { CarrierError } from '../../domain/errors.js';
 import type { Log } from '../../log.js';
+import { endedBeforeRecorded } from '../../runtime/early-end.js';
 import type { CallEngine } from '../../runtime/engine.js';
 import type { OutboundRequest, OutboundResult } from './calls-port.js';
 
@@ -81,6 +82,14 @@ export function carrierOutbound(
       { callId: carrierCallId, agentId: request.agentId, carrier: request.carrier },
       'outbound.placed',
     );
+    if (await endedBeforeRecorded(options.engine.store, carrierCallId)) {
+      // The lead's line was over before the create answered (its callback overtook it).
+      await options.engine.dispatch(
+        carrierCallId,
+        { type: 'call.ended', status: 'failed' },
+        `outbound:${carrierCallId}:ended-early`,
+      );
+    }
     return { status: 'started', callId: carrierCallId };
   };
 }
