@@ -29,9 +29,10 @@ describe('exotel numbers in national format', () => {
     const record = await waitForRecord(h, call.sid, (r) => r.phase === 'ai');
     expect(record.pii).toEqual({ from: INDIAN_CALLER, to: EXOPHONE });
     // The simulator wrote the numbers as Exotel does.
-    const voicebot = h.sim.log
-      .ofType('webhook.sent')
-      .find((e) => e.callSid === call.sid && e.url.includes('/exotel/voice'));
+    // (logged once the daemon's answer is back)
+    const voicebot = await h.sim.waitFor(() =>
+      h.sim.log.ofType('webhook.sent').find((e) => e.callSid === call.sid && e.url.includes('/exotel/voice')),
+    );
     expect(voicebot?.params).toMatchObject({ CallFrom: '09901320691', CallTo: '08069891522' });
     await h.sim.waitFor(() => call.heard.from('stream:').length > 0, 5000);
     call.hangup();
