@@ -1,5 +1,4 @@
 import type {
-  CallStatus,
   CarrierAdapter,
   CarrierEvent,
   Markup,
@@ -13,9 +12,9 @@ import { normalizeInboundNumber } from '../phone/destination.js';
 import type { TransferState } from '../transfer/machine.js';
 import type { AgentDirectory } from './agent-directory.js';
 import type { CallRecord } from './call-record.js';
-import type { CallEndStatus, CallInput } from './call-reducer.js';
-import { noteEarlyEnd } from './early-end.js';
+import type { CallInput } from './call-reducer.js';
 import type { CallEngine, ReplyBody, ReplySlot } from './engine.js';
+import { applyCallEnd, bindPlaced, endStatus } from './placed-calls.js';
 import { type LegReplies, type MediaParameters, renderReply, warmAsCold } from './replies.js';
 import { answerFallback, ownRoute } from './webhook-fallback.js';
 
@@ -124,13 +123,7 @@ export class WebhookHandler {
       }
       case 'call.status': {
         const status = endStatus(event.status);
-        if (status !== undefined) {
-          await this.#ended(event.callId ?? event.carrierCallId, status, event.dedupeKey);
-          // A placed call that ended before it was answered is still known by its create's id.
-          if (event.placementId !== undefined && event.callId === undefined) {
-            await this.#ended(event.placementId, status, `${event.dedupeKey}:placement`);
-          }
-        }
+        if (status !== undefined) await applyCallEnd(engine, event, status);
         return { status: 200 };
       }
       case 'leg.ringing':
@@ -161,9 +154,16 @@ export class WebhookHandler {
     if (existing !== undefined) {
       return { status: 200, markup: this.#render(adapter, existing, callerNow(existing)) };
     }
-    if (event.placementId !== undefined) {
-      const placed = await this.#bindPlaced(adapter, event.carrierCallId, event.placementId);
-      if (placed !== undefined) return placed;
+    // A call the daemon placed, answered under a new id (Plivo): it goes on under that id.
+    const placed =
+      event.placementId === undefined
+        ? undefined
+        : await bindPlaced(this.#o.engine, event.carrierCallId, event.placementId);
+    if (placed === 'gone') return { status: 200, markup: adapter.markup.hangup() };
+    if (placed !== undefined) {
+      if (placed.created) this.#o.onCallStarted?.(adapter.carrier);
+      this.#o.log.info({ callId: event.carrierCallId, carrier: adapter.carrier }, 'outbound.bound');
+      return { status: 200, markup: this.#render(adapter, placed.record, callerNow(placed.record)) };
     }
     if (!this.#o.accepting()) return { status: 200, markup: adapter.markup.hangup() };
     // Numbers as the carrier writes them, read in its home region (Exotel: `08069891522`, India).
@@ -189,51 +189,6 @@ export class WebhookHandler {
       'call.incoming',
     );
     return { status: 200, markup: this.#render(adapter, record, { type: 'agent' }) };
-  }
-
-  /**
-   * The carrier says the call ended. An end for a call not recorded yet (a create's callbacks may
-   * overtake its REST answer) is remembered, and applied if the record appeared meanwhile.
-   */
-  async #ended(callId: string, status: CallEndStatus, dedupeKey: string): Promise<void> {
-    const engine = this.#o.engine;
-    const input: CallInput = { type: 'call.ended', status };
-    const outcome = await engine.dispatch(callId, input, dedupeKey);
-    if (outcome.status === 'missing' && (await noteEarlyEnd(engine.store, callId))) {
-      await engine.dispatch(callId, input, dedupeKey);
-    }
-  }
-
-  /**
-   * A call the daemon placed, answered under a new carrier id (Plivo: the `CallUUID`, while the
-   * record was made under the create's `request_uuid`): the call goes on under the carrier's id,
-   * so its later webhooks and REST commands find it, and the placement record closes pointing to
-   * it. Undefined when there is no such placement (the request is then an ordinary new call).
-   */
-  async #bindPlaced(
-    adapter: CarrierAdapter,
-    carrierCallId: string,
-    placementId: string,
-  ): Promise<WebhookAnswer | undefined> {
-    const engine = this.#o.engine;
-    const placement = await engine.get(placementId);
-    if (placement === undefined || placement.direction !== 'outbound') return undefined;
-    if (placement.phase !== 'ai' && placement.boundTo !== carrierCallId) {
-      return { status: 200, markup: adapter.markup.hangup() };
-    }
-    const { created, record } = await engine.createCall({
-      callId: carrierCallId,
-      carrier: placement.carrier,
-      agentId: placement.agentId,
-      agentVersion: placement.agentVersion,
-      direction: 'outbound',
-      from: placement.pii.from,
-      to: placement.pii.to,
-    });
-    if (created) this.#o.onCallStarted?.(adapter.carrier);
-    await engine.dispatch(placementId, { type: 'call.bound', carrierCallId }, `bound:${placementId}`);
-    this.#o.log.info({ callId: carrierCallId, placementId, carrier: adapter.carrier }, 'outbound.bound');
-    return { status: 200, markup: this.#render(adapter, record, callerNow(record)) };
   }
 
   async #leg(
@@ -407,20 +362,6 @@ function participantInput(
     transferId,
     event: { type: 'leg.ended', legId: label, status: 'completed' },
   };
-}
-
-/** The final status of a call that ended, or undefined while it goes on. */
-function endStatus(status: CallStatus): CallEndStatus | undefined {
-  switch (status) {
-    case 'completed':
-    case 'busy':
-    case 'failed':
-    case 'no_answer':
-    case 'canceled':
-      return status;
-    default:
-      return undefined;
-  }
 }
 
 /** Collects at most one reply per kind. */

@@ -2,8 +2,8 @@ import type { CarrierAdapter } from '../../../providers/types.js';
 import type { Carrier } from '../../domain/carrier.js';
 import { CarrierError } from '../../domain/errors.js';
 import type { Log } from '../../log.js';
-import { endedBeforeRecorded } from '../../runtime/early-end.js';
 import type { CallEngine } from '../../runtime/engine.js';
+import { endedBeforeRecorded } from '../../runtime/placed-calls.js';
 import type { OutboundRequest, OutboundResult } from './calls-port.js';
 
 export interface CarrierOutboundOptions {
