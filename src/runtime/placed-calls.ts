@@ -38,16 +38,25 @@ export async function applyCallEnd(
   event: Extract<CarrierEvent, { type: 'call.status' }>,
   status: CallEndStatus,
 ): Promise<void> {
-  await end(engine, event.callId ?? event.carrierCallId, status, event.dedupeKey);
-  if (event.placementId !== undefined && event.callId === undefined) {
-    await end(engine, event.placementId, status, `${event.dedupeKey}:placement`);
+  // Only a callback that names no call of ours in its URL can be a placed call's (their status
+  // URL carries no id); one that does and finds nothing is about no call, and changes nothing.
+  const placed = event.callId === undefined;
+  await end(engine, event.callId ?? event.carrierCallId, status, event.dedupeKey, placed);
+  if (event.placementId !== undefined && placed) {
+    await end(engine, event.placementId, status, `${event.dedupeKey}:placement`, true);
   }
 }
 
-async function end(engine: CallEngine, callId: string, status: CallEndStatus, key: string): Promise<void> {
+async function end(
+  engine: CallEngine,
+  callId: string,
+  status: CallEndStatus,
+  key: string,
+  mayBePlaced: boolean,
+): Promise<void> {
   const input: CallInput = { type: 'call.ended', status };
   const outcome = await engine.dispatch(callId, input, key);
-  if (outcome.status !== 'missing') return;
+  if (outcome.status !== 'missing' || !mayBePlaced) return;
   const recordedMeanwhile = !(await engine.store.dedupe.claim(earlyEndKey(callId), {
     callId,
     ttlMs: EARLY_END_TTL_MS,

@@ -59,7 +59,7 @@ describe('markup fallback on twilio', () => {
     // The dial action reaches the worker, which applies it and dies before answering.
     h.sim.faults.add({ type: 'webhook.timeout', match: { kind: 'action' }, afterMs: 1500, times: 1 });
     const call = await e2e.placeCall(h);
-    await h.sim.waitFor(() => h.sim.log.ofType('fault.applied').length > 0, 8000);
+    await h.sim.waitFor(() => h.sim.log.ofType('fault.applied').length > 0, 15_000);
     await h.restartDaemon();
     const back = await waitForRecord(
       h,
@@ -68,11 +68,11 @@ describe('markup fallback on twilio', () => {
         r.phase === 'ai' &&
         r.transfers[0]?.outcome === 'busy' &&
         events(r.timeline).includes('markup.recovered'),
-      10_000,
+      15_000,
     );
     expect(back.timeline.find((t) => t.event === 'markup.failed')?.detail).toBe('11205');
     // The caller hears the AI again: a second stream after the failed transfer.
-    await h.sim.waitFor(() => h.sim.twilio.streamsOf(call.sid).length === 2, 8000);
+    await h.sim.waitFor(() => h.sim.twilio.streamsOf(call.sid).length === 2, 15_000);
     expect(call.heard.from('say')).toHaveLength(0);
     const fallback = h.sim.log.ofType('webhook.sent').find((w) => w.kind === 'fallback');
     expect(fallback?.status).toBe(200);
