@@ -221,7 +221,7 @@ export function buildApp(options: AppOptions): App {
       agents,
       calls: engineCallsPort({
         engine,
-        startOutbound: carrierOutbound({ adapters, engine, publicUrl: env.publicUrl, log }),
+        startOutbound: carrierOutbound({ adapters, engine, log }),
       }),
       keys: env.apiKeys,
       defaultRegion: env.defaultRegion,

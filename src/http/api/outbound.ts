@@ -9,7 +9,6 @@ import type { OutboundRequest, OutboundResult } from './calls-port.js';
 export interface CarrierOutboundOptions {
   readonly adapters: ReadonlyMap<Carrier, CarrierAdapter>;
   readonly engine: CallEngine;
-  readonly publicUrl: string;
   readonly log?: Log;
   /** How long the lead's phone rings, seconds. Default 30. */
   readonly ringTimeoutSec?: number;
