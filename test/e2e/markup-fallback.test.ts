@@ -82,3 +82,25 @@ describe('markup fallback on twilio', () => {
     expect(ended.endedReason).toBe('caller_hangup');
   });
 });
+
+describe('markup fallback on plivo', () => {
+  const e2e = useE2e('plivo');
+
+  it("the application's answer URL is gone: Plivo asks its fallback answer URL on a live worker, the AI talks", async () => {
+    const h = await e2e.run({ script: [{ say: 400 }] });
+    const gone = `http://127.0.0.1:${await freePort()}`;
+    h.sim.plivo.configureNumber(INBOUND, {
+      answerUrl: `${gone}/plivo/voice`,
+      fallbackUrl: `${h.publicUrl}/plivo/voice`,
+      hangupUrl: `${h.publicUrl}/plivo/status`,
+    });
+    const call = await e2e.placeCall(h);
+    await h.sim.waitFor(() => call.heard.from('stream:').length > 0, 8000);
+    expect(h.sim.log.ofType('webhook.sent').some((w) => w.kind === 'fallback' && w.status === 200)).toBe(
+      true,
+    );
+    call.hangup();
+    const ended = await waitForRecord(h, call.sid, (r) => r.phase === 'ended');
+    expect(ended.endedReason).toBe('caller_hangup');
+  });
+});
