@@ -126,6 +126,9 @@ describe('MediaBridge: clear (barge-in)', () => {
     const oldWire = port.marks()[0]!;
     bridge.handleCarrierEvent({ type: 'dtmf', digit: '0' });
     await eventually(() => port.marks().length === 2);
+    // The clear answered 'old' on the agent's own socket: wait for that echo to arrive there
+    // (the carrier side seeing the new mark proves nothing about the agent side's reads).
+    await session.waitFor((f) => f.event === 'mark');
     expect(session.markEchoes).toEqual(['old']);
     bridge.handleCarrierEvent({ type: 'mark', name: oldWire }); // Twilio echoing the cleared mark
     expect(bridge.stats().pendingMarks).toBe(1);
