@@ -5,6 +5,7 @@ import { AgentConnection, type AgentConnectionOptions } from '../../src/agent/ag
 import type { AgentEvent, AgentListener } from '../../src/agent/events.js';
 import { createLogger } from '../../src/log.js';
 import { startEchoBot } from '../support/echo-bot.js';
+import { eventually } from '../support/eventually.js';
 
 /** Collects listener events; `until` waits for a condition on them. */
 class Events implements AgentListener {
@@ -61,11 +62,6 @@ async function startServer() {
         server.close(() => resolve());
       }),
   };
-}
-
-/** Waits until `predicate` holds, looking again every few ms (a condition, not a duration). */
-async function eventually(predicate: () => boolean): Promise<void> {
-  while (!predicate()) await new Promise((resolve) => setTimeout(resolve, 2));
 }
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -144,7 +140,10 @@ describe('AgentConnection', () => {
     conn.sendAudio(Buffer.from([1, 2, 3]));
     conn.sendDtmf('7');
     conn.sendAudio(Buffer.from([4, 5, 6]));
-    await eventually(() => marks.length === 1 && heard.length === 2);
+    await eventually(
+      () => marks.length === 1 && heard.length === 2,
+      'a mark and two audio frames from the agent',
+    );
     const frames = bot.sessions[0]!.received;
     expect(frames.map((f) => f.event)).toEqual(['connected', 'start', 'media', 'dtmf', 'media']);
     expect(frames.slice(1).map((f) => f.sequenceNumber)).toEqual(['1', '2', '3', '4']);
@@ -292,7 +291,10 @@ describe('AgentConnection', () => {
     accept();
     expect(await opened).toBe(true);
     conn.sendAudio(Buffer.alloc(160, 99));
-    await eventually(() => frames.filter((f) => f.event === 'media').length === 51);
+    await eventually(
+      () => frames.filter((f) => f.event === 'media').length === 51,
+      '51 media frames at the agent',
+    );
     const payloads = frames
       .filter((f) => f.event === 'media')
       .map((f) => Buffer.from((f.media as { payload: string }).payload, 'base64')[0]);
@@ -324,7 +326,7 @@ describe('AgentConnection', () => {
     socket.send(JSON.stringify({ event: 'brand_new_thing' }));
     socket.send(JSON.stringify({ event: 'media', media: { payload: Buffer.from([9]).toString('base64') } }));
     await s.until(() => s.sessions[0]!.frames.length === 6);
-    await eventually(() => heard.length === 1);
+    await eventually(() => heard.length === 1, 'one audio frame from the agent');
     const errors = s.sessions[0]!.frames.slice(2);
     expect(errors.map((f) => [f.event, f.code])).toEqual([
       ['error', 'invalid_json'],
@@ -353,7 +355,7 @@ describe('AgentConnection', () => {
     await s.until(() => s.sessions[0]?.frames.length === 2);
     s.sessions[0]!.socket.send(JSON.stringify({ event: 'text', text: 'a' }));
     s.sessions[0]!.socket.send(JSON.stringify({ event: 'summary', text: 'b' }));
-    await eventually(() => seen.length === 3);
+    await eventually(() => seen.length === 3, 'three events from the agent');
     expect(seen).toEqual(['agent.connected', 'agent.text', 'agent.summary']);
     expect(conn.state).toBe('open');
   });

@@ -6,6 +6,7 @@ import type { OutboundMediaEvent } from '../../src/domain/media.js';
 import { MediaBridge } from '../../src/media/bridge.js';
 import type { Clock } from '../../src/media/clock.js';
 import { TransferTagScanner } from '../../src/transfer/tags.js';
+import { eventually } from '../support/eventually.js';
 
 class FakeCarrierPort {
   readonly sent: OutboundMediaEvent[] = [];
@@ -30,10 +31,6 @@ class CountingClock implements Clock {
     this.#now += 1;
     return this.#now;
   }
-}
-
-async function eventually(predicate: () => boolean): Promise<void> {
-  while (!predicate()) await new Promise((resolve) => setTimeout(resolve, 2));
 }
 
 const cleanups: (() => unknown)[] = [];
@@ -76,7 +73,10 @@ describe('ScriptedAgentServer', () => {
         { say: 300 },
       ],
     });
-    await eventually(() => events.filter((e) => e.type === 'agent.text').length === 3);
+    await eventually(
+      () => events.filter((e) => e.type === 'agent.text').length === 3,
+      'three agent.text events',
+    );
     // 600 ms of μ-law in 20 ms frames, then the mark.
     expect(port.audioBytes()).toBe(4800);
     expect(port.sent.filter((e) => e.type === 'audio')).toHaveLength(30);
@@ -98,7 +98,7 @@ describe('ScriptedAgentServer', () => {
 
     expect(port.marks()).toHaveLength(1);
     agent.sendResume('t1', 'no_answer');
-    await eventually(() => port.marks().length === 2);
+    await eventually(() => port.marks().length === 2, 'two marks sent to the carrier');
     expect(port.audioBytes()).toBe(4800 + 2400);
     const resume = session.frames('resume')[0]!;
     expect(resume.frame).toMatchObject({ event: 'resume', transferId: 't1', outcome: 'no_answer' });
@@ -120,21 +120,21 @@ describe('ScriptedAgentServer', () => {
         { hangup: 'all done' },
       ],
     });
-    await eventually(() => events.some((e) => e.type === 'agent.tool_call'));
+    await eventually(() => events.some((e) => e.type === 'agent.tool_call'), 'an agent.tool_call event');
     expect(events.slice(1)).toEqual([
       { type: 'agent.transfer', rule: 'billing', reason: 'refund', mode: 'warm' },
       { type: 'agent.tool_call', id: 'call_1', name: 'transfer_call', args: { destination: 'sales' } },
     ]);
     agent.sendToolResult('call_1', { ok: true, result: { status: 'dialing' } });
     await session.finished;
-    await eventually(() => events.some((e) => e.type === 'agent.hangup'));
+    await eventually(() => events.some((e) => e.type === 'agent.hangup'), 'an agent.hangup event');
     expect(events.at(-1)).toEqual({ type: 'agent.hangup', via: 'event', reason: 'all done' });
   });
 
   it('answers summary_request with its summary', async () => {
     const { agent, events, session } = await call({ script: [], summary: 'Caller wants a refund.' });
     agent.sendSummaryRequest('t9', 2500);
-    await eventually(() => events.some((e) => e.type === 'agent.summary'));
+    await eventually(() => events.some((e) => e.type === 'agent.summary'), 'an agent.summary event');
     expect(events.at(-1)).toEqual({
       type: 'agent.summary',
       text: 'Caller wants a refund.',
@@ -156,17 +156,17 @@ describe('ScriptedAgentServer', () => {
     const { bridge, port, session } = await call({
       script: [{ say: 100, mark: 'hello' }, { awaitMark: 'hello' }, { say: 40 }],
     });
-    await eventually(() => port.marks().length === 1);
+    await eventually(() => port.marks().length === 1, 'one mark sent to the carrier');
     expect(port.audioBytes()).toBe(800);
     bridge.handleCarrierEvent({ type: 'mark', name: port.marks()[0]! });
-    await eventually(() => port.marks().length === 2);
+    await eventually(() => port.marks().length === 2, 'two marks sent to the carrier');
     expect(session.markEchoes).toEqual(['hello']);
     expect(port.audioBytes()).toBe(800 + 320);
   });
 
   it('a normal close is a hang-up; the stop of a daemon close is recorded', async () => {
     const hangup = await call({ script: [{ say: 20 }, { close: 'normal' }] });
-    await eventually(() => hangup.events.some((e) => e.type === 'agent.hangup'));
+    await eventually(() => hangup.events.some((e) => e.type === 'agent.hangup'), 'an agent.hangup event');
     expect(hangup.events.at(-1)).toEqual({ type: 'agent.hangup', via: 'close' });
 
     const { agent, session } = await call({ script: [] });
@@ -183,6 +183,7 @@ describe('ScriptedAgentServer', () => {
     const second = await server.session(1);
     await eventually(
       () => second.start !== undefined && events.some((e) => e.type === 'agent.connected' && e.resumed),
+      'the resumed session to start and agent.connected (resumed)',
     );
     expect(second.start?.resumed).toBe(true);
     expect(server.sessions[0]!.closeCode).toBe(1006);
@@ -194,7 +195,7 @@ describe('ScriptedAgentServer', () => {
       { script: [{ say: 100 }] },
       { format: { encoding: 'pcm16', sampleRate: 16000 } },
     );
-    await eventually(() => port.marks().length === 1);
+    await eventually(() => port.marks().length === 1, 'one mark sent to the carrier');
     // 100 ms of PCM16 at 16 kHz (3 200 bytes) becomes 100 ms of μ-law at 8 kHz on the carrier side.
     expect(Math.abs(port.audioBytes() - 800)).toBeLessThanOrEqual(1);
   });

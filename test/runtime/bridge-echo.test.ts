@@ -4,6 +4,7 @@ import type { AgentEvent } from '../../src/agent/events.js';
 import type { OutboundMediaEvent } from '../../src/domain/media.js';
 import { MediaBridge } from '../../src/media/bridge.js';
 import { type EchoBot, startEchoBot } from '../support/echo-bot.js';
+import { eventually } from '../support/eventually.js';
 
 /** The carrier side, as a test double: records what the bridge sends; its send buffer is settable. */
 class FakeCarrierPort {
@@ -21,10 +22,6 @@ class FakeCarrierPort {
   marks(): string[] {
     return this.sent.flatMap((e) => (e.type === 'mark' ? [e.name] : []));
   }
-}
-
-async function eventually(predicate: () => boolean): Promise<void> {
-  while (!predicate()) await new Promise((resolve) => setTimeout(resolve, 2));
 }
 
 /** Frame `i` of a test call: 160 bytes that walk through every μ-law code. */
@@ -71,7 +68,7 @@ describe('MediaBridge with a plain Twilio bot (echo bot)', () => {
     const { bot, bridge, port } = await setup();
     const count = 250;
     for (let i = 0; i < count; i++) bridge.handleCarrierEvent({ type: 'audio', payload: frame(i) });
-    await eventually(() => port.audio().length === count);
+    await eventually(() => port.audio().length === count, 'all echoed audio frames at the carrier');
     // The bot heard exactly what the caller said …
     const heard = bot.sessions[0]!.received.filter((f) => f.event === 'media');
     expect(heard).toHaveLength(count);
@@ -92,7 +89,7 @@ describe('MediaBridge with a plain Twilio bot (echo bot)', () => {
   it('forwards the bot’s marks behind its audio and echoes them only after the carrier does, in order', async () => {
     const { bot, bridge, port } = await setup(5);
     for (let i = 0; i < 15; i++) bridge.handleCarrierEvent({ type: 'audio', payload: frame(i) });
-    await eventually(() => port.marks().length === 3);
+    await eventually(() => port.marks().length === 3, 'three marks sent to the carrier');
     // audio ×5, mark, audio ×5, mark, audio ×5, mark
     expect(port.sent.map((e) => e.type)).toEqual(
       Array.from({ length: 3 }, () => [...Array<string>(5).fill('audio'), 'mark']).flat(),
@@ -105,11 +102,11 @@ describe('MediaBridge with a plain Twilio bot (echo bot)', () => {
 
     const [first, second, third] = port.marks();
     bridge.handleCarrierEvent({ type: 'mark', name: first! });
-    await eventually(() => marksToBot().length === 1);
+    await eventually(() => marksToBot().length === 1, 'the first mark echoed to the bot');
     expect(marksToBot()).toEqual(['echo-1']);
     // An echo of the third mark proves the second's audio played too.
     bridge.handleCarrierEvent({ type: 'mark', name: third! });
-    await eventually(() => marksToBot().length === 3);
+    await eventually(() => marksToBot().length === 3, 'three marks echoed to the bot');
     expect(marksToBot()).toEqual(['echo-1', 'echo-2', 'echo-3']);
     // A repeated echo changes nothing.
     bridge.handleCarrierEvent({ type: 'mark', name: second! });
@@ -119,7 +116,7 @@ describe('MediaBridge with a plain Twilio bot (echo bot)', () => {
   it('markAfterQueuedAudio settles only when the carrier echoes the mark sent after the queued audio', async () => {
     const { bridge, port } = await setup(1000);
     for (let i = 0; i < 10; i++) bridge.handleCarrierEvent({ type: 'audio', payload: frame(i) });
-    await eventually(() => port.audio().length === 10);
+    await eventually(() => port.audio().length === 10, 'ten audio frames at the carrier');
     let result: string | undefined;
     const played = bridge.markAfterQueuedAudio('handoff').then((r) => {
       result = r;
@@ -152,7 +149,7 @@ describe('MediaBridge with a plain Twilio bot (echo bot)', () => {
   it('while paused nothing flows either way; resumed, it flows again on the same socket', async () => {
     const { bot, bridge, port } = await setup(1000);
     bridge.handleCarrierEvent({ type: 'audio', payload: frame(0) });
-    await eventually(() => port.audio().length === 1);
+    await eventually(() => port.audio().length === 1, 'one audio frame at the carrier');
     const at = bridge.lastAgentFrameAtMs;
     expect(at).toBeTypeOf('number');
     bridge.pauseAgentAudio();
@@ -160,7 +157,7 @@ describe('MediaBridge with a plain Twilio bot (echo bot)', () => {
     bridge.handleCarrierEvent({ type: 'dtmf', digit: '1' });
     bridge.resumeAgentAudio();
     bridge.handleCarrierEvent({ type: 'audio', payload: frame(6) });
-    await eventually(() => port.audio().length === 2);
+    await eventually(() => port.audio().length === 2, 'two audio frames at the carrier');
     const received = bot.sessions[0]!.received;
     const heard = received.flatMap((f) =>
       f.event === 'media' ? [Buffer.from((f.media as { payload: string }).payload, 'base64')] : [],
@@ -175,7 +172,7 @@ describe('MediaBridge with a plain Twilio bot (echo bot)', () => {
   it('the bot’s audio is discarded (and counted) while paused', async () => {
     const { bot, bridge, port } = await setup(1000);
     bridge.handleCarrierEvent({ type: 'audio', payload: frame(0) });
-    await eventually(() => port.audio().length === 1);
+    await eventually(() => port.audio().length === 1, 'one audio frame at the carrier');
     bridge.pauseAgentAudio();
     // The bot only speaks when spoken to; make it speak by sending straight through the socket.
     bot.sessions[0]!.socket.send(
@@ -185,7 +182,7 @@ describe('MediaBridge with a plain Twilio bot (echo bot)', () => {
         media: { payload: frame(9).toString('base64') },
       }),
     );
-    await eventually(() => bridge.stats().discardedAgentFrames === 1);
+    await eventually(() => bridge.stats().discardedAgentFrames === 1, 'one discarded agent frame');
     expect(port.audio()).toHaveLength(1);
   });
 });

@@ -8,6 +8,7 @@ import { decodeMulaw } from '../../src/media/mulaw.js';
 import { tone } from '../../src/media/tone.js';
 import { toSamples } from '../../src/media/transcode.js';
 import { startEchoBot } from '../support/echo-bot.js';
+import { eventually } from '../support/eventually.js';
 
 class FakeCarrierPort {
   readonly sent: OutboundMediaEvent[] = [];
@@ -52,10 +53,6 @@ class ManualTime implements Clock, Timers {
   }
 }
 
-async function eventually(predicate: () => boolean): Promise<void> {
-  while (!predicate()) await new Promise((resolve) => setTimeout(resolve, 2));
-}
-
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -96,7 +93,10 @@ describe('MediaBridge: clear (barge-in)', () => {
     bridge.attachCarrier({ port });
     await agent.connect();
     const session = await server.session();
-    await eventually(() => bridge.stats().pendingMarks === 1 && bridge.stats().queuedBytesToCarrier === 8000);
+    await eventually(
+      () => bridge.stats().pendingMarks === 1 && bridge.stats().queuedBytesToCarrier === 8000,
+      "the agent's mark pending behind 1 s of queued audio",
+    );
     let handoff: string | undefined;
     void bridge.markAfterQueuedAudio('handoff').then((r) => {
       handoff = r;
@@ -122,10 +122,10 @@ describe('MediaBridge: clear (barge-in)', () => {
     bridge.attachCarrier({ port });
     await agent.connect();
     const session = await server.session();
-    await eventually(() => port.marks().length === 1);
+    await eventually(() => port.marks().length === 1, 'the first mark sent to the carrier');
     const oldWire = port.marks()[0]!;
     bridge.handleCarrierEvent({ type: 'dtmf', digit: '0' });
-    await eventually(() => port.marks().length === 2);
+    await eventually(() => port.marks().length === 2, 'the second mark sent to the carrier');
     // The clear answered 'old' on the agent's own socket: wait for that echo to arrive there
     // (the carrier side seeing the new mark proves nothing about the agent side's reads).
     await session.waitFor((f) => f.event === 'mark');
@@ -133,7 +133,7 @@ describe('MediaBridge: clear (barge-in)', () => {
     bridge.handleCarrierEvent({ type: 'mark', name: oldWire }); // Twilio echoing the cleared mark
     expect(bridge.stats().pendingMarks).toBe(1);
     bridge.handleCarrierEvent({ type: 'mark', name: port.marks()[1]! });
-    await eventually(() => session.markEchoes.length === 2);
+    await eventually(() => session.markEchoes.length === 2, 'both mark echoes at the agent');
     expect(session.markEchoes).toEqual(['old', 'new']);
   });
 });
@@ -148,14 +148,17 @@ describe('MediaBridge: back-pressure', () => {
     port.buffered = 1_000_000;
     bridge.attachCarrier({ port });
     await agent.connect();
-    await eventually(() => bridge.stats().pendingMarks === 1);
+    await eventually(
+      () => bridge.stats().pendingMarks === 1,
+      "the agent's mark pending behind the capped queue",
+    );
     // 10 s said, 2 s (16 000 bytes of μ-law) kept.
     expect(bridge.stats().queuedBytesToCarrier).toBe(16_000);
     expect(bridge.stats().droppedBytesToCarrier).toBe(80_000 - 16_000);
     expect(dropped.reduce((n, [, bytes]) => n + bytes, 0)).toBe(64_000);
     expect(dropped.every(([direction]) => direction === 'to_carrier')).toBe(true);
     port.buffered = 0; // the queue drains on its own
-    await eventually(() => port.marks().length === 1);
+    await eventually(() => port.marks().length === 1, 'the mark sent to the carrier once it drains');
     // The newest 2 s, then the mark, in order.
     expect(port.audio().reduce((n, p) => n + p.length, 0)).toBe(16_000);
     expect(port.sent.at(-1)?.type).toBe('mark');
@@ -222,7 +225,10 @@ describe('MediaBridge: carrier frame rules and formats', () => {
     });
     await agent.connect();
     // The last 30 ms (480 bytes of PCM16) is held: too short for a chunk, and no mark follows it.
-    await eventually(() => port.marks().length === 1 && bridge.stats().queuedBytesToCarrier === 480);
+    await eventually(
+      () => port.marks().length === 1 && bridge.stats().queuedBytesToCarrier === 480,
+      'the mark sent and 480 bytes held for the carrier',
+    );
     // 700 ms of μ-law = 5 600 bytes → 11 200 bytes of PCM16: 3 200 ×3, then 1 600 padded to 3 200 before the mark.
     expect(port.sent.map((e) => (e.type === 'audio' ? e.payload.length : e.type))).toEqual([
       3200,
@@ -270,7 +276,10 @@ describe('MediaBridge: carrier frame rules and formats', () => {
     for (let offset = 0; offset < caller.length; offset += 160) {
       bridge.handleCarrierEvent({ type: 'audio', payload: caller.subarray(offset, offset + 160) });
     }
-    await eventually(() => port.audio().reduce((n, p) => n + p.length, 0) >= caller.length - 2);
+    await eventually(
+      () => port.audio().reduce((n, p) => n + p.length, 0) >= caller.length - 2,
+      'the echoed audio back at the carrier',
+    );
     const start = bot.sessions[0]!.received.find((f) => f.event === 'start') as {
       start: { mediaFormat: unknown };
     };
