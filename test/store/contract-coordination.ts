@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Workers } from '../../src/runtime/workers.js';
 import type { TimerClaim } from '../../src/store/types.js';
+import { eventually } from '../support/eventually.js';
 import {
   append,
   expectCode,
@@ -9,7 +10,6 @@ import {
   type Harness,
   type HarnessFactory,
   harnessTest,
-  waitFor,
 } from './contract-support.js';
 
 /** Coordination between workers: timers, the registry, socket ownership, commands, lifecycle. */
@@ -179,7 +179,7 @@ export function coordinationContract(name: string, make: HarnessFactory): void {
           });
       });
       let unsubscribe: (() => Promise<void>) | undefined;
-      await waitFor(() => unsubscribe !== undefined);
+      await eventually(() => unsubscribe !== undefined, 'the subscription to be made');
       expect(await store.pubsub.publish(`${channel}-other`, 'nobody')).toBe(0);
       expect(await store.pubsub.publish(channel, 'one')).toBe(1);
       expect(await store.pubsub.publish(channel, 'two')).toBe(1);
@@ -211,7 +211,7 @@ export function coordinationContract(name: string, make: HarnessFactory): void {
           });
         });
         let stopA: (() => Promise<void>) | undefined;
-        await waitFor(() => stopA !== undefined);
+        await eventually(() => stopA !== undefined, "worker A's command subscription");
         expect(await b.commands.publish(a.workerId, { type: 'caller.to_agent', callId })).toBe(true);
         expect(await received).toEqual({ type: 'caller.to_agent', callId });
         expect((await b.list()).map((w) => w.workerId).sort()).toEqual([a.workerId, b.workerId].sort());

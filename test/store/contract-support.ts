@@ -58,12 +58,3 @@ export function harnessTest(make: HarnessFactory) {
       }
     });
 }
-
-/** Polls a condition that an event will make true (never asserts on elapsed time). */
-export async function waitFor(cond: () => boolean | Promise<boolean>, limitMs = 10_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error('condition not met');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

@@ -1,8 +1,9 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../../src/store/redis-store.js';
+import { eventually } from '../support/eventually.js';
 import { type RedisServer, startRedisServer } from '../support/redis-server.js';
-import { storeContract, waitFor } from './contract.js';
+import { storeContract } from './contract.js';
 import { redisHarness } from './redis-harness.js';
 
 /**
@@ -25,7 +26,10 @@ beforeAll(async () => {
   const admin = new Redis(server.url);
   try {
     await admin.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
-    await waitFor(async () => String(await admin.call('CLUSTER', 'INFO')).includes('cluster_state:ok'));
+    await eventually(
+      async () => String(await admin.call('CLUSTER', 'INFO')).includes('cluster_state:ok'),
+      'cluster_state:ok',
+    );
   } finally {
     admin.disconnect();
   }

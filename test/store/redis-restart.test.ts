@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { DaemonError } from '../../src/domain/errors.js';
 import { RedisStore } from '../../src/store/redis-store.js';
 import type { Step } from '../../src/store/types.js';
+import { eventually } from '../support/eventually.js';
 import { startRedisServer } from '../support/redis-server.js';
-import { type TestRecord, waitFor } from './contract.js';
+import type { TestRecord } from './contract.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const append =
@@ -54,13 +55,13 @@ describe('Redis restarting mid-run', () => {
       const loops = Array.from({ length: CALLS }, (_, i) => runCall(i));
       const ackedCount = () => acked.reduce((n, a) => n + a.length, 0);
 
-      await waitFor(() => ackedCount() >= 300);
+      await eventually(() => ackedCount() >= 300, '300 acknowledged events');
       await server.kill(); // SIGKILL: no shutdown, no final flush
-      await waitFor(() => errors.length >= 20);
+      await eventually(() => errors.length >= 20, '20 failures with Redis down');
       paused = true;
-      await waitFor(() => busy === 0);
+      await eventually(() => busy === 0, 'every call loop to pause');
       await server.start();
-      await waitFor(async () => (await store.health()).ok);
+      await eventually(async () => (await store.health()).ok, 'the store to be healthy again');
 
       // Every failure was the one retryable code.
       for (const err of errors) {
@@ -111,7 +112,7 @@ describe('Redis restarting mid-run', () => {
       expect(failure).toMatchObject({ code: 'store_unavailable', retryable: true });
       expect((await store.health()).ok).toBe(false);
       await server.start();
-      await waitFor(async () => (await store.health()).ok);
+      await eventually(async () => (await store.health()).ok, 'the store to be healthy again');
       // Nothing was on disk: the call is gone, and applying to it says so rather than inventing state.
       expect(await store.calls.get('c1')).toBeNull();
       expect((await store.applyEvent('c1', 'e2', append('e2'))).status).toBe('missing');

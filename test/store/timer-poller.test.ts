@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { TimerPoller } from '../../src/runtime/timer-poller.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import type { TimerClaim } from '../../src/store/types.js';
-import { FakeClock, type TestRecord, waitFor } from './contract.js';
+import { eventually } from '../support/eventually.js';
+import { FakeClock, type TestRecord } from './contract.js';
 
 async function setup(timers: { callId: string; timerId: string; inMs: number }[]) {
   const clock = new FakeClock();
@@ -87,7 +88,7 @@ describe('TimerPoller', () => {
       release = resolve;
     });
     let started = false;
-    let finished = false;
+    const order: string[] = [];
     const poller = new TimerPoller({
       timers: store.timers,
       workerId: 'w1',
@@ -96,28 +97,24 @@ describe('TimerPoller', () => {
       onTimer: async () => {
         started = true;
         await gate;
-        finished = true;
+        order.push('handler finished');
       },
     });
     poller.start();
-    await waitFor(() => started);
-    let stopped = false;
-    const stopping = poller.stop().then(() => {
-      stopped = true;
-    });
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(stopped).toBe(false);
+    await eventually(() => started, 'the handler to start');
+    const stopping = poller.stop().then(() => order.push('stopped'));
     release();
     await stopping;
-    expect(finished).toBe(true);
+    // stop() resolved after the handler in flight, not before it.
+    expect(order).toEqual(['handler finished', 'stopped']);
     expect(await store.timers.count()).toBe(0);
-    // Stopped for good: a newly due timer stays unclaimed.
+    // Stopped for good: stop() resolved only once the polling loop had returned, and that loop is
+    // the only thing that claims, so a timer due from now on is left for others (first attempt).
     await store.commit('c1', {
       expectedVersion: (await store.calls.get('c1'))?.version ?? 0,
       record: { events: [], count: 0 },
       timers: { start: [{ timerId: 'late', atMs: clock.now() }] },
     });
-    await new Promise((resolve) => setTimeout(resolve, 30));
     const [claim] = await store.timers.claimDue(clock.now(), 10, 'probe', 1_000);
     expect(claim?.attempt).toBe(1);
   });

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RedisStore } from '../../src/store/redis-store.js';
+import { eventually } from '../support/eventually.js';
 import { type RedisServer, startRedisServer } from '../support/redis-server.js';
-import { waitFor } from './contract.js';
+import {} from './contract.js';
 import { spawnWorker, type WorkerProcess } from './fixtures/worker-process.js';
 
 let server: RedisServer;
@@ -40,7 +41,9 @@ it('a worker killed with SIGKILL while holding timers: the other fires them afte
     const victim = spawnWorker('./timer-worker.ts', { ...common, workerId: 'victim', pauseMs: 15 });
     workers.push(victim);
     await victim.next((l) => l.ready === true);
-    await waitFor(() => applied(victim).length >= 30, 20_000);
+    await eventually(() => applied(victim).length >= 30, 'the victim to apply 30 timers', {
+      timeoutMs: 20_000,
+    });
     victim.child.kill('SIGKILL');
     await victim.exited();
     const victimFired = applied(victim);
@@ -48,7 +51,9 @@ it('a worker killed with SIGKILL while holding timers: the other fires them afte
     const survivor = spawnWorker('./timer-worker.ts', { ...common, workerId: 'survivor', pauseMs: 0 });
     workers.push(survivor);
     await survivor.next((l) => l.ready === true);
-    await waitFor(async () => (await store.timers.count()) === 0, 25_000);
+    await eventually(async () => (await store.timers.count()) === 0, 'every timer to be fired', {
+      timeoutMs: 25_000,
+    });
 
     // The survivor took over claims the victim held when it died (its lease had to run out).
     expect(survivor.lines.some((l) => (l.attempt as number) >= 2)).toBe(true);
