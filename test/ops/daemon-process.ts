@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import twilio from 'twilio';
 import { WebSocket } from 'ws';
+import { eventually } from '../support/eventually.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -58,20 +59,23 @@ export async function spawnDaemon(port: number, env: Record<string, string>): Pr
       clearTimeout(timer);
     },
   };
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`daemon exited at start:\n${output.join('')}`);
-    const ready = await fetch(`${url}/readyz`).then(
-      (r) => r.status === 200,
-      () => false,
+  try {
+    await eventually(
+      async () => {
+        if (proc.exitCode !== null) throw new Error(`daemon exited at start:\n${output.join('')}`);
+        return fetch(`${url}/readyz`).then(
+          (r) => r.status === 200,
+          () => false,
+        );
+      },
+      () => `the daemon on port ${port} to be ready; its output:\n${output.join('')}`,
+      { timeoutMs: 30_000, everyMs: 50 },
     );
-    if (ready) return daemon;
-    if (Date.now() > deadline) {
-      await daemon.stop(1000);
-      throw new Error(`daemon not ready:\n${output.join('')}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
+  } catch (err) {
+    await daemon.stop(1000);
+    throw err;
   }
+  return daemon;
 }
 
 /** POSTs a webhook signed as Twilio signs it (the full URL plus the sorted form parameters). */
@@ -164,20 +168,5 @@ export function sendMedia(ws: WebSocket, callSid: string, n: number): void {
         media: { track: 'inbound', payload: Buffer.alloc(160, 0xff).toString('base64') },
       }),
     );
-  }
-}
-
-/** Polls until `check` returns a value, or throws after `timeoutMs`. */
-export async function eventually<T>(
-  check: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
   }
 }

@@ -6,11 +6,11 @@ import type { WebSocket } from 'ws';
 import type { CallRecord } from '../../src/runtime/call-record.js';
 import { createStore } from '../../src/store/create-store.js';
 import { type EchoBot, startEchoBot } from '../support/echo-bot.js';
+import { eventually, settles } from '../support/eventually.js';
 import { freePort, type RedisServer, startRedisServer } from '../support/redis-server.js';
 import {
   ACCOUNT_SID,
   type DaemonProcess,
-  eventually,
   openTwilioStream,
   parseStreamDocument,
   signedWebhook,
@@ -58,7 +58,7 @@ describe('SIGTERM drain of a real daemon with a live call', () => {
     WORKER_ID: workerId,
   });
 
-  it('goes unready, hands the stream back, exits within the drain timeout, and leaves the call for another worker', async () => {
+  it('goes unready, hands the stream back, exits cleanly, and leaves the call for another worker', async () => {
     const a = await spawnDaemon(await freePort(), env('worker-a'));
     daemons.push(a);
 
@@ -79,7 +79,6 @@ describe('SIGTERM drain of a real daemon with a live call', () => {
         bot.sessions.length === 1 && (bot.sessions[0]?.received.some((m) => m['event'] === 'start') ?? false),
     );
 
-    const sentAt = Date.now();
     a.proc.kill('SIGTERM');
     // Readiness goes false while the daemon still answers (the balancer takes it out of rotation).
     const unready = await eventually(async () => {
@@ -101,15 +100,22 @@ describe('SIGTERM drain of a real daemon with a live call', () => {
 
     // The live call's stream is handed back (the carrier will run the <Redirect>), then the process exits.
     await closed;
-    const exit = await Promise.race([
-      a.exited,
-      new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), DRAIN_TIMEOUT_MS + 3000)),
-    ]);
+    // How long the drain may take is drain.test.ts's business (on a fake clock); here: it released
+    // the call by handing its stream back (none left streaming at the end), then exited cleanly.
+    const exit = await settles(a.exited, 'the drained daemon to exit', {
+      timeoutMs: DRAIN_TIMEOUT_MS + 10_000,
+    });
     expect(exit).toEqual({ code: 0, signal: null });
-    expect(Date.now() - sentAt).toBeLessThan(DRAIN_TIMEOUT_MS + 3000);
-    const log = a.output.join('');
-    expect(log).toContain('drain.started');
-    expect(log).toMatch(/"handedBack":1/);
+    const log = logEntries(a.output);
+    expect(log.map((e) => e['msg']).filter((m) => String(m).startsWith('drain.'))).toEqual([
+      'drain.started',
+      'drain.calls_released',
+      'drain.done',
+    ]);
+    expect(log.find((e) => e['msg'] === 'drain.calls_released')).toMatchObject({
+      handedBack: 1,
+      stillStreaming: 0,
+    });
 
     // The call is still in Redis, not ended: another worker picks it up.
     const store = createStore<CallRecord>({ redisUrl: redis.url });
@@ -141,3 +147,18 @@ describe('SIGTERM drain of a real daemon with a live call', () => {
     ws2.close();
   });
 });
+
+/** The daemon's JSON log lines (pino), parsed; other output is skipped. */
+function logEntries(output: readonly string[]): Record<string, unknown>[] {
+  return output
+    .join('')
+    .split('\n')
+    .flatMap((line) => {
+      if (!line.startsWith('{')) return [];
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+}

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import { ACCOUNT_SID, ALL_KEY, type ApiApp, bearer, startApiApp } from '../api/support.js';
 import { type EchoBot, startEchoBot } from '../support/echo-bot.js';
+import { eventually } from '../support/eventually.js';
 import { openTwilioStream, parseStreamDocument, sendMedia } from './daemon-process.js';
 import { parsePrometheus, type Sample, sampleValue } from './prom-text.js';
 
@@ -32,9 +33,6 @@ describe('/metrics after a scripted set of calls and events', () => {
     h.app.http.inject({ method: 'POST', url, headers: bearer(ALL_KEY), payload });
   const hangUp = (callId: string) =>
     h.webhook('/twilio/status', { CallSid: callId, AccountSid: ACCOUNT_SID, CallStatus: 'completed' });
-  const until = async (check: () => Promise<boolean>) => {
-    for (let i = 0; i < 400 && !(await check()); i++) await new Promise((r) => setTimeout(r, 25));
-  };
 
   it('counts webhooks refused, media frames, transfers by mode/outcome/carrier, timings and call ends', async () => {
     // Two refused webhooks: a bad signature, and a signed one missing CallSid.
@@ -72,8 +70,10 @@ describe('/metrics after a scripted set of calls and events', () => {
     await bot.until(() => bot.sessions[0]?.received.some((f) => f['event'] === 'start') ?? false);
     sendMedia(ws, call1, 5);
     await bot.until(() => (bot.sessions[0]?.received.filter((f) => f['event'] === 'media').length ?? 0) >= 5);
-    await until(
+    await eventually(
       async () => sampleValue(await scrape(), 'patchthrough_media_frames_total', { direction: 'out' }) >= 5,
+      'five media frames out in /metrics',
+      { everyMs: 25 },
     );
     const t1 = (await post(`/v1/calls/${call1}/transfer`, {})).json().transferId as string;
     expect((await post(`/v1/calls/${call1}/transfer/cancel`)).statusCode).toBe(202);
