@@ -15,6 +15,7 @@ import { demoAgentsInput } from '../../src/config/demo-agents.js';
 import { type DaemonEnv, parseEnv } from '../../src/config/env.js';
 import { silentLogger } from '../../src/log.js';
 import type { CallRecord } from '../../src/runtime/call-record.js';
+import { eventually } from '../support/eventually.js';
 
 export const ACCOUNT_SID = `AC${'1'.repeat(32)}`;
 export const AUTH_TOKEN = 'e2e-auth-token';
@@ -219,17 +220,16 @@ export async function waitForRecord(
   predicate: (r: CallRecord) => boolean,
   timeoutMs = 10_000,
 ): Promise<CallRecord> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await h.app.engine.get(callId);
-    if (r !== undefined && predicate(r)) return r;
-    if (Date.now() > deadline) {
-      throw new Error(
-        `call record condition not met; phase=${r?.phase} timeline=${JSON.stringify(r?.transfer?.timeline ?? r?.timeline)}`,
-      );
-    }
-    await new Promise((res) => setTimeout(res, 25));
-  }
+  let last: CallRecord | undefined;
+  return eventually(
+    async () => {
+      last = await h.app.engine.get(callId);
+      return last !== undefined && predicate(last) ? last : undefined;
+    },
+    () =>
+      `call ${callId}'s record to meet the condition; phase=${last?.phase} timeline=${JSON.stringify(last?.transfer?.timeline ?? last?.timeline)}`,
+    { timeoutMs, everyMs: 25 },
+  );
 }
 
 /** The distinct sources a party heard, in order of first hearing (e.g. `stream:`, `hold`, `say`, `party:`). */

@@ -2,6 +2,7 @@ import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { plivoNonce, plivoSign } from '../../providers/plivo/simulator/signing.js';
+import { settles } from '../support/eventually.js';
 import { useE2e } from './fixture.js';
 import { AUTH_TOKEN, type Harness, PLIVO_AUTH_TOKEN, waitForRecord } from './harness.js';
 import {
@@ -202,12 +203,7 @@ describe('a media token admits one socket', () => {
       }),
     );
     // Bounded: a socket that took the call over is never closed by the daemon.
-    const refused = await Promise.race([
-      closed,
-      new Promise<{ code: number; frames: number }>((resolve) =>
-        setTimeout(() => resolve({ code: 0, frames: -1 }), 5000),
-      ),
-    ]);
+    const refused = await settles(closed, 'the daemon to close the replaying socket', { timeoutMs: 5000 });
     expect(refused.code).toBe(1008);
     expect(refused.frames).toBe(0);
     // The live stream still gets the agent's audio, and is still open.

@@ -113,11 +113,15 @@ const ROWS: readonly Row[] = [
   },
   {
     name: 'a [TRANSFER:] to a number not in the configuration is refused',
-    options: { script: [{ say: 200 }, { text: ['Sure [TRANSFER:+19005550199]'] }, { say: 300 }] },
+    options: {
+      script: [{ say: 200 }, { text: ['Sure [TRANSFER:+19005550199]'] }, { say: 300, mark: 'after' }],
+    },
     humans: { '+19005550199': ANSWERS },
     play: async (h, sid) => {
       await settled(h, sid);
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      // The agent speaks on after the refusal, and the caller hears it to its end (the mark's echo).
+      const session = await h.agent!.session(0);
+      await session.waitFor((f) => f.event === 'mark' && (f['mark'] as { name?: string }).name === 'after');
     },
     outcome: undefined,
     refusal: 'destination_not_allowed',
