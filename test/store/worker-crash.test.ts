@@ -2,7 +2,6 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RedisStore } from '../../src/store/redis-store.js';
 import { eventually } from '../support/eventually.js';
 import { type RedisServer, startRedisServer } from '../support/redis-server.js';
-import {} from './contract.js';
 import { spawnWorker, type WorkerProcess } from './fixtures/worker-process.js';
 
 let server: RedisServer;

@@ -25,26 +25,25 @@ describe('eventually', () => {
     const err = await wait.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WaitTimeout);
     expect((err as WaitTimeout).code).toBe('test.wait_timeout');
-    expect((err as Error).message).toBe('timed out after 20 ms waiting for the call to be answered (it is still ringing)');
+    expect((err as Error).message).toBe(
+      'timed out after 20 ms waiting for the call to be answered (it is still ringing)',
+    );
   });
 
   it('times out even when the check itself never settles', async () => {
-    const err = await eventually(() => new Promise<boolean>(() => {}), 'a hung check', { timeoutMs: 20 }).catch(
-      (e: unknown) => e,
-    );
+    const err = await eventually(() => new Promise<boolean>(() => {}), 'a hung check', {
+      timeoutMs: 20,
+    }).catch((e: unknown) => e);
     expect((err as Error).message).toBe('timed out after 20 ms waiting for a hung check');
   });
 
   it('an error thrown by the check fails the wait at once, as it was thrown', async () => {
     const boom = new Error('boom');
     let calls = 0;
-    const err = await eventually(
-      () => {
-        calls += 1;
-        throw boom;
-      },
-      'nothing',
-    ).catch((e: unknown) => e);
+    const err = await eventually(() => {
+      calls += 1;
+      throw boom;
+    }, 'nothing').catch((e: unknown) => e);
     expect(err).toBe(boom);
     expect(calls).toBe(1);
   });
@@ -58,7 +57,9 @@ describe('settles', () => {
   });
 
   it('rejects with a WaitTimeout naming what was awaited when the promise does not settle', async () => {
-    const err = await settles(new Promise(() => {}), 'the daemon to exit', { timeoutMs: 20 }).catch((e: unknown) => e);
+    const err = await settles(new Promise(() => {}), 'the daemon to exit', { timeoutMs: 20 }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(WaitTimeout);
     expect((err as Error).message).toBe('timed out after 20 ms waiting for the daemon to exit');
   });
