@@ -1,0 +1,526 @@
+import { describe, expect, it } from 'vitest';
+import type { AgentConfig } from '../../src/config/agent-types.js';
+import { parseAgentConfig } from '../../src/config/agents.js';
+import {
+  type CallRecord,
+  type CallTimelineEntry,
+  newCallRecord,
+  type TransferAttemptSummary,
+  type TransferRefusalSummary,
+} from '../../src/runtime/call-record.js';
+import {
+  type CallEffect,
+  type CallInput,
+  type ReduceContext,
+  type ReduceResult,
+  reduceCall,
+} from '../../src/runtime/call-reducer.js';
+
+/**
+ * `reduceCall` is pure: (record, input, context) → (record, effects) or null. One table of the
+ * inputs that change nothing, one of the transitions, each row starting from a record built
+ * through `reduceCall` itself and deep-frozen (so a mutation throws). Transfer-machine details
+ * live in the machine tests; here only what the call level decides is checked. A new input or
+ * phase is a new row.
+ */
+
+const NOW = 1_700_000_000_000;
+/** When the input under test is applied. */
+const AT = NOW + 1_000;
+const CALL_ID = 'CA1';
+const CALLER = '+12125550123';
+const DEFAULT_HUMAN = '+14155550133';
+const T1 = `${CALL_ID}.t1`;
+/** The cold transfer's first leg, as the machines name legs. */
+const LEG0 = `${T1}:0`;
+
+function agentConfig(patch: { handoff?: object; callControl?: object } = {}): AgentConfig {
+  return parseAgentConfig(
+    {
+      id: 'front-desk',
+      numbers: ['+14155550100'],
+      agent: { url: 'ws://127.0.0.1:1/agent' },
+      handoffConfig: {
+        transferDestination: DEFAULT_HUMAN,
+        holdAudio: 'https://audio.example.com/hold.mp3',
+        whisper: 'A caller from the front desk.',
+        ...patch.handoff,
+      },
+      callControl: { onNoResponseAction: 'none', ...patch.callControl },
+    },
+    { defaultRegion: 'US' },
+  );
+}
+
+const AGENT = agentConfig();
+const NO_DEFAULT = parseAgentConfig(
+  { id: 'front-desk', numbers: ['+14155550100'], agent: { url: 'ws://127.0.0.1:1/agent' } },
+  { defaultRegion: 'US' },
+);
+
+const ctxAt = (nowMs: number, extra: Partial<ReduceContext> = {}): ReduceContext => ({
+  nowMs,
+  agent: AGENT,
+  defaultRegion: 'US',
+  ...extra,
+});
+
+/** Applies inputs in order at NOW; every one must change something. */
+function through(record: CallRecord, ...inputs: CallInput[]): CallRecord {
+  let current = record;
+  for (const input of inputs) {
+    const result = reduceCall(current, input, ctxAt(NOW));
+    if (result === null) throw new Error(`setup input ${input.type} changed nothing`);
+    current = result.record;
+  }
+  return current;
+}
+
+const request = (extra: Partial<Extract<CallInput, { type: 'transfer.request' }>> = {}): CallInput => ({
+  type: 'transfer.request',
+  trigger: { type: 'default' },
+  ...extra,
+});
+const transferEvent = (
+  event: Extract<CallInput, { type: 'transfer.event' }>['event'],
+  bind?: { legId: string; carrierLegId: string },
+): CallInput => ({ type: 'transfer.event', transferId: T1, event, ...(bind === undefined ? {} : { bind }) });
+
+/** Where a call can be, each built through reduceCall from a new call. */
+const FROM = {
+  ai: (): CallRecord =>
+    newCallRecord({
+      callId: CALL_ID,
+      carrier: 'twilio',
+      agentId: 'front-desk',
+      agentVersion: 1,
+      direction: 'inbound',
+      from: CALLER,
+      to: '+14155550100',
+      nowMs: NOW,
+    }),
+  /** A cold transfer waiting for the AI's handoff sentence to play: nothing dialed yet. */
+  coldHandoff: (): CallRecord => through(FROM.ai(), request()),
+  /** A cold transfer dialing its only destination. */
+  coldDialing: (): CallRecord => through(FROM.coldHandoff(), transferEvent({ type: 'handoff.played' })),
+  /** A warm transfer, dialing, the caller still with the AI (the handoff sentence plays). */
+  warm: (): CallRecord => through(FROM.ai(), request({ mode: 'warm' })),
+  /** A warm transfer with the caller moved to hold. */
+  warmHeld: (): CallRecord => through(FROM.warm(), transferEvent({ type: 'handoff.played' })),
+  /** A cold transfer that connected: the human has the caller. */
+  human: (): CallRecord => through(FROM.coldDialing(), transferEvent({ type: 'leg.answered', legId: LEG0 })),
+  /** A cold transfer that failed (busy): the caller is back with the AI. */
+  back: (): CallRecord =>
+    through(FROM.coldDialing(), transferEvent({ type: 'leg.ended', legId: LEG0, status: 'busy' })),
+  ended: (): CallRecord => through(FROM.ai(), { type: 'call.ended' }),
+} satisfies Record<string, () => CallRecord>;
+type From = keyof typeof FROM;
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+function reduceFrom(from: From, input: CallInput, ctx: Partial<ReduceContext> = {}) {
+  const before = deepFreeze(FROM[from]());
+  return { before, result: reduceCall(before, input, ctxAt(AT, ctx)) };
+}
+
+describe('reduceCall: inputs that change nothing (null)', () => {
+  const EVERY_INPUT: CallInput[] = [
+    request(),
+    transferEvent({ type: 'handoff.played' }),
+    { type: 'leg.bound', legId: LEG0, carrierLegId: 'CA-human' },
+    { type: 'call.ended' },
+    { type: 'agent.hangup' },
+    { type: 'agent.failed' },
+    { type: 'caller.silent' },
+  ];
+  const ROWS: [string, From, CallInput, Partial<ReduceContext>?][] = [
+    ...EVERY_INPUT.map((input): [string, From, CallInput] => [
+      `an ended call: ${input.type}`,
+      'ended',
+      input,
+    ]),
+    ['a transfer event when the call has no transfer', 'ai', transferEvent({ type: 'handoff.played' })],
+    [
+      'a transfer event for another transfer',
+      'coldDialing',
+      { type: 'transfer.event', transferId: `${CALL_ID}.t9`, event: { type: 'caller.hangup' } },
+    ],
+    [
+      'a transfer event bound to a leg the transfer does not have',
+      'coldDialing',
+      transferEvent({ type: 'leg.answered', legId: `${T1}:7` }, { legId: `${T1}:7`, carrierLegId: 'CA-x' }),
+    ],
+    [
+      'a transfer event the machine ignores, with no new binding',
+      'coldDialing',
+      transferEvent({ type: 'caller.held' }),
+    ],
+    ['agent.hangup while transferring', 'coldDialing', { type: 'agent.hangup' }],
+    ['agent.hangup once the human has the caller', 'human', { type: 'agent.hangup' }],
+    ['agent.failed while transferring', 'warm', { type: 'agent.failed' }],
+    ['caller.silent while transferring', 'coldDialing', { type: 'caller.silent' }],
+    ['caller.silent once the human has the caller', 'human', { type: 'caller.silent' }],
+    ["caller.silent with onNoResponseAction 'none'", 'ai', { type: 'caller.silent' }],
+  ];
+
+  it.each(ROWS)('%s', (_name, from, input, ctx) => {
+    expect(reduceFrom(from, input, ctx).result).toBeNull();
+  });
+
+  it('leg.bound with a binding already known', () => {
+    const bound = through(FROM.coldDialing(), { type: 'leg.bound', legId: LEG0, carrierLegId: 'CA-human' });
+    const again = reduceCall(
+      deepFreeze(bound),
+      { type: 'leg.bound', legId: LEG0, carrierLegId: 'CA-human' },
+      ctxAt(AT),
+    );
+    expect(again).toBeNull();
+  });
+});
+
+/** What a transition is checked on: the call level only (transfer effects are the machines' business). */
+interface Expected {
+  readonly phase?: CallRecord['phase'];
+  readonly endedReason?: CallRecord['endedReason'];
+  readonly endedAtMs?: number;
+  /** Effects other than the tagged transfer effects, exactly, in order. */
+  readonly callEffects?: readonly CallEffect[];
+  /** Transfer effects (by type) that must be among the effects, each tagged with the transfer. */
+  readonly transferEffects?: readonly string[];
+  /** Timeline entries added by this input, exactly. */
+  readonly timeline?: readonly CallTimelineEntry[];
+  readonly transfers?: readonly Partial<TransferAttemptSummary>[];
+  readonly refusals?: readonly Partial<TransferRefusalSummary>[];
+  readonly legCarrierIds?: Readonly<Record<string, string>>;
+  readonly transferMode?: 'cold' | 'warm';
+  /** The running transfer is the very same state object (the input did not touch it). */
+  readonly transferUntouched?: true;
+}
+
+interface Row {
+  readonly name: string;
+  readonly from: From;
+  readonly input: CallInput;
+  readonly ctx?: Partial<ReduceContext>;
+  readonly expected: Expected;
+}
+
+const accepted = (requestId?: string): CallEffect[] => [
+  { type: 'transfer.accepted', transferId: T1, ...(requestId === undefined ? {} : { requestId }) },
+  { type: 'handoff.watch', transferId: T1 },
+];
+
+const TRANSITIONS: Row[] = [
+  // transfer.request
+  {
+    name: 'ai + transfer.request: a cold transfer starts (the agent’s default mode)',
+    from: 'ai',
+    input: request({ requestId: 'req-1' }),
+    expected: {
+      phase: 'transferring',
+      transferMode: 'cold',
+      callEffects: accepted('req-1'),
+      timeline: [{ atMs: AT, event: 'transfer.started', detail: 'cold default' }],
+      transfers: [{ transferId: T1, mode: 'cold', trigger: 'default', chainLength: 1, startedAtMs: AT }],
+      refusals: [],
+    },
+  },
+  {
+    name: 'ai + transfer.request (warm): a warm transfer starts and dials at once',
+    from: 'ai',
+    input: request({ mode: 'warm' }),
+    expected: {
+      phase: 'transferring',
+      transferMode: 'warm',
+      callEffects: accepted(),
+      transferEffects: ['carrier.dial'],
+      timeline: [{ atMs: AT, event: 'transfer.started', detail: 'warm default' }],
+    },
+  },
+  {
+    name: 'ai + transfer.request (warm) on a carrier without conferences: runs as cold, and says so',
+    from: 'ai',
+    input: request({ mode: 'warm' }),
+    ctx: { conference: false },
+    expected: {
+      phase: 'transferring',
+      transferMode: 'cold',
+      callEffects: accepted(),
+      timeline: [
+        { atMs: AT, event: 'transfer.warm_as_cold', detail: 'carrier has no conference' },
+        { atMs: AT, event: 'transfer.started', detail: 'cold default' },
+      ],
+    },
+  },
+  {
+    name: 'ai + transfer.request to a number the policy does not allow: refused, the caller stays with the AI',
+    from: 'ai',
+    input: request({ trigger: { type: 'tag', destinations: ['+19005550199'] }, requestId: 'req-2' }),
+    expected: {
+      phase: 'ai',
+      callEffects: [
+        {
+          type: 'transfer.refused',
+          refusal: 'destination_not_allowed',
+          detail: expect.any(String) as unknown as string,
+          requestId: 'req-2',
+        },
+      ],
+      timeline: [{ atMs: AT, event: 'transfer.refused', detail: 'destination_not_allowed' }],
+      refusals: [{ atMs: AT, trigger: 'tag', refusal: 'destination_not_allowed' }],
+      transfers: [],
+    },
+  },
+  {
+    name: 'transferring + transfer.request: refused, the running transfer goes on untouched',
+    from: 'coldDialing',
+    input: request({ requestId: 'req-3' }),
+    expected: {
+      phase: 'transferring',
+      callEffects: [
+        {
+          type: 'transfer.refused',
+          refusal: 'transfer_in_progress',
+          detail: 'call is transferring',
+          requestId: 'req-3',
+        },
+      ],
+      timeline: [{ atMs: AT, event: 'transfer.refused', detail: 'transfer_in_progress' }],
+      refusals: [
+        { atMs: AT, trigger: 'default', refusal: 'transfer_in_progress', detail: 'call is transferring' },
+      ],
+      transferUntouched: true,
+    },
+  },
+  {
+    name: 'human + transfer.request: refused, the call is not with the AI',
+    from: 'human',
+    input: request(),
+    expected: {
+      phase: 'human',
+      callEffects: [{ type: 'transfer.refused', refusal: 'call_not_active', detail: 'call is human' }],
+      refusals: [{ refusal: 'call_not_active' }],
+    },
+  },
+  {
+    name: 'back with the AI after a failed transfer + transfer.request: a second transfer starts',
+    from: 'back',
+    input: request(),
+    expected: {
+      phase: 'transferring',
+      callEffects: [
+        { type: 'transfer.accepted', transferId: `${CALL_ID}.t2` },
+        { type: 'handoff.watch', transferId: `${CALL_ID}.t2` },
+      ],
+      transfers: [
+        { transferId: T1, outcome: 'busy' },
+        { transferId: `${CALL_ID}.t2`, startedAtMs: AT },
+      ],
+    },
+  },
+  // transfer.event and leg.bound
+  {
+    name: 'transferring + the human answers (bound to the carrier’s leg id): the human has the caller',
+    from: 'coldDialing',
+    input: transferEvent({ type: 'leg.answered', legId: LEG0 }, { legId: LEG0, carrierLegId: 'CA-human' }),
+    expected: {
+      phase: 'human',
+      callEffects: [],
+      transferEffects: ['transfer.ended'],
+      legCarrierIds: { [LEG0]: 'CA-human' },
+      transfers: [{ transferId: T1, outcome: 'connected', endedAtMs: AT }],
+      timeline: [{ atMs: AT, event: 'transfer.ended', detail: 'connected' }],
+    },
+  },
+  {
+    name: 'transferring + the only destination is busy: back with the AI',
+    from: 'coldDialing',
+    input: transferEvent({ type: 'leg.ended', legId: LEG0, status: 'busy' }),
+    expected: {
+      phase: 'ai',
+      callEffects: [],
+      transferEffects: ['transfer.ended'],
+      transfers: [{ transferId: T1, outcome: 'busy', endedAtMs: AT }],
+      timeline: [{ atMs: AT, event: 'transfer.ended', detail: 'busy' }],
+    },
+  },
+  {
+    name: 'transferring + the transfer hears the caller hang up: it ends, the call waits for its own end',
+    from: 'coldDialing',
+    input: transferEvent({ type: 'caller.hangup' }),
+    expected: {
+      phase: 'transferring',
+      callEffects: [],
+      transferEffects: ['transfer.ended'],
+      transfers: [{ transferId: T1, outcome: 'caller_hangup', endedAtMs: AT }],
+      timeline: [{ atMs: AT, event: 'transfer.ended', detail: 'caller_hangup' }],
+    },
+  },
+  {
+    name: 'transferring + an event the machine ignores, with a new binding: only the binding is kept',
+    from: 'coldDialing',
+    input: transferEvent({ type: 'caller.held' }, { legId: LEG0, carrierLegId: 'CA-human' }),
+    expected: {
+      phase: 'transferring',
+      callEffects: [],
+      transferEffects: [],
+      timeline: [],
+      legCarrierIds: { [LEG0]: 'CA-human' },
+      transferUntouched: true,
+    },
+  },
+  {
+    name: 'transferring + leg.bound: the carrier’s leg id is kept for cancelling',
+    from: 'coldDialing',
+    input: { type: 'leg.bound', legId: LEG0, carrierLegId: 'CA-human' },
+    expected: { phase: 'transferring', callEffects: [], timeline: [], legCarrierIds: { [LEG0]: 'CA-human' } },
+  },
+  // call.ended
+  {
+    name: 'ai + call.ended: the caller hung up',
+    from: 'ai',
+    input: { type: 'call.ended' },
+    expected: {
+      phase: 'ended',
+      endedReason: 'caller_hangup',
+      endedAtMs: AT,
+      callEffects: [{ type: 'call.finished', endedReason: 'caller_hangup' }],
+      timeline: [{ atMs: AT, event: 'call.ended' }],
+    },
+  },
+  {
+    name: 'transferring + call.ended: the transfer ends with the caller, then the call',
+    from: 'coldDialing',
+    input: { type: 'call.ended' },
+    expected: {
+      phase: 'ended',
+      endedReason: 'caller_hangup',
+      callEffects: [{ type: 'call.finished', endedReason: 'caller_hangup' }],
+      transferEffects: ['transfer.ended'],
+      transfers: [{ transferId: T1, outcome: 'caller_hangup', endedAtMs: AT }],
+      timeline: [
+        { atMs: AT, event: 'transfer.ended', detail: 'caller_hangup' },
+        { atMs: AT, event: 'call.ended' },
+      ],
+    },
+  },
+  {
+    name: 'human + call.ended: a transferred call',
+    from: 'human',
+    input: { type: 'call.ended' },
+    expected: {
+      phase: 'ended',
+      endedReason: 'transferred',
+      callEffects: [{ type: 'call.finished', endedReason: 'transferred' }],
+    },
+  },
+  // agent.hangup, agent.failed
+  {
+    name: 'ai + agent.hangup: the call is hung up',
+    from: 'ai',
+    input: { type: 'agent.hangup', reason: 'goodbye' },
+    expected: {
+      phase: 'ended',
+      endedReason: 'agent_hangup',
+      endedAtMs: AT,
+      callEffects: [{ type: 'call.hangup' }, { type: 'call.finished', endedReason: 'agent_hangup' }],
+      timeline: [{ atMs: AT, event: 'agent.hangup' }],
+    },
+  },
+  {
+    name: 'ai + agent.failed with a default destination: the caller goes there',
+    from: 'ai',
+    input: { type: 'agent.failed' },
+    expected: {
+      phase: 'transferring',
+      callEffects: accepted(),
+      transfers: [{ transferId: T1, trigger: 'default' }],
+      timeline: [
+        { atMs: AT, event: 'agent.failed' },
+        { atMs: AT, event: 'transfer.started', detail: 'cold default' },
+      ],
+    },
+  },
+  {
+    name: 'ai + agent.failed with no default destination: the call is hung up',
+    from: 'ai',
+    input: { type: 'agent.failed' },
+    ctx: { agent: NO_DEFAULT },
+    expected: {
+      phase: 'ended',
+      endedReason: 'error',
+      callEffects: [{ type: 'call.hangup' }, { type: 'call.finished', endedReason: 'error' }],
+      timeline: [{ atMs: AT, event: 'agent.failed' }],
+    },
+  },
+  // caller.silent
+  {
+    name: "ai + caller.silent with onNoResponseAction 'transfer': a transfer starts",
+    from: 'ai',
+    input: { type: 'caller.silent' },
+    ctx: { agent: agentConfig({ callControl: { onNoResponseAction: 'transfer' } }) },
+    expected: {
+      phase: 'transferring',
+      callEffects: accepted(),
+      transfers: [{ transferId: T1, trigger: 'silence' }],
+      timeline: [
+        { atMs: AT, event: 'caller.silent', detail: 'transfer' },
+        { atMs: AT, event: 'transfer.started', detail: 'cold silence' },
+      ],
+    },
+  },
+  {
+    name: "ai + caller.silent with onNoResponseAction 'hangup': the call is hung up",
+    from: 'ai',
+    input: { type: 'caller.silent' },
+    ctx: { agent: agentConfig({ callControl: { onNoResponseAction: 'hangup' } }) },
+    expected: {
+      phase: 'ended',
+      endedReason: 'no_response',
+      callEffects: [{ type: 'call.hangup' }, { type: 'call.finished', endedReason: 'no_response' }],
+      timeline: [{ atMs: AT, event: 'caller.silent', detail: 'hangup' }],
+    },
+  },
+];
+
+describe('reduceCall: transitions', () => {
+  it.each(TRANSITIONS)('$name', ({ from, input, ctx, expected: want }) => {
+    const { before, result } = reduceFrom(from, input, ctx);
+    expect(result).not.toBeNull();
+    const { record, effects } = result as ReduceResult;
+    const transferId = record.transfer?.transferId;
+    const tagged = effects.filter((e) => e.type === 'transfer');
+    // Every transfer effect is tagged with the call's current transfer.
+    for (const e of tagged) expect(e.transferId).toBe(transferId);
+    const seen = {
+      phase: record.phase,
+      endedReason: record.endedReason,
+      endedAtMs: record.endedAtMs,
+      callEffects: effects.filter((e) => e.type !== 'transfer'),
+      timeline: record.timeline.slice(before.timeline.length),
+      transfers: record.transfers,
+      refusals: record.refusals,
+      legCarrierIds: record.legCarrierIds,
+      transferMode: record.transfer?.mode,
+    };
+    const { transferEffects, transferUntouched, ...fields } = want;
+    expect(seen).toMatchObject(fields);
+    if (want.callEffects !== undefined) expect(seen.callEffects).toEqual(want.callEffects);
+    if (want.timeline !== undefined) expect(seen.timeline).toEqual(want.timeline);
+    if (transferEffects !== undefined) {
+      const types = tagged.map((e) => (e.type === 'transfer' ? e.effect.type : ''));
+      if (transferEffects.length === 0) expect(types).toEqual([]);
+      for (const type of transferEffects) expect(types).toContain(type);
+    }
+    if (transferUntouched) expect(record.transfer).toBe(before.transfer);
+    // Never anything but the call it was given.
+    expect(record.callId).toBe(before.callId);
+    expect(record.pii).toEqual(before.pii);
+  });
+});
