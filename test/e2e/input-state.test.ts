@@ -2,7 +2,7 @@ import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { plivoNonce, plivoSign } from '../../providers/plivo/simulator/signing.js';
-import { settles } from '../support/eventually.js';
+import { eventually, settles } from '../support/eventually.js';
 import { useE2e } from './fixture.js';
 import { AUTH_TOKEN, type Harness, PLIVO_AUTH_TOKEN, waitForRecord } from './harness.js';
 import {
@@ -42,6 +42,7 @@ describe('callbacks for a transfer the call does not have change nothing', () =>
     const call = await e2e.placeCall(hh, {});
     await waitForRecord(hh, call.sid, (r) => r.phase === 'ai');
     await hh.sim.waitFor(() => hh.sim.twilio.streamsOf(call.sid)[0]?.stats.mediaSent);
+    await streamSettled(hh, call.sid);
     const before = await redisSnapshot(e2e.redisUrl);
     const account = `AC${'1'.repeat(32)}`;
     const legSid = `CA${'7'.repeat(32)}`;
@@ -106,6 +107,7 @@ describe('plivo and exotel callbacks for a transfer the call does not have chang
       const hh = await e2e.run({ script: [{ say: 200 }, { waitMs: 60_000 }] });
       const call = await e2e.placeCall(hh, {});
       await waitForRecord(hh, call.sid, (r) => r.phase === 'ai');
+      await streamSettled(hh, call.sid);
       const before = await redisSnapshot(e2e.redisUrl);
       const ids = `callId=${call.sid}&transferId=${call.sid}.t9&legId=${call.sid}.t9:0`;
       const legUuid = '2f0b7d3e-1c4a-4b8e-9d6f-0a1b2c3d4e5f';
@@ -155,6 +157,17 @@ describe('plivo and exotel callbacks for a transfer the call does not have chang
     });
   }
 });
+
+/**
+ * The call's media stream has written all it writes when it starts (its media token spent, then
+ * its socket claimed, last): a snapshot taken before that would see those writes as the test's.
+ */
+async function streamSettled(hh: Harness, callId: string): Promise<void> {
+  await eventually(
+    () => hh.app.engine.store.sockets.owner(callId),
+    `call ${callId}'s media socket to be claimed`,
+  );
+}
 
 /** A Plivo-signed form POST. */
 function plivoPost(hh: Harness, pathAndQuery: string, params: Record<string, string>): Promise<RawAnswer> {
