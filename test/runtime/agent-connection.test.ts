@@ -5,7 +5,7 @@ import { AgentConnection, type AgentConnectionOptions } from '../../src/agent/ag
 import type { AgentEvent, AgentListener } from '../../src/agent/events.js';
 import { createLogger } from '../../src/log.js';
 import { startEchoBot } from '../support/echo-bot.js';
-import { eventually } from '../support/eventually.js';
+import { eventually, settles } from '../support/eventually.js';
 
 /** Collects listener events; `until` waits for a condition on them. */
 class Events implements AgentListener {
@@ -18,8 +18,12 @@ class Events implements AgentListener {
   types(): string[] {
     return this.list.map((e) => e.type);
   }
-  async until(predicate: (events: AgentEvent[]) => boolean): Promise<void> {
-    while (!predicate(this.list)) await new Promise<void>((resolve) => this.#waiters.push(resolve));
+  /** Fails after 10 s naming `what` was awaited. */
+  async until(predicate: (events: AgentEvent[]) => boolean, what = 'agent events'): Promise<void> {
+    const met = async () => {
+      while (!predicate(this.list)) await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    };
+    await settles(met(), what);
   }
 }
 
@@ -48,8 +52,12 @@ async function startServer() {
     });
     notify();
   });
-  const until = async (predicate: () => boolean) => {
-    while (!predicate()) await new Promise<void>((resolve) => (notify = resolve));
+  /** Fails after 10 s naming `what` was awaited. */
+  const until = async (predicate: () => boolean, what = 'frames at the agent server') => {
+    const met = async () => {
+      while (!predicate()) await new Promise<void>((resolve) => (notify = resolve));
+    };
+    await settles(met(), what);
   };
   const { port } = server.address() as AddressInfo;
   return {

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { settles } from './eventually.js';
 
 /**
  * A bot that knows only Twilio's Media Streams protocol (protocols.md §2.3) — no extension —
@@ -36,8 +37,11 @@ export interface EchoBotSession {
 export interface EchoBot {
   readonly url: string;
   readonly sessions: EchoBotSession[];
-  /** Resolves when `predicate` holds, checked after every received frame and close. */
-  until(predicate: () => boolean): Promise<void>;
+  /**
+   * Resolves when `predicate` holds, checked after every received frame and close; fails after
+   * `timeoutMs` (default 10 000) naming `what` was awaited.
+   */
+  until(predicate: () => boolean, what?: string, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -106,11 +110,15 @@ export async function startEchoBot(options: EchoBotOptions = {}): Promise<EchoBo
   return {
     url: `ws://127.0.0.1:${port}/agent`,
     sessions,
-    until: (predicate) =>
-      new Promise<void>((resolve) => {
+    until: (predicate, what = 'an echo bot condition', timeoutMs = 10_000) => {
+      const waiter = { predicate, resolve: () => {} };
+      const met = new Promise<void>((resolve) => {
+        waiter.resolve = resolve;
         if (predicate()) resolve();
-        else waiters.add({ predicate, resolve });
-      }),
+        else waiters.add(waiter);
+      });
+      return settles(met, what, { timeoutMs }).finally(() => waiters.delete(waiter));
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const client of server.clients) client.terminate();
