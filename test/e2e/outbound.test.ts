@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CallRecord } from '../../src/runtime/call-record.js';
+import { eventually } from '../support/eventually.js';
 import { ANSWERS, useE2e } from './fixture.js';
 import type { Harness, HarnessOptions } from './harness.js';
 
@@ -50,14 +51,16 @@ async function waitForCall(
   predicate: (r: CallRecord) => boolean,
   timeoutMs = 10_000,
 ): Promise<CallRecord> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const first = await h.app.engine.get(callId);
-    const r = first?.boundTo === undefined ? first : await h.app.engine.get(first.boundTo);
-    if (r !== undefined && predicate(r)) return r;
-    if (Date.now() > deadline) throw new Error(`call condition not met: ${JSON.stringify(r?.timeline)}`);
-    await new Promise((res) => setTimeout(res, 25));
-  }
+  let last: CallRecord | undefined;
+  return eventually(
+    async () => {
+      const first = await h.app.engine.get(callId);
+      last = first?.boundTo === undefined ? first : await h.app.engine.get(first.boundTo);
+      return last !== undefined && predicate(last) ? last : undefined;
+    },
+    () => `call ${callId} to meet the condition; timeline=${JSON.stringify(last?.timeline)}`,
+    { timeoutMs, everyMs: 25 },
+  );
 }
 
 async function liveCalls(h: Harness): Promise<readonly CallRecord[]> {
