@@ -13,7 +13,7 @@ import { toAgentEvent } from './control-events.js';
 import type { AgentEvent, AgentListener, AgentMediaPort, AgentMediaSink } from './events.js';
 import { FrameWriter, type ToolResult } from './outbound.js';
 import { type AgentMessage, parseAgentFrame } from './protocol.js';
-import { redactDestination } from './redact.js';
+import { redactDestination } from '../phone/redact.js';
 import { TransferStatusOrder } from './status-order.js';
 
 export interface AgentConnectionOptions {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FrameWriter } from '../../src/agent/outbound.js';
 import { agentMediaSchema, parseAgentFrame, toolArguments } from '../../src/agent/protocol.js';
-import { redactDestination } from '../../src/agent/redact.js';
+import { redactDestination } from '../../src/phone/redact.js';
 import { type AudioFormat, MULAW_8K } from '../../src/domain/media.js';
 
 const PCM16K: AudioFormat = { encoding: 'pcm16', sampleRate: 16000 };
