@@ -1,12 +1,13 @@
 import type { WebSocket } from 'ws';
 import type { CarrierAdapter } from '../../providers/types.js';
 import { CodecError, STOP_CALL_ENDED } from '../../providers/types.js';
-import { AgentConnection } from '../agent/agent-connection.js';
 import type { AgentEvent } from '../agent/events.js';
+import { createAgentTransport } from '../agent/transports.js';
 import type { Carrier } from '../domain/carrier.js';
 import { type AudioFormat, type InboundMediaEvent, MULAW_8K } from '../domain/media.js';
 import type { Log } from '../log.js';
 import { MediaBridge } from '../media/bridge.js';
+import { systemClock } from '../media/clock.js';
 import type { RechunkRule } from '../media/rechunk.js';
 import type { TransferTrigger } from '../transfer/plan-types.js';
 import { TransferTagScanner } from '../transfer/tags.js';
@@ -178,21 +179,29 @@ export class MediaSessions {
       onAgentEvent: (event: AgentEvent): void =>
         this.#onAgentEvent(callId, agentConfig, { scanner, chain }, session, event, dispatch),
     };
-    const agent = new AgentConnection({
-      url: agentConfig.agent.url,
-      headers: agentConfig.agent.headers,
-      callId,
-      agentId: agentConfig.id,
-      carrier,
-      direction: record.direction,
-      format: { encoding: agentConfig.agent.audio.encoding, sampleRate: agentConfig.agent.audio.sampleRate },
-      connectTimeoutMs: agentConfig.agent.connectTimeoutMs,
-      listener,
-      log: this.#o.log.child({ callId }),
-      // Caller audio waits for the agent socket to open, bounded by the connect timeout's worth.
-      onAudioHeld: (frames) => this.#o.onHeld?.(frames),
-      onAudioDropped: (frames) => this.#o.onDrop?.('in', frames),
-    });
+    const log = this.#o.log.child({ callId });
+    const agent = createAgentTransport(
+      {
+        endpoint: agentConfig.agent,
+        callId,
+        agentId: agentConfig.id,
+        carrier,
+        direction: record.direction,
+        format: {
+          encoding: agentConfig.agent.audio.encoding,
+          sampleRate: agentConfig.agent.audio.sampleRate,
+        },
+        clock: systemClock,
+        log,
+      },
+      {
+        listener,
+        log,
+        // Caller audio waits for the agent to be reachable, bounded by the connect timeout's worth.
+        onAudioHeld: (frames) => this.#o.onHeld?.(frames),
+        onAudioDropped: (frames) => this.#o.onDrop?.('in', frames),
+      },
+    );
     const onDrop = this.#o.onDrop;
     const bridge = new MediaBridge({
       agent,
