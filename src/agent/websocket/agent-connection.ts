@@ -76,7 +76,11 @@ export class AgentConnection extends AgentLink {
    * `droppedFrames`: media frames never sent (past the hold bound, the call over first, or agent
    * audio with no bridge); `badFrames`: agent frames answered with `error`.
    */
-  override stats(): { readonly droppedFrames: number; readonly heldFrames: number; readonly badFrames: number } {
+  override stats(): {
+    readonly droppedFrames: number;
+    readonly heldFrames: number;
+    readonly badFrames: number;
+  } {
     return { ...super.stats(), badFrames: this.#wire.badFrames };
   }
 
