@@ -10,9 +10,14 @@ export type AgentDropCause = 'dropped' | 'unreachable' | 'error';
 
 /** What the agent asked for or said: the control events every transport delivers the same way. */
 export type AgentControlEvent =
-  /** The agent asked for a transfer. None of destination/rule/skill: the default destination. */
+  /**
+   * The agent asked for a transfer. None of destination/rule/skill: the default destination.
+   * `requestId`: set by a transport whose requests expect an answer (an RPC); the answer is then
+   * a `tool_result` with that id. The WebSocket dialect's `transfer` event has none.
+   */
   | {
       readonly type: 'agent.transfer';
+      readonly requestId?: string;
       readonly destination?: string;
       readonly rule?: string;
       readonly skill?: string;

@@ -140,13 +140,14 @@ describe('agent transport seam: a fake transport registered from a test', () => 
     expect(wire.closedWith).toBe('call ended');
   });
 
-  it('control events from the agent start a transfer; its statuses come back in order, destination redacted', async () => {
+  it('control events from the agent start a transfer, answered by request id; its statuses come back in order, destination redacted', async () => {
     wires.length = 0;
     const h = await e2e.run({ agentUrl: 'fake://front-desk', agent: viaFake });
     const call = await e2e.placeCall(h);
     const wire = await h.sim.waitFor(() => wires[0]);
     wire.accept();
-    wire.raise({ type: 'agent.transfer', rule: 'Billing', reason: 'invoice question' });
+    // As a transport whose requests expect an answer (an RPC) raises it: the answer comes back by id.
+    wire.raise({ type: 'agent.transfer', rule: 'Billing', reason: 'invoice question', requestId: 'rpc-1' });
     await h.sim.waitFor(() =>
       wire.controls.some((c) => c.event === 'transfer_status' && c.status === 'dialing'),
     );
@@ -155,6 +156,34 @@ describe('agent transport seam: a fake transport registered from a test', () => 
     const dialing = statuses.find((c) => c.status === 'dialing');
     expect(dialing?.destination).toBe('+*******0111');
     expect(JSON.stringify(wire.controls)).not.toContain('4155550111');
+    const answer = wire.controls.find((c) => c.event === 'tool_result');
+    expect(answer).toEqual({
+      event: 'tool_result',
+      id: 'rpc-1',
+      ok: true,
+      result: { transferId: expect.any(String) },
+    });
+    call.hangup();
+  });
+});
+
+describe('agent transport seam: a kind this worker does not have', () => {
+  const e2e = useE2e('twilio');
+
+  it('a stored configuration naming a transport no longer registered: each stream is refused, no session, the daemon keeps answering', async () => {
+    const undo = registerAgentTransport({ ...fakeKind, kind: 'vanishing' });
+    const h = await e2e.run({
+      agentUrl: 'fake://front-desk',
+      agent: (agent) => ({
+        ...agent,
+        agent: { ...(agent['agent'] as object), transport: 'vanishing', url: 'fake://front-desk' },
+      }),
+    });
+    undo();
+    const call = await e2e.placeCall(h);
+    // The refused stream ends; the document's continuation asks again and gets a new one.
+    await h.sim.waitFor(() => h.sim.twilio.streamsOf(call.sid).length >= 2);
+    expect(h.app.sessions.size).toBe(0);
     call.hangup();
   });
 });
