@@ -5,7 +5,7 @@ import { DaemonError } from '../../domain/errors.js';
 import type { AudioFormat } from '../../domain/media.js';
 import { type Log, silentLogger } from '../../log.js';
 import { type Clock, systemClock } from '../../media/clock.js';
-import { toAgentEvent } from '../control-events.js';
+import { type DaemonControl, toAgentEvent } from '../control-events.js';
 import type { AgentDropCause } from '../events.js';
 import type { AgentCloseReason, AgentWire, AgentWireEvents } from '../transport.js';
 import { FrameWriter } from './frames.js';
@@ -137,7 +137,7 @@ export class WebSocketWire implements AgentWire {
     return this.#send(() => this.#writer.mark(name));
   }
 
-  sendControl(message: Parameters<FrameWriter['control']>[0]): boolean {
+  sendControl(message: DaemonControl): boolean {
     return this.#send(() => this.#writer.control(message));
   }
 
