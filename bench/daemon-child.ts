@@ -71,7 +71,7 @@ function mediaState(): Record<string, number> {
     queuedToCarrier += s.queuedBytesToCarrier;
     droppedToAgent += s.droppedBytesToAgent;
     droppedToCarrier += s.droppedBytesToCarrier;
-    agentBuffered += session.agent.bufferedBytes();
+    agentBuffered += session.agent.backlogBytes();
     agentDroppedFrames += session.agent.stats().droppedFrames;
   }
   return {

@@ -6,8 +6,8 @@
  * of the same step costs.
  */
 import { createTwilioCodec } from '../../providers/twilio/codec.js';
-import { FrameWriter } from '../../src/agent/outbound.js';
-import { parseAgentFrame } from '../../src/agent/protocol.js';
+import { FrameWriter } from '../../src/agent/websocket/frames.js';
+import { parseAgentFrame } from '../../src/agent/websocket/protocol.js';
 import { MULAW_8K } from '../../src/domain/media.js';
 import { tone } from '../../src/media/tone.js';
 import { createTranscoder } from '../../src/media/transcode.js';

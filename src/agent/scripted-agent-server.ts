@@ -7,7 +7,7 @@ import type { TransferMode } from '../domain/outcome.js';
 import { type Clock, systemClock } from '../media/clock.js';
 import { bytesPerMs } from '../media/formats.js';
 import { tone } from '../media/tone.js';
-import type { DaemonFrameEvent } from './outbound.js';
+import type { DaemonFrameEvent } from './websocket/frames.js';
 
 /**
  * A stand-in AI agent for the demo, the end-to-end tests and anyone trying transfers offline.

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { CARRIERS } from '../domain/carrier.js';
 import { isKnownRegion, normalizeDestination, parseDestination } from '../phone/destination.js';
 import { parseAllowPattern } from '../phone/policy.js';
+import { agentTransportSpec, agentTransportSpecs } from './agent-transports.js';
 import { WEEKDAYS } from './agent-types.js';
 import { canonicalTimeZone, parseClock } from './schedule.js';
 
@@ -190,6 +191,29 @@ export const regionSchema = z
     return z.NEVER;
   });
 
+/** `agent.transport` must be a known kind, and `agent.url` use one of that kind's schemes. */
+function transportUrlCheck(agent: { transport: string; url: string }, ctx: z.RefinementCtx): void {
+  const spec = agentTransportSpec(agent.transport);
+  if (spec === undefined) {
+    const kinds = agentTransportSpecs().map((k) => k.kind);
+    ctx.addIssue({ code: 'custom', path: ['transport'], message: `must be one of: ${kinds.join(', ')}` });
+    return;
+  }
+  let scheme: string | undefined;
+  try {
+    scheme = new URL(agent.url).protocol;
+  } catch {
+    scheme = undefined;
+  }
+  if (scheme === undefined || !spec.urlSchemes.includes(scheme)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['url'],
+      message: `must be a ${spec.urlDescription} URL (${spec.urlSchemes.map((p) => `${p}//`).join(' or ')})`,
+    });
+  }
+}
+
 /** Schema of one agent; national numbers are read in `region`. */
 export function agentSchema(region: string) {
   return z.strictObject({
@@ -198,17 +222,20 @@ export function agentSchema(region: string) {
     numbers: z.array(phoneNumberSchema(region)).default([]),
     outboundNumber: phoneNumberSchema(region).optional(),
     carrier: z.enum(CARRIERS).default('twilio'),
-    agent: z.strictObject({
-      url: urlSchema(['ws:', 'wss:'], 'WebSocket'),
-      audio: z
-        .strictObject({
-          encoding: z.enum(['mulaw', 'pcm16']).default('mulaw'),
-          sampleRate: z.literal([8000, 16000, 24000]).default(8000),
-        })
-        .prefault({}),
-      headers: z.record(headerNameSchema, headerValueSchema).default({}),
-      connectTimeoutMs: z.number().int().min(500).max(30_000).default(5000),
-    }),
+    agent: z
+      .strictObject({
+        transport: z.string().default('websocket'),
+        url: z.string({ error: 'expected a URL' }),
+        audio: z
+          .strictObject({
+            encoding: z.enum(['mulaw', 'pcm16']).default('mulaw'),
+            sampleRate: z.literal([8000, 16000, 24000]).default(8000),
+          })
+          .prefault({}),
+        headers: z.record(headerNameSchema, headerValueSchema).default({}),
+        connectTimeoutMs: z.number().int().min(500).max(30_000).default(5000),
+      })
+      .superRefine(transportUrlCheck),
     handoffConfig: handoffSchema(region).prefault({}),
     skills: z.array(skillSchema(region)).default([]),
     callControl: z

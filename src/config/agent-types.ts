@@ -31,14 +31,19 @@ export interface AgentConfig {
 
 /** Where the AI voice agent listens. */
 export interface AgentEndpointConfig {
-  /** `ws://` or `wss://` URL the daemon connects to (Twilio Media Streams dialect). */
+  /**
+   * How the daemon reaches the agent: a kind of src/agent/transports.ts. Default `websocket`
+   * (Twilio Media Streams dialect plus extensions, docs/agent-protocol.md).
+   */
+  readonly transport: string;
+  /** Where the agent is; its scheme must suit the transport (`ws://` or `wss://` for `websocket`). */
   readonly url: string;
   /** Audio the agent sends and expects. Default `{ encoding: 'mulaw', sampleRate: 8000 }`. */
   readonly audio: { readonly encoding: AudioEncoding; readonly sampleRate: 8000 | 16000 | 24000 };
-  /** Extra headers on the WebSocket upgrade (e.g. `Authorization`). Default: none. */
+  /** Extra headers when connecting (the WebSocket upgrade, e.g. `Authorization`). Default: none. */
   readonly headers: Readonly<Record<string, string>>;
   /**
-   * How long the agent may take to accept the WebSocket (per attempt), in ms. Caller audio is
+   * How long the agent may take to accept the connection (per attempt), in ms. Caller audio is
    * held meanwhile and delivered in order once it accepts. Default 5 000 (500–30 000).
    */
   readonly connectTimeoutMs: number;

@@ -1,10 +1,10 @@
-import type { AgentMediaPort, AgentMediaSink } from '../agent/events.js';
 import {
   type AudioFormat,
   type InboundMediaEvent,
   MULAW_8K,
   type OutboundMediaEvent,
 } from '../domain/media.js';
+import type { AgentMediaPort, AgentMediaSink } from './agent-port.js';
 import { type Clock, systemClock, systemTimers, type Timers } from './clock.js';
 import { bytesPerMs, silenceByte } from './formats.js';
 import { type MarkOwner, type MarkResult, MarkTracker } from './marks.js';
@@ -126,7 +126,7 @@ export class MediaBridge {
           if (event.type === 'audio') agent.sendAudio(event.payload);
           else if (event.type === 'dtmf') agent.sendDtmf(event.digit);
         },
-        bufferedBytes: () => agent.bufferedBytes(),
+        bufferedBytes: () => agent.backlogBytes(),
       },
       {
         sizeOf: audioBytes,

@@ -1,25 +1,20 @@
 /**
- * Redaction for logs (DESIGN.md invariant 8): numbers and SIP URIs appear only under `pii.*`
- * keys, and redacted there unless `LOG_PII` is on. Enough stays visible to tell destinations
- * apart in an incident (country and area code, last two digits), not enough to dial.
+ * The one masking rule for a destination that leaves the daemon (DESIGN.md invariant 8): enough
+ * to tell lines apart, not enough to dial. The agent sees it in `transfer_status`, whatever its
+ * transport. `+14155550111` → `+*******0111`, `sip:alice@pbx.example.com` →
+ * `sip:***@pbx.example.com`; anything else → `***`.
+ *
+ * Logs do not mask: numbers, SIP URIs and digits go only under `pii.*` keys, which the logger
+ * censors whole unless `LOG_PII` is on (src/log.ts).
  */
-
-/**
- * Redacts a phone number or SIP URI: `+14155550100` → `+1415*****00`,
- * `sip:alice@pbx.example.com` → `sip:a****@pbx.example.com`. Any other string is masked
- * except its first two and last two characters.
- */
-export function redactPhone(value: string): string {
-  const sip = /^(sips?:)([^@]*)@(.*)$/i.exec(value);
-  if (sip) {
-    const user = sip[2]!;
-    return `${sip[1]}${user.slice(0, 1)}${'*'.repeat(Math.max(user.length - 1, 1))}@${sip[3]}`;
+export function redactDestination(destination: string): string {
+  const sip = /^(sips?:)[^@]*@(.+)$/i.exec(destination);
+  if (sip) return `${sip[1]}***@${sip[2]}`;
+  if (/^\+?\d+$/.test(destination)) {
+    const plus = destination.startsWith('+') ? '+' : '';
+    const digits = destination.slice(plus.length);
+    const keep = Math.min(4, Math.max(0, digits.length - 4));
+    return plus + '*'.repeat(digits.length - keep) + digits.slice(digits.length - keep);
   }
-  if (value.length >= 9) {
-    return `${value.slice(0, 5)}${'*'.repeat(value.length - 7)}${value.slice(-2)}`;
-  }
-  if (value.length >= 5) {
-    return `${value.slice(0, 2)}${'*'.repeat(value.length - 4)}${value.slice(-2)}`;
-  }
-  return '*'.repeat(value.length);
+  return '***';
 }

@@ -1,12 +1,15 @@
 import type { WebSocket } from 'ws';
 import type { CarrierAdapter } from '../../providers/types.js';
 import { CodecError, STOP_CALL_ENDED } from '../../providers/types.js';
-import { AgentConnection } from '../agent/agent-connection.js';
-import type { AgentEvent } from '../agent/events.js';
+import type { AgentEvent, AgentListener } from '../agent/events.js';
+import type { AgentTransport } from '../agent/transport.js';
+import { createAgentTransport } from '../agent/transports.js';
+import type { AgentConfig } from '../config/agent-types.js';
 import type { Carrier } from '../domain/carrier.js';
 import { type AudioFormat, type InboundMediaEvent, MULAW_8K } from '../domain/media.js';
 import type { Log } from '../log.js';
 import { MediaBridge } from '../media/bridge.js';
+import { systemClock } from '../media/clock.js';
 import type { RechunkRule } from '../media/rechunk.js';
 import type { TransferTrigger } from '../transfer/plan-types.js';
 import { TransferTagScanner } from '../transfer/tags.js';
@@ -178,21 +181,16 @@ export class MediaSessions {
       onAgentEvent: (event: AgentEvent): void =>
         this.#onAgentEvent(callId, agentConfig, { scanner, chain }, session, event, dispatch),
     };
-    const agent = new AgentConnection({
-      url: agentConfig.agent.url,
-      headers: agentConfig.agent.headers,
-      callId,
-      agentId: agentConfig.id,
-      carrier,
-      direction: record.direction,
-      format: { encoding: agentConfig.agent.audio.encoding, sampleRate: agentConfig.agent.audio.sampleRate },
-      connectTimeoutMs: agentConfig.agent.connectTimeoutMs,
-      listener,
-      log: this.#o.log.child({ callId }),
-      // Caller audio waits for the agent socket to open, bounded by the connect timeout's worth.
-      onAudioHeld: (frames) => this.#o.onHeld?.(frames),
-      onAudioDropped: (frames) => this.#o.onDrop?.('in', frames),
-    });
+    const log = this.#o.log.child({ callId });
+    let agent: AgentTransport;
+    try {
+      agent = this.#createAgent(carrier, record, agentConfig, listener, log);
+    } catch (err) {
+      // A stored configuration naming a transport this worker does not have (registered kinds
+      // are checked when a configuration is saved, so only a worker of another build gets here).
+      this.#o.log.error({ callId, err: errorSummary(err) }, 'agent.transport_unavailable');
+      return undefined;
+    }
     const onDrop = this.#o.onDrop;
     const bridge = new MediaBridge({
       agent,
@@ -235,9 +233,40 @@ export class MediaSessions {
     return session;
   }
 
+  #createAgent(
+    carrier: Carrier,
+    record: CallRecord,
+    agentConfig: AgentConfig,
+    listener: AgentListener,
+    log: Log,
+  ): AgentTransport {
+    return createAgentTransport(
+      {
+        endpoint: agentConfig.agent,
+        callId: record.callId,
+        agentId: agentConfig.id,
+        carrier,
+        direction: record.direction,
+        format: {
+          encoding: agentConfig.agent.audio.encoding,
+          sampleRate: agentConfig.agent.audio.sampleRate,
+        },
+        clock: systemClock,
+        log,
+      },
+      {
+        listener,
+        log,
+        // Caller audio waits for the agent to be reachable, bounded by the connect timeout's worth.
+        onAudioHeld: (frames) => this.#o.onHeld?.(frames),
+        onAudioDropped: (frames) => this.#o.onDrop?.('in', frames),
+      },
+    );
+  }
+
   #onAgentEvent(
     callId: string,
-    agentConfig: import('../config/agent-types.js').AgentConfig,
+    agentConfig: AgentConfig,
     tags: { readonly scanner: TransferTagScanner; readonly chain: TagChain },
     session: LocalSession,
     event: AgentEvent,
@@ -262,6 +291,7 @@ export class MediaSessions {
         dispatch({
           type: 'transfer.request',
           trigger,
+          ...(event.requestId === undefined ? {} : { requestId: event.requestId }),
           ...(event.reason === undefined ? {} : { reason: event.reason }),
           ...(event.mode === undefined ? {} : { mode: event.mode }),
           ...(event.summary === undefined ? {} : { summary: event.summary }),

@@ -1,15 +1,15 @@
-import type { AgentConnection } from '../agent/agent-connection.js';
+import type { AgentCloseReason, AgentTransport } from '../agent/transport.js';
 import type { MediaBridge } from '../media/bridge.js';
 import type { TransferTagScanner } from '../transfer/tags.js';
 
 /**
- * The live parts of a call held by this worker: the agent socket, the media bridge and the
+ * The live parts of a call held by this worker: the agent transport, the media bridge and the
  * `[TRANSFER:…]` scanner. They outlive one carrier stream: a caller who comes back from a
- * failed transfer gets a new stream joined to the same agent socket, so the conversation goes on.
+ * failed transfer gets a new stream joined to the same agent transport, so the conversation goes on.
  */
 export interface LocalSession {
   readonly callId: string;
-  readonly agent: AgentConnection;
+  readonly agent: AgentTransport;
   readonly bridge: MediaBridge;
   readonly scanner: TransferTagScanner;
   /** Closes the carrier stream socket currently joined, if any. */
@@ -23,8 +23,8 @@ export interface LocalSession {
   stopTimers?: () => void;
 }
 
-/** Ends a session's local parts: timers, bridge, carrier socket, then the agent socket (`stop`). */
-export async function closeSession(session: LocalSession, reason: string): Promise<void> {
+/** Ends a session's local parts: timers, bridge, carrier socket, then the agent transport. */
+export async function closeSession(session: LocalSession, reason: AgentCloseReason): Promise<void> {
   session.stopTimers?.();
   session.bridge.close();
   session.closeCarrier?.();

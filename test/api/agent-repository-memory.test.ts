@@ -1,4 +1,4 @@
-import { createAgentRepository } from '../../src/agents/index.js';
+import { createAgentRepository } from '../../src/agent-repository/index.js';
 import { agentRepositoryContract } from './agent-repository.contract.js';
 
 agentRepositoryContract('memory agent repository', {

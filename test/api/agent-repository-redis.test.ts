@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
-import { createAgentRepository } from '../../src/agents/index.js';
+import { createAgentRepository } from '../../src/agent-repository/index.js';
 import { type RedisServer, startRedisServer } from '../support/redis-server.js';
 import { agentRepositoryContract } from './agent-repository.contract.js';
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AgentError, type AgentRepository, ValidationError } from '../../src/agents/index.js';
+import { AgentError, type AgentRepository, ValidationError } from '../../src/agent-repository/index.js';
 import type { AgentDirectory } from '../../src/runtime/agent-directory.js';
 import { agentsConfig } from './fixtures.js';
 

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createAgentRepository } from '../../src/agents/index.js';
-import type { AgentRepository } from '../../src/agents/types.js';
+import { createAgentRepository } from '../../src/agent-repository/index.js';
+import type { AgentRepository } from '../../src/agent-repository/types.js';
 import type { CallsPort } from '../../src/http/api/calls-port.js';
 import { registerApi } from '../../src/http/api/plugin.js';
 import { RateLimiter } from '../../src/http/api/rate-limit.js';

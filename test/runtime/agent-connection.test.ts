@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { AgentConnection, type AgentConnectionOptions } from '../../src/agent/agent-connection.js';
 import type { AgentEvent, AgentListener } from '../../src/agent/events.js';
+import { AgentConnection, type AgentConnectionOptions } from '../../src/agent/websocket/agent-connection.js';
 import { createLogger } from '../../src/log.js';
 import { startEchoBot } from '../support/echo-bot.js';
 import { eventually, settles } from '../support/eventually.js';
@@ -203,7 +203,7 @@ describe('AgentConnection', () => {
       'agent.connected',
       'agent.failed',
     ]);
-    expect(events.list[1]).toEqual({ type: 'agent.reconnecting', code: 1006 });
+    expect(events.list[1]).toEqual({ type: 'agent.reconnecting', cause: 'dropped' });
     expect(events.list[2]).toEqual({ type: 'agent.connected', resumed: true });
     const failed = events.list[3];
     expect(failed?.type === 'agent.failed' && failed.error.code).toBe('agent_failed');

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { AgentConnection, type AgentConnectionOptions } from '../../src/agent/agent-connection.js';
 import type { AgentEvent } from '../../src/agent/events.js';
 import { type ScriptedAgentOptions, ScriptedAgentServer } from '../../src/agent/scripted-agent-server.js';
+import { AgentConnection, type AgentConnectionOptions } from '../../src/agent/websocket/agent-connection.js';
 import type { OutboundMediaEvent } from '../../src/domain/media.js';
 import { MediaBridge } from '../../src/media/bridge.js';
 import type { Clock } from '../../src/media/clock.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { AgentConnection } from '../../src/agent/agent-connection.js';
 import type { AgentEvent } from '../../src/agent/events.js';
+import { AgentConnection } from '../../src/agent/websocket/agent-connection.js';
 import type { OutboundMediaEvent } from '../../src/domain/media.js';
 import { MediaBridge } from '../../src/media/bridge.js';
 import { type EchoBot, startEchoBot } from '../support/echo-bot.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { AgentConnection } from '../../src/agent/agent-connection.js';
 import { ScriptedAgentServer, type ScriptStep } from '../../src/agent/scripted-agent-server.js';
+import { AgentConnection } from '../../src/agent/websocket/agent-connection.js';
 import { type AudioFormat, MULAW_8K, type OutboundMediaEvent } from '../../src/domain/media.js';
 import { type BridgeDirection, MediaBridge, type MediaBridgeOptions } from '../../src/media/bridge.js';
 import type { Clock, Timers } from '../../src/media/clock.js';

@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FrameWriter } from '../../src/agent/outbound.js';
-import { agentMediaSchema, parseAgentFrame, toolArguments } from '../../src/agent/protocol.js';
-import { redactDestination } from '../../src/agent/redact.js';
+import { toolArguments } from '../../src/agent/control-events.js';
+import { FrameWriter } from '../../src/agent/websocket/frames.js';
+import { agentMediaSchema, parseAgentFrame } from '../../src/agent/websocket/protocol.js';
 import { type AudioFormat, MULAW_8K } from '../../src/domain/media.js';
+import { redactDestination } from '../../src/phone/redact.js';
 
 const PCM16K: AudioFormat = { encoding: 'pcm16', sampleRate: 16000 };
 const parse = (frame: unknown, format: AudioFormat = MULAW_8K) =>

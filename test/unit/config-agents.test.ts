@@ -37,6 +37,7 @@ describe('agent defaults', () => {
           numbers: [],
           carrier: 'twilio',
           agent: {
+            transport: 'websocket',
             url: 'wss://bot.example.com/stream',
             audio: { encoding: 'mulaw', sampleRate: 8000 },
             headers: {},

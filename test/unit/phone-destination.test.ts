@@ -5,7 +5,6 @@ import {
   normalizeInboundNumber,
   parseDestination,
 } from '../../src/phone/destination.js';
-import { redactPhone } from '../../src/phone/redact.js';
 import { parseSipUri } from '../../src/phone/sip.js';
 
 describe('parseDestination: phone numbers', () => {
@@ -114,22 +113,5 @@ describe('normalizeInboundNumber', () => {
     ['+266696687', 'US', undefined],
   ])('%s (region %s) → %s', (input, region, expected) => {
     expect(normalizeInboundNumber(input, region)).toBe(expected);
-  });
-});
-
-describe('redactPhone', () => {
-  it.each([
-    ['+14155550100', '+1415*****00'],
-    ['+442087601234', '+4420******34'],
-    ['+1555', '+1*55'],
-    ['sip:alice@pbx.example.com', 'sip:a****@pbx.example.com'],
-    ['sips:+14155550100@trunk.example.com', 'sips:+***********@trunk.example.com'],
-    ['123', '***'],
-  ])('%s → %s', (input, redacted) => {
-    expect(redactPhone(input)).toBe(redacted);
-  });
-
-  it('never shows the middle digits', () => {
-    expect(redactPhone('+14155550100')).not.toContain('5550');
   });
 });

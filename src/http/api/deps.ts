@@ -1,4 +1,4 @@
-import type { AgentRepository } from '../../agents/types.js';
+import type { AgentRepository } from '../../agent-repository/types.js';
 import type { ApiKey } from '../../config/api-keys.js';
 import type { Log } from '../../log.js';
 import type { CallsPort } from './calls-port.js';

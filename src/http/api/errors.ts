@@ -1,4 +1,4 @@
-import { AgentError, ValidationError } from '../../agents/errors.js';
+import { AgentError, ValidationError } from '../../agent-repository/errors.js';
 import { DaemonError } from '../../domain/errors.js';
 
 /** One API error as sent: `{ error: { code, message, field?, issues? } }`. */

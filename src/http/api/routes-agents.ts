@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AgentDraft } from '../../agents/types.js';
+import type { AgentDraft } from '../../agent-repository/types.js';
 import type { AgentConfig } from '../../config/agent-types.js';
 import { toolSchemasFor } from '../../transfer/tools.js';
 import type { ApiDeps } from './deps.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AgentDraft } from '../../agents/types.js';
+import type { AgentDraft } from '../../agent-repository/types.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError } from './errors.js';
 import { type AnyRoute, route } from './route.js';

@@ -1,12 +1,13 @@
-import type { AudioFormat } from '../domain/media.js';
-import type { TransferOutcome } from '../domain/outcome.js';
-import { wireEncoding } from '../media/formats.js';
-import type { TransferStatus } from '../transfer/machine-types.js';
+import type { AudioFormat } from '../../domain/media.js';
+import type { TransferOutcome } from '../../domain/outcome.js';
+import { wireEncoding } from '../../media/formats.js';
+import type { DaemonControl, ToolResult } from '../control-events.js';
 
 /**
- * What the daemon sends an agent (docs/agent-protocol.md): Twilio's Media Streams frames,
- * Twilio → server direction, field for field (protocols.md §2.3) — `sequenceNumber`, `chunk`
- * and `timestamp` are strings — plus the extension events, which a plain Twilio bot ignores.
+ * What the daemon sends an agent over a WebSocket (docs/agent-protocol.md): Twilio's Media Streams
+ * frames, Twilio → server direction, field for field (protocols.md §2.3) — `sequenceNumber`,
+ * `chunk` and `timestamp` are strings — plus the control messages of control-events.ts in the
+ * same numbered envelope, which a plain Twilio bot ignores.
  */
 
 export interface ConnectedFrame {
@@ -63,43 +64,15 @@ export interface StopFrame extends Sequenced {
   readonly stop: { readonly accountSid: string; readonly callSid: string; readonly reason?: string };
 }
 
-/** Extension: progress of a transfer. `destination` is redacted (last four digits only). */
-export interface TransferStatusFrame extends Sequenced {
-  readonly event: 'transfer_status';
-  readonly transferId: string;
-  readonly status: TransferStatus;
-  readonly destination?: string;
-  readonly outcome?: TransferOutcome;
-}
-
-/** Extension: send `summary` (1–2 sentences) within `timeoutMs` for the warm-transfer whisper. */
-export interface SummaryRequestFrame extends Sequenced {
-  readonly event: 'summary_request';
-  readonly transferId: string;
-  readonly timeoutMs: number;
-}
-
-/** Extension: the caller is back on this stream after a failed transfer. */
-export interface ResumeFrame extends Sequenced {
-  readonly event: 'resume';
-  readonly transferId: string;
-  readonly outcome: TransferOutcome;
-  readonly carrierCode?: string;
-}
-
-/** The answer to a `tool_call`. */
-export type ToolResult =
-  | { readonly ok: true; readonly result: unknown }
-  | { readonly ok: false; readonly error: { readonly code: string; readonly message: string } };
-
-export type ToolResultFrame = Sequenced & { readonly event: 'tool_result'; readonly id: string } & ToolResult;
-
-/** Extension: the agent's last frame was rejected; nothing changed. */
+/** The agent's last frame was rejected; nothing changed. */
 export interface ErrorFrame extends Sequenced {
   readonly event: 'error';
   readonly code: string;
   readonly message: string;
 }
+
+/** A control message (control-events.ts) as a Twilio-dialect extension frame. */
+export type ControlFrame = Sequenced & DaemonControl;
 
 export type DaemonFrame =
   | ConnectedFrame
@@ -108,10 +81,7 @@ export type DaemonFrame =
   | DtmfFrame
   | MarkFrame
   | StopFrame
-  | TransferStatusFrame
-  | SummaryRequestFrame
-  | ResumeFrame
-  | ToolResultFrame
+  | ControlFrame
   | ErrorFrame;
 
 export type DaemonFrameEvent = DaemonFrame['event'];
@@ -206,16 +176,21 @@ export class FrameWriter {
     });
   }
 
-  transferStatus(body: Omit<TransferStatusFrame, keyof Sequenced | 'event'>): string {
-    return this.#stringify({ event: 'transfer_status', ...body });
+  /** A control message, in this stream's numbering. */
+  control(message: DaemonControl): string {
+    return this.#stringify(message);
+  }
+
+  transferStatus(body: Omit<Extract<DaemonControl, { event: 'transfer_status' }>, 'event'>): string {
+    return this.control({ event: 'transfer_status', ...body });
   }
 
   summaryRequest(transferId: string, timeoutMs: number): string {
-    return this.#stringify({ event: 'summary_request', transferId, timeoutMs });
+    return this.control({ event: 'summary_request', transferId, timeoutMs });
   }
 
   resume(transferId: string, outcome: TransferOutcome, carrierCode?: string): string {
-    return this.#stringify(
+    return this.control(
       carrierCode === undefined
         ? { event: 'resume', transferId, outcome }
         : { event: 'resume', transferId, outcome, carrierCode },
@@ -223,7 +198,7 @@ export class FrameWriter {
   }
 
   toolResult(id: string, result: ToolResult): string {
-    return this.#stringify({ event: 'tool_result', id, ...result });
+    return this.control({ event: 'tool_result', id, ...result });
   }
 
   error(code: string, message: string): string {

@@ -1,0 +1,32 @@
+import type { AudioFormat } from '../domain/media.js';
+
+/**
+ * What the media bridge needs of the agent side of a call, whatever carries it (a WebSocket, a
+ * LiveKit room). The bridge owns this contract; agent transports implement it, so the media layer
+ * never imports the agent layer.
+ */
+export interface AgentMediaPort {
+  /** The format of the agent's audio, both ways: encoding and sample rate. */
+  readonly format: AudioFormat;
+  /** Caller audio, already in {@link format}. Held in order while the agent is not reachable yet. */
+  sendAudio(payload: Buffer): void;
+  sendDtmf(digit: string): void;
+  /** Echo of an agent mark whose audio has played (or was discarded). */
+  sendMark(name: string): void;
+  /**
+   * Back-pressure: audio bytes the transport accepted but has not handed to the agent yet. Above
+   * the bridge's high-water mark caller audio waits (bounded) in the bridge instead.
+   */
+  backlogBytes(): number;
+  setMediaSink(sink: AgentMediaSink | undefined): void;
+}
+
+/** The media bridge's side of an agent transport: what the agent wants played to the caller. */
+export interface AgentMediaSink {
+  /** Audio in the agent's format, any length. */
+  onAgentAudio(payload: Buffer): void;
+  /** The agent asks to be told when the audio it sent so far has played (a transport may have no marks). */
+  onAgentMark(name: string): void;
+  /** Barge-in: drop the agent audio not yet played. */
+  onAgentClear(): void;
+}
