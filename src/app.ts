@@ -29,6 +29,8 @@ import { Workers } from './runtime/workers.js';
 import { createStore } from './store/create-store.js';
 import type { Store } from './store/types.js';
 import type { TimerId } from './transfer/machine-types.js';
+import { TRANSFER_MODES } from './transfer/modes.js';
+import { configuredMode } from './transfer/plan.js';
 
 export interface AppOptions {
   readonly env: DaemonEnv;
@@ -138,12 +140,30 @@ export function buildApp(options: AppOptions): App {
     }
     if (adapter === undefined)
       log.warn({ agentId: agent.id, carrier: agent.carrier }, 'agent.carrier_not_configured');
-    else if (agent.handoffConfig.warm && !adapter.capabilities.conference) {
-      const { whisper, holdAudio } = adapter.capabilities;
-      log.error(
-        { agentId: agent.id, carrier: agent.carrier, runsAs: 'cold', keeps: { whisper, holdAudio } },
-        'agent.warm_unsupported_by_carrier: the carrier has no conference, so warm transfers run as cold (the whisper and hold audio kept where the carrier can play them)',
-      );
+    else {
+      // The mode's own rule (src/transfer/mode.ts): its fallback where the carrier lacks what it
+      // requires, else refused on every request; either is said once here, at start.
+      const mode = configuredMode(agent.handoffConfig);
+      const ran = TRANSFER_MODES.resolve(mode, (capability) => adapter.capabilities[capability] === true);
+      if (!ran.ok) {
+        log.error(
+          { agentId: agent.id, carrier: agent.carrier, mode, detail: ran.detail },
+          'agent.mode_unsupported_by_carrier: transfers in this mode will be refused (mode_unsupported)',
+        );
+      } else if (ran.instead !== undefined) {
+        const { whisper, holdAudio } = adapter.capabilities;
+        log.error(
+          {
+            agentId: agent.id,
+            carrier: agent.carrier,
+            mode,
+            runsAs: ran.mode.name,
+            missing: ran.instead.missing,
+            keeps: { whisper, holdAudio },
+          },
+          'agent.mode_runs_as_fallback: the carrier lacks what the mode needs, so its transfers run in the fallback mode (the whisper and hold audio kept where the carrier can play them)',
+        );
+      }
     }
   }
 
@@ -178,7 +198,10 @@ export function buildApp(options: AppOptions): App {
     defaultRegion: env.defaultRegion,
     flagTtlMs: env.transferFlagTtlSec * 1000,
     retentionMs: env.callRetentionSec * 1000,
-    canConference: (carrier) => adapters.get(carrier)?.capabilities.conference ?? true,
+    carrierCan: (carrier, capability) => {
+      const adapter = adapters.get(carrier);
+      return adapter === undefined || adapter.capabilities[capability] === true;
+    },
     canCancelLegs: (carrier) => adapters.get(carrier)?.capabilities.streamCloseMovesCaller !== true,
     callerNumberAsCallerId: (carrier) => adapters.get(carrier)?.capabilities.callerNumberAsCallerId,
   });

@@ -53,5 +53,9 @@ export type EndedReason = (typeof ENDED_REASONS)[number];
 /** Outcome of a single dialed leg, as reported by the carrier and normalized by its adapter. */
 export type LegEndStatus = 'completed' | 'busy' | 'no_answer' | 'failed' | 'canceled' | 'declined';
 
-/** Transfer mode: cold (the carrier dials, the AI steps out) or warm (conference, whisper, join). */
-export type TransferMode = 'cold' | 'warm';
+/**
+ * Transfer mode: the name of a mode in the registry (src/transfer/modes.ts), e.g. `cold` (the
+ * carrier dials, the AI steps out) or `warm` (conference, whisper, join). Inputs are checked
+ * against the registry where they enter (agent protocol, API, agents file).
+ */
+export type TransferMode = string;

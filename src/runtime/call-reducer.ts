@@ -1,7 +1,9 @@
 import type { AgentConfig } from '../config/agent-types.js';
 import type { EndedReason, TransferMode, TransferOutcome } from '../domain/outcome.js';
-import { machineFor, type TransferState } from '../transfer/machine.js';
+import type { TransferState } from '../transfer/machine.js';
 import type { TransferEffect, TransferEvent } from '../transfer/machine-types.js';
+import type { CarrierCapability, ModeRegistry, TransferModeDescriptor } from '../transfer/mode.js';
+import { TRANSFER_MODES } from '../transfer/modes.js';
 import { planTransfer } from '../transfer/plan.js';
 import type { TransferPlan, TransferTrigger } from '../transfer/plan-types.js';
 import {
@@ -23,7 +25,7 @@ export type CallInput =
       readonly reason?: string;
       /** The tool call (or request) to answer with `tool_result`. */
       readonly requestId?: string;
-      /** Mode chosen by the asker; default the agent's `handoffConfig.warm`. */
+      /** Mode chosen by the asker (a registry name); default the agent's (`handoffConfig.warm`). */
       readonly mode?: TransferMode;
       /** A summary the agent already wrote: the warm whisper, without asking again. */
       readonly summary?: string;
@@ -91,11 +93,13 @@ export interface ReduceContext {
   readonly agent: AgentConfig;
   readonly defaultRegion: string;
   /**
-   * Whether the call's carrier has conferences (`CarrierCapabilities.conference`); default true.
-   * Without them a warm transfer runs as cold, keeping its whisper and hold audio where the
-   * carrier can play them, and the call's timeline says so (peers.md #2: never degrade silently).
+   * Whether the call's carrier declares a capability (its adapter's `capabilities`); default
+   * every one. A mode whose requirements the carrier lacks runs its fallback, and the call's
+   * timeline says so (peers.md #2: never degrade silently), or is refused (`mode_unsupported`).
    */
-  readonly conference?: boolean;
+  readonly carrierCan?: (capability: CarrierCapability) => boolean;
+  /** The transfer modes; default the daemon's (src/transfer/modes.ts). */
+  readonly modes?: ModeRegistry;
   /**
    * Whether the daemon can end a leg the carrier dialed (false where the carrier's own flow owns
    * the dial: `CarrierCapabilities.streamCloseMovesCaller`); default true. See
@@ -219,6 +223,7 @@ function requestTransfer(
     ...(input.reason === undefined ? {} : { reason: input.reason }),
     ...(input.mode === undefined ? {} : { mode: input.mode }),
     ...(input.summary === undefined ? {} : { summary: input.summary }),
+    modes: modesOf(ctx),
   });
   if (!planned.ok) {
     return {
@@ -226,27 +231,37 @@ function requestTransfer(
       effects: [{ type: 'transfer.refused', refusal: planned.refusal, detail: planned.detail, ...base }],
     };
   }
-  const warmAsCold = planned.plan.mode === 'warm' && ctx.conference === false;
-  const moded: TransferPlan = warmAsCold ? { ...planned.plan, mode: 'cold' } : planned.plan;
-  const callerId = acceptedCallerId(record, moded, ctx);
+  const ran = modesOf(ctx).resolve(planned.plan.mode, (c) => ctx.carrierCan?.(c) ?? true);
+  if (!ran.ok) {
+    return {
+      record: refused(record, input.trigger, 'mode_unsupported', ran.detail, ctx.nowMs),
+      effects: [{ type: 'transfer.refused', refusal: 'mode_unsupported', detail: ran.detail, ...base }],
+    };
+  }
+  // The mode's fallback rule: the plan keeps its whisper and hold audio for the mode that runs.
+  const { instead } = ran;
+  const moded: TransferPlan = instead === undefined ? planned.plan : { ...planned.plan, mode: ran.mode.name };
+  const kind = legKind(ran.mode);
+  const callerId = acceptedCallerId(record, moded, kind, ctx);
   const chosen: TransferPlan = callerId === moded.callerId ? moded : { ...moded, callerId };
   const plan: TransferPlan = ctx.cancelsLegs === false ? { ...chosen, ringEndsAtCarrier: true } : chosen;
-  let noted = warmAsCold
-    ? withTimeline(record, {
-        atMs: ctx.nowMs,
-        event: 'transfer.warm_as_cold',
-        detail: 'carrier has no conference',
-      })
-    : record;
+  let noted =
+    instead === undefined
+      ? record
+      : withTimeline(record, {
+          atMs: ctx.nowMs,
+          event: `transfer.${instead.of}_as_${ran.mode.name}`,
+          detail: `carrier has no ${instead.missing.join(', ')}`,
+        });
   if (chosen !== moded) {
     noted = withTimeline(noted, {
       atMs: ctx.nowMs,
       event: 'transfer.caller_id',
-      detail: `own number: the carrier refuses the caller's number on ${legKind(plan)} legs`,
+      detail: `own number: the carrier refuses the caller's number on ${kind} legs`,
     });
   }
   const transferId = `${record.callId}.t${record.transfers.length + 1}`;
-  const started = machineFor(plan.mode).initial(
+  const started = ran.mode.machine.initial(
     { transferId, callId: record.callId, plan, handoffWaitMs: ctx.agent.handoffConfig.handoffWaitMs },
     { nowMs: ctx.nowMs },
   );
@@ -290,9 +305,9 @@ function refused(
   return withTimeline({ ...record, refusals }, { atMs: nowMs, event: 'transfer.refused', detail: refusal });
 }
 
-/** How the human's leg is dialed: inside the caller's call (cold) or created by REST (warm). */
-function legKind(plan: TransferPlan): 'dial' | 'rest' {
-  return plan.mode === 'cold' ? 'dial' : 'rest';
+/** How the mode dials the human's leg: inside the caller's call (cold) or created by REST (warm). */
+function legKind(mode: TransferModeDescriptor): 'dial' | 'rest' {
+  return mode.dialsFrom === 'caller' ? 'dial' : 'rest';
 }
 
 /**
@@ -300,9 +315,14 @@ function legKind(plan: TransferPlan): 'dial' | 'rest' {
  * planned one, unless it is the caller's own number and the carrier refuses that on this kind of
  * leg — then the number the call came in on (outbound: came from), which is the account's.
  */
-function acceptedCallerId(record: CallRecord, plan: TransferPlan, ctx: ReduceContext): string {
+function acceptedCallerId(
+  record: CallRecord,
+  plan: TransferPlan,
+  kind: 'dial' | 'rest',
+  ctx: ReduceContext,
+): string {
   const rule = ctx.callerNumberAsCallerId;
-  if (rule === undefined || rule[legKind(plan)]) return plan.callerId;
+  if (rule === undefined || rule[kind]) return plan.callerId;
   const callerNumber = record.direction === 'inbound' ? record.pii.from : record.pii.to;
   const own = record.direction === 'inbound' ? record.pii.to : record.pii.from;
   return plan.callerId === callerNumber ? own : plan.callerId;
@@ -316,8 +336,7 @@ function stepTransfer(
 ): ReduceResult | null {
   const current = record.transfer;
   if (current === null || current.transferId !== transferId) return null;
-  const machine = machineFor(current.mode);
-  const stepped = machine.step(current, event, { nowMs: ctx.nowMs });
+  const stepped = modesOf(ctx).get(current.mode).machine.step(current, event, { nowMs: ctx.nowMs });
   if (stepped.state === current && stepped.effects.length === 0) return null;
   let next: CallRecord = { ...record, transfer: stepped.state };
   const ended = stepped.effects.find((e) => e.type === 'transfer.ended');
@@ -411,6 +430,10 @@ function finish(
     record: { ...record, phase: 'ended', endedReason, endedAtMs: ctx.nowMs },
     effects: [...effects, { type: 'call.finished', endedReason }],
   };
+}
+
+function modesOf(ctx: ReduceContext): ModeRegistry {
+  return ctx.modes ?? TRANSFER_MODES;
 }
 
 /** True when the transfer flag says this call is mid-transfer (invariant 2). */

@@ -3,6 +3,7 @@ import type { Carrier } from '../domain/carrier.js';
 import { DaemonError } from '../domain/errors.js';
 import type { Log } from '../log.js';
 import type { EventRef, Store } from '../store/types.js';
+import type { CallerPlace, CarrierCapability, ModeRegistry } from '../transfer/mode.js';
 import type { AgentDirectory } from './agent-directory.js';
 import { type CallRecord, type NewCallInput, newCallRecord } from './call-record.js';
 import type { CallerNumberRule } from './call-reducer.js';
@@ -25,20 +26,9 @@ export interface ReplySlot {
   offer(kind: 'caller' | 'leg', body: ReplyBody): boolean;
 }
 
+/** Where the caller's call goes (a dial, the AI, the room), or a human leg's whisper, or a hang-up. */
 export type ReplyBody =
-  | {
-      readonly type: 'dial';
-      readonly legId: string;
-      readonly to: string;
-      readonly callerId: string;
-      readonly timeoutMs: number;
-      /** A warm transfer run as cold (the carrier has no conference): heard by the human only. */
-      readonly whisper?: string;
-      /** A warm transfer run as cold: the caller hears hold audio, not ringback. */
-      readonly hold?: { readonly audioUrl?: string };
-    }
-  | { readonly type: 'agent' }
-  | { readonly type: 'hold'; readonly holdAudioUrl?: string }
+  | CallerPlace
   | { readonly type: 'whisper'; readonly legId: string; readonly text: string }
   | { readonly type: 'hangup' };
 
@@ -51,8 +41,10 @@ export interface EngineOptions {
   readonly defaultRegion: string;
   readonly flagTtlMs: number;
   readonly retentionMs: number;
-  /** Whether a carrier has conferences (its adapter's capabilities); default true. */
-  readonly canConference?: (carrier: Carrier) => boolean;
+  /** Whether a carrier declares a capability (its adapter's `capabilities`); default true. */
+  readonly carrierCan?: (carrier: Carrier, capability: CarrierCapability) => boolean;
+  /** The transfer modes; default the daemon's (src/transfer/modes.ts). */
+  readonly modes?: ModeRegistry;
   /** Whether the daemon can end a leg the carrier dialed (not where `streamCloseMovesCaller`); default true. */
   readonly canCancelLegs?: (carrier: Carrier) => boolean;
   /** Whether a carrier accepts the caller's own number as caller ID (its adapter's capabilities); default yes. */
@@ -127,7 +119,8 @@ export class CallEngine {
           nowMs,
           agent,
           defaultRegion: o.defaultRegion,
-          conference: o.canConference?.(record.carrier) ?? true,
+          carrierCan: (capability) => o.carrierCan?.(record.carrier, capability) ?? true,
+          ...(o.modes === undefined ? {} : { modes: o.modes }),
           cancelsLegs: o.canCancelLegs?.(record.carrier) ?? true,
           ...callerIdRule(o.callerNumberAsCallerId?.(record.carrier)),
         });

@@ -3,10 +3,12 @@ import { CarrierError, DaemonError } from '../domain/errors.js';
 import { TRANSFER_OUTCOMES, type TransferOutcome } from '../domain/outcome.js';
 import type { Log } from '../log.js';
 import type { TransferEffect } from '../transfer/machine-types.js';
+import type { ModeRegistry } from '../transfer/mode.js';
+import { TRANSFER_MODES } from '../transfer/modes.js';
 import type { CallRecord } from './call-record.js';
 import type { CallEffect, CallInput } from './call-reducer.js';
 import type { EffectRunner, ReplyBody, RunContext } from './engine.js';
-import { type LegReplies, type MediaParameters, renderReply, warmAsCold } from './replies.js';
+import { type LegReplies, type MediaParameters, renderReply } from './replies.js';
 import { closeSession, type LocalSession, type SessionRegistry } from './sessions.js';
 
 /** Feeds follow-up inputs (a leg's carrier id, `handoff.played`…) back to the engine. */
@@ -21,6 +23,8 @@ export interface ExecutorOptions {
   readonly legReplies: LegReplies;
   /** Counted when a leg is placed again with the call's own number as caller ID (metrics). */
   readonly onCallerIdFallback?: (carrier: CallRecord['carrier']) => void;
+  /** The transfer modes; default the daemon's (src/transfer/modes.ts). */
+  readonly modes?: ModeRegistry;
 }
 
 /**
@@ -126,7 +130,8 @@ export class EffectExecutor implements EffectRunner {
       case 'timer.cancel':
         return; // written in the same commit as the state (commit-changes.ts)
       case 'carrier.dial': {
-        if (fx.mode === 'cold') {
+        const mode = (this.#o.modes ?? TRANSFER_MODES).get(fx.mode);
+        if (mode.dialsFrom === 'caller') {
           session?.bridge.pauseAgentAudio();
           const body: ReplyBody = {
             type: 'dial',
@@ -134,7 +139,7 @@ export class EffectExecutor implements EffectRunner {
             to: fx.to,
             callerId: fx.callerId,
             timeoutMs: fx.timeoutMs,
-            ...(record.transfer === null ? {} : warmAsCold(record.transfer.plan)),
+            ...(record.transfer === null ? {} : mode.dialExtras?.(record.transfer.plan)),
           };
           if (context.reply?.offer('caller', body)) return;
           // After the first leg the caller's call sits in a <Dial> whose action webhook asks what
@@ -220,9 +225,12 @@ export class EffectExecutor implements EffectRunner {
       }
       case 'caller.to_agent': {
         if (context.reply?.offer('caller', { type: 'agent' })) return;
-        // Cold: the caller is in a <Dial> whose action webhook will bring them back (callerNow),
-        // unless the dial must stop now (a cancel). Never a command to a call that may be over.
-        if (record.transfer?.mode === 'cold' && fx.interrupt !== true) return;
+        // A mode that dials from the caller's call (cold): the caller is in a <Dial> whose action
+        // webhook will bring them back (callerNow), unless the dial must stop now (a cancel).
+        // Never a command to a call that may be over.
+        const mode =
+          record.transfer === null ? undefined : (this.#o.modes ?? TRANSFER_MODES).get(record.transfer.mode);
+        if (mode?.dialsFrom === 'caller' && fx.interrupt !== true) return;
         // Nothing can stop such a carrier's dial from outside: its flow brings the caller back when it ends.
         if (adapter.capabilities.streamCloseMovesCaller) return;
         await adapter.control.redirectCall(

@@ -1,6 +1,5 @@
 import type { CarrierAdapter, Markup } from '../../providers/types.js';
 import { DaemonError } from '../domain/errors.js';
-import type { TransferPlan } from '../transfer/plan-types.js';
 import type { ReplyBody } from './engine.js';
 
 /**
@@ -67,17 +66,6 @@ export function renderReply(
     case 'hangup':
       return adapter.markup.hangup();
   }
-}
-
-/**
- * A cold plan that carries a whisper is a warm transfer run as cold on a carrier without
- * conferences (call-reducer.ts): the human hears the whisper before the bridge (the agent's
- * summary is not asked for: the template stands in), and the caller hears hold audio.
- */
-export function warmAsCold(plan: TransferPlan): { whisper?: string; hold?: { audioUrl?: string } } {
-  if (plan.mode !== 'cold' || plan.whisper.kind === 'none') return {};
-  const whisper = plan.whisper.kind === 'static' ? plan.whisper.text : plan.whisper.fallbackText;
-  return { whisper, hold: plan.holdAudioUrl === undefined ? {} : { audioUrl: plan.holdAudioUrl } };
 }
 
 /**

@@ -9,13 +9,14 @@ import { WebhookError } from '../../providers/types.js';
 import type { Carrier } from '../domain/carrier.js';
 import type { Log } from '../log.js';
 import { normalizeInboundNumber } from '../phone/destination.js';
-import type { TransferState } from '../transfer/machine.js';
+import type { ModeRegistry } from '../transfer/mode.js';
+import { TRANSFER_MODES } from '../transfer/modes.js';
 import type { AgentDirectory } from './agent-directory.js';
 import type { CallRecord } from './call-record.js';
 import type { CallInput } from './call-reducer.js';
 import type { CallEngine, ReplyBody, ReplySlot } from './engine.js';
 import { applyCallEnd, bindPlaced, endStatus } from './placed-calls.js';
-import { type LegReplies, type MediaParameters, renderReply, warmAsCold } from './replies.js';
+import { type LegReplies, type MediaParameters, renderReply } from './replies.js';
 import { answerFallback, ownRoute } from './webhook-fallback.js';
 
 /** What the HTTP layer answers a webhook with. */
@@ -384,31 +385,9 @@ class OneReply implements ReplySlot {
  * continuation (a dropped stream, a restarted worker, a finished dial). Invariant 1: the answer
  * is never silence — the AI, the transfer in progress, or a hang-up once the call is over.
  */
-export function callerNow(record: CallRecord): ReplyBody {
+export function callerNow(record: CallRecord, modes: ModeRegistry = TRANSFER_MODES): ReplyBody {
   if (record.phase === 'ended' || record.phase === 'human') return { type: 'hangup' };
   const transfer = record.transfer;
   if (record.phase !== 'transferring' || transfer === null) return { type: 'agent' };
-  return transferPosition(transfer);
-}
-
-function transferPosition(transfer: TransferState): ReplyBody {
-  const live = transfer.legs.find((l) => l.status === 'dialing' || l.status === 'ringing');
-  if (transfer.mode === 'cold') {
-    if (live === undefined) return { type: 'agent' };
-    return {
-      type: 'dial',
-      legId: live.legId,
-      to: transfer.plan.chain[live.index] ?? '',
-      callerId: transfer.plan.callerId,
-      timeoutMs: transfer.plan.ringTimeoutMs,
-      ...warmAsCold(transfer.plan),
-    };
-  }
-  if (transfer.flags.callerMoved) {
-    return {
-      type: 'hold',
-      ...(transfer.plan.holdAudioUrl === undefined ? {} : { holdAudioUrl: transfer.plan.holdAudioUrl }),
-    };
-  }
-  return { type: 'agent' };
+  return modes.get(transfer.mode).callerPlace(transfer);
 }

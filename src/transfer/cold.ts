@@ -1,13 +1,12 @@
+import { defineMachine, onLegError, onRinging } from './machine-define.js';
 import {
   type Applied,
   cancelTimer,
   cleanCarrierCode,
-  commit,
   consumeTimer,
   type Draft,
   detailOf,
   dialLeg,
-  draftOf,
   dropLeg,
   finish,
   hasTimer,
@@ -16,25 +15,12 @@ import {
   outcomeOfEnd,
   staleEnd,
   startTimer,
-  status,
   strayAnswer,
 } from './machine-draft.js';
-import { freshState } from './machine-start.js';
-import {
-  CALLER_CONFIRM_WAIT_MS,
-  isTerminalState,
-  type MachineState,
-  type TerminalPhase,
-  type TransferMachine,
-} from './machine-state.js';
-import type {
-  LegId,
-  StepContext,
-  StepResult,
-  TimerId,
-  TransferEvent,
-  TransferInput,
-} from './machine-types.js';
+import { CALLER_CONFIRM_WAIT_MS, type MachineState, type TerminalPhase } from './machine-state.js';
+import type { LegId, TimerId, TransferEvent } from './machine-types.js';
+import { type CallerPlace, type DialExtras, defineMode, type TransferModeDescriptor } from './mode.js';
+import type { TransferPlan } from './plan-types.js';
 
 /**
  * Cold (blind) transfer: the AI finishes its handoff sentence, the caller's own call is moved to
@@ -62,42 +48,73 @@ export type ColdState = MachineState<'cold', ColdPhase>;
 
 type ColdDraft = Draft<ColdState>;
 
-export function initial(input: TransferInput, ctx: StepContext): StepResult<ColdState> {
-  const d = draftOf(freshState(input, ctx, 'cold', 'handoff' as ColdPhase), ctx);
-  const first = d.s.plan.chain[0];
-  if (first === undefined) {
-    finish(d, 'missing_transfer_number', null);
-    return commit(d.s, d, 'transfer.started', detailOf({ trigger: d.s.plan.trigger, chain: 0 }));
-  }
-  // Invariant 2: the flag is up before anything can end the AI stream.
-  d.effects.push({ type: 'flag.set', destination: first });
-  status(d, 'started', undefined, first);
-  startTimer(d, 'handoff', ctx.nowMs + input.handoffWaitMs);
-  return commit(
-    d.s,
-    d,
-    'transfer.started',
-    detailOf({ trigger: d.s.plan.trigger, chain: d.s.plan.chain.length }),
-  );
+export const transferMachine = defineMachine<'cold', ColdPhase>({
+  mode: 'cold',
+  startPhase: 'handoff',
+  start: (d, input) => startTimer(d, 'handoff', d.nowMs + input.handoffWaitMs),
+  apply,
+  syncPhase,
+});
+
+export const { initial, step, isTerminal } = transferMachine;
+
+/**
+ * The cold mode: needs nothing special of a carrier, and is where a warm transfer goes on a
+ * carrier without conferences (warm.ts `fallback`).
+ */
+export const coldMode: TransferModeDescriptor = defineMode<ColdState>({
+  name: 'cold',
+  machine: transferMachine,
+  requires: [],
+  defaultRingTimeoutSec: 10,
+  whispers: false,
+  dialsFrom: 'caller',
+  effects: [
+    'flag.set',
+    'flag.clear',
+    'timer.start',
+    'timer.cancel',
+    'carrier.dial',
+    'carrier.cancel',
+    'caller.to_agent',
+    'agent.detach',
+    'agent.status',
+    'agent.resume',
+    'transfer.ended',
+  ],
+  callerPlace,
+  dialExtras,
+});
+
+/**
+ * The caller's call is in the dial of the live leg, or back with the AI: the answer to the dial's
+ * own continuation (its action webhook) and to any other continuation.
+ */
+function callerPlace(state: ColdState): CallerPlace {
+  const live = state.legs.find((l) => l.status === 'dialing' || l.status === 'ringing');
+  if (live === undefined) return { type: 'agent' };
+  return {
+    type: 'dial',
+    legId: live.legId,
+    to: state.plan.chain[live.index] ?? '',
+    callerId: state.plan.callerId,
+    timeoutMs: state.plan.ringTimeoutMs,
+    ...dialExtras(state.plan),
+  };
 }
 
-export function step(state: ColdState, event: TransferEvent, ctx: StepContext): StepResult<ColdState> {
-  const d = draftOf(state, ctx);
-  const detail = apply(d, event);
-  if (detail !== null && d.s.outcome === null) syncPhase(d);
-  return commit(state, d, event.type, detail);
+/**
+ * A cold plan that carries a whisper is a warm transfer run as cold on a carrier without
+ * conferences (warm.ts `fallback`): the human hears the whisper before the bridge (the agent's
+ * summary is not asked for: the template stands in), and the caller hears hold audio.
+ */
+function dialExtras(plan: TransferPlan): DialExtras {
+  if (plan.whisper.kind === 'none') return {};
+  const whisper = plan.whisper.kind === 'static' ? plan.whisper.text : plan.whisper.fallbackText;
+  return { whisper, hold: plan.holdAudioUrl === undefined ? {} : { audioUrl: plan.holdAudioUrl } };
 }
-
-export function isTerminal(state: ColdState): boolean {
-  return isTerminalState(state);
-}
-
-export const transferMachine: TransferMachine<ColdState> = { mode: 'cold', initial, step, isTerminal };
 
 function apply(d: ColdDraft, event: TransferEvent): Applied {
-  if (d.s.outcome !== null) {
-    return event.type === 'leg.answered' ? strayAnswer(d, event.legId) : null;
-  }
   switch (event.type) {
     case 'handoff.played':
       if (d.s.phase !== 'handoff') return null;
@@ -106,13 +123,8 @@ function apply(d: ColdDraft, event: TransferEvent): Applied {
       return detailOf({ leg: dial(d, 0) });
     case 'timer.fired':
       return onTimer(d, event.timerId);
-    case 'leg.ringing': {
-      const leg = liveCurrentLeg(d, event.legId);
-      if (leg === undefined || leg.status !== 'dialing') return null;
-      leg.status = 'ringing';
-      status(d, 'ringing', leg.legId);
-      return detailOf({ leg: leg.legId });
-    }
+    case 'leg.ringing':
+      return onRinging(d, event.legId);
     case 'leg.answered': {
       const leg = liveCurrentLeg(d, event.legId);
       if (leg === undefined) return strayAnswer(d, event.legId);
@@ -146,14 +158,9 @@ function apply(d: ColdDraft, event: TransferEvent): Applied {
       cancelTimer(d, 'confirm');
       return `${detailOf({ note: 'caller_present' })} ${resumeAfterCancel(d)}`;
     }
-    case 'leg.error': {
-      const leg = liveCurrentLeg(d, event.legId);
-      if (leg === undefined) return null;
-      const code = cleanCarrierCode(event.carrierCode);
+    case 'leg.error':
       // The dial may have half-happened; cancel is idempotent in the shell.
-      dropLeg(d, leg, 'carrier_error', code, true);
-      return `${detailOf({ leg: leg.legId })} ${nextOrReturn(d, 'carrier_error', code, (i) => dial(d, i))}`;
-    }
+      return onLegError(d, event, (i) => dial(d, i));
     case 'caller.hangup': {
       // The leg the carrier canceled with the caller's call was the caller hanging up after all.
       const confirming = d.s.legs[d.s.index];
@@ -166,7 +173,7 @@ function apply(d: ColdDraft, event: TransferEvent): Applied {
       finish(d, 'canceled', null, { interrupt: true });
       return detailOf({ outcome: 'canceled', by: event.by });
     default:
-      // caller.held, summary.received, whisper.played, human.joined: warm only.
+      // caller.held, summary.received, whisper.played, human.joined: modes with a room only.
       return null;
   }
 }

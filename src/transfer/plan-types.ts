@@ -42,12 +42,12 @@ export type WhisperPlan =
   /** Ask the agent for a 1–2 sentence summary; after `timeoutMs` use `fallbackText` (built from the reason). */
   | { readonly kind: 'summary'; readonly timeoutMs: number; readonly fallbackText: string };
 
-/** A resolved transfer: everything the cold/warm machines need, already policy-checked. */
+/** A resolved transfer: everything a mode's machine needs, already policy-checked. */
 export interface TransferPlan {
   readonly mode: TransferMode;
   /** Ordered destinations, each E.164 (`+14155550100`) or a SIP URI (`sip:` / `sips:`). Never empty. */
   readonly chain: readonly string[];
-  /** Ring timeout per destination, in ms (defaults: 10 000 cold, 15 000 warm). */
+  /** Ring timeout per destination, in ms (default: the mode's, 10 000 cold, 15 000 warm). */
   readonly ringTimeoutMs: number;
   /**
    * The carrier dials inside the caller's own call and nothing can end the dialed leg before it
@@ -75,6 +75,8 @@ export const PLAN_REFUSALS = [
   'after_hours',
   'confirmation_required',
   'invalid_destination',
+  /** The mode is not listed, or the call's carrier cannot run it and it has no fallback. */
+  'mode_unsupported',
 ] as const;
 export type PlanRefusal = (typeof PLAN_REFUSALS)[number];
 

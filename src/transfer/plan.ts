@@ -8,17 +8,21 @@
  * (`missing_transfer_number`), the skill's confirmation (`confirmation_required`), and the
  * caller ID (`missing_outbound_number`).
  */
-import type { AgentConfig } from '../config/agent-types.js';
+import type { AgentConfig, HandoffConfig } from '../config/agent-types.js';
 import { isOpenAt } from '../config/schedule.js';
 import type { TransferMode } from '../domain/outcome.js';
 import { destinationString, parseDestination } from '../phone/destination.js';
 import { isDestinationAllowed, namedDestinations } from '../phone/policy.js';
+import type { ModeRegistry } from './mode.js';
+import { TRANSFER_MODES } from './modes.js';
 import { buildWhisper, defaultReason } from './plan-text.js';
 import type { PlanRefusal, PlanResult, TransferTrigger, WhisperPlan } from './plan-types.js';
 import { needsConfirmation, parseToolCall } from './tools.js';
 
-/** Ring timeout defaults from the nixflex seed, in seconds. */
-export const DEFAULT_RING_TIMEOUT_SEC: Readonly<Record<TransferMode, number>> = { cold: 10, warm: 15 };
+/** The agent's own mode: `handoffConfig.warm` names the warm mode, else cold. */
+export function configuredMode(handoffConfig: HandoffConfig): TransferMode {
+  return handoffConfig.warm ? 'warm' : 'cold';
+}
 
 export interface PlanContext {
   /** Current time, Unix ms (for opening hours). */
@@ -33,6 +37,8 @@ export interface PlanContext {
   readonly defaultRegion: string;
   /** The mode the asker chose (the agent's `transfer` event); default `handoffConfig.warm`. */
   readonly mode?: TransferMode;
+  /** The modes a plan may name; default the daemon's (modes.ts). */
+  readonly modes?: ModeRegistry;
 }
 
 /** Plans a transfer for `agent`. Never throws; a trigger that cannot be honoured is a refusal. */
@@ -61,15 +67,18 @@ export function planTransfer(agent: AgentConfig, trigger: TransferTrigger, ctx: 
     return refuse('missing_outbound_number', 'the caller ID needs outboundNumber and the agent has none');
   }
   const { handoffConfig } = agent;
-  const mode: TransferMode = res.mode ?? ctx.mode ?? (handoffConfig.warm ? 'warm' : 'cold');
-  const whisper: WhisperPlan =
-    mode === 'cold' ? { kind: 'none' } : buildWhisper(handoffConfig, res.reason, res.summary ?? ctx.summary);
+  const mode: TransferMode = res.mode ?? ctx.mode ?? configuredMode(handoffConfig);
+  const descriptor = (ctx.modes ?? TRANSFER_MODES).find(mode);
+  if (descriptor === undefined) return refuse('mode_unsupported', `no transfer mode named ${mode}`);
+  const whisper: WhisperPlan = descriptor.whispers
+    ? buildWhisper(handoffConfig, res.reason, res.summary ?? ctx.summary)
+    : { kind: 'none' };
   return {
     ok: true,
     plan: {
       mode,
       chain: [...new Set(chain)],
-      ringTimeoutMs: (handoffConfig.ringTimeoutSec ?? DEFAULT_RING_TIMEOUT_SEC[mode]) * 1000,
+      ringTimeoutMs: (handoffConfig.ringTimeoutSec ?? descriptor.defaultRingTimeoutSec) * 1000,
       callerId,
       whisper,
       ...(handoffConfig.holdAudio === undefined ? {} : { holdAudioUrl: handoffConfig.holdAudio }),

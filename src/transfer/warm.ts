@@ -1,13 +1,12 @@
+import { defineMachine, onLegError, onRinging } from './machine-define.js';
 import {
   type Applied,
   cancelTimer,
   cleanCarrierCode,
-  commit,
   consumeTimer,
   type Draft,
   detailOf,
   dialLeg,
-  draftOf,
   dropLeg,
   finish,
   liveCurrentLeg,
@@ -19,18 +18,16 @@ import {
   status,
   strayAnswer,
 } from './machine-draft.js';
-import { freshState } from './machine-start.js';
 import {
   HOLD_CONFIRM_WAIT_MS,
-  isTerminalState,
   JOIN_CONFIRM_WAIT_MS,
   type LegRecord,
   type MachineState,
   type TerminalPhase,
-  type TransferMachine,
   whisperBudgetMs,
 } from './machine-state.js';
-import type { StepContext, StepResult, TimerId, TransferEvent, TransferInput } from './machine-types.js';
+import type { TimerId, TransferEvent } from './machine-types.js';
+import { type CallerPlace, defineMode, type TransferModeDescriptor } from './mode.js';
 
 /**
  * Warm transfer: the human is dialed at once, while the AI's handoff sentence still plays (none
@@ -75,44 +72,65 @@ export type WarmState = MachineState<'warm', WarmPhase>;
 type WarmDraft = Draft<WarmState>;
 type Leg = Mutable<LegRecord>;
 
-export function initial(input: TransferInput, ctx: StepContext): StepResult<WarmState> {
-  const d = draftOf(freshState(input, ctx, 'warm', 'dialing' as WarmPhase), ctx);
-  const { plan } = d.s;
-  const first = plan.chain[0];
-  if (first === undefined) {
-    finish(d, 'missing_transfer_number', null);
-    return commit(d.s, d, 'transfer.started', detailOf({ trigger: plan.trigger, chain: 0 }));
-  }
-  d.effects.push({ type: 'flag.set', destination: first });
-  status(d, 'started', undefined, first);
-  dialLeg(d, 0);
-  if (plan.whisper.kind === 'summary') {
-    // Asked now so that it is ready when the human answers, not after.
-    d.effects.push({ type: 'agent.summary_request', timeoutMs: plan.whisper.timeoutMs });
-    startTimer(d, 'summary', ctx.nowMs + plan.whisper.timeoutMs);
-  }
-  startTimer(d, 'handoff', ctx.nowMs + input.handoffWaitMs);
-  return commit(d.s, d, 'transfer.started', detailOf({ trigger: plan.trigger, chain: plan.chain.length }));
-}
+export const transferMachine = defineMachine<'warm', WarmPhase>({
+  mode: 'warm',
+  startPhase: 'dialing',
+  start: (d) => {
+    const { plan } = d.s;
+    dialLeg(d, 0);
+    if (plan.whisper.kind === 'summary') {
+      // Asked now so that it is ready when the human answers, not after.
+      d.effects.push({ type: 'agent.summary_request', timeoutMs: plan.whisper.timeoutMs });
+      startTimer(d, 'summary', d.nowMs + plan.whisper.timeoutMs);
+    }
+    startTimer(d, 'handoff', d.nowMs + d.s.handoffWaitMs);
+  },
+  apply,
+  syncPhase,
+});
 
-export function step(state: WarmState, event: TransferEvent, ctx: StepContext): StepResult<WarmState> {
-  const d = draftOf(state, ctx);
-  const detail = apply(d, event);
-  if (detail !== null && d.s.outcome === null) syncPhase(d);
-  return commit(state, d, event.type, detail);
-}
+export const { initial, step, isTerminal } = transferMachine;
 
-export function isTerminal(state: WarmState): boolean {
-  return isTerminalState(state);
-}
+/**
+ * The warm mode needs a carrier with conferences; elsewhere it runs as cold, keeping its whisper
+ * (the template, heard by the human before the bridge) and hold audio where the carrier can play
+ * them, and the call's timeline says so (`transfer.warm_as_cold`; peers.md #2: never silently).
+ */
+export const warmMode: TransferModeDescriptor = defineMode<WarmState>({
+  name: 'warm',
+  machine: transferMachine,
+  requires: ['conference'],
+  fallback: 'cold',
+  defaultRingTimeoutSec: 15,
+  whispers: true,
+  dialsFrom: 'leg',
+  effects: [
+    'flag.set',
+    'flag.clear',
+    'timer.start',
+    'timer.cancel',
+    'carrier.dial',
+    'carrier.cancel',
+    'caller.hold',
+    'caller.to_agent',
+    'human.whisper',
+    'agent.summary_request',
+    'agent.detach',
+    'agent.status',
+    'agent.resume',
+    'transfer.ended',
+  ],
+  callerPlace,
+});
 
-export const transferMachine: TransferMachine<WarmState> = { mode: 'warm', initial, step, isTerminal };
+/** Once moved off the AI stream the caller belongs in the room, on hold; before, with the AI. */
+function callerPlace(state: WarmState): CallerPlace {
+  if (!state.flags.callerMoved) return { type: 'agent' };
+  const { holdAudioUrl } = state.plan;
+  return { type: 'hold', ...(holdAudioUrl === undefined ? {} : { holdAudioUrl }) };
+}
 
 function apply(d: WarmDraft, event: TransferEvent): Applied {
-  if (d.s.outcome !== null) {
-    // After `connected`, the joined leg's end belongs to the call record, not to the transfer.
-    return event.type === 'leg.answered' ? strayAnswer(d, event.legId) : null;
-  }
   switch (event.type) {
     case 'handoff.played':
       if (d.s.flags.callerMoved) return null;
@@ -122,13 +140,8 @@ function apply(d: WarmDraft, event: TransferEvent): Applied {
       return detailOf({ note: 'caller_to_hold' });
     case 'timer.fired':
       return onTimer(d, event.timerId);
-    case 'leg.ringing': {
-      const leg = liveCurrentLeg(d, event.legId);
-      if (leg === undefined || leg.status !== 'dialing') return null;
-      leg.status = 'ringing';
-      status(d, 'ringing', leg.legId);
-      return detailOf({ leg: leg.legId });
-    }
+    case 'leg.ringing':
+      return onRinging(d, event.legId);
     case 'leg.answered': {
       const leg = liveCurrentLeg(d, event.legId);
       if (leg === undefined) return strayAnswer(d, event.legId);
@@ -148,14 +161,9 @@ function apply(d: WarmDraft, event: TransferEvent): Applied {
       dropLeg(d, leg, outcome, code, false);
       return `${detailOf({ leg: leg.legId, status: event.status })} ${nextOrReturn(d, outcome, code, (i) => dialLeg(d, i))}`;
     }
-    case 'leg.error': {
-      const leg = liveCurrentLeg(d, event.legId);
-      if (leg === undefined) return null;
-      const code = cleanCarrierCode(event.carrierCode);
+    case 'leg.error':
       // A failed whisper or join leaves a human on the line: hang that leg up before the next.
-      dropLeg(d, leg, 'carrier_error', code, true);
-      return `${detailOf({ leg: leg.legId })} ${nextOrReturn(d, 'carrier_error', code, (i) => dialLeg(d, i))}`;
-    }
+      return onLegError(d, event, (i) => dialLeg(d, i));
     case 'caller.held':
       if (!d.s.flags.callerMoved || d.s.flags.callerHeld) return null;
       d.s.flags.callerHeld = true;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { transferTimings } from '../../src/ops/transfer-timings.js';
-import { machineFor, type TransferState } from '../../src/transfer/machine.js';
+import type { TransferState } from '../../src/transfer/machine.js';
 import type { TransferEvent } from '../../src/transfer/machine-types.js';
+import { TRANSFER_MODES } from '../../src/transfer/modes.js';
 import type { TransferPlan } from '../../src/transfer/plan-types.js';
 
 const plan = (mode: 'cold' | 'warm'): TransferPlan => ({
@@ -15,7 +16,7 @@ const plan = (mode: 'cold' | 'warm'): TransferPlan => ({
 });
 
 function play(mode: 'cold' | 'warm', events: readonly [number, TransferEvent][]): TransferState {
-  const machine = machineFor(mode);
+  const machine = TRANSFER_MODES.get(mode).machine;
   let state = machine.initial(
     { transferId: 'c.t1', callId: 'c', plan: plan(mode), handoffWaitMs: 4000 },
     { nowMs: 1_000 },

@@ -1,13 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { LegEndStatus, TransferMode } from '../../src/domain/outcome.js';
-import { machineFor, type TransferState } from '../../src/transfer/machine.js';
+import type { TransferState } from '../../src/transfer/machine.js';
 import type {
   TimerId,
   TransferEffect,
   TransferEvent,
   TransferInput,
 } from '../../src/transfer/machine-types.js';
+import { TRANSFER_MODES } from '../../src/transfer/modes.js';
 import type { TransferPlan, WhisperPlan } from '../../src/transfer/plan-types.js';
 
 /**
@@ -284,7 +285,7 @@ function observe(world: World, effects: readonly TransferEffect[], event: Transf
 }
 
 function apply(world: World, event: TransferEvent): void {
-  const machine = machineFor(world.mode);
+  const machine = TRANSFER_MODES.get(world.mode).machine;
   const prev = world.state;
   const wasTerminal = machine.isTerminal(prev);
   const ctx = { nowMs: world.nowMs };
@@ -370,7 +371,7 @@ function runScenario(
   input: TransferInput,
   steps: readonly { action: Action; advanceMs: number }[],
 ) {
-  const machine = machineFor(mode);
+  const machine = TRANSFER_MODES.get(mode).machine;
   const start = machine.initial(input, { nowMs: 1_000 });
   const world: World = {
     mode,

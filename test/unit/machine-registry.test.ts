@@ -3,13 +3,13 @@ import { DaemonError } from '../../src/domain/errors.js';
 import type { TransferMode } from '../../src/domain/outcome.js';
 import {
   isTransferTerminal,
-  machineFor,
   startTransfer,
   stepTransfer,
   type TransferState,
   whisperBudgetMs,
 } from '../../src/transfer/machine.js';
 import type { TransferInput } from '../../src/transfer/machine-types.js';
+import { TRANSFER_MODES } from '../../src/transfer/modes.js';
 import type { TransferPlan } from '../../src/transfer/plan-types.js';
 
 const ctx = { nowMs: 5_000 };
@@ -37,9 +37,9 @@ function isModeMismatch(fn: () => unknown): boolean {
   }
 }
 
-describe('machineFor', () => {
+describe('the mode registry', () => {
   it.each<TransferMode>(['cold', 'warm'])('returns the %s machine', (mode) => {
-    const machine = machineFor(mode);
+    const machine = TRANSFER_MODES.get(mode).machine;
     expect(machine.mode).toBe(mode);
     const { state } = machine.initial(inputFor(mode), ctx);
     expect(state.mode).toBe(mode);
@@ -57,11 +57,17 @@ describe('machineFor', () => {
   });
 
   it('refuses a plan or a state of the other mode, loudly', () => {
-    expect(isModeMismatch(() => machineFor('cold').initial(inputFor('warm'), ctx))).toBe(true);
-    expect(isModeMismatch(() => machineFor('warm').initial(inputFor('cold'), ctx))).toBe(true);
+    expect(isModeMismatch(() => TRANSFER_MODES.get('cold').machine.initial(inputFor('warm'), ctx))).toBe(
+      true,
+    );
+    expect(isModeMismatch(() => TRANSFER_MODES.get('warm').machine.initial(inputFor('cold'), ctx))).toBe(
+      true,
+    );
     const cold = startTransfer(inputFor('cold'), ctx).state;
-    expect(isModeMismatch(() => machineFor('warm').step(cold, { type: 'caller.hangup' }, ctx))).toBe(true);
-    expect(isModeMismatch(() => machineFor('warm').isTerminal(cold))).toBe(true);
+    expect(
+      isModeMismatch(() => TRANSFER_MODES.get('warm').machine.step(cold, { type: 'caller.hangup' }, ctx)),
+    ).toBe(true);
+    expect(isModeMismatch(() => TRANSFER_MODES.get('warm').machine.isTerminal(cold))).toBe(true);
   });
 });
 

@@ -1,0 +1,109 @@
+import type { TransferMode } from '../domain/outcome.js';
+import {
+  type Applied,
+  cleanCarrierCode,
+  commit,
+  type Draft,
+  detailOf,
+  draftOf,
+  dropLeg,
+  finish,
+  liveCurrentLeg,
+  nextOrReturn,
+  status,
+  strayAnswer,
+} from './machine-draft.js';
+import { freshState } from './machine-start.js';
+import { isTerminalState, type MachineState, type TransferMachine } from './machine-state.js';
+import type { LegId, StepContext, StepResult, TransferEvent, TransferInput } from './machine-types.js';
+
+/**
+ * The skeleton every mode's machine shares, so a mode's file holds only what is its own: how it
+ * starts, how it applies an event, and how a running transfer's phase follows from its legs.
+ */
+
+/** What a mode's machine is made of. */
+export interface MachineSpec<M extends TransferMode, P extends string> {
+  readonly mode: M;
+  /** Phase of a fresh transfer, before its first event. */
+  readonly startPhase: P;
+  /**
+   * The mode's first moves, once the chain is known non-empty, the flag set (invariant 2: before
+   * anything can end the AI stream) and `started` told to the agent.
+   */
+  start(d: Draft<MachineState<M, P>>, input: TransferInput): void;
+  /**
+   * Applies one event to a running transfer: the timeline detail, or null when the event does
+   * not apply (the state is then returned untouched).
+   */
+  apply(d: Draft<MachineState<M, P>>, event: TransferEvent): Applied;
+  /** The phase of a transfer still running after an applied event. */
+  syncPhase(d: Draft<MachineState<M, P>>): void;
+}
+
+/** A mode's machine, with its `initial` and `step` also available on their own (table tests). */
+export type DefinedMachine<M extends TransferMode, P extends string> = TransferMachine<MachineState<M, P>>;
+
+export function defineMachine<M extends TransferMode, P extends string>(
+  spec: MachineSpec<M, P>,
+): DefinedMachine<M, P> {
+  type S = MachineState<M, P>;
+  const initial = (input: TransferInput, ctx: StepContext): StepResult<S> => {
+    const d = draftOf(freshState(input, ctx, spec.mode, spec.startPhase), ctx);
+    const { plan } = d.s;
+    const first = plan.chain[0];
+    if (first === undefined) {
+      finish(d, 'missing_transfer_number', null);
+      return commit(d.s as S, d, 'transfer.started', detailOf({ trigger: plan.trigger, chain: 0 }));
+    }
+    d.effects.push({ type: 'flag.set', destination: first });
+    status(d, 'started', undefined, first);
+    spec.start(d, input);
+    return commit(
+      d.s as S,
+      d,
+      'transfer.started',
+      detailOf({ trigger: plan.trigger, chain: plan.chain.length }),
+    );
+  };
+  const step = (state: S, event: TransferEvent, ctx: StepContext): StepResult<S> => {
+    const d = draftOf(state, ctx);
+    // Once over, only the safety rule acts: a leg answering after it was given up is hung up.
+    // (After `connected`, the joined leg's end belongs to the call record, not to the transfer.)
+    const detail =
+      d.s.outcome !== null
+        ? event.type === 'leg.answered'
+          ? strayAnswer(d, event.legId)
+          : null
+        : spec.apply(d, event);
+    if (detail !== null && d.s.outcome === null) spec.syncPhase(d);
+    return commit(state, d, event.type, detail);
+  };
+  return { mode: spec.mode, initial, step, isTerminal: isTerminalState };
+}
+
+/** `leg.ringing` for the leg being tried: the same in every mode. */
+export function onRinging(d: Draft<MachineState<TransferMode, string>>, legId: LegId): Applied {
+  const leg = liveCurrentLeg(d, legId);
+  if (leg === undefined || leg.status !== 'dialing') return null;
+  leg.status = 'ringing';
+  status(d, 'ringing', leg.legId);
+  return detailOf({ leg: leg.legId });
+}
+
+/**
+ * `leg.error` (a carrier command for the leg failed for good): the leg may have half-happened
+ * (a dial placed, a whisper or join left a human on the line), so it is hung up (idempotent in
+ * the shell) before the next destination is dialed with `dial`, or the caller goes back to the AI.
+ */
+export function onLegError(
+  d: Draft<MachineState<TransferMode, string>>,
+  event: Extract<TransferEvent, { type: 'leg.error' }>,
+  dial: (index: number) => LegId,
+): Applied {
+  const leg = liveCurrentLeg(d, event.legId);
+  if (leg === undefined) return null;
+  const code = cleanCarrierCode(event.carrierCode);
+  dropLeg(d, leg, 'carrier_error', code, true);
+  return `${detailOf({ leg: leg.legId })} ${nextOrReturn(d, 'carrier_error', code, dial)}`;
+}
