@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { TransferOutcome } from '../domain/outcome.js';
 import type { TransferStatus } from '../transfer/machine-types.js';
+import { TRANSFER_MODE_NAMES } from '../transfer/modes.js';
 import type { AgentControlEvent } from './events.js';
 
 /**
@@ -22,7 +23,7 @@ export const agentTransferSchema = z
     skill: shortText.optional(),
     reason: z.string().max(2000).optional(),
     summary: z.string().max(4000).optional(),
-    mode: z.enum(['cold', 'warm']).optional(),
+    mode: z.enum(TRANSFER_MODE_NAMES).optional(),
     /** For a skill with `requiresConfirmation`: the caller already agreed. */
     confirmed: z.boolean().optional(),
   })

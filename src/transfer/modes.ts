@@ -1,3 +1,4 @@
+import type { TransferMode } from '../domain/outcome.js';
 import { coldMode } from './cold.js';
 import { ModeRegistry } from './mode.js';
 import { warmMode } from './warm.js';
@@ -7,3 +8,6 @@ import { warmMode } from './warm.js';
  * (mode.ts `defineMode`); the runtime, the agent protocol and the API know modes only from here.
  */
 export const TRANSFER_MODES = new ModeRegistry([coldMode, warmMode]);
+
+/** The modes' names, for the schemas that accept a mode (agent protocol, API). */
+export const TRANSFER_MODE_NAMES = TRANSFER_MODES.names() as readonly [TransferMode, ...TransferMode[]];

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AGENT_ID_PATTERN } from '../../config/agent-schema.js';
+import { TRANSFER_MODE_NAMES } from '../../transfer/modes.js';
 
 /** Path `{id}` of an agent. */
 export const agentParams = z.object({
@@ -52,7 +53,12 @@ export const transferBody = z
     rule: z.string().min(1).max(64).optional().describe('A handoffConfig.transferRules label.'),
     skill: z.string().min(1).max(64).optional().describe('A transfer skill name or tool name.'),
     message: z.string().min(1).max(1000).optional().describe('Why, as the human hears it in a warm whisper.'),
-    mode: z.enum(['cold', 'warm']).optional().describe('Overrides handoffConfig.warm.'),
+    mode: z
+      .enum(TRANSFER_MODE_NAMES)
+      .optional()
+      .describe(
+        `A transfer mode (${TRANSFER_MODE_NAMES.join(', ')}); overrides the agent's (handoffConfig.warm).`,
+      ),
   })
   .refine((b) => [b.destination, b.rule, b.skill].filter((x) => x !== undefined).length <= 1, {
     message: 'give at most one of destination, rule and skill',
