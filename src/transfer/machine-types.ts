@@ -92,8 +92,9 @@ export type TransferEffect =
   | { readonly type: 'timer.start'; readonly timerId: TimerId; readonly atMs: number }
   | { readonly type: 'timer.cancel'; readonly timerId: TimerId }
   /**
-   * Dial a human. Cold: the caller's own call is moved to dial `to` (the AI stream ends, the
-   * agent socket stays open). Warm: a new outbound leg is placed toward the conference.
+   * Dial a human, as the descriptor of `mode` says (`dialsFrom`): from the caller's own call
+   * (cold: the AI stream ends, the agent socket stays open), or as a new outbound leg toward the
+   * transfer's room (warm).
    */
   | {
       readonly type: 'carrier.dial';

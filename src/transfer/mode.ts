@@ -74,8 +74,11 @@ export interface TransferModeDescriptor {
    */
   readonly dialsFrom: 'caller' | 'leg';
   /**
-   * Every effect type the machine may emit; the runtime has one executor per type. A step that
-   * emits anything else throws `DaemonError('transfer_effect_undeclared')` (a programming error).
+   * Every effect type the machine may emit; the runtime has one executor per type, and the markup
+   * a carrier must render follows from them: `carrier.dial` from the caller renders `dialCold`,
+   * `caller.hold` `conferenceHold`, `human.whisper` `whisperThenJoin` (providers/types.ts). A step
+   * that emits anything else throws `DaemonError('transfer_effect_undeclared')` (a programming
+   * error).
    */
   readonly effects: ReadonlySet<TransferEffectType>;
   /** Where the caller's call belongs now, for a state of this mode that is not over. */
