@@ -66,7 +66,7 @@ export const coldMode: TransferModeDescriptor = defineMode<ColdState>({
   name: 'cold',
   machine: transferMachine,
   requires: [],
-  defaultRingTimeoutSec: 10,
+  defaultRingTimeoutSec: 10, // nixflex seed
   whispers: false,
   dialsFrom: 'caller',
   effects: [

@@ -101,7 +101,7 @@ export const warmMode: TransferModeDescriptor = defineMode<WarmState>({
   machine: transferMachine,
   requires: ['conference'],
   fallback: 'cold',
-  defaultRingTimeoutSec: 15,
+  defaultRingTimeoutSec: 15, // nixflex seed
   whispers: true,
   dialsFrom: 'leg',
   effects: [
