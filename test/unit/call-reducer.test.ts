@@ -247,7 +247,7 @@ const TRANSITIONS: Row[] = [
     name: 'ai + transfer.request (warm) on a carrier without conferences: runs as cold, and says so',
     from: 'ai',
     input: request({ mode: 'warm' }),
-    ctx: { conference: false },
+    ctx: { carrierCan: (capability) => capability !== 'conference' },
     expected: {
       phase: 'transferring',
       transferMode: 'cold',

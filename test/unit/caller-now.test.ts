@@ -91,7 +91,7 @@ const ROWS: [string, () => CallRecord, ReplyBody][] = [
   ],
   [
     'warm run as cold (no conference): the dial, with the whisper for the human and hold for the caller',
-    () => through([request('warm'), played], { conference: false }),
+    () => through([request('warm'), played], { carrierCan: (capability) => capability !== 'conference' }),
     { ...DIAL, timeoutMs: 15_000, whisper: WHISPER, hold: { audioUrl: HOLD_AUDIO } },
   ],
   [
