@@ -2,8 +2,8 @@ import type { Carrier } from '../src/domain/carrier.js';
 import { DaemonError } from '../src/domain/errors.js';
 import type { AudioFormat, InboundMediaEvent, OutboundMediaEvent } from '../src/domain/media.js';
 import type { LegEndStatus } from '../src/domain/outcome.js';
+import type { RetryPolicy } from '../src/lib/retry.js';
 import type { RechunkRule } from '../src/media/rechunk.js';
-import type { RetryPolicy } from '../src/runtime/retry.js';
 
 /**
  * The one interface every carrier speaks through (STYLE.md 4): webhooks and their signature,
@@ -108,7 +108,7 @@ export interface CarrierSettings {
   /** REST base URL, for a simulator or a regional endpoint; default the carrier's own. */
   readonly apiBase?: string;
   /**
-   * Bounded retry of retryable carrier errors (src/runtime/retry.ts); default
+   * Bounded retry of retryable carrier errors (src/lib/retry.ts); default
    * `{ maxRetries: 2, retryIntervalMs: 250, timeoutMs: 10000 }`.
    */
   readonly retry?: RetryPolicy;

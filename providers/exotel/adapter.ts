@@ -1,5 +1,5 @@
 import { DaemonError } from '../../src/domain/errors.js';
-import type { RetryDeps, RetryPolicy } from '../../src/runtime/retry.js';
+import type { RetryDeps, RetryPolicy } from '../../src/lib/retry.js';
 import {
   DEFAULT_CARRIER_RETRY,
   optionalSettings,

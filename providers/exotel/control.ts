@@ -1,5 +1,5 @@
 import { CarrierError, DaemonError } from '../../src/domain/errors.js';
-import { type RetryDeps, type RetryPolicy, withRetry } from '../../src/runtime/retry.js';
+import { type RetryDeps, type RetryPolicy, withRetry } from '../../src/lib/retry.js';
 import type { CallProgressEvent, CarrierControl, CreateCallOptions } from '../types.js';
 import { ExotelRestClient, type ExotelRestOptions, neverReachedExotel } from './rest-client.js';
 

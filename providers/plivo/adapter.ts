@@ -1,4 +1,4 @@
-import type { RetryDeps, RetryPolicy } from '../../src/runtime/retry.js';
+import type { RetryDeps, RetryPolicy } from '../../src/lib/retry.js';
 import {
   DEFAULT_CARRIER_RETRY,
   optionalSettings,

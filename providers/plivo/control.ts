@@ -1,5 +1,5 @@
 import { CarrierError, DaemonError } from '../../src/domain/errors.js';
-import { isRetryableError, type RetryDeps, type RetryPolicy, withRetry } from '../../src/runtime/retry.js';
+import { isRetryableError, type RetryDeps, type RetryPolicy, withRetry } from '../../src/lib/retry.js';
 import type {
   AddParticipantOptions,
   CallInstructions,

@@ -1,6 +1,6 @@
 import { DaemonError } from '../../src/domain/errors.js';
+import type { RetryDeps, RetryPolicy } from '../../src/lib/retry.js';
 import { isKnownRegion } from '../../src/phone/destination.js';
-import type { RetryDeps, RetryPolicy } from '../../src/runtime/retry.js';
 import type { CarrierSettings, OutboundUrls } from '../types.js';
 
 /**

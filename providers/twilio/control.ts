@@ -1,6 +1,6 @@
 import twilio from 'twilio';
 import { CarrierError } from '../../src/domain/errors.js';
-import { isRetryableError, type RetryDeps, type RetryPolicy, withRetry } from '../../src/runtime/retry.js';
+import { isRetryableError, type RetryDeps, type RetryPolicy, withRetry } from '../../src/lib/retry.js';
 import type {
   AddParticipantOptions,
   CallInstructions,

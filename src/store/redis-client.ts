@@ -1,6 +1,6 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { DaemonError } from '../domain/errors.js';
-import type { RetryPolicy } from '../runtime/retry.js';
+import type { RetryPolicy } from '../lib/retry.js';
 import type { LuaScript } from './lua.js';
 
 /** Either client; the store only uses `call`, so both work the same. */

@@ -1,6 +1,6 @@
 import { Cluster } from 'ioredis';
 import { DaemonError } from '../domain/errors.js';
-import { type RetryPolicy, withRetry } from '../runtime/retry.js';
+import { type RetryPolicy, withRetry } from '../lib/retry.js';
 import type { ResolvedOptions } from './common.js';
 import { checkId, type Keys, parseTimerMember, timerMember } from './keys.js';
 import { CLAIM, CLAIM_SOCKET, RELEASE, UNSCHEDULE } from './lua.js';

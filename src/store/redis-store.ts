@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Cluster } from 'ioredis';
 import { DaemonError } from '../domain/errors.js';
-import { isRetryableError, type RetryPolicy, withRetry } from '../runtime/retry.js';
+import { isRetryableError, type RetryPolicy, withRetry } from '../lib/retry.js';
 import { type ApplyBackend, EventApplier, type Loaded } from './apply-event.js';
 import { checkCommit, encodeRecord, type ResolvedOptions, resolveOptions } from './common.js';
 import { checkId, Keys } from './keys.js';

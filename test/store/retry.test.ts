@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CarrierError, DaemonError } from '../../src/domain/errors.js';
-import { isRetryableError, type RetryPolicy, withRetry, worstCaseMs } from '../../src/runtime/retry.js';
+import { isRetryableError, type RetryPolicy, withRetry, worstCaseMs } from '../../src/lib/retry.js';
 
 const policy: RetryPolicy = { maxRetries: 3, retryIntervalMs: 250, timeoutMs: 1_000 };
 const flaky = () => new DaemonError('store_unavailable', 'down', { retryable: true });

@@ -9,7 +9,7 @@ import {
 import { twilioMarkup } from '../../providers/twilio/markup.js';
 import type { CarrierControl } from '../../providers/types.js';
 import { CarrierError } from '../../src/domain/errors.js';
-import type { RetryPolicy } from '../../src/runtime/retry.js';
+import type { RetryPolicy } from '../../src/lib/retry.js';
 
 const AC = `AC${'1'.repeat(32)}`;
 const TOKEN = 'test-auth-token';
