@@ -13,8 +13,22 @@
  * Premium-rate numbers are refused unless named explicitly (a rule, skill, default, after-hours
  * number, or an exact allow pattern): a prefix or country allowance never admits them.
  */
-import type { AgentConfig } from '../config/agent-types.js';
 import { type Destination, destinationString, isPremiumRate, parseDestination } from './destination.js';
+
+/**
+ * What the policy reads of an agent's configuration (src/config's `AgentConfig` has this shape).
+ * Declared here because src/config validates destinations with src/phone: the dependency points
+ * one way, config → phone.
+ */
+export interface PolicyConfig {
+  readonly handoffConfig: {
+    readonly transferDestination?: string;
+    readonly transferRules: readonly { readonly destination: readonly string[] }[];
+  };
+  readonly skills: readonly { readonly executionConfig: { readonly destination?: readonly string[] } }[];
+  readonly afterHours?: { readonly number?: string };
+  readonly destinationPolicy: { readonly allow: readonly string[]; readonly countries: readonly string[] };
+}
 
 export type PolicyDecision =
   | { readonly allowed: true }
@@ -67,7 +81,7 @@ export function matchesAllowPattern(pattern: string, destination: string): boole
  * Every destination the agent's configuration names: the default, every rule's and skill's
  * destinations, the after-hours number, and exact allow patterns. Canonical strings.
  */
-export function namedDestinations(agent: AgentConfig): ReadonlySet<string> {
+export function namedDestinations(agent: PolicyConfig): ReadonlySet<string> {
   const cached = namedCache.get(agent);
   if (cached) return cached;
   const named = new Set<string>();
@@ -84,7 +98,7 @@ export function namedDestinations(agent: AgentConfig): ReadonlySet<string> {
 }
 
 /** Decides whether `agent` may dial `destination` (already parsed and canonical). */
-export function isDestinationAllowed(agent: AgentConfig, destination: Destination): PolicyDecision {
+export function isDestinationAllowed(agent: PolicyConfig, destination: Destination): PolicyDecision {
   const text = destinationString(destination);
   if (namedDestinations(agent).has(text)) return { allowed: true };
   if (destination.kind === 'pstn' && isPremiumRate(destination.e164))
@@ -102,7 +116,7 @@ export function isDestinationAllowed(agent: AgentConfig, destination: Destinatio
 }
 
 // Agent configurations are frozen, so the named set can be computed once per object.
-const namedCache = new WeakMap<AgentConfig, ReadonlySet<string>>();
+const namedCache = new WeakMap<PolicyConfig, ReadonlySet<string>>();
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
