@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { MemoryStore } from '../src/store/memory-store.js';
 import { RedisStore } from '../src/store/redis-store.js';
 import type { StepCommit, Store } from '../src/store/types.js';
-import { startRedisServer } from '../test/support/redis-server.js';
+import { startRedisServer } from '../support/redis-server.js';
 
 /** Shaped like a call record mid-transfer (≈ 1.5 KB of JSON). */
 interface BenchRecord {

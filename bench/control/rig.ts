@@ -6,7 +6,7 @@
  */
 import { Redis } from 'ioredis';
 import { type Simulator, startSimulator } from '../../sim/simulator.js';
-import { type RedisServer, startRedisServer } from '../../test/support/redis-server.js';
+import { type RedisServer, startRedisServer } from '../../support/redis-server.js';
 import { ACCOUNT_SID, AUTH_TOKEN, type DaemonReady, INBOUND, startDaemon } from '../lib/daemon-setup.js';
 import type { ChildProc } from '../lib/ipc.js';
 import { epochMs } from '../lib/probe.js';

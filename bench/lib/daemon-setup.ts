@@ -4,7 +4,7 @@
  */
 import twilio from 'twilio';
 import { demoAgentsInput } from '../../src/config/demo-agents.js';
-import { freePort } from '../../test/support/redis-server.js';
+import { freePort } from '../../support/redis-server.js';
 import { type ChildProc, forkChild } from './ipc.js';
 
 export const ACCOUNT_SID = `AC${'1'.repeat(32)}`;

@@ -8,7 +8,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { startRedisServer } from '../../test/support/redis-server.js';
+import { startRedisServer } from '../../support/redis-server.js';
 import { startDaemon } from '../lib/daemon-setup.js';
 import { type ChildProc, forkChild } from '../lib/ipc.js';
 import type { Probe } from '../lib/probe.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
 import { createAgentRepository } from '../../src/agent-repository/index.js';
-import { type RedisServer, startRedisServer } from '../support/redis-server.js';
+import { type RedisServer, startRedisServer } from '../../support/redis-server.js';
 import { agentRepositoryContract } from './agent-repository.contract.js';
 
 let server: RedisServer;

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { AudioSpec } from '../../sim/audio.js';
 import type { SimCall } from '../../sim/endpoints/caller.js';
+import { type RedisServer, startRedisServer } from '../../support/redis-server.js';
 import { type EchoBot, type EchoBotOptions, startEchoBot } from '../support/echo-bot.js';
-import { type RedisServer, startRedisServer } from '../support/redis-server.js';
 import { CALLER, flushRedis, type Harness, type HarnessOptions, INBOUND, startHarness } from './harness.js';
 
 /**

@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import type { CallRecord } from '../../src/runtime/call-record.js';
 import { createStore } from '../../src/store/create-store.js';
+import { freePort, type RedisServer, startRedisServer } from '../../support/redis-server.js';
 import { type EchoBot, startEchoBot } from '../support/echo-bot.js';
 import { eventually, settles } from '../support/eventually.js';
-import { freePort, type RedisServer, startRedisServer } from '../support/redis-server.js';
 import {
   ACCOUNT_SID,
   type DaemonProcess,

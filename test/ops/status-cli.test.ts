@@ -3,9 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import type { StatusSnapshot } from '../../src/cli/status.js';
+import { type RedisServer, startRedisServer } from '../../support/redis-server.js';
 import { ACCOUNT_SID, ALL_KEY, type ApiApp, bearer, CALLER, startApiApp } from '../api/support.js';
 import { type EchoBot, startEchoBot } from '../support/echo-bot.js';
-import { type RedisServer, startRedisServer } from '../support/redis-server.js';
 import { openTwilioStream, parseStreamDocument } from './daemon-process.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../../src/store/redis-store.js';
+import { type RedisServer, startRedisServer } from '../../support/redis-server.js';
 import { eventually } from '../support/eventually.js';
-import { type RedisServer, startRedisServer } from '../support/redis-server.js';
 import { storeContract } from './contract.js';
 import { redisHarness } from './redis-harness.js';
 

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { DaemonError } from '../../src/domain/errors.js';
 import { RedisStore } from '../../src/store/redis-store.js';
 import type { Step } from '../../src/store/types.js';
+import { startRedisServer } from '../../support/redis-server.js';
 import { eventually } from '../support/eventually.js';
-import { startRedisServer } from '../support/redis-server.js';
 import type { TestRecord } from './contract.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -5,7 +5,7 @@ import { DaemonError } from '../../src/domain/errors.js';
 import { createStore } from '../../src/store/create-store.js';
 import { RedisStore } from '../../src/store/redis-store.js';
 import type { Step } from '../../src/store/types.js';
-import { freePort, type RedisServer, startRedisServer } from '../support/redis-server.js';
+import { freePort, type RedisServer, startRedisServer } from '../../support/redis-server.js';
 import type { TestRecord } from './contract.js';
 
 let server: RedisServer;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe } from 'vitest';
-import { type RedisServer, startRedisServer } from '../support/redis-server.js';
+import { type RedisServer, startRedisServer } from '../../support/redis-server.js';
 import { storeContract } from './contract.js';
 import { redisHarness } from './redis-harness.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RedisStore } from '../../src/store/redis-store.js';
+import { type RedisServer, startRedisServer } from '../../support/redis-server.js';
 import { eventually } from '../support/eventually.js';
-import { type RedisServer, startRedisServer } from '../support/redis-server.js';
 import { spawnWorker, type WorkerProcess } from './fixtures/worker-process.js';
 
 let server: RedisServer;

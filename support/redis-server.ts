@@ -6,7 +6,8 @@ import { join } from 'node:path';
 
 /**
  * A private `redis-server` for tests and benchmarks: its own free port on 127.0.0.1, its own
- * temporary directory, never the shared server on 6379.
+ * temporary directory, never the shared server on 6379. It lives in support/, which both test/ and
+ * bench/ import and which imports neither, so that benchmarks do not depend on the test suite.
  */
 export interface RedisServer {
   /** `redis://127.0.0.1:<port>` */
