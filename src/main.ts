@@ -5,11 +5,22 @@ import { loadEnvFromProcess } from './config/env.js';
 import { DaemonError } from './domain/errors.js';
 import { createLogger } from './log.js';
 import { appDrainTarget, drainAndClose } from './ops/drain.js';
+import { errorSummary } from './runtime/executor.js';
 
 /** Entry: parse config, build the app, listen; SIGTERM/SIGINT → ordered drain. */
 async function main(): Promise<void> {
   const env = loadEnvFromProcess();
   const log = createLogger({ level: env.logLevel, logPii: env.logPii });
+  // The last line of defence: a rejection or exception nothing handled is logged and the worker
+  // keeps serving its other calls (each call's state is in the store; its timers bound any wait).
+  // The lint rules (eslint.config.js) keep such promises out of the code; this keeps one slip
+  // from ending every call on the worker.
+  process.on('unhandledRejection', (reason: unknown) =>
+    log.error({ err: errorSummary(reason) }, 'process.unhandled_rejection'),
+  );
+  process.on('uncaughtException', (err: Error) =>
+    log.error({ err: errorSummary(err) }, 'process.uncaught_exception'),
+  );
   const agents =
     env.configPath === undefined
       ? DEMO_AGENTS

@@ -263,7 +263,8 @@ export class ScriptedAgentServer {
         if (frame.event === 'start' && session.start === undefined) {
           session.start = readStart(frame);
           const steps = typeof options.script === 'function' ? options.script(session.start) : options.script;
-          void session.run(steps);
+          // `run` ends the script itself on a closed socket; anything else ends the session.
+          session.run(steps).catch(() => session.onClose(1011));
         }
       });
       socket.on('close', (code) => session.onClose(code));

@@ -66,13 +66,22 @@ export class EffectExecutor implements EffectRunner {
       case 'handoff.watch': {
         if (session === undefined) return; // the `handoff` timer bounds the wait instead
         const transferId = effect.transferId;
-        void session.bridge.markAfterQueuedAudio(`handoff-${transferId}`).then(() =>
-          this.#feed(record.callId, {
-            type: 'transfer.event',
-            transferId,
-            event: { type: 'handoff.played' },
-          }),
-        );
+        session.bridge
+          .markAfterQueuedAudio(`handoff-${transferId}`)
+          .then(() =>
+            this.#feed(record.callId, {
+              type: 'transfer.event',
+              transferId,
+              event: { type: 'handoff.played' },
+            }),
+          )
+          // The `handoff` timer dials anyway once its bounded wait is over.
+          .catch((err: unknown) =>
+            this.#o.log.warn(
+              { callId: record.callId, transferId, err: errorSummary(err) },
+              'handoff.feed_failed',
+            ),
+          );
         return;
       }
       case 'transfer.accepted':

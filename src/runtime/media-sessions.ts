@@ -79,16 +79,26 @@ export class MediaSessions {
       if (event.type === 'start') {
         starting = true;
         streamFormat = event.format;
-        void this.#start(adapter, ws, closeThis, event, codec.encode.bind(codec), codec.rechunk).then((s) => {
-          starting = false;
-          if (s === undefined) {
+        this.#start(adapter, ws, closeThis, event, codec.encode.bind(codec), codec.rechunk).then(
+          (s) => {
+            starting = false;
+            if (s === undefined) {
+              refused = true;
+              ws.close(1008, 'refused');
+              return;
+            }
+            session = s;
+            for (const queued of pending.splice(0)) s.bridge.handleCarrierEvent(queued);
+          },
+          (err: unknown) => {
+            // The store did not answer: close the stream so the carrier follows the document's
+            // continuation and asks again (invariant 1), rather than leave the caller on a dead socket.
+            starting = false;
             refused = true;
-            ws.close(1008, 'refused');
-            return;
-          }
-          session = s;
-          for (const queued of pending.splice(0)) s.bridge.handleCarrierEvent(queued);
-        });
+            this.#o.log.error({ carrier: adapter.carrier, err: errorSummary(err) }, 'media.start_failed');
+            ws.close(1011, 'unavailable');
+          },
+        );
         return;
       }
       this.#o.onFrame?.('in');
@@ -229,7 +239,10 @@ export class MediaSessions {
       };
     }
     this.#o.sessions.set(session);
-    void agent.connect();
+    // Never rejects: a socket that does not open reaches the listener as `agent.failed`.
+    agent
+      .connect()
+      .catch((err: unknown) => this.#o.log.error({ callId, err: errorSummary(err) }, 'agent.connect_failed'));
     return session;
   }
 
@@ -332,15 +345,19 @@ export class MediaSessions {
   }
 
   #summary(callId: string, text: string, dispatch: (input: CallInput) => void, transferId?: string): void {
-    void this.#o.engine.get(callId).then((record) => {
-      const current = record?.transfer;
-      if (current === undefined || current === null) return;
-      if (transferId !== undefined && transferId !== current.transferId) return;
-      dispatch({
-        type: 'transfer.event',
-        transferId: current.transferId,
-        event: { type: 'summary.received', text },
-      });
-    });
+    this.#o.engine.get(callId).then(
+      (record) => {
+        const current = record?.transfer;
+        if (current === undefined || current === null) return;
+        if (transferId !== undefined && transferId !== current.transferId) return;
+        dispatch({
+          type: 'transfer.event',
+          transferId: current.transferId,
+          event: { type: 'summary.received', text },
+        });
+      },
+      // The `summary` timer bounds the wait: the whisper falls back to the template.
+      (err: unknown) => this.#o.log.error({ callId, err: errorSummary(err) }, 'agent.summary_dropped'),
+    );
   }
 }

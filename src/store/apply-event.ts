@@ -45,14 +45,12 @@ export class KeyedQueue {
   run<T>(key: string, task: () => Promise<T>): Promise<T> {
     const previous = this.#tails.get(key) ?? Promise.resolve();
     const result = previous.then(task);
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#tails.set(key, tail);
-    void tail.then(() => {
+    const settled = (): void => {
+      // Runs after `set` below (a promise callback is never synchronous).
       if (this.#tails.get(key) === tail) this.#tails.delete(key);
-    });
+    };
+    const tail: Promise<void> = result.then(settled, settled);
+    this.#tails.set(key, tail);
     return result;
   }
 

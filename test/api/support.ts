@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import twilio from 'twilio';
 import { type App, type AppOptions, buildApp } from '../../src/app.js';
@@ -56,8 +56,13 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 export async function startFakeTwilioRest(): Promise<FakeTwilioRest> {
   const requests: FakeTwilioRest['requests'] = [];
-  const server: Server = createServer(async (req, res) => {
-    const body = await readBody(req);
+  const server: Server = createServer((req, res) => {
+    readBody(req).then(
+      (body) => answer(req, res, body),
+      () => res.destroy(),
+    );
+  });
+  const answer = (req: IncomingMessage, res: ServerResponse, body: string): void => {
     const form = Object.fromEntries(new URLSearchParams(body));
     requests.push({ method: req.method ?? '', path: req.url ?? '', form });
     const existing = /\/Calls\/(CA[0-9a-f]{32})\.json/.exec(req.url ?? '')?.[1];
@@ -65,7 +70,7 @@ export async function startFakeTwilioRest(): Promise<FakeTwilioRest> {
       'content-type': 'application/json',
     });
     res.end(JSON.stringify({ sid: existing ?? callSid(), account_sid: ACCOUNT_SID, status: 'queued' }));
-  });
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {

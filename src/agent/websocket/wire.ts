@@ -162,7 +162,8 @@ export class WebSocketWire implements AgentWire {
       ws.close(1000, reason.replace(/[^\x20-\x7e]/g, '').slice(0, 123));
       const timer = setTimeout(() => ws.terminate(), this.#o.closeTimeoutMs ?? 2000);
       timer.unref();
-      void this.#closed.then(() => clearTimeout(timer));
+      const clear = (): void => clearTimeout(timer);
+      this.#closed.then(clear, clear);
     } else {
       ws.terminate();
     }

@@ -1,0 +1,134 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { type EchoBot, startEchoBot } from '../support/echo-bot.js';
+import { eventually } from '../support/eventually.js';
+import { freePort, type RedisServer, startRedisServer } from '../support/redis-server.js';
+import {
+  ACCOUNT_SID,
+  type DaemonProcess,
+  openTwilioStream,
+  parseStreamDocument,
+  sendMedia,
+  signedWebhook,
+  spawnDaemon,
+} from './daemon-process.js';
+
+const CALL_SID = `CA${'e'.repeat(32)}`;
+const CALL = {
+  CallSid: CALL_SID,
+  AccountSid: ACCOUNT_SID,
+  From: '+14155559999',
+  To: '+14155550100',
+  Direction: 'inbound',
+};
+
+/** Resolves with the first log line holding `msg`, or with the exit if the process ends first. */
+function logOrExit(daemon: DaemonProcess, msg: string): Promise<string | { exited: number | null }> {
+  return Promise.race([
+    eventually(
+      async () =>
+        daemon.output
+          .join('')
+          .split('\n')
+          .find((line) => line.includes(`"msg":"${msg}"`)),
+      `log line ${msg}`,
+      { timeoutMs: 20_000 },
+    ),
+    daemon.exited.then((e) => ({ exited: e.code })),
+  ]);
+}
+
+describe('Redis failing under a live call (real daemon process, real Redis)', () => {
+  let redis: RedisServer;
+  let bot: EchoBot;
+  let dir: string;
+  let daemon: DaemonProcess | undefined;
+
+  beforeAll(async () => {
+    // Append-only, as in production: the call's record survives the outage.
+    redis = await startRedisServer({ persist: true });
+    bot = await startEchoBot();
+    dir = mkdtempSync(join(tmpdir(), 'patchthrough-outage-'));
+    writeFileSync(
+      join(dir, 'agents.json'),
+      JSON.stringify({
+        agents: [
+          {
+            id: 'front-desk',
+            numbers: ['+14155550100'],
+            agent: { url: bot.url },
+            handoffConfig: { transferDestination: '+14155550133' },
+          },
+        ],
+      }),
+    );
+  });
+  afterAll(async () => {
+    await daemon?.stop(3000);
+    await bot?.close();
+    await redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps the worker serving through the outage and gives the caller the AI back after it', async () => {
+    const d = await spawnDaemon(await freePort(), {
+      REDIS_URL: redis.url,
+      PATCHTHROUGH_CONFIG: join(dir, 'agents.json'),
+      WORKER_ID: 'worker-outage',
+    });
+    daemon = d;
+    const answer = await signedWebhook(d, '/twilio/voice', CALL);
+    expect(answer.status).toBe(200);
+    const doc = parseStreamDocument(answer.body);
+    const ws = await openTwilioStream(doc, CALL_SID);
+    await bot.until(() => bot.sessions[0]?.received.some((m) => m['event'] === 'start') ?? false);
+    const agentSocket = bot.sessions[0]?.socket;
+    if (agentSocket === undefined) throw new Error('no agent session');
+
+    await redis.kill();
+
+    // The agent sends a summary while the store cannot answer: its look-up fails.
+    agentSocket.send(JSON.stringify({ event: 'summary', text: 'Caller wants billing.' }));
+    const dropped = await logOrExit(d, 'agent.summary_dropped');
+    expect(dropped).toEqual(expect.stringContaining('store_unavailable'));
+
+    // The carrier's stream drops and the caller's next stream starts while the store is still down:
+    // the start cannot be looked up, so the daemon closes the socket for the carrier to ask again.
+    ws.close();
+    const again = await openTwilioStream(doc, CALL_SID);
+    const closedWith = await new Promise<number>((resolve) => again.once('close', (code) => resolve(code)));
+    expect(closedWith).toBe(1011);
+    expect(await logOrExit(d, 'media.start_failed')).toEqual(expect.stringContaining('store_unavailable'));
+
+    // Still the same process, still answering.
+    expect(d.proc.exitCode).toBeNull();
+    expect((await fetch(`${d.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${d.url}/readyz`)).status).toBe(503);
+
+    await redis.start();
+    await eventually(
+      async () => ((await fetch(`${d.url}/readyz`)).status === 200 ? true : undefined),
+      'readiness after Redis is back',
+    );
+    // The carrier follows the closed stream's continuation: the caller is given the AI again,
+    // on the agent socket the call already had (the conversation goes on).
+    const continuation = await signedWebhook(d, doc.continuation, CALL);
+    expect(continuation.status).toBe(200);
+    const resumed = parseStreamDocument(continuation.body);
+    const back = await openTwilioStream(resumed, CALL_SID, 0);
+    const echoed = new Promise<void>((resolve) =>
+      back.on('message', (raw) => {
+        if ((JSON.parse(raw.toString()) as { event?: string }).event === 'media') resolve();
+      }),
+    );
+    sendMedia(back, CALL_SID, 10);
+    await echoed;
+    expect(bot.sessions).toHaveLength(1);
+    expect(back.readyState).toBe(WebSocket.OPEN);
+    back.close();
+    expect(d.proc.exitCode).toBeNull();
+  }, 60_000);
+});
