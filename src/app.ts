@@ -17,6 +17,7 @@ import { meteredRunner } from './ops/effect-metrics.js';
 import { Metrics } from './ops/metrics.js';
 import type { CallRecord } from './runtime/call-record.js';
 import { parseTimerKey } from './runtime/commit-changes.js';
+import { retryIdOf } from './runtime/effect-failures.js';
 import { CallEngine } from './runtime/engine.js';
 import { EffectExecutor, errorSummary } from './runtime/executor.js';
 import { MediaSessions } from './runtime/media-sessions.js';
@@ -265,7 +266,13 @@ export function buildApp(options: AppOptions): App {
     ...(options.timerIntervalMs === undefined ? {} : { intervalMs: options.timerIntervalMs }),
     onTimer: async (claim) => {
       const parsed = parseTimerKey(claim.timerId);
-      if (parsed === null || parsed.kind !== 'transfer') return;
+      if (parsed === null) return;
+      if (parsed.kind === 'call') {
+        const retryId = retryIdOf(parsed.name);
+        if (retryId !== null)
+          await engine.dispatch(claim.callId, { type: 'effect.retry', retryId }, { timer: claim });
+        return;
+      }
       await engine.dispatch(
         claim.callId,
         {

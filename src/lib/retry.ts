@@ -91,3 +91,15 @@ export async function withRetry<T>(
 export function isRetryableError(err: unknown): boolean {
   return err instanceof DaemonError && err.retryable;
 }
+
+/**
+ * Durable retries of a call effect that failed after the carrier client's own quick retries
+ * (`DEFAULT_CARRIER_RETRY`): each is a timer in the store, so another worker finishes it if this
+ * one dies. `timeoutMs` is the carrier client's own deadline per attempt (not used here).
+ * Worst case before an effect is given up: 3 retries 1 s apart on top of each attempt's own.
+ */
+export const DURABLE_EFFECT_RETRY: RetryPolicy = Object.freeze({
+  maxRetries: 3,
+  retryIntervalMs: 1_000,
+  timeoutMs: 10_000,
+});

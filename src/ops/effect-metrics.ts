@@ -32,6 +32,9 @@ function observe(metrics: Metrics, record: CallRecord, effect: CallEffect): void
     case 'call.finished':
       metrics.callEnded(record.carrier, effect.endedReason);
       return;
+    case 'effect.abandoned':
+      metrics.effectAbandoned(effect.effect);
+      return;
     case 'transfer': {
       const t = record.transfer;
       if (effect.effect.type !== 'transfer.ended' || t === null || t.transferId !== effect.transferId) return;

@@ -41,6 +41,7 @@ export class Metrics {
   readonly #mediaRefused: Counter<'carrier'>;
   readonly #callerIdFallbacks: Counter<'carrier'>;
   readonly #markupFallbacks: Counter<'carrier'>;
+  readonly #effectsAbandoned: Counter<'effect'>;
   readonly #pendingFrames: { in: number; out: number } = { in: 0, out: 0 };
   readonly #dropIn: Counter.Internal;
   readonly #dropOut: Counter.Internal;
@@ -133,6 +134,12 @@ export class Metrics {
       labelNames: ['carrier'],
       registers,
     });
+    this.#effectsAbandoned = new Counter({
+      name: 'patchthrough_effects_abandoned_total',
+      help: 'Call effects (carrier commands, agent messages) that failed after their retries',
+      labelNames: ['effect'],
+      registers,
+    });
     // Counted in plain numbers on the media path (50 frames a second per call) and handed to
     // prom-client only when scraped.
     const pending = this.#pendingFrames;
@@ -215,6 +222,10 @@ export class Metrics {
 
   mediaRefused(carrier: string): void {
     this.#mediaRefused.inc({ carrier });
+  }
+
+  effectAbandoned(effect: string): void {
+    this.#effectsAbandoned.inc({ effect });
   }
 
   mediaFrame(direction: MediaDirection): void {

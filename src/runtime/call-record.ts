@@ -3,6 +3,7 @@ import type { EndedReason, TransferMode, TransferOutcome } from '../domain/outco
 import type { TransferState } from '../transfer/machine.js';
 import type { TimelineEntry } from '../transfer/machine-types.js';
 import type { PlanRefusal, TransferTriggerType } from '../transfer/plan-types.js';
+import type { PendingRetry } from './effect-failures.js';
 
 /**
  * Where the caller is right now, as far as the call is concerned.
@@ -78,6 +79,10 @@ export interface CallRecord {
    * is closed; the API follows it.
    */
   readonly boundTo?: string;
+  /** Effects waiting for a durable retry (effect-failures.ts); absent when none ever failed. */
+  readonly retries?: readonly PendingRetry[];
+  /** Retries ever scheduled on this call (ids them). */
+  readonly retryCount?: number;
 }
 
 /** Caps keep one call's record small however long it runs (timelines are for people to read). */

@@ -13,6 +13,7 @@ import {
   type TransferAttemptSummary,
   withTimeline,
 } from './call-record.js';
+import { reduceEffectFailed, reduceEffectRetry } from './effect-failures.js';
 
 /**
  * Call-level events. Carrier webhooks, media sockets, agent messages, timers and the API all
@@ -59,7 +60,20 @@ export type CallInput =
   /** The agent socket failed twice; send the caller to the default destination if there is one. */
   | { readonly type: 'agent.failed' }
   /** The caller said nothing for `callControl.noResponseTimeoutSec`. */
-  | { readonly type: 'caller.silent' };
+  | { readonly type: 'caller.silent' }
+  /** An effect failed (effect-failures.ts decides: a durable retry, or what the machine does). */
+  | {
+      readonly type: 'effect.failed';
+      readonly effect: CallEffect;
+      /** Retries already made (0: the first run failed). */
+      readonly attempt: number;
+      readonly retryable: boolean;
+      /** `DaemonError.code` of the failure. */
+      readonly code?: string;
+      readonly carrierCode?: string;
+    }
+  /** A pending retry's timer fired. */
+  | { readonly type: 'effect.retry'; readonly retryId: string };
 
 /** How a call that never connected ended, as the carrier's final status says. */
 export type CallEndStatus = 'completed' | 'busy' | 'no_answer' | 'failed' | 'canceled';
@@ -86,7 +100,18 @@ export type CallEffect =
   /** End the caller's call (agent hang-up, no-response hang-up). */
   | { readonly type: 'call.hangup' }
   /** The call is over: release sockets, close the agent connection, keep the record for retention. */
-  | { readonly type: 'call.finished'; readonly endedReason: EndedReason };
+  | { readonly type: 'call.finished'; readonly endedReason: EndedReason }
+  /** Run `effect` again (a durable retry); `attempt` counts the retries, from 1. */
+  | {
+      readonly type: 'retry';
+      readonly retryId: string;
+      readonly attempt: number;
+      readonly effect: CallEffect;
+    }
+  /** Store side: the retry's timer, written in the same commit (commit-changes.ts). */
+  | { readonly type: 'retry.schedule'; readonly retryId: string; readonly atMs: number }
+  /** An effect failed for good: log it as an error and count it (the alert). */
+  | { readonly type: 'effect.abandoned'; readonly effect: string; readonly code?: string };
 
 export interface ReduceContext {
   readonly nowMs: number;
@@ -127,6 +152,11 @@ export interface ReduceResult {
 
 /** Pure: the new record and the effects, or null when the input changes nothing. */
 export function reduceCall(record: CallRecord, input: CallInput, ctx: ReduceContext): ReduceResult | null {
+  // A failure after the end (a hang-up that did not take) is still recorded.
+  if (input.type === 'effect.failed')
+    return reduceEffectFailed(record, input, ctx.nowMs, (r, id, event) => stepTransfer(r, id, event, ctx));
+  // A human's phone still ringing after the caller left is the call's business until it stops.
+  if (input.type === 'effect.retry') return reduceEffectRetry(record, input.retryId);
   if (record.phase === 'ended') return null;
   switch (input.type) {
     case 'transfer.request':

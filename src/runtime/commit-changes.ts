@@ -1,6 +1,7 @@
 import type { FlagChange, StepCommit, TimerChanges } from '../store/types.js';
 import type { CallRecord } from './call-record.js';
 import type { CallEffect } from './call-reducer.js';
+import { retryTimerName } from './effect-failures.js';
 
 /**
  * Timers of one call share a namespace in the store; transfer timers are prefixed with their
@@ -50,6 +51,8 @@ export function commitFor(
   let ended = false;
   for (const e of effects) {
     if (e.type === 'call.finished') ended = true;
+    if (e.type === 'retry.schedule')
+      start.push({ timerId: `${CALL_TIMER_PREFIX}${retryTimerName(e.retryId)}`, atMs: e.atMs });
     if (e.type !== 'transfer') continue;
     const fx = e.effect;
     if (fx.type === 'flag.set') flag = { set: fx.destination, ttlMs: settings.flagTtlMs };

@@ -7,6 +7,7 @@ import type { ModeRegistry } from '../transfer/mode.js';
 import { TRANSFER_MODES } from '../transfer/modes.js';
 import type { CallRecord } from './call-record.js';
 import type { CallEffect, CallInput } from './call-reducer.js';
+import { effectName } from './effect-failures.js';
 import type { EffectRunner, ReplyBody, RunContext } from './engine.js';
 import { type LegReplies, type MediaParameters, renderReply } from './replies.js';
 import { closeSession, type LocalSession, type SessionRegistry } from './sessions.js';
@@ -47,20 +48,55 @@ export class EffectExecutor implements EffectRunner {
 
   async run(record: CallRecord, effects: readonly CallEffect[], context: RunContext): Promise<void> {
     for (const effect of effects) {
+      // A retry runs its effect again; a failure of it is reported with the retries made so far.
+      const [inner, attempt] = effect.type === 'retry' ? [effect.effect, effect.attempt] : [effect, 0];
       try {
-        await this.#runOne(record, effect, context);
+        await this.#runOne(record, inner, context);
       } catch (err) {
-        this.#o.log.error(
-          { callId: record.callId, effect: effect.type, err: errorSummary(err) },
-          'effect.failed',
-        );
+        await this.#failed(record.callId, inner, attempt, err);
       }
+    }
+  }
+
+  /**
+   * Every failed effect becomes the call's `effect.failed` input: the reducer retries it durably
+   * or lets the machine decide (effect-failures.ts). Only a store that cannot take even that
+   * leaves it at a log line; the machine's timers then bound the wait.
+   */
+  async #failed(callId: string, effect: CallEffect, attempt: number, err: unknown): Promise<void> {
+    const summary = errorSummary(err);
+    this.#o.log.warn({ callId, effect: effectName(effect), attempt, err: summary }, 'effect.failed');
+    const carrierCode = err instanceof CarrierError ? err.carrierCode : undefined;
+    try {
+      await this.#feed(callId, {
+        type: 'effect.failed',
+        effect,
+        attempt,
+        retryable: err instanceof DaemonError && err.retryable,
+        ...(summary.code === undefined ? {} : { code: summary.code }),
+        ...(carrierCode === undefined ? {} : { carrierCode }),
+      });
+    } catch (feedErr) {
+      this.#o.log.error(
+        { callId, effect: effectName(effect), err: errorSummary(feedErr) },
+        'effect.failure_unrecorded',
+      );
     }
   }
 
   async #runOne(record: CallRecord, effect: CallEffect, context: RunContext): Promise<void> {
     const session = this.#o.sessions.get(record.callId);
     switch (effect.type) {
+      case 'retry':
+        return this.#runOne(record, effect.effect, context);
+      case 'retry.schedule':
+        return; // written in the same commit as the record (commit-changes.ts)
+      case 'effect.abandoned':
+        this.#o.log.error(
+          { callId: record.callId, effect: effect.effect, code: effect.code },
+          'effect.abandoned',
+        );
+        return;
       case 'transfer':
         return this.#runTransferEffect(record, effect.transferId, effect.effect, context);
       case 'handoff.watch': {

@@ -60,6 +60,11 @@ export type TransferEvent =
    * `CallStatus=in-progress`): a dialed leg's `canceled` was not the caller hanging up.
    */
   | { readonly type: 'caller.present' }
+  /**
+   * Warm: moving the caller to the hold room failed for good (the shell's retries spent): the
+   * caller is still on the AI stream.
+   */
+  | { readonly type: 'caller.hold_failed'; readonly carrierCode?: string }
   /** Warm: the agent answered `summary_request`. */
   | { readonly type: 'summary.received'; readonly text: string }
   /** Warm: the whisper finished playing to the human on this leg. */

@@ -169,6 +169,12 @@ function apply(d: WarmDraft, event: TransferEvent): Applied {
       d.s.flags.callerHeld = true;
       cancelTimer(d, 'hold');
       return detailOf({ join: tryConnect(d) });
+    case 'caller.hold_failed':
+      if (!d.s.flags.callerMoved || d.s.flags.callerHeld) return null;
+      // The redirect never took: the caller is still with the AI, so no `caller.to_agent`.
+      d.s.flags.callerMoved = false;
+      finish(d, 'carrier_error', cleanCarrierCode(event.carrierCode));
+      return detailOf({ outcome: 'carrier_error' });
     case 'summary.received':
       return onSummary(d, event.text);
     case 'whisper.played': {

@@ -1,0 +1,135 @@
+import type { TransferEvent } from '../transfer/machine-types.js';
+import { type CallRecord, withTimeline } from './call-record.js';
+import type { CallEffect, CallInput, ReduceResult } from './call-reducer.js';
+import { DURABLE_EFFECT_RETRY, type RetryPolicy } from './retry.js';
+
+/**
+ * What the call does when one of its effects failed (pure; the executor reports every failure
+ * as an `effect.failed` input). Per effect:
+ *
+ * | Effect             | Retried (durably) | Once retries are spent                                    |
+ * | ------------------ | ----------------- | --------------------------------------------------------- |
+ * | `carrier.cancel`   | yes               | recorded and alerted; the carrier's own ring timeout ends it |
+ * | `caller.to_agent`  | yes               | recorded and alerted; the caller keeps the hold audio     |
+ * | `call.hangup`      | yes (live call)   | recorded and alerted                                      |
+ * | `caller.hold`      | no (the AI waits) | the transfer ends `carrier_error`; the caller never left the AI |
+ * | `human.whisper`, `human.join` | no     | the leg's `leg.error`: next destination, then the AI      |
+ * | anything else      | no                | recorded and alerted                                      |
+ *
+ * A caller effect failing after the call ended (the caller hung up meanwhile) is only noted.
+ *
+ * `carrier.dial` never gets here: the executor turns its failure into `leg.error` at once, since
+ * placing a call twice could ring a human twice.
+ */
+
+/** A retry waiting for its timer (`call|retry:{retryId}`). */
+export interface PendingRetry {
+  readonly retryId: string;
+  /** The effect to run again. */
+  readonly effect: CallEffect;
+  /** Retries already made before this one (the first retry has attempt 1). */
+  readonly attempt: number;
+}
+
+/** Effects that are safe to repeat and worth repeating (the same command, idempotent at the carrier). */
+const REPEATABLE: ReadonlySet<string> = new Set(['carrier.cancel', 'caller.to_agent', 'call.hangup']);
+
+/** Effects that move the caller's own call: moot once the call is over. */
+const CALLER_EFFECTS: ReadonlySet<string> = new Set(['caller.hold', 'caller.to_agent']);
+
+/** Leg effects whose failure ends the leg: the machine moves to the next destination. */
+const LEG_EFFECTS: ReadonlySet<string> = new Set(['human.whisper', 'human.join', 'carrier.cancel']);
+
+type Failed = Extract<CallInput, { type: 'effect.failed' }>;
+
+/** The timer of a pending retry, in the call's own timer namespace (commit-changes.ts). */
+export function retryTimerName(retryId: string): string {
+  return `retry:${retryId}`;
+}
+
+/** The retry id of a call timer name, or null when the timer is not a retry. */
+export function retryIdOf(timerName: string): string | null {
+  return timerName.startsWith('retry:') ? timerName.slice('retry:'.length) : null;
+}
+
+/** The type a failure is known by in logs, timelines and metrics: `carrier.cancel`, `call.hangup`… */
+export function effectName(effect: CallEffect): string {
+  if (effect.type === 'transfer') return effect.effect.type;
+  if (effect.type === 'retry') return effectName(effect.effect);
+  return effect.type;
+}
+
+export function reduceEffectFailed(
+  record: CallRecord,
+  input: Failed,
+  nowMs: number,
+  stepTransfer: (record: CallRecord, transferId: string, event: TransferEvent) => ReduceResult | null,
+  policy: RetryPolicy = DURABLE_EFFECT_RETRY,
+): ReduceResult {
+  const name = effectName(input.effect);
+  const code = input.carrierCode ?? input.code;
+  const detail = `${name}${code === undefined ? '' : ` ${code}`} attempt=${input.attempt}`;
+  const live = record.phase !== 'ended';
+  if (input.retryable && worthRepeating(name, live) && input.attempt < policy.maxRetries) {
+    const retries = record.retries ?? [];
+    const retryId = String((record.retryCount ?? 0) + 1);
+    const pending: PendingRetry = { retryId, effect: input.effect, attempt: input.attempt + 1 };
+    return {
+      record: withTimeline(
+        { ...record, retries: [...retries, pending], retryCount: (record.retryCount ?? 0) + 1 },
+        { atMs: nowMs, event: 'effect.retry_scheduled', detail },
+      ),
+      effects: [{ type: 'retry.schedule', retryId, atMs: nowMs + policy.retryIntervalMs }],
+    };
+  }
+  if (!live && CALLER_EFFECTS.has(name)) {
+    // Moving a caller who already hung up fails by nature (Twilio 21220): a fact, not an alert.
+    return { record: withTimeline(record, { atMs: nowMs, event: 'effect.moot', detail }), effects: [] };
+  }
+  const noted = withTimeline(record, { atMs: nowMs, event: 'effect.failed', detail });
+  const alert: CallEffect = {
+    type: 'effect.abandoned',
+    effect: name,
+    ...(code === undefined ? {} : { code }),
+  };
+  const event = live ? machineEvent(input) : undefined;
+  const stepped =
+    event === undefined || input.effect.type !== 'transfer'
+      ? null
+      : stepTransfer(noted, input.effect.transferId, event);
+  if (stepped === null) return { record: noted, effects: [alert] };
+  return { record: stepped.record, effects: [alert, ...stepped.effects] };
+}
+
+/** A pending retry's timer fired: run its effect again (nothing when the call moved on and ended). */
+export function reduceEffectRetry(record: CallRecord, retryId: string): ReduceResult | null {
+  const retries = record.retries ?? [];
+  const pending = retries.find((r) => r.retryId === retryId);
+  if (pending === undefined) return null;
+  const rest = { ...record, retries: retries.filter((r) => r.retryId !== retryId) };
+  if (!worthRepeating(effectName(pending.effect), record.phase !== 'ended'))
+    return { record: rest, effects: [] };
+  return {
+    record: rest,
+    effects: [{ type: 'retry', retryId, attempt: pending.attempt, effect: pending.effect }],
+  };
+}
+
+/**
+ * A human's ringing phone and a hang-up that did not take matter after the call ended too;
+ * bringing the caller back to the AI only while the call lives.
+ */
+function worthRepeating(name: string, live: boolean): boolean {
+  return REPEATABLE.has(name) && (live || name !== 'caller.to_agent');
+}
+
+function machineEvent(input: Failed): TransferEvent | undefined {
+  const effect = input.effect.type === 'retry' ? input.effect.effect : input.effect;
+  if (effect.type !== 'transfer') return undefined;
+  const fx = effect.effect;
+  const carrierCode = input.carrierCode === undefined ? {} : { carrierCode: input.carrierCode };
+  if (fx.type === 'caller.hold') return { type: 'caller.hold_failed', ...carrierCode };
+  if (LEG_EFFECTS.has(fx.type) && 'legId' in fx && fx.legId !== undefined)
+    return { type: 'leg.error', legId: fx.legId, ...carrierCode };
+  return undefined;
+}
