@@ -24,6 +24,7 @@ import { MediaSessions } from './runtime/media-sessions.js';
 import { admitMediaToken } from './runtime/media-token.js';
 import { LegReplies } from './runtime/replies.js';
 import { closeSession, SessionRegistry } from './runtime/sessions.js';
+import { type SocketCommand, SocketCommands } from './runtime/socket-commands.js';
 import { TimerPoller } from './runtime/timer-poller.js';
 import { WebhookHandler } from './runtime/webhooks.js';
 import { Workers } from './runtime/workers.js';
@@ -182,6 +183,12 @@ export function buildApp(options: AppOptions): App {
       throw new DaemonError('carrier_not_configured', `no ${record.carrier} credentials`);
     return adapter;
   };
+  const workers = new Workers<SocketCommand>({
+    store,
+    workerId,
+    now,
+    onError: (err) => log.warn({ err: errorSummary(err) }, 'worker.heartbeat_failed'),
+  });
   const executor = new EffectExecutor({
     adapterFor,
     sessions,
@@ -189,6 +196,7 @@ export function buildApp(options: AppOptions): App {
     media,
     legReplies,
     onCallerIdFallback: (carrier) => metrics.callerIdFallback(carrier),
+    relay: (callId, effect) => socketCommands.relay(callId, effect),
   });
   const engine = new CallEngine({
     store,
@@ -208,6 +216,15 @@ export function buildApp(options: AppOptions): App {
   });
   executor.bind(async (callId, input, dedupeKey) => {
     await engine.dispatch(callId, input, dedupeKey);
+  });
+  const socketCommands = new SocketCommands({
+    workers,
+    sessions,
+    log,
+    runHere: async (callId, effect) => {
+      const record = await engine.get(callId);
+      if (record !== undefined) await executor.run(record, [effect], { relayed: true });
+    },
   });
 
   let draining = false;
@@ -234,6 +251,7 @@ export function buildApp(options: AppOptions): App {
     onFrame: (direction) => metrics.mediaFrame(direction),
     onDrop: (direction, frames) => metrics.mediaDrop(direction, frames),
     onHeld: (frames) => metrics.mediaHeld(frames),
+    takeOver: (callId) => socketCommands.takeOver(callId),
   });
   const http = buildHttpServer({
     publicUrl: env.publicUrl,
@@ -285,13 +303,6 @@ export function buildApp(options: AppOptions): App {
     },
     onError: (err) => log.error({ err: errorSummary(err) }, 'timer.failed'),
   });
-  const workers = new Workers({
-    store,
-    workerId,
-    now,
-    onError: (err) => log.warn({ err: errorSummary(err) }, 'worker.heartbeat_failed'),
-  });
-
   return {
     http,
     engine,
@@ -308,6 +319,7 @@ export function buildApp(options: AppOptions): App {
       await http.listen({ port: env.port, host: env.host });
       poller.start();
       await workers.start();
+      await socketCommands.start();
       const address = http.server.address();
       const port = typeof address === 'object' && address !== null ? address.port : env.port;
       log.info({ port, workerId, store: store.kind }, 'daemon.listening');
@@ -317,6 +329,7 @@ export function buildApp(options: AppOptions): App {
       draining = true;
       await http.close();
       await poller.stop();
+      await socketCommands.stop();
       await workers.stop();
       for (const id of sessions.ids()) {
         const s = sessions.delete(id);

@@ -12,7 +12,13 @@ import type { DaemonControl, ToolResult } from './control-events.js';
 import type { AgentControlEvent, AgentDropCause, AgentListener } from './events.js';
 
 /** Why the daemon ends the agent's side of a call (sent to the agent where its transport can say so). */
-export type AgentCloseReason = 'call ended' | 'transferred' | 'worker stopping' | 'caller hung up';
+export type AgentCloseReason =
+  | 'call ended'
+  | 'transferred'
+  | 'worker stopping'
+  | 'caller hung up'
+  /** Another worker took the call's agent session over (src/runtime/socket-commands.ts). */
+  | 'handed over';
 
 /** A `transfer_status` to send: the destination is redacted before it leaves. */
 export interface TransferStatusUpdate {
@@ -122,6 +128,11 @@ export interface AgentWireContext {
   readonly clock: Clock;
   /** The call's child logger. */
   readonly log: Log;
+  /**
+   * The agent already had a link for this call, held by another worker that handed it over: the
+   * first link continues the conversation (WebSocket: `start` carries `resumed: "true"`).
+   */
+  readonly resumed?: boolean;
 }
 
 /**

@@ -18,6 +18,8 @@ export interface EffectRunner {
 /** Per-dispatch context for the effect runner: a webhook reply slot when the carrier awaits markup. */
 export interface RunContext {
   readonly reply?: ReplySlot;
+  /** Sent here by the worker that applied the event (socket-commands.ts): never relay it again. */
+  readonly relayed?: boolean;
 }
 
 /** Collects the markup answering the webhook being handled (see executor.ts). */

@@ -26,6 +26,11 @@ export interface ExecutorOptions {
   readonly onCallerIdFallback?: (carrier: CallRecord['carrier']) => void;
   /** The transfer modes; default the daemon's (src/transfer/modes.ts). */
   readonly modes?: ModeRegistry;
+  /**
+   * Sends a socket effect to the worker holding the call's sockets; false when no other worker
+   * does (socket-commands.ts). Without it, socket effects run here or nowhere.
+   */
+  readonly relay?: (callId: string, effect: CallEffect) => Promise<boolean>;
 }
 
 /**
@@ -51,6 +56,7 @@ export class EffectExecutor implements EffectRunner {
       // A retry runs its effect again; a failure of it is reported with the retries made so far.
       const [inner, attempt] = effect.type === 'retry' ? [effect.effect, effect.attempt] : [effect, 0];
       try {
+        if (await this.#relayed(record.callId, inner, context)) continue;
         await this.#runOne(record, inner, context);
       } catch (err) {
         await this.#failed(record.callId, inner, attempt, err);
@@ -82,6 +88,14 @@ export class EffectExecutor implements EffectRunner {
         'effect.failure_unrecorded',
       );
     }
+  }
+
+  /** A socket effect for a call whose sockets another worker holds goes there. */
+  async #relayed(callId: string, effect: CallEffect, context: RunContext): Promise<boolean> {
+    const relay = this.#o.relay;
+    if (relay === undefined || context.relayed === true || !isSocketEffect(effect)) return false;
+    if (this.#o.sessions.get(callId) !== undefined) return false;
+    return relay(callId, effect);
   }
 
   async #runOne(record: CallRecord, effect: CallEffect, context: RunContext): Promise<void> {
@@ -319,7 +333,14 @@ export class EffectExecutor implements EffectRunner {
         };
         // A caller never moved off the AI stream is still there; otherwise wait for the new stream.
         if (session.bridge.carrierAttached) resume();
-        else session.onCallerBack = resume;
+        else {
+          session.onCallerBack = resume;
+          session.pendingResume = {
+            transferId,
+            outcome: fx.outcome,
+            ...(fx.carrierCode === undefined ? {} : { carrierCode: fx.carrierCode }),
+          };
+        }
         return;
       }
       case 'transfer.ended':
@@ -347,6 +368,22 @@ export class EffectExecutor implements EffectRunner {
     if (this.#dispatch === undefined) throw new DaemonError('executor_unbound', 'executor has no dispatcher');
     await this.#dispatch(callId, input);
   }
+}
+
+/** Effects that act on the call's agent socket or media bridge, wherever those are held. */
+const SOCKET_EFFECTS: ReadonlySet<string> = new Set([
+  'handoff.watch',
+  'transfer.accepted',
+  'transfer.refused',
+  'call.finished',
+  'agent.summary_request',
+  'agent.detach',
+  'agent.status',
+  'agent.resume',
+]);
+
+function isSocketEffect(effect: CallEffect): boolean {
+  return SOCKET_EFFECTS.has(effect.type === 'transfer' ? effect.effect.type : effect.type);
 }
 
 function isOutcome(code: string): code is TransferOutcome {

@@ -21,6 +21,7 @@ import type { CallEngine } from './engine.js';
 import { errorSummary } from './executor.js';
 import type { LocalSession, SessionRegistry } from './sessions.js';
 import { SilenceWatch } from './silence.js';
+import type { TakeOver } from './socket-commands.js';
 import { TagChain } from './tag-chain.js';
 
 /** How often a session checks for caller silence, ms. */
@@ -42,6 +43,8 @@ export interface MediaSessionOptions {
   readonly onDrop?: (direction: 'in' | 'out', frames: number) => void;
   /** Caller frames held until the agent socket opened, then delivered (metrics). */
   readonly onHeld?: (frames: number) => void;
+  /** Takes the call's agent session over from the worker holding it, if another one does. */
+  readonly takeOver?: (callId: string) => Promise<TakeOver>;
 }
 
 /**
@@ -145,7 +148,8 @@ export class MediaSessions {
     if (record === undefined || record.phase === 'ended') return undefined;
     let session = this.#o.sessions.get(callId);
     if (session === undefined) {
-      session = await this.#newSession(adapter.carrier, record);
+      const handed = (await this.#o.takeOver?.(callId)) ?? { resumed: false };
+      session = await this.#newSession(adapter.carrier, record, handed);
       if (session === undefined) return undefined;
     }
     session.bridge.attachCarrier({
@@ -171,7 +175,11 @@ export class MediaSessions {
     return session;
   }
 
-  async #newSession(carrier: Carrier, record: CallRecord): Promise<LocalSession | undefined> {
+  async #newSession(
+    carrier: Carrier,
+    record: CallRecord,
+    handed: TakeOver,
+  ): Promise<LocalSession | undefined> {
     const published = await this.#o.agents.get(record.agentId, record.agentVersion);
     if (published === undefined) return undefined;
     const agentConfig = published.agent;
@@ -194,7 +202,7 @@ export class MediaSessions {
     const log = this.#o.log.child({ callId });
     let agent: AgentTransport;
     try {
-      agent = this.#createAgent(carrier, record, agentConfig, listener, log);
+      agent = this.#createAgent(carrier, record, agentConfig, listener, log, handed.resumed);
     } catch (err) {
       // A stored configuration naming a transport this worker does not have (registered kinds
       // are checked when a configuration is saved, so only a worker of another build gets here).
@@ -221,6 +229,15 @@ export class MediaSessions {
       scanner,
       stopTimers: () => chain.stop(),
     };
+    const owed = handed.resume;
+    if (owed !== undefined) {
+      // The previous worker's `resume`, told once this stream is joined (as it would have been there).
+      session.pendingResume = owed;
+      session.onCallerBack = () => {
+        bridge.resumeAgentAudio();
+        agent.sendResume(owed.transferId, owed.outcome, owed.carrierCode);
+      };
+    }
     const control = agentConfig.callControl;
     if (control.onNoResponseAction !== 'none') {
       const silence = new SilenceWatch(control.noResponseTimeoutSec * 1000, performance.now());
@@ -252,6 +269,7 @@ export class MediaSessions {
     agentConfig: AgentConfig,
     listener: AgentListener,
     log: Log,
+    resumed: boolean,
   ): AgentTransport {
     return createAgentTransport(
       {
@@ -266,6 +284,7 @@ export class MediaSessions {
         },
         clock: systemClock,
         log,
+        resumed,
       },
       {
         listener,

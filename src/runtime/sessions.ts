@@ -1,6 +1,7 @@
 import type { AgentCloseReason, AgentTransport } from '../agent/transport.js';
 import type { MediaBridge } from '../media/bridge.js';
 import type { TransferTagScanner } from '../transfer/tags.js';
+import type { PendingResume } from './socket-commands.js';
 
 /**
  * The live parts of a call held by this worker: the agent transport, the media bridge and the
@@ -19,6 +20,8 @@ export interface LocalSession {
    * when the caller can hear it again (otherwise its first words fall into the gap).
    */
   onCallerBack?: () => void;
+  /** What `onCallerBack` will tell the agent: handed to the next worker with the session. */
+  pendingResume?: PendingResume;
   /** Stops this session's own timers (the silence watch). */
   stopTimers?: () => void;
 }

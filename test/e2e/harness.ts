@@ -177,7 +177,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
 }
 
 /** A TCP proxy standing in for a load balancer: new connections go to the current `target` port. */
-async function startProxy(): Promise<{ port: number; target: number; close(): Promise<void> }> {
+export async function startProxy(): Promise<{ port: number; target: number; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   const state = { port: 0, target: 0, close: async () => {} };
   const server = createNetServer((client) => {

@@ -17,5 +17,6 @@ export const websocketTransport: AgentTransportKind = {
       format: context.format,
       clock: context.clock,
       log: context.log,
+      ...(context.resumed === undefined ? {} : { resumed: context.resumed }),
     }),
 };

@@ -35,6 +35,8 @@ export interface WebSocketWireOptions {
   readonly connectTimeoutMs?: number;
   /** How long `close()` waits for the agent's close frame before dropping the socket, in ms. Default 2 000. */
   readonly closeTimeoutMs?: number;
+  /** The first socket continues a conversation another worker held: its `start` says `resumed`. */
+  readonly resumed?: boolean;
 }
 
 /** Distinct unknown event names remembered for log-once; past it, unknown events are not logged. */
@@ -77,6 +79,7 @@ export class WebSocketWire implements AgentWire {
   readonly #closed: Promise<void>;
 
   constructor(options: WebSocketWireOptions) {
+    this.#everOpened = options.resumed ?? false;
     this.format = options.format;
     this.#o = options;
     this.#clock = options.clock ?? systemClock;

@@ -1,0 +1,167 @@
+import type { TransferOutcome } from '../domain/outcome.js';
+import type { Log } from '../log.js';
+import { KeyedQueue } from '../store/apply-event.js';
+import type { CallEffect } from './call-reducer.js';
+import { errorSummary } from './executor.js';
+import { closeSession, type SessionRegistry } from './sessions.js';
+import type { Workers } from './workers.js';
+
+/** A `resume` the agent was not told yet: its caller had not come back to a stream of the owner. */
+export interface PendingResume {
+  readonly transferId: string;
+  readonly outcome: TransferOutcome;
+  readonly carrierCode?: string;
+}
+
+/** Messages between workers about a call's sockets (Redis pub/sub, `cmd:{workerId}`). */
+export type SocketCommand =
+  /** Run a socket effect on the worker holding the call's agent socket. */
+  | { readonly type: 'effect'; readonly callId: string; readonly effect: CallEffect }
+  /** The caller's stream landed on worker `to`: give it the agent session. */
+  | { readonly type: 'handover'; readonly callId: string; readonly to: string }
+  /** Reply to `handover`: the session is closed here (`held`), with the `resume` still owed. */
+  | {
+      readonly type: 'released';
+      readonly callId: string;
+      readonly held: boolean;
+      readonly resume?: PendingResume;
+    };
+
+/** What a worker starting a call's agent session learned from the previous holder. */
+export interface TakeOver {
+  /** The agent had a session for this call: the new socket's `start` says `resumed`. */
+  readonly resumed: boolean;
+  /** Tell the agent once the caller's stream is joined. */
+  readonly resume?: PendingResume;
+}
+
+export interface SocketCommandsOptions {
+  readonly workers: Workers<SocketCommand>;
+  readonly sessions: SessionRegistry;
+  readonly log: Log;
+  /** Runs a relayed socket effect here, where the session is. */
+  readonly runHere: (callId: string, effect: CallEffect) => Promise<void>;
+  /** Bounded wait for the previous holder's `released`, ms. Default 2 000. */
+  readonly handoverWaitMs?: number;
+}
+
+/**
+ * Socket effects reach the worker holding the call's sockets wherever the event was applied,
+ * and a caller's stream that lands on another worker takes the agent session over: the old
+ * worker closes its agent socket and passes the `resume` it still owed, and the new one opens
+ * the agent socket with `resumed` (the agent protocol's reconnect contract: same `callId`, the
+ * agent keeps its conversation). docs/operations.md says why this rather than balancer stickiness.
+ */
+export class SocketCommands {
+  readonly #o: SocketCommandsOptions;
+  readonly #queue = new KeyedQueue();
+  readonly #waiting = new Map<string, (reply: Extract<SocketCommand, { type: 'released' }>) => void>();
+  #unsubscribe: (() => Promise<void>) | undefined;
+
+  constructor(options: SocketCommandsOptions) {
+    this.#o = options;
+  }
+
+  async start(): Promise<void> {
+    this.#unsubscribe = await this.#o.workers.commands.subscribe(this.#o.workers.workerId, (message) =>
+      this.#receive(message),
+    );
+  }
+
+  async stop(): Promise<void> {
+    await this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+  }
+
+  /**
+   * Sends a socket effect to the call's socket owner. False when there is nobody else to send
+   * it to (no owner, the owner is this worker or stopped beating, or nobody listened).
+   */
+  async relay(callId: string, effect: CallEffect): Promise<boolean> {
+    const owner = await this.#o.workers.sockets.owner(callId);
+    if (owner === null || owner.workerId === this.#o.workers.workerId || !owner.alive) return false;
+    return this.#o.workers.commands.publish(owner.workerId, { type: 'effect', callId, effect });
+  }
+
+  /** Before a new agent session for `callId` here: takes the session over from its holder. */
+  async takeOver(callId: string): Promise<TakeOver> {
+    const me = this.#o.workers.workerId;
+    const owner = await this.#o.workers.sockets.owner(callId);
+    if (owner === null || owner.workerId === me || !owner.alive) return { resumed: false };
+    const replied = new Promise<Extract<SocketCommand, { type: 'released' }> | null>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#waiting.delete(callId);
+        resolve(null);
+      }, this.#o.handoverWaitMs ?? 2_000);
+      this.#waiting.set(callId, (reply) => {
+        clearTimeout(timer);
+        this.#waiting.delete(callId);
+        resolve(reply);
+      });
+    });
+    const heard = await this.#o.workers.commands.publish(owner.workerId, {
+      type: 'handover',
+      callId,
+      to: me,
+    });
+    if (!heard) {
+      this.#waiting.get(callId)?.({ type: 'released', callId, held: false });
+      return { resumed: false };
+    }
+    const reply = await replied;
+    // No answer in time: the holder is alive and had the socket, so the agent knows this call.
+    if (reply === null) {
+      this.#o.log.warn({ callId, from: owner.workerId }, 'session.handover_unanswered');
+      return { resumed: true };
+    }
+    this.#o.log.info({ callId, from: owner.workerId, held: reply.held }, 'session.taken_over');
+    return { resumed: reply.held, ...(reply.resume === undefined ? {} : { resume: reply.resume }) };
+  }
+
+  #receive(message: unknown): void {
+    if (!isCommand(message)) {
+      this.#o.log.warn('socket_command.invalid');
+      return;
+    }
+    if (message.type === 'released') {
+      this.#waiting.get(message.callId)?.(message);
+      return;
+    }
+    // One call's commands in the order they were sent: a relayed `resume` before the handover.
+    this.#queue
+      .run(message.callId, () =>
+        message.type === 'effect' ? this.#o.runHere(message.callId, message.effect) : this.#release(message),
+      )
+      .catch((err: unknown) =>
+        this.#o.log.error({ callId: message.callId, err: errorSummary(err) }, 'socket_command.failed'),
+      );
+  }
+
+  async #release(message: Extract<SocketCommand, { type: 'handover' }>): Promise<void> {
+    const session = this.#o.sessions.delete(message.callId);
+    const resume = session?.onCallerBack === undefined ? undefined : session.pendingResume;
+    await this.#o.workers.commands.publish(message.to, {
+      type: 'released',
+      callId: message.callId,
+      held: session !== undefined,
+      ...(resume === undefined ? {} : { resume }),
+    });
+    if (session !== undefined) await closeSession(session, 'handed over');
+  }
+}
+
+function isCommand(message: unknown): message is SocketCommand {
+  if (typeof message !== 'object' || message === null) return false;
+  const m = message as Record<string, unknown>;
+  if (typeof m['callId'] !== 'string') return false;
+  switch (m['type']) {
+    case 'effect':
+      return typeof m['effect'] === 'object' && m['effect'] !== null;
+    case 'handover':
+      return typeof m['to'] === 'string';
+    case 'released':
+      return typeof m['held'] === 'boolean';
+    default:
+      return false;
+  }
+}

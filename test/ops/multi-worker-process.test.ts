@@ -1,0 +1,128 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Simulator, startSimulator } from '../../sim/simulator.js';
+import {
+  ScriptedAgentServer as Scripted,
+  type ScriptedAgentServer,
+} from '../../src/agent/scripted-agent-server.js';
+import type { CallRecord } from '../../src/runtime/call-record.js';
+import { createStore } from '../../src/store/create-store.js';
+import type { Store } from '../../src/store/types.js';
+import { sourcesHeard, startProxy } from '../e2e/harness.js';
+import { eventually } from '../support/eventually.js';
+import { freePort, type RedisServer, startRedisServer } from '../support/redis-server.js';
+import { ACCOUNT_SID, AUTH_TOKEN, type DaemonProcess, spawnDaemon } from './daemon-process.js';
+
+const INBOUND = '+14155550100';
+const HUMAN = '+14155550133';
+
+/**
+ * Two worker processes behind one balancer address on a private Redis, the Twilio simulator as
+ * the carrier. The caller's call starts on worker A; the balancer then sends everything to
+ * worker B, so the failed transfer's webhooks and the caller's new stream land on B while A
+ * holds the agent socket.
+ */
+describe('two workers: socket effects and the agent session follow the caller', () => {
+  let redis: RedisServer;
+  let sim: Simulator;
+  let agent: ScriptedAgentServer;
+  let proxy: Awaited<ReturnType<typeof startProxy>>;
+  let store: Store<CallRecord>;
+  let dir: string;
+  const daemons: DaemonProcess[] = [];
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    sim = await startSimulator({ twilio: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN } });
+    agent = await Scripted.start({
+      script: (start) =>
+        start.resumed
+          ? [{ awaitEvent: 'resume' }, { say: 1500 }]
+          : [{ say: 200 }, { transfer: { reason: 'billing' } }, { say: 200 }],
+    });
+    proxy = await startProxy();
+    store = createStore<CallRecord>({ redisUrl: redis.url });
+    dir = mkdtempSync(join(tmpdir(), 'patchthrough-workers-'));
+    writeFileSync(
+      join(dir, 'agents.json'),
+      JSON.stringify({
+        agents: [
+          {
+            id: 'front-desk',
+            numbers: [INBOUND],
+            agent: { url: agent.url },
+            handoffConfig: { transferDestination: HUMAN },
+          },
+        ],
+      }),
+    );
+  });
+  afterAll(async () => {
+    for (const d of daemons) await d.stop(3000);
+    await store?.close();
+    await proxy?.close();
+    await agent?.close();
+    await sim?.stop();
+    await redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a caller back from a failed transfer on worker B keeps the conversation held on worker A', async () => {
+    const publicUrl = `http://127.0.0.1:${proxy.port}`;
+    const env = (workerId: string) => ({
+      REDIS_URL: redis.url,
+      PATCHTHROUGH_CONFIG: join(dir, 'agents.json'),
+      WORKER_ID: workerId,
+      PUBLIC_URL: publicUrl,
+      TWILIO_API_BASE: sim.url,
+      MEDIA_TOKEN_SECRET: 'shared-by-both-workers-0123456789',
+    });
+    const a = await spawnDaemon(await freePort(), env('worker-a'));
+    daemons.push(a);
+    const b = await spawnDaemon(await freePort(), env('worker-b'));
+    daemons.push(b);
+    proxy.target = a.port;
+    sim.twilio.configureNumber(INBOUND, {
+      voiceUrl: `${publicUrl}/twilio/voice`,
+      statusCallback: `${publicUrl}/twilio/status`,
+    });
+    const human = sim.network.addHuman(HUMAN, { type: 'busy', afterMs: 1500 });
+    const call = await sim.network.placeCall({
+      carrier: 'twilio',
+      from: '+14155559999',
+      to: INBOUND,
+      audio: { type: 'tone', hz: 440 },
+    });
+    // The transfer is under way on A; from now on the balancer sends everything to B.
+    await sim.waitFor(() => human.legs.length === 1, 10_000);
+    proxy.target = b.port;
+
+    const first = await agent.session(0);
+    const second = await agent.session(1);
+    await first.waitFor((f) => f.event === 'start');
+    await second.waitFor((f) => f.event === 'start');
+    expect(first.start?.resumed).toBe(false);
+    // The new socket continues the call's conversation: `resumed`, then the `resume` A owed.
+    expect(second.start?.resumed).toBe(true);
+    expect(second.start?.callId).toBe(call.sid);
+    const resume = await second.waitFor((f) => f.event === 'resume');
+    expect(resume.frame['outcome']).toBe('busy');
+    // A gave its socket up: no agent socket is left behind.
+    await first.finished;
+    // B applied the busy; the status reached the agent's socket on A all the same.
+    expect(first.frames('transfer_status').map((f) => f.frame['status'])).toContain('failed');
+    await sim.waitFor(() => {
+      const heard = sourcesHeard(call.heard.segments);
+      return heard.length >= 3 && heard.at(-1) === 'stream:';
+    }, 10_000);
+    const record = await eventually(async () => {
+      const r = (await store.calls.get(call.sid))?.record;
+      return r?.phase === 'ai' && r.transfers[0]?.outcome === 'busy' ? r : undefined;
+    }, 'the caller back with the AI');
+    expect(record.transfers).toHaveLength(1);
+    expect(await store.sockets.owner(call.sid)).toBe('worker-b');
+    call.hangup();
+  }, 60_000);
+});
