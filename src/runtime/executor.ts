@@ -11,6 +11,7 @@ import { effectName } from './effect-failures.js';
 import type { EffectRunner, ReplyBody, RunContext } from './engine.js';
 import { type LegReplies, type MediaParameters, renderReply } from './replies.js';
 import { closeSession, type LocalSession, type SessionRegistry } from './sessions.js';
+import { needsSocketOwner } from './socket-effects.js';
 
 /** Feeds follow-up inputs (a leg's carrier id, `handoff.played`…) back to the engine. */
 export type Dispatch = (callId: string, input: CallInput, dedupeKey?: string) => Promise<void>;
@@ -56,7 +57,7 @@ export class EffectExecutor implements EffectRunner {
       // A retry runs its effect again; a failure of it is reported with the retries made so far.
       const [inner, attempt] = effect.type === 'retry' ? [effect.effect, effect.attempt] : [effect, 0];
       try {
-        if (await this.#relayed(record.callId, inner, context)) continue;
+        if (await this.#relayed(record, inner, context)) continue;
         await this.#runOne(record, inner, context);
       } catch (err) {
         await this.#failed(record.callId, inner, attempt, err);
@@ -91,11 +92,13 @@ export class EffectExecutor implements EffectRunner {
   }
 
   /** A socket effect for a call whose sockets another worker holds goes there. */
-  async #relayed(callId: string, effect: CallEffect, context: RunContext): Promise<boolean> {
+  async #relayed(record: CallRecord, effect: CallEffect, context: RunContext): Promise<boolean> {
     const relay = this.#o.relay;
-    if (relay === undefined || context.relayed === true || !isSocketEffect(effect)) return false;
-    if (this.#o.sessions.get(callId) !== undefined) return false;
-    return relay(callId, effect);
+    if (relay === undefined || context.relayed === true) return false;
+    if (this.#o.sessions.get(record.callId) !== undefined) return false;
+    const viaStream = () => this.#o.adapterFor(record).capabilities.streamCloseMovesCaller === true;
+    if (!needsSocketOwner(effect, context.reply !== undefined, viaStream)) return false;
+    return relay(record.callId, effect);
   }
 
   async #runOne(record: CallRecord, effect: CallEffect, context: RunContext): Promise<void> {
@@ -368,22 +371,6 @@ export class EffectExecutor implements EffectRunner {
     if (this.#dispatch === undefined) throw new DaemonError('executor_unbound', 'executor has no dispatcher');
     await this.#dispatch(callId, input);
   }
-}
-
-/** Effects that act on the call's agent socket or media bridge, wherever those are held. */
-const SOCKET_EFFECTS: ReadonlySet<string> = new Set([
-  'handoff.watch',
-  'transfer.accepted',
-  'transfer.refused',
-  'call.finished',
-  'agent.summary_request',
-  'agent.detach',
-  'agent.status',
-  'agent.resume',
-]);
-
-function isSocketEffect(effect: CallEffect): boolean {
-  return SOCKET_EFFECTS.has(effect.type === 'transfer' ? effect.effect.type : effect.type);
 }
 
 function isOutcome(code: string): code is TransferOutcome {

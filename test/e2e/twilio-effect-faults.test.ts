@@ -126,14 +126,14 @@ describe('failed effects on Twilio (Redis)', () => {
     call.hangup();
   });
 
-  it('call.hangup answered 503 past the client retries: retried until the caller is hung up', async () => {
+  it('call.hangup answered 429 past the client retries: retried until the caller is hung up', async () => {
     const hh = await run({ script: [{ say: 200 }, { hangup: 'done' }] });
     const call = await placeCall(hh);
     const fault = hh.sim.faults.add({
       type: 'rest.error',
       method: 'POST',
       path: callPath(call.sid),
-      status: 503,
+      status: 429,
       times: 3,
     });
     const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
