@@ -145,6 +145,9 @@ function boundJsonDepth(app: FastifyInstance): void {
       done(bodyTooDeep(), undefined);
       return;
     }
-    parseJson(req, text, done);
+    // fastify's default parser answers through `done`; its type also allows a promise.
+    Promise.resolve(parseJson(req, text, done)).catch((err: unknown) =>
+      done(err instanceof Error ? err : new Error(String(err)), undefined),
+    );
   });
 }
