@@ -99,7 +99,15 @@ export class Workers<M = unknown> {
       publish: async (workerId, message) =>
         (await store.pubsub.publish(commandChannel(workerId), JSON.stringify(message))) > 0,
       subscribe: (workerId, handler) =>
-        store.pubsub.subscribe(commandChannel(workerId), (raw) => handler(JSON.parse(raw) as M)),
+        store.pubsub.subscribe(commandChannel(workerId), (raw) => {
+          let message: M;
+          try {
+            message = JSON.parse(raw) as M;
+          } catch {
+            return; // not ours: every command is JSON (the handler checks its shape)
+          }
+          handler(message);
+        }),
     };
   }
 
