@@ -17,6 +17,9 @@ import { ACCOUNT_SID, AUTH_TOKEN, type DaemonProcess, spawnDaemon } from './daem
 
 const INBOUND = '+14155550100';
 const HUMAN = '+14155550133';
+/** A second agent, warm: its human's leg is a call of its own, which only our REST hang-up stops. */
+const WARM_INBOUND = '+14155550101';
+const WARM_HUMAN = '+14155550144';
 
 /**
  * Two worker processes behind one balancer address on a private Redis, the Twilio simulator as
@@ -55,6 +58,12 @@ describe('two workers: socket effects and the agent session follow the caller', 
             agent: { url: agent.url },
             handoffConfig: { transferDestination: HUMAN },
           },
+          {
+            id: 'warm-desk',
+            numbers: [WARM_INBOUND],
+            agent: { url: agent.url },
+            handoffConfig: { transferDestination: WARM_HUMAN, warm: true, whisper: 'Billing question.' },
+          },
         ],
       }),
     );
@@ -69,7 +78,8 @@ describe('two workers: socket effects and the agent session follow the caller', 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('a caller back from a failed transfer on worker B keeps the conversation held on worker A', async () => {
+  /** Workers A and B on the private Redis, both behind the balancer address, which points at A. */
+  async function twoWorkers(): Promise<{ a: DaemonProcess; b: DaemonProcess; publicUrl: string }> {
     const publicUrl = `http://127.0.0.1:${proxy.port}`;
     const env = (workerId: string) => ({
       REDIS_URL: redis.url,
@@ -83,11 +93,18 @@ describe('two workers: socket effects and the agent session follow the caller', 
     daemons.push(a);
     const b = await spawnDaemon(await freePort(), env('worker-b'));
     daemons.push(b);
+    for (const number of [INBOUND, WARM_INBOUND]) {
+      sim.twilio.configureNumber(number, {
+        voiceUrl: `${publicUrl}/twilio/voice`,
+        statusCallback: `${publicUrl}/twilio/status`,
+      });
+    }
+    return { a, b, publicUrl };
+  }
+
+  it('a caller back from a failed transfer on worker B keeps the conversation held on worker A', async () => {
+    const { a, b } = await twoWorkers();
     proxy.target = a.port;
-    sim.twilio.configureNumber(INBOUND, {
-      voiceUrl: `${publicUrl}/twilio/voice`,
-      statusCallback: `${publicUrl}/twilio/status`,
-    });
     const human = sim.network.addHuman(HUMAN, { type: 'busy', afterMs: 1500 });
     const call = await sim.network.placeCall({
       carrier: 'twilio',
@@ -124,5 +141,46 @@ describe('two workers: socket effects and the agent session follow the caller', 
     expect(record.transfers).toHaveLength(1);
     expect(await store.sockets.owner(call.sid)).toBe('worker-b');
     call.hangup();
+  }, 60_000);
+
+  it('a durable retry left by a worker that died is finished by the other one', async () => {
+    const { a, b } = await twoWorkers();
+    proxy.target = a.port;
+    const human = sim.network.addHuman(WARM_HUMAN, { type: 'no-answer' });
+    const call = await sim.network.placeCall({
+      carrier: 'twilio',
+      from: '+14155559998',
+      to: WARM_INBOUND,
+      audio: { type: 'tone', hz: 440 },
+    });
+    await sim.waitFor(() => human.legs.some((l) => l.state === 'ringing'), 10_000);
+    // A's hang-up of the human's leg fails through the carrier client's own retries...
+    sim.faults.add({
+      type: 'rest.error',
+      method: 'POST',
+      path: new RegExp(`/Calls/(?!${call.sid})CA[0-9a-f]{32}\\.json$`),
+      status: 503,
+      times: 3,
+    });
+    call.hangup();
+    // ...so A leaves a durable retry in Redis, and dies before its timer is due.
+    await eventually(async () => {
+      const r = (await store.calls.get(call.sid))?.record;
+      return (r?.retries ?? []).length === 1 ? r : undefined;
+    }, 'the retry in the store');
+    a.proc.kill('SIGKILL');
+    await a.exited;
+    proxy.target = b.port;
+    // B's timer poller claims it: the human's phone stops (not the carrier's ring timeout).
+    const leg = human.legs[0];
+    if (leg === undefined) throw new Error('the human was not dialed');
+    const end = await leg.ended;
+    expect(end.status).toBe('canceled');
+    const record = await eventually(async () => {
+      const r = (await store.calls.get(call.sid))?.record;
+      return r !== undefined && (r.retries ?? []).length === 0 ? r : undefined;
+    }, 'the retry done');
+    expect(record.endedReason).toBe('caller_hangup');
+    expect(record.timeline.map((t) => t.event)).not.toContain('effect.failed');
   }, 60_000);
 });
