@@ -1,7 +1,7 @@
+import { DURABLE_EFFECT_RETRY, type RetryPolicy } from '../lib/retry.js';
 import type { TransferEvent } from '../transfer/machine-types.js';
 import { type CallRecord, withTimeline } from './call-record.js';
 import type { CallEffect, CallInput, ReduceResult } from './call-reducer.js';
-import { DURABLE_EFFECT_RETRY, type RetryPolicy } from './retry.js';
 
 /**
  * What the call does when one of its effects failed (pure; the executor reports every failure

@@ -10,9 +10,9 @@ import {
 import type { CallRecord } from '../../src/runtime/call-record.js';
 import { createStore } from '../../src/store/create-store.js';
 import type { Store } from '../../src/store/types.js';
+import { freePort, type RedisServer, startRedisServer } from '../../support/redis-server.js';
 import { sourcesHeard, startProxy } from '../e2e/harness.js';
 import { eventually } from '../support/eventually.js';
-import { freePort, type RedisServer, startRedisServer } from '../support/redis-server.js';
 import { ACCOUNT_SID, AUTH_TOKEN, type DaemonProcess, spawnDaemon } from './daemon-process.js';
 
 const INBOUND = '+14155550100';

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { freePort, type RedisServer, startRedisServer } from '../../support/redis-server.js';
 import { type EchoBot, startEchoBot } from '../support/echo-bot.js';
 import { eventually } from '../support/eventually.js';
-import { freePort, type RedisServer, startRedisServer } from '../support/redis-server.js';
 import {
   ACCOUNT_SID,
   type DaemonProcess,
