@@ -1,0 +1,317 @@
+/**
+ * The cluster as deploy/ ships it — haproxy with deploy/haproxy.cfg (addresses changed), three
+ * real worker processes, one Redis with an append-only file — carrying concurrent calls on
+ * Twilio, Plivo and Exotel while workers are SIGKILLed and SIGTERMed at every transfer state
+ * (the human's phone ringing, the whisper/hold, the human joined, a carrier fetching markup),
+ * each killed worker started again on its port. Judged from the simulator's own record (what
+ * each caller and human heard, how each leg ended) and the store: no caller lost, every
+ * transfer with exactly one outcome that matches what the human did.
+ *
+ * The plan (calls, humans, kill moments) comes from SEED; the test prints it with its figures.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HumanBehaviour } from '../../sim/endpoints/human.js';
+import type { ScriptStart, ScriptStep } from '../../src/agent/scripted-agent-server.js';
+import type { CallRecord } from '../../src/runtime/call-record.js';
+import { createStore } from '../../src/store/create-store.js';
+import type { Store } from '../../src/store/types.js';
+import { eventually, settles } from '../support/eventually.js';
+import { CALLER, type Cluster, NUMBERS, startCluster, type WorkerSlot } from './cluster.js';
+import { type Observed, Observer } from './observer.js';
+import { type CallPlan, type KillStep, makePlan, prng } from './plan.js';
+
+const SEED = 0x13c1;
+/** Calls placed at least, and at most while kills are still waiting for their moment. */
+const MIN_CALLS = 30;
+const MAX_CALLS = 45;
+const KILLS = 10;
+/** Between two calls placed (pacing the load, not a wait for anything). */
+const CALL_EVERY_MS = 700;
+/** What a caller hears from one source, at least, before we call it "with a person" / "with the AI". */
+const HEARING_MS = 1000;
+/** Paths the carriers fetch markup from (status callbacks are notifications, not markup). */
+const MARKUP_URL = /\/(twilio|plivo|exotel)\/(?!status)/;
+
+const plan = makePlan(SEED, MAX_CALLS, KILLS);
+const humanAddress = (i: number): string => `+1415555${String(2000 + i)}`;
+
+interface Kill {
+  readonly step: KillStep;
+  readonly worker: string;
+  readonly call: number | undefined;
+  readonly atMs: number;
+  /** How long the killed worker took to exit (SIGTERM: its drain). */
+  exitMs?: number;
+}
+
+interface Verdict {
+  readonly index: number;
+  readonly sid: string;
+  readonly carrier: string;
+  settledAs?: 'human' | 'ai';
+  problem?: string;
+  record?: CallRecord;
+}
+
+describe('a real cluster: haproxy, three workers, Redis with AOF, workers killed at every transfer state', () => {
+  let cluster: Cluster | undefined;
+  let store: Store<CallRecord> | undefined;
+  const transferred = new Set<string>();
+  const planOf = new Map<string, CallPlan & { index: number }>();
+
+  const script = (start: ScriptStart): readonly ScriptStep[] => {
+    const callId = start.callId ?? '';
+    const p = planOf.get(callId);
+    if (p === undefined || transferred.has(callId)) return [{ say: 120_000 }];
+    transferred.add(callId);
+    return [
+      { say: 600 },
+      { transfer: { destination: humanAddress(p.index), mode: p.mode, reason: 'cluster test' } },
+      { awaitEvent: 'resume' },
+      { say: 120_000 },
+    ];
+  };
+
+  beforeAll(async () => {
+    cluster = await startCluster(script);
+    store = createStore<CallRecord>({ redisUrl: cluster.redis.url });
+  }, 90_000);
+  afterAll(async () => {
+    await store?.close();
+    await cluster?.stop();
+  }, 60_000);
+
+  it('loses no caller and gives every transfer exactly one outcome', async () => {
+    const c = cluster!;
+    const s = store!;
+    const rnd = prng(SEED ^ 0x5a5a);
+    const observer = new Observer(c.sim);
+    const verdicts: Verdict[] = [];
+    const kills: Kill[] = [];
+    let killsDone = false;
+    const lifecycles: Promise<void>[] = [];
+
+    const place = async (index: number): Promise<void> => {
+      const p = plan.calls[index] as CallPlan;
+      const human = c.sim.network.addHuman(humanAddress(index), behaviourOf(p));
+      observer.expectHuman(index, human);
+      const call = await c.sim.network.placeCall({
+        carrier: p.carrier,
+        from: CALLER,
+        to: NUMBERS[p.carrier],
+        audio: { type: 'tone', hz: 440 },
+      });
+      planOf.set(call.sid, { ...p, index });
+      const o = observer.add(index, call, human);
+      const verdict: Verdict = { index, sid: call.sid, carrier: p.carrier };
+      verdicts.push(verdict);
+      lifecycles.push(lifecycle(o, p, verdict));
+    };
+
+    /** Waits until the caller is with a person or the AI, talks a while, checks again, hangs up. */
+    const lifecycle = async (o: Observed, p: CallPlan, v: Verdict): Promise<void> => {
+      const with_ = async (): Promise<'human' | 'ai' | undefined> => {
+        if (o.call.state === 'ended')
+          throw new Error(`the caller's line ended (${o.call.leg.end?.status} by ${o.call.leg.end?.by})`);
+        const rec = (await s.calls.get(o.call.sid))?.record;
+        if (rec?.phase === 'human' && hearing(o, 'party:')) return 'human';
+        if (
+          rec?.phase === 'ai' &&
+          rec.transfers.every((t) => t.outcome !== undefined) &&
+          hearing(o, 'stream:')
+        ) {
+          // Until the transfer was asked for and finished, the AI is only the beginning.
+          if (rec.transfers.length > 0 || !transferred.has(o.call.sid)) return 'ai';
+        }
+        return undefined;
+      };
+      try {
+        v.settledAs = await eventually(
+          with_,
+          () => `call ${o.index} (${p.carrier}) to be with a person or the AI`,
+          {
+            timeoutMs: 120_000,
+            everyMs: 100,
+          },
+        );
+        // Talk on while other workers die (a seeded length), then the line must still be live.
+        const talkUntil = performance.now() + 2000 + Math.floor(rnd() * 4000);
+        await eventually(
+          async () => performance.now() >= talkUntil && (await with_()) !== undefined,
+          () => `call ${o.index} to be still with a person or the AI after talking`,
+          { timeoutMs: 120_000, everyMs: 100 },
+        );
+        v.settledAs = (await with_()) ?? v.settledAs;
+      } catch (err) {
+        v.problem = err instanceof Error ? err.message : String(err);
+      } finally {
+        o.call.hangup();
+        v.record = await eventually(
+          async () => {
+            const r = (await s.calls.get(o.call.sid))?.record;
+            return r?.phase === 'ended' ? r : undefined;
+          },
+          () => `call ${o.index}'s record to end`,
+          { timeoutMs: 60_000, everyMs: 100 },
+        ).catch((err: unknown) => {
+          v.problem ??= err instanceof Error ? err.message : String(err);
+          return undefined;
+        });
+      }
+    };
+
+    const placing = (async () => {
+      for (let i = 0; i < MAX_CALLS && (i < MIN_CALLS || !killsDone); i++) {
+        await place(i);
+        await new Promise((r) => setTimeout(r, CALL_EVERY_MS));
+      }
+    })();
+
+    const killing = (async () => {
+      for (const step of plan.kills) {
+        const moment = new Promise<Observed | undefined>((resolve) => {
+          observer.onState((state, call) => {
+            if (state !== step.state) return;
+            observer.onState(undefined);
+            resolve(call);
+          });
+        });
+        const rule =
+          step.state === 'markup'
+            ? c.sim.faults.add({ type: 'webhook.slow', match: { url: MARKUP_URL }, delayMs: 1 })
+            : undefined;
+        const call = await settles(moment, `a call to reach the ${step.state} state`, { timeoutMs: 120_000 });
+        rule?.remove();
+        const victim = await victimFor(c, s, call, rnd);
+        const atMs = performance.now();
+        victim.daemon.proc.kill(step.signal);
+        const kill: Kill = { step, worker: `${victim.name}.${victim.incarnation}`, call: call?.index, atMs };
+        kills.push(kill);
+        await settles(victim.daemon.exited, `${kill.worker} to exit after ${step.signal}`, {
+          timeoutMs: 60_000,
+        });
+        kill.exitMs = Math.round(performance.now() - atMs);
+        await c.restart(victim);
+      }
+      killsDone = true;
+    })();
+
+    try {
+      await Promise.all([placing, killing]);
+      await Promise.all(lifecycles);
+    } finally {
+      observer.stop();
+    }
+
+    // Every human leg dialed has ended once every caller hung up.
+    await eventually(
+      () => c.sim.network.legs.every((l) => l.state === 'ended'),
+      () =>
+        `every leg to end; still up: ${c.sim.network.legs
+          .filter((l) => l.state !== 'ended')
+          .map((l) => `${l.direction} ${l.to} ${l.state}`)
+          .join(', ')}`,
+      { timeoutMs: 60_000, everyMs: 100 },
+    );
+
+    const problems: string[] = [];
+    const outcomes = new Map<string, number>();
+    for (const v of verdicts) {
+      const o = observer.bySid(v.sid) as Observed;
+      const p = plan.calls[v.index] as CallPlan;
+      const where = `call ${v.index} (${v.carrier} ${p.mode}, human ${p.human}, ${v.sid})`;
+      if (v.problem !== undefined) problems.push(`${where}: ${v.problem}`);
+      for (const text of o.saysHeard)
+        if (/error|sorry/i.test(text)) problems.push(`${where}: the caller heard "${text}"`);
+      const markupErrors = c.sim.log.forCall(v.sid).entries.filter((e) => e.type === 'markup.error');
+      for (const e of markupErrors) problems.push(`${where}: carrier markup error ${JSON.stringify(e)}`);
+      const r = v.record;
+      if (r === undefined) continue;
+      if (r.endedReason !== 'caller_hangup' && r.endedReason !== 'transferred') {
+        problems.push(`${where}: ended as ${r.endedReason}`);
+      }
+      for (const t of r.transfers) {
+        if (t.outcome === undefined || t.endedAtMs === undefined)
+          problems.push(`${where}: transfer ${t.transferId} has no outcome`);
+        outcomes.set(t.outcome ?? 'none', (outcomes.get(t.outcome ?? 'none') ?? 0) + 1);
+      }
+      const connected = r.transfers.filter((t) => t.outcome === 'connected').length;
+      const humanJoined = o.human.heard.from('party:').length > 0 && o.call.heard.from('party:').length > 0;
+      if (connected > 1) problems.push(`${where}: ${connected} transfers say connected`);
+      if (humanJoined !== (connected === 1)) {
+        problems.push(
+          `${where}: the human ${humanJoined ? 'talked with' : 'never talked with'} the caller, the record says ${JSON.stringify(r.transfers.map((t) => t.outcome))}`,
+        );
+      }
+      if (v.settledAs === 'human' && connected !== 1)
+        problems.push(`${where}: with a person but no connected transfer`);
+      if ((p.human === 'busy' || p.human === 'no-answer') && connected > 0)
+        problems.push(`${where}: connected to a human who never answered`);
+    }
+
+    const recovery = kills.map((k) => {
+      let worst = 0;
+      for (const o of observer.calls) {
+        for (const g of o.gaps)
+          if (g.fromMs <= k.atMs && g.toMs >= k.atMs) worst = Math.max(worst, g.toMs - g.fromMs);
+      }
+      return Math.round(worst);
+    });
+    const figures = [
+      `cluster test seed=0x${SEED.toString(16)}: ${verdicts.length} calls (${count(verdicts, (v) => v.carrier)}), ${kills.length} kills`,
+      ...kills.map(
+        (k, i) =>
+          `  kill ${i + 1}: ${k.step.signal} ${k.worker} at ${k.step.state}${k.call === undefined ? '' : ` of call ${k.call}`}, exited in ${k.exitMs} ms, longest caller silence across it ${recovery[i]} ms`,
+      ),
+      `  callers ended with: ${count(verdicts, (v) => v.settledAs ?? 'nobody')}`,
+      `  transfer outcomes: ${[...outcomes].map(([k, n]) => `${k}=${n}`).join(' ')}`,
+      `  slowest recovery (longest silence a caller heard across a kill): ${Math.max(0, ...recovery)} ms`,
+      `  problems: ${problems.length}`,
+    ];
+    console.log(figures.join('\n'));
+    expect(kills.length).toBe(KILLS);
+    expect(verdicts.length).toBeGreaterThanOrEqual(MIN_CALLS);
+    expect(problems).toEqual([]);
+  }, 600_000);
+});
+
+/** The worker holding the call's media socket, if it is alive; otherwise a seeded pick. */
+async function victimFor(
+  c: Cluster,
+  s: Store<CallRecord>,
+  call: Observed | undefined,
+  rnd: () => number,
+): Promise<WorkerSlot> {
+  if (call !== undefined) {
+    const owner = await s.sockets.owner(call.call.sid);
+    const slot = c.workers.find((w) => `${w.name}.${w.incarnation}` === owner);
+    if (slot !== undefined) return slot;
+  }
+  return c.workers[Math.floor(rnd() * c.workers.length)] as WorkerSlot;
+}
+
+function behaviourOf(p: CallPlan): HumanBehaviour {
+  const speak = { type: 'tone', hz: 660, durationMs: 120_000 } as const;
+  switch (p.human) {
+    case 'answers':
+      return { type: 'answer', afterMs: p.answerAfterMs, speak };
+    case 'busy':
+      return { type: 'busy', afterMs: 800 };
+    case 'no-answer':
+      return { type: 'no-answer' };
+    case 'hangs-up-in-whisper':
+      return { type: 'answer', afterMs: p.answerAfterMs, hangupDuringWhisper: { afterMs: 300 }, speak };
+  }
+}
+
+/** The caller is hearing `prefix` now, and has for a while (an open segment ≥ HEARING_MS). */
+function hearing(o: Observed, prefix: string): boolean {
+  const seg = o.call.heard.last(prefix);
+  return seg !== undefined && Date.now() - seg.endMs < 500 && seg.endMs - seg.startMs >= HEARING_MS;
+}
+
+function count<T>(xs: readonly T[], key: (x: T) => string): string {
+  const m = new Map<string, number>();
+  for (const x of xs) m.set(key(x), (m.get(key(x)) ?? 0) + 1);
+  return [...m].map(([k, n]) => `${k}=${n}`).join(' ');
+}
