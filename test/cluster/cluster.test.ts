@@ -9,6 +9,9 @@
  *
  * The plan (calls, humans, kill moments) comes from SEED; the test prints it with its figures.
  */
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HumanBehaviour } from '../../sim/endpoints/human.js';
 import type { ScriptStart, ScriptStep } from '../../src/agent/scripted-agent-server.js';
@@ -40,6 +43,8 @@ interface Kill {
   readonly worker: string;
   readonly call: number | undefined;
   readonly atMs: number;
+  /** Wall clock of the kill (the simulator log's clock), for reading a dump. */
+  readonly wallMs: number;
   /** How long the killed worker took to exit (SIGTERM: its drain). */
   exitMs?: number;
 }
@@ -160,13 +165,19 @@ describe('a real cluster: haproxy, three workers, Redis with AOF, workers killed
       }
     };
 
+    // Calls keep coming while a kill waits for its moment, and pause while a killed worker is
+    // exiting and starting again, so each kill finds calls in every state however slow the
+    // machine is (bounded by MAX_CALLS).
+    let restarted: Promise<void> = Promise.resolve();
     const placing = (async () => {
       for (let i = 0; i < MAX_CALLS && (i < MIN_CALLS || !killsDone); i++) {
+        await restarted;
         await place(i);
         await new Promise((r) => setTimeout(r, CALL_EVERY_MS));
       }
     })();
 
+    const problems: string[] = [];
     const killing = (async () => {
       for (const step of plan.kills) {
         const moment = new Promise<Observed | undefined>((resolve) => {
@@ -185,16 +196,32 @@ describe('a real cluster: haproxy, three workers, Redis with AOF, workers killed
         const victim = await victimFor(c, s, call, rnd);
         const atMs = performance.now();
         victim.daemon.proc.kill(step.signal);
-        const kill: Kill = { step, worker: `${victim.name}.${victim.incarnation}`, call: call?.index, atMs };
+        const kill: Kill = {
+          wallMs: Date.now(),
+          step,
+          worker: `${victim.name}.${victim.incarnation}`,
+          call: call?.index,
+          atMs,
+        };
         kills.push(kill);
-        await settles(victim.daemon.exited, `${kill.worker} to exit after ${step.signal}`, {
-          timeoutMs: 60_000,
-        });
-        kill.exitMs = Math.round(performance.now() - atMs);
-        await c.restart(victim);
+        const restart = (async () => {
+          await settles(victim.daemon.exited, `${kill.worker} to exit after ${step.signal}`, {
+            timeoutMs: 60_000,
+          });
+          kill.exitMs = Math.round(performance.now() - atMs);
+          await c.restart(victim);
+        })();
+        restarted = restart.catch(() => {});
+        await restart;
       }
-      killsDone = true;
-    })();
+    })()
+      .catch((err: unknown) => {
+        observer.onState(undefined);
+        problems.push(`kill ${kills.length + 1}: ${err instanceof Error ? err.message : String(err)}`);
+      })
+      .finally(() => {
+        killsDone = true;
+      });
 
     try {
       await Promise.all([placing, killing]);
@@ -212,9 +239,8 @@ describe('a real cluster: haproxy, three workers, Redis with AOF, workers killed
           .map((l) => `${l.direction} ${l.to} ${l.state}`)
           .join(', ')}`,
       { timeoutMs: 60_000, everyMs: 100 },
-    );
+    ).catch((err: unknown) => problems.push(err instanceof Error ? err.message : String(err)));
 
-    const problems: string[] = [];
     const outcomes = new Map<string, number>();
     for (const v of verdicts) {
       const o = observer.bySid(v.sid) as Observed;
@@ -223,7 +249,10 @@ describe('a real cluster: haproxy, three workers, Redis with AOF, workers killed
       if (v.problem !== undefined) problems.push(`${where}: ${v.problem}`);
       for (const text of o.saysHeard)
         if (/error|sorry/i.test(text)) problems.push(`${where}: the caller heard "${text}"`);
-      const markupErrors = c.sim.log.forCall(v.sid).entries.filter((e) => e.type === 'markup.error');
+      // Exotel's Voicebot answered 409 is the flow's way on to the Passthru (providers/exotel/markup.ts).
+      const markupErrors = c.sim.log
+        .forCall(v.sid)
+        .entries.filter((e) => e.type === 'markup.error' && !/^voicebot URL: HTTP 409$/.test(e.message));
       for (const e of markupErrors) problems.push(`${where}: carrier markup error ${JSON.stringify(e)}`);
       const r = v.record;
       if (r === undefined) continue;
@@ -269,6 +298,7 @@ describe('a real cluster: haproxy, three workers, Redis with AOF, workers killed
       `  problems: ${problems.length}`,
     ];
     console.log(figures.join('\n'));
+    if (problems.length > 0) console.log(`  details: ${dump(c, kills, verdicts, problems)}`);
     expect(kills.length).toBe(KILLS);
     expect(verdicts.length).toBeGreaterThanOrEqual(MIN_CALLS);
     expect(problems).toEqual([]);
@@ -308,6 +338,38 @@ function behaviourOf(p: CallPlan): HumanBehaviour {
 function hearing(o: Observed, prefix: string): boolean {
   const seg = o.call.heard.last(prefix);
   return seg !== undefined && Date.now() - seg.endMs < 500 && seg.endMs - seg.startMs >= HEARING_MS;
+}
+
+/** Writes what a failure needs to be understood (the per-call logs, records, kills) to a file. */
+function dump(
+  c: Cluster,
+  kills: readonly Kill[],
+  verdicts: readonly Verdict[],
+  problems: readonly string[],
+): string {
+  const file = join(tmpdir(), `patchthrough-cluster-${SEED.toString(16)}-${Date.now()}.json`);
+  const bad = verdicts.filter((v) => problems.some((p) => p.includes(v.sid)));
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        seed: SEED,
+        problems,
+        kills,
+        calls: bad.map((v) => ({
+          ...v,
+          log: c.sim.log.forCall(v.sid).entries,
+          humanLegs: c.sim.network.legs
+            .filter((l) => l.to === humanAddress(v.index))
+            .map((l) => ({ label: l.label, end: l.end, log: c.sim.log.forCall(l.label ?? '').entries })),
+        })),
+        workers: c.outputs(),
+      },
+      null,
+      1,
+    ),
+  );
+  return file;
 }
 
 function count<T>(xs: readonly T[], key: (x: T) => string): string {

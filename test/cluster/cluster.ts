@@ -54,6 +54,8 @@ export interface Cluster {
   readonly workers: readonly WorkerSlot[];
   /** Starts a new daemon on the slot's port once the old one has exited. */
   restart(slot: WorkerSlot): Promise<void>;
+  /** Every worker process's output so far (killed ones too), by `worker-N.incarnation`. */
+  outputs(): Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -126,6 +128,8 @@ export async function startCluster(
         return { name, port, daemon, incarnation: 1 };
       }),
     );
+    const outputs: Record<string, string[]> = {};
+    for (const w of workers) outputs[`${w.name}.1`] = w.daemon.output;
     parts.push({
       stop: async () => {
         await Promise.all(workers.map((w) => w.daemon.stop(2000)));
@@ -171,7 +175,9 @@ export async function startCluster(
         slot.incarnation++;
         slot.daemon = await spawnDaemon(slot.port, env(slot.name, slot.incarnation));
         track(slot.daemon.proc);
+        outputs[`${slot.name}.${slot.incarnation}`] = slot.daemon.output;
       },
+      outputs: () => Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.join('')])),
       stop: stopAll,
     };
   } catch (err) {
