@@ -359,11 +359,22 @@ function dump(
         calls: bad.map((v) => ({
           ...v,
           log: c.sim.log.forCall(v.sid).entries,
+          agentSessions: c.agent.sessions
+            .filter((a) => a.start?.callId === v.sid)
+            .map((a) => ({
+              start: a.start,
+              closeCode: a.closeCode,
+              received: a.received
+                .filter((f) => f.frame.event !== 'media')
+                .map((f) => ({ atMs: f.atMs, frame: f.frame })),
+              media: a.received.filter((f) => f.frame.event === 'media').length,
+            })),
           humanLegs: c.sim.network.legs
             .filter((l) => l.to === humanAddress(v.index))
             .map((l) => ({ label: l.label, end: l.end, log: c.sim.log.forCall(l.label ?? '').entries })),
         })),
         workers: c.outputs(),
+        haproxy: c.haproxy.output.join(''),
       },
       null,
       1,

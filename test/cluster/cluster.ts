@@ -105,7 +105,7 @@ export async function startCluster(
       DRAIN_TIMEOUT_MS: String(DRAIN_TIMEOUT_MS),
       WORKER_ID: `${slot}.${incarnation}`,
       MEDIA_TOKEN_SECRET,
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info',
       TWILIO_ACCOUNT_SID: TWILIO.accountSid,
       TWILIO_AUTH_TOKEN: TWILIO.authToken,
       TWILIO_API_BASE: sim.url,
