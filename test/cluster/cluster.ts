@@ -14,10 +14,10 @@ import {
   type ScriptStart,
   type ScriptStep,
 } from '../../src/agent/scripted-agent-server.js';
+import { freePort, type RedisServer, startRedisServer } from '../../support/redis-server.js';
 import { exotelNumber } from '../e2e/harness.js';
 import { type DaemonProcess, spawnDaemon } from '../ops/daemon-process.js';
 import { eventually } from '../support/eventually.js';
-import { freePort, type RedisServer, startRedisServer } from '../support/redis-server.js';
 import { clusterConfig, type Haproxy, startHaproxy } from './haproxy.js';
 
 export const NUMBERS = { twilio: '+14155550100', plivo: '+14155550200', exotel: '+14155550300' } as const;
