@@ -22,7 +22,7 @@ import { answerFallback, ownRoute } from './webhook-fallback.js';
 /** What the HTTP layer answers a webhook with. */
 export type WebhookAnswer =
   | { readonly status: 200; readonly markup?: Markup }
-  | { readonly status: 400 | 403 | 404 | 413 | 415; readonly code: string; readonly field?: string };
+  | { readonly status: 400 | 403 | 404 | 413 | 415 | 503; readonly code: string; readonly field?: string };
 
 /**
  * A body the HTTP layer could not read once the request was verified (too deep, not JSON, an
@@ -49,7 +49,7 @@ export interface WebhookHandlerOptions {
   readonly log: Log;
   /** Counted when a webhook is refused (metrics). */
   readonly onReject?: (carrier: Carrier, reason: string) => void;
-  /** New calls refused while draining. */
+  /** New calls refused (503, for the balancer to retry elsewhere) while draining. */
   readonly accepting: () => boolean;
   /** Counted when a new call's record is created (metrics). */
   readonly onCallStarted?: (carrier: Carrier) => void;
@@ -166,7 +166,11 @@ export class WebhookHandler {
       this.#o.log.info({ callId: event.carrierCallId, carrier: adapter.carrier }, 'outbound.bound');
       return { status: 200, markup: this.#render(adapter, placed.record, callerNow(placed.record)) };
     }
-    if (!this.#o.accepting()) return { status: 200, markup: adapter.markup.hangup() };
+    // A draining worker takes no new call, but must not hang it up either: until the balancer's
+    // health check takes this worker out (a few seconds), new calls still reach it. A 503 is what
+    // the balancer retries on another worker (deploy/haproxy.cfg `retry-on … 503`), and what the
+    // carrier's fallback URL takes over from.
+    if (!this.#o.accepting()) return { status: 503, code: 'draining' };
     // Numbers as the carrier writes them, read in its home region (Exotel: `08069891522`, India).
     const to = normalizeInboundNumber(event.to, adapter.numberRegion) ?? event.to;
     const from = normalizeInboundNumber(event.from, adapter.numberRegion) ?? event.from;

@@ -96,7 +96,12 @@ describe('SIGTERM drain of a real daemon with a live call', () => {
       To: '+14155550100',
       Direction: 'inbound',
     });
+    // Refused with 503, not hung up: until the balancer's health check takes this worker out of
+    // the rotation, new calls still reach it, and a 503 is what the balancer retries on another
+    // worker (deploy/haproxy.cfg `retry-on … 503`); a `<Hangup>` would drop the caller.
+    expect(refused.status).toBe(503);
     expect(refused.body).not.toContain('<Stream');
+    expect(refused.body).not.toContain('<Hangup');
 
     // The live call's stream is handed back (the carrier will run the <Redirect>), then the process exits.
     await closed;
