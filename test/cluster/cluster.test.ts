@@ -64,16 +64,21 @@ describe('a real cluster: haproxy, three workers, Redis with AOF, workers killed
   const transferred = new Set<string>();
   const planOf = new Map<string, CallPlan & { index: number }>();
 
+  // The scripted agent sends a `say` in one burst, and the daemon discards what an agent sends
+  // while the caller is away in a transfer: so the agent speaks a second at a time, and a
+  // session that lives through a transfer still has something to say after `resume`.
+  const speakOn: ScriptStep[] = [];
+  for (let i = 0; i < 150; i++) speakOn.push({ say: 1000, mark: false }, { waitMs: 900 });
   const script = (start: ScriptStart): readonly ScriptStep[] => {
     const callId = start.callId ?? '';
     const p = planOf.get(callId);
-    if (p === undefined || transferred.has(callId)) return [{ say: 120_000 }];
+    if (p === undefined || transferred.has(callId)) return speakOn;
     transferred.add(callId);
     return [
       { say: 600 },
       { transfer: { destination: humanAddress(p.index), mode: p.mode, reason: 'cluster test' } },
       { awaitEvent: 'resume' },
-      { say: 120_000 },
+      ...speakOn,
     ];
   };
 
