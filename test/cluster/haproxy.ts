@@ -87,9 +87,16 @@ export async function startHaproxy(config: string, frontendPort: number): Promis
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const spawned = new Promise<void>((resolve, reject) => {
     proc.once('spawn', () => resolve());
-    proc.once('error', reject);
+    proc.once('error', (err) =>
+      reject(new Error(`cannot run haproxy (Debian: apt-get install haproxy; .ci/run does): ${err.message}`)),
+    );
   });
-  await spawned;
+  try {
+    await spawned;
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     url: `http://127.0.0.1:${frontendPort}`,
     output,
