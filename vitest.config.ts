@@ -9,6 +9,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Most files wait on sockets and timers, not on the CPU: four forks finish a 2-core run in
+    // about a third of the wall time of the default (one per core), with the same results.
+    maxWorkers: 4,
     reporters: ['default'],
   },
 });
