@@ -3,7 +3,10 @@
  * μ-law 8 kHz in 160-byte frames (20 ms), the format on every carrier's wire for Twilio
  * (protocols.md §1.1); front-ends transcode for carriers that differ.
  */
-import { encodeMulaw, MULAW_SILENCE } from '../src/media/mulaw.js';
+import { pcm16ToMulaw as encodeMulaw } from './codec.js';
+
+/** μ-law silence (linear 0). */
+const MULAW_SILENCE = 0xff;
 
 export const SAMPLE_RATE = 8000;
 /** Bytes in one 20 ms μ-law frame. */

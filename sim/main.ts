@@ -11,53 +11,26 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { ExotelNumberConfig } from '../providers/exotel/simulator/options.js';
-import type { PlivoNumberConfig } from '../providers/plivo/simulator/options.js';
+import { type AnyCarrierSimulator, type CliFlag, flagPairs } from './carrier-simulator.js';
+import { CARRIER_SIMULATORS } from './carriers/index.js';
 import type { HumanBehaviour } from './endpoints/human.js';
-import { configureScenario, parseScenario, type Scenario, simulatorOptions } from './scenario.js';
+import {
+  configureScenario,
+  frontEndOf,
+  parseScenario,
+  type Scenario,
+  sectionOf,
+  simulatorOptions,
+} from './scenario.js';
 import { startSimulator } from './simulator.js';
 
-const USAGE = `usage: npm run sim -- [--scenario FILE] [--host H] [--port P] [--account-sid AC…] [--auth-token T]
-       [--number NUMBER=VOICE_URL]… [--human ADDRESS=answer[:MS]|busy|no-answer|fail|reject]… [--quiet]
-       [--plivo-auth-id MA…] [--plivo-auth-token T] [--plivo-number NUMBER=ANSWER_URL[,HANGUP_URL]]…
-       [--exotel-account-sid S] [--exotel-api-key K] [--exotel-api-token T] [--exotel-number NUMBER=DAEMON_URL]…`;
+const CARRIER_SIMS: readonly AnyCarrierSimulator[] = CARRIER_SIMULATORS;
 
-function plivoNumber(spec: string): PlivoNumberConfig {
-  const [answerUrl = '', hangupUrl] = spec.split(',');
-  return { answerUrl, ...(hangupUrl === undefined ? {} : { hangupUrl }) };
-}
-
-/**
- * The flow docs/exotel.md has users build, on the daemon at `daemonUrl` (its base URL with the
- * webhook secret as userinfo, `http://exotel:SECRET@host:port`): Voicebot → Passthru `next` →
- * Connect (status events) → Hangup, and Passthru `dial-action` when nobody answered.
- */
-function exotelNumber(daemonUrl: string): ExotelNumberConfig {
-  const at = (path: string) => `${daemonUrl.replace(/\/+$/, '')}${path}`;
-  return {
-    flow: [
-      { type: 'voicebot', id: 'voicebot', url: at('/exotel/voice'), next: 'next' },
-      { type: 'passthru', id: 'next', url: at('/exotel/next'), next: 'connect', onRedirect: 'hangup' },
-      {
-        type: 'connect',
-        id: 'connect',
-        dialWhom: { url: at('/exotel/dial-up') },
-        eventsUrl: at('/exotel/status'),
-        next: 'hangup',
-        onNoAnswer: 'dial-action',
-      },
-      {
-        type: 'passthru',
-        id: 'dial-action',
-        url: at('/exotel/dial-action'),
-        next: 'voicebot',
-        onRedirect: 'next',
-      },
-      { type: 'hangup', id: 'hangup' },
-    ],
-    statusCallback: at('/exotel/status'),
-  };
-}
+const USAGE = [
+  'usage: npm run sim -- [--scenario FILE] [--host H] [--port P]',
+  '       [--human ADDRESS=answer[:MS]|busy|no-answer|fail|reject]… [--quiet]',
+  ...CARRIER_SIMS.map((s) => `       ${s.cliUsage}`),
+].join('\n');
 
 function humanShorthand(spec: string): HumanBehaviour {
   const [kind, ms] = spec.split(':');
@@ -79,31 +52,15 @@ function humanShorthand(spec: string): HumanBehaviour {
   }
 }
 
-function pairs(values: string[] | undefined): Array<[string, string]> {
-  return (values ?? []).map((v) => {
-    const i = v.indexOf('=');
-    if (i <= 0) throw new Error(`expected KEY=VALUE, got '${v}'`);
-    return [v.slice(0, i), v.slice(i + 1)];
-  });
-}
-
 async function main(): Promise<void> {
+  const carrierFlags: Record<string, CliFlag> = Object.assign({}, ...CARRIER_SIMS.map((s) => s.cliFlags));
   const { values } = parseArgs({
     options: {
+      ...carrierFlags,
       scenario: { type: 'string' },
       host: { type: 'string' },
       port: { type: 'string' },
-      'account-sid': { type: 'string' },
-      'auth-token': { type: 'string' },
-      number: { type: 'string', multiple: true },
       human: { type: 'string', multiple: true },
-      'plivo-auth-id': { type: 'string' },
-      'plivo-auth-token': { type: 'string' },
-      'plivo-number': { type: 'string', multiple: true },
-      'exotel-account-sid': { type: 'string' },
-      'exotel-api-key': { type: 'string' },
-      'exotel-api-token': { type: 'string' },
-      'exotel-number': { type: 'string', multiple: true },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -112,47 +69,20 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const base: Scenario = parseScenario(values.scenario ? await readFile(values.scenario, 'utf8') : '{}');
-  const flag = <K extends string>(key: K, value: string | undefined) =>
-    value === undefined ? {} : ({ [key]: value } as Record<K, string>);
+  const base: Scenario = parseScenario(
+    typeof values.scenario === 'string' ? await readFile(values.scenario, 'utf8') : '{}',
+  );
   // Flags are merged into the scenario's raw form and validated again, so a bad flag is
   // reported like a bad scenario field.
   const scenario: Scenario = parseScenario(
     JSON.stringify({
       ...base,
-      ...(values.host === undefined ? {} : { host: values.host }),
-      ...(values.port === undefined ? {} : { port: Number(values.port) }),
-      twilio: {
-        ...base.twilio,
-        ...flag('accountSid', values['account-sid']),
-        ...flag('authToken', values['auth-token']),
-        numbers: {
-          ...base.twilio.numbers,
-          ...Object.fromEntries(pairs(values.number).map(([n, url]) => [n, { voiceUrl: url }])),
-        },
-      },
-      plivo: {
-        ...base.plivo,
-        ...flag('authId', values['plivo-auth-id']),
-        ...flag('authToken', values['plivo-auth-token']),
-        numbers: {
-          ...base.plivo.numbers,
-          ...Object.fromEntries(pairs(values['plivo-number']).map(([n, spec]) => [n, plivoNumber(spec)])),
-        },
-      },
-      exotel: {
-        ...base.exotel,
-        ...flag('accountSid', values['exotel-account-sid']),
-        ...flag('apiKey', values['exotel-api-key']),
-        ...flag('apiToken', values['exotel-api-token']),
-        numbers: {
-          ...base.exotel.numbers,
-          ...Object.fromEntries(pairs(values['exotel-number']).map(([n, url]) => [n, exotelNumber(url)])),
-        },
-      },
+      ...(typeof values.host === 'string' ? { host: values.host } : {}),
+      ...(typeof values.port === 'string' ? { port: Number(values.port) } : {}),
+      ...Object.fromEntries(CARRIER_SIMS.map((s) => [s.carrier, s.applyFlags(sectionOf(base, s), values)])),
       humans: {
         ...base.humans,
-        ...Object.fromEntries(pairs(values.human).map(([a, s]) => [a, humanShorthand(s)])),
+        ...Object.fromEntries(flagPairs(values, 'human').map(([a, spec]) => [a, humanShorthand(spec)])),
       },
     }),
   );
@@ -163,26 +93,9 @@ async function main(): Promise<void> {
     `${JSON.stringify({
       event: 'sim.ready',
       url: sim.url,
-      twilio: {
-        restBase: sim.url,
-        accountSid: sim.twilio.accountSid,
-        authToken: sim.twilio.authToken,
-        numbers: Object.keys(scenario.twilio.numbers),
-      },
-      plivo: {
-        apiBase: sim.url,
-        authId: sim.plivo.authId,
-        authToken: sim.plivo.authToken,
-        numbers: Object.keys(scenario.plivo.numbers),
-      },
-      exotel: {
-        apiBase: sim.url,
-        accountSid: sim.exotel.accountSid,
-        apiKey: sim.exotel.apiKey,
-        apiToken: sim.exotel.apiToken,
-        numbers: Object.keys(scenario.exotel.numbers),
-      },
-      numbers: Object.keys(scenario.twilio.numbers),
+      ...Object.fromEntries(
+        CARRIER_SIMS.map((s) => [s.carrier, s.describe(frontEndOf(sim, s), sectionOf(scenario, s), sim.url)]),
+      ),
       humans: Object.keys(scenario.humans),
     })}\n`,
   );

@@ -2,16 +2,12 @@
  * `startSimulator()`: the virtual phone network with its carrier front-ends on one HTTP server
  * at 127.0.0.1, for tests (in-process) and for `npm run sim` (sim/main.ts).
  *
- * Adding a carrier front-end: construct it here beside Twilio, push it onto `frontEnds`, and
- * expose it as a property of {@link Simulator}.
+ * Every carrier registered in sim/carriers/index.ts gets a front-end, exposed under its name
+ * (`sim.twilio`, `sim.plivo`, …) and configured by the options under that name.
  */
 import crypto from 'node:crypto';
-import { ExotelFrontEnd } from '../providers/exotel/simulator/front-end.js';
-import type { ExotelSimulatorOptions } from '../providers/exotel/simulator/options.js';
-import { PlivoFrontEnd } from '../providers/plivo/simulator/front-end.js';
-import type { PlivoSimulatorOptions } from '../providers/plivo/simulator/options.js';
-import { TwilioFrontEnd } from '../providers/twilio/simulator/front-end.js';
-import type { TwilioSimulatorOptions } from '../providers/twilio/simulator/options.js';
+import type { AnyCarrierSimulator } from './carrier-simulator.js';
+import { CARRIER_SIMULATORS, type CarrierFrontEnds, type CarrierOptions } from './carriers/index.js';
 import { type Clock, systemClock, Ticker, Timers } from './clock.js';
 import { controlApi } from './control-api.js';
 import { SimError } from './errors.js';
@@ -22,7 +18,10 @@ import { SimHttpServer } from './http-server.js';
 import { SimLog } from './log.js';
 import { Network, type NetworkOptions } from './network.js';
 
-export interface SimulatorOptions {
+/** The core's options, and each registered carrier's front-end options under its name. */
+export type SimulatorOptions = SimulatorCoreOptions & CarrierOptions;
+
+export interface SimulatorCoreOptions {
   /** Default `127.0.0.1`. */
   readonly host?: string;
   /** Default 0 (a free port). */
@@ -30,22 +29,17 @@ export interface SimulatorOptions {
   /** Where `atMs` stamps come from; default `Date.now()`. Media pacing always uses real timers. */
   readonly clock?: Clock;
   readonly network?: NetworkOptions;
-  readonly twilio?: TwilioSimulatorOptions;
-  /** The Exotel front-end (`accountSid`, `apiKey`, `apiToken`, UNCONFIRMED behaviours); REST under `/v1/Accounts/`. */
-  readonly exotel?: ExotelSimulatorOptions;
-  /** The Plivo front-end (`authId`, `authToken`, UNCONFIRMED behaviours); REST under `/v1/Account/`. */
-  readonly plivo?: PlivoSimulatorOptions;
 }
 
-export interface Simulator {
-  /** Base URL of the shared HTTP server; the Twilio REST base to give twilio-node. */
+/** The running simulator, with each registered carrier's front-end under its name. */
+export type Simulator = SimulatorCore & CarrierFrontEnds;
+
+export interface SimulatorCore {
+  /** Base URL of the shared HTTP server; every carrier's REST base (SDKs take it as their base URL). */
   readonly url: string;
   readonly network: Network;
-  readonly twilio: TwilioFrontEnd;
-  /** The Exotel front-end: `configureNumber` (a call flow of applets), calls, Voicebot streams. */
-  readonly exotel: ExotelFrontEnd;
-  /** The Plivo front-end: `configureNumber`, calls, conferences, streams. */
-  readonly plivo: PlivoFrontEnd;
+  /** The front-ends in registry order. */
+  readonly frontEnds: readonly CarrierFrontEnd[];
   readonly log: SimLog;
   readonly faults: Faults;
   readonly clock: Clock;
@@ -89,10 +83,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     baseUrl: () => baseUrl,
     sid: (prefix) => prefix + crypto.randomBytes(16).toString('hex'),
   };
-  const twilio = new TwilioFrontEnd(ctx, options.twilio);
-  const exotel = new ExotelFrontEnd(ctx, options.exotel);
-  const plivo = new PlivoFrontEnd(ctx, options.plivo);
-  const frontEnds: CarrierFrontEnd[] = [twilio, plivo, exotel];
+  const carrierOptions = options as Readonly<Record<string, object | undefined>>;
+  const byCarrier: Record<string, CarrierFrontEnd> = {};
+  const frontEnds: CarrierFrontEnd[] = CARRIER_SIMULATORS.map((s: AnyCarrierSimulator) => {
+    const frontEnd = s.create(ctx, carrierOptions[s.carrier]);
+    byCarrier[s.carrier] = frontEnd;
+    return frontEnd;
+  });
   for (const f of frontEnds) network.registerFrontEnd(f);
   const server = new SimHttpServer(frontEnds, controlApi(network, log), reportError);
   baseUrl = await server.listen(options.host ?? '127.0.0.1', options.port ?? 0);
@@ -101,11 +98,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   let stopped = false;
 
   return {
+    ...(byCarrier as unknown as CarrierFrontEnds),
     url: baseUrl,
     network,
-    twilio,
-    exotel,
-    plivo,
+    frontEnds,
     log,
     faults,
     clock,

@@ -1,9 +1,10 @@
 import { connect, createServer as createNetServer, createServer, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
-import type { ExotelNumberConfig } from '../../providers/exotel/simulator/options.js';
-import type { TwilioSimulatorOptions } from '../../providers/twilio/simulator/options.js';
+import type { AnyCarrierSimulator } from '../../sim/carrier-simulator.js';
+import { CARRIER_SIMULATORS, type CarrierOptions, type SimCarrier } from '../../sim/carriers/index.js';
 import type { HeardSegment } from '../../sim/heard.js';
-import { type Simulator, type SimulatorOptions, startSimulator } from '../../sim/simulator.js';
+import { frontEndOf } from '../../sim/scenario.js';
+import { type Simulator, startSimulator } from '../../sim/simulator.js';
 import {
   ScriptedAgentServer,
   type ScriptStart,
@@ -16,20 +17,9 @@ import { type DaemonEnv, parseEnv } from '../../src/config/env.js';
 import { silentLogger } from '../../src/log.js';
 import type { CallRecord } from '../../src/runtime/call-record.js';
 import { eventually } from '../support/eventually.js';
+import { INBOUND, SIMULATOR_CREDENTIALS } from './carrier-fixtures.js';
 
-export const ACCOUNT_SID = `AC${'1'.repeat(32)}`;
-export const AUTH_TOKEN = 'e2e-auth-token';
-export const INBOUND = '+14155550100';
-export const CALLER = '+14155559999';
-export const EXOTEL_ACCOUNT_SID = 'e2e-exotel';
-export const EXOTEL_API_KEY = 'e2e-exotel-key';
-export const EXOTEL_API_TOKEN = 'e2e-exotel-token';
-/** The shared secret Exotel's requests carry (Exotel signs nothing): Basic-auth password in the flow's URLs. */
-export const EXOTEL_WEBHOOK_SECRET = 'e2e-exotel-webhook-secret';
-/** The app (flow) outbound Exotel calls run (`EXOTEL_OUTBOUND_APP_ID`). */
-export const EXOTEL_OUTBOUND_APP_ID = 'e2e-outbound-flow';
-export const PLIVO_AUTH_ID = 'MA1111111111111111AA';
-export const PLIVO_AUTH_TOKEN = 'e2e-plivo-auth-token';
+export * from './carrier-fixtures.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -54,13 +44,10 @@ export interface HarnessOptions {
   readonly agent?: (agent: Record<string, unknown>) => Record<string, unknown>;
   readonly redisUrl?: string;
   readonly env?: Record<string, string>;
-  /** The carrier the call comes in on (default `twilio`): its credentials, number and the agent's `carrier`. */
-  readonly carrier?: 'twilio' | 'plivo' | 'exotel';
-  /** Carrier behaviours of the simulators (e.g. Twilio's `ringTimeoutBufferMs`, which UNCONFIRMED Plivo callbacks it sends), beside the credentials. */
-  readonly simulator?: {
-    readonly twilio?: Omit<TwilioSimulatorOptions, 'accountSid' | 'authToken'>;
-    readonly plivo?: Omit<NonNullable<SimulatorOptions['plivo']>, 'authId' | 'authToken'>;
-  };
+  /** The carrier the call comes in on (default: the first registered, Twilio): its number and the agent's `carrier`. */
+  readonly carrier?: SimCarrier;
+  /** Carrier behaviours of the simulators by carrier (e.g. Twilio's `ringTimeoutBufferMs`), merged over the test credentials. */
+  readonly simulator?: CarrierOptions;
 }
 
 export interface Harness {
@@ -75,7 +62,18 @@ export interface Harness {
 
 const MEDIA_SECRET = 'e2e-media-secret-shared-by-workers';
 
-/** Daemon + Twilio simulator + agent, all on loopback, wired as a user would. */
+const SIMULATORS: readonly AnyCarrierSimulator[] = CARRIER_SIMULATORS;
+
+/** Each registered simulator's options: the test credentials, then the test's own options. */
+function simulatorOptions(own: CarrierOptions | undefined): CarrierOptions {
+  const given = (own ?? {}) as Readonly<Record<string, object | undefined>>;
+  const credentials = SIMULATOR_CREDENTIALS as Readonly<Record<string, object | undefined>>;
+  return Object.fromEntries(
+    SIMULATORS.map((s) => [s.carrier, { ...given[s.carrier], ...credentials[s.carrier] }]),
+  ) as CarrierOptions;
+}
+
+/** Daemon + carrier simulator + agent, all on loopback, wired as a user would. */
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const agent =
     options.agentUrl === undefined
@@ -86,11 +84,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
         })
       : undefined;
   const agentUrl = options.agentUrl ?? agent?.url ?? '';
-  const sim = await startSimulator({
-    twilio: { ...options.simulator?.twilio, accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN },
-    exotel: { accountSid: EXOTEL_ACCOUNT_SID, apiKey: EXOTEL_API_KEY, apiToken: EXOTEL_API_TOKEN },
-    plivo: { ...options.simulator?.plivo, authId: PLIVO_AUTH_ID, authToken: PLIVO_AUTH_TOKEN },
-  });
+  const sim = await startSimulator(simulatorOptions(options.simulator));
+  const carrier = options.carrier ?? (SIMULATORS[0]?.carrier as SimCarrier);
   // Carriers reach the daemon through a load balancer (a TCP proxy here), so a worker can be
   // replaced behind the same public URL, as in a rolling restart.
   const proxy = await startProxy();
@@ -100,20 +95,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       PORT: String(await freePort()),
       HOST: '127.0.0.1',
       PUBLIC_URL: publicUrl,
-      TWILIO_ACCOUNT_SID: ACCOUNT_SID,
-      TWILIO_AUTH_TOKEN: AUTH_TOKEN,
-      TWILIO_API_BASE: sim.url,
-      ...(options.carrier === 'exotel'
-        ? {
-            EXOTEL_ACCOUNT_SID,
-            EXOTEL_API_KEY,
-            EXOTEL_API_TOKEN,
-            EXOTEL_API_BASE: sim.url,
-            EXOTEL_WEBHOOK_SECRET,
-            EXOTEL_OUTBOUND_APP_ID,
-          }
-        : {}),
-      ...(options.carrier === 'plivo' ? { PLIVO_AUTH_ID, PLIVO_AUTH_TOKEN, PLIVO_API_BASE: sim.url } : {}),
+      // What each simulated carrier tells a daemon to use it (credentials, API base).
+      ...Object.assign({}, ...SIMULATORS.map((s) => s.daemonEnv(frontEndOf(sim, s), sim.url))),
       PATCHTHROUGH_API_KEYS: 'e2e-reader-key-0123456789:calls:read',
       ...(options.redisUrl === undefined ? {} : { REDIS_URL: options.redisUrl }),
       ...options.env,
@@ -155,24 +138,9 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       await proxy.close();
     },
   };
-  // As docs/twilio.md and docs/plivo.md set numbers up: the fallback URL is the voice webhook too.
-  sim.twilio.configureNumber(INBOUND, {
-    voiceUrl: `${publicUrl}/twilio/voice`,
-    voiceFallbackUrl: `${publicUrl}/twilio/voice`,
-    statusCallback: `${publicUrl}/twilio/status`,
-  });
-  if (options.carrier === 'plivo') {
-    sim.plivo.configureNumber(INBOUND, {
-      answerUrl: `${publicUrl}/plivo/voice`,
-      fallbackUrl: `${publicUrl}/plivo/voice`,
-      hangupUrl: `${publicUrl}/plivo/status`,
-    });
-  }
-  if (options.carrier === 'exotel') {
-    sim.exotel.configureNumber(INBOUND, exotelNumber(publicUrl));
-    // docs/exotel.md: outbound calls run the same flow, registered as an app.
-    sim.exotel.configureFlow(EXOTEL_OUTBOUND_APP_ID, exotelNumber(publicUrl).flow);
-  }
+  // The inbound number on the call's carrier, set up as that carrier's docs have users do.
+  for (const s of SIMULATORS)
+    if (s.carrier === carrier) s.connectNumber(frontEndOf(sim, s), INBOUND, publicUrl);
   return harness;
 }
 
@@ -240,47 +208,4 @@ export function sourcesHeard(segments: readonly HeardSegment[]): string[] {
     if (out[out.length - 1] !== kind) out.push(kind);
   }
   return out;
-}
-
-/**
- * The Exotel flow docs/exotel.md describes, for the daemon at `publicUrl`: Voicebot (dynamic URL)
- * → Passthru `next` (200 → Connect, 302 → Hangup) → Connect (`dial-up`, its events to `status`;
- * after a conversation → Hangup; nobody answered → Passthru `dial-action`: 200 → Voicebot,
- * 302 → `next`). Every URL carries the shared secret as userinfo. `programmable`: the Connect
- * applet asks as Programmable Connect (JSON answers with the ring timeout, hold music, whisper).
- * `ringOverrunSec`: the applet rings that much longer than the timeout it was given.
- */
-export function exotelNumber(
-  publicUrl: string,
-  options: { programmable?: boolean; ringOverrunSec?: number } = {},
-): ExotelNumberConfig {
-  const base = new URL(publicUrl);
-  base.username = 'exotel';
-  base.password = EXOTEL_WEBHOOK_SECRET;
-  const at = (path: string) => `${base.toString().replace(/\/+$/, '')}${path}`;
-  return {
-    flow: [
-      { type: 'voicebot', id: 'voicebot', url: at('/exotel/voice'), next: 'next' },
-      { type: 'passthru', id: 'next', url: at('/exotel/next'), next: 'connect', onRedirect: 'hangup' },
-      {
-        type: 'connect',
-        id: 'connect',
-        dialWhom: { url: at('/exotel/dial-up') },
-        ...(options.programmable ? { programmable: true } : {}),
-        ...(options.ringOverrunSec === undefined ? {} : { ringOverrunSec: options.ringOverrunSec }),
-        eventsUrl: at('/exotel/status'),
-        next: 'hangup',
-        onNoAnswer: 'dial-action',
-      },
-      {
-        type: 'passthru',
-        id: 'dial-action',
-        url: at('/exotel/dial-action'),
-        next: 'voicebot',
-        onRedirect: 'next',
-      },
-      { type: 'hangup', id: 'hangup' },
-    ],
-    statusCallback: at('/exotel/status'),
-  };
 }

@@ -1,7 +1,7 @@
 import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { plivoNonce, plivoSign } from '../../providers/plivo/simulator/signing.js';
+import { plivoNonce, plivoSign } from '../../sim/carriers/plivo/signing.js';
 import { eventually, settles } from '../support/eventually.js';
 import { useE2e } from './fixture.js';
 import { AUTH_TOKEN, type Harness, PLIVO_AUTH_TOKEN, waitForRecord } from './harness.js';

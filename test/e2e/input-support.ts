@@ -5,9 +5,9 @@ import twilio from 'twilio';
 import { callbackSignature } from '../../providers/exotel/auth.js';
 import { EXOTEL_ROUTES } from '../../providers/exotel/routes.js';
 import { PLIVO_ROUTES } from '../../providers/plivo/routes.js';
-import { plivoNonce, plivoSign } from '../../providers/plivo/simulator/signing.js';
 import { TWILIO_ROUTES } from '../../providers/twilio/routes.js';
 import type { WebhookRoute } from '../../providers/types.js';
+import { plivoNonce, plivoSign } from '../../sim/carriers/plivo/signing.js';
 import {
   AUTH_TOKEN,
   EXOTEL_ACCOUNT_SID,

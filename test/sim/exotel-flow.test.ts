@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ExotelApplet } from '../../providers/exotel/simulator/options.js';
+import type { ExotelApplet } from '../../sim/carriers/exotel/options.js';
 import { type Simulator, startSimulator } from '../../sim/simulator.js';
 
 /**

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ExotelApplet } from '../../providers/exotel/simulator/options.js';
+import type { ExotelApplet } from '../../sim/carriers/exotel/options.js';
 import { type Simulator, startSimulator } from '../../sim/simulator.js';
 import { tone } from '../../src/media/tone.js';
 import { TestApp, TestStreamServer } from './helpers.js';

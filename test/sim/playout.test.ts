@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeServerMessage } from '../../providers/twilio/simulator/stream-messages.js';
+import { decodeServerMessage } from '../../sim/carriers/twilio/stream-messages.js';
 import { PlayoutQueue } from '../../sim/playout.js';
 
 describe('PlayoutQueue', () => {

@@ -7,7 +7,7 @@ import {
   plivoSign,
   plivoSignedString,
   plivoUpgradeHeaders,
-} from '../../providers/plivo/simulator/signing.js';
+} from '../../sim/carriers/plivo/signing.js';
 
 /**
  * The simulator signs as Plivo does, checked against Plivo's own validator (plivo-node

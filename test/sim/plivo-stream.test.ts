@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { PlivoSimulatorOptions } from '../../providers/plivo/simulator/options.js';
+import type { PlivoSimulatorOptions } from '../../sim/carriers/plivo/options.js';
 import { type Simulator, startSimulator } from '../../sim/index.js';
 import { decodeMulaw, encodeMulaw } from '../../src/media/mulaw.js';
 import { type StreamConnection, TestApp, TestStreamServer } from './helpers.js';

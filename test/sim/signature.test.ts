@@ -1,8 +1,8 @@
 import twilio from 'twilio';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildRequest, TwilioHooks } from '../../providers/twilio/simulator/hooks.js';
-import { resolveOptions } from '../../providers/twilio/simulator/options.js';
-import { twilioSignature } from '../../providers/twilio/simulator/signature.js';
+import { buildRequest, TwilioHooks } from '../../sim/carriers/twilio/hooks.js';
+import { resolveOptions } from '../../sim/carriers/twilio/options.js';
+import { twilioSignature } from '../../sim/carriers/twilio/signature.js';
 import { Timers } from '../../sim/clock.js';
 import { Faults } from '../../sim/faults.js';
 import type { SimContext } from '../../sim/front-end.js';

@@ -1,6 +1,6 @@
 import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
-import { parseTwiml, TwimlParseError } from '../../providers/twilio/simulator/twiml-parser.js';
+import { parseTwiml, TwimlParseError } from '../../sim/carriers/twilio/twiml-parser.js';
 
 const { VoiceResponse } = twilio.twiml;
 

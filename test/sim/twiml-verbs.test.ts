@@ -1,6 +1,6 @@
 import twilio from 'twilio';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { APPLICATION_ERROR_TEXT } from '../../providers/twilio/simulator/twiml-runner.js';
+import { APPLICATION_ERROR_TEXT } from '../../sim/carriers/twilio/twiml-runner.js';
 import { type Simulator, startSimulator } from '../../sim/index.js';
 import { ACCOUNT_SID, AUTH_TOKEN, CALLER, TestApp, TWILIO_NUMBER } from './helpers.js';
 

@@ -3,7 +3,7 @@ import { mediaToken } from '../../providers/index.js';
 import { decodeExtraHeaders, encodeExtraHeaders } from '../../providers/plivo/extra-headers.js';
 import { plivoMarkup } from '../../providers/plivo/markup.js';
 import { buildCallbackUrl, buildMediaUrl } from '../../providers/plivo/routes.js';
-import { parsePlivoXml } from '../../providers/plivo/simulator/xml.js';
+import { parsePlivoXml } from '../../sim/carriers/plivo/xml.js';
 
 /**
  * The Plivo XML the daemon answers with (protocols.md §3.2, §3.5, §3.6), built by plivo-node's

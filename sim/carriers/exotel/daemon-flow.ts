@@ -1,0 +1,53 @@
+/**
+ * The flow docs/exotel.md has users build for the daemon at `daemonUrl`: Voicebot (dynamic URL)
+ * → Passthru `next` (200 → Connect, 302 → Hangup) → Connect (`dial-up`, its events to `status`;
+ * after a conversation → Hangup; nobody answered → Passthru `dial-action`: 200 → Voicebot,
+ * 302 → `next`). Every URL carries the daemon's webhook secret as Basic-auth userinfo
+ * (`exotel:SECRET@`), unless `daemonUrl` already has a password. `programmable`: the Connect
+ * applet asks as Programmable Connect (JSON answers with the ring timeout, hold music, whisper).
+ * `ringOverrunSec`: the applet rings that much longer than the timeout it was given.
+ */
+import type { ExotelNumberConfig } from './options.js';
+
+export interface DaemonFlowOptions {
+  readonly programmable?: boolean;
+  readonly ringOverrunSec?: number;
+}
+
+export function daemonFlow(
+  daemonUrl: string,
+  webhookSecret: string,
+  options: DaemonFlowOptions = {},
+): ExotelNumberConfig {
+  const base = new URL(daemonUrl);
+  if (base.password === '') {
+    base.username = 'exotel';
+    base.password = webhookSecret;
+  }
+  const at = (path: string) => `${base.toString().replace(/\/+$/, '')}${path}`;
+  return {
+    flow: [
+      { type: 'voicebot', id: 'voicebot', url: at('/exotel/voice'), next: 'next' },
+      { type: 'passthru', id: 'next', url: at('/exotel/next'), next: 'connect', onRedirect: 'hangup' },
+      {
+        type: 'connect',
+        id: 'connect',
+        dialWhom: { url: at('/exotel/dial-up') },
+        ...(options.programmable ? { programmable: true } : {}),
+        ...(options.ringOverrunSec === undefined ? {} : { ringOverrunSec: options.ringOverrunSec }),
+        eventsUrl: at('/exotel/status'),
+        next: 'hangup',
+        onNoAnswer: 'dial-action',
+      },
+      {
+        type: 'passthru',
+        id: 'dial-action',
+        url: at('/exotel/dial-action'),
+        next: 'voicebot',
+        onRedirect: 'next',
+      },
+      { type: 'hangup', id: 'hangup' },
+    ],
+    statusCallback: at('/exotel/status'),
+  };
+}
