@@ -51,6 +51,13 @@ export interface CarrierAdapter {
   readonly control: CarrierControl;
 
   /**
+   * What a failed REST command means for the daemon, in carrier-neutral terms; undefined: nothing
+   * the daemon acts on (the failure then takes the ordinary path, a `carrier_error` outcome).
+   * Twilio's 21210/21212 ("that caller ID is not yours") is `caller_id_refused`.
+   */
+  classifyError?(err: unknown): CarrierErrorKind | undefined;
+
+  /**
    * ISO 3166-1 alpha-2 region the carrier's national-format numbers are read in (Exotel sends
    * `CallFrom=09901320691`: India). Each carrier has its home region as default, overridable per
    * carrier (`EXOTEL_NUMBER_REGION`…, docs/configuration.md).
@@ -88,23 +95,64 @@ export interface OutboundUrls {
   readonly statusCallbackUrl: string;
 }
 
-/** Builds one configured adapter; the registry in providers/index.ts is an array of these. */
-export interface CarrierAdapterFactory {
+/**
+ * What a failed carrier command means, when the daemon can do better than fail:
+ * `caller_id_refused` — the carrier will not present that caller ID on a leg (not a number of
+ * the account); the daemon retries with the number the call came in on.
+ */
+export type CarrierErrorKind = 'caller_id_refused';
+
+/**
+ * Builds one configured adapter; the registry in providers/index.ts is an array of these. `C` is
+ * the carrier's own credentials, as its {@link CarrierEnvSchema} parses them.
+ */
+export interface CarrierAdapterFactory<C extends CarrierCredentialSet = CarrierCredentialSet> {
+  /** The carrier's name (lowercase), unique in the registry; its routes live under `/${carrier}/`. */
   readonly carrier: Carrier;
+  /**
+   * The environment variables this carrier is configured by. src/config/env.ts (the only reader
+   * of `process.env`) hands the environment to every registered adapter's schema.
+   */
+  readonly env: CarrierEnvSchema<C>;
   /** Throws `DaemonError('config_invalid')` naming every missing or malformed setting. */
-  create(settings: CarrierSettings): CarrierAdapter;
+  create(settings: CarrierSettings<C>): CarrierAdapter;
+}
+
+/** The environment as src/config/env.ts hands it over: values trimmed, empty ones removed. */
+export type EnvVars = Readonly<Record<string, string | undefined>>;
+
+/** One problem with one environment variable. */
+export interface EnvIssue {
+  readonly variable: string;
+  readonly message: string;
+}
+
+/** A carrier's settings read from the environment. */
+export interface CarrierEnvSettings<C extends CarrierCredentialSet = CarrierCredentialSet> {
+  readonly credentials: C;
+  /** REST base URL without a trailing slash (the carrier's own, a regional one, or a simulator). */
+  readonly apiBase: string;
+  /** Region of the carrier's national-format numbers, when set. */
+  readonly numberRegion?: string;
+}
+
+/**
+ * How a carrier reads its environment variables (`TWILIO_ACCOUNT_SID`…, docs/configuration.md).
+ * A carrier is configured when its required variables are all set; some but not all is an issue.
+ */
+export interface CarrierEnvSchema<C extends CarrierCredentialSet = CarrierCredentialSet> {
+  /** Every variable it reads. */
+  readonly variables: readonly string[];
+  /** Every problem, named by variable; `settings` undefined: the carrier is not configured. */
+  parse(env: EnvVars): { readonly settings?: CarrierEnvSettings<C>; readonly issues: readonly EnvIssue[] };
 }
 
 /** Settings every adapter is built from (parsed once by src/config, then frozen). */
-export interface CarrierSettings {
+export interface CarrierSettings<C extends CarrierCredentialSet = CarrierCredentialSet> {
   /** The daemon's public base URL as the carrier reaches it, e.g. `https://pt.example.com`. */
   readonly publicUrl: string;
-  /**
-   * Carrier credentials by name, as src/config/env.ts parses them: `accountId` (Twilio Account
-   * SID, Plivo Auth ID, Exotel account SID) and `authToken`; Twilio also takes `apiKeySid` +
-   * `apiKeySecret` for REST, Exotel `apiKey` and `webhookSecret`.
-   */
-  readonly credentials: CarrierCredentialSet;
+  /** The carrier's credentials, in its own shape (its env schema's output). */
+  readonly credentials: C;
   /** REST base URL, for a simulator or a regional endpoint; default the carrier's own. */
   readonly apiBase?: string;
   /**
@@ -121,21 +169,15 @@ export interface CarrierSettings {
   readonly numberRegion?: string;
 }
 
-/** Credentials of one carrier; src/config/env.ts's `CarrierCredentials` fits as is. */
+/**
+ * What every carrier's credentials have: the account they act for and the secret they sign or
+ * authenticate with. Each adapter extends it with its own fields (providers/<carrier>/env.ts).
+ */
 export interface CarrierCredentialSet {
-  /** Twilio Account SID, Plivo Auth ID, Exotel account SID. */
+  /** The carrier's account id. */
   readonly accountId: string;
-  /** Twilio/Plivo auth token (also what signs Twilio's webhooks); Exotel API token. */
+  /** The secret the carrier's REST API and signatures use. */
   readonly authToken: string;
-  /** Twilio: REST with an API key (`SK…`) instead of the auth token. */
-  readonly apiKeySid?: string;
-  readonly apiKeySecret?: string;
-  /** Exotel: API key (Basic-auth user). */
-  readonly apiKey?: string;
-  /** Exotel: shared secret its webhooks carry. */
-  readonly webhookSecret?: string;
-  /** Exotel: the app (flow) id outbound calls run (`EXOTEL_OUTBOUND_APP_ID`, docs/exotel.md). */
-  readonly outboundAppId?: string;
 }
 
 export interface CarrierCapabilities {
@@ -162,6 +204,13 @@ export interface CarrierCapabilities {
    * daemon presents the number the call came in on (or, outbound, came from). Default both true.
    */
   readonly callerNumberAsCallerId?: { readonly dial: boolean; readonly rest: boolean };
+  /**
+   * How the daemon drives a call on this carrier. `markup` (default): webhooks are answered with
+   * instruction documents and REST redirects a call to a URL. `rest`: the carrier asks nothing of
+   * its webhooks' answers (any 2xx) and every step is a REST command (Telnyx Call Control); its
+   * `markup` documents are then what `redirectCall` sends, which the adapter turns into commands.
+   */
+  readonly callControl?: 'markup' | 'rest';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -203,8 +252,13 @@ export interface WebhookRequest {
   readonly url: string;
   /** Header names in lower case, as Node gives them. */
   readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
-  /** The body exactly as received (needed when the carrier signs a body hash). */
+  /** The body as received, read as UTF-8 (form-signing carriers, logs). */
   readonly rawBody: string;
+  /**
+   * The body's bytes exactly as received, for carriers that sign them (Telnyx: Ed25519 over
+   * timestamp and body; Vonage: a JWT carrying the body's SHA-256). Never re-serialized.
+   */
+  readonly rawBytes?: Buffer;
   /**
    * The form fields of an `application/x-www-form-urlencoded` body, as form-signing carriers sign
    * them (empty for GET and for any other body: JSON and multipart are read only after the
@@ -399,14 +453,25 @@ export interface MediaCodec {
    */
   readonly rechunk?: RechunkRule;
   /**
-   * One text frame in. `null` for frames that carry nothing for the daemon (Twilio
-   * `connected`, the outbound track); a {@link CodecError} for a frame that is not the carrier's
-   * format.
+   * The carrier also sends binary WebSocket frames (Vonage: raw L16 audio, its JSON events as
+   * text). Default false: a binary frame is ignored.
    */
-  decode(frame: string): InboundMediaEvent | CodecError | null;
-  /** One event out, as a text frame. Throws `DaemonError('codec_not_started')` before `start`. */
-  encode(event: OutboundMediaEvent): string;
+  readonly binaryFrames?: boolean;
+  /**
+   * One frame in: text as a string, binary (when {@link binaryFrames}) as a Buffer. `null` for
+   * frames that carry nothing for the daemon (Twilio `connected`, the outbound track); a
+   * {@link CodecError} for a frame that is not the carrier's format.
+   */
+  decode(frame: MediaFrame): InboundMediaEvent | CodecError | null;
+  /**
+   * One event out: a string goes as a text frame, a Buffer as a binary one. Throws
+   * `DaemonError('codec_not_started')` before `start`.
+   */
+  encode(event: OutboundMediaEvent): MediaFrame;
 }
+
+/** A WebSocket frame: text or binary. */
+export type MediaFrame = string | Buffer;
 
 /**
  * The `reason` of a decoded `stop` that says the call itself ended, not only the stream (Exotel's
@@ -522,11 +587,11 @@ export interface WhisperOptions {
 // Control (REST)
 
 /**
- * Carrier REST commands. Every failure is a `CarrierError { carrier, status, carrierCode }`
- * (status 0 = no answer arrived). Retryable errors (408, 429, 5xx, network) are retried within
- * the adapter's bounded policy where repeating the request is safe; creating calls is retried
- * only when the carrier certainly did not act (429, connection refused), so a human is never
- * dialed twice.
+ * The carrier REST commands the daemon calls. Every failure is a `CarrierError { carrier,
+ * status, carrierCode }` (status 0 = no answer arrived). Retryable errors (408, 429, 5xx,
+ * network) are retried within the adapter's bounded policy where repeating the request is safe;
+ * creating calls is retried only when the carrier certainly did not act (429, connection
+ * refused), so a human is never dialed twice.
  */
 export interface CarrierControl {
   /** Replace what the call is doing (ends its media stream). */
@@ -534,6 +599,14 @@ export interface CarrierControl {
   /** Hang up (or cancel, if still ringing). An already-ended call is success. */
   hangupCall(carrierCallId: string): Promise<void>;
   createCall(options: CreateCallOptions): Promise<{ readonly carrierCallId: string }>;
+}
+
+/**
+ * Conference REST commands a carrier's control may also offer (Twilio's and Plivo's do). The
+ * daemon runs warm transfers through markup and does not call these; they are part of each
+ * such carrier's own control type, for operators' tooling and tests.
+ */
+export interface ConferenceControl {
   /** Dial `to` straight into a conference (created on first use). */
   addParticipant(options: AddParticipantOptions): Promise<{ readonly carrierCallId: string }>;
   updateParticipant(options: UpdateParticipantOptions): Promise<void>;

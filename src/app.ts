@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
-import { adapterFactoryFor, mediaToken } from '../providers/index.js';
-import type { CarrierAdapter } from '../providers/types.js';
+import { CARRIER_ADAPTERS, mediaToken } from '../providers/index.js';
+import type { CarrierAdapter, CarrierAdapterFactory } from '../providers/types.js';
 import { createAgentRepository, SeedingAgentRepository } from './agent-repository/index.js';
 import type { AgentRepository } from './agent-repository/types.js';
 import type { AgentsConfig } from './config/agent-types.js';
@@ -37,6 +37,11 @@ import { configuredMode } from './transfer/plan.js';
 export interface AppOptions {
   readonly env: DaemonEnv;
   readonly agents: AgentsConfig;
+  /**
+   * The carrier adapters to build from `env.carriers`; default the registry (providers/index.ts).
+   * A test passes its own list to plug in an adapter of its own.
+   */
+  readonly carriers?: readonly CarrierAdapterFactory[];
   readonly log: Log;
   /** Injected store (tests); default: from `env.redisUrl`. */
   readonly store?: Store<CallRecord>;
@@ -99,17 +104,17 @@ export function buildApp(options: AppOptions): App {
   if (!store.durable) log.warn({ store: store.kind }, 'store.in_memory: nothing survives a restart');
 
   const adapters = new Map<Carrier, CarrierAdapter>();
-  for (const carrier of ['twilio', 'plivo', 'exotel'] as const) {
-    const creds = env[carrier];
-    const factory = adapterFactoryFor(carrier);
-    if (creds === undefined || factory === undefined) continue;
+  const carriers = options.carriers ?? CARRIER_ADAPTERS;
+  for (const factory of carriers) {
+    const configured = env.carriers[factory.carrier];
+    if (configured === undefined) continue;
     adapters.set(
-      carrier,
+      factory.carrier,
       factory.create({
         publicUrl: env.publicUrl,
-        credentials: creds,
-        apiBase: creds.apiBase,
-        ...(creds.numberRegion === undefined ? {} : { numberRegion: creds.numberRegion }),
+        credentials: configured.credentials,
+        apiBase: configured.apiBase,
+        ...(configured.numberRegion === undefined ? {} : { numberRegion: configured.numberRegion }),
       }),
     );
   }
@@ -119,6 +124,7 @@ export function buildApp(options: AppOptions): App {
       createAgentRepository({
         ...(env.redisUrl === undefined ? {} : { redisUrl: env.redisUrl }),
         defaultRegion: options.agents.defaultRegion,
+        ...(options.carriers === undefined ? {} : { carriers: options.carriers.map((f) => f.carrier) }),
       }),
       options.agents,
       (report) => {

@@ -18,6 +18,7 @@ import type {
 import { verifyExotelMediaUpgrade, verifyExotelWebhook } from './auth.js';
 import { createExotelCodec } from './codec.js';
 import { createExotelControl } from './control.js';
+import { type ExotelCredentials, exotelEnv } from './env.js';
 import { exotelMarkup, fitExotelAnswer } from './markup.js';
 import { buildCallbackUrl, buildMediaUrl, buildStatusUrl, EXOTEL_ROUTES } from './routes.js';
 import { parseExotelWebhook } from './webhooks.js';
@@ -118,9 +119,10 @@ export const MIN_WEBHOOK_SECRET_LENGTH = 16;
  * Builds the adapter from neutral settings, listing every problem at once (STYLE.md 9).
  * Credentials: `accountId` (Account SID), `apiKey`, `authToken` (the API token), `webhookSecret`.
  */
-export const exotelAdapterFactory: CarrierAdapterFactory = Object.freeze({
+export const exotelAdapterFactory: CarrierAdapterFactory<ExotelCredentials> = Object.freeze({
   carrier: 'exotel',
-  create(settings: CarrierSettings): CarrierAdapter {
+  env: exotelEnv,
+  create(settings: CarrierSettings<ExotelCredentials>): CarrierAdapter {
     const { accountId, authToken, apiKey, webhookSecret, outboundAppId } = settings.credentials;
     const problems: string[] = [];
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(accountId)) problems.push('exotel accountId must be the account SID');

@@ -1,6 +1,6 @@
 import { CarrierError, DaemonError } from '../../src/domain/errors.js';
 import { type RetryDeps, type RetryPolicy, withRetry } from '../../src/lib/retry.js';
-import type { CallProgressEvent, CarrierControl, CreateCallOptions } from '../types.js';
+import type { CallProgressEvent, CarrierControl, ConferenceControl, CreateCallOptions } from '../types.js';
 import { ExotelRestClient, type ExotelRestOptions, neverReachedExotel } from './rest-client.js';
 
 export interface ExotelControlOptions extends ExotelRestOptions {
@@ -14,7 +14,7 @@ export interface ExotelControlOptions extends ExotelRestOptions {
  * closes the stream (`streamCloseMovesCaller`), so the runtime never asks for a redirect. What
  * REST can do is place calls: `Calls/connect`.
  */
-export function createExotelControl(options: ExotelControlOptions): CarrierControl {
+export function createExotelControl(options: ExotelControlOptions): CarrierControl & ConferenceControl {
   const client = new ExotelRestClient(options);
   const unsupported = (what: string) => async (): Promise<never> => {
     throw new DaemonError('carrier_unsupported', `exotel cannot ${what} (no such REST request)`);
@@ -49,7 +49,7 @@ export function createExotelControl(options: ExotelControlOptions): CarrierContr
     updateParticipant: unsupported('update a conference participant'),
     removeParticipant: unsupported('remove a conference participant'),
     endConference: unsupported('end a conference'),
-  } satisfies CarrierControl);
+  } satisfies CarrierControl & ConferenceControl);
 }
 
 /**

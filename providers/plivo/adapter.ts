@@ -18,6 +18,7 @@ import type {
 } from '../types.js';
 import { createPlivoCodec } from './codec.js';
 import { createPlivoControl } from './control.js';
+import { type PlivoCredentials, plivoEnv } from './env.js';
 import { plivoMarkup } from './markup.js';
 import { buildCallbackUrl, buildMediaUrl, PLIVO_ROUTES } from './routes.js';
 import { verifyPlivoMediaUpgrade, verifyPlivoWebhook } from './signature.js';
@@ -93,9 +94,10 @@ export function createPlivoAdapter(options: PlivoAdapterOptions): CarrierAdapter
  * Builds the adapter from neutral settings, listing every problem at once (STYLE.md 9).
  * Credentials: `accountId` (the Auth ID) and `authToken`.
  */
-export const plivoAdapterFactory: CarrierAdapterFactory = Object.freeze({
+export const plivoAdapterFactory: CarrierAdapterFactory<PlivoCredentials> = Object.freeze({
   carrier: 'plivo',
-  create(settings: CarrierSettings): CarrierAdapter {
+  env: plivoEnv,
+  create(settings: CarrierSettings<PlivoCredentials>): CarrierAdapter {
     const { accountId: authId, authToken } = settings.credentials;
     const problems: string[] = [];
     if (!AUTH_ID.test(authId))

@@ -4,6 +4,7 @@ import type {
   AddParticipantOptions,
   CallInstructions,
   CarrierControl,
+  ConferenceControl,
   ConferenceRef,
   CreateCallOptions,
   ParticipantRef,
@@ -27,7 +28,7 @@ export interface PlivoControlOptions {
 }
 
 /** REST control through {@link PlivoRestClient}, every request under the retry policy. */
-export function createPlivoControl(options: PlivoControlOptions): CarrierControl {
+export function createPlivoControl(options: PlivoControlOptions): CarrierControl & ConferenceControl {
   return new PlivoControl(options);
 }
 
@@ -39,7 +40,7 @@ interface Member {
 
 let transferSeq = 0;
 
-class PlivoControl implements CarrierControl {
+class PlivoControl implements CarrierControl, ConferenceControl {
   readonly #rest: PlivoRestClient;
   readonly #publicUrl: string;
   readonly #retry: RetryPolicy;

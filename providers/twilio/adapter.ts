@@ -1,3 +1,4 @@
+import { CarrierError } from '../../src/domain/errors.js';
 import type { RetryDeps, RetryPolicy } from '../../src/lib/retry.js';
 import {
   DEFAULT_CARRIER_RETRY,
@@ -12,12 +13,14 @@ import type {
   CarrierAdapter,
   CarrierAdapterFactory,
   CarrierCapabilities,
+  CarrierErrorKind,
   CarrierSettings,
   MediaUpgradeRequest,
   WebhookRequest,
 } from '../types.js';
 import { createTwilioCodec } from './codec.js';
 import { createTwilioControl } from './control.js';
+import { type TwilioCredentials, twilioEnv } from './env.js';
 import { twilioMarkup } from './markup.js';
 import { buildCallbackUrl, buildMediaUrl, TWILIO_ROUTES } from './routes.js';
 import { verifyTwilioMediaUpgrade, verifyTwilioWebhook } from './signature.js';
@@ -78,6 +81,7 @@ export function createTwilioAdapter(options: TwilioAdapterOptions): CarrierAdapt
     numberRegion: options.numberRegion ?? TWILIO_HOME_REGION,
     outboundNext: () => voiceOutbound(publicUrl, '/twilio/voice', '/twilio/status'),
     fallbackOf: twilioFallbackOf,
+    classifyError: classifyTwilioError,
     control: createTwilioControl({
       accountSid: options.accountSid,
       authToken,
@@ -85,6 +89,21 @@ export function createTwilioAdapter(options: TwilioAdapterOptions): CarrierAdapt
       ...restOptions(options, DEFAULT_TWILIO_RETRY),
     }),
   } satisfies CarrierAdapter);
+}
+
+/**
+ * Twilio refuses a caller ID the account does not own: 21210 ("'From' phone number not verified")
+ * and 21212 ("Invalid 'From' number"), on `Calls.create` and `Participants.create` (protocols.md,
+ * corrections; peers.md). The daemon then presents a number of its own.
+ */
+const CALLER_ID_REFUSED: ReadonlySet<string> = new Set(['21210', '21212']);
+
+function classifyTwilioError(err: unknown): CarrierErrorKind | undefined {
+  return err instanceof CarrierError &&
+    err.carrierCode !== undefined &&
+    CALLER_ID_REFUSED.has(err.carrierCode)
+    ? 'caller_id_refused'
+    : undefined;
 }
 
 /** Twilio asks a fallback URL with `ErrorCode` and `ErrorUrl` (the URL whose TwiML failed). */
@@ -101,9 +120,10 @@ function twilioFallbackOf(req: WebhookRequest): { failedUrl: string; errorCode?:
  * Builds the adapter from neutral settings, listing every problem at once (STYLE.md 9).
  * Credentials: `accountId` (the Account SID), `authToken`, optionally `apiKeySid` + `apiKeySecret`.
  */
-export const twilioAdapterFactory: CarrierAdapterFactory = Object.freeze({
+export const twilioAdapterFactory: CarrierAdapterFactory<TwilioCredentials> = Object.freeze({
   carrier: 'twilio',
-  create(settings: CarrierSettings): CarrierAdapter {
+  env: twilioEnv,
+  create(settings: CarrierSettings<TwilioCredentials>): CarrierAdapter {
     const { accountId: accountSid, authToken, apiKeySid, apiKeySecret } = settings.credentials;
     const problems: string[] = [];
     if (!/^AC[0-9a-fA-F]{32}$/.test(accountSid)) {

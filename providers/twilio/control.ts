@@ -6,6 +6,7 @@ import type {
   CallInstructions,
   CallProgressEvent,
   CarrierControl,
+  ConferenceControl,
   ConferenceRef,
   CreateCallOptions,
   ParticipantRef,
@@ -41,7 +42,7 @@ const CONFERENCE_EVENTS = ['start', 'end', 'join', 'leave', 'hold', 'announcemen
 const MAX_CACHED_CONFERENCES = 1024;
 
 /** REST control through the official twilio-node SDK, pointed at `apiBase`. */
-export function createTwilioControl(options: TwilioControlOptions): CarrierControl {
+export function createTwilioControl(options: TwilioControlOptions): CarrierControl & ConferenceControl {
   return new TwilioControl(options);
 }
 
@@ -51,7 +52,7 @@ type StatusCallbackEvents = NonNullable<
   Parameters<TwilioClient['calls']['create']>[0]['statusCallbackEvent']
 >;
 
-class TwilioControl implements CarrierControl {
+class TwilioControl implements CarrierControl, ConferenceControl {
   readonly #client: TwilioClient;
   readonly #retry: RetryPolicy;
   readonly #retryDeps: RetryDeps;

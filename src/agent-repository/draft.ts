@@ -36,13 +36,20 @@ function define(target: Record<string, unknown>, key: string, value: unknown): v
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
+/** What a draft is validated against: the region of its national numbers, the carriers it may name. */
+export interface AgentRules {
+  readonly defaultRegion: string;
+  /** Default: the registered carriers (providers/index.ts). */
+  readonly carriers?: readonly string[];
+}
+
 /**
  * Parses a draft. Throws {@link ValidationError} listing every problem with its field (relative
  * to the agent, e.g. `handoffConfig.transferRules[0].destination`).
  */
-export function validateDraft(raw: unknown, defaultRegion: string): AgentConfig {
+export function validateDraft(raw: unknown, rules: AgentRules): AgentConfig {
   try {
-    return parseAgentConfig(raw, { defaultRegion });
+    return parseAgentConfig(raw, rules);
   } catch (err) {
     if (err instanceof ConfigError) throw new ValidationError(fromConfigIssues(err.issues));
     throw err;
@@ -66,7 +73,7 @@ export function storedDraft(agent: AgentConfig): JsonObject {
  * Applies a PATCH body to a stored draft. `id` may be repeated but not changed.
  * Throws {@link ValidationError}.
  */
-export function patchedDraft(id: string, draft: JsonObject, patch: unknown, region: string): AgentConfig {
+export function patchedDraft(id: string, draft: JsonObject, patch: unknown, region: AgentRules): AgentConfig {
   if (!isJsonObject(patch)) throw new ValidationError([{ field: '', message: 'expected a JSON object' }]);
   if (patch['id'] !== undefined && patch['id'] !== id) {
     throw new ValidationError([
@@ -80,7 +87,7 @@ export function patchedDraft(id: string, draft: JsonObject, patch: unknown, regi
 export function withSkill(
   draft: JsonObject,
   skill: unknown,
-  region: string,
+  region: AgentRules,
 ): { agent: AgentConfig; index: number } {
   if (!isJsonObject(skill)) throw new ValidationError([{ field: '', message: 'expected a JSON object' }]);
   const skills = Array.isArray(draft['skills']) ? draft['skills'] : [];
@@ -101,7 +108,7 @@ export function withoutSkill(
   draft: JsonObject,
   current: AgentConfig,
   ref: SkillRef,
-  region: string,
+  region: AgentRules,
 ): { agent: AgentConfig; removed: AgentConfig['skills'][number] } {
   const index = findSkill(current, ref);
   const removed = current.skills[index];

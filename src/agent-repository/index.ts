@@ -12,6 +12,8 @@ export interface CreateAgentRepositoryOptions {
   readonly redisUrl?: string;
   /** ISO region national numbers are read in. */
   readonly defaultRegion: string;
+  /** The carriers an agent may name; default the registered ones (providers/index.ts). */
+  readonly carriers?: readonly string[];
   /** Prepended to every key (tests). */
   readonly keyPrefix?: string;
 }
@@ -25,7 +27,10 @@ export function createAgentRepository(options: CreateAgentRepositoryOptions): Ag
           redisUrl: options.redisUrl,
           ...(options.keyPrefix === undefined ? {} : { keyPrefix: options.keyPrefix }),
         });
-  return new StoredAgentRepository(backend, { defaultRegion: options.defaultRegion });
+  return new StoredAgentRepository(backend, {
+    defaultRegion: options.defaultRegion,
+    ...(options.carriers === undefined ? {} : { carriers: options.carriers }),
+  });
 }
 
 export { SeedingAgentRepository } from './seeding.js';

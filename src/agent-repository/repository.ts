@@ -3,6 +3,7 @@ import { normalizeInboundNumber } from '../phone/destination.js';
 import type { PublishedAgent } from '../runtime/agent-directory.js';
 import type { AgentBackend, AgentRow } from './backend.js';
 import {
+  type AgentRules,
   type JsonObject,
   patchedDraft,
   type SkillRef,
@@ -17,6 +18,8 @@ import type { AgentDraft, AgentRepository, AgentSummary, PublishOutcome, SeedRep
 export interface StoredAgentRepositoryOptions {
   /** ISO region national numbers are read in (the agents file's, else `DEFAULT_REGION`). */
   readonly defaultRegion: string;
+  /** The carriers an agent may name; default the registered ones (providers/index.ts). */
+  readonly carriers?: readonly string[];
   /** Published versions kept parsed in memory (they never change). Default 256. */
   readonly cacheSize?: number;
 }
@@ -27,14 +30,14 @@ const MAX_EDIT_ATTEMPTS = 8;
 /** The repository logic over any {@link AgentBackend} (Redis or memory). */
 export class StoredAgentRepository implements AgentRepository {
   readonly #backend: AgentBackend;
-  readonly #region: string;
+  readonly #region: AgentRules;
   readonly #cacheSize: number;
   /** `${id}@${version}` → parsed published agent. Versions are immutable, so never stale. */
   readonly #cache = new Map<string, PublishedAgent>();
 
   constructor(backend: AgentBackend, options: StoredAgentRepositoryOptions) {
     this.#backend = backend;
-    this.#region = options.defaultRegion;
+    this.#region = options;
     this.#cacheSize = options.cacheSize ?? 256;
   }
 
@@ -104,7 +107,7 @@ export class StoredAgentRepository implements AgentRepository {
   }
 
   async byNumber(calledNumber: string): Promise<PublishedAgent | undefined> {
-    const e164 = normalizeInboundNumber(calledNumber, this.#region);
+    const e164 = normalizeInboundNumber(calledNumber, this.#region.defaultRegion);
     if (e164 === undefined) return undefined;
     const owner = await this.#backend.ownerOf(e164);
     return owner === null ? undefined : this.getPublished(owner);

@@ -4,7 +4,7 @@
  * same pass as every other problem. Cross-field checks (duplicates) live in agents.ts.
  */
 import { z } from 'zod';
-import { CARRIERS } from '../domain/carrier.js';
+import { CARRIER_ADAPTERS } from '../../providers/index.js';
 import { isKnownRegion, normalizeDestination, parseDestination } from '../phone/destination.js';
 import { parseAllowPattern } from '../phone/policy.js';
 import { agentTransportSpec, agentTransportSpecs } from './agent-transports.js';
@@ -214,14 +214,22 @@ function transportUrlCheck(agent: { transport: string; url: string }, ctx: z.Ref
   }
 }
 
-/** Schema of one agent; national numbers are read in `region`. */
-export function agentSchema(region: string) {
+/** One of `names` (default: the registered carriers, providers/index.ts); default the first (Twilio). */
+function carrierSchema(names: readonly string[] = CARRIER_ADAPTERS.map((f) => f.carrier)) {
+  return z
+    .string()
+    .refine((name) => names.includes(name), `must be one of ${names.join(', ')}`)
+    .default(names[0] ?? '');
+}
+
+/** Schema of one agent; national numbers are read in `region`; `carriers`: the carriers it may name. */
+export function agentSchema(region: string, carriers?: readonly string[]) {
   return z.strictObject({
     id: z.string().regex(AGENT_ID_PATTERN, 'must be 1–64 letters, digits, _ or -'),
     name: z.string().trim().min(1).max(200).optional(),
     numbers: z.array(phoneNumberSchema(region)).default([]),
     outboundNumber: phoneNumberSchema(region).optional(),
-    carrier: z.enum(CARRIERS).default('twilio'),
+    carrier: carrierSchema(carriers),
     agent: z
       .strictObject({
         transport: z.string().default('websocket'),

@@ -17,6 +17,11 @@ export interface ParseAgentsOptions {
   readonly defaultRegion: string;
   /** Named in the error message, e.g. the file path. */
   readonly source?: string;
+  /**
+   * The carriers an agent may name, the first being the default; default the registered
+   * adapters (providers/index.ts). A test that registers an adapter of its own passes its list.
+   */
+  readonly carriers?: readonly string[];
 }
 
 /**
@@ -29,7 +34,7 @@ export function parseAgentsConfig(raw: unknown, opts: ParseAgentsOptions): Agent
   const schema = z.strictObject({
     $schema: z.string().optional(),
     defaultRegion: z.unknown().optional(),
-    agents: z.array(agentSchema(region)),
+    agents: z.array(agentSchema(region, opts.carriers)),
   });
   const result = schema.safeParse(raw, { error: requiredMessage });
   if (!result.success) issues.push(...toIssues(result.error.issues));
@@ -45,7 +50,7 @@ export function parseAgentsConfig(raw: unknown, opts: ParseAgentsOptions): Agent
 
 /** Parses one agent (e.g. from the API). Throws {@link ConfigError}; paths are relative to the agent. */
 export function parseAgentConfig(raw: unknown, opts: ParseAgentsOptions): AgentConfig {
-  const result = agentSchema(opts.defaultRegion).safeParse(raw, { error: requiredMessage });
+  const result = agentSchema(opts.defaultRegion, opts.carriers).safeParse(raw, { error: requiredMessage });
   const issues = result.success ? [] : toIssues(result.error.issues);
   issues.push(...agentCrossIssues(raw, ''));
   if (issues.length > 0 || !result.success)

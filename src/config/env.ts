@@ -5,6 +5,9 @@
  * `NAME=`). The variables are documented in docs/configuration.md.
  */
 import { z } from 'zod';
+import { CARRIER_ADAPTERS } from '../../providers/index.js';
+import type { CarrierEnvSchema, CarrierEnvSettings } from '../../providers/types.js';
+import type { Carrier } from '../domain/carrier.js';
 import { isKnownRegion } from '../phone/destination.js';
 import { type ApiKey, parseApiKeys } from './api-keys.js';
 import { ConfigError, type ConfigIssue, deepFreeze } from './config-error.js';
@@ -13,30 +16,6 @@ export { API_SCOPES, type ApiKey, type ApiScope } from './api-keys.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** Credentials and REST base URL of one carrier. */
-export interface CarrierCredentials {
-  /** Twilio Account SID, Plivo Auth ID, Exotel account SID. */
-  readonly accountId: string;
-  /** Twilio/Plivo auth token; Exotel API token. */
-  readonly authToken: string;
-  /** REST base URL without a trailing slash (a simulator's URL in tests and the demo). */
-  readonly apiBase: string;
-  /**
-   * `{CARRIER}_NUMBER_REGION`: region the carrier's national-format numbers are read in;
-   * undefined → the carrier's home region (Twilio, Plivo: US; Exotel: IN).
-   */
-  readonly numberRegion?: string;
-}
-
-export interface ExotelCredentials extends CarrierCredentials {
-  /** Exotel API key (Basic-auth user; the token is the password). */
-  readonly apiKey: string;
-  /** Shared secret Exotel webhooks carry, when configured. */
-  readonly webhookSecret?: string;
-  /** `EXOTEL_OUTBOUND_APP_ID`: the flow outbound calls run (docs/exotel.md); needed to place calls. */
-  readonly outboundAppId?: string;
-}
 
 /** The parsed environment. Deep-frozen. */
 export interface DaemonEnv {
@@ -52,12 +31,11 @@ export interface DaemonEnv {
   readonly configPath?: string;
   /** `PATCHTHROUGH_API_KEYS`; empty → the control API accepts no key. */
   readonly apiKeys: readonly ApiKey[];
-  /** `TWILIO_ACCOUNT_SID` + `TWILIO_AUTH_TOKEN` (+ `TWILIO_API_BASE`); undefined when not configured. */
-  readonly twilio?: CarrierCredentials;
-  /** `PLIVO_AUTH_ID` + `PLIVO_AUTH_TOKEN` (+ `PLIVO_API_BASE`). */
-  readonly plivo?: CarrierCredentials;
-  /** `EXOTEL_ACCOUNT_SID` + `EXOTEL_API_KEY` + `EXOTEL_API_TOKEN` + `EXOTEL_WEBHOOK_SECRET` (+ `EXOTEL_API_BASE`). */
-  readonly exotel?: ExotelCredentials;
+  /**
+   * The configured carriers by name, each as its adapter's env schema read it (providers/<carrier>/
+   * env.ts: `TWILIO_ACCOUNT_SID`…); a carrier whose variables are unset is absent.
+   */
+  readonly carriers: Readonly<Record<Carrier, CarrierEnvSettings>>;
   /** `LOG_LEVEL`, pino levels, default `info`. */
   readonly logLevel: LogLevel;
   /** `LOG_PII`: log `pii.*` fields unredacted. Default false. */
@@ -81,8 +59,18 @@ export interface DaemonEnv {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** Parses the environment. Pure; throws {@link ConfigError} listing every problem. */
-export function parseEnv(env: Env): DaemonEnv {
+/** A registered carrier as the environment parser sees it. */
+export interface CarrierEnvEntry {
+  readonly carrier: Carrier;
+  readonly env: CarrierEnvSchema;
+}
+
+/**
+ * Parses the environment. Pure; throws {@link ConfigError} listing every problem. Each carrier
+ * in `carriers` (default: the registry, providers/index.ts) reads its own variables through its
+ * env schema; this module hands them the environment and collects their issues.
+ */
+export function parseEnv(env: Env, carriers: readonly CarrierEnvEntry[] = CARRIER_ADAPTERS): DaemonEnv {
   const issues: ConfigIssue[] = [];
   const get = (name: string): string | undefined => {
     const value = env[name]?.trim();
@@ -102,45 +90,17 @@ export function parseEnv(env: Env): DaemonEnv {
   const apiKeys = apiKeysText === undefined ? { keys: [], problems: [] } : parseApiKeys(apiKeysText);
   for (const message of apiKeys.problems) issues.push({ path: 'PATCHTHROUGH_API_KEYS', message });
 
-  const twilioSid = check('TWILIO_ACCOUNT_SID', z.string().startsWith('AC', 'must start with AC'), undefined);
-  const twilio = carrier(issues, get, {
-    required: ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'],
-    base: 'TWILIO_API_BASE',
-    apiBase: check('TWILIO_API_BASE', httpUrlSchema, 'https://api.twilio.com'),
-  });
-  const plivo = carrier(issues, get, {
-    required: ['PLIVO_AUTH_ID', 'PLIVO_AUTH_TOKEN'],
-    base: 'PLIVO_API_BASE',
-    apiBase: check('PLIVO_API_BASE', httpUrlSchema, 'https://api.plivo.com'),
-  });
-  check(
-    'EXOTEL_WEBHOOK_SECRET',
-    z
-      .string()
-      .regex(/^[A-Za-z0-9._~-]{16,}$/, 'must be at least 16 URL-safe characters (A-Z a-z 0-9 . _ ~ -)'),
-    undefined,
-  );
-  const exotel = carrier(issues, get, {
-    // Exotel signs nothing: the shared secret is all that authenticates its webhooks and streams.
-    required: ['EXOTEL_ACCOUNT_SID', 'EXOTEL_API_KEY', 'EXOTEL_WEBHOOK_SECRET', 'EXOTEL_API_TOKEN'],
-    base: 'EXOTEL_API_BASE',
-    apiBase: check('EXOTEL_API_BASE', httpUrlSchema, 'https://api.exotel.com'),
-  });
-
-  const exotelAppId = check(
-    'EXOTEL_OUTBOUND_APP_ID',
-    z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be the app id of an Exotel flow (letters, digits, _ -)'),
-    undefined,
-  );
-  const regions = {
-    TWILIO: check('TWILIO_NUMBER_REGION', regionSchema, undefined),
-    PLIVO: check('PLIVO_NUMBER_REGION', regionSchema, undefined),
-    EXOTEL: check('EXOTEL_NUMBER_REGION', regionSchema, undefined),
-  };
-  const region = (name: keyof typeof regions): { numberRegion?: string } => {
-    const value = regions[name];
-    return value === undefined ? {} : { numberRegion: value };
-  };
+  const vars: Record<string, string> = {};
+  for (const name of Object.keys(env)) {
+    const value = get(name);
+    if (value !== undefined) vars[name] = value;
+  }
+  const configured: Record<Carrier, CarrierEnvSettings> = {};
+  for (const entry of carriers) {
+    const result = entry.env.parse(vars);
+    for (const issue of result.issues) issues.push({ path: issue.variable, message: issue.message });
+    if (result.settings !== undefined) configured[entry.carrier] = result.settings;
+  }
 
   const parsed: DaemonEnv = {
     port,
@@ -149,15 +109,7 @@ export function parseEnv(env: Env): DaemonEnv {
     redisUrl: check('REDIS_URL', redisUrlSchema, undefined),
     configPath: get('PATCHTHROUGH_CONFIG'),
     apiKeys: apiKeys.keys,
-    twilio: twilio && twilioSid ? { ...twilio, accountId: twilioSid, ...region('TWILIO') } : undefined,
-    plivo: plivo && { ...plivo, ...region('PLIVO') },
-    exotel: exotel && {
-      ...exotel,
-      apiKey: get('EXOTEL_API_KEY')!,
-      webhookSecret: get('EXOTEL_WEBHOOK_SECRET')!,
-      ...region('EXOTEL'),
-      ...(exotelAppId === undefined ? {} : { outboundAppId: exotelAppId }),
-    },
+    carriers: configured,
     logLevel: check(
       'LOG_LEVEL',
       z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
@@ -226,33 +178,6 @@ function isUrlWith(protocols: readonly string[]): (value: string) => boolean {
       return false;
     }
   };
-}
-
-/** A carrier is configured when all its credentials are set; some but not all is an error. */
-function carrier(
-  issues: ConfigIssue[],
-  get: (name: string) => string | undefined,
-  spec: { required: readonly string[]; base: string; extra?: readonly string[]; apiBase: string },
-): CarrierCredentials | undefined {
-  const present = spec.required.filter((name) => get(name) !== undefined);
-  if (present.length === spec.required.length) {
-    return {
-      // The first name is the account, the last the token (see the specs above).
-      accountId: get(spec.required[0]!)!,
-      authToken: get(spec.required.at(-1)!)!,
-      apiBase: spec.apiBase,
-    };
-  }
-  const missing = spec.required.filter((name) => get(name) === undefined);
-  const others = [
-    ...present,
-    ...[spec.base, ...(spec.extra ?? [])].filter((name) => get(name) !== undefined),
-  ];
-  if (others.length > 0) {
-    for (const name of missing)
-      issues.push({ path: name, message: `is required when ${others.join(', ')} is set` });
-  }
-  return undefined;
 }
 
 function withoutUndefined<T extends object>(value: T): T {

@@ -103,6 +103,7 @@ function registerWebhooks(hooks: FastifyInstance, deps: HttpDeps): void {
             url: deps.publicUrl.replace(/\/+$/, '') + req.url,
             headers: req.headers,
             rawBody: raw.toString('utf8'),
+            rawBytes: raw,
             params: isGet ? {} : signedFormParams(contentType, raw),
           };
           const answer = await deps.webhooks.handle(

@@ -240,10 +240,10 @@ export class EffectExecutor implements EffectRunner {
           try {
             placed = await place(fx.callerId);
           } catch (err) {
-            // Twilio refuses a caller ID the account does not own (21210/21212; peers.md): present
-            // our own number rather than fail the transfer.
+            // A carrier may refuse a caller ID the account does not own (its adapter says so,
+            // `classifyError`): present our own number rather than fail the transfer.
             const own = ownNumber(record);
-            if (!isCallerIdRefused(err) || own === fx.callerId) throw err;
+            if (adapter.classifyError?.(err) !== 'caller_id_refused' || own === fx.callerId) throw err;
             // The plan already avoids the caller's number where the carrier refuses it; a refusal
             // here is a configured number the account does not own: said, counted, on the timeline.
             const carrierCode = err instanceof CarrierError ? err.carrierCode : undefined;
@@ -391,15 +391,6 @@ function closeStream(session: LocalSession | undefined): void {
 /** The number this call reached us on (inbound) or came from (outbound): always one we own. */
 function ownNumber(record: CallRecord): string {
   return record.direction === 'inbound' ? record.pii.to : record.pii.from;
-}
-
-/** Carrier codes meaning "that caller ID is not yours" (Twilio 21210, 21212). */
-const CALLER_ID_REFUSED = new Set(['21210', '21212']);
-
-function isCallerIdRefused(err: unknown): boolean {
-  return (
-    err instanceof CarrierError && err.carrierCode !== undefined && CALLER_ID_REFUSED.has(err.carrierCode)
-  );
 }
 
 export function errorSummary(err: unknown): { code?: string; message: string } {

@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import type { CarrierAdapter } from '../../providers/types.js';
+import type { CarrierAdapter, MediaCodec } from '../../providers/types.js';
 import { CodecError, STOP_CALL_ENDED } from '../../providers/types.js';
 import type { AgentEvent, AgentListener } from '../agent/events.js';
 import type { AgentTransport } from '../agent/transport.js';
@@ -72,8 +72,9 @@ export class MediaSessions {
     let streamFormat: AudioFormat = MULAW_8K;
 
     ws.on('message', (data, isBinary) => {
-      if (refused || isBinary) return;
-      const event = codec.decode(data.toString());
+      // Binary frames only from a carrier that sends them (Vonage's L16 audio); a Buffer then.
+      if (refused || (isBinary && codec.binaryFrames !== true)) return;
+      const event = codec.decode(isBinary ? toBuffer(data) : data.toString());
       if (event === null) return;
       if (event instanceof CodecError) {
         this.#o.log.warn({ carrier: adapter.carrier, field: event.field }, 'media.bad_frame');
@@ -136,7 +137,7 @@ export class MediaSessions {
     ws: WebSocket,
     closeThis: () => void,
     start: Extract<InboundMediaEvent, { type: 'start' }>,
-    encode: (e: Parameters<ReturnType<CarrierAdapter['createCodec']>['encode']>[0]) => string,
+    encode: MediaCodec['encode'],
     rechunk: RechunkRule | undefined,
   ): Promise<LocalSession | undefined> {
     const callId = start.customParameters['callId'] ?? start.carrierCallId;
@@ -379,4 +380,10 @@ export class MediaSessions {
       (err: unknown) => this.#o.log.error({ callId, err: errorSummary(err) }, 'agent.summary_dropped'),
     );
   }
+}
+
+/** A `ws` message as one Buffer (it may arrive as fragments or an ArrayBuffer). */
+function toBuffer(data: Buffer | ArrayBuffer | Buffer[]): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
 }

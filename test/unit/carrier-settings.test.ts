@@ -34,7 +34,7 @@ describe('number regions', () => {
     const region = (carrier: 'twilio' | 'exotel', numberRegion?: string) =>
       adapterFactoryFor(carrier)?.create({
         publicUrl: 'https://pt.example.com',
-        credentials: env[carrier]!,
+        credentials: env.carriers[carrier]!.credentials,
         ...(numberRegion === undefined ? {} : { numberRegion }),
       }).numberRegion;
     expect([region('twilio'), region('exotel')]).toEqual(['US', 'IN']);
@@ -43,7 +43,7 @@ describe('number regions', () => {
   });
 
   it('parses {TWILIO,PLIVO,EXOTEL}_NUMBER_REGION and refuses an unknown region by name', () => {
-    expect(parseEnv({ ...EXOTEL, EXOTEL_NUMBER_REGION: 'lk' }).exotel?.numberRegion).toBe('LK');
+    expect(parseEnv({ ...EXOTEL, EXOTEL_NUMBER_REGION: 'lk' }).carriers['exotel']?.numberRegion).toBe('LK');
     expect(() => parseEnv({ ...EXOTEL, EXOTEL_NUMBER_REGION: 'XX' })).toThrow(/EXOTEL_NUMBER_REGION/);
   });
 });
@@ -61,7 +61,7 @@ describe('Exotel outbound calls need a flow', () => {
     const env = parseEnv({ ...EXOTEL, EXOTEL_OUTBOUND_APP_ID: '12345' });
     const adapter = adapterFactoryFor('exotel')!.create({
       publicUrl: 'https://pt.example.com',
-      credentials: env.exotel!,
+      credentials: env.carriers['exotel']!.credentials,
     });
     expect(adapter.outboundNext()).toEqual({
       url: 'http://my.exotel.com/acme/exoml/start_voice/12345',

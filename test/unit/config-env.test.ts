@@ -26,6 +26,7 @@ describe('parseEnv defaults', () => {
       host: '0.0.0.0',
       publicUrl: 'http://127.0.0.1:8080',
       apiKeys: [],
+      carriers: {},
       logLevel: 'info',
       logPii: false,
       defaultRegion: 'US',
@@ -57,7 +58,7 @@ describe('parseEnv defaults', () => {
     expect(Object.isFrozen(env)).toBe(true);
     expect(Object.isFrozen(env.apiKeys[0])).toBe(true);
     expect(Object.isFrozen(env.apiKeys[0]?.scopes)).toBe(true);
-    expect(Object.isFrozen(env.twilio)).toBe(true);
+    expect(Object.isFrozen(env.carriers['twilio'])).toBe(true);
   });
 });
 
@@ -155,30 +156,30 @@ describe('carrier credentials', () => {
       EXOTEL_API_TOKEN: 'ex-token',
       EXOTEL_WEBHOOK_SECRET: 'ex-secret-0123456789',
     });
-    expect(env.twilio).toEqual({
-      accountId: 'AC0123456789abcdef0123456789abcdef',
-      authToken: 'tw-token',
+    expect(env.carriers['twilio']).toEqual({
+      credentials: { accountId: 'AC0123456789abcdef0123456789abcdef', authToken: 'tw-token' },
       apiBase: 'https://api.twilio.com',
     });
-    expect(env.plivo).toEqual({
-      accountId: 'MAXXXXXXXXXXXXXXXXXX',
-      authToken: 'pl-token',
+    expect(env.carriers['plivo']).toEqual({
+      credentials: { accountId: 'MAXXXXXXXXXXXXXXXXXX', authToken: 'pl-token' },
       apiBase: 'http://127.0.0.1:4010',
     });
-    expect(env.exotel).toEqual({
-      accountId: 'acme1',
-      apiKey: 'ex-key',
-      authToken: 'ex-token',
+    expect(env.carriers['exotel']).toEqual({
+      credentials: {
+        accountId: 'acme1',
+        apiKey: 'ex-key',
+        authToken: 'ex-token',
+        webhookSecret: 'ex-secret-0123456789',
+      },
       apiBase: 'https://api.exotel.com',
-      webhookSecret: 'ex-secret-0123456789',
     });
   });
 
   it('leaves unconfigured carriers undefined', () => {
     const env = parseEnv({});
-    expect(env.twilio).toBeUndefined();
-    expect(env.plivo).toBeUndefined();
-    expect(env.exotel).toBeUndefined();
+    expect(env.carriers['twilio']).toBeUndefined();
+    expect(env.carriers['plivo']).toBeUndefined();
+    expect(env.carriers['exotel']).toBeUndefined();
   });
 
   it.each([

@@ -3,7 +3,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPlivoControl } from '../../providers/plivo/control.js';
 import { plivoMarkup } from '../../providers/plivo/markup.js';
-import type { CarrierControl } from '../../providers/types.js';
+import type { CarrierControl, ConferenceControl } from '../../providers/types.js';
 import { type Simulator, startSimulator } from '../../sim/index.js';
 import { CarrierError, DaemonError } from '../../src/domain/errors.js';
 
@@ -22,7 +22,7 @@ const RETRY = { maxRetries: 2, retryIntervalMs: 1, timeoutMs: 5000 };
 
 describe('Plivo control', () => {
   let sim: Simulator;
-  let control: CarrierControl;
+  let control: CarrierControl & ConferenceControl;
   let retries: number;
   /** Answers the simulator's XML fetches: `/wait` keeps a call up, `/conf` puts it in a room. */
   let xml: http.Server;

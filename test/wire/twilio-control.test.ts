@@ -7,7 +7,7 @@ import {
   type TwilioControlOptions,
 } from '../../providers/twilio/control.js';
 import { twilioMarkup } from '../../providers/twilio/markup.js';
-import type { CarrierControl } from '../../providers/types.js';
+import type { CarrierControl, ConferenceControl } from '../../providers/types.js';
 import { CarrierError } from '../../src/domain/errors.js';
 import type { RetryPolicy } from '../../src/lib/retry.js';
 
@@ -72,7 +72,7 @@ beforeEach(() => {
   script = () => ({ status: 500 });
 });
 
-function control(overrides: Partial<TwilioControlOptions> = {}): CarrierControl {
+function control(overrides: Partial<TwilioControlOptions> = {}): CarrierControl & ConferenceControl {
   return createTwilioControl({
     accountSid: AC,
     authToken: TOKEN,
