@@ -17,6 +17,7 @@ import type { CallInput } from './call-reducer.js';
 import type { CallEngine, ReplyBody, ReplySlot } from './engine.js';
 import { applyCallEnd, bindPlaced, endStatus } from './placed-calls.js';
 import { type LegReplies, type MediaParameters, renderReply } from './replies.js';
+import { pushIfRestControlled } from './rest-control.js';
 import { answerFallback, ownRoute } from './webhook-fallback.js';
 
 /** What the HTTP layer answers a webhook with. */
@@ -104,7 +105,14 @@ export class WebhookHandler {
       this.#o.log.warn({ carrier, kind, field: event.field }, 'webhook.invalid');
       return { status: 400, code: event.code, field: event.field };
     }
-    if (fallback === undefined) return this.#route(adapter, event, routeKind);
+    if (fallback === undefined)
+      return pushIfRestControlled(
+        adapter,
+        event,
+        routeKind,
+        await this.#route(adapter, event, routeKind),
+        this.#o.log,
+      );
     this.#o.onMarkupFallback?.(carrier);
     this.#o.log.warn({ carrier, kind: routeKind, errorCode: fallback.errorCode }, 'webhook.fallback');
     return answerFallback(this.#o.engine, event, fallback.errorCode, () =>

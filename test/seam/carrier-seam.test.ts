@@ -5,6 +5,7 @@
  * through its env schema, and asks its error classifier what a failed command means.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { CARRIER_ADAPTERS } from '../../providers/index.js';
 import type { CarrierAdapterFactory } from '../../providers/types.js';
 import { type App, buildApp } from '../../src/app.js';
@@ -139,6 +140,42 @@ describe('a carrier registered from outside the registry', () => {
     expect(refused.statusCode).toBe(403);
     expect(await a.engine.get('fake-call-1-x')).toBeUndefined();
   });
+
+  it('a carrier driven by REST alone gets the answer as a command to the call, the webhook a bare 200', async () => {
+    const { app: a, fake } = start({ restControl: true });
+    const res = await voice(a, incoming('fake-call-4'));
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toBe('');
+    expect(fake.log.redirects).toHaveLength(1);
+    const pushed = fake.log.redirects[0];
+    expect(pushed?.callId).toBe('fake-call-4');
+    expect(JSON.parse((pushed?.next as { body: string }).body)).toMatchObject({ do: 'stream' });
+  });
+
+  it.each([
+    { binaryFrames: true, expected: ['text:{"event":"hello"}', 'binary:00ff7f80'] },
+    { binaryFrames: false, expected: ['text:{"event":"hello"}'] },
+  ])(
+    'its media socket hands its codec binary frames when it takes them ($binaryFrames)',
+    async ({ binaryFrames, expected }) => {
+      const { app: a, fake } = start({ binaryFrames });
+      const port = await a.listen();
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/${FAKE}/media`);
+      await new Promise<void>((resolve, reject) => ws.once('open', () => resolve()).once('error', reject));
+      ws.send(Buffer.from([0x00, 0xff, 0x7f, 0x80]), { binary: true });
+      ws.send('{"event":"hello"}');
+      // A text frame sent after the binary one: once it is decoded, the binary one was handled or dropped.
+      await waitFor(
+        async () => (fake.log.frames.some((f) => typeof f === 'string') ? true : undefined),
+        'the text frame',
+      );
+      ws.close();
+      const seen = fake.log.frames.map((f) =>
+        typeof f === 'string' ? `text:${f}` : `binary:${f.toString('hex')}`,
+      );
+      expect(seen.sort()).toEqual([...expected].sort());
+    },
+  );
 
   it("its error classifier decides: a refused caller ID is retried with the call's own number", async () => {
     const { app: a, fake } = start({ ownNumber: NUMBER });

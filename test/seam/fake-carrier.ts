@@ -37,6 +37,8 @@ export interface FakeCarrierLog {
   readonly hangups: string[];
   /** Errors the daemon asked the classifier about. */
   readonly classified: unknown[];
+  /** Every media frame the codec was given, as received (string: text frame, Buffer: binary). */
+  readonly frames: Array<string | Buffer>;
 }
 
 export interface FakeCarrierOptions {
@@ -44,6 +46,10 @@ export interface FakeCarrierOptions {
   readonly ownNumber?: string;
   /** Leave out `classifyError` (the control case: nobody tells the daemon what the code means). */
   readonly withoutClassifier?: boolean;
+  /** Driven by REST commands alone (Telnyx-like): webhook answers are ignored by the carrier. */
+  readonly restControl?: boolean;
+  /** Its media stream carries binary frames (Vonage-like raw audio). */
+  readonly binaryFrames?: boolean;
 }
 
 interface FakeCredentials extends CarrierCredentialSet {}
@@ -63,6 +69,7 @@ export function fakeCarrier(options: FakeCarrierOptions = {}): {
     redirects: [],
     hangups: [],
     classified: [],
+    frames: [],
   };
   const json = (body: unknown): Markup => ({ contentType: 'application/json', body: JSON.stringify(body) });
   const factory: CarrierAdapterFactory<FakeCredentials> = {
@@ -86,12 +93,22 @@ export function fakeCarrier(options: FakeCarrierOptions = {}): {
       const codec = (): MediaCodec => ({
         format: MULAW_8K,
         streamId: undefined,
-        decode: () => null,
+        ...(options.binaryFrames ? { binaryFrames: true } : {}),
+        decode: (frame) => {
+          log.frames.push(frame);
+          return null;
+        },
         encode: () => '{}',
       });
       const adapter: CarrierAdapter = {
         carrier: FAKE,
-        capabilities: { conference: true, whisper: true, holdAudio: true, sipDestinations: false },
+        capabilities: {
+          conference: true,
+          whisper: true,
+          holdAudio: true,
+          sipDestinations: false,
+          ...(options.restControl ? { callControl: 'rest' as const } : {}),
+        },
         routes: {
           webhooks: [
             { kind: 'voice', method: 'POST', path: `/${FAKE}/voice`, answersWithMarkup: true },
