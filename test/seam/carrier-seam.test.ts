@@ -149,7 +149,10 @@ describe('a carrier registered from outside the registry', () => {
     expect(fake.log.redirects).toHaveLength(1);
     const pushed = fake.log.redirects[0];
     expect(pushed?.callId).toBe('fake-call-4');
-    expect(JSON.parse((pushed?.next as { body: string }).body)).toMatchObject({ do: 'stream' });
+    const next = pushed?.next;
+    expect(next !== undefined && 'body' in next ? JSON.parse(next.body) : undefined).toMatchObject({
+      do: 'stream',
+    });
   });
 
   it.each([
