@@ -182,17 +182,4 @@ export const RULES: readonly Rule[] = [
  * Known violations that work under way removes. Each names that work; an entry that no longer
  * excuses anything fails the check, so it is deleted when the work lands.
  */
-export const ALLOWANCES: readonly Allowance[] = [
-  {
-    rule: 'providers-below-runtime',
-    from: 'providers/*/simulator/**',
-    to: '**',
-    until: 'issue 12 item 1: the carrier simulators move to sim/carriers/<carrier>/',
-  },
-  {
-    rule: 'sim-sees-provider-types',
-    from: 'sim/*.ts',
-    to: 'providers/*/simulator/**',
-    until: 'issue 12 item 1: sim/ lists carrier simulators from the sim/carriers registry',
-  },
-];
+export const ALLOWANCES: readonly Allowance[] = [];
