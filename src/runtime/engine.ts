@@ -57,6 +57,12 @@ function callerIdRule(rule: CallerNumberRule | undefined): { callerNumberAsCalle
   return rule === undefined ? {} : { callerNumberAsCallerId: rule };
 }
 
+/**
+ * What the webhook side uses of the engine (webhooks.ts, placed-calls.ts, webhook-fallback.ts):
+ * a test passes a fake of this in, not a whole engine.
+ */
+export type CallDispatcher = Pick<CallEngine, 'get' | 'dispatch' | 'createCall' | 'store'>;
+
 export interface DispatchOutcome {
   readonly status: 'applied' | 'duplicate' | 'stale' | 'unchanged' | 'missing';
   readonly record?: CallRecord;

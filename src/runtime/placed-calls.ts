@@ -2,7 +2,7 @@ import type { CallStatus, CarrierEvent } from '../../providers/types.js';
 import type { Store } from '../store/types.js';
 import type { CallRecord } from './call-record.js';
 import type { CallEndStatus, CallInput } from './call-reducer.js';
-import type { CallEngine } from './engine.js';
+import type { CallDispatcher } from './engine.js';
 
 /**
  * Calls the daemon places (`POST /v1/calls`) and how their carrier's reports find them:
@@ -34,7 +34,7 @@ export async function endedBeforeRecorded(store: Store<CallRecord>, callId: stri
  * at once if the record appeared meanwhile.
  */
 export async function applyCallEnd(
-  engine: CallEngine,
+  engine: CallDispatcher,
   event: Extract<CarrierEvent, { type: 'call.status' }>,
   status: CallEndStatus,
 ): Promise<void> {
@@ -48,7 +48,7 @@ export async function applyCallEnd(
 }
 
 async function end(
-  engine: CallEngine,
+  engine: CallDispatcher,
   callId: string,
   status: CallEndStatus,
   key: string,
@@ -70,7 +70,7 @@ async function end(
  * undefined when `placementId` names no placement (an ordinary new call then).
  */
 export async function bindPlaced(
-  engine: CallEngine,
+  engine: CallDispatcher,
   carrierCallId: string,
   placementId: string,
 ): Promise<{ readonly record: CallRecord; readonly created: boolean } | 'gone' | undefined> {

@@ -1,6 +1,6 @@
 import type { CarrierAdapter, CarrierEvent, WebhookKind, WebhookRequest } from '../../providers/types.js';
 import type { CallInput } from './call-reducer.js';
-import type { CallEngine } from './engine.js';
+import type { CallDispatcher } from './engine.js';
 import type { WebhookAnswer } from './webhooks.js';
 
 /**
@@ -40,7 +40,7 @@ export function ownRoute(
  * between (the answer never reached the carrier) ends `error`, never as the caller's hang-up.
  */
 export async function answerFallback(
-  engine: CallEngine,
+  engine: CallDispatcher,
   event: CarrierEvent,
   errorCode: string | undefined,
   route: () => Promise<WebhookAnswer>,

@@ -14,7 +14,7 @@ import { TRANSFER_MODES } from '../transfer/modes.js';
 import type { AgentDirectory } from './agent-directory.js';
 import type { CallRecord } from './call-record.js';
 import type { CallInput } from './call-reducer.js';
-import type { CallEngine, ReplyBody, ReplySlot } from './engine.js';
+import type { CallDispatcher, ReplyBody, ReplySlot } from './engine.js';
 import { applyCallEnd, bindPlaced, endStatus } from './placed-calls.js';
 import { type LegReplies, type MediaParameters, renderReply } from './replies.js';
 import { pushIfRestControlled } from './rest-control.js';
@@ -42,7 +42,7 @@ export interface WebhookBodyReader {
 }
 
 export interface WebhookHandlerOptions {
-  readonly engine: CallEngine;
+  readonly engine: CallDispatcher;
   readonly agents: AgentDirectory;
   readonly adapters: ReadonlyMap<Carrier, CarrierAdapter>;
   readonly legReplies: LegReplies;
