@@ -12,8 +12,8 @@ import type {
   WebhookRequest,
 } from '../../providers/types.js';
 import type { AgentCloseReason, AgentTransport, TransferStatusUpdate } from '../../src/agent/transport.js';
-import { parseAgentConfig } from '../../src/config/agents.js';
 import type { AgentConfig } from '../../src/config/agent-types.js';
+import { parseAgentConfig } from '../../src/config/agents.js';
 import { MULAW_8K } from '../../src/domain/media.js';
 import type { TransferOutcome } from '../../src/domain/outcome.js';
 import type { AgentMediaSink } from '../../src/media/agent-port.js';
@@ -22,8 +22,8 @@ import { type CallRecord, newCallRecord } from '../../src/runtime/call-record.js
 import { type CallInput, type ReduceContext, reduceCall } from '../../src/runtime/call-reducer.js';
 import type { CallDispatcher, DispatchOutcome, RunContext } from '../../src/runtime/engine.js';
 import type { LocalSession } from '../../src/runtime/sessions.js';
-import type { EventRef } from '../../src/store/types.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
+import type { EventRef } from '../../src/store/types.js';
 import { TransferTagScanner } from '../../src/transfer/tags.js';
 
 /**
