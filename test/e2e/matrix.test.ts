@@ -30,6 +30,12 @@ interface Row {
   readonly endedReason: string;
   /** The kinds of audio the caller heard, in order (`stream:` is the AI). */
   readonly heard: readonly string[];
+  /** The kinds of audio each human heard, by number (`[]`: nothing at all). */
+  readonly humansHeard?: Readonly<Record<string, readonly string[]>>;
+  /** How each human's leg ended at the carrier, in the order dialed. */
+  readonly legEnds?: readonly string[];
+  /** What the agent was told: `transfer_status` values among those sent, and each `resume`'s outcome. */
+  readonly agent: { readonly statuses: readonly string[]; readonly resumes: readonly string[] };
 }
 
 const settled = async (h: Harness, callSid: string): Promise<void> => {
@@ -59,6 +65,8 @@ const ROWS: readonly Row[] = [
     legs: ['connected'],
     endedReason: 'transferred',
     heard: ['stream:', 'ringback', 'party:'],
+    humansHeard: { '+14155550111': ['party:'] },
+    agent: { statuses: ['started', 'dialing', 'connected'], resumes: [] },
   },
   {
     name: 'busy, then the next number answers',
@@ -75,6 +83,8 @@ const ROWS: readonly Row[] = [
     legs: ['busy', 'connected'],
     endedReason: 'transferred',
     heard: ['stream:', 'ringback', 'party:'],
+    humansHeard: { '+14155550111': [], '+14155550112': ['party:'] },
+    agent: { statuses: ['started', 'dialing', 'connected'], resumes: [] },
   },
   {
     name: 'nobody answers: back to the AI',
@@ -98,6 +108,8 @@ const ROWS: readonly Row[] = [
     legs: ['no_answer'],
     endedReason: 'caller_hangup',
     heard: ['stream:', 'ringback', 'stream:'],
+    humansHeard: { '+14155550122': [] },
+    agent: { statuses: ['started', 'dialing', 'failed'], resumes: ['no_answer'] },
   },
   {
     name: 'the caller hangs up while the human rings',
@@ -110,6 +122,9 @@ const ROWS: readonly Row[] = [
     legs: ['caller_hangup'],
     endedReason: 'caller_hangup',
     heard: ['stream:', 'ringback'],
+    humansHeard: { '+14155550111': [] },
+    legEnds: ['canceled'],
+    agent: { statuses: ['started', 'dialing'], resumes: [] },
   },
   {
     name: 'a [TRANSFER:] to a number not in the configuration is refused',
@@ -128,6 +143,8 @@ const ROWS: readonly Row[] = [
     legs: [],
     endedReason: 'caller_hangup',
     heard: ['stream:'],
+    humansHeard: { '+19005550199': [] },
+    agent: { statuses: ['failed'], resumes: [] },
   },
 ];
 
@@ -148,7 +165,8 @@ describe.each(['twilio', 'plivo', 'exotel'] as const)(
       const ended = await waitForRecord(h, call.sid, (r) => r.phase === 'ended');
       expect(ended.transfers[0]?.outcome).toBe(row.outcome);
       if (row.refusal !== undefined) {
-        expect(ended.refusals.map((r) => r.refusal)).toContain(row.refusal);
+        expect(ended.refusals).toMatchObject([{ trigger: 'tag', refusal: row.refusal }]);
+        expect(ended.transfers).toEqual([]);
         expect(humans.every((x) => x.legs.length === 0)).toBe(true);
       }
       expect(ended.transfer?.legs.map((l) => l.outcome) ?? []).toEqual(row.legs);
@@ -158,6 +176,19 @@ describe.each(['twilio', 'plivo', 'exotel'] as const)(
       expect(sourcesHeard(call.heard.segments)).toEqual(row.heard);
       // Every leg dialed toward a human has ended with the call.
       await h.sim.waitFor(() => humans.every((x) => x.legs.every((l) => l.state === 'ended')), 5000);
+      for (const [number, heard] of Object.entries(row.humansHeard ?? {})) {
+        const human = humans[Object.keys(row.humans).indexOf(number)];
+        expect(sourcesHeard(human?.heard.segments ?? []), `what ${number} heard`).toEqual(heard);
+      }
+      if (row.legEnds !== undefined)
+        expect(humans.flatMap((x) => x.legs.map((l) => l.end?.status))).toEqual(row.legEnds);
+      // One agent socket for the whole call (a caller back from a transfer rejoins it), told what happened.
+      expect(h.agent!.sessions).toHaveLength(1);
+      const session = await h.agent!.session(0);
+      await session.finished;
+      const statuses = session.frames('transfer_status').map((f) => f.frame['status']);
+      expect(statuses).toEqual(expect.arrayContaining([...row.agent.statuses]));
+      expect(session.frames('resume').map((f) => f.frame['outcome'])).toEqual(row.agent.resumes);
     });
   },
 );
