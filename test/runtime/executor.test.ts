@@ -300,6 +300,12 @@ const ROWS: readonly Row[] = [
     expect: { agent: ['status'], relayed: 0 },
   },
   {
+    name: 'a durable retry runs its effect again',
+    effect: { type: 'retry', retryId: '1', attempt: 1, effect: tx({ type: 'carrier.cancel', legId: LEG0 }) },
+    setup: { record: 'warm' },
+    expect: { commands: [{ op: 'hangupCall', callId: 'CHILD9' }], fed: [] },
+  },
+  {
     name: 'a REST effect: never relayed',
     effect: tx({ type: 'carrier.cancel', legId: LEG0 }),
     setup: { record: 'warm', session: false, relay: true },
@@ -309,6 +315,8 @@ const ROWS: readonly Row[] = [
   ...(
     [
       tx({ type: 'flag.set', destination: HUMAN }),
+      tx({ type: 'flag.clear' }),
+      tx({ type: 'timer.cancel', timerId: 'hold' }),
       tx({ type: 'timer.start', timerId: 'hold', atMs: 1 }),
       tx({ type: 'transfer.ended', outcome: 'busy' }),
       { type: 'retry.schedule', retryId: '1', atMs: 1 },
@@ -392,8 +400,10 @@ interface FailureRow {
   readonly setup: Setup;
   /** The input fed back, compared as a subset. */
   readonly fed: Record<string, unknown>;
-  /** What the real reducer makes of it: the effect types it emits, in order (a subset from the start). */
+  /** What the real reducer makes of it: the first effect types it emits, in order. */
   readonly becomes: readonly string[];
+  /** Effect types it also emits, anywhere (the transfer ends, the agent is told). */
+  readonly also?: readonly string[];
   /** An entry the call's timeline gets. */
   readonly timeline?: string;
 }
@@ -413,6 +423,7 @@ const FAILURES: readonly FailureRow[] = [
     setup: { record: 'warm', fail: { op: 'hangupCall', err: permanent() } },
     fed: { type: 'effect.failed', attempt: 0, retryable: false, code: 'carrier_error', carrierCode: '20404' },
     becomes: ['effect.abandoned'],
+    also: ['agent.resume', 'transfer.ended'],
   },
   {
     name: 'cancel, retryable, retries spent: alerted',
@@ -420,6 +431,7 @@ const FAILURES: readonly FailureRow[] = [
     setup: { record: 'warm', fail: { op: 'hangupCall', err: retryable() } },
     fed: { type: 'effect.failed', attempt: 3, retryable: true },
     becomes: ['effect.abandoned'],
+    also: ['transfer.ended'],
     timeline: 'effect.failed',
   },
   {
@@ -439,9 +451,10 @@ const FAILURES: readonly FailureRow[] = [
   {
     name: 'hold, retryable: no retry (the AI waits); the transfer ends, the agent resumes',
     effect: tx({ type: 'caller.hold' }),
-    setup: { record: 'warm', fail: { op: 'redirectCall', err: retryable() } },
+    setup: { record: 'warmHeld', fail: { op: 'redirectCall', err: retryable() } },
     fed: { type: 'effect.failed', retryable: true },
     becomes: ['effect.abandoned'],
+    also: ['agent.resume', 'transfer.ended'],
     timeline: 'effect.failed',
   },
   {
@@ -450,6 +463,7 @@ const FAILURES: readonly FailureRow[] = [
     setup: { record: 'warm', fail: { op: 'createCall', err: retryable() } },
     fed: { type: 'transfer.event', transferId: T1, event: { type: 'leg.error', legId: LEG0 } },
     becomes: [],
+    also: ['agent.resume', 'transfer.ended'],
   },
   {
     name: 'cold dial, permanent: the leg’s leg.error with the carrier’s code',
@@ -457,6 +471,7 @@ const FAILURES: readonly FailureRow[] = [
     setup: { fail: { op: 'redirectCall', err: permanent('21220') } },
     fed: { type: 'transfer.event', event: { type: 'leg.error', legId: LEG0, carrierCode: '21220' } },
     becomes: [],
+    also: ['caller.to_agent', 'agent.resume', 'transfer.ended'],
   },
   {
     name: 'an error that is not the carrier’s: not retryable, no code',
@@ -468,7 +483,7 @@ const FAILURES: readonly FailureRow[] = [
 ];
 
 describe('EffectExecutor: what a failure is fed back as, and what it becomes', () => {
-  it.each(FAILURES)('$name', async ({ effect, setup, fed, becomes, timeline }) => {
+  it.each(FAILURES)('$name', async ({ effect, setup, fed, becomes, also = [], timeline }) => {
     const h = harness(setup);
     await h.executor.run(h.record, [effect], h.context);
     expect(h.fed).toHaveLength(1);
@@ -483,7 +498,8 @@ describe('EffectExecutor: what a failure is fed back as, and what it becomes', (
     const result = reduceCall(h.record, input, reduceContext());
     const effects = result?.effects.map((e) => (e.type === 'transfer' ? e.effect.type : e.type)) ?? [];
     expect(effects.slice(0, becomes.length)).toEqual(becomes);
-    if (becomes.length === 0 && input.type === 'effect.failed') expect(effects).toEqual([]);
+    expect(effects).toEqual(expect.arrayContaining([...also]));
+    if (also.length === 0) expect(effects).toHaveLength(becomes.length);
     if (timeline !== undefined) expect(result?.record.timeline.map((e) => e.event)).toContain(timeline);
   });
 
