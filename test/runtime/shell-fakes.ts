@@ -16,7 +16,6 @@ import type { AgentConfig } from '../../src/config/agent-types.js';
 import { parseAgentConfig } from '../../src/config/agents.js';
 import { MULAW_8K } from '../../src/domain/media.js';
 import type { TransferOutcome } from '../../src/domain/outcome.js';
-import type { AgentMediaSink } from '../../src/media/agent-port.js';
 import { MediaBridge } from '../../src/media/bridge.js';
 import { type CallRecord, newCallRecord } from '../../src/runtime/call-record.js';
 import { type CallInput, type ReduceContext, reduceCall } from '../../src/runtime/call-reducer.js';
@@ -155,7 +154,6 @@ export type AgentSent =
 export class FakeAgent implements AgentTransport {
   readonly format = MULAW_8K;
   readonly sent: AgentSent[] = [];
-  #sink: AgentMediaSink | undefined;
 
   connect(): Promise<boolean> {
     return Promise.resolve(true);
@@ -185,12 +183,7 @@ export class FakeAgent implements AgentTransport {
   backlogBytes(): number {
     return 0;
   }
-  setMediaSink(sink: AgentMediaSink | undefined): void {
-    this.#sink = sink;
-  }
-  get hasSink(): boolean {
-    return this.#sink !== undefined;
-  }
+  setMediaSink(): void {}
 }
 
 /** A call's local parts held by this worker: the fake agent behind a real media bridge. */
