@@ -13,6 +13,7 @@ import {
   type AgentSent,
   CALL_ID,
   CALLER,
+  CALLER_ID_REFUSED_CODE,
   type Command,
   FakeCarrier,
   fakeSession,
@@ -506,7 +507,7 @@ describe('EffectExecutor: what a failure is fed back as, and what it becomes', (
   it('a caller ID the carrier refuses (21210): the leg is placed again from our own number, and said', async () => {
     const h = harness({
       record: 'warm',
-      fail: { op: 'createCall', err: new CarrierError('twilio', 400, '21210', 'not yours') },
+      fail: { op: 'createCall', err: new CarrierError('twilio', 400, CALLER_ID_REFUSED_CODE, 'not yours') },
     });
     await h.executor.run(h.record, [dial('warm')], h.context);
     expect(h.carrier.commands).toEqual([{ op: 'createCall', to: HUMAN, from: OUR_NUMBER, timeoutSec: 20 }]);

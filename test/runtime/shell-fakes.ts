@@ -14,6 +14,7 @@ import type {
 import type { AgentCloseReason, AgentTransport, TransferStatusUpdate } from '../../src/agent/transport.js';
 import type { AgentConfig } from '../../src/config/agent-types.js';
 import { parseAgentConfig } from '../../src/config/agents.js';
+import { CarrierError } from '../../src/domain/errors.js';
 import { MULAW_8K } from '../../src/domain/media.js';
 import type { TransferOutcome } from '../../src/domain/outcome.js';
 import { MediaBridge } from '../../src/media/bridge.js';
@@ -37,6 +38,8 @@ export const CALLER = '+12125550123';
 export const OUR_NUMBER = '+14155550100';
 export const HUMAN = '+14155550133';
 export const T1 = `${CALL_ID}.t1`;
+/** The carrier code the fake carrier answers a caller ID it refuses with. */
+export const CALLER_ID_REFUSED_CODE = '21210';
 export const LEG0 = `${T1}:0`;
 
 /** One REST command the fake carrier received. */
@@ -72,7 +75,7 @@ export class FakeCarrier {
   readonly adapter: CarrierAdapter;
 
   constructor(capabilities: Partial<CarrierCapabilities> = {}) {
-    const control: CarrierControl = {
+    const commands: Pick<CarrierControl, 'redirectCall' | 'hangupCall' | 'createCall'> = {
       redirectCall: async (callId: string, next: CallInstructions) => {
         this.#maybeFail('redirectCall');
         this.commands.push({
@@ -91,12 +94,27 @@ export class FakeCarrier {
         this.#nextCallId += 1;
         return { carrierCallId: `CHILD${this.#nextCallId}` };
       },
-      addParticipant: async () => ({ carrierCallId: 'unused' }),
-      updateParticipant: async () => {},
-      removeParticipant: async () => {},
-      endConference: async () => {},
+    };
+    // Conference commands: the daemon never calls them (a warm transfer runs on markup).
+    const unused = async (): Promise<never> => {
+      throw new Error('the daemon does not call conference commands');
+    };
+    const conference = {
+      addParticipant: unused,
+      updateParticipant: unused,
+      removeParticipant: unused,
+      endConference: unused,
+    };
+    const control: CarrierControl = { ...commands, ...conference };
+    // The carrier refuses caller ID `CALLER_ID_REFUSED_CODE` on a leg (as Twilio's 21210 does).
+    const errors = {
+      classifyError: (err: unknown) =>
+        err instanceof CarrierError && err.carrierCode === CALLER_ID_REFUSED_CODE
+          ? ('caller_id_refused' as const)
+          : undefined,
     };
     this.adapter = {
+      ...errors,
       carrier: 'twilio',
       capabilities: {
         conference: true,
