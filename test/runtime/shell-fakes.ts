@@ -72,6 +72,8 @@ export class FakeCarrier {
   /** What `parseWebhook` answers next; every parse is recorded. */
   event: CarrierEvent | WebhookError | undefined;
   readonly parsed: WebhookKind[] = [];
+  /** What `fallbackOf` answers: a request to a fallback URL naming the request that failed. */
+  fallback: { readonly failedUrl: string; readonly errorCode?: string } | undefined;
   readonly adapter: CarrierAdapter;
 
   constructor(capabilities: Partial<CarrierCapabilities> = {}) {
@@ -123,11 +125,20 @@ export class FakeCarrier {
         sipDestinations: true,
         ...capabilities,
       },
-      routes: { webhooks: [], mediaPath: '/fake/media' },
+      routes: {
+        webhooks: (['voice', 'status', 'dial-action', 'conference'] as const).map((kind) => ({
+          kind,
+          method: 'POST' as const,
+          path: `/fake/${kind}`,
+          answersWithMarkup: kind === 'voice' || kind === 'dial-action',
+        })),
+        mediaPath: '/fake/media',
+      },
       callbackUrl: (kind: WebhookKind, ids: CallbackIds) =>
         `https://pt.test/fake/${kind}?${new URLSearchParams(Object.entries(ids).map(([k, v]): [string, string] => [k, String(v)]))}`,
       mediaUrl: () => 'wss://pt.test/fake/media',
       verifyWebhook: () => this.signatureValid,
+      fallbackOf: () => this.fallback,
       parseWebhook: (kind) => {
         this.parsed.push(kind);
         if (this.event === undefined) throw new Error('the test gave no event to parse');

@@ -189,6 +189,38 @@ const ROWS: readonly Row[] = [
     event: { type: 'conference.started', dedupeKey: 'k-cs', ...room },
     dispatched: [],
   },
+  ...(
+    [
+      { type: 'conference.ended', dedupeKey: 'k-ce', ...room },
+      { type: 'conference.held', dedupeKey: 'k-ch', carrierCallId: CALL_ID, label: 'caller', ...room },
+      { type: 'conference.unheld', dedupeKey: 'k-cu', carrierCallId: CALL_ID, label: 'caller', ...room },
+      { type: 'conference.announced', dedupeKey: 'k-ca', failed: false, ...room },
+    ] satisfies CarrierEvent[]
+  ).map(
+    (e): Row => ({
+      name: `${e.type}: nothing`,
+      record: 'warmHeld',
+      kind: 'conference',
+      event: e,
+      dispatched: [],
+    }),
+  ),
+  {
+    name: 'call.status of a placed call (no call id in its URL): its end, and its placement’s',
+    record: 'ai',
+    kind: 'status',
+    event: {
+      type: 'call.status',
+      dedupeKey: 'k-pl',
+      carrierCallId: CALL_ID,
+      placementId: 'PL1',
+      status: 'busy',
+    },
+    dispatched: [
+      { input: { type: 'call.ended', status: 'busy' }, dedupeKey: 'k-pl' },
+      { input: { type: 'call.ended', status: 'busy' }, dedupeKey: 'k-pl:placement' },
+    ],
+  },
   {
     name: 'call.status completed: the call ends, under the callback’s key',
     record: 'ai',
@@ -252,6 +284,28 @@ describe('WebhookHandler: each normalized event reaches dispatch with its dedupe
     const h = harness({ record: 'warm' });
     await h.send('status', { type: 'leg.answered', dedupeKey: 'k', carrierCallId: 'CHILD9', ...leg });
     expect(h.engine.dispatched.map((d) => d.hadReply)).toEqual([false]);
+  });
+});
+
+describe('WebhookHandler: a request to a fallback URL', () => {
+  it('is answered as the request it names, noted before and after under keys of its own', async () => {
+    const h = harness({ record: 'coldDialing' });
+    h.carrier.fallback = {
+      failedUrl: `https://pt.test/fake/dial-action?callId=${CALL_ID}`,
+      errorCode: '11200',
+    };
+    const answer = await h.send('voice', { type: 'leg.ended', dedupeKey: 'k-fb', status: 'busy', ...leg });
+    // Parsed as the dial-action it names, not as the voice request it came in as.
+    expect(h.carrier.parsed).toEqual(['dial-action']);
+    expect(h.engine.dispatched.map(({ input, dedupeKey }) => ({ input, dedupeKey }))).toEqual([
+      {
+        input: { type: 'call.note', event: 'markup.failed', detail: '11200' },
+        dedupeKey: 'k-fb:fallback:11200:failed',
+      },
+      { input: event({ type: 'leg.ended', legId: LEG0, status: 'busy' }), dedupeKey: 'k-fb' },
+      { input: { type: 'call.note', event: 'markup.recovered' }, dedupeKey: 'k-fb:fallback:11200:recovered' },
+    ]);
+    expect('markup' in answer ? readDoc(answer.markup)?.doc : undefined).toBe('dial');
   });
 });
 
