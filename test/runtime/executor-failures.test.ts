@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { CarrierError } from '../../src/domain/errors.js';
+import { type CallEffect, reduceCall } from '../../src/runtime/call-reducer.js';
+import { dial, harness, type Setup, tx } from './executor-harness.js';
+import { CALLER_ID_REFUSED_CODE, HUMAN, LEG0, OUR_NUMBER, reduceContext, T1 } from './shell-fakes.js';
+
+/**
+ * What the executor feeds back when an effect fails, below end to end (executor-harness.ts), and
+ * what the real reducer makes of it (effect-failures.ts decides: a durable retry, the leg's
+ * `leg.error`, the transfer's end, an alert). A dial's failure is the leg's `leg.error` at once.
+ */
+
+const retryable = () => new CarrierError('twilio', 503, undefined, 'unavailable');
+const permanent = (code = '20404') => new CarrierError('twilio', 404, code, 'not found');
+
+interface FailureRow {
+  readonly name: string;
+  readonly effect: CallEffect;
+  readonly setup: Setup;
+  /** The input fed back, compared as a subset. */
+  readonly fed: Record<string, unknown>;
+  /** What the real reducer makes of it: the first effect types it emits, in order. */
+  readonly becomes: readonly string[];
+  /** Effect types it also emits, anywhere (the transfer ends, the agent is told). */
+  readonly also?: readonly string[];
+  /** An entry the call's timeline gets. */
+  readonly timeline?: string;
+}
+
+const FAILURES: readonly FailureRow[] = [
+  {
+    name: 'cancel, retryable: a durable retry',
+    effect: tx({ type: 'carrier.cancel', legId: LEG0 }),
+    setup: { record: 'warm', fail: { op: 'hangupCall', err: retryable() } },
+    fed: { type: 'effect.failed', attempt: 0, retryable: true, code: 'carrier_error' },
+    becomes: ['retry.schedule'],
+    timeline: 'effect.retry_scheduled',
+  },
+  {
+    name: 'cancel, permanent: alerted, and the leg ends (next destination)',
+    effect: tx({ type: 'carrier.cancel', legId: LEG0 }),
+    setup: { record: 'warm', fail: { op: 'hangupCall', err: permanent() } },
+    fed: { type: 'effect.failed', attempt: 0, retryable: false, code: 'carrier_error', carrierCode: '20404' },
+    becomes: ['effect.abandoned'],
+    also: ['agent.resume', 'transfer.ended'],
+  },
+  {
+    name: 'cancel, retryable, retries spent: alerted',
+    effect: { type: 'retry', retryId: '3', attempt: 3, effect: tx({ type: 'carrier.cancel', legId: LEG0 }) },
+    setup: { record: 'warm', fail: { op: 'hangupCall', err: retryable() } },
+    fed: { type: 'effect.failed', attempt: 3, retryable: true },
+    becomes: ['effect.abandoned'],
+    also: ['transfer.ended'],
+    timeline: 'effect.failed',
+  },
+  {
+    name: 'hang-up, retryable: a durable retry',
+    effect: { type: 'call.hangup' },
+    setup: { record: 'ai', fail: { op: 'hangupCall', err: retryable() } },
+    fed: { type: 'effect.failed', retryable: true },
+    becomes: ['retry.schedule'],
+  },
+  {
+    name: 'back to the AI, retryable: a durable retry',
+    effect: tx({ type: 'caller.to_agent' }),
+    setup: { record: 'warmHeld', fail: { op: 'redirectCall', err: retryable() } },
+    fed: { type: 'effect.failed', retryable: true },
+    becomes: ['retry.schedule'],
+  },
+  {
+    name: 'hold, retryable: no retry (the AI waits); the transfer ends, the agent resumes',
+    effect: tx({ type: 'caller.hold' }),
+    setup: { record: 'warmHeld', fail: { op: 'redirectCall', err: retryable() } },
+    fed: { type: 'effect.failed', retryable: true },
+    becomes: ['effect.abandoned'],
+    also: ['agent.resume', 'transfer.ended'],
+    timeline: 'effect.failed',
+  },
+  {
+    name: 'warm dial, retryable: the leg’s leg.error at once (never placed twice)',
+    effect: dial('warm'),
+    setup: { record: 'warm', fail: { op: 'createCall', err: retryable() } },
+    fed: { type: 'transfer.event', transferId: T1, event: { type: 'leg.error', legId: LEG0 } },
+    becomes: [],
+    also: ['agent.resume', 'transfer.ended'],
+  },
+  {
+    name: 'cold dial, permanent: the leg’s leg.error with the carrier’s code',
+    effect: dial('cold'),
+    setup: { fail: { op: 'redirectCall', err: permanent('21220') } },
+    fed: { type: 'transfer.event', event: { type: 'leg.error', legId: LEG0, carrierCode: '21220' } },
+    becomes: [],
+    also: ['caller.to_agent', 'agent.resume', 'transfer.ended'],
+  },
+  {
+    name: 'an error that is not the carrier’s: not retryable, no code',
+    effect: { type: 'call.hangup' },
+    setup: { record: 'ai', fail: { op: 'hangupCall', err: new Error('boom') } },
+    fed: { type: 'effect.failed', retryable: false },
+    becomes: ['effect.abandoned'],
+  },
+];
+
+describe('EffectExecutor: what a failure is fed back as, and what it becomes', () => {
+  it.each(FAILURES)('$name', async ({ effect, setup, fed, becomes, also = [], timeline }) => {
+    const h = harness(setup);
+    await h.executor.run(h.record, [effect], h.context);
+    expect(h.fed).toHaveLength(1);
+    const input = h.fed[0];
+    if (input === undefined) throw new Error('nothing fed back');
+    expect(input).toMatchObject(fed);
+    if (input.type === 'effect.failed') {
+      const inner = effect.type === 'retry' ? effect.effect : effect;
+      expect(input.effect).toEqual(inner);
+      if (!('code' in fed)) expect(input.code === undefined).toBe(!(setup.fail?.err instanceof CarrierError));
+    }
+    const result = reduceCall(h.record, input, reduceContext());
+    const effects = result?.effects.map((e) => (e.type === 'transfer' ? e.effect.type : e.type)) ?? [];
+    expect(effects.slice(0, becomes.length)).toEqual(becomes);
+    expect(effects).toEqual(expect.arrayContaining([...also]));
+    if (also.length === 0) expect(effects).toHaveLength(becomes.length);
+    if (timeline !== undefined) expect(result?.record.timeline.map((e) => e.event)).toContain(timeline);
+  });
+
+  it('a caller ID the carrier refuses (21210): the leg is placed again from our own number, and said', async () => {
+    const h = harness({
+      record: 'warm',
+      fail: { op: 'createCall', err: new CarrierError('twilio', 400, CALLER_ID_REFUSED_CODE, 'not yours') },
+    });
+    await h.executor.run(h.record, [dial('warm')], h.context);
+    expect(h.carrier.commands).toEqual([{ op: 'createCall', to: HUMAN, from: OUR_NUMBER, timeoutSec: 20 }]);
+    expect(h.fed.map((i) => i.type)).toEqual(['call.note', 'leg.bound']);
+  });
+
+  it('a dispatch that cannot take the failure: logged, never thrown', async () => {
+    const h = harness({ record: 'ai', fail: { op: 'hangupCall', err: retryable() } });
+    h.executor.bind(async () => {
+      throw new Error('store down');
+    });
+    await expect(h.executor.run(h.record, [{ type: 'call.hangup' }], h.context)).resolves.toBeUndefined();
+  });
+});
