@@ -112,6 +112,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
           return;
         }
         const startedMs = performance.now();
+        // Made here, not when the wait runs out, so that its stack names the caller's line.
+        const timedOut = new SimError('sim.wait_timeout', `condition not met within ${timeoutMs} ms`);
         let cancel = () => {};
         const done = () => {
           cancel();
@@ -136,7 +138,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
             resolve(value);
           } else if (performance.now() - startedMs >= timeoutMs) {
             done();
-            reject(new SimError('sim.wait_timeout', `condition not met within ${timeoutMs} ms`));
+            reject(timedOut);
           } else {
             cancel = timers.after(POLL_MS, check);
           }
