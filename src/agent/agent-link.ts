@@ -226,7 +226,7 @@ export class AgentLink implements AgentTransport {
         return this.#closed;
       default:
         this.#state = 'closing';
-        void this.#wire.close(reason).then(
+        this.#wire.close(reason).then(
           () => this.#finish('closed'),
           () => this.#finish('closed'),
         );

@@ -35,6 +35,8 @@ export interface HttpDeps {
 export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES, forceCloseConnections: true });
   boundJsonDepth(app);
+  // fastify's register() is a thenable of the instance: a plugin's failure rejects `ready()`/
+  // `listen()`, which start-up awaits, so nothing here floats.
   void app.register(async (hooks) => registerWebhooks(hooks, deps));
 
   app.get('/healthz', async () => ({ ok: true }));

@@ -64,6 +64,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   const limiter = new RateLimiter(deps.rateLimit, deps.now);
   const document = openApiDocument(routes, { version: '1' });
 
+  // A failing plugin rejects the app's `ready()`/`listen()`, which start-up awaits (see server.ts).
   void app.register(
     async (api) => {
       api.setErrorHandler((err: FastifyError, _req, reply) => {
