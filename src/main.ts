@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, 'daemon.draining');
     const deadline = setTimeout(() => process.exit(1), env.drainTimeoutMs + 5000);
-    void drainAndClose(appDrainTarget(app), { timeoutMs: env.drainTimeoutMs, log }).then(
+    drainAndClose(appDrainTarget(app), { timeoutMs: env.drainTimeoutMs, log }).then(
       () => {
         clearTimeout(deadline);
         log.info('daemon.stopped');

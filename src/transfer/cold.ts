@@ -1,4 +1,4 @@
-import { defineMachine, onLegError, onRinging } from './machine-define.js';
+import { defineMachine, onAnswerConnects, onLegError, onRinging } from './machine-define.js';
 import {
   type Applied,
   cancelTimer,
@@ -15,7 +15,6 @@ import {
   outcomeOfEnd,
   staleEnd,
   startTimer,
-  strayAnswer,
 } from './machine-draft.js';
 import { CALLER_CONFIRM_WAIT_MS, type MachineState, type TerminalPhase } from './machine-state.js';
 import type { LegId, TimerId, TransferEvent } from './machine-types.js';
@@ -125,14 +124,8 @@ function apply(d: ColdDraft, event: TransferEvent): Applied {
       return onTimer(d, event.timerId);
     case 'leg.ringing':
       return onRinging(d, event.legId);
-    case 'leg.answered': {
-      const leg = liveCurrentLeg(d, event.legId);
-      if (leg === undefined) return strayAnswer(d, event.legId);
-      leg.status = 'connected';
-      leg.outcome = 'connected';
-      finish(d, 'connected', null);
-      return detailOf({ leg: leg.legId, outcome: 'connected' });
-    }
+    case 'leg.answered':
+      return onAnswerConnects(d, event.legId);
     case 'leg.ended': {
       const leg = liveCurrentLeg(d, event.legId);
       if (leg === undefined) return staleEnd(d, event.legId, event.status);

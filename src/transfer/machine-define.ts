@@ -92,6 +92,20 @@ export function onRinging(d: Draft<MachineState<TransferMode, string>>, legId: L
 }
 
 /**
+ * `leg.answered` in a mode where the answer is the bridge (the carrier joins the human to the
+ * caller itself, as a cold `<Dial>` does): the transfer is connected; a leg no longer tried is a
+ * stray answer.
+ */
+export function onAnswerConnects(d: Draft<MachineState<TransferMode, string>>, legId: LegId): Applied {
+  const leg = liveCurrentLeg(d, legId);
+  if (leg === undefined) return strayAnswer(d, legId);
+  leg.status = 'connected';
+  leg.outcome = 'connected';
+  finish(d, 'connected', null);
+  return detailOf({ leg: leg.legId, outcome: 'connected' });
+}
+
+/**
  * `leg.error` (a carrier command for the leg failed for good): the leg may have half-happened
  * (a dial placed, a whisper or join left a human on the line), so it is hung up (idempotent in
  * the shell) before the next destination is dialed with `dial`, or the caller goes back to the AI.

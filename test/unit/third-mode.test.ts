@@ -5,7 +5,7 @@ import { DaemonError } from '../../src/domain/errors.js';
 import { type CallRecord, newCallRecord } from '../../src/runtime/call-record.js';
 import { type CallInput, type ReduceContext, reduceCall } from '../../src/runtime/call-reducer.js';
 import { callerNow } from '../../src/runtime/webhooks.js';
-import { defineMachine, onLegError, onRinging } from '../../src/transfer/machine-define.js';
+import { defineMachine, onAnswerConnects, onLegError, onRinging } from '../../src/transfer/machine-define.js';
 import {
   type Applied,
   cleanCarrierCode,
@@ -18,7 +18,6 @@ import {
   nextOrReturn,
   outcomeOfEnd,
   staleEnd,
-  strayAnswer,
 } from '../../src/transfer/machine-draft.js';
 import type { MachineState, TerminalPhase } from '../../src/transfer/machine-state.js';
 import type { TransferEffectType, TransferEvent } from '../../src/transfer/machine-types.js';
@@ -46,14 +45,8 @@ function apply(d: Draft<RelayState>, event: TransferEvent): Applied {
       return onRinging(d, event.legId);
     case 'leg.error':
       return onLegError(d, event, dial);
-    case 'leg.answered': {
-      const leg = liveCurrentLeg(d, event.legId);
-      if (leg === undefined) return strayAnswer(d, event.legId);
-      leg.status = 'connected';
-      leg.outcome = 'connected';
-      finish(d, 'connected', null);
-      return detailOf({ leg: leg.legId, outcome: 'connected' });
-    }
+    case 'leg.answered':
+      return onAnswerConnects(d, event.legId);
     case 'leg.ended': {
       const leg = liveCurrentLeg(d, event.legId);
       if (leg === undefined) return staleEnd(d, event.legId, event.status);
