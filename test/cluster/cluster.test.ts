@@ -424,7 +424,10 @@ function timeline(c: Cluster, v: Verdict, kills: readonly Kill[]): string {
     lines.push(`  heard ${seg.source} ${at(seg.startMs)}..${at(seg.endMs)}`);
   lines.push(`  record ${JSON.stringify(v.record ?? null).slice(0, 1500)}`);
   for (const [worker, out] of Object.entries(c.outputs()))
-    for (const line of out.split('\n').filter((l) => l.includes(v.sid)).slice(-25))
+    for (const line of out
+      .split('\n')
+      .filter((l) => l.includes(v.sid))
+      .slice(-25))
       lines.push(`  [${worker}] ${line.slice(0, 300)}`);
   return lines.join('\n');
 }
