@@ -13,12 +13,12 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HumanBehaviour } from '../../sim/endpoints/human.js';
 import type { ScriptStart, ScriptStep } from '../../src/agent/scripted-agent-server.js';
 import type { CallRecord } from '../../src/runtime/call-record.js';
 import { createStore } from '../../src/store/create-store.js';
 import type { Store } from '../../src/store/types.js';
 import { eventually, settles } from '../support/eventually.js';
+import { behaviourOf, count, followCall, judgeCall, type Verdict } from './calls.js';
 import { CALLER, type Cluster, NUMBERS, startCluster, type WorkerSlot } from './cluster.js';
 import { type Observed, Observer } from './observer.js';
 import { type CallPlan, type KillStep, makePlan, prng } from './plan.js';
@@ -30,8 +30,6 @@ const MAX_CALLS = 45;
 const KILLS = 10;
 /** Between two calls placed (pacing the load, not a wait for anything). */
 const CALL_EVERY_MS = 700;
-/** What a caller hears from one source, at least, before we call it "with a person" / "with the AI". */
-const HEARING_MS = 1000;
 /** Paths the carriers fetch markup from (status callbacks are notifications, not markup). */
 const MARKUP_URL = /\/(twilio|plivo|exotel)\/(?!status)/;
 
@@ -49,15 +47,6 @@ interface Kill {
   readonly holding: number[];
   /** How long the killed worker took to exit (SIGTERM: its drain). */
   exitMs?: number;
-}
-
-interface Verdict {
-  readonly index: number;
-  readonly sid: string;
-  readonly carrier: string;
-  settledAs?: 'human' | 'ai';
-  problem?: string;
-  record?: CallRecord;
 }
 
 describe('a real cluster: haproxy, three workers, Redis with AOF, workers killed at every transfer state', () => {
@@ -120,57 +109,13 @@ describe('a real cluster: haproxy, three workers, Redis with AOF, workers killed
       lifecycles.push(lifecycle(o, p, verdict));
     };
 
-    /** Waits until the caller is with a person or the AI, talks a while, checks again, hangs up. */
-    const lifecycle = async (o: Observed, p: CallPlan, v: Verdict): Promise<void> => {
-      const with_ = async (): Promise<'human' | 'ai' | undefined> => {
-        if (o.call.state === 'ended')
-          throw new Error(`the caller's line ended (${o.call.leg.end?.status} by ${o.call.leg.end?.by})`);
-        const rec = (await s.calls.get(o.call.sid))?.record;
-        if (rec?.phase === 'human' && hearing(o, 'party:')) return 'human';
-        if (
-          rec?.phase === 'ai' &&
-          rec.transfers.every((t) => t.outcome !== undefined) &&
-          hearing(o, 'stream:')
-        ) {
-          // Until the transfer was asked for and finished, the AI is only the beginning.
-          if (rec.transfers.length > 0 || !transferred.has(o.call.sid)) return 'ai';
-        }
-        return undefined;
-      };
-      try {
-        v.settledAs = await eventually(
-          with_,
-          () => `call ${o.index} (${p.carrier}) to be with a person or the AI`,
-          {
-            timeoutMs: 120_000,
-            everyMs: 100,
-          },
-        );
-        // Talk on while other workers die (a seeded length), then the line must still be live.
-        const talkUntil = performance.now() + 2000 + Math.floor(rnd() * 4000);
-        await eventually(
-          async () => performance.now() >= talkUntil && (await with_()) !== undefined,
-          () => `call ${o.index} to be still with a person or the AI after talking`,
-          { timeoutMs: 120_000, everyMs: 100 },
-        );
-        v.settledAs = (await with_()) ?? v.settledAs;
-      } catch (err) {
-        v.problem = err instanceof Error ? err.message : String(err);
-      } finally {
-        o.call.hangup();
-        v.record = await eventually(
-          async () => {
-            const r = (await s.calls.get(o.call.sid))?.record;
-            return r?.phase === 'ended' ? r : undefined;
-          },
-          () => `call ${o.index}'s record to end`,
-          { timeoutMs: 60_000, everyMs: 100 },
-        ).catch((err: unknown) => {
-          v.problem ??= err instanceof Error ? err.message : String(err);
-          return undefined;
-        });
-      }
-    };
+    const lifecycle = (o: Observed, p: CallPlan, v: Verdict): Promise<void> =>
+      followCall(o, p, v, {
+        store: s,
+        transferAsked: (sid) => transferred.has(sid),
+        // Talk on while other workers die (a seeded length).
+        talkMs: 2000 + Math.floor(rnd() * 4000),
+      });
 
     // Calls keep coming while a kill waits for its moment, and pause while a killed worker is
     // exiting and starting again, so each kill finds calls in every state however slow the
@@ -258,37 +203,9 @@ describe('a real cluster: haproxy, three workers, Redis with AOF, workers killed
     for (const v of verdicts) {
       const o = observer.bySid(v.sid) as Observed;
       const p = plan.calls[v.index] as CallPlan;
-      const where = `call ${v.index} (${v.carrier} ${p.mode}, human ${p.human}, ${v.sid})`;
-      if (v.problem !== undefined) problems.push(`${where}: ${v.problem}`);
-      for (const text of o.saysHeard)
-        if (/error|sorry/i.test(text)) problems.push(`${where}: the caller heard "${text}"`);
-      // Exotel's Voicebot answered 409 is the flow's way on to the Passthru (providers/exotel/markup.ts).
-      const markupErrors = c.sim.log
-        .forCall(v.sid)
-        .entries.filter((e) => e.type === 'markup.error' && !/^voicebot URL: HTTP 409$/.test(e.message));
-      for (const e of markupErrors) problems.push(`${where}: carrier markup error ${JSON.stringify(e)}`);
-      const r = v.record;
-      if (r === undefined) continue;
-      if (r.endedReason !== 'caller_hangup' && r.endedReason !== 'transferred') {
-        problems.push(`${where}: ended as ${r.endedReason}`);
-      }
-      for (const t of r.transfers) {
-        if (t.outcome === undefined || t.endedAtMs === undefined)
-          problems.push(`${where}: transfer ${t.transferId} has no outcome`);
+      for (const problem of judgeCall(c.sim, o, p, v)) problems.push(problem.text);
+      for (const t of v.record?.transfers ?? [])
         outcomes.set(t.outcome ?? 'none', (outcomes.get(t.outcome ?? 'none') ?? 0) + 1);
-      }
-      const connected = r.transfers.filter((t) => t.outcome === 'connected').length;
-      const humanJoined = o.human.heard.from('party:').length > 0 && o.call.heard.from('party:').length > 0;
-      if (connected > 1) problems.push(`${where}: ${connected} transfers say connected`);
-      if (humanJoined !== (connected === 1)) {
-        problems.push(
-          `${where}: the human ${humanJoined ? 'talked with' : 'never talked with'} the caller, the record says ${JSON.stringify(r.transfers.map((t) => t.outcome))}`,
-        );
-      }
-      if (v.settledAs === 'human' && connected !== 1)
-        problems.push(`${where}: with a person but no connected transfer`);
-      if ((p.human === 'busy' || p.human === 'no-answer') && connected > 0)
-        problems.push(`${where}: connected to a human who never answered`);
     }
 
     // Recovery: for each call whose socket the killed worker held, how long after the kill its
@@ -340,26 +257,6 @@ async function victimFor(
     if (slot !== undefined) return slot;
   }
   return c.workers[Math.floor(rnd() * c.workers.length)] as WorkerSlot;
-}
-
-function behaviourOf(p: CallPlan): HumanBehaviour {
-  const speak = { type: 'tone', hz: 660, durationMs: 120_000 } as const;
-  switch (p.human) {
-    case 'answers':
-      return { type: 'answer', afterMs: p.answerAfterMs, speak };
-    case 'busy':
-      return { type: 'busy', afterMs: 800 };
-    case 'no-answer':
-      return { type: 'no-answer' };
-    case 'hangs-up-in-whisper':
-      return { type: 'answer', afterMs: p.answerAfterMs, hangupDuringWhisper: { afterMs: 300 }, speak };
-  }
-}
-
-/** The caller is hearing `prefix` now, and has for a while (an open segment ≥ HEARING_MS). */
-function hearing(o: Observed, prefix: string): boolean {
-  const seg = o.call.heard.last(prefix);
-  return seg !== undefined && Date.now() - seg.endMs < 500 && seg.endMs - seg.startMs >= HEARING_MS;
 }
 
 /** Writes what a failure needs to be understood (the per-call logs, records, kills) to a file. */
@@ -430,10 +327,4 @@ function timeline(c: Cluster, v: Verdict, kills: readonly Kill[]): string {
       .slice(-25))
       lines.push(`  [${worker}] ${line.slice(0, 300)}`);
   return lines.join('\n');
-}
-
-function count<T>(xs: readonly T[], key: (x: T) => string): string {
-  const m = new Map<string, number>();
-  for (const x of xs) m.set(key(x), (m.get(key(x)) ?? 0) + 1);
-  return [...m].map(([k, n]) => `${k}=${n}`).join(' ');
 }

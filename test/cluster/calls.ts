@@ -1,0 +1,167 @@
+/**
+ * One call's life in a cluster run and its verdict, shared by the cluster test and the soak
+ * (test/soak/run.ts): wait until the caller is with a person or the AI, talk a while, check
+ * again, hang up; then judge the call from the simulator's record (what each party heard, how
+ * each leg ended) against the store's record.
+ */
+import type { HumanBehaviour } from '../../sim/endpoints/human.js';
+import type { Simulator } from '../../sim/simulator.js';
+import type { CallRecord } from '../../src/runtime/call-record.js';
+import type { Store } from '../../src/store/types.js';
+import { eventually } from '../support/eventually.js';
+import type { Observed } from './observer.js';
+import type { CallPlan } from './plan.js';
+
+/** What a caller hears from one source, at least, before we call it "with a person" / "with the AI". */
+export const HEARING_MS = 1000;
+/** How long a caller may wait to be with a person or the AI (a ring timeout, a lease, a restart). */
+export const SETTLE_MS = 120_000;
+
+export interface Verdict {
+  readonly index: number;
+  readonly sid: string;
+  readonly carrier: string;
+  settledAs?: 'human' | 'ai';
+  problem?: string;
+  record?: CallRecord;
+}
+
+export interface FollowOptions {
+  readonly store: Store<CallRecord>;
+  /** Whether the agent has asked for this call's transfer yet (until then the AI is only the beginning). */
+  readonly transferAsked: (sid: string) => boolean;
+  /** How long the caller talks once settled, ms. */
+  readonly talkMs: number;
+}
+
+/** Follows one call to its end, filling `v` (never throws: a failure is `v.problem`). */
+export async function followCall(
+  o: Observed,
+  p: CallPlan,
+  v: Verdict,
+  options: FollowOptions,
+): Promise<void> {
+  const s = options.store;
+  const with_ = async (): Promise<'human' | 'ai' | undefined> => {
+    if (o.call.state === 'ended')
+      throw new Error(`the caller's line ended (${o.call.leg.end?.status} by ${o.call.leg.end?.by})`);
+    const rec = (await s.calls.get(o.call.sid))?.record;
+    if (rec?.phase === 'human' && hearing(o, 'party:')) return 'human';
+    if (rec?.phase === 'ai' && rec.transfers.every((t) => t.outcome !== undefined) && hearing(o, 'stream:')) {
+      if (rec.transfers.length > 0 || !options.transferAsked(o.call.sid)) return 'ai';
+    }
+    return undefined;
+  };
+  try {
+    v.settledAs = await eventually(
+      with_,
+      () => `call ${o.index} (${p.carrier}) to be with a person or the AI`,
+      {
+        timeoutMs: SETTLE_MS,
+        everyMs: 100,
+      },
+    );
+    // Talk on while other workers die, then the line must still be live.
+    const talkUntil = performance.now() + options.talkMs;
+    await eventually(
+      async () => performance.now() >= talkUntil && (await with_()) !== undefined,
+      () => `call ${o.index} to be still with a person or the AI after talking`,
+      { timeoutMs: SETTLE_MS, everyMs: 100 },
+    );
+    v.settledAs = (await with_()) ?? v.settledAs;
+  } catch (err) {
+    v.problem = err instanceof Error ? err.message : String(err);
+  } finally {
+    o.call.hangup();
+    v.record = await eventually(
+      async () => {
+        const r = (await s.calls.get(o.call.sid))?.record;
+        return r?.phase === 'ended' ? r : undefined;
+      },
+      () => `call ${o.index}'s record to end`,
+      { timeoutMs: 60_000, everyMs: 100 },
+    ).catch((err: unknown) => {
+      v.problem ??= err instanceof Error ? err.message : String(err);
+      return undefined;
+    });
+  }
+}
+
+/** A problem, with its kind (for counting) and its text. */
+export interface Problem {
+  readonly kind: string;
+  readonly text: string;
+}
+
+/**
+ * What is wrong with one followed call, judged from what its parties heard and did: the caller
+ * reached a person or the AI, heard no carrier error, the call ended as a hang-up or a transfer,
+ * every transfer has exactly one outcome, the human talked with the caller exactly when the
+ * record says `connected`, and nobody who never answered is `connected`.
+ */
+export function judgeCall(sim: Simulator, o: Observed, p: CallPlan, v: Verdict): Problem[] {
+  const problems: Problem[] = [];
+  const where = `call ${v.index} (${v.carrier} ${p.mode}, human ${p.human}, ${v.sid})`;
+  const add = (kind: string, text: string): void => {
+    problems.push({ kind, text: `${where}: ${text}` });
+  };
+  if (v.problem !== undefined)
+    add(/ended \(/.test(v.problem) ? 'caller_dropped' : 'caller_stranded', v.problem);
+  for (const text of o.saysHeard)
+    if (/error|sorry/i.test(text)) add('carrier_error_heard', `the caller heard "${text}"`);
+  // Exotel's Voicebot answered 409 is the flow's way on to the Passthru (providers/exotel/markup.ts).
+  const markupErrors = sim.log
+    .forCall(v.sid)
+    .entries.filter((e) => e.type === 'markup.error' && !/^voicebot URL: HTTP 409$/.test(e.message));
+  for (const e of markupErrors) add('carrier_markup_error', `carrier markup error ${JSON.stringify(e)}`);
+  const r = v.record;
+  if (r === undefined) return problems;
+  if (r.endedReason !== 'caller_hangup' && r.endedReason !== 'transferred')
+    add('wrong_ended_reason', `ended as ${r.endedReason}`);
+  for (const t of r.transfers) {
+    if (t.outcome === undefined || t.endedAtMs === undefined)
+      add('transfer_without_outcome', `transfer ${t.transferId} has no outcome`);
+  }
+  const connected = r.transfers.filter((t) => t.outcome === 'connected').length;
+  const humanJoined = o.human.heard.from('party:').length > 0 && o.call.heard.from('party:').length > 0;
+  if (connected > 1) add('connected_twice', `${connected} transfers say connected`);
+  if (humanJoined !== (connected === 1)) {
+    add(
+      'outcome_mismatch',
+      `the human ${humanJoined ? 'talked with' : 'never talked with'} the caller, the record says ${JSON.stringify(r.transfers.map((t) => t.outcome))}`,
+    );
+  }
+  if (v.settledAs === 'human' && connected !== 1)
+    add('outcome_mismatch', 'with a person but no connected transfer');
+  if ((p.human === 'busy' || p.human === 'no-answer') && connected > 0)
+    add('outcome_mismatch', 'connected to a human who never answered');
+  return problems;
+}
+
+/** What the human of a plan does when the transfer rings them. */
+export function behaviourOf(p: CallPlan): HumanBehaviour {
+  const speak = { type: 'tone', hz: 660, durationMs: 120_000 } as const;
+  switch (p.human) {
+    case 'answers':
+      return { type: 'answer', afterMs: p.answerAfterMs, speak };
+    case 'busy':
+      return { type: 'busy', afterMs: 800 };
+    case 'no-answer':
+      return { type: 'no-answer' };
+    case 'hangs-up-in-whisper':
+      return { type: 'answer', afterMs: p.answerAfterMs, hangupDuringWhisper: { afterMs: 300 }, speak };
+  }
+}
+
+/** The caller is hearing `prefix` now, and has for a while (an open segment ≥ HEARING_MS). */
+function hearing(o: Observed, prefix: string): boolean {
+  const seg = o.call.heard.last(prefix);
+  return seg !== undefined && Date.now() - seg.endMs < 500 && seg.endMs - seg.startMs >= HEARING_MS;
+}
+
+/** `a=2 b=1` counts of `key` over `xs`. */
+export function count<T>(xs: readonly T[], key: (x: T) => string): string {
+  const m = new Map<string, number>();
+  for (const x of xs) m.set(key(x), (m.get(key(x)) ?? 0) + 1);
+  return [...m].map(([k, n]) => `${k}=${n}`).join(' ');
+}

@@ -1,0 +1,233 @@
+/**
+ * `npm run soak -- --seeds N`: N seeded calls through two worker processes behind haproxy on a
+ * private Redis with an append-only file, while workers are SIGKILLed (and now and then
+ * SIGTERMed) and Redis is restarted at seeded moments. Each call is judged from the simulator's
+ * own record (test/cluster/calls.ts); the figures are printed at the end, with the seed of every
+ * call that broke a rule and the command that replays it.
+ *
+ * Options: --seeds N (default 200), --from S (first seed, default 1), --concurrency C (calls in
+ * flight, default 12), --chaos-every-ms M (mean pause between two faults, default 8000; 0: none).
+ */
+import { parseArgs } from 'node:util';
+import type { ScriptStart, ScriptStep } from '../../src/agent/scripted-agent-server.js';
+import type { CallRecord } from '../../src/runtime/call-record.js';
+import { createStore } from '../../src/store/create-store.js';
+import { behaviourOf, count, followCall, judgeCall, type Problem, type Verdict } from '../cluster/calls.js';
+import { CALLER, NUMBERS, startCluster } from '../cluster/cluster.js';
+import { type Observed, Observer } from '../cluster/observer.js';
+import { type CallPlan, type HumanPlan, prng } from '../cluster/plan.js';
+import { settles } from '../support/eventually.js';
+
+const { values } = parseArgs({
+  options: {
+    seeds: { type: 'string', default: '200' },
+    from: { type: 'string', default: '1' },
+    concurrency: { type: 'string', default: '12' },
+    'chaos-every-ms': { type: 'string', default: '8000' },
+  },
+});
+const positive = (name: string, text: string, min: number): number => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) {
+    console.error(`soak: --${name} must be an integer ≥ ${min}, got ${JSON.stringify(text)}`);
+    process.exit(2);
+  }
+  return n;
+};
+const SEEDS = positive('seeds', values.seeds, 1);
+const FROM = positive('from', values.from, 0);
+const CONCURRENCY = positive('concurrency', values.concurrency, 1);
+const CHAOS_EVERY_MS = positive('chaos-every-ms', values['chaos-every-ms'], 0);
+
+const CARRIERS = ['twilio', 'plivo', 'exotel'] as const;
+const HUMANS: readonly HumanPlan[] = ['answers', 'answers', 'busy', 'no-answer', 'hangs-up-in-whisper'];
+
+/** One seed's call: its carrier, transfer mode, what the human does, how long the caller talks. */
+export function planFor(seed: number): CallPlan & { readonly talkMs: number } {
+  const rnd = prng(seed);
+  const carrier = CARRIERS[Math.floor(rnd() * CARRIERS.length)] as CallPlan['carrier'];
+  const human = HUMANS[Math.floor(rnd() * HUMANS.length)] as HumanPlan;
+  const mode = human === 'hangs-up-in-whisper' || rnd() < 0.6 ? 'warm' : 'cold';
+  return {
+    carrier,
+    mode,
+    human,
+    answerAfterMs: 800 + Math.floor(rnd() * 3000),
+    talkMs: 1000 + Math.floor(rnd() * 3000),
+  };
+}
+
+interface Fault {
+  readonly kind: 'SIGKILL' | 'SIGTERM' | 'redis-restart';
+  readonly target: string;
+  readonly atMs: number;
+  doneMs?: number;
+}
+
+async function main(): Promise<number> {
+  const started = performance.now();
+  const cpuStarted = process.cpuUsage();
+  const transferred = new Set<string>();
+  const planOf = new Map<string, CallPlan & { address: string }>();
+  const speakOn: ScriptStep[] = [];
+  for (let i = 0; i < 150; i++) speakOn.push({ say: 1000, mark: false }, { waitMs: 900 });
+  const script = (start: ScriptStart): readonly ScriptStep[] => {
+    const callId = start.callId ?? '';
+    const p = planOf.get(callId);
+    if (p === undefined || transferred.has(callId)) return speakOn;
+    transferred.add(callId);
+    return [
+      { say: 600 },
+      { transfer: { destination: p.address, mode: p.mode, reason: 'soak' } },
+      { awaitEvent: 'resume' },
+      ...speakOn,
+    ];
+  };
+
+  const cluster = await startCluster(script, 2);
+  const store = createStore<CallRecord>({ redisUrl: cluster.redis.url });
+  const observer = new Observer(cluster.sim);
+  const problems: (Problem & { seed: number })[] = [];
+  const verdicts: Verdict[] = [];
+  const faults: Fault[] = [];
+  let placed = 0;
+  let finished = 0;
+  let stopChaos = false;
+
+  const one = async (seed: number): Promise<void> => {
+    const p = planFor(seed);
+    // A number of its own (up to 6000 seeds a run): what a human heard belongs to one call.
+    const address = `+1415555${String(4000 + ((seed - FROM) % 6000))}`;
+    const human = cluster.sim.network.addHuman(address, behaviourOf(p));
+    observer.expectHuman(seed, human);
+    const call = await cluster.sim.network.placeCall({
+      carrier: p.carrier,
+      from: CALLER,
+      to: NUMBERS[p.carrier],
+      audio: { type: 'tone', hz: 440 },
+    });
+    planOf.set(call.sid, { ...p, address });
+    const o: Observed = observer.add(seed, call, human);
+    const v: Verdict = { index: seed, sid: call.sid, carrier: p.carrier };
+    verdicts.push(v);
+    await followCall(o, p, v, { store, transferAsked: (sid) => transferred.has(sid), talkMs: p.talkMs });
+    for (const problem of judgeCall(cluster.sim, o, p, v)) problems.push({ ...problem, seed });
+    // Every leg of this call's human has ended once the caller hung up.
+    const legsUp = cluster.sim.network.legs.filter((l) => l.to === address && l.state !== 'ended');
+    if (legsUp.length > 0) {
+      await new Promise((r) => setTimeout(r, 5000));
+      for (const l of legsUp.filter((x) => x.state !== 'ended'))
+        problems.push({
+          kind: 'leg_left_up',
+          text: `call ${seed}: the human's leg is still ${l.state}`,
+          seed,
+        });
+    }
+    finished++;
+  };
+
+  const chaos = async (): Promise<void> => {
+    const rnd = prng(FROM ^ 0x50a4);
+    while (!stopChaos && CHAOS_EVERY_MS > 0) {
+      await new Promise((r) => setTimeout(r, CHAOS_EVERY_MS * (0.5 + rnd())));
+      if (stopChaos) return;
+      const r = rnd();
+      if (r < 0.2) {
+        const f: Fault = { kind: 'redis-restart', target: 'redis', atMs: performance.now() };
+        faults.push(f);
+        await cluster.redis.restart();
+        f.doneMs = Math.round(performance.now() - f.atMs);
+        continue;
+      }
+      const victim = cluster.workers[Math.floor(rnd() * cluster.workers.length)];
+      if (victim === undefined) continue;
+      const kind = r < 0.9 ? 'SIGKILL' : 'SIGTERM';
+      const f: Fault = { kind, target: `${victim.name}.${victim.incarnation}`, atMs: performance.now() };
+      faults.push(f);
+      victim.daemon.proc.kill(kind);
+      await settles(victim.daemon.exited, `${f.target} to exit`, { timeoutMs: 60_000 });
+      await cluster.restart(victim);
+      f.doneMs = Math.round(performance.now() - f.atMs);
+    }
+  };
+
+  const chaosDone = chaos().catch((err: unknown) => {
+    problems.push({
+      kind: 'soak_error',
+      text: `chaos: ${err instanceof Error ? err.message : String(err)}`,
+      seed: -1,
+    });
+  });
+  const progress = setInterval(() => {
+    console.log(
+      `soak: ${finished}/${SEEDS} calls done, ${placed - finished} in flight, ${faults.length} faults, ${problems.length} problems`,
+    );
+  }, 15_000);
+  try {
+    const lanes: Promise<void>[] = [];
+    let next = 0;
+    for (let slot = 0; slot < Math.min(CONCURRENCY, SEEDS); slot++) {
+      lanes.push(
+        (async () => {
+          while (next < SEEDS) {
+            const seed = FROM + next++;
+            placed++;
+            await one(seed).catch((err: unknown) => {
+              problems.push({
+                kind: 'soak_error',
+                text: `call ${seed}: ${err instanceof Error ? err.message : String(err)}`,
+                seed,
+              });
+            });
+          }
+        })(),
+      );
+      // Spread the first calls out, as calls arrive.
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    await Promise.all(lanes);
+  } finally {
+    stopChaos = true;
+    clearInterval(progress);
+    await chaosDone;
+    observer.stop();
+    await store.close();
+    await cluster.stop();
+  }
+
+  // Recovery: the longest silence a caller heard that began within 1 s before a fault.
+  let slowest = 0;
+  for (const f of faults)
+    for (const o of observer.calls)
+      for (const g of o.gaps)
+        if (g.fromMs <= f.atMs + 1000 && g.toMs >= f.atMs) slowest = Math.max(slowest, g.toMs - f.atMs);
+  const cpu = process.cpuUsage(cpuStarted);
+  const lost = problems.filter((p) => p.kind === 'caller_dropped' || p.kind === 'caller_stranded').length;
+  const badSeeds = [...new Set(problems.map((p) => p.seed))].filter((s) => s >= 0);
+  console.log(
+    [
+      `soak seeds ${FROM}..${FROM + SEEDS - 1}: ${verdicts.length} calls (${count(verdicts, (v) => v.carrier)}), concurrency ${CONCURRENCY}`,
+      `  faults: ${faults.length} (${count(faults, (f) => f.kind)})`,
+      `  callers ended with: ${count(verdicts, (v) => v.settledAs ?? 'nobody')}`,
+      `  transfer outcomes: ${count(
+        verdicts.flatMap((v) => v.record?.transfers ?? []),
+        (t) => t.outcome ?? 'none',
+      )}`,
+      `  violations: ${problems.length}${problems.length ? ` (${count(problems, (p) => p.kind)})` : ''}`,
+      `  calls lost: ${lost}`,
+      `  slowest recovery (a fault to the first sound heard again): ${Math.round(slowest)} ms`,
+      `  wall ${((performance.now() - started) / 1000).toFixed(1)} s, CPU of this process ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s`,
+      ...problems.slice(0, 40).map((p) => `  ${p.kind}: ${p.text}`),
+      ...(badSeeds.length ? [`  replay one: npm run soak -- --seeds 1 --from ${badSeeds[0]}`] : []),
+    ].join('\n'),
+  );
+  return problems.length === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
