@@ -90,6 +90,41 @@ export type FaultRule =
       readonly times?: number;
     }
   /**
+   * Never deliver matching notifications: a callback the carrier gave up on (its retries
+   * failed). Fetches (markup, applets) are not affected.
+   */
+  | {
+      readonly type: 'callback.drop';
+      readonly match?: HookMatch;
+      readonly times?: number;
+    }
+  /**
+   * The human at `address` (any human if absent) hangs up the next leg that reaches them,
+   * `afterMs` into `phase`: `ringing` (declines while it rings), `whisper` (once they hear `say`
+   * or `play` before any other party), `joined` (once they hear another party).
+   */
+  | {
+      readonly type: 'human.hangup';
+      readonly address?: string;
+      readonly phase: HangupPhase;
+      readonly afterMs?: number;
+      readonly times?: number;
+    }
+  /**
+   * The next caller placed (on `carrier`, to `to`, if given) hangs up `afterMs` into `phase`:
+   * `ringing` (a human's leg rings while the caller is up), `hold` (the caller hears hold or
+   * wait audio), `whisper` (a human hears a whisper while the caller is up), `joined` (the
+   * caller hears another party).
+   */
+  | {
+      readonly type: 'caller.hangup';
+      readonly carrier?: string;
+      readonly to?: string;
+      readonly phase: CallerHangupPhase;
+      readonly afterMs?: number;
+      readonly times?: number;
+    }
+  /**
    * Close a media-stream socket abruptly (no `stop`, no close frame) after it has sent
    * `afterFrames` media frames (default 0: as soon as it is open).
    */
@@ -102,8 +137,18 @@ export type FaultRule =
 
 export type FaultType = FaultRule['type'];
 
+/** When a human hangs up: while their leg rings, during the whisper, after joining the caller. */
+export const HANGUP_PHASES = ['ringing', 'whisper', 'joined'] as const;
+export type HangupPhase = (typeof HANGUP_PHASES)[number];
+
+/** When a caller hangs up: while a human rings, on hold, during the human's whisper, joined. */
+export const CALLER_HANGUP_PHASES = ['ringing', 'hold', 'whisper', 'joined'] as const;
+export type CallerHangupPhase = (typeof CALLER_HANGUP_PHASES)[number];
+
 /** A rule once added: how often it fired, and a way to remove it. */
 export interface FaultHandle<R extends FaultRule = FaultRule> {
+  /** Unique within this registry, from 1. */
+  readonly id: number;
   readonly rule: R;
   readonly hits: number;
   readonly remaining: number;
@@ -111,6 +156,7 @@ export interface FaultHandle<R extends FaultRule = FaultRule> {
 }
 
 interface Entry {
+  id: number;
   rule: FaultRule;
   hits: number;
   remaining: number;
@@ -149,6 +195,7 @@ export function pathMatches(pattern: string | RegExp, path: string): boolean {
 export class Faults {
   readonly #entries: Entry[] = [];
   readonly #log: SimLog;
+  #nextId = 1;
 
   constructor(log: SimLog) {
     this.#log = log;
@@ -156,11 +203,29 @@ export class Faults {
 
   /** Adds a rule; it applies `times` times (default 1; `Infinity` for always). */
   add<R extends FaultRule>(rule: R): FaultHandle<R> {
-    const entry: Entry = { rule, hits: 0, remaining: rule.times ?? 1 };
+    const entry: Entry = { id: this.#nextId++, rule, hits: 0, remaining: rule.times ?? 1 };
     this.#entries.push(entry);
+    return this.#handle(entry) as FaultHandle<R>;
+  }
+
+  /** Every rule still in the registry (spent ones included until removed), oldest first. */
+  list(): FaultHandle[] {
+    return this.#entries.map((e) => this.#handle(e));
+  }
+
+  /** Removes the rule with this id; false if there is none. */
+  remove(id: number): boolean {
+    const i = this.#entries.findIndex((e) => e.id === id);
+    if (i < 0) return false;
+    this.#entries.splice(i, 1);
+    return true;
+  }
+
+  #handle(entry: Entry): FaultHandle {
     const entries = this.#entries;
     return {
-      rule,
+      id: entry.id,
+      rule: entry.rule,
       get hits() {
         return entry.hits;
       },

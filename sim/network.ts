@@ -9,7 +9,9 @@ import { SimCall } from './endpoints/caller.js';
 import { type HumanBehaviour, HumanEndpoint } from './endpoints/human.js';
 import { Voice } from './endpoints/voice.js';
 import { SimError } from './errors.js';
+import type { Faults } from './faults.js';
 import type { CarrierFrontEnd } from './front-end.js';
+import { HangupFaults } from './hangup-faults.js';
 import { Heard, type HeardSegment } from './heard.js';
 import { Leg } from './leg.js';
 import type { SimLog } from './log.js';
@@ -48,6 +50,8 @@ export interface NetworkDeps {
   readonly ticker: Ticker;
   readonly timers: Timers;
   readonly log: SimLog;
+  /** The fault registry, for `human.hangup` and `caller.hangup`; none without it. */
+  readonly faults?: Faults;
 }
 
 export class Network {
@@ -58,10 +62,12 @@ export class Network {
   readonly #frontEnds = new Map<string, CarrierFrontEnd>();
   readonly #calls: SimCall[] = [];
   readonly #legs: Leg[] = [];
+  readonly #hangups: HangupFaults | undefined;
   #nextLeg = 1;
 
   constructor(deps: NetworkDeps, options: NetworkOptions = {}) {
     this.#deps = deps;
+    this.#hangups = deps.faults ? new HangupFaults(deps.faults, deps.timers) : undefined;
     this.#keepAudio = options.keepAudio ?? true;
     this.#unknown = options.unknownNumber ?? { type: 'fail' };
     deps.log.setHeardLookup((sid) => this.heardOn(sid));
@@ -133,6 +139,7 @@ export class Network {
       leg.hangup('failed', 'network', 404);
       return call;
     }
+    this.#hangups?.watchCaller(call);
     frontEnd.acceptInbound(leg);
     this.#logLeg(leg);
     return call;
@@ -150,6 +157,7 @@ export class Network {
       if (leg.state === 'dialing' || leg.state === 'ringing') leg.hangup('no-answer', 'network', 487);
     });
     void leg.ended.then(cancel);
+    this.#hangups?.watchHuman(options.to, leg);
     endpoint.receive(leg);
     return leg;
   }

@@ -1,7 +1,7 @@
 /**
  * The carrier-neutral webhook sender: every request a front-end makes to the application goes
  * through it. The front-end builds the HTTP request (its signature, headers and body encoding);
- * this applies `sim.faults` (slow and timed-out fetches; duplicated, delayed and reordered
+ * this applies `sim.faults` (slow and timed-out fetches; duplicated, delayed, reordered and lost
  * notifications), keeps the notifications of one call (or conference) in order, each waiting for
  * the previous one's reply, aborts everything in flight on stop, and logs `webhook.sent`.
  */
@@ -93,6 +93,10 @@ export class WebhookSender<Q extends WebhookRequest> {
     const faults = this.#ctx.faults;
     const ctx = this.#faultCtx(req);
     const out = this.#opts.build(req, this.#opts.timeoutMs, 'notify');
+    if (faults.take('callback.drop', (r) => hookMatches(r.match, facts), ctx)) {
+      this.#log(req, out, 0, { error: 'not delivered: injected loss' });
+      return;
+    }
     const dup = faults.take('callback.duplicate', (r) => hookMatches(r.match, facts), ctx);
     const copies = dup ? (dup.copies ?? 1) : 0;
     const reorder = faults.take('callback.reorder', (r) => hookMatches(r.match, facts), ctx);

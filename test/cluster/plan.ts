@@ -4,17 +4,9 @@
  * plan; the test prints it so a failure can be replayed.
  */
 
-/** mulberry32: a small, fast, seeded PRNG (uniform in [0, 1)). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../sim/adversary/prng.js';
+
+export { prng };
 
 /** The moments a worker is killed at, named by what the call that triggers it is doing. */
 export const KILL_STATES = ['ringing', 'whisper', 'connected', 'markup'] as const;
