@@ -63,6 +63,7 @@ export class Network {
   readonly #calls: SimCall[] = [];
   readonly #legs: Leg[] = [];
   readonly #hangups: HangupFaults | undefined;
+  readonly #callListeners = new Set<(call: SimCall) => void>();
   #nextLeg = 1;
 
   constructor(deps: NetworkDeps, options: NetworkOptions = {}) {
@@ -99,6 +100,17 @@ export class Network {
 
   hasEndpoint(address: string): boolean {
     return this.#humans.has(address);
+  }
+
+  /**
+   * Calls `fn` for each call placed from now on, before its carrier sees it (so faults installed
+   * there apply to its first webhook). Returns a function that stops it.
+   */
+  onCall(fn: (call: SimCall) => void): () => void {
+    this.#callListeners.add(fn);
+    return () => {
+      this.#callListeners.delete(fn);
+    };
   }
 
   /** Every call placed with {@link placeCall}, oldest first. */
@@ -140,6 +152,7 @@ export class Network {
       return call;
     }
     this.#hangups?.watchCaller(call);
+    for (const fn of this.#callListeners) fn(call);
     frontEnd.acceptInbound(leg);
     this.#logLeg(leg);
     return call;

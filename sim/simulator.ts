@@ -11,6 +11,7 @@ import { CARRIER_SIMULATORS, type CarrierFrontEnds, type CarrierOptions } from '
 import { type Clock, systemClock, Ticker, Timers } from './clock.js';
 import { controlApi } from './control-api.js';
 import { SimError } from './errors.js';
+import { faultApi } from './fault-api.js';
 import { Faults } from './faults.js';
 import type { CarrierFrontEnd, SimContext } from './front-end.js';
 import { HttpClient } from './http-client.js';
@@ -91,7 +92,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     return frontEnd;
   });
   for (const f of frontEnds) network.registerFrontEnd(f);
-  const server = new SimHttpServer(frontEnds, controlApi(network, log), reportError);
+  const faultRoutes = faultApi(faults, network);
+  const controlRoutes = controlApi(network, log);
+  const server = new SimHttpServer(
+    frontEnds,
+    async (req) => (await faultRoutes(req)) ?? controlRoutes(req),
+    reportError,
+  );
   baseUrl = await server.listen(options.host ?? '127.0.0.1', options.port ?? 0);
 
   const waiters = new Set<() => void>();
