@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { adversityFor, applyAdversity, explainRule } from '../../sim/adversary/adversary.js';
 import { renderOrderingTables } from '../../sim/adversary/render.js';
@@ -107,6 +107,27 @@ describe('the seeded adversary', () => {
     expect(sim.network.endpoint('+15558880001').behaviour).toEqual(plan.human);
     applied.remove();
     expect(sim.faults.list()).toEqual([]);
+  });
+
+  it("matches only kinds, events and REST paths its carrier's front-end really has", async () => {
+    for (const carrier of ADVERSARY_CARRIERS) {
+      const dir = new URL(`../../sim/carriers/${carrier}/`, import.meta.url);
+      const files = (await readdir(dir, { recursive: true })).filter((f) => f.endsWith('.ts'));
+      const source = (await Promise.all(files.map((f) => readFile(new URL(f, dir), 'utf8')))).join('\n');
+      for (const row of ORDERING_TABLE.filter((r) => r.carrier === carrier)) {
+        for (const t of row.faults) {
+          if ('match' in t) {
+            if (t.match.kind !== undefined)
+              expect(source, `${row.id} kind`).toContain(`kind: '${t.match.kind}'`);
+            if (t.match.event !== undefined)
+              expect(source, `${row.id} event`).toContain(`'${t.match.event}'`);
+          } else {
+            const segment = t.path.split('/').filter(Boolean)[0] ?? '';
+            expect(source, `${row.id} path`).toContain(segment.replace('.json', ''));
+          }
+        }
+      }
+    }
   });
 
   it('docs/simulator.md holds the table as generated from sim/adversary/table.ts', async () => {
