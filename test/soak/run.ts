@@ -6,7 +6,9 @@
  * call that broke a rule and the command that replays it.
  *
  * Options: --seeds N (default 200), --from S (first seed, default 1), --concurrency C (calls in
- * flight, default 12), --chaos-every-ms M (mean pause between two faults, default 8000; 0: none).
+ * flight, default 12), --chaos-every-ms M (mean pause between two faults, default 8000; 0: none),
+ * --carriers twilio,plivo,exotel and --humans answers,busy,no-answer,hangs-up-in-whisper (the
+ * choices drawn from; repeat one to weigh it).
  */
 import { parseArgs } from 'node:util';
 import type { ScriptStart, ScriptStep } from '../../src/agent/scripted-agent-server.js';
@@ -15,7 +17,7 @@ import { createStore } from '../../src/store/create-store.js';
 import { behaviourOf, count, followCall, judgeCall, type Problem, type Verdict } from '../cluster/calls.js';
 import { CALLER, NUMBERS, startCluster } from '../cluster/cluster.js';
 import { type Observed, Observer } from '../cluster/observer.js';
-import { type CallPlan, type HumanPlan, prng } from '../cluster/plan.js';
+import { type CallPlan, prng } from '../cluster/plan.js';
 import { settles } from '../support/eventually.js';
 
 const { values } = parseArgs({
@@ -24,6 +26,8 @@ const { values } = parseArgs({
     from: { type: 'string', default: '1' },
     concurrency: { type: 'string', default: '12' },
     'chaos-every-ms': { type: 'string', default: '8000' },
+    carriers: { type: 'string', default: 'twilio,plivo,exotel' },
+    humans: { type: 'string', default: 'answers,answers,busy,no-answer,hangs-up-in-whisper' },
   },
 });
 const positive = (name: string, text: string, min: number): number => {
@@ -39,14 +43,28 @@ const FROM = positive('from', values.from, 0);
 const CONCURRENCY = positive('concurrency', values.concurrency, 1);
 const CHAOS_EVERY_MS = positive('chaos-every-ms', values['chaos-every-ms'], 0);
 
-const CARRIERS = ['twilio', 'plivo', 'exotel'] as const;
-const HUMANS: readonly HumanPlan[] = ['answers', 'answers', 'busy', 'no-answer', 'hangs-up-in-whisper'];
+const oneOf = <T extends string>(name: string, text: string, allowed: readonly T[]): T[] => {
+  const xs = text.split(',').map((x) => x.trim());
+  const bad = xs.find((x) => !(allowed as readonly string[]).includes(x));
+  if (bad !== undefined || xs.length === 0) {
+    console.error(`soak: --${name}: ${JSON.stringify(bad)} is not one of ${allowed.join(', ')}`);
+    process.exit(2);
+  }
+  return xs as T[];
+};
+const CARRIERS = oneOf('carriers', values.carriers, ['twilio', 'plivo', 'exotel'] as const);
+const HUMANS = oneOf('humans', values.humans, [
+  'answers',
+  'busy',
+  'no-answer',
+  'hangs-up-in-whisper',
+] as const);
 
 /** One seed's call: its carrier, transfer mode, what the human does, how long the caller talks. */
 export function planFor(seed: number): CallPlan & { readonly talkMs: number } {
   const rnd = prng(seed);
   const carrier = CARRIERS[Math.floor(rnd() * CARRIERS.length)] as CallPlan['carrier'];
-  const human = HUMANS[Math.floor(rnd() * HUMANS.length)] as HumanPlan;
+  const human = HUMANS[Math.floor(rnd() * HUMANS.length)] as CallPlan['human'];
   const mode = human === 'hangs-up-in-whisper' || rnd() < 0.6 ? 'warm' : 'cold';
   return {
     carrier,
