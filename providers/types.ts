@@ -197,6 +197,13 @@ export interface CarrierCapabilities {
    */
   readonly streamCloseMovesCaller?: boolean;
   /**
+   * The carrier's call flow reaches its entry request again (Exotel's Voicebot URL) only after a
+   * dial of the caller's call has ended, so such a request while a dial is live means the dial
+   * is over even if its own reports were lost. Default false (a repeated entry request is a
+   * retry, not news).
+   */
+  readonly entryFollowsDial?: boolean;
+  /**
    * Whether the carrier accepts the caller's own number as the caller ID of a leg the daemon
    * dials toward a human: `dial` for a dial inside the caller's call (Twilio and Plivo
    * `<Dial callerId>`: yes), `rest` for a leg created by REST (Twilio `Calls.create` wants a
@@ -371,6 +378,11 @@ interface LegBase {
 
 /** A leg dialed toward a human, from call-progress, dial-action or answer webhooks. */
 export type LegEvent =
+  /**
+   * The carrier started dialing the leg and named its call (Exotel's Connect `Dial` event): no
+   * progress yet, only the id, which binds the leg so a later report of its end finds it.
+   */
+  | (LegBase & { readonly type: 'leg.dialed'; readonly carrierCallId: string })
   | (LegBase & { readonly type: 'leg.ringing'; readonly carrierCallId: string })
   | (LegBase & {
       readonly type: 'leg.answered';

@@ -70,6 +70,7 @@ export const faultRuleSchema: z.ZodType<FaultRule> = z.discriminatedUnion('type'
   z.object({ type: z.literal('rest.slow'), ...restPath, delayMs: ms, times }).strict(),
   z.object({ type: z.literal('webhook.slow'), match, delayMs: ms, times }).strict(),
   z.object({ type: z.literal('webhook.timeout'), match, afterMs: ms.optional(), times }).strict(),
+  z.object({ type: z.literal('webhook.unreachable'), match, times }).strict(),
   z
     .object({
       type: z.literal('media.drop'),

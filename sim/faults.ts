@@ -90,6 +90,15 @@ export type FaultRule =
       readonly times?: number;
     }
   /**
+   * Matching fetches never reach the daemon (a refused connection, a balancer with no healthy
+   * worker): the front-end gets a network error at once and goes on as its carrier does then.
+   */
+  | {
+      readonly type: 'webhook.unreachable';
+      readonly match?: HookMatch;
+      readonly times?: number;
+    }
+  /**
    * Never deliver matching notifications: a callback the carrier gave up on (its retries
    * failed). Fetches (markup, applets) are not affected.
    */

@@ -54,13 +54,19 @@ export class WebhookSender<Q extends WebhookRequest> {
     this.#opts = opts;
   }
 
-  /** A fetch the caller waits for, with `webhook.slow` and `webhook.timeout` applied. */
+  /** A fetch the caller waits for, with `webhook.slow`, `webhook.unreachable` and `webhook.timeout` applied. */
   async fetch(req: Q, signal?: AbortSignal): Promise<FetchOutcome> {
     const facts = this.#facts(req);
     const faultCtx = this.#faultCtx(req);
     const slow = this.#ctx.faults.take('webhook.slow', (r) => hookMatches(r.match, facts), faultCtx);
     if (slow && !(await this.#ctx.timers.sleep(slow.delayMs, this.#withStop(signal)))) {
       return { ok: false, message: 'aborted' };
+    }
+    const unreachable = this.#ctx.faults.take('webhook.unreachable', (r) => hookMatches(r.match, facts), faultCtx);
+    if (unreachable) {
+      const message = 'connection refused (injected)';
+      this.#log(req, this.#opts.build(req, this.#opts.timeoutMs, 'fetch'), 0, { error: message });
+      return { ok: false, message };
     }
     const timeout = this.#ctx.faults.take('webhook.timeout', (r) => hookMatches(r.match, facts), faultCtx);
     const timeoutMs = timeout?.afterMs ?? this.#opts.timeoutMs;

@@ -204,16 +204,14 @@ function parseConnectEvent(fields: WebhookParams, q: Query): CarrierEvent | Webh
     return callStatus('exotel', p.CallSid, status, callId);
   }
   const dial = p.DialCallSid;
-  if (p.EventType === 'Dial') {
-    return {
-      type: 'event.ignored',
-      dedupeKey: `exotel:dial:${p.CallSid}:${dial ?? '-'}:dial`,
-      detail: 'dial.started',
-    };
+  if (p.EventType === 'Dial' && dial === undefined) {
+    return { type: 'event.ignored', dedupeKey: `exotel:dial:${p.CallSid}:-:dial`, detail: 'dial.started' };
   }
   if (dial === undefined) return missing('DialCallSid');
   const base = { callId, ...legIds(q), carrierCallId: dial };
   const key = `exotel:dial:${p.CallSid}:${dial}`;
+  // The dial's id, bound to the leg: proof the Connect applet dialed it (src/runtime/webhooks.ts).
+  if (p.EventType === 'Dial') return { type: 'leg.dialed', dedupeKey: `${key}:dial`, ...base };
   if (p.EventType === 'Ringing') return { type: 'leg.ringing', dedupeKey: `${key}:ringing`, ...base };
   if (p.EventType === 'Answered') return { type: 'leg.answered', dedupeKey: `${key}:answered`, ...base };
   const status = p.DialCallStatus ?? p.Status;

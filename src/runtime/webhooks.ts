@@ -135,6 +135,16 @@ export class WebhookHandler {
         if (status !== undefined) await applyCallEnd(engine, event, status);
         return { status: 200 };
       }
+      case 'leg.dialed': {
+        const leg = await this.#resolveLeg(event);
+        if (leg !== undefined)
+          await engine.dispatch(
+            event.callId,
+            { type: 'leg.bound', legId: leg.legId, carrierLegId: event.carrierCallId },
+            leg.dedupeKey,
+          );
+        return { status: 200 };
+      }
       case 'leg.ringing':
       case 'leg.answered':
       case 'leg.ended':
@@ -161,6 +171,11 @@ export class WebhookHandler {
   ): Promise<WebhookAnswer> {
     const existing = await this.#o.engine.get(event.carrierCallId);
     if (existing !== undefined) {
+      if (adapter.capabilities.entryFollowsDial === true) {
+        const ended = await this.#dialEndedUnreported(existing);
+        if (ended !== undefined)
+          return { status: 200, markup: this.#render(adapter, ended.record, ended.answer) };
+      }
       return { status: 200, markup: this.#render(adapter, existing, callerNow(existing)) };
     }
     // A call the daemon placed, answered under a new id (Plivo): it goes on under that id.
@@ -202,6 +217,45 @@ export class WebhookHandler {
       'call.incoming',
     );
     return { status: 200, markup: this.#render(adapter, record, { type: 'agent' }) };
+  }
+
+  /**
+   * A carrier whose call flow comes back to its entry request only once a dial of the caller's
+   * call has ended (Exotel: Connect → Passthru → Voicebot) says so by asking: when the dial's own
+   * reports were lost (a status callback that failed, a Passthru that never reached a worker),
+   * this request is the only news of its end. A dial the carrier had started (it rang, or
+   * reported its dial id) is then over, and nobody was bridged — the caller is here asking — so
+   * the leg ends `failed` (how is unknown) and the transfer goes on as after any failed leg,
+   * instead of answering "dial" again and ringing the same human a second time.
+   */
+  async #dialEndedUnreported(
+    record: CallRecord,
+  ): Promise<{ readonly record: CallRecord; readonly answer: ReplyBody } | undefined> {
+    const transfer = record.transfer;
+    if (record.phase !== 'transferring' || transfer === null) return undefined;
+    const leg = transfer.legs.find(
+      (l) =>
+        l.status === 'ringing' || (l.status === 'dialing' && record.legCarrierIds[l.legId] !== undefined),
+    );
+    if (leg === undefined) return undefined;
+    this.#o.log.warn(
+      { callId: record.callId, transferId: transfer.transferId, legId: leg.legId },
+      'transfer.leg_end_unreported',
+    );
+    const slot = new OneReply();
+    const outcome = await this.#o.engine.dispatch(
+      record.callId,
+      {
+        type: 'transfer.event',
+        transferId: transfer.transferId,
+        event: { type: 'leg.ended', legId: leg.legId, status: 'failed' },
+      },
+      `${record.carrier}:entry-after-dial:${record.callId}:${leg.legId}`,
+      { reply: slot },
+    );
+    const now = outcome.record ?? (await this.#o.engine.get(record.callId));
+    if (now === undefined) return undefined;
+    return { record: now, answer: slot.body('caller') ?? callerNow(now) };
   }
 
   async #leg(
@@ -301,7 +355,7 @@ export class WebhookHandler {
    * then qualified with the leg, so one carrier fact applies once per leg.
    */
   async #resolveLeg(
-    event: Extract<CarrierEvent, { type: 'leg.ringing' | 'leg.answered' | 'leg.ended' }>,
+    event: Extract<CarrierEvent, { type: 'leg.dialed' | 'leg.ringing' | 'leg.answered' | 'leg.ended' }>,
   ): Promise<{ transferId: string; legId: string; dedupeKey: string } | undefined> {
     if (event.transferId !== undefined && event.legId !== undefined) {
       return { transferId: event.transferId, legId: event.legId, dedupeKey: event.dedupeKey };
