@@ -62,7 +62,11 @@ export class WebhookSender<Q extends WebhookRequest> {
     if (slow && !(await this.#ctx.timers.sleep(slow.delayMs, this.#withStop(signal)))) {
       return { ok: false, message: 'aborted' };
     }
-    const unreachable = this.#ctx.faults.take('webhook.unreachable', (r) => hookMatches(r.match, facts), faultCtx);
+    const unreachable = this.#ctx.faults.take(
+      'webhook.unreachable',
+      (r) => hookMatches(r.match, facts),
+      faultCtx,
+    );
     if (unreachable) {
       const message = 'connection refused (injected)';
       this.#log(req, this.#opts.build(req, this.#opts.timeoutMs, 'fetch'), 0, { error: message });

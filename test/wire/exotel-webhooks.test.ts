@@ -81,7 +81,11 @@ describe('exotel webhooks: parsing', () => {
         { CallSid: CALL, DialCallSid: DIAL, DialWhomNumber: '+919900000003', ...extra },
         {},
       );
-    expect(event({ EventType: 'Dial' })).toMatchObject({ type: 'leg.dialed', carrierCallId: DIAL, callId: CALL });
+    expect(event({ EventType: 'Dial' })).toMatchObject({
+      type: 'leg.dialed',
+      carrierCallId: DIAL,
+      callId: CALL,
+    });
     expect(event({ EventType: 'Ringing' })).toEqual({
       type: 'leg.ringing',
       dedupeKey: `exotel:dial:${CALL}:${DIAL}:ringing`,
