@@ -121,7 +121,12 @@ function serveCall(socket: WebSocket, prompts: Record<Prompt, Buffer>, log: (lin
   };
 
   socket.on('message', (data) => {
-    const frame = JSON.parse(String(data)) as DaemonFrame;
+    let frame: DaemonFrame;
+    try {
+      frame = JSON.parse(String(data)) as DaemonFrame;
+    } catch {
+      return; // the daemon sends JSON text frames only
+    }
     switch (frame.event) {
       // Twilio's own events. `connected` comes first; `start` says who is calling and in which
       // audio format (μ-law 8 kHz unless the agents file set `agent.audio`).

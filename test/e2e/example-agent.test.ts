@@ -44,8 +44,8 @@ function suite(carrier: E2eCarrier) {
   });
 
   /** Calls the menu and waits until the caller has heard all of it. */
-  async function callMenu(): Promise<{ h: Harness; call: SimCall }> {
-    const h = await e2e.run({ agentUrl: agent.url, agent: fileAgent(agent.url) });
+  async function callMenu(agentInput = fileAgent): Promise<{ h: Harness; call: SimCall }> {
+    const h = await e2e.run({ agentUrl: agent.url, agent: agentInput(agent.url) });
     h.sim.network.addHuman(SALES, { type: 'answer', afterMs: 400, speak: { type: 'tone', hz: 660 } });
     h.sim.network.addHuman(SUPPORT, { type: 'answer', afterMs: 400, speak: { type: 'tone', hz: 550 } });
     h.sim.network.addHuman(AFTER_HOURS, { type: 'busy', afterMs: 300 });
@@ -117,6 +117,28 @@ describe('the example agent on Twilio', () => {
     call.hangup();
     const ended = await waitForRecord(h, call.sid, (r) => r.phase === 'ended');
     expect(ended.endedReason).toBe('caller_hangup');
+  });
+
+  it('3 with an agents file that lacks the rule: the daemon refuses, the agent plays the menu again', async () => {
+    const withoutRule = (url: string) => (harnessAgent: Record<string, unknown>) => {
+      const agent = fileAgent(url)(harnessAgent) as { handoffConfig: { transferRules: { label: string }[] } };
+      const rules = agent.handoffConfig.transferRules.filter((r) => r.label !== MENU['3'].rule);
+      return { ...agent, handoffConfig: { ...agent.handoffConfig, transferRules: rules } };
+    };
+    const { h, call } = await callMenu(withoutRule);
+    const before = call.heard.bytes('stream:');
+    await call.pressDigits('3');
+    const refused = await waitForRecord(h, call.sid, (r) => r.refusals.length > 0);
+    expect(refused.refusals).toMatchObject([{ refusal: 'invalid_destination' }]);
+    expect(refused.transfers).toEqual([]);
+    await eventually(
+      () => agentLog.some((l) => l.includes('back from the transfer (refused)')),
+      () => `the agent to take the refusal; its log: ${agentLog.join(' | ')}`,
+    );
+    await eventually(
+      () => call.heard.bytes('stream:') >= before + promptBytes('sorry') + promptBytes('menu'),
+      'the caller to hear the agent again',
+    );
   });
 
   it('9: goodbye, then the agent ends the call', async () => {
