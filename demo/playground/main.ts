@@ -66,7 +66,10 @@ async function main(): Promise<void> {
     watch = thisWatch;
     const record = await thisWatch.ended;
     thisWatch.stop();
-    print(`The call is over: ${summary(record)}.\nType \`call\` to call again, \`quit\` to leave.`);
+    print(
+      `The call is over: ${summary(record)}.\n${thisWatch.heardLines().join('\n')}\n` +
+        'Type `call` to call again, `quit` to leave.',
+    );
   };
   const startCall = (): void => {
     placeCall().catch((err: unknown) => print(`the call failed: ${String(err)}`));

@@ -7,6 +7,7 @@ import type { SimCall } from '../../sim/endpoints/caller.js';
 import type { AudioLabel } from '../../sim/heard.js';
 import type { Simulator } from '../../sim/simulator.js';
 import type { CallRecord } from '../../src/runtime/call-record.js';
+import { heardLine } from '../print.js';
 import type { Person } from './parts.js';
 
 export type Line = (who: string, what: string) => void;
@@ -14,6 +15,8 @@ export type Line = (who: string, what: string) => void;
 export interface CallWatch {
   /** Resolves with the final record once the daemon has recorded the call's end. */
   readonly ended: Promise<CallRecord>;
+  /** What each party heard during this call, one line each (`you heard: AI 2.80s → ringback…`). */
+  heardLines(): string[];
   stop(): void;
 }
 
@@ -62,6 +65,9 @@ export function watchCall(
       }),
     );
   };
+  const firstSegment = new Map(
+    people.map((p) => [p.number, sim.network.endpoint(p.number).heard.segments.length]),
+  );
   listen('you', call.heard);
   for (const p of people) listen(nameOf(p.number), sim.network.endpoint(p.number).heard);
 
@@ -97,6 +103,14 @@ export function watchCall(
   });
   return {
     ended,
+    heardLines() {
+      const lines = [`you heard: ${heardLine(call.heard.segments)}`];
+      for (const p of people) {
+        const segments = sim.network.endpoint(p.number).heard.segments.slice(firstSegment.get(p.number));
+        if (segments.length > 0) lines.push(`${nameOf(p.number)} heard: ${heardLine(segments)}`);
+      }
+      return lines;
+    },
     stop() {
       clearInterval(polling);
       for (const u of unsubscribes) u();

@@ -3,7 +3,7 @@
  * mono, no header — the audio the agent protocol carries by default, so the agent sends the
  * bytes as they are.
  *
- *   npx tsx examples/ivr-agent/make-prompts.ts
+ *   npx tsx examples/ivr-agent/make-prompts.ts [DIR]   (default: prompts/ beside this file)
  *
  * They are not speech: nothing here may reach the internet or a text-to-speech engine, so each
  * prompt is a short pattern of tones that stands for a sentence (written beside it below). The
@@ -12,6 +12,8 @@
  * -t raw out.ulaw`) and the agent plays those instead.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const RATE = 8000;
 
@@ -68,9 +70,10 @@ const PROMPTS: Record<string, number[]> = {
   goodbye: [...note(659, 200), ...note(523, 400)],
 };
 
-const dir = new URL('./prompts/', import.meta.url);
+// The prompts folder beside this file, or the folder given as the first argument.
+const dir = process.argv[2] ?? fileURLToPath(new URL('./prompts/', import.meta.url));
 mkdirSync(dir, { recursive: true });
 for (const [name, samples] of Object.entries(PROMPTS)) {
-  writeFileSync(new URL(`${name}.ulaw`, dir), Buffer.from(samples.map(mulaw)));
+  writeFileSync(join(dir, `${name}.ulaw`), Buffer.from(samples.map(mulaw)));
 }
-process.stdout.write(`wrote ${Object.keys(PROMPTS).length} prompts to ${dir.pathname}\n`);
+process.stdout.write(`wrote ${Object.keys(PROMPTS).length} prompts to ${dir}\n`);

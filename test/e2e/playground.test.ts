@@ -77,6 +77,13 @@ it('a caller at the terminal: 3 is busy and comes back, 2 reaches support after 
 
   type('hangup');
   await shows(/The call is over: cold transfer → busy, warm transfer → connected; ended: transferred\./);
+  // Who heard what over the whole call: the caller the agent, ringing, hold, then support; support
+  // the whisper, then the caller; the busy line nothing.
+  await shows(/you heard: AI [\d.]+s → ringback [\d.]+s → AI [\d.]+s → hold [\d.]+s → other party [\d.]+s/);
+  await shows(
+    /Support \(\+14155550112\) heard: say "A caller from the phone menu pressed 2 for support\." [\d.]+s → other party/,
+  );
+  expect(visible(screen)).not.toMatch(/After hours \(\+14155550113\) heard/);
 
   type('quit');
   await shows(/playground stopped/);
