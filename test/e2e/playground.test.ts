@@ -25,7 +25,12 @@ const visible = (raw: string): string =>
   raw.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
 
 it('a caller at the terminal: 3 is busy and comes back, 2 reaches support after the whisper, then hangup and quit', async () => {
-  const proc = spawn('script', ['-q', '-e', '-c', 'npm run playground', '/dev/null'], {
+  // util-linux `script` (Linux) takes the command with -c; BSD `script` (macOS) after the file.
+  const args =
+    process.platform === 'darwin'
+      ? ['-q', '/dev/null', 'npm', 'run', 'playground']
+      : ['-q', '-e', '-c', 'npm run playground', '/dev/null'];
+  const proc = spawn('script', args, {
     cwd: ROOT,
     env: { ...process.env, TERM: 'xterm', COLUMNS: '200' },
     stdio: 'pipe',
