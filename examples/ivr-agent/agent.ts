@@ -164,7 +164,7 @@ function serveCall(socket: WebSocket, prompts: Record<Prompt, Buffer>, log: (lin
           event: 'transfer',
           rule: choice.rule,
           mode: choice.mode,
-          reason: `caller pressed ${digit}`,
+          reason: `caller chose ${choice.rule} in the menu`, // never the digits: they may be PII
           ...(choice.mode === 'warm' ? { summary: SUPPORT_WHISPER } : {}),
         });
         return;
@@ -194,7 +194,8 @@ function serveCall(socket: WebSocket, prompts: Record<Prompt, Buffer>, log: (lin
         return log(`${callId}: the daemon rejected a frame: ${frame.code} ${frame.message}`);
       case 'stop':
         return log(`${callId}: stream stopped (${frame.stop?.reason ?? 'call ended'})`);
-      // `connected`, `media` (the caller's audio: this agent does not listen) and any event it does not know are ignored, as every Twilio bot must.
+      // `connected`, `media` (the caller's audio: this agent does not listen) and any event it
+      // does not know are ignored, as every Twilio bot must.
       default:
         return;
     }
