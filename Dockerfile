@@ -16,6 +16,7 @@ COPY src ./src
 COPY providers ./providers
 COPY sim ./sim
 COPY demo ./demo
+COPY examples ./examples
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS deps

@@ -2,7 +2,7 @@
  * `npm run sim`: the carrier simulator as a standalone process.
  *
  *   npm run sim -- --scenario sim.yaml
- *   npm run sim -- --port 4010 --number +15550001000=http://127.0.0.1:3000/twilio/voice --human +15558880001=answer:2000
+ *   npm run sim -- --port 4010 --number +14155550100=http://127.0.0.1:3000/twilio/voice --human +14155550111=answer:2000
  *   npm run sim -- --plivo-number +14155550100=http://127.0.0.1:3000/plivo/voice,http://127.0.0.1:3000/plivo/status
  *   npm run sim -- --exotel-number +918045550100=http://exotel:SECRET@127.0.0.1:3000
  *

@@ -2,6 +2,7 @@
  * `patchthrough` command line (bin/patchthrough.js runs this file):
  *
  *   patchthrough status [--json] [--limit N]   workers, live calls and running transfers (REDIS_URL)
+ *   patchthrough example-agent [--port P]       the example agent (examples/ivr-agent/agent.ts)
  *   patchthrough help
  *
  * The environment is read through src/config/env.ts like the daemon's.
@@ -10,13 +11,14 @@ import { loadEnvFromProcess } from '../config/env.js';
 import { DaemonError } from '../domain/errors.js';
 import type { CallRecord } from '../runtime/call-record.js';
 import { createStore } from '../store/create-store.js';
+import { EXAMPLE_AGENT_USAGE, runExampleAgent } from './example-agent.js';
 import { collectStatus, formatStatus } from './status.js';
 
 const USAGE = `usage: patchthrough <command>
 
 commands:
   status [--json] [--limit N]   workers, live calls and running transfers, from Redis (REDIS_URL)
-  help                          this text
+${EXAMPLE_AGENT_USAGE}  help                          this text
 `;
 
 interface Io {
@@ -30,6 +32,13 @@ export async function run(args: readonly string[], io: Io): Promise<number> {
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     io.out(USAGE);
     return command === undefined ? 2 : 0;
+  }
+  if (command === 'example-agent') {
+    const stopped = new Promise((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    return runExampleAgent(rest, io, stopped);
   }
   if (command !== 'status') {
     io.err(`patchthrough: unknown command ${JSON.stringify(command)}\n${USAGE}`);

@@ -25,7 +25,17 @@ export interface ModuleGraph {
 }
 
 /** Top-level folders scanned: the product, its tools and its tests. */
-export const SCANNED_ROOTS = ['src', 'providers', 'sim', 'bench', 'demo', 'support', 'test', 'bin'] as const;
+export const SCANNED_ROOTS = [
+  'src',
+  'providers',
+  'sim',
+  'bench',
+  'demo',
+  'support',
+  'test',
+  'bin',
+  'examples',
+] as const;
 
 const SOURCE = /\.(ts|mts|cts|js|mjs|cjs)$/;
 const BUILTINS: ReadonlySet<string> = new Set(builtinModules);

@@ -126,6 +126,14 @@ describe('the check fails on a violation', () => {
       ['support-below-tools'],
     ],
     [
+      'the example agent importing the daemon',
+      {
+        'examples/ivr-agent/agent.ts': "import { tone } from '../../src/media/tone.js';",
+        'src/media/tone.ts': '',
+      },
+      ['examples-standalone'],
+    ],
+    [
       'the pure core importing a socket',
       { 'src/transfer/plan.ts': "import { connect } from 'node:net';" },
       ['pure-closure', 'transfer-is-pure'],

@@ -171,6 +171,13 @@ export const RULES: readonly Rule[] = [
     external: PURE_PACKAGES,
   },
   {
+    kind: 'only',
+    id: 'examples-standalone',
+    says: 'examples/ (the example agent) imports only itself, ws and Node: it can be copied out as the start of a bot',
+    from: ['examples/**'],
+    allow: ['examples/**', 'pkg:ws', 'node:**'],
+  },
+  {
     kind: 'acyclic',
     id: 'src-folders-acyclic',
     says: 'no import cycle between the top-level folders of src/',

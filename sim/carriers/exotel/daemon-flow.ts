@@ -6,12 +6,15 @@
  * (`exotel:SECRET@`), unless `daemonUrl` already has a password. `programmable`: the Connect
  * applet asks as Programmable Connect (JSON answers with the ring timeout, hold music, whisper).
  * `ringOverrunSec`: the applet rings that much longer than the timeout it was given.
+ * `ringTimeoutSec`: the applet's own ring timeout, which docs/exotel.md has users set to the
+ * agent's `ringTimeoutSec` (unset, the simulator's `connectRingTimeoutSec`, 30 s, applies).
  */
 import type { ExotelNumberConfig } from './options.js';
 
 export interface DaemonFlowOptions {
   readonly programmable?: boolean;
   readonly ringOverrunSec?: number;
+  readonly ringTimeoutSec?: number;
 }
 
 export function daemonFlow(
@@ -35,6 +38,7 @@ export function daemonFlow(
         dialWhom: { url: at('/exotel/dial-up') },
         ...(options.programmable ? { programmable: true } : {}),
         ...(options.ringOverrunSec === undefined ? {} : { ringOverrunSec: options.ringOverrunSec }),
+        ...(options.ringTimeoutSec === undefined ? {} : { ringTimeoutSec: options.ringTimeoutSec }),
         eventsUrl: at('/exotel/status'),
         next: 'hangup',
         onNoAnswer: 'dial-action',

@@ -42,7 +42,9 @@ export const exotelSimulator = defineCarrierSimulator({
       ...Object.fromEntries(
         flagPairs(values, 'exotel-number').map(([n, url]) => [
           n,
-          daemonFlow(url, s.daemonWebhookSecret ?? 'sim-exotel-webhook-secret'),
+          // The flow docs/exotel.md has users build, its Connect applet ringing as long as an
+          // agent's cold transfer does by default (10 s).
+          daemonFlow(url, s.daemonWebhookSecret ?? 'sim-exotel-webhook-secret', { ringTimeoutSec: 10 }),
         ]),
       ),
     },
