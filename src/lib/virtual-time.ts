@@ -1,0 +1,361 @@
+import { executionAsyncId } from 'node:async_hooks';
+import type { Time } from './time.js';
+
+/** Options of {@link VirtualTime}. */
+export interface VirtualTimeOptions {
+  /** Wall clock at virtual time zero, epoch ms. Default 2026-01-01T00:00:00Z (fixed: runs repeat). */
+  readonly startEpochMs?: number;
+  /**
+   * Event-loop turns in a row in which nothing else ran before the process counts as quiet and
+   * virtual time may jump. Default 3.
+   */
+  readonly quietTurns?: number;
+  /**
+   * A real wait, ms, after the quiet turns and before each jump, so that IO still on its way
+   * (another thread, a loaded kernel) is delivered first; anything arriving in it restarts the
+   * count. Default 0.
+   */
+  readonly settleMs?: number;
+}
+
+/** Options of {@link VirtualTime.runUntil}. */
+export interface RunUntilOptions {
+  /** Rejects once virtual time would pass this many ms from the call. Default 120 000. */
+  readonly timeoutMs?: number;
+  /** Named in the rejection. */
+  readonly what?: string;
+}
+
+interface Entry {
+  readonly dueMs: number;
+  readonly seq: number;
+  readonly fn: () => void;
+  cancelled: boolean;
+}
+
+interface Watcher {
+  readonly predicate: () => boolean | Promise<boolean>;
+  readonly deadlineMs: number;
+  readonly what: string;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+const DEFAULT_START_EPOCH_MS = Date.UTC(2026, 0, 1);
+/** Monotonic time starts here, not at 0, so no reading is mistaken for "never". */
+const MONOTONIC_ORIGIN_MS = 1_000;
+/** With no timer pending, how often (real ms) waiting predicates are checked again. */
+const IDLE_POLL_MS = 2;
+
+const earlier = (a: Entry, b: Entry): boolean => a.dueMs < b.dueMs || (a.dueMs === b.dueMs && a.seq < b.seq);
+
+/**
+ * A {@link Time} whose clock moves only when the process has nothing else to do: when no
+ * callback but its own ran for a few event-loop turns (nothing new was scheduled, no socket
+ * delivered data, no other timer fired), it jumps to the earliest pending virtual timer and
+ * runs it, one timer at a time, equal deadlines in the order they were set. Real sockets keep
+ * working: a reply in flight on loopback is seen as activity, and time waits for it.
+ *
+ * Activity is detected without hooks: every callback Node runs for IO, a timer or a
+ * `nextTick` allocates an async id, so two consecutive turns of the driver's own
+ * `setImmediate` that are exactly one id apart saw nothing else.
+ *
+ * Given the same order of IO arrivals a run is deterministic: the same timers fire at the same
+ * virtual times in the same order.
+ */
+export class VirtualTime implements Time {
+  readonly #startEpochMs: number;
+  readonly #quietTurns: number;
+  readonly #settleMs: number;
+  #nowMs = MONOTONIC_ORIGIN_MS;
+  #heap: Entry[] = [];
+  #live = 0;
+  #seq = 0;
+  #fired = 0;
+  readonly #watchers = new Set<Watcher>();
+  readonly #idleWaiters = new Set<() => void>();
+  #driving = false;
+  #stopped = false;
+  #lastAsyncId = 0;
+  #quiet = 0;
+  /** Watchers were checked at this point of quiet (cleared by every jump). */
+  #checked = false;
+  #evaluating = false;
+  #parked: NodeJS.Timeout | undefined;
+
+  constructor(options: VirtualTimeOptions = {}) {
+    this.#startEpochMs = options.startEpochMs ?? DEFAULT_START_EPOCH_MS;
+    this.#quietTurns = Math.max(1, options.quietTurns ?? 3);
+    this.#settleMs = Math.max(0, options.settleMs ?? 0);
+  }
+
+  nowMs(): number {
+    return this.#nowMs;
+  }
+
+  epochMs(): number {
+    return this.#startEpochMs + this.#nowMs - MONOTONIC_ORIGIN_MS;
+  }
+
+  /** Virtual ms since this time began. */
+  get elapsedMs(): number {
+    return this.#nowMs - MONOTONIC_ORIGIN_MS;
+  }
+
+  /** Timers fired so far. */
+  get fired(): number {
+    return this.#fired;
+  }
+
+  /** Timers pending. */
+  get pending(): number {
+    return this.#live;
+  }
+
+  setTimeout(fn: () => void, delayMs: number): unknown {
+    const delay = Number.isFinite(delayMs) ? Math.max(0, delayMs) : 0;
+    const entry: Entry = { dueMs: this.#nowMs + delay, seq: this.#seq++, fn, cancelled: this.#stopped };
+    if (this.#stopped) return entry;
+    this.#push(entry);
+    this.#live++;
+    this.#unpark();
+    return entry;
+  }
+
+  clearTimeout(handle: unknown): void {
+    const entry = handle as Entry | undefined;
+    if (entry === undefined || entry === null || entry.cancelled) return;
+    entry.cancelled = true;
+    this.#live--;
+    if (this.#heap.length > 64 && this.#heap.length > 4 * this.#live) this.#compact();
+  }
+
+  /** Starts moving time (idempotent); `runUntil` and `idle` start it too. */
+  start(): void {
+    if (this.#driving || this.#stopped) return;
+    this.#driving = true;
+    this.#quiet = 0;
+    this.#lastAsyncId = 0;
+    setImmediate(this.#turn);
+  }
+
+  /**
+   * Resolves once `predicate` holds, checked whenever the process is quiet, before time moves
+   * on. Rejects if virtual time would pass `timeoutMs` first, or on `stop()`.
+   */
+  runUntil(predicate: () => boolean | Promise<boolean>, options: RunUntilOptions = {}): Promise<void> {
+    const deadlineMs = this.#nowMs + (options.timeoutMs ?? 120_000);
+    const what = options.what ?? 'condition';
+    return new Promise<void>((resolve, reject) => {
+      if (this.#stopped) {
+        reject(new Error(`virtual time stopped before ${what}`));
+        return;
+      }
+      const watcher: Watcher = {
+        predicate,
+        deadlineMs,
+        what,
+        resolve: () => {
+          this.#watchers.delete(watcher);
+          resolve();
+        },
+        reject: (err) => {
+          this.#watchers.delete(watcher);
+          reject(err);
+        },
+      };
+      this.#watchers.add(watcher);
+      this.#checked = false;
+      this.start();
+      this.#unpark();
+    });
+  }
+
+  /** Runs for `ms` of virtual time (every timer due by then fires). */
+  runFor(ms: number): Promise<void> {
+    const target = this.#nowMs + ms;
+    return this.runUntil(() => this.#nowMs >= target || (this.#peek()?.dueMs ?? Infinity) > target, {
+      timeoutMs: ms + 1,
+      what: `${ms} ms`,
+    }).then(() => {
+      this.#nowMs = Math.max(this.#nowMs, target);
+    });
+  }
+
+  /** Resolves when the process is quiet and no virtual timer is pending. */
+  idle(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#idleWaiters.add(resolve);
+      this.start();
+      this.#unpark();
+    });
+  }
+
+  /** Stops time: pending timers never fire, waiting `runUntil`s reject. */
+  stop(): void {
+    this.#stopped = true;
+    this.#driving = false;
+    if (this.#parked !== undefined) clearTimeout(this.#parked);
+    this.#parked = undefined;
+    for (const e of this.#heap) e.cancelled = true;
+    this.#heap = [];
+    this.#live = 0;
+    for (const w of [...this.#watchers]) w.reject(new Error(`virtual time stopped before ${w.what}`));
+    for (const resolve of [...this.#idleWaiters]) resolve();
+    this.#idleWaiters.clear();
+  }
+
+  /** One driver turn: counts quiet turns, and at quiet checks watchers or jumps. */
+  readonly #turn = (): void => {
+    if (!this.#driving) return;
+    const id = executionAsyncId();
+    this.#quiet = id === this.#lastAsyncId + 1 && !this.#evaluating ? this.#quiet + 1 : 0;
+    this.#lastAsyncId = id;
+    if (this.#quiet < this.#quietTurns) {
+      setImmediate(this.#turn);
+      return;
+    }
+    if (this.#settleMs > 0 && this.#quiet === this.#quietTurns) {
+      // One real wait; the turn after it is quiet only if nothing arrived during it.
+      setTimeout(this.#settled, this.#settleMs);
+      return;
+    }
+    this.#atQuiet();
+  };
+
+  readonly #settled = (): void => {
+    if (!this.#driving) return;
+    this.#lastAsyncId = executionAsyncId();
+    this.#quiet = this.#quietTurns;
+    setImmediate(this.#turn);
+  };
+
+  #atQuiet(): void {
+    this.#quiet = 0;
+    if (!this.#checked && this.#watchers.size > 0) {
+      this.#checked = true;
+      this.#checkWatchers();
+      return;
+    }
+    const next = this.#peek();
+    for (const w of [...this.#watchers])
+      if ((next?.dueMs ?? Infinity) > w.deadlineMs && next !== undefined)
+        w.reject(new Error(`${w.what} not met within ${w.deadlineMs - this.#nowMs} virtual ms more`));
+    if (next === undefined) {
+      for (const resolve of [...this.#idleWaiters]) resolve();
+      this.#idleWaiters.clear();
+      this.#park();
+      return;
+    }
+    this.#pop();
+    this.#live--;
+    this.#nowMs = Math.max(this.#nowMs, next.dueMs);
+    this.#fired++;
+    this.#checked = false;
+    try {
+      next.fn();
+    } catch (err) {
+      // As a global timer's exception would: uncaught, not swallowed.
+      process.nextTick(() => {
+        throw err;
+      });
+    }
+    // Scheduled after the callback: what it started counts as activity on the next turn.
+    setImmediate(this.#turn);
+  }
+
+  #checkWatchers(): void {
+    const pending: Promise<void>[] = [];
+    for (const w of [...this.#watchers]) {
+      let held: boolean | Promise<boolean>;
+      try {
+        held = w.predicate();
+      } catch (err) {
+        w.reject(err instanceof Error ? err : new Error(String(err)));
+        continue;
+      }
+      if (held === true) w.resolve();
+      else if (held !== false)
+        pending.push(
+          held.then(
+            (ok) => (ok ? w.resolve() : undefined),
+            (err: unknown) => w.reject(err instanceof Error ? err : new Error(String(err))),
+          ),
+        );
+    }
+    if (pending.length === 0) {
+      setImmediate(this.#turn);
+      return;
+    }
+    this.#evaluating = true;
+    const resume = (): void => {
+      this.#evaluating = false;
+      setImmediate(this.#turn);
+    };
+    Promise.all(pending).then(resume, resume);
+  }
+
+  /** Nothing to fire: wait (really) for a new timer, or poll the watchers now and then. */
+  #park(): void {
+    if (this.#parked !== undefined || !this.#driving) return;
+    this.#parked = setTimeout(() => {
+      this.#parked = undefined;
+      this.#checked = false;
+      this.#lastAsyncId = 0;
+      setImmediate(this.#turn);
+    }, IDLE_POLL_MS);
+    if (this.#watchers.size === 0 && this.#idleWaiters.size === 0) this.#parked.unref();
+  }
+
+  #unpark(): void {
+    if (this.#parked === undefined) return;
+    clearTimeout(this.#parked);
+    this.#parked = undefined;
+    this.#lastAsyncId = 0;
+    setImmediate(this.#turn);
+  }
+
+  #peek(): Entry | undefined {
+    while (this.#heap.length > 0 && this.#heap[0]?.cancelled === true) this.#pop();
+    return this.#heap[0];
+  }
+
+  #push(entry: Entry): void {
+    const heap = this.#heap;
+    heap.push(entry);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const p = heap[parent] as Entry;
+      if (!earlier(entry, p)) break;
+      heap[i] = p;
+      i = parent;
+    }
+    heap[i] = entry;
+  }
+
+  #pop(): Entry | undefined {
+    const heap = this.#heap;
+    const top = heap[0];
+    const last = heap.pop();
+    if (heap.length === 0 || last === undefined) return top;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= heap.length) break;
+      const r = l + 1;
+      const child = r < heap.length && earlier(heap[r] as Entry, heap[l] as Entry) ? r : l;
+      if (!earlier(heap[child] as Entry, last)) break;
+      heap[i] = heap[child] as Entry;
+      i = child;
+    }
+    heap[i] = last;
+    return top;
+  }
+
+  #compact(): void {
+    const live = this.#heap.filter((e) => !e.cancelled);
+    this.#heap = [];
+    for (const e of live) this.#push(e);
+  }
+}
