@@ -238,9 +238,21 @@ export class VirtualTime implements Time {
       return;
     }
     const next = this.#peek();
-    for (const w of [...this.#watchers])
-      if ((next?.dueMs ?? Infinity) > w.deadlineMs && next !== undefined)
-        w.reject(new Error(`${w.what} not met within ${w.deadlineMs - this.#nowMs} virtual ms more`));
+    // A wait whose deadline comes before the next timer times out, as it would in real time.
+    let expired: Watcher | undefined;
+    for (const w of this.#watchers)
+      if (
+        w.deadlineMs < (next?.dueMs ?? Infinity) &&
+        (expired === undefined || w.deadlineMs < expired.deadlineMs)
+      )
+        expired = w;
+    if (expired !== undefined) {
+      this.#nowMs = Math.max(this.#nowMs, expired.deadlineMs);
+      expired.reject(new Error(`${expired.what} not met within the virtual deadline`));
+      this.#checked = false;
+      setImmediate(this.#turn);
+      return;
+    }
     if (next === undefined) {
       for (const resolve of [...this.#idleWaiters]) resolve();
       this.#idleWaiters.clear();
