@@ -1,4 +1,6 @@
 import { executionAsyncId } from 'node:async_hooks';
+import diagnostics from 'node:diagnostics_channel';
+import type { Socket } from 'node:net';
 import type { Time } from './time.js';
 
 /** Options of {@link VirtualTime}. */
@@ -46,6 +48,12 @@ const DEFAULT_START_EPOCH_MS = Date.UTC(2026, 0, 1);
 const MONOTONIC_ORIGIN_MS = 1_000;
 /** With no timer pending, how often (real ms) waiting predicates are checked again. */
 const IDLE_POLL_MS = 2;
+/**
+ * How long (real ms) time waits for bytes between two sockets of the process to be read: above
+ * Linux's 40 ms delayed ACK, which holds back a small write behind Nagle's algorithm on a socket
+ * without `setNoDelay`.
+ */
+const MAX_HOLD_FOR_BYTES_MS = 200;
 
 const earlier = (a: Entry, b: Entry): boolean => a.dueMs < b.dueMs || (a.dueMs === b.dueMs && a.seq < b.seq);
 
@@ -58,7 +66,10 @@ const earlier = (a: Entry, b: Entry): boolean => a.dueMs < b.dueMs || (a.dueMs =
  *
  * Activity is detected without hooks: every callback Node runs for IO, a timer or a
  * `nextTick` allocates an async id, so two consecutive turns of the driver's own
- * `setImmediate` that are exactly one id apart saw nothing else.
+ * `setImmediate` that are exactly one id apart saw nothing else. Bytes still on their way
+ * between two sockets of this process (a loaded kernel may hold loopback data back for a few
+ * ms) are seen by comparing each socket's bytes written with its peer's bytes read: the
+ * sockets are followed through the `net.client.socket` and `net.server.socket` channels.
  *
  * Given the same order of IO arrivals a run is deterministic: the same timers fire at the same
  * virtual times in the same order.
@@ -82,11 +93,23 @@ export class VirtualTime implements Time {
   #checked = false;
   #evaluating = false;
   #parked: NodeJS.Timeout | undefined;
+  readonly #sockets = new Set<Socket>();
+  #heldSinceMs: number | undefined;
+  readonly #stats = { heldForBytes: 0, heldForBytesMs: 0, bytesHeldTooLong: 0 };
+  readonly #onSocket = (message: unknown): void => {
+    const socket = (message as { socket?: Socket }).socket;
+    if (socket === undefined || this.#sockets.has(socket)) return;
+    this.#sockets.add(socket);
+    socket.once('close', () => this.#sockets.delete(socket));
+  };
 
   constructor(options: VirtualTimeOptions = {}) {
     this.#startEpochMs = options.startEpochMs ?? DEFAULT_START_EPOCH_MS;
     this.#quietTurns = Math.max(1, options.quietTurns ?? 3);
     this.#settleMs = Math.max(0, options.settleMs ?? 0);
+    // Sockets are followed from the start (until `stop()`), so those opened before time moves count.
+    diagnostics.subscribe('net.client.socket', this.#onSocket);
+    diagnostics.subscribe('net.server.socket', this.#onSocket);
   }
 
   nowMs(): number {
@@ -105,6 +128,18 @@ export class VirtualTime implements Time {
   /** Timers fired so far. */
   get fired(): number {
     return this.#fired;
+  }
+
+  /**
+   * How often a jump waited for bytes between sockets of the process (`heldForBytes`), for how
+   * long in all (real ms), and how often it gave up waiting on a peer not reading.
+   */
+  get stats(): {
+    readonly heldForBytes: number;
+    readonly heldForBytesMs: number;
+    readonly bytesHeldTooLong: number;
+  } {
+    return { ...this.#stats };
   }
 
   /** Timers pending. */
@@ -193,7 +228,12 @@ export class VirtualTime implements Time {
 
   /** Stops time: pending timers never fire, waiting `runUntil`s reject. */
   stop(): void {
+    if (!this.#stopped) {
+      diagnostics.unsubscribe('net.client.socket', this.#onSocket);
+      diagnostics.unsubscribe('net.server.socket', this.#onSocket);
+    }
     this.#stopped = true;
+    this.#sockets.clear();
     this.#driving = false;
     if (this.#parked !== undefined) clearTimeout(this.#parked);
     this.#parked = undefined;
@@ -232,6 +272,20 @@ export class VirtualTime implements Time {
 
   #atQuiet(): void {
     this.#quiet = 0;
+    if (this.#bytesInFlight()) {
+      // Waits (really) for them, but not for a peer that stopped reading: past a bound, time moves.
+      this.#heldSinceMs ??= performance.now();
+      if (performance.now() - this.#heldSinceMs < MAX_HOLD_FOR_BYTES_MS) {
+        setImmediate(this.#turn);
+        return;
+      }
+      this.#stats.bytesHeldTooLong += 1;
+    }
+    if (this.#heldSinceMs !== undefined) {
+      this.#stats.heldForBytes += 1;
+      this.#stats.heldForBytesMs += performance.now() - this.#heldSinceMs;
+    }
+    this.#heldSinceMs = undefined;
     if (!this.#checked && this.#watchers.size > 0) {
       this.#checked = true;
       this.#checkWatchers();
@@ -305,6 +359,20 @@ export class VirtualTime implements Time {
       setImmediate(this.#turn);
     };
     Promise.all(pending).then(resume, resume);
+  }
+
+  /** Whether a socket of this process wrote bytes its peer (in this process too) has not read yet. */
+  #bytesInFlight(): boolean {
+    if (this.#sockets.size < 2) return false;
+    const read = new Map<string, number>();
+    for (const s of this.#sockets)
+      if (s.remotePort !== undefined && !s.destroyed) read.set(`${s.remotePort}>${s.localPort}`, s.bytesRead);
+    for (const s of this.#sockets) {
+      if (s.destroyed || s.localPort === undefined) continue;
+      const peerRead = read.get(`${s.localPort}>${s.remotePort}`);
+      if (peerRead !== undefined && s.bytesWritten > peerRead) return true;
+    }
+    return false;
   }
 
   /** Nothing to fire: wait (really) for a new timer, or poll the watchers now and then. */

@@ -184,6 +184,9 @@ export async function startProxy(): Promise<{ port: number; target: number; clos
   const state = { port: 0, target: 0, close: async () => {} };
   const server = createNetServer((client) => {
     const upstream = connect(state.target, '127.0.0.1');
+    // As a load balancer would: no Nagle delay (40 ms behind a delayed ACK) on small writes.
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
     sockets.add(client);
     sockets.add(upstream);
     client.pipe(upstream).pipe(client);

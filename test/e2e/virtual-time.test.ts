@@ -90,7 +90,7 @@ describe('transfers on virtual time (twilio, memory store)', () => {
     expect(run.time.elapsedMs).toBeGreaterThanOrEqual(30_000);
     expect(wallMs).toBeLessThan(run.time.elapsedMs);
     console.info(
-      `virtual-time cold no-answer: ${run.time.elapsedMs} virtual ms in ${Math.round(wallMs)} wall ms (${run.time.fired} timers)`,
+      `virtual-time cold no-answer: ${run.time.elapsedMs} virtual ms in ${Math.round(wallMs)} wall ms (${run.time.fired} timers; waits for bytes in flight ${JSON.stringify(run.time.stats)})`,
     );
   });
 
@@ -110,5 +110,31 @@ describe('transfers on virtual time (twilio, memory store)', () => {
     runs.splice(runs.indexOf(first.run), 1);
     const second = await warmWithWhisper();
     expect(second.trace).toEqual(first.trace);
+  });
+
+  it('media both ways for 60 virtual seconds: every frame delivered, and what a virtual second costs in wall time', async () => {
+    // The agent speaks for a minute (the daemon paces it out) while the caller speaks throughout.
+    const run = await start({ script: [{ say: 61_000 }] });
+    const call = await run.placeCall();
+    const session = await run.h.agent!.session(0);
+    await run.until(() => session.frames('media').length > 0, 'caller audio reaching the agent');
+    const from = {
+      virtualMs: run.time.elapsedMs,
+      wallMs: run.wallMs(),
+      frames: session.frames('media').length,
+    };
+    await run.until(() => run.time.elapsedMs >= from.virtualMs + 60_000, '60 virtual seconds');
+    const wallMs = run.wallMs() - from.wallMs;
+    const toAgent = session.frames('media').length - from.frames;
+    const heardMs = call.heard.from('stream:').reduce((sum, seg) => sum + seg.endMs - seg.startMs, 0);
+    call.hangup();
+    // 20 ms frames: 3 000 a minute each way, none lost to the jumps of the clock.
+    expect(toAgent).toBeGreaterThanOrEqual(2_990);
+    expect(toAgent).toBeLessThanOrEqual(3_010);
+    expect(heardMs).toBeGreaterThanOrEqual(59_000);
+    expect(wallMs).toBeLessThan(60_000);
+    console.info(
+      `virtual-time media both ways: 60 virtual s in ${Math.round(wallMs)} wall ms (${(wallMs / 60).toFixed(1)} wall ms per virtual s; ${run.time.fired} timers; waits for bytes in flight ${JSON.stringify(run.time.stats)})`,
+    );
   });
 });

@@ -85,6 +85,31 @@ describe('VirtualTime', () => {
     expect(events.filter((e) => e.startsWith('reply')).every((e) => e.endsWith('at 0'))).toBe(true);
   });
 
+  it('waits for bytes written to a socket of this process that its peer has not read yet', async () => {
+    const time = vt();
+    let received = '';
+    const server: Server = createServer((s) =>
+      s.on('data', (d) => {
+        received += d.toString();
+      }),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    closers.push(() => server.close());
+    const port = (server.address() as { port: number }).port;
+    const client: Socket = connect(port, '127.0.0.1');
+    closers.push(() => client.destroy());
+    await new Promise((resolve) => client.once('connect', resolve));
+    const seen: string[] = [];
+    time.setTimeout(() => seen.push(received), 1);
+    // Written, but held back for a moment before it reaches the peer (as the kernel holds a
+    // small write behind a delayed ACK): no callback runs meanwhile.
+    client.cork();
+    client.write('abc');
+    setTimeout(() => client.uncork(), 30);
+    await time.runUntil(() => seen.length === 1, { timeoutMs: 10 });
+    expect(seen).toEqual(['abc']);
+  });
+
   it('sleep and stop: a stopped time fires nothing more and rejects its waits', async () => {
     const time = vt();
     let woke = false;
