@@ -1,15 +1,7 @@
 import { expect } from 'vitest';
 import type { SimCall } from '../../sim/endpoints/caller.js';
-import type { E2eCarrier } from './fixture.js';
-import { ANSWERS, handoff, useE2e } from './fixture.js';
-import {
-  exotelNumber,
-  type Harness,
-  type HarnessOptions,
-  INBOUND,
-  sourcesHeard,
-  waitForRecord,
-} from './harness.js';
+import { ANSWERS, handoff } from './fixture.js';
+import { type Harness, type HarnessOptions, sourcesHeard, waitForRecord } from './harness.js';
 
 /**
  * The scenario matrix of the transfer contract: one table run on every carrier through its
