@@ -12,12 +12,6 @@ export interface VirtualTimeOptions {
    * virtual time may jump. Default 3.
    */
   readonly quietTurns?: number;
-  /**
-   * A real wait, ms, after the quiet turns and before each jump, so that IO still on its way
-   * (another thread, a loaded kernel) is delivered first; anything arriving in it restarts the
-   * count. Default 0.
-   */
-  readonly settleMs?: number;
 }
 
 /** Options of {@link VirtualTime.runUntil}. */
@@ -77,7 +71,6 @@ const earlier = (a: Entry, b: Entry): boolean => a.dueMs < b.dueMs || (a.dueMs =
 export class VirtualTime implements Time {
   readonly #startEpochMs: number;
   readonly #quietTurns: number;
-  readonly #settleMs: number;
   #nowMs = MONOTONIC_ORIGIN_MS;
   #heap: Entry[] = [];
   #live = 0;
@@ -106,7 +99,6 @@ export class VirtualTime implements Time {
   constructor(options: VirtualTimeOptions = {}) {
     this.#startEpochMs = options.startEpochMs ?? DEFAULT_START_EPOCH_MS;
     this.#quietTurns = Math.max(1, options.quietTurns ?? 3);
-    this.#settleMs = Math.max(0, options.settleMs ?? 0);
     // Sockets are followed from the start (until `stop()`), so those opened before time moves count.
     diagnostics.subscribe('net.client.socket', this.#onSocket);
     diagnostics.subscribe('net.server.socket', this.#onSocket);
@@ -255,19 +247,7 @@ export class VirtualTime implements Time {
       setImmediate(this.#turn);
       return;
     }
-    if (this.#settleMs > 0 && this.#quiet === this.#quietTurns) {
-      // One real wait; the turn after it is quiet only if nothing arrived during it.
-      setTimeout(this.#settled, this.#settleMs);
-      return;
-    }
     this.#atQuiet();
-  };
-
-  readonly #settled = (): void => {
-    if (!this.#driving) return;
-    this.#lastAsyncId = executionAsyncId();
-    this.#quiet = this.#quietTurns;
-    setImmediate(this.#turn);
   };
 
   #atQuiet(): void {
