@@ -2,6 +2,7 @@ import { executionAsyncId } from 'node:async_hooks';
 import diagnostics from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
 import type { Time } from './time.js';
+import { type TimerEntry as Entry, TimerHeap } from './timer-heap.js';
 
 /** Options of {@link VirtualTime}. */
 export interface VirtualTimeOptions {
@@ -20,13 +21,6 @@ export interface RunUntilOptions {
   readonly timeoutMs?: number;
   /** Named in the rejection. */
   readonly what?: string;
-}
-
-interface Entry {
-  readonly dueMs: number;
-  readonly seq: number;
-  readonly fn: () => void;
-  cancelled: boolean;
 }
 
 interface Watcher {
@@ -49,8 +43,6 @@ const IDLE_POLL_MS = 2;
  */
 const MAX_HOLD_FOR_BYTES_MS = 200;
 
-const earlier = (a: Entry, b: Entry): boolean => a.dueMs < b.dueMs || (a.dueMs === b.dueMs && a.seq < b.seq);
-
 /**
  * A {@link Time} whose clock moves only when the process has nothing else to do: when no
  * callback but its own ran for a few event-loop turns (nothing new was scheduled, no socket
@@ -72,7 +64,7 @@ export class VirtualTime implements Time {
   readonly #startEpochMs: number;
   readonly #quietTurns: number;
   #nowMs = MONOTONIC_ORIGIN_MS;
-  #heap: Entry[] = [];
+  readonly #heap = new TimerHeap();
   #live = 0;
   #seq = 0;
   #fired = 0;
@@ -143,7 +135,7 @@ export class VirtualTime implements Time {
     const delay = Number.isFinite(delayMs) ? Math.max(0, delayMs) : 0;
     const entry: Entry = { dueMs: this.#nowMs + delay, seq: this.#seq++, fn, cancelled: this.#stopped };
     if (this.#stopped) return entry;
-    this.#push(entry);
+    this.#heap.push(entry);
     this.#live++;
     this.#unpark();
     return entry;
@@ -154,7 +146,7 @@ export class VirtualTime implements Time {
     if (entry === undefined || entry === null || entry.cancelled) return;
     entry.cancelled = true;
     this.#live--;
-    if (this.#heap.length > 64 && this.#heap.length > 4 * this.#live) this.#compact();
+    if (this.#heap.size > 64 && this.#heap.size > 4 * this.#live) this.#heap.compact();
   }
 
   /** Starts moving time (idempotent); `runUntil` and `idle` start it too. */
@@ -201,7 +193,7 @@ export class VirtualTime implements Time {
   /** Runs for `ms` of virtual time (every timer due by then fires). */
   runFor(ms: number): Promise<void> {
     const target = this.#nowMs + ms;
-    return this.runUntil(() => this.#nowMs >= target || (this.#peek()?.dueMs ?? Infinity) > target, {
+    return this.runUntil(() => this.#nowMs >= target || (this.#heap.peek()?.dueMs ?? Infinity) > target, {
       timeoutMs: ms + 1,
       what: `${ms} ms`,
     }).then(() => {
@@ -229,8 +221,7 @@ export class VirtualTime implements Time {
     this.#driving = false;
     if (this.#parked !== undefined) clearTimeout(this.#parked);
     this.#parked = undefined;
-    for (const e of this.#heap) e.cancelled = true;
-    this.#heap = [];
+    this.#heap.clear();
     this.#live = 0;
     for (const w of [...this.#watchers]) w.reject(new Error(`virtual time stopped before ${w.what}`));
     for (const resolve of [...this.#idleWaiters]) resolve();
@@ -271,7 +262,7 @@ export class VirtualTime implements Time {
       this.#checkWatchers();
       return;
     }
-    const next = this.#peek();
+    const next = this.#heap.peek();
     // A wait whose deadline comes before the next timer times out, as it would in real time.
     let expired: Watcher | undefined;
     for (const w of this.#watchers)
@@ -293,7 +284,7 @@ export class VirtualTime implements Time {
       this.#park();
       return;
     }
-    this.#pop();
+    this.#heap.pop();
     this.#live--;
     this.#nowMs = Math.max(this.#nowMs, next.dueMs);
     this.#fired++;
@@ -373,49 +364,5 @@ export class VirtualTime implements Time {
     this.#parked = undefined;
     this.#lastAsyncId = 0;
     setImmediate(this.#turn);
-  }
-
-  #peek(): Entry | undefined {
-    while (this.#heap.length > 0 && this.#heap[0]?.cancelled === true) this.#pop();
-    return this.#heap[0];
-  }
-
-  #push(entry: Entry): void {
-    const heap = this.#heap;
-    heap.push(entry);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const p = heap[parent] as Entry;
-      if (!earlier(entry, p)) break;
-      heap[i] = p;
-      i = parent;
-    }
-    heap[i] = entry;
-  }
-
-  #pop(): Entry | undefined {
-    const heap = this.#heap;
-    const top = heap[0];
-    const last = heap.pop();
-    if (heap.length === 0 || last === undefined) return top;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= heap.length) break;
-      const r = l + 1;
-      const child = r < heap.length && earlier(heap[r] as Entry, heap[l] as Entry) ? r : l;
-      if (!earlier(heap[child] as Entry, last)) break;
-      heap[i] = heap[child] as Entry;
-      i = child;
-    }
-    heap[i] = last;
-    return top;
-  }
-
-  #compact(): void {
-    const live = this.#heap.filter((e) => !e.cancelled);
-    this.#heap = [];
-    for (const e of live) this.#push(e);
   }
 }

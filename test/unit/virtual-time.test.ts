@@ -47,6 +47,30 @@ describe('VirtualTime', () => {
     expect(performance.now() - wallStart).toBeLessThan(1_000);
   });
 
+  it('keeps the order over many timers, most of them cancelled (the heap compacts)', async () => {
+    const time = vt();
+    const fired: number[] = [];
+    const expected: number[] = [];
+    let x = 7;
+    for (let i = 0; i < 2_000; i++) {
+      x = (x * 48_271) % 2_147_483_647;
+      const due = x % 500;
+      const handle = time.setTimeout(() => fired.push(i), due);
+      if (i % 5 === 0) expected.push(i);
+      else time.clearTimeout(handle);
+    }
+    expect(time.pending).toBe(400);
+    await time.idle();
+    const dueOf = new Map<number, number>();
+    x = 7;
+    for (let i = 0; i < 2_000; i++) {
+      x = (x * 48_271) % 2_147_483_647;
+      dueOf.set(i, x % 500);
+    }
+    expected.sort((a, b) => (dueOf.get(a) ?? 0) - (dueOf.get(b) ?? 0) || a - b);
+    expect(fired).toEqual(expected);
+  });
+
   it('runUntil stops before time moves past the moment the predicate holds', async () => {
     const time = vt();
     let beats = 0;
