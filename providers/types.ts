@@ -3,6 +3,7 @@ import { DaemonError } from '../src/domain/errors.js';
 import type { AudioFormat, InboundMediaEvent, OutboundMediaEvent } from '../src/domain/media.js';
 import type { LegEndStatus } from '../src/domain/outcome.js';
 import type { RetryPolicy } from '../src/lib/retry.js';
+import type { Timers } from '../src/lib/time.js';
 import type { RechunkRule } from '../src/media/rechunk.js';
 
 /**
@@ -160,6 +161,8 @@ export interface CarrierSettings<C extends CarrierCredentialSet = CarrierCredent
    * `{ maxRetries: 2, retryIntervalMs: 250, timeoutMs: 10000 }`.
    */
   readonly retry?: RetryPolicy;
+  /** Times REST retries and their deadlines (src/lib/time.ts); default the system's. */
+  readonly timers?: Timers;
   /**
    * Require the carrier's signature on the media WebSocket upgrade. Default false: Twilio
    * signing the upgrade is UNCONFIRMED (protocols.md §6), and the media token guards either way.

@@ -1,7 +1,12 @@
 /**
- * Time in the simulator. Media is paced by real wall-clock timers (one 20 ms tick for every
- * frame on every leg), while every recorded event is stamped from an injectable {@link Clock}.
+ * Time in the simulator. Media is paced by one 20 ms tick for every frame on every leg, and
+ * every recorded event is stamped from an injectable {@link Clock}; both, and every delay the
+ * simulator waits, run on one injected {@link Time} (src/lib/time.ts): the system's by default,
+ * a virtual one in tests that must not spend wall time on rings and holds.
  */
+import { systemTime, type Time } from '../src/lib/time.js';
+
+export type { Time } from '../src/lib/time.js';
 
 /** Where recorded `atMs` values come from. Default: `Date.now()`. */
 export interface Clock {
@@ -11,6 +16,11 @@ export interface Clock {
 
 export const systemClock: Clock = Object.freeze({ nowMs: () => Date.now() });
 
+/** The recorded clock of `time`: its wall clock, epoch ms. */
+export function epochClock(time: Time): Clock {
+  return Object.freeze({ nowMs: () => time.epochMs() });
+}
+
 /** One media frame: 20 ms (protocols.md §1.1). */
 export const FRAME_MS = 20;
 
@@ -19,13 +29,18 @@ export const FRAME_MS = 20;
  * vitest exits cleanly.
  */
 export class Timers {
-  #handles = new Set<NodeJS.Timeout>();
+  readonly #time: Time;
+  #handles = new Set<unknown>();
   #stopped = false;
+
+  constructor(time: Time = systemTime) {
+    this.#time = time;
+  }
 
   /** Runs `fn` after `delayMs`; returns a cancel function. Does nothing once stopped. */
   after(delayMs: number, fn: () => void): () => void {
     if (this.#stopped) return () => {};
-    const handle = setTimeout(
+    const handle = this.#time.setTimeout(
       () => {
         this.#handles.delete(handle);
         fn();
@@ -34,7 +49,7 @@ export class Timers {
     );
     this.#handles.add(handle);
     return () => {
-      clearTimeout(handle);
+      this.#time.clearTimeout(handle);
       this.#handles.delete(handle);
     };
   }
@@ -65,7 +80,7 @@ export class Timers {
   /** Clears every pending timeout; later `after()` calls are ignored. */
   stop(): void {
     this.#stopped = true;
-    for (const handle of this.#handles) clearTimeout(handle);
+    for (const handle of this.#handles) this.#time.clearTimeout(handle);
     this.#handles.clear();
   }
 }
@@ -83,19 +98,21 @@ const MAX_CATCH_UP_TICKS = 5;
 
 /**
  * One shared 20 ms ticker drives all media. It runs only while something subscribes, keeps
- * its deadline on `performance.now()` so timer drift does not accumulate, and replays a few
+ * its deadline on the monotonic clock of its {@link Time} so timer drift does not accumulate, and replays a few
  * missed ticks after a stall (like a carrier delivering buffered frames in a burst).
  */
 export class Ticker {
   readonly #phases: Record<TickPhase, Set<TickFn>> = { produce: new Set(), route: new Set() };
   readonly #onError: (err: unknown) => void;
+  readonly #time: Time;
   #tick = 0;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: unknown;
   #deadline = 0;
   #stopped = false;
 
-  constructor(onError: (err: unknown) => void = () => {}) {
+  constructor(onError: (err: unknown) => void = () => {}, time: Time = systemTime) {
     this.#onError = onError;
+    this.#time = time;
   }
 
   /** Index of the tick being (or last) processed. */
@@ -115,7 +132,7 @@ export class Ticker {
 
   stop(): void {
     this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.#time.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#phases.produce.clear();
     this.#phases.route.clear();
@@ -126,14 +143,16 @@ export class Ticker {
   }
 
   #ensureRunning(): void {
-    if (this.#timer || this.#stopped) return;
-    this.#deadline = performance.now() + FRAME_MS;
-    this.#timer = setTimeout(() => this.#fire(), FRAME_MS);
+    if (this.#timer !== undefined || this.#stopped) return;
+    this.#deadline = this.#time.nowMs() + FRAME_MS;
+    this.#timer = this.#time.setTimeout(this.#onTimer, FRAME_MS);
   }
+
+  readonly #onTimer = (): void => this.#fire();
 
   #fire(): void {
     this.#timer = undefined;
-    const now = performance.now();
+    const now = this.#time.nowMs();
     let due = 1 + Math.floor((now - this.#deadline) / FRAME_MS);
     if (due > MAX_CATCH_UP_TICKS) {
       this.#deadline = now - FRAME_MS * (MAX_CATCH_UP_TICKS - 1);
@@ -146,7 +165,7 @@ export class Ticker {
       this.#run('route');
     }
     if (this.#stopped || this.#size() === 0) return;
-    this.#timer = setTimeout(() => this.#fire(), Math.max(0, this.#deadline - performance.now()));
+    this.#timer = this.#time.setTimeout(this.#onTimer, Math.max(0, this.#deadline - this.#time.nowMs()));
   }
 
   #run(phase: TickPhase): void {

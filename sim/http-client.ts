@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { systemTime, type Time } from '../src/lib/time.js';
 import { SimError } from './errors.js';
 
 export interface OutgoingRequest {
@@ -30,6 +31,12 @@ export class HttpClient {
   readonly #http = new http.Agent({ keepAlive: true, maxSockets: 64 });
   readonly #https = new https.Agent({ keepAlive: true, maxSockets: 64 });
   readonly #inflight = new Set<http.ClientRequest>();
+  readonly #time: Time;
+
+  /** `time` times each request's deadline; default the system's. */
+  constructor(time: Time = systemTime) {
+    this.#time = time;
+  }
 
   /** Sends a request; rejects with `sim.http_timeout` or `sim.http_failed`. */
   send(req: OutgoingRequest): Promise<IncomingReply> {
@@ -58,7 +65,7 @@ export class HttpClient {
       const finish = (err: SimError | undefined, reply?: IncomingReply) => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        this.#time.clearTimeout(timer);
         req.signal?.removeEventListener('abort', onAbort);
         this.#inflight.delete(request);
         if (err) {
@@ -66,7 +73,7 @@ export class HttpClient {
           reject(err);
         } else if (reply) resolve(reply);
       };
-      const timer = setTimeout(
+      const timer = this.#time.setTimeout(
         () => finish(new SimError('sim.http_timeout', `no reply from ${req.url} in ${req.timeoutMs} ms`)),
         req.timeoutMs,
       );

@@ -131,7 +131,7 @@ export function configureScenario(sim: Simulator, scenario: Scenario): () => voi
   for (const [address, behaviour] of Object.entries(scenario.humans))
     sim.network.addHuman(address, behaviour);
   const timers = scenario.calls.map((c) =>
-    setTimeout(() => {
+    sim.time.setTimeout(() => {
       void sim.network
         .placeCall({
           carrier: c.carrier,
@@ -146,6 +146,6 @@ export function configureScenario(sim: Simulator, scenario: Scenario): () => voi
     }, c.atMs),
   );
   return () => {
-    for (const t of timers) clearTimeout(t);
+    for (const t of timers) sim.time.clearTimeout(t);
   };
 }

@@ -6,9 +6,10 @@
  * (`sim.twilio`, `sim.plivo`, …) and configured by the options under that name.
  */
 import crypto from 'node:crypto';
+import { systemTime } from '../src/lib/time.js';
 import type { AnyCarrierSimulator } from './carrier-simulator.js';
 import { CARRIER_SIMULATORS, type CarrierFrontEnds, type CarrierOptions } from './carriers/index.js';
-import { type Clock, systemClock, Ticker, Timers } from './clock.js';
+import { type Clock, epochClock, systemClock, Ticker, type Time, Timers } from './clock.js';
 import { controlApi } from './control-api.js';
 import { SimError } from './errors.js';
 import { faultApi } from './fault-api.js';
@@ -27,7 +28,12 @@ export interface SimulatorCoreOptions {
   readonly host?: string;
   /** Default 0 (a free port). */
   readonly port?: number;
-  /** Where `atMs` stamps come from; default `Date.now()`. Media pacing always uses real timers. */
+  /**
+   * Every timer of the simulator (media ticks, rings, answers, hang-ups, webhook delays and
+   * faults, `waitFor`) and, unless `clock` is given, the `atMs` stamps. Default the system's.
+   */
+  readonly time?: Time;
+  /** Where `atMs` stamps come from; default `time`'s wall clock (`Date.now()`). */
   readonly clock?: Clock;
   readonly network?: NetworkOptions;
 }
@@ -44,6 +50,8 @@ export interface SimulatorCore {
   readonly log: SimLog;
   readonly faults: Faults;
   readonly clock: Clock;
+  /** The time the simulator runs on. */
+  readonly time: Time;
   /**
    * Resolves with the first truthy value `predicate` returns, checking now and every 10 ms;
    * rejects with `sim.wait_timeout` after `timeoutMs` (default 5000).
@@ -56,7 +64,8 @@ export interface SimulatorCore {
 const POLL_MS = 10;
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
-  const clock = options.clock ?? systemClock;
+  const time = options.time ?? systemTime;
+  const clock = options.clock ?? (options.time === undefined ? systemClock : epochClock(time));
   const log = new SimLog(clock);
   const reportError = (err: unknown) =>
     log.add(
@@ -67,11 +76,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         message: err instanceof Error ? (err.stack ?? err.message) : String(err),
       },
     );
-  const ticker = new Ticker(reportError);
-  const timers = new Timers();
+  const ticker = new Ticker(reportError, time);
+  const timers = new Timers(time);
   const faults = new Faults(log);
   const network = new Network({ clock, ticker, timers, log, faults }, options.network);
-  const http = new HttpClient();
+  const http = new HttpClient(time);
   let baseUrl = '';
   const ctx: SimContext = {
     clock,
@@ -112,13 +121,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     log,
     faults,
     clock,
+    time,
     waitFor<T>(predicate: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {
       return new Promise<T>((resolve, reject) => {
         if (stopped) {
           reject(new SimError('sim.stopped', 'simulator stopped'));
           return;
         }
-        const startedMs = performance.now();
+        const startedMs = time.nowMs();
         // Made here, not when the wait runs out, so that its stack names the caller's line.
         const timedOut = new SimError('sim.wait_timeout', `condition not met within ${timeoutMs} ms`);
         let cancel = () => {};
@@ -143,7 +153,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
           if (value) {
             done();
             resolve(value);
-          } else if (performance.now() - startedMs >= timeoutMs) {
+          } else if (time.nowMs() - startedMs >= timeoutMs) {
             done();
             reject(timedOut);
           } else {

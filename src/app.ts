@@ -12,6 +12,7 @@ import { DaemonError } from './domain/errors.js';
 import { engineCallsPort } from './http/api/calls-port.js';
 import { carrierOutbound } from './http/api/outbound.js';
 import { buildHttpServer } from './http/server.js';
+import { backgroundTime, systemTime, type Time } from './lib/time.js';
 import type { Log } from './log.js';
 import { meteredRunner } from './ops/effect-metrics.js';
 import { Metrics } from './ops/metrics.js';
@@ -45,7 +46,15 @@ export interface AppOptions {
   readonly log: Log;
   /** Injected store (tests); default: from `env.redisUrl`. */
   readonly store?: Store<CallRecord>;
+  /** Wall clock, epoch ms; default `time`'s. */
   readonly now?: () => number;
+  /**
+   * Every clock and timer of the daemon: timer polls, heartbeats, media pacing, the tag chain,
+   * silence checks, whisper waits, REST retries, the agent socket's deadlines, the memory store.
+   * Default the system's. A test passes a virtual one (src/lib/virtual-time.ts); a Redis store
+   * still expires keys on the server's clock, so virtual-time runs use the memory store.
+   */
+  readonly time?: Time;
   /** Secret for per-call media tokens; default random per process (set it for multi-worker). */
   readonly mediaSecret?: string;
   /** Timer poll interval, ms (default 250). */
@@ -92,7 +101,10 @@ function callerIdSeen(agent: AgentsConfig['agents'][number], adapter: CarrierAda
 /** The composition root: wires everything, holds no logic. */
 export function buildApp(options: AppOptions): App {
   const { env, log } = options;
-  const now = options.now ?? Date.now;
+  const time = options.time ?? systemTime;
+  // Timers that only serve work something else holds open never keep the process alive.
+  const background = options.time ?? backgroundTime;
+  const now = options.now ?? (() => time.epochMs());
   const workerId = env.workerId ?? `${hostname()}-${process.pid}`;
   const store =
     options.store ??
@@ -100,6 +112,8 @@ export function buildApp(options: AppOptions): App {
       ...(env.redisUrl === undefined ? {} : { redisUrl: env.redisUrl }),
       flagTtlMs: env.transferFlagTtlSec * 1000,
       retentionMs: env.callRetentionSec * 1000,
+      now,
+      timers: background,
     });
   if (!store.durable) log.warn({ store: store.kind }, 'store.in_memory: nothing survives a restart');
 
@@ -114,6 +128,7 @@ export function buildApp(options: AppOptions): App {
         publicUrl: env.publicUrl,
         credentials: configured.credentials,
         apiBase: configured.apiBase,
+        timers: time,
         ...(configured.numberRegion === undefined ? {} : { numberRegion: configured.numberRegion }),
       }),
     );
@@ -182,7 +197,7 @@ export function buildApp(options: AppOptions): App {
   });
   const sessions = new SessionRegistry();
   metrics.trackActiveCalls(() => sessions.size);
-  const legReplies = new LegReplies();
+  const legReplies = new LegReplies(background);
   const adapterFor = (record: CallRecord): CarrierAdapter => {
     const adapter = adapters.get(record.carrier);
     if (adapter === undefined)
@@ -193,6 +208,7 @@ export function buildApp(options: AppOptions): App {
     store,
     workerId,
     now,
+    timers: background,
     onError: (err) => log.warn({ err: errorSummary(err) }, 'worker.heartbeat_failed'),
   });
   const executor = new EffectExecutor({
@@ -227,6 +243,7 @@ export function buildApp(options: AppOptions): App {
     workers,
     sessions,
     log,
+    timers: time,
     runHere: async (callId, effect) => {
       const record = await engine.get(callId);
       if (record !== undefined) await executor.run(record, [effect], { relayed: true });
@@ -258,6 +275,7 @@ export function buildApp(options: AppOptions): App {
     onDrop: (direction, frames) => metrics.mediaDrop(direction, frames),
     onHeld: (frames) => metrics.mediaHeld(frames),
     takeOver: (callId) => socketCommands.takeOver(callId),
+    time: background,
   });
   const http = buildHttpServer({
     publicUrl: env.publicUrl,
@@ -274,6 +292,7 @@ export function buildApp(options: AppOptions): App {
       keys: env.apiKeys,
       defaultRegion: env.defaultRegion,
       log,
+      now,
     },
     metrics,
     onMediaRefused: (carrier) => metrics.mediaRefused(carrier),
@@ -287,6 +306,7 @@ export function buildApp(options: AppOptions): App {
     timers: store.timers,
     workerId,
     now,
+    scheduler: time,
     ...(options.timerIntervalMs === undefined ? {} : { intervalMs: options.timerIntervalMs }),
     onTimer: async (claim) => {
       const parsed = parseTimerKey(claim.timerId);

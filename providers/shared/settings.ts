@@ -35,8 +35,10 @@ export function optionalSettings(settings: CarrierSettings): {
   apiBase?: string;
   retry?: RetryPolicy;
   numberRegion?: string;
+  retryDeps?: RetryDeps;
 } {
   return {
+    ...(settings.timers === undefined ? {} : { retryDeps: { timers: settings.timers } }),
     ...(settings.apiBase === undefined ? {} : { apiBase: settings.apiBase }),
     ...(settings.retry === undefined ? {} : { retry: settings.retry }),
     ...(settings.numberRegion === undefined ? {} : { numberRegion: settings.numberRegion }),

@@ -4,7 +4,8 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { DaemonError } from '../domain/errors.js';
 import { type AudioFormat, MULAW_8K } from '../domain/media.js';
 import type { TransferMode } from '../domain/outcome.js';
-import { type Clock, systemClock } from '../media/clock.js';
+import { systemTime, type Time, type Timers } from '../lib/time.js';
+import type { Clock } from '../media/clock.js';
 import { bytesPerMs } from '../media/formats.js';
 import { tone } from '../media/tone.js';
 import type { DaemonFrameEvent } from './websocket/frames.js';
@@ -67,7 +68,10 @@ export interface ScriptedAgentOptions {
   readonly script: readonly ScriptStep[] | ((start: ScriptStart) => readonly ScriptStep[]);
   /** The answer to `summary_request`; `null` never answers (to exercise the fallback). */
   readonly summary?: string | null;
+  /** Where `atMs` stamps come from; default `time`'s monotonic clock. */
   readonly clock?: Clock;
+  /** Times `waitMs` steps and `acceptDelayMs`; default the system's. */
+  readonly time?: Time;
   /**
    * How long to wait before accepting each connection, in ms, by connection index (0 first): an
    * agent slow to answer (a cold start, a far region). Default 0.
@@ -96,6 +100,7 @@ export class ScriptedSession {
   readonly finished: Promise<void>;
   readonly #socket: WebSocket;
   readonly #clock: Clock;
+  readonly #timers: Timers;
   #cursor = 0;
   #toolCalls = 0;
   #says = 0;
@@ -103,10 +108,11 @@ export class ScriptedSession {
   #wake: (() => void)[] = [];
   #finish: () => void = () => {};
 
-  constructor(socket: WebSocket, headers: IncomingHttpHeaders, clock: Clock) {
+  constructor(socket: WebSocket, headers: IncomingHttpHeaders, clock: Clock, timers: Timers) {
     this.#socket = socket;
     this.headers = headers;
     this.#clock = clock;
+    this.#timers = timers;
     this.finished = new Promise((resolve) => {
       this.#finish = resolve;
     });
@@ -190,7 +196,7 @@ export class ScriptedSession {
       );
       return;
     }
-    if ('waitMs' in step) return new Promise((resolve) => setTimeout(resolve, step.waitMs));
+    if ('waitMs' in step) return new Promise((resolve) => this.#timers.setTimeout(resolve, step.waitMs));
     if ('clear' in step) return this.send({ event: 'clear' });
     if ('hangup' in step) {
       return this.send(step.hangup === true ? { event: 'hangup' } : { event: 'hangup', reason: step.hangup });
@@ -246,10 +252,11 @@ export class ScriptedAgentServer {
     this.#server = server;
     const { port } = server.address() as AddressInfo;
     this.url = `ws://127.0.0.1:${port}/agent`;
-    const clock = options.clock ?? systemClock;
+    const time = options.time ?? systemTime;
+    const clock = options.clock ?? time;
     const summary = options.summary === undefined ? DEFAULT_SUMMARY : options.summary;
     server.on('connection', (socket, request) => {
-      const session = new ScriptedSession(socket, request.headers, clock);
+      const session = new ScriptedSession(socket, request.headers, clock, time);
       this.sessions.push(session);
       for (const wake of this.#waiters.splice(0)) wake();
       socket.on('message', (data) => {
@@ -273,6 +280,7 @@ export class ScriptedAgentServer {
 
   static async start(options: ScriptedAgentOptions): Promise<ScriptedAgentServer> {
     const delay = options.acceptDelayMs ?? 0;
+    const time = options.time ?? systemTime;
     let upgrades = 0;
     const server = new WebSocketServer({
       host: '127.0.0.1',
@@ -282,7 +290,7 @@ export class ScriptedAgentServer {
         const delayMs = typeof delay === 'number' ? delay : delay(upgrades);
         upgrades += 1;
         if (delayMs <= 0) accept(true);
-        else setTimeout(() => accept(true), delayMs);
+        else time.setTimeout(() => accept(true), delayMs);
       },
     });
     await new Promise<void>((resolve, reject) => {

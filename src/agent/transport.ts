@@ -6,7 +6,7 @@ import type { AudioFormat } from '../domain/media.js';
 import type { TransferOutcome } from '../domain/outcome.js';
 import type { Log } from '../log.js';
 import type { AgentMediaPort } from '../media/agent-port.js';
-import type { Clock } from '../media/clock.js';
+import type { Clock, Timers } from '../media/clock.js';
 import type { TransferStatus } from '../transfer/machine-types.js';
 import type { DaemonControl, ToolResult } from './control-events.js';
 import type { AgentControlEvent, AgentDropCause, AgentListener } from './events.js';
@@ -126,6 +126,8 @@ export interface AgentWireContext {
   /** The agent's audio format (`agent.audio`). */
   readonly format: AudioFormat;
   readonly clock: Clock;
+  /** The wire's timers (close and reconnect waits, the connect deadline); default the system's. */
+  readonly timers?: Timers;
   /** The call's child logger. */
   readonly log: Log;
   /**

@@ -1,4 +1,5 @@
 import { DaemonError } from '../domain/errors.js';
+import { sleep as sleepOn, systemTime, type Timers } from './time.js';
 
 /**
  * The one retry policy of the daemon (STYLE.md 8). Carrier REST clients and the store use it
@@ -22,8 +23,10 @@ export function worstCaseMs(policy: RetryPolicy): number {
 }
 
 export interface RetryDeps {
-  /** Waits between attempts; tests pass one that does not wait. Default: a real timer. */
+  /** Waits between attempts; tests pass one that does not wait. Default: a wait on `timers`. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Times the waits and each attempt's deadline. Default the system's. */
+  readonly timers?: Timers;
   /** Called before each retry with the error that caused it (for logs and metrics). */
   readonly onRetry?: (err: unknown, attempt: number) => void;
 }
@@ -33,29 +36,26 @@ export function timeoutError(timeoutMs: number): DaemonError {
   return new DaemonError('timeout', `attempt did not finish within ${timeoutMs} ms`, { retryable: true });
 }
 
-function realSleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 function withDeadline<T>(
   op: (attempt: number, signal: AbortSignal) => Promise<T>,
   attempt: number,
   timeoutMs: number,
+  timers: Timers,
 ): Promise<T> {
   const controller = new AbortController();
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
+    const timer = timers.setTimeout(() => {
       const err = timeoutError(timeoutMs);
       controller.abort(err);
       reject(err);
     }, timeoutMs);
     op(attempt, controller.signal).then(
       (value) => {
-        clearTimeout(timer);
+        timers.clearTimeout(timer);
         resolve(value);
       },
       (err: unknown) => {
-        clearTimeout(timer);
+        timers.clearTimeout(timer);
         reject(err);
       },
     );
@@ -75,10 +75,11 @@ export async function withRetry<T>(
   isRetryable: (err: unknown) => boolean,
   deps: RetryDeps = {},
 ): Promise<T> {
-  const sleep = deps.sleep ?? realSleep;
+  const timers = deps.timers ?? systemTime;
+  const sleep = deps.sleep ?? ((ms: number) => sleepOn(timers, ms));
   for (let attempt = 0; ; attempt++) {
     try {
-      return await withDeadline(op, attempt, policy.timeoutMs);
+      return await withDeadline(op, attempt, policy.timeoutMs, timers);
     } catch (err) {
       if (attempt >= policy.maxRetries || !isRetryable(err)) throw err;
       deps.onRetry?.(err, attempt);

@@ -1,26 +1,12 @@
 /**
- * Time as the media path sees it. Injected so tests pass a fake clock instead of patching
- * global timers (STYLE.md 10).
+ * Time as the media path sees it: the clock and timers of src/lib/time.ts. Injected so tests
+ * pass a fake clock instead of patching global timers (STYLE.md 10).
  */
-export interface Clock {
-  /** Milliseconds on a monotonic scale; only differences are meaningful. */
-  nowMs(): number;
-}
+import { backgroundTime, type Clock, type Timers } from '../lib/time.js';
 
-/** Timer scheduling, injected beside the clock; the default is the global setTimeout. */
-export interface Timers {
-  setTimeout(fn: () => void, delayMs: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+export type { Clock, Timers } from '../lib/time.js';
 
-export const systemClock: Clock = Object.freeze({ nowMs: () => performance.now() });
+export const systemClock: Clock = backgroundTime;
 
-export const systemTimers: Timers = Object.freeze({
-  setTimeout: (fn: () => void, delayMs: number): unknown => {
-    const handle = setTimeout(fn, delayMs);
-    // A pending pump or flush must never keep the process alive on its own.
-    handle.unref();
-    return handle;
-  },
-  clearTimeout: (handle: unknown): void => clearTimeout(handle as NodeJS.Timeout),
-});
+/** A pending pump or flush must never keep the process alive on its own. */
+export const systemTimers: Timers = backgroundTime;

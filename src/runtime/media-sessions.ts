@@ -7,9 +7,9 @@ import { createAgentTransport } from '../agent/transports.js';
 import type { AgentConfig } from '../config/agent-types.js';
 import type { Carrier } from '../domain/carrier.js';
 import { type AudioFormat, type InboundMediaEvent, MULAW_8K } from '../domain/media.js';
+import { backgroundTime, every, type Time } from '../lib/time.js';
 import type { Log } from '../log.js';
 import { MediaBridge } from '../media/bridge.js';
-import { systemClock } from '../media/clock.js';
 import type { RechunkRule } from '../media/rechunk.js';
 import type { TransferTrigger } from '../transfer/plan-types.js';
 import { TransferTagScanner } from '../transfer/tags.js';
@@ -45,6 +45,11 @@ export interface MediaSessionOptions {
   readonly onHeld?: (frames: number) => void;
   /** Takes the call's agent session over from the worker holding it, if another one does. */
   readonly takeOver?: (callId: string) => Promise<TakeOver>;
+  /**
+   * Clock and timers of every session (bridge, pacing, tag chain, silence, agent socket).
+   * Default the system's (a pending timer never keeps the process alive).
+   */
+  readonly time?: Time;
 }
 
 /**
@@ -55,9 +60,11 @@ export interface MediaSessionOptions {
  */
 export class MediaSessions {
   readonly #o: MediaSessionOptions;
+  readonly #time: Time;
 
   constructor(options: MediaSessionOptions) {
     this.#o = options;
+    this.#time = options.time ?? backgroundTime;
   }
 
   accept(adapter: CarrierAdapter, ws: WebSocket): void {
@@ -107,7 +114,7 @@ export class MediaSessions {
       }
       this.#o.onFrame?.('in');
       if (event.type === 'audio')
-        session?.silence?.callerAudio(event.payload, streamFormat, performance.now());
+        session?.silence?.callerAudio(event.payload, streamFormat, this.#time.nowMs());
       if (session === undefined) {
         if (starting && pending.length < 500) pending.push(event);
         return;
@@ -188,6 +195,7 @@ export class MediaSessions {
     const scanner = new TransferTagScanner();
     // The tags of one agent turn are one fallback chain, dispatched when the turn ends.
     const chain = new TagChain({
+      timers: this.#time,
       onChain: (destinations) =>
         dispatch({ type: 'transfer.request', trigger: { type: 'tag', destinations: [...destinations] } }),
     });
@@ -213,6 +221,8 @@ export class MediaSessions {
     const onDrop = this.#o.onDrop;
     const bridge = new MediaBridge({
       agent,
+      clock: this.#time,
+      timers: this.#time,
       ...(onDrop === undefined
         ? {}
         : {
@@ -241,18 +251,17 @@ export class MediaSessions {
     }
     const control = agentConfig.callControl;
     if (control.onNoResponseAction !== 'none') {
-      const silence = new SilenceWatch(control.noResponseTimeoutSec * 1000, performance.now());
+      const silence = new SilenceWatch(control.noResponseTimeoutSec * 1000, this.#time.nowMs());
       session.silence = silence;
-      const timer = setInterval(() => {
+      const stopWatch = every(this.#time, SILENCE_CHECK_MS, () => {
         // Only while the caller is with the AI: a transfer under way is not silence.
         if (bridge.paused || !bridge.carrierAttached) return;
         const agentAt = bridge.lastAgentFrameAtMs;
         if (agentAt !== undefined) silence.agentSpoke(agentAt);
-        if (silence.due(performance.now())) dispatch({ type: 'caller.silent' });
-      }, SILENCE_CHECK_MS);
-      timer.unref();
+        if (silence.due(this.#time.nowMs())) dispatch({ type: 'caller.silent' });
+      });
       session.stopTimers = () => {
-        clearInterval(timer);
+        stopWatch();
         chain.stop();
       };
     }
@@ -283,13 +292,15 @@ export class MediaSessions {
           encoding: agentConfig.agent.audio.encoding,
           sampleRate: agentConfig.agent.audio.sampleRate,
         },
-        clock: systemClock,
+        clock: this.#time,
+        timers: this.#time,
         log,
         resumed,
       },
       {
         listener,
         log,
+        clock: this.#time,
         // Caller audio waits for the agent to be reachable, bounded by the connect timeout's worth.
         onAudioHeld: (frames) => this.#o.onHeld?.(frames),
         onAudioDropped: (frames) => this.#o.onDrop?.('in', frames),

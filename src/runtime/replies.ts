@@ -1,5 +1,6 @@
 import type { CarrierAdapter, Markup } from '../../providers/types.js';
 import { DaemonError } from '../domain/errors.js';
+import { backgroundTime, type Timers } from '../lib/time.js';
 import type { ReplyBody } from './engine.js';
 
 /**
@@ -73,9 +74,15 @@ export function renderReply(
  * yet: the machine's `human.whisper` effect then answers it instead of a REST redirect.
  */
 export class LegReplies {
+  readonly #timers: Timers;
   readonly #waiting = new Map<string, (body: ReplyBody) => void>();
   /** Whispers decided before the leg's answer webhook came in (e.g. its status callback won the race). */
-  readonly #early = new Map<string, { body: ReplyBody; timer: NodeJS.Timeout }>();
+  readonly #early = new Map<string, { body: ReplyBody; timer: unknown }>();
+
+  /** `timers`: default the system's (a pending one never keeps the process alive). */
+  constructor(timers: Timers = backgroundTime) {
+    this.#timers = timers;
+  }
 
   /**
    * Registers interest in the whisper of `legId` before the answer is dispatched, so a whisper
@@ -89,15 +96,15 @@ export class LegReplies {
   ): { reply: Promise<ReplyBody>; cancel: () => void } {
     const early = this.#early.get(legId);
     if (early !== undefined) {
-      clearTimeout(early.timer);
+      this.#timers.clearTimeout(early.timer);
       this.#early.delete(legId);
       return { reply: Promise.resolve(early.body), cancel: () => {} };
     }
     let cancel = (): void => {};
     const reply = new Promise<ReplyBody>((resolve) => {
-      const timer = setTimeout(() => finish(fallback), timeoutMs);
+      const timer = this.#timers.setTimeout(() => finish(fallback), timeoutMs);
       const finish = (body: ReplyBody): void => {
-        clearTimeout(timer);
+        this.#timers.clearTimeout(timer);
         if (this.#waiting.get(legId) === finish) this.#waiting.delete(legId);
         resolve(body);
       };
@@ -115,9 +122,8 @@ export class LegReplies {
       return;
     }
     const prior = this.#early.get(legId);
-    if (prior !== undefined) clearTimeout(prior.timer);
-    const timer = setTimeout(() => this.#early.delete(legId), 30_000);
-    timer.unref();
+    if (prior !== undefined) this.#timers.clearTimeout(prior.timer);
+    const timer = this.#timers.setTimeout(() => this.#early.delete(legId), 30_000);
     this.#early.set(legId, { body, timer });
   }
 }

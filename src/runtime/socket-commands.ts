@@ -1,4 +1,5 @@
 import type { TransferOutcome } from '../domain/outcome.js';
+import { systemTime, type Timers } from '../lib/time.js';
 import type { Log } from '../log.js';
 import { KeyedQueue } from '../store/apply-event.js';
 import type { CallEffect } from './call-reducer.js';
@@ -43,6 +44,8 @@ export interface SocketCommandsOptions {
   readonly runHere: (callId: string, effect: CallEffect) => Promise<void>;
   /** Bounded wait for the previous holder's `released`, ms. Default 2 000. */
   readonly handoverWaitMs?: number;
+  /** Default the system's. */
+  readonly timers?: Timers;
 }
 
 /**
@@ -89,12 +92,13 @@ export class SocketCommands {
     const owner = await this.#o.workers.sockets.owner(callId);
     if (owner === null || owner.workerId === me || !owner.alive) return { resumed: false };
     const replied = new Promise<Extract<SocketCommand, { type: 'released' }> | null>((resolve) => {
-      const timer = setTimeout(() => {
+      const timers = this.#o.timers ?? systemTime;
+      const timer = timers.setTimeout(() => {
         this.#waiting.delete(callId);
         resolve(null);
       }, this.#o.handoverWaitMs ?? 2_000);
       this.#waiting.set(callId, (reply) => {
-        clearTimeout(timer);
+        timers.clearTimeout(timer);
         this.#waiting.delete(callId);
         resolve(reply);
       });

@@ -1,3 +1,4 @@
+import { systemTime, type Timers } from '../lib/time.js';
 import type { TimerClaim, TimerStore } from '../store/types.js';
 
 /** Options of `TimerPoller`. Every duration is in ms. */
@@ -13,6 +14,8 @@ export interface TimerPollerOptions {
   readonly onTimer: (claim: TimerClaim) => Promise<void>;
   /** Wall clock, epoch ms. Default `Date.now`. */
   readonly now?: () => number;
+  /** Where the pause between polls is timed. Default the system's. */
+  readonly scheduler?: Timers;
   /** Pause between polls when nothing more is due. Default 250 (timers fire ≤ 1 s late). */
   readonly intervalMs?: number;
   /** How long a claim is ours before another worker may take it. Default 30 000. */
@@ -39,6 +42,7 @@ export class TimerPoller {
   constructor(options: TimerPollerOptions) {
     this.#o = {
       now: Date.now,
+      scheduler: systemTime,
       intervalMs: 250,
       leaseMs: 30_000,
       batchSize: 100,
@@ -103,11 +107,11 @@ export class TimerPoller {
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const done = (): void => {
-        clearTimeout(timer);
+        this.#o.scheduler.clearTimeout(timer);
         this.#wake = undefined;
         resolve();
       };
-      const timer = setTimeout(done, ms);
+      const timer = this.#o.scheduler.setTimeout(done, ms);
       this.#wake = done;
     });
   }

@@ -1,3 +1,4 @@
+import { backgroundTime, every, type Timers } from '../lib/time.js';
 import type {
   CallStore,
   PubSub,
@@ -26,6 +27,8 @@ export interface WorkersOptions {
   readonly heartbeatTtlMs?: number;
   /** Wall clock, epoch ms. Default `Date.now`. */
   readonly now?: () => number;
+  /** Where heartbeats are timed. Default the system's (never keeping the process alive). */
+  readonly timers?: Timers;
   /** Extra facts published with each heartbeat (calls held, version). */
   readonly meta?: () => Readonly<Record<string, string | number>>;
   /** A heartbeat that failed (the next one will try again). */
@@ -72,10 +75,11 @@ export class Workers<M = unknown> {
   readonly #intervalMs: number;
   readonly #ttlMs: number;
   readonly #now: () => number;
+  readonly #timers: Timers;
   readonly #meta: () => Readonly<Record<string, string | number>>;
   readonly #onError: (err: unknown) => void;
   #startedAtMs = 0;
-  #timer: NodeJS.Timeout | undefined;
+  #stopBeating: (() => void) | undefined;
 
   constructor(options: WorkersOptions) {
     this.workerId = options.workerId;
@@ -83,6 +87,7 @@ export class Workers<M = unknown> {
     this.#intervalMs = options.heartbeatIntervalMs ?? 5_000;
     this.#ttlMs = options.heartbeatTtlMs ?? 15_000;
     this.#now = options.now ?? Date.now;
+    this.#timers = options.timers ?? backgroundTime;
     this.#meta = options.meta ?? (() => ({}));
     this.#onError = options.onError ?? (() => undefined);
     const store = this.#store;
@@ -115,10 +120,9 @@ export class Workers<M = unknown> {
   async start(): Promise<void> {
     this.#startedAtMs = this.#now();
     await this.beat();
-    this.#timer ??= setInterval(() => {
+    this.#stopBeating ??= every(this.#timers, this.#intervalMs, () => {
       this.beat().catch((err: unknown) => this.#onError(err));
-    }, this.#intervalMs);
-    this.#timer.unref();
+    });
   }
 
   /** One heartbeat now. */
@@ -134,8 +138,8 @@ export class Workers<M = unknown> {
 
   /** Stops beating and leaves the registry (shutdown: after calls were drained). */
   async stop(): Promise<void> {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#stopBeating?.();
+    this.#stopBeating = undefined;
     await this.#store.workers.remove(this.workerId);
   }
 

@@ -1,4 +1,5 @@
 import { DaemonError } from '../domain/errors.js';
+import { backgroundTime, every, type Timers } from '../lib/time.js';
 import { type ApplyBackend, EventApplier, type Loaded } from './apply-event.js';
 import { checkCommit, encodeRecord, flagArgs, type ResolvedOptions, resolveOptions } from './common.js';
 import { checkId, timerMember } from './keys.js';
@@ -28,6 +29,8 @@ import type {
 export interface MemoryStoreOptions extends StoreOptions {
   /** How often expired entries are dropped, in ms. Default 60 000. 0 disables (tests sweep by hand). */
   readonly sweepIntervalMs?: number;
+  /** Where the sweeps are timed. Default the system's (never keeping the process alive). */
+  readonly timers?: Timers;
 }
 
 interface MemCall {
@@ -74,7 +77,7 @@ export class MemoryStore<R extends object> implements Store<R> {
   readonly #agentEnded = new Map<string, Map<string, number>>();
   readonly #channels = new Map<string, Set<(message: string) => void>>();
   readonly #applier: EventApplier<R>;
-  readonly #sweeper: NodeJS.Timeout | undefined;
+  readonly #sweeper: (() => void) | undefined;
   #generation = 0;
   #closed = false;
 
@@ -92,7 +95,8 @@ export class MemoryStore<R extends object> implements Store<R> {
     };
     this.#applier = new EventApplier(backend, this.#o.maxConflictRetries);
     const sweepMs = options.sweepIntervalMs ?? 60_000;
-    this.#sweeper = sweepMs > 0 ? setInterval(() => this.sweep(), sweepMs).unref() : undefined;
+    this.#sweeper =
+      sweepMs > 0 ? every(options.timers ?? backgroundTime, sweepMs, () => this.sweep()) : undefined;
 
     this.calls = {
       create: async (callId, record) => this.#create(callId, record),
@@ -198,7 +202,7 @@ export class MemoryStore<R extends object> implements Store<R> {
 
   async close(): Promise<void> {
     this.#closed = true;
-    if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
+    this.#sweeper?.();
     this.#channels.clear();
   }
 

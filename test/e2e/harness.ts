@@ -14,8 +14,10 @@ import { type App, buildApp } from '../../src/app.js';
 import { parseAgentsConfig } from '../../src/config/agents.js';
 import { demoAgentsInput } from '../../src/config/demo-agents.js';
 import { type DaemonEnv, parseEnv } from '../../src/config/env.js';
+import type { Time } from '../../src/lib/time.js';
 import { silentLogger } from '../../src/log.js';
 import type { CallRecord } from '../../src/runtime/call-record.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
 import { eventually } from '../support/eventually.js';
 import { INBOUND, SIMULATOR_CREDENTIALS } from './carrier-fixtures.js';
 
@@ -48,6 +50,13 @@ export interface HarnessOptions {
   readonly carrier?: SimCarrier;
   /** Carrier behaviours of the simulators by carrier (e.g. Twilio's `ringTimeoutBufferMs`), merged over the test credentials. */
   readonly simulator?: CarrierOptions;
+  /**
+   * The time the daemon, the simulator and the scripted agent run on (e.g. a `VirtualTime`);
+   * default the system's. Virtual time needs the memory store: Redis expires keys on its own clock.
+   */
+  readonly time?: Time;
+  /** One in-memory store for every daemon of this harness (a restart keeps it) instead of Redis. */
+  readonly memoryStore?: boolean;
 }
 
 export interface Harness {
@@ -81,10 +90,14 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
           script: options.script ?? [],
           ...(options.summary === undefined ? {} : { summary: options.summary }),
           ...(options.acceptDelayMs === undefined ? {} : { acceptDelayMs: options.acceptDelayMs }),
+          ...(options.time === undefined ? {} : { time: options.time }),
         })
       : undefined;
   const agentUrl = options.agentUrl ?? agent?.url ?? '';
-  const sim = await startSimulator(simulatorOptions(options.simulator));
+  const sim = await startSimulator({
+    ...simulatorOptions(options.simulator),
+    ...(options.time === undefined ? {} : { time: options.time }),
+  });
   const carrier = options.carrier ?? (SIMULATORS[0]?.carrier as SimCarrier);
   // Carriers reach the daemon through a load balancer (a TCP proxy here), so a worker can be
   // replaced behind the same public URL, as in a rolling restart.
@@ -110,6 +123,13 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     { ...input, agents: [options.agent === undefined ? agentInput : options.agent(agentInput)] },
     { defaultRegion: 'US' },
   );
+  const time = options.time;
+  const store =
+    options.memoryStore === true
+      ? new MemoryStore<CallRecord>({
+          ...(time === undefined ? {} : { now: () => time.epochMs(), timers: time }),
+        })
+      : undefined;
   const start = async (): Promise<App> => {
     const app = buildApp({
       env: await envFor(),
@@ -117,6 +137,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       log: silentLogger(),
       timerIntervalMs: 50,
       mediaSecret: MEDIA_SECRET,
+      ...(time === undefined ? {} : { time }),
+      ...(store === undefined ? {} : { store: keptOpen(store) }),
     });
     proxy.target = await app.listen();
     return app;
@@ -136,6 +158,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       await sim.stop();
       await agent?.close();
       await proxy.close();
+      await store?.close();
     },
   };
   // The inbound number on the call's carrier, set up as that carrier's docs have users do.
@@ -144,12 +167,26 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   return harness;
 }
 
+/** The store as a daemon sees it, except that closing one daemon leaves it open for the next. */
+function keptOpen(store: MemoryStore<CallRecord>): MemoryStore<CallRecord> {
+  return new Proxy(store, {
+    get(target, key) {
+      if (key === 'close') return async () => {};
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 /** A TCP proxy standing in for a load balancer: new connections go to the current `target` port. */
 export async function startProxy(): Promise<{ port: number; target: number; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   const state = { port: 0, target: 0, close: async () => {} };
   const server = createNetServer((client) => {
     const upstream = connect(state.target, '127.0.0.1');
+    // As a load balancer would: no Nagle delay (40 ms behind a delayed ACK) on small writes.
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
     sockets.add(client);
     sockets.add(upstream);
     client.pipe(upstream).pipe(client);

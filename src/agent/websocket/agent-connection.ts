@@ -1,7 +1,7 @@
 import type { Carrier } from '../../domain/carrier.js';
 import { type AudioFormat, MULAW_8K } from '../../domain/media.js';
 import type { Log } from '../../log.js';
-import type { Clock } from '../../media/clock.js';
+import type { Clock, Timers } from '../../media/clock.js';
 import { AgentLink, type AgentLinkState } from '../agent-link.js';
 import type { AgentListener } from '../events.js';
 import { WebSocketWire } from './wire.js';
@@ -21,6 +21,8 @@ export interface AgentConnectionOptions {
   readonly format?: AudioFormat;
   readonly listener: AgentListener;
   readonly clock?: Clock;
+  /** The wire's timers; default the system's. */
+  readonly timers?: Timers;
   /** The call's child logger. */
   readonly log?: Log;
   /** `start.callSid`; default the call id. */

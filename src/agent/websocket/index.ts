@@ -16,6 +16,7 @@ export const websocketTransport: AgentTransportKind = {
       direction: context.direction,
       format: context.format,
       clock: context.clock,
+      ...(context.timers === undefined ? {} : { timers: context.timers }),
       log: context.log,
       ...(context.resumed === undefined ? {} : { resumed: context.resumed }),
     }),

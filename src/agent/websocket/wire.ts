@@ -4,7 +4,7 @@ import type { Carrier } from '../../domain/carrier.js';
 import { DaemonError } from '../../domain/errors.js';
 import type { AudioFormat } from '../../domain/media.js';
 import { type Log, silentLogger } from '../../log.js';
-import { type Clock, systemClock } from '../../media/clock.js';
+import { type Clock, systemClock, systemTimers, type Timers } from '../../media/clock.js';
 import { type DaemonControl, toAgentEvent } from '../control-events.js';
 import type { AgentDropCause } from '../events.js';
 import type { AgentCloseReason, AgentWire, AgentWireEvents } from '../transport.js';
@@ -24,6 +24,8 @@ export interface WebSocketWireOptions {
   readonly parameters?: Readonly<Record<string, string>>;
   readonly format: AudioFormat;
   readonly clock?: Clock;
+  /** Close and reconnect waits, the connect deadline. Default the system's. */
+  readonly timers?: Timers;
   readonly log?: Log;
   /** `start.callSid`; default the call id. */
   readonly callSid?: string;
@@ -60,6 +62,7 @@ export class WebSocketWire implements AgentWire {
   readonly holdMs: number;
   readonly #o: WebSocketWireOptions;
   readonly #clock: Clock;
+  readonly #timers: Timers;
   readonly #log: Log;
   readonly #writer: FrameWriter;
   readonly #parameters: Readonly<Record<string, string>>;
@@ -72,7 +75,7 @@ export class WebSocketWire implements AgentWire {
   #everOpened = false;
   #startedAtMs = 0;
   #lastError: unknown;
-  #reconnectTimer: NodeJS.Timeout | undefined;
+  #reconnectTimer: unknown;
   #unknownNames = new Set<string>();
   #badFrames = 0;
   #settleClosed: () => void = () => {};
@@ -83,6 +86,7 @@ export class WebSocketWire implements AgentWire {
     this.format = options.format;
     this.#o = options;
     this.#clock = options.clock ?? systemClock;
+    this.#timers = options.timers ?? systemTimers;
     this.#log = options.log ?? silentLogger();
     this.holdMs = (options.connectTimeoutMs ?? 5000) + (options.reconnectDelayMs ?? 250);
     this.#writer = new FrameWriter({
@@ -151,7 +155,7 @@ export class WebSocketWire implements AgentWire {
   /** `stop`, then a normal close (1000) with `reason` (≤ 123 bytes; no PII). */
   close(reason: AgentCloseReason): Promise<void> {
     if (this.#reconnectTimer !== undefined) {
-      clearTimeout(this.#reconnectTimer);
+      this.#timers.clearTimeout(this.#reconnectTimer);
       this.#reconnectTimer = undefined;
     }
     if (this.#closing || this.#done) return this.#closed;
@@ -163,9 +167,8 @@ export class WebSocketWire implements AgentWire {
       ws.send(this.#writer.stop(reason));
       // A close reason is at most 123 bytes; printable ASCII keeps the cut on a character boundary.
       ws.close(1000, reason.replace(/[^\x20-\x7e]/g, '').slice(0, 123));
-      const timer = setTimeout(() => ws.terminate(), this.#o.closeTimeoutMs ?? 2000);
-      timer.unref();
-      const clear = (): void => clearTimeout(timer);
+      const timer = this.#timers.setTimeout(() => ws.terminate(), this.#o.closeTimeoutMs ?? 2000);
+      const clear = (): void => this.#timers.clearTimeout(timer);
       this.#closed.then(clear, clear);
     } else {
       ws.terminate();
@@ -176,10 +179,15 @@ export class WebSocketWire implements AgentWire {
   #connect(): void {
     const ws = new WebSocket(this.#o.url, {
       headers: { ...this.#o.headers },
-      handshakeTimeout: this.#o.connectTimeoutMs ?? 5000,
       perMessageDeflate: false,
     });
     this.#ws = ws;
+    // The opening handshake's deadline, on the injected timers (not `ws`'s own handshakeTimeout,
+    // which reads the system clock): terminating a connecting socket fails it as a timeout would.
+    const deadline = this.#timers.setTimeout(() => ws.terminate(), this.#o.connectTimeoutMs ?? 5000);
+    const clearDeadline = (): void => this.#timers.clearTimeout(deadline);
+    ws.once('open', clearDeadline);
+    ws.once('close', clearDeadline);
     ws.on('open', () => this.#onOpen(ws));
     ws.on('message', (data, isBinary) => this.#onMessage(ws, data, isBinary));
     ws.on('error', (err) => {
@@ -230,7 +238,7 @@ export class WebSocketWire implements AgentWire {
     }
     this.#log.warn({ code }, 'agent.reconnecting');
     events?.lost(dropCause(wasOpen, code));
-    this.#reconnectTimer = setTimeout(() => {
+    this.#reconnectTimer = this.#timers.setTimeout(() => {
       this.#reconnectTimer = undefined;
       if (!this.#closing && !this.#done) this.#connect();
     }, this.#o.reconnectDelayMs ?? 250);
