@@ -1,0 +1,32 @@
+/**
+ * The bounds the invariants judge by, each derived from a limit the daemon documents. One place,
+ * so a run that fails on a bound names the reasoning it failed.
+ */
+
+/**
+ * The longest a caller may hear nothing at all (hold audio, ringback, whispers and the AI's and
+ * the human's voices all count as sound). A correct daemon's worst dead air is an agent socket
+ * that fails and is reopened: `agent.connectTimeoutMs` (5000 ms by default, docs/configuration.md)
+ * plus the 250 ms reconnect delay (docs/agent-protocol.md, "Reconnect and failure"), after which
+ * the caller hears the AI or the default destination's ringback. On top, 750 ms for the carrier
+ * to move the caller (a markup fetch and a new stream's start on loopback).
+ */
+export const DEAD_AIR_BOUND_MS = 5000 + 250 + 750;
+
+/**
+ * How long the carrier's audio may lag a decision the daemon has taken and recorded: a REST
+ * round trip on loopback and a 20 ms media tick, with room for a loaded machine. A human still
+ * heard this long after the daemon said "failed", or a caller not yet with the human this long
+ * after it said "connected", is the daemon's word against the parties'.
+ */
+export const SETTLE_MS = 500;
+
+/**
+ * How long a caller frame may take from the caller's mouth to the agent (carrier stream, daemon,
+ * agent socket, all on loopback). Frames said earlier than this before the transfer started must
+ * have reached the agent.
+ */
+export const TRANSIT_MS = 250;
+
+/** Both parties heard each other at least this long: they talked (not a frame in a race). */
+export const MIN_TALK_MS = 200;

@@ -1,0 +1,78 @@
+/**
+ * The invariants about audio: every caller frame from the stream's start to the transfer reaches
+ * the agent, in order; and the caller never hears nothing for longer than
+ * {@link DEAD_AIR_BOUND_MS}.
+ */
+import { DEAD_AIR_BOUND_MS, TRANSIT_MS } from './bounds.js';
+import type { Violation } from './invariants.js';
+import type { Observation } from './observation.js';
+
+/**
+ * The caller frames the agent received before its first `transfer_status` (over every session
+ * of the call, in order) must be the frames the carrier's first stream sent, from its first, with
+ * none missing or out of order; and every frame said at least {@link TRANSIT_MS} before the
+ * transfer started (or the call ended) must be among them.
+ */
+export function audioLost(o: Observation): Violation[] {
+  const first = o.caller.firstStreamFrame;
+  if (first === undefined || first < 0) return [];
+  const say = (message: string): Violation[] => [{ kind: 'audio_lost', message }];
+  const got: number[] = [];
+  let statusAtMs: number | undefined;
+  outer: for (const s of o.agent)
+    for (const f of s.frames) {
+      if (f.event === 'transfer_status') {
+        statusAtMs = f.atMs;
+        break outer;
+      }
+      if (f.event === 'media' && f.frame >= 0) got.push(f.frame);
+    }
+  for (let i = 0; i < got.length; i++) {
+    if (got[i] === first + i) continue;
+    return i === 0
+      ? say(`the agent's first caller frame is #${got[0]}, the stream's first was #${first}`)
+      : say(`after caller frame #${got[i - 1]} the agent got #${got[i]}`);
+  }
+  const startedAtMs = Math.min(
+    o.record?.transfers[0]?.startedAtMs ?? Infinity,
+    statusAtMs ?? Infinity,
+    o.caller.end?.atMs ?? Infinity,
+  );
+  if (startedAtMs === Infinity) return [];
+  const owed = o.caller.said.filter((f) => f.frame >= first && f.atMs <= startedAtMs - TRANSIT_MS);
+  const last = owed.reduce((m, f) => Math.max(m, f.frame), -1);
+  const through = got.length === 0 ? first - 1 : first + got.length - 1;
+  if (last > through)
+    return say(
+      `the caller said frames #${first}..#${last} by ${startedAtMs - TRANSIT_MS}; the agent got ${got.length === 0 ? 'none' : `#${first}..#${through}`} before the transfer`,
+    );
+  return [];
+}
+
+/** Gaps longer than the bound in everything the caller heard, from the answer to the hang-up. */
+export function deadAir(o: Observation): Violation[] {
+  const from = o.caller.answeredAtMs;
+  const to = o.caller.end?.atMs;
+  if (from === undefined || to === undefined) return [];
+  const out: Violation[] = [];
+  const spans = [...o.caller.heard].sort((a, b) => a.startMs - b.startMs);
+  let cursor = from;
+  let after = 'the answer';
+  const gap = (untilMs: number, before: string): void => {
+    if (untilMs - cursor > DEAD_AIR_BOUND_MS)
+      out.push({
+        kind: 'dead_air',
+        message: `the caller heard nothing for ${untilMs - cursor} ms (bound ${DEAD_AIR_BOUND_MS}), from ${cursor} after ${after} until ${before}`,
+      });
+  };
+  for (const s of spans) {
+    if (s.startMs > to) break;
+    gap(s.startMs, `${s.source} at ${s.startMs}`);
+    if (s.endMs > cursor) {
+      cursor = s.endMs;
+      after = s.source;
+    }
+  }
+  gap(to, `the hang-up at ${to}`);
+  return out;
+}

@@ -1,0 +1,205 @@
+/**
+ * The invariants about outcomes: exactly one per transfer, matching what the parties did, never
+ * a human talking after "failed", never "connected" with the caller alone, and the call's
+ * `endedReason`. "Talked" is read from what each party heard of the other (`party:<leg>`).
+ */
+import { MIN_TALK_MS, SETTLE_MS } from './bounds.js';
+import type { Violation } from './invariants.js';
+import type { HeardSpan, LegSeen, Observation, TransferSeen } from './observation.js';
+
+/** The transfer attempt a leg created at `atMs` belongs to: the last one started by then. */
+export function attemptOf(transfers: readonly TransferSeen[], atMs: number): TransferSeen | undefined {
+  return transfers.findLast((t) => t.startedAtMs <= atMs);
+}
+
+interface HumanLeg {
+  readonly address: string;
+  readonly leg: LegSeen;
+  readonly heard: readonly HeardSpan[];
+}
+
+function humanLegs(o: Observation): HumanLeg[] {
+  return o.humans.flatMap((h) => h.legs.map((leg) => ({ address: h.address, leg, heard: h.heard })));
+}
+
+function legsOf(o: Observation, t: TransferSeen): HumanLeg[] {
+  const transfers = o.record?.transfers ?? [];
+  return humanLegs(o).filter((h) => attemptOf(transfers, h.leg.createdAtMs)?.transferId === t.transferId);
+}
+
+/** What the caller heard from the human on `leg`, and the human on `leg` heard from the caller. */
+function talk(o: Observation, h: HumanLeg): HeardSpan[] {
+  return [
+    ...o.caller.heard.filter((s) => s.source === `party:${h.leg.sid}`),
+    ...h.heard.filter((s) => s.leg === h.leg.sid && s.source === `party:${o.caller.sid}`),
+  ];
+}
+
+function talked(o: Observation, h: HumanLeg): boolean {
+  const ms = (spans: readonly HeardSpan[]): number => spans.reduce((n, s) => n + (s.endMs - s.startMs), 0);
+  const callerHeard = o.caller.heard.filter((s) => s.source === `party:${h.leg.sid}`);
+  const humanHeard = h.heard.filter((s) => s.leg === h.leg.sid && s.source === `party:${o.caller.sid}`);
+  return ms(callerHeard) >= MIN_TALK_MS && ms(humanHeard) >= MIN_TALK_MS;
+}
+
+/** Terminal statuses and resumes the agent got, by transfer. */
+function toldAgent(
+  o: Observation,
+): Map<string, { terminal: { status: string; atMs: number }[]; resumes: string[] }> {
+  const told = new Map<string, { terminal: { status: string; atMs: number }[]; resumes: string[] }>();
+  const of = (id: string) => {
+    const t = told.get(id) ?? { terminal: [], resumes: [] };
+    told.set(id, t);
+    return t;
+  };
+  for (const s of o.agent)
+    for (const f of s.frames) {
+      if (f.event === 'transfer_status' && (f.status === 'connected' || f.status === 'failed'))
+        of(f.transferId).terminal.push({ status: f.status, atMs: f.atMs });
+      else if (f.event === 'resume') of(f.transferId).resumes.push(f.outcome);
+    }
+  return told;
+}
+
+export function outcomeCount(o: Observation): Violation[] {
+  const out: Violation[] = [];
+  const say = (message: string): void => {
+    out.push({ kind: 'outcome_count', message });
+  };
+  const r = o.record;
+  if (r === undefined) return out;
+  const ids = new Set<string>();
+  const told = toldAgent(o);
+  for (const t of r.transfers) {
+    if (ids.has(t.transferId)) say(`transfer ${t.transferId} is listed twice in the record`);
+    ids.add(t.transferId);
+    if (t.outcome === undefined && r.phase === 'ended') say(`transfer ${t.transferId} has no outcome`);
+    if (o.agent.length === 0) continue;
+    const agent = told.get(t.transferId) ?? { terminal: [], resumes: [] };
+    if (agent.terminal.length !== 1)
+      say(
+        `transfer ${t.transferId}: the agent was told ${agent.terminal.length} outcomes (${agent.terminal.map((x) => x.status).join(', ')})`,
+      );
+    const first = agent.terminal[0];
+    if (
+      first !== undefined &&
+      t.outcome !== undefined &&
+      (first.status === 'connected') !== (t.outcome === 'connected')
+    )
+      say(`transfer ${t.transferId}: the agent was told ${first.status}, the record says ${t.outcome}`);
+    if (agent.resumes.length > 1)
+      say(`transfer ${t.transferId}: the agent got ${agent.resumes.length} resumes`);
+    if (agent.resumes.length > 0 && (t.outcome === 'connected' || t.outcome === 'caller_hangup'))
+      say(`transfer ${t.transferId}: the agent got resume though the transfer ended ${t.outcome}`);
+  }
+  for (const id of told.keys())
+    if (!ids.has(id)) say(`the agent was told an outcome of transfer ${id}, which the record does not list`);
+  return out;
+}
+
+export function outcomeMismatch(o: Observation): Violation[] {
+  const out: Violation[] = [];
+  const transfers = o.record?.transfers ?? [];
+  for (const h of humanLegs(o)) {
+    if (!talked(o, h)) continue;
+    const t = attemptOf(transfers, h.leg.createdAtMs);
+    if (t?.outcome !== 'connected')
+      out.push({
+        kind: 'outcome_mismatch',
+        message: `${h.address} (leg ${h.leg.sid}) talked with the caller, but its transfer ${t?.transferId ?? '(none)'} ended ${t?.outcome ?? 'without outcome'}`,
+      });
+  }
+  for (const t of transfers) {
+    if (t.outcome !== 'connected') continue;
+    const legs = legsOf(o, t);
+    if (!legs.some((h) => h.leg.answeredAtMs !== undefined))
+      out.push({
+        kind: 'outcome_mismatch',
+        message: `transfer ${t.transferId} says connected, but no human it dialed answered (${legs.map((h) => `${h.address}: ${h.leg.end?.status ?? 'up'}`).join(', ') || 'nobody dialed'})`,
+      });
+  }
+  return out;
+}
+
+export function endedReason(o: Observation): Violation[] {
+  const end = o.caller.end;
+  if (end === undefined) return [];
+  const r = o.record;
+  const say = (message: string): Violation[] => [{ kind: 'ended_reason', message }];
+  if (r === undefined) return say(`the caller's call ended at ${end.atMs}; the daemon has no record of it`);
+  if (r.phase !== 'ended' || r.endedReason === undefined)
+    return say(
+      `the caller's call ended at ${end.atMs} (${end.status} by ${end.by}); the record says phase ${r.phase}`,
+    );
+  const connected = r.transfers.some((t) => t.outcome === 'connected');
+  if (connected) {
+    return r.endedReason === 'transferred'
+      ? []
+      : say(`a transfer connected; the record says endedReason ${r.endedReason}`);
+  }
+  if (end.by === 'endpoint') {
+    return r.endedReason === 'caller_hangup'
+      ? []
+      : say(`the caller hung up with no transfer connected; the record says endedReason ${r.endedReason}`);
+  }
+  return say(
+    `the carrier ended the caller's call (${end.status}) with no transfer connected; the record says endedReason ${r.endedReason}`,
+  );
+}
+
+export function talkAfterFailure(o: Observation): Violation[] {
+  const out: Violation[] = [];
+  const told = toldAgent(o);
+  for (const t of o.record?.transfers ?? []) {
+    const recordFailedAt = t.outcome !== undefined && t.outcome !== 'connected' ? t.endedAtMs : undefined;
+    const agentFailedAt = told.get(t.transferId)?.terminal.find((x) => x.status === 'failed')?.atMs;
+    const failedAt = Math.min(recordFailedAt ?? Infinity, agentFailedAt ?? Infinity);
+    if (failedAt === Infinity) continue;
+    const who = failedAt === recordFailedAt ? `the record (${t.outcome})` : 'the agent';
+    for (const h of legsOf(o, t)) {
+      const late = talk(o, h).find((s) => s.endMs > failedAt + SETTLE_MS);
+      if (late !== undefined)
+        out.push({
+          kind: 'talk_after_failure',
+          message: `${h.address} (leg ${h.leg.sid}) and the caller heard each other until ${late.endMs}, but ${who} said transfer ${t.transferId} failed at ${failedAt}`,
+        });
+    }
+  }
+  return out;
+}
+
+export function connectedAlone(o: Observation): Violation[] {
+  const out: Violation[] = [];
+  const told = toldAgent(o);
+  const end = o.caller.end?.atMs ?? Infinity;
+  for (const t of o.record?.transfers ?? []) {
+    const claims: { who: string; atMs: number }[] = [];
+    if (t.outcome === 'connected' && t.endedAtMs !== undefined)
+      claims.push({ who: 'the record', atMs: t.endedAtMs });
+    const agent = told.get(t.transferId)?.terminal.find((x) => x.status === 'connected');
+    if (agent !== undefined) claims.push({ who: 'the agent', atMs: agent.atMs });
+    for (const claim of claims) {
+      const at = claim.atMs;
+      const say = (why: string): void => {
+        out.push({
+          kind: 'connected_alone',
+          message: `${claim.who} says transfer ${t.transferId} connected at ${at}, ${why}`,
+        });
+      };
+      if (end < at - SETTLE_MS) {
+        say(`but the caller had hung up at ${end}`);
+        continue;
+      }
+      if (end <= at + SETTLE_MS) continue;
+      const legs = legsOf(o, t);
+      const withHuman = legs.some((h) =>
+        o.caller.heard.some(
+          (s) =>
+            s.source === `party:${h.leg.sid}` && s.startMs <= at + SETTLE_MS && s.endMs >= at - SETTLE_MS,
+        ),
+      );
+      if (!withHuman) say('but the caller heard no human of that transfer then: alone');
+    }
+  }
+  return out;
+}

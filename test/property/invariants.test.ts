@@ -1,0 +1,351 @@
+import { describe, expect, it } from 'vitest';
+import { DEAD_AIR_BOUND_MS } from './bounds.js';
+import { checkInvariants, VIOLATION_KINDS, type ViolationKind } from './invariants.js';
+import type { AgentFrameSeen, Observation } from './observation.js';
+
+/**
+ * Every invariant kind, each with a record that breaks it and one that keeps it: a check that
+ * cannot fail proves nothing. The base record is a cold transfer that connected, as the
+ * simulator and the agent would report it, and breaks no invariant at all.
+ */
+
+type Mut<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? Mut<U>[] : Mut<T[K]> };
+
+const HUMAN = '+14155550111';
+const OTHER = '+14155550112';
+
+function media(from: number, to: number, atMs: number): AgentFrameSeen[] {
+  const out: AgentFrameSeen[] = [];
+  for (let f = from; f <= to; f++) out.push({ event: 'media', atMs: atMs + (f - from) * 20, frame: f });
+  return out;
+}
+
+/** Cold, answered: the AI talks, the caller hears ringback, then the human, then hangs up. */
+function base(): Mut<Observation> {
+  const said = [];
+  for (let i = 0; i < 400; i++) said.push({ atMs: 1000 + 20 * i, frame: i });
+  return {
+    label: 'unit',
+    caller: {
+      sid: 'CA1',
+      answeredAtMs: 1000,
+      end: { status: 'completed', by: 'endpoint', atMs: 9000 },
+      heard: [
+        { source: 'stream:MZ1', leg: 'CA1', startMs: 1100, endMs: 4000 },
+        { source: 'ringback', leg: 'CA1', startMs: 4100, endMs: 5000 },
+        { source: 'party:CH1', leg: 'CA1', startMs: 5000, endMs: 9000 },
+      ],
+      said,
+      firstStreamFrame: 5,
+    },
+    humans: [
+      {
+        address: HUMAN,
+        legs: [
+          {
+            sid: 'CH1',
+            createdAtMs: 4100,
+            answeredAtMs: 5000,
+            end: { status: 'completed', by: 'network', atMs: 9010 },
+          },
+        ],
+        heard: [{ source: 'party:CA1', leg: 'CH1', startMs: 5000, endMs: 9000 }],
+      },
+    ],
+    rest: [{ atMs: 4050, method: 'POST', path: '/2010-04-01/Accounts/AC1/Calls/CA1.json', status: 200 }],
+    callbacks: [
+      { atMs: 9020, kind: 'status', callSid: 'CA1', status: 204 },
+      { atMs: 9030, kind: 'status', callSid: 'CH1', status: 204 },
+    ],
+    agent: [
+      {
+        frames: [
+          { event: 'start', atMs: 1050 },
+          ...media(5, 150, 1100),
+          { event: 'transfer_status', atMs: 4010, transferId: 't1', status: 'started' },
+          {
+            event: 'transfer_status',
+            atMs: 4100,
+            transferId: 't1',
+            status: 'dialing',
+            destination: '+*******0111',
+          },
+          {
+            event: 'transfer_status',
+            atMs: 4200,
+            transferId: 't1',
+            status: 'ringing',
+            destination: '+*******0111',
+          },
+          { event: 'transfer_status', atMs: 5010, transferId: 't1', status: 'connected' },
+          { event: 'stop', atMs: 5020 },
+        ],
+      },
+    ],
+    record: {
+      phase: 'ended',
+      endedReason: 'transferred',
+      transfers: [{ transferId: 't1', startedAtMs: 4000, endedAtMs: 5005, outcome: 'connected' }],
+    },
+  };
+}
+
+/** The same call with the human busy: the caller back with the AI, then hanging up. */
+function busy(): Mut<Observation> {
+  const o = base();
+  o.caller.heard = [
+    { source: 'stream:MZ1', leg: 'CA1', startMs: 1100, endMs: 4000 },
+    { source: 'ringback', leg: 'CA1', startMs: 4100, endMs: 4400 },
+    { source: 'stream:MZ2', leg: 'CA1', startMs: 4900, endMs: 9000 },
+  ];
+  const human = o.humans[0]!;
+  human.legs = [{ sid: 'CH1', createdAtMs: 4100, end: { status: 'busy', by: 'endpoint', atMs: 4400 } }];
+  human.heard = [];
+  const frames = o.agent[0]!.frames;
+  frames.splice(frames.length - 2, 2, {
+    event: 'transfer_status',
+    atMs: 4450,
+    transferId: 't1',
+    status: 'failed',
+  });
+  frames.push({ event: 'resume', atMs: 4900, transferId: 't1', outcome: 'busy' });
+  o.record = {
+    phase: 'ended',
+    endedReason: 'caller_hangup',
+    transfers: [{ transferId: 't1', startedAtMs: 4000, endedAtMs: 4420, outcome: 'busy' }],
+  };
+  return o;
+}
+
+const kinds = (o: Observation): ViolationKind[] => checkInvariants(o).map((v) => v.kind);
+
+describe('checkInvariants', () => {
+  it('a cold transfer that connected, and one whose human was busy, break nothing', () => {
+    expect(checkInvariants(base())).toEqual([]);
+    expect(checkInvariants(busy())).toEqual([]);
+  });
+
+  it('every violation is one line', () => {
+    const o = base();
+    o.record = undefined;
+    o.caller.end = undefined;
+    for (const v of checkInvariants(o)) expect(v.message).not.toContain('\n');
+  });
+
+  const cases: Record<ViolationKind, { breaks: () => Observation; keeps: () => Observation }> = {
+    outcome_count: {
+      breaks: () => {
+        const o = base();
+        o.record!.transfers[0]!.outcome = undefined;
+        return o;
+      },
+      keeps: () => busy(),
+    },
+    outcome_mismatch: {
+      // The human never answered (busy), yet the record says connected.
+      breaks: () => {
+        const o = busy();
+        o.record!.transfers[0]!.outcome = 'connected';
+        o.record!.endedReason = 'transferred';
+        return o;
+      },
+      keeps: () => base(),
+    },
+    ended_reason: {
+      breaks: () => {
+        const o = busy();
+        // The carrier dropped the caller; the record blames the caller.
+        o.caller.end = { status: 'completed', by: 'network', atMs: 9000 };
+        return o;
+      },
+      keeps: () => busy(),
+    },
+    talk_after_failure: {
+      breaks: () => {
+        const o = base();
+        const frames = o.agent[0]!.frames;
+        frames.splice(frames.length - 2, 0, {
+          event: 'transfer_status',
+          atMs: 4600,
+          transferId: 't1',
+          status: 'failed',
+        });
+        return o;
+      },
+      keeps: () => base(),
+    },
+    connected_alone: {
+      breaks: () => {
+        const o = base();
+        // The human was heard only long after "connected" (e.g. the bridge came late).
+        o.caller.heard[2] = { source: 'party:CH1', leg: 'CA1', startMs: 7000, endMs: 9000 };
+        o.caller.heard.splice(2, 0, { source: 'hold', leg: 'CA1', startMs: 5000, endMs: 7000 });
+        return o;
+      },
+      keeps: () => base(),
+    },
+    rest_after_end: {
+      breaks: () => {
+        const o = base();
+        o.rest.push({
+          atMs: 9700,
+          method: 'POST',
+          path: '/2010-04-01/Accounts/AC1/Calls/CH1.json',
+          status: 404,
+        });
+        return o;
+      },
+      keeps: () => {
+        const o = base();
+        // Sent before the daemon could know (the end's callback came later): a race, not a defect.
+        o.rest.push({
+          atMs: 9015,
+          method: 'POST',
+          path: '/2010-04-01/Accounts/AC1/Calls/CH1.json',
+          status: 404,
+        });
+        return o;
+      },
+    },
+    rung_twice: {
+      breaks: () => {
+        const o = busy();
+        o.humans[0]!.legs.push({
+          sid: 'CH2',
+          createdAtMs: 4410,
+          end: { status: 'busy', by: 'endpoint', atMs: 4415 },
+        });
+        return o;
+      },
+      keeps: () => {
+        const o = busy();
+        // A second attempt may ring the same number again.
+        o.record!.transfers.push({ transferId: 't2', startedAtMs: 6000, endedAtMs: 6500, outcome: 'busy' });
+        o.humans[0]!.legs.push({
+          sid: 'CH2',
+          createdAtMs: 6100,
+          end: { status: 'busy', by: 'endpoint', atMs: 6400 },
+        });
+        o.agent[0]!.frames.push(
+          { event: 'transfer_status', atMs: 6010, transferId: 't2', status: 'started' },
+          { event: 'transfer_status', atMs: 6450, transferId: 't2', status: 'failed' },
+          { event: 'resume', atMs: 6460, transferId: 't2', outcome: 'busy' },
+        );
+        return o;
+      },
+    },
+    leg_not_ended: {
+      breaks: () => {
+        const o = busy();
+        o.humans[0]!.legs[0]!.end = undefined;
+        return o;
+      },
+      keeps: () => busy(),
+    },
+    status_backwards: {
+      breaks: () => {
+        const o = base();
+        const frames = o.agent[0]!.frames;
+        frames.splice(frames.length - 2, 0, {
+          event: 'transfer_status',
+          atMs: 4300,
+          transferId: 't1',
+          status: 'dialing',
+          destination: '+*******0111',
+        });
+        return o;
+      },
+      keeps: () => {
+        const o = base();
+        // A chain: the first number busy, then the second's leg from dialing again.
+        const frames = o.agent[0]!.frames.filter((f) => f.event !== 'transfer_status');
+        const status = (atMs: number, value: string, destination?: string): AgentFrameSeen =>
+          destination === undefined
+            ? { event: 'transfer_status', atMs, transferId: 't1', status: value }
+            : { event: 'transfer_status', atMs, transferId: 't1', status: value, destination };
+        frames.splice(
+          frames.length - 1,
+          0,
+          status(4010, 'started'),
+          status(4020, 'dialing', '+*******0112'),
+          status(4030, 'ringing', '+*******0112'),
+          status(4100, 'dialing', '+*******0111'),
+          status(4200, 'ringing', '+*******0111'),
+          status(5010, 'connected'),
+        );
+        o.agent[0]!.frames = frames;
+        o.humans.push({
+          address: OTHER,
+          legs: [{ sid: 'CH0', createdAtMs: 4020, end: { status: 'busy', by: 'endpoint', atMs: 4080 } }],
+          heard: [],
+        });
+        expect(checkInvariants(o)).toEqual([]);
+        return o;
+      },
+    },
+    audio_lost: {
+      breaks: () => {
+        const o = base();
+        const frames = o.agent[0]!.frames;
+        frames.splice(
+          frames.findIndex((f) => f.event === 'media' && f.frame === 60),
+          1,
+        );
+        return o;
+      },
+      keeps: () => {
+        const o = base();
+        // Frames said in the last TRANSIT_MS before the transfer may still be on their way.
+        const frames = o.agent[0]!.frames;
+        frames.splice(
+          frames.findIndex((f) => f.event === 'media' && f.frame === 140),
+          11,
+        );
+        return o;
+      },
+    },
+    dead_air: {
+      breaks: () => {
+        const o = busy();
+        // Back from the failed transfer, the AI is heard only 7 s later.
+        o.caller.heard[2] = {
+          source: 'stream:MZ2',
+          leg: 'CA1',
+          startMs: 4400 + DEAD_AIR_BOUND_MS + 100,
+          endMs: 9000,
+        };
+        o.caller.end = { status: 'completed', by: 'endpoint', atMs: 9000 + DEAD_AIR_BOUND_MS };
+        o.caller.heard[2].endMs = 9000 + DEAD_AIR_BOUND_MS;
+        return o;
+      },
+      keeps: () => busy(),
+    },
+  };
+
+  it.each(VIOLATION_KINDS)('%s: a record that breaks it is caught, one that keeps it is not', (kind) => {
+    const c = cases[kind];
+    expect(kinds(c.breaks())).toContain(kind);
+    expect(kinds(c.keeps())).not.toContain(kind);
+  });
+
+  it('audio: a tail never delivered is caught, not only a hole', () => {
+    const o = base();
+    const frames = o.agent[0]!.frames;
+    const at = frames.findIndex((f) => f.event === 'media' && f.frame === 100);
+    frames.splice(at, 51);
+    expect(checkInvariants(o)).toEqual([expect.objectContaining({ kind: 'audio_lost' })]);
+  });
+
+  it('talking after failure: the human still bridged when the record says no_answer', () => {
+    const o = base();
+    o.record!.transfers[0] = { transferId: 't1', startedAtMs: 4000, endedAtMs: 5005, outcome: 'no_answer' };
+    expect(kinds(o)).toEqual(expect.arrayContaining(['talk_after_failure', 'outcome_mismatch']));
+  });
+
+  it('connected while the caller had already hung up', () => {
+    const o = base();
+    o.caller.end = { status: 'completed', by: 'endpoint', atMs: 4200 };
+    o.caller.heard = o.caller.heard.slice(0, 2);
+    expect(kinds(o)).toContain('connected_alone');
+  });
+});
