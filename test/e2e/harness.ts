@@ -57,6 +57,13 @@ export interface HarnessOptions {
   readonly time?: Time;
   /** One in-memory store for every daemon of this harness (a restart keeps it) instead of Redis. */
   readonly memoryStore?: boolean;
+  /**
+   * Several agents instead of the demo agent (each with its own `numbers` and `carrier`), given
+   * the agent URL; `agent` and `carrier` then do not apply to them.
+   */
+  readonly agents?: (agentUrl: string) => readonly Record<string, unknown>[];
+  /** More inbound numbers, each set up on its carrier as that carrier's docs have users do. */
+  readonly numbers?: readonly { readonly carrier: SimCarrier; readonly number: string }[];
 }
 
 export interface Harness {
@@ -120,7 +127,13 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     ...(options.carrier === undefined ? {} : { carrier: options.carrier }),
   };
   const agents = parseAgentsConfig(
-    { ...input, agents: [options.agent === undefined ? agentInput : options.agent(agentInput)] },
+    {
+      ...input,
+      agents:
+        options.agents === undefined
+          ? [options.agent === undefined ? agentInput : options.agent(agentInput)]
+          : options.agents(agentUrl),
+    },
     { defaultRegion: 'US' },
   );
   const time = options.time;
@@ -164,6 +177,9 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   // The inbound number on the call's carrier, set up as that carrier's docs have users do.
   for (const s of SIMULATORS)
     if (s.carrier === carrier) s.connectNumber(frontEndOf(sim, s), INBOUND, publicUrl);
+  for (const n of options.numbers ?? [])
+    for (const s of SIMULATORS)
+      if (s.carrier === n.carrier) s.connectNumber(frontEndOf(sim, s), n.number, publicUrl);
   return harness;
 }
 

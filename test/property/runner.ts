@@ -1,0 +1,166 @@
+/**
+ * Runs scenarios through the end-to-end harness — real sockets, the carrier simulator, the
+ * scripted agent, the daemon on the given store — many at once in one harness (one daemon, one
+ * simulator, one agent; each scenario on its own numbers), then checks each call's invariants.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SimCall } from '../../sim/endpoints/caller.js';
+import type { Simulator } from '../../sim/simulator.js';
+import { CALLER, exotelNumber, type Harness, startHarness } from '../e2e/harness.js';
+import { eventually } from '../support/eventually.js';
+import { agentConfig, numbersOf, RULE, scriptFor } from './agents.js';
+import { loudCaller, quietCaller } from './caller-audio.js';
+import { collect, tapCaller } from './collect.js';
+import { checkInvariants, type Violation } from './invariants.js';
+import type { Observation } from './observation.js';
+import { describeScenario, type Scenario } from './scenario.js';
+
+/** How long a scenario may take to reach its moment (the longest: a chain, then 5 s of ringing and the backstop). */
+const MOMENT_TIMEOUT_MS = 30_000;
+/** Between two calls placed, so a batch does not arrive in one burst. */
+const STAGGER_MS = 50;
+const API_KEY = 'property-writer-key-0123456789';
+
+export interface RunOptions {
+  /** A private Redis for the daemon's store; the in-memory store without. */
+  readonly redisUrl?: string;
+  /**
+   * Where a seeded adversary's plan (faults, orderings, delays of the carrier and the agent) is
+   * applied to the simulator for one scenario, after its humans are in place and before its call
+   * is placed. None: the carriers behave as documented, no faults.
+   */
+  readonly adversity?: (sim: Simulator, scenario: Scenario) => void;
+}
+
+export interface ScenarioResult {
+  readonly scenario: Scenario;
+  readonly name: string;
+  /** Why the scenario never reached the moment it is about (e.g. the caller never heard the human); absent when it did. */
+  readonly missed?: string;
+  readonly observation: Observation;
+  readonly violations: readonly Violation[];
+}
+
+export async function runScenarios(scenarios: readonly Scenario[], options: RunOptions = {}): Promise<ScenarioResult[]> {
+  const byCall = new Map<string, number>();
+  const hold = await startHoldServer();
+  const h = await startHarness({
+    agents: (url) => scenarios.map((s, k) => agentConfig(k, s, url, hold.url)),
+    numbers: scenarios.map((s, k) => ({ carrier: s.carrier, number: numbersOf(k, s).inbound })),
+    script: (start) => {
+      const k = byCall.get(start.callId ?? '');
+      const s = k === undefined ? undefined : scenarios[k];
+      return s === undefined || k === undefined ? [] : scriptFor(s, k, start);
+    },
+    env: { PATCHTHROUGH_API_KEYS: `${API_KEY}:calls:read+calls:write` },
+    ...(options.redisUrl === undefined ? {} : { redisUrl: options.redisUrl }),
+  });
+  try {
+    // Exotel: Programmable Connect carries the ring timeout per call (docs/exotel.md).
+    scenarios.forEach((s, k) => {
+      if (s.carrier === 'exotel')
+        h.sim.exotel.configureNumber(numbersOf(k, s).inbound, exotelNumber(h.publicUrl, { programmable: true }));
+    });
+    return await Promise.all(
+      scenarios.map(async (s, k) => {
+        await new Promise((resolve) => setTimeout(resolve, k * STAGGER_MS));
+        return runOne(h, s, k, byCall, options);
+      }),
+    );
+  } finally {
+    await h.stop();
+    await hold.close();
+  }
+}
+
+/** Serves the Plivo XML a `waitSound` must answer with: hold music, looped. */
+async function startHoldServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/xml' });
+    res.end('<Response><Play loop="0">https://cdn.example.com/hold-music.mp3</Play></Response>');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hold.xml`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function runOne(
+  h: Harness,
+  s: Scenario,
+  k: number,
+  byCall: Map<string, number>,
+  options: RunOptions,
+): Promise<ScenarioResult> {
+  const { inbound, chain } = numbersOf(k, s);
+  [...s.before, s.human].forEach((behaviour, j) => h.sim.network.addHuman(chain[j] as string, behaviour));
+  options.adversity?.(h.sim, s);
+  const audio = s.trigger === 'silence' ? quietCaller() : loudCaller();
+  const call = await h.sim.network.placeCall({
+    carrier: s.carrier,
+    from: CALLER,
+    to: inbound,
+    audio: { type: 'mulaw', data: audio.mulaw },
+  });
+  byCall.set(call.sid, k);
+  const said = tapCaller(call, audio);
+  const missed = await play(h, s, call, chain[chain.length - 1] as string).then(
+    () => undefined,
+    (err: unknown) => (err instanceof Error ? err.message : String(err)),
+  );
+  call.hangup();
+  const name = describeScenario(s);
+  const observation = await collect(h, { label: name, carrier: s.carrier, call, humans: chain, said, audio });
+  const violations = checkInvariants(observation);
+  return { scenario: s, name, ...(missed === undefined ? {} : { missed }), observation, violations };
+}
+
+/** Plays the scenario's part of the caller (and the operator) up to its moment; the caller then hangs up. */
+async function play(h: Harness, s: Scenario, call: SimCall, human: string): Promise<void> {
+  const until = <T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>) =>
+    eventually(fn, `${describeScenario(s)}: ${what}`, { timeoutMs: MOMENT_TIMEOUT_MS, everyMs: 25 });
+  const heardMs = (prefix: string, since = 0): number =>
+    call.heard.segments
+      .filter((x) => x.source.startsWith(prefix) && x.startMs >= since)
+      .reduce((n, x) => n + (x.endMs - x.startMs), 0);
+  if (s.trigger === 'api') {
+    await until('the AI to speak', () => heardMs('stream:') >= s.aiSpeaksMs);
+    const r = await fetch(`${h.publicUrl}/v1/calls/${call.sid}/transfer`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ rule: RULE, mode: s.mode }),
+    });
+    if (r.status !== 202) throw new Error(`the API refused the transfer: ${r.status} ${await r.text()}`);
+  }
+  const pause = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, s.hangupAfterMs));
+  const endpoint = h.sim.network.endpoint(human);
+  switch (s.case) {
+    case 'answered':
+      await until('the caller to talk with the human', () => heardMs('party:') >= s.stayMs);
+      return;
+    case 'busy':
+    case 'no_answer':
+    case 'failed':
+    case 'human_hangs_up_in_whisper': {
+      // Back with the AI: the AI heard on a new stream (the caller left the first one for the transfer).
+      await until('the caller to be back with the AI', () => {
+        const first = call.heard.first('stream:')?.source;
+        const again = call.heard.segments.filter((x) => x.source.startsWith('stream:') && x.source !== first);
+        return again.reduce((n, x) => n + (x.endMs - x.startMs), 0) >= s.stayMs;
+      });
+      return;
+    }
+    case 'caller_hangs_up_while_ringing':
+      await until('the human to ring', () => endpoint.activeLeg?.state === 'ringing');
+      return pause();
+    case 'caller_hangs_up_on_hold':
+      await until('the caller to be on hold', () => heardMs('hold') > 0);
+      return pause();
+    case 'caller_hangs_up_in_whisper':
+      await until('the human to hear the whisper', () => endpoint.heard.segments.some((x) => x.source === 'say'));
+      return pause();
+  }
+}
