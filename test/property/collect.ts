@@ -52,19 +52,23 @@ export async function collect(h: Harness, input: CollectInput): Promise<Observat
   const sim = h.sim;
   const humans = input.humans.filter((a) => sim.network.hasEndpoint(a)).map((a) => sim.network.endpoint(a));
   let record: CallRecord | undefined;
+  const sessionsOf = (): ScriptedSession[] => (h.agent?.sessions ?? []).filter((s) => s.start?.callId === call.sid);
   await eventually(
     async () => {
       record = await h.app.engine.get(call.sid);
       return (
-        call.state === 'ended' && record?.phase === 'ended' && humans.every((x) => x.legs.every((l) => l.isEnded))
+        call.state === 'ended' &&
+        record?.phase === 'ended' &&
+        humans.every((x) => x.legs.every((l) => l.isEnded)) &&
+        sessionsOf().every((s) => s.closeCode !== undefined)
       );
     },
-    'the call, its legs and its record to end',
+    'the call, its legs, its agent sockets and its record to end',
     { timeoutMs: SETTLE_TIMEOUT_MS, everyMs: 50 },
   ).catch(() => undefined);
   const sids = new Set([call.sid, ...humans.flatMap((x) => x.legs.map((l) => l.label))]);
   const mentions = (path: string): boolean => [...sids].some((sid) => path.includes(sid));
-  const sessions = (h.agent?.sessions ?? []).filter((s) => s.start?.callId === call.sid);
+  const sessions = sessionsOf();
   return {
     label: input.label,
     caller: {
@@ -159,7 +163,7 @@ function sessionOf(session: ScriptedSession, audio: CallerAudio): AgentSessionSe
       frames.push({ event: f.event === 'start' || f.event === 'stop' ? f.event : 'other', atMs });
     }
   }
-  return { frames };
+  return session.closeCode === undefined ? { frames } : { frames, closeCode: session.closeCode };
 }
 
 function recordOf(r: CallRecord): RecordSeen {

@@ -76,6 +76,8 @@ export type AgentFrameSeen =
 
 export interface AgentSessionSeen {
   readonly frames: readonly AgentFrameSeen[];
+  /** The socket's close code; absent while it is open. */
+  readonly closeCode?: number;
 }
 
 /** One frame the caller said (it went to the carrier), by position in the caller's audio. */

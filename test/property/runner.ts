@@ -122,10 +122,11 @@ async function runOne(
 async function play(h: Harness, s: Scenario, call: SimCall, human: string): Promise<void> {
   const until = <T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>) =>
     eventually(fn, `${describeScenario(s)}: ${what}`, { timeoutMs: MOMENT_TIMEOUT_MS, everyMs: 25 });
+  /** How long the caller heard sources starting with `prefix` after `since`. */
   const heardMs = (prefix: string, since = 0): number =>
     call.heard.segments
-      .filter((x) => x.source.startsWith(prefix) && x.startMs >= since)
-      .reduce((n, x) => n + (x.endMs - x.startMs), 0);
+      .filter((x) => x.source.startsWith(prefix))
+      .reduce((n, x) => n + Math.max(0, x.endMs - Math.max(x.startMs, since)), 0);
   if (s.trigger === 'api') {
     await until('the AI to speak', () => heardMs('stream:') >= s.aiSpeaksMs);
     const r = await fetch(`${h.publicUrl}/v1/calls/${call.sid}/transfer`, {
@@ -145,11 +146,11 @@ async function play(h: Harness, s: Scenario, call: SimCall, human: string): Prom
     case 'no_answer':
     case 'failed':
     case 'human_hangs_up_in_whisper': {
-      // Back with the AI: the AI heard on a new stream (the caller left the first one for the transfer).
-      await until('the caller to be back with the AI', () => {
-        const first = call.heard.first('stream:')?.source;
-        const again = call.heard.segments.filter((x) => x.source.startsWith('stream:') && x.source !== first);
-        return again.reduce((n, x) => n + (x.endMs - x.startMs), 0) >= s.stayMs;
+      // Back with the AI (or never moved from it: a warm transfer dials while the caller talks on):
+      // the transfer failed, and the AI is heard since.
+      await until('the caller to be back with the AI', async () => {
+        const t = (await h.app.engine.get(call.sid))?.transfers.at(-1);
+        return t?.endedAtMs !== undefined && heardMs('stream:', t.endedAtMs) >= s.stayMs;
       });
       return;
     }
