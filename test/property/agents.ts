@@ -22,7 +22,12 @@ export function numbersOf(k: number, s: Scenario): { inbound: string; chain: str
  * `holdUrl`: the agents' `holdAudio`. Plivo has no hold music of its own and its `waitSound` must
  * answer Plivo XML (docs/plivo.md), so a Plivo agent is set up with one, as its docs tell users.
  */
-export function agentConfig(k: number, s: Scenario, agentUrl: string, holdUrl: string): Record<string, unknown> {
+export function agentConfig(
+  k: number,
+  s: Scenario,
+  agentUrl: string,
+  holdUrl: string,
+): Record<string, unknown> {
   const { inbound, chain } = numbersOf(k, s);
   return {
     id: `property-${k}`,

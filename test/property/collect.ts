@@ -52,7 +52,8 @@ export async function collect(h: Harness, input: CollectInput): Promise<Observat
   const sim = h.sim;
   const humans = input.humans.filter((a) => sim.network.hasEndpoint(a)).map((a) => sim.network.endpoint(a));
   let record: CallRecord | undefined;
-  const sessionsOf = (): ScriptedSession[] => (h.agent?.sessions ?? []).filter((s) => s.start?.callId === call.sid);
+  const sessionsOf = (): ScriptedSession[] =>
+    (h.agent?.sessions ?? []).filter((s) => s.start?.callId === call.sid);
   await eventually(
     async () => {
       record = await h.app.engine.get(call.sid);
@@ -79,7 +80,11 @@ export async function collect(h: Harness, input: CollectInput): Promise<Observat
       said: [...input.said],
       ...firstStreamFrame(sim, input.carrier, call.sid, input.audio),
     },
-    humans: humans.map((x) => ({ address: x.address, legs: x.legs.map(legOf), heard: spans(x.heard.segments) })),
+    humans: humans.map((x) => ({
+      address: x.address,
+      legs: x.legs.map(legOf),
+      heard: spans(x.heard.segments),
+    })),
     rest: sim.log
       .ofType('rest.request')
       .filter((e) => mentions(e.path))
@@ -158,7 +163,12 @@ function sessionOf(session: ScriptedSession, audio: CallerAudio): AgentSessionSe
         ...(typeof destination === 'string' ? { destination } : {}),
       });
     } else if (f.event === 'resume') {
-      frames.push({ event: 'resume', atMs, transferId: String(f['transferId']), outcome: String(f['outcome']) });
+      frames.push({
+        event: 'resume',
+        atMs,
+        transferId: String(f['transferId']),
+        outcome: String(f['outcome']),
+      });
     } else {
       frames.push({ event: f.event === 'start' || f.event === 'stop' ? f.event : 'other', atMs });
     }

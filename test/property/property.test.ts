@@ -50,8 +50,15 @@ describe('property: seeded transfer scenarios keep every invariant', () => {
     expect(failures(results)).toEqual([]);
   }, 120_000);
 
-  it.each(KNOWN_DEFECTS)('known defect, seed $seed: $what', async ({ seed, kind }) => {
-    const [result] = await runScenarios([scenarioFor(seed)], { redisUrl: redis!.url });
-    expect(result?.violations.map((v) => v.kind), describeScenario(scenarioFor(seed))).toContain(kind);
-  }, 60_000);
+  it.each(KNOWN_DEFECTS)(
+    'known defect, seed $seed: $what',
+    async ({ seed, kind }) => {
+      const [result] = await runScenarios([scenarioFor(seed)], { redisUrl: redis!.url });
+      expect(
+        result?.violations.map((v) => v.kind),
+        describeScenario(scenarioFor(seed)),
+      ).toContain(kind);
+    },
+    60_000,
+  );
 });

@@ -42,7 +42,10 @@ export interface ScenarioResult {
   readonly violations: readonly Violation[];
 }
 
-export async function runScenarios(scenarios: readonly Scenario[], options: RunOptions = {}): Promise<ScenarioResult[]> {
+export async function runScenarios(
+  scenarios: readonly Scenario[],
+  options: RunOptions = {},
+): Promise<ScenarioResult[]> {
   const byCall = new Map<string, number>();
   const hold = await startHoldServer();
   const h = await startHarness({
@@ -60,7 +63,10 @@ export async function runScenarios(scenarios: readonly Scenario[], options: RunO
     // Exotel: Programmable Connect carries the ring timeout per call (docs/exotel.md).
     scenarios.forEach((s, k) => {
       if (s.carrier === 'exotel')
-        h.sim.exotel.configureNumber(numbersOf(k, s).inbound, exotelNumber(h.publicUrl, { programmable: true }));
+        h.sim.exotel.configureNumber(
+          numbersOf(k, s).inbound,
+          exotelNumber(h.publicUrl, { programmable: true }),
+        );
     });
     return await Promise.all(
       scenarios.map(async (s, k) => {
@@ -96,7 +102,9 @@ async function runOne(
   options: RunOptions,
 ): Promise<ScenarioResult> {
   const { inbound, chain } = numbersOf(k, s);
-  [...s.before, s.human].forEach((behaviour, j) => h.sim.network.addHuman(chain[j] as string, behaviour));
+  [...s.before, s.human].forEach((behaviour, j) => {
+    h.sim.network.addHuman(chain[j] as string, behaviour);
+  });
   options.adversity?.(h.sim, s);
   const audio = s.trigger === 'silence' ? quietCaller() : loudCaller();
   const call = await h.sim.network.placeCall({
@@ -161,7 +169,9 @@ async function play(h: Harness, s: Scenario, call: SimCall, human: string): Prom
       await until('the caller to be on hold', () => heardMs('hold') > 0);
       return pause();
     case 'caller_hangs_up_in_whisper':
-      await until('the human to hear the whisper', () => endpoint.heard.segments.some((x) => x.source === 'say'));
+      await until('the human to hear the whisper', () =>
+        endpoint.heard.segments.some((x) => x.source === 'say'),
+      );
       return pause();
   }
 }

@@ -102,7 +102,11 @@ export function scenarioFor(seed: number): Scenario {
   // The silence trigger dials the default destination, one number; the others may ask for a chain.
   const before: HumanBehaviour[] =
     trigger !== 'silence' && rnd() < 0.3
-      ? [rnd() < 0.5 ? { type: 'busy', afterMs: between(100, 800) } : { type: 'fail', afterMs: between(100, 800) }]
+      ? [
+          rnd() < 0.5
+            ? { type: 'busy', afterMs: between(100, 800) }
+            : { type: 'fail', afterMs: between(100, 800) },
+        ]
       : [];
   return {
     seed,
