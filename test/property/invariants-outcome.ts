@@ -133,9 +133,16 @@ export function endedReason(o: Observation): Violation[] {
     );
   const connected = r.transfers.some((t) => t.outcome === 'connected');
   if (connected) {
-    return r.endedReason === 'transferred'
+    if (r.endedReason !== 'transferred')
+      return say(`a transfer connected; the record says endedReason ${r.endedReason}`);
+    // "Transferred" is the caller's call handed to a person: one the carrier ended before the
+    // caller ever talked with anybody was dropped, not transferred.
+    const talkedWithSomeone = humanLegs(o).some((h) => talked(o, h));
+    return end.by === 'endpoint' || talkedWithSomeone
       ? []
-      : say(`a transfer connected; the record says endedReason ${r.endedReason}`);
+      : say(
+          `the carrier ended the caller's call (${end.status}) before the caller talked with any human; the record says transferred`,
+        );
   }
   if (end.by === 'endpoint') {
     return r.endedReason === 'caller_hangup'

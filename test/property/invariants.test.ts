@@ -342,6 +342,23 @@ describe('checkInvariants', () => {
     expect(kinds(o)).toEqual(expect.arrayContaining(['talk_after_failure', 'outcome_mismatch']));
   });
 
+  it('ended reason: a caller dropped by the carrier before talking with the human was not transferred', () => {
+    const o = base();
+    // The human hung up during a whisper the caller never heard; the carrier then ended the call.
+    o.caller.heard = [
+      { source: 'stream:MZ1', leg: 'CA1', startMs: 1100, endMs: 4000 },
+      { source: 'hold', leg: 'CA1', startMs: 4000, endMs: 6000 },
+    ];
+    o.caller.end = { status: 'completed', by: 'network', atMs: 6000 };
+    o.humans[0]!.heard = [{ source: 'say', leg: 'CH1', startMs: 5000, endMs: 6000 }];
+    expect(kinds(o)).toContain('ended_reason');
+    // The same call, the caller having talked with the human before the carrier ended it.
+    expect(kinds(base())).not.toContain('ended_reason');
+    const talkedFirst = base();
+    talkedFirst.caller.end = { status: 'completed', by: 'network', atMs: 9000 };
+    expect(kinds(talkedFirst)).not.toContain('ended_reason');
+  });
+
   it('connected while the caller had already hung up', () => {
     const o = base();
     o.caller.end = { status: 'completed', by: 'endpoint', atMs: 4200 };
