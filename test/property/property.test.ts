@@ -1,5 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Simulator } from '../../sim/simulator.js';
 import { type RedisServer, startRedisServer } from '../../support/redis-server.js';
+import { flushRedis } from '../e2e/harness.js';
 import { replayCommand, reportOf } from './report.js';
 import { runScenarios, type ScenarioResult } from './runner.js';
 import { describeScenario, scenarioFor } from './scenario.js';
@@ -43,12 +45,34 @@ describe('property: seeded transfer scenarios keep every invariant', () => {
   afterAll(async () => {
     await redis?.stop();
   });
+  // Agents are seeded into the store once and the store wins: each run starts from an empty one.
+  afterEach(async () => {
+    if (redis !== undefined) await flushRedis(redis.url);
+  });
 
   it(`${SEEDS.length} seeds, run at once`, async () => {
     const results = await runScenarios(SEEDS.map(scenarioFor), { redisUrl: redis!.url });
     expect(results).toHaveLength(SEEDS.length);
     expect(failures(results)).toEqual([]);
   }, 120_000);
+
+  it('a plan of faults given as adversity is applied to each scenario before its call (here: every status callback twice)', async () => {
+    const seen: Simulator[] = [];
+    const results = await runScenarios([2, 8, 9].map(scenarioFor), {
+      redisUrl: redis!.url,
+      adversity: (sim, scenario) => {
+        seen.push(sim);
+        sim.faults.add({
+          type: 'callback.duplicate',
+          match: { kind: 'status', url: scenario.carrier },
+          times: Number.POSITIVE_INFINITY,
+        });
+      },
+    });
+    expect(seen).toHaveLength(3);
+    expect(seen[0]?.log.ofType('fault.applied').length).toBeGreaterThan(0);
+    expect(failures(results)).toEqual([]);
+  }, 60_000);
 
   it.each(KNOWN_DEFECTS)(
     'known defect, seed $seed: $what',
