@@ -28,9 +28,14 @@ export interface RunOptions {
   /**
    * Where a seeded adversary's plan (faults, orderings, delays of the carrier and the agent) is
    * applied to the simulator for one scenario, after its humans are in place and before its call
-   * is placed. None: the carriers behave as documented, no faults.
+   * is placed, with the scenario's numbers (the call's own sids are not known yet). None: the
+   * carriers behave as documented, no faults.
    */
-  readonly adversity?: (sim: Simulator, scenario: Scenario) => void;
+  readonly adversity?: (
+    sim: Simulator,
+    scenario: Scenario,
+    numbers: { readonly inbound: string; readonly humans: readonly string[] },
+  ) => void;
 }
 
 export interface ScenarioResult {
@@ -105,7 +110,7 @@ async function runOne(
   [...s.before, s.human].forEach((behaviour, j) => {
     h.sim.network.addHuman(chain[j] as string, behaviour);
   });
-  options.adversity?.(h.sim, s);
+  options.adversity?.(h.sim, s, { inbound, humans: chain });
   const audio = s.trigger === 'silence' ? quietCaller() : loudCaller();
   const call = await h.sim.network.placeCall({
     carrier: s.carrier,

@@ -3,6 +3,7 @@
  * caller) do, how the transfer is asked for, and every timing — all drawn from the seed, so a
  * failure replays exactly from `npm run property -- --seed 0x…`.
  */
+import { prng } from '../../sim/adversary/prng.js';
 import type { HumanBehaviour } from '../../sim/endpoints/human.js';
 
 export const CARRIERS = ['twilio', 'plivo', 'exotel'] as const;
@@ -49,18 +50,6 @@ export interface Scenario {
   readonly stayMs: number;
   /** The agent's ring timeout, s (the configuration's minimum is 5). */
   readonly ringTimeoutSec: number;
-}
-
-/** mulberry32: a small, fast, seeded PRNG (uniform in [0, 1)). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A human's voice for the whole call: the caller hearing it is the caller hearing the human. */
