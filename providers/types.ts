@@ -101,7 +101,14 @@ export interface OutboundUrls {
  * `caller_id_refused` — the carrier will not present that caller ID on a leg (not a number of
  * the account); the daemon retries with the number the call came in on.
  */
-export type CarrierErrorKind = 'caller_id_refused';
+export type CarrierErrorKind =
+  | 'caller_id_refused'
+  /**
+   * The call the command was for is over (Twilio 21220 "call is not in progress", 404/20404): the
+   * party hung up and the carrier's news of it has not reached the daemon yet. Carriers do not
+   * order their answer to a REST command before the call's status callbacks.
+   */
+  | 'call_gone';
 
 /**
  * Builds one configured adapter; the registry in providers/index.ts is an array of these. `C` is

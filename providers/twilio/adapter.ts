@@ -99,12 +99,14 @@ export function createTwilioAdapter(options: TwilioAdapterOptions): CarrierAdapt
 const CALLER_ID_REFUSED: ReadonlySet<string> = new Set(['21210', '21212']);
 
 function classifyTwilioError(err: unknown): CarrierErrorKind | undefined {
-  return err instanceof CarrierError &&
-    err.carrierCode !== undefined &&
-    CALLER_ID_REFUSED.has(err.carrierCode)
-    ? 'caller_id_refused'
-    : undefined;
+  if (!(err instanceof CarrierError) || err.carrierCode === undefined) return undefined;
+  if (CALLER_ID_REFUSED.has(err.carrierCode)) return 'caller_id_refused';
+  // 21220: "Call is not in-progress. Cannot redirect." — an answered call that has ended; 20404:
+  // no such call (any more).
+  return CALL_GONE.has(err.carrierCode) ? 'call_gone' : undefined;
 }
+
+const CALL_GONE: ReadonlySet<string> = new Set(['21220', '20404']);
 
 /** Twilio asks a fallback URL with `ErrorCode` and `ErrorUrl` (the URL whose TwiML failed). */
 function twilioFallbackOf(req: WebhookRequest): { failedUrl: string; errorCode?: string } | undefined {

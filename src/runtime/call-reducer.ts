@@ -71,6 +71,8 @@ export type CallInput =
       /** `DaemonError.code` of the failure. */
       readonly code?: string;
       readonly carrierCode?: string;
+      /** The carrier answered that the call the command was for is over (`call_gone`). */
+      readonly callGone?: boolean;
     }
   /** A pending retry's timer fired. */
   | { readonly type: 'effect.retry'; readonly retryId: string };

@@ -16,7 +16,9 @@ import type { CallEffect, CallInput, ReduceResult } from './call-reducer.js';
  * | `human.whisper`, `human.join` | no     | the leg's `leg.error`: next destination, then the AI      |
  * | anything else      | no                | recorded and alerted                                      |
  *
- * A caller effect failing after the call ended (the caller hung up meanwhile) is only noted.
+ * A caller effect failing after the call ended (the caller hung up meanwhile) is only noted; one
+ * the carrier refused because the caller's call is over (`callGone`), before its status callback
+ * came, is the caller hanging up: the transfer ends `caller_hangup`.
  *
  * `carrier.dial` never gets here: the executor turns its failure into `leg.error` at once, since
  * placing a call twice could ring a human twice.
@@ -85,6 +87,19 @@ export function reduceEffectFailed(
   if (!live && CALLER_EFFECTS.has(name)) {
     // Moving a caller who already hung up fails by nature (Twilio 21220): a fact, not an alert.
     return { record: withTimeline(record, { atMs: nowMs, event: 'effect.moot', detail }), effects: [] };
+  }
+  const inner = input.effect.type === 'retry' ? input.effect.effect : input.effect;
+  if (live && input.callGone === true && CALLER_EFFECTS.has(name) && inner.type === 'transfer') {
+    // The carrier says the caller's call is over before its status callback said so (it orders
+    // neither before the other): the caller hung up, and that ends the transfer — not a carrier
+    // error, and no human is left to be briefed into an empty room. The call itself ends when the
+    // carrier's news of it comes.
+    const noted = withTimeline(record, {
+      atMs: nowMs,
+      event: 'effect.moot',
+      detail: `${detail} caller gone`,
+    });
+    return stepTransfer(noted, inner.transferId, { type: 'caller.hangup' }) ?? { record: noted, effects: [] };
   }
   const noted = withTimeline(record, { atMs: nowMs, event: 'effect.failed', detail });
   const alert: CallEffect = {

@@ -60,7 +60,8 @@ export class EffectExecutor implements EffectRunner {
         if (await this.#relayed(record, inner, context)) continue;
         await this.#runOne(record, inner, context);
       } catch (err) {
-        await this.#failed(record.callId, inner, attempt, err);
+        const gone = this.#o.adapterFor(record).classifyError?.(err) === 'call_gone';
+        await this.#failed(record.callId, inner, attempt, err, gone);
       }
     }
   }
@@ -70,7 +71,13 @@ export class EffectExecutor implements EffectRunner {
    * or lets the machine decide (effect-failures.ts). Only a store that cannot take even that
    * leaves it at a log line; the machine's timers then bound the wait.
    */
-  async #failed(callId: string, effect: CallEffect, attempt: number, err: unknown): Promise<void> {
+  async #failed(
+    callId: string,
+    effect: CallEffect,
+    attempt: number,
+    err: unknown,
+    gone: boolean,
+  ): Promise<void> {
     const summary = errorSummary(err);
     this.#o.log.warn({ callId, effect: effectName(effect), attempt, err: summary }, 'effect.failed');
     const carrierCode = err instanceof CarrierError ? err.carrierCode : undefined;
@@ -82,6 +89,7 @@ export class EffectExecutor implements EffectRunner {
         retryable: err instanceof DaemonError && err.retryable,
         ...(summary.code === undefined ? {} : { code: summary.code }),
         ...(carrierCode === undefined ? {} : { carrierCode }),
+        ...(gone ? { callGone: true } : {}),
       });
     } catch (feedErr) {
       this.#o.log.error(

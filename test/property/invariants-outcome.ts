@@ -109,7 +109,23 @@ export function outcomeMismatch(o: Observation): Violation[] {
         message: `${h.address} (leg ${h.leg.sid}) talked with the caller, but its transfer ${t?.transferId ?? '(none)'} ended ${t?.outcome ?? 'without outcome'}`,
       });
   }
+  const end = o.caller.end;
   for (const t of transfers) {
+    // The caller hung up while the transfer ran and its latest human leg was still up (or not
+    // dialed yet): that, and nothing the carrier said afterwards, is how it ended.
+    if (
+      end?.by === 'endpoint' &&
+      t.startedAtMs <= end.atMs &&
+      (t.endedAtMs === undefined || end.atMs < t.endedAtMs) &&
+      t.outcome !== 'caller_hangup'
+    ) {
+      const latest = legsOf(o, t).at(-1)?.leg;
+      if (latest?.end === undefined || latest.end.atMs >= end.atMs)
+        out.push({
+          kind: 'outcome_mismatch',
+          message: `the caller hung up at ${end.atMs} while transfer ${t.transferId} ran${latest === undefined ? '' : ` (leg ${latest.sid} still up)`}, but it ended ${t.outcome ?? 'without outcome'} at ${t.endedAtMs}`,
+        });
+    }
     if (t.outcome !== 'connected') continue;
     const legs = legsOf(o, t);
     if (!legs.some((h) => h.leg.answeredAtMs !== undefined))

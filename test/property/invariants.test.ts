@@ -359,6 +359,35 @@ describe('checkInvariants', () => {
     expect(kinds(talkedFirst)).not.toContain('ended_reason');
   });
 
+  it('outcome: a caller who hung up while the human still rang ended the transfer, whatever came after', () => {
+    const o = busy();
+    // The caller hangs up at 4300, the human's leg is canceled after it; the record says carrier_error.
+    o.caller.end = { status: 'completed', by: 'endpoint', atMs: 4300 };
+    o.caller.heard = o.caller.heard.slice(0, 2).map((x) => ({ ...x, endMs: Math.min(x.endMs, 4300) }));
+    o.humans[0]!.legs[0]!.end = { status: 'canceled', by: 'network', atMs: 4350 };
+    o.record!.transfers[0] = {
+      transferId: 't1',
+      startedAtMs: 4000,
+      endedAtMs: 4320,
+      outcome: 'carrier_error',
+    };
+    o.agent[0]!.frames = o.agent[0]!.frames.filter((f) => f.event !== 'resume');
+    expect(checkInvariants(o)).toEqual([expect.objectContaining({ kind: 'outcome_mismatch' })]);
+    o.record!.transfers[0] = {
+      transferId: 't1',
+      startedAtMs: 4000,
+      endedAtMs: 4320,
+      outcome: 'caller_hangup',
+    };
+    expect(checkInvariants(o)).toEqual([]);
+    // The human was busy before the caller hung up: busy is the truth, even if recorded later.
+    const late = busy();
+    late.caller.end = { status: 'completed', by: 'endpoint', atMs: 4410 };
+    late.caller.heard = late.caller.heard.slice(0, 2);
+    late.agent[0]!.frames = late.agent[0]!.frames.filter((f) => f.event !== 'resume');
+    expect(kinds(late)).not.toContain('outcome_mismatch');
+  });
+
   it('connected while the caller had already hung up', () => {
     const o = base();
     o.caller.end = { status: 'completed', by: 'endpoint', atMs: 4200 };

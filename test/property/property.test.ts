@@ -74,6 +74,25 @@ describe('property: seeded transfer scenarios keep every invariant', () => {
     expect(failures(results)).toEqual([]);
   }, 60_000);
 
+  it('regression, seed 0x481: a caller who hangs up at the whisper, the carrier refusing the move to hold before its status callback comes, ended the transfer as caller_hangup (was carrier_error)', async () => {
+    const scenario = { ...scenarioFor(0x481), hangupAfterMs: 0 };
+    expect(describeScenario(scenario)).toBe('seed 0x481: twilio warm caller_hangs_up_in_whisper by tag');
+    const results = await runScenarios([scenario], {
+      redisUrl: redis!.url,
+      // The caller's own status callbacks come late (Twilio does not order them before its REST answers).
+      adversity: (sim) => {
+        sim.faults.add({
+          type: 'callback.delay',
+          match: { kind: 'status', url: /\/twilio\/status$/ },
+          delayMs: 4000,
+          times: Number.POSITIVE_INFINITY,
+        });
+      },
+    });
+    expect(failures(results)).toEqual([]);
+    expect(results[0]?.observation.record?.transfers.map((t) => t.outcome)).toEqual(['caller_hangup']);
+  }, 60_000);
+
   it.each(KNOWN_DEFECTS)(
     'known defect, seed $seed: $what',
     async ({ seed, kind }) => {

@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { CarrierError } from '../../src/domain/errors.js';
 import { type CallEffect, reduceCall } from '../../src/runtime/call-reducer.js';
 import { dial, harness, type Setup, tx } from './executor-harness.js';
-import { CALLER_ID_REFUSED_CODE, HUMAN, LEG0, OUR_NUMBER, reduceContext, T1 } from './shell-fakes.js';
+import {
+  CALL_GONE_CODE,
+  CALLER_ID_REFUSED_CODE,
+  HUMAN,
+  LEG0,
+  OUR_NUMBER,
+  reduceContext,
+  T1,
+} from './shell-fakes.js';
 
 /**
  * What the executor feeds back when an effect fails, below end to end (executor-harness.ts), and
@@ -77,6 +85,17 @@ const FAILURES: readonly FailureRow[] = [
     timeline: 'effect.failed',
   },
   {
+    // Property seed 0x481: the caller hung up during the whisper and the carrier refused the
+    // move to hold before its status callback came; the transfer was recorded as carrier_error.
+    name: 'hold, the caller’s call already over (21220): the caller hung up — the transfer ends, the human is canceled, no resume',
+    effect: tx({ type: 'caller.hold' }),
+    setup: { record: 'warm', fail: { op: 'redirectCall', err: permanent(CALL_GONE_CODE) } },
+    fed: { type: 'effect.failed', retryable: false, carrierCode: CALL_GONE_CODE, callGone: true },
+    becomes: [],
+    also: ['carrier.cancel', 'transfer.ended'],
+    timeline: 'effect.moot',
+  },
+  {
     name: 'warm dial, retryable: the leg’s leg.error at once (never placed twice)',
     effect: dial('warm'),
     setup: { record: 'warm', fail: { op: 'createCall', err: retryable() } },
@@ -120,6 +139,16 @@ describe('EffectExecutor: what a failure is fed back as, and what it becomes', (
     expect(effects).toEqual(expect.arrayContaining([...also]));
     if (also.length === 0) expect(effects).toHaveLength(becomes.length);
     if (timeline !== undefined) expect(result?.record.timeline.map((e) => e.event)).toContain(timeline);
+  });
+
+  it('a hold refused because the caller’s call is over: the transfer ends caller_hangup, the agent is not resumed', async () => {
+    const h = harness({ record: 'warm', fail: { op: 'redirectCall', err: permanent(CALL_GONE_CODE) } });
+    await h.executor.run(h.record, [tx({ type: 'caller.hold' })], h.context);
+    const result = reduceCall(h.record, h.fed[0]!, reduceContext());
+    expect(result?.record.transfers.at(-1)?.outcome).toBe('caller_hangup');
+    const effects = result?.effects.map((e) => (e.type === 'transfer' ? e.effect.type : e.type)) ?? [];
+    expect(effects).not.toContain('agent.resume');
+    expect(effects).not.toContain('effect.abandoned');
   });
 
   it('a caller ID the carrier refuses (21210): the leg is placed again from our own number, and said', async () => {

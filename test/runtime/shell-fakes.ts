@@ -40,6 +40,8 @@ export const HUMAN = '+14155550133';
 export const T1 = `${CALL_ID}.t1`;
 /** The carrier code the fake carrier answers a caller ID it refuses with. */
 export const CALLER_ID_REFUSED_CODE = '21210';
+/** The code the fake carrier answers a command for a call that is over with (as Twilio's 21220). */
+export const CALL_GONE_CODE = '21220';
 export const LEG0 = `${T1}:0`;
 
 /** One REST command the fake carrier received. */
@@ -113,7 +115,9 @@ export class FakeCarrier {
       classifyError: (err: unknown) =>
         err instanceof CarrierError && err.carrierCode === CALLER_ID_REFUSED_CODE
           ? ('caller_id_refused' as const)
-          : undefined,
+          : err instanceof CarrierError && err.carrierCode === CALL_GONE_CODE
+            ? ('call_gone' as const)
+            : undefined,
     };
     this.adapter = {
       ...errors,
