@@ -2,7 +2,7 @@
  * Gathers an {@link Observation} of one call from a running harness: the simulator's legs, what
  * each party heard, its log of REST requests and callbacks, the scripted agent's sessions of the
  * call and the daemon's record. Everything is put on the simulator's clock (epoch ms): the
- * scripted agent stamps frames with `performance.now()`, turned into epoch ms here.
+ * scripted agent stamps frames with its time's monotonic clock, turned into epoch ms here.
  */
 import type { SimCall } from '../../sim/endpoints/caller.js';
 import type { HeardSegment } from '../../sim/heard.js';
@@ -27,11 +27,11 @@ import type { Carrier } from './scenario.js';
 /** How long after the caller's hang-up the record, the legs and the agent may take to settle. */
 const SETTLE_TIMEOUT_MS = 10_000;
 
-/** Records every frame the caller says from now on (call it right after placing the call). */
-export function tapCaller(call: SimCall, audio: CallerAudio): SaidFrame[] {
+/** Records every frame the caller says from now on (call it right after placing the call), on the simulator's clock. */
+export function tapCaller(sim: Simulator, call: SimCall, audio: CallerAudio): SaidFrame[] {
   const said: SaidFrame[] = [];
   call.leg.onAudio((frame) => {
-    said.push({ atMs: Date.now(), frame: audio.frameOf(frame) });
+    said.push({ atMs: sim.clock.nowMs(), frame: audio.frameOf(frame) });
   });
   return said;
 }
@@ -98,7 +98,8 @@ export async function collect(h: Harness, input: CollectInput): Promise<Observat
         callSid: e.callSid as string,
         ...(e.status === undefined ? {} : { status: e.status }),
       })),
-    agent: sessions.map((s) => sessionOf(s, input.audio)),
+    // The agent stamps frames on the monotonic clock of the time both run on; the simulator on its wall clock.
+    agent: sessions.map((s) => sessionOf(s, input.audio, sim.time.epochMs() - sim.time.nowMs())),
     ...(record === undefined ? {} : { record: recordOf(record) }),
   };
 }
@@ -139,11 +140,11 @@ function firstStreamFrame(
 }
 
 /** The agent's frames on the simulator's clock; caller audio cut into 20 ms frames and named. */
-function sessionOf(session: ScriptedSession, audio: CallerAudio): AgentSessionSeen {
+function sessionOf(session: ScriptedSession, audio: CallerAudio, toEpochMs: number): AgentSessionSeen {
   const frames: AgentFrameSeen[] = [];
   let pending = Buffer.alloc(0);
   for (const r of session.received) {
-    const atMs = performance.timeOrigin + r.atMs;
+    const atMs = toEpochMs + r.atMs;
     const f = r.frame;
     if (f.event === 'media') {
       const payload = (f['media'] as { payload?: unknown } | undefined)?.payload;

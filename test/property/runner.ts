@@ -119,7 +119,7 @@ async function runOne(
     audio: { type: 'mulaw', data: audio.mulaw },
   });
   byCall.set(call.sid, k);
-  const said = tapCaller(call, audio);
+  const said = tapCaller(h.sim, call, audio);
   const missed = await play(h, s, call, chain[chain.length - 1] as string).then(
     () => undefined,
     (err: unknown) => (err instanceof Error ? err.message : String(err)),
