@@ -169,6 +169,7 @@ interface Entry {
   rule: FaultRule;
   hits: number;
   remaining: number;
+  scope?: FaultScope;
 }
 
 export function hookMatches(match: HookMatch | undefined, facts: HookFacts): boolean {
@@ -201,6 +202,20 @@ export function pathMatches(pattern: string | RegExp, path: string): boolean {
   return typeof pattern === 'string' ? path.includes(pattern) : pattern.test(path);
 }
 
+/** What the front-end knows when it asks for a fault: the carrier and the call or conference, if any. */
+export interface FaultContext {
+  readonly carrier?: string;
+  readonly callSid?: string;
+  readonly conferenceSid?: string;
+  readonly detail?: string;
+}
+
+/**
+ * Limits a rule to some calls (e.g. one scenario among many sharing a simulator): the rule
+ * applies only where this returns true. Unscoped rules apply everywhere.
+ */
+export type FaultScope = (context: FaultContext) => boolean;
+
 export class Faults {
   readonly #entries: Entry[] = [];
   readonly #log: SimLog;
@@ -210,9 +225,15 @@ export class Faults {
     this.#log = log;
   }
 
-  /** Adds a rule; it applies `times` times (default 1; `Infinity` for always). */
-  add<R extends FaultRule>(rule: R): FaultHandle<R> {
-    const entry: Entry = { id: this.#nextId++, rule, hits: 0, remaining: rule.times ?? 1 };
+  /** Adds a rule; it applies `times` times (default 1; `Infinity` for always), where `scope` allows. */
+  add<R extends FaultRule>(rule: R, scope?: FaultScope): FaultHandle<R> {
+    const entry: Entry = {
+      id: this.#nextId++,
+      rule,
+      hits: 0,
+      remaining: rule.times ?? 1,
+      ...(scope === undefined ? {} : { scope }),
+    };
     this.#entries.push(entry);
     return this.#handle(entry) as FaultHandle<R>;
   }
@@ -260,10 +281,11 @@ export class Faults {
   take<T extends FaultType>(
     type: T,
     test: (rule: Extract<FaultRule, { type: T }>) => boolean,
-    context: { carrier?: string; callSid?: string; conferenceSid?: string; detail?: string } = {},
+    context: FaultContext = {},
   ): Extract<FaultRule, { type: T }> | undefined {
     for (const entry of this.#entries) {
       if (entry.rule.type !== type || entry.remaining <= 0) continue;
+      if (entry.scope !== undefined && !entry.scope(context)) continue;
       const rule = entry.rule as Extract<FaultRule, { type: T }>;
       if (!test(rule)) continue;
       entry.remaining--;

@@ -11,6 +11,7 @@ import {
   type CallerHangupPhase,
   type FaultHandle,
   type FaultRule,
+  type FaultScope,
   HANGUP_PHASES,
   type HangupPhase,
 } from '../faults.js';
@@ -230,9 +231,16 @@ export interface AppliedAdversity {
 export function applyAdversity(
   sim: Pick<SimulatorCore, 'faults' | 'network'>,
   plan: AdversityPlan,
-  options: { readonly humans?: readonly string[] } = {},
+  options: {
+    readonly humans?: readonly string[];
+    /** Limits the plan's faults to some calls (a scenario among others sharing the simulator). */
+    readonly scope?: FaultScope;
+    /** Which of the plan's faults to install; default all. */
+    readonly only?: (fault: PlannedFault) => boolean;
+  } = {},
 ): AppliedAdversity {
-  const handles = plan.faults.map((f) => sim.faults.add(f.rule));
+  const chosen = options.only === undefined ? plan.faults : plan.faults.filter(options.only);
+  const handles = chosen.map((f) => sim.faults.add(f.rule, options.scope));
   for (const address of options.humans ?? []) sim.network.addHuman(address, plan.human);
   return {
     plan,

@@ -1,10 +1,14 @@
 /**
  * `npm run property -- --seed 0x1a2b`: replays one seed (or `--seeds N` from `--from S`, run at
  * once in one harness) on a private Redis and prints each scenario, its violations and — for one
- * seed, or any run that broke an invariant — the whole observation as JSON.
+ * seed, or any run that broke an invariant — the whole observation as JSON. `--virtual` runs on
+ * virtual time and the memory store (as the property test does), `--adversary` applies each
+ * seed's adversary plan (test/property/adversarial.ts).
  */
 import { parseArgs } from 'node:util';
+import { VirtualTime } from '../../src/lib/virtual-time.js';
 import { startRedisServer } from '../../support/redis-server.js';
+import { seededAdversity } from './adversarial.js';
 import { replayCommand, reportOf } from './report.js';
 import { runScenarios } from './runner.js';
 import { scenarioFor } from './scenario.js';
@@ -15,6 +19,8 @@ const { values } = parseArgs({
     seeds: { type: 'string' },
     from: { type: 'string' },
     memory: { type: 'boolean' },
+    virtual: { type: 'boolean' },
+    adversary: { type: 'boolean' },
   },
 });
 
@@ -29,21 +35,26 @@ const seeds =
   values.seed !== undefined
     ? [number(values.seed, 0)]
     : Array.from({ length: number(values.seeds, 1) }, (_, i) => number(values.from, 1) + i);
-const redis = values.memory === true ? undefined : await startRedisServer();
+const virtual = values.virtual === true;
+const redis = values.memory === true || virtual ? undefined : await startRedisServer();
+const mode = { virtual, adversary: values.adversary === true };
 try {
-  const results = await runScenarios(
-    seeds.map(scenarioFor),
-    redis === undefined ? {} : { redisUrl: redis.url },
-  );
+  const started = performance.now();
+  const results = await runScenarios(seeds.map(scenarioFor), {
+    ...(redis === undefined ? {} : { redisUrl: redis.url }),
+    ...(virtual ? { time: new VirtualTime() } : {}),
+    ...(mode.adversary ? { adversity: seededAdversity } : {}),
+  });
   let bad = 0;
   for (const r of results) {
     const broken = r.violations.length > 0 || r.missed !== undefined;
     if (broken) bad += 1;
     console.log(reportOf(r));
     if (seeds.length === 1 || broken) console.log(JSON.stringify(r.observation, null, 1));
-    if (broken) console.log(`replay: ${replayCommand(r.scenario.seed)}`);
+    if (broken) console.log(`replay: ${replayCommand(r.scenario.seed, mode)}`);
   }
-  console.log(`${results.length} scenarios, ${bad} broke an invariant or missed their moment`);
+  const wall = ((performance.now() - started) / 1000).toFixed(1);
+  console.log(`${results.length} scenarios in ${wall} s, ${bad} broke an invariant or missed their moment`);
   process.exitCode = bad === 0 ? 0 : 1;
 } finally {
   await redis?.stop();

@@ -9,6 +9,7 @@ import type { HeardSegment } from '../../sim/heard.js';
 import type { Leg } from '../../sim/leg.js';
 import type { Simulator } from '../../sim/simulator.js';
 import type { ScriptedSession } from '../../src/agent/scripted-agent-server.js';
+import type { VirtualTime } from '../../src/lib/virtual-time.js';
 import type { CallRecord } from '../../src/runtime/call-record.js';
 import type { Harness } from '../e2e/harness.js';
 import { eventually } from '../support/eventually.js';
@@ -47,25 +48,26 @@ export interface CollectInput {
 }
 
 /** Waits (bounded) for the call, its legs and its record to end, then reads everything. */
-export async function collect(h: Harness, input: CollectInput): Promise<Observation> {
+export async function collect(h: Harness, input: CollectInput, time?: VirtualTime): Promise<Observation> {
   const { call } = input;
   const sim = h.sim;
   const humans = input.humans.filter((a) => sim.network.hasEndpoint(a)).map((a) => sim.network.endpoint(a));
   let record: CallRecord | undefined;
   const sessionsOf = (): ScriptedSession[] =>
     (h.agent?.sessions ?? []).filter((s) => s.start?.callId === call.sid);
-  await eventually(
-    async () => {
-      record = await h.app.engine.get(call.sid);
-      return (
-        call.state === 'ended' &&
-        record?.phase === 'ended' &&
-        humans.every((x) => x.legs.every((l) => l.isEnded)) &&
-        sessionsOf().every((s) => s.closeCode !== undefined)
-      );
-    },
-    'the call, its legs, its agent sockets and its record to end',
-    { timeoutMs: SETTLE_TIMEOUT_MS, everyMs: 50 },
+  const ended = async (): Promise<boolean> => {
+    record = await h.app.engine.get(call.sid);
+    return (
+      call.state === 'ended' &&
+      record?.phase === 'ended' &&
+      humans.every((x) => x.legs.every((l) => l.isEnded)) &&
+      sessionsOf().every((s) => s.closeCode !== undefined)
+    );
+  };
+  const what = 'the call, its legs, its agent sockets and its record to end';
+  await (time === undefined
+    ? eventually(ended, what, { timeoutMs: SETTLE_TIMEOUT_MS, everyMs: 50 })
+    : time.runUntil(ended, { timeoutMs: SETTLE_TIMEOUT_MS, what })
   ).catch(() => undefined);
   const sids = new Set([call.sid, ...humans.flatMap((x) => x.legs.map((l) => l.label))]);
   const mentions = (path: string): boolean => [...sids].some((sid) => path.includes(sid));

@@ -1,8 +1,13 @@
 /** How a property run speaks of its results: one line per scenario, then one per violation. */
 import type { ScenarioResult } from './runner.js';
 
-export function replayCommand(seed: number): string {
-  return `npm run property -- --seed 0x${seed.toString(16)}`;
+/** The one-line command that replays a seed the way it ran. */
+export function replayCommand(
+  seed: number,
+  how: { readonly virtual?: boolean; readonly adversary?: boolean } = {},
+): string {
+  const flags = `${how.virtual ? ' --virtual' : ''}${how.adversary ? ' --adversary' : ''}`;
+  return `npm run property -- --seed 0x${seed.toString(16)}${flags}`;
 }
 
 export function reportOf(r: ScenarioResult): string {

@@ -7,6 +7,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SimCall } from '../../sim/endpoints/caller.js';
 import type { Simulator } from '../../sim/simulator.js';
+import { sleep, systemTime } from '../../src/lib/time.js';
+import type { VirtualTime } from '../../src/lib/virtual-time.js';
 import { CALLER, exotelNumber, type Harness, startHarness } from '../e2e/harness.js';
 import { eventually } from '../support/eventually.js';
 import { agentConfig, numbersOf, RULE, scriptFor } from './agents.js';
@@ -25,6 +27,12 @@ const API_KEY = 'property-writer-key-0123456789';
 export interface RunOptions {
   /** A private Redis for the daemon's store; the in-memory store without. */
   readonly redisUrl?: string;
+  /**
+   * Virtual time (src/lib/virtual-time.ts) shared by the daemon, the simulator and the agent:
+   * rings, holds and whispers cost no wall time, and every wait is checked before time moves on.
+   * Runs on the memory store (Redis keeps real time). Started here, stopped at the end.
+   */
+  readonly time?: VirtualTime;
   /**
    * Where a seeded adversary's plan (faults, orderings, delays of the carrier and the agent) is
    * applied to the simulator for one scenario, after its humans are in place and before its call
@@ -63,7 +71,9 @@ export async function runScenarios(
     },
     env: { PATCHTHROUGH_API_KEYS: `${API_KEY}:calls:read+calls:write` },
     ...(options.redisUrl === undefined ? {} : { redisUrl: options.redisUrl }),
+    ...(options.time === undefined ? {} : { time: options.time, memoryStore: true }),
   });
+  options.time?.start();
   try {
     // Exotel: Programmable Connect carries the ring timeout per call (docs/exotel.md).
     scenarios.forEach((s, k) => {
@@ -75,12 +85,13 @@ export async function runScenarios(
     });
     return await Promise.all(
       scenarios.map(async (s, k) => {
-        await new Promise((resolve) => setTimeout(resolve, k * STAGGER_MS));
+        await sleep(options.time ?? systemTime, k * STAGGER_MS);
         return runOne(h, s, k, byCall, options);
       }),
     );
   } finally {
     await h.stop();
+    options.time?.stop();
     await hold.close();
   }
 }
@@ -120,21 +131,37 @@ async function runOne(
   });
   byCall.set(call.sid, k);
   const said = tapCaller(h.sim, call, audio);
-  const missed = await play(h, s, call, chain[chain.length - 1] as string).then(
+  const missed = await play(h, s, call, chain[chain.length - 1] as string, options.time).then(
     () => undefined,
     (err: unknown) => (err instanceof Error ? err.message : String(err)),
   );
   call.hangup();
   const name = describeScenario(s);
-  const observation = await collect(h, { label: name, carrier: s.carrier, call, humans: chain, said, audio });
+  const observation = await collect(
+    h,
+    { label: name, carrier: s.carrier, call, humans: chain, said, audio },
+    options.time,
+  );
   const violations = checkInvariants(observation);
   return { scenario: s, name, ...(missed === undefined ? {} : { missed }), observation, violations };
 }
 
 /** Plays the scenario's part of the caller (and the operator) up to its moment; the caller then hangs up. */
-async function play(h: Harness, s: Scenario, call: SimCall, human: string): Promise<void> {
-  const until = <T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>) =>
-    eventually(fn, `${describeScenario(s)}: ${what}`, { timeoutMs: MOMENT_TIMEOUT_MS, everyMs: 25 });
+async function play(
+  h: Harness,
+  s: Scenario,
+  call: SimCall,
+  human: string,
+  time?: VirtualTime,
+): Promise<void> {
+  const until = async <T>(
+    what: string,
+    fn: () => T | undefined | false | Promise<T | undefined | false>,
+  ): Promise<void> => {
+    const text = `${describeScenario(s)}: ${what}`;
+    if (time === undefined) await eventually(fn, text, { timeoutMs: MOMENT_TIMEOUT_MS, everyMs: 25 });
+    else await time.runUntil(async () => Boolean(await fn()), { timeoutMs: MOMENT_TIMEOUT_MS, what: text });
+  };
   /** How long the caller heard sources starting with `prefix` after `since`. */
   const heardMs = (prefix: string, since = 0): number =>
     call.heard.segments
@@ -149,7 +176,7 @@ async function play(h: Harness, s: Scenario, call: SimCall, human: string): Prom
     });
     if (r.status !== 202) throw new Error(`the API refused the transfer: ${r.status} ${await r.text()}`);
   }
-  const pause = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, s.hangupAfterMs));
+  const pause = (): Promise<void> => sleep(time ?? systemTime, s.hangupAfterMs);
   const endpoint = h.sim.network.endpoint(human);
   switch (s.case) {
     case 'answered':

@@ -1,0 +1,41 @@
+/**
+ * The seeded adversary (sim/adversary/) applied to property scenarios that share one simulator:
+ * each scenario gets the plan drawn from its own seed, for its carrier and mode, limited to its
+ * own calls (its inbound number and its humans) so it never lands on a neighbour's.
+ *
+ * What is installed: the carrier's permitted orderings, duplicates, delays, lost callbacks and
+ * REST errors (sim/adversary/table.ts), and the carrier's media socket dropping. The plan's
+ * human and caller hang-ups are left out: the scenario's own case already decides those (ringing,
+ * on hold, in the whisper), and its moment is what the run waits for.
+ */
+import { adversityFor, applyAdversity, WORLD_SOURCES } from '../../sim/adversary/adversary.js';
+import type { FaultScope } from '../../sim/faults.js';
+import type { Simulator } from '../../sim/simulator.js';
+import type { RunOptions } from './runner.js';
+
+/** Faults of a call whose parties include one of `numbers`; the carrier's ids are looked up in the simulator. */
+export function scopeTo(sim: Simulator, numbers: readonly string[]): FaultScope {
+  const mine = new Set(numbers);
+  const owns = (sid: string): boolean => {
+    const call = sim.network.calls.find((c) => c.sid === sid);
+    if (call !== undefined) return mine.has(call.to);
+    const leg = sim.network.legs.find((l) => l.label === sid);
+    return leg !== undefined && (mine.has(leg.to) || mine.has(leg.from));
+  };
+  return (context) => {
+    if (context.callSid !== undefined) return owns(context.callSid);
+    // A REST request names its call in the path (`/Calls/CA….json`, `/Call/<uuid>/`).
+    return (context.detail?.match(/[A-Za-z0-9-]{20,}/g) ?? []).some(owns);
+  };
+}
+
+const SKIPPED: ReadonlySet<string> = new Set([WORLD_SOURCES.humanHangup, WORLD_SOURCES.callerHangup]);
+
+/** The `adversity` option of {@link RunOptions}: each scenario's seeded plan, scoped to its calls. */
+export const seededAdversity: NonNullable<RunOptions['adversity']> = (sim, scenario, numbers) => {
+  const plan = adversityFor(scenario.seed, { carrier: scenario.carrier, mode: scenario.mode });
+  applyAdversity(sim, plan, {
+    scope: scopeTo(sim, [numbers.inbound, ...numbers.humans]),
+    only: (f) => !SKIPPED.has(f.source),
+  });
+};
