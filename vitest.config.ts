@@ -3,8 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // Run by itself after the rest (vitest.cluster.config.ts): it loads the machine.
-    exclude: ['test/cluster/**', 'node_modules/**'],
+    // Run by themselves after the rest: the cluster loads the machine (vitest.cluster.config.ts),
+    // and the property run's virtual time moves as fast as its process (vitest.property.config.ts).
+    exclude: ['test/cluster/**', 'test/property/seeds.test.ts', 'node_modules/**'],
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
