@@ -13,10 +13,18 @@ import type { FaultScope } from '../../sim/faults.js';
 import type { Simulator } from '../../sim/simulator.js';
 import type { RunOptions } from './runner.js';
 
-/** Faults of a call whose parties include one of `numbers`; the carrier's ids are looked up in the simulator. */
-export function scopeTo(sim: Simulator, numbers: readonly string[]): FaultScope {
+/**
+ * Faults of a call whose parties include one of `numbers` (or whose carrier id is in `sids`,
+ * which may grow: a call's own id is known once placed); other ids are looked up in the simulator.
+ */
+export function scopeTo(
+  sim: Simulator,
+  numbers: readonly string[],
+  sids: ReadonlySet<string> = new Set(),
+): FaultScope {
   const mine = new Set(numbers);
   const owns = (sid: string): boolean => {
+    if (sids.has(sid)) return true;
     const call = sim.network.calls.find((c) => c.sid === sid);
     if (call !== undefined) return mine.has(call.to);
     const leg = sim.network.legs.find((l) => l.label === sid);

@@ -8,9 +8,11 @@
  * Options: --seeds N (default 200), --from S (first seed, default 1), --concurrency C (calls in
  * flight, default 12), --chaos-every-ms M (mean pause between two faults, default 8000; 0: none),
  * --carriers twilio,plivo,exotel and --humans answers,busy,no-answer,hangs-up-in-whisper (the
- * choices drawn from; repeat one to weigh it).
+ * choices drawn from; repeat one to weigh it), --no-adversary (each call otherwise gets its seed's
+ * carrier adversary, sim/adversary/, scoped to its own legs).
  */
 import { parseArgs } from 'node:util';
+import { adversityFor, applyAdversity } from '../../sim/adversary/adversary.js';
 import type { ScriptStart, ScriptStep } from '../../src/agent/scripted-agent-server.js';
 import type { CallRecord } from '../../src/runtime/call-record.js';
 import { createStore } from '../../src/store/create-store.js';
@@ -18,6 +20,7 @@ import { behaviourOf, count, followCall, judgeCall, type Problem, type Verdict }
 import { CALLER, NUMBERS, startCluster } from '../cluster/cluster.js';
 import { type Observed, Observer } from '../cluster/observer.js';
 import { type CallPlan, prng } from '../cluster/plan.js';
+import { scopeTo } from '../property/adversarial.js';
 import { settles } from '../support/eventually.js';
 
 const { values } = parseArgs({
@@ -28,6 +31,7 @@ const { values } = parseArgs({
     'chaos-every-ms': { type: 'string', default: '8000' },
     carriers: { type: 'string', default: 'twilio,plivo,exotel' },
     humans: { type: 'string', default: 'answers,answers,busy,no-answer,hangs-up-in-whisper' },
+    'no-adversary': { type: 'boolean', default: false },
   },
 });
 const positive = (name: string, text: string, min: number): number => {
@@ -42,6 +46,7 @@ const SEEDS = positive('seeds', values.seeds, 1);
 const FROM = positive('from', values.from, 0);
 const CONCURRENCY = positive('concurrency', values.concurrency, 1);
 const CHAOS_EVERY_MS = positive('chaos-every-ms', values['chaos-every-ms'], 0);
+const ADVERSARY = values['no-adversary'] !== true;
 
 const oneOf = <T extends string>(name: string, text: string, allowed: readonly T[]): T[] => {
   const xs = text.split(',').map((x) => x.trim());
@@ -118,12 +123,21 @@ async function main(): Promise<number> {
     const address = `+1415555${String(4000 + ((seed - FROM) % 6000))}`;
     const human = cluster.sim.network.addHuman(address, behaviourOf(p));
     observer.expectHuman(seed, human);
+    // The seed's adversary: the carrier's permitted orderings, losses and errors, on this call only.
+    const own = new Set<string>();
+    if (ADVERSARY) {
+      applyAdversity(cluster.sim, adversityFor(seed, { carrier: p.carrier, mode: p.mode }), {
+        scope: scopeTo(cluster.sim, [address], own),
+        only: (f) => !f.source.startsWith('world.'),
+      });
+    }
     const call = await cluster.sim.network.placeCall({
       carrier: p.carrier,
       from: CALLER,
       to: NUMBERS[p.carrier],
       audio: { type: 'tone', hz: 440 },
     });
+    own.add(call.sid);
     planOf.set(call.sid, { ...p, address });
     const o: Observed = observer.add(seed, call, human);
     const v: Verdict = { index: seed, sid: call.sid, carrier: p.carrier };
@@ -224,7 +238,7 @@ async function main(): Promise<number> {
   const badSeeds = [...new Set(problems.map((p) => p.seed))].filter((s) => s >= 0);
   console.log(
     [
-      `soak seeds ${FROM}..${FROM + SEEDS - 1}: ${verdicts.length} calls (${count(verdicts, (v) => v.carrier)}), concurrency ${CONCURRENCY}`,
+      `soak seeds ${FROM}..${FROM + SEEDS - 1}: ${verdicts.length} calls (${count(verdicts, (v) => v.carrier)}), concurrency ${CONCURRENCY}, adversary ${ADVERSARY ? 'on' : 'off'}`,
       `  faults: ${faults.length} (${count(faults, (f) => f.kind)})`,
       `  callers ended with: ${count(verdicts, (v) => v.settledAs ?? 'nobody')}`,
       `  transfer outcomes: ${count(
