@@ -107,6 +107,10 @@ export class AgentLink implements AgentTransport {
   }
 
   /** Audio bytes waiting for the link to open. */
+  get isOpen(): boolean {
+    return this.#state === 'open';
+  }
+
   get heldBytes(): number {
     return this.#heldBytes;
   }

@@ -76,7 +76,7 @@ export interface ScriptedAgentOptions {
    * How long to wait before accepting each connection, in ms, by connection index (0 first): an
    * agent slow to answer (a cold start, a far region). Default 0.
    */
-  readonly acceptDelayMs?: number | ((index: number) => number);
+  readonly acceptDelayMs?: number | ((index: number, url: string) => number);
 }
 
 /** A frame received by the agent, with when it arrived (injected clock, ms). */
@@ -286,8 +286,8 @@ export class ScriptedAgentServer {
       host: '127.0.0.1',
       port: 0,
       perMessageDeflate: false,
-      verifyClient: (_info, accept) => {
-        const delayMs = typeof delay === 'number' ? delay : delay(upgrades);
+      verifyClient: (info, accept) => {
+        const delayMs = typeof delay === 'number' ? delay : delay(upgrades, info.req.url ?? '/');
         upgrades += 1;
         if (delayMs <= 0) accept(true);
         else time.setTimeout(() => accept(true), delayMs);

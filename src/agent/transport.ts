@@ -53,6 +53,8 @@ export interface AgentTransport extends AgentMediaPort {
   /** Ends the agent's side of the call. Resolves once it is closed. Idempotent. */
   close(reason?: AgentCloseReason): Promise<void>;
   stats(): AgentTransportStats;
+  /** Whether the agent can be reached now: connected, not still connecting or reconnecting. */
+  readonly isOpen: boolean;
 }
 
 export interface AgentTransportStats {

@@ -253,9 +253,17 @@ export class MediaSessions {
     if (control.onNoResponseAction !== 'none') {
       const silence = new SilenceWatch(control.noResponseTimeoutSec * 1000, this.#time.nowMs());
       session.silence = silence;
+      let awaitingAgent = true;
       const stopWatch = every(this.#time, SILENCE_CHECK_MS, () => {
         // Only while the caller is with the AI: a transfer under way is not silence.
         if (bridge.paused || !bridge.carrierAttached) return;
+        // Nor before the agent is there (still accepting, or reconnecting): nobody has asked the
+        // caller anything, so the silence counts from the first check that finds it there.
+        if (!agent.isOpen || awaitingAgent) {
+          awaitingAgent = !agent.isOpen;
+          silence.restart(this.#time.nowMs());
+          return;
+        }
         const agentAt = bridge.lastAgentFrameAtMs;
         if (agentAt !== undefined) silence.agentSpoke(agentAt);
         if (silence.due(this.#time.nowMs())) dispatch({ type: 'caller.silent' });

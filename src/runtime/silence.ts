@@ -67,6 +67,12 @@ export class SilenceWatch {
     }
   }
 
+  /** The caller was not expected to speak before `atMs` (the agent was not there): count from then. */
+  restart(atMs: number): void {
+    if (atMs > this.#lastActivityMs) this.#lastActivityMs = atMs;
+    this.#fired = false;
+  }
+
   /** True once when the silence has lasted `timeoutMs` at `nowMs`. */
   due(nowMs: number): boolean {
     if (this.#fired || nowMs - this.#lastActivityMs < this.#timeoutMs) return false;

@@ -39,7 +39,7 @@ export interface HarnessOptions {
   readonly script?: ReadonlyArray<ScriptStep> | ((start: ScriptStart) => readonly ScriptStep[]);
   readonly summary?: string | null;
   /** The scripted agent's delay before accepting each connection (ms, by index). */
-  readonly acceptDelayMs?: number | ((index: number) => number);
+  readonly acceptDelayMs?: number | ((index: number, url: string) => number);
   /** Use this agent URL instead of a scripted agent (e.g. an echo bot that knows only Twilio). */
   readonly agentUrl?: string;
   /** Changes to the demo agent's input (before parsing). */

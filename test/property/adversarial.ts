@@ -4,7 +4,8 @@
  * own calls (its inbound number and its humans) so it never lands on a neighbour's.
  *
  * What is installed: the carrier's permitted orderings, duplicates, delays, lost callbacks and
- * REST errors (sim/adversary/table.ts), and the carrier's media socket dropping. The plan's
+ * REST errors (sim/adversary/table.ts), the carrier's media socket dropping, and the agent
+ * accepting the daemon's socket late (0 to its connect timeout, {@link seededAgentDelay}). The plan's
  * human and caller hang-ups are left out: the scenario's own case already decides those (ringing,
  * on hold, in the whisper), and its moment is what the run waits for.
  */
@@ -47,3 +48,7 @@ export const seededAdversity: NonNullable<RunOptions['adversity']> = (sim, scena
     only: (f) => !SKIPPED.has(f.source),
   });
 };
+
+/** The `agentAcceptDelayMs` option of {@link RunOptions}: the agent as slow as the seed's plan says. */
+export const seededAgentDelay: NonNullable<RunOptions['agentAcceptDelayMs']> = (scenario) =>
+  adversityFor(scenario.seed, { carrier: scenario.carrier, mode: scenario.mode }).agent.acceptDelayMs;

@@ -33,7 +33,8 @@ export function agentConfig(
     id: `property-${k}`,
     numbers: [inbound],
     carrier: s.carrier,
-    agent: { url: agentUrl },
+    // The scenario's index in the URL: the scripted agent accepts each scenario's socket as late as its adversary says.
+    agent: { url: `${agentUrl}/?scenario=${k}` },
     handoffConfig: {
       warm: s.mode === 'warm',
       whisper: WHISPER,

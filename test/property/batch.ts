@@ -7,7 +7,7 @@
  */
 import { expect, it } from 'vitest';
 import { VirtualTime } from '../../src/lib/virtual-time.js';
-import { seededAdversity } from './adversarial.js';
+import { seededAdversity, seededAgentDelay } from './adversarial.js';
 import { replayCommand, reportOf } from './report.js';
 import { runScenarios, type ScenarioResult } from './runner.js';
 import { scenarioFor } from './scenario.js';
@@ -42,6 +42,7 @@ export function itRunsSeeds(from: number, count: number): void {
     const results = await runScenarios(seeds.map(scenarioFor), {
       time: new VirtualTime(),
       adversity: seededAdversity,
+      agentAcceptDelayMs: seededAgentDelay,
     });
     const broken = results.filter((r) => r.violations.length > 0 || r.missed !== undefined);
     const known = broken.filter((r) => knownDefectOf(r) !== undefined);

@@ -81,6 +81,7 @@ export async function collect(h: Harness, input: CollectInput, time?: VirtualTim
       heard: spans(call.heard.segments),
       said: [...input.said],
       ...firstStreamFrame(sim, input.carrier, call.sid, input.audio),
+      streams: streamsOpen(sim, call.sid),
     },
     humans: humans.map((x) => ({
       address: x.address,
@@ -122,6 +123,20 @@ function legOf(leg: Leg): LegSeen {
 
 function spans(segments: readonly HeardSegment[]): HeardSpan[] {
   return segments.map((s) => ({ source: s.source, leg: s.leg, startMs: s.startMs, endMs: s.endMs }));
+}
+
+/** When each of the call's media streams was open at the carrier: its `start` to its end (or now). */
+function streamsOpen(sim: Simulator, sid: string): { fromMs: number; toMs: number }[] {
+  const open = new Map<string, { fromMs: number; toMs: number }>();
+  for (const e of sim.log.forCall(sid).entries) {
+    if (e.type !== 'media.event' || e.direction !== 'sent') continue;
+    if (e.event === 'start') open.set(e.streamId, { fromMs: e.atMs, toMs: Number.POSITIVE_INFINITY });
+    else if (e.event.startsWith('ended')) {
+      const s = open.get(e.streamId);
+      if (s !== undefined) s.toMs = Math.min(s.toMs, e.atMs);
+    }
+  }
+  return [...open.values()];
 }
 
 /** The first caller frame the carrier's first media stream of the call sent. */

@@ -16,6 +16,12 @@ import type { Observation } from './observation.js';
 export function audioLost(o: Observation): Violation[] {
   const first = o.caller.firstStreamFrame;
   if (first === undefined || first < 0) return [];
+  // A frame said while the carrier had no stream open (its socket dropped and the next one not
+  // yet started), or on the way when it dropped, never left the carrier: not the daemon's loss.
+  const streams = o.caller.streams;
+  const streamed = (atMs: number): boolean =>
+    streams === undefined || streams.some((s) => atMs >= s.fromMs && atMs <= s.toMs - TRANSIT_MS);
+  const unstreamed = new Set(o.caller.said.filter((f) => !streamed(f.atMs)).map((f) => f.frame));
   const say = (message: string): Violation[] => [{ kind: 'audio_lost', message }];
   const got: number[] = [];
   let statusAtMs: number | undefined;
@@ -27,11 +33,17 @@ export function audioLost(o: Observation): Violation[] {
       }
       if (f.event === 'media' && f.frame >= 0) got.push(f.frame);
     }
+  let expected = first;
   for (let i = 0; i < got.length; i++) {
-    if (got[i] === first + i) continue;
+    const frame = got[i] as number;
+    while (frame > expected && unstreamed.has(expected)) expected++;
+    if (frame === expected) {
+      expected++;
+      continue;
+    }
     return i === 0
-      ? say(`the agent's first caller frame is #${got[0]}, the stream's first was #${first}`)
-      : say(`after caller frame #${got[i - 1]} the agent got #${got[i]}`);
+      ? say(`the agent's first caller frame is #${frame}, the stream's first was #${first}`)
+      : say(`after caller frame #${got[i - 1]} the agent got #${frame}`);
   }
   const startedAtMs = Math.min(
     o.record?.transfers[0]?.startedAtMs ?? Infinity,
@@ -39,12 +51,14 @@ export function audioLost(o: Observation): Violation[] {
     o.caller.end?.atMs ?? Infinity,
   );
   if (startedAtMs === Infinity) return [];
-  const owed = o.caller.said.filter((f) => f.frame >= first && f.atMs <= startedAtMs - TRANSIT_MS);
+  const owed = o.caller.said.filter(
+    (f) => f.frame >= first && f.atMs <= startedAtMs - TRANSIT_MS && streamed(f.atMs),
+  );
   const last = owed.reduce((m, f) => Math.max(m, f.frame), -1);
-  const through = got.length === 0 ? first - 1 : first + got.length - 1;
+  const through = got.length === 0 ? first - 1 : (got[got.length - 1] as number);
   if (last > through)
     return say(
-      `the caller said frames #${first}..#${last} by ${startedAtMs - TRANSIT_MS}; the agent got ${got.length === 0 ? 'none' : `#${first}..#${through}`} before the transfer`,
+      `the caller said frames #${first}..#${last} by ${startedAtMs - TRANSIT_MS}; the agent got ${got.length === 0 ? 'none' : `#${got[0]}..#${through}`} before the transfer`,
     );
   return [];
 }

@@ -328,6 +328,32 @@ describe('checkInvariants', () => {
     expect(kinds(c.keeps())).not.toContain(kind);
   });
 
+  it('audio: frames said while the carrier had no stream open are not owed; the same hole with the stream open is', () => {
+    const o = base();
+    const frames = o.agent[0]!.frames;
+    // Frames #60..#69 (said 2200..2380 ms) never reached the agent.
+    frames.splice(
+      frames.findIndex((f) => f.event === 'media' && f.frame === 60),
+      10,
+    );
+    expect(kinds(o)).toContain('audio_lost');
+    // The carrier's socket dropped at 2200 ms and its next stream started at 2400 ms.
+    const dropped: Observation = {
+      ...o,
+      caller: {
+        ...o.caller,
+        streams: [
+          { fromMs: 900, toMs: 2200 },
+          { fromMs: 2400, toMs: 9000 },
+        ],
+      },
+    };
+    expect(kinds(dropped)).not.toContain('audio_lost');
+    // A stream open all along: the same hole is the daemon's.
+    const open: Observation = { ...o, caller: { ...o.caller, streams: [{ fromMs: 900, toMs: 9000 }] } };
+    expect(kinds(open)).toContain('audio_lost');
+  });
+
   it('audio: a tail never delivered is caught, not only a hole', () => {
     const o = base();
     const frames = o.agent[0]!.frames;

@@ -112,6 +112,11 @@ export interface Observation {
     readonly said: readonly SaidFrame[];
     /** Position (in what the caller said) of the first frame the carrier's first stream sent. */
     readonly firstStreamFrame?: number;
+    /**
+     * When the carrier had a media stream of the call open (from its `start` to its end), on the
+     * simulator's clock. Absent: not known (every frame counts as streamed).
+     */
+    readonly streams?: readonly { readonly fromMs: number; readonly toMs: number }[];
   };
   readonly humans: readonly HumanSeen[];
   /** REST requests about this call or its humans' legs. */

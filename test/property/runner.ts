@@ -39,6 +39,8 @@ export interface RunOptions {
    * is placed, with the scenario's numbers (the call's own sids are not known yet). None: the
    * carriers behave as documented, no faults.
    */
+  /** How long the agent takes to accept a scenario's socket (0 to its connect timeout), ms; default 0. */
+  readonly agentAcceptDelayMs?: (scenario: Scenario) => number;
   readonly adversity?: (
     sim: Simulator,
     scenario: Scenario,
@@ -69,6 +71,15 @@ export async function runScenarios(
       const s = k === undefined ? undefined : scenarios[k];
       return s === undefined || k === undefined ? [] : scriptFor(s, k, start);
     },
+    ...(options.agentAcceptDelayMs === undefined
+      ? {}
+      : {
+          acceptDelayMs: (_index: number, url: string) => {
+            const k = Number(new URL(url, 'ws://agent').searchParams.get('scenario'));
+            const s = scenarios[k];
+            return s === undefined ? 0 : (options.agentAcceptDelayMs?.(s) ?? 0);
+          },
+        }),
     env: { PATCHTHROUGH_API_KEYS: `${API_KEY}:calls:read+calls:write` },
     ...(options.redisUrl === undefined ? {} : { redisUrl: options.redisUrl }),
     ...(options.time === undefined ? {} : { time: options.time, memoryStore: true }),

@@ -187,6 +187,7 @@ export type AgentSent =
 export class FakeAgent implements AgentTransport {
   readonly format = MULAW_8K;
   readonly sent: AgentSent[] = [];
+  readonly isOpen = true;
 
   connect(): Promise<boolean> {
     return Promise.resolve(true);
