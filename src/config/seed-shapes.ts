@@ -173,9 +173,14 @@ function seed003(raw: Json, m: Mapper): void {
     }
     list.forEach((fn, index) => {
       const at = `global_builtin_functions[${index}]`;
-      if (!isRecord(fn)) return m.issue(at, 'expected { "name": "connect_to_live_agent", … }');
-      if (fn['name'] !== 'connect_to_live_agent')
-        return m.issue(`${at}.name`, 'the only built-in function is "connect_to_live_agent"');
+      if (!isRecord(fn)) {
+        m.issue(at, 'expected { "name": "connect_to_live_agent", … }');
+        return;
+      }
+      if (fn['name'] !== 'connect_to_live_agent') {
+        m.issue(`${at}.name`, 'the only built-in function is "connect_to_live_agent"');
+        return;
+      }
       for (const key of Object.keys(fn))
         if (!['name', 'description', 'parameters'].includes(key)) m.issue(`${at}.${key}`, 'unknown field');
       const params = fn['parameters'];
@@ -204,48 +209,74 @@ function voicedock(raw: Json, m: Mapper): void {
   }
   if (!('llm_config' in raw)) return;
   const llm = raw['llm_config'];
-  if (!isRecord(llm)) return m.issue('llm_config', 'expected an object');
+  if (!isRecord(llm)) {
+    m.issue('llm_config', 'expected an object');
+    return;
+  }
   for (const key of Object.keys(llm)) {
     if (VOICEDOCK_IGNORED.includes(key)) m.ignore('voicedock', `llm_config.${key}`);
     else if (key !== 'tools') m.issue(`llm_config.${key}`, 'unknown field');
   }
   const tools = llm['tools'];
   if (tools === undefined) return;
-  if (!Array.isArray(tools)) return m.issue('llm_config.tools', 'expected a list of tools');
+  if (!Array.isArray(tools)) {
+    m.issue('llm_config.tools', 'expected a list of tools');
+    return;
+  }
   tools.forEach((tool, index) => {
     const at = `llm_config.tools[${index}]`;
-    if (!isRecord(tool)) return m.issue(at, 'expected a tool object');
+    if (!isRecord(tool)) {
+      m.issue(at, 'expected a tool object');
+      return;
+    }
     if (tool['type'] === 'end_call') {
       for (const key of Object.keys(tool)) if (key !== 'type') m.issue(`${at}.${key}`, 'unknown field');
       m.set('voicedock', at, ['tools', 'endCall'], {});
       return;
     }
-    if (tool['type'] !== 'transfer_call')
-      return m.issue(`${at}.type`, "must be 'transfer_call' or 'end_call'");
+    if (tool['type'] !== 'transfer_call') {
+      m.issue(`${at}.type`, "must be 'transfer_call' or 'end_call'");
+      return;
+    }
     for (const key of Object.keys(tool))
       if (key !== 'type' && key !== 'destinations') m.issue(`${at}.${key}`, 'unknown field');
     const destinations = tool['destinations'];
-    if (!Array.isArray(destinations) || destinations.length === 0)
-      return m.issue(`${at}.destinations`, 'must list at least one destination');
-    destinations.forEach((dest, d) => voicedockDestination(dest, `${at}.destinations[${d}]`, m));
+    if (!Array.isArray(destinations) || destinations.length === 0) {
+      m.issue(`${at}.destinations`, 'must list at least one destination');
+      return;
+    }
+    destinations.forEach((dest, d) => {
+      voicedockDestination(dest, `${at}.destinations[${d}]`, m);
+    });
   });
 }
 
 function voicedockDestination(dest: unknown, at: string, m: Mapper): void {
-  if (!isRecord(dest))
-    return m.issue(at, 'expected { "type": "number", "number": "+…", "description": "…" }');
+  if (!isRecord(dest)) {
+    m.issue(at, 'expected { "type": "number", "number": "+…", "description": "…" }');
+    return;
+  }
   for (const key of Object.keys(dest))
     if (!['type', 'number', 'description', 'message'].includes(key)) m.issue(`${at}.${key}`, 'unknown field');
-  if (dest['type'] !== 'number') return m.issue(`${at}.type`, "must be 'number'");
+  if (dest['type'] !== 'number') {
+    m.issue(`${at}.type`, "must be 'number'");
+    return;
+  }
   const number = dest['number'];
   const description = dest['description'];
-  if (typeof number !== 'string')
-    return m.issue(`${at}.number`, 'is required: a phone number in E.164 format');
-  if (typeof description !== 'string')
-    return m.issue(`${at}.description`, 'is required: when to use this destination (the LLM reads it)');
+  if (typeof number !== 'string') {
+    m.issue(`${at}.number`, 'is required: a phone number in E.164 format');
+    return;
+  }
+  if (typeof description !== 'string') {
+    m.issue(`${at}.description`, 'is required: when to use this destination (the LLM reads it)');
+    return;
+  }
   const message = dest['message'];
-  if (message !== undefined && typeof message !== 'string')
-    return m.issue(`${at}.message`, 'expected a string');
+  if (message !== undefined && typeof message !== 'string') {
+    m.issue(`${at}.message`, 'expected a string');
+    return;
+  }
   // The number is the rule's label: VoiceDock's LLM names the destination by its number.
   m.append('voicedock', at, ['handoffConfig', 'transferRules'], {
     label: number.trim(),
