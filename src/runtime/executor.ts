@@ -13,6 +13,25 @@ import { type LegReplies, type MediaParameters, renderReply } from './replies.js
 import { closeSession, type LocalSession, type SessionRegistry } from './sessions.js';
 import { needsSocketOwner } from './socket-effects.js';
 
+/** How long a `say` waits for the agent's `said` before the waiter is dropped, ms (the machine's timer decides). */
+const SAID_WAIT_MS = 30_000;
+
+/** Sends `say` and resolves on the agent's `said` for this transfer (or, silently, never). */
+function agentSays(session: LocalSession, transferId: string, text: string): Promise<void> {
+  return new Promise((resolve) => {
+    const waiting = session.said ?? new Map<string, () => void>();
+    session.said = waiting;
+    const timer = setTimeout(() => waiting.delete(transferId), SAID_WAIT_MS);
+    timer.unref();
+    waiting.set(transferId, () => {
+      clearTimeout(timer);
+      waiting.delete(transferId);
+      resolve();
+    });
+    session.agent.sendSay(transferId, text);
+  });
+}
+
 /** Feeds follow-up inputs (a leg's carrier id, `handoff.played`…) back to the engine. */
 export type Dispatch = (callId: string, input: CallInput, dedupeKey?: string) => Promise<void>;
 
@@ -127,8 +146,13 @@ export class EffectExecutor implements EffectRunner {
       case 'handoff.watch': {
         if (session === undefined) return; // the `handoff` timer bounds the wait instead
         const transferId = effect.transferId;
-        session.bridge
-          .markAfterQueuedAudio(`handoff-${transferId}`)
+        const message = record.transfer?.plan.callerMessage;
+        // A caller message the agent speaks comes after its handoff sentence: wait for its `said`,
+        // then for what it queued to play (the `handoff` timer bounds both).
+        const spoken =
+          message?.voice === 'agent' ? agentSays(session, transferId, message.text) : Promise.resolve();
+        spoken
+          .then(() => session.bridge.markAfterQueuedAudio(`handoff-${transferId}`))
           .then(() =>
             this.#feed(record.callId, {
               type: 'transfer.event',

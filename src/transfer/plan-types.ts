@@ -44,6 +44,15 @@ export type TransferTrigger =
 
 export type TransferTriggerType = TransferTrigger['type'];
 
+/**
+ * A message for the caller before the transfer: spoken by the agent in its own voice (the `say`
+ * extension event, for a bot with `agent.speaksMessages`) or by the carrier's text-to-speech.
+ */
+export interface CallerMessage {
+  readonly text: string;
+  readonly voice: 'agent' | 'carrier';
+}
+
 /** A dynamic destination's lookup: the destination it answered, or why there is none. */
 export type LookupResult =
   | { readonly ok: true; readonly destination: string }
@@ -80,7 +89,7 @@ export interface TransferPlan {
   /** Why the transfer was asked for (agent's reason, rule `when`, skill description). */
   readonly reason: string;
   /** Spoken to the caller before anyone is dialed (VoiceDock `message`); absent: nothing extra. */
-  readonly callerMessage?: string;
+  readonly callerMessage?: CallerMessage;
   readonly trigger: TransferTriggerType;
 }
 

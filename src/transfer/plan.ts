@@ -90,7 +90,14 @@ export function planTransfer(agent: AgentConfig, trigger: TransferTrigger, ctx: 
       ...(handoffConfig.holdAudio === undefined ? {} : { holdAudioUrl: handoffConfig.holdAudio }),
       reason: res.reason,
       trigger: trigger.type,
-      ...(res.callerMessage === undefined ? {} : { callerMessage: res.callerMessage }),
+      ...(res.callerMessage === undefined
+        ? {}
+        : {
+            callerMessage: {
+              text: res.callerMessage,
+              voice: agent.agent.speaksMessages ? ('agent' as const) : ('carrier' as const),
+            },
+          }),
     },
   };
 }
