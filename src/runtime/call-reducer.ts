@@ -88,7 +88,12 @@ export type CallEndStatus = 'completed' | 'busy' | 'no_answer' | 'failed' | 'can
  * the daemon's markup and asked the fallback URL; until the daemon serves the call again
  * (`markup.recovered`), its end is the daemon's failure (`error`), not the caller's hang-up.
  */
-export type CallNoteEvent = 'markup.failed' | 'markup.recovered' | 'caller_id.fallback';
+export type CallNoteEvent =
+  | 'markup.failed'
+  | 'markup.recovered'
+  | 'caller_id.fallback'
+  /** A transfer's caller message had no voice: the carrier cannot speak to the caller, the bot was not asked. */
+  | 'caller_message.unspoken';
 
 /** Effects of the call level. Transfer effects are tagged with their transfer. */
 export type CallEffect =

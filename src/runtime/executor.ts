@@ -2,9 +2,11 @@ import type { CarrierAdapter } from '../../providers/types.js';
 import { CarrierError, DaemonError } from '../domain/errors.js';
 import { TRANSFER_OUTCOMES, type TransferOutcome } from '../domain/outcome.js';
 import type { Log } from '../log.js';
+import { firstDialAnnouncement } from '../transfer/cold.js';
 import type { TransferEffect } from '../transfer/machine-types.js';
 import type { ModeRegistry } from '../transfer/mode.js';
 import { TRANSFER_MODES } from '../transfer/modes.js';
+import { carrierAnnouncement } from '../transfer/plan-text.js';
 import type { CallRecord } from './call-record.js';
 import type { CallEffect, CallInput } from './call-reducer.js';
 import { effectName } from './effect-failures.js';
@@ -147,6 +149,19 @@ export class EffectExecutor implements EffectRunner {
         if (session === undefined) return; // the `handoff` timer bounds the wait instead
         const transferId = effect.transferId;
         const message = record.transfer?.plan.callerMessage;
+        if (
+          message?.voice === 'carrier' &&
+          this.#o.adapterFor(record).capabilities.speaksToCaller === false
+        ) {
+          // Said on the call's timeline, never dropped silently (docs/migrating.md: agent.speaksMessages).
+          this.#feed(record.callId, {
+            type: 'call.note',
+            event: 'caller_message.unspoken',
+            detail: 'the carrier cannot speak to the caller; set agent.speaksMessages for the bot to say it',
+          }).catch((err: unknown) =>
+            this.#o.log.warn({ callId: record.callId, err: errorSummary(err) }, 'call.note_failed'),
+          );
+        }
         // A caller message the agent speaks comes after its handoff sentence: wait for its `said`,
         // then for what it queued to play (the `handoff` timer bounds both).
         const spoken =
@@ -227,6 +242,7 @@ export class EffectExecutor implements EffectRunner {
         const mode = (this.#o.modes ?? TRANSFER_MODES).get(fx.mode);
         if (mode.dialsFrom === 'caller') {
           session?.bridge.pauseAgentAudio();
+          const index = record.transfer?.legs.find((l) => l.legId === fx.legId)?.index ?? 0;
           const body: ReplyBody = {
             type: 'dial',
             legId: fx.legId,
@@ -234,11 +250,11 @@ export class EffectExecutor implements EffectRunner {
             callerId: fx.callerId,
             timeoutMs: fx.timeoutMs,
             ...(record.transfer === null ? {} : mode.dialExtras?.(record.transfer.plan)),
+            ...(record.transfer === null ? {} : firstDialAnnouncement(record.transfer.plan, index)),
           };
           if (context.reply?.offer('caller', body)) return;
           // After the first leg the caller's call sits in a <Dial> whose action webhook asks what
           // next: the answer is derived from this state then (callerNow), never pushed twice.
-          const index = record.transfer?.legs.find((l) => l.legId === fx.legId)?.index ?? 0;
           if (index > 0) return;
           if (adapter.capabilities.streamCloseMovesCaller) {
             // The carrier's flow moves on once the AI stream closes and asks what to dial
@@ -303,9 +319,11 @@ export class EffectExecutor implements EffectRunner {
       }
       case 'caller.hold': {
         session?.bridge.pauseAgentAudio();
+        const announce = record.transfer === null ? undefined : carrierAnnouncement(record.transfer.plan);
         const body: ReplyBody = {
           type: 'hold',
           ...(fx.holdAudioUrl === undefined ? {} : { holdAudioUrl: fx.holdAudioUrl }),
+          ...(announce === undefined ? {} : { announce }),
         };
         if (!context.reply?.offer('caller', body)) {
           await adapter.control.redirectCall(
