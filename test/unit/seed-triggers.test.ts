@@ -164,7 +164,8 @@ describe("flowyte's dynamic destination named by the agent", () => {
   const ctx = { nowMs: NOW, defaultRegion: 'US', callerNumber: '+14155559999' };
 
   it('a transfer event may name a skill and a destination (not a rule and a destination)', () => {
-    const both = parseControlMessage({
+    const frame = (body: Record<string, unknown>) => body as { readonly event: string };
+    const both = parseControlMessage(frame({
       event: 'transfer',
       skill: 'Account owner',
       destination: '+14155550177',
@@ -174,7 +175,7 @@ describe("flowyte's dynamic destination named by the agent", () => {
       event: { skill: 'Account owner', destination: '+14155550177' },
     });
     expect(
-      parseControlMessage({ event: 'transfer', rule: 'Billing', destination: '+14155550177' }).type,
+      parseControlMessage(frame({ event: 'transfer', rule: 'Billing', destination: '+14155550177' })).type,
     ).toBe('invalid');
   });
 
