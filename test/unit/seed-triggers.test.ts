@@ -165,11 +165,13 @@ describe("flowyte's dynamic destination named by the agent", () => {
 
   it('a transfer event may name a skill and a destination (not a rule and a destination)', () => {
     const frame = (body: Record<string, unknown>) => body as { readonly event: string };
-    const both = parseControlMessage(frame({
-      event: 'transfer',
-      skill: 'Account owner',
-      destination: '+14155550177',
-    });
+    const both = parseControlMessage(
+      frame({
+        event: 'transfer',
+        skill: 'Account owner',
+        destination: '+14155550177',
+      }),
+    );
     expect(both).toMatchObject({
       type: 'ok',
       event: { skill: 'Account owner', destination: '+14155550177' },
