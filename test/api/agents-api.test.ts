@@ -161,7 +161,7 @@ describe('agents API: draft vs published, validation errors naming the field', (
       {
         field: 'handoffConfig.transfer_type',
         message:
-          "\"transfer_type\" is nixflex's name, not read under handoffConfig; did you mean transfer_type at the agent's top level, or handoffConfig.warm?",
+          '"transfer_type" is nixflex\'s name, not read under handoffConfig; did you mean transfer_type at the agent\'s top level, or handoffConfig.warm?',
       },
     ]);
     const bad = await inject('PATCH', '/v1/agents/front-desk', { transfer_type: 'blind' });
