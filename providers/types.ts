@@ -213,6 +213,7 @@ export interface CarrierCapabilities {
    * retry, not news).
    */
   readonly entryFollowsDial?: boolean;
+  /**
    * The carrier can speak text to the caller in the caller's own document before a dial or a
    * room (Twilio `<Say>`, Plivo `<Speak>`): a transfer's caller message when the bot does not
    * speak it itself. Default true; Exotel has none (its playback reaches the callee).
