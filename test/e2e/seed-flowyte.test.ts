@@ -97,7 +97,10 @@ describe.each(['twilio', 'plivo', 'exotel'] as const)('flowyte (seeds 000, 001) 
       { mode: carrier === 'exotel' ? 'cold' : 'warm', trigger: 'skill', outcome: 'connected' },
     ]);
     // Exotel's playback of a long whisper takes a while (60 ms a character) before the bridge.
-    await h.sim.waitFor(() => call.heard.from('party:').length > 0, 12_000);
+    await h.sim.waitFor(
+      () => call.heard.from('party:').length > 0 && billing.heard.from('party:').length > 0,
+      12_000,
+    );
     const whisper = billing.heard.first('say');
     // Exotel runs warm as cold: the summary is not asked for, the reason's template stands in.
     expect(whisper?.text).toBe(

@@ -74,7 +74,10 @@ describe.each(['twilio', 'plivo', 'exotel'] as const)('VoiceDock (seed 004) on %
       // The tool named the destination by its number: the rule the destination was mapped to.
       expect(connected.transfers).toMatchObject([{ trigger: 'rule', outcome: 'connected' }]);
       expect(connected.endedReason).toBeUndefined();
-      await h.sim.waitFor(() => call.heard.from('party:').length > 0, 5000);
+      await h.sim.waitFor(
+        () => call.heard.from('party:').length > 0 && human.heard.from('party:').length > 0,
+        5000,
+      );
       const session = await h.agent!.session(0);
       expect(session.frames('tool_result')[0]?.frame).toMatchObject({ id: 'call_1', ok: true });
       const firstParty = call.heard.first('party:')!;
@@ -121,7 +124,10 @@ describe.each(['twilio', 'plivo', 'exotel'] as const)('VoiceDock (seed 004) on %
     expect(res.statusCode, res.body).toBe(202);
     const connected = await waitForRecord(h, call.sid, (r) => r.phase === 'human', 15_000);
     expect(connected.transfers).toMatchObject([{ trigger: 'api', outcome: 'connected' }]);
-    await h.sim.waitFor(() => human.heard.from('party:').length > 0, 5000);
+    await h.sim.waitFor(
+      () => human.heard.from('party:').length > 0 && call.heard.from('party:').length > 0,
+      5000,
+    );
     const session = await h.agent!.session(0);
     if (agentVoice) {
       expect(session.frames('say').map((f) => f.frame['text'])).toEqual(['Connecting you to support now.']);
