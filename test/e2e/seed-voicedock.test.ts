@@ -104,6 +104,23 @@ describe.each(['twilio', 'plivo', 'exotel'] as const)('VoiceDock (seed 004) on %
     },
   );
 
+  it.runIf(carrier === 'exotel')(
+    'Exotel, a bot that does not speak messages: the transfer goes on, and the timeline says the message went unspoken',
+    async () => {
+      const h = await runSeed(e2e, { script: TRANSFER, agent: seedAgent(ASSISTANT) });
+      const human = h.sim.network.addHuman(NUMBER, ANSWERS);
+      const call = await e2e.placeCall(h);
+      const connected = await waitForRecord(h, call.sid, (r) => r.phase === 'human', 15_000);
+      expect(connected.timeline).toContainEqual(
+        expect.objectContaining({ event: 'caller_message.unspoken' }),
+      );
+      await h.sim.waitFor(() => human.heard.from('party:').length > 0, 5000);
+      expect(call.heard.from('say')).toEqual([]);
+      expect((await h.agent!.session(0)).frames('say')).toEqual([]);
+      call.hangup();
+    },
+  );
+
   it("the Call Control API's transfer body, as written: the message first, then the destination", async () => {
     const agentVoice = carrier === 'exotel';
     const h = await runSeed(e2e, {
