@@ -40,7 +40,7 @@ export function parseAgentsConfig(raw: unknown, opts: ParseAgentsOptions): Agent
     agents: z.array(agentSchema(region, opts.carriers)),
   });
   const result = schema.safeParse(mapped, { error: requiredMessage });
-  if (!result.success) issues.push(...toIssues(result.error.issues));
+  if (!result.success) issues.push(...toIssues(result.error.issues, 'file'));
   const rawAgents = isRecord(mapped) && Array.isArray(mapped['agents']) ? mapped['agents'] : [];
   rawAgents.forEach((agent, index) => {
     issues.push(...agentCrossIssues(agent, `agents[${index}]`));
@@ -196,11 +196,13 @@ function requiredMessage(issue: core.$ZodRawIssue): string | undefined {
 }
 
 /** zod's issues; an unrecognized key that is another shape's field name gets a hint (shape-hints.ts). */
-function toIssues(zodIssues: readonly core.$ZodIssue[]): ConfigIssue[] {
+function toIssues(zodIssues: readonly core.$ZodIssue[], root: 'agent' | 'file' = 'agent'): ConfigIssue[] {
   return zodIssues.flatMap((issue) => {
     const path = formatPath(issue.path);
     if (issue.code !== 'unrecognized_keys') return [{ path, message: issue.message }];
-    const hinted = issue.keys.filter((key) => shapeHint(key, path) !== undefined);
+    // Hints speak of an agent's fields: not of the file's own top level.
+    const inAgent = root === 'agent' || /^agents\[\d+\]/.test(path);
+    const hinted = inAgent ? issue.keys.filter((key) => shapeHint(key, path) !== undefined) : [];
     const plain = issue.keys.filter((key) => !hinted.includes(key));
     const local = agentRelative(path);
     return [

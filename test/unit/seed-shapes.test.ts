@@ -187,6 +187,16 @@ describe('hints for another shape’s field in the wrong place', () => {
     expect(found.find((i) => i.path === path)?.message).toMatch(message);
   });
 
+  it("gives no agent hint at the file's own top level", () => {
+    try {
+      parseAgentsConfig({ agents: [base], transfer_type: 'warm' }, US);
+      throw new Error('expected the file to be refused');
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      expect(err.issues).toEqual([{ path: '', message: 'Unrecognized key: "transfer_type"' }]);
+    }
+  });
+
   it('keeps the plain message for a key no shape has', () => {
     expect(issues({ ...base, colour: 'blue' })).toEqual([
       { path: 'agents[0]', message: 'Unrecognized key: "colour"' },
