@@ -18,6 +18,7 @@ import { runSeed, seedAgent } from './seed-support.js';
 const WARM_SUMMARY = 'Caller disputes a March invoice and wants a refund.';
 const OWNER = '+14155550177';
 const SECRET = 'e2e-lookup-secret-0123456789';
+const WRITE_KEY = 'e2e-writer-key-0123456789';
 
 /** The page's PATCH body and skill, verbatim but for the default number. */
 const FLOWYTE = {
@@ -77,6 +78,24 @@ afterAll(async () => {
   await new Promise<void>((resolve) => lookup.close(() => resolve()));
 });
 
+/** The page's configuration, cold, with the tip's dynamic destination: a skill with a lookup. */
+function withLookup(): Record<string, unknown> {
+  return {
+    ...FLOWYTE,
+    handoffConfig: { ...FLOWYTE.handoffConfig, warm: false },
+    skills: [
+      ...FLOWYTE.skills,
+      {
+        name: 'Account owner',
+        description: 'Transfer an existing customer to the rep who owns their account.',
+        skillType: 'transfer',
+        executionConfig: { lookup: { url: lookupUrl, timeoutMs: 2000 } },
+      },
+    ],
+    destinationPolicy: { allow: ['+1415555*'] },
+  };
+}
+
 describe.each(['twilio', 'plivo', 'exotel'] as const)('flowyte (seeds 000, 001) on %s', (carrier) => {
   const e2e = useE2e(carrier);
 
@@ -119,26 +138,39 @@ describe.each(['twilio', 'plivo', 'exotel'] as const)('flowyte (seeds 000, 001) 
     const h = await runSeed(e2e, {
       script: [{ say: 300 }, { transfer: { skill: 'Account owner' } }, { say: 100 }],
       env: { LOOKUP_SIGNING_SECRET: SECRET },
-      agent: seedAgent({
-        ...FLOWYTE,
-        handoffConfig: { ...FLOWYTE.handoffConfig, warm: false },
-        skills: [
-          ...FLOWYTE.skills,
-          {
-            name: 'Account owner',
-            description: 'Transfer an existing customer to the rep who owns their account.',
-            skillType: 'transfer',
-            executionConfig: { lookup: { url: lookupUrl, timeoutMs: 2000 } },
-          },
-        ],
-        destinationPolicy: { allow: ['+1415555*'] },
-      }),
+      agent: seedAgent(withLookup()),
     });
     const owner = h.sim.network.addHuman(OWNER, TALKS);
     const call = await e2e.placeCall(h);
     const connected = await waitForRecord(h, call.sid, (r) => r.phase === 'human', 15_000);
     expect(lookupChecks).toEqual(['ok']);
     expect(connected.transfers).toMatchObject([{ mode: 'cold', trigger: 'skill', outcome: 'connected' }]);
+    await h.sim.waitFor(() => owner.heard.from('party:').length > 0, 5000);
+    call.hangup();
+  });
+
+  it.runIf(carrier === 'twilio')('the API names the skill: its lookup is asked too', async () => {
+    lookupChecks.length = 0;
+    const h = await runSeed(e2e, {
+      script: [{ say: 300 }],
+      env: {
+        LOOKUP_SIGNING_SECRET: SECRET,
+        PATCHTHROUGH_API_KEYS: `${WRITE_KEY}:calls:read+calls:write`,
+      },
+      agent: seedAgent(withLookup()),
+    });
+    const owner = h.sim.network.addHuman(OWNER, TALKS);
+    const call = await e2e.placeCall(h);
+    await h.sim.waitFor(() => call.heard.from('stream:').length > 0, 5000);
+    const res = await h.app.http.inject({
+      method: 'POST',
+      url: `/v1/calls/${call.sid}/transfer`,
+      headers: { authorization: `Bearer ${WRITE_KEY}` },
+      payload: { skill: 'Account owner' },
+    });
+    expect(res.statusCode, res.body).toBe(202);
+    await waitForRecord(h, call.sid, (r) => r.phase === 'human', 15_000);
+    expect(lookupChecks).toEqual(['ok']);
     await h.sim.waitFor(() => owner.heard.from('party:').length > 0, 5000);
     call.hangup();
   });
