@@ -43,6 +43,23 @@ export class DestinationLookups {
     this.#o = options;
   }
 
+  /** Whether `trigger` names a skill whose destination is looked up, with none given yet. */
+  wants(agent: AgentConfig, trigger: TransferTrigger): boolean {
+    if (trigger.type === 'skill')
+      return (
+        trigger.dynamicDestination === undefined &&
+        trigger.lookup === undefined &&
+        lookupSkill(agent, trigger.name) !== undefined
+      );
+    if (trigger.type === 'api')
+      return (
+        trigger.skill !== undefined &&
+        trigger.lookup === undefined &&
+        lookupSkill(agent, trigger.skill) !== undefined
+      );
+    return false;
+  }
+
   /**
    * The trigger with its lookup's answer, when it names a skill whose destination is looked up
    * and none was given; any other trigger as it is.

@@ -55,11 +55,6 @@ export interface MediaSessionOptions {
   readonly lookups?: DestinationLookups;
 }
 
-/** A skill trigger without a destination of its own may need its lookup. */
-function needsLookup(trigger: TransferTrigger): boolean {
-  return trigger.type === 'skill' && trigger.dynamicDestination === undefined;
-}
-
 /**
  * One carrier media socket: decode frames, check the per-call token at `start`, join the stream
  * to the call's session (agent socket + bridge), and feed everything else to the bridge. A
@@ -409,7 +404,7 @@ export class MediaSessions {
     input: Extract<CallInput, { type: 'transfer.request' }>,
   ): void {
     const lookups = this.#o.lookups;
-    if (lookups === undefined || !needsLookup(input.trigger)) {
+    if (lookups === undefined || !lookups.wants(agentConfig, input.trigger)) {
       dispatch(input);
       return;
     }

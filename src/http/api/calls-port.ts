@@ -95,7 +95,7 @@ export function engineCallsPort(options: EngineCallsPortOptions): CallsPort {
     const record = await engine.get(callId);
     if (record === undefined || record.phase !== 'ai') return trigger;
     const published = await lookups.agents.get(record.agentId, record.agentVersion);
-    if (published === undefined) return trigger;
+    if (published === undefined || !lookups.service.wants(published.agent, trigger)) return trigger;
     const resolved = await lookups.service.resolve(published.agent, trigger, record, trigger.message);
     return resolved.type === 'api' ? resolved : trigger;
   };
