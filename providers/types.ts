@@ -214,6 +214,12 @@ export interface CarrierCapabilities {
    */
   readonly entryFollowsDial?: boolean;
   /**
+   * The carrier can speak text to the caller in the caller's own document before a dial or a
+   * room (Twilio `<Say>`, Plivo `<Speak>`): a transfer's caller message when the bot does not
+   * speak it itself. Default true; Exotel has none (its playback reaches the callee).
+   */
+  readonly speaksToCaller?: boolean;
+  /**
    * Whether the carrier accepts the caller's own number as the caller ID of a leg the daemon
    * dials toward a human: `dial` for a dial inside the caller's call (Twilio and Plivo
    * `<Dial callerId>`: yes), `rest` for a leg created by REST (Twilio `Calls.create` wants a
@@ -564,6 +570,8 @@ export interface DialColdOptions {
   readonly statusCallbackUrl: string;
   /** Belt and braces after the dial, should the carrier ever fall through. */
   readonly continuationUrl: string;
+  /** Spoken to the caller (text-to-speech) before the dial starts: the transfer's caller message. */
+  readonly announce?: string;
   /**
    * A warm transfer run as cold on a carrier without conferences (see
    * `CarrierCapabilities.conference`): spoken to the human only, before the caller is bridged.
@@ -590,6 +598,8 @@ export interface ConferenceHoldOptions {
   readonly continuationUrl: string;
   /** Participant label of the caller; default `caller`. */
   readonly label?: string;
+  /** Spoken to the caller (text-to-speech) before entering the room: the transfer's caller message. */
+  readonly announce?: string;
 }
 
 export interface WhisperOptions {

@@ -18,6 +18,7 @@ import { meteredRunner } from './ops/effect-metrics.js';
 import { Metrics } from './ops/metrics.js';
 import type { CallRecord } from './runtime/call-record.js';
 import { parseTimerKey } from './runtime/commit-changes.js';
+import { DestinationLookups } from './runtime/destination-lookup.js';
 import { retryIdOf } from './runtime/effect-failures.js';
 import { CallEngine } from './runtime/engine.js';
 import { EffectExecutor, errorSummary } from './runtime/executor.js';
@@ -264,8 +265,10 @@ export function buildApp(options: AppOptions): App {
     onMarkupFallback: (carrier) => metrics.markupFallback(carrier),
     publicUrl: env.publicUrl,
   });
+  const lookups = new DestinationLookups({ secret: env.lookupSigningSecret, log, now });
   const mediaSessions = new MediaSessions({
     engine,
+    lookups,
     agents,
     sessions,
     log,
@@ -288,6 +291,7 @@ export function buildApp(options: AppOptions): App {
       calls: engineCallsPort({
         engine,
         startOutbound: carrierOutbound({ adapters, engine, log }),
+        lookups: { service: lookups, agents },
       }),
       keys: env.apiKeys,
       defaultRegion: env.defaultRegion,

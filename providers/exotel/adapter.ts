@@ -69,6 +69,8 @@ export const EXOTEL_CAPABILITIES: CarrierCapabilities = Object.freeze({
   streamCloseMovesCaller: true,
   // The flow comes back to the Voicebot through the Connect applet's end (docs/exotel.md).
   entryFollowsDial: true,
+  // Connect's `start_call_playback` plays after the callee answers; nothing speaks to the caller first.
+  speaksToCaller: false,
   // `outgoing_phone_number` (Programmable Connect) and `CallerId` (Calls/connect) must be one of
   // the account's ExoPhones (developer.exotel.com, api-console/voice).
   callerNumberAsCallerId: Object.freeze({ dial: false, rest: false }),

@@ -78,6 +78,7 @@ export function answerWithStream(options: StreamMarkupOptions): Markup {
  */
 export function dialCold(options: DialColdOptions): Markup {
   const response = new XmlResponse();
+  if (options.announce !== undefined) response.addSpeak(options.announce);
   const dial = response.addDial({
     callerId: toPlivoAddress(options.callerId),
     timeout: options.timeoutSec,
@@ -102,6 +103,7 @@ export function dialCold(options: DialColdOptions): Markup {
  */
 export function conferenceHold(options: ConferenceHoldOptions): Markup {
   const response = new XmlResponse();
+  if (options.announce !== undefined) response.addSpeak(options.announce);
   response.addConference(options.room, {
     startConferenceOnEnter: false,
     endConferenceOnExit: true,

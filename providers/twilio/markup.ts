@@ -51,6 +51,7 @@ export function answerWithStream(options: StreamMarkupOptions): Markup {
  */
 export function dialCold(options: DialColdOptions): Markup {
   const response = new twilio.twiml.VoiceResponse();
+  if (options.announce !== undefined) response.say(options.announce);
   const dial = response.dial({
     callerId: options.callerId,
     timeout: options.timeoutSec,
@@ -76,6 +77,7 @@ export function dialCold(options: DialColdOptions): Markup {
  */
 export function conferenceHold(options: ConferenceHoldOptions): Markup {
   const response = new twilio.twiml.VoiceResponse();
+  if (options.announce !== undefined) response.say(options.announce);
   response.dial().conference(
     {
       startConferenceOnEnter: false,

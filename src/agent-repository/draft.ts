@@ -6,6 +6,7 @@
 import type { AgentConfig } from '../config/agent-types.js';
 import { parseAgentConfig, skillToolName } from '../config/agents.js';
 import { ConfigError } from '../config/config-error.js';
+import { mapSeedShapes } from '../config/seed-shapes.js';
 import { AgentError, type FieldIssue, fromConfigIssues, ValidationError } from './errors.js';
 
 /** A JSON object as stored: the draft before it is parsed into an {@link AgentConfig}. */
@@ -80,7 +81,10 @@ export function patchedDraft(id: string, draft: JsonObject, patch: unknown, regi
       { field: 'id', message: `cannot change the id of agent ${JSON.stringify(id)}` },
     ]);
   }
-  return validateDraft(mergePatch(draft, patch), region);
+  // A patch in a seed's shape is mapped before it merges, so its fields land on the native ones.
+  const shaped = mapSeedShapes(patch);
+  if (shaped.issues.length > 0) throw new ValidationError(fromConfigIssues(shaped.issues));
+  return validateDraft(mergePatch(draft, shaped.agent), region);
 }
 
 /** Appends a skill. Issues about it are reported relative to the skill (`executionConfig.destination`). */

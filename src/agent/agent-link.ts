@@ -207,6 +207,10 @@ export class AgentLink implements AgentTransport {
     this.#sendControl({ event: 'summary_request', transferId, timeoutMs });
   }
 
+  sendSay(transferId: string, text: string): void {
+    this.#sendControl({ event: 'say', transferId, text });
+  }
+
   sendResume(transferId: string, outcome: TransferOutcome, carrierCode?: string): void {
     this.#sendControl(
       carrierCode === undefined

@@ -14,7 +14,10 @@ import type { AgentControlEvent } from './events.js';
 
 const shortText = z.string().min(1).max(256);
 
-/** Ask for a transfer. At most one of `destination`, `rule`, `skill`; none means the default destination. */
+/**
+ * Ask for a transfer. At most one of `destination`, `rule`, `skill` — except `skill` with a
+ * `destination`, for a skill without a fixed one; none means the default destination.
+ */
 export const agentTransferSchema = z
   .object({
     event: z.literal('transfer'),
@@ -29,11 +32,11 @@ export const agentTransferSchema = z
   })
   .refine(
     (frame) =>
-      (frame.destination === undefined ? 0 : 1) +
+      (frame.destination === undefined || frame.skill !== undefined ? 0 : 1) +
         (frame.rule === undefined ? 0 : 1) +
         (frame.skill === undefined ? 0 : 1) <=
       1,
-    { message: 'at most one of destination, rule, skill' },
+    { message: 'at most one of destination, rule, skill (or a skill with a destination)' },
   );
 
 /** A delta of the text being spoken, scanned for `[TRANSFER:…]` tags; `final` ends the turn. */
@@ -59,6 +62,12 @@ export const agentSummarySchema = z.object({
   transferId: z.string().optional(),
 });
 
+/** The agent has sent the audio of a `say` (the transfer's caller message); it may still be playing. */
+export const agentSaidSchema = z.object({
+  event: z.literal('said'),
+  transferId: shortText,
+});
+
 /** The agent ends the call. */
 export const agentHangupSchema = z.object({
   event: z.literal('hangup'),
@@ -71,6 +80,7 @@ export const controlMessageSchema = z.discriminatedUnion('event', [
   agentToolCallSchema,
   agentSummarySchema,
   agentHangupSchema,
+  agentSaidSchema,
 ]);
 
 /** A validated control message from the agent. */
@@ -82,6 +92,7 @@ export const CONTROL_EVENTS: ReadonlySet<string> = new Set<ControlMessage['event
   'tool_call',
   'summary',
   'hangup',
+  'said',
 ]);
 
 export type ControlParse =
@@ -121,6 +132,8 @@ export function toAgentEvent(message: ControlMessage): AgentControlEvent {
       return message.transferId === undefined
         ? { type: 'agent.summary', text: message.text }
         : { type: 'agent.summary', text: message.text, transferId: message.transferId };
+    case 'said':
+      return { type: 'agent.said', transferId: message.transferId };
     case 'hangup':
       return message.reason === undefined
         ? { type: 'agent.hangup', via: 'event' }
@@ -170,6 +183,11 @@ export type DaemonControl =
       readonly destination?: string;
       readonly outcome?: TransferOutcome;
     }
+  /**
+   * Speak `text` to the caller now, in your own voice, then answer `said` with the same
+   * `transferId` (agent.speaksMessages: the transfer's caller message, VoiceDock `message`).
+   */
+  | { readonly event: 'say'; readonly transferId: string; readonly text: string }
   /** Send `summary` (1–2 sentences) within `timeoutMs` for the warm-transfer whisper. */
   | { readonly event: 'summary_request'; readonly transferId: string; readonly timeoutMs: number }
   /** The caller is back with the agent after a failed transfer. */

@@ -36,6 +36,8 @@ export type AgentControlEvent =
       readonly args: Readonly<Record<string, unknown>>;
     }
   | { readonly type: 'agent.summary'; readonly text: string; readonly transferId?: string }
+  /** The agent sent the audio of the `say` for this transfer (its caller message). */
+  | { readonly type: 'agent.said'; readonly transferId: string }
   /** The agent ended the call: by saying so (`event`), or by leaving normally (`close`). */
   | { readonly type: 'agent.hangup'; readonly via: 'event' | 'close'; readonly reason?: string };
 

@@ -68,6 +68,12 @@ export interface ScriptedAgentOptions {
   readonly script: readonly ScriptStep[] | ((start: ScriptStart) => readonly ScriptStep[]);
   /** The answer to `summary_request`; `null` never answers (to exercise the fallback). */
   readonly summary?: string | null;
+  /**
+   * Answer `say` (a transfer's caller message, for an agent with `speaksMessages`): speak it as a
+   * tone of this frequency, 20 ms per character, then send `said`. Absent: `say` is ignored, as a
+   * bot that does not know the event would.
+   */
+  readonly sayToneHz?: number;
   /** Where `atMs` stamps come from; default `time`'s monotonic clock. */
   readonly clock?: Clock;
   /** Times `waitMs` steps and `acceptDelayMs`; default the system's. */
@@ -139,11 +145,16 @@ export class ScriptedSession {
   }
 
   /** @internal */
-  onFrame(frame: ReceivedFrame['frame'], summary: string | null): void {
+  onFrame(frame: ReceivedFrame['frame'], summary: string | null, sayToneHz?: number): void {
     this.received.push({ atMs: this.#clock.nowMs(), frame });
     if (frame.event === 'mark') this.markEchoes.push(String((frame.mark as { name?: unknown })?.name));
     if (frame.event === 'summary_request' && summary !== null) {
       this.send({ event: 'summary', text: summary, transferId: frame.transferId });
+    }
+    if (frame.event === 'say' && sayToneHz !== undefined) {
+      const text = typeof frame['text'] === 'string' ? frame['text'] : '';
+      this.#say(Math.max(200, text.length * 20), sayToneHz, false);
+      this.send({ event: 'said', transferId: frame.transferId });
     }
     this.#notify();
   }
@@ -266,7 +277,7 @@ export class ScriptedAgentServer {
         } catch {
           return;
         }
-        session.onFrame(frame, summary);
+        session.onFrame(frame, summary, options.sayToneHz);
         if (frame.event === 'start' && session.start === undefined) {
           session.start = readStart(frame);
           const steps = typeof options.script === 'function' ? options.script(session.start) : options.script;

@@ -47,6 +47,8 @@ export interface AgentTransport extends AgentMediaPort {
   /** Only progress is sent: a status behind the last one sent for its transfer is dropped. */
   sendTransferStatus(update: TransferStatusUpdate): void;
   sendSummaryRequest(transferId: string, timeoutMs: number): void;
+  /** Asks the agent to speak `text` to the caller in its own voice (`say`); it answers `said`. */
+  sendSay(transferId: string, text: string): void;
   /** The caller is back with the agent after a failed transfer. */
   sendResume(transferId: string, outcome: TransferOutcome, carrierCode?: string): void;
   sendToolResult(id: string, result: ToolResult): void;

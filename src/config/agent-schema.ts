@@ -10,6 +10,7 @@ import { parseAllowPattern } from '../phone/policy.js';
 import { agentTransportSpec, agentTransportSpecs } from './agent-transports.js';
 import { WEEKDAYS } from './agent-types.js';
 import { canonicalTimeZone, parseClock } from './schedule.js';
+import { SEED_SHAPES } from './seed-shapes.js';
 
 /** LLM function names (OpenAI's limit). */
 export const TOOL_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -121,6 +122,7 @@ function handoffSchema(region: string) {
           label: z.string().trim().min(1).max(64),
           when: z.string().trim().min(1).max(500),
           destination: destinationListSchema(region),
+          callerMessage: callerMessageSchema.optional(),
         }),
       )
       .default([]),
@@ -146,12 +148,41 @@ function handoffSchema(region: string) {
   });
 }
 
+/** What the caller hears before a transfer starts (VoiceDock `message`). */
+const callerMessageSchema = z.string().trim().min(1).max(1000);
+
+/** flowyte's dynamic destination: a webhook asked at call time (src/runtime/destination-lookup.ts). */
+const lookupSchema = z.strictObject({
+  url: urlSchema(['http:', 'https:'], 'http(s)'),
+  timeoutMs: z.number().int().min(100).max(10_000).default(2000),
+});
+
+const toolsSchema = z
+  .strictObject({
+    connectToLiveAgent: z
+      .strictObject({ description: z.string().trim().min(1).max(1024).optional() })
+      .optional(),
+    endCall: z.strictObject({ description: z.string().trim().min(1).max(1024).optional() }).optional(),
+  })
+  .prefault({});
+
+const mappedFromSchema = z.strictObject({
+  shapes: z.array(z.enum(SEED_SHAPES)),
+  fields: z.array(z.strictObject({ from: z.string(), to: z.string() })),
+  unused: z.array(z.string()).default([]),
+});
+
 function skillSchema(region: string) {
   return z.strictObject({
     name: z.string().trim().min(1).max(64),
     description: z.string().trim().min(1).max(1024),
     skillType: z.literal('transfer', { error: "only 'transfer' skills are supported" }),
-    executionConfig: z.strictObject({ destination: destinationListSchema(region).optional() }).prefault({}),
+    executionConfig: z
+      .strictObject({
+        destination: destinationListSchema(region).optional(),
+        lookup: lookupSchema.optional(),
+      })
+      .prefault({}),
     requiresConfirmation: z.boolean().default(false),
     stakes: z.enum(['low', 'medium', 'high']).default('medium'),
     toolName: z
@@ -242,6 +273,7 @@ export function agentSchema(region: string, carriers?: readonly string[]) {
           .prefault({}),
         headers: z.record(headerNameSchema, headerValueSchema).default({}),
         connectTimeoutMs: z.number().int().min(500).max(30_000).default(5000),
+        speaksMessages: z.boolean().default(false),
       })
       .superRefine(transportUrlCheck),
     handoffConfig: handoffSchema(region).prefault({}),
@@ -254,6 +286,8 @@ export function agentSchema(region: string, carriers?: readonly string[]) {
       .prefault({}),
     afterHours: afterHoursSchema(region).optional(),
     destinationPolicy: policySchema(region).prefault({}),
+    tools: toolsSchema,
+    mappedFrom: mappedFromSchema.optional(),
   });
 }
 

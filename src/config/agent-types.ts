@@ -1,5 +1,6 @@
 import type { Carrier } from '../domain/carrier.js';
 import type { AudioEncoding } from '../domain/media.js';
+import type { MappedFrom } from './seed-shapes.js';
 
 /**
  * The parsed, normalized, frozen agent configuration (docs/configuration.md). Field names follow
@@ -27,6 +28,22 @@ export interface AgentConfig {
   /** Opening hours; absent means always open. */
   readonly afterHours?: AfterHoursConfig;
   readonly destinationPolicy: DestinationPolicy;
+  /** Built-in LLM tools beyond the transfer ones. Default: none. */
+  readonly tools: BuiltinTools;
+  /** Present when the configuration was written in a seed platform's shape (docs/migrating.md). */
+  readonly mappedFrom?: MappedFrom;
+}
+
+/**
+ * Built-in tools an agent offers its LLM (src/transfer/tools.ts):
+ * - `connectToLiveAgent` (seed 003's `global_builtin_functions`): offered even without a default
+ *   destination, with this description; it then answers `missing_transfer_number`. Absent: offered
+ *   only when `handoffConfig.transferDestination` is set.
+ * - `endCall` (VoiceDock `{ "type": "end_call" }`): the LLM ends the call (`ended_reason: agent_hangup`).
+ */
+export interface BuiltinTools {
+  readonly connectToLiveAgent?: { readonly description?: string };
+  readonly endCall?: { readonly description?: string };
 }
 
 /** Where the AI voice agent listens. */
@@ -47,6 +64,11 @@ export interface AgentEndpointConfig {
    * held meanwhile and delivered in order once it accepts. Default 5 000 (500–30 000).
    */
   readonly connectTimeoutMs: number;
+  /**
+   * The bot speaks transfer messages itself (the `say` extension event, answered by `said`), in
+   * its own voice. False: the carrier's text-to-speech speaks them. Default false.
+   */
+  readonly speaksMessages: boolean;
 }
 
 /** flowyte `handoffConfig` plus the nixflex transfer type and whisper. */
@@ -82,6 +104,8 @@ export interface TransferRule {
   readonly when: string;
   /** Ordered, non-empty fallback chain. */
   readonly destination: readonly string[];
+  /** Spoken to the caller before the transfer starts (VoiceDock destination `message`). */
+  readonly callerMessage?: string;
 }
 
 /** A `transfer` skill: a tool the agent calls on demand. */
@@ -92,13 +116,28 @@ export interface TransferSkill {
   readonly description: string;
   readonly skillType: 'transfer';
   /** Fixed destination chain; absent when the destination is looked up at call time (dynamic). */
-  readonly executionConfig: { readonly destination?: readonly string[] };
+  readonly executionConfig: {
+    readonly destination?: readonly string[];
+    /** flowyte's dynamic destination: asked at call time when there is no fixed destination. */
+    readonly lookup?: DestinationLookup;
+  };
   /** Ask the caller to agree before transferring. Default false. */
   readonly requiresConfirmation: boolean;
   /** How much a wrong transfer costs; `high` always requires confirmation. Default `medium`. */
   readonly stakes: 'low' | 'medium' | 'high';
   /** The LLM tool name: as configured, else derived from `name` (`Transfer to billing` → `transfer_to_billing`). */
   readonly toolName: string;
+}
+
+/**
+ * A webhook answering `{ "destination": "+1…" }` for a call's context (POST, JSON), signed with
+ * `LOOKUP_SIGNING_SECRET` (docs/configuration.md). The answer is still policy-checked.
+ */
+export interface DestinationLookup {
+  /** http(s) URL. */
+  readonly url: string;
+  /** Bounded wait for the answer, in ms (100–10 000). Default 2000. */
+  readonly timeoutMs: number;
 }
 
 /** flowyte `callControl`. */

@@ -8,9 +8,11 @@ import { normalizeInboundNumber, parseDestination } from '../phone/destination.j
 import { agentSchema, type ParsedAgent, regionSchema } from './agent-schema.js';
 import type { AgentConfig, AgentsConfig, TransferSkill } from './agent-types.js';
 import { ConfigError, type ConfigIssue, deepFreeze, formatPath } from './config-error.js';
+import { mapSeedShapes } from './seed-shapes.js';
+import { shapeHint } from './shape-hints.js';
 
 /** Tool names the daemon itself gives the LLM (tools.ts); a skill may not take them. */
-export const RESERVED_TOOL_NAMES: readonly string[] = ['transfer_call', 'connect_to_live_agent'];
+export const RESERVED_TOOL_NAMES: readonly string[] = ['transfer_call', 'connect_to_live_agent', 'end_call'];
 
 export interface ParseAgentsOptions {
   /** Region for national numbers when the file sets no `defaultRegion` (ISO alpha-2, e.g. `US`). */
@@ -31,14 +33,15 @@ export interface ParseAgentsOptions {
 export function parseAgentsConfig(raw: unknown, opts: ParseAgentsOptions): AgentsConfig {
   const issues: ConfigIssue[] = [];
   const region = fileRegion(raw, opts.defaultRegion, issues);
+  const mapped = mapFileShapes(raw, issues);
   const schema = z.strictObject({
     $schema: z.string().optional(),
     defaultRegion: z.unknown().optional(),
     agents: z.array(agentSchema(region, opts.carriers)),
   });
-  const result = schema.safeParse(raw, { error: requiredMessage });
-  if (!result.success) issues.push(...toIssues(result.error.issues));
-  const rawAgents = isRecord(raw) && Array.isArray(raw['agents']) ? raw['agents'] : [];
+  const result = schema.safeParse(mapped, { error: requiredMessage });
+  if (!result.success) issues.push(...toIssues(result.error.issues, 'file'));
+  const rawAgents = isRecord(mapped) && Array.isArray(mapped['agents']) ? mapped['agents'] : [];
   rawAgents.forEach((agent, index) => {
     issues.push(...agentCrossIssues(agent, `agents[${index}]`));
   });
@@ -50,9 +53,12 @@ export function parseAgentsConfig(raw: unknown, opts: ParseAgentsOptions): Agent
 
 /** Parses one agent (e.g. from the API). Throws {@link ConfigError}; paths are relative to the agent. */
 export function parseAgentConfig(raw: unknown, opts: ParseAgentsOptions): AgentConfig {
-  const result = agentSchema(opts.defaultRegion, opts.carriers).safeParse(raw, { error: requiredMessage });
-  const issues = result.success ? [] : toIssues(result.error.issues);
-  issues.push(...agentCrossIssues(raw, ''));
+  const shaped = mapSeedShapes(raw);
+  const result = agentSchema(opts.defaultRegion, opts.carriers).safeParse(shaped.agent, {
+    error: requiredMessage,
+  });
+  const issues = [...shaped.issues, ...(result.success ? [] : toIssues(result.error.issues))];
+  issues.push(...agentCrossIssues(shaped.agent, ''));
   if (issues.length > 0 || !result.success)
     throw new ConfigError(sortIssues(issues), { source: opts.source });
   return deepFreeze(toAgentConfig(result.data));
@@ -189,8 +195,47 @@ function requiredMessage(issue: core.$ZodRawIssue): string | undefined {
   return issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : undefined;
 }
 
-function toIssues(zodIssues: readonly core.$ZodIssue[]): ConfigIssue[] {
-  return zodIssues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
+/** zod's issues; an unrecognized key that is another shape's field name gets a hint (shape-hints.ts). */
+function toIssues(zodIssues: readonly core.$ZodIssue[], root: 'agent' | 'file' = 'agent'): ConfigIssue[] {
+  return zodIssues.flatMap((issue) => {
+    const path = formatPath(issue.path);
+    if (issue.code !== 'unrecognized_keys') return [{ path, message: issue.message }];
+    // Hints speak of an agent's fields: not of the file's own top level.
+    const inAgent = root === 'agent' || /^agents\[\d+\]/.test(path);
+    const hinted = inAgent ? issue.keys.filter((key) => shapeHint(key, path) !== undefined) : [];
+    const plain = issue.keys.filter((key) => !hinted.includes(key));
+    const local = agentRelative(path);
+    return [
+      ...hinted.map((key) => ({
+        path: path === '' ? key : `${path}.${key}`,
+        message: shapeHint(key, local) ?? '',
+      })),
+      ...(plain.length === 0
+        ? []
+        : [
+            {
+              path,
+              message: `Unrecognized key${plain.length > 1 ? 's' : ''}: ${plain.map((k) => `"${k}"`).join(', ')}`,
+            },
+          ]),
+    ];
+  });
+}
+
+/** `agents[0].handoffConfig` → `handoffConfig` (hints speak of the agent's own fields). */
+function agentRelative(path: string): string {
+  return path.replace(/^agents\[\d+\]\.?/, '');
+}
+
+/** Each agent of the file mapped from a seed's shape; the mapping's issues under `agents[i]`. */
+function mapFileShapes(raw: unknown, issues: ConfigIssue[]): unknown {
+  if (!isRecord(raw) || !Array.isArray(raw['agents'])) return raw;
+  const agents = raw['agents'].map((agent: unknown, index: number) => {
+    const shaped = mapSeedShapes(agent);
+    issues.push(...shaped.issues.map((issue) => ({ ...issue, path: `agents[${index}].${issue.path}` })));
+    return shaped.agent;
+  });
+  return { ...raw, agents };
 }
 
 /**

@@ -55,6 +55,12 @@ export interface DaemonEnv {
    * worker behind one balancer needs the same value; undefined → random per process (one worker).
    */
   readonly mediaTokenSecret?: string;
+  /**
+   * `LOOKUP_SIGNING_SECRET`: signs the destination lookup webhook's requests (flowyte's dynamic
+   * destination, `executionConfig.lookup`). Unset: no lookup is sent; each fails (`lookup_failed`,
+   * or the default destination).
+   */
+  readonly lookupSigningSecret?: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -128,6 +134,11 @@ export function parseEnv(env: Env, carriers: readonly CarrierEnvEntry[] = CARRIE
     mediaTokenSecret: check(
       'MEDIA_TOKEN_SECRET',
       z.string().min(32, 'must be at least 32 characters (shared by every worker)'),
+      undefined,
+    ),
+    lookupSigningSecret: check(
+      'LOOKUP_SIGNING_SECRET',
+      z.string().min(16, 'must be at least 16 characters (the lookup webhook checks it)'),
       undefined,
     ),
   };

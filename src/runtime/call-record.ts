@@ -28,7 +28,18 @@ export interface TransferAttemptSummary {
 }
 
 /** Why a transfer request was refused: by the plan, or because of where the call is. */
-export type RefusalReason = PlanRefusal | 'transfer_in_progress' | 'call_not_active';
+export type RefusalReason =
+  | PlanRefusal
+  | 'transfer_in_progress'
+  | 'call_not_active'
+  /** Seed 003: `connect_to_live_agent` on a lead placed without `lead.outbound_number_id`. */
+  | 'missing_outbound_number_id';
+
+/** Seed 003's lead, for a call placed with `POST /v1/calls { lead }`. */
+export interface LeadInfo {
+  /** The number the lead was called from (`lead.outbound_number_id`); absent when not given. */
+  readonly outboundNumberId?: string;
+}
 
 /**
  * A refused transfer request: it never started. With `transfer_in_progress` the running
@@ -79,6 +90,8 @@ export interface CallRecord {
    * is closed; the API follows it.
    */
   readonly boundTo?: string;
+  /** Present when the call was placed for a seed 003 lead (`POST /v1/calls` with `lead`). */
+  readonly lead?: LeadInfo;
   /** Effects waiting for a durable retry (effect-failures.ts); absent when none ever failed. */
   readonly retries?: readonly PendingRetry[];
   /** Retries ever scheduled on this call (ids them). */
@@ -98,6 +111,7 @@ export interface NewCallInput {
   readonly from: string;
   readonly to: string;
   readonly nowMs: number;
+  readonly lead?: LeadInfo;
 }
 
 export function newCallRecord(input: NewCallInput): CallRecord {
@@ -115,6 +129,7 @@ export function newCallRecord(input: NewCallInput): CallRecord {
     refusals: [],
     timeline: [{ atMs: input.nowMs, event: 'call.started' }],
     createdAtMs: input.nowMs,
+    ...(input.lead === undefined ? {} : { lead: input.lead }),
   };
 }
 

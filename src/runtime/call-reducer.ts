@@ -6,6 +6,7 @@ import type { CarrierCapability, ModeRegistry, TransferModeDescriptor } from '..
 import { TRANSFER_MODES } from '../transfer/modes.js';
 import { planTransfer } from '../transfer/plan.js';
 import type { TransferPlan, TransferTrigger } from '../transfer/plan-types.js';
+import { CONNECT_TO_LIVE_AGENT_TOOL } from '../transfer/tools.js';
 import {
   type CallRecord,
   MAX_TRANSFERS_PER_CALL,
@@ -30,6 +31,8 @@ export type CallInput =
       readonly mode?: TransferMode;
       /** A summary the agent already wrote: the warm whisper, without asking again. */
       readonly summary?: string;
+      /** The LLM tool that asked (e.g. `connect_to_live_agent`), when a tool call did. */
+      readonly tool?: string;
     }
   | {
       readonly type: 'transfer.event';
@@ -85,7 +88,12 @@ export type CallEndStatus = 'completed' | 'busy' | 'no_answer' | 'failed' | 'can
  * the daemon's markup and asked the fallback URL; until the daemon serves the call again
  * (`markup.recovered`), its end is the daemon's failure (`error`), not the caller's hang-up.
  */
-export type CallNoteEvent = 'markup.failed' | 'markup.recovered' | 'caller_id.fallback';
+export type CallNoteEvent =
+  | 'markup.failed'
+  | 'markup.recovered'
+  | 'caller_id.fallback'
+  /** A transfer's caller message had no voice: the carrier cannot speak to the caller, the bot was not asked. */
+  | 'caller_message.unspoken';
 
 /** Effects of the call level. Transfer effects are tagged with their transfer. */
 export type CallEffect =
@@ -248,6 +256,20 @@ function requestTransfer(
       effects: [{ type: 'transfer.refused', refusal, detail, ...base }],
     };
   }
+  if (
+    input.tool === CONNECT_TO_LIVE_AGENT_TOOL &&
+    record.lead !== undefined &&
+    record.lead.outboundNumberId === undefined
+  ) {
+    // Seed 003: the lead was placed without the number it is called from; the function answers
+    // with the seed's own error name and the AI keeps talking.
+    const refusal = 'missing_outbound_number_id';
+    const detail = 'the lead has no outbound_number_id';
+    return {
+      record: refused(record, input.trigger, refusal, detail, ctx.nowMs),
+      effects: [{ type: 'transfer.refused', refusal, detail, ...base }],
+    };
+  }
   const planned = planTransfer(ctx.agent, input.trigger, {
     nowMs: ctx.nowMs,
     callerNumber: record.pii.from,
@@ -294,7 +316,7 @@ function requestTransfer(
   }
   const transferId = `${record.callId}.t${record.transfers.length + 1}`;
   const started = ran.mode.machine.initial(
-    { transferId, callId: record.callId, plan, handoffWaitMs: ctx.agent.handoffConfig.handoffWaitMs },
+    { transferId, callId: record.callId, plan, handoffWaitMs: handoffWaitFor(plan, ctx.agent) },
     { nowMs: ctx.nowMs },
   );
   const summary: TransferAttemptSummary = {
@@ -462,6 +484,20 @@ function finish(
     record: { ...record, phase: 'ended', endedReason, endedAtMs: ctx.nowMs },
     effects: [...effects, { type: 'call.finished', endedReason }],
   };
+}
+
+/** Per character of a message the agent speaks before the transfer, ms (about 12 characters a second). */
+export const SPOKEN_MS_PER_CHAR = 80;
+
+/**
+ * The bounded wait for the handoff: the agent's sentence, plus the time a message it speaks in
+ * its own voice takes (a carrier-spoken message plays after it, in the caller's next document).
+ */
+function handoffWaitFor(plan: TransferPlan, agent: AgentConfig): number {
+  const base = agent.handoffConfig.handoffWaitMs;
+  const message = plan.callerMessage;
+  if (message === undefined || message.voice !== 'agent') return base;
+  return Math.min(base + message.text.length * SPOKEN_MS_PER_CHAR, 30_000);
 }
 
 function modesOf(ctx: ReduceContext): ModeRegistry {

@@ -2,9 +2,11 @@ import type { CarrierAdapter } from '../../providers/types.js';
 import { CarrierError, DaemonError } from '../domain/errors.js';
 import { TRANSFER_OUTCOMES, type TransferOutcome } from '../domain/outcome.js';
 import type { Log } from '../log.js';
+import { firstDialAnnouncement } from '../transfer/cold.js';
 import type { TransferEffect } from '../transfer/machine-types.js';
 import type { ModeRegistry } from '../transfer/mode.js';
 import { TRANSFER_MODES } from '../transfer/modes.js';
+import { carrierAnnouncement } from '../transfer/plan-text.js';
 import type { CallRecord } from './call-record.js';
 import type { CallEffect, CallInput } from './call-reducer.js';
 import { effectName } from './effect-failures.js';
@@ -12,6 +14,25 @@ import type { EffectRunner, ReplyBody, RunContext } from './engine.js';
 import { type LegReplies, type MediaParameters, renderReply } from './replies.js';
 import { closeSession, type LocalSession, type SessionRegistry } from './sessions.js';
 import { needsSocketOwner } from './socket-effects.js';
+
+/** How long a `say` waits for the agent's `said` before the waiter is dropped, ms (the machine's timer decides). */
+const SAID_WAIT_MS = 30_000;
+
+/** Sends `say` and resolves on the agent's `said` for this transfer (or, silently, never). */
+function agentSays(session: LocalSession, transferId: string, text: string): Promise<void> {
+  return new Promise((resolve) => {
+    const waiting = session.said ?? new Map<string, () => void>();
+    session.said = waiting;
+    const timer = setTimeout(() => waiting.delete(transferId), SAID_WAIT_MS);
+    timer.unref();
+    waiting.set(transferId, () => {
+      clearTimeout(timer);
+      waiting.delete(transferId);
+      resolve();
+    });
+    session.agent.sendSay(transferId, text);
+  });
+}
 
 /** Feeds follow-up inputs (a leg's carrier id, `handoff.played`…) back to the engine. */
 export type Dispatch = (callId: string, input: CallInput, dedupeKey?: string) => Promise<void>;
@@ -127,8 +148,26 @@ export class EffectExecutor implements EffectRunner {
       case 'handoff.watch': {
         if (session === undefined) return; // the `handoff` timer bounds the wait instead
         const transferId = effect.transferId;
-        session.bridge
-          .markAfterQueuedAudio(`handoff-${transferId}`)
+        const message = record.transfer?.plan.callerMessage;
+        if (
+          message?.voice === 'carrier' &&
+          this.#o.adapterFor(record).capabilities.speaksToCaller === false
+        ) {
+          // Said on the call's timeline, never dropped silently (docs/migrating.md: agent.speaksMessages).
+          this.#feed(record.callId, {
+            type: 'call.note',
+            event: 'caller_message.unspoken',
+            detail: 'the carrier cannot speak to the caller; set agent.speaksMessages for the bot to say it',
+          }).catch((err: unknown) =>
+            this.#o.log.warn({ callId: record.callId, err: errorSummary(err) }, 'call.note_failed'),
+          );
+        }
+        // A caller message the agent speaks comes after its handoff sentence: wait for its `said`,
+        // then for what it queued to play (the `handoff` timer bounds both).
+        const spoken =
+          message?.voice === 'agent' ? agentSays(session, transferId, message.text) : Promise.resolve();
+        spoken
+          .then(() => session.bridge.markAfterQueuedAudio(`handoff-${transferId}`))
           .then(() =>
             this.#feed(record.callId, {
               type: 'transfer.event',
@@ -203,6 +242,7 @@ export class EffectExecutor implements EffectRunner {
         const mode = (this.#o.modes ?? TRANSFER_MODES).get(fx.mode);
         if (mode.dialsFrom === 'caller') {
           session?.bridge.pauseAgentAudio();
+          const index = record.transfer?.legs.find((l) => l.legId === fx.legId)?.index ?? 0;
           const body: ReplyBody = {
             type: 'dial',
             legId: fx.legId,
@@ -210,11 +250,11 @@ export class EffectExecutor implements EffectRunner {
             callerId: fx.callerId,
             timeoutMs: fx.timeoutMs,
             ...(record.transfer === null ? {} : mode.dialExtras?.(record.transfer.plan)),
+            ...(record.transfer === null ? {} : firstDialAnnouncement(record.transfer.plan, index)),
           };
           if (context.reply?.offer('caller', body)) return;
           // After the first leg the caller's call sits in a <Dial> whose action webhook asks what
           // next: the answer is derived from this state then (callerNow), never pushed twice.
-          const index = record.transfer?.legs.find((l) => l.legId === fx.legId)?.index ?? 0;
           if (index > 0) return;
           if (adapter.capabilities.streamCloseMovesCaller) {
             // The carrier's flow moves on once the AI stream closes and asks what to dial
@@ -279,9 +319,11 @@ export class EffectExecutor implements EffectRunner {
       }
       case 'caller.hold': {
         session?.bridge.pauseAgentAudio();
+        const announce = record.transfer === null ? undefined : carrierAnnouncement(record.transfer.plan);
         const body: ReplyBody = {
           type: 'hold',
           ...(fx.holdAudioUrl === undefined ? {} : { holdAudioUrl: fx.holdAudioUrl }),
+          ...(announce === undefined ? {} : { announce }),
         };
         if (!context.reply?.offer('caller', body)) {
           await adapter.control.redirectCall(

@@ -13,10 +13,11 @@ import { MediaBridge } from '../media/bridge.js';
 import type { RechunkRule } from '../media/rechunk.js';
 import type { TransferTrigger } from '../transfer/plan-types.js';
 import { TransferTagScanner } from '../transfer/tags.js';
-import { parseToolCall } from '../transfer/tools.js';
+import { isEndCallTool, parseToolCall } from '../transfer/tools.js';
 import type { AgentDirectory } from './agent-directory.js';
 import type { CallRecord } from './call-record.js';
 import type { CallInput } from './call-reducer.js';
+import type { DestinationLookups } from './destination-lookup.js';
 import type { CallEngine } from './engine.js';
 import { errorSummary } from './executor.js';
 import type { LocalSession, SessionRegistry } from './sessions.js';
@@ -50,6 +51,8 @@ export interface MediaSessionOptions {
    * Default the system's (a pending timer never keeps the process alive).
    */
   readonly time?: Time;
+  /** Asks skills' lookup webhooks (flowyte's dynamic destination); absent: no lookups. */
+  readonly lookups?: DestinationLookups;
 }
 
 /**
@@ -336,11 +339,16 @@ export class MediaSessions {
           event.rule !== undefined
             ? { type: 'rule', label: event.rule }
             : event.skill !== undefined
-              ? { type: 'skill', name: event.skill, confirmed: event.confirmed ?? false }
+              ? {
+                  type: 'skill',
+                  name: event.skill,
+                  confirmed: event.confirmed ?? false,
+                  ...(event.destination === undefined ? {} : { dynamicDestination: event.destination }),
+                }
               : event.destination !== undefined
                 ? { type: 'tag', destinations: [event.destination] }
                 : { type: 'default' };
-        dispatch({
+        this.#request(callId, agentConfig, dispatch, {
           type: 'transfer.request',
           trigger,
           ...(event.requestId === undefined ? {} : { requestId: event.requestId }),
@@ -351,6 +359,12 @@ export class MediaSessions {
         return;
       }
       case 'agent.tool_call': {
+        if (isEndCallTool(agentConfig, event.name)) {
+          // VoiceDock's end_call: the call ends cleanly, `ended_reason: agent_hangup`.
+          session.agent.sendToolResult(event.id, { ok: true, result: { ended: true } });
+          dispatch({ type: 'agent.hangup', reason: 'end_call' });
+          return;
+        }
         const parsed = parseToolCall(agentConfig, event.name, event.args);
         if (!parsed.ok) {
           session.agent.sendToolResult(event.id, {
@@ -359,16 +373,20 @@ export class MediaSessions {
           });
           return;
         }
-        dispatch({
+        this.#request(callId, agentConfig, dispatch, {
           type: 'transfer.request',
           trigger: parsed.trigger,
           requestId: event.id,
+          tool: event.name,
           ...(parsed.reason === undefined ? {} : { reason: parsed.reason }),
         });
         return;
       }
       case 'agent.summary':
         this.#summary(callId, event.text, dispatch, event.transferId);
+        return;
+      case 'agent.said':
+        session.said?.get(event.transferId)?.();
         return;
       case 'agent.hangup':
         dispatch({ type: 'agent.hangup', ...(event.reason === undefined ? {} : { reason: event.reason }) });
@@ -381,6 +399,33 @@ export class MediaSessions {
         this.#o.log.info({ callId, event: event.type }, 'agent.connection');
         return;
     }
+  }
+
+  /**
+   * Dispatches a transfer request, once a skill whose destination is looked up has its answer
+   * (destination-lookup.ts: bounded by the lookup's own timeout).
+   */
+  #request(
+    callId: string,
+    agentConfig: AgentConfig,
+    dispatch: (input: CallInput) => void,
+    input: Extract<CallInput, { type: 'transfer.request' }>,
+  ): void {
+    const lookups = this.#o.lookups;
+    if (lookups === undefined || !lookups.wants(agentConfig, input.trigger)) {
+      dispatch(input);
+      return;
+    }
+    this.#o.engine
+      .get(callId)
+      .then(async (record) => {
+        if (record === undefined) return;
+        const trigger = await lookups.resolve(agentConfig, input.trigger, record, input.reason);
+        dispatch({ ...input, trigger });
+      })
+      .catch((err: unknown) => {
+        this.#o.log.error({ callId, err: errorSummary(err) }, 'lookup.dispatch_failed');
+      });
   }
 
   #summary(callId: string, text: string, dispatch: (input: CallInput) => void, transferId?: string): void {

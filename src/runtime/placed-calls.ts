@@ -85,6 +85,7 @@ export async function bindPlaced(
     direction: 'outbound',
     from: placement.pii.from,
     to: placement.pii.to,
+    ...(placement.lead === undefined ? {} : { lead: placement.lead }),
   });
   await engine.dispatch(placementId, { type: 'call.bound', carrierCallId }, `bound:${placementId}`);
   return { record, created };

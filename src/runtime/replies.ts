@@ -45,6 +45,7 @@ export function renderReply(
         continuationUrl,
         ...(body.whisper === undefined ? {} : { whisper: body.whisper }),
         ...(body.hold === undefined ? {} : { hold: body.hold }),
+        ...(body.announce === undefined ? {} : { announce: body.announce }),
       });
     }
     case 'hold':
@@ -55,6 +56,7 @@ export function renderReply(
         statusCallbackUrl: adapter.callbackUrl('conference', { callId, transferId }),
         continuationUrl,
         label: 'caller',
+        ...(body.announce === undefined ? {} : { announce: body.announce }),
       });
     case 'whisper':
       if (transferId === undefined) throw new DaemonError('transfer_missing', 'whisper needs a transfer');

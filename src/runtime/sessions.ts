@@ -24,6 +24,8 @@ export interface LocalSession {
   pendingResume?: PendingResume;
   /** Stops this session's own timers (the silence watch). */
   stopTimers?: () => void;
+  /** Waiting for the agent's `said`, by transfer id (its caller message has been sent as audio). */
+  said?: Map<string, () => void>;
 }
 
 /** Ends a session's local parts: timers, bridge, carrier socket, then the agent transport. */

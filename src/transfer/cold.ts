@@ -19,6 +19,7 @@ import {
 import { CALLER_CONFIRM_WAIT_MS, type MachineState, type TerminalPhase } from './machine-state.js';
 import type { LegId, TimerId, TransferEvent } from './machine-types.js';
 import { type CallerPlace, type DialExtras, defineMode, type TransferModeDescriptor } from './mode.js';
+import { carrierAnnouncement } from './plan-text.js';
 import type { TransferPlan } from './plan-types.js';
 
 /**
@@ -99,7 +100,14 @@ function callerPlace(state: ColdState): CallerPlace {
     callerId: state.plan.callerId,
     timeoutMs: state.plan.ringTimeoutMs,
     ...dialExtras(state.plan),
+    ...firstDialAnnouncement(state.plan, live.index),
   };
+}
+
+/** The carrier speaks the caller message before the first destination only (not again on fallback). */
+export function firstDialAnnouncement(plan: TransferPlan, index: number): { announce?: string } {
+  const announce = index === 0 ? carrierAnnouncement(plan) : undefined;
+  return announce === undefined ? {} : { announce };
 }
 
 /**

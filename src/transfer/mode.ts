@@ -36,7 +36,7 @@ export type CallerPlace =
       readonly callerId: string;
       readonly timeoutMs: number;
     } & DialExtras)
-  | { readonly type: 'hold'; readonly holdAudioUrl?: string };
+  | { readonly type: 'hold'; readonly holdAudioUrl?: string; readonly announce?: string };
 
 /** What a dial from the caller's own call carries besides the number. */
 export interface DialExtras {
@@ -44,6 +44,8 @@ export interface DialExtras {
   readonly whisper?: string;
   /** The caller hears hold audio, not ringback. */
   readonly hold?: { readonly audioUrl?: string };
+  /** Spoken to the caller by the carrier before the first dial (a caller message, `voice: 'carrier'`). */
+  readonly announce?: string;
 }
 
 /** One transfer mode, as the runtime sees it. Build one with {@link defineMode}. */

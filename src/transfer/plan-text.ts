@@ -4,7 +4,7 @@
  * `transfer_whisper` you configured, or an AI-generated 1–2 sentence summary").
  */
 import type { HandoffConfig } from '../config/agent-types.js';
-import type { TransferTrigger, WhisperPlan } from './plan-types.js';
+import type { CallerMessage, TransferTrigger, WhisperPlan } from './plan-types.js';
 
 /** Longest fallback whisper, in characters: it is spoken to a person waiting to take a call. */
 export const MAX_FALLBACK_WHISPER_LENGTH = 300;
@@ -24,6 +24,12 @@ export function defaultReason(trigger: TransferTrigger): string {
     case 'silence':
       return 'the caller stopped responding';
   }
+}
+
+/** The caller message the carrier speaks (the bot does not speak it itself), if any. */
+export function carrierAnnouncement(plan: { readonly callerMessage?: CallerMessage }): string | undefined {
+  const message = plan.callerMessage;
+  return message?.voice === 'carrier' ? message.text : undefined;
 }
 
 /** `Incoming transfer: caller asks about an invoice, charge, or refund.` */

@@ -14,8 +14,13 @@ export type TransferTrigger =
       readonly type: 'skill';
       readonly name: string;
       readonly confirmed: boolean;
-      /** A destination looked up at call time (flowyte's dynamic destination); still policy-checked. */
+      /**
+       * A destination the asker named for a skill without a fixed one (the agent's `transfer`
+       * event or the skill's tool); still policy-checked.
+       */
       readonly dynamicDestination?: string;
+      /** What the skill's lookup webhook answered (src/runtime/destination-lookup.ts). */
+      readonly lookup?: LookupResult;
     }
   /** An LLM tool call (`transfer_call`, `connect_to_live_agent`, or a skill's tool), arguments unvalidated. */
   | { readonly type: 'tool'; readonly name: string; readonly args: unknown }
@@ -27,6 +32,10 @@ export type TransferTrigger =
       readonly skill?: string;
       readonly mode?: TransferMode;
       readonly message?: string;
+      /** Spoken to the caller before the transfer starts (VoiceDock's `message`). */
+      readonly callerMessage?: string;
+      /** What the skill's lookup webhook answered, for `skill`. */
+      readonly lookup?: LookupResult;
     }
   /** The caller stayed silent past `callControl.noResponseTimeoutSec` with `onNoResponseAction: 'transfer'`. */
   | { readonly type: 'silence' }
@@ -34,6 +43,21 @@ export type TransferTrigger =
   | { readonly type: 'default' };
 
 export type TransferTriggerType = TransferTrigger['type'];
+
+/**
+ * A message for the caller before the transfer: spoken by the agent in its own voice (the `say`
+ * extension event, for a bot with `agent.speaksMessages`) or by the carrier's text-to-speech.
+ */
+export interface CallerMessage {
+  readonly text: string;
+  readonly voice: 'agent' | 'carrier';
+}
+
+/** A dynamic destination's lookup: the destination it answered, or why there is none. */
+export type LookupResult =
+  | { readonly ok: true; readonly destination: string }
+  /** Timed out, failed, or answered no destination; `detail` names no number. */
+  | { readonly ok: false; readonly detail: string };
 
 /** What the human hears before joining a warm transfer. */
 export type WhisperPlan =
@@ -64,6 +88,8 @@ export interface TransferPlan {
   readonly holdAudioUrl?: string;
   /** Why the transfer was asked for (agent's reason, rule `when`, skill description). */
   readonly reason: string;
+  /** Spoken to the caller before anyone is dialed (VoiceDock `message`); absent: nothing extra. */
+  readonly callerMessage?: CallerMessage;
   readonly trigger: TransferTriggerType;
 }
 
@@ -77,6 +103,8 @@ export const PLAN_REFUSALS = [
   'invalid_destination',
   /** The mode is not listed, or the call's carrier cannot run it and it has no fallback. */
   'mode_unsupported',
+  /** A skill's lookup webhook gave no destination and the agent has no default one. */
+  'lookup_failed',
 ] as const;
 export type PlanRefusal = (typeof PLAN_REFUSALS)[number];
 

@@ -16,7 +16,7 @@ import { isDestinationAllowed, namedDestinations } from '../phone/policy.js';
 import type { ModeRegistry } from './mode.js';
 import { TRANSFER_MODES } from './modes.js';
 import { buildWhisper, defaultReason } from './plan-text.js';
-import type { PlanRefusal, PlanResult, TransferTrigger, WhisperPlan } from './plan-types.js';
+import type { LookupResult, PlanRefusal, PlanResult, TransferTrigger, WhisperPlan } from './plan-types.js';
 import { needsConfirmation, parseToolCall } from './tools.js';
 
 /** The agent's own mode: `handoffConfig.warm` names the warm mode, else cold. */
@@ -58,7 +58,13 @@ export function planTransfer(agent: AgentConfig, trigger: TransferTrigger, ctx: 
   }
   const res = resolved.ok
     ? resolved
-    : { reason: defaultReason(trigger), confirmationNeeded: false, mode: undefined, summary: undefined };
+    : {
+        reason: defaultReason(trigger),
+        confirmationNeeded: false,
+        mode: undefined,
+        summary: undefined,
+        callerMessage: undefined,
+      };
   if (res.confirmationNeeded)
     return refuse('confirmation_required', 'ask the caller to confirm, then call again with confirmed: true');
 
@@ -84,6 +90,14 @@ export function planTransfer(agent: AgentConfig, trigger: TransferTrigger, ctx: 
       ...(handoffConfig.holdAudio === undefined ? {} : { holdAudioUrl: handoffConfig.holdAudio }),
       reason: res.reason,
       trigger: trigger.type,
+      ...(res.callerMessage === undefined
+        ? {}
+        : {
+            callerMessage: {
+              text: res.callerMessage,
+              voice: agent.agent.speaksMessages ? ('agent' as const) : ('carrier' as const),
+            },
+          }),
     },
   };
 }
@@ -96,6 +110,7 @@ type Resolution =
       readonly confirmationNeeded: boolean;
       readonly mode?: TransferMode;
       readonly summary?: string;
+      readonly callerMessage?: string;
     }
   | { readonly ok: false; readonly refusal: PlanRefusal; readonly detail: string };
 
@@ -111,7 +126,7 @@ function resolve(agent: AgentConfig, trigger: TransferTrigger, ctx: PlanContext)
     case 'rule':
       return ruleChain(agent, trigger.label, ctx);
     case 'skill':
-      return skillChain(agent, trigger.name, trigger.confirmed, trigger.dynamicDestination, ctx);
+      return skillChain(agent, trigger.name, trigger.confirmed, trigger, ctx);
     case 'tool': {
       const call = parseToolCall(agent, trigger.name, trigger.args);
       if (!call.ok) return refuse('invalid_destination', `${call.error.code}: ${call.error.message}`);
@@ -122,8 +137,15 @@ function resolve(agent: AgentConfig, trigger: TransferTrigger, ctx: PlanContext)
     case 'api': {
       const asked = [trigger.destination, trigger.rule, trigger.skill].filter((x) => x !== undefined).length;
       if (asked > 1) return refuse('invalid_destination', 'give at most one of destination, rule and skill');
+      const { callerMessage } = trigger;
       const withMode = (r: Resolution): Resolution =>
-        r.ok && trigger.mode !== undefined ? { ...r, mode: trigger.mode } : r;
+        r.ok
+          ? {
+              ...r,
+              ...(trigger.mode === undefined ? {} : { mode: trigger.mode }),
+              ...(callerMessage === undefined ? {} : { callerMessage }),
+            }
+          : r;
       const apiCtx = { ...ctx, reason: ctx.reason ?? trigger.message };
       if (trigger.destination !== undefined) {
         const reason = apiCtx.reason ?? defaultReason(trigger);
@@ -132,7 +154,7 @@ function resolve(agent: AgentConfig, trigger: TransferTrigger, ctx: PlanContext)
       if (trigger.rule !== undefined) return withMode(ruleChain(agent, trigger.rule, apiCtx));
       // An operator asking through the API has decided: the skill's confirmation is theirs.
       if (trigger.skill !== undefined)
-        return withMode(skillChain(agent, trigger.skill, true, undefined, apiCtx));
+        return withMode(skillChain(agent, trigger.skill, true, { lookup: trigger.lookup }, apiCtx));
       return withMode(defaultChain(agent, apiCtx.reason ?? defaultReason(trigger)));
     }
     case 'silence':
@@ -148,14 +170,15 @@ function ruleChain(agent: AgentConfig, label: string, ctx: PlanContext): Resolut
     rules.find((candidate) => candidate.label.toLowerCase() === label.trim().toLowerCase());
   if (rule === undefined)
     return refuse('invalid_destination', `no transfer rule labelled ${JSON.stringify(label)}`);
-  return ok(rule.destination, ctx.reason ?? rule.when);
+  const resolved = ok(rule.destination, ctx.reason ?? rule.when);
+  return rule.callerMessage === undefined ? resolved : { ...resolved, callerMessage: rule.callerMessage };
 }
 
 function skillChain(
   agent: AgentConfig,
   name: string,
   confirmed: boolean,
-  dynamicDestination: string | undefined,
+  given: { readonly dynamicDestination?: string; readonly lookup?: LookupResult | undefined },
   ctx: PlanContext,
 ): Resolution {
   const wanted = name.trim().toLowerCase();
@@ -168,11 +191,27 @@ function skillChain(
     return refuse('invalid_destination', `no transfer skill named ${JSON.stringify(name)}`);
   const reason = ctx.reason ?? skill.description;
   const confirmationNeeded = needsConfirmation(skill) && !confirmed;
+  const fixed = skill.executionConfig.destination;
+  const { dynamicDestination, lookup } = given;
   if (dynamicDestination !== undefined) {
+    if (fixed !== undefined)
+      return refuse(
+        'invalid_destination',
+        `skill ${JSON.stringify(skill.name)} has a fixed destination; name the skill without one`,
+      );
     const result = checked(agent, [dynamicDestination], 'dynamic destination', ctx, reason);
     return result.ok ? { ...result, confirmationNeeded } : result;
   }
-  const fixed = skill.executionConfig.destination;
+  if (fixed === undefined && lookup !== undefined) {
+    if (lookup.ok) {
+      const result = checked(agent, [lookup.destination], 'looked-up destination', ctx, reason);
+      return result.ok ? { ...result, confirmationNeeded } : result;
+    }
+    // The lookup gave nothing: the default destination, else a typed refusal (never a hang).
+    const fallback = agent.handoffConfig.transferDestination;
+    if (fallback !== undefined) return { ...ok([fallback], reason), confirmationNeeded };
+    return refuse('lookup_failed', `skill ${JSON.stringify(skill.name)}: ${lookup.detail}`);
+  }
   if (fixed === undefined) {
     return refuse(
       'missing_transfer_number',

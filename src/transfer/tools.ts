@@ -3,10 +3,12 @@
  * - `transfer_call`: VoiceDock's transfer tool (seed 004); its `destination` is one of the
  *   agent's rule labels (each described by its `when`), or `default`.
  * - `connect_to_live_agent`: seed 003's built-in, no parameters, the default destination.
- * - one tool per transfer skill (flowyte), named after the skill, described by its description.
+ * - one tool per transfer skill (flowyte), named after the skill, described by its description;
+ *   a skill without a fixed destination takes one (`destination`), else it is looked up.
+ * - `end_call` (VoiceDock), when the agent has `tools.endCall`.
  *
  * Tool calls become ordinary {@link TransferTrigger}s, so they go through the same planner and
- * destination policy as every other trigger: a tool never carries a phone number.
+ * destination policy as every other trigger: a number a tool carries (a dynamic skill's `destination`) is checked like a tag's.
  */
 import { z } from 'zod';
 import type { AgentConfig, TransferSkill } from '../config/agent-types.js';
@@ -14,6 +16,8 @@ import type { TransferTrigger } from './plan-types.js';
 
 export const TRANSFER_CALL_TOOL = 'transfer_call';
 export const CONNECT_TO_LIVE_AGENT_TOOL = 'connect_to_live_agent';
+/** VoiceDock's `{ "type": "end_call" }`: the LLM ends the call. */
+export const END_CALL_TOOL = 'end_call';
 /** The `transfer_call` destination that means `handoffConfig.transferDestination`. */
 export const DEFAULT_DESTINATION_LABEL = 'default';
 
@@ -100,11 +104,13 @@ export function toolSchemasFor(agent: AgentConfig): ToolSchema[] {
       ),
     );
   }
-  if (hasDefault) {
+  const live = agent.tools.connectToLiveAgent;
+  if (hasDefault || live !== undefined) {
     tools.push(
       tool(
         CONNECT_TO_LIVE_AGENT_TOOL,
-        'Transfer the customer to a live human agent when they request to speak with a person.',
+        live?.description ??
+          'Transfer the customer to a live human agent when they request to speak with a person.',
         {},
         [],
       ),
@@ -118,7 +124,24 @@ export function toolSchemasFor(agent: AgentConfig): ToolSchema[] {
     const properties: Record<string, JsonSchema> = confirm
       ? { confirmed: { type: 'boolean', description: 'True once the caller has agreed to be transferred.' } }
       : {};
+    if (skill.executionConfig.destination === undefined) {
+      properties['destination'] = {
+        type: 'string',
+        description:
+          'The number to transfer to, when you know it (e.g. from a lookup). Leave it out to have it looked up.',
+      };
+    }
     tools.push(tool(skill.toolName, description, properties, confirm ? ['confirmed'] : []));
+  }
+  if (agent.tools.endCall !== undefined) {
+    tools.push(
+      tool(
+        END_CALL_TOOL,
+        agent.tools.endCall.description ?? 'End the call once the conversation is over.',
+        {},
+        [],
+      ),
+    );
   }
   return tools;
 }
@@ -141,10 +164,21 @@ export function parseToolCall(agent: AgentConfig, name: string, args: unknown): 
   }
   const result = skillArgs.safeParse(parsedArgs.value);
   if (!result.success) return invalid(result.error);
+  const destination = result.data.destination;
   return {
     ok: true,
-    trigger: { type: 'skill', name: skill.name, confirmed: result.data.confirmed ?? false },
+    trigger: {
+      type: 'skill',
+      name: skill.name,
+      confirmed: result.data.confirmed ?? false,
+      ...(destination === undefined ? {} : { dynamicDestination: destination }),
+    },
   };
+}
+
+/** Whether `name` is the agent's `end_call` tool (VoiceDock): the call ends, `agent_hangup`. */
+export function isEndCallTool(agent: AgentConfig, name: string): boolean {
+  return name === END_CALL_TOOL && agent.tools.endCall !== undefined;
 }
 
 const optionalText = (max: number) =>
@@ -161,7 +195,10 @@ const transferCallArgs = z.object({
   summary: optionalText(MAX_TOOL_SUMMARY_LENGTH),
 });
 
-const skillArgs = z.object({ confirmed: z.boolean({ error: 'must be true or false' }).nullish() });
+const skillArgs = z.object({
+  confirmed: z.boolean({ error: 'must be true or false' }).nullish(),
+  destination: optionalText(256),
+});
 
 function parseTransferCall(agent: AgentConfig, args: Record<string, unknown>): ToolCallResult {
   const result = transferCallArgs.safeParse(args);

@@ -28,6 +28,7 @@ import {
 } from './machine-state.js';
 import type { TimerId, TransferEvent } from './machine-types.js';
 import { type CallerPlace, defineMode, type TransferModeDescriptor } from './mode.js';
+import { carrierAnnouncement } from './plan-text.js';
 
 /**
  * Warm transfer: the human is dialed at once, while the AI's handoff sentence still plays (none
@@ -127,7 +128,12 @@ export const warmMode: TransferModeDescriptor = defineMode<WarmState>({
 function callerPlace(state: WarmState): CallerPlace {
   if (!state.flags.callerMoved) return { type: 'agent' };
   const { holdAudioUrl } = state.plan;
-  return { type: 'hold', ...(holdAudioUrl === undefined ? {} : { holdAudioUrl }) };
+  const announce = carrierAnnouncement(state.plan);
+  return {
+    type: 'hold',
+    ...(holdAudioUrl === undefined ? {} : { holdAudioUrl }),
+    ...(announce === undefined ? {} : { announce }),
+  };
 }
 
 function apply(d: WarmDraft, event: TransferEvent): Applied {

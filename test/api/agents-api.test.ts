@@ -100,6 +100,75 @@ describe('agents API: draft vs published, validation errors naming the field', (
     expect((await inject('GET', '/v1/agents/front-desk')).json().revision).toBe(1);
   });
 
+  it("takes a seed's own shape in a PATCH; GET shows the native form with where it came from", async () => {
+    // VoiceDock's assistant and nixflex's fields, as their pages write them.
+    const patched = await inject('PATCH', '/v1/agents/front-desk', {
+      transfer_type: 'warm',
+      transfer_whisper: null,
+      llm_config: {
+        model: 'gpt-4o-mini',
+        tools: [
+          {
+            type: 'transfer_call',
+            destinations: [
+              {
+                type: 'number',
+                number: '+14155550177',
+                description: 'Escalations',
+                message: 'One moment, please.',
+              },
+            ],
+          },
+          { type: 'end_call' },
+        ],
+      },
+    });
+    expect(patched.statusCode, patched.body).toBe(200);
+    const got = (await inject('GET', '/v1/agents/front-desk')).json();
+    expect(got.draft).not.toHaveProperty('transfer_type');
+    expect(got.draft).not.toHaveProperty('llm_config');
+    expect(got.draft.handoffConfig).toMatchObject({ warm: true, whisper: null });
+    expect(got.draft.handoffConfig.transferRules).toEqual([
+      {
+        label: '+14155550177',
+        when: 'Escalations',
+        destination: ['+14155550177'],
+        callerMessage: 'One moment, please.',
+      },
+    ]);
+    expect(got.draft.tools).toEqual({ endCall: {} });
+    expect(got.draft.mappedFrom).toEqual({
+      shapes: ['nixflex', 'voicedock'],
+      fields: [
+        { from: 'transfer_type', to: 'handoffConfig.warm' },
+        { from: 'transfer_whisper', to: 'handoffConfig.whisper' },
+        { from: 'llm_config.tools[0].destinations[0]', to: 'handoffConfig.transferRules[0]' },
+        { from: 'llm_config.tools[1]', to: 'tools.endCall' },
+      ],
+      unused: ['llm_config.model'],
+    });
+    // The native form is a valid PATCH of itself: nothing changes.
+    const again = await inject('PATCH', '/v1/agents/front-desk', got.draft);
+    expect(again.json().revision).toBe(got.revision);
+  });
+
+  it("hints at the right field for another shape's name, and refuses a seed field's bad value", async () => {
+    const res = await inject('PATCH', '/v1/agents/front-desk', {
+      handoffConfig: { transfer_type: 'warm' },
+    });
+    expect(res.statusCode).toBe(422);
+    expect(res.json().error.issues).toEqual([
+      {
+        field: 'handoffConfig.transfer_type',
+        message:
+          '"transfer_type" is nixflex\'s name, not read under handoffConfig; did you mean transfer_type at the agent\'s top level, or handoffConfig.warm?',
+      },
+    ]);
+    const bad = await inject('PATCH', '/v1/agents/front-desk', { transfer_type: 'blind' });
+    expect(bad.json().error).toMatchObject({ code: 'validation_failed', field: 'transfer_type' });
+    expect((await inject('GET', '/v1/agents/front-desk')).json().revision).toBe(1);
+  });
+
   it('refuses bad input with 4xx codes that name the field', async () => {
     const badId = await inject('GET', '/v1/agents/bad%20id');
     expect([badId.statusCode, badId.json().error.field]).toEqual([422, 'id']);

@@ -38,6 +38,8 @@ export async function freePort(): Promise<number> {
 export interface HarnessOptions {
   readonly script?: ReadonlyArray<ScriptStep> | ((start: ScriptStart) => readonly ScriptStep[]);
   readonly summary?: string | null;
+  /** The scripted agent speaks `say` messages as a tone of this frequency (agent.speaksMessages). */
+  readonly sayToneHz?: number;
   /** The scripted agent's delay before accepting each connection (ms, by index). */
   readonly acceptDelayMs?: number | ((index: number, url: string) => number);
   /** Use this agent URL instead of a scripted agent (e.g. an echo bot that knows only Twilio). */
@@ -96,6 +98,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       ? await ScriptedAgentServer.start({
           script: options.script ?? [],
           ...(options.summary === undefined ? {} : { summary: options.summary }),
+          ...(options.sayToneHz === undefined ? {} : { sayToneHz: options.sayToneHz }),
           ...(options.acceptDelayMs === undefined ? {} : { acceptDelayMs: options.acceptDelayMs }),
           ...(options.time === undefined ? {} : { time: options.time }),
         })

@@ -180,6 +180,7 @@ export class FakeCarrier {
 export type AgentSent =
   | { readonly kind: 'status'; readonly update: TransferStatusUpdate }
   | { readonly kind: 'summary_request'; readonly transferId: string }
+  | { readonly kind: 'say'; readonly transferId: string; readonly text: string }
   | { readonly kind: 'resume'; readonly transferId: string; readonly outcome: TransferOutcome }
   | { readonly kind: 'tool_result'; readonly id: string; readonly ok: boolean }
   | { readonly kind: 'close'; readonly reason: AgentCloseReason | undefined };
@@ -197,6 +198,9 @@ export class FakeAgent implements AgentTransport {
   }
   sendSummaryRequest(transferId: string): void {
     this.sent.push({ kind: 'summary_request', transferId });
+  }
+  sendSay(transferId: string, text: string): void {
+    this.sent.push({ kind: 'say', transferId, text });
   }
   sendResume(transferId: string, outcome: TransferOutcome): void {
     this.sent.push({ kind: 'resume', transferId, outcome });

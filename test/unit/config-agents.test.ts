@@ -42,6 +42,7 @@ describe('agent defaults', () => {
             audio: { encoding: 'mulaw', sampleRate: 8000 },
             headers: {},
             connectTimeoutMs: 5000,
+            speaksMessages: false,
           },
           handoffConfig: {
             warm: false,
@@ -54,6 +55,7 @@ describe('agent defaults', () => {
           skills: [],
           callControl: { onNoResponseAction: 'none', noResponseTimeoutSec: 10 },
           destinationPolicy: { allow: [], countries: [] },
+          tools: {},
         },
       ],
     });

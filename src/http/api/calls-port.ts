@@ -1,7 +1,9 @@
 import type { Carrier } from '../../domain/carrier.js';
 import type { TransferOutcome } from '../../domain/outcome.js';
-import type { CallPhase, CallRecord } from '../../runtime/call-record.js';
+import type { AgentDirectory } from '../../runtime/agent-directory.js';
+import type { CallPhase, CallRecord, LeadInfo } from '../../runtime/call-record.js';
 import type { CallEffect } from '../../runtime/call-reducer.js';
+import type { DestinationLookups } from '../../runtime/destination-lookup.js';
 import type { CallEngine } from '../../runtime/engine.js';
 import type { TransferTrigger } from '../../transfer/plan-types.js';
 
@@ -39,6 +41,8 @@ export interface OutboundRequest {
   readonly to: string;
   /** Caller ID, E.164 (the agent's `outboundNumber` unless given). */
   readonly from: string;
+  /** Seed 003's lead, when the request named one. */
+  readonly lead?: LeadInfo;
 }
 
 export type OutboundResult =
@@ -77,11 +81,24 @@ export interface EngineCallsPortOptions {
   readonly engine: CallEngine;
   /** Places outbound calls; absent → `not_implemented`. */
   readonly startOutbound?: (request: OutboundRequest) => Promise<OutboundResult>;
+  /** Skills' lookup webhooks, with the agent versions calls run (a `skill` request may need one). */
+  readonly lookups?: { readonly service: DestinationLookups; readonly agents: AgentDirectory };
 }
 
 /** The {@link CallsPort} over the call engine and its store. */
 export function engineCallsPort(options: EngineCallsPortOptions): CallsPort {
   const { engine } = options;
+  /** A skill whose destination is looked up gets its answer first (bounded by the lookup's timeout). */
+  const withLookup = async (callId: string, trigger: ApiTransferTrigger): Promise<ApiTransferTrigger> => {
+    const lookups = options.lookups;
+    if (lookups === undefined || trigger.skill === undefined) return trigger;
+    const record = await engine.get(callId);
+    if (record === undefined || record.phase !== 'ai') return trigger;
+    const published = await lookups.agents.get(record.agentId, record.agentVersion);
+    if (published === undefined || !lookups.service.wants(published.agent, trigger)) return trigger;
+    const resolved = await lookups.service.resolve(published.agent, trigger, record, trigger.message);
+    return resolved.type === 'api' ? resolved : trigger;
+  };
   return {
     async get(callId) {
       const record = await engine.get(callId);
@@ -99,7 +116,8 @@ export function engineCallsPort(options: EngineCallsPortOptions): CallsPort {
     async listActive(limit) {
       return (await engine.store.calls.listActive({ limit })).map((s) => s.record);
     },
-    async requestTransfer(callId, trigger, opts = {}) {
+    async requestTransfer(callId, asked, opts = {}) {
+      const trigger = await withLookup(callId, asked);
       const outcome = await engine.dispatch(
         callId,
         { type: 'transfer.request', trigger, ...(opts.reason === undefined ? {} : { reason: opts.reason }) },

@@ -76,6 +76,7 @@ export function carrierOutbound(
       direction: 'outbound',
       from: request.from,
       to: request.to,
+      ...(request.lead === undefined ? {} : { lead: request.lead }),
     });
     options.log?.info(
       { callId: carrierCallId, agentId: request.agentId, carrier: request.carrier },

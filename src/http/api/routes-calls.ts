@@ -37,6 +37,16 @@ function idempotencyKey(headers: Record<string, string | string[] | undefined>):
   return text;
 }
 
+/**
+ * The request as a trigger. VoiceDock's body (`{ "type": "transfer", "destination", "message" }`)
+ * names the caller's message `message`; the native body names it `callerMessage`.
+ */
+function apiTrigger(body: z.output<typeof transferBody>): ApiTransferTrigger {
+  const { type, message, ...rest } = body;
+  if (type === undefined) return { type: 'api', ...rest, ...(message === undefined ? {} : { message }) };
+  return { type: 'api', ...rest, ...(message === undefined ? {} : { callerMessage: message }) };
+}
+
 function callNotFound(): ApiError {
   return new ApiError(404, 'call_not_found', 'no such call', { field: 'id' });
 }
@@ -119,7 +129,7 @@ export function callRoutes(deps: ApiDeps): AnyRoute[] {
         422: 'invalid_destination, destination_not_allowed, after_hours, missing_transfer_number, missing_outbound_number, validation_failed',
       },
       handle: async ({ params, body, headers }): Promise<ApiReply> => {
-        const trigger: ApiTransferTrigger = { type: 'api', ...body };
+        const trigger = apiTrigger(body);
         const key = idempotencyKey(headers);
         const result = await deps.calls.requestTransfer(
           params.id,
@@ -219,7 +229,14 @@ export function callRoutes(deps: ApiDeps): AnyRoute[] {
             },
           );
         }
-        const fromText = body.from ?? agent.outboundNumber;
+        // Seed 003: the lead is called from its outbound_number_id.
+        const leadNumber = body.lead?.outbound_number_id;
+        if (leadNumber !== undefined && body.from !== undefined) {
+          throw new ApiError(422, 'validation_failed', 'give from or lead.outbound_number_id, not both', {
+            field: 'lead.outbound_number_id',
+          });
+        }
+        const fromText = leadNumber ?? body.from ?? agent.outboundNumber;
         if (fromText === undefined) {
           throw new ApiError(422, 'missing_outbound_number', "give from, or set the agent's outboundNumber", {
             field: 'from',
@@ -227,7 +244,8 @@ export function callRoutes(deps: ApiDeps): AnyRoute[] {
         }
         const from = parseDestination(fromText, deps.defaultRegion);
         if (!from.ok || from.destination.kind !== 'pstn') {
-          throw new ApiError(422, 'validation_failed', 'from must be a phone number', { field: 'from' });
+          const field = leadNumber === undefined ? 'from' : 'lead.outbound_number_id';
+          throw new ApiError(422, 'validation_failed', `${field} must be a phone number`, { field });
         }
         const result = await deps.calls.startOutbound({
           agentId: agent.id,
@@ -235,6 +253,11 @@ export function callRoutes(deps: ApiDeps): AnyRoute[] {
           carrier: agent.carrier,
           to,
           from: from.destination.e164,
+          ...(body.lead === undefined
+            ? {}
+            : {
+                lead: leadNumber === undefined ? {} : { outboundNumberId: from.destination.e164 },
+              }),
         });
         if (result.status === 'started') {
           return {

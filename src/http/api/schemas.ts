@@ -49,10 +49,31 @@ export const skillBody = z
 
 export const transferBody = z
   .strictObject({
+    type: z
+      .literal('transfer', { error: "must be 'transfer' (VoiceDock's call control)" })
+      .optional()
+      .describe(
+        "VoiceDock's body as written: with it, `message` is spoken to the caller before the transfer.",
+      ),
+    callerMessage: z
+      .string()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe(
+        'Spoken to the caller before the transfer starts (agent.speaksMessages: in the agent’s voice).',
+      ),
     destination: z.string().min(1).max(256).optional().describe('A phone number or SIP URI; policy-checked.'),
     rule: z.string().min(1).max(64).optional().describe('A handoffConfig.transferRules label.'),
     skill: z.string().min(1).max(64).optional().describe('A transfer skill name or tool name.'),
-    message: z.string().min(1).max(1000).optional().describe('Why, as the human hears it in a warm whisper.'),
+    message: z
+      .string()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe(
+        'Why, as the human hears it in a warm whisper; with `type: "transfer"` (VoiceDock), spoken to the caller instead.',
+      ),
     mode: z
       .enum(TRANSFER_MODE_NAMES)
       .optional()
@@ -63,12 +84,30 @@ export const transferBody = z
   .refine((b) => [b.destination, b.rule, b.skill].filter((x) => x !== undefined).length <= 1, {
     message: 'give at most one of destination, rule and skill',
     path: ['destination'],
+  })
+  .refine((b) => b.type === undefined || b.callerMessage === undefined, {
+    message: 'with type "transfer" (VoiceDock), give the caller\'s message as message',
+    path: ['callerMessage'],
   });
 
 export const outboundBody = z.strictObject({
   agentId: z.string().regex(AGENT_ID_PATTERN, 'must be 1–64 letters, digits, _ or -'),
   to: z.string().min(1).max(256).describe('The lead: a phone number (E.164 or national) or SIP URI.'),
   from: z.string().min(1).max(64).optional().describe("Caller ID; default the agent's outboundNumber."),
+  lead: z
+    .strictObject({
+      outbound_number_id: z
+        .string()
+        .min(1)
+        .max(64)
+        .optional()
+        .describe('Seed 003: the number the lead is called from (and transfers dial from).'),
+    })
+    .optional()
+    .describe(
+      'Seed 003 lead. Without outbound_number_id the lead is still called (from `from` or the ' +
+        "agent's outboundNumber), but connect_to_live_agent answers missing_outbound_number_id.",
+    ),
 });
 
 /** `Idempotency-Key`: a retried request with the same key is applied once. */
