@@ -29,6 +29,10 @@ type Body =
     }
   /** Markup skipped (unsupported) or rejected, with the carrier's error code. */
   | { readonly type: 'markup.error'; readonly code: number; readonly message: string }
+  /**
+   * A REST request, logged when it is answered (`atMs`); `receivedAtMs` is when it arrived, which
+   * is when the simulator acted on it (a `rest.slow` fault delays only the answer).
+   */
   | {
       readonly type: 'rest.request';
       readonly method: string;
@@ -36,6 +40,7 @@ type Body =
       readonly params: Params;
       readonly status: number;
       readonly errorCode?: number;
+      readonly receivedAtMs: number;
     }
   /**
    * A request the simulator made: `kind` is `voice`, `redirect`, `action`, `announce`, `whisper`

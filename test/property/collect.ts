@@ -91,7 +91,13 @@ export async function collect(h: Harness, input: CollectInput, time?: VirtualTim
     rest: sim.log
       .ofType('rest.request')
       .filter((e) => mentions(e.path))
-      .map((e) => ({ atMs: e.atMs, method: e.method, path: e.path, status: e.status })),
+      .map((e) => ({
+        atMs: e.receivedAtMs,
+        answeredAtMs: e.atMs,
+        method: e.method,
+        path: e.path,
+        status: e.status,
+      })),
     callbacks: sim.log
       .ofType('webhook.sent')
       .filter((e) => e.callSid !== undefined && sids.has(e.callSid))

@@ -52,7 +52,15 @@ function base(): Mut<Observation> {
         heard: [{ source: 'party:CA1', leg: 'CH1', startMs: 5000, endMs: 9000 }],
       },
     ],
-    rest: [{ atMs: 4050, method: 'POST', path: '/2010-04-01/Accounts/AC1/Calls/CA1.json', status: 200 }],
+    rest: [
+      {
+        atMs: 4050,
+        answeredAtMs: 4050,
+        method: 'POST',
+        path: '/2010-04-01/Accounts/AC1/Calls/CA1.json',
+        status: 200,
+      },
+    ],
     callbacks: [
       { atMs: 9020, kind: 'status', callSid: 'CA1', status: 204 },
       { atMs: 9030, kind: 'status', callSid: 'CH1', status: 204 },
@@ -189,6 +197,7 @@ describe('checkInvariants', () => {
         const o = base();
         o.rest.push({
           atMs: 9700,
+          answeredAtMs: 9700,
           method: 'POST',
           path: '/2010-04-01/Accounts/AC1/Calls/CH1.json',
           status: 404,
@@ -200,9 +209,19 @@ describe('checkInvariants', () => {
         // Sent before the daemon could know (the end's callback came later): a race, not a defect.
         o.rest.push({
           atMs: 9015,
+          answeredAtMs: 9015,
           method: 'POST',
           path: '/2010-04-01/Accounts/AC1/Calls/CH1.json',
           status: 404,
+        });
+        // Sent as the end's callback arrived, answered much later (a slow carrier answer): what
+        // counts is when the daemon sent it (seed 0x126).
+        o.rest.push({
+          atMs: 9010,
+          answeredAtMs: 10_600,
+          method: 'POST',
+          path: '/2010-04-01/Accounts/AC1/Calls/CH1.json',
+          status: 200,
         });
         return o;
       },

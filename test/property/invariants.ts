@@ -92,7 +92,7 @@ function restAfterEnd(o: Observation): Violation[] {
       if (r.atMs > told.atMs + SETTLE_MS)
         out.push({
           kind: 'rest_after_end',
-          message: `${r.method} ${r.path} (${r.status}) at ${r.atMs}, ${r.atMs - told.atMs} ms after the daemon was told ${leg.sid} ended (${told.kind} at ${told.atMs})`,
+          message: `${r.method} ${r.path} (${r.status}) sent at ${r.atMs}, ${r.atMs - told.atMs} ms after the daemon was told ${leg.sid} ended (${told.kind} at ${told.atMs})`,
         });
     }
   }

@@ -42,7 +42,10 @@ export interface HumanSeen {
 
 /** A REST request the carrier received. */
 export interface RestSeen {
+  /** When the request reached the carrier, which acted on it then. */
   readonly atMs: number;
+  /** When the carrier answered it: later than `atMs` when the answer was slow (`rest.slow`). */
+  readonly answeredAtMs: number;
   readonly method: string;
   readonly path: string;
   readonly status: number;

@@ -1,7 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../sim/simulator.js';
+import { VirtualTime } from '../../src/lib/virtual-time.js';
 import { type RedisServer, startRedisServer } from '../../support/redis-server.js';
 import { flushRedis } from '../e2e/harness.js';
+import { seededAdversity } from './adversarial.js';
 import { KNOWN_DEFECTS, type KnownDefect } from './batch.js';
 import { replayCommand, reportOf } from './report.js';
 import { runScenarios, type ScenarioResult } from './runner.js';
@@ -25,11 +27,21 @@ const SEEDS = Array.from({ length: 12 }, (_, i) => i + 1);
  */
 const SHOWN_BY = [{ seed: 0x27, ...(KNOWN_DEFECTS[0] as KnownDefect) }] as const;
 
-function failures(results: readonly ScenarioResult[]): string[] {
+function failures(
+  results: readonly ScenarioResult[],
+  how: Parameters<typeof replayCommand>[1] = {},
+): string[] {
   return results
     .filter((r) => r.violations.length > 0 || r.missed !== undefined)
-    .map((r) => `${reportOf(r)}\n  replay: ${replayCommand(r.scenario.seed)}`);
+    .map((r) => `${reportOf(r)}\n  replay: ${replayCommand(r.scenario.seed, how)}`);
 }
+
+/** One seed on virtual time with its adversary plan, as `npm run property -- --virtual --adversary` runs it. */
+function adversarial(seed: number): Promise<ScenarioResult[]> {
+  return runScenarios([scenarioFor(seed)], { time: new VirtualTime(), adversity: seededAdversity });
+}
+
+const ADVERSARIAL = { virtual: true, adversary: true } as const;
 
 describe('property: seeded transfer scenarios keep every invariant', () => {
   let redis: RedisServer | undefined;
@@ -85,6 +97,17 @@ describe('property: seeded transfer scenarios keep every invariant', () => {
     });
     expect(failures(results)).toEqual([]);
     expect(results[0]?.observation.record?.transfers.map((t) => t.outcome)).toEqual(['caller_hangup']);
+  }, 60_000);
+
+  it('regression, seed 0x126: a command the daemon sent as the carrier reported the leg ended, answered 1.5 s late, is not a command after the end (the REST log is judged by when a request arrived)', async () => {
+    expect(describeScenario(scenarioFor(0x126))).toBe(
+      'seed 0x126: twilio warm caller_hangs_up_on_hold by silence',
+    );
+    const results = await adversarial(0x126);
+    expect(failures(results, ADVERSARIAL)).toEqual([]);
+    // The race happened: a command's answer came more than a second after the carrier acted on it.
+    const slow = results[0]?.observation.rest.filter((r) => r.answeredAtMs - r.atMs > 1000) ?? [];
+    expect(slow.length).toBeGreaterThan(0);
   }, 60_000);
 
   it.each(SHOWN_BY)(

@@ -134,6 +134,25 @@ describe('faults on demand', () => {
     expect(statusesSeen).toEqual([429, 201, 503, 503, 200]);
   });
 
+
+  it('answers a REST request late but acts on it at once, and logs when it arrived', async () => {
+    sim.network.addHuman(HUMAN, { type: 'answer', afterMs: 50 });
+    const call = await client.calls.create({
+      to: HUMAN,
+      from: TWILIO_NUMBER,
+      twiml: '<Response><Pause length="30"/></Response>',
+    });
+    await sim.waitFor(() => sim.twilio.call(call.sid)?.status === 'in-progress');
+    sim.faults.add({ type: 'rest.slow', method: 'POST', path: `/Calls/${call.sid}.json`, delayMs: 300 });
+    await client.calls(call.sid).update({ status: 'completed' });
+    const ended = sim.log.ofType('leg.ended').find((e) => e.callSid === call.sid);
+    const hangup = sim.log.ofType('rest.request').find((e) => e.path.endsWith(`/Calls/${call.sid}.json`));
+    // The hang-up took when the request arrived; only its answer waited (a callback it causes can
+    // overtake the answer): the entry says both.
+    expect(ended?.seq).toBeLessThan(hangup?.seq ?? 0);
+    expect(hangup?.receivedAtMs).toBeLessThanOrEqual(ended?.atMs ?? 0);
+    expect((hangup?.atMs ?? 0) - (hangup?.receivedAtMs ?? 0)).toBeGreaterThanOrEqual(300);
+  });
   it('delays a webhook before sending it (a caller who hangs up meanwhile is never fetched for)', async () => {
     app.route('/voice', '<Response><Say>hello</Say></Response>');
     sim.faults.add({ type: 'webhook.slow', match: { kind: 'voice' }, delayMs: 300 });

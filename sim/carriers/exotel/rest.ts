@@ -52,6 +52,7 @@ const STREAM_URL_MAX = 600;
 const MAX_RING_SEC = 60;
 
 export async function handleRest(fe: ExotelFrontEnd, req: SimHttpRequest): Promise<SimHttpResponse> {
+  const receivedAtMs = fe.ctx.clock.nowMs();
   const params = await parseBody(req);
   const json = req.pathname.toLowerCase().endsWith('.json');
   const answer = await route(fe, req, params);
@@ -63,6 +64,7 @@ export async function handleRest(fe: ExotelFrontEnd, req: SimHttpRequest): Promi
       path: req.pathname,
       params: params.toLog(),
       status: answer.status,
+      receivedAtMs,
     },
   );
   return json

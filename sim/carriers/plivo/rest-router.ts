@@ -80,6 +80,7 @@ function logParams(body: RestBody): Record<string, string> {
 const PREFIX = /^\/v1\/Account\/([^/]+)\/(.*)$/;
 
 export async function handleRest(fe: PlivoFrontEnd, req: SimHttpRequest): Promise<SimHttpResponse> {
+  const receivedAtMs = fe.ctx.clock.nowMs();
   const body = parseBody(req);
   const result = body === undefined ? bad('invalid request body: expected JSON') : route(fe, req, body);
   const slow = takeRestSlow(fe.ctx.faults, 'plivo', req.method, req.pathname);
@@ -96,6 +97,7 @@ export async function handleRest(fe: PlivoFrontEnd, req: SimHttpRequest): Promis
       path: req.pathname,
       params: logParams(body ?? {}),
       status: result.response.status,
+      receivedAtMs,
     },
   );
   return result.response;

@@ -56,6 +56,7 @@ function authorized(fe: TwilioFrontEnd, header: string | string[] | undefined, p
 const PREFIX = /^\/2010-04-01\/Accounts\/([^/]+)(\/.*)?$/;
 
 export async function handleRest(fe: TwilioFrontEnd, req: SimHttpRequest): Promise<SimHttpResponse> {
+  const receivedAtMs = fe.ctx.clock.nowMs();
   const form = req.method === 'POST' ? Form.parse(req.body.toString('utf8')) : new Form(req.query.entries());
   const result = await route(fe, req, form);
   const slow = takeRestSlow(fe.ctx.faults, 'twilio', req.method, req.pathname);
@@ -82,6 +83,7 @@ export async function handleRest(fe: TwilioFrontEnd, req: SimHttpRequest): Promi
       params: form.toParams(),
       status,
       ...(errorCode === undefined ? {} : { errorCode }),
+      receivedAtMs,
     },
   );
   return result.response;
