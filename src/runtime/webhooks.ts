@@ -410,8 +410,10 @@ const CALLER_GONE: ReadonlySet<string> = new Set(['completed', 'busy', 'failed',
 
 /**
  * A participant's arrival or departure as the transfer's event: the caller's arrival is
- * `caller.held`; a human's (labelled with its leg) is `human.joined`, and a human leaving the room
- * ends that leg (before `connected` that is a failed attempt; after, the machine ignores it).
+ * `caller.held` and departure `caller.left` (the daemon's own moves of the caller come after the
+ * transfer ended, where the machine ignores it); a human's (labelled with its leg) is
+ * `human.joined`, and a human leaving the room ends that leg (before `connected` that is a failed
+ * attempt; after, the machine ignores it).
  */
 function participantInput(
   event: Extract<CarrierEvent, { type: 'conference.joined' | 'conference.left' }>,
@@ -419,8 +421,8 @@ function participantInput(
   const { transferId, label } = event;
   if (label === undefined) return undefined;
   if (label === 'caller') {
-    if (event.type === 'conference.left') return undefined; // a hang-up or our own move; reported elsewhere
-    return { type: 'transfer.event', transferId, event: { type: 'caller.held' } };
+    const type = event.type === 'conference.left' ? 'caller.left' : 'caller.held';
+    return { type: 'transfer.event', transferId, event: { type } };
   }
   if (event.type === 'conference.joined')
     return { type: 'transfer.event', transferId, event: { type: 'human.joined', legId: label } };

@@ -56,6 +56,14 @@ export type TransferEvent =
   /** Warm: the carrier reported the caller in the conference (participant join), on hold audio. */
   | { readonly type: 'caller.held' }
   /**
+   * Warm: the carrier reported the caller out of the transfer's conference (participant leave,
+   * Plivo's `exit`). The daemon moves the caller out of the room only once the transfer has
+   * ended, so while it runs this is the caller's call leaving by itself: a hang-up whose status
+   * callback has not come yet (carriers do not order a call's status callback after its
+   * conference events, and retry it late).
+   */
+  | { readonly type: 'caller.left' }
+  /**
    * The carrier reported the caller's own call still live (Twilio's `<Dial action>` with
    * `CallStatus=in-progress`): a dialed leg's `canceled` was not the caller hanging up.
    */

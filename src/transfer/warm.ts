@@ -41,7 +41,8 @@ import { carrierAnnouncement } from './plan-text.js';
  * Failures (busy, no answer, decline, carrier error, the human hanging up during the whisper)
  * dial the next destination while the caller stays on hold, then return the caller to the AI.
  * The caller hanging up cancels every outbound leg, so nobody is briefed into an empty room
- * (reference/peers.md, item 4).
+ * (reference/peers.md, item 4); the first news of it may be the carrier reporting the caller out
+ * of the room (`caller.left`), before the caller's own status callback.
  */
 
 /**
@@ -175,6 +176,13 @@ function apply(d: WarmDraft, event: TransferEvent): Applied {
       d.s.flags.callerHeld = true;
       cancelTimer(d, 'hold');
       return detailOf({ join: tryConnect(d) });
+    case 'caller.left':
+      // Out of the room the daemon put them in, and not moved by the daemon (it moves the caller
+      // only after the transfer ended): the caller hung up. Ringing or whispering on would brief a
+      // human into an empty room, or connect them with nobody (invariant 5).
+      if (!d.s.flags.callerMoved) return null;
+      finish(d, 'caller_hangup', null);
+      return detailOf({ outcome: 'caller_hangup', note: 'caller_left_room' });
     case 'caller.hold_failed':
       if (!d.s.flags.callerMoved || d.s.flags.callerHeld) return null;
       // The redirect never took: the caller is still with the AI, so no `caller.to_agent`.

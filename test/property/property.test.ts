@@ -99,6 +99,18 @@ describe('property: seeded transfer scenarios keep every invariant', () => {
     expect(results[0]?.observation.record?.transfers.map((t) => t.outcome)).toEqual(['caller_hangup']);
   }, 60_000);
 
+  it('regression, seed 0xa2: a caller who hangs up on hold, their hangup_url late, ends the transfer caller_hangup when the room reports them gone, the ringing human hung up then (was no_answer, the human rung on)', async () => {
+    expect(describeScenario(scenarioFor(0xa2))).toBe('seed 0xa2: plivo warm caller_hangs_up_on_hold by tag');
+    const results = await adversarial(0xa2);
+    expect(failures(results, ADVERSARIAL)).toEqual([]);
+    const o = results[0]?.observation;
+    expect(o?.record?.transfers.map((t) => t.outcome)).toEqual(['caller_hangup']);
+    // The human's leg ended with the caller's call, not at its ring timeout.
+    const leg = o?.humans[0]?.legs[0];
+    expect(leg?.end?.status).toBe('canceled');
+    expect(leg?.end?.atMs).toBe(o?.caller.end?.atMs);
+  }, 60_000);
+
   it('regression, seed 0x126: a command the daemon sent as the carrier reported the leg ended, answered 1.5 s late, is not a command after the end (the REST log is judged by when a request arrived)', async () => {
     expect(describeScenario(scenarioFor(0x126))).toBe(
       'seed 0x126: twilio warm caller_hangs_up_on_hold by silence',

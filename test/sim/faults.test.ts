@@ -134,7 +134,6 @@ describe('faults on demand', () => {
     expect(statusesSeen).toEqual([429, 201, 503, 503, 200]);
   });
 
-
   it('answers a REST request late but acts on it at once, and logs when it arrived', async () => {
     sim.network.addHuman(HUMAN, { type: 'answer', afterMs: 50 });
     const call = await client.calls.create({

@@ -37,7 +37,7 @@ const ALLOWED_EFFECTS = new Set<TransferEffect['type']>([
 
 type LegPick = 'current' | 0 | 1 | 2 | 'foreign';
 type Action =
-  | { readonly kind: 'played' | 'held' | 'hangup' | 'dup' | 'present' }
+  | { readonly kind: 'played' | 'held' | 'hangup' | 'left' | 'dup' | 'present' }
   /** The carrier answers one of the effects still awaiting its reply (a cooperative network). */
   | { readonly kind: 'progress'; readonly pick: number }
   | { readonly kind: 'cancel'; readonly by: 'api' | 'agent' }
@@ -70,7 +70,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
     ),
     weight: 3,
   },
-  { arbitrary: fc.constant<Action>({ kind: 'hangup' }), weight: 1 },
+  { arbitrary: fc.constantFrom<Action>({ kind: 'hangup' }, { kind: 'left' }), weight: 1 },
   {
     arbitrary: fc.record({
       kind: fc.constant('cancel' as const),
@@ -196,6 +196,8 @@ function eventOf(world: World, a: Action): TransferEvent | null {
       return { type: 'caller.held' };
     case 'hangup':
       return { type: 'caller.hangup' };
+    case 'left':
+      return { type: 'caller.left' };
     case 'present':
       return { type: 'caller.present' };
     case 'dup':
@@ -333,9 +335,13 @@ function apply(world: World, event: TransferEvent): void {
   }
   observe(world, r.effects, event);
 
-  // Only the caller hanging up ends a transfer with caller_hangup.
+  // Only the caller hanging up (or, warm, leaving the room the daemon put them in) ends a
+  // transfer with caller_hangup.
   const outcome = ended[0]?.type === 'transfer.ended' ? ended[0].outcome : null;
-  expect(outcome === 'caller_hangup').toBe(event.type === 'caller.hangup' && outcome !== null);
+  const callerGone =
+    event.type === 'caller.hangup' ||
+    (event.type === 'caller.left' && world.mode === 'warm' && world.callerMoved);
+  expect(outcome === 'caller_hangup').toBe(callerGone && outcome !== null);
 
   // Two humans never have the caller.
   expect(r.state.legs.filter((l) => l.status === 'connected').length).toBeLessThanOrEqual(1);

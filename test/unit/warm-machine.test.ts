@@ -44,6 +44,7 @@ function run(events: readonly TransferEvent[], whisper?: WhisperPlan): WarmState
 const played: TransferEvent = { type: 'handoff.played' };
 const held: TransferEvent = { type: 'caller.held' };
 const hangup: TransferEvent = { type: 'caller.hangup' };
+const left: TransferEvent = { type: 'caller.left' };
 type TimerName = Extract<TransferEvent, { type: 'timer.fired' }>['timerId'];
 const fire = (timerId: TimerName): TransferEvent => ({ type: 'timer.fired', timerId });
 const ringing = (legId: string): TransferEvent => ({ type: 'leg.ringing', legId });
@@ -413,6 +414,35 @@ const rows: readonly Row[] = [
     detail: 'outcome=caller_hangup',
   },
   {
+    name: 'caller leaves the room while the human rings (their status callback still to come) → the human is hung up, no move back',
+    before: [played, held, ringing('t1:0')],
+    event: left,
+    phase: 'hung_up',
+    effects: [
+      hangUp('t1:0'),
+      cancel('ring:t1:0'),
+      cancel('summary'),
+      { type: 'agent.status', status: 'failed', legId: 't1:0' },
+      { type: 'flag.clear' },
+      { type: 'transfer.ended', outcome: 'caller_hangup' },
+    ],
+    detail: 'outcome=caller_hangup note=caller_left_room',
+  },
+  {
+    name: 'caller leaves the room as the human joins it → never connected to nobody',
+    before: [played, answered('t1:0'), summary(SUMMARY), whispered('t1:0'), held],
+    event: left,
+    phase: 'hung_up',
+    effects: [
+      hangUp('t1:0'),
+      cancel('join:t1:0'),
+      { type: 'agent.status', status: 'failed', legId: 't1:0' },
+      { type: 'flag.clear' },
+      { type: 'transfer.ended', outcome: 'caller_hangup' },
+    ],
+    detail: 'outcome=caller_hangup note=caller_left_room',
+  },
+  {
     name: 'agent cancels during the handoff sentence',
     before: [],
     event: { type: 'transfer.cancel', by: 'agent' },
@@ -514,6 +544,14 @@ const ignored: readonly { name: string; before: readonly TransferEvent[]; event:
     event: ended('t1:0', 'completed'),
   },
   { name: 'caller hangup after connected', before: [...joining, joined('t1:0')], event: hangup },
+  { name: 'caller left a room they were never sent to', before: [], event: left },
+  { name: 'caller left after connected', before: [...joining, joined('t1:0')], event: left },
+  // The daemon moves the caller out only once the transfer ended (back to the AI).
+  {
+    name: 'caller left after the transfer failed',
+    before: [played, held, fire('ring:t1:0'), fire('ring:t1:1')],
+    event: left,
+  },
   { name: 'events after the caller hung up', before: [hangup], event: summary(SUMMARY) },
   { name: 'answer of an unknown leg', before: [], event: answered('t1:7') },
   {
