@@ -39,11 +39,14 @@ describe.each(['twilio', 'plivo'] as const)(
       const humanEnd = h.sim.log
         .ofType('leg.ended')
         .find((e) => e.callSid !== undefined && human.legs.some((l) => l.label === e.callSid));
-      const callerStatus = h.sim.log
-        .ofType('webhook.sent')
-        .find((e) => e.kind === 'status' && e.callSid === call.sid && e.copy === 0);
+      // Logged once the daemon answered it, which may be after the record ended.
+      const callerStatus = await h.sim.waitFor(() =>
+        h.sim.log
+          .ofType('webhook.sent')
+          .find((e) => e.kind === 'status' && e.callSid === call.sid && e.copy === 0),
+      );
       expect(humanEnd?.status).toBe('canceled');
-      expect(humanEnd?.seq).toBeLessThan(callerStatus?.seq ?? 0);
+      expect(humanEnd?.seq).toBeLessThan(callerStatus.seq);
       expect(transferEvents(ended)).toContain('caller.left');
       const session = await h.agent!.session(0);
       expect(session.frames('resume')).toHaveLength(0);
