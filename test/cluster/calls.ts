@@ -9,6 +9,7 @@ import type { Simulator } from '../../sim/simulator.js';
 import type { CallRecord } from '../../src/runtime/call-record.js';
 import type { Store } from '../../src/store/types.js';
 import { eventually } from '../support/eventually.js';
+import type { Cluster } from './cluster.js';
 import type { Observed } from './observer.js';
 import type { CallPlan } from './plan.js';
 
@@ -164,4 +165,42 @@ export function count<T>(xs: readonly T[], key: (x: T) => string): string {
   const m = new Map<string, number>();
   for (const x of xs) m.set(key(x), (m.get(key(x)) ?? 0) + 1);
   return [...m].map(([k, n]) => `${k}=${n}`).join(' ');
+}
+
+/**
+ * One call as lines, for a failure's report (CI keeps only what is printed): the simulator's log
+ * of the call and its human's legs, the faults around it, what the caller heard, the record, and
+ * the worker lines naming the call.
+ */
+export function timeline(
+  c: Cluster,
+  v: Verdict,
+  human: string,
+  faults: readonly { readonly atMs: number; readonly what: string }[],
+): string {
+  const t0 = c.sim.log.forCall(v.sid).entries[0]?.atMs ?? 0;
+  const at = (ms: number): string => `+${((ms - t0) / 1000).toFixed(2)}s`;
+  const lines = [`--- call ${v.index} ${v.carrier} ${v.sid}`];
+  const legs = c.sim.network.legs.filter((l) => l.label === v.sid || l.to === human);
+  const ids = new Set([v.sid, ...legs.map((l) => l.label ?? '')]);
+  const entries = c.sim.log.entries.filter((e) => e.callSid !== undefined && ids.has(e.callSid));
+  const last = entries.at(-1)?.atMs ?? t0;
+  for (const e of entries) {
+    const { seq: _s, atMs, carrier: _c, callSid, conferenceSid: _f, type, ...rest } = e;
+    const detail = JSON.stringify(rest).slice(0, 220);
+    lines.push(`  ${at(atMs)} ${callSid === v.sid ? 'caller' : 'human '} ${type} ${detail}`);
+  }
+  for (const f of faults)
+    if (f.atMs >= t0 - 10_000 && f.atMs <= last + 10_000) lines.push(`  ${at(f.atMs)} ${f.what}`);
+  const o = c.sim.network.calls.find((x) => x.sid === v.sid);
+  for (const seg of o?.heard.segments ?? [])
+    lines.push(`  heard ${seg.source} ${at(seg.startMs)}..${at(seg.endMs)}`);
+  lines.push(`  record ${JSON.stringify(v.record ?? null).slice(0, 1500)}`);
+  for (const [worker, out] of Object.entries(c.outputs()))
+    for (const line of out
+      .split('\n')
+      .filter((l) => l.includes(v.sid))
+      .slice(-25))
+      lines.push(`  [${worker}] ${line.slice(0, 300)}`);
+  return lines.join('\n');
 }

@@ -18,7 +18,7 @@ import type { CallRecord } from '../../src/runtime/call-record.js';
 import { createStore } from '../../src/store/create-store.js';
 import type { Store } from '../../src/store/types.js';
 import { eventually, settles } from '../support/eventually.js';
-import { behaviourOf, count, followCall, judgeCall, type Verdict } from './calls.js';
+import { behaviourOf, count, followCall, judgeCall, timeline, type Verdict } from './calls.js';
 import { CALLER, type Cluster, NUMBERS, startCluster, type WorkerSlot } from './cluster.js';
 import { type Observed, Observer } from './observer.js';
 import { type CallPlan, type KillStep, makePlan, prng } from './plan.js';
@@ -236,7 +236,17 @@ describe('a real cluster: haproxy, three workers, Redis with AOF, workers killed
       console.log(`  details: ${dump(c, kills, verdicts, problems)}`);
       // CI keeps only what is printed: each failing call's timeline, short enough to read.
       for (const v of verdicts.filter((x) => problems.some((p) => p.includes(x.sid))))
-        console.log(timeline(c, v, kills));
+        console.log(
+          timeline(
+            c,
+            v,
+            humanAddress(v.index),
+            kills.map((k) => ({
+              atMs: k.wallMs,
+              what: `kill ${k.step.signal} ${k.worker} (${k.step.state})`,
+            })),
+          ),
+        );
     }
     expect(kills.length).toBe(KILLS);
     expect(verdicts.length).toBeGreaterThanOrEqual(MIN_CALLS);
@@ -300,31 +310,4 @@ function dump(
     ),
   );
   return file;
-}
-
-/** One failing call as lines: the simulator's log, what the caller heard, the record, worker lines. */
-function timeline(c: Cluster, v: Verdict, kills: readonly Kill[]): string {
-  const t0 = c.sim.log.forCall(v.sid).entries[0]?.atMs ?? 0;
-  const at = (ms: number): string => `+${((ms - t0) / 1000).toFixed(2)}s`;
-  const lines = [`--- call ${v.index} ${v.carrier} ${v.sid}`];
-  const legs = c.sim.network.legs.filter((l) => l.label === v.sid || l.to === humanAddress(v.index));
-  const ids = new Set([v.sid, ...legs.map((l) => l.label ?? '')]);
-  const entries = c.sim.log.entries.filter((e) => e.callSid !== undefined && ids.has(e.callSid));
-  for (const e of entries) {
-    const { seq: _s, atMs, carrier: _c, callSid, conferenceSid: _f, type, ...rest } = e;
-    const detail = JSON.stringify(rest).slice(0, 220);
-    lines.push(`  ${at(atMs)} ${callSid === v.sid ? 'caller' : 'human '} ${type} ${detail}`);
-  }
-  for (const k of kills) lines.push(`  ${at(k.wallMs)} kill ${k.step.signal} ${k.worker} (${k.step.state})`);
-  const o = c.sim.network.calls.find((x) => x.sid === v.sid);
-  for (const seg of o?.heard.segments ?? [])
-    lines.push(`  heard ${seg.source} ${at(seg.startMs)}..${at(seg.endMs)}`);
-  lines.push(`  record ${JSON.stringify(v.record ?? null).slice(0, 1500)}`);
-  for (const [worker, out] of Object.entries(c.outputs()))
-    for (const line of out
-      .split('\n')
-      .filter((l) => l.includes(v.sid))
-      .slice(-25))
-      lines.push(`  [${worker}] ${line.slice(0, 300)}`);
-  return lines.join('\n');
 }

@@ -16,7 +16,15 @@ import { adversityFor, applyAdversity } from '../../sim/adversary/adversary.js';
 import type { ScriptStart, ScriptStep } from '../../src/agent/scripted-agent-server.js';
 import type { CallRecord } from '../../src/runtime/call-record.js';
 import { createStore } from '../../src/store/create-store.js';
-import { behaviourOf, count, followCall, judgeCall, type Problem, type Verdict } from '../cluster/calls.js';
+import {
+  behaviourOf,
+  count,
+  followCall,
+  judgeCall,
+  type Problem,
+  timeline,
+  type Verdict,
+} from '../cluster/calls.js';
 import { CALLER, NUMBERS, startCluster } from '../cluster/cluster.js';
 import { type Observed, Observer } from '../cluster/observer.js';
 import { type CallPlan, prng } from '../cluster/plan.js';
@@ -57,6 +65,8 @@ const oneOf = <T extends string>(name: string, text: string, allowed: readonly T
   }
   return xs as T[];
 };
+/** A number of its own per seed (up to 6000 seeds a run): what a human heard belongs to one call. */
+const addressOf = (seed: number): string => `+1415555${String(4000 + ((seed - FROM) % 6000))}`;
 const CARRIERS = oneOf('carriers', values.carriers, ['twilio', 'plivo', 'exotel'] as const);
 const HUMANS = oneOf('humans', values.humans, [
   'answers',
@@ -84,6 +94,8 @@ interface Fault {
   readonly kind: 'SIGKILL' | 'SIGTERM' | 'redis-restart';
   readonly target: string;
   readonly atMs: number;
+  /** The simulator log's clock (epoch ms), for the timelines. */
+  readonly wallMs: number;
   doneMs?: number;
 }
 
@@ -119,8 +131,7 @@ async function main(): Promise<number> {
 
   const one = async (seed: number): Promise<void> => {
     const p = planFor(seed);
-    // A number of its own (up to 6000 seeds a run): what a human heard belongs to one call.
-    const address = `+1415555${String(4000 + ((seed - FROM) % 6000))}`;
+    const address = addressOf(seed);
     const human = cluster.sim.network.addHuman(address, behaviourOf(p));
     observer.expectHuman(seed, human);
     // The seed's adversary: the carrier's permitted orderings, losses and errors, on this call only.
@@ -165,7 +176,12 @@ async function main(): Promise<number> {
       if (stopChaos) return;
       const r = rnd();
       if (r < 0.2) {
-        const f: Fault = { kind: 'redis-restart', target: 'redis', atMs: performance.now() };
+        const f: Fault = {
+          kind: 'redis-restart',
+          target: 'redis',
+          atMs: performance.now(),
+          wallMs: Date.now(),
+        };
         faults.push(f);
         await cluster.redis.restart();
         f.doneMs = Math.round(performance.now() - f.atMs);
@@ -174,7 +190,12 @@ async function main(): Promise<number> {
       const victim = cluster.workers[Math.floor(rnd() * cluster.workers.length)];
       if (victim === undefined) continue;
       const kind = r < 0.9 ? 'SIGKILL' : 'SIGTERM';
-      const f: Fault = { kind, target: `${victim.name}.${victim.incarnation}`, atMs: performance.now() };
+      const f: Fault = {
+        kind,
+        target: `${victim.name}.${victim.incarnation}`,
+        atMs: performance.now(),
+        wallMs: Date.now(),
+      };
       faults.push(f);
       victim.daemon.proc.kill(kind);
       await settles(victim.daemon.exited, `${f.target} to exit`, { timeoutMs: 60_000 });
@@ -235,6 +256,7 @@ async function main(): Promise<number> {
         if (g.fromMs <= f.atMs + 1000 && g.toMs >= f.atMs) slowest = Math.max(slowest, g.toMs - f.atMs);
   const cpu = process.cpuUsage(cpuStarted);
   const lost = problems.filter((p) => p.kind === 'caller_dropped' || p.kind === 'caller_stranded').length;
+  const faultLines = faults.map((f) => ({ atMs: f.wallMs, what: `${f.kind} ${f.target}` }));
   const badSeeds = [...new Set(problems.map((p) => p.seed))].filter((s) => s >= 0);
   console.log(
     [
@@ -250,6 +272,11 @@ async function main(): Promise<number> {
       `  slowest recovery (a fault to the first sound heard again): ${Math.round(slowest)} ms`,
       `  wall ${((performance.now() - started) / 1000).toFixed(1)} s, CPU of this process ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s`,
       ...problems.slice(0, 40).map((p) => `  ${p.kind}: ${p.text}`),
+      // Each broken call's timeline (a soak's faults are timing: its seed alone may not replay it).
+      ...badSeeds.slice(0, 10).flatMap((seed) => {
+        const v = verdicts.find((x) => x.index === seed);
+        return v === undefined ? [] : [timeline(cluster, v, addressOf(seed), faultLines)];
+      }),
       ...(badSeeds.length ? [`  replay one: npm run soak -- --seeds 1 --from ${badSeeds[0]}`] : []),
     ].join('\n'),
   );
