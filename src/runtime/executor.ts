@@ -63,6 +63,8 @@ export interface ExecutorOptions {
 export class EffectExecutor implements EffectRunner {
   readonly #o: ExecutorOptions;
   #dispatch: Dispatch | undefined;
+  /** Per call, the last command to the caller's own call still running (see {@link #inOrder}). */
+  readonly #callerCommands = new Map<string, Promise<void>>();
 
   constructor(options: ExecutorOptions) {
     this.#o = options;
@@ -118,6 +120,28 @@ export class EffectExecutor implements EffectRunner {
         'effect.failure_unrecorded',
       );
     }
+  }
+
+  /**
+   * Commands to the caller's own call (a redirect, a hang-up) reach the carrier in the order they
+   * were decided: each starts once the previous one, with its client's own quick retries, is done.
+   * Two effects of two events run concurrently otherwise, and a hold retried after a 503 could
+   * land after the return to the AI that followed it, leaving the caller alone on hold. Only the
+   * carrier request waits here, never what its failure leads to (which may command the caller).
+   */
+  #inOrder(callId: string, command: () => Promise<void>): Promise<void> {
+    const before = this.#callerCommands.get(callId) ?? Promise.resolve();
+    const run = before.then(command, command);
+    const tail: Promise<void> = run.then(
+      () => this.#settled(callId, tail),
+      () => this.#settled(callId, tail),
+    );
+    this.#callerCommands.set(callId, tail);
+    return run;
+  }
+
+  #settled(callId: string, tail: Promise<void>): void {
+    if (this.#callerCommands.get(callId) === tail) this.#callerCommands.delete(callId);
   }
 
   /** A socket effect for a call whose sockets another worker holds goes there. */
@@ -211,7 +235,7 @@ export class EffectExecutor implements EffectRunner {
         const adapter = this.#o.adapterFor(record);
         // No REST hang-up on such a carrier: its flow ends the call once the stream is closed.
         if (adapter.capabilities.streamCloseMovesCaller) session?.closeCarrier?.();
-        else await adapter.control.hangupCall(record.callId);
+        else await this.#inOrder(record.callId, () => adapter.control.hangupCall(record.callId));
         return;
       }
       case 'call.finished': {
@@ -263,9 +287,11 @@ export class EffectExecutor implements EffectRunner {
             return;
           }
           await this.#carrier(callId, transferId, fx.legId, () =>
-            adapter.control.redirectCall(
-              callId,
-              renderReply(adapter, callId, transferId, body, this.#o.media),
+            this.#inOrder(callId, () =>
+              adapter.control.redirectCall(
+                callId,
+                renderReply(adapter, callId, transferId, body, this.#o.media),
+              ),
             ),
           );
           return;
@@ -326,9 +352,11 @@ export class EffectExecutor implements EffectRunner {
           ...(announce === undefined ? {} : { announce }),
         };
         if (!context.reply?.offer('caller', body)) {
-          await adapter.control.redirectCall(
-            callId,
-            renderReply(adapter, callId, transferId, body, this.#o.media),
+          await this.#inOrder(callId, () =>
+            adapter.control.redirectCall(
+              callId,
+              renderReply(adapter, callId, transferId, body, this.#o.media),
+            ),
           );
         }
         // `caller.held` comes from the carrier's own report of the caller in the room (the
@@ -345,9 +373,11 @@ export class EffectExecutor implements EffectRunner {
         if (mode?.dialsFrom === 'caller' && fx.interrupt !== true) return;
         // Nothing can stop such a carrier's dial from outside: its flow brings the caller back when it ends.
         if (adapter.capabilities.streamCloseMovesCaller) return;
-        await adapter.control.redirectCall(
-          callId,
-          renderReply(adapter, callId, transferId, { type: 'agent' }, this.#o.media),
+        await this.#inOrder(callId, () =>
+          adapter.control.redirectCall(
+            callId,
+            renderReply(adapter, callId, transferId, { type: 'agent' }, this.#o.media),
+          ),
         );
         return;
       }
