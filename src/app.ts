@@ -237,9 +237,12 @@ export function buildApp(options: AppOptions): App {
     canCancelLegs: (carrier) => adapters.get(carrier)?.capabilities.streamCloseMovesCaller !== true,
     callerNumberAsCallerId: (carrier) => adapters.get(carrier)?.capabilities.callerNumberAsCallerId,
   });
-  executor.bind(async (callId, input, dedupeKey) => {
-    await engine.dispatch(callId, input, dedupeKey);
-  });
+  executor.bind(
+    async (callId, input, dedupeKey) => {
+      await engine.dispatch(callId, input, dedupeKey);
+    },
+    (callId) => engine.get(callId),
+  );
   const socketCommands = new SocketCommands({
     workers,
     sessions,

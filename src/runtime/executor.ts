@@ -14,6 +14,7 @@ import type { EffectRunner, ReplyBody, RunContext } from './engine.js';
 import { type LegReplies, type MediaParameters, renderReply } from './replies.js';
 import { closeSession, type LocalSession, type SessionRegistry } from './sessions.js';
 import { needsSocketOwner } from './socket-effects.js';
+import { callerNow } from './webhooks.js';
 
 /** How long a `say` waits for the agent's `said` before the waiter is dropped, ms (the machine's timer decides). */
 const SAID_WAIT_MS = 30_000;
@@ -63,6 +64,7 @@ export interface ExecutorOptions {
 export class EffectExecutor implements EffectRunner {
   readonly #o: ExecutorOptions;
   #dispatch: Dispatch | undefined;
+  #current: ((callId: string) => Promise<CallRecord | undefined>) | undefined;
   /** Per call, the last command to the caller's own call still running (see {@link #inOrder}). */
   readonly #callerCommands = new Map<string, Promise<void>>();
 
@@ -70,9 +72,37 @@ export class EffectExecutor implements EffectRunner {
     this.#o = options;
   }
 
-  /** Wires the engine in after both exist (the engine needs a runner, the runner a dispatcher). */
-  bind(dispatch: Dispatch): void {
+  /**
+   * Wires the engine in after both exist (the engine needs a runner, the runner a dispatcher);
+   * `current` reads a call's saved state (to check a command against it once it took effect).
+   */
+  bind(dispatch: Dispatch, current?: (callId: string) => Promise<CallRecord | undefined>): void {
     this.#dispatch = dispatch;
+    this.#current = current;
+  }
+
+  /**
+   * A hold that took effect once the transfer it was for had ended: another worker sent the
+   * caller back to the AI while this hold was being retried (a 503, a slow answer), and the hold
+   * landed after it. The saved state decides where the caller belongs now; they go there.
+   */
+  async #afterHold(record: CallRecord, transferId: string): Promise<void> {
+    // A later command to the caller is already on its way from here: it decides.
+    if (this.#callerCommands.has(record.callId)) return;
+    const latest = await this.#current?.(record.callId);
+    if (latest === undefined || latest.phase === 'ended') return;
+    const stillHeld = latest.transfer?.transferId === transferId && latest.transfer.outcome === undefined;
+    if (stillHeld) return;
+    const place = callerNow(latest, this.#o.modes ?? TRANSFER_MODES);
+    if (place.type !== 'agent') return;
+    const adapter = this.#o.adapterFor(latest);
+    this.#o.log.warn({ callId: record.callId, transferId }, 'caller.hold_superseded');
+    await this.#inOrder(record.callId, () =>
+      adapter.control.redirectCall(
+        record.callId,
+        renderReply(adapter, record.callId, transferId, { type: 'agent' }, this.#o.media),
+      ),
+    );
   }
 
   async run(record: CallRecord, effects: readonly CallEffect[], context: RunContext): Promise<void> {
@@ -140,6 +170,7 @@ export class EffectExecutor implements EffectRunner {
     return run;
   }
 
+  /** The last command queued for the call is done: nothing is on its way to the caller from here. */
   #settled(callId: string, tail: Promise<void>): void {
     if (this.#callerCommands.get(callId) === tail) this.#callerCommands.delete(callId);
   }
@@ -358,6 +389,7 @@ export class EffectExecutor implements EffectRunner {
               renderReply(adapter, callId, transferId, body, this.#o.media),
             ),
           );
+          await this.#afterHold(record, transferId);
         }
         // `caller.held` comes from the carrier's own report of the caller in the room (the
         // conference callback, webhooks.ts), bounded by the machine's `hold` timer.

@@ -50,6 +50,8 @@ export interface Setup {
   readonly relay?: boolean;
   readonly relayed?: boolean;
   readonly fail?: { readonly op: Command['op']; readonly err: Error; readonly count?: number };
+  /** The call's saved state as the executor reads it back after a command (default: none read). */
+  readonly current?: RecordName;
 }
 
 export function harness(setup: Setup) {
@@ -76,9 +78,13 @@ export function harness(setup: Setup) {
           },
         }),
   });
-  executor.bind(async (_callId, input) => {
-    fed.push(input);
-  });
+  const current = setup.current;
+  executor.bind(
+    async (_callId, input) => {
+      fed.push(input);
+    },
+    current === undefined ? undefined : async () => RECORDS[current](),
+  );
   const slot = new Slot();
   const context: RunContext = {
     ...(setup.reply === true ? { reply: slot } : {}),

@@ -102,6 +102,18 @@ const ROWS: readonly Row[] = [
     setup: { record: 'warm' },
     expect: { commands: [redirect('hold')] },
   },
+  {
+    name: 'hold that took effect after its transfer ended (another worker sent the caller back meanwhile): back to the AI',
+    effect: tx({ type: 'caller.hold' }),
+    setup: { record: 'warm', current: 'warmBusy' },
+    expect: { commands: [redirect('hold'), redirect('stream')] },
+  },
+  {
+    name: 'hold while its transfer still runs: nothing more',
+    effect: tx({ type: 'caller.hold' }),
+    setup: { record: 'warm', current: 'warmHeld' },
+    expect: { commands: [redirect('hold')] },
+  },
   // caller.to_agent
   {
     name: 'back to the AI, webhook waiting: the stream is its reply',

@@ -363,6 +363,9 @@ export const RECORDS = {
     ),
   /** A warm transfer with the caller on hold. */
   warmHeld: (): CallRecord => through(RECORDS.warm(), transferEvent({ type: 'handoff.played' })),
+  /** A warm transfer whose only human was busy: the caller belongs with the AI again. */
+  warmBusy: (): CallRecord =>
+    through(RECORDS.warmHeld(), transferEvent({ type: 'leg.ended', legId: LEG0, status: 'busy' })),
   ended: (): CallRecord => through(RECORDS.ai(), { type: 'call.ended' }),
 } satisfies Record<string, () => CallRecord>;
 
