@@ -43,7 +43,10 @@ export interface E2e {
     harness: Harness,
     options?: { readonly audio?: AudioSpec; readonly hangupAfterMs?: number },
   ): Promise<SimCall>;
-  /** An echo bot (speaking only Twilio Media Streams) for this test; closed after it. */
+  /**
+   * An echo bot (speaking only Twilio Media Streams) for this test, on the test's time (its
+   * accept delay included); closed after it.
+   */
   echoBot(options?: EchoBotOptions): Promise<EchoBot>;
 }
 
@@ -72,6 +75,12 @@ export function useE2e(carrier: E2eCarrier, options: E2eOptions = {}): E2e {
     if (redis !== undefined) await flushRedis(redis.url);
   });
 
+  /** This test's virtual time, made by the first of `run` and `echoBot` that needs it. */
+  const testTime = (): VirtualTime => {
+    time ??= new VirtualTime();
+    return time;
+  };
+
   const redisUrl = (): string => {
     if (redis === undefined) throw new Error('useE2e: Redis is not started yet (use it inside a test)');
     return redis.url;
@@ -90,17 +99,17 @@ export function useE2e(carrier: E2eCarrier, options: E2eOptions = {}): E2e {
         harness = await startHarness({ ...options, carrier, redisUrl: redisUrl() });
         return harness;
       }
-      time = new VirtualTime();
-      harness = await startHarness({ ...options, carrier, time, memoryStore: true });
+      const own = testTime();
+      harness = await startHarness({ ...options, carrier, time: own, memoryStore: true });
       // Every run of a test begins at the same virtual instant: time moves once all is up.
-      time.start();
+      own.start();
       return harness;
     },
     placeCall(h, options = { audio: TONE_440 }) {
       return h.sim.network.placeCall({ carrier, from: CALLER, to: INBOUND, ...options });
     },
     async echoBot(options) {
-      const bot = await startEchoBot(options);
+      const bot = await startEchoBot(virtualTime ? { ...options, time: testTime() } : options);
       bots.push(bot);
       return bot;
     },
