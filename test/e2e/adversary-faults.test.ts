@@ -6,16 +6,17 @@ import { waitForRecord } from './harness.js';
 /**
  * The fault types the seeded adversary added to the simulator (`human.hangup`, `caller.hangup`,
  * `callback.drop`), each proven on the wire with the daemon: the person really hangs up at that
- * phase whatever their script says, and the lost callback is really never sent.
+ * phase whatever their script says, and the lost callback is really never sent. On virtual time:
+ * the rings, whispers and hold cost no wall time.
  */
 
-const { run, placeCall } = useE2e('twilio');
+const { run, placeCall } = useE2e('twilio', { virtualTime: true });
 const HUMAN = '+14155550111';
 
 const applied = (entries: readonly SimLogEntry[], fault: string) =>
   entries.filter((e) => e.type === 'fault.applied' && 'fault' in e && e.fault === fault);
 
-describe('adversary fault types on the wire (Twilio, daemon, Redis)', () => {
+describe('adversary fault types on the wire (Twilio, daemon, virtual time)', () => {
   it('human.hangup at the whisper: a human scripted to stay hangs up 150 ms into the whisper', async () => {
     const hh = await run({
       script: (start) =>

@@ -7,7 +7,8 @@ import { waitForRecord } from './harness.js';
 /**
  * Seeded plans applied to a running simulator with the daemon on each carrier: the table's
  * callback matches fire on that carrier's real callbacks, and a cold transfer to a human who
- * answers still connects under them. (The property test over hundreds of seeds lives elsewhere.)
+ * answers still connects under them, on virtual time (the plan's delays cost no wall time). (The
+ * property test over hundreds of seeds lives elsewhere.)
  */
 
 const HUMAN = '+14155550111';
@@ -31,7 +32,7 @@ function callbackOnlySeed(carrier: AdversaryCarrier): { seed: number; plan: Adve
 }
 
 describe.each(['twilio', 'plivo', 'exotel'] as const)('a seeded plan on %s, with the daemon', (carrier) => {
-  const { run, placeCall } = useE2e(carrier);
+  const { run, placeCall } = useE2e(carrier, { virtualTime: true });
 
   it("fires on the carrier's callbacks, and a cold transfer to an answering human connects", async () => {
     const { seed, plan } = callbackOnlySeed(carrier);

@@ -9,7 +9,8 @@ import type { Harness } from './harness.js';
  * reopens after a failure) and delivered in order once it does; and a caller who comes back from
  * a failed transfer is heard from the new stream's first frame. Checked against what the carrier
  * actually sent (the stream's first frame after `start`) and the caller's own audio, frame by
- * frame — not by counting.
+ * frame — not by counting. On virtual time: the slow accepts, the rings and the caller's audio
+ * cost no wall time.
  */
 
 /** Agent socket accept limit for these calls; the slow agent takes most of it. */
@@ -59,7 +60,7 @@ function expectEveryFrameFrom(first: Buffer, received: Buffer, said: Uint8Array)
 describe.each(['twilio', 'plivo', 'exotel'] as const)(
   '%s: caller audio while the agent answers',
   (carrier) => {
-    const e2e = useE2e(carrier);
+    const e2e = useE2e(carrier, { virtualTime: true });
     const slowAgent = handoff({});
     const withTimeout = (agent: Record<string, unknown>) => {
       const a = slowAgent(agent) as { agent: Record<string, unknown> };

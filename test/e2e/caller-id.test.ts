@@ -6,7 +6,8 @@ import { CALLER, exotelNumber, type Harness, INBOUND, waitForRecord } from './ha
 /**
  * The caller ID each carrier accepts on the first try. Twilio (and its simulator) refuses a
  * `From` that is not one of the account's numbers on a REST-created call (21210), but lets
- * `<Dial callerId>` show the caller's own number; Exotel dials only from an ExoPhone.
+ * `<Dial callerId>` show the caller's own number; Exotel dials only from an ExoPhone. On
+ * virtual time: the whispers and rings cost no wall time.
  */
 
 const HUMAN = '+14155550111';
@@ -24,7 +25,7 @@ async function fallbacks(h: Harness): Promise<number> {
 }
 
 describe('caller ID on twilio', () => {
-  const e2e = useE2e('twilio');
+  const e2e = useE2e('twilio', { virtualTime: true });
 
   it("warm with callerId 'caller': the human's REST leg comes from the number the call reached, first try", async () => {
     const h = await e2e.run({
@@ -78,7 +79,7 @@ describe('caller ID on twilio', () => {
 });
 
 describe('caller ID on exotel', () => {
-  const e2e = useE2e('exotel');
+  const e2e = useE2e('exotel', { virtualTime: true });
 
   it("Programmable Connect gets the ExoPhone as outgoing_phone_number, never the caller's number", async () => {
     const h = await e2e.run({

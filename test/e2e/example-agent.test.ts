@@ -12,12 +12,14 @@ import {
 import type { SimCall } from '../../sim/endpoints/caller.js';
 import { eventually } from '../support/eventually.js';
 import { type E2eCarrier, useE2e } from './fixture.js';
-import { type Harness, sourcesHeard, waitForRecord } from './harness.js';
+import { type Harness, sourcesHeard, until, waitForRecord } from './harness.js';
 
 /**
  * The example agent (examples/ivr-agent/agent.ts, `npx patchthrough example-agent`) behind the
  * daemon, with its own agents file (examples/ivr-agent/agents.yaml) and the carrier simulator:
- * each menu digit gives what the menu promises, judged from what each party heard.
+ * each menu digit gives what the menu promises, judged from what each party heard. The calls run
+ * on virtual time (the prompts, rings and whispers cost no wall time); the command, a process of
+ * its own, on real time and Redis.
  */
 
 const AGENTS_FILE = new URL('../../examples/ivr-agent/agents.yaml', import.meta.url);
@@ -32,7 +34,7 @@ function fileAgent(url: string): (harnessAgent: Record<string, unknown>) => Reco
 }
 
 function suite(carrier: E2eCarrier) {
-  const e2e = useE2e(carrier);
+  const e2e = useE2e(carrier, { virtualTime: true });
   let agent: ExampleAgent;
   const agentLog: string[] = [];
   beforeEach(async () => {
@@ -50,7 +52,8 @@ function suite(carrier: E2eCarrier) {
     h.sim.network.addHuman(SUPPORT, { type: 'answer', afterMs: 400, speak: { type: 'tone', hz: 550 } });
     h.sim.network.addHuman(AFTER_HOURS, { type: 'busy', afterMs: 300 });
     const call = await e2e.placeCall(h, { audio: { type: 'silence' } });
-    await eventually(
+    await until(
+      h,
       () => call.heard.bytes('stream:') >= promptBytes('menu'),
       () => `the caller to hear the menu (${call.heard.bytes('stream:')} bytes so far)`,
     );
@@ -101,7 +104,8 @@ describe('the example agent on Twilio', () => {
     expect(failed.transfers).toMatchObject([{ mode: 'cold', outcome: 'busy' }]);
     const endedAtMs = call.heard.last('ringback')?.endMs ?? 0;
     // After the failed transfer: the "sorry" prompt and the menu again, from the same agent.
-    await eventually(
+    await until(
+      h,
       () =>
         call.heard
           .from('stream:')
@@ -131,11 +135,13 @@ describe('the example agent on Twilio', () => {
     const refused = await waitForRecord(h, call.sid, (r) => r.refusals.length > 0);
     expect(refused.refusals).toMatchObject([{ refusal: 'invalid_destination' }]);
     expect(refused.transfers).toEqual([]);
-    await eventually(
+    await until(
+      h,
       () => agentLog.some((l) => l.includes('back from the transfer (refused)')),
       () => `the agent to take the refusal; its log: ${agentLog.join(' | ')}`,
     );
-    await eventually(
+    await until(
+      h,
       () => call.heard.bytes('stream:') >= before + promptBytes('sorry') + promptBytes('menu'),
       'the caller to hear the agent again',
     );
@@ -159,7 +165,8 @@ describe('the example agent on the other carriers', () => {
         const { h, call } = await callMenu();
         await call.pressDigits('3');
         await waitForRecord(h, call.sid, (r) => r.transfers[0]?.outcome === 'busy');
-        await eventually(
+        await until(
+          h,
           () => agentLog.some((l) => l.includes('back from the transfer (busy)')),
           'the agent to get the caller back',
         );

@@ -9,15 +9,16 @@ import { CALLER, EXOTEL_WEBHOOK_SECRET, exotelNumber, INBOUND, waitForRecord } f
  * shared secret (refused otherwise, with nothing changed); the agent speaks μ-law 8 kHz while
  * Exotel streams PCM16, and a tone keeps its frequency through both transcodings and the 320-byte
  * re-chunking; a caller hanging up on the AI ends the call from the stream's `stop` alone; seed
- * 003's two-applet flow (Voicebot → Connect) transfers too.
+ * 003's two-applet flow (Voicebot → Connect) transfers too. The media and flows run on virtual
+ * time (the audio and the rings cost no wall time); the authentication on Redis and real time.
  */
-
-const { run, placeCall, echoBot } = useE2e('exotel');
 
 const basic = (secret: string) => `Basic ${Buffer.from(`exotel:${secret}`).toString('base64')}`;
 const SID = 'c'.repeat(32);
 
 describe('exotel webhooks are authenticated by the shared secret', () => {
+  const { run, placeCall } = useE2e('exotel');
+
   it('no secret or a wrong one: 403 and no call is created; the right one, in a header or the query, is accepted', async () => {
     const hh = await run({ script: [{ say: 200 }] });
     const query = new URLSearchParams({
@@ -89,7 +90,9 @@ describe('exotel webhooks are authenticated by the shared secret', () => {
   });
 });
 
-describe('exotel media and flows', () => {
+describe('exotel media and flows (virtual time)', () => {
+  const { run, placeCall, echoBot } = useE2e('exotel', { virtualTime: true });
+
   it('a 440 Hz tone keeps its frequency through PCM16 ↔ μ-law and the 320-byte re-chunking', async () => {
     // No marks: a mark makes the bridge pad the audio before it to Exotel's 3.2 KB minimum.
     const echo = await echoBot({ burstFrames: 1_000_000 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ANSWERS, handoff, transferEvents, useE2e, warm } from './fixture.js';
+import { ANSWERS, type E2e, handoff, transferEvents, useE2e, warm } from './fixture.js';
 import {
   exotelNumber,
   type Harness,
@@ -13,22 +13,23 @@ import {
  * Transfers on Exotel, end to end: the daemon on a private real Redis, the Exotel simulator
  * running the flow of docs/exotel.md (Voicebot → Passthru → Connect → Passthru), a scripted agent
  * speaking Twilio's protocol. The AI disconnects first (seed 003): the daemon closes the Voicebot
- * stream and the flow asks the daemon whom to dial.
+ * stream and the flow asks the daemon whom to dial. The cases that mostly wait on ring timeouts
+ * run on virtual time and the memory store, the same checks without the wall time.
  */
 
-const e2e = useE2e('exotel');
-const { placeCall } = e2e;
-
-async function run(
-  options: HarnessOptions,
-  flow: { programmable?: boolean; ringOverrunSec?: number } = {},
-): Promise<Harness> {
-  const h = await e2e.run(options);
-  if (flow.programmable || flow.ringOverrunSec !== undefined) {
-    h.sim.exotel.configureNumber(INBOUND, exotelNumber(h.publicUrl, flow));
-  }
-  return h;
-}
+/** Starts a test's harness on `e2e`, the number's flow set up as asked. */
+const starter =
+  (e2e: E2e) =>
+  async (
+    options: HarnessOptions,
+    flow: { programmable?: boolean; ringOverrunSec?: number } = {},
+  ): Promise<Harness> => {
+    const h = await e2e.run(options);
+    if (flow.programmable || flow.ringOverrunSec !== undefined) {
+      h.sim.exotel.configureNumber(INBOUND, exotelNumber(h.publicUrl, flow));
+    }
+    return h;
+  };
 
 function dialUps(harness: Harness): string[] {
   return harness.sim.log
@@ -38,6 +39,10 @@ function dialUps(harness: Harness): string[] {
 }
 
 describe('exotel transfers end to end (Redis)', () => {
+  const e2e = useE2e('exotel');
+  const run = starter(e2e);
+  const { placeCall } = e2e;
+
   it('cold, answered: the AI disconnects first, the Connect applet dials the number the daemon answers', async () => {
     const hh = await run({
       script: [
@@ -92,6 +97,83 @@ describe('exotel transfers end to end (Redis)', () => {
     const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
     expect(ended.endedReason).toBe('transferred');
   });
+
+  it('the caller hangs up while the human rings: the transfer ends caller_hangup, the dial is canceled', async () => {
+    const hh = await run({ script: [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { say: 200 }] });
+    const human = hh.sim.network.addHuman('+14155550111', { type: 'no-answer' });
+    const call = await placeCall(hh);
+    await hh.sim.waitFor(() => human.activeLeg?.state === 'ringing', 8000);
+    call.hangup();
+    const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
+    expect(ended.endedReason).toBe('caller_hangup');
+    expect(ended.transfers[0]?.outcome).toBe('caller_hangup');
+    await hh.sim.waitFor(() => human.legs.every((l) => l.state === 'ended'), 5000);
+    expect(human.legs[0]?.end?.status).toBe('canceled');
+  });
+
+  it('a [TRANSFER:] to a number not in the configuration is refused; the AI goes on', async () => {
+    const hh = await run({
+      script: [{ say: 200 }, { text: ['Sure [TRANSFER:+19005550199]'] }, { say: 200 }],
+    });
+    const premium = hh.sim.network.addHuman('+19005550199', ANSWERS);
+    const call = await placeCall(hh);
+    const refused = await waitForRecord(hh, call.sid, (r) => r.refusals.length > 0);
+    expect(refused.refusals[0]).toMatchObject({ trigger: 'tag', refusal: 'destination_not_allowed' });
+    expect(refused.phase).toBe('ai');
+    expect(premium.legs).toHaveLength(0);
+    expect(dialUps(hh)).toHaveLength(0);
+    // The caller is still on the first stream.
+    expect(hh.sim.exotel.streamsOf(call.sid)).toHaveLength(1);
+    expect(hh.sim.exotel.streamsOf(call.sid)[0]?.isEnded).toBe(false);
+    call.hangup();
+    const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
+    expect(ended.endedReason).toBe('caller_hangup');
+  });
+
+  it('warm on Exotel runs as cold, loudly: hold music for the caller, the whisper for the human', async () => {
+    const hh = await run(
+      {
+        script: [{ say: 200 }, { text: ['One moment [TRANSFER:+14155550111]'] }, { say: 200 }],
+        agent: warm('Incoming refund request.'),
+      },
+      { programmable: true },
+    );
+    const human = hh.sim.network.addHuman('+14155550111', {
+      type: 'answer',
+      afterMs: 400,
+      speak: { type: 'tone', hz: 660 },
+    });
+    const call = await placeCall(hh);
+    const connected = await waitForRecord(hh, call.sid, (r) => r.phase === 'human', 15_000);
+    expect(connected.transfers).toMatchObject([{ mode: 'cold', outcome: 'connected' }]);
+    expect(connected.timeline.map((t) => t.event)).toContain('transfer.warm_as_cold');
+    await hh.sim.waitFor(() => call.heard.from('party:').length > 0, 5000);
+    const whisper = human.heard.first('say');
+    expect(whisper?.text).toBe('Incoming refund request.');
+    expect(whisper!.startMs).toBeLessThan(human.heard.first('party:')!.startMs);
+    expect(call.heard.from('say')).toHaveLength(0);
+    expect(sourcesHeard(call.heard.segments)).toEqual(['stream:', 'hold', 'party:']);
+    call.hangup();
+  });
+
+  it('the agent hanging up ends the call through the flow: the Passthru answers 302 → Hangup', async () => {
+    const hh = await run({ script: [{ say: 300 }, { close: 'normal' }] });
+    const call = await placeCall(hh);
+    const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
+    expect(ended.endedReason).toBe('agent_hangup');
+    await call.ended;
+    const next = hh.sim.log
+      .ofType('webhook.sent')
+      .find((e) => e.kind === 'passthru' && e.url.includes('/exotel/next'));
+    expect(next?.status).toBe(302);
+    expect(dialUps(hh)).toHaveLength(0);
+  });
+});
+
+describe('exotel transfers end to end (virtual time)', () => {
+  const e2e = useE2e('exotel', { virtualTime: true });
+  const run = starter(e2e);
+  const { placeCall } = e2e;
 
   it('nobody answers: back to the Voicebot, and the same agent session gets resume with no_answer', async () => {
     const hh = await run(
@@ -170,75 +252,4 @@ describe('exotel transfers end to end (Redis)', () => {
       expect(ended.endedReason).toBe('transferred');
     },
   );
-
-  it('the caller hangs up while the human rings: the transfer ends caller_hangup, the dial is canceled', async () => {
-    const hh = await run({ script: [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { say: 200 }] });
-    const human = hh.sim.network.addHuman('+14155550111', { type: 'no-answer' });
-    const call = await placeCall(hh);
-    await hh.sim.waitFor(() => human.activeLeg?.state === 'ringing', 8000);
-    call.hangup();
-    const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
-    expect(ended.endedReason).toBe('caller_hangup');
-    expect(ended.transfers[0]?.outcome).toBe('caller_hangup');
-    await hh.sim.waitFor(() => human.legs.every((l) => l.state === 'ended'), 5000);
-    expect(human.legs[0]?.end?.status).toBe('canceled');
-  });
-
-  it('a [TRANSFER:] to a number not in the configuration is refused; the AI goes on', async () => {
-    const hh = await run({
-      script: [{ say: 200 }, { text: ['Sure [TRANSFER:+19005550199]'] }, { say: 200 }],
-    });
-    const premium = hh.sim.network.addHuman('+19005550199', ANSWERS);
-    const call = await placeCall(hh);
-    const refused = await waitForRecord(hh, call.sid, (r) => r.refusals.length > 0);
-    expect(refused.refusals[0]).toMatchObject({ trigger: 'tag', refusal: 'destination_not_allowed' });
-    expect(refused.phase).toBe('ai');
-    expect(premium.legs).toHaveLength(0);
-    expect(dialUps(hh)).toHaveLength(0);
-    // The caller is still on the first stream.
-    expect(hh.sim.exotel.streamsOf(call.sid)).toHaveLength(1);
-    expect(hh.sim.exotel.streamsOf(call.sid)[0]?.isEnded).toBe(false);
-    call.hangup();
-    const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
-    expect(ended.endedReason).toBe('caller_hangup');
-  });
-
-  it('warm on Exotel runs as cold, loudly: hold music for the caller, the whisper for the human', async () => {
-    const hh = await run(
-      {
-        script: [{ say: 200 }, { text: ['One moment [TRANSFER:+14155550111]'] }, { say: 200 }],
-        agent: warm('Incoming refund request.'),
-      },
-      { programmable: true },
-    );
-    const human = hh.sim.network.addHuman('+14155550111', {
-      type: 'answer',
-      afterMs: 400,
-      speak: { type: 'tone', hz: 660 },
-    });
-    const call = await placeCall(hh);
-    const connected = await waitForRecord(hh, call.sid, (r) => r.phase === 'human', 15_000);
-    expect(connected.transfers).toMatchObject([{ mode: 'cold', outcome: 'connected' }]);
-    expect(connected.timeline.map((t) => t.event)).toContain('transfer.warm_as_cold');
-    await hh.sim.waitFor(() => call.heard.from('party:').length > 0, 5000);
-    const whisper = human.heard.first('say');
-    expect(whisper?.text).toBe('Incoming refund request.');
-    expect(whisper!.startMs).toBeLessThan(human.heard.first('party:')!.startMs);
-    expect(call.heard.from('say')).toHaveLength(0);
-    expect(sourcesHeard(call.heard.segments)).toEqual(['stream:', 'hold', 'party:']);
-    call.hangup();
-  });
-
-  it('the agent hanging up ends the call through the flow: the Passthru answers 302 → Hangup', async () => {
-    const hh = await run({ script: [{ say: 300 }, { close: 'normal' }] });
-    const call = await placeCall(hh);
-    const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
-    expect(ended.endedReason).toBe('agent_hangup');
-    await call.ended;
-    const next = hh.sim.log
-      .ofType('webhook.sent')
-      .find((e) => e.kind === 'passthru' && e.url.includes('/exotel/next'));
-    expect(next?.status).toBe(302);
-    expect(dialUps(hh)).toHaveLength(0);
-  });
 });

@@ -14,11 +14,12 @@ import { type App, buildApp } from '../../src/app.js';
 import { parseAgentsConfig } from '../../src/config/agents.js';
 import { demoAgentsInput } from '../../src/config/demo-agents.js';
 import { type DaemonEnv, parseEnv } from '../../src/config/env.js';
-import type { Time } from '../../src/lib/time.js';
+import { systemTime, type Time } from '../../src/lib/time.js';
+import { VirtualTime } from '../../src/lib/virtual-time.js';
 import { silentLogger } from '../../src/log.js';
 import type { CallRecord } from '../../src/runtime/call-record.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
-import { eventually } from '../support/eventually.js';
+import { eventually, type WaitingFor } from '../support/eventually.js';
 import { INBOUND, SIMULATOR_CREDENTIALS } from './carrier-fixtures.js';
 
 export * from './carrier-fixtures.js';
@@ -73,6 +74,8 @@ export interface Harness {
   app: App;
   readonly agent: ScriptedAgentServer | undefined;
   readonly publicUrl: string;
+  /** The time the daemon, the simulator and the agent run on (the system's unless one was given). */
+  readonly time: Time;
   /** Stops this daemon and starts a fresh one on the same port and store (a restarted worker). */
   restartDaemon(): Promise<void>;
   stop(): Promise<void>;
@@ -164,6 +167,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     app: await start(),
     agent,
     publicUrl,
+    time: time ?? systemTime,
     async restartDaemon() {
       const old = harness.app;
       harness.app = await start();
@@ -237,7 +241,40 @@ export async function flushRedis(url: string): Promise<void> {
   client.disconnect();
 }
 
-/** Polls the store until the call record satisfies `predicate`. */
+/**
+ * Resolves with the first answer of `check` other than `undefined`, `null` or `false`. On a
+ * harness running on a `VirtualTime` it is checked whenever the process is quiet, before virtual
+ * time moves on (so the test acts at the instant the condition first holds), and `timeoutMs`
+ * is virtual; otherwise it is polled on the system clock (test/support/eventually.ts).
+ */
+export async function until<T>(
+  h: Pick<Harness, 'time'>,
+  check: () => T | Promise<T>,
+  what: WaitingFor,
+  timeoutMs = 10_000,
+): Promise<Exclude<T, undefined | null | false>> {
+  if (!(h.time instanceof VirtualTime))
+    return eventually(check, what, { timeoutMs, everyMs: 25 }) as Promise<
+      Exclude<T, undefined | null | false>
+    >;
+  let found: T | undefined;
+  const holds = async (): Promise<boolean> => {
+    const value = await check();
+    if (value === undefined || value === null || value === false) return false;
+    found = value;
+    return true;
+  };
+  try {
+    await h.time.runUntil(holds, { timeoutMs, what: 'a condition' });
+  } catch (err) {
+    throw new Error(
+      `waiting for ${typeof what === 'string' ? what : what()}: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+  return found as Exclude<T, undefined | null | false>;
+}
+
+/** Waits (see {@link until}) until the call record satisfies `predicate`. */
 export async function waitForRecord(
   h: Harness,
   callId: string,
@@ -245,14 +282,15 @@ export async function waitForRecord(
   timeoutMs = 10_000,
 ): Promise<CallRecord> {
   let last: CallRecord | undefined;
-  return eventually(
+  return until(
+    h,
     async () => {
       last = await h.app.engine.get(callId);
       return last !== undefined && predicate(last) ? last : undefined;
     },
     () =>
       `call ${callId}'s record to meet the condition; phase=${last?.phase} timeline=${JSON.stringify(last?.transfer?.timeline ?? last?.timeline)}`,
-    { timeoutMs, everyMs: 25 },
+    timeoutMs,
   );
 }
 

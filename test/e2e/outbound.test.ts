@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { CallRecord } from '../../src/runtime/call-record.js';
-import { eventually } from '../support/eventually.js';
 import { ANSWERS, useE2e } from './fixture.js';
-import type { Harness, HarnessOptions } from './harness.js';
+import { type Harness, type HarnessOptions, until } from './harness.js';
 
 /**
  * `POST /v1/calls` on every carrier, end to end: the daemon places the call with the carrier's
  * REST API, the lead answers, the AI talks, a transfer connects; a lead who never answers ends
  * the record. The simulators are as strict as the carriers: Plivo answers the create with a
  * `request_uuid` and names the answered call by a new `CallUUID` (plus `RequestUUID`); Exotel's
- * Calls/connect takes only a flow URL and an ExoPhone as caller ID.
+ * Calls/connect takes only a flow URL and an ExoPhone as caller ID. On virtual time: the rings
+ * cost no wall time.
  */
 
 const LEAD = '+14155550150';
@@ -52,14 +52,15 @@ async function waitForCall(
   timeoutMs = 10_000,
 ): Promise<CallRecord> {
   let last: CallRecord | undefined;
-  return eventually(
+  return until(
+    h,
     async () => {
       const first = await h.app.engine.get(callId);
       last = first?.boundTo === undefined ? first : await h.app.engine.get(first.boundTo);
       return last !== undefined && predicate(last) ? last : undefined;
     },
     () => `call ${callId} to meet the condition; timeline=${JSON.stringify(last?.timeline)}`,
-    { timeoutMs, everyMs: 25 },
+    timeoutMs,
   );
 }
 
@@ -68,7 +69,7 @@ async function liveCalls(h: Harness): Promise<readonly CallRecord[]> {
 }
 
 describe.each(['twilio', 'plivo', 'exotel'] as const)('outbound calls on %s', (carrier) => {
-  const e2e = useE2e(carrier);
+  const e2e = useE2e(carrier, { virtualTime: true });
 
   it('the lead answers, the AI talks, then a transfer connects the lead to a human', async () => {
     const h = await start((o) => e2e.run(o));

@@ -97,82 +97,90 @@ function withLookup(): Record<string, unknown> {
 }
 
 describe.each(['twilio', 'plivo', 'exotel'] as const)('flowyte (seeds 000, 001) on %s', (carrier) => {
-  const e2e = useE2e(carrier);
+  // The whisper and the rings cost no wall time on virtual time; the lookup's signature is
+  // checked against the system clock, so the lookups stay on real time and Redis.
+  describe('virtual time', () => {
+    const e2e = useE2e(carrier, { virtualTime: true });
 
-  it('the transfer skill, confirmed: warm, the agent’s summary whispered to the specialist', async () => {
-    const h = await runSeed(e2e, {
-      script: [
-        { say: 300 },
-        { toolCall: { name: 'transfer_to_billing', arguments: { confirmed: true } } },
-        { say: 100 },
-      ],
-      summary: WARM_SUMMARY,
-      agent: seedAgent(FLOWYTE),
+    it('the transfer skill, confirmed: warm, the agent’s summary whispered to the specialist', async () => {
+      const h = await runSeed(e2e, {
+        script: [
+          { say: 300 },
+          { toolCall: { name: 'transfer_to_billing', arguments: { confirmed: true } } },
+          { say: 100 },
+        ],
+        summary: WARM_SUMMARY,
+        agent: seedAgent(FLOWYTE),
+      });
+      const billing = h.sim.network.addHuman('+14155550111', TALKS);
+      const call = await e2e.placeCall(h);
+      const connected = await waitForRecord(h, call.sid, (r) => r.phase === 'human', 15_000);
+      expect(connected.transfers).toMatchObject([
+        { mode: carrier === 'exotel' ? 'cold' : 'warm', trigger: 'skill', outcome: 'connected' },
+      ]);
+      // Exotel's playback of a long whisper takes a while (60 ms a character) before the bridge.
+      await h.sim.waitFor(
+        () => call.heard.from('party:').length > 0 && billing.heard.from('party:').length > 0,
+        12_000,
+      );
+      const whisper = billing.heard.first('say');
+      // Exotel runs warm as cold: the summary is not asked for, the reason's template stands in.
+      expect(whisper?.text).toBe(
+        carrier === 'exotel'
+          ? 'Incoming transfer: Transfer the caller to a billing specialist when they ask about an invoice, charge, or refund.'
+          : WARM_SUMMARY,
+      );
+      // Heard first (the end may share a 20 ms frame with the join).
+      expect(whisper!.startMs).toBeLessThan(billing.heard.first('party:')!.startMs);
+      expect(call.heard.from('say')).toEqual([]);
+      call.hangup();
+      expect((await waitForRecord(h, call.sid, (r) => r.phase === 'ended')).endedReason).toBe('transferred');
     });
-    const billing = h.sim.network.addHuman('+14155550111', TALKS);
-    const call = await e2e.placeCall(h);
-    const connected = await waitForRecord(h, call.sid, (r) => r.phase === 'human', 15_000);
-    expect(connected.transfers).toMatchObject([
-      { mode: carrier === 'exotel' ? 'cold' : 'warm', trigger: 'skill', outcome: 'connected' },
-    ]);
-    // Exotel's playback of a long whisper takes a while (60 ms a character) before the bridge.
-    await h.sim.waitFor(
-      () => call.heard.from('party:').length > 0 && billing.heard.from('party:').length > 0,
-      12_000,
-    );
-    const whisper = billing.heard.first('say');
-    // Exotel runs warm as cold: the summary is not asked for, the reason's template stands in.
-    expect(whisper?.text).toBe(
-      carrier === 'exotel'
-        ? 'Incoming transfer: Transfer the caller to a billing specialist when they ask about an invoice, charge, or refund.'
-        : WARM_SUMMARY,
-    );
-    // Heard first (the end may share a 20 ms frame with the join).
-    expect(whisper!.startMs).toBeLessThan(billing.heard.first('party:')!.startMs);
-    expect(call.heard.from('say')).toEqual([]);
-    call.hangup();
-    expect((await waitForRecord(h, call.sid, (r) => r.phase === 'ended')).endedReason).toBe('transferred');
   });
 
-  it('a dynamic destination from the signed lookup webhook', async () => {
-    lookupChecks.length = 0;
-    const h = await runSeed(e2e, {
-      script: [{ say: 300 }, { transfer: { skill: 'Account owner' } }, { say: 100 }],
-      env: { LOOKUP_SIGNING_SECRET: SECRET },
-      agent: seedAgent(withLookup()),
-    });
-    const owner = h.sim.network.addHuman(OWNER, TALKS);
-    const call = await e2e.placeCall(h);
-    const connected = await waitForRecord(h, call.sid, (r) => r.phase === 'human', 15_000);
-    expect(lookupChecks).toEqual(['ok']);
-    expect(connected.transfers).toMatchObject([{ mode: 'cold', trigger: 'skill', outcome: 'connected' }]);
-    await h.sim.waitFor(() => owner.heard.from('party:').length > 0, 5000);
-    call.hangup();
-  });
+  describe('Redis', () => {
+    const e2e = useE2e(carrier);
 
-  it.runIf(carrier === 'twilio')('the API names the skill: its lookup is asked too', async () => {
-    lookupChecks.length = 0;
-    const h = await runSeed(e2e, {
-      script: [{ say: 300 }],
-      env: {
-        LOOKUP_SIGNING_SECRET: SECRET,
-        PATCHTHROUGH_API_KEYS: `${WRITE_KEY}:calls:read+calls:write`,
-      },
-      agent: seedAgent(withLookup()),
+    it('a dynamic destination from the signed lookup webhook', async () => {
+      lookupChecks.length = 0;
+      const h = await runSeed(e2e, {
+        script: [{ say: 300 }, { transfer: { skill: 'Account owner' } }, { say: 100 }],
+        env: { LOOKUP_SIGNING_SECRET: SECRET },
+        agent: seedAgent(withLookup()),
+      });
+      const owner = h.sim.network.addHuman(OWNER, TALKS);
+      const call = await e2e.placeCall(h);
+      const connected = await waitForRecord(h, call.sid, (r) => r.phase === 'human', 15_000);
+      expect(lookupChecks).toEqual(['ok']);
+      expect(connected.transfers).toMatchObject([{ mode: 'cold', trigger: 'skill', outcome: 'connected' }]);
+      await h.sim.waitFor(() => owner.heard.from('party:').length > 0, 5000);
+      call.hangup();
     });
-    const owner = h.sim.network.addHuman(OWNER, TALKS);
-    const call = await e2e.placeCall(h);
-    await h.sim.waitFor(() => call.heard.from('stream:').length > 0, 5000);
-    const res = await h.app.http.inject({
-      method: 'POST',
-      url: `/v1/calls/${call.sid}/transfer`,
-      headers: { authorization: `Bearer ${WRITE_KEY}` },
-      payload: { skill: 'Account owner' },
+
+    it.runIf(carrier === 'twilio')('the API names the skill: its lookup is asked too', async () => {
+      lookupChecks.length = 0;
+      const h = await runSeed(e2e, {
+        script: [{ say: 300 }],
+        env: {
+          LOOKUP_SIGNING_SECRET: SECRET,
+          PATCHTHROUGH_API_KEYS: `${WRITE_KEY}:calls:read+calls:write`,
+        },
+        agent: seedAgent(withLookup()),
+      });
+      const owner = h.sim.network.addHuman(OWNER, TALKS);
+      const call = await e2e.placeCall(h);
+      await h.sim.waitFor(() => call.heard.from('stream:').length > 0, 5000);
+      const res = await h.app.http.inject({
+        method: 'POST',
+        url: `/v1/calls/${call.sid}/transfer`,
+        headers: { authorization: `Bearer ${WRITE_KEY}` },
+        payload: { skill: 'Account owner' },
+      });
+      expect(res.statusCode, res.body).toBe(202);
+      await waitForRecord(h, call.sid, (r) => r.phase === 'human', 15_000);
+      expect(lookupChecks).toEqual(['ok']);
+      await h.sim.waitFor(() => owner.heard.from('party:').length > 0, 5000);
+      call.hangup();
     });
-    expect(res.statusCode, res.body).toBe(202);
-    await waitForRecord(h, call.sid, (r) => r.phase === 'human', 15_000);
-    expect(lookupChecks).toEqual(['ok']);
-    await h.sim.waitFor(() => owner.heard.from('party:').length > 0, 5000);
-    call.hangup();
   });
 });

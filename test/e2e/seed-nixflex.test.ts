@@ -9,7 +9,8 @@ import { runSeed, seedAgent } from './seed-support.js';
  * `[TRANSFER:…]` tags (the manager, then the supervisor, both London numbers from the page). The
  * manager's line is busy, so the supervisor is tried without asking the caller; the supervisor
  * hears the whisper, then meets the caller. Exotel has no conference: warm runs as cold there,
- * with the whisper played to the callee (docs/exotel.md).
+ * with the whisper played to the callee (docs/exotel.md). On virtual time: the whisper and the
+ * rings cost no wall time.
  */
 
 const MANAGER = '+442087601234';
@@ -20,7 +21,7 @@ const WHISPER = 'Incoming refund request — please assist.';
 const NIXFLEX = { transfer_type: 'warm', transfer_whisper: WHISPER };
 
 describe.each(['twilio', 'plivo', 'exotel'] as const)('nixflex (seed 002) on %s', (carrier) => {
-  const e2e = useE2e(carrier);
+  const e2e = useE2e(carrier, { virtualTime: true });
 
   it('warm with the static whisper, through the prompt’s fallback chain', async () => {
     const h = await runSeed(e2e, {

@@ -9,7 +9,8 @@ import { runSeed, seedAgent } from './seed-support.js';
  * LLM's `transfer_call` names the destination by its number; the destination's `message` is
  * spoken to the caller before anyone is dialed — by the carrier's text-to-speech (Twilio `<Say>`,
  * Plivo `<Speak>`), or in the agent's own voice (`say`/`said`, agent.speaksMessages) where the
- * carrier has none (Exotel); `end_call` hangs up (`agent_hangup`).
+ * carrier has none (Exotel); `end_call` hangs up (`agent_hangup`). On virtual time: the messages
+ * and the rings cost no wall time.
  */
 
 const NUMBER = '+31612345678';
@@ -55,7 +56,7 @@ const TRANSFER = [
 ] as const;
 
 describe.each(['twilio', 'plivo', 'exotel'] as const)('VoiceDock (seed 004) on %s', (carrier) => {
-  const e2e = useE2e(carrier);
+  const e2e = useE2e(carrier, { virtualTime: true });
   // Exotel cannot speak to the caller before a dial: there only the bot can speak the message.
   const voices = carrier === 'exotel' ? (['agent'] as const) : (['carrier', 'agent'] as const);
 

@@ -7,7 +7,7 @@ import { exotelNumber, type Harness, INBOUND, waitForRecord } from './harness.js
  * `[TRANSFER:…]` tags streamed the way LLMs stream them — one per `text` delta, with speech in
  * between — form one fallback chain per agent turn (docs/agent-protocol.md, `text`): the first
  * number busy, the second is dialed. A request refused because a transfer is already running is
- * on the call record.
+ * on the call record. On virtual time: the chain's quiet window and the rings cost no wall time.
  */
 
 const FIRST = '+14155550111';
@@ -42,7 +42,7 @@ async function dialedInOrder(h: Harness, sid: string) {
 describe.each(['twilio', 'plivo', 'exotel'] as const)(
   '%s: a chain streamed in pieces',
   (carrier: E2eCarrier) => {
-    const e2e = useE2e(carrier);
+    const e2e = useE2e(carrier, { virtualTime: true });
 
     const start = async (script: ScriptStep[]): Promise<Harness> => {
       const h = await e2e.run({ script });
@@ -65,7 +65,7 @@ describe.each(['twilio', 'plivo', 'exotel'] as const)(
 );
 
 describe('twilio: chain window and refusals on the record', () => {
-  const e2e = useE2e('twilio');
+  const e2e = useE2e('twilio', { virtualTime: true });
 
   it('an agent that never sends final: the chain closes after the quiet window, both numbers dialed', async () => {
     const h = await e2e.run({ script: streamedChain(false) });

@@ -5,7 +5,8 @@ import { type Harness, waitForRecord } from './harness.js';
 /**
  * `transfer_status` only moves forward for the agent, however the carrier orders things. Twilio
  * may deliver a new call's `initiated`/`ringing` status callbacks before its answer to Calls
- * create (protocols.md corrections); the simulator is made to do exactly that here.
+ * create (protocols.md corrections); the simulator is made to do exactly that here, on
+ * virtual time (the rings and the whisper cost no wall time).
  */
 
 const FIRST = '+14155550111';
@@ -17,7 +18,7 @@ async function statusesSeen(h: Harness): Promise<string[]> {
 }
 
 describe('twilio: status callbacks before the REST answer to Calls create', () => {
-  const e2e = useE2e('twilio');
+  const e2e = useE2e('twilio', { virtualTime: true });
 
   it('warm transfer: the agent sees started, dialing, ringing, answered, whispering, connected', async () => {
     const h = await e2e.run({

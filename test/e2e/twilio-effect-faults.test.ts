@@ -5,10 +5,11 @@ import { ACCOUNT_SID, sourcesHeard, waitForRecord } from './harness.js';
 /**
  * Failed effects, through the Twilio simulator's REST fault injection (sim/faults.ts): each
  * failure becomes an event the call decides on, and a retryable one is retried from a durable
- * timer until the command takes (src/runtime/effect-failures.ts).
+ * timer until the command takes (src/runtime/effect-failures.ts). On virtual time: the retry
+ * backoffs and the rings cost no wall time.
  */
 
-const { run, placeCall } = useE2e('twilio');
+const { run, placeCall } = useE2e('twilio', { virtualTime: true });
 const HUMAN = '+14155550111';
 const RINGS = { type: 'no-answer' } as const;
 
@@ -17,7 +18,7 @@ const callPath = (sid: string): string => `/Accounts/${ACCOUNT_SID}/Calls/${sid}
 /** Every call resource but `sid`'s: the human's legs. */
 const otherCalls = (sid: string): RegExp => new RegExp(`/Calls/(?!${sid})CA[0-9a-f]{32}\\.json$`);
 
-describe('failed effects on Twilio (Redis)', () => {
+describe('failed effects on Twilio (virtual time)', () => {
   it('carrier.cancel answered 503 more often than the client retries: retried from a timer, the phone stops', async () => {
     const hh = await run({
       script: [{ say: 200 }, { text: ['One moment [TRANSFER:+14155550111]'] }, { say: 200 }],

@@ -6,13 +6,15 @@ import { AUTH_TOKEN, CALLER, INBOUND, sourcesHeard, waitForRecord } from './harn
 
 /**
  * What must never drop a caller: a plain Twilio bot as the agent, forged requests, a dropped
- * carrier stream, a restarted worker, a failing agent socket, a silent caller.
+ * carrier stream, a restarted worker, a failing agent socket, a silent caller. The dropped
+ * stream, the failing agent socket and the silent caller wait on timers: they run on virtual time.
  */
 
-const e2e = useE2e('twilio');
-const { run, placeCall, echoBot } = e2e;
-
 describe('twilio resilience end to end (Redis)', () => {
+  const e2e = useE2e('twilio');
+  const { run, placeCall, echoBot } = e2e;
+  const hh_sessions = (): number => e2e.harness?.agent?.sessions.length ?? 0;
+
   it('a bot that speaks only Twilio Media Streams works as the agent; μ-law passes bit-exact', async () => {
     const echo = await echoBot();
     const hh = await run({ agentUrl: echo.url });
@@ -89,20 +91,6 @@ describe('twilio resilience end to end (Redis)', () => {
     expect(hh.agent?.sessions).toHaveLength(0);
   });
 
-  it('a dropped carrier stream comes back through the continuation to the same conversation', async () => {
-    // The agent speaks, the stream drops ~500 ms in, the agent speaks again later.
-    const hh = await run({ script: [{ say: 300 }, { waitMs: 1500 }, { say: 500 }] });
-    hh.sim.faults.add({ type: 'media.drop', afterFrames: 25 });
-    const call = await placeCall(hh);
-    await hh.sim.waitFor(() => new Set(call.heard.from('stream:').map((s) => s.source)).size >= 2, 8000);
-    const record = await hh.app.engine.get(call.sid);
-    expect(record?.phase).toBe('ai');
-    // One agent socket throughout: the agent never noticed.
-    expect(hh.agent?.sessions).toHaveLength(1);
-    call.hangup();
-    expect((await waitForRecord(hh, call.sid, (r) => r.phase === 'ended')).endedReason).toBe('caller_hangup');
-  });
-
   it('a restarted worker: the continuation reaches the new one, which resumes the AI and can still transfer', async () => {
     const hh = await run({
       script: (start) =>
@@ -125,32 +113,6 @@ describe('twilio resilience end to end (Redis)', () => {
     expect(sourcesHeard(call.heard.segments)[0]).toBe('stream:');
     call.hangup();
     expect((await waitForRecord(hh, call.sid, (r) => r.phase === 'ended')).endedReason).toBe('transferred');
-  });
-
-  it('an agent socket that fails twice sends the caller to the default destination', async () => {
-    const hh = await run({ script: [{ say: 200 }, { close: 'abrupt' }] });
-    const human = hh.sim.network.addHuman('+14155550133', { type: 'answer', afterMs: 200 });
-    const call = await placeCall(hh);
-    const connected = await waitForRecord(hh, call.sid, (r) => r.phase === 'human', 15_000);
-    expect(connected.transfers[0]).toMatchObject({ trigger: 'default', outcome: 'connected' });
-    expect(connected.timeline.map((t) => t.event)).toContain('agent.failed');
-    expect(hh.agent?.sessions).toHaveLength(2);
-    expect(human.legs).toHaveLength(1);
-    call.hangup();
-  });
-
-  it('a silent caller is transferred when onNoResponseAction is transfer', async () => {
-    const hh = await run({
-      script: [{ say: 200 }],
-      agent: (a) => ({ ...a, callControl: { onNoResponseAction: 'transfer', noResponseTimeoutSec: 1 } }),
-    });
-    const human = hh.sim.network.addHuman('+14155550133', { type: 'answer', afterMs: 200 });
-    const call = await placeCall(hh, { audio: { type: 'silence' } });
-    const connected = await waitForRecord(hh, call.sid, (r) => r.phase === 'human', 15_000);
-    expect(connected.transfers[0]).toMatchObject({ trigger: 'silence', outcome: 'connected' });
-    expect(connected.timeline.map((t) => t.event)).toContain('caller.silent');
-    expect(human.legs).toHaveLength(1);
-    call.hangup();
   });
 
   it('DTMF reaches the agent and the agent barge-in (clear) reaches the carrier', async () => {
@@ -183,6 +145,46 @@ describe('twilio resilience end to end (Redis)', () => {
   });
 });
 
-function hh_sessions(): number {
-  return e2e.harness?.agent?.sessions.length ?? 0;
-}
+describe('twilio resilience end to end (virtual time)', () => {
+  const { run, placeCall } = useE2e('twilio', { virtualTime: true });
+
+  it('a dropped carrier stream comes back through the continuation to the same conversation', async () => {
+    // The agent speaks, the stream drops ~500 ms in, the agent speaks again later.
+    const hh = await run({ script: [{ say: 300 }, { waitMs: 1500 }, { say: 500 }] });
+    hh.sim.faults.add({ type: 'media.drop', afterFrames: 25 });
+    const call = await placeCall(hh);
+    await hh.sim.waitFor(() => new Set(call.heard.from('stream:').map((s) => s.source)).size >= 2, 8000);
+    const record = await hh.app.engine.get(call.sid);
+    expect(record?.phase).toBe('ai');
+    // One agent socket throughout: the agent never noticed.
+    expect(hh.agent?.sessions).toHaveLength(1);
+    call.hangup();
+    expect((await waitForRecord(hh, call.sid, (r) => r.phase === 'ended')).endedReason).toBe('caller_hangup');
+  });
+
+  it('an agent socket that fails twice sends the caller to the default destination', async () => {
+    const hh = await run({ script: [{ say: 200 }, { close: 'abrupt' }] });
+    const human = hh.sim.network.addHuman('+14155550133', { type: 'answer', afterMs: 200 });
+    const call = await placeCall(hh);
+    const connected = await waitForRecord(hh, call.sid, (r) => r.phase === 'human', 15_000);
+    expect(connected.transfers[0]).toMatchObject({ trigger: 'default', outcome: 'connected' });
+    expect(connected.timeline.map((t) => t.event)).toContain('agent.failed');
+    expect(hh.agent?.sessions).toHaveLength(2);
+    expect(human.legs).toHaveLength(1);
+    call.hangup();
+  });
+
+  it('a silent caller is transferred when onNoResponseAction is transfer', async () => {
+    const hh = await run({
+      script: [{ say: 200 }],
+      agent: (a) => ({ ...a, callControl: { onNoResponseAction: 'transfer', noResponseTimeoutSec: 1 } }),
+    });
+    const human = hh.sim.network.addHuman('+14155550133', { type: 'answer', afterMs: 200 });
+    const call = await placeCall(hh, { audio: { type: 'silence' } });
+    const connected = await waitForRecord(hh, call.sid, (r) => r.phase === 'human', 15_000);
+    expect(connected.transfers[0]).toMatchObject({ trigger: 'silence', outcome: 'connected' });
+    expect(connected.timeline.map((t) => t.event)).toContain('caller.silent');
+    expect(human.legs).toHaveLength(1);
+    call.hangup();
+  });
+});

@@ -8,11 +8,13 @@ import { sourcesHeard, waitForRecord } from './harness.js';
  * asserts the outcome, `endedReason`, the timeline and what each party heard. The scenarios every
  * carrier shares (nobody answers, the caller hangs up while a cold dial rings, a refused
  * destination…) are rows of matrix.test.ts; this file keeps what only Twilio shows or only it runs.
+ * The cases that mostly wait on the whisper and the ring timeouts run on virtual time and the
+ * memory store, the same checks without the wall time.
  */
 
-const { run, placeCall } = useE2e('twilio');
-
 describe('twilio transfers end to end (Redis)', () => {
+  const { run, placeCall } = useE2e('twilio');
+
   it('cold, answered: the caller reaches the human, the AI steps out, endedReason transferred', async () => {
     const hh = await run({
       script: [
@@ -81,6 +83,116 @@ describe('twilio transfers end to end (Redis)', () => {
     expect(call.heard.from('say')).toHaveLength(0);
     expect(sourcesHeard(call.heard.segments)).toEqual(['stream:', 'hold', 'party:']);
   });
+
+  it('the caller hangs up while the human rings: the human leg is canceled (warm)', async () => {
+    const hh = await run({
+      script: [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { say: 200 }],
+      agent: warm('Caller waiting.'),
+    });
+    const human = hh.sim.network.addHuman('+14155550111', { type: 'no-answer' });
+    const call = await placeCall(hh);
+    await hh.sim.waitFor(() => human.activeLeg?.state === 'ringing', 8000);
+    call.hangup();
+    const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
+    expect(ended.endedReason).toBe('caller_hangup');
+    expect(ended.transfers[0]?.outcome).toBe('caller_hangup');
+    await hh.sim.waitFor(() => human.legs.every((l) => l.state === 'ended'), 5000);
+    expect(human.heard.from('say')).toHaveLength(0);
+  });
+
+  it('a carrier error on every dial returns the caller to the AI with carrier_error', async () => {
+    const hh = await run({
+      script: (start) =>
+        start.resumed
+          ? []
+          : [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { awaitEvent: 'resume' }, { say: 300 }],
+      agent: warm('Caller waiting.'),
+    });
+    hh.sim.network.addHuman('+14155550111', ANSWERS);
+    // Twilio answers every Calls create with a 500: the retries run out and the leg fails.
+    hh.sim.faults.add({
+      type: 'rest.error',
+      method: 'POST',
+      path: /\/Calls\.json$/,
+      status: 500,
+      times: Number.POSITIVE_INFINITY,
+    });
+    const call = await placeCall(hh);
+    const back = await waitForRecord(hh, call.sid, (r) => r.transfers[0]?.outcome !== undefined, 15_000);
+    expect(back.transfers[0]?.outcome).toBe('carrier_error');
+    expect(back.phase).toBe('ai');
+    const session = await hh.agent!.session(0);
+    expect((await session.waitFor((f) => f.event === 'resume')).frame['outcome']).toBe('carrier_error');
+    await hh.sim.waitFor(() => call.heard.from('stream:').length >= 1 && call.state !== 'ended', 5000);
+    call.hangup();
+    expect((await waitForRecord(hh, call.sid, (r) => r.phase === 'ended')).endedReason).toBe('caller_hangup');
+  });
+
+  it('the human hangs up during the whisper: back to the AI with human_hangup', async () => {
+    const hh = await run({
+      script: (start) =>
+        start.resumed
+          ? []
+          : [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { awaitEvent: 'resume' }, { say: 200 }],
+      agent: warm('A caller needs help with a refund for order 1234 placed last week.'),
+    });
+    const human = hh.sim.network.addHuman('+14155550111', {
+      type: 'answer',
+      afterMs: 200,
+      hangupDuringWhisper: true,
+    });
+    const call = await placeCall(hh);
+    const back = await waitForRecord(hh, call.sid, (r) => r.transfers[0]?.outcome !== undefined, 15_000);
+    expect(back.transfers[0]?.outcome).toBe('human_hangup');
+    expect(back.phase).toBe('ai');
+    expect(human.heard.from('say').length).toBeGreaterThan(0);
+    const session = await hh.agent!.session(0);
+    expect((await session.waitFor((f) => f.event === 'resume')).frame['outcome']).toBe('human_hangup');
+    await hh.sim.waitFor(() => call.heard.from('stream:').length >= 2, 5000);
+    expect(call.heard.from('party:')).toHaveLength(0);
+    call.hangup();
+  });
+
+  it('connect_to_live_agent tool call transfers to the default destination and answers the tool call', async () => {
+    const hh = await run({
+      script: [{ say: 200 }, { toolCall: { name: 'connect_to_live_agent', id: 'tc1' } }, { say: 200 }],
+    });
+    const human = hh.sim.network.addHuman('+14155550133', ANSWERS);
+    const call = await placeCall(hh);
+    await waitForRecord(hh, call.sid, (r) => r.phase === 'human', 15_000);
+    expect(human.legs).toHaveLength(1);
+    const session = await hh.agent!.session(0);
+    const result = await session.waitFor((f) => f.event === 'tool_result');
+    expect(result.frame).toMatchObject({ id: 'tc1', ok: true });
+    call.hangup();
+  });
+
+  it('the agent closing normally ends the call as agent_hangup', async () => {
+    const hh = await run({ script: [{ say: 300 }, { close: 'normal' }] });
+    const call = await placeCall(hh);
+    const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
+    expect(ended.endedReason).toBe('agent_hangup');
+    await hh.sim.waitFor(() => call.state === 'ended', 5000);
+  });
+
+  it('GET /v1/calls/{id} returns the record with its timeline to a key with calls:read', async () => {
+    const hh = await run({ script: [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { say: 100 }] });
+    hh.sim.network.addHuman('+14155550111', ANSWERS);
+    const call = await placeCall(hh);
+    await waitForRecord(hh, call.sid, (r) => r.phase === 'human', 15_000);
+    const ok = await fetch(`${hh.publicUrl}/v1/calls/${call.sid}`, {
+      headers: { authorization: 'Bearer e2e-reader-key-0123456789' },
+    });
+    expect(ok.status).toBe(200);
+    const body = (await ok.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ callId: call.sid, phase: 'human', transfers: [{ outcome: 'connected' }] });
+    expect((await fetch(`${hh.publicUrl}/v1/calls/${call.sid}`)).status).toBe(401);
+    call.hangup();
+  });
+});
+
+describe('twilio transfers end to end (virtual time)', () => {
+  const { run, placeCall } = useE2e('twilio', { virtualTime: true });
 
   it('warm with the agent summary as the whisper', async () => {
     const hh = await run({
@@ -194,112 +306,6 @@ describe('twilio transfers end to end (Redis)', () => {
     expect(human.heard.from('say')).toHaveLength(0);
     expect(human.heard.from('party:')).toHaveLength(0);
     expect(call.heard.from('party:')).toHaveLength(0);
-    call.hangup();
-  });
-
-  it('the caller hangs up while the human rings: the human leg is canceled (warm)', async () => {
-    const hh = await run({
-      script: [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { say: 200 }],
-      agent: warm('Caller waiting.'),
-    });
-    const human = hh.sim.network.addHuman('+14155550111', { type: 'no-answer' });
-    const call = await placeCall(hh);
-    await hh.sim.waitFor(() => human.activeLeg?.state === 'ringing', 8000);
-    call.hangup();
-    const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
-    expect(ended.endedReason).toBe('caller_hangup');
-    expect(ended.transfers[0]?.outcome).toBe('caller_hangup');
-    await hh.sim.waitFor(() => human.legs.every((l) => l.state === 'ended'), 5000);
-    expect(human.heard.from('say')).toHaveLength(0);
-  });
-
-  it('a carrier error on every dial returns the caller to the AI with carrier_error', async () => {
-    const hh = await run({
-      script: (start) =>
-        start.resumed
-          ? []
-          : [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { awaitEvent: 'resume' }, { say: 300 }],
-      agent: warm('Caller waiting.'),
-    });
-    hh.sim.network.addHuman('+14155550111', ANSWERS);
-    // Twilio answers every Calls create with a 500: the retries run out and the leg fails.
-    hh.sim.faults.add({
-      type: 'rest.error',
-      method: 'POST',
-      path: /\/Calls\.json$/,
-      status: 500,
-      times: Number.POSITIVE_INFINITY,
-    });
-    const call = await placeCall(hh);
-    const back = await waitForRecord(hh, call.sid, (r) => r.transfers[0]?.outcome !== undefined, 15_000);
-    expect(back.transfers[0]?.outcome).toBe('carrier_error');
-    expect(back.phase).toBe('ai');
-    const session = await hh.agent!.session(0);
-    expect((await session.waitFor((f) => f.event === 'resume')).frame['outcome']).toBe('carrier_error');
-    await hh.sim.waitFor(() => call.heard.from('stream:').length >= 1 && call.state !== 'ended', 5000);
-    call.hangup();
-    expect((await waitForRecord(hh, call.sid, (r) => r.phase === 'ended')).endedReason).toBe('caller_hangup');
-  });
-
-  it('the human hangs up during the whisper: back to the AI with human_hangup', async () => {
-    const hh = await run({
-      script: (start) =>
-        start.resumed
-          ? []
-          : [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { awaitEvent: 'resume' }, { say: 200 }],
-      agent: warm('A caller needs help with a refund for order 1234 placed last week.'),
-    });
-    const human = hh.sim.network.addHuman('+14155550111', {
-      type: 'answer',
-      afterMs: 200,
-      hangupDuringWhisper: true,
-    });
-    const call = await placeCall(hh);
-    const back = await waitForRecord(hh, call.sid, (r) => r.transfers[0]?.outcome !== undefined, 15_000);
-    expect(back.transfers[0]?.outcome).toBe('human_hangup');
-    expect(back.phase).toBe('ai');
-    expect(human.heard.from('say').length).toBeGreaterThan(0);
-    const session = await hh.agent!.session(0);
-    expect((await session.waitFor((f) => f.event === 'resume')).frame['outcome']).toBe('human_hangup');
-    await hh.sim.waitFor(() => call.heard.from('stream:').length >= 2, 5000);
-    expect(call.heard.from('party:')).toHaveLength(0);
-    call.hangup();
-  });
-
-  it('connect_to_live_agent tool call transfers to the default destination and answers the tool call', async () => {
-    const hh = await run({
-      script: [{ say: 200 }, { toolCall: { name: 'connect_to_live_agent', id: 'tc1' } }, { say: 200 }],
-    });
-    const human = hh.sim.network.addHuman('+14155550133', ANSWERS);
-    const call = await placeCall(hh);
-    await waitForRecord(hh, call.sid, (r) => r.phase === 'human', 15_000);
-    expect(human.legs).toHaveLength(1);
-    const session = await hh.agent!.session(0);
-    const result = await session.waitFor((f) => f.event === 'tool_result');
-    expect(result.frame).toMatchObject({ id: 'tc1', ok: true });
-    call.hangup();
-  });
-
-  it('the agent closing normally ends the call as agent_hangup', async () => {
-    const hh = await run({ script: [{ say: 300 }, { close: 'normal' }] });
-    const call = await placeCall(hh);
-    const ended = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended');
-    expect(ended.endedReason).toBe('agent_hangup');
-    await hh.sim.waitFor(() => call.state === 'ended', 5000);
-  });
-
-  it('GET /v1/calls/{id} returns the record with its timeline to a key with calls:read', async () => {
-    const hh = await run({ script: [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { say: 100 }] });
-    hh.sim.network.addHuman('+14155550111', ANSWERS);
-    const call = await placeCall(hh);
-    await waitForRecord(hh, call.sid, (r) => r.phase === 'human', 15_000);
-    const ok = await fetch(`${hh.publicUrl}/v1/calls/${call.sid}`, {
-      headers: { authorization: 'Bearer e2e-reader-key-0123456789' },
-    });
-    expect(ok.status).toBe(200);
-    const body = (await ok.json()) as Record<string, unknown>;
-    expect(body).toMatchObject({ callId: call.sid, phase: 'human', transfers: [{ outcome: 'connected' }] });
-    expect((await fetch(`${hh.publicUrl}/v1/calls/${call.sid}`)).status).toBe(401);
     call.hangup();
   });
 });

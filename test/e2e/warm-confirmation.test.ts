@@ -8,7 +8,8 @@ import { sourcesHeard, waitForRecord } from './harness.js';
  * A warm transfer is `connected` only when the carrier itself reported both the caller and the
  * human in the conference (Twilio `participant-join`, Plivo `<Conference callbackUrl>` enter).
  * A human who hangs up during the whisper, whose hang-up callback comes late, never joins: the
- * record must not say connected, and the caller goes back to the AI.
+ * record must not say connected, and the caller goes back to the AI. On virtual time: the
+ * whisper, the rings and the late callbacks cost no wall time.
  */
 
 interface Room {
@@ -30,9 +31,9 @@ const ROOMS: Readonly<Record<'twilio' | 'plivo', Room>> = {
 };
 
 describe.each(['twilio', 'plivo'] as const)(
-  '%s: warm transfer confirmed by the conference (Redis)',
+  '%s: warm transfer confirmed by the conference (virtual time)',
   (carrier) => {
-    const e2e = useE2e(carrier);
+    const e2e = useE2e(carrier, { virtualTime: true });
     const room = ROOMS[carrier];
 
     it('the human hangs up during the whisper, the hang-up callback late: never connected, the caller back to the AI', async () => {

@@ -1,6 +1,7 @@
 import twilio from 'twilio';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../../sim/index.js';
+import { VirtualTime } from '../../src/lib/virtual-time.js';
 import { ACCOUNT_SID, AUTH_TOKEN, CALLER, HUMAN, sdkClient, TestApp, TWILIO_NUMBER } from './helpers.js';
 
 const { VoiceResponse } = twilio.twiml;
@@ -8,22 +9,28 @@ const { VoiceResponse } = twilio.twiml;
 describe('conferences: hold, wait audio, announcements, start and end rules', () => {
   let sim: Simulator;
   let app: TestApp;
+  /** The simulator runs on it: rings, speech and waits cost no wall time. */
+  let time: VirtualTime;
   let client: ReturnType<typeof sdkClient>;
 
   beforeEach(async () => {
+    time = new VirtualTime();
     sim = await startSimulator({
       twilio: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, sayMsPerChar: 10 },
+      time,
     });
     app = await TestApp.start(AUTH_TOKEN);
     client = sdkClient(sim.url, ACCOUNT_SID, AUTH_TOKEN);
     sim.twilio.configureNumber(TWILIO_NUMBER, { voiceUrl: `${app.url}/voice` });
     app.route('/announce', '<Response><Say>Customer wants a refund</Say></Response>');
     app.route('/dial-done', '<Response><Say>conference over</Say></Response>');
+    time.start();
   });
 
   afterEach(async () => {
     await sim.stop();
     await app.stop();
+    time.stop();
   });
 
   function conferenceTwiml(attrs: Record<string, string | boolean>): string {

@@ -2,7 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ExotelApplet } from '../../sim/carriers/exotel/options.js';
-import { type Simulator, startSimulator } from '../../sim/simulator.js';
+import { type Simulator, type SimulatorOptions, startSimulator } from '../../sim/simulator.js';
+import { VirtualTime } from '../../src/lib/virtual-time.js';
 
 /**
  * The Exotel call flow (protocols.md §4.6–§4.8): Passthru branching on 200/302, the Connect
@@ -89,19 +90,30 @@ class App {
 
 let sim: Simulator | undefined;
 let app: App | undefined;
+/** The simulator runs on it: rings and playback cost no wall time. */
+let time: VirtualTime | undefined;
 
 afterEach(async () => {
   await sim?.stop();
   await app?.stop();
-  sim = app = undefined;
+  time?.stop();
+  sim = app = time = undefined;
 });
+
+/** A simulator on a fresh virtual time, already moving. */
+async function simulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  time = new VirtualTime();
+  const started = await startSimulator({ ...options, time });
+  time.start();
+  return started;
+}
 
 async function setup(
   flow: (appUrl: string) => ExotelApplet[],
   config: { statusCallback?: boolean; json?: boolean } = {},
 ) {
   app = await App.start();
-  sim = await startSimulator();
+  sim = await simulator();
   const url = app.url;
   sim.exotel.configureNumber(NUMBER, {
     flow: flow(url),
@@ -238,7 +250,7 @@ describe('exotel flow', () => {
 
   it('no answer within max_ringing_duration; numbers tried in order with sequential lists', async () => {
     app = await App.start();
-    sim = await startSimulator({ exotel: { dialWhomList: 'sequential' } });
+    sim = await simulator({ exotel: { dialWhomList: 'sequential' } });
     const s = sim;
     const a = app;
     s.exotel.configureNumber(NUMBER, {

@@ -1,17 +1,21 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CallerHangupPhase, HangupPhase } from '../../sim/faults.js';
 import { type Simulator, startSimulator } from '../../sim/index.js';
+import { VirtualTime } from '../../src/lib/virtual-time.js';
 import { AUTH_TOKEN, CALLER, HUMAN, TestApp, TWILIO_NUMBER } from './helpers.js';
 
 /**
  * `human.hangup` and `caller.hangup` at every phase, on the Twilio front-end: the caller's call
- * dials the human with a `<Number url>` whisper, or joins a conference on hold.
+ * dials the human with a `<Number url>` whisper, or joins a conference on hold. The simulator
+ * runs on virtual time: the rings, whispers and hang-up delays cost no wall time.
  */
 describe('hang-up faults at a phase', () => {
   let sim: Simulator;
   let app: TestApp;
+  let time: VirtualTime;
 
   beforeEach(async () => {
+    time = new VirtualTime();
     app = await TestApp.start(AUTH_TOKEN);
     app.route(
       '/voice',
@@ -25,13 +29,15 @@ describe('hang-up faults at a phase', () => {
       '/hold',
       '<Response><Dial><Conference waitUrl="http://hold.example/music">room</Conference></Dial></Response>',
     );
-    sim = await startSimulator({ twilio: { authToken: AUTH_TOKEN, sayMsPerChar: 20 } });
+    sim = await startSimulator({ twilio: { authToken: AUTH_TOKEN, sayMsPerChar: 20 }, time });
     sim.twilio.configureNumber(TWILIO_NUMBER, { voiceUrl: `${app.url}/voice` });
+    time.start();
   });
 
   afterEach(async () => {
     await sim.stop();
     await app.stop();
+    time.stop();
   });
 
   async function humanHangsUp(phase: HangupPhase) {

@@ -1,6 +1,7 @@
 import twilio from 'twilio';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type SimCall, type Simulator, startSimulator } from '../../sim/index.js';
+import { VirtualTime } from '../../src/lib/virtual-time.js';
 import {
   ACCOUNT_SID,
   AUTH_TOKEN,
@@ -17,19 +18,24 @@ const { VoiceResponse } = twilio.twiml;
 describe('Twilio Media Streams client', () => {
   let sim: Simulator;
   let app: TestApp;
+  /** The simulator runs on it: rings, speech and waits cost no wall time. */
+  let time: VirtualTime;
   let ws: TestStreamServer;
 
   beforeEach(async () => {
-    sim = await startSimulator({ twilio: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN } });
+    time = new VirtualTime();
+    sim = await startSimulator({ twilio: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN }, time });
     app = await TestApp.start(AUTH_TOKEN);
     ws = await TestStreamServer.start();
     sim.twilio.configureNumber(TWILIO_NUMBER, { voiceUrl: `${app.url}/voice` });
+    time.start();
   });
 
   afterEach(async () => {
     await sim.stop();
     await ws.stop();
     await app.stop();
+    time.stop();
   });
 
   function connectTwiml(opts: { action?: string; after?: string } = {}): string {

@@ -1,6 +1,7 @@
 import plivo from 'plivo';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../../sim/index.js';
+import { VirtualTime } from '../../src/lib/virtual-time.js';
 import { type AppRequest, TestApp } from './helpers.js';
 
 /**
@@ -27,6 +28,8 @@ function signed(req: AppRequest): boolean {
 describe('Plivo Conference', () => {
   let sim: Simulator;
   let app: TestApp;
+  /** The simulator runs on it: rings, speech and waits cost no wall time. */
+  let time: VirtualTime;
 
   const rest = (method: string, path: string, body?: object) =>
     fetch(`${sim.url}/v1/Account/${AUTH_ID}/${path}`, {
@@ -36,7 +39,8 @@ describe('Plivo Conference', () => {
     });
 
   beforeEach(async () => {
-    sim = await startSimulator({ plivo: { authId: AUTH_ID, authToken: TOKEN, sayMsPerChar: 10 } });
+    time = new VirtualTime();
+    sim = await startSimulator({ plivo: { authId: AUTH_ID, authToken: TOKEN, sayMsPerChar: 10 }, time });
     app = await TestApp.start(TOKEN);
     sim.plivo.configureNumber(NUMBER, { answerUrl: `${app.url}/answer`, hangupUrl: `${app.url}/hangup` });
     app.route('/hold', '<Response><Play loop="0">https://cdn.example.com/hold.mp3</Play></Response>');
@@ -48,11 +52,13 @@ describe('Plivo Conference', () => {
       '/human',
       '<Response><Speak>Caller asks about a refund.</Speak><Conference startConferenceOnEnter="true" endConferenceOnExit="true" callbackUrl="/conf?label=human">xfer-1</Conference></Response>',
     );
+    time.start();
   });
 
   afterEach(async () => {
     await sim.stop();
     await app.stop();
+    time.stop();
   });
 
   it('warm transfer: hold for the caller, whisper for the human only, then together; the human leaving ends the room', async () => {

@@ -1,6 +1,7 @@
 import plivo from 'plivo';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../../sim/index.js';
+import { VirtualTime } from '../../src/lib/virtual-time.js';
 import { type AppRequest, TestApp } from './helpers.js';
 
 /**
@@ -28,17 +29,22 @@ const dialUp = (attrs = '', number = '14155550111') =>
 describe('Plivo Dial', () => {
   let sim: Simulator;
   let app: TestApp;
+  /** The simulator runs on it: rings, speech and waits cost no wall time. */
+  let time: VirtualTime;
 
   beforeEach(async () => {
-    sim = await startSimulator({ plivo: { authId: AUTH_ID, authToken: TOKEN, sayMsPerChar: 5 } });
+    time = new VirtualTime();
+    sim = await startSimulator({ plivo: { authId: AUTH_ID, authToken: TOKEN, sayMsPerChar: 5 }, time });
     app = await TestApp.start(TOKEN);
     sim.plivo.configureNumber(NUMBER, { answerUrl: `${app.url}/answer`, hangupUrl: `${app.url}/hangup` });
     app.route('/dial-done', '<Response><Speak>back from the dial</Speak></Response>');
+    time.start();
   });
 
   afterEach(async () => {
     await sim.stop();
     await app.stop();
+    time.stop();
   });
 
   it('answered: ringback, bridge, callbackUrl answer/hangup, then action with DialStatus=completed and its XML', async () => {

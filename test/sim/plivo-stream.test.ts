@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PlivoSimulatorOptions } from '../../sim/carriers/plivo/options.js';
 import { type Simulator, startSimulator } from '../../sim/index.js';
+import { VirtualTime } from '../../src/lib/virtual-time.js';
 import { decodeMulaw, encodeMulaw } from '../../src/media/mulaw.js';
 import { type StreamConnection, TestApp, TestStreamServer } from './helpers.js';
 
@@ -22,10 +23,17 @@ describe('Plivo audio streams', () => {
   let sim: Simulator;
   let app: TestApp;
   let ws: TestStreamServer;
+  /** The simulator runs on it: speech, waits and playback cost no wall time. */
+  let time: VirtualTime | undefined;
 
   async function setup(options: PlivoSimulatorOptions = {}) {
-    sim = await startSimulator({ plivo: { authId: AUTH_ID, authToken: TOKEN, sayMsPerChar: 5, ...options } });
+    time = new VirtualTime();
+    sim = await startSimulator({
+      plivo: { authId: AUTH_ID, authToken: TOKEN, sayMsPerChar: 5, ...options },
+      time,
+    });
     sim.plivo.configureNumber(NUMBER, { answerUrl: `${app.url}/answer`, hangupUrl: `${app.url}/hangup` });
+    time.start();
   }
 
   beforeEach(async () => {
@@ -37,6 +45,7 @@ describe('Plivo audio streams', () => {
     await sim.stop();
     await ws.stop();
     await app.stop();
+    time?.stop();
   });
 
   const stream = (attrs: string, after = '<Speak>after</Speak>') =>

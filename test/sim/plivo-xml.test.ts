@@ -1,6 +1,7 @@
 import plivo from 'plivo';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../../sim/index.js';
+import { VirtualTime } from '../../src/lib/virtual-time.js';
 import { type AppRequest, TestApp } from './helpers.js';
 
 /**
@@ -35,21 +36,27 @@ const xml = (body: string) => `<?xml version="1.0" encoding="UTF-8"?><Response>$
 describe('Plivo XML: Speak, Play, Wait, Redirect, Hangup', () => {
   let sim: Simulator;
   let app: TestApp;
+  /** The simulator runs on it: rings, speech and waits cost no wall time. */
+  let time: VirtualTime;
 
   beforeEach(async () => {
+    time = new VirtualTime();
     sim = await startSimulator({
       plivo: { authId: AUTH_ID, authToken: TOKEN, sayMsPerChar: 5, playDurationMs: 200 },
+      time,
     });
     app = await TestApp.start(TOKEN);
     sim.plivo.configureNumber(NUMBER, {
       answerUrl: `${app.url}/answer?tenant=acme`,
       hangupUrl: `${app.url}/hangup`,
     });
+    time.start();
   });
 
   afterEach(async () => {
     await sim.stop();
     await app.stop();
+    time.stop();
   });
 
   it('runs elements in order, stops at Hangup, and signs answer_url and hangup_url (V3)', async () => {

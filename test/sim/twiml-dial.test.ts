@@ -2,26 +2,33 @@ import twilio from 'twilio';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HumanBehaviour } from '../../sim/index.js';
 import { type Simulator, startSimulator } from '../../sim/index.js';
+import { VirtualTime } from '../../src/lib/virtual-time.js';
 import { ACCOUNT_SID, AUTH_TOKEN, CALLER, HUMAN, TestApp, TWILIO_NUMBER } from './helpers.js';
 
 const { VoiceResponse } = twilio.twiml;
 
+/** The simulator runs on virtual time: rings and ring timeouts cost no wall time. */
 describe('TwiML <Dial><Number>', () => {
   let sim: Simulator;
   let app: TestApp;
+  let time: VirtualTime;
 
   beforeEach(async () => {
+    time = new VirtualTime();
     sim = await startSimulator({
       twilio: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, sayMsPerChar: 10, playDurationMs: 200 },
+      time,
     });
     app = await TestApp.start(AUTH_TOKEN);
     sim.twilio.configureNumber(TWILIO_NUMBER, { voiceUrl: `${app.url}/voice` });
     app.route('/dial-done', '<Response><Say>after the dial</Say></Response>');
+    time.start();
   });
 
   afterEach(async () => {
     await sim.stop();
     await app.stop();
+    time.stop();
   });
 
   function dialTwiml(attrs: Record<string, string | number> = {}, numberUrl?: string): string {

@@ -2,6 +2,7 @@ import twilio from 'twilio';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { APPLICATION_ERROR_TEXT } from '../../sim/carriers/twilio/twiml-runner.js';
 import { type Simulator, startSimulator } from '../../sim/index.js';
+import { VirtualTime } from '../../src/lib/virtual-time.js';
 import { ACCOUNT_SID, AUTH_TOKEN, CALLER, TestApp, TWILIO_NUMBER } from './helpers.js';
 
 const { VoiceResponse } = twilio.twiml;
@@ -9,21 +10,27 @@ const { VoiceResponse } = twilio.twiml;
 describe('TwiML Say, Play, Pause, Hangup, Redirect and application errors', () => {
   let sim: Simulator;
   let app: TestApp;
+  /** The simulator runs on it: rings, speech and waits cost no wall time. */
+  let time: VirtualTime;
 
   beforeEach(async () => {
+    time = new VirtualTime();
     sim = await startSimulator({
       twilio: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, sayMsPerChar: 5, playDurationMs: 200 },
+      time,
     });
     app = await TestApp.start(AUTH_TOKEN);
     sim.twilio.configureNumber(TWILIO_NUMBER, {
       voiceUrl: `${app.url}/voice?tenant=acme`,
       statusCallback: `${app.url}/status`,
     });
+    time.start();
   });
 
   afterEach(async () => {
     await sim.stop();
     await app.stop();
+    time.stop();
   });
 
   it('plays Say, Play and Pause in order, stops at Hangup, and reports completed', async () => {

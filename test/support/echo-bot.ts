@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { systemTime, type Timers } from '../../src/lib/time.js';
 import { settles } from './eventually.js';
 
 /**
@@ -16,6 +17,8 @@ export interface EchoBotOptions {
    * (0 first): an agent slow to answer (a cold start, a far region). Default 0.
    */
   readonly acceptDelayMs?: number | ((index: number) => number);
+  /** The timers the accept delay runs on (e.g. the `VirtualTime` of the daemon it serves); default the system's. */
+  readonly time?: Timers;
 }
 
 /** One socket the daemon opened to the bot. */
@@ -48,6 +51,7 @@ export interface EchoBot {
 export async function startEchoBot(options: EchoBotOptions = {}): Promise<EchoBot> {
   const burstFrames = options.burstFrames ?? 5;
   const acceptDelay = options.acceptDelayMs ?? 0;
+  const time = options.time ?? systemTime;
   let upgrades = 0;
   const server = new WebSocketServer({
     host: '127.0.0.1',
@@ -56,7 +60,7 @@ export async function startEchoBot(options: EchoBotOptions = {}): Promise<EchoBo
       const delayMs = typeof acceptDelay === 'number' ? acceptDelay : acceptDelay(upgrades);
       upgrades += 1;
       if (delayMs <= 0) accept(true);
-      else setTimeout(() => accept(true), delayMs);
+      else time.setTimeout(() => accept(true), delayMs);
     },
   });
   await new Promise<void>((resolve) => server.once('listening', resolve));
