@@ -139,6 +139,13 @@ export const JOIN_CONFIRM_WAIT_MS = 10_000;
 export const CALLER_CONFIRM_WAIT_MS = 5_000;
 
 /**
+ * A caller who left the hold room is taken to have hung up once this passes without them back in
+ * it. A hold that reached the carrier twice (the continuation's answer and a REST command) takes
+ * the caller out and straight back in; the room's callbacks for the two come together.
+ */
+export const CALLER_LEFT_CONFIRM_MS = 1_000;
+
+/**
  * A generous bound on how long a whisper takes to play, in ms: 3 s of setup plus 100 ms per
  * character (speech runs near 15 characters per second, i.e. ~67 ms each), at most 60 s.
  */

@@ -9,6 +9,7 @@ import {
   dialLeg,
   dropLeg,
   finish,
+  hasTimer,
   liveCurrentLeg,
   type Mutable,
   nextOrReturn,
@@ -19,6 +20,7 @@ import {
   strayAnswer,
 } from './machine-draft.js';
 import {
+  CALLER_LEFT_CONFIRM_MS,
   HOLD_CONFIRM_WAIT_MS,
   JOIN_CONFIRM_WAIT_MS,
   type LegRecord,
@@ -171,18 +173,26 @@ function apply(d: WarmDraft, event: TransferEvent): Applied {
     case 'leg.error':
       // A failed whisper or join leaves a human on the line: hang that leg up before the next.
       return onLegError(d, event, (i) => dialLeg(d, i));
-    case 'caller.held':
-      if (!d.s.flags.callerMoved || d.s.flags.callerHeld) return null;
+    case 'caller.held': {
+      if (!d.s.flags.callerMoved) return null;
+      // Back in the room just after leaving it: the carrier moved the caller (a hold that
+      // reached them twice, as a webhook's answer and as a REST command), not a hang-up.
+      const rejoined = hasTimer(d, 'confirm');
+      if (d.s.flags.callerHeld && !rejoined) return null;
+      if (rejoined) cancelTimer(d, 'confirm');
+      if (!d.s.flags.callerHeld) cancelTimer(d, 'hold');
       d.s.flags.callerHeld = true;
-      cancelTimer(d, 'hold');
-      return detailOf({ join: tryConnect(d) });
+      return detailOf({ ...(rejoined ? { note: 'caller_rejoined' } : {}), join: tryConnect(d) });
+    }
     case 'caller.left':
       // Out of the room the daemon put them in, and not moved by the daemon (it moves the caller
       // only after the transfer ended): the caller hung up. Ringing or whispering on would brief a
       // human into an empty room, or connect them with nobody (invariant 5).
-      if (!d.s.flags.callerMoved) return null;
-      finish(d, 'caller_hangup', null);
-      return detailOf({ outcome: 'caller_hangup', note: 'caller_left_room' });
+      // A hold that reached the caller twice takes them out and back in at once: the leaving is
+      // a hang-up only if they do not come back within CALLER_LEFT_CONFIRM_MS.
+      if (!d.s.flags.callerMoved || hasTimer(d, 'confirm')) return null;
+      startTimer(d, 'confirm', d.nowMs + CALLER_LEFT_CONFIRM_MS);
+      return detailOf({ note: 'caller_left_room' });
     case 'caller.hold_failed':
       if (!d.s.flags.callerMoved || d.s.flags.callerHeld) return null;
       // The redirect never took: the caller is still with the AI, so no `caller.to_agent`.
@@ -224,6 +234,11 @@ function onTimer(d: WarmDraft, timerId: TimerId): Applied {
   if (timerId === 'handoff') {
     holdCaller(d);
     return detailOf({ timer: timerId, note: 'caller_to_hold' });
+  }
+  if (timerId === 'confirm') {
+    // Out of the room and not back: the caller hung up (their own status may still be on its way).
+    finish(d, 'caller_hangup', null);
+    return detailOf({ timer: timerId, outcome: 'caller_hangup', note: 'caller_left_room' });
   }
   if (timerId === 'hold') {
     // The caller never showed up on hold: rather than brief a human into a conference the caller
@@ -311,6 +326,8 @@ function tryConnect(d: WarmDraft): string {
   const leg = liveCurrentLeg(d);
   if (leg?.status !== 'ready') return 'not_ready';
   if (!d.s.flags.callerHeld) return 'awaiting_hold';
+  // The caller left the room and is not back yet: never join a human to nobody.
+  if (hasTimer(d, 'confirm')) return 'awaiting_caller';
   leg.status = 'connected';
   leg.outcome = 'connected';
   finish(d, 'connected', null);

@@ -335,12 +335,14 @@ function apply(world: World, event: TransferEvent): void {
   }
   observe(world, r.effects, event);
 
-  // Only the caller hanging up (or, warm, leaving the room the daemon put them in) ends a
-  // transfer with caller_hangup.
+  // Only the caller hanging up (or, warm, leaving the room the daemon put them in and not coming
+  // back) ends a transfer with caller_hangup.
   const outcome = ended[0]?.type === 'transfer.ended' ? ended[0].outcome : null;
+  // Warm: leaving the room is a hang-up once the caller has not come back within the
+  // confirmation wait (its timer).
   const callerGone =
     event.type === 'caller.hangup' ||
-    (event.type === 'caller.left' && world.mode === 'warm' && world.callerMoved);
+    (event.type === 'timer.fired' && event.timerId === 'confirm' && world.mode === 'warm');
   expect(outcome === 'caller_hangup').toBe(callerGone && outcome !== null);
 
   // Two humans never have the caller.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LegEndStatus } from '../../src/domain/outcome.js';
+import { CALLER_LEFT_CONFIRM_MS } from '../../src/transfer/machine-state.js';
 import type { TransferEffect, TransferEvent, TransferInput } from '../../src/transfer/machine-types.js';
 import type { TransferPlan, WhisperPlan } from '../../src/transfer/plan-types.js';
 import { initial, step, transferMachine, type WarmState } from '../../src/transfer/warm.js';
@@ -414,9 +415,17 @@ const rows: readonly Row[] = [
     detail: 'outcome=caller_hangup',
   },
   {
-    name: 'caller leaves the room while the human rings (their status callback still to come) → the human is hung up, no move back',
+    name: 'caller leaves the room while the human rings → a short wait for them to come back (a hold sent twice moves them out and in)',
     before: [played, held, ringing('t1:0')],
     event: left,
+    phase: 'ringing',
+    effects: [{ type: 'timer.start', timerId: 'confirm', atMs: AT + CALLER_LEFT_CONFIRM_MS }],
+    detail: 'note=caller_left_room',
+  },
+  {
+    name: 'caller left the room and did not come back (their status callback still to come) → the human is hung up, no move back',
+    before: [played, held, ringing('t1:0'), left],
+    event: fire('confirm'),
     phase: 'hung_up',
     effects: [
       hangUp('t1:0'),
@@ -426,21 +435,36 @@ const rows: readonly Row[] = [
       { type: 'flag.clear' },
       { type: 'transfer.ended', outcome: 'caller_hangup' },
     ],
-    detail: 'outcome=caller_hangup note=caller_left_room',
+    detail: 'timer=confirm outcome=caller_hangup note=caller_left_room',
   },
   {
-    name: 'caller leaves the room as the human joins it → never connected to nobody',
-    before: [played, answered('t1:0'), summary(SUMMARY), whispered('t1:0'), held],
-    event: left,
+    name: 'caller back in the room right after leaving it → the transfer goes on',
+    before: [played, held, ringing('t1:0'), left],
+    event: held,
+    phase: 'ringing',
+    effects: [cancel('confirm')],
+    detail: 'note=caller_rejoined join=not_ready',
+  },
+  {
+    name: 'caller left the room as the human joins it → never connected to nobody',
+    before: [played, answered('t1:0'), summary(SUMMARY), whispered('t1:0'), held, left],
+    event: joined('t1:0'),
+    phase: 'awaiting_hold',
+    effects: [cancel('join:t1:0')],
+    detail: 'leg=t1:0 join=awaiting_caller',
+  },
+  {
+    name: 'caller left, the human joined, the caller did not come back → the human is hung up',
+    before: [played, answered('t1:0'), summary(SUMMARY), whispered('t1:0'), held, left, joined('t1:0')],
+    event: fire('confirm'),
     phase: 'hung_up',
     effects: [
       hangUp('t1:0'),
-      cancel('join:t1:0'),
       { type: 'agent.status', status: 'failed', legId: 't1:0' },
       { type: 'flag.clear' },
       { type: 'transfer.ended', outcome: 'caller_hangup' },
     ],
-    detail: 'outcome=caller_hangup note=caller_left_room',
+    detail: 'timer=confirm outcome=caller_hangup note=caller_left_room',
   },
   {
     name: 'agent cancels during the handoff sentence',
