@@ -200,6 +200,11 @@ export interface CarrierCapabilities {
   /** `sip:` destinations can be dialed. */
   readonly sipDestinations: boolean;
   /**
+   * The human's leg (a call the daemon placed) can stream its audio to the daemon and back, so
+   * the agent can brief the human itself (the `agentic` mode). Default false.
+   */
+  readonly calleeStream?: boolean;
+  /**
    * The caller's call moves on through the carrier's own call flow when the daemon closes the
    * media stream, and no REST request can redirect or hang up a live call (Exotel: the bot
    * closing the Voicebot socket runs the next applet, protocols.md §4.8). The daemon then closes

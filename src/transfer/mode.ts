@@ -18,7 +18,7 @@ export type TransferState = MachineState<TransferMode, string>;
  * What a carrier adapter may declare in its `capabilities` (providers/types.ts) that a mode can
  * require.
  */
-export type CarrierCapability = 'conference' | 'whisper' | 'holdAudio' | 'sipDestinations';
+export type CarrierCapability = 'conference' | 'whisper' | 'holdAudio' | 'sipDestinations' | 'calleeStream';
 
 /**
  * What the caller's call should be given now, from the saved state alone (the answer to a

@@ -19,9 +19,9 @@ import { buildWhisper, defaultReason } from './plan-text.js';
 import type { LookupResult, PlanRefusal, PlanResult, TransferTrigger, WhisperPlan } from './plan-types.js';
 import { needsConfirmation, parseToolCall } from './tools.js';
 
-/** The agent's own mode: `handoffConfig.warm` names the warm mode, else cold. */
+/** The agent's own mode: `handoffConfig.mode` (`warm: true` was read as `mode: warm`). */
 export function configuredMode(handoffConfig: HandoffConfig): TransferMode {
-  return handoffConfig.warm ? 'warm' : 'cold';
+  return handoffConfig.mode;
 }
 
 export interface PlanContext {
@@ -35,7 +35,7 @@ export interface PlanContext {
   readonly summary?: string;
   /** ISO region for national numbers in dynamic destinations, e.g. `US`. */
   readonly defaultRegion: string;
-  /** The mode the asker chose (the agent's `transfer` event); default `handoffConfig.warm`. */
+  /** The mode the asker chose (the agent's `transfer` event); default `handoffConfig.mode`. */
   readonly mode?: TransferMode;
   /** The modes a plan may name; default the daemon's (modes.ts). */
   readonly modes?: ModeRegistry;
