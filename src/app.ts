@@ -16,6 +16,7 @@ import { backgroundTime, systemTime, type Time } from './lib/time.js';
 import type { Log } from './log.js';
 import { meteredRunner } from './ops/effect-metrics.js';
 import { Metrics } from './ops/metrics.js';
+import { BriefingSessions } from './runtime/briefings.js';
 import type { CallRecord } from './runtime/call-record.js';
 import { parseTimerKey } from './runtime/commit-changes.js';
 import { DestinationLookups } from './runtime/destination-lookup.js';
@@ -220,12 +221,20 @@ export function buildApp(options: AppOptions): App {
     timers: background,
     onError: (err) => log.warn({ err: errorSummary(err) }, 'worker.heartbeat_failed'),
   });
+  const briefings = new BriefingSessions({
+    engine: { get: (callId) => engine.get(callId), dispatch: (...args) => engine.dispatch(...args) },
+    agents,
+    log,
+    verifyToken: (callId, token) => admitMediaToken(store, callId, token, mediaSecret, log),
+    time: background,
+  });
   const executor = new EffectExecutor({
     adapterFor,
     sessions,
     log,
     media,
     legReplies,
+    briefings,
     onCallerIdFallback: (carrier) => metrics.callerIdFallback(carrier),
     relay: (callId, effect) => socketCommands.relay(callId, effect),
   });
@@ -289,6 +298,7 @@ export function buildApp(options: AppOptions): App {
     onDrop: (direction, frames) => metrics.mediaDrop(direction, frames),
     onHeld: (frames) => metrics.mediaHeld(frames),
     takeOver: (callId) => socketCommands.takeOver(callId),
+    briefings,
     time: background,
   });
   const http = buildHttpServer({

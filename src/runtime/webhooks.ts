@@ -393,7 +393,10 @@ export class WebhookHandler {
       whisper === undefined || whisper.kind === 'none'
         ? 0
         : (whisper.kind === 'summary' ? whisper.timeoutMs : 0) + LEG_REPLY_SLACK_MS;
-    return this.#o.legReplies.expect(legId, waitMs, { type: 'whisper', legId, text: fallback });
+    // A mode that briefs (agentic) streams the human's leg to the agent rather than speak to it.
+    const briefs = record?.transfer != null && TRANSFER_MODES.find(record.transfer.mode)?.briefs === true;
+    const body: ReplyBody = briefs ? { type: 'brief', legId } : { type: 'whisper', legId, text: fallback };
+    return this.#o.legReplies.expect(legId, waitMs, body);
   }
 
   #render(adapter: CarrierAdapter, record: CallRecord, body: ReplyBody): Markup {

@@ -69,6 +69,11 @@ export interface TransferModeDescriptor {
   /** The plan carries a whisper for the human (static text, the agent's summary or the template). */
   readonly whispers: boolean;
   /**
+   * The agent itself briefs the human over a second socket (`human.brief`); the whisper is then
+   * the summary the briefing starts with, and what the human hears should that socket fail.
+   */
+  readonly briefs?: boolean;
+  /**
    * How a human is reached:
    * - `caller`: the caller's own call dials (the AI stream ends; the dial's continuation asks what
    *   next, so returning the caller needs no command unless the dial must stop now).

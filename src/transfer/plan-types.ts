@@ -90,6 +90,10 @@ export interface TransferPlan {
   readonly reason: string;
   /** Spoken to the caller before anyone is dialed (VoiceDock `message`); absent: nothing extra. */
   readonly callerMessage?: CallerMessage;
+  /** The rule label the chain came from (`transferRules[].label`, `default`), when one did. */
+  readonly label?: string;
+  /** A mode that briefs the human (agentic): how long the briefing may take, in ms. */
+  readonly briefingTimeoutMs?: number;
   readonly trigger: TransferTriggerType;
 }
 

@@ -89,6 +89,8 @@ export function planTransfer(agent: AgentConfig, trigger: TransferTrigger, ctx: 
       whisper,
       ...(handoffConfig.holdAudio === undefined ? {} : { holdAudioUrl: handoffConfig.holdAudio }),
       reason: res.reason,
+      ...('label' in res && res.label !== undefined ? { label: res.label } : {}),
+      ...(descriptor.briefs === true ? { briefingTimeoutMs: handoffConfig.briefingTimeoutSec * 1000 } : {}),
       trigger: trigger.type,
       ...(res.callerMessage === undefined
         ? {}
@@ -111,6 +113,8 @@ type Resolution =
       readonly mode?: TransferMode;
       readonly summary?: string;
       readonly callerMessage?: string;
+      /** The configured name of the chain (a rule label, `default`, a skill's name). */
+      readonly label?: string;
     }
   | { readonly ok: false; readonly refusal: PlanRefusal; readonly detail: string };
 
@@ -170,7 +174,7 @@ function ruleChain(agent: AgentConfig, label: string, ctx: PlanContext): Resolut
     rules.find((candidate) => candidate.label.toLowerCase() === label.trim().toLowerCase());
   if (rule === undefined)
     return refuse('invalid_destination', `no transfer rule labelled ${JSON.stringify(label)}`);
-  const resolved = ok(rule.destination, ctx.reason ?? rule.when);
+  const resolved = { ...ok(rule.destination, ctx.reason ?? rule.when), label: rule.label };
   return rule.callerMessage === undefined ? resolved : { ...resolved, callerMessage: rule.callerMessage };
 }
 
@@ -200,7 +204,7 @@ function skillChain(
         `skill ${JSON.stringify(skill.name)} has a fixed destination; name the skill without one`,
       );
     const result = checked(agent, [dynamicDestination], 'dynamic destination', ctx, reason);
-    return result.ok ? { ...result, confirmationNeeded } : result;
+    return result.ok ? { ...result, confirmationNeeded, label: skill.name } : result;
   }
   if (fixed === undefined && lookup !== undefined) {
     if (lookup.ok) {
@@ -218,14 +222,14 @@ function skillChain(
       `skill ${JSON.stringify(skill.name)} has no destination and none was looked up`,
     );
   }
-  return { ...ok(fixed, reason), confirmationNeeded };
+  return { ...ok(fixed, reason), confirmationNeeded, label: skill.name };
 }
 
 function defaultChain(agent: AgentConfig, reason: string): Resolution {
   const destination = agent.handoffConfig.transferDestination;
   if (destination === undefined)
     return refuse('missing_transfer_number', 'handoffConfig.transferDestination is not set');
-  return ok([destination], reason);
+  return { ...ok([destination], reason), label: 'default' };
 }
 
 /**

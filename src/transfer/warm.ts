@@ -210,6 +210,10 @@ function apply(d: WarmDraft, event: TransferEvent): Applied {
     case 'caller.present':
       // Cold only: the human's leg here is not part of the caller's call.
       return null;
+    case 'briefing.result':
+    case 'briefing.failed':
+      // Agentic only: a warm whisper is the carrier's speech, not a briefing.
+      return null;
     case 'caller.hangup':
       finish(d, 'caller_hangup', null);
       return detailOf({ outcome: 'caller_hangup' });

@@ -71,7 +71,9 @@ describe('exotel: handoffConfig.mode agentic (Redis)', () => {
     );
     expect(error).toBeInstanceOf(DaemonError);
     expect((error as DaemonError).code).toBe('config_invalid');
-    expect((error as DaemonError).message).toMatch(/^agents\[0\]\.handoffConfig\.mode: .*exotel/);
+    expect((error as DaemonError).message).toMatch(
+      /^agents\[0\]\.handoffConfig\.mode: .*exotel.*calleeStream/,
+    );
   });
 
   it('mode: warm is not refused there: it runs as cold (said at start), as warm: true did', async () => {
