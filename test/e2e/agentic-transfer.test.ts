@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ScriptStart, ScriptStep } from '../../src/agent/scripted-agent-server.js';
+import { MULAW_8K } from '../../src/domain/media.js';
+import { tone } from '../../src/media/tone.js';
 import type { CallRecord } from '../../src/runtime/call-record.js';
 import { handoff, transferEvents, useE2e } from './fixture.js';
 import { type Harness, sourcesHeard, waitForRecord } from './harness.js';
@@ -84,6 +86,10 @@ describe.each(['twilio', 'plivo'] as const)('%s: agentic warm transfer (Redis)',
     expect(callerSources.slice(1)).not.toContain('stream:');
     expect(callerSources.at(-1)).toBe('party:');
     expect(call.heard.last('stream:')!.endMs).toBeLessThanOrEqual(human.heard.first('stream:')!.startMs);
+    // Byte for byte (μ-law passes through untouched): the briefing's 880 Hz reached the human only.
+    const briefed = tone(MULAW_8K, { frequencyHz: 880, durationMs: 400 }).subarray(0, 320);
+    expect(Buffer.from(human.heard.audio('stream:')).indexOf(briefed)).toBeGreaterThanOrEqual(0);
+    expect(Buffer.from(call.heard.audio('stream:')).indexOf(briefed)).toBe(-1);
     // The held caller never reached the AI during the briefing: the main socket got no caller
     // audio from the briefing's start on.
     const main = await h.agent!.session(0);
