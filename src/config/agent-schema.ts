@@ -150,6 +150,7 @@ function handoffSchema(region: string) {
         })
         .default('caller'),
       handoffWaitMs: z.number().int().min(0).max(30_000).default(4000),
+      machineDetection: z.boolean().default(false),
       briefingTimeoutSec: z.number().int().min(5).max(300).default(30),
       acceptDigit: digitSchema.default('1'),
       declineDigit: digitSchema.default('2'),

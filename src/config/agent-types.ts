@@ -103,6 +103,11 @@ export interface HandoffConfig {
   readonly callerId: 'caller' | 'agent' | string;
   /** Bounded wait for the AI's handoff sentence to finish playing, in ms. Default 4000. */
   readonly handoffWaitMs: number;
+  /**
+   * Warm and agentic: the carrier's answering-machine detection on each human's leg (Twilio);
+   * a machine ends the attempt with `voicemail` and the next destination is tried. Default false.
+   */
+  readonly machineDetection: boolean;
   /** Agentic: how long the agent may brief the human before it counts as declined, in s. Default 30. */
   readonly briefingTimeoutSec: number;
   /** Agentic: the key the human presses to accept during the briefing. Default `1`. */

@@ -331,6 +331,7 @@ export class EffectExecutor implements EffectRunner {
         }
         const ids = { callId, transferId, legId: fx.legId };
         const answerUrl = adapter.callbackUrl('voice', ids);
+        const detect = fx.machineDetection === true && adapter.capabilities.machineDetection === true;
         const place = (from: string) =>
           adapter.control.createCall({
             to: fx.to,
@@ -339,8 +340,13 @@ export class EffectExecutor implements EffectRunner {
             // The same (idempotent, deduped) answer webhook: another worker answers if this one fails.
             fallbackUrl: answerUrl,
             statusCallbackUrl: adapter.callbackUrl('status', ids),
-            statusCallbackEvents: ['initiated', 'ringing', 'answered', 'completed'],
+            // With machine detection the answer is news only once detection decided: the answer
+            // URL, fetched then, carries the verdict; an `answered` callback would come before it.
+            statusCallbackEvents: detect
+              ? ['initiated', 'ringing', 'completed']
+              : ['initiated', 'ringing', 'answered', 'completed'],
             timeoutSec: Math.max(1, Math.ceil(fx.timeoutMs / 1000)),
+            ...(detect ? { machineDetection: true } : {}),
           });
         await this.#carrier(callId, transferId, fx.legId, async () => {
           let placed: { readonly carrierCallId: string };

@@ -1,4 +1,4 @@
-import { defineMachine, onLegError, onRinging } from './machine-define.js';
+import { defineMachine, onLegError, onMachine, onRinging } from './machine-define.js';
 import {
   type Applied,
   cancelTimer,
@@ -146,6 +146,7 @@ function apply(d: AgenticDraft, event: TransferEvent): Applied {
       const leg = liveCurrentLeg(d, event.legId);
       if (leg === undefined) return strayAnswer(d, event.legId);
       if (leg.status !== 'dialing' && leg.status !== 'ringing') return null;
+      if (event.machine === true) return onMachine(d, leg, (i) => dialLeg(d, i));
       leg.status = 'answered';
       cancelTimer(d, `ring:${leg.legId}`);
       status(d, 'answered', leg.legId);

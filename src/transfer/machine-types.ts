@@ -43,7 +43,8 @@ export type TransferEvent =
   | { readonly type: 'handoff.played' }
   | { readonly type: 'timer.fired'; readonly timerId: TimerId }
   | { readonly type: 'leg.ringing'; readonly legId: LegId }
-  | { readonly type: 'leg.answered'; readonly legId: LegId }
+  /** `machine`: the carrier's answering-machine detection says a machine took the call. */
+  | { readonly type: 'leg.answered'; readonly legId: LegId; readonly machine?: true }
   /**
    * A leg ended. Before answer: busy / no_answer / failed / canceled / declined. After answer,
    * `completed` means the human hung up.
@@ -131,6 +132,8 @@ export type TransferEffect =
       readonly callerId: string;
       readonly timeoutMs: number;
       readonly mode: TransferMode;
+      /** Ask the carrier to detect an answering machine on the leg (where it can). */
+      readonly machineDetection?: true;
     }
   /**
    * Cancel a ringing leg or hang up an answered one. Idempotent in the shell. It ends the human's

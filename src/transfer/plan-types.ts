@@ -92,6 +92,11 @@ export interface TransferPlan {
   readonly callerMessage?: CallerMessage;
   /** The rule label the chain came from (`transferRules[].label`, `default`), when one did. */
   readonly label?: string;
+  /**
+   * Ask the carrier to detect an answering machine on each human's leg (`handoffConfig.
+   * machineDetection`; modes that dial a leg): a machine is outcome `voicemail`, never connected.
+   */
+  readonly machineDetection?: boolean;
   /** A mode that briefs the human (agentic): how long the briefing may take, in ms. */
   readonly briefingTimeoutMs?: number;
   readonly trigger: TransferTriggerType;

@@ -91,6 +91,7 @@ export function planTransfer(agent: AgentConfig, trigger: TransferTrigger, ctx: 
       reason: res.reason,
       ...('label' in res && res.label !== undefined ? { label: res.label } : {}),
       ...(descriptor.briefs === true ? { briefingTimeoutMs: handoffConfig.briefingTimeoutSec * 1000 } : {}),
+      ...(handoffConfig.machineDetection && descriptor.dialsFrom === 'leg' ? { machineDetection: true } : {}),
       trigger: trigger.type,
       ...(res.callerMessage === undefined
         ? {}

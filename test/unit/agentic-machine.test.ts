@@ -133,6 +133,23 @@ describe('agentic machine', () => {
     },
   );
 
+  it('a machine answered (answering-machine detection): voicemail, never briefed, next destination', () => {
+    const { state, effects } = run([played, held, { type: 'leg.answered', legId: 't1:0', machine: true }]);
+    expect(state.legs[0]).toMatchObject({ outcome: 'voicemail', status: 'canceling' });
+    expect(types(effects)).not.toContain('human.brief');
+    expect(effects).toContainEqual({ type: 'carrier.cancel', legId: 't1:0' });
+    expect(effects).toContainEqual(expect.objectContaining({ type: 'carrier.dial', legId: 't1:1', to: B }));
+    const last = run([played, held, { type: 'leg.answered', legId: 't1:0', machine: true }], { chain: [A] });
+    expect(last.state.outcome).toBe('voicemail');
+  });
+
+  it('asks the carrier for machine detection on every leg when the plan says so', () => {
+    const first = agenticMachine.initial(input({ machineDetection: true }), ctx).effects;
+    expect(first).toContainEqual(expect.objectContaining({ type: 'carrier.dial', machineDetection: true }));
+    const plain = agenticMachine.initial(input(), ctx).effects.find((e) => e.type === 'carrier.dial');
+    expect(plain).not.toHaveProperty('machineDetection');
+  });
+
   it('a decision for a leg not being briefed changes nothing', () => {
     const before = run([played, held]);
     const after = agenticMachine.step(before.state, result(true), ctx);

@@ -52,6 +52,7 @@ describe('agent defaults', () => {
             summaryTimeoutMs: 2500,
             callerId: 'caller',
             handoffWaitMs: 4000,
+            machineDetection: false,
             briefingTimeoutSec: 30,
             acceptDigit: '1',
             declineDigit: '2',

@@ -2,6 +2,8 @@
  * The Twilio front-end of the simulator: numbers with their voice URLs, calls and their TwiML,
  * media streams, conferences, and the REST API under `/2010-04-01/Accounts/{AccountSid}/`.
  */
+
+import { detectAnsweringMachine } from '../../amd.js';
 import type { CarrierFrontEnd, SimContext, SimHttpRequest, SimHttpResponse } from '../../front-end.js';
 import type { Leg } from '../../leg.js';
 import { type FallbackConfig, type StatusCallbackConfig, TwilioCall, type TwilioDirection } from './call.js';
@@ -186,14 +188,23 @@ export class TwilioFrontEnd implements CarrierFrontEnd {
   }
 
   /** An outbound-api call runs `source` once answered. */
-  runOnAnswer(call: TwilioCall, source: TwimlSource): void {
+  runOnAnswer(call: TwilioCall, source: TwimlSource, machineDetection = false): void {
     this.#pendingSource.set(call.sid, source);
+    const run = (): void => {
+      const src = this.#pendingSource.get(call.sid);
+      this.#pendingSource.delete(call.sid);
+      if (src && !call.leg.isEnded) void this.#runner(call).replace(src);
+    };
     const off = call.leg.on((e) => {
       if (e.type !== 'leg.answered') return;
       off();
-      const src = this.#pendingSource.get(call.sid);
-      this.#pendingSource.delete(call.sid);
-      if (src) void this.#runner(call).replace(src);
+      if (!machineDetection) return run();
+      // Synchronous `MachineDetection`: the Url is fetched once detection decided, with
+      // `AnsweredBy` (`machine_start` in `Enable` mode; protocols.md §2.3).
+      void detectAnsweringMachine(call.leg, this.ctx.clock, this.ctx.timers).then((verdict) => {
+        call.answeredBy = verdict === 'machine' ? 'machine_start' : verdict;
+        run();
+      });
     });
   }
 
