@@ -690,6 +690,8 @@ export interface CreateCallOptions {
    * carries the verdict). Only where the carrier declares `machineDetection`.
    */
   readonly machineDetection?: boolean;
+  /** Keys to dial once answered, `w` a half-second pause (Twilio `SendDigits`, Plivo `send_digits`). */
+  readonly sendDigits?: string;
 }
 
 /** A conference by the daemon's room name, plus the carrier's id when already known (saves a lookup). */

@@ -151,6 +151,23 @@ function handoffSchema(region: string) {
         .default('caller'),
       handoffWaitMs: z.number().int().min(0).max(30_000).default(4000),
       machineDetection: z.boolean().default(false),
+      sendDigits: z
+        .record(
+          z.string(),
+          z
+            .string()
+            .regex(/^[0-9#*w]{1,32}$/, 'must be keys 0-9, #, * and w (a half-second pause), at most 32'),
+        )
+        .transform((map, ctx) => {
+          const out: Record<string, string> = {};
+          for (const [key, digits] of Object.entries(map)) {
+            const result = normalizeDestination(key, region);
+            if (result.ok) out[result.value] = digits;
+            else ctx.issues.push({ code: 'custom', message: result.message, input: key, path: [key] });
+          }
+          return out;
+        })
+        .default({}),
       briefingTimeoutSec: z.number().int().min(5).max(300).default(30),
       acceptDigit: digitSchema.default('1'),
       declineDigit: digitSchema.default('2'),

@@ -108,6 +108,11 @@ export interface HandoffConfig {
    * a machine ends the attempt with `voicemail` and the next destination is tried. Default false.
    */
   readonly machineDetection: boolean;
+  /**
+   * Keys to dial once a destination answered, by destination (e.g. `ww123#` for an extension;
+   * `w` waits half a second). Twilio `SendDigits`, Plivo `send_digits`. Default none.
+   */
+  readonly sendDigits: Readonly<Record<string, string>>;
   /** Agentic: how long the agent may brief the human before it counts as declined, in s. Default 30. */
   readonly briefingTimeoutSec: number;
   /** Agentic: the key the human presses to accept during the briefing. Default `1`. */

@@ -347,6 +347,7 @@ export class EffectExecutor implements EffectRunner {
               : ['initiated', 'ringing', 'answered', 'completed'],
             timeoutSec: Math.max(1, Math.ceil(fx.timeoutMs / 1000)),
             ...(detect ? { machineDetection: true } : {}),
+            ...(fx.sendDigits === undefined ? {} : { sendDigits: fx.sendDigits }),
           });
         await this.#carrier(callId, transferId, fx.legId, async () => {
           let placed: { readonly carrierCallId: string };

@@ -161,6 +161,7 @@ export function dialLeg(d: Draft<AnyState>, index: number): LegId {
     timeoutMs: plan.ringTimeoutMs,
     mode: d.s.mode,
     ...(plan.machineDetection === true ? { machineDetection: true as const } : {}),
+    ...(plan.sendDigits?.[to] === undefined ? {} : { sendDigits: plan.sendDigits[to] }),
   });
   startTimer(d, `ring:${legId}`, d.nowMs + plan.ringTimeoutMs + RING_GRACE_MS);
   return legId;

@@ -134,6 +134,8 @@ export type TransferEffect =
       readonly mode: TransferMode;
       /** Ask the carrier to detect an answering machine on the leg (where it can). */
       readonly machineDetection?: true;
+      /** Keys the carrier dials once the leg answered (an extension). */
+      readonly sendDigits?: string;
     }
   /**
    * Cancel a ringing leg or hang up an answered one. Idempotent in the shell. It ends the human's

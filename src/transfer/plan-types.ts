@@ -97,6 +97,8 @@ export interface TransferPlan {
    * machineDetection`; modes that dial a leg): a machine is outcome `voicemail`, never connected.
    */
   readonly machineDetection?: boolean;
+  /** Keys to dial once a destination of the chain answered, by destination (`handoffConfig.sendDigits`). */
+  readonly sendDigits?: Readonly<Record<string, string>>;
   /** A mode that briefs the human (agentic): how long the briefing may take, in ms. */
   readonly briefingTimeoutMs?: number;
   readonly trigger: TransferTriggerType;

@@ -92,6 +92,7 @@ export function planTransfer(agent: AgentConfig, trigger: TransferTrigger, ctx: 
       ...('label' in res && res.label !== undefined ? { label: res.label } : {}),
       ...(descriptor.briefs === true ? { briefingTimeoutMs: handoffConfig.briefingTimeoutSec * 1000 } : {}),
       ...(handoffConfig.machineDetection && descriptor.dialsFrom === 'leg' ? { machineDetection: true } : {}),
+      ...digitsFor([...new Set(chain)], handoffConfig.sendDigits),
       trigger: trigger.type,
       ...(res.callerMessage === undefined
         ? {}
@@ -286,4 +287,13 @@ function refuse(
   detail: string,
 ): { readonly ok: false; readonly refusal: PlanRefusal; readonly detail: string } {
   return { ok: false, refusal, detail };
+}
+
+/** The chain's destinations that have keys to dial once answered. */
+function digitsFor(
+  chain: readonly string[],
+  all: Readonly<Record<string, string>>,
+): { sendDigits?: Readonly<Record<string, string>> } {
+  const picked = Object.fromEntries(chain.flatMap((d) => (all[d] === undefined ? [] : [[d, all[d]]])));
+  return Object.keys(picked).length === 0 ? {} : { sendDigits: picked };
 }

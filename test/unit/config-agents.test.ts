@@ -53,6 +53,7 @@ describe('agent defaults', () => {
             callerId: 'caller',
             handoffWaitMs: 4000,
             machineDetection: false,
+            sendDigits: {},
             briefingTimeoutSec: 30,
             acceptDigit: '1',
             declineDigit: '2',
@@ -240,6 +241,16 @@ describe('errors, each with its path', () => {
       { agents: [minimal({ handoffConfig: { acceptDigit: '#', declineDigit: '#' } })] },
       'agents[0].handoffConfig.declineDigit',
       'must differ',
+    ],
+    [
+      { agents: [minimal({ handoffConfig: { sendDigits: { '+14155550111': '12x' } } })] },
+      'agents[0].handoffConfig.sendDigits.+14155550111',
+      'keys 0-9',
+    ],
+    [
+      { agents: [minimal({ handoffConfig: { sendDigits: { nope: '123' } } })] },
+      'agents[0].handoffConfig.sendDigits.nope',
+      '',
     ],
     [
       { agents: [minimal({ handoffConfig: { briefingTimeoutSec: 2 } })] },
@@ -546,6 +557,12 @@ describe('handoffConfig.mode', () => {
     [{ mode: 'warm', warm: false }, 'warm', true],
   ] as const)('%j → mode %s (warm %s)', (given, mode, warm) => {
     expect(modeOf(given)).toMatchObject({ mode, warm });
+  });
+
+  it('reads sendDigits by destination, normalized like every destination', () => {
+    expect(modeOf({ sendDigits: { '(415) 555-0111': 'ww123#' } }).sendDigits).toEqual({
+      '+14155550111': 'ww123#',
+    });
   });
 
   it('has the briefing defaults: 30 s, accept 1, decline 2', () => {

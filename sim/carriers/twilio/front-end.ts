@@ -6,6 +6,7 @@
 import { detectAnsweringMachine } from '../../amd.js';
 import type { CarrierFrontEnd, SimContext, SimHttpRequest, SimHttpResponse } from '../../front-end.js';
 import type { Leg } from '../../leg.js';
+import { playDigits } from '../../send-digits.js';
 import { type FallbackConfig, type StatusCallbackConfig, TwilioCall, type TwilioDirection } from './call.js';
 import { type ParticipantOptions, TwilioConference, type TwilioParticipant } from './conference.js';
 import { TwilioHooks } from './hooks.js';
@@ -188,12 +189,22 @@ export class TwilioFrontEnd implements CarrierFrontEnd {
   }
 
   /** An outbound-api call runs `source` once answered. */
-  runOnAnswer(call: TwilioCall, source: TwimlSource, machineDetection = false): void {
+  runOnAnswer(
+    call: TwilioCall,
+    source: TwimlSource,
+    options: { readonly machineDetection?: boolean; readonly sendDigits?: string } = {},
+  ): void {
     this.#pendingSource.set(call.sid, source);
-    const run = (): void => {
+    const { machineDetection = false, sendDigits } = options;
+    const fetch = (): void => {
       const src = this.#pendingSource.get(call.sid);
       this.#pendingSource.delete(call.sid);
       if (src && !call.leg.isEnded) void this.#runner(call).replace(src);
+    };
+    // `SendDigits`: keyed once connected, before the call's TwiML runs (UNCONFIRMED ordering).
+    const run = (): void => {
+      if (sendDigits === undefined) fetch();
+      else void playDigits(call.leg, sendDigits, this.ctx.timers).then(fetch);
     };
     const off = call.leg.on((e) => {
       if (e.type !== 'leg.answered') return;
