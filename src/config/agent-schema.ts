@@ -169,6 +169,7 @@ function handoffSchema(region: string) {
         })
         .default({}),
       briefingTimeoutSec: z.number().int().min(5).max(300).default(30),
+      waitForHumanSpeechMs: z.number().int().min(0).max(10_000).default(0),
       acceptDigit: digitSchema.default('1'),
       declineDigit: digitSchema.default('2'),
     })

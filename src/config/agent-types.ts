@@ -115,6 +115,11 @@ export interface HandoffConfig {
   readonly sendDigits: Readonly<Record<string, string>>;
   /** Agentic: how long the agent may brief the human before it counts as declined, in s. Default 30. */
   readonly briefingTimeoutSec: number;
+  /**
+   * Agentic: the briefing starts once the human speaks ("hello?"), or after this long, in ms;
+   * 0 starts it at once. The briefing socket is opened only then. Default 0.
+   */
+  readonly waitForHumanSpeechMs: number;
   /** Agentic: the key the human presses to accept during the briefing. Default `1`. */
   readonly acceptDigit: string;
   /** Agentic: the key the human presses to decline during the briefing. Default `2`. */

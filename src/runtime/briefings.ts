@@ -12,6 +12,7 @@ import type { BriefingEndReason, TransferEvent } from '../transfer/machine-types
 import type { AgentDirectory } from './agent-directory.js';
 import type { CallEngine } from './engine.js';
 import { errorSummary } from './executor.js';
+import { audioLevel, SPEECH_LEVEL } from './silence.js';
 
 /**
  * Agentic transfers: the human's leg streams to the daemon (its answer document is a stream with
@@ -196,11 +197,29 @@ export class BriefingSessions {
     });
     const briefing: Briefing = { agent, bridge, closeHuman: () => ws.close(1000, 'done'), ended: false };
     this.#live.set(legId, briefing);
-    agent.connect().catch((err: unknown) => log.error({ err: errorSummary(err) }, 'briefing.connect_failed'));
-    log.info({ carrier: adapter.carrier }, 'briefing.started');
-    const { acceptDigit, declineDigit } = config.handoffConfig;
+    const { acceptDigit, declineDigit, waitForHumanSpeechMs } = config.handoffConfig;
+    // The agent is reached once the human spoke ("hello?"), or after a bounded wait: it never
+    // talks over the human's own greeting, and never leaves them in silence for long.
+    let open = false;
+    let waiting: unknown;
+    const begin = (why: 'speech' | 'wait' | 'at_once'): void => {
+      if (open || briefing.ended) return;
+      open = true;
+      this.#time.clearTimeout(waiting);
+      agent
+        ?.connect()
+        .catch((err: unknown) => log.error({ err: errorSummary(err) }, 'briefing.connect_failed'));
+      log.info({ carrier: adapter.carrier, why }, 'briefing.started');
+    };
+    if (waitForHumanSpeechMs === 0) begin('at_once');
+    else waiting = this.#time.setTimeout(() => begin('wait'), waitForHumanSpeechMs);
     return {
       handle: (event) => {
+        if (!open && event.type === 'audio') {
+          // Before the human spoke only their first words matter: they open the briefing.
+          if (audioLevel(event.payload, start.format) < SPEECH_LEVEL) return;
+          begin('speech');
+        }
         if (event.type === 'dtmf') {
           // The human's own answer: a bot that only speaks still gets a decision.
           if (event.digit === acceptDigit) result(true, 'digit');

@@ -3,6 +3,7 @@ import type { ScriptStart, ScriptStep } from '../../src/agent/scripted-agent-ser
 import { MULAW_8K } from '../../src/domain/media.js';
 import { tone } from '../../src/media/tone.js';
 import type { CallRecord } from '../../src/runtime/call-record.js';
+import { audioLevel, SPEECH_LEVEL } from '../../src/runtime/silence.js';
 import { handoff, transferEvents, useE2e } from './fixture.js';
 import { type Harness, sourcesHeard, waitForRecord } from './harness.js';
 
@@ -98,6 +99,52 @@ describe.each(['twilio', 'plivo'] as const)('%s: agentic warm transfer (Redis)',
     call.hangup();
     const ended = await waitForRecord(h, call.sid, (r) => r.phase === 'ended');
     expect(ended.endedReason).toBe('transferred');
+  });
+
+  it('waitForHumanSpeechMs: the briefing opens on the human’s "hello", which the agent hears first', async () => {
+    const h = await e2e.run({
+      script: scripts([
+        { say: 300, toneHz: 880, mark: 'b' },
+        { awaitMark: 'b' },
+        { briefingResult: { accepted: true } },
+      ]),
+      agent: handoff({ mode: 'agentic', whisper: SUMMARY, waitForHumanSpeechMs: 8000 }),
+    });
+    // Picks up, stays silent a moment (the carrier streams silence meanwhile), then says hello.
+    h.sim.network.addHuman(HUMAN, {
+      type: 'answer',
+      afterMs: 300,
+      speakAfterMs: 1500,
+      speak: { type: 'tone', hz: 660, durationMs: 30_000 },
+    });
+    const call = await e2e.placeCall(h);
+    const connected = await waitForRecord(h, call.sid, (r) => r.phase === 'human', 20_000);
+    expect(connected.transfers).toMatchObject([{ mode: 'agentic', outcome: 'connected' }]);
+    const briefing = await briefingSession(h);
+    // Nothing of the silence before the hello reached the agent: its first audio is speech.
+    const first = briefing.frames('media')[0]!.frame['media'] as { payload: string };
+    expect(audioLevel(Buffer.from(first.payload, 'base64'), MULAW_8K)).toBeGreaterThanOrEqual(SPEECH_LEVEL);
+    call.hangup();
+  });
+
+  it('waitForHumanSpeechMs: a human who stays silent is briefed after the wait', async () => {
+    const h = await e2e.run({
+      script: scripts([
+        { say: 300, toneHz: 880, mark: 'b' },
+        { awaitMark: 'b' },
+        { briefingResult: { accepted: true } },
+      ]),
+      agent: handoff({ mode: 'agentic', whisper: SUMMARY, waitForHumanSpeechMs: 1000 }),
+    });
+    const human = h.sim.network.addHuman(HUMAN, { type: 'answer', afterMs: 300 });
+    const call = await e2e.placeCall(h);
+    const connected = await waitForRecord(h, call.sid, (r) => r.phase === 'human', 20_000);
+    expect(connected.transfers).toMatchObject([{ mode: 'agentic', outcome: 'connected' }]);
+    const briefing = await briefingSession(h);
+    const first = briefing.frames('media')[0]!.frame['media'] as { payload: string };
+    expect(audioLevel(Buffer.from(first.payload, 'base64'), MULAW_8K)).toBeLessThan(SPEECH_LEVEL);
+    expect(human.heard.from('stream:').length).toBeGreaterThan(0);
+    call.hangup();
   });
 
   it('the agent declines: the human’s leg ends, the caller goes back to the AI with declined', async () => {

@@ -55,6 +55,7 @@ describe('agent defaults', () => {
             machineDetection: false,
             sendDigits: {},
             briefingTimeoutSec: 30,
+            waitForHumanSpeechMs: 0,
             acceptDigit: '1',
             declineDigit: '2',
           },
