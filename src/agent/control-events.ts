@@ -210,6 +210,8 @@ export type DaemonControl =
       readonly outcome: TransferOutcome;
       readonly carrierCode?: string;
     }
-  | ({ readonly event: 'tool_result'; readonly id: string } & ToolResult);
+  | ({ readonly event: 'tool_result'; readonly id: string } & ToolResult)
+  /** A briefing socket of a warm transfer with `whisperVoice: agent`: speak `text`, then a mark. */
+  | { readonly event: 'say'; readonly text: string };
 
 export type DaemonControlEvent = DaemonControl['event'];

@@ -151,6 +151,7 @@ function handoffSchema(region: string) {
         .default('caller'),
       handoffWaitMs: z.number().int().min(0).max(30_000).default(4000),
       machineDetection: z.boolean().default(false),
+      whisperVoice: z.enum(['carrier', 'agent']).default('carrier'),
       sendDigits: z
         .record(
           z.string(),

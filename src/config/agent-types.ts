@@ -104,6 +104,12 @@ export interface HandoffConfig {
   /** Bounded wait for the AI's handoff sentence to finish playing, in ms. Default 4000. */
   readonly handoffWaitMs: number;
   /**
+   * Warm: who speaks the whisper — the carrier's text-to-speech (`carrier`), or the agent itself
+   * over a briefing socket (`agent`: the daemon sends it `say`, and the human joins once the
+   * carrier played the agent's words). Default `carrier`.
+   */
+  readonly whisperVoice: 'carrier' | 'agent';
+  /**
    * Warm and agentic: the carrier's answering-machine detection on each human's leg (Twilio);
    * a machine ends the attempt with `voicemail` and the next destination is tried. Default false.
    */

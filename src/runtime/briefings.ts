@@ -6,6 +6,7 @@ import { createAgentTransport } from '../agent/transports.js';
 import type { InboundMediaEvent } from '../domain/media.js';
 import { backgroundTime, type Time } from '../lib/time.js';
 import type { Log } from '../log.js';
+import type { AgentMediaPort } from '../media/agent-port.js';
 import { MediaBridge } from '../media/bridge.js';
 import type { RechunkRule } from '../media/rechunk.js';
 import type { BriefingEndReason, TransferEvent } from '../transfer/machine-types.js';
@@ -103,6 +104,9 @@ export class BriefingSessions {
     if (published === undefined) return undefined;
     const config = published.agent;
     const { plan, flags } = transfer;
+    // A warm whisper in the agent's voice rather than an agentic briefing: no decision is asked.
+    const sayMode = plan.whisperVoice === 'agent';
+    let said = false;
     const summary =
       flags.summaryText ??
       (plan.whisper.kind === 'static'
@@ -128,6 +132,13 @@ export class BriefingSessions {
     let agent: AgentTransport | undefined;
     const onEvent = (event: AgentEvent): void => {
       switch (event.type) {
+        case 'agent.connected':
+          // `whisperVoice: agent` (warm): the agent speaks the whisper; its mark's echo ends it.
+          if (sayMode && !said) {
+            said = true;
+            agent?.sendSay(summary);
+          }
+          return;
         case 'agent.briefing_result':
           result(event.accepted, 'agent');
           return;
@@ -184,7 +195,22 @@ export class BriefingSessions {
       },
       { listener: { onAgentEvent: onEvent }, log, clock: this.#time },
     );
-    const bridge = new MediaBridge({ agent, clock: this.#time, timers: this.#time });
+    const transport = agent;
+    // In say mode the first echo of an agent mark says the carrier played its words.
+    const port: AgentMediaPort = sayMode
+      ? {
+          format: transport.format,
+          sendAudio: (payload) => transport.sendAudio(payload),
+          sendDtmf: (digit) => transport.sendDtmf(digit),
+          sendMark: (name) => {
+            transport.sendMark(name);
+            if (said) result(true, 'agent');
+          },
+          backlogBytes: () => transport.backlogBytes(),
+          setMediaSink: (sink) => transport.setMediaSink(sink),
+        }
+      : transport;
+    const bridge = new MediaBridge({ agent: port, clock: this.#time, timers: this.#time });
     bridge.attachCarrier({
       port: {
         send: (ev) => {
@@ -220,7 +246,7 @@ export class BriefingSessions {
           if (audioLevel(event.payload, start.format) < SPEECH_LEVEL) return;
           begin('speech');
         }
-        if (event.type === 'dtmf') {
+        if (event.type === 'dtmf' && !sayMode) {
           // The human's own answer: a bot that only speaks still gets a decision.
           if (event.digit === acceptDigit) result(true, 'digit');
           else if (event.digit === declineDigit) result(false, 'digit');

@@ -403,7 +403,10 @@ export class WebhookHandler {
         ? 0
         : (whisper.kind === 'summary' ? whisper.timeoutMs : 0) + LEG_REPLY_SLACK_MS;
     // A mode that briefs (agentic) streams the human's leg to the agent rather than speak to it.
-    const briefs = record?.transfer != null && TRANSFER_MODES.find(record.transfer.mode)?.briefs === true;
+    const transfer = record?.transfer;
+    const briefs =
+      transfer != null &&
+      (TRANSFER_MODES.find(transfer.mode)?.briefs === true || transfer.plan.whisperVoice === 'agent');
     const body: ReplyBody = briefs ? { type: 'brief', legId } : { type: 'whisper', legId, text: fallback };
     return this.#o.legReplies.expect(legId, waitMs, body);
   }

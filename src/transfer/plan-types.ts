@@ -99,6 +99,8 @@ export interface TransferPlan {
   readonly machineDetection?: boolean;
   /** Keys to dial once a destination of the chain answered, by destination (`handoffConfig.sendDigits`). */
   readonly sendDigits?: Readonly<Record<string, string>>;
+  /** Warm: the agent speaks the whisper itself over a briefing socket (`whisperVoice: agent`). */
+  readonly whisperVoice?: 'agent';
   /** A mode that briefs the human (agentic): how long the briefing may take, in ms. */
   readonly briefingTimeoutMs?: number;
   readonly trigger: TransferTriggerType;

@@ -93,6 +93,12 @@ export function planTransfer(agent: AgentConfig, trigger: TransferTrigger, ctx: 
       ...(descriptor.briefs === true ? { briefingTimeoutMs: handoffConfig.briefingTimeoutSec * 1000 } : {}),
       ...(handoffConfig.machineDetection && descriptor.dialsFrom === 'leg' ? { machineDetection: true } : {}),
       ...digitsFor([...new Set(chain)], handoffConfig.sendDigits),
+      ...(handoffConfig.whisperVoice === 'agent' &&
+      descriptor.whispers &&
+      descriptor.dialsFrom === 'leg' &&
+      descriptor.briefs !== true
+        ? { whisperVoice: 'agent' as const }
+        : {}),
       trigger: trigger.type,
       ...(res.callerMessage === undefined
         ? {}

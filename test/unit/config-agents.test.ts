@@ -53,6 +53,7 @@ describe('agent defaults', () => {
             callerId: 'caller',
             handoffWaitMs: 4000,
             machineDetection: false,
+            whisperVoice: 'carrier',
             sendDigits: {},
             briefingTimeoutSec: 30,
             waitForHumanSpeechMs: 0,
