@@ -4,9 +4,10 @@
  * threshold is a machine, a short "hello" followed by silence is a human, silence is unknown.
  * A human who talks at length is taken for a machine, as real detection does.
  *
- * Defaults are Twilio's documented `MachineDetection` parameters: `MachineDetectionSpeechThreshold`
- * 2400 ms, `MachineDetectionSpeechEndThreshold` 1200 ms, `MachineDetectionSilenceTimeout` 5000 ms,
- * `MachineDetectionTimeout` 30 s (protocols.md §2.3, Calls create).
+ * Defaults are Twilio's `MachineDetection` tuning parameters: `MachineDetectionTimeout` 30 s
+ * (Twilio's AMD page), and `MachineDetectionSpeechThreshold` 2400 ms,
+ * `MachineDetectionSpeechEndThreshold` 1200 ms, `MachineDetectionSilenceTimeout` 5000 ms
+ * (UNCONFIRMED: Twilio's published defaults as recalled, not re-read from its page).
  */
 import type { Clock, Timers } from './clock.js';
 import type { Leg } from './leg.js';
