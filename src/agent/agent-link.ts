@@ -223,10 +223,6 @@ export class AgentLink implements AgentTransport {
     this.#sendControl({ event: 'tool_result', id, ...result });
   }
 
-  sendSay(text: string): void {
-    this.#sendControl({ event: 'say', text });
-  }
-
   close(reason: AgentCloseReason = 'call ended'): Promise<void> {
     switch (this.#state) {
       case 'closing':

@@ -198,7 +198,8 @@ export type DaemonControl =
     }
   /**
    * Speak `text` to the caller now, in your own voice, then answer `said` with the same
-   * `transferId` (agent.speaksMessages: the transfer's caller message, VoiceDock `message`).
+   * `transferId` (agent.speaksMessages: the transfer's caller message, VoiceDock `message`). On a
+   * briefing socket (`whisperVoice: agent`) the same, to the human: the warm whisper.
    */
   | { readonly event: 'say'; readonly transferId: string; readonly text: string }
   /** Send `summary` (1–2 sentences) within `timeoutMs` for the warm-transfer whisper. */
@@ -210,8 +211,6 @@ export type DaemonControl =
       readonly outcome: TransferOutcome;
       readonly carrierCode?: string;
     }
-  | ({ readonly event: 'tool_result'; readonly id: string } & ToolResult)
-  /** A briefing socket of a warm transfer with `whisperVoice: agent`: speak `text`, then a mark. */
-  | { readonly event: 'say'; readonly text: string };
+  | ({ readonly event: 'tool_result'; readonly id: string } & ToolResult);
 
 export type DaemonControlEvent = DaemonControl['event'];

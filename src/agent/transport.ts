@@ -54,8 +54,6 @@ export interface AgentTransport extends AgentMediaPort {
   /** The caller is back with the agent after a failed transfer. */
   sendResume(transferId: string, outcome: TransferOutcome, carrierCode?: string): void;
   sendToolResult(id: string, result: ToolResult): void;
-  /** Asks the agent to speak `text` in its own voice (a warm whisper with `whisperVoice: agent`). */
-  sendSay(text: string): void;
   /** Ends the agent's side of the call. Resolves once it is closed. Idempotent. */
   close(reason?: AgentCloseReason): Promise<void>;
   stats(): AgentTransportStats;

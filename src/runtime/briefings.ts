@@ -136,8 +136,12 @@ export class BriefingSessions {
           // `whisperVoice: agent` (warm): the agent speaks the whisper; its mark's echo ends it.
           if (sayMode && !said) {
             said = true;
-            agent?.sendSay(summary);
+            agent?.sendSay(transfer.transferId, summary);
           }
+          return;
+        case 'agent.said':
+          // The agent says it spoke the whisper (`said`), as it may instead of a mark.
+          if (sayMode && said) result(true, 'agent');
           return;
         case 'agent.briefing_result':
           result(event.accepted, 'agent');

@@ -183,7 +183,6 @@ export type AgentSent =
   | { readonly kind: 'say'; readonly transferId: string; readonly text: string }
   | { readonly kind: 'resume'; readonly transferId: string; readonly outcome: TransferOutcome }
   | { readonly kind: 'tool_result'; readonly id: string; readonly ok: boolean }
-  | { readonly kind: 'say'; readonly text: string }
   | { readonly kind: 'close'; readonly reason: AgentCloseReason | undefined };
 
 export class FakeAgent implements AgentTransport {
@@ -208,9 +207,6 @@ export class FakeAgent implements AgentTransport {
   }
   sendToolResult(id: string, result: { readonly ok: boolean }): void {
     this.sent.push({ kind: 'tool_result', id, ok: result.ok });
-  }
-  sendSay(text: string): void {
-    this.sent.push({ kind: 'say', text });
   }
   close(reason?: AgentCloseReason): Promise<void> {
     this.sent.push({ kind: 'close', reason });
