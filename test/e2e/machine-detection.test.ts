@@ -67,6 +67,41 @@ describe('twilio: answering-machine detection on the human’s leg (Redis)', () 
     call.hangup();
   });
 
+  it('not kinder than the carrier: a person who talks on past the speech threshold is taken for a machine', async () => {
+    const h = await e2e.run({
+      script: scripts([VOICEMAIL]),
+      agent: handoff({ mode: 'warm', whisper: 'Refund request.', machineDetection: true }),
+    });
+    // Answers and talks without a pause, as a greeting does.
+    h.sim.network.addHuman(VOICEMAIL, {
+      type: 'answer',
+      afterMs: 300,
+      speak: { type: 'tone', hz: 660, durationMs: 30_000 },
+    });
+    const call = await e2e.placeCall(h);
+    const back = await waitForRecord(h, call.sid, (r) => r.transfers[0]?.outcome !== undefined, 15_000);
+    expect(back.transfers[0]).toMatchObject({ mode: 'warm', outcome: 'voicemail' });
+    call.hangup();
+  });
+
+  it('a person who says nothing: AnsweredBy unknown after the silence timeout, not a machine: whispered to and joined', async () => {
+    const h = await e2e.run({
+      script: scripts([VOICEMAIL]),
+      agent: handoff({ mode: 'warm', whisper: 'Refund request.', machineDetection: true }),
+    });
+    const person = h.sim.network.addHuman(VOICEMAIL, { type: 'answer', afterMs: 300 });
+    const call = await e2e.placeCall(h);
+    const connected = await waitForRecord(h, call.sid, (r) => r.phase === 'human', 20_000);
+    expect(connected.transfers).toMatchObject([{ mode: 'warm', outcome: 'connected' }]);
+    const sid = connected.legCarrierIds[`${connected.transfers[0]!.transferId}:0`];
+    const answer = h.sim.log.entries.find(
+      (e) => e.type === 'webhook.sent' && e.kind === 'voice' && e.params['CallSid'] === sid,
+    );
+    expect(answer?.type === 'webhook.sent' ? answer.params['AnsweredBy'] : undefined).toBe('unknown');
+    expect(person.heard.first('say')?.text).toBe('Refund request.');
+    call.hangup();
+  });
+
   it('warm: the only destination is a voicemail box: back to the AI with voicemail, never whispered to', async () => {
     const h = await e2e.run({
       script: scripts([VOICEMAIL]),
