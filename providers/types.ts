@@ -190,6 +190,9 @@ export interface CarrierCredentialSet {
   readonly authToken: string;
 }
 
+/** Answering-machine detection's verdict on a leg, carrier-neutral. */
+export type AnsweredBy = 'human' | 'machine' | 'unknown';
+
 export interface CarrierCapabilities {
   /** Warm transfer through a conference the caller waits in. */
   readonly conference: boolean;
@@ -199,6 +202,16 @@ export interface CarrierCapabilities {
   readonly holdAudio: boolean;
   /** `sip:` destinations can be dialed. */
   readonly sipDestinations: boolean;
+  /**
+   * The human's leg (a call the daemon placed) can stream its audio to the daemon and back, so
+   * the agent can brief the human itself (the `agentic` mode). Default false.
+   */
+  readonly calleeStream?: boolean;
+  /**
+   * A leg placed by REST can run the carrier's answering-machine detection before its answer
+   * URL is fetched, which then says who answered (Twilio `MachineDetection`). Default false.
+   */
+  readonly machineDetection?: boolean;
   /**
    * The caller's call moves on through the carrier's own call flow when the daemon closes the
    * media stream, and no REST request can redirect or hang up a live call (Exotel: the bot
@@ -403,8 +416,11 @@ export type LegEvent =
   | (LegBase & {
       readonly type: 'leg.answered';
       readonly carrierCallId: string;
-      /** Answering-machine detection verdict, when enabled (`human`, `machine_start`, …). */
-      readonly answeredBy?: string;
+      /**
+       * Answering-machine detection's verdict, when it ran (the adapter maps the carrier's
+       * values: Twilio `machine_start`, `fax`… are `machine`).
+       */
+      readonly answeredBy?: AnsweredBy;
     })
   | (LegBase & {
       readonly type: 'leg.ended';
@@ -669,6 +685,13 @@ export interface CreateCallOptions {
    * `FallbackUrl`, Plivo `fallback_url`. The daemon gives the same URL, so another worker answers it.
    */
   readonly fallbackUrl?: string;
+  /**
+   * Run answering-machine detection once answered, before the answer URL is fetched (which then
+   * carries the verdict). Only where the carrier declares `machineDetection`.
+   */
+  readonly machineDetection?: boolean;
+  /** Keys to dial once answered, `w` a half-second pause (Twilio `SendDigits`, Plivo `send_digits`). */
+  readonly sendDigits?: string;
 }
 
 /** A conference by the daemon's room name, plus the carrier's id when already known (saves a lookup). */

@@ -16,6 +16,7 @@ import { backgroundTime, systemTime, type Time } from './lib/time.js';
 import type { Log } from './log.js';
 import { meteredRunner } from './ops/effect-metrics.js';
 import { Metrics } from './ops/metrics.js';
+import { BriefingSessions } from './runtime/briefings.js';
 import type { CallRecord } from './runtime/call-record.js';
 import { parseTimerKey } from './runtime/commit-changes.js';
 import { DestinationLookups } from './runtime/destination-lookup.js';
@@ -88,15 +89,21 @@ const seenMessage =
 
 /**
  * Which legs of an agent's transfers will not show the caller's number although its `callerId`
- * is `caller`: cold transfers dial inside the call, warm ones create the human's leg by REST
- * (a carrier without conferences runs warm as cold). Undefined: the human sees what was asked.
+ * is `caller`: a mode that dials from the caller's call dials inside it, one that reaches the
+ * human by a leg creates it by REST (a mode the carrier cannot run runs its fallback).
  */
 function callerIdSeen(agent: AgentsConfig['agents'][number], adapter: CarrierAdapter): string | undefined {
   const rule = adapter.capabilities.callerNumberAsCallerId;
   if (agent.handoffConfig.callerId !== 'caller' || rule === undefined) return undefined;
-  const kind = agent.handoffConfig.warm && adapter.capabilities.conference ? 'rest' : 'dial';
+  const ran = TRANSFER_MODES.resolve(
+    configuredMode(agent.handoffConfig),
+    (c) => adapter.capabilities[c] === true,
+  );
+  const kind = ran.ok && ran.mode.dialsFrom === 'leg' ? 'rest' : 'dial';
   if (rule[kind]) return undefined;
-  return kind === 'rest' ? 'warm (created by REST)' : 'cold (dialed inside the call)';
+  return kind === 'rest'
+    ? `${ran.ok ? ran.mode.name : 'warm'} (created by REST)`
+    : 'cold (dialed inside the call)';
 }
 
 /** The composition root: wires everything, holds no logic. */
@@ -150,7 +157,7 @@ export function buildApp(options: AppOptions): App {
       },
     );
   const metrics = options.metrics ?? new Metrics();
-  for (const agent of options.agents.agents) {
+  for (const [index, agent] of options.agents.agents.entries()) {
     const adapter = adapters.get(agent.carrier);
     const outbound = adapter?.outboundNext();
     if (agent.outboundNumber !== undefined && typeof outbound === 'string') {
@@ -166,15 +173,17 @@ export function buildApp(options: AppOptions): App {
       log.warn({ agentId: agent.id, carrier: agent.carrier }, 'agent.carrier_not_configured');
     else {
       // The mode's own rule (src/transfer/mode.ts): its fallback where the carrier lacks what it
-      // requires, else refused on every request; either is said once here, at start.
+      // requires (said once here, at start), else the daemon refuses to start.
       const mode = configuredMode(agent.handoffConfig);
       const ran = TRANSFER_MODES.resolve(mode, (capability) => adapter.capabilities[capability] === true);
       if (!ran.ok) {
-        log.error(
-          { agentId: agent.id, carrier: agent.carrier, mode, detail: ran.detail },
-          'agent.mode_unsupported_by_carrier: transfers in this mode will be refused (mode_unsupported)',
+        // Not silently degraded: a mode with no fallback the carrier can run is a configuration error.
+        throw new DaemonError(
+          'config_invalid',
+          `agents[${index}].handoffConfig.mode: agent ${agent.id} (${agent.carrier}): ${ran.detail}`,
         );
-      } else if (ran.instead !== undefined) {
+      }
+      if (ran.instead !== undefined) {
         const { whisper, holdAudio } = adapter.capabilities;
         log.error(
           {
@@ -212,12 +221,20 @@ export function buildApp(options: AppOptions): App {
     timers: background,
     onError: (err) => log.warn({ err: errorSummary(err) }, 'worker.heartbeat_failed'),
   });
+  const briefings = new BriefingSessions({
+    engine: { get: (callId) => engine.get(callId), dispatch: (...args) => engine.dispatch(...args) },
+    agents,
+    log,
+    verifyToken: (callId, token) => admitMediaToken(store, callId, token, mediaSecret, log),
+    time: background,
+  });
   const executor = new EffectExecutor({
     adapterFor,
     sessions,
     log,
     media,
     legReplies,
+    briefings,
     onCallerIdFallback: (carrier) => metrics.callerIdFallback(carrier),
     relay: (callId, effect) => socketCommands.relay(callId, effect),
   });
@@ -281,6 +298,7 @@ export function buildApp(options: AppOptions): App {
     onDrop: (direction, frames) => metrics.mediaDrop(direction, frames),
     onHeld: (frames) => metrics.mediaHeld(frames),
     takeOver: (callId) => socketCommands.takeOver(callId),
+    briefings,
     time: background,
   });
   const http = buildHttpServer({

@@ -18,7 +18,7 @@ export interface AgentPlan {
   readonly trigger: 'tag' | 'event';
   readonly destination: string;
   /** `event` triggers only (a tag uses the agent's configured mode). */
-  readonly mode?: 'warm' | 'cold';
+  readonly mode?: 'warm' | 'cold' | 'agentic';
   /** Send the trigger at this epoch time (at the earliest right after the sentence). */
   readonly triggerAtMs?: number;
   /** Answer `summary_request` (otherwise the daemon's bounded wait and template fallback run). */
@@ -125,6 +125,12 @@ export class BenchAgent {
           streamSid = start.streamSid ?? '';
           const callId = start.customParameters?.['callId'] ?? '';
           if (start.customParameters?.['resumed'] === 'true') return;
+          if (start.customParameters?.['role'] === 'briefing') {
+            // An agentic transfer's briefing: speak at once, accept once it played.
+            say(600);
+            send({ event: 'mark', streamSid, mark: { name: 'briefed' } });
+            return;
+          }
           const call: AgentCallLog = { callId, startedAtMs: epochMs(), statuses: [] };
           log = call;
           this.calls.set(callId, call);
@@ -144,6 +150,10 @@ export class BenchAgent {
           });
           return;
         }
+        case 'mark':
+          if ((frame['mark'] as { name?: string } | undefined)?.name === 'briefed')
+            send({ event: 'briefing_result', accepted: true });
+          return;
         case 'summary_request':
           if (plan?.answerSummary === true) {
             send({

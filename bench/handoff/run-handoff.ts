@@ -7,11 +7,15 @@
  * - cold, answered: the AI's last frame → the first ringback frame;
  * - warm and cold, busy: the failed leg's report reaching the daemon → the AI heard again (≤ 500 ms);
  * - warm, nobody answers and the carrier never says so: the daemon's ring backstop timer fires
- *   (lateness after its deadline: ≤ 1 s) → the AI heard again.
+ *   (lateness after its deadline: ≤ 1 s) → the AI heard again;
+ * - agentic, answered: the human's leg answered → the first briefing audio the human hears, and
+ *   the briefing's acceptance reaching the daemon → the caller hears the human.
  */
 
 import type { SimCall } from '../../sim/endpoints/caller.js';
+import type { HumanEndpoint } from '../../sim/endpoints/human.js';
 import type { HeardSegment } from '../../sim/heard.js';
+import type { Leg } from '../../sim/leg.js';
 import type { AgentPlan } from '../control/bench-agent.js';
 import { type Rig, startRig } from '../control/rig.js';
 import { CALLER, INBOUND } from '../lib/daemon-setup.js';
@@ -24,7 +28,14 @@ export interface HandoffOptions {
   readonly log: (line: string) => void;
 }
 
-type ScenarioName = 'warm-answered' | 'cold-answered' | 'warm-busy' | 'cold-busy' | 'warm-ring-backstop';
+type ScenarioName =
+  | 'warm-answered'
+  | 'cold-answered'
+  | 'warm-busy'
+  | 'cold-busy'
+  | 'warm-ring-backstop'
+  | 'agentic-briefing'
+  | 'agentic-accept';
 
 export interface ScenarioResult {
   readonly scenario: ScenarioName;
@@ -54,6 +65,8 @@ const PLANS: Readonly<Record<ScenarioName, Omit<AgentPlan, 'answerSummary' | 'tr
   'warm-busy': { sayMs: 600, destination: BUSY, mode: 'warm', resumeSayMs: 400 },
   'cold-busy': { sayMs: 600, destination: BUSY, mode: 'cold', resumeSayMs: 400 },
   'warm-ring-backstop': { sayMs: 600, destination: NO_ANSWER, mode: 'warm', resumeSayMs: 400 },
+  'agentic-briefing': { sayMs: 600, destination: ANSWERS, mode: 'agentic', resumeSayMs: 400 },
+  'agentic-accept': { sayMs: 600, destination: ANSWERS, mode: 'agentic', resumeSayMs: 400 },
 };
 
 export async function runHandoff(options: HandoffOptions): Promise<HandoffResult> {
@@ -116,6 +129,22 @@ function measureScenario(
   for (const call of calls) {
     const segments = call.heard.segments;
     const mine = dispatches.filter((d) => d.callId === call.sid && d.status === 'applied');
+    if (scenario === 'agentic-briefing') {
+      // The human's leg of this call: the one whose first briefing audio is measured.
+      const human = humanLegOf(rig, call);
+      const briefed = human?.leg.label === undefined ? undefined : human.heardFirst('stream:');
+      if (human?.leg.answeredAtMs !== undefined && briefed !== undefined)
+        gaps.push(briefed.startMs - human.leg.answeredAtMs);
+      continue;
+    }
+    if (scenario === 'agentic-accept') {
+      const accepted = mine.find((d) => d.input === 'transfer.event:briefing.result');
+      if (accepted === undefined) continue;
+      const at = local(accepted.startedAtMs);
+      const party = segments.find((s) => s.source.startsWith('party:') && s.startMs >= at);
+      if (party !== undefined) gaps.push(party.startMs - at);
+      continue;
+    }
     if (scenario === 'warm-answered' || scenario === 'cold-answered') {
       const next = segments.find((s) => s.source === (scenario === 'warm-answered' ? 'hold' : 'ringback'));
       const lastAi = next === undefined ? undefined : lastBefore(segments, 'stream:', next.startMs);
@@ -133,13 +162,17 @@ function measureScenario(
     if (back !== undefined) gaps.push(back.startMs - reportedAt);
   }
   const measure =
-    scenario === 'warm-answered'
-      ? "AI's last frame → first hold frame"
-      : scenario === 'cold-answered'
-        ? "AI's last frame → first ringback frame"
-        : scenario === 'warm-ring-backstop'
-          ? 'ring backstop fired → AI heard again'
-          : "failed leg's report at the daemon → AI heard again";
+    scenario === 'agentic-briefing'
+      ? "human's leg answered → first briefing audio the human hears"
+      : scenario === 'agentic-accept'
+        ? 'briefing accepted at the daemon → caller hears the human'
+        : scenario === 'warm-answered'
+          ? "AI's last frame → first hold frame"
+          : scenario === 'cold-answered'
+            ? "AI's last frame → first ringback frame"
+            : scenario === 'warm-ring-backstop'
+              ? 'ring backstop fired → AI heard again'
+              : "failed leg's report at the daemon → AI heard again";
   return {
     scenario,
     measure,
@@ -148,6 +181,26 @@ function measureScenario(
     gapMs: summarize(gaps),
     ...(late.length === 0 ? {} : { timerLateMs: summarize(late) }),
     heardSequence: sequence(calls[0]?.heard.segments ?? []),
+  };
+}
+
+/** The human's leg this call reached (the leg heard the caller's own party audio, or was dialed for it). */
+function humanLegOf(
+  rig: Rig,
+  call: SimCall,
+): { readonly leg: Leg; heardFirst(prefix: string): HeardSegment | undefined } | undefined {
+  const human: HumanEndpoint = rig.sim.network.endpoint(ANSWERS);
+  // The caller heard `party:<human leg>`: that names the human's leg of this call.
+  const party = call.heard.segments.find((s) => s.source.startsWith('party:'));
+  const legLabel = party?.source.slice('party:'.length);
+  const leg = human.legs.find((l) => l.label === legLabel);
+  if (leg === undefined) return undefined;
+  return {
+    leg,
+    heardFirst: (prefix) =>
+      human.heard.segments
+        .filter((s) => s.leg === leg.label && s.source.startsWith(prefix))
+        .sort((a, b) => a.startMs - b.startMs)[0],
   };
 }
 

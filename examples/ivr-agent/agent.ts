@@ -8,6 +8,9 @@
  *   1  sales: a cold transfer (the carrier dials, this agent steps out);
  *   2  support: a warm transfer (the caller holds, the person hears a whisper, then both talk);
  *   3  the after-hours line, which is not answered: the transfer fails and the caller is back here;
+ *   4  support, briefed by this agent itself (an agentic transfer): the person answering hears
+ *      this agent on a second socket (`role: briefing`), and presses 1 to take the call or 2 to
+ *      send it back;
  *   9  goodbye: the agent ends the call.
  *
  * The agent names transfer rules, never phone numbers: the numbers live in the agents file
@@ -25,6 +28,7 @@ export const MENU = {
   '1': { rule: 'Sales', mode: 'cold', prompt: 'sales' },
   '2': { rule: 'Support', mode: 'warm', prompt: 'support' },
   '3': { rule: 'After hours', mode: 'cold', prompt: 'trying' },
+  '4': { rule: 'Support', mode: 'agentic', prompt: 'support' },
 } as const;
 
 /** What the person answering a warm transfer hears before the caller joins (the whisper). */
@@ -45,7 +49,7 @@ export interface ExampleAgent {
   close(): Promise<void>;
 }
 
-const PROMPT_NAMES = ['menu', 'sales', 'support', 'trying', 'sorry', 'goodbye'] as const;
+const PROMPT_NAMES = ['menu', 'sales', 'support', 'trying', 'sorry', 'goodbye', 'briefing'] as const;
 type Prompt = (typeof PROMPT_NAMES)[number];
 
 /** The prompts beside this file, or in the package's examples/ when this file runs compiled (dist/). */
@@ -104,6 +108,8 @@ function serveCall(socket: WebSocket, prompts: Record<Prompt, Buffer>, log: (lin
   let streamSid = '';
   let callId = '?';
   let transferring = false;
+  /** This socket briefs the person answering an agentic transfer (`role: briefing`). */
+  let briefing = false;
   const send = (frame: Record<string, unknown>) => socket.send(JSON.stringify({ ...frame, streamSid }));
 
   /** Audio goes out as Twilio `media` (any length: the daemon cuts it for the carrier), then a
@@ -139,12 +145,23 @@ function serveCall(socket: WebSocket, prompts: Record<Prompt, Buffer>, log: (lin
           log(`${callId}: the prompts are μ-law 8 kHz but the stream is ${JSON.stringify(format)}`);
         // A socket with `resumed: "true"` continues a call (a reconnect): do not greet again.
         if (start.customParameters?.resumed === 'true') return;
+        // A second socket for the same call, `role: briefing`: the person answering an agentic
+        // transfer is on it, not the caller. Brief them; their key (1 takes the call, 2 sends it
+        // back: the daemon's `acceptDigit` / `declineDigit`) decides. A bot with speech
+        // recognition would listen and send `briefing_result { accepted }` instead.
+        if (start.customParameters?.role === 'briefing') {
+          briefing = true;
+          log(`${callId}: briefing the person answering (${start.customParameters.destinationLabel ?? ''})`);
+          play('briefing');
+          return;
+        }
         log(`${callId}: call started; playing the menu`);
         play('menu');
         return;
       }
       case 'dtmf': {
-        if (transferring) return;
+        // On a briefing socket the person's keys are the daemon's to read (accept or decline).
+        if (transferring || briefing) return;
         const digit = frame.dtmf?.digit ?? '';
         // Barge-in: `clear` drops whatever the caller has not heard yet.
         send({ event: 'clear' });
@@ -165,7 +182,7 @@ function serveCall(socket: WebSocket, prompts: Record<Prompt, Buffer>, log: (lin
           rule: choice.rule,
           mode: choice.mode,
           reason: `caller chose ${choice.rule} in the menu`, // never the digits: they may be PII
-          ...(choice.mode === 'warm' ? { summary: SUPPORT_WHISPER } : {}),
+          ...(choice.mode === 'cold' ? {} : { summary: SUPPORT_WHISPER }),
         });
         return;
       }

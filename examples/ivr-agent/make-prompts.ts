@@ -68,6 +68,16 @@ const PROMPTS: Record<string, number[]> = {
   sorry: [...note(784, 250), ...note(659, 250), ...note(523, 400), ...gap(200)],
   // "Goodbye."
   goodbye: [...note(659, 200), ...note(523, 400)],
+  // To the person answering a briefed transfer (menu choice 4), not the caller: "A caller from
+  // the phone menu needs support. Press 1 to take the call, 2 to send it back."
+  briefing: [
+    ...note(988, 200),
+    ...note(784, 200),
+    ...gap(200),
+    ...beeps(1, 880),
+    ...gap(200),
+    ...beeps(2, 880),
+  ],
 };
 
 // The prompts folder beside this file, or the folder given as the first argument.

@@ -53,6 +53,8 @@ export const PLIVO_CAPABILITIES: CarrierCapabilities = Object.freeze({
   whisper: true,
   holdAudio: true,
   sipDestinations: true,
+  // The human's leg is placed by REST; its answer document may hold a bidirectional stream.
+  calleeStream: true,
   // `<Dial callerId>` defaults to the caller's own number, so passing it on is accepted; a call
   // created by REST (`POST /Call/`) must come `from` a Plivo number or a verified caller ID.
   callerNumberAsCallerId: Object.freeze({ dial: true, rest: false }),

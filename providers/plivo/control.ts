@@ -120,6 +120,7 @@ class PlivoControl implements CarrierControl, ConferenceControl {
         ? {}
         : { fallback_url: options.fallbackUrl, fallback_method: 'POST' }),
       ring_timeout: options.timeoutSec,
+      ...(options.sendDigits === undefined ? {} : { send_digits: options.sendDigits }),
       ...(progress !== undefined && events.includes('ringing')
         ? { ring_url: progress, ring_method: 'POST' }
         : {}),

@@ -1,5 +1,5 @@
 import type { LegEndStatus } from '../../src/domain/outcome.js';
-import type { CarrierEvent } from '../types.js';
+import type { AnsweredBy, CarrierEvent } from '../types.js';
 
 /**
  * Leg events built from a carrier's callback ids. A leg reaches each phase (ringing, answered,
@@ -28,7 +28,7 @@ export function legAnswered(
   carrier: string,
   carrierCallId: string,
   ids: LegRef,
-  answeredBy?: string,
+  answeredBy?: AnsweredBy,
 ): LegEvent<'leg.answered'> {
   return {
     type: 'leg.answered',

@@ -54,6 +54,10 @@ export const TWILIO_CAPABILITIES: CarrierCapabilities = Object.freeze({
   whisper: true,
   holdAudio: true,
   sipDestinations: true,
+  // The human's leg is placed by REST; its answer document may hold a bidirectional stream.
+  calleeStream: true,
+  // Calls.create `MachineDetection=Enable`: `AnsweredBy` on the answer URL and status callbacks.
+  machineDetection: true,
   // `<Dial callerId>` may show the caller's own number on their call (Twilio error 13214);
   // `Calls.create` and `Participants.create` take only the account's or verified numbers (21210).
   callerNumberAsCallerId: Object.freeze({ dial: true, rest: false }),

@@ -113,6 +113,9 @@ class TwilioControl implements CarrierControl, ConferenceControl {
               statusCallbackEvent: progressEvents(options.statusCallbackEvents),
             }),
         timeout: restRingTimeoutSec(options.timeoutSec, 1),
+        // Synchronous detection: the answer URL is fetched once it decided, with `AnsweredBy`.
+        ...(options.machineDetection === true ? { machineDetection: 'Enable' } : {}),
+        ...(options.sendDigits === undefined ? {} : { sendDigits: options.sendDigits }),
       }),
     );
     return { carrierCallId: call.sid };

@@ -4,6 +4,7 @@ import { callIncoming, callStatus, continuation } from '../shared/call-events.js
 import { legAnswered, legEnded, legInitiated, legKey, legRinging } from '../shared/leg-events.js';
 import { DIGITS, missing, OWN_IDS_QUERY, requireLegIds, validate } from '../shared/webhook-params.js';
 import {
+  type AnsweredBy,
   type CallStatus,
   type CarrierEvent,
   WebhookError,
@@ -133,7 +134,7 @@ function parseVoice(params: WebhookParams, q: Query): CarrierEvent | WebhookErro
     // A leg placed with an answer URL fetches it when the human picks up.
     const ids = requireLegIds(q);
     if (ids instanceof WebhookError) return ids;
-    return legAnswered('twilio', p.CallSid, ids, p.AnsweredBy);
+    return legAnswered('twilio', p.CallSid, ids, answeredBy(p.AnsweredBy));
   }
   if (q.callId !== undefined) {
     // A `<Redirect>` after a stream, dial or conference: the document ran out (invariant 1).
@@ -161,7 +162,7 @@ function parseStatus(params: WebhookParams, q: Query): CarrierEvent | WebhookErr
     case 'ringing':
       return legRinging('twilio', p.CallSid, ids);
     case 'in_progress':
-      return legAnswered('twilio', p.CallSid, ids, p.AnsweredBy);
+      return legAnswered('twilio', p.CallSid, ids, answeredBy(p.AnsweredBy));
     default:
       return legEnded(legKey('twilio', p.CallSid, 'ended'), ids, p.CallSid, status, p.SipResponseCode);
   }
@@ -240,4 +241,15 @@ function parseConference(params: WebhookParams, q: Query): CarrierEvent | Webhoo
     default:
       return { type: 'event.ignored', dedupeKey, detail: `conference.${event}` };
   }
+}
+
+/**
+ * Twilio's `AnsweredBy` (present only when answering-machine detection ran): `human`;
+ * `machine_start`, `machine_end_beep`, `machine_end_silence`, `machine_end_other` and `fax` are a
+ * machine; `unknown` (or anything new) is not known to be one.
+ */
+function answeredBy(value: string | undefined): AnsweredBy | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'human') return 'human';
+  return value.startsWith('machine') || value === 'fax' ? 'machine' : 'unknown';
 }

@@ -28,6 +28,11 @@ export type HumanBehaviour =
       /** Delay after answering before speaking; default 0 (speaks first). */
       readonly speakAfterMs?: number;
     }
+  /**
+   * An answering machine (a voicemail box): answers after `afterMs` (default 1000), plays its
+   * greeting (a tone of `greetingMs`, default 6000), then records in silence.
+   */
+  | { readonly type: 'voicemail'; readonly afterMs?: number; readonly greetingMs?: number }
   /** Busy (SIP 486) after `afterMs` (default 300), without ringing. */
   | { readonly type: 'busy'; readonly afterMs?: number }
   /** Rings until the caller's side gives up. */
@@ -128,6 +133,15 @@ export class HumanEndpoint {
         at(Math.min(50, b.afterMs ?? 1000), () => leg.ring());
         at(b.afterMs ?? 1000, () => leg.hangup('declined', 'endpoint'));
         return;
+      case 'voicemail': {
+        const answerMs = b.afterMs ?? 1000;
+        at(Math.min(50, answerMs), () => leg.ring());
+        at(answerMs, () => {
+          leg.answer();
+          voice.say({ type: 'tone', hz: 520, durationMs: b.greetingMs ?? 6000 });
+        });
+        return;
+      }
       case 'answer': {
         const answerMs = b.afterMs ?? 1000;
         at(Math.min(b.ringAfterMs ?? 50, answerMs), () => leg.ring());

@@ -63,6 +63,12 @@ export function validateDraft(raw: unknown, rules: AgentRules): AgentConfig {
  */
 export function storedDraft(agent: AgentConfig): JsonObject {
   const plain = JSON.parse(JSON.stringify(agent)) as Record<string, unknown>;
+  // `handoffConfig.warm` is derived from `mode` on parse; storing both would make a later
+  // `{ warm: true }` patch contradict the stored mode.
+  if (isJsonObject(plain['handoffConfig'])) {
+    const { warm: _derived, ...handoff } = plain['handoffConfig'];
+    plain['handoffConfig'] = handoff;
+  }
   plain['skills'] = agent.skills.map((skill, index) => {
     const { toolName, ...rest } = skill;
     return toolName === skillToolName(skill.name, index) ? rest : skill;
@@ -84,7 +90,26 @@ export function patchedDraft(id: string, draft: JsonObject, patch: unknown, regi
   // A patch in a seed's shape is mapped before it merges, so its fields land on the native ones.
   const shaped = mapSeedShapes(patch);
   if (shaped.issues.length > 0) throw new ValidationError(fromConfigIssues(shaped.issues));
-  return validateDraft(mergePatch(draft, shaped.agent), region);
+  return validateDraft(mergePatch(withoutReplacedMode(draft, shaped.agent), shaped.agent), region);
+}
+
+/**
+ * `handoffConfig.warm` and `handoffConfig.mode` say the same thing (`warm: true` ≡ `mode: warm`):
+ * a patch that sets one replaces the other as stored, so the newer word wins.
+ */
+function withoutReplacedMode(draft: JsonObject, patch: unknown): JsonObject {
+  const changes = isJsonObject(patch) ? patch['handoffConfig'] : undefined;
+  const stored = draft['handoffConfig'];
+  if (!isJsonObject(changes) || !isJsonObject(stored)) return draft;
+  const replaced =
+    'mode' in changes && !('warm' in changes)
+      ? 'warm'
+      : 'warm' in changes && !('mode' in changes)
+        ? 'mode'
+        : undefined;
+  if (replaced === undefined) return draft;
+  const handoff = Object.fromEntries(Object.entries(stored).filter(([key]) => key !== replaced));
+  return { ...draft, handoffConfig: handoff };
 }
 
 /** Appends a skill. Issues about it are reported relative to the skill (`executionConfig.destination`). */

@@ -74,6 +74,13 @@ export const agentHangupSchema = z.object({
   reason: z.string().max(500).optional(),
 });
 
+/** A briefing socket (`role: briefing`): the human accepted or declined the transfer. */
+export const agentBriefingResultSchema = z.object({
+  event: z.literal('briefing_result'),
+  accepted: z.boolean(),
+  reason: z.string().max(500).optional(),
+});
+
 export const controlMessageSchema = z.discriminatedUnion('event', [
   agentTransferSchema,
   agentTextSchema,
@@ -81,6 +88,7 @@ export const controlMessageSchema = z.discriminatedUnion('event', [
   agentSummarySchema,
   agentHangupSchema,
   agentSaidSchema,
+  agentBriefingResultSchema,
 ]);
 
 /** A validated control message from the agent. */
@@ -93,6 +101,7 @@ export const CONTROL_EVENTS: ReadonlySet<string> = new Set<ControlMessage['event
   'summary',
   'hangup',
   'said',
+  'briefing_result',
 ]);
 
 export type ControlParse =
@@ -138,6 +147,10 @@ export function toAgentEvent(message: ControlMessage): AgentControlEvent {
       return message.reason === undefined
         ? { type: 'agent.hangup', via: 'event' }
         : { type: 'agent.hangup', via: 'event', reason: message.reason };
+    case 'briefing_result':
+      return message.reason === undefined
+        ? { type: 'agent.briefing_result', accepted: message.accepted }
+        : { type: 'agent.briefing_result', accepted: message.accepted, reason: message.reason };
   }
 }
 
@@ -185,7 +198,8 @@ export type DaemonControl =
     }
   /**
    * Speak `text` to the caller now, in your own voice, then answer `said` with the same
-   * `transferId` (agent.speaksMessages: the transfer's caller message, VoiceDock `message`).
+   * `transferId` (agent.speaksMessages: the transfer's caller message, VoiceDock `message`). On a
+   * briefing socket (`whisperVoice: agent`) the same, to the human: the warm whisper.
    */
   | { readonly event: 'say'; readonly transferId: string; readonly text: string }
   /** Send `summary` (1–2 sentences) within `timeoutMs` for the warm-transfer whisper. */

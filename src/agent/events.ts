@@ -39,7 +39,9 @@ export type AgentControlEvent =
   /** The agent sent the audio of the `say` for this transfer (its caller message). */
   | { readonly type: 'agent.said'; readonly transferId: string }
   /** The agent ended the call: by saying so (`event`), or by leaving normally (`close`). */
-  | { readonly type: 'agent.hangup'; readonly via: 'event' | 'close'; readonly reason?: string };
+  | { readonly type: 'agent.hangup'; readonly via: 'event' | 'close'; readonly reason?: string }
+  /** A briefing socket's decision (`role: briefing`): the human accepted the transfer or not. */
+  | { readonly type: 'agent.briefing_result'; readonly accepted: boolean; readonly reason?: string };
 
 /**
  * What an agent transport reports to the runtime. Media (audio, marks, clear) goes to the media

@@ -49,6 +49,8 @@ export type ScriptStep =
   | { readonly waitMs: number }
   /** Barge-in: send `clear`. */
   | { readonly clear: true }
+  /** A briefing socket's decision: send `briefing_result`. */
+  | { readonly briefingResult: { readonly accepted: boolean; readonly reason?: string } }
   /** Send a `hangup` event (the socket stays open). */
   | { readonly hangup: string | true }
   /** Close the socket: `normal` (1000, a hang-up) or `abrupt` (dropped, no close frame). */
@@ -209,6 +211,7 @@ export class ScriptedSession {
     }
     if ('waitMs' in step) return new Promise((resolve) => this.#timers.setTimeout(resolve, step.waitMs));
     if ('clear' in step) return this.send({ event: 'clear' });
+    if ('briefingResult' in step) return this.send({ event: 'briefing_result', ...step.briefingResult });
     if ('hangup' in step) {
       return this.send(step.hangup === true ? { event: 'hangup' } : { event: 'hangup', reason: step.hangup });
     }

@@ -18,7 +18,9 @@ export type AgentCloseReason =
   | 'worker stopping'
   | 'caller hung up'
   /** Another worker took the call's agent session over (src/runtime/socket-commands.ts). */
-  | 'handed over';
+  | 'handed over'
+  /** A briefing socket (`role: briefing`) is over: `briefing accepted`, `briefing declined`, … */
+  | `briefing ${string}`;
 
 /** A `transfer_status` to send: the destination is redacted before it leaves. */
 export interface TransferStatusUpdate {
@@ -139,6 +141,11 @@ export interface AgentWireContext {
    * first link continues the conversation (WebSocket: `start` carries `resumed: "true"`).
    */
   readonly resumed?: boolean;
+  /**
+   * More parameters for the agent's `start` (WebSocket: `customParameters`), e.g. a briefing
+   * socket's `role: briefing`; the daemon's own keys win on a clash.
+   */
+  readonly parameters?: Readonly<Record<string, string>>;
 }
 
 /**

@@ -8,7 +8,7 @@ import { CARRIER_ADAPTERS } from '../../providers/index.js';
 import { isKnownRegion, normalizeDestination, parseDestination } from '../phone/destination.js';
 import { parseAllowPattern } from '../phone/policy.js';
 import { agentTransportSpec, agentTransportSpecs } from './agent-transports.js';
-import { WEEKDAYS } from './agent-types.js';
+import { HANDOFF_MODES, WEEKDAYS } from './agent-types.js';
 import { canonicalTimeZone, parseClock } from './schedule.js';
 import { SEED_SHAPES } from './seed-shapes.js';
 
@@ -111,41 +111,86 @@ function afterHoursSchema(region: string) {
 const headerNameSchema = z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'is not a valid header name');
 const headerValueSchema = z.string().regex(/^[^\r\n\0]*$/, 'must not contain line breaks');
 
+/** One DTMF key a human may press during a briefing. */
+const digitSchema = z.string().regex(/^[0-9*#]$/, 'must be one DTMF key: 0-9, * or #');
+
 function handoffSchema(region: string) {
-  return z.strictObject({
-    warm: z.boolean().default(false),
-    whisper: z.string().trim().min(1).max(1000).nullable().default(null),
-    transferDestination: destinationSchema(region).optional(),
-    transferRules: z
-      .array(
-        z.strictObject({
-          label: z.string().trim().min(1).max(64),
-          when: z.string().trim().min(1).max(500),
-          destination: destinationListSchema(region),
-          callerMessage: callerMessageSchema.optional(),
-        }),
-      )
-      .default([]),
-    ringTimeoutSec: z.number().int().min(5).max(120).optional(),
-    summaryTimeoutMs: z.number().int().min(0).max(60_000).default(2500),
-    holdAudio: urlSchema(['http:', 'https:'], 'http(s)').optional(),
-    callerId: z
-      .string({ error: "expected 'caller', 'agent' or a phone number" })
-      .transform((value, ctx) => {
-        if (value === 'caller' || value === 'agent') return value;
-        const result = parseDestination(value, region);
-        if (result.ok && result.destination.kind === 'pstn') return result.destination.e164;
-        const why = result.ok ? 'a SIP URI cannot be a caller ID' : result.message;
-        ctx.issues.push({
+  return z
+    .strictObject({
+      mode: z.enum(HANDOFF_MODES).optional(),
+      warm: z.boolean().optional(),
+      whisper: z.string().trim().min(1).max(1000).nullable().default(null),
+      transferDestination: destinationSchema(region).optional(),
+      transferRules: z
+        .array(
+          z.strictObject({
+            label: z.string().trim().min(1).max(64),
+            when: z.string().trim().min(1).max(500),
+            destination: destinationListSchema(region),
+            callerMessage: callerMessageSchema.optional(),
+          }),
+        )
+        .default([]),
+      ringTimeoutSec: z.number().int().min(5).max(120).optional(),
+      summaryTimeoutMs: z.number().int().min(0).max(60_000).default(2500),
+      holdAudio: urlSchema(['http:', 'https:'], 'http(s)').optional(),
+      callerId: z
+        .string({ error: "expected 'caller', 'agent' or a phone number" })
+        .transform((value, ctx) => {
+          if (value === 'caller' || value === 'agent') return value;
+          const result = parseDestination(value, region);
+          if (result.ok && result.destination.kind === 'pstn') return result.destination.e164;
+          const why = result.ok ? 'a SIP URI cannot be a caller ID' : result.message;
+          ctx.issues.push({
+            code: 'custom',
+            message: `must be 'caller', 'agent' or a phone number: ${why}`,
+            input: value,
+          });
+          return z.NEVER;
+        })
+        .default('caller'),
+      handoffWaitMs: z.number().int().min(0).max(30_000).default(4000),
+      machineDetection: z.boolean().default(false),
+      whisperVoice: z.enum(['carrier', 'agent']).default('carrier'),
+      sendDigits: z
+        .record(
+          z.string(),
+          z
+            .string()
+            .regex(/^[0-9#*w]{1,32}$/, 'must be keys 0-9, #, * and w (a half-second pause), at most 32'),
+        )
+        .transform((map, ctx) => {
+          const out: Record<string, string> = {};
+          for (const [key, digits] of Object.entries(map)) {
+            const result = normalizeDestination(key, region);
+            if (result.ok) out[result.value] = digits;
+            else ctx.issues.push({ code: 'custom', message: result.message, input: key, path: [key] });
+          }
+          return out;
+        })
+        .default({}),
+      briefingTimeoutSec: z.number().int().min(5).max(300).default(30),
+      waitForHumanSpeechMs: z.number().int().min(0).max(10_000).default(0),
+      acceptDigit: digitSchema.default('1'),
+      declineDigit: digitSchema.default('2'),
+    })
+    .superRefine((h, ctx) => {
+      // `warm: true` is an alias of `mode: warm`; `warm: false` (the default) leaves `mode` to say.
+      if (h.warm === true && h.mode !== undefined && h.mode !== 'warm') {
+        ctx.addIssue({
           code: 'custom',
-          message: `must be 'caller', 'agent' or a phone number: ${why}`,
-          input: value,
+          path: ['mode'],
+          message: `says ${h.mode} while warm is true; warm: true is an alias of mode: warm (give one of them)`,
         });
-        return z.NEVER;
-      })
-      .default('caller'),
-    handoffWaitMs: z.number().int().min(0).max(30_000).default(4000),
-  });
+      }
+      if (h.acceptDigit === h.declineDigit) {
+        ctx.addIssue({ code: 'custom', path: ['declineDigit'], message: 'must differ from acceptDigit' });
+      }
+    })
+    .transform(({ warm, mode, ...rest }) => {
+      const resolved = mode ?? (warm === true ? 'warm' : 'cold');
+      return { ...rest, mode: resolved, warm: resolved === 'warm' };
+    });
 }
 
 /** What the caller hears before a transfer starts (VoiceDock `message`). */

@@ -71,9 +71,18 @@ export interface AgentEndpointConfig {
   readonly speaksMessages: boolean;
 }
 
+/**
+ * How an agent's transfers run (src/transfer/modes.ts): `cold` (the carrier dials, the AI steps
+ * out), `warm` (conference, whisper, join), `agentic` (warm, the agent itself briefs the human).
+ */
+export const HANDOFF_MODES = ['cold', 'warm', 'agentic'] as const;
+export type HandoffMode = (typeof HANDOFF_MODES)[number];
+
 /** flowyte `handoffConfig` plus the nixflex transfer type and whisper. */
 export interface HandoffConfig {
-  /** Warm transfer (conference, whisper, join) instead of cold. Default false. */
+  /** The agent's transfer mode. Default `cold`, or `warm` when the file says `warm: true`. */
+  readonly mode: HandoffMode;
+  /** `mode === 'warm'`: the flowyte field, kept as an alias (`warm: true` ≡ `mode: warm`). */
   readonly warm: boolean;
   /**
    * Warm only: static text the human hears before joining, or null to ask the agent for a 1–2
@@ -94,6 +103,33 @@ export interface HandoffConfig {
   readonly callerId: 'caller' | 'agent' | string;
   /** Bounded wait for the AI's handoff sentence to finish playing, in ms. Default 4000. */
   readonly handoffWaitMs: number;
+  /**
+   * Warm: who speaks the whisper — the carrier's text-to-speech (`carrier`), or the agent itself
+   * over a briefing socket (`agent`: the daemon sends it `say`, and the human joins once the
+   * carrier played the agent's words). Default `carrier`.
+   */
+  readonly whisperVoice: 'carrier' | 'agent';
+  /**
+   * Warm and agentic: the carrier's answering-machine detection on each human's leg (Twilio);
+   * a machine ends the attempt with `voicemail` and the next destination is tried. Default false.
+   */
+  readonly machineDetection: boolean;
+  /**
+   * Keys to dial once a destination answered, by destination (e.g. `ww123#` for an extension;
+   * `w` waits half a second). Twilio `SendDigits`, Plivo `send_digits`. Default none.
+   */
+  readonly sendDigits: Readonly<Record<string, string>>;
+  /** Agentic: how long the agent may brief the human before it counts as declined, in s. Default 30. */
+  readonly briefingTimeoutSec: number;
+  /**
+   * Agentic: the briefing starts once the human speaks ("hello?"), or after this long, in ms;
+   * 0 starts it at once. The briefing socket is opened only then. Default 0.
+   */
+  readonly waitForHumanSpeechMs: number;
+  /** Agentic: the key the human presses to accept during the briefing. Default `1`. */
+  readonly acceptDigit: string;
+  /** Agentic: the key the human presses to decline during the briefing. Default `2`. */
+  readonly declineDigit: string;
 }
 
 /** One transfer-by-context rule. */

@@ -18,11 +18,14 @@ export const TRANSFER_OUTCOMES = [
   'missing_transfer_number',
   'missing_outbound_number',
   'carrier_error',
+  /** An answering machine took the human's leg (carrier answering-machine detection). */
+  'voicemail',
 ] as const;
 export type TransferOutcome = (typeof TRANSFER_OUTCOMES)[number];
 
 /** Outcomes that leave the caller talking to the AI again (invariant 4). */
 export const FAILED_OUTCOMES: ReadonlySet<TransferOutcome> = new Set<TransferOutcome>([
+  'voicemail',
   'busy',
   'no_answer',
   'failed',

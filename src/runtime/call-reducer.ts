@@ -27,7 +27,7 @@ export type CallInput =
       readonly reason?: string;
       /** The tool call (or request) to answer with `tool_result`. */
       readonly requestId?: string;
-      /** Mode chosen by the asker (a registry name); default the agent's (`handoffConfig.warm`). */
+      /** Mode chosen by the asker (a registry name); default the agent's (`handoffConfig.mode`). */
       readonly mode?: TransferMode;
       /** A summary the agent already wrote: the warm whisper, without asking again. */
       readonly summary?: string;

@@ -13,7 +13,7 @@ import type { CallEffect, CallInput, ReduceResult } from './call-reducer.js';
  * | `caller.to_agent`  | yes               | recorded and alerted; the caller keeps the hold audio     |
  * | `call.hangup`      | yes (live call)   | recorded and alerted                                      |
  * | `caller.hold`      | no (the AI waits) | the transfer ends `carrier_error`; the caller never left the AI |
- * | `human.whisper`, `human.join` | no     | the leg's `leg.error`: next destination, then the AI      |
+ * | `human.whisper`, `human.brief`, `human.join` | no | the leg's `leg.error`: next destination, then the AI      |
  * | anything else      | no                | recorded and alerted                                      |
  *
  * A caller effect failing after the call ended (the caller hung up meanwhile) is only noted; one
@@ -40,7 +40,12 @@ const REPEATABLE: ReadonlySet<string> = new Set(['carrier.cancel', 'caller.to_ag
 const CALLER_EFFECTS: ReadonlySet<string> = new Set(['caller.hold', 'caller.to_agent']);
 
 /** Leg effects whose failure ends the leg: the machine moves to the next destination. */
-const LEG_EFFECTS: ReadonlySet<string> = new Set(['human.whisper', 'human.join', 'carrier.cancel']);
+const LEG_EFFECTS: ReadonlySet<string> = new Set([
+  'human.whisper',
+  'human.brief',
+  'human.join',
+  'carrier.cancel',
+]);
 
 type Failed = Extract<CallInput, { type: 'effect.failed' }>;
 

@@ -32,6 +32,8 @@ export interface ReplySlot {
 export type ReplyBody =
   | CallerPlace
   | { readonly type: 'whisper'; readonly legId: string; readonly text: string }
+  /** Agentic: the human's leg streams to the daemon for the agent's briefing, then asks again. */
+  | { readonly type: 'brief'; readonly legId: string }
   | { readonly type: 'hangup' };
 
 export interface EngineOptions {

@@ -3,7 +3,7 @@ import { CarrierError, DaemonError } from '../domain/errors.js';
 import { TRANSFER_OUTCOMES, type TransferOutcome } from '../domain/outcome.js';
 import type { Log } from '../log.js';
 import { firstDialAnnouncement } from '../transfer/cold.js';
-import type { TransferEffect } from '../transfer/machine-types.js';
+import type { BriefingEndReason, TransferEffect } from '../transfer/machine-types.js';
 import type { ModeRegistry } from '../transfer/mode.js';
 import { TRANSFER_MODES } from '../transfer/modes.js';
 import { carrierAnnouncement } from '../transfer/plan-text.js';
@@ -49,6 +49,8 @@ export interface ExecutorOptions {
   readonly onCallerIdFallback?: (carrier: CallRecord['carrier']) => void;
   /** The transfer modes; default the daemon's (src/transfer/modes.ts). */
   readonly modes?: ModeRegistry;
+  /** The briefing streams held by this worker (agentic transfers). */
+  readonly briefings?: { end(legId: string, reason: BriefingEndReason, release: boolean): Promise<void> };
   /**
    * Sends a socket effect to the worker holding the call's sockets; false when no other worker
    * does (socket-commands.ts). Without it, socket effects run here or nowhere.
@@ -329,6 +331,7 @@ export class EffectExecutor implements EffectRunner {
         }
         const ids = { callId, transferId, legId: fx.legId };
         const answerUrl = adapter.callbackUrl('voice', ids);
+        const detect = fx.machineDetection === true && adapter.capabilities.machineDetection === true;
         const place = (from: string) =>
           adapter.control.createCall({
             to: fx.to,
@@ -337,8 +340,14 @@ export class EffectExecutor implements EffectRunner {
             // The same (idempotent, deduped) answer webhook: another worker answers if this one fails.
             fallbackUrl: answerUrl,
             statusCallbackUrl: adapter.callbackUrl('status', ids),
-            statusCallbackEvents: ['initiated', 'ringing', 'answered', 'completed'],
+            // With machine detection the answer is news only once detection decided: the answer
+            // URL, fetched then, carries the verdict; an `answered` callback would come before it.
+            statusCallbackEvents: detect
+              ? ['initiated', 'ringing', 'completed']
+              : ['initiated', 'ringing', 'answered', 'completed'],
             timeoutSec: Math.max(1, Math.ceil(fx.timeoutMs / 1000)),
+            ...(detect ? { machineDetection: true } : {}),
+            ...(fx.sendDigits === undefined ? {} : { sendDigits: fx.sendDigits }),
           });
         await this.#carrier(callId, transferId, fx.legId, async () => {
           let placed: { readonly carrierCallId: string };
@@ -421,6 +430,15 @@ export class EffectExecutor implements EffectRunner {
         this.#o.legReplies.deliver(fx.legId, body);
         return;
       }
+      case 'human.brief': {
+        const body: ReplyBody = { type: 'brief', legId: fx.legId };
+        if (context.reply?.offer('leg', body)) return;
+        this.#o.legReplies.deliver(fx.legId, body);
+        return;
+      }
+      case 'briefing.end':
+        await this.#o.briefings?.end(fx.legId, fx.reason, fx.release);
+        return;
       case 'agent.summary_request':
         session?.agent.sendSummaryRequest(transferId, fx.timeoutMs);
         return;

@@ -15,11 +15,13 @@ import type { TransferTrigger } from '../transfer/plan-types.js';
 import { TransferTagScanner } from '../transfer/tags.js';
 import { isEndCallTool, parseToolCall } from '../transfer/tools.js';
 import type { AgentDirectory } from './agent-directory.js';
+import type { BriefingSessions, BriefingStream } from './briefings.js';
 import type { CallRecord } from './call-record.js';
 import type { CallInput } from './call-reducer.js';
 import type { DestinationLookups } from './destination-lookup.js';
 import type { CallEngine } from './engine.js';
 import { errorSummary } from './executor.js';
+import { BRIEFING_ROLE } from './replies.js';
 import type { LocalSession, SessionRegistry } from './sessions.js';
 import { SilenceWatch } from './silence.js';
 import type { TakeOver } from './socket-commands.js';
@@ -46,6 +48,8 @@ export interface MediaSessionOptions {
   readonly onHeld?: (frames: number) => void;
   /** Takes the call's agent session over from the worker holding it, if another one does. */
   readonly takeOver?: (callId: string) => Promise<TakeOver>;
+  /** Streams of a human's leg being briefed by the agent (`role: briefing`); refused without. */
+  readonly briefings?: BriefingSessions;
   /**
    * Clock and timers of every session (bridge, pacing, tag chain, silence, agent socket).
    * Default the system's (a pending timer never keeps the process alive).
@@ -80,6 +84,7 @@ export class MediaSessions {
     let starting = false;
     // The stream's own encoding (from `start`): the silence watch measures audio in it.
     let streamFormat: AudioFormat = MULAW_8K;
+    let briefing: BriefingStream | undefined;
 
     ws.on('message', (data, isBinary) => {
       // Binary frames only from a carrier that sends them (Vonage's L16 audio); a Buffer then.
@@ -88,6 +93,38 @@ export class MediaSessions {
       if (event === null) return;
       if (event instanceof CodecError) {
         this.#o.log.warn({ carrier: adapter.carrier, field: event.field }, 'media.bad_frame');
+        return;
+      }
+      if (event.type === 'start' && event.customParameters['role'] === BRIEFING_ROLE) {
+        // A human's leg being briefed: its own stream and agent socket, never the caller's session.
+        starting = true;
+        const briefings = this.#o.briefings;
+        const started =
+          briefings === undefined
+            ? Promise.resolve(undefined)
+            : briefings.start(adapter, ws, event, codec.encode.bind(codec), codec.rechunk);
+        started.then(
+          (b) => {
+            starting = false;
+            if (b === undefined) {
+              refused = true;
+              ws.close(1008, 'refused');
+              return;
+            }
+            briefing = b;
+            for (const queued of pending.splice(0)) b.handle(queued);
+          },
+          (err: unknown) => {
+            starting = false;
+            refused = true;
+            this.#o.log.error({ carrier: adapter.carrier, err: errorSummary(err) }, 'briefing.start_failed');
+            ws.close(1011, 'unavailable');
+          },
+        );
+        return;
+      }
+      if (briefing !== undefined) {
+        briefing.handle(event);
         return;
       }
       if (event.type === 'start') {
@@ -134,6 +171,7 @@ export class MediaSessions {
       session.bridge.handleCarrierEvent(event);
     });
     ws.on('close', () => {
+      briefing?.closed();
       if (session !== undefined && session.closeCarrier === closeThis) {
         session.bridge.detachCarrier();
         session.closeCarrier = undefined;

@@ -15,6 +15,9 @@ export function roomFor(transferId: string): string {
   return `xfer-${transferId}`;
 }
 
+/** The stream parameter (and agent `start` parameter) naming a briefing stream. */
+export const BRIEFING_ROLE = 'briefing';
+
 let continuationSeq = 0;
 
 /** Markup for a reply body, with every callback URL pointing back at this daemon. */
@@ -66,6 +69,17 @@ export function renderReply(
         label: body.legId,
         statusCallbackUrl: adapter.callbackUrl('conference', { callId, transferId }),
       });
+    case 'brief': {
+      if (transferId === undefined) throw new DaemonError('transfer_missing', 'a briefing needs a transfer');
+      const ids = { callId, transferId, legId: body.legId };
+      return adapter.markup.answerWithStream({
+        streamUrl: adapter.mediaUrl(),
+        parameters: { ...media(callId), role: BRIEFING_ROLE, transferId, legId: body.legId },
+        // The leg's own answer URL: once the stream is released it asks what next (the join, the
+        // fallback whisper), answered from saved state like any continuation (invariant 1).
+        continuationUrl: adapter.callbackUrl('voice', ids),
+      });
+    }
     case 'hangup':
       return adapter.markup.hangup();
   }

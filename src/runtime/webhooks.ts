@@ -295,14 +295,23 @@ export class WebhookHandler {
             },
             ...bind,
           }
-        : { type: 'transfer.event', transferId, event: { type: event.type, legId }, ...bind };
+        : {
+            type: 'transfer.event',
+            transferId,
+            event:
+              event.type === 'leg.answered' && event.answeredBy === 'machine'
+                ? { type: 'leg.answered', legId, machine: true }
+                : { type: event.type, legId },
+            ...bind,
+          };
     // A human's answer URL waits for the whisper; register before dispatching so a whisper
     // decided by a later event (the agent's summary) still answers this very request.
     const expected =
       event.type === 'leg.answered' && kind === 'voice'
         ? await this.#expectWhisper(callId, legId)
         : undefined;
-    const slot = new OneReply();
+    // A human leg's answer URL (`voice`) answers for the leg; a dial-action for the caller's call.
+    const slot = new OneReply(kind === 'voice' ? ['leg'] : ['caller', 'leg']);
     const reply = answersWithMarkup ? { reply: slot } : {};
     const callerStatus = event.type === 'leg.ended' ? event.callerStatus : undefined;
     // A dial-action says where the caller's own call stands; a caller gone is applied as the
@@ -393,7 +402,13 @@ export class WebhookHandler {
       whisper === undefined || whisper.kind === 'none'
         ? 0
         : (whisper.kind === 'summary' ? whisper.timeoutMs : 0) + LEG_REPLY_SLACK_MS;
-    return this.#o.legReplies.expect(legId, waitMs, { type: 'whisper', legId, text: fallback });
+    // A mode that briefs (agentic) streams the human's leg to the agent rather than speak to it.
+    const transfer = record?.transfer;
+    const briefs =
+      transfer != null &&
+      (TRANSFER_MODES.find(transfer.mode)?.briefs === true || transfer.plan.whisperVoice === 'agent');
+    const body: ReplyBody = briefs ? { type: 'brief', legId } : { type: 'whisper', legId, text: fallback };
+    return this.#o.legReplies.expect(legId, waitMs, body);
   }
 
   #render(adapter: CarrierAdapter, record: CallRecord, body: ReplyBody): Markup {
@@ -436,9 +451,18 @@ function participantInput(
 /** Collects at most one reply per kind. */
 class OneReply implements ReplySlot {
   readonly #bodies = new Map<'caller' | 'leg', ReplyBody>();
+  readonly #takes: ReadonlySet<'caller' | 'leg'>;
+
+  /**
+   * `takes`: the bodies this webhook's reply can carry. A human leg's answer URL answers for that
+   * leg only: the caller's markup then goes by REST (the executor's fallback when refused).
+   */
+  constructor(takes: readonly ('caller' | 'leg')[] = ['caller', 'leg']) {
+    this.#takes = new Set(takes);
+  }
 
   offer(kind: 'caller' | 'leg', body: ReplyBody): boolean {
-    if (this.#bodies.has(kind)) return false;
+    if (!this.#takes.has(kind) || this.#bodies.has(kind)) return false;
     this.#bodies.set(kind, body);
     return true;
   }

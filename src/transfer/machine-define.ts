@@ -9,12 +9,13 @@ import {
   dropLeg,
   finish,
   liveCurrentLeg,
+  type Mutable,
   nextOrReturn,
   status,
   strayAnswer,
 } from './machine-draft.js';
 import { freshState } from './machine-start.js';
-import { isTerminalState, type MachineState, type TransferMachine } from './machine-state.js';
+import { isTerminalState, type LegRecord, type MachineState, type TransferMachine } from './machine-state.js';
 import type { LegId, StepContext, StepResult, TransferEvent, TransferInput } from './machine-types.js';
 
 /**
@@ -103,6 +104,20 @@ export function onAnswerConnects(d: Draft<MachineState<TransferMode, string>>, l
   leg.outcome = 'connected';
   finish(d, 'connected', null);
   return detailOf({ leg: leg.legId, outcome: 'connected' });
+}
+
+/**
+ * A leg answered by a machine (the carrier's answering-machine detection): never briefed or
+ * whispered to, never connected. Its attempt ends `voicemail`, the leg is hung up, and the next
+ * destination is dialed with `dial`, or the caller goes back to the AI.
+ */
+export function onMachine(
+  d: Draft<MachineState<TransferMode, string>>,
+  leg: Mutable<LegRecord>,
+  dial: (index: number) => LegId,
+): Applied {
+  dropLeg(d, leg, 'voicemail', null, true);
+  return `${detailOf({ leg: leg.legId, answeredBy: 'machine' })} ${nextOrReturn(d, 'voicemail', null, dial)}`;
 }
 
 /**

@@ -160,6 +160,8 @@ export function dialLeg(d: Draft<AnyState>, index: number): LegId {
     callerId: plan.callerId,
     timeoutMs: plan.ringTimeoutMs,
     mode: d.s.mode,
+    ...(plan.machineDetection === true ? { machineDetection: true as const } : {}),
+    ...(plan.sendDigits?.[to] === undefined ? {} : { sendDigits: plan.sendDigits[to] }),
   });
   startTimer(d, `ring:${legId}`, d.nowMs + plan.ringTimeoutMs + RING_GRACE_MS);
   return legId;

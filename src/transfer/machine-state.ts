@@ -21,6 +21,8 @@ import type { TransferPlan } from './plan-types.js';
  * - `dialing`, `ringing`: placed, not answered.
  * - `answered`: warm, the human picked up and waits for the summary to whisper.
  * - `whispering`: warm, the whisper plays to the human only.
+ * - `briefing`: agentic, the human's leg streams to a second agent socket that briefs them; the
+ *   human or the agent accepts or declines.
  * - `joining`: warm, the whisper is over; waits for the carrier to report the human in the room.
  * - `ready`: warm, the carrier reported the human in the room; waits for the carrier to report
  *   the caller there too (a caller alone in a room, or a human alone, is never `connected`).
@@ -33,6 +35,7 @@ export type LegStatus =
   | 'ringing'
   | 'answered'
   | 'whispering'
+  | 'briefing'
   | 'ready'
   | 'joining'
   | 'connected'
@@ -45,6 +48,7 @@ export const LIVE_LEG_STATUSES: ReadonlySet<LegStatus> = new Set<LegStatus>([
   'ringing',
   'answered',
   'whispering',
+  'briefing',
   'ready',
   'joining',
 ]);

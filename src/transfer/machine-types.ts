@@ -21,6 +21,8 @@ export type LegId = string;
  *   conference nobody joins.
  * - `join:{legId}`: warm, bounded wait for `human.joined` (the carrier reporting the human in the
  *   room) once the whisper is over.
+ * - `briefing:{legId}`: agentic, how long the agent may brief the human before it counts as
+ *   declined (`handoffConfig.briefingTimeoutSec`).
  * - `confirm`: cold, bounded wait for news of the caller's own call after a dialed leg ended
  *   `canceled` without the machine asking: the carrier cancels the dial when the caller hangs up,
  *   and does not order that callback before the caller's own status.
@@ -32,7 +34,8 @@ export type TimerId =
   | 'confirm'
   | `ring:${string}`
   | `whisper:${string}`
-  | `join:${string}`;
+  | `join:${string}`
+  | `briefing:${string}`;
 
 /** Events the runtime feeds into a machine. Carrier adapters normalize webhooks into these. */
 export type TransferEvent =
@@ -40,7 +43,8 @@ export type TransferEvent =
   | { readonly type: 'handoff.played' }
   | { readonly type: 'timer.fired'; readonly timerId: TimerId }
   | { readonly type: 'leg.ringing'; readonly legId: LegId }
-  | { readonly type: 'leg.answered'; readonly legId: LegId }
+  /** `machine`: the carrier's answering-machine detection says a machine took the call. */
+  | { readonly type: 'leg.answered'; readonly legId: LegId; readonly machine?: true }
   /**
    * A leg ended. Before answer: busy / no_answer / failed / canceled / declined. After answer,
    * `completed` means the human hung up.
@@ -82,6 +86,18 @@ export type TransferEvent =
    * whisper document ends by joining the room, so this also says the whisper is over.
    */
   | { readonly type: 'human.joined'; readonly legId: LegId }
+  /**
+   * Agentic: the briefing on this leg ended with a decision — the briefing agent's
+   * `briefing_result` or `accept_transfer` / `decline_transfer` tool call, or the human's key.
+   */
+  | {
+      readonly type: 'briefing.result';
+      readonly legId: LegId;
+      readonly accepted: boolean;
+      readonly by: 'agent' | 'digit';
+    }
+  /** Agentic: the briefing agent's socket failed (or the agent left) before a decision. */
+  | { readonly type: 'briefing.failed'; readonly legId: LegId }
   | { readonly type: 'caller.hangup' }
   | { readonly type: 'transfer.cancel'; readonly by: 'api' | 'agent' };
 
@@ -116,6 +132,10 @@ export type TransferEffect =
       readonly callerId: string;
       readonly timeoutMs: number;
       readonly mode: TransferMode;
+      /** Ask the carrier to detect an answering machine on the leg (where it can). */
+      readonly machineDetection?: true;
+      /** Keys the carrier dials once the leg answered (an extension). */
+      readonly sendDigits?: string;
     }
   /**
    * Cancel a ringing leg or hang up an answered one. Idempotent in the shell. It ends the human's
@@ -135,6 +155,23 @@ export type TransferEffect =
   | { readonly type: 'caller.to_agent'; readonly interrupt?: true }
   /** Warm: play `text` to the human on `legId` only. */
   | { readonly type: 'human.whisper'; readonly legId: LegId; readonly text: string }
+  /**
+   * Agentic: the human's leg streams to the daemon, which opens the briefing socket to the agent
+   * (the leg's answer webhook gets the stream document).
+   */
+  | { readonly type: 'human.brief'; readonly legId: LegId }
+  /**
+   * Agentic: the briefing on this leg is over: the briefing socket gets `stop` with `reason` and
+   * closes. `release`: the human's stream closes too, so the human's call goes on to its
+   * continuation (the join, or the fallback whisper, decided before); otherwise the leg is being
+   * hung up and its stream ends with it.
+   */
+  | {
+      readonly type: 'briefing.end';
+      readonly legId: LegId;
+      readonly reason: BriefingEndReason;
+      readonly release: boolean;
+    }
   /** Warm: ask the agent for a 1–2 sentence summary (`summary_request`). */
   | { readonly type: 'agent.summary_request'; readonly timeoutMs: number }
   /** The AI leaves: the human has the caller. */
@@ -151,6 +188,17 @@ export type TransferEffect =
   | { readonly type: 'transfer.ended'; readonly outcome: TransferOutcome; readonly carrierCode?: string };
 
 export type TransferEffectType = TransferEffect['type'];
+
+/** Why a briefing ended, as the briefing socket's `stop` says it. */
+export type BriefingEndReason =
+  | 'accepted'
+  | 'declined'
+  | 'timeout'
+  | 'agent_failed'
+  | 'human_hangup'
+  | 'caller_hangup'
+  | 'canceled'
+  | 'failed';
 
 /** One line of a transfer's timeline: appended on every transition. */
 export interface TimelineEntry {

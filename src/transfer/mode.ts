@@ -18,7 +18,7 @@ export type TransferState = MachineState<TransferMode, string>;
  * What a carrier adapter may declare in its `capabilities` (providers/types.ts) that a mode can
  * require.
  */
-export type CarrierCapability = 'conference' | 'whisper' | 'holdAudio' | 'sipDestinations';
+export type CarrierCapability = 'conference' | 'whisper' | 'holdAudio' | 'sipDestinations' | 'calleeStream';
 
 /**
  * What the caller's call should be given now, from the saved state alone (the answer to a
@@ -68,6 +68,11 @@ export interface TransferModeDescriptor {
   readonly defaultRingTimeoutSec: number;
   /** The plan carries a whisper for the human (static text, the agent's summary or the template). */
   readonly whispers: boolean;
+  /**
+   * The agent itself briefs the human over a second socket (`human.brief`); the whisper is then
+   * the summary the briefing starts with, and what the human hears should that socket fail.
+   */
+  readonly briefs?: boolean;
   /**
    * How a human is reached:
    * - `caller`: the caller's own call dials (the AI stream ends; the dial's continuation asks what

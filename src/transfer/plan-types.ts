@@ -90,6 +90,19 @@ export interface TransferPlan {
   readonly reason: string;
   /** Spoken to the caller before anyone is dialed (VoiceDock `message`); absent: nothing extra. */
   readonly callerMessage?: CallerMessage;
+  /** The rule label the chain came from (`transferRules[].label`, `default`), when one did. */
+  readonly label?: string;
+  /**
+   * Ask the carrier to detect an answering machine on each human's leg (`handoffConfig.
+   * machineDetection`; modes that dial a leg): a machine is outcome `voicemail`, never connected.
+   */
+  readonly machineDetection?: boolean;
+  /** Keys to dial once a destination of the chain answered, by destination (`handoffConfig.sendDigits`). */
+  readonly sendDigits?: Readonly<Record<string, string>>;
+  /** Warm: the agent speaks the whisper itself over a briefing socket (`whisperVoice: agent`). */
+  readonly whisperVoice?: 'agent';
+  /** A mode that briefs the human (agentic): how long the briefing may take, in ms. */
+  readonly briefingTimeoutMs?: number;
   readonly trigger: TransferTriggerType;
 }
 

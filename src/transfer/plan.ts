@@ -19,9 +19,9 @@ import { buildWhisper, defaultReason } from './plan-text.js';
 import type { LookupResult, PlanRefusal, PlanResult, TransferTrigger, WhisperPlan } from './plan-types.js';
 import { needsConfirmation, parseToolCall } from './tools.js';
 
-/** The agent's own mode: `handoffConfig.warm` names the warm mode, else cold. */
+/** The agent's own mode: `handoffConfig.mode` (`warm: true` was read as `mode: warm`). */
 export function configuredMode(handoffConfig: HandoffConfig): TransferMode {
-  return handoffConfig.warm ? 'warm' : 'cold';
+  return handoffConfig.mode;
 }
 
 export interface PlanContext {
@@ -35,7 +35,7 @@ export interface PlanContext {
   readonly summary?: string;
   /** ISO region for national numbers in dynamic destinations, e.g. `US`. */
   readonly defaultRegion: string;
-  /** The mode the asker chose (the agent's `transfer` event); default `handoffConfig.warm`. */
+  /** The mode the asker chose (the agent's `transfer` event); default `handoffConfig.mode`. */
   readonly mode?: TransferMode;
   /** The modes a plan may name; default the daemon's (modes.ts). */
   readonly modes?: ModeRegistry;
@@ -89,6 +89,16 @@ export function planTransfer(agent: AgentConfig, trigger: TransferTrigger, ctx: 
       whisper,
       ...(handoffConfig.holdAudio === undefined ? {} : { holdAudioUrl: handoffConfig.holdAudio }),
       reason: res.reason,
+      ...('label' in res && res.label !== undefined ? { label: res.label } : {}),
+      ...(descriptor.briefs === true ? { briefingTimeoutMs: handoffConfig.briefingTimeoutSec * 1000 } : {}),
+      ...(handoffConfig.machineDetection && descriptor.dialsFrom === 'leg' ? { machineDetection: true } : {}),
+      ...digitsFor([...new Set(chain)], handoffConfig.sendDigits),
+      ...(handoffConfig.whisperVoice === 'agent' &&
+      descriptor.whispers &&
+      descriptor.dialsFrom === 'leg' &&
+      descriptor.briefs !== true
+        ? { whisperVoice: 'agent' as const }
+        : {}),
       trigger: trigger.type,
       ...(res.callerMessage === undefined
         ? {}
@@ -111,6 +121,8 @@ type Resolution =
       readonly mode?: TransferMode;
       readonly summary?: string;
       readonly callerMessage?: string;
+      /** The configured name of the chain (a rule label, `default`, a skill's name). */
+      readonly label?: string;
     }
   | { readonly ok: false; readonly refusal: PlanRefusal; readonly detail: string };
 
@@ -170,7 +182,7 @@ function ruleChain(agent: AgentConfig, label: string, ctx: PlanContext): Resolut
     rules.find((candidate) => candidate.label.toLowerCase() === label.trim().toLowerCase());
   if (rule === undefined)
     return refuse('invalid_destination', `no transfer rule labelled ${JSON.stringify(label)}`);
-  const resolved = ok(rule.destination, ctx.reason ?? rule.when);
+  const resolved = { ...ok(rule.destination, ctx.reason ?? rule.when), label: rule.label };
   return rule.callerMessage === undefined ? resolved : { ...resolved, callerMessage: rule.callerMessage };
 }
 
@@ -200,7 +212,7 @@ function skillChain(
         `skill ${JSON.stringify(skill.name)} has a fixed destination; name the skill without one`,
       );
     const result = checked(agent, [dynamicDestination], 'dynamic destination', ctx, reason);
-    return result.ok ? { ...result, confirmationNeeded } : result;
+    return result.ok ? { ...result, confirmationNeeded, label: skill.name } : result;
   }
   if (fixed === undefined && lookup !== undefined) {
     if (lookup.ok) {
@@ -218,14 +230,14 @@ function skillChain(
       `skill ${JSON.stringify(skill.name)} has no destination and none was looked up`,
     );
   }
-  return { ...ok(fixed, reason), confirmationNeeded };
+  return { ...ok(fixed, reason), confirmationNeeded, label: skill.name };
 }
 
 function defaultChain(agent: AgentConfig, reason: string): Resolution {
   const destination = agent.handoffConfig.transferDestination;
   if (destination === undefined)
     return refuse('missing_transfer_number', 'handoffConfig.transferDestination is not set');
-  return ok([destination], reason);
+  return { ...ok([destination], reason), label: 'default' };
 }
 
 /**
@@ -281,4 +293,13 @@ function refuse(
   detail: string,
 ): { readonly ok: false; readonly refusal: PlanRefusal; readonly detail: string } {
   return { ok: false, refusal, detail };
+}
+
+/** The chain's destinations that have keys to dial once answered. */
+function digitsFor(
+  chain: readonly string[],
+  all: Readonly<Record<string, string>>,
+): { sendDigits?: Readonly<Record<string, string>> } {
+  const picked = Object.fromEntries(chain.flatMap((d) => (all[d] === undefined ? [] : [[d, all[d]]])));
+  return Object.keys(picked).length === 0 ? {} : { sendDigits: picked };
 }

@@ -1,4 +1,4 @@
-import { defineMachine, onLegError, onRinging } from './machine-define.js';
+import { defineMachine, onLegError, onMachine, onRinging } from './machine-define.js';
 import {
   type Applied,
   cancelTimer,
@@ -89,7 +89,28 @@ export const transferMachine = defineMachine<'warm', WarmPhase>({
     }
     startTimer(d, 'handoff', d.nowMs + d.s.handoffWaitMs);
   },
-  apply,
+  apply: (d, event) => {
+    const current = liveCurrentLeg(d);
+    const briefed = current?.status === 'briefing' ? current : undefined;
+    const detail = apply(d, event);
+    // A briefing leg that stopped otherwise (hung up, the caller gone): its socket is told.
+    if (
+      briefed !== undefined &&
+      briefed.status !== 'briefing' &&
+      !d.effects.some((e) => e.type === 'briefing.end' && e.legId === briefed.legId)
+    ) {
+      const at = d.effects.findIndex(
+        (e) => (e.type === 'carrier.cancel' && e.legId === briefed.legId) || e.type === 'transfer.ended',
+      );
+      const why = briefed.outcome ?? d.s.outcome;
+      const reason =
+        why === 'human_hangup' || why === 'caller_hangup' || why === 'canceled' ? why : ('failed' as const);
+      const effect = { type: 'briefing.end' as const, legId: briefed.legId, reason, release: false };
+      if (at < 0) d.effects.push(effect);
+      else d.effects.splice(at, 0, effect);
+    }
+    return detail;
+  },
   syncPhase,
 });
 
@@ -118,6 +139,8 @@ export const warmMode: TransferModeDescriptor = defineMode<WarmState>({
     'caller.hold',
     'caller.to_agent',
     'human.whisper',
+    'human.brief',
+    'briefing.end',
     'agent.summary_request',
     'agent.detach',
     'agent.status',
@@ -155,6 +178,7 @@ function apply(d: WarmDraft, event: TransferEvent): Applied {
       const leg = liveCurrentLeg(d, event.legId);
       if (leg === undefined) return strayAnswer(d, event.legId);
       if (leg.status !== 'dialing' && leg.status !== 'ringing') return null;
+      if (event.machine === true) return onMachine(d, leg, (i) => dialLeg(d, i));
       leg.status = 'answered';
       cancelTimer(d, `ring:${leg.legId}`);
       status(d, 'answered', leg.legId);
@@ -220,6 +244,21 @@ function apply(d: WarmDraft, event: TransferEvent): Applied {
     case 'caller.present':
       // Cold only: the human's leg here is not part of the caller's call.
       return null;
+    case 'briefing.result': {
+      // `whisperVoice: agent`: the carrier played the agent's words (their mark came back).
+      const leg = liveCurrentLeg(d, event.legId);
+      if (leg === undefined || leg.status !== 'briefing') return null;
+      cancelTimer(d, `briefing:${leg.legId}`);
+      d.effects.push({ type: 'human.whisper', legId: leg.legId, text: '' });
+      d.effects.push({ type: 'briefing.end', legId: leg.legId, reason: 'accepted', release: true });
+      return detailOf({ leg: leg.legId, voice: 'agent', join: awaitJoin(d, leg) });
+    }
+    case 'briefing.failed': {
+      // The agent could not speak the whisper: the carrier's voice says it instead.
+      const leg = liveCurrentLeg(d, event.legId);
+      if (leg === undefined || leg.status !== 'briefing') return null;
+      return detailOf({ leg: leg.legId, fallback: carrierWhisper(d, leg, 'agent_failed') });
+    }
     case 'caller.hangup':
       finish(d, 'caller_hangup', null);
       return detailOf({ outcome: 'caller_hangup' });
@@ -254,6 +293,9 @@ function onTimer(d: WarmDraft, timerId: TimerId): Applied {
   }
   const [kind, legId] = splitLegTimer(timerId);
   const leg = liveCurrentLeg(d, legId);
+  if (kind === 'briefing' && leg?.status === 'briefing') {
+    return detailOf({ timer: kind, leg: leg.legId, fallback: carrierWhisper(d, leg, 'timeout') });
+  }
   if (kind === 'ring' && (leg?.status === 'dialing' || leg?.status === 'ringing')) {
     dropLeg(d, leg, 'no_answer', null, true);
     return `${detailOf({ timer: kind, leg: leg.legId })} ${nextOrReturn(d, 'no_answer', null, (i) => dialLeg(d, i))}`;
@@ -304,11 +346,33 @@ function whisper(d: WarmDraft, leg: Leg): string {
   const text = whisperText(d);
   if (text === null) return 'awaiting_summary';
   if (text === '') return `none_${awaitJoin(d, leg)}`;
+  if (d.s.plan.whisperVoice === 'agent') {
+    // The agent's own voice: the human's leg streams to a briefing socket, which gets `say`.
+    leg.status = 'briefing';
+    d.effects.push({ type: 'human.brief', legId: leg.legId });
+    startTimer(d, `briefing:${leg.legId}`, d.nowMs + AGENT_VOICE_SLACK_MS + whisperBudgetMs(text));
+    status(d, 'whispering', leg.legId);
+    return 'agent_voice';
+  }
   leg.status = 'whispering';
   d.effects.push({ type: 'human.whisper', legId: leg.legId, text });
   startTimer(d, `whisper:${leg.legId}`, d.nowMs + whisperBudgetMs(text));
   status(d, 'whispering', leg.legId);
   return 'playing';
+}
+
+/** Time for the briefing socket to open and the agent to start speaking, on top of the whisper's own budget. */
+const AGENT_VOICE_SLACK_MS = 5_000;
+
+/** The agent's voice failed or took too long: the carrier speaks the whisper, then the join. */
+function carrierWhisper(d: WarmDraft, leg: Leg, reason: 'agent_failed' | 'timeout'): string {
+  cancelTimer(d, `briefing:${leg.legId}`);
+  const text = whisperText(d) ?? '';
+  d.effects.push({ type: 'human.whisper', legId: leg.legId, text });
+  d.effects.push({ type: 'briefing.end', legId: leg.legId, reason, release: true });
+  leg.status = 'whispering';
+  startTimer(d, `whisper:${leg.legId}`, d.nowMs + whisperBudgetMs(text));
+  return 'whisper';
 }
 
 /**
@@ -358,6 +422,7 @@ function syncPhase(d: WarmDraft): void {
       d.s.phase = 'awaiting_summary';
       return;
     case 'whispering':
+    case 'briefing':
       d.s.phase = 'whispering';
       return;
     case 'ready':

@@ -65,6 +65,16 @@ export function agentRepositoryContract(name: string, harness: RepositoryHarness
       expect((await repo.get('clinic'))?.version).toBe(2);
     });
 
+    it('takes handoffConfig.mode and warm as one setting: the field a PATCH names wins', async () => {
+      await repo.patchDraft('front-desk', { handoffConfig: { warm: true } });
+      const agentic = await repo.patchDraft('front-desk', { handoffConfig: { mode: 'agentic' } });
+      expect(agentic.agent.handoffConfig).toMatchObject({ mode: 'agentic', warm: false });
+      const warm = await repo.patchDraft('front-desk', { handoffConfig: { warm: true } });
+      expect(warm.agent.handoffConfig).toMatchObject({ mode: 'warm', warm: true });
+      const cold = await repo.patchDraft('front-desk', { handoffConfig: { mode: 'cold' } });
+      expect(cold.agent.handoffConfig).toMatchObject({ mode: 'cold', warm: false });
+    });
+
     it('deep-merges a PATCH into the draft and normalizes numbers on save', async () => {
       const draft = await repo.patchDraft('front-desk', {
         numbers: ['(415) 555-0101', '415.555.0100'],

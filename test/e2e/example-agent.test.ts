@@ -97,6 +97,32 @@ describe('the example agent on Twilio', () => {
     expect(call.heard.from('say')).toEqual([]);
   });
 
+  it('4: support briefed by the agent itself; the person presses 1 after the briefing, then talks with the caller', async () => {
+    const { h, call } = await callMenu();
+    await call.pressDigits('4');
+    const support = h.sim.network.endpoint(SUPPORT);
+    // The person hears the agent's briefing (its own audio, on the briefing socket), then takes the call.
+    await eventually(
+      () => support.heard.bytes('stream:') >= promptBytes('briefing'),
+      () => `support to hear the briefing (${support.heard.bytes('stream:')} bytes so far)`,
+    );
+    await support.pressDigits('1');
+    await h.sim.waitFor(() => call.heard.first('party:') && support.heard.first('party:'), 15_000);
+    call.hangup();
+    const ended = await waitForRecord(h, call.sid, (r) => r.phase === 'ended');
+    expect(ended.transfers).toMatchObject([{ mode: 'agentic', outcome: 'connected' }]);
+    expect(agentLog.some((line) => line.includes('briefing the person answering (Support)'))).toBe(true);
+    expect(sourcesHeard(support.heard.segments)).toEqual(['stream:', 'party:']);
+    expect(support.heard.from('say')).toEqual([]);
+    // The caller heard the menu and the handoff sentence, then hold, then the person: never the
+    // briefing, byte for byte (μ-law passes through untouched, so the person's copy is found).
+    expect(sourcesHeard(call.heard.segments)).toEqual(['stream:', 'hold', 'party:']);
+    // Across its first two notes (988 → 784 Hz), a run no other prompt has.
+    const briefing = readFileSync(new URL('briefing.ulaw', PROMPTS)).subarray(1440, 1760);
+    expect(Buffer.from(support.heard.audio('stream:')).indexOf(briefing)).toBeGreaterThanOrEqual(0);
+    expect(Buffer.from(call.heard.audio('stream:')).indexOf(briefing)).toBe(-1);
+  });
+
   it('3: the after-hours line is busy; the caller is back with the agent and hears it again', async () => {
     const { h, call } = await callMenu();
     await call.pressDigits('3');

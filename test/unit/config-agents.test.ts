@@ -45,12 +45,20 @@ describe('agent defaults', () => {
             speaksMessages: false,
           },
           handoffConfig: {
+            mode: 'cold',
             warm: false,
             whisper: null,
             transferRules: [],
             summaryTimeoutMs: 2500,
             callerId: 'caller',
             handoffWaitMs: 4000,
+            machineDetection: false,
+            whisperVoice: 'carrier',
+            sendDigits: {},
+            briefingTimeoutSec: 30,
+            waitForHumanSpeechMs: 0,
+            acceptDigit: '1',
+            declineDigit: '2',
           },
           skills: [],
           callControl: { onNoResponseAction: 'none', noResponseTimeoutSec: 10 },
@@ -215,6 +223,42 @@ describe('errors, each with its path', () => {
       'unknown country code',
     ],
     [{ agents: [minimal({ handoffConfig: { warm: 'yes' } })] }, 'agents[0].handoffConfig.warm', 'boolean'],
+    [{ agents: [minimal({ handoffConfig: { mode: 'hot' } })] }, 'agents[0].handoffConfig.mode', 'cold'],
+    [
+      { agents: [minimal({ handoffConfig: { mode: 'cold', warm: true } })] },
+      'agents[0].handoffConfig.mode',
+      'warm: true is an alias of mode: warm',
+    ],
+    [
+      { agents: [minimal({ handoffConfig: { mode: 'agentic', warm: true } })] },
+      'agents[0].handoffConfig.mode',
+      'alias',
+    ],
+    [
+      { agents: [minimal({ handoffConfig: { acceptDigit: '12' } })] },
+      'agents[0].handoffConfig.acceptDigit',
+      'one DTMF key',
+    ],
+    [
+      { agents: [minimal({ handoffConfig: { acceptDigit: '#', declineDigit: '#' } })] },
+      'agents[0].handoffConfig.declineDigit',
+      'must differ',
+    ],
+    [
+      { agents: [minimal({ handoffConfig: { sendDigits: { '+14155550111': '12x' } } })] },
+      'agents[0].handoffConfig.sendDigits.+14155550111',
+      'keys 0-9',
+    ],
+    [
+      { agents: [minimal({ handoffConfig: { sendDigits: { nope: '123' } } })] },
+      'agents[0].handoffConfig.sendDigits.nope',
+      '',
+    ],
+    [
+      { agents: [minimal({ handoffConfig: { briefingTimeoutSec: 2 } })] },
+      'agents[0].handoffConfig.briefingTimeoutSec',
+      '',
+    ],
     [
       { agents: [minimal({ handoffConfig: { warmm: true } })] },
       'agents[0].handoffConfig',
@@ -495,5 +539,39 @@ describe('DEMO_AGENTS', () => {
 
   it('takes the real agent URL', () => {
     expect(demoAgents('ws://127.0.0.1:41234/agent').agents[0]?.agent.url).toBe('ws://127.0.0.1:41234/agent');
+  });
+});
+
+describe('handoffConfig.mode', () => {
+  const modeOf = (handoffConfig: Record<string, unknown>) =>
+    parseAgentsConfig({ agents: [minimal({ handoffConfig })] }, { defaultRegion: 'US' }).agents[0]!
+      .handoffConfig;
+
+  it.each([
+    [{}, 'cold', false],
+    [{ warm: false }, 'cold', false],
+    [{ warm: true }, 'warm', true],
+    [{ mode: 'warm' }, 'warm', true],
+    [{ mode: 'warm', warm: true }, 'warm', true],
+    [{ mode: 'cold', warm: false }, 'cold', false],
+    [{ mode: 'agentic' }, 'agentic', false],
+    [{ mode: 'agentic', warm: false }, 'agentic', false],
+    [{ mode: 'warm', warm: false }, 'warm', true],
+  ] as const)('%j → mode %s (warm %s)', (given, mode, warm) => {
+    expect(modeOf(given)).toMatchObject({ mode, warm });
+  });
+
+  it('reads sendDigits by destination, normalized like every destination', () => {
+    expect(modeOf({ sendDigits: { '(415) 555-0111': 'ww123#' } }).sendDigits).toEqual({
+      '+14155550111': 'ww123#',
+    });
+  });
+
+  it('has the briefing defaults: 30 s, accept 1, decline 2', () => {
+    expect(modeOf({ mode: 'agentic' })).toMatchObject({
+      briefingTimeoutSec: 30,
+      acceptDigit: '1',
+      declineDigit: '2',
+    });
   });
 });

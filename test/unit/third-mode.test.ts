@@ -243,8 +243,8 @@ describe('a third mode registered from outside src/', () => {
         return err instanceof DaemonError ? err.code : 'not a DaemonError';
       }
     };
-    expect(MODES.with(relayMode).names()).toEqual(['cold', 'warm', 'relay']); // `with` replaces
-    expect(TRANSFER_MODES.names()).toEqual(['cold', 'warm']); // and leaves the daemon's alone
+    expect(MODES.with(relayMode).names()).toEqual(['cold', 'warm', 'agentic', 'relay']); // `with` replaces
+    expect(TRANSFER_MODES.names()).toEqual(['cold', 'warm', 'agentic']); // and leaves the daemon's alone
     expect(codeOf(() => new ModeRegistry([relayMode, relayMode]))).toBe('transfer_mode_duplicate');
     expect(codeOf(() => TRANSFER_MODES.with(defineMode<RelayState>(relaySpec({ fallback: 'nope' }))))).toBe(
       'transfer_mode_unknown',

@@ -5,6 +5,7 @@
 import crypto from 'node:crypto';
 import type { CarrierFrontEnd, SimContext, SimHttpRequest, SimHttpResponse } from '../../front-end.js';
 import type { Leg } from '../../leg.js';
+import { playDigits } from '../../send-digits.js';
 import { networkAddress } from './addresses.js';
 import { type Notification, PlivoCall } from './call.js';
 import { PlivoConference } from './conference.js';
@@ -182,14 +183,19 @@ export class PlivoFrontEnd implements CarrierFrontEnd {
   }
 
   /** A REST-created call runs `source` (its `answer_url`) once answered. */
-  runOnAnswer(call: PlivoCall, source: XmlSource): void {
+  runOnAnswer(call: PlivoCall, source: XmlSource, sendDigits?: string): void {
     this.#pendingSource.set(call.uuid, source);
+    const fetch = (): void => {
+      const src = this.#pendingSource.get(call.uuid);
+      this.#pendingSource.delete(call.uuid);
+      if (src && !call.leg.isEnded) void this.#runner(call).replace(src);
+    };
     const off = call.leg.on((e) => {
       if (e.type !== 'leg.answered') return;
       off();
-      const src = this.#pendingSource.get(call.uuid);
-      this.#pendingSource.delete(call.uuid);
-      if (src) void this.#runner(call).replace(src);
+      // `send_digits`: keyed once answered, before the answer XML runs (UNCONFIRMED ordering).
+      if (sendDigits === undefined) fetch();
+      else void playDigits(call.leg, sendDigits, this.ctx.timers).then(fetch);
     });
   }
 

@@ -75,6 +75,10 @@ export function createCall(fe: PlivoFrontEnd, body: RestBody): RestResult {
   const timeLimit = Number(str(body, 'time_limit') ?? '14400');
   if (!Number.isInteger(timeLimit) || timeLimit < 1)
     return bad('time_limit must be a whole number of seconds');
+  // `send_digits`: 0-9, `#`, `*`, `w` (0.5 s) and `W` (1 s).
+  const sendDigits = str(body, 'send_digits');
+  if (sendDigits !== undefined && !/^[0-9#*wW]{1,64}$/.test(sendDigits))
+    return bad('send_digits may hold only 0-9, #, *, w and W');
   const requestUuids: string[] = [];
   let first: PlivoCall | undefined;
   for (const target of targets) {
@@ -89,13 +93,17 @@ export function createCall(fe: PlivoFrontEnd, body: RestBody): RestResult {
       ...(typeof hangup === 'object' ? { hangupUrl: hangup } : {}),
     });
     first ??= call;
-    fe.runOnAnswer(call, {
-      type: 'url',
-      url: answer,
-      method: answerMethod,
-      kind: 'voice',
-      ...(typeof fallback === 'object' ? { fallback } : {}),
-    });
+    fe.runOnAnswer(
+      call,
+      {
+        type: 'url',
+        url: answer,
+        method: answerMethod,
+        kind: 'voice',
+        ...(typeof fallback === 'object' ? { fallback } : {}),
+      },
+      sendDigits,
+    );
     const off = call.leg.on((e) => {
       if (e.type !== 'leg.answered') return;
       off();

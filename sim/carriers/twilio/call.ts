@@ -61,6 +61,8 @@ export class TwilioCall {
   readonly parentCallSid: string | undefined;
   readonly dateCreatedMs: number;
   statusCallback: StatusCallbackConfig | undefined;
+  /** Answering-machine detection's `AnsweredBy`, once it decided (only when asked for). */
+  answeredBy: string | undefined;
   /** Replaced by a REST update that sets `FallbackUrl`. */
   fallback: FallbackConfig | undefined;
   #status: TwilioCallStatus;
@@ -148,6 +150,7 @@ export class TwilioCall {
       To: this.to,
     };
     if (this.parentCallSid) p['ParentCallSid'] = this.parentCallSid;
+    if (this.answeredBy !== undefined) p['AnsweredBy'] = this.answeredBy;
     return p;
   }
 
@@ -172,7 +175,7 @@ export class TwilioCall {
       price: null,
       price_unit: 'USD',
       direction: this.direction,
-      answered_by: null,
+      answered_by: this.answeredBy ?? null,
       api_version: '2010-04-01',
       forwarded_from: null,
       group_sid: null,

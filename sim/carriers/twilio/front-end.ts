@@ -2,8 +2,11 @@
  * The Twilio front-end of the simulator: numbers with their voice URLs, calls and their TwiML,
  * media streams, conferences, and the REST API under `/2010-04-01/Accounts/{AccountSid}/`.
  */
+
+import { detectAnsweringMachine } from '../../amd.js';
 import type { CarrierFrontEnd, SimContext, SimHttpRequest, SimHttpResponse } from '../../front-end.js';
 import type { Leg } from '../../leg.js';
+import { playDigits } from '../../send-digits.js';
 import { type FallbackConfig, type StatusCallbackConfig, TwilioCall, type TwilioDirection } from './call.js';
 import { type ParticipantOptions, TwilioConference, type TwilioParticipant } from './conference.js';
 import { TwilioHooks } from './hooks.js';
@@ -186,14 +189,33 @@ export class TwilioFrontEnd implements CarrierFrontEnd {
   }
 
   /** An outbound-api call runs `source` once answered. */
-  runOnAnswer(call: TwilioCall, source: TwimlSource): void {
+  runOnAnswer(
+    call: TwilioCall,
+    source: TwimlSource,
+    options: { readonly machineDetection?: boolean; readonly sendDigits?: string } = {},
+  ): void {
     this.#pendingSource.set(call.sid, source);
+    const { machineDetection = false, sendDigits } = options;
+    const fetch = (): void => {
+      const src = this.#pendingSource.get(call.sid);
+      this.#pendingSource.delete(call.sid);
+      if (src && !call.leg.isEnded) void this.#runner(call).replace(src);
+    };
+    // `SendDigits`: keyed once connected, before the call's TwiML runs (UNCONFIRMED ordering).
+    const run = (): void => {
+      if (sendDigits === undefined) fetch();
+      else void playDigits(call.leg, sendDigits, this.ctx.timers).then(fetch);
+    };
     const off = call.leg.on((e) => {
       if (e.type !== 'leg.answered') return;
       off();
-      const src = this.#pendingSource.get(call.sid);
-      this.#pendingSource.delete(call.sid);
-      if (src) void this.#runner(call).replace(src);
+      if (!machineDetection) return run();
+      // Synchronous `MachineDetection`: the Url is fetched once detection decided, with
+      // `AnsweredBy` (`machine_start` in `Enable` mode; protocols.md §2.3).
+      void detectAnsweringMachine(call.leg, this.ctx.clock, this.ctx.timers).then((verdict) => {
+        call.answeredBy = verdict === 'machine' ? 'machine_start' : verdict;
+        run();
+      });
     });
   }
 

@@ -88,6 +88,18 @@ export async function createCall(fe: TwilioFrontEnd, form: Form): Promise<RestRe
   const fallback = fallbackFrom(form);
   if (fallback && 'response' in fallback) return fallback;
   const timeoutS = Math.min(600, Math.max(1, form.int('Timeout', 60)));
+  const amd = form.get('MachineDetection');
+  if (amd !== undefined && amd !== 'Enable' && amd !== 'DetectMessageEnd') {
+    return bad(21201, `MachineDetection must be Enable or DetectMessageEnd, not ${amd}`);
+  }
+  if (amd === 'DetectMessageEnd' || form.has('AsyncAmd')) {
+    return bad(21201, 'only synchronous MachineDetection=Enable is simulated');
+  }
+  // `SendDigits`: 0-9, `#`, `*` and `w` (a half-second pause), at most 32.
+  const sendDigits = form.get('SendDigits');
+  if (sendDigits !== undefined && !/^[0-9#*w]{1,32}$/.test(sendDigits)) {
+    return bad(21201, 'SendDigits may hold only 0-9, #, * and w, at most 32');
+  }
   const call = fe.dialOut({
     direction: 'outbound-api',
     from: parties.from,
@@ -96,7 +108,10 @@ export async function createCall(fe: TwilioFrontEnd, form: Form): Promise<RestRe
     statusCallback,
     ...(fallback === undefined ? {} : { fallback }),
   });
-  fe.runOnAnswer(call, source);
+  fe.runOnAnswer(call, source, {
+    machineDetection: amd === 'Enable',
+    ...(sendDigits === undefined ? {} : { sendDigits }),
+  });
   if (fe.options.callbacksBeforeRestResponse) await progressDelivered(fe, call.leg, call.sid);
   return { response: json(201, call.resource()), callSid: call.sid };
 }

@@ -19,5 +19,6 @@ export const websocketTransport: AgentTransportKind = {
       ...(context.timers === undefined ? {} : { timers: context.timers }),
       log: context.log,
       ...(context.resumed === undefined ? {} : { resumed: context.resumed }),
+      ...(context.parameters === undefined ? {} : { parameters: context.parameters }),
     }),
 };

@@ -78,7 +78,7 @@ export const transferBody = z
       .enum(TRANSFER_MODE_NAMES)
       .optional()
       .describe(
-        `A transfer mode (${TRANSFER_MODE_NAMES.join(', ')}); overrides the agent's (handoffConfig.warm).`,
+        `A transfer mode (${TRANSFER_MODE_NAMES.join(', ')}); overrides the agent's (handoffConfig.mode).`,
       ),
   })
   .refine((b) => [b.destination, b.rule, b.skill].filter((x) => x !== undefined).length <= 1, {
