@@ -26,7 +26,7 @@ it('make-prompts.ts writes exactly the shipped μ-law prompts', () => {
   const shipped = readdirSync(SHIPPED).sort();
   expect(readdirSync(dir).sort()).toEqual(shipped);
   expect(shipped).toEqual(
-    ['goodbye', 'menu', 'sales', 'sorry', 'support', 'trying'].map((name) => `${name}.ulaw`),
+    ['briefing', 'goodbye', 'menu', 'sales', 'sorry', 'support', 'trying'].map((name) => `${name}.ulaw`),
   );
   for (const file of shipped) {
     const bytes = readFileSync(join(SHIPPED, file));
