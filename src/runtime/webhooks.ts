@@ -235,7 +235,9 @@ export class WebhookHandler {
     if (record.phase !== 'transferring' || transfer === null) return undefined;
     const leg = transfer.legs.find(
       (l) =>
-        l.status === 'ringing' || (l.status === 'dialing' && record.legCarrierIds[l.legId] !== undefined),
+        l.status === 'ringing' ||
+        l.status === 'whispering' ||
+        (l.status === 'dialing' && record.legCarrierIds[l.legId] !== undefined),
     );
     if (leg === undefined) return undefined;
     this.#o.log.warn(

@@ -15,6 +15,8 @@ import {
   outcomeOfEnd,
   staleEnd,
   startTimer,
+  status,
+  strayAnswer,
 } from './machine-draft.js';
 import { CALLER_CONFIRM_WAIT_MS, type MachineState, type TerminalPhase } from './machine-state.js';
 import type { LegId, TimerId, TransferEvent } from './machine-types.js';
@@ -36,13 +38,18 @@ import type { TransferPlan } from './plan-types.js';
 /**
  * - `handoff`: the AI's handoff sentence plays; nothing dialed yet.
  * - `dialing`, `ringing`: the caller's call dials `plan.chain[index]`.
+ * - `whispering`: a warm transfer run as cold where the carrier plays the whisper to the human
+ *   before it bridges them (Exotel's `start_call_playback`): answered, not yet with the caller.
+ *   The carrier reports nothing at the bridge, so the transfer is connected once the whisper's
+ *   budget has passed ({@link carrierWhisperMs}, an upper bound), and a human who hangs up before is
+ *   `human_hangup`, the caller back with the AI.
  * - `confirming`: the leg ended `canceled` unasked. The carrier cancels a dial when the caller
  *   hangs up and does not order the leg's callbacks before the caller's own status, so the
  *   machine waits (bounded by `confirm`) for the caller's fate before deciding anything: the
  *   caller's end gives `caller_hangup`; the caller reported live, or the bound, the next
  *   destination or the AI.
  */
-export type ColdPhase = 'handoff' | 'dialing' | 'ringing' | 'confirming' | TerminalPhase;
+export type ColdPhase = 'handoff' | 'dialing' | 'ringing' | 'whispering' | 'confirming' | TerminalPhase;
 
 export type ColdState = MachineState<'cold', ColdPhase>;
 
@@ -133,11 +140,19 @@ function apply(d: ColdDraft, event: TransferEvent): Applied {
     case 'leg.ringing':
       return onRinging(d, event.legId);
     case 'leg.answered':
+      if (whisperAtCarrier(d.s.plan) !== undefined) return onAnswerWhispers(d, event.legId);
       return onAnswerConnects(d, event.legId);
     case 'leg.ended': {
       const leg = liveCurrentLeg(d, event.legId);
       if (leg === undefined) return staleEnd(d, event.legId, event.status);
       const code = cleanCarrierCode(event.carrierCode);
+      if (leg.status === 'whispering') {
+        // The human hung up during the carrier's whisper, before the bridge: never with the caller.
+        cancelTimer(d, `whisper:${leg.legId}`);
+        const ended = event.status === 'completed' ? 'human_hangup' : outcomeOfEnd(event.status);
+        dropLeg(d, leg, ended, code, false);
+        return `${detailOf({ leg: leg.legId, status: event.status })} ${nextOrReturn(d, ended, code, (i) => dial(d, i))}`;
+      }
       if (event.status === 'completed') {
         // Twilio's `DialCallStatus=completed` means the human answered and the bridge already
         // ended: the answer callback was lost or came late. The transfer did connect.
@@ -190,6 +205,12 @@ function onTimer(d: ColdDraft, timerId: TimerId): Applied {
     // in the dial's continuation, which asks what next; nothing is sent to the caller's call.
     return `${detailOf({ timer: timerId })} ${resumeAfterCancel(d)}`;
   }
+  if (timerId.startsWith('whisper:')) {
+    const leg = liveCurrentLeg(d, timerId.slice('whisper:'.length));
+    if (leg?.status !== 'whispering') return detailOf({ timer: 'whisper' });
+    // The whisper's budget has passed: the carrier has bridged the human to the caller.
+    return `${detailOf({ timer: 'whisper' })} ${onAnswerConnects(d, leg.legId) ?? ''}`.trim();
+  }
   if (timerId.startsWith('ring:')) {
     const leg = liveCurrentLeg(d, timerId.slice('ring:'.length));
     if (leg === undefined) return detailOf({ timer: 'ring' });
@@ -218,11 +239,47 @@ function resumeAfterCancel(d: ColdDraft): string {
   return nextOrReturn(d, 'canceled', code, (i) => dial(d, i));
 }
 
+/**
+ * How long the carrier's text-to-speech takes to say `text`, at most: 80 ms a character (speech
+ * engines say 13-16 characters a second) and a second for the playback to start. The transfer is
+ * recorded connected then, never before the caller can hear the human.
+ */
+export function carrierWhisperMs(text: string): number {
+  return Math.min(60_000, 1_000 + 80 * text.length);
+}
+
+/** The whisper the carrier plays to the human before it bridges them, if the plan has one. */
+function whisperAtCarrier(plan: TransferPlan): string | undefined {
+  if (plan.ringEndsAtCarrier !== true) return undefined;
+  const text = dialExtras(plan).whisper;
+  return text === undefined || text.trim() === '' ? undefined : text;
+}
+
+/** Answered, and hearing the carrier's whisper: connected once its budget has passed. */
+function onAnswerWhispers(d: ColdDraft, legId: LegId): Applied {
+  const leg = liveCurrentLeg(d, legId);
+  if (leg === undefined) return strayAnswer(d, legId);
+  if (leg.status === 'whispering') return null;
+  leg.status = 'whispering';
+  if (hasTimer(d, `ring:${leg.legId}`)) cancelTimer(d, `ring:${leg.legId}`);
+  status(d, 'answered', leg.legId);
+  status(d, 'whispering', leg.legId);
+  startTimer(d, `whisper:${leg.legId}`, d.nowMs + carrierWhisperMs(whisperAtCarrier(d.s.plan) ?? ''));
+  return detailOf({ leg: leg.legId, whisper: 'carrier' });
+}
+
 function syncPhase(d: ColdDraft): void {
   if (hasTimer(d, 'confirm')) {
     d.s.phase = 'confirming';
     return;
   }
   const leg = liveCurrentLeg(d);
-  d.s.phase = leg === undefined ? 'handoff' : leg.status === 'ringing' ? 'ringing' : 'dialing';
+  d.s.phase =
+    leg === undefined
+      ? 'handoff'
+      : leg.status === 'ringing'
+        ? 'ringing'
+        : leg.status === 'whispering'
+          ? 'whispering'
+          : 'dialing';
 }

@@ -175,6 +175,45 @@ describe('exotel transfers end to end (virtual time)', () => {
   const run = starter(e2e);
   const { placeCall } = e2e;
 
+  it('warm run as cold: a human who hangs up during the carrier’s whisper is human_hangup, and the caller is back with the AI', async () => {
+    const hh = await run(
+      {
+        script: (start) =>
+          start.resumed
+            ? []
+            : [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { awaitEvent: 'resume' }, { say: 1500 }],
+        agent: warm('Incoming refund request for order 1234, placed last week.'),
+      },
+      { programmable: true },
+    );
+    const human = hh.sim.network.addHuman('+14155550111', {
+      type: 'answer',
+      afterMs: 400,
+      hangupDuringWhisper: { afterMs: 500 },
+      speak: { type: 'tone', hz: 660 },
+    });
+    const call = await placeCall(hh);
+    const back = await waitForRecord(
+      hh,
+      call.sid,
+      (r) => r.phase === 'ai' && r.transfers[0]?.outcome !== undefined,
+      15_000,
+    );
+    // Never connected: the human heard the whisper, never the caller (was: connected at the
+    // answer, then the flow hung up the caller).
+    expect(back.transfers[0]?.outcome).toBe('human_hangup');
+    expect(human.heard.from('party:')).toHaveLength(0);
+    await hh.sim.waitFor(() => sourcesHeard(call.heard.segments).at(-1) === 'stream:', 10_000);
+    expect(call.state).not.toBe('ended');
+    const session = await hh.agent!.session(0);
+    const statuses = session.received
+      .filter((f) => f.frame.event === 'transfer_status')
+      .map((f) => String(f.frame['status']));
+    expect(statuses).toContain('whispering');
+    expect(statuses).not.toContain('connected');
+    call.hangup();
+  });
+
   it('nobody answers: back to the Voicebot, and the same agent session gets resume with no_answer', async () => {
     const hh = await run(
       {

@@ -114,7 +114,9 @@ describe.each(['twilio', 'plivo', 'exotel'] as const)('flowyte (seeds 000, 001) 
       });
       const billing = h.sim.network.addHuman('+14155550111', TALKS);
       const call = await e2e.placeCall(h);
-      const connected = await waitForRecord(h, call.sid, (r) => r.phase === 'human', 15_000);
+      // Exotel says the whisper before it bridges, and tells nothing at the bridge: the transfer is
+      // connected once the whisper's budget (80 ms a character) has passed.
+      const connected = await waitForRecord(h, call.sid, (r) => r.phase === 'human', 30_000);
       expect(connected.transfers).toMatchObject([
         { mode: carrier === 'exotel' ? 'cold' : 'warm', trigger: 'skill', outcome: 'connected' },
       ]);

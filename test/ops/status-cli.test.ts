@@ -108,7 +108,8 @@ describe('patchthrough status', () => {
     expect(out).toContain('workers (1)');
     expect(out).toContain('live calls (2)');
     expect(out).toContain('running transfers (1)');
-    expect(out).toMatch(new RegExp(`${transferring}\\.t1\\s+cold\\s+handoff\\s+api`));
+    // The transfer's phase is whatever it reached (its handoff wait may pass on a slow machine).
+    expect(out).toMatch(new RegExp(`${transferring}\\.t1\\s+cold\\s+(handoff|dialing)\\s+api`));
     expect(out).not.toContain(CALLER);
   });
 

@@ -22,9 +22,10 @@ export interface KnownDefect {
 export const KNOWN_DEFECTS: readonly KnownDefect[] = [
   {
     what:
-      'Exotel, warm run as cold with a whisper: the transfer is recorded (and told to the agent) as connected when ' +
-      "the human's leg answers, while the human still hears the whisper and the caller hold music (seed 0x27)",
-    kind: 'connected_alone',
+      'Exotel, warm run as cold: Exotel reports nothing when it bridges the human after the whisper, so the ' +
+      "transfer is recorded connected once the whisper's upper bound has passed; a caller who hangs up within that " +
+      'margin after the bridge is recorded caller_hangup though they talked (seed 0x27)',
+    kind: 'outcome_mismatch',
     applies: (r) => r.scenario.carrier === 'exotel' && r.scenario.mode === 'warm',
   },
 ];

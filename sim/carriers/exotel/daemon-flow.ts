@@ -1,7 +1,7 @@
 /**
  * The flow docs/exotel.md has users build for the daemon at `daemonUrl`: Voicebot (dynamic URL)
  * → Passthru `next` (200 → Connect, 302 → Hangup) → Connect (`dial-up`, its events to `status`;
- * after a conversation → Hangup; nobody answered → Passthru `dial-action`: 200 → Voicebot,
+ * after a conversation and when nobody answered → Passthru `dial-action`: 200 → Voicebot,
  * 302 → `next`). Every URL carries the daemon's webhook secret as Basic-auth userinfo
  * (`exotel:SECRET@`), unless `daemonUrl` already has a password. `programmable`: the Connect
  * applet asks as Programmable Connect (JSON answers with the ring timeout, hold music, whisper).
@@ -40,7 +40,9 @@ export function daemonFlow(
         ...(options.ringOverrunSec === undefined ? {} : { ringOverrunSec: options.ringOverrunSec }),
         ...(options.ringTimeoutSec === undefined ? {} : { ringTimeoutSec: options.ringTimeoutSec }),
         eventsUrl: at('/exotel/status'),
-        next: 'hangup',
+        // After a conversation too: the daemon decides (a human who hung up during the whisper
+        // was never bridged, and the caller goes back to the AI).
+        next: 'dial-action',
         onNoAnswer: 'dial-action',
       },
       {
