@@ -19,7 +19,6 @@ import {
   strayAnswer,
 } from './machine-draft.js';
 import {
-  HOLD_CONFIRM_WAIT_MS,
   JOIN_CONFIRM_WAIT_MS,
   type LegRecord,
   type MachineState,
@@ -29,6 +28,7 @@ import {
 import type { BriefingEndReason, TimerId, TransferEffect, TransferEvent } from './machine-types.js';
 import { type CallerPlace, defineMode, type TransferModeDescriptor } from './mode.js';
 import { carrierAnnouncement } from './plan-text.js';
+import { holdCaller, onCallerHeld, onCallerLeft, onHoldFailed, onLeftConfirmed, tryConnect } from './room.js';
 
 /**
  * Agentic warm transfer: as warm (the human dialed at once, the caller on hold in the transfer's
@@ -163,21 +163,12 @@ function apply(d: AgenticDraft, event: TransferEvent): Applied {
     case 'leg.error':
       return onLegError(d, event, (i) => dialLeg(d, i));
     case 'caller.held':
-      if (!d.s.flags.callerMoved || d.s.flags.callerHeld) return null;
-      d.s.flags.callerHeld = true;
-      cancelTimer(d, 'hold');
-      return detailOf({ join: tryConnect(d) });
+      return onCallerHeld(d);
     case 'caller.left':
-      // Out of the room and not moved by the daemon: the caller hung up (as in warm). The
-      // briefing ends; nobody is briefed into an empty room.
-      if (!d.s.flags.callerMoved) return null;
-      finish(d, 'caller_hangup', null);
-      return detailOf({ outcome: 'caller_hangup', note: 'caller_left_room' });
+      // Ringing or briefing on would reach a human into an empty room (invariant 5): see room.ts.
+      return onCallerLeft(d);
     case 'caller.hold_failed':
-      if (!d.s.flags.callerMoved || d.s.flags.callerHeld) return null;
-      d.s.flags.callerMoved = false;
-      finish(d, 'carrier_error', cleanCarrierCode(event.carrierCode));
-      return detailOf({ outcome: 'carrier_error' });
+      return onHoldFailed(d, event.carrierCode);
     case 'summary.received':
       return onSummary(d, event.text);
     case 'briefing.result': {
@@ -239,6 +230,7 @@ function onTimer(d: AgenticDraft, timerId: TimerId): Applied {
     holdCaller(d);
     return detailOf({ timer: timerId, note: 'caller_to_hold' });
   }
+  if (timerId === 'confirm') return onLeftConfirmed(d);
   if (timerId === 'hold') {
     finish(d, 'failed', null);
     return detailOf({ timer: timerId, outcome: 'failed' });
@@ -270,13 +262,6 @@ function onTimer(d: AgenticDraft, timerId: TimerId): Applied {
     return `${detailOf({ timer: kind, leg: leg.legId })} ${nextOrReturn(d, 'failed', null, (i) => dialLeg(d, i))}`;
   }
   return detailOf({ timer: kind });
-}
-
-function holdCaller(d: AgenticDraft): void {
-  d.s.flags.callerMoved = true;
-  const { holdAudioUrl } = d.s.plan;
-  d.effects.push({ type: 'caller.hold', ...(holdAudioUrl === undefined ? {} : { holdAudioUrl }) });
-  startTimer(d, 'hold', d.nowMs + HOLD_CONFIRM_WAIT_MS);
 }
 
 /** The caller's summary the briefing starts with, or null while it is still awaited. */
@@ -335,16 +320,6 @@ function awaitJoin(d: AgenticDraft, leg: Leg): string {
   leg.status = 'joining';
   startTimer(d, `join:${leg.legId}`, d.nowMs + JOIN_CONFIRM_WAIT_MS);
   return 'joining';
-}
-
-function tryConnect(d: AgenticDraft): string {
-  const leg = liveCurrentLeg(d);
-  if (leg?.status !== 'ready') return 'not_ready';
-  if (!d.s.flags.callerHeld) return 'awaiting_hold';
-  leg.status = 'connected';
-  leg.outcome = 'connected';
-  finish(d, 'connected', null);
-  return 'connected';
 }
 
 function onSummary(d: AgenticDraft, raw: string): Applied {

@@ -9,7 +9,6 @@ import {
   dialLeg,
   dropLeg,
   finish,
-  hasTimer,
   liveCurrentLeg,
   type Mutable,
   nextOrReturn,
@@ -20,8 +19,6 @@ import {
   strayAnswer,
 } from './machine-draft.js';
 import {
-  CALLER_LEFT_CONFIRM_MS,
-  HOLD_CONFIRM_WAIT_MS,
   JOIN_CONFIRM_WAIT_MS,
   type LegRecord,
   type MachineState,
@@ -31,6 +28,7 @@ import {
 import type { TimerId, TransferEvent } from './machine-types.js';
 import { type CallerPlace, defineMode, type TransferModeDescriptor } from './mode.js';
 import { carrierAnnouncement } from './plan-text.js';
+import { holdCaller, onCallerHeld, onCallerLeft, onHoldFailed, onLeftConfirmed, tryConnect } from './room.js';
 
 /**
  * Warm transfer: the human is dialed at once, while the AI's handoff sentence still plays (none
@@ -197,32 +195,13 @@ function apply(d: WarmDraft, event: TransferEvent): Applied {
     case 'leg.error':
       // A failed whisper or join leaves a human on the line: hang that leg up before the next.
       return onLegError(d, event, (i) => dialLeg(d, i));
-    case 'caller.held': {
-      if (!d.s.flags.callerMoved) return null;
-      // Back in the room just after leaving it: the carrier moved the caller (a hold that
-      // reached them twice, as a webhook's answer and as a REST command), not a hang-up.
-      const rejoined = hasTimer(d, 'confirm');
-      if (d.s.flags.callerHeld && !rejoined) return null;
-      if (rejoined) cancelTimer(d, 'confirm');
-      if (!d.s.flags.callerHeld) cancelTimer(d, 'hold');
-      d.s.flags.callerHeld = true;
-      return detailOf({ ...(rejoined ? { note: 'caller_rejoined' } : {}), join: tryConnect(d) });
-    }
+    case 'caller.held':
+      return onCallerHeld(d);
     case 'caller.left':
-      // Out of the room the daemon put them in, and not moved by the daemon (it moves the caller
-      // only after the transfer ended): the caller hung up. Ringing or whispering on would brief a
-      // human into an empty room, or connect them with nobody (invariant 5).
-      // A hold that reached the caller twice takes them out and back in at once: the leaving is
-      // a hang-up only if they do not come back within CALLER_LEFT_CONFIRM_MS.
-      if (!d.s.flags.callerMoved || hasTimer(d, 'confirm')) return null;
-      startTimer(d, 'confirm', d.nowMs + CALLER_LEFT_CONFIRM_MS);
-      return detailOf({ note: 'caller_left_room' });
+      // Ringing or briefing on would reach a human into an empty room (invariant 5): see room.ts.
+      return onCallerLeft(d);
     case 'caller.hold_failed':
-      if (!d.s.flags.callerMoved || d.s.flags.callerHeld) return null;
-      // The redirect never took: the caller is still with the AI, so no `caller.to_agent`.
-      d.s.flags.callerMoved = false;
-      finish(d, 'carrier_error', cleanCarrierCode(event.carrierCode));
-      return detailOf({ outcome: 'carrier_error' });
+      return onHoldFailed(d, event.carrierCode);
     case 'summary.received':
       return onSummary(d, event.text);
     case 'whisper.played': {
@@ -274,11 +253,7 @@ function onTimer(d: WarmDraft, timerId: TimerId): Applied {
     holdCaller(d);
     return detailOf({ timer: timerId, note: 'caller_to_hold' });
   }
-  if (timerId === 'confirm') {
-    // Out of the room and not back: the caller hung up (their own status may still be on its way).
-    finish(d, 'caller_hangup', null);
-    return detailOf({ timer: timerId, outcome: 'caller_hangup', note: 'caller_left_room' });
-  }
+  if (timerId === 'confirm') return onLeftConfirmed(d);
   if (timerId === 'hold') {
     // The caller never showed up on hold: rather than brief a human into a conference the caller
     // may not be in, give the caller back to the AI.
@@ -315,14 +290,6 @@ function onTimer(d: WarmDraft, timerId: TimerId): Applied {
 function splitLegTimer(timerId: TimerId): [string, string] {
   const at = timerId.indexOf(':');
   return at < 0 ? [timerId, ''] : [timerId.slice(0, at), timerId.slice(at + 1)];
-}
-
-/** The caller leaves the AI stream for the conference, on hold audio. */
-function holdCaller(d: WarmDraft): void {
-  d.s.flags.callerMoved = true;
-  const { holdAudioUrl } = d.s.plan;
-  d.effects.push({ type: 'caller.hold', ...(holdAudioUrl === undefined ? {} : { holdAudioUrl }) });
-  startTimer(d, 'hold', d.nowMs + HOLD_CONFIRM_WAIT_MS);
 }
 
 /**
@@ -383,19 +350,6 @@ function awaitJoin(d: WarmDraft, leg: Leg): string {
   leg.status = 'joining';
   startTimer(d, `join:${leg.legId}`, d.nowMs + JOIN_CONFIRM_WAIT_MS);
   return 'joining';
-}
-
-/** Connected once the carrier reported both in the room: the human (`ready`) and the caller. */
-function tryConnect(d: WarmDraft): string {
-  const leg = liveCurrentLeg(d);
-  if (leg?.status !== 'ready') return 'not_ready';
-  if (!d.s.flags.callerHeld) return 'awaiting_hold';
-  // The caller left the room and is not back yet: never join a human to nobody.
-  if (hasTimer(d, 'confirm')) return 'awaiting_caller';
-  leg.status = 'connected';
-  leg.outcome = 'connected';
-  finish(d, 'connected', null);
-  return 'connected';
 }
 
 function onSummary(d: WarmDraft, raw: string): Applied {

@@ -6,6 +6,7 @@
  */
 import type { HumanBehaviour } from '../../sim/endpoints/human.js';
 import type { Simulator } from '../../sim/simulator.js';
+import type { ScriptStart, ScriptStep } from '../../src/agent/scripted-agent-server.js';
 import type { CallRecord } from '../../src/runtime/call-record.js';
 import type { Store } from '../../src/store/types.js';
 import { eventually } from '../support/eventually.js';
@@ -203,4 +204,35 @@ export function timeline(
       .slice(-25))
       lines.push(`  [${worker}] ${line.slice(0, 300)}`);
   return lines.join('\n');
+}
+
+/**
+ * The agent of a cluster run: the first session of a call speaks, then asks for the transfer its
+ * plan says (`transferOf`, or nothing for a call it does not know) and waits for `resume`; every
+ * later session (after a worker died, or back from the transfer) just speaks on. The scripted
+ * agent sends a `say` in one burst and the daemon discards what an agent sends while the caller
+ * is away, so it speaks a second at a time: a session that lives through a transfer still has
+ * something to say after `resume`. `transferred` collects the calls whose transfer was asked.
+ */
+export function transferScript(
+  transferOf: (
+    callId: string,
+  ) => { readonly destination: string; readonly mode: 'cold' | 'warm' } | undefined,
+  transferred: Set<string>,
+  reason: string,
+): (start: ScriptStart) => readonly ScriptStep[] {
+  const speakOn: ScriptStep[] = [];
+  for (let i = 0; i < 150; i++) speakOn.push({ say: 1000, mark: false }, { waitMs: 900 });
+  return (start) => {
+    const callId = start.callId ?? '';
+    const t = transferOf(callId);
+    if (t === undefined || transferred.has(callId)) return speakOn;
+    transferred.add(callId);
+    return [
+      { say: 600 },
+      { transfer: { destination: t.destination, mode: t.mode, reason } },
+      { awaitEvent: 'resume' },
+      ...speakOn,
+    ];
+  };
 }

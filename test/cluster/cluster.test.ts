@@ -13,12 +13,19 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ScriptStart, ScriptStep } from '../../src/agent/scripted-agent-server.js';
 import type { CallRecord } from '../../src/runtime/call-record.js';
 import { createStore } from '../../src/store/create-store.js';
 import type { Store } from '../../src/store/types.js';
 import { eventually, settles } from '../support/eventually.js';
-import { behaviourOf, count, followCall, judgeCall, timeline, type Verdict } from './calls.js';
+import {
+  behaviourOf,
+  count,
+  followCall,
+  judgeCall,
+  timeline,
+  transferScript,
+  type Verdict,
+} from './calls.js';
 import { CALLER, type Cluster, NUMBERS, startCluster, type WorkerSlot } from './cluster.js';
 import { type Observed, Observer } from './observer.js';
 import { type CallPlan, type KillStep, makePlan, prng } from './plan.js';
@@ -55,23 +62,14 @@ describe('a real cluster: haproxy, three workers, Redis with AOF, workers killed
   const transferred = new Set<string>();
   const planOf = new Map<string, CallPlan & { index: number }>();
 
-  // The scripted agent sends a `say` in one burst, and the daemon discards what an agent sends
-  // while the caller is away in a transfer: so the agent speaks a second at a time, and a
-  // session that lives through a transfer still has something to say after `resume`.
-  const speakOn: ScriptStep[] = [];
-  for (let i = 0; i < 150; i++) speakOn.push({ say: 1000, mark: false }, { waitMs: 900 });
-  const script = (start: ScriptStart): readonly ScriptStep[] => {
-    const callId = start.callId ?? '';
-    const p = planOf.get(callId);
-    if (p === undefined || transferred.has(callId)) return speakOn;
-    transferred.add(callId);
-    return [
-      { say: 600 },
-      { transfer: { destination: humanAddress(p.index), mode: p.mode, reason: 'cluster test' } },
-      { awaitEvent: 'resume' },
-      ...speakOn,
-    ];
-  };
+  const script = transferScript(
+    (callId) => {
+      const p = planOf.get(callId);
+      return p === undefined ? undefined : { destination: humanAddress(p.index), mode: p.mode };
+    },
+    transferred,
+    'cluster test',
+  );
 
   beforeAll(async () => {
     cluster = await startCluster(script);

@@ -13,7 +13,6 @@
  */
 import { parseArgs } from 'node:util';
 import { adversityFor, applyAdversity } from '../../sim/adversary/adversary.js';
-import type { ScriptStart, ScriptStep } from '../../src/agent/scripted-agent-server.js';
 import type { CallRecord } from '../../src/runtime/call-record.js';
 import { createStore } from '../../src/store/create-store.js';
 import {
@@ -23,6 +22,7 @@ import {
   judgeCall,
   type Problem,
   timeline,
+  transferScript,
   type Verdict,
 } from '../cluster/calls.js';
 import { CALLER, NUMBERS, startCluster } from '../cluster/cluster.js';
@@ -104,20 +104,14 @@ async function main(): Promise<number> {
   const cpuStarted = process.cpuUsage();
   const transferred = new Set<string>();
   const planOf = new Map<string, CallPlan & { address: string }>();
-  const speakOn: ScriptStep[] = [];
-  for (let i = 0; i < 150; i++) speakOn.push({ say: 1000, mark: false }, { waitMs: 900 });
-  const script = (start: ScriptStart): readonly ScriptStep[] => {
-    const callId = start.callId ?? '';
-    const p = planOf.get(callId);
-    if (p === undefined || transferred.has(callId)) return speakOn;
-    transferred.add(callId);
-    return [
-      { say: 600 },
-      { transfer: { destination: p.address, mode: p.mode, reason: 'soak' } },
-      { awaitEvent: 'resume' },
-      ...speakOn,
-    ];
-  };
+  const script = transferScript(
+    (callId) => {
+      const p = planOf.get(callId);
+      return p === undefined ? undefined : { destination: p.address, mode: p.mode };
+    },
+    transferred,
+    'soak',
+  );
 
   const cluster = await startCluster(script, 2);
   const store = createStore<CallRecord>({ redisUrl: cluster.redis.url });
