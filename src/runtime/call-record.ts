@@ -96,6 +96,11 @@ export interface CallRecord {
   readonly retries?: readonly PendingRetry[];
   /** Retries ever scheduled on this call (ids them). */
   readonly retryCount?: number;
+  /**
+   * The transfer whose `resume` the agent was last told, by whichever worker: a caller's stream
+   * that joins with a failed transfer's `resume` still owed tells it then (media-sessions.ts).
+   */
+  readonly resumeTold?: string;
 }
 
 /** Caps keep one call's record small however long it runs (timelines are for people to read). */
@@ -142,4 +147,22 @@ export function withTimeline(record: CallRecord, entry: CallTimelineEntry): Call
 /** The transfer machine timeline of every transfer is kept inside its state; this merges for display. */
 export function transferTimeline(record: CallRecord): readonly TimelineEntry[] {
   return record.transfer?.timeline ?? [];
+}
+
+/** The `resume` the agent is owed: the last transfer failed and nobody has told the agent yet. */
+export function owedResume(
+  record: CallRecord,
+  toldHere: ReadonlySet<string> = new Set(),
+):
+  | { readonly transferId: string; readonly outcome: TransferOutcome; readonly carrierCode?: string }
+  | undefined {
+  if (record.phase !== 'ai') return undefined;
+  const last = record.transfers.at(-1);
+  if (last === undefined || last.outcome === undefined || last.outcome === 'connected') return undefined;
+  if (record.resumeTold === last.transferId || toldHere.has(last.transferId)) return undefined;
+  return {
+    transferId: last.transferId,
+    outcome: last.outcome,
+    ...(last.carrierCode === undefined ? {} : { carrierCode: last.carrierCode }),
+  };
 }

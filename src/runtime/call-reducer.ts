@@ -58,6 +58,8 @@ export type CallInput =
    * fallback URL (`markup.failed`), a caller ID was replaced (`caller_id.fallback`).
    */
   | { readonly type: 'call.note'; readonly event: CallNoteEvent; readonly detail?: string }
+  /** The agent was told `resume` for this transfer (by the worker holding its socket). */
+  | { readonly type: 'agent.resumed'; readonly transferId: string }
   /** The agent closed its socket normally: it hung up. */
   | { readonly type: 'agent.hangup'; readonly reason?: string }
   /** The agent socket failed twice; send the caller to the default destination if there is one. */
@@ -205,6 +207,9 @@ export function reduceCall(record: CallRecord, input: CallInput, ctx: ReduceCont
         }),
         effects: [],
       };
+    case 'agent.resumed':
+      if (record.resumeTold === input.transferId) return null;
+      return { record: { ...record, resumeTold: input.transferId }, effects: [] };
     case 'agent.hangup':
       if (record.phase !== 'ai') return null;
       return finish(withTimeline(record, { atMs: ctx.nowMs, event: 'agent.hangup' }), 'agent_hangup', ctx, [

@@ -12,7 +12,7 @@ import type { CallEffect, CallInput } from './call-reducer.js';
 import { effectName } from './effect-failures.js';
 import type { EffectRunner, ReplyBody, RunContext } from './engine.js';
 import { type LegReplies, type MediaParameters, renderReply } from './replies.js';
-import { closeSession, type LocalSession, type SessionRegistry } from './sessions.js';
+import { closeSession, type LocalSession, type SessionRegistry, tellResume } from './sessions.js';
 import { needsSocketOwner } from './socket-effects.js';
 import { callerNow } from './webhooks.js';
 
@@ -460,19 +460,18 @@ export class EffectExecutor implements EffectRunner {
         return;
       case 'agent.resume': {
         if (session === undefined) return;
-        const resume = (): void => {
-          session.bridge.resumeAgentAudio();
-          session.agent.sendResume(transferId, fx.outcome, fx.carrierCode);
+        const told = {
+          transferId,
+          outcome: fx.outcome,
+          ...(fx.carrierCode === undefined ? {} : { carrierCode: fx.carrierCode }),
         };
+        const resume = (): void =>
+          tellResume(session, told, (input) => this.#feed(callId, input), this.#o.log);
         // A caller never moved off the AI stream is still there; otherwise wait for the new stream.
         if (session.bridge.carrierAttached) resume();
         else {
           session.onCallerBack = resume;
-          session.pendingResume = {
-            transferId,
-            outcome: fx.outcome,
-            ...(fx.carrierCode === undefined ? {} : { carrierCode: fx.carrierCode }),
-          };
+          session.pendingResume = told;
         }
         return;
       }

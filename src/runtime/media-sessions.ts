@@ -16,13 +16,13 @@ import { TransferTagScanner } from '../transfer/tags.js';
 import { isEndCallTool, parseToolCall } from '../transfer/tools.js';
 import type { AgentDirectory } from './agent-directory.js';
 import type { BriefingSessions, BriefingStream } from './briefings.js';
-import type { CallRecord } from './call-record.js';
+import { type CallRecord, owedResume } from './call-record.js';
 import type { CallInput } from './call-reducer.js';
 import type { DestinationLookups } from './destination-lookup.js';
 import type { CallEngine } from './engine.js';
 import { errorSummary } from './executor.js';
 import { BRIEFING_ROLE } from './replies.js';
-import type { LocalSession, SessionRegistry } from './sessions.js';
+import { type LocalSession, type SessionRegistry, tellResume } from './sessions.js';
 import { SilenceWatch } from './silence.js';
 import type { TakeOver } from './socket-commands.js';
 import { TagChain } from './tag-chain.js';
@@ -218,6 +218,13 @@ export class MediaSessions {
     const back = session.onCallerBack;
     session.onCallerBack = undefined;
     back?.();
+    // A failed transfer's `resume` that never reached the agent (the worker that applied the
+    // transfer's end died before telling it): the saved state says it is owed; tell it now.
+    const owed = back === undefined ? owedResume(record, session.resumed) : undefined;
+    if (owed !== undefined) {
+      this.#o.log.warn({ callId, transferId: owed.transferId }, 'agent.resume_owed');
+      tellResume(session, owed, (input) => this.#o.engine.dispatch(callId, input, undefined), this.#o.log);
+    }
     session.closeCarrier = closeThis;
     await this.#o.engine.store.sockets.claim(callId, this.#o.workerId);
     this.#o.log.info({ callId, carrier: adapter.carrier }, 'media.stream_started');
@@ -280,15 +287,14 @@ export class MediaSessions {
       bridge,
       scanner,
       stopTimers: () => chain.stop(),
+      resumed: new Set(),
     };
     const owed = handed.resume;
     if (owed !== undefined) {
       // The previous worker's `resume`, told once this stream is joined (as it would have been there).
       session.pendingResume = owed;
-      session.onCallerBack = () => {
-        bridge.resumeAgentAudio();
-        agent.sendResume(owed.transferId, owed.outcome, owed.carrierCode);
-      };
+      session.onCallerBack = () =>
+        tellResume(session, owed, (input) => this.#o.engine.dispatch(callId, input, undefined), this.#o.log);
     }
     const control = agentConfig.callControl;
     if (control.onNoResponseAction !== 'none') {

@@ -1,6 +1,8 @@
 import type { AgentCloseReason, AgentTransport } from '../agent/transport.js';
+import type { Log } from '../log.js';
 import type { MediaBridge } from '../media/bridge.js';
 import type { TransferTagScanner } from '../transfer/tags.js';
+import type { CallInput } from './call-reducer.js';
 import type { PendingResume } from './socket-commands.js';
 
 /**
@@ -22,10 +24,35 @@ export interface LocalSession {
   onCallerBack?: () => void;
   /** What `onCallerBack` will tell the agent: handed to the next worker with the session. */
   pendingResume?: PendingResume;
+  /** Transfers whose `resume` this session has told the agent (never twice). */
+  readonly resumed?: Set<string>;
   /** Stops this session's own timers (the silence watch). */
   stopTimers?: () => void;
   /** Waiting for the agent's `said`, by transfer id (its caller message has been sent as audio). */
   said?: Map<string, () => void>;
+}
+
+/**
+ * Tells the agent `resume` for a transfer, once per session, with the caller's audio flowing to
+ * it again, and records that it was told (`agent.resumed`), so no other worker or stream tells it
+ * again and none leaves it owed.
+ */
+export function tellResume(
+  session: LocalSession,
+  resume: PendingResume,
+  record: (input: CallInput) => Promise<unknown>,
+  log: Log,
+): void {
+  if (session.resumed?.has(resume.transferId) === true) return;
+  session.resumed?.add(resume.transferId);
+  session.bridge.resumeAgentAudio();
+  session.agent.sendResume(resume.transferId, resume.outcome, resume.carrierCode);
+  record({ type: 'agent.resumed', transferId: resume.transferId }).catch((err: unknown) =>
+    log.warn(
+      { callId: session.callId, err: err instanceof Error ? err.message : String(err) },
+      'agent.resumed_unrecorded',
+    ),
+  );
 }
 
 /** Ends a session's local parts: timers, bridge, carrier socket, then the agent transport. */

@@ -296,6 +296,15 @@ describe('EffectExecutor: what each effect does', () => {
     expect(h.local.session.pendingResume).toEqual({ transferId: T1, outcome: 'busy' });
     h.local.session.onCallerBack?.();
     expect(h.local.agent.sent).toEqual([{ kind: 'resume', transferId: T1, outcome: 'busy' }]);
+    // Told, and recorded as told: no other stream or worker tells it again, none leaves it owed.
+    await eventually(() => h.fed.some((i) => i.type === 'agent.resumed'), 'agent.resumed recorded');
+    expect(h.fed.filter((i) => i.type === 'agent.resumed')).toEqual([
+      { type: 'agent.resumed', transferId: T1 },
+    ]);
+    // Once per session: a second call back (a late relay of the same effect) tells nothing more.
+    await h.executor.run(h.record, [tx({ type: 'agent.resume', outcome: 'busy' })], h.context);
+    h.local.session.onCallerBack?.();
+    expect(h.local.agent.sent).toHaveLength(1);
   });
 
   it('effects run in order, and a failed one does not stop the next', async () => {

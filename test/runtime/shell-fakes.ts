@@ -240,6 +240,7 @@ export function fakeSession(callId = CALL_ID): {
     closeCarrier: () => {
       closed += 1;
     },
+    resumed: new Set(),
   };
   return { session, agent, closedCarrier: () => closed };
 }
