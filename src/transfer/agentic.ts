@@ -26,9 +26,16 @@ import {
   whisperBudgetMs,
 } from './machine-state.js';
 import type { BriefingEndReason, TimerId, TransferEffect, TransferEvent } from './machine-types.js';
-import { type CallerPlace, defineMode, type TransferModeDescriptor } from './mode.js';
-import { carrierAnnouncement } from './plan-text.js';
-import { holdCaller, onCallerHeld, onCallerLeft, onHoldFailed, onLeftConfirmed, tryConnect } from './room.js';
+import { defineMode, type TransferModeDescriptor } from './mode.js';
+import {
+  callerInRoom,
+  holdCaller,
+  onCallerHeld,
+  onCallerLeft,
+  onHoldFailed,
+  onLeftConfirmed,
+  tryConnect,
+} from './room.js';
 
 /**
  * Agentic warm transfer: as warm (the human dialed at once, the caller on hold in the transfer's
@@ -116,19 +123,8 @@ export const agenticMode: TransferModeDescriptor = defineMode<AgenticState>({
     'agent.resume',
     'transfer.ended',
   ],
-  callerPlace,
+  callerPlace: callerInRoom,
 });
-
-function callerPlace(state: AgenticState): CallerPlace {
-  if (!state.flags.callerMoved) return { type: 'agent' };
-  const { holdAudioUrl } = state.plan;
-  const announce = carrierAnnouncement(state.plan);
-  return {
-    type: 'hold',
-    ...(holdAudioUrl === undefined ? {} : { holdAudioUrl }),
-    ...(announce === undefined ? {} : { announce }),
-  };
-}
 
 function apply(d: AgenticDraft, event: TransferEvent): Applied {
   switch (event.type) {

@@ -16,8 +16,22 @@ import {
   startTimer,
 } from './machine-draft.js';
 import { CALLER_LEFT_CONFIRM_MS, HOLD_CONFIRM_WAIT_MS } from './machine-state.js';
+import type { CallerPlace } from './mode.js';
+import { carrierAnnouncement } from './plan-text.js';
 
 type RoomDraft = Draft<AnyState>;
+
+/** Where the caller belongs: with the AI until moved, then in the room on hold audio. */
+export function callerInRoom(state: AnyState): CallerPlace {
+  if (!state.flags.callerMoved) return { type: 'agent' };
+  const { holdAudioUrl } = state.plan;
+  const announce = carrierAnnouncement(state.plan);
+  return {
+    type: 'hold',
+    ...(holdAudioUrl === undefined ? {} : { holdAudioUrl }),
+    ...(announce === undefined ? {} : { announce }),
+  };
+}
 
 /** The caller leaves the AI stream for the room, on hold audio (the carrier reports the arrival). */
 export function holdCaller(d: RoomDraft): void {

@@ -26,9 +26,16 @@ import {
   whisperBudgetMs,
 } from './machine-state.js';
 import type { TimerId, TransferEvent } from './machine-types.js';
-import { type CallerPlace, defineMode, type TransferModeDescriptor } from './mode.js';
-import { carrierAnnouncement } from './plan-text.js';
-import { holdCaller, onCallerHeld, onCallerLeft, onHoldFailed, onLeftConfirmed, tryConnect } from './room.js';
+import { defineMode, type TransferModeDescriptor } from './mode.js';
+import {
+  callerInRoom,
+  holdCaller,
+  onCallerHeld,
+  onCallerLeft,
+  onHoldFailed,
+  onLeftConfirmed,
+  tryConnect,
+} from './room.js';
 
 /**
  * Warm transfer: the human is dialed at once, while the AI's handoff sentence still plays (none
@@ -145,20 +152,8 @@ export const warmMode: TransferModeDescriptor = defineMode<WarmState>({
     'agent.resume',
     'transfer.ended',
   ],
-  callerPlace,
+  callerPlace: callerInRoom,
 });
-
-/** Once moved off the AI stream the caller belongs in the room, on hold; before, with the AI. */
-function callerPlace(state: WarmState): CallerPlace {
-  if (!state.flags.callerMoved) return { type: 'agent' };
-  const { holdAudioUrl } = state.plan;
-  const announce = carrierAnnouncement(state.plan);
-  return {
-    type: 'hold',
-    ...(holdAudioUrl === undefined ? {} : { holdAudioUrl }),
-    ...(announce === undefined ? {} : { announce }),
-  };
-}
 
 function apply(d: WarmDraft, event: TransferEvent): Applied {
   switch (event.type) {
