@@ -228,6 +228,7 @@ function parseConference(params: WebhookParams, q: Query): CarrierEvent | Webhoo
         ...base,
         carrierCallId: p.CallSid,
         ...(p.ParticipantLabel === undefined ? {} : { label: p.ParticipantLabel }),
+        sequence: Number(p.SequenceNumber),
       };
       if (event === 'participant-join') return { type: 'conference.joined', ...participant };
       if (event === 'participant-hold') return { type: 'conference.held', ...participant };

@@ -439,7 +439,12 @@ function participantInput(
   if (label === undefined) return undefined;
   if (label === 'caller') {
     const type = event.type === 'conference.left' ? 'caller.left' : 'caller.held';
-    return { type: 'transfer.event', transferId, event: { type } };
+    return {
+      type: 'transfer.event',
+      transferId,
+      event: { type },
+      ...(event.sequence === undefined ? {} : { roomSequence: event.sequence }),
+    };
   }
   if (event.type === 'conference.joined')
     return { type: 'transfer.event', transferId, event: { type: 'human.joined', legId: label } };
