@@ -448,11 +448,6 @@ interface ParticipantBase extends ConferenceBase {
   /** The participant's call. */
   readonly carrierCallId: string;
   readonly label?: string;
-  /**
-   * Where this report stands among the room's reports, when the carrier numbers them (Twilio
-   * `SequenceNumber`): callbacks may arrive out of order, this says the order they happened in.
-   */
-  readonly sequence?: number;
 }
 
 export type ConferenceEvent =

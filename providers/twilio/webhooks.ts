@@ -228,7 +228,6 @@ function parseConference(params: WebhookParams, q: Query): CarrierEvent | Webhoo
         ...base,
         carrierCallId: p.CallSid,
         ...(p.ParticipantLabel === undefined ? {} : { label: p.ParticipantLabel }),
-        sequence: Number(p.SequenceNumber),
       };
       if (event === 'participant-join') return { type: 'conference.joined', ...participant };
       if (event === 'participant-hold') return { type: 'conference.held', ...participant };

@@ -101,8 +101,6 @@ export interface CallRecord {
    * that joins with a failed transfer's `resume` still owed tells it then (media-sessions.ts).
    */
   readonly resumeTold?: string;
-  /** The carrier's number of the latest report of the caller in or out of the room (Twilio). */
-  readonly callerRoomSequence?: number;
 }
 
 /** Caps keep one call's record small however long it runs (timelines are for people to read). */

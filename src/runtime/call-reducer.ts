@@ -40,11 +40,6 @@ export type CallInput =
       readonly event: TransferEvent;
       /** The carrier's id of the leg the event is about, learned from this very webhook. */
       readonly bind?: { readonly legId: string; readonly carrierLegId: string };
-      /**
-       * The caller's arrival in or departure from the room, numbered by the carrier: a report
-       * older than one already applied happened before it and changes nothing.
-       */
-      readonly roomSequence?: number;
     }
   /** The carrier told us the id of a leg we dialed (needed to cancel it later). */
   | { readonly type: 'leg.bound'; readonly legId: string; readonly carrierLegId: string }
@@ -182,19 +177,10 @@ export function reduceCall(record: CallRecord, input: CallInput, ctx: ReduceCont
       // An event for a transfer or leg the call does not have changes nothing: no binding, and
       // (null) no dedupe key claimed.
       if (!hasTransferLeg(record, input.transferId, input.bind?.legId)) return null;
-      const seq = input.roomSequence;
-      // Room reports may come out of order (Twilio does not order its callbacks): a departure
-      // numbered before an arrival already applied is the past, not a caller leaving now.
-      if (seq !== undefined && seq < (record.callerRoomSequence ?? -1)) return null;
       const bound =
         input.bind === undefined ? record : bindLeg(record, input.bind.legId, input.bind.carrierLegId);
       const stepped = stepTransfer(bound, input.transferId, input.event, ctx);
-      if (stepped !== null)
-        return seq === undefined
-          ? stepped
-          : { ...stepped, record: { ...stepped.record, callerRoomSequence: seq } };
-      if (seq !== undefined && seq > (record.callerRoomSequence ?? -1))
-        return { record: { ...bound, callerRoomSequence: seq }, effects: [] };
+      if (stepped !== null) return stepped;
       return bound === record ? null : { record: bound, effects: [] };
     }
     case 'leg.bound': {

@@ -439,12 +439,7 @@ function participantInput(
   if (label === undefined) return undefined;
   if (label === 'caller') {
     const type = event.type === 'conference.left' ? 'caller.left' : 'caller.held';
-    return {
-      type: 'transfer.event',
-      transferId,
-      event: { type },
-      ...(event.sequence === undefined ? {} : { roomSequence: event.sequence }),
-    };
+    return { type: 'transfer.event', transferId, event: { type } };
   }
   if (event.type === 'conference.joined')
     return { type: 'transfer.event', transferId, event: { type: 'human.joined', legId: label } };
