@@ -1,8 +1,7 @@
-import { defineMachine, onLegError, onMachine, onRinging } from './machine-define.js';
+import { defineMachine } from './machine-define.js';
 import {
   type Applied,
   cancelTimer,
-  cleanCarrierCode,
   consumeTimer,
   type Draft,
   detailOf,
@@ -12,11 +11,8 @@ import {
   liveCurrentLeg,
   type Mutable,
   nextOrReturn,
-  outcomeOfEnd,
-  staleEnd,
   startTimer,
   status,
-  strayAnswer,
 } from './machine-draft.js';
 import {
   JOIN_CONFIRM_WAIT_MS,
@@ -27,15 +23,7 @@ import {
 } from './machine-state.js';
 import type { BriefingEndReason, TimerId, TransferEffect, TransferEvent } from './machine-types.js';
 import { defineMode, type TransferModeDescriptor } from './mode.js';
-import {
-  callerInRoom,
-  holdCaller,
-  onCallerHeld,
-  onCallerLeft,
-  onHoldFailed,
-  onLeftConfirmed,
-  tryConnect,
-} from './room.js';
+import { applyRoomEvent, callerInRoom, holdCaller, onLeftConfirmed, tryConnect } from './room.js';
 
 /**
  * Agentic warm transfer: as warm (the human dialed at once, the caller on hold in the transfer's
@@ -127,46 +115,11 @@ export const agenticMode: TransferModeDescriptor = defineMode<AgenticState>({
 });
 
 function apply(d: AgenticDraft, event: TransferEvent): Applied {
+  const shared = applyRoomEvent(d, event, 'briefing', (leg) => brief(d, leg));
+  if (shared !== undefined) return shared;
   switch (event.type) {
-    case 'handoff.played':
-      if (d.s.flags.callerMoved) return null;
-      d.s.flags.handoffPlayed = true;
-      cancelTimer(d, 'handoff');
-      holdCaller(d);
-      return detailOf({ note: 'caller_to_hold' });
     case 'timer.fired':
       return onTimer(d, event.timerId);
-    case 'leg.ringing':
-      return onRinging(d, event.legId);
-    case 'leg.answered': {
-      const leg = liveCurrentLeg(d, event.legId);
-      if (leg === undefined) return strayAnswer(d, event.legId);
-      if (leg.status !== 'dialing' && leg.status !== 'ringing') return null;
-      if (event.machine === true) return onMachine(d, leg, (i) => dialLeg(d, i));
-      leg.status = 'answered';
-      cancelTimer(d, `ring:${leg.legId}`);
-      status(d, 'answered', leg.legId);
-      return detailOf({ leg: leg.legId, briefing: brief(d, leg) });
-    }
-    case 'leg.ended': {
-      const leg = liveCurrentLeg(d, event.legId);
-      if (leg === undefined) return staleEnd(d, event.legId, event.status);
-      const code = cleanCarrierCode(event.carrierCode);
-      const outcome = outcomeOfEnd(event.status);
-      dropLeg(d, leg, outcome, code, false);
-      return `${detailOf({ leg: leg.legId, status: event.status })} ${nextOrReturn(d, outcome, code, (i) => dialLeg(d, i))}`;
-    }
-    case 'leg.error':
-      return onLegError(d, event, (i) => dialLeg(d, i));
-    case 'caller.held':
-      return onCallerHeld(d);
-    case 'caller.left':
-      // Ringing or briefing on would reach a human into an empty room (invariant 5): see room.ts.
-      return onCallerLeft(d);
-    case 'caller.hold_failed':
-      return onHoldFailed(d, event.carrierCode);
-    case 'summary.received':
-      return onSummary(d, event.text);
     case 'briefing.result': {
       const leg = liveCurrentLeg(d, event.legId);
       if (leg === undefined || leg.status !== 'briefing') return null;
@@ -217,6 +170,9 @@ function apply(d: AgenticDraft, event: TransferEvent): Applied {
     case 'transfer.cancel':
       finish(d, 'canceled', null);
       return detailOf({ outcome: 'canceled', by: event.by });
+    default:
+      // Handled in room.ts (applyRoomEvent) above.
+      return null;
   }
 }
 
@@ -316,19 +272,6 @@ function awaitJoin(d: AgenticDraft, leg: Leg): string {
   leg.status = 'joining';
   startTimer(d, `join:${leg.legId}`, d.nowMs + JOIN_CONFIRM_WAIT_MS);
   return 'joining';
-}
-
-function onSummary(d: AgenticDraft, raw: string): Applied {
-  const { flags } = d.s;
-  if (d.s.plan.whisper.kind !== 'summary' || flags.summaryText !== null) return null;
-  const text = raw.trim();
-  if (text === '' && flags.summaryDone) return null;
-  flags.summaryDone = true;
-  if (text !== '') flags.summaryText = text;
-  cancelTimer(d, 'summary');
-  const leg = liveCurrentLeg(d);
-  const started = leg?.status === 'answered' ? brief(d, leg) : null;
-  return detailOf({ chars: text.length, briefing: started });
 }
 
 function syncPhase(d: AgenticDraft): void {

@@ -3,6 +3,7 @@
  * briefed (warm, agentic): arriving, leaving, coming back, and the join once both are in. One
  * place, so the modes agree on what the room's reports mean.
  */
+import { onLegError, onMachine, onRinging } from './machine-define.js';
 import {
   type AnyState,
   type Applied,
@@ -10,12 +11,22 @@ import {
   cleanCarrierCode,
   type Draft,
   detailOf,
+  dialLeg,
+  dropLeg,
   finish,
   hasTimer,
   liveCurrentLeg,
+  type Mutable,
+  nextOrReturn,
+  outcomeOfEnd,
+  staleEnd,
   startTimer,
+  status,
+  strayAnswer,
 } from './machine-draft.js';
+import type { LegRecord } from './machine-state.js';
 import { CALLER_LEFT_CONFIRM_MS, HOLD_CONFIRM_WAIT_MS } from './machine-state.js';
+import type { TransferEvent } from './machine-types.js';
 import type { CallerPlace } from './mode.js';
 import { carrierAnnouncement } from './plan-text.js';
 
@@ -91,4 +102,80 @@ export function tryConnect(d: RoomDraft): string {
   leg.outcome = 'connected';
   finish(d, 'connected', null);
   return 'connected';
+}
+
+/**
+ * What warm and agentic do alike with an event: the handoff, the human's leg ringing, answering
+ * (then `reach`: the whisper, or the briefing, named `step` on the timeline), ending and failing,
+ * the caller in and out of the room, and the agent's summary. `undefined`: the mode's own event.
+ */
+export function applyRoomEvent(
+  d: RoomDraft,
+  event: TransferEvent,
+  step: string,
+  reach: (leg: Mutable<LegRecord>) => string,
+): Applied | undefined {
+  switch (event.type) {
+    case 'handoff.played':
+      if (d.s.flags.callerMoved) return null;
+      d.s.flags.handoffPlayed = true;
+      cancelTimer(d, 'handoff');
+      holdCaller(d);
+      return detailOf({ note: 'caller_to_hold' });
+    case 'leg.ringing':
+      return onRinging(d, event.legId);
+    case 'leg.answered': {
+      const leg = liveCurrentLeg(d, event.legId);
+      if (leg === undefined) return strayAnswer(d, event.legId);
+      if (leg.status !== 'dialing' && leg.status !== 'ringing') return null;
+      if (event.machine === true) return onMachine(d, leg, (i) => dialLeg(d, i));
+      leg.status = 'answered';
+      cancelTimer(d, `ring:${leg.legId}`);
+      status(d, 'answered', leg.legId);
+      return detailOf({ leg: leg.legId, [step]: reach(leg) });
+    }
+    case 'leg.ended': {
+      const leg = liveCurrentLeg(d, event.legId);
+      if (leg === undefined) return staleEnd(d, event.legId, event.status);
+      const code = cleanCarrierCode(event.carrierCode);
+      // `completed` before connected: the human hung up (during the whisper or briefing, before
+      // the answer callback arrived, or alone in the room). Invariant 4 counts it as a failed attempt.
+      const outcome = outcomeOfEnd(event.status);
+      dropLeg(d, leg, outcome, code, false);
+      return `${detailOf({ leg: leg.legId, status: event.status })} ${nextOrReturn(d, outcome, code, (i) => dialLeg(d, i))}`;
+    }
+    case 'leg.error':
+      // A failed whisper, briefing or join leaves a human on the line: hang that leg up before the next.
+      return onLegError(d, event, (i) => dialLeg(d, i));
+    case 'caller.held':
+      return onCallerHeld(d);
+    case 'caller.left':
+      // Ringing or briefing on would reach a human into an empty room (invariant 5).
+      return onCallerLeft(d);
+    case 'caller.hold_failed':
+      return onHoldFailed(d, event.carrierCode);
+    case 'summary.received':
+      return onSummary(d, event.text, step, reach);
+    default:
+      return undefined;
+  }
+}
+
+/** The agent's summary: kept (a blank one is none: the fallback speaks), then `reach` an answered human. */
+function onSummary(
+  d: RoomDraft,
+  raw: string,
+  step: string,
+  reach: (leg: Mutable<LegRecord>) => string,
+): Applied {
+  const { flags } = d.s;
+  if (d.s.plan.whisper.kind !== 'summary' || flags.summaryText !== null) return null;
+  const text = raw.trim();
+  if (text === '' && flags.summaryDone) return null;
+  flags.summaryDone = true;
+  if (text !== '') flags.summaryText = text;
+  cancelTimer(d, 'summary');
+  const leg = liveCurrentLeg(d);
+  const started = leg?.status === 'answered' ? reach(leg) : null;
+  return detailOf({ chars: text.length, [step]: started });
 }
