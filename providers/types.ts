@@ -647,6 +647,12 @@ export interface CarrierControl {
   /** Hang up (or cancel, if still ringing). An already-ended call is success. */
   hangupCall(carrierCallId: string): Promise<void>;
   createCall(options: CreateCallOptions): Promise<{ readonly carrierCallId: string }>;
+  /**
+   * Whether the call is still live at the carrier (ringing or in progress), asked when the
+   * carrier's callbacks leave it in doubt. Absent where the carrier cannot say; the machines
+   * then decide on their bounds.
+   */
+  callLive?(carrierCallId: string): Promise<boolean>;
 }
 
 /**

@@ -97,6 +97,20 @@ class PlivoControl implements CarrierControl, ConferenceControl {
   }
 
   /**
+   * `GET /Call/{uuid}/?status=live` (plivo-node's `LiveCallInterface.get`): 200 while the call is
+   * live, 404 once it is not.
+   */
+  async callLive(carrierCallId: string): Promise<boolean> {
+    try {
+      await this.#run(true, 'GET', `Call/${seg(carrierCallId)}/?status=live`, undefined);
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  /**
    * `POST /Call/` with `answer_url` (fetched when the human answers), `ring_url` and `hangup_url`
    * (the leg's progress) and `ring_timeout`. Resolves with the `request_uuid`. Retried only when
    * Plivo certainly did not act (429, connection refused), so a human is never dialed twice.

@@ -38,6 +38,8 @@ export interface TwilioControlOptions {
 const DEFAULT_PROGRESS: readonly CallProgressEvent[] = ['ringing', 'answered', 'completed'];
 /** Everything the transfer machines listen to (§2.6); Twilio keeps only the first participant's list. */
 const CONFERENCE_EVENTS = ['start', 'end', 'join', 'leave', 'hold', 'announcement'] as const;
+/** A call's statuses while it is not over (§2.4). */
+const LIVE_STATUSES: ReadonlySet<string> = new Set(['queued', 'ringing', 'in-progress']);
 /** Room name → `CF…` of rooms looked up by this process; bounded, oldest evicted. */
 const MAX_CACHED_CONFERENCES = 1024;
 
@@ -91,6 +93,17 @@ class TwilioControl implements CarrierControl, ConferenceControl {
       // Already over (or never existed): hanging up is done. 21220 "call is not in progress" is
       // the same fact (UNCONFIRMED for Status updates).
       if (isNotFound(err) || (err instanceof CarrierError && err.carrierCode === '21220')) return;
+      throw err;
+    }
+  }
+
+  /** `GET /Calls/{sid}.json`: live while `queued`, `ringing` or `in-progress`; unknown is over. */
+  async callLive(carrierCallId: string): Promise<boolean> {
+    try {
+      const call = await this.#run(true, () => this.#client.calls(carrierCallId).fetch());
+      return LIVE_STATUSES.has(call.status);
+    } catch (err) {
+      if (isNotFound(err)) return false;
       throw err;
     }
   }

@@ -404,6 +404,16 @@ export class EffectExecutor implements EffectRunner {
         // conference callback, webhooks.ts), bounded by the machine's `hold` timer.
         return;
       }
+      case 'caller.check': {
+        // Read-only: asked of the carrier alongside any command queued for the call.
+        const live = (await adapter.control.callLive?.(callId)) ?? false;
+        await this.#feed(callId, {
+          type: 'transfer.event',
+          transferId,
+          event: { type: live ? 'caller.present' : 'caller.hangup' },
+        });
+        return;
+      }
       case 'caller.to_agent': {
         if (context.reply?.offer('caller', { type: 'agent' })) return;
         // A mode that dials from the caller's call (cold): the caller is in a <Dial> whose action

@@ -23,7 +23,14 @@ import {
 } from './machine-state.js';
 import type { BriefingEndReason, TimerId, TransferEffect, TransferEvent } from './machine-types.js';
 import { defineMode, type TransferModeDescriptor } from './mode.js';
-import { applyRoomEvent, callerInRoom, holdCaller, onLeftConfirmed, tryConnect } from './room.js';
+import {
+  applyRoomEvent,
+  callerInRoom,
+  holdCaller,
+  onCheckExpired,
+  onLeftConfirmed,
+  tryConnect,
+} from './room.js';
 
 /**
  * Agentic warm transfer: as warm (the human dialed at once, the caller on hold in the transfer's
@@ -101,6 +108,7 @@ export const agenticMode: TransferModeDescriptor = defineMode<AgenticState>({
     'carrier.dial',
     'carrier.cancel',
     'caller.hold',
+    'caller.check',
     'caller.to_agent',
     'human.brief',
     'human.whisper',
@@ -162,8 +170,6 @@ function apply(d: AgenticDraft, event: TransferEvent): Applied {
       leg.status = 'ready';
       return detailOf({ leg: leg.legId, join: tryConnect(d) });
     }
-    case 'caller.present':
-      return null;
     case 'caller.hangup':
       finish(d, 'caller_hangup', null);
       return detailOf({ outcome: 'caller_hangup' });
@@ -183,6 +189,7 @@ function onTimer(d: AgenticDraft, timerId: TimerId): Applied {
     return detailOf({ timer: timerId, note: 'caller_to_hold' });
   }
   if (timerId === 'confirm') return onLeftConfirmed(d);
+  if (timerId === 'check') return onCheckExpired(d);
   if (timerId === 'hold') {
     finish(d, 'failed', null);
     return detailOf({ timer: timerId, outcome: 'failed' });

@@ -150,6 +150,12 @@ export const CALLER_CONFIRM_WAIT_MS = 5_000;
 export const CALLER_LEFT_CONFIRM_MS = 1_000;
 
 /**
+ * How long the carrier may take to say whether a caller who left the hold room is still on the
+ * line (`caller.check`) before the caller is taken to have hung up.
+ */
+export const CALLER_CHECK_WAIT_MS = 5_000;
+
+/**
  * A generous bound on how long a whisper takes to play, in ms: 3 s of setup plus 100 ms per
  * character (speech runs near 15 characters per second, i.e. ~67 ms each), at most 60 s.
  */

@@ -32,6 +32,7 @@ export type TimerId =
   | 'summary'
   | 'hold'
   | 'confirm'
+  | 'check'
   | `ring:${string}`
   | `whisper:${string}`
   | `join:${string}`
@@ -69,7 +70,8 @@ export type TransferEvent =
   | { readonly type: 'caller.left' }
   /**
    * The carrier reported the caller's own call still live (Twilio's `<Dial action>` with
-   * `CallStatus=in-progress`): a dialed leg's `canceled` was not the caller hanging up.
+   * `CallStatus=in-progress`; the answer to `caller.check`): a dialed leg's `canceled`, or the
+   * room's report of the caller leaving, was not the caller hanging up.
    */
   | { readonly type: 'caller.present' }
   /**
@@ -145,6 +147,11 @@ export type TransferEffect =
   | { readonly type: 'carrier.cancel'; readonly legId: LegId }
   /** Warm: move the caller into the transfer's conference, on hold audio. */
   | { readonly type: 'caller.hold'; readonly holdAudioUrl?: string }
+  /**
+   * Warm, agentic: ask the carrier whether the caller's own call is still live; the answer comes
+   * back as `caller.present` (live) or `caller.hangup` (over).
+   */
+  | { readonly type: 'caller.check' }
   /**
    * Return the caller to the AI (a fresh stream to the same agent socket). Emitted only when the
    * caller left the AI stream (cold: dialed; warm: put on hold); before that the caller is still

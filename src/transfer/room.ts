@@ -25,7 +25,7 @@ import {
   strayAnswer,
 } from './machine-draft.js';
 import type { LegRecord } from './machine-state.js';
-import { CALLER_LEFT_CONFIRM_MS, HOLD_CONFIRM_WAIT_MS } from './machine-state.js';
+import { CALLER_CHECK_WAIT_MS, CALLER_LEFT_CONFIRM_MS, HOLD_CONFIRM_WAIT_MS } from './machine-state.js';
 import type { TransferEvent } from './machine-types.js';
 import type { CallerPlace } from './mode.js';
 import { carrierAnnouncement } from './plan-text.js';
@@ -59,9 +59,9 @@ export function holdCaller(d: RoomDraft): void {
  */
 export function onCallerHeld(d: RoomDraft): Applied {
   if (!d.s.flags.callerMoved) return null;
-  const rejoined = hasTimer(d, 'confirm');
+  const rejoined = awaitingCaller(d);
   if (d.s.flags.callerHeld && !rejoined) return null;
-  if (rejoined) cancelTimer(d, 'confirm');
+  if (rejoined) cancelCallerWait(d);
   if (!d.s.flags.callerHeld) cancelTimer(d, 'hold');
   d.s.flags.callerHeld = true;
   return detailOf({ ...(rejoined ? { note: 'caller_rejoined' } : {}), join: tryConnect(d) });
@@ -73,15 +73,45 @@ export function onCallerHeld(d: RoomDraft): Applied {
  * CALLER_LEFT_CONFIRM_MS ({@link onLeftConfirmed}); until then nobody joins them.
  */
 export function onCallerLeft(d: RoomDraft): Applied {
-  if (!d.s.flags.callerMoved || hasTimer(d, 'confirm')) return null;
+  if (!d.s.flags.callerMoved || awaitingCaller(d)) return null;
   startTimer(d, 'confirm', d.nowMs + CALLER_LEFT_CONFIRM_MS);
   return detailOf({ note: 'caller_left_room' });
 }
 
-/** The `confirm` timer: out of the room and not back, the caller hung up (their status may still come). */
+/**
+ * The `confirm` timer: out of the room and not back. The room's reports may have come out of
+ * order (a hold that reached the carrier twice: its "back in" before its "out", seeds 9112 and
+ * 12225), so the carrier is asked whether the caller's call is still live (`caller.check`,
+ * bounded by `check`) before anyone takes them for gone.
+ */
 export function onLeftConfirmed(d: RoomDraft): Applied {
+  d.effects.push({ type: 'caller.check' });
+  startTimer(d, 'check', d.nowMs + CALLER_CHECK_WAIT_MS);
+  return detailOf({ timer: 'confirm', note: 'caller_check' });
+}
+
+/** `caller.present` while checking: the carrier says the call is live, so the caller is on hold in the room. */
+export function onCallerPresent(d: RoomDraft): Applied {
+  if (!hasTimer(d, 'check')) return null;
+  cancelTimer(d, 'check');
+  d.s.flags.callerHeld = true;
+  return detailOf({ note: 'caller_still_held', join: tryConnect(d) });
+}
+
+/** The `check` timer: the carrier never said the call is live: the caller hung up (their status may still come). */
+export function onCheckExpired(d: RoomDraft): Applied {
   finish(d, 'caller_hangup', null);
-  return detailOf({ timer: 'confirm', outcome: 'caller_hangup', note: 'caller_left_room' });
+  return detailOf({ timer: 'check', outcome: 'caller_hangup', note: 'caller_left_room' });
+}
+
+/** Out of the room and not yet known to be back or gone: nobody joins them. */
+function awaitingCaller(d: RoomDraft): boolean {
+  return hasTimer(d, 'confirm') || hasTimer(d, 'check');
+}
+
+function cancelCallerWait(d: RoomDraft): void {
+  cancelTimer(d, 'confirm');
+  cancelTimer(d, 'check');
 }
 
 /** `caller.hold_failed`: the move never took, the caller is still with the AI (no `caller.to_agent`). */
@@ -97,7 +127,7 @@ export function tryConnect(d: RoomDraft): string {
   const leg = liveCurrentLeg(d);
   if (leg?.status !== 'ready') return 'not_ready';
   if (!d.s.flags.callerHeld) return 'awaiting_hold';
-  if (hasTimer(d, 'confirm')) return 'awaiting_caller';
+  if (awaitingCaller(d)) return 'awaiting_caller';
   leg.status = 'connected';
   leg.outcome = 'connected';
   finish(d, 'connected', null);
@@ -152,6 +182,8 @@ export function applyRoomEvent(
     case 'caller.left':
       // Ringing or briefing on would reach a human into an empty room (invariant 5).
       return onCallerLeft(d);
+    case 'caller.present':
+      return onCallerPresent(d);
     case 'caller.hold_failed':
       return onHoldFailed(d, event.carrierCode);
     case 'summary.received':

@@ -23,7 +23,14 @@ import {
 } from './machine-state.js';
 import type { TimerId, TransferEvent } from './machine-types.js';
 import { defineMode, type TransferModeDescriptor } from './mode.js';
-import { applyRoomEvent, callerInRoom, holdCaller, onLeftConfirmed, tryConnect } from './room.js';
+import {
+  applyRoomEvent,
+  callerInRoom,
+  holdCaller,
+  onCheckExpired,
+  onLeftConfirmed,
+  tryConnect,
+} from './room.js';
 
 /**
  * Warm transfer: the human is dialed at once, while the AI's handoff sentence still plays (none
@@ -130,6 +137,7 @@ export const warmMode: TransferModeDescriptor = defineMode<WarmState>({
     'carrier.dial',
     'carrier.cancel',
     'caller.hold',
+    'caller.check',
     'caller.to_agent',
     'human.whisper',
     'human.brief',
@@ -165,9 +173,6 @@ function apply(d: WarmDraft, event: TransferEvent): Applied {
       leg.status = 'ready';
       return detailOf({ leg: leg.legId, join: tryConnect(d) });
     }
-    case 'caller.present':
-      // Cold only: the human's leg here is not part of the caller's call.
-      return null;
     case 'briefing.result': {
       // `whisperVoice: agent`: the carrier played the agent's words (their mark came back).
       const leg = liveCurrentLeg(d, event.legId);
@@ -202,6 +207,7 @@ function onTimer(d: WarmDraft, timerId: TimerId): Applied {
     return detailOf({ timer: timerId, note: 'caller_to_hold' });
   }
   if (timerId === 'confirm') return onLeftConfirmed(d);
+  if (timerId === 'check') return onCheckExpired(d);
   if (timerId === 'hold') {
     // The caller never showed up on hold: rather than brief a human into a conference the caller
     // may not be in, give the caller back to the AI.

@@ -26,6 +26,7 @@ const ALLOWED_EFFECTS = new Set<TransferEffect['type']>([
   'carrier.dial',
   'carrier.cancel',
   'caller.hold',
+  'caller.check',
   'caller.to_agent',
   'human.whisper',
   'agent.summary_request',
@@ -339,10 +340,10 @@ function apply(world: World, event: TransferEvent): void {
   // back) ends a transfer with caller_hangup.
   const outcome = ended[0]?.type === 'transfer.ended' ? ended[0].outcome : null;
   // Warm: leaving the room is a hang-up once the caller has not come back within the
-  // confirmation wait (its timer).
+  // confirmation wait and the carrier never said their call is live (the `check` timer).
   const callerGone =
     event.type === 'caller.hangup' ||
-    (event.type === 'timer.fired' && event.timerId === 'confirm' && world.mode === 'warm');
+    (event.type === 'timer.fired' && event.timerId === 'check' && world.mode === 'warm');
   expect(outcome === 'caller_hangup').toBe(callerGone && outcome !== null);
 
   // Two humans never have the caller.

@@ -107,6 +107,21 @@ describe('Plivo control', () => {
     ).rejects.toBeInstanceOf(DaemonError);
   });
 
+  it('callLive: GET /Call/{uuid}/?status=live answers while the call is live, 404 once it ended', async () => {
+    const call = await liveCall();
+    expect(await control.callLive?.(call.sid)).toBe(true);
+    expect(requests().at(-1)).toMatchObject({
+      method: 'GET',
+      path: `/v1/Account/${AUTH_ID}/Call/${call.sid}/`,
+      status: 200,
+    });
+    call.hangup();
+    await sim.waitFor(() => sim.plivo.call(call.sid)?.isEnded === true);
+    expect(await control.callLive?.(call.sid)).toBe(false);
+    expect(requests().at(-1)?.status).toBe(404);
+    expect(await control.callLive?.('00000000-0000-0000-0000-000000000000')).toBe(false);
+  });
+
   it('redirectCall: a document becomes a transfer to the call’s continuation URL; a URL is transferred to as is', async () => {
     const call = await liveCall();
     await control.redirectCall(call.sid, plivoMarkup.hangup());

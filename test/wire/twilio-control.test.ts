@@ -196,6 +196,24 @@ describe('wire format (protocols.md §2.4)', () => {
     expect(requests[0]?.body).toBe('Status=completed');
   });
 
+  it('callLive reads the call: live while queued, ringing or in progress; over once ended or unknown', async () => {
+    let status = 'in-progress';
+    script = (req) =>
+      req.path.endsWith('/Calls/CAgone.json')
+        ? twilioError(404, 20404)
+        : { status: 200, body: { ...callBody(CALLER), status } };
+    const c = control();
+    expect(await c.callLive?.(CALLER)).toBe(true);
+    expect(requests[0]).toMatchObject({ method: 'GET', path: `${ACCOUNT}/Calls/${CALLER}.json` });
+    status = 'ringing';
+    expect(await c.callLive?.(CALLER)).toBe(true);
+    for (status of ['completed', 'canceled', 'busy', 'no-answer', 'failed'])
+      expect(await c.callLive?.(CALLER)).toBe(false);
+    expect(await c.callLive?.('CAgone')).toBe(false);
+    script = () => twilioError(500, 20500);
+    await expect(c.callLive?.(CALLER)).rejects.toBeInstanceOf(CarrierError);
+  });
+
   it('addParticipant dials into the room by name, with both callbacks', async () => {
     script = () => ({
       status: 201,

@@ -125,9 +125,13 @@ export function listCalls(fe: PlivoFrontEnd): RestResult {
   return { response: plivoJson(200, { calls: live }) };
 }
 
-export function getCall(fe: PlivoFrontEnd, uuid: string): RestResult {
+/**
+ * `GET /Call/{uuid}/`: the call's details; with `?status=live` (plivo-node's live-call get) only
+ * a call still live is found, one that ended answers 404.
+ */
+export function getCall(fe: PlivoFrontEnd, uuid: string, liveOnly = false): RestResult {
   const call = fe.call(uuid);
-  if (!call) return notFound();
+  if (!call || (liveOnly && call.isEnded)) return notFound();
   return { response: plivoJson(200, call.resource()), callSid: uuid };
 }
 

@@ -135,7 +135,7 @@ function route(fe: PlivoFrontEnd, req: SimHttpRequest, body: RestBody): RestResu
     if (parts.length === 1 && method === 'POST') return createCall(fe, body);
     if (parts.length === 1 && method === 'GET') return listCalls(fe);
     if (parts.length === 2 && id !== undefined) {
-      if (method === 'GET') return getCall(fe, id);
+      if (method === 'GET') return getCall(fe, id, req.query.get('status') === 'live');
       if (method === 'POST') return transferCall(fe, id, body);
       if (method === 'DELETE') return hangupCall(fe, id);
     }
