@@ -255,9 +255,7 @@ export function buildApp(options: AppOptions): App {
     callerNumberAsCallerId: (carrier) => adapters.get(carrier)?.capabilities.callerNumberAsCallerId,
   });
   executor.bind(
-    async (callId, input, dedupeKey) => {
-      await engine.dispatch(callId, input, dedupeKey);
-    },
+    async (callId, input, dedupeKey) => (await engine.dispatch(callId, input, dedupeKey)).status,
     (callId) => engine.get(callId),
   );
   const socketCommands = new SocketCommands({

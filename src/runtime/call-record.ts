@@ -101,6 +101,13 @@ export interface CallRecord {
    * that joins with a failed transfer's `resume` still owed tells it then (media-sessions.ts).
    */
   readonly resumeTold?: string;
+  /**
+   * The first leg of a transfer that dials from the caller's own call, once a dial for it was
+   * sent to that call, and how: as a webhook's answer or as a REST command. The first to claim
+   * it sends it; the other way does not, so the caller is not moved into the same dial twice
+   * (a second `<Dial>` cancels the first and rings the human again, soak seed 5048).
+   */
+  readonly callerDial?: { readonly legId: string; readonly via: 'webhook' | 'rest' };
 }
 
 /** Caps keep one call's record small however long it runs (timelines are for people to read). */

@@ -60,6 +60,8 @@ export type CallInput =
   | { readonly type: 'call.note'; readonly event: CallNoteEvent; readonly detail?: string }
   /** The agent was told `resume` for this transfer (by the worker holding its socket). */
   | { readonly type: 'agent.resumed'; readonly transferId: string }
+  /** A dial for `legId` is being sent to the caller's own call (`callerDial`); unchanged if one already was. */
+  | { readonly type: 'caller.dial_sent'; readonly legId: string; readonly via: 'webhook' | 'rest' }
   /** The agent closed its socket normally: it hung up. */
   | { readonly type: 'agent.hangup'; readonly reason?: string }
   /** The agent socket failed twice; send the caller to the default destination if there is one. */
@@ -210,6 +212,9 @@ export function reduceCall(record: CallRecord, input: CallInput, ctx: ReduceCont
     case 'agent.resumed':
       if (record.resumeTold === input.transferId) return null;
       return { record: { ...record, resumeTold: input.transferId }, effects: [] };
+    case 'caller.dial_sent':
+      if (record.callerDial?.legId === input.legId) return null;
+      return { record: { ...record, callerDial: { legId: input.legId, via: input.via } }, effects: [] };
     case 'agent.hangup':
       if (record.phase !== 'ai') return null;
       return finish(withTimeline(record, { atMs: ctx.nowMs, event: 'agent.hangup' }), 'agent_hangup', ctx, [

@@ -10,7 +10,7 @@ import { carrierAnnouncement } from '../transfer/plan-text.js';
 import type { CallRecord } from './call-record.js';
 import type { CallEffect, CallInput } from './call-reducer.js';
 import { effectName } from './effect-failures.js';
-import type { EffectRunner, ReplyBody, RunContext } from './engine.js';
+import type { DispatchOutcome, EffectRunner, ReplyBody, RunContext } from './engine.js';
 import { type LegReplies, type MediaParameters, renderReply } from './replies.js';
 import { closeSession, type LocalSession, type SessionRegistry, tellResume } from './sessions.js';
 import { needsSocketOwner } from './socket-effects.js';
@@ -36,7 +36,12 @@ function agentSays(session: LocalSession, transferId: string, text: string): Pro
 }
 
 /** Feeds follow-up inputs (a leg's carrier id, `handoff.played`…) back to the engine. */
-export type Dispatch = (callId: string, input: CallInput, dedupeKey?: string) => Promise<void>;
+/** Applies an input to a call; resolves with the engine's status (`applied`, `unchanged`…) where it knows it. */
+export type Dispatch = (
+  callId: string,
+  input: CallInput,
+  dedupeKey?: string,
+) => Promise<DispatchOutcome['status'] | undefined>;
 
 export interface ExecutorOptions {
   readonly adapterFor: (record: CallRecord) => CarrierAdapter;
@@ -309,10 +314,19 @@ export class EffectExecutor implements EffectRunner {
             ...(record.transfer === null ? {} : mode.dialExtras?.(record.transfer.plan)),
             ...(record.transfer === null ? {} : firstDialAnnouncement(record.transfer.plan, index)),
           };
-          if (context.reply?.offer('caller', body)) return;
+          if (context.reply?.offer('caller', body)) {
+            if (index === 0) await this.#claimCallerDial(callId, fx.legId, 'webhook');
+            return;
+          }
           // After the first leg the caller's call sits in a <Dial> whose action webhook asks what
           // next: the answer is derived from this state then (callerNow), never pushed twice.
           if (index > 0) return;
+          // The caller's stream may have ended meanwhile (dropped, or its worker gone), and the
+          // carrier's continuation webhook already answered with this dial (from the saved state).
+          if (!(await this.#claimCallerDial(callId, fx.legId, 'rest'))) {
+            this.#o.log.info({ callId, transferId, legId: fx.legId }, 'transfer.dial_already_sent');
+            return;
+          }
           if (adapter.capabilities.streamCloseMovesCaller) {
             // The carrier's flow moves on once the AI stream closes and asks what to dial
             // (Exotel: the AI disconnects first, seed 003); the answer comes from this state.
@@ -506,9 +520,15 @@ export class EffectExecutor implements EffectRunner {
     }
   }
 
-  async #feed(callId: string, input: CallInput): Promise<void> {
+  async #feed(callId: string, input: CallInput): Promise<DispatchOutcome['status'] | undefined> {
     if (this.#dispatch === undefined) throw new DaemonError('executor_unbound', 'executor has no dispatcher');
-    await this.#dispatch(callId, input);
+    return this.#dispatch(callId, input);
+  }
+
+  /** Claims sending the first dial to the caller's call (`callerDial`); false: it was sent already. */
+  async #claimCallerDial(callId: string, legId: string, via: 'webhook' | 'rest'): Promise<boolean> {
+    const status = await this.#feed(callId, { type: 'caller.dial_sent', legId, via });
+    return status !== 'unchanged' && status !== 'duplicate';
   }
 }
 

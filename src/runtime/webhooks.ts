@@ -128,7 +128,15 @@ export class WebhookHandler {
       case 'stream.continuation': {
         const record = await engine.get(event.callId);
         if (record === undefined) return { status: 200, markup: adapter.markup.hangup() };
-        return { status: 200, markup: this.#render(adapter, record, callerNow(record)) };
+        const body = callerNow(record);
+        // The dial goes out in this answer: the REST command the transfer would send is not sent.
+        if (body.type === 'dial')
+          await engine.dispatch(
+            record.callId,
+            { type: 'caller.dial_sent', legId: body.legId, via: 'webhook' },
+            undefined,
+          );
+        return { status: 200, markup: this.#render(adapter, record, body) };
       }
       case 'call.status': {
         const status = endStatus(event.status);

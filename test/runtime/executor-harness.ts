@@ -52,6 +52,8 @@ export interface Setup {
   readonly fail?: { readonly op: Command['op']; readonly err: Error; readonly count?: number };
   /** The call's saved state as the executor reads it back after a command (default: none read). */
   readonly current?: RecordName;
+  /** A dial was already sent to the caller's call (`callerDial`): claiming it again changes nothing. */
+  readonly dialClaimed?: boolean;
 }
 
 export function harness(setup: Setup) {
@@ -82,6 +84,7 @@ export function harness(setup: Setup) {
   executor.bind(
     async (_callId, input) => {
       fed.push(input);
+      return input.type === 'caller.dial_sent' && setup.dialClaimed === true ? 'unchanged' : 'applied';
     },
     current === undefined ? undefined : async () => RECORDS[current](),
   );

@@ -36,15 +36,21 @@ const redirect = (doc: string): Command => ({ op: 'redirectCall', callId: CALL_I
 const ROWS: readonly Row[] = [
   // carrier.dial, cold: from the caller's own call
   {
-    name: 'cold dial, webhook waiting: the dial is its reply',
+    name: 'cold dial, webhook waiting: the dial is its reply, and claimed as sent',
     effect: dial('cold'),
     setup: { reply: true },
-    expect: { reply: [{ kind: 'caller', type: 'dial' }], commands: [] },
+    expect: { reply: [{ kind: 'caller', type: 'dial' }], commands: [], fed: ['caller.dial_sent'] },
   },
   {
-    name: 'cold dial, no webhook waiting: the caller is redirected to the dial',
+    name: 'cold dial, no webhook waiting: the dial is claimed, then the caller is redirected to it',
     effect: dial('cold'),
-    expect: { reply: [], commands: [redirect('dial')] },
+    expect: { reply: [], commands: [redirect('dial')], fed: ['caller.dial_sent'] },
+  },
+  {
+    name: 'cold dial already sent as a continuation webhook’s answer: no REST redirect (soak seed 5048)',
+    effect: dial('cold'),
+    setup: { dialClaimed: true },
+    expect: { reply: [], commands: [], fed: ['caller.dial_sent'] },
   },
   {
     name: 'cold dial of a later leg: nothing (the dial-action webhook asks for it)',
