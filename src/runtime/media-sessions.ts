@@ -219,10 +219,13 @@ export class MediaSessions {
     session.onCallerBack = undefined;
     back?.();
     // A failed transfer's `resume` that never reached the agent (the worker that applied the
-    // transfer's end died before telling it): the saved state says it is owed; tell it now.
+    // transfer's end died before telling it): the saved state says it is owed; tell it now, with
+    // the transfer's end (`transfer_status: failed`) on this new socket first.
     const owed = back === undefined ? owedResume(record, session.resumed) : undefined;
     if (owed !== undefined) {
       this.#o.log.warn({ callId, transferId: owed.transferId }, 'agent.resume_owed');
+      // This socket never heard how the transfer ended (the worker that had it died first).
+      session.agent.sendTransferStatus({ transferId: owed.transferId, status: 'failed' });
       tellResume(session, owed, (input) => this.#o.engine.dispatch(callId, input, undefined), this.#o.log);
     }
     session.closeCarrier = closeThis;

@@ -30,3 +30,19 @@ export const TRANSIT_MS = 250;
 
 /** Both parties heard each other at least this long: they talked (not a frame in a race). */
 export const MIN_TALK_MS = 200;
+
+/**
+ * What a worker's death or a Redis restart (an outage, soak only) may add to the dead-air bound:
+ * the balancer takes a dead worker out after two failed health checks 2 s apart
+ * (deploy/haproxy.cfg `inter 2s fall 2`; until then its retries and `redispatch` carry requests to
+ * the other worker), the carrier notices its dropped media socket and asks the daemon where the
+ * caller goes, and the new stream's agent opens within its connect timeout (5000 ms).
+ */
+export const OUTAGE_RECOVERY_MS = 4000 + 5000 + 1000;
+
+/**
+ * How long before an outage a caller frame may already be inside the worker that died: held
+ * until the agent's socket opens (at most the agent's connect timeout and one reconnect, 5250 ms)
+ * or on its way through (TRANSIT_MS). Such frames die with the worker, not lost by a live daemon.
+ */
+export const OUTAGE_HELD_MS = 5000 + 250 + TRANSIT_MS;

@@ -47,16 +47,35 @@ export interface CollectInput {
   readonly audio: CallerAudio;
 }
 
+/** Where an observation is read from: the simulator, the scripted agent's sessions, the daemon's record. */
+export interface CollectSource {
+  readonly sim: Simulator;
+  sessions(): readonly ScriptedSession[];
+  record(callId: string): Promise<CallRecord | undefined>;
+}
+
 /** Waits (bounded) for the call, its legs and its record to end, then reads everything. */
-export async function collect(h: Harness, input: CollectInput, time?: VirtualTime): Promise<Observation> {
+export function collect(h: Harness, input: CollectInput, time?: VirtualTime): Promise<Observation> {
+  return collectFrom(
+    { sim: h.sim, sessions: () => h.agent?.sessions ?? [], record: (id) => h.app.engine.get(id) },
+    input,
+    time,
+  );
+}
+
+/** {@link collect} from any source: a harness, or a cluster's simulator, agent and store (the soak). */
+export async function collectFrom(
+  source: CollectSource,
+  input: CollectInput,
+  time?: VirtualTime,
+): Promise<Observation> {
   const { call } = input;
-  const sim = h.sim;
+  const sim = source.sim;
   const humans = input.humans.filter((a) => sim.network.hasEndpoint(a)).map((a) => sim.network.endpoint(a));
   let record: CallRecord | undefined;
-  const sessionsOf = (): ScriptedSession[] =>
-    (h.agent?.sessions ?? []).filter((s) => s.start?.callId === call.sid);
+  const sessionsOf = (): ScriptedSession[] => source.sessions().filter((s) => s.start?.callId === call.sid);
   const ended = async (): Promise<boolean> => {
-    record = await h.app.engine.get(call.sid);
+    record = await source.record(call.sid);
     return (
       call.state === 'ended' &&
       record?.phase === 'ended' &&

@@ -3,7 +3,7 @@
  * the agent, in order; and the caller never hears nothing for longer than
  * {@link DEAD_AIR_BOUND_MS}.
  */
-import { DEAD_AIR_BOUND_MS, TRANSIT_MS } from './bounds.js';
+import { DEAD_AIR_BOUND_MS, OUTAGE_HELD_MS, OUTAGE_RECOVERY_MS, TRANSIT_MS } from './bounds.js';
 import type { Violation } from './invariants.js';
 import type { Observation } from './observation.js';
 
@@ -19,8 +19,11 @@ export function audioLost(o: Observation): Violation[] {
   // A frame said while the carrier had no stream open (its socket dropped and the next one not
   // yet started), or on the way when it dropped, never left the carrier: not the daemon's loss.
   const streams = o.caller.streams;
+  // Nor one held inside a worker that was killed (or said while it was down): it died with it.
+  const outages = o.outages ?? [];
   const streamed = (atMs: number): boolean =>
-    streams === undefined || streams.some((s) => atMs >= s.fromMs && atMs <= s.toMs - TRANSIT_MS);
+    (streams === undefined || streams.some((s) => atMs >= s.fromMs && atMs <= s.toMs - TRANSIT_MS)) &&
+    !outages.some((w) => atMs >= w.fromMs - OUTAGE_HELD_MS && atMs <= w.toMs);
   const unstreamed = new Set(o.caller.said.filter((f) => !streamed(f.atMs)).map((f) => f.frame));
   const say = (message: string): Violation[] => [{ kind: 'audio_lost', message }];
   const got: number[] = [];
@@ -73,10 +76,13 @@ export function deadAir(o: Observation): Violation[] {
   let cursor = from;
   let after = 'the answer';
   const gap = (untilMs: number, before: string): void => {
-    if (untilMs - cursor > DEAD_AIR_BOUND_MS)
+    // A silence that an outage fell in may last as long as the daemon takes to recover from it.
+    const outage = (o.outages ?? []).some((w) => w.fromMs <= untilMs && w.toMs >= cursor);
+    const bound = DEAD_AIR_BOUND_MS + (outage ? OUTAGE_RECOVERY_MS : 0);
+    if (untilMs - cursor > bound)
       out.push({
         kind: 'dead_air',
-        message: `the caller heard nothing for ${untilMs - cursor} ms (bound ${DEAD_AIR_BOUND_MS}), from ${cursor} after ${after} until ${before}`,
+        message: `the caller heard nothing for ${untilMs - cursor} ms (bound ${bound}${outage ? ', an outage in it' : ''}), from ${cursor} after ${after} until ${before}`,
       });
   };
   for (const s of spans) {

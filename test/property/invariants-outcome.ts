@@ -42,22 +42,27 @@ function talked(o: Observation, h: HumanLeg): boolean {
   return ms(callerHeard) >= MIN_TALK_MS && ms(humanHeard) >= MIN_TALK_MS;
 }
 
+interface Told {
+  /** Every terminal status the agent got, over all its sessions of the call. */
+  readonly terminal: { status: string; atMs: number; session: number }[];
+  readonly resumes: string[];
+}
+
 /** Terminal statuses and resumes the agent got, by transfer. */
-function toldAgent(
-  o: Observation,
-): Map<string, { terminal: { status: string; atMs: number }[]; resumes: string[] }> {
-  const told = new Map<string, { terminal: { status: string; atMs: number }[]; resumes: string[] }>();
+function toldAgent(o: Observation): Map<string, Told> {
+  const told = new Map<string, Told>();
   const of = (id: string) => {
     const t = told.get(id) ?? { terminal: [], resumes: [] };
     told.set(id, t);
     return t;
   };
-  for (const s of o.agent)
+  o.agent.forEach((s, session) => {
     for (const f of s.frames) {
       if (f.event === 'transfer_status' && (f.status === 'connected' || f.status === 'failed'))
-        of(f.transferId).terminal.push({ status: f.status, atMs: f.atMs });
+        of(f.transferId).terminal.push({ status: f.status, atMs: f.atMs, session });
       else if (f.event === 'resume') of(f.transferId).resumes.push(f.outcome);
     }
+  });
   return told;
 }
 
@@ -76,9 +81,13 @@ export function outcomeCount(o: Observation): Violation[] {
     if (t.outcome === undefined && r.phase === 'ended') say(`transfer ${t.transferId} has no outcome`);
     if (o.agent.length === 0) continue;
     const agent = told.get(t.transferId) ?? { terminal: [], resumes: [] };
-    if (agent.terminal.length !== 1)
+    // Told once, on one socket; a socket opened after the one that heard it died (its worker
+    // killed) may be told again, and must be told the same.
+    const perSession = new Set(agent.terminal.map((x) => x.session));
+    const said = new Set(agent.terminal.map((x) => x.status));
+    if (agent.terminal.length === 0 || perSession.size !== agent.terminal.length || said.size > 1)
       say(
-        `transfer ${t.transferId}: the agent was told ${agent.terminal.length} outcomes (${agent.terminal.map((x) => x.status).join(', ')})`,
+        `transfer ${t.transferId}: the agent was told ${agent.terminal.length} outcomes (${agent.terminal.map((x) => `${x.status} on socket ${x.session}`).join(', ')})`,
       );
     const first = agent.terminal[0];
     if (

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEAD_AIR_BOUND_MS } from './bounds.js';
+import { DEAD_AIR_BOUND_MS, OUTAGE_HELD_MS, OUTAGE_RECOVERY_MS } from './bounds.js';
 import { checkInvariants, VIOLATION_KINDS, type ViolationKind } from './invariants.js';
 import type { AgentFrameSeen, Observation } from './observation.js';
 
@@ -371,6 +371,86 @@ describe('checkInvariants', () => {
     // A stream open all along: the same hole is the daemon's.
     const open: Observation = { ...o, caller: { ...o.caller, streams: [{ fromMs: 900, toMs: 9000 }] } };
     expect(kinds(open)).toContain('audio_lost');
+  });
+
+  it('outcome count: told once per socket — again on a socket opened after its worker died, never twice on one, never differently', () => {
+    const o = busy();
+    const first = o.agent[0]!;
+    // The first socket died before hearing the end; the next one heard it with the resume.
+    const untold: Observation = {
+      ...o,
+      agent: [
+        { frames: first.frames.filter((f) => f.event !== 'transfer_status' && f.event !== 'resume') },
+        {
+          frames: [
+            { event: 'start', atMs: 4800 },
+            { event: 'transfer_status', atMs: 4900, transferId: 't1', status: 'failed' },
+            { event: 'resume', atMs: 4900, transferId: 't1', outcome: 'busy' },
+          ],
+        },
+      ],
+    };
+    expect(kinds(untold)).not.toContain('outcome_count');
+    // Told on both sockets: allowed (each socket is told once).
+    const both: Observation = {
+      ...untold,
+      agent: [
+        first,
+        { frames: [{ event: 'transfer_status', atMs: 4900, transferId: 't1', status: 'failed' }] },
+      ],
+    };
+    expect(kinds(both)).not.toContain('outcome_count');
+    // Twice on one socket, or differently on two: not.
+    const twice: Observation = {
+      ...o,
+      agent: [
+        {
+          frames: [
+            ...first.frames,
+            { event: 'transfer_status', atMs: 5000, transferId: 't1', status: 'failed' },
+          ],
+        },
+      ],
+    };
+    expect(kinds(twice)).toContain('outcome_count');
+    const differently: Observation = {
+      ...untold,
+      agent: [
+        first,
+        { frames: [{ event: 'transfer_status', atMs: 4900, transferId: 't1', status: 'connected' }] },
+      ],
+    };
+    expect(kinds(differently)).toContain('outcome_count');
+    // Never told at all: not.
+    expect(kinds({ ...untold, agent: [untold.agent[0]!] })).toContain('outcome_count');
+  });
+
+  it('outages (soak): frames held in a worker that died are not owed; a hole far from the outage is', () => {
+    const o = base();
+    const frames = o.agent[0]!.frames;
+    // Frames #60..#69 (said 2200..2380 ms) never reached the agent; the stream stayed open.
+    frames.splice(
+      frames.findIndex((f) => f.event === 'media' && f.frame === 60),
+      10,
+    );
+    const killedAt = (atMs: number): Observation => ({ ...o, outages: [{ fromMs: atMs, toMs: atMs + 800 }] });
+    // The worker holding the call was killed at 2500 ms: those frames were inside it.
+    expect(kinds(killedAt(2500))).not.toContain('audio_lost');
+    // Killed long after they were said (more than OUTAGE_HELD_MS): the hole is the daemon's.
+    expect(kinds(killedAt(2380 + OUTAGE_HELD_MS + 100))).toContain('audio_lost');
+  });
+
+  it('outages (soak): a silence with an outage in it may last the recovery too, and no longer', () => {
+    const silentFor = (ms: number, outage: boolean): Observation => {
+      const o = busy();
+      o.caller.heard[2] = { source: 'stream:MZ2', leg: 'CA1', startMs: 4400 + ms, endMs: 4400 + ms + 1000 };
+      o.caller.end = { status: 'completed', by: 'endpoint', atMs: 4400 + ms + 1000 };
+      return outage ? { ...o, outages: [{ fromMs: 4500, toMs: 6000 }] } : o;
+    };
+    const longer = DEAD_AIR_BOUND_MS + 2000;
+    expect(kinds(silentFor(longer, false))).toContain('dead_air');
+    expect(kinds(silentFor(longer, true))).not.toContain('dead_air');
+    expect(kinds(silentFor(DEAD_AIR_BOUND_MS + OUTAGE_RECOVERY_MS + 100, true))).toContain('dead_air');
   });
 
   it('audio: a tail never delivered is caught, not only a hole', () => {

@@ -130,4 +130,10 @@ export interface Observation {
   readonly agent: readonly AgentSessionSeen[];
   /** Absent: the daemon has no record of the call. */
   readonly record?: RecordSeen;
+  /**
+   * When the world broke the daemon on purpose while the call ran (the soak: a worker SIGKILLed
+   * or SIGTERMed, Redis restarted), from the fault to the moment it was over (the worker back,
+   * Redis answering), on the simulator's clock. The audio invariants allow for them (bounds.ts).
+   */
+  readonly outages?: readonly { readonly fromMs: number; readonly toMs: number }[];
 }

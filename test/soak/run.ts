@@ -2,8 +2,9 @@
  * `npm run soak -- --seeds N`: N seeded calls through two worker processes behind haproxy on a
  * private Redis with an append-only file, while workers are SIGKILLed (and now and then
  * SIGTERMed) and Redis is restarted at seeded moments. Each call is judged from the simulator's
- * own record (test/cluster/calls.ts); the figures are printed at the end, with the seed of every
- * call that broke a rule and the command that replays it.
+ * own record by the property run's invariants (test/property/invariants.ts, allowing for the
+ * faults that fell within it) and the cluster's checks (test/cluster/calls.ts); the figures are
+ * printed at the end, with the seed of every call that broke a rule and the command that replays it.
  *
  * Options: --seeds N (default 200), --from S (first seed, default 1), --concurrency C (calls in
  * flight, default 12), --chaos-every-ms M (mean pause between two faults, default 8000; 0: none),
@@ -29,6 +30,9 @@ import { CALLER, NUMBERS, startCluster } from '../cluster/cluster.js';
 import { type Observed, Observer } from '../cluster/observer.js';
 import { type CallPlan, prng } from '../cluster/plan.js';
 import { scopeTo } from '../property/adversarial.js';
+import { loudCaller } from '../property/caller-audio.js';
+import { collectFrom, tapCaller } from '../property/collect.js';
+import { checkInvariants } from '../property/invariants.js';
 import { settles } from '../support/eventually.js';
 
 const { values } = parseArgs({
@@ -136,19 +140,48 @@ async function main(): Promise<number> {
         only: (f) => !f.source.startsWith('world.'),
       });
     }
+    // Noise in which every 20 ms frame is unique: a frame lost on the way to the agent shows.
+    const audio = loudCaller();
     const call = await cluster.sim.network.placeCall({
       carrier: p.carrier,
       from: CALLER,
       to: NUMBERS[p.carrier],
-      audio: { type: 'tone', hz: 440 },
+      audio: { type: 'mulaw', data: audio.mulaw },
     });
+    const said = tapCaller(cluster.sim, call, audio);
+    const placedAtMs = Date.now();
     own.add(call.sid);
     planOf.set(call.sid, { ...p, address });
     const o: Observed = observer.add(seed, call, human);
     const v: Verdict = { index: seed, sid: call.sid, carrier: p.carrier };
     verdicts.push(v);
     await followCall(o, p, v, { store, transferAsked: (sid) => transferred.has(sid), talkMs: p.talkMs });
-    for (const problem of judgeCall(cluster.sim, o, p, v)) problems.push({ ...problem, seed });
+    const judged = judgeCall(cluster.sim, o, p, v);
+    // The invariants of the property run (test/property/invariants.ts), from the simulator's own
+    // record, allowing for the faults that fell within the call (bounds.ts, OUTAGE_*).
+    const observation = await collectFrom(
+      {
+        sim: cluster.sim,
+        sessions: () => cluster.agent.sessions,
+        record: async (id) => (await store.calls.get(id))?.record,
+      },
+      { label: `seed ${seed}`, carrier: p.carrier, call, humans: [address], said, audio },
+    );
+    const endedAtMs = Date.now();
+    const outages = faults
+      .filter((f) => f.wallMs <= endedAtMs && f.wallMs + (f.doneMs ?? endedAtMs - f.wallMs) >= placedAtMs)
+      .map((f) => ({ fromMs: f.wallMs, toMs: f.wallMs + (f.doneMs ?? endedAtMs - f.wallMs) }));
+    const violations = checkInvariants({ ...observation, outages });
+    const kinds = new Set(violations.map((x) => x.kind as string));
+    for (const x of violations)
+      problems.push({
+        kind: x.kind,
+        text: `call ${seed} (${p.carrier} ${p.mode}, human ${p.human}): ${x.message}`,
+        seed,
+      });
+    // The cluster's own checks, where the invariants did not already say the same.
+    for (const problem of judged) if (!kinds.has(problem.kind)) problems.push({ ...problem, seed });
+    said.length = 0;
     // Every leg of this call's human has ended once the caller hung up.
     const legsUp = cluster.sim.network.legs.filter((l) => l.to === address && l.state !== 'ended');
     if (legsUp.length > 0) {
