@@ -85,6 +85,11 @@ export interface ScriptedAgentOptions {
    * agent slow to answer (a cold start, a far region). Default 0.
    */
   readonly acceptDelayMs?: number | ((index: number, url: string) => number);
+  /**
+   * Drop a session's socket (no close frame, as a crashed agent or a cut network would) this
+   * long after its `start`, given that `start`; undefined: never. Default never.
+   */
+  readonly dropAfterMs?: (start: ScriptStart) => number | undefined;
 }
 
 /** A frame received by the agent, with when it arrived (injected clock, ms). */
@@ -104,6 +109,8 @@ export class ScriptedSession {
   readonly markEchoes: string[] = [];
   start: ScriptStart | undefined;
   closeCode: number | undefined;
+  /** When the socket closed (injected clock, ms), like `atMs` of received frames. */
+  closedAtMs: number | undefined;
   /** Resolves when the script ran to its end, or the socket closed under it. */
   readonly finished: Promise<void>;
   readonly #socket: WebSocket;
@@ -161,9 +168,15 @@ export class ScriptedSession {
     this.#notify();
   }
 
+  /** Drops the socket: no close frame, as a crashed agent or a cut network would. */
+  drop(): void {
+    if (!this.#closed) this.#socket.terminate();
+  }
+
   /** @internal */
   onClose(code: number): void {
     this.closeCode = code;
+    this.closedAtMs ??= this.#clock.nowMs();
     this.#closed = true;
     this.#notify();
     this.#finish();
@@ -216,7 +229,7 @@ export class ScriptedSession {
       return this.send(step.hangup === true ? { event: 'hangup' } : { event: 'hangup', reason: step.hangup });
     }
     if (step.close === 'normal') this.#socket.close(1000, 'agent hung up');
-    else this.#socket.terminate();
+    else this.drop();
   }
 
   #say(durationMs: number, toneHz: number, markName: string | false | undefined): void {
@@ -286,6 +299,8 @@ export class ScriptedAgentServer {
           const steps = typeof options.script === 'function' ? options.script(session.start) : options.script;
           // `run` ends the script itself on a closed socket; anything else ends the session.
           session.run(steps).catch(() => session.onClose(1011));
+          const dropMs = options.dropAfterMs?.(session.start);
+          if (dropMs !== undefined) time.setTimeout(() => session.drop(), dropMs);
         }
       });
       socket.on('close', (code) => session.onClose(code));

@@ -43,6 +43,8 @@ export interface HarnessOptions {
   readonly sayToneHz?: number;
   /** The scripted agent's delay before accepting each connection (ms, by index). */
   readonly acceptDelayMs?: number | ((index: number, url: string) => number);
+  /** The scripted agent drops a session's socket this long after its `start` (agent.dropAfterMs). */
+  readonly dropAfterMs?: (start: ScriptStart) => number | undefined;
   /** Use this agent URL instead of a scripted agent (e.g. an echo bot that knows only Twilio). */
   readonly agentUrl?: string;
   /** Changes to the demo agent's input (before parsing). */
@@ -103,6 +105,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
           ...(options.summary === undefined ? {} : { summary: options.summary }),
           ...(options.sayToneHz === undefined ? {} : { sayToneHz: options.sayToneHz }),
           ...(options.acceptDelayMs === undefined ? {} : { acceptDelayMs: options.acceptDelayMs }),
+          ...(options.dropAfterMs === undefined ? {} : { dropAfterMs: options.dropAfterMs }),
           ...(options.time === undefined ? {} : { time: options.time }),
         })
       : undefined;

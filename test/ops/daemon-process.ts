@@ -69,7 +69,7 @@ export async function spawnDaemon(port: number, env: Record<string, string>): Pr
         );
       },
       () => `the daemon on port ${port} to be ready; its output:\n${output.join('')}`,
-      { timeoutMs: 30_000, everyMs: 50 },
+      { timeoutMs: 60_000, everyMs: 50 },
     );
   } catch (err) {
     await daemon.stop(1000);

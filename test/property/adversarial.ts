@@ -4,8 +4,9 @@
  * own calls (its inbound number and its humans) so it never lands on a neighbour's.
  *
  * What is installed: the carrier's permitted orderings, duplicates, delays, lost callbacks and
- * REST errors (sim/adversary/table.ts), the carrier's media socket dropping, and the agent
- * accepting the daemon's socket late (0 to its connect timeout, {@link seededAgentDelay}). The plan's
+ * REST errors (sim/adversary/table.ts), the carrier's media socket dropping, the agent
+ * accepting the daemon's socket late (0 to its connect timeout, {@link seededAgentDelay}) and
+ * the agent's socket dropping (in 15 % of plans, {@link seededAgentDrop}). The plan's
  * human and caller hang-ups are left out: the scenario's own case already decides those (ringing,
  * on hold, in the whisper), and its moment is what the run waits for.
  */
@@ -52,3 +53,14 @@ export const seededAdversity: NonNullable<RunOptions['adversity']> = (sim, scena
 /** The `agentAcceptDelayMs` option of {@link RunOptions}: the agent as slow as the seed's plan says. */
 export const seededAgentDelay: NonNullable<RunOptions['agentAcceptDelayMs']> = (scenario) =>
   adversityFor(scenario.seed, { carrier: scenario.carrier, mode: scenario.mode }).agent.acceptDelayMs;
+
+/** The `agentDropAfterMs` option of {@link RunOptions}: the agent's socket dropped when the seed's plan says. */
+export const seededAgentDrop: NonNullable<RunOptions['agentDropAfterMs']> = (scenario) => {
+  const dropAfterMs = adversityFor(scenario.seed, { carrier: scenario.carrier, mode: scenario.mode }).agent
+    .dropAfterMs;
+  if (dropAfterMs === undefined) return undefined;
+  // The scripted agent asks for the transfer once, on its first socket (a reconnected one only
+  // speaks on): a drop before its ask would leave the scenario without its transfer.
+  const asks = scenario.trigger === 'tag' || scenario.trigger === 'tool';
+  return asks ? Math.max(dropAfterMs, scenario.aiSpeaksMs + 200) : dropAfterMs;
+};

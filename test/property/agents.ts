@@ -61,7 +61,8 @@ const SPEAK_ON: readonly ScriptStep[] = Array.from({ length: 150 }, () => [
 
 /** The agent's script on a scenario's call (on a reconnected socket: only speaking on). */
 export function scriptFor(s: Scenario, k: number, start: ScriptStart): readonly ScriptStep[] {
-  if (start.resumed) return SPEAK_ON;
+  // A silent AI stays silent on a reconnected socket until the caller is back from the transfer.
+  if (start.resumed) return s.trigger === 'silence' ? [{ awaitEvent: 'resume' }, ...SPEAK_ON] : SPEAK_ON;
   const { chain } = numbersOf(k, s);
   switch (s.trigger) {
     case 'tag':

@@ -7,7 +7,7 @@
  */
 import { expect, it } from 'vitest';
 import { VirtualTime } from '../../src/lib/virtual-time.js';
-import { seededAdversity, seededAgentDelay } from './adversarial.js';
+import { seededAdversity, seededAgentDelay, seededAgentDrop } from './adversarial.js';
 import { replayCommand, reportOf } from './report.js';
 import { runScenarios, type ScenarioResult } from './runner.js';
 import { scenarioFor } from './scenario.js';
@@ -44,6 +44,7 @@ export function itRunsSeeds(from: number, count: number): void {
       time: new VirtualTime(),
       adversity: seededAdversity,
       agentAcceptDelayMs: seededAgentDelay,
+      agentDropAfterMs: seededAgentDrop,
     });
     const broken = results.filter((r) => r.violations.length > 0 || r.missed !== undefined);
     const known = broken.filter((r) => knownDefectOf(r) !== undefined);

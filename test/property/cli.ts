@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util';
 import { VirtualTime } from '../../src/lib/virtual-time.js';
 import { startRedisServer } from '../../support/redis-server.js';
-import { seededAdversity, seededAgentDelay } from './adversarial.js';
+import { seededAdversity, seededAgentDelay, seededAgentDrop } from './adversarial.js';
 import { replayCommand, reportOf } from './report.js';
 import { runScenarios } from './runner.js';
 import { scenarioFor } from './scenario.js';
@@ -43,7 +43,13 @@ try {
   const results = await runScenarios(seeds.map(scenarioFor), {
     ...(redis === undefined ? {} : { redisUrl: redis.url }),
     ...(virtual ? { time: new VirtualTime() } : {}),
-    ...(mode.adversary ? { adversity: seededAdversity, agentAcceptDelayMs: seededAgentDelay } : {}),
+    ...(mode.adversary
+      ? {
+          adversity: seededAdversity,
+          agentAcceptDelayMs: seededAgentDelay,
+          agentDropAfterMs: seededAgentDrop,
+        }
+      : {}),
   });
   let bad = 0;
   for (const r of results) {

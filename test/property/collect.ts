@@ -216,7 +216,11 @@ function sessionOf(session: ScriptedSession, audio: CallerAudio, toEpochMs: numb
       frames.push({ event: f.event === 'start' || f.event === 'stop' ? f.event : 'other', atMs });
     }
   }
-  return session.closeCode === undefined ? { frames } : { frames, closeCode: session.closeCode };
+  return {
+    frames,
+    ...(session.closeCode === undefined ? {} : { closeCode: session.closeCode }),
+    ...(session.closedAtMs === undefined ? {} : { closedAtMs: toEpochMs + session.closedAtMs }),
+  };
 }
 
 function recordOf(r: CallRecord): RecordSeen {

@@ -78,7 +78,7 @@ export function deadAir(o: Observation): Violation[] {
   const gap = (untilMs: number, before: string): void => {
     // A silence that an outage fell in may last as long as the daemon takes to recover from it.
     const outage = (o.outages ?? []).some((w) => w.fromMs <= untilMs && w.toMs >= cursor);
-    const bound = DEAD_AIR_BOUND_MS + (outage ? OUTAGE_RECOVERY_MS : 0);
+    const bound = DEAD_AIR_BOUND_MS + (o.quietByDesignMs ?? 0) + (outage ? OUTAGE_RECOVERY_MS : 0);
     if (untilMs - cursor > bound)
       out.push({
         kind: 'dead_air',

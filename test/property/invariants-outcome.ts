@@ -85,7 +85,13 @@ export function outcomeCount(o: Observation): Violation[] {
     // killed) may be told again, and must be told the same.
     const perSession = new Set(agent.terminal.map((x) => x.session));
     const said = new Set(agent.terminal.map((x) => x.status));
-    if (agent.terminal.length === 0 || perSession.size !== agent.terminal.length || said.size > 1)
+    // Nobody to tell: every socket of the call had closed (dropped) before the transfer ended,
+    // and none opened after it (the caller never came back to the AI).
+    const endedAtMs = t.endedAtMs;
+    const unheard =
+      endedAtMs !== undefined && o.agent.every((s) => s.closedAtMs !== undefined && s.closedAtMs < endedAtMs);
+    const untold = agent.terminal.length === 0 && !unheard;
+    if (untold || perSession.size !== agent.terminal.length || said.size > 1)
       say(
         `transfer ${t.transferId}: the agent was told ${agent.terminal.length} outcomes (${agent.terminal.map((x) => `${x.status} on socket ${x.session}`).join(', ')})`,
       );

@@ -400,6 +400,8 @@ describe('checkInvariants', () => {
       ],
     };
     expect(kinds(both)).not.toContain('outcome_count');
+    // The same end again on the later socket keeps the statuses moving forward.
+    expect(kinds(both)).not.toContain('status_backwards');
     // Twice on one socket, or differently on two: not.
     const twice: Observation = {
       ...o,
@@ -413,6 +415,7 @@ describe('checkInvariants', () => {
       ],
     };
     expect(kinds(twice)).toContain('outcome_count');
+    expect(kinds(twice)).toContain('status_backwards');
     const differently: Observation = {
       ...untold,
       agent: [
@@ -423,6 +426,13 @@ describe('checkInvariants', () => {
     expect(kinds(differently)).toContain('outcome_count');
     // Never told at all: not.
     expect(kinds({ ...untold, agent: [untold.agent[0]!] })).toContain('outcome_count');
+    // Unless nobody could be told: the only socket dropped before the transfer ended (4420).
+    expect(kinds({ ...untold, agent: [{ ...untold.agent[0]!, closedAtMs: 4300 }] })).not.toContain(
+      'outcome_count',
+    );
+    expect(kinds({ ...untold, agent: [{ ...untold.agent[0]!, closedAtMs: 4500 }] })).toContain(
+      'outcome_count',
+    );
   });
 
   it('outages (soak): frames held in a worker that died are not owed; a hole far from the outage is', () => {
@@ -451,6 +461,9 @@ describe('checkInvariants', () => {
     expect(kinds(silentFor(longer, false))).toContain('dead_air');
     expect(kinds(silentFor(longer, true))).not.toContain('dead_air');
     expect(kinds(silentFor(DEAD_AIR_BOUND_MS + OUTAGE_RECOVERY_MS + 100, true))).toContain('dead_air');
+    // An AI quiet by the scenario's design (the silence trigger) adds its quiet, and no more.
+    expect(kinds({ ...silentFor(longer, false), quietByDesignMs: 2000 })).not.toContain('dead_air');
+    expect(kinds({ ...silentFor(longer + 100, false), quietByDesignMs: 2000 })).toContain('dead_air');
   });
 
   it('audio: a tail never delivered is caught, not only a hole', () => {

@@ -151,12 +151,26 @@ function statusBackwards(o: Observation): Violation[] {
   const out: Violation[] = [];
   const seen = new Map<
     string,
-    { count: number; ended: string | undefined; dest: string; rank: number; left: Set<string> }
+    {
+      count: number;
+      ended: string | undefined;
+      endedOn: number;
+      dest: string;
+      rank: number;
+      left: Set<string>;
+    }
   >();
-  for (const session of o.agent)
+  o.agent.forEach((session, socket) => {
     for (const f of session.frames) {
       if (f.event !== 'transfer_status') continue;
-      const s = seen.get(f.transferId) ?? { count: 0, ended: undefined, dest: '', rank: -1, left: new Set() };
+      const s = seen.get(f.transferId) ?? {
+        count: 0,
+        ended: undefined,
+        endedOn: -1,
+        dest: '',
+        rank: -1,
+        left: new Set<string>(),
+      };
       seen.set(f.transferId, s);
       s.count += 1;
       const say = (why: string): void => {
@@ -166,11 +180,14 @@ function statusBackwards(o: Observation): Violation[] {
         });
       };
       if (s.ended !== undefined) {
-        say(`after ${s.ended}`);
+        // The same end, told once more on a socket opened after the one that heard it (its worker died).
+        if (f.status === s.ended && socket > s.endedOn) s.endedOn = socket;
+        else say(`after ${s.ended}`);
         continue;
       }
       if (TERMINAL.has(f.status)) {
         s.ended = f.status;
+        s.endedOn = socket;
         continue;
       }
       const rank = RANK[f.status] ?? -1;
@@ -190,5 +207,6 @@ function statusBackwards(o: Observation): Violation[] {
         s.rank = rank;
       }
     }
+  });
   return out;
 }

@@ -81,6 +81,8 @@ export interface AgentSessionSeen {
   readonly frames: readonly AgentFrameSeen[];
   /** The socket's close code; absent while it is open. */
   readonly closeCode?: number;
+  /** When the socket closed (absent: still open when observed). */
+  readonly closedAtMs?: number;
 }
 
 /** One frame the caller said (it went to the carrier), by position in the caller's audio. */
@@ -136,4 +138,10 @@ export interface Observation {
    * Redis answering), on the simulator's clock. The audio invariants allow for them (bounds.ts).
    */
   readonly outages?: readonly { readonly fromMs: number; readonly toMs: number }[];
+  /**
+   * Silence the scenario itself puts on the AI, added to the dead-air bound: a silence-triggered
+   * transfer waits for the AI and the caller to be quiet for the no-response timeout, once, and
+   * again after an agent socket that dropped is reopened.
+   */
+  readonly quietByDesignMs?: number;
 }

@@ -7,6 +7,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SimCall } from '../../sim/endpoints/caller.js';
 import type { Simulator } from '../../sim/simulator.js';
+import type { ScriptStart } from '../../src/agent/scripted-agent-server.js';
 import { sleep, systemTime } from '../../src/lib/time.js';
 import type { VirtualTime } from '../../src/lib/virtual-time.js';
 import { CALLER, exotelNumber, type Harness, startHarness } from '../e2e/harness.js';
@@ -41,6 +42,8 @@ export interface RunOptions {
    */
   /** How long the agent takes to accept a scenario's socket (0 to its connect timeout), ms; default 0. */
   readonly agentAcceptDelayMs?: (scenario: Scenario) => number;
+  /** The agent drops its first socket of the scenario's call this long after its `start` (undefined: never). */
+  readonly agentDropAfterMs?: (scenario: Scenario) => number | undefined;
   readonly adversity?: (
     sim: Simulator,
     scenario: Scenario,
@@ -78,6 +81,14 @@ export async function runScenarios(
             const k = Number(new URL(url, 'ws://agent').searchParams.get('scenario'));
             const s = scenarios[k];
             return s === undefined ? 0 : (options.agentAcceptDelayMs?.(s) ?? 0);
+          },
+        }),
+    ...(options.agentDropAfterMs === undefined
+      ? {}
+      : {
+          dropAfterMs: (start: ScriptStart) => {
+            const s = scenarios[byCall.get(start.callId ?? '') ?? -1];
+            return s === undefined || start.resumed ? undefined : options.agentDropAfterMs?.(s);
           },
         }),
     env: { PATCHTHROUGH_API_KEYS: `${API_KEY}:calls:read+calls:write` },
@@ -153,7 +164,9 @@ async function runOne(
     { label: name, carrier: s.carrier, call, humans: chain, said, audio },
     options.time,
   );
-  const violations = checkInvariants(observation);
+  // The silence trigger's AI is quiet for the no-response timeout (1 s, agents.ts), before and after a dropped socket.
+  const quiet = s.trigger === 'silence' ? { quietByDesignMs: 2 * 1000 } : {};
+  const violations = checkInvariants({ ...observation, ...quiet });
   return { scenario: s, name, ...(missed === undefined ? {} : { missed }), observation, violations };
 }
 
