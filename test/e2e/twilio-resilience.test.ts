@@ -115,6 +115,37 @@ describe('twilio resilience end to end (Redis)', () => {
     expect((await waitForRecord(hh, call.sid, (r) => r.phase === 'ended')).endedReason).toBe('transferred');
   });
 
+  it('the worker holding the agent dies during a cold transfer that then fails: the new socket is told the end, then resume (soak seed 15003)', async () => {
+    const hh = await run({
+      script: (start) =>
+        start.resumed ? [{ say: 100 }] : [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }],
+    });
+    const human = hh.sim.network.addHuman('+14155550111', { type: 'busy', afterMs: 2000 });
+    const call = await placeCall(hh);
+    // The caller is in the <Dial>; the worker with the agent's socket dies before the busy comes.
+    await hh.sim.waitFor(() => human.legs.length === 1, 8000);
+    await hh.restartDaemon();
+    expect(human.legs[0]?.end).toBeUndefined();
+    const back = await waitForRecord(hh, call.sid, (r) => r.transfers[0]?.outcome === 'busy', 15_000);
+    const transferId = back.transfers[0]?.transferId;
+    const second = await hh.agent!.session(1);
+    await second.waitFor((f) => f.event === 'resume');
+    // The first socket never heard the end (its worker died first); the new one hears it, in order.
+    const first = await hh.agent!.session(0);
+    expect(first.frames('transfer_status').map((f) => f.frame['status'])).not.toContain('failed');
+    expect(
+      second.received
+        .map((r) => r.frame)
+        .filter((f) => f.event === 'transfer_status' || f.event === 'resume')
+        .map((f) => [f.event, f['status'] ?? f['outcome'], f['transferId']]),
+    ).toEqual([
+      ['transfer_status', 'failed', transferId],
+      ['resume', 'busy', transferId],
+    ]);
+    call.hangup();
+    expect((await waitForRecord(hh, call.sid, (r) => r.phase === 'ended')).endedReason).toBe('caller_hangup');
+  });
+
   it('DTMF reaches the agent and the agent barge-in (clear) reaches the carrier', async () => {
     const hh = await run({
       script: [{ say: 2000, mark: 'long' }, { waitMs: 300 }, { clear: true }, { say: 100, mark: 'after' }],
