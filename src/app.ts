@@ -10,6 +10,8 @@ import type { DaemonEnv } from './config/env.js';
 import type { Carrier } from './domain/carrier.js';
 import { DaemonError } from './domain/errors.js';
 import { engineCallsPort } from './http/api/calls-port.js';
+import { LiveFeed } from './http/api/console-feed.js';
+import type { TryIt } from './http/api/routes-console.js';
 import { carrierOutbound } from './http/api/outbound.js';
 import { buildHttpServer } from './http/server.js';
 import { backgroundTime, systemTime, type Time } from './lib/time.js';
@@ -65,6 +67,8 @@ export interface AppOptions {
   readonly agentRepository?: AgentRepository;
   /** Injected metrics (tests); default a fresh registry. */
   readonly metrics?: Metrics;
+  /** The console's "Try it": given when the daemon runs beside the carrier simulator (demo, playground). */
+  readonly tryIt?: TryIt;
 }
 
 export interface App {
@@ -299,6 +303,12 @@ export function buildApp(options: AppOptions): App {
     briefings,
     time: background,
   });
+  // The console reads the store only while a console stream is open (src/http/api/console-feed.ts).
+  const feed = new LiveFeed({
+    source: store.calls,
+    timers: background,
+    onError: (err) => log.warn({ err: errorSummary(err) }, 'console.feed_failed'),
+  });
   const http = buildHttpServer({
     publicUrl: env.publicUrl,
     adapters,
@@ -316,6 +326,12 @@ export function buildApp(options: AppOptions): App {
       defaultRegion: env.defaultRegion,
       log,
       now,
+      console: {
+        calls: store.calls,
+        feed,
+        timers: background,
+        ...(options.tryIt === undefined ? {} : { tryIt: options.tryIt }),
+      },
     },
     metrics,
     onMediaRefused: (carrier) => metrics.mediaRefused(carrier),
