@@ -30,7 +30,11 @@ export async function api(path, { method = 'GET', body, key = savedKey() } = {})
   const headers = { accept: 'application/json' };
   if (key) headers.authorization = `Bearer ${key}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   const json = text === '' ? null : JSON.parse(text);
   if (!res.ok) {
@@ -62,7 +66,8 @@ export function openStream(onEvent, onState) {
         if (!res.ok || res.body === null) throw new Error(`HTTP ${res.status}`);
         onState('live');
         await readEvents(res.body, onEvent);
-      } catch (err) {
+      } catch {
+        // A dropped or refused connection: try again below, unless closed on purpose.
         if (stopped) return;
       }
       if (stopped) return;

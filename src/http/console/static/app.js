@@ -1,6 +1,6 @@
+import { agentsView } from './agents.js';
 import { ApiFailure, api, forgetKey, openStream, savedKey, saveKey } from './api.js';
 import { fill, h } from './dom.js';
-import { agentsView } from './agents.js';
 import { liveView } from './live.js';
 import { offsetLabel, zoneName } from './time.js';
 import { timelineView } from './timeline.js';
@@ -51,7 +51,11 @@ function loginView(message) {
     h('h2', {}, 'Sign in'),
     h('label', { for: 'key' }, 'API key'),
     input,
-    h('p', { id: 'key-help', class: 'hint' }, 'A key with the calls:read scope (PATCHTHROUGH_API_KEYS). Kept in this tab only.'),
+    h(
+      'p',
+      { id: 'key-help', class: 'hint' },
+      'A key with the calls:read scope (PATCHTHROUGH_API_KEYS). Kept in this tab only.',
+    ),
     h('button', { type: 'submit' }, 'Open the console'),
     error,
   );

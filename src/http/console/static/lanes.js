@@ -7,7 +7,13 @@
 const LEG_STATE = {
   'leg.ringing': () => 'ringing',
   'leg.answered': (e) =>
-    e.state === 'whispering' ? 'whisper' : e.state === 'briefing' ? 'briefing' : e.state === 'connected' ? 'joined' : 'answered',
+    e.state === 'whispering'
+      ? 'whisper'
+      : e.state === 'briefing'
+        ? 'briefing'
+        : e.state === 'connected'
+          ? 'joined'
+          : 'answered',
   'whisper.played': () => 'joining',
   'human.joined': () => 'joined',
   'briefing.result': (e) => (/accepted=true/.test(e.detail ?? '') ? 'accepted' : 'declined'),
@@ -82,8 +88,10 @@ export function buildLanes(call, nowMs) {
       if (legLane !== undefined && legState !== undefined) {
         dialed.add(legId);
         at(legLane, ev, legState(e));
-        if (e.event === 'leg.answered' && e.state === 'connected') caller.states.push({ atMs: e.atMs, state: 'person' });
-        if (e.event === 'human.joined' && e.state === 'connected') caller.states.push({ atMs: e.atMs, state: 'person' });
+        if (e.event === 'leg.answered' && e.state === 'connected')
+          caller.states.push({ atMs: e.atMs, state: 'person' });
+        if (e.event === 'human.joined' && e.state === 'connected')
+          caller.states.push({ atMs: e.atMs, state: 'person' });
       } else if (e.event === 'caller.held') at(caller, ev, 'hold');
       else if (e.event === 'caller.left' || e.event === 'caller.hangup') at(caller, ev, 'ended');
       else if (e.event === 'handoff.played') {

@@ -11,12 +11,18 @@ export function liveView(ctx) {
   let recent = [];
   fill(
     ctx.main,
-    h('section', { 'aria-labelledby': 'live-h' },
+    h(
+      'section',
+      { 'aria-labelledby': 'live-h' },
       h('h2', { id: 'live-h' }, 'Live calls ', count),
-      table('live-calls', liveBody, 'No call is live.')),
-    h('section', { 'aria-labelledby': 'recent-h' },
+      table('live-calls', liveBody, 'No call is live.'),
+    ),
+    h(
+      'section',
+      { 'aria-labelledby': 'recent-h' },
       h('h2', { id: 'recent-h' }, 'Recently ended'),
-      table('recent-calls', recentBody, 'No call has ended yet.')),
+      table('recent-calls', recentBody, 'No call has ended yet.'),
+    ),
   );
   const draw = () => {
     const live = [...ctx.hub.live.values()].sort((a, b) => b.createdAtMs - a.createdAtMs);
@@ -41,23 +47,50 @@ export function liveView(ctx) {
 }
 
 function table(id, body, empty) {
-  return h('div', { class: 'table-wrap' },
-    h('table', { id, 'data-empty': empty },
-      h('thead', {}, h('tr', {},
-        h('th', { scope: 'col' }, 'Started'),
-        h('th', { scope: 'col' }, 'Call'),
-        h('th', { scope: 'col' }, 'Agent'),
-        h('th', { scope: 'col' }, 'Carrier'),
-        h('th', { scope: 'col' }, 'Phase'),
-        h('th', { scope: 'col' }, 'Transfer'),
-        h('th', { scope: 'col' }, 'Ended'))),
-      body));
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      { id, 'data-empty': empty },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'col' }, 'Started'),
+          h('th', { scope: 'col' }, 'Call'),
+          h('th', { scope: 'col' }, 'Agent'),
+          h('th', { scope: 'col' }, 'Carrier'),
+          h('th', { scope: 'col' }, 'Phase'),
+          h('th', { scope: 'col' }, 'Transfer'),
+          h('th', { scope: 'col' }, 'Ended'),
+        ),
+      ),
+      body,
+    ),
+  );
 }
 
 function row(c) {
-  return h('tr', { 'data-call': c.callId, 'data-phase': c.phase },
-    h('td', {}, h('time', { datetime: new Date(c.createdAtMs).toISOString(), title: full(c.createdAtMs) }, clock(c.createdAtMs))),
-    h('td', {}, h('a', { href: `#/call/${encodeURIComponent(c.callId)}`, title: c.callId }, shortId(c.callId))),
+  return h(
+    'tr',
+    { 'data-call': c.callId, 'data-phase': c.phase },
+    h(
+      'td',
+      {},
+      h(
+        'time',
+        { datetime: new Date(c.createdAtMs).toISOString(), title: full(c.createdAtMs) },
+        clock(c.createdAtMs),
+      ),
+    ),
+    h(
+      'td',
+      {},
+      h('a', { href: `#/call/${encodeURIComponent(c.callId)}`, title: c.callId }, shortId(c.callId)),
+    ),
     h('td', {}, c.agentId),
     h('td', {}, c.carrier),
     h('td', {}, h('span', { class: `pill phase-${c.phase}` }, PHASE_WORDS[c.phase] ?? c.phase)),
