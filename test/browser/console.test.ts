@@ -69,7 +69,7 @@ describe.skipIf(chromiumMissing())('operator console in Chromium', () => {
     await expect.poll(() => p.textContent('#login-error')).toContain('not accepted');
     expect(await p.locator('#live-calls').count()).toBe(0);
     expect(await p.isHidden('#nav')).toBe(true);
-    expect(await p.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(await p.evaluate<number>('sessionStorage.length')).toBe(0);
     expect(answered.length).toBeGreaterThan(0);
     expect(answered.every((s) => s === 401)).toBe(true);
     // Without any key the stream is refused too.
@@ -149,7 +149,7 @@ describe.skipIf(chromiumMissing())('operator console in Chromium', () => {
     await phone.click('a[href="#/agents"]');
     await phone.locator('.card').first().waitFor();
     // Nothing wider than the screen but the tables' own scroll areas.
-    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await phone.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow).toBeLessThanOrEqual(0);
     await phone.screenshot({ path: join(SHOTS, 'console-phone.png') });
     await phone.close();
