@@ -223,7 +223,10 @@ export function buildApp(options: AppOptions): App {
     workerId,
     now,
     timers: background,
-    onError: (err) => log.warn({ err: errorSummary(err) }, 'worker.heartbeat_failed'),
+    onError: (err) => {
+      metrics.storeError('heartbeat');
+      log.warn({ err: errorSummary(err) }, 'worker.heartbeat_failed');
+    },
   });
   const briefings = new BriefingSessions({
     engine: { get: (callId) => engine.get(callId), dispatch: (...args) => engine.dispatch(...args) },
@@ -274,6 +277,8 @@ export function buildApp(options: AppOptions): App {
   });
 
   let draining = false;
+  metrics.trackDraining(() => draining);
+  metrics.trackStore(async () => (await store.health()).ok);
   const webhooks = new WebhookHandler({
     engine,
     agents,
@@ -348,6 +353,7 @@ export function buildApp(options: AppOptions): App {
     scheduler: time,
     ...(options.timerIntervalMs === undefined ? {} : { intervalMs: options.timerIntervalMs }),
     onTimer: async (claim) => {
+      metrics.timerFired(now() - claim.atMs);
       const parsed = parseTimerKey(claim.timerId);
       if (parsed === null) return;
       if (parsed.kind === 'call') {
@@ -366,7 +372,10 @@ export function buildApp(options: AppOptions): App {
         { timer: claim },
       );
     },
-    onError: (err) => log.error({ err: errorSummary(err) }, 'timer.failed'),
+    onError: (err) => {
+      metrics.storeError('timers');
+      log.error({ err: errorSummary(err) }, 'timer.failed');
+    },
   });
   return {
     http,
