@@ -19,7 +19,10 @@ const RULE_TESTS = 'deploy/prometheus/patchthrough-rules.test.yml';
 
 const hasPromtool = spawnSync('promtool', ['--version'], { stdio: 'ignore' }).status === 0;
 
-const datasource = z.strictObject({ type: z.literal('prometheus'), uid: z.literal('${DS_PROMETHEUS}') });
+/** Grafana's import placeholder for the Prometheus data source. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's own placeholder, not a JS template
+const DS_UID = '${DS_PROMETHEUS}';
+const datasource = z.strictObject({ type: z.literal('prometheus'), uid: z.literal(DS_UID) });
 const gridPos = z
   .strictObject({
     h: z.number().int().min(1),
