@@ -33,7 +33,7 @@ export const TRY_SCENARIOS: readonly TryEntry[] = [
         { say: 800 },
       ],
       humans: { '+14155550122': { type: 'busy', afterMs: 400 } },
-      maxMs: 3500,
+      maxMs: 2000,
     },
   },
 ];

@@ -1,5 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,41 +8,44 @@ import { CHROMIUM, chromiumMissing } from './chromium.js';
 /**
  * The operator console in Debian's Chromium, driven by playwright-core, against the daemon
  * running beside the carrier simulator (demo/console-parts.ts): calls are real simulated calls
- * through the daemon. Screenshots go to docs/img/ with UPDATE_CONSOLE_SCREENSHOTS=1, else to a
- * temporary directory.
+ * through the daemon. One page goes through the views in turn, as an operator would. The
+ * screenshots in docs/img/ are taken with UPDATE_CONSOLE_SCREENSHOTS=1 (and not otherwise, to keep
+ * the run short).
  */
 
 const KEY = 'console-browser-key-0123456789';
 const WRONG_KEY = 'console-wrong-key-0123456789';
-const SHOTS =
-  process.env.UPDATE_CONSOLE_SCREENSHOTS === '1' ? 'docs/img' : join(tmpdir(), 'patchthrough-console-shots');
+const UPDATE_SHOTS = process.env.UPDATE_CONSOLE_SCREENSHOTS === '1';
+const SHOTS = 'docs/img';
 /** Each wait in the page, ms: the warm transfer connects about 5 s after it starts (the whisper). */
 const WAIT_MS = 12_000;
 
 describe.skipIf(chromiumMissing())('operator console in Chromium', () => {
   let parts: ConsoleParts;
   let browser: Browser;
+  let p: Page;
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
+    if (UPDATE_SHOTS) mkdirSync(SHOTS, { recursive: true });
     [parts, browser] = await Promise.all([
       startConsoleParts({ keys: `${KEY}:calls:read+calls:write` }),
       chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] }),
     ]);
+    p = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    p.setDefaultTimeout(WAIT_MS);
   });
 
   afterAll(async () => {
+    await p?.close();
     await browser?.close();
     await parts?.stop();
   });
 
-  async function page(viewport = { width: 1280, height: 800 }): Promise<Page> {
-    const p = await browser.newPage({ viewport });
-    p.setDefaultTimeout(WAIT_MS);
-    return p;
+  async function shot(name: string, fullPage = false): Promise<void> {
+    if (UPDATE_SHOTS) await p.screenshot({ path: join(SHOTS, name), fullPage });
   }
 
-  async function signIn(p: Page, key: string): Promise<void> {
+  async function signIn(key: string): Promise<void> {
     await p.goto(`${parts.url}/console/`);
     await p.fill('#key', key);
     await p.keyboard.press('Enter');
@@ -60,12 +62,11 @@ describe.skipIf(chromiumMissing())('operator console in Chromium', () => {
   }
 
   it('a wrong key sees nothing: refused at sign-in, no data requested with it succeeds', async () => {
-    const p = await page();
     const answered: number[] = [];
     p.on('response', (r) => {
       if (new URL(r.url()).pathname.startsWith('/v1/')) answered.push(r.status());
     });
-    await signIn(p, WRONG_KEY);
+    await signIn(WRONG_KEY);
     await expect.poll(() => p.textContent('#login-error')).toContain('not accepted');
     expect(await p.locator('#live-calls').count()).toBe(0);
     expect(await p.isHidden('#nav')).toBe(true);
@@ -75,18 +76,17 @@ describe.skipIf(chromiumMissing())('operator console in Chromium', () => {
     // Without any key the stream is refused too.
     const stream = await fetch(`${parts.url}/v1/console/stream`);
     expect(stream.status).toBe(401);
-    await p.close();
+    p.removeAllListeners('response');
   });
 
   it('signs in, sees a live call appear, follows a warm transfer to connected', async () => {
-    const p = await page();
-    await signIn(p, KEY);
+    await signIn(KEY);
     await p.waitForSelector('#live-calls');
     await expect.poll(() => p.textContent('#live')).toContain('live');
     const callId = await place('warm-whisper');
     const row = p.locator(`#live-calls tr[data-call="${callId}"]`);
     await row.waitFor();
-    await p.screenshot({ path: join(SHOTS, 'console-live.png') });
+    await shot('console-live.png');
     // Keyboard: the row's link is reachable and opens the timeline.
     await row.locator('a').focus();
     await p.keyboard.press('Enter');
@@ -105,54 +105,50 @@ describe.skipIf(chromiumMissing())('operator console in Chromium', () => {
     await expect.poll(() => p.textContent('#event-details')).toContain('whisper=playing');
     // Times in the browser's zone, the offset said.
     expect(await p.textContent('#zone')).toMatch(/UTC[+-]\d\d:\d\d/);
-    await p.screenshot({ path: join(SHOTS, 'console-timeline.png'), fullPage: true });
-    await p.close();
+    await shot('console-timeline.png', true);
   });
 
   it('Try it places a call whose failed transfer says why, with the carrier code', async () => {
-    const p = await page();
-    await signIn(p, KEY);
     await p.click('#nav-try');
     await p.check('input[value="warm-busy"]');
-    await p.screenshot({ path: join(SHOTS, 'console-try.png') });
+    await shot('console-try.png');
     await p.click('#place');
     await p.waitForURL(/#\/call\//);
     const verdict = p.locator('.verdict[data-outcome="busy"]');
     await verdict.waitFor();
     expect(await verdict.textContent()).toContain('the line was busy (carrier code 486)');
     await p.waitForSelector('[data-lane^="leg:"] [data-event="leg.ended"]');
-    await p.screenshot({ path: join(SHOTS, 'console-failed.png'), fullPage: true });
-    await p.close();
+    await shot('console-failed.png', true);
   });
 
   it("shows the agents' charts, and reads on a phone", async () => {
-    const p = await page();
-    await signIn(p, KEY);
     await p.click('a[href="#/agents"]');
     const card = p.locator('.card[data-agent="demo-warm"]');
     await card.waitFor();
-    // The two calls above ended: one connected, one busy.
-    await expect
-      .poll(async () => card.locator('svg.ring').first().getAttribute('aria-label'))
-      .toBe('Transfer rate: 100%');
-    expect(await card.locator('svg.ring').nth(1).getAttribute('aria-label')).toBe('Success rate: 50%');
+    // Once the two calls above have ended (one connected, one busy), the page reloads the figures.
+    const rings = async () =>
+      `${await card.locator('svg.ring').first().getAttribute('aria-label')} / ${await card.locator('svg.ring').nth(1).getAttribute('aria-label')}`;
+    await expect.poll(rings, { timeout: WAIT_MS }).toBe('Transfer rate: 100% / Success rate: 50%');
     const outcomes = await card.locator('svg.chart').nth(1).getAttribute('aria-label');
     expect(outcomes).toContain('connected 1');
     expect(outcomes).toContain('busy 1');
     expect(await card.locator('svg.chart').nth(2).getAttribute('aria-label')).toMatch(/p50 \d+\.\d s/);
-    await p.screenshot({ path: join(SHOTS, 'console-agents.png'), fullPage: true });
-    await p.close();
+    await shot('console-agents.png', true);
 
-    const phone = await page({ width: 390, height: 844 });
-    await signIn(phone, KEY);
-    await phone.waitForSelector('#live-calls');
-    await phone.click('a[href="#/agents"]');
-    await phone.locator('.card').first().waitFor();
-    // Nothing wider than the screen but the tables' own scroll areas.
-    const overflow = await phone.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
-    expect(overflow).toBeLessThanOrEqual(0);
-    await phone.screenshot({ path: join(SHOTS, 'console-phone.png') });
-    await phone.close();
+    // On a phone's screen: nothing wider than the screen but the tables' own scroll areas.
+    await p.setViewportSize({ width: 390, height: 844 });
+    for (const view of ['#/agents', '#/calls']) {
+      await p.evaluate<string>(`location.hash = '${view}'`);
+      await p
+        .locator(view === '#/agents' ? '.card' : '#live-calls')
+        .first()
+        .waitFor();
+      const overflow = await p.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+      expect(overflow, view).toBeLessThanOrEqual(0);
+    }
+    await p.evaluate<string>(`location.hash = '#/agents'`);
+    await p.locator('.card').first().waitFor();
+    await shot('console-phone.png');
   });
 });
 

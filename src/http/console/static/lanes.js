@@ -64,7 +64,8 @@ export function buildLanes(call, nowMs) {
     const mode = t.mode;
     const dialed = new Set();
     for (const e of t.timeline) {
-      const ev = { ...e, source: 'transfer' };
+      const ended = e.event === 'leg.ended' ? /(?:^| )outcome=(\S+)/.exec(e.detail ?? '') : null;
+      const ev = { ...e, source: 'transfer', ...(ended ? { outcome: ended[1] } : {}) };
       transfer.states.push({ atMs: e.atMs, state: e.state });
       const legId = legOf(e.detail);
       if (e.event === 'transfer.started') {

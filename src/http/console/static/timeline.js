@@ -276,6 +276,9 @@ function lanesSvg(model, show) {
         s('title', {}, `${e.event} ${clock(e.atMs)}`),
       );
       g.append(dot);
+      if (e.outcome !== undefined) {
+        g.append(s('text', { x: x(e.atMs) + 10, y: y + ROW / 2 + 4, class: 'leg-outcome' }, e.outcome));
+      }
     }
     svg.append(g);
   });
