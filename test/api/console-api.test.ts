@@ -5,6 +5,7 @@ import type { TryIt } from '../../src/http/api/routes-console.js';
 import type { Timers } from '../../src/lib/time.js';
 import { type CallRecord, newCallRecord } from '../../src/runtime/call-record.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
+import { startRedisServer } from '../../support/redis-server.js';
 import { eventually } from '../support/eventually.js';
 import { ALL_KEY, bearer, CALLER, ONE_SCOPE_KEY, startApiApp } from './support.js';
 
@@ -203,6 +204,38 @@ describe('console API through the daemon', () => {
       controller.abort();
     } finally {
       await h.close();
+    }
+  });
+
+  it("shows every worker's calls: a call taken by one worker streams from another sharing its Redis", async () => {
+    const redis = await startRedisServer();
+    const a = await startApiApp({ env: { REDIS_URL: redis.url } });
+    const b = await startApiApp({ env: { REDIS_URL: redis.url } });
+    try {
+      await a.app.http.listen({ port: 0, host: '127.0.0.1' });
+      const address = a.app.http.server.address();
+      const base = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+      const controller = new AbortController();
+      const res = await fetch(`${base}/v1/console/stream`, {
+        headers: bearer(ALL_KEY),
+        signal: controller.signal,
+      });
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let text = '';
+      while (!text.includes('event: snapshot')) text += (await reader.read()).value ?? '';
+      const onB = await b.incomingCall();
+      while (!text.includes(onB)) text += (await reader.read()).value ?? '';
+      controller.abort();
+      const list = await a.app.http.inject({
+        method: 'GET',
+        url: '/v1/console/calls',
+        headers: bearer(ALL_KEY),
+      });
+      expect((list.json() as { live: { callId: string }[] }).live.map((c) => c.callId)).toContain(onB);
+    } finally {
+      await a.close();
+      await b.close();
+      await redis.stop();
     }
   });
 
