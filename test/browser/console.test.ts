@@ -17,8 +17,8 @@ const KEY = 'console-browser-key-0123456789';
 const WRONG_KEY = 'console-wrong-key-0123456789';
 const UPDATE_SHOTS = process.env.UPDATE_CONSOLE_SCREENSHOTS === '1';
 const SHOTS = 'docs/img';
-/** Each wait in the page, ms: the warm transfer connects about 5 s after it starts (the whisper). */
-const WAIT_MS = 12_000;
+/** Each wait in the page, ms: the warm transfer connects about 5 s after it starts (the whisper), later on a loaded machine. */
+const WAIT_MS = 20_000;
 
 describe.skipIf(chromiumMissing())('operator console in Chromium', () => {
   let parts: ConsoleParts;

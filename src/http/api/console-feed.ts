@@ -41,8 +41,6 @@ export class LiveFeed {
   #timer: unknown = null;
   #polling = false;
   #primed = false;
-  /** Store reads done; what the tests count to prove an idle console costs nothing. */
-  reads = 0;
 
   constructor(options: LiveFeedOptions) {
     this.#o = { intervalMs: 500, limit: 500, ...options };
@@ -90,7 +88,6 @@ export class LiveFeed {
     if (this.#polling || this.#listeners.size === 0) return;
     this.#polling = true;
     try {
-      this.reads += 1;
       const live = await this.#o.source.listActive({ limit: this.#o.limit });
       if (this.#listeners.size === 0) return;
       const seen = new Set<string>();
@@ -107,7 +104,6 @@ export class LiveFeed {
         if (seen.has(callId)) continue;
         this.#versions.delete(callId);
         this.#rows.delete(callId);
-        this.reads += 1;
         const last = await this.#o.source.get(callId);
         if (last !== null) changed.push(consoleRow(last.record, last.version));
       }

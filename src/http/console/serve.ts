@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 
 /**
  * The operator console's files (src/http/console/static/): plain ES modules, CSS and one HTML
@@ -35,7 +35,7 @@ function listFiles(): ReadonlyMap<string, string> {
 
 export function registerConsole(app: FastifyInstance): void {
   const files = listFiles();
-  const send = async (name: string, reply: import('fastify').FastifyReply) => {
+  const send = async (name: string, reply: FastifyReply) => {
     const type = files.get(name);
     if (type === undefined) return reply.code(404).send({ error: { code: 'not_found' } });
     const body = await readFile(new URL(name, STATIC_DIR));
