@@ -7,11 +7,10 @@ import { createServer } from 'node:net';
 import { startSimulator } from '../sim/simulator.js';
 import { ScriptedAgentServer, type ScriptStep } from '../src/agent/scripted-agent-server.js';
 import { buildApp } from '../src/app.js';
-import { parseAgentsConfig } from '../src/config/agents.js';
-import { demoAgentsInput } from '../src/config/demo-agents.js';
 import { parseEnv } from '../src/config/env.js';
 import { createLogger } from '../src/log.js';
 import type { CallRecord } from '../src/runtime/call-record.js';
+import { demoConfig } from './config.js';
 import { heardLine, summaryLine, timelineLines } from './print.js';
 import { COLD_NUMBER, type DemoScenario, SCENARIOS, WARM_NUMBER } from './scenarios.js';
 
@@ -37,19 +36,6 @@ async function freePort(): Promise<number> {
       s.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
     });
   });
-}
-
-function demoConfig(agentUrl: string) {
-  const base = demoAgentsInput(agentUrl);
-  const cold = { ...base.agents[0]!, handoffConfig: { ...base.agents[0]!.handoffConfig, ringTimeoutSec: 5 } };
-  const warm = {
-    ...cold,
-    id: 'demo-warm',
-    name: 'Demo front desk (warm)',
-    numbers: [WARM_NUMBER],
-    handoffConfig: { ...cold.handoffConfig, warm: true, whisper: null, ringTimeoutSec: 5 },
-  };
-  return parseAgentsConfig({ ...base, agents: [cold, warm] }, { defaultRegion: 'US' });
 }
 
 async function main(): Promise<void> {

@@ -10,7 +10,9 @@ import type { DaemonEnv } from './config/env.js';
 import type { Carrier } from './domain/carrier.js';
 import { DaemonError } from './domain/errors.js';
 import { engineCallsPort } from './http/api/calls-port.js';
+import { LiveFeed } from './http/api/console-feed.js';
 import { carrierOutbound } from './http/api/outbound.js';
+import type { TryIt } from './http/api/routes-console.js';
 import { buildHttpServer } from './http/server.js';
 import { backgroundTime, systemTime, type Time } from './lib/time.js';
 import type { Log } from './log.js';
@@ -65,6 +67,8 @@ export interface AppOptions {
   readonly agentRepository?: AgentRepository;
   /** Injected metrics (tests); default a fresh registry. */
   readonly metrics?: Metrics;
+  /** The console's "Try it": given when the daemon runs beside the carrier simulator (demo, playground). */
+  readonly tryIt?: TryIt;
 }
 
 export interface App {
@@ -219,7 +223,10 @@ export function buildApp(options: AppOptions): App {
     workerId,
     now,
     timers: background,
-    onError: (err) => log.warn({ err: errorSummary(err) }, 'worker.heartbeat_failed'),
+    onError: (err) => {
+      metrics.storeError('heartbeat');
+      log.warn({ err: errorSummary(err) }, 'worker.heartbeat_failed');
+    },
   });
   const briefings = new BriefingSessions({
     engine: { get: (callId) => engine.get(callId), dispatch: (...args) => engine.dispatch(...args) },
@@ -270,6 +277,8 @@ export function buildApp(options: AppOptions): App {
   });
 
   let draining = false;
+  metrics.trackDraining(() => draining);
+  metrics.trackStore(async () => (await store.health()).ok);
   const webhooks = new WebhookHandler({
     engine,
     agents,
@@ -299,6 +308,12 @@ export function buildApp(options: AppOptions): App {
     briefings,
     time: background,
   });
+  // The console reads the store only while a console stream is open (src/http/api/console-feed.ts).
+  const feed = new LiveFeed({
+    source: store.calls,
+    timers: background,
+    onError: (err) => log.warn({ err: errorSummary(err) }, 'console.feed_failed'),
+  });
   const http = buildHttpServer({
     publicUrl: env.publicUrl,
     adapters,
@@ -316,6 +331,12 @@ export function buildApp(options: AppOptions): App {
       defaultRegion: env.defaultRegion,
       log,
       now,
+      console: {
+        calls: store.calls,
+        feed,
+        timers: background,
+        ...(options.tryIt === undefined ? {} : { tryIt: options.tryIt }),
+      },
     },
     metrics,
     onMediaRefused: (carrier) => metrics.mediaRefused(carrier),
@@ -332,6 +353,7 @@ export function buildApp(options: AppOptions): App {
     scheduler: time,
     ...(options.timerIntervalMs === undefined ? {} : { intervalMs: options.timerIntervalMs }),
     onTimer: async (claim) => {
+      metrics.timerFired(now() - claim.atMs);
       const parsed = parseTimerKey(claim.timerId);
       if (parsed === null) return;
       if (parsed.kind === 'call') {
@@ -350,7 +372,10 @@ export function buildApp(options: AppOptions): App {
         { timer: claim },
       );
     },
-    onError: (err) => log.error({ err: errorSummary(err) }, 'timer.failed'),
+    onError: (err) => {
+      metrics.storeError('timers');
+      log.error({ err: errorSummary(err) }, 'timer.failed');
+    },
   });
   return {
     http,

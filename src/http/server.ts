@@ -10,6 +10,7 @@ import type { WebhookHandler } from '../runtime/webhooks.js';
 import type { ApiDeps } from './api/deps.js';
 import { registerApi } from './api/plugin.js';
 import { bodyTooDeep, jsonTooDeep, MAX_BODY_BYTES, MAX_JSON_DEPTH } from './body-bounds.js';
+import { registerConsole } from './console/serve.js';
 import { parseQuery } from './form.js';
 import { bodyParams, signedFormParams } from './webhook-body.js';
 
@@ -46,6 +47,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   });
 
   registerApi(app, deps.api);
+  if (deps.api.console !== undefined) registerConsole(app);
   if (deps.metrics !== undefined) registerMetricsRoute(app, deps.metrics);
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });

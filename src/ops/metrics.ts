@@ -46,7 +46,11 @@ export class Metrics {
   readonly #dropIn: Counter.Internal;
   readonly #dropOut: Counter.Internal;
   readonly #held: Counter;
+  readonly #timerLateness: Histogram;
+  readonly #storeErrors: Counter<'source'>;
   #activeCalls: () => number = () => 0;
+  #storeUp: () => Promise<boolean> = async () => true;
+  #draining: () => boolean = () => false;
 
   constructor(options: MetricsOptions = {}) {
     const registers = [this.registry];
@@ -166,6 +170,36 @@ export class Metrics {
       help: 'Caller frames held while the agent socket opened (or reopened), then delivered in order',
       registers,
     });
+    this.#timerLateness = new Histogram({
+      name: 'patchthrough_timer_lateness_seconds',
+      help: 'How long after its deadline a durable timer fired on this worker',
+      buckets: [0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
+      registers,
+    });
+    this.#storeErrors = new Counter({
+      name: 'patchthrough_store_errors_total',
+      help: 'Store operations that failed, by what ran them (timers, heartbeat)',
+      labelNames: ['source'],
+      registers,
+    });
+    const storeUp = (): Promise<boolean> => this.#storeUp();
+    new Gauge({
+      name: 'patchthrough_store_up',
+      help: "1 when the store answered this scrape's health check, else 0",
+      registers,
+      async collect() {
+        this.set((await storeUp().catch(() => false)) ? 1 : 0);
+      },
+    });
+    const draining = (): boolean => this.#draining();
+    new Gauge({
+      name: 'patchthrough_draining',
+      help: '1 while this worker drains (readiness false, new calls refused)',
+      registers,
+      collect() {
+        this.set(draining() ? 1 : 0);
+      },
+    });
     // Pre-bound children: a frame count is a hot path (50 frames/s per call and direction).
     frames.labels('in');
     frames.labels('out');
@@ -177,6 +211,25 @@ export class Metrics {
   /** What `patchthrough_active_calls` reads at scrape time (the worker's live sessions). */
   trackActiveCalls(count: () => number): void {
     this.#activeCalls = count;
+  }
+
+  /** What `patchthrough_store_up` asks at scrape time (the store's health check). */
+  trackStore(up: () => Promise<boolean>): void {
+    this.#storeUp = up;
+  }
+
+  /** What `patchthrough_draining` reads at scrape time. */
+  trackDraining(draining: () => boolean): void {
+    this.#draining = draining;
+  }
+
+  /** A durable timer fired `ms` after its deadline. */
+  timerFired(latenessMs: number): void {
+    this.#timerLateness.observe(Math.max(0, latenessMs) / SECONDS);
+  }
+
+  storeError(source: 'timers' | 'heartbeat'): void {
+    this.#storeErrors.inc({ source });
   }
 
   callStarted(carrier: string): void {

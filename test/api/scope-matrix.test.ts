@@ -134,6 +134,39 @@ const CASES: readonly Case[] = [
       payload: { agentId: 'front-desk', to: '+14155550111' },
     }),
   },
+  {
+    name: 'GET /v1/console/info',
+    scope: 'calls:read',
+    ok: 200,
+    request: () => ({ method: 'GET', url: '/v1/console/info' }),
+  },
+  {
+    name: 'GET /v1/console/calls',
+    scope: 'calls:read',
+    ok: 200,
+    setup: liveCall,
+    request: () => ({ method: 'GET', url: '/v1/console/calls' }),
+  },
+  {
+    name: 'GET /v1/console/calls/{id}',
+    scope: 'calls:read',
+    ok: 200,
+    setup: liveCall,
+    request: ({ callId }) => ({ method: 'GET', url: `/v1/console/calls/${callId}` }),
+  },
+  {
+    name: 'GET /v1/console/agents',
+    scope: 'calls:read',
+    ok: 200,
+    request: () => ({ method: 'GET', url: '/v1/console/agents?window=day' }),
+  },
+  {
+    // This app runs without the simulator: a permitted request is refused for that, not for its key.
+    name: 'POST /v1/console/try',
+    scope: 'calls:write',
+    ok: 404,
+    request: () => ({ method: 'POST', url: '/v1/console/try', payload: { scenario: 'warm-whisper' } }),
+  },
 ];
 
 describe('scope matrix: every route × a key with / without its scope / no key / a bad key', () => {

@@ -3,6 +3,7 @@ import type { ApiKey } from '../../config/api-keys.js';
 import type { Log } from '../../log.js';
 import type { CallsPort } from './calls-port.js';
 import type { RateLimitOptions } from './rate-limit.js';
+import type { ConsoleDeps } from './routes-console.js';
 
 /** What the /v1 API is built from (src/app.ts passes these). */
 export interface ApiDeps {
@@ -17,4 +18,6 @@ export interface ApiDeps {
   /** Wall clock, epoch ms. Default `Date.now`. */
   readonly now?: () => number;
   readonly log?: Log;
+  /** The operator console's reads and live stream (/v1/console/…); absent: not served. */
+  readonly console?: ConsoleDeps;
 }

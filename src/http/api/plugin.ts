@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { formatPath } from '../../config/config-error.js';
 import { BodyRefused } from '../body-bounds.js';
 import { KeyAuthenticator } from './auth.js';
+import { registerConsoleStream } from './console-stream.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, toApiError } from './errors.js';
 import { openApiDocument } from './openapi.js';
@@ -10,11 +11,17 @@ import { RateLimiter } from './rate-limit.js';
 import type { AnyRoute } from './route.js';
 import { agentRoutes } from './routes-agents.js';
 import { callRoutes } from './routes-calls.js';
+import { consoleRoutes } from './routes-console.js';
 import { skillRoutes } from './routes-skills.js';
 
 /** Every /v1 route, in document order. */
 export function apiRoutes(deps: ApiDeps): AnyRoute[] {
-  return [...agentRoutes(deps), ...skillRoutes(deps), ...callRoutes(deps)];
+  return [
+    ...agentRoutes(deps),
+    ...skillRoutes(deps),
+    ...callRoutes(deps),
+    ...(deps.console === undefined ? [] : consoleRoutes(deps, deps.console)),
+  ];
 }
 
 /** `/v1/agents/{id}` → `/agents/:id` (mounted under the `/v1` prefix). */
@@ -117,6 +124,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
         });
       }
       api.get('/openapi.json', { config: { apiScope: null } }, async () => document);
+      if (deps.console !== undefined) registerConsoleStream(api, deps.console.feed, deps.console.timers);
     },
     { prefix: '/v1' },
   );
