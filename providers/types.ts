@@ -208,10 +208,18 @@ export interface CarrierCapabilities {
    */
   readonly calleeStream?: boolean;
   /**
-   * A leg placed by REST can run the carrier's answering-machine detection before its answer
-   * URL is fetched, which then says who answered (Twilio `MachineDetection`). Default false.
+   * A leg placed by REST can run the carrier's answering-machine detection: before its answer
+   * URL is fetched, which then says who answered (Twilio `MachineDetection`), or, with
+   * {@link asyncMachineDetection}, alongside it. Default false.
    */
   readonly machineDetection?: boolean;
+  /**
+   * The verdict of {@link machineDetection} comes after the answer URL, in its own callback
+   * (Plivo `machine_detection_url`, `Machine=true|false`), at the latest `verdictWithinMs` after
+   * the answer: the daemon holds the human's answer until it came (or that time passed). Default
+   * none: the verdict, if any, comes with the answer.
+   */
+  readonly asyncMachineDetection?: { readonly verdictWithinMs: number };
   /**
    * The caller's call moves on through the carrier's own call flow when the daemon closes the
    * media stream, and no REST request can redirect or hang up a live call (Exotel: the bot
@@ -421,6 +429,15 @@ export type LegEvent =
        * values: Twilio `machine_start`, `fax`… are `machine`).
        */
       readonly answeredBy?: AnsweredBy;
+    })
+  /**
+   * Answering-machine detection's verdict on an answered leg, in its own callback after the
+   * answer (Plivo `machine_detection_url`; capability `asyncMachineDetection`).
+   */
+  | (LegBase & {
+      readonly type: 'leg.verdict';
+      readonly carrierCallId: string;
+      readonly answeredBy: AnsweredBy;
     })
   | (LegBase & {
       readonly type: 'leg.ended';
@@ -696,6 +713,11 @@ export interface CreateCallOptions {
    * carries the verdict). Only where the carrier declares `machineDetection`.
    */
   readonly machineDetection?: boolean;
+  /**
+   * Where a carrier with `asyncMachineDetection` posts the verdict (Plivo `machine_detection_url`);
+   * the adapter parses it into `leg.verdict`.
+   */
+  readonly machineDetectionUrl?: string;
   /** Keys to dial once answered, `w` a half-second pause (Twilio `SendDigits`, Plivo `send_digits`). */
   readonly sendDigits?: string;
 }

@@ -130,6 +130,11 @@ export class LegReplies {
     return { reply, cancel };
   }
 
+  /** The leg is being hung up: its answer webhook, if still waiting, answers with a hang-up (nothing kept). */
+  release(legId: string): void {
+    this.#waiting.get(legId)?.({ type: 'hangup' });
+  }
+
   /** Hands the whisper to the leg's answer webhook, now or when it arrives (kept 30 s). */
   deliver(legId: string, body: ReplyBody): void {
     const waiter = this.#waiting.get(legId);
