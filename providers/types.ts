@@ -221,6 +221,12 @@ export interface CarrierCapabilities {
    */
   readonly asyncMachineDetection?: { readonly verdictWithinMs: number };
   /**
+   * The carrier can key digits to a human's leg once it answered (`handoffConfig.sendDigits`): on a
+   * leg placed by REST and on the caller's own dial. Default false: an agent configured with
+   * `sendDigits` is refused at start.
+   */
+  readonly sendDigits?: boolean;
+  /**
    * The caller's call moves on through the carrier's own call flow when the daemon closes the
    * media stream, and no REST request can redirect or hang up a live call (Exotel: the bot
    * closing the Voicebot socket runs the next applet, protocols.md §4.8). The daemon then closes
@@ -615,6 +621,8 @@ export interface DialColdOptions {
    * when `audioUrl` is absent) instead of ringback while the human is dialed.
    */
   readonly hold?: { readonly audioUrl?: string };
+  /** Keys to dial once the human answered, before the bridge (Twilio and Plivo `<Number sendDigits>`). */
+  readonly sendDigits?: string;
 }
 
 export interface ConferenceHoldOptions {

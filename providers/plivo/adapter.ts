@@ -57,6 +57,8 @@ export const PLIVO_CAPABILITIES: CarrierCapabilities = Object.freeze({
   calleeStream: true,
   // `POST /Call/` `machine_detection`: the verdict comes after the answer, to machine_detection_url.
   machineDetection: true,
+  // `send_digits` on `POST /Call/`, `<Number sendDigits>` in a `<Dial>`.
+  sendDigits: true,
   asyncMachineDetection: Object.freeze({ verdictWithinMs: PLIVO_MACHINE_DETECTION_TIME_MS }),
   // `<Dial callerId>` defaults to the caller's own number, so passing it on is accepted; a call
   // created by REST (`POST /Call/`) must come `from` a Plivo number or a verified caller ID.

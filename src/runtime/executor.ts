@@ -313,6 +313,7 @@ export class EffectExecutor implements EffectRunner {
             timeoutMs: fx.timeoutMs,
             ...(record.transfer === null ? {} : mode.dialExtras?.(record.transfer.plan)),
             ...(record.transfer === null ? {} : firstDialAnnouncement(record.transfer.plan, index)),
+            ...(fx.sendDigits === undefined ? {} : { sendDigits: fx.sendDigits }),
           };
           if (context.reply?.offer('caller', body)) {
             if (index === 0) await this.#claimCallerDial(callId, fx.legId, 'webhook');

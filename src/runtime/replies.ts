@@ -49,6 +49,7 @@ export function renderReply(
         ...(body.whisper === undefined ? {} : { whisper: body.whisper }),
         ...(body.hold === undefined ? {} : { hold: body.hold }),
         ...(body.announce === undefined ? {} : { announce: body.announce }),
+        ...(body.sendDigits === undefined ? {} : { sendDigits: body.sendDigits }),
       });
     }
     case 'hold':
