@@ -208,10 +208,24 @@ export interface CarrierCapabilities {
    */
   readonly calleeStream?: boolean;
   /**
-   * A leg placed by REST can run the carrier's answering-machine detection before its answer
-   * URL is fetched, which then says who answered (Twilio `MachineDetection`). Default false.
+   * A leg placed by REST can run the carrier's answering-machine detection: before its answer
+   * URL is fetched, which then says who answered (Twilio `MachineDetection`), or, with
+   * {@link asyncMachineDetection}, alongside it. Default false.
    */
   readonly machineDetection?: boolean;
+  /**
+   * The verdict of {@link machineDetection} comes after the answer URL, in its own callback
+   * (Plivo `machine_detection_url`, `Machine=true|false`), at the latest `verdictWithinMs` after
+   * the answer: the daemon holds the human's answer until it came (or that time passed). Default
+   * none: the verdict, if any, comes with the answer.
+   */
+  readonly asyncMachineDetection?: { readonly verdictWithinMs: number };
+  /**
+   * The carrier can key digits to a human's leg once it answered (`handoffConfig.sendDigits`): on a
+   * leg placed by REST and on the caller's own dial. Default false: an agent configured with
+   * `sendDigits` is refused at start.
+   */
+  readonly sendDigits?: boolean;
   /**
    * The caller's call moves on through the carrier's own call flow when the daemon closes the
    * media stream, and no REST request can redirect or hang up a live call (Exotel: the bot
@@ -422,6 +436,15 @@ export type LegEvent =
        */
       readonly answeredBy?: AnsweredBy;
     })
+  /**
+   * Answering-machine detection's verdict on an answered leg, in its own callback after the
+   * answer (Plivo `machine_detection_url`; capability `asyncMachineDetection`).
+   */
+  | (LegBase & {
+      readonly type: 'leg.verdict';
+      readonly carrierCallId: string;
+      readonly answeredBy: AnsweredBy;
+    })
   | (LegBase & {
       readonly type: 'leg.ended';
       /** Absent when the carrier never created the leg's call. */
@@ -598,6 +621,8 @@ export interface DialColdOptions {
    * when `audioUrl` is absent) instead of ringback while the human is dialed.
    */
   readonly hold?: { readonly audioUrl?: string };
+  /** Keys to dial once the human answered, before the bridge (Twilio and Plivo `<Number sendDigits>`). */
+  readonly sendDigits?: string;
 }
 
 export interface ConferenceHoldOptions {
@@ -696,6 +721,11 @@ export interface CreateCallOptions {
    * carries the verdict). Only where the carrier declares `machineDetection`.
    */
   readonly machineDetection?: boolean;
+  /**
+   * Where a carrier with `asyncMachineDetection` posts the verdict (Plivo `machine_detection_url`);
+   * the adapter parses it into `leg.verdict`.
+   */
+  readonly machineDetectionUrl?: string;
   /** Keys to dial once answered, `w` a half-second pause (Twilio `SendDigits`, Plivo `send_digits`). */
   readonly sendDigits?: string;
 }

@@ -32,6 +32,20 @@ export const TWILIO_AMD_TIMINGS: AmdTimings = Object.freeze({
   timeoutMs: 30_000,
 });
 
+/**
+ * Plivo's asynchronous detection (`machine_detection_time`, 2000–10000 ms, default 5000: "time
+ * allotted to analyze"): the verdict is due by then, `Machine=false` if none was reached. Plivo
+ * publishes no speech thresholds; Twilio's are used (UNCONFIRMED).
+ */
+export function plivoAmdTimings(detectionTimeMs: number): AmdTimings {
+  return Object.freeze({
+    speechThresholdMs: TWILIO_AMD_TIMINGS.speechThresholdMs,
+    speechEndThresholdMs: TWILIO_AMD_TIMINGS.speechEndThresholdMs,
+    silenceTimeoutMs: detectionTimeMs,
+    timeoutMs: detectionTimeMs,
+  });
+}
+
 /** How often the detector looks at what it heard, ms (one audio frame). */
 const CHECK_MS = 20;
 

@@ -187,6 +187,16 @@ export function buildApp(options: AppOptions): App {
           `agents[${index}].handoffConfig.mode: agent ${agent.id} (${agent.carrier}): ${ran.detail}`,
         );
       }
+      if (
+        Object.keys(agent.handoffConfig.sendDigits).length > 0 &&
+        adapter.capabilities.sendDigits !== true
+      ) {
+        // Not silently dropped: a switchboard never keyed leaves its callers with the wrong person.
+        throw new DaemonError(
+          'config_invalid',
+          `agents[${index}].handoffConfig.sendDigits: agent ${agent.id} (${agent.carrier}): ${agent.carrier} cannot key digits to a destination once it answered; give a direct number or a SIP URI instead`,
+        );
+      }
       if (ran.instead !== undefined) {
         const { whisper, holdAudio } = adapter.capabilities;
         log.error(

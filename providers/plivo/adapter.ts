@@ -17,7 +17,7 @@ import type {
   WebhookRequest,
 } from '../types.js';
 import { createPlivoCodec } from './codec.js';
-import { createPlivoControl } from './control.js';
+import { createPlivoControl, PLIVO_MACHINE_DETECTION_TIME_MS } from './control.js';
 import { type PlivoCredentials, plivoEnv } from './env.js';
 import { plivoMarkup } from './markup.js';
 import { buildCallbackUrl, buildMediaUrl, PLIVO_ROUTES } from './routes.js';
@@ -55,6 +55,11 @@ export const PLIVO_CAPABILITIES: CarrierCapabilities = Object.freeze({
   sipDestinations: true,
   // The human's leg is placed by REST; its answer document may hold a bidirectional stream.
   calleeStream: true,
+  // `POST /Call/` `machine_detection`: the verdict comes after the answer, to machine_detection_url.
+  machineDetection: true,
+  // `send_digits` on `POST /Call/`, `<Number sendDigits>` in a `<Dial>`.
+  sendDigits: true,
+  asyncMachineDetection: Object.freeze({ verdictWithinMs: PLIVO_MACHINE_DETECTION_TIME_MS }),
   // `<Dial callerId>` defaults to the caller's own number, so passing it on is accepted; a call
   // created by REST (`POST /Call/`) must come `from` a Plivo number or a verified caller ID.
   callerNumberAsCallerId: Object.freeze({ dial: true, rest: false }),

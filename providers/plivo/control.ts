@@ -40,6 +40,12 @@ interface Member {
 
 let transferSeq = 0;
 
+/**
+ * `machine_detection_time`: how long Plivo analyses the answered leg, ms (2000–10000; Plivo's
+ * default 5000, sent explicitly so the daemon's own bound on the verdict matches it).
+ */
+export const PLIVO_MACHINE_DETECTION_TIME_MS = 5000;
+
 class PlivoControl implements CarrierControl, ConferenceControl {
   readonly #rest: PlivoRestClient;
   readonly #publicUrl: string;
@@ -135,6 +141,17 @@ class PlivoControl implements CarrierControl, ConferenceControl {
         : { fallback_url: options.fallbackUrl, fallback_method: 'POST' }),
       ring_timeout: options.timeoutSec,
       ...(options.sendDigits === undefined ? {} : { send_digits: options.sendDigits }),
+      // Asynchronous detection (plivo-node `machineDetection*`, docs "Asynchronous machine
+      // detection"): the answer XML runs at once, the verdict is posted to machine_detection_url.
+      ...(options.machineDetection === true
+        ? {
+            machine_detection: 'true',
+            machine_detection_time: PLIVO_MACHINE_DETECTION_TIME_MS,
+            ...(options.machineDetectionUrl === undefined
+              ? {}
+              : { machine_detection_url: options.machineDetectionUrl, machine_detection_method: 'POST' }),
+          }
+        : {}),
       ...(progress !== undefined && events.includes('ringing')
         ? { ring_url: progress, ring_method: 'POST' }
         : {}),

@@ -89,6 +89,9 @@ export function dialCold(options: DialColdOptions): Markup {
     callbackMethod: 'POST',
   });
   if (options.to.startsWith('sip:')) dial.addUser(options.to);
+  // `<Number sendDigits>` (plivo-node): keyed once the B-leg answered.
+  else if (options.sendDigits !== undefined)
+    dial.addNumber(toPlivoAddress(options.to), { sendDigits: options.sendDigits });
   else dial.addNumber(toPlivoAddress(options.to));
   continueAt(response, options.continuationUrl);
   return done(response);

@@ -21,7 +21,8 @@ import { fromPlivoAddress } from './addresses.js';
  * - `voice`: `answer_url` of a new call (no ids); a `<Redirect>` or a `calls.transfer` back to the
  *   daemon (`callId`, `seq`): a continuation; the `answer_url` of a leg the daemon placed (`legId`).
  * - `status`: `hangup_url` of the caller's call; `ring_url`/`hangup_url` of a placed leg; the
- *   `<Dial callbackUrl>` of a cold transfer (`DialAction` = `answer` / `hangup`, UNCONFIRMED names).
+ *   `<Dial callbackUrl>` of a cold transfer (`DialAction` = `answer` / `hangup`, UNCONFIRMED names);
+ *   a placed leg's `machine_detection_url` (`Event=MachineDetection`, `Machine`).
  * - `dial-action`: `<Dial action>` with `DialStatus`.
  * - `conference`: `<Conference callbackUrl>` with `ConferenceAction` (`enter`, `exit`, … UNCONFIRMED
  *   names); the member's label is the `label` the daemon put in that member's callback URL.
@@ -92,6 +93,18 @@ const CALL_PROGRESS = z.object({
   RequestUUID: UUID.optional(),
 });
 
+/**
+ * The asynchronous machine-detection callback (`machine_detection_url`, Plivo's "Asynchronous
+ * machine detection" page): `Event=MachineDetection`, `Machine` `true` when a machine answered,
+ * `IfMachine` `continue`/`hangup`, `CallStatus` `in-progress`, and the call's usual ids.
+ */
+const MACHINE_DETECTION = z.object({
+  CallUUID: UUID,
+  Event: z.literal('MachineDetection'),
+  Machine: z.enum(['true', 'false']),
+  IfMachine: z.enum(['continue', 'hangup']).optional(),
+});
+
 /** `<Dial callbackUrl>` (UNCONFIRMED parameter names, §3.5). */
 const DIAL_CALLBACK = z.object({
   DialAction: z.string().min(1),
@@ -132,6 +145,7 @@ export function parsePlivoWebhook(
     case 'voice':
       return parseVoice(params, q);
     case 'status':
+      if (params['Event'] === 'MachineDetection') return parseMachineDetection(params, q);
       return params['DialAction'] === undefined ? parseProgress(params, q) : parseDialCallback(params, q);
     case 'dial-action':
       return parseDialAction(params, q);
@@ -197,6 +211,21 @@ function parseProgress(params: WebhookParams, q: Query): CarrierEvent | WebhookE
         p.HangupCause,
       );
   }
+}
+
+/** The verdict on a leg the daemon placed with `machine_detection` (its status URL, ids in the query). */
+function parseMachineDetection(params: WebhookParams, q: Query): CarrierEvent | WebhookError {
+  const p = validate(MACHINE_DETECTION, params, '');
+  if (p instanceof WebhookError) return p;
+  const ids = requireLegIds(q);
+  if (ids instanceof WebhookError) return ids;
+  return {
+    type: 'leg.verdict',
+    dedupeKey: legKey('plivo', p.CallUUID, 'verdict'),
+    ...ids,
+    carrierCallId: p.CallUUID,
+    answeredBy: p.Machine === 'true' ? 'machine' : 'human',
+  };
 }
 
 function parseDialCallback(params: WebhookParams, q: Query): CarrierEvent | WebhookError {

@@ -58,6 +58,8 @@ export const TWILIO_CAPABILITIES: CarrierCapabilities = Object.freeze({
   calleeStream: true,
   // Calls.create `MachineDetection=Enable`: `AnsweredBy` on the answer URL and status callbacks.
   machineDetection: true,
+  // `SendDigits` on Calls.create, `<Number sendDigits>` in a `<Dial>`.
+  sendDigits: true,
   // `<Dial callerId>` may show the caller's own number on their call (Twilio error 13214);
   // `Calls.create` and `Participants.create` take only the account's or verified numbers (21210).
   callerNumberAsCallerId: Object.freeze({ dial: true, rest: false }),

@@ -64,7 +64,12 @@ export function dialCold(options: DialColdOptions): Markup {
     statusCallbackEvent: ['ringing' as const, 'answered' as const, 'completed' as const],
   };
   if (options.to.startsWith('sip:')) dial.sip(progress, options.to);
-  else dial.number(progress, options.to);
+  else
+    dial.number(
+      // `<Number sendDigits>`: keyed once the human answered (an extension behind a switchboard).
+      options.sendDigits === undefined ? progress : { ...progress, sendDigits: options.sendDigits },
+      options.to,
+    );
   continueAt(response, options.continuationUrl);
   return done(response);
 }

@@ -19,7 +19,8 @@ export type HumanBehaviour =
       /** Hang up this long after answering. */
       readonly hangupAfterMs?: number;
       /**
-       * Hang up while hearing the whisper: `say` or `play` audio heard before any other party.
+       * Hang up while hearing the whisper: `say` or `play` audio, or the agent's briefing over the
+       * leg's stream, heard before any other party.
        * `true` hangs up 100 ms into it; `{ afterMs }` chooses when.
        */
       readonly hangupDuringWhisper?: boolean | { readonly afterMs: number };
@@ -169,7 +170,9 @@ export class HumanEndpoint {
     const stop = this.heard.onRecord((legLabel, label) => {
       if (legLabel !== leg.label || armed) return;
       if (label.source.startsWith('party:')) heardParty = true;
-      if (heardParty || (label.source !== 'say' && label.source !== 'play')) return;
+      // The whisper: the carrier's `say`/`play`, or the agent's own voice over the leg's stream (a briefing).
+      const whisper = label.source === 'say' || label.source === 'play' || label.source.startsWith('stream:');
+      if (heardParty || !whisper) return;
       armed = true;
       stop();
       at(option === true ? 100 : option.afterMs, () => leg.hangup('completed', 'endpoint'));

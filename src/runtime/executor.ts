@@ -313,6 +313,7 @@ export class EffectExecutor implements EffectRunner {
             timeoutMs: fx.timeoutMs,
             ...(record.transfer === null ? {} : mode.dialExtras?.(record.transfer.plan)),
             ...(record.transfer === null ? {} : firstDialAnnouncement(record.transfer.plan, index)),
+            ...(fx.sendDigits === undefined ? {} : { sendDigits: fx.sendDigits }),
           };
           if (context.reply?.offer('caller', body)) {
             if (index === 0) await this.#claimCallerDial(callId, fx.legId, 'webhook');
@@ -356,11 +357,15 @@ export class EffectExecutor implements EffectRunner {
             statusCallbackUrl: adapter.callbackUrl('status', ids),
             // With machine detection the answer is news only once detection decided: the answer
             // URL, fetched then, carries the verdict; an `answered` callback would come before it.
-            statusCallbackEvents: detect
-              ? ['initiated', 'ringing', 'completed']
-              : ['initiated', 'ringing', 'answered', 'completed'],
+            // (An asynchronous detection's verdict comes in its own callback, after the answer.)
+            statusCallbackEvents:
+              detect && adapter.capabilities.asyncMachineDetection === undefined
+                ? ['initiated', 'ringing', 'completed']
+                : ['initiated', 'ringing', 'answered', 'completed'],
             timeoutSec: Math.max(1, Math.ceil(fx.timeoutMs / 1000)),
-            ...(detect ? { machineDetection: true } : {}),
+            ...(detect
+              ? { machineDetection: true, machineDetectionUrl: adapter.callbackUrl('status', ids) }
+              : {}),
             ...(fx.sendDigits === undefined ? {} : { sendDigits: fx.sendDigits }),
           });
         await this.#carrier(callId, transferId, fx.legId, async () => {
@@ -393,6 +398,8 @@ export class EffectExecutor implements EffectRunner {
         return;
       }
       case 'carrier.cancel': {
+        // An answer webhook of this leg still waiting (detection was deciding) is told to hang up.
+        this.#o.legReplies.release(fx.legId);
         const legCallId = record.legCarrierIds[fx.legId];
         if (legCallId !== undefined) await adapter.control.hangupCall(legCallId);
         return;

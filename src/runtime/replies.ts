@@ -49,6 +49,7 @@ export function renderReply(
         ...(body.whisper === undefined ? {} : { whisper: body.whisper }),
         ...(body.hold === undefined ? {} : { hold: body.hold }),
         ...(body.announce === undefined ? {} : { announce: body.announce }),
+        ...(body.sendDigits === undefined ? {} : { sendDigits: body.sendDigits }),
       });
     }
     case 'hold':
@@ -128,6 +129,11 @@ export class LegReplies {
       this.#waiting.set(legId, finish);
     });
     return { reply, cancel };
+  }
+
+  /** The leg is being hung up: its answer webhook, if still waiting, answers with a hang-up (nothing kept). */
+  release(legId: string): void {
+    this.#waiting.get(legId)?.({ type: 'hangup' });
   }
 
   /** Hands the whisper to the leg's answer webhook, now or when it arrives (kept 30 s). */

@@ -157,6 +157,22 @@ export class WebhookHandler {
       case 'leg.answered':
       case 'leg.ended':
         return this.#leg(adapter, event, kind);
+      case 'leg.verdict': {
+        // Asynchronous answering-machine detection's verdict (Plivo machine_detection_url).
+        const leg = await this.#resolveLeg(event);
+        if (leg !== undefined)
+          await engine.dispatch(
+            event.callId,
+            {
+              type: 'transfer.event',
+              transferId: leg.transferId,
+              event: { type: 'leg.verdict', legId: leg.legId, machine: event.answeredBy === 'machine' },
+              bind: { legId: leg.legId, carrierLegId: event.carrierCallId },
+            },
+            leg.dedupeKey,
+          );
+        return { status: 200 };
+      }
       case 'conference.joined':
       case 'conference.left': {
         const input = participantInput(event);
@@ -289,6 +305,10 @@ export class WebhookHandler {
       };
     }
     const { transferId, legId, dedupeKey } = leg;
+    const verdictDueMs =
+      event.type === 'leg.answered' && event.answeredBy === undefined
+        ? await this.#verdictDue(adapter, callId)
+        : undefined;
     // The leg's carrier id is bound in the same transition as the event (one commit, not two).
     const bind =
       event.carrierCallId === undefined ? {} : { bind: { legId, carrierLegId: event.carrierCallId } };
@@ -311,14 +331,16 @@ export class WebhookHandler {
             event:
               event.type === 'leg.answered' && event.answeredBy === 'machine'
                 ? { type: 'leg.answered', legId, machine: true }
-                : { type: event.type, legId },
+                : event.type === 'leg.answered' && verdictDueMs !== undefined
+                  ? { type: 'leg.answered', legId, verdictDueMs }
+                  : { type: event.type, legId },
             ...bind,
           };
     // A human's answer URL waits for the whisper; register before dispatching so a whisper
-    // decided by a later event (the agent's summary) still answers this very request.
+    // decided by a later event (the agent's summary, detection's verdict) still answers this very request.
     const expected =
       event.type === 'leg.answered' && kind === 'voice'
-        ? await this.#expectWhisper(callId, legId)
+        ? await this.#expectWhisper(callId, legId, verdictDueMs ?? 0)
         : undefined;
     // A human leg's answer URL (`voice`) answers for the leg; a dial-action for the caller's call.
     const slot = new OneReply(kind === 'voice' ? ['leg'] : ['caller', 'leg']);
@@ -374,7 +396,10 @@ export class WebhookHandler {
    * then qualified with the leg, so one carrier fact applies once per leg.
    */
   async #resolveLeg(
-    event: Extract<CarrierEvent, { type: 'leg.dialed' | 'leg.ringing' | 'leg.answered' | 'leg.ended' }>,
+    event: Extract<
+      CarrierEvent,
+      { type: 'leg.dialed' | 'leg.ringing' | 'leg.answered' | 'leg.verdict' | 'leg.ended' }
+    >,
   ): Promise<{ transferId: string; legId: string; dedupeKey: string } | undefined> {
     if (event.transferId !== undefined && event.legId !== undefined) {
       return { transferId: event.transferId, legId: event.legId, dedupeKey: event.dedupeKey };
@@ -394,9 +419,22 @@ export class WebhookHandler {
     return { transferId, legId, dedupeKey: `${event.dedupeKey}:${legId}` };
   }
 
+  /**
+   * With the carrier's asynchronous answering-machine detection on (the plan asked for it), how
+   * long an answered leg may wait for the verdict: the carrier's bound plus the callback's way.
+   */
+  async #verdictDue(adapter: CarrierAdapter, callId: string): Promise<number | undefined> {
+    const async = adapter.capabilities.asyncMachineDetection;
+    if (async === undefined || adapter.capabilities.machineDetection !== true) return undefined;
+    const record = await this.#o.engine.get(callId);
+    if (record?.transfer?.plan.machineDetection !== true) return undefined;
+    return async.verdictWithinMs + LEG_REPLY_SLACK_MS;
+  }
+
   async #expectWhisper(
     callId: string,
     legId: string,
+    verdictDueMs: number,
   ): Promise<{ reply: Promise<ReplyBody>; cancel: () => void }> {
     const record = await this.#o.engine.get(callId);
     const whisper = record?.transfer?.plan.whisper;
@@ -409,9 +447,10 @@ export class WebhookHandler {
             ? whisper.text
             : '';
     const waitMs =
-      whisper === undefined || whisper.kind === 'none'
+      verdictDueMs +
+      (whisper === undefined || whisper.kind === 'none'
         ? 0
-        : (whisper.kind === 'summary' ? whisper.timeoutMs : 0) + LEG_REPLY_SLACK_MS;
+        : (whisper.kind === 'summary' ? whisper.timeoutMs : 0) + LEG_REPLY_SLACK_MS);
     // A mode that briefs (agentic) streams the human's leg to the agent rather than speak to it.
     const transfer = record?.transfer;
     const briefs =

@@ -25,6 +25,7 @@ import type { BriefingEndReason, TimerId, TransferEffect, TransferEvent } from '
 import { defineMode, type TransferModeDescriptor } from './mode.js';
 import {
   applyRoomEvent,
+  awaitsReach,
   callerInRoom,
   holdCaller,
   onCheckExpired,
@@ -197,7 +198,7 @@ function onTimer(d: AgenticDraft, timerId: TimerId): Applied {
   if (timerId === 'summary') {
     d.s.flags.summaryDone = true;
     const leg = liveCurrentLeg(d);
-    const started = leg?.status === 'answered' ? brief(d, leg) : null;
+    const started = leg !== undefined && awaitsReach(d, leg) ? brief(d, leg) : null;
     return detailOf({ timer: timerId, briefing: started });
   }
   const at = timerId.indexOf(':');

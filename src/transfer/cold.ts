@@ -107,6 +107,7 @@ function callerPlace(state: ColdState): CallerPlace {
     callerId: state.plan.callerId,
     timeoutMs: state.plan.ringTimeoutMs,
     ...dialExtras(state.plan),
+    ...digitsOf(state.plan, state.plan.chain[live.index]),
     ...firstDialAnnouncement(state.plan, live.index),
   };
 }
@@ -122,6 +123,12 @@ export function firstDialAnnouncement(plan: TransferPlan, index: number): { anno
  * conferences (warm.ts `fallback`): the human hears the whisper before the bridge (the agent's
  * summary is not asked for: the template stands in), and the caller hears hold audio.
  */
+/** The keys a destination's leg dials once answered, as the caller's dial carries them. */
+function digitsOf(plan: TransferPlan, to: string | undefined): { sendDigits?: string } {
+  const digits = to === undefined ? undefined : plan.sendDigits?.[to];
+  return digits === undefined ? {} : { sendDigits: digits };
+}
+
 function dialExtras(plan: TransferPlan): DialExtras {
   if (plan.whisper.kind === 'none') return {};
   const whisper = plan.whisper.kind === 'static' ? plan.whisper.text : plan.whisper.fallbackText;

@@ -101,6 +101,7 @@ export function cancelLegTimers(d: Draft<AnyState>, legId: LegId): void {
   cancelTimer(d, `ring:${legId}`);
   cancelTimer(d, `whisper:${legId}`);
   cancelTimer(d, `join:${legId}`);
+  cancelTimer(d, `amd:${legId}`);
 }
 
 export function cancelAllTimers(d: Draft<AnyState>): void {

@@ -21,6 +21,9 @@ export type LegId = string;
  *   conference nobody joins.
  * - `join:{legId}`: warm, bounded wait for `human.joined` (the carrier reporting the human in the
  *   room) once the whisper is over.
+ * - `amd:{legId}`: warm and agentic, bounded wait for the verdict of the carrier's asynchronous
+ *   answering-machine detection on an answered leg (Plivo `machine_detection_url`); none in time
+ *   counts as not a machine.
  * - `briefing:{legId}`: agentic, how long the agent may brief the human before it counts as
  *   declined (`handoffConfig.briefingTimeoutSec`).
  * - `confirm`: cold, bounded wait for news of the caller's own call after a dialed leg ended
@@ -36,7 +39,8 @@ export type TimerId =
   | `ring:${string}`
   | `whisper:${string}`
   | `join:${string}`
-  | `briefing:${string}`;
+  | `briefing:${string}`
+  | `amd:${string}`;
 
 /** Events the runtime feeds into a machine. Carrier adapters normalize webhooks into these. */
 export type TransferEvent =
@@ -44,8 +48,19 @@ export type TransferEvent =
   | { readonly type: 'handoff.played' }
   | { readonly type: 'timer.fired'; readonly timerId: TimerId }
   | { readonly type: 'leg.ringing'; readonly legId: LegId }
-  /** `machine`: the carrier's answering-machine detection says a machine took the call. */
-  | { readonly type: 'leg.answered'; readonly legId: LegId; readonly machine?: true }
+  /**
+   * `machine`: the carrier's answering-machine detection says a machine took the call.
+   * `verdictDueMs`: detection runs alongside the answer and its verdict (`leg.verdict`) is still to
+   * come, within this many ms: nothing reaches the leg before it.
+   */
+  | {
+      readonly type: 'leg.answered';
+      readonly legId: LegId;
+      readonly machine?: true;
+      readonly verdictDueMs?: number;
+    }
+  /** Asynchronous answering-machine detection's verdict on an answered leg. */
+  | { readonly type: 'leg.verdict'; readonly legId: LegId; readonly machine: boolean }
   /**
    * A leg ended. Before answer: busy / no_answer / failed / canceled / declined. After answer,
    * `completed` means the human hung up.

@@ -46,6 +46,8 @@ export interface DialExtras {
   readonly hold?: { readonly audioUrl?: string };
   /** Spoken to the caller by the carrier before the first dial (a caller message, `voice: 'carrier'`). */
   readonly announce?: string;
+  /** Keys the carrier dials once the human answered (`handoffConfig.sendDigits`), `w` half a second. */
+  readonly sendDigits?: string;
 }
 
 /** One transfer mode, as the runtime sees it. Build one with {@link defineMode}. */

@@ -9,6 +9,7 @@ import {
   type Applied,
   cancelTimer,
   cleanCarrierCode,
+  consumeTimer,
   type Draft,
   detailOf,
   dialLeg,
@@ -162,7 +163,28 @@ export function applyRoomEvent(
       leg.status = 'answered';
       cancelTimer(d, `ring:${leg.legId}`);
       status(d, 'answered', leg.legId);
+      if (event.verdictDueMs !== undefined) {
+        // Detection still listens: no whisper or briefing to what may be a greeting until it decided.
+        startTimer(d, `amd:${leg.legId}`, d.nowMs + event.verdictDueMs);
+        return detailOf({ leg: leg.legId, answeredBy: 'pending' });
+      }
       return detailOf({ leg: leg.legId, [step]: reach(leg) });
+    }
+    case 'leg.verdict':
+      return onVerdict(d, event.legId, event.machine, step, reach);
+    case 'timer.fired': {
+      const { timerId } = event;
+      if (!timerId.startsWith('amd:')) return undefined;
+      if (!consumeTimer(d, timerId)) return null;
+      // No verdict in time: not known to be a machine (as Twilio's `unknown`), the human is reached.
+      const leg = liveCurrentLeg(d, timerId.slice('amd:'.length));
+      if (leg?.status !== 'answered') return detailOf({ timer: 'amd' });
+      return detailOf({
+        timer: 'amd',
+        leg: leg.legId,
+        answeredBy: 'unknown',
+        [step]: reachable(d, leg, reach),
+      });
     }
     case 'leg.ended': {
       const leg = liveCurrentLeg(d, event.legId);
@@ -208,6 +230,48 @@ function onSummary(
   if (text !== '') flags.summaryText = text;
   cancelTimer(d, 'summary');
   const leg = liveCurrentLeg(d);
-  const started = leg?.status === 'answered' ? reach(leg) : null;
+  const started = leg !== undefined && awaitsReach(d, leg) ? reach(leg) : null;
   return detailOf({ chars: text.length, [step]: started });
+}
+
+/**
+ * An answered leg the whisper or briefing may now reach: not while answering-machine detection
+ * still listens to it (its `amd` timer runs).
+ */
+export function awaitsReach(d: RoomDraft, leg: Mutable<LegRecord>): boolean {
+  return leg.status === 'answered' && !hasTimer(d, `amd:${leg.legId}`);
+}
+
+function reachable(
+  d: RoomDraft,
+  leg: Mutable<LegRecord>,
+  reach: (leg: Mutable<LegRecord>) => string,
+): string {
+  return awaitsReach(d, leg) ? reach(leg) : 'waiting';
+}
+
+/**
+ * `leg.verdict` (asynchronous detection): a machine is dropped (`voicemail`, the next destination);
+ * a human is reached now. A verdict before the answer's own report counts as that answer too.
+ */
+function onVerdict(
+  d: RoomDraft,
+  legId: string,
+  machine: boolean,
+  step: string,
+  reach: (leg: Mutable<LegRecord>) => string,
+): Applied {
+  const leg = liveCurrentLeg(d, legId);
+  if (leg === undefined) return null;
+  const pending = leg.status === 'answered' && hasTimer(d, `amd:${leg.legId}`);
+  const early = leg.status === 'dialing' || leg.status === 'ringing';
+  if (!pending && !early) return null;
+  cancelTimer(d, `amd:${leg.legId}`);
+  if (machine) return onMachine(d, leg, (i) => dialLeg(d, i));
+  if (early) {
+    leg.status = 'answered';
+    cancelTimer(d, `ring:${leg.legId}`);
+    status(d, 'answered', leg.legId);
+  }
+  return detailOf({ leg: leg.legId, answeredBy: 'human', [step]: reachable(d, leg, reach) });
 }

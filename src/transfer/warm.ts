@@ -25,6 +25,7 @@ import type { TimerId, TransferEvent } from './machine-types.js';
 import { defineMode, type TransferModeDescriptor } from './mode.js';
 import {
   applyRoomEvent,
+  awaitsReach,
   callerInRoom,
   holdCaller,
   onCheckExpired,
@@ -217,7 +218,7 @@ function onTimer(d: WarmDraft, timerId: TimerId): Applied {
   if (timerId === 'summary') {
     d.s.flags.summaryDone = true;
     const leg = liveCurrentLeg(d);
-    const started = leg?.status === 'answered' ? whisper(d, leg) : null;
+    const started = leg !== undefined && awaitsReach(d, leg) ? whisper(d, leg) : null;
     return detailOf({ timer: timerId, whisper: started });
   }
   const [kind, legId] = splitLegTimer(timerId);

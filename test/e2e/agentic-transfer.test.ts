@@ -201,7 +201,7 @@ describe.each(['twilio', 'plivo'] as const)('%s: agentic warm transfer (Redis)',
       script: scripts([{ say: 300, toneHz: 880 }]),
       agent: handoff({ mode: 'agentic', whisper: SUMMARY, briefingTimeoutSec: 5 }),
     });
-    h.sim.network.addHuman(HUMAN, TALKS);
+    const human = h.sim.network.addHuman(HUMAN, TALKS);
     const call = await e2e.placeCall(h);
     const briefing = await briefingSession(h);
     const back = await waitForRecord(h, call.sid, (r) => r.transfers[0]?.outcome !== undefined, 20_000);
@@ -210,6 +210,11 @@ describe.each(['twilio', 'plivo'] as const)('%s: agentic warm transfer (Redis)',
       back.transfer?.timeline.some((t) => t.event === 'timer.fired' && t.detail?.includes('briefing')),
     ).toBe(true);
     expect(stopReason((await briefing.waitFor((f) => f.event === 'stop')).frame)).toBe('briefing timeout');
+    // The human heard the agent only; the caller heard the AI, hold, then the AI again, never the human.
+    await h.sim.waitFor(() => call.heard.from('stream:').length >= 2, 5000);
+    expect(sourcesHeard(human.heard.segments)).toEqual(['stream:']);
+    expect(call.heard.from('party:')).toHaveLength(0);
+    expect(human.activeLeg).toBeUndefined();
     call.hangup();
   });
 
@@ -247,6 +252,10 @@ describe.each(['twilio', 'plivo'] as const)('%s: agentic warm transfer (Redis)',
     );
     const main = await h.agent!.session(0);
     expect((await main.waitFor((f) => f.event === 'resume')).frame['outcome']).toBe('human_hangup');
+    // The caller never heard the human nor the briefing: back with the AI after hold.
+    await h.sim.waitFor(() => call.heard.from('stream:').length >= 2, 5000);
+    expect(call.heard.from('party:')).toHaveLength(0);
+    expect(human.heard.from('party:')).toHaveLength(0);
     call.hangup();
   });
 

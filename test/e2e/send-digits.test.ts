@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ScriptStart, ScriptStep } from '../../src/agent/scripted-agent-server.js';
+import { DaemonError } from '../../src/domain/errors.js';
 import { handoff, useE2e } from './fixture.js';
 import { waitForRecord } from './harness.js';
 
@@ -43,5 +44,48 @@ describe.each(['twilio', 'plivo'] as const)('%s: sendDigits (Redis)', (carrier) 
     // The caller never hears them.
     expect(call.heard.from('digits')).toHaveLength(0);
     call.hangup();
+  });
+});
+
+describe.each(['twilio', 'plivo'] as const)(
+  '%s: sendDigits on the caller’s own dial (cold, Redis)',
+  (carrier) => {
+    const e2e = useE2e(carrier);
+
+    it('cold: `<Number sendDigits>` keys the extension once answered, before the caller is bridged', async () => {
+      const h = await e2e.run({
+        script: scripts,
+        agent: handoff({ mode: 'cold', sendDigits: { '(415) 555-0111': 'w42#' } }),
+      });
+      const human = h.sim.network.addHuman(HUMAN, {
+        type: 'answer',
+        afterMs: 300,
+        speak: { type: 'tone', hz: 660, durationMs: 30_000 },
+      });
+      const call = await e2e.placeCall(h);
+      await waitForRecord(h, call.sid, (r) => r.transfers[0]?.outcome === 'connected', 20_000);
+      await h.sim.waitFor(() => call.heard.from('party:').length > 0, 5000);
+      const keyed = human.heard.from('digits');
+      expect(keyed.map((s) => s.text).join('')).toBe('42#');
+      // The keys went to the human only, and before the caller joined them.
+      expect(call.heard.from('digits')).toHaveLength(0);
+      expect(keyed.at(-1)!.startMs).toBeLessThan(human.heard.first('party:')!.startMs);
+      call.hangup();
+    });
+  },
+);
+
+describe('exotel: sendDigits', () => {
+  const e2e = useE2e('exotel');
+
+  it('is refused at start, naming the field: Exotel cannot key digits to a destination', async () => {
+    const error = await e2e.run({ agent: handoff({ sendDigits: { '(415) 555-0111': '123' } }) }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(DaemonError);
+    expect((error as DaemonError).message).toMatch(
+      /^agents\[0\]\.handoffConfig\.sendDigits: .*exotel cannot key digits/,
+    );
   });
 });

@@ -14,6 +14,7 @@ import { adversityFor, applyAdversity, WORLD_SOURCES } from '../../sim/adversary
 import type { FaultScope } from '../../sim/faults.js';
 import type { Simulator } from '../../sim/simulator.js';
 import type { RunOptions } from './runner.js';
+import type { Scenario } from './scenario.js';
 
 /**
  * Faults of a call whose parties include one of `numbers` (or whose carrier id is in `sids`,
@@ -39,11 +40,16 @@ export function scopeTo(
   };
 }
 
+/** The adversary's table knows cold and warm: agentic holds the caller in the same room as warm. */
+function adversaryMode(scenario: Scenario): 'cold' | 'warm' {
+  return scenario.mode === 'cold' ? 'cold' : 'warm';
+}
+
 const SKIPPED: ReadonlySet<string> = new Set([WORLD_SOURCES.humanHangup, WORLD_SOURCES.callerHangup]);
 
 /** The `adversity` option of {@link RunOptions}: each scenario's seeded plan, scoped to its calls. */
 export const seededAdversity: NonNullable<RunOptions['adversity']> = (sim, scenario, numbers) => {
-  const plan = adversityFor(scenario.seed, { carrier: scenario.carrier, mode: scenario.mode });
+  const plan = adversityFor(scenario.seed, { carrier: scenario.carrier, mode: adversaryMode(scenario) });
   applyAdversity(sim, plan, {
     scope: scopeTo(sim, [numbers.inbound, ...numbers.humans]),
     only: (f) => !SKIPPED.has(f.source),
@@ -52,12 +58,15 @@ export const seededAdversity: NonNullable<RunOptions['adversity']> = (sim, scena
 
 /** The `agentAcceptDelayMs` option of {@link RunOptions}: the agent as slow as the seed's plan says. */
 export const seededAgentDelay: NonNullable<RunOptions['agentAcceptDelayMs']> = (scenario) =>
-  adversityFor(scenario.seed, { carrier: scenario.carrier, mode: scenario.mode }).agent.acceptDelayMs;
+  adversityFor(scenario.seed, { carrier: scenario.carrier, mode: adversaryMode(scenario) }).agent
+    .acceptDelayMs;
 
 /** The `agentDropAfterMs` option of {@link RunOptions}: the agent's socket dropped when the seed's plan says. */
 export const seededAgentDrop: NonNullable<RunOptions['agentDropAfterMs']> = (scenario) => {
-  const dropAfterMs = adversityFor(scenario.seed, { carrier: scenario.carrier, mode: scenario.mode }).agent
-    .dropAfterMs;
+  const dropAfterMs = adversityFor(scenario.seed, {
+    carrier: scenario.carrier,
+    mode: adversaryMode(scenario),
+  }).agent.dropAfterMs;
   if (dropAfterMs === undefined) return undefined;
   // The scripted agent asks for the transfer once, on its first socket (a reconnected one only
   // speaks on): a drop before its ask would leave the scenario without its transfer.

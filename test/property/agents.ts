@@ -36,7 +36,7 @@ export function agentConfig(
     // The scenario's index in the URL: the scripted agent accepts each scenario's socket as late as its adversary says.
     agent: { url: `${agentUrl}/?scenario=${k}` },
     handoffConfig: {
-      warm: s.mode === 'warm',
+      ...(s.mode === 'agentic' ? { mode: 'agentic' } : { warm: s.mode === 'warm' }),
       whisper: WHISPER,
       transferDestination: chain[chain.length - 1],
       transferRules: [{ label: RULE, when: 'the caller asks for a person', destination: chain }],
@@ -59,8 +59,33 @@ const SPEAK_ON: readonly ScriptStep[] = Array.from({ length: 150 }, () => [
   { waitMs: 900 } as const,
 ]).flat();
 
+/**
+ * The briefing socket's script (agentic, `role: briefing`): the agent speaks to the human (an
+ * 880 Hz tone, long enough to hang up during it), then decides once its words have played; or
+ * its socket drops mid-sentence.
+ */
+function briefingScript(s: Scenario): readonly ScriptStep[] {
+  switch (s.briefing ?? 'accept') {
+    case 'accept':
+      return [
+        { say: 2500, toneHz: 880, mark: 'briefed' },
+        { awaitMark: 'briefed' },
+        { briefingResult: { accepted: true } },
+      ];
+    case 'decline':
+      return [
+        { say: 2500, toneHz: 880, mark: 'briefed' },
+        { awaitMark: 'briefed' },
+        { briefingResult: { accepted: false, reason: 'busy' } },
+      ];
+    case 'fail':
+      return [{ say: 600, toneHz: 880 }, { close: 'abrupt' }];
+  }
+}
+
 /** The agent's script on a scenario's call (on a reconnected socket: only speaking on). */
 export function scriptFor(s: Scenario, k: number, start: ScriptStart): readonly ScriptStep[] {
+  if (start.customParameters['role'] === 'briefing') return briefingScript(s);
   // A silent AI stays silent on a reconnected socket until the caller is back from the transfer.
   if (start.resumed) return s.trigger === 'silence' ? [{ awaitEvent: 'resume' }, ...SPEAK_ON] : SPEAK_ON;
   const { chain } = numbersOf(k, s);

@@ -216,7 +216,9 @@ function sessionOf(session: ScriptedSession, audio: CallerAudio, toEpochMs: numb
       frames.push({ event: f.event === 'start' || f.event === 'stop' ? f.event : 'other', atMs });
     }
   }
+  const role = session.start?.customParameters['role'];
   return {
+    ...(role === undefined ? {} : { role }),
     frames,
     ...(session.closeCode === undefined ? {} : { closeCode: session.closeCode }),
     ...(session.closedAtMs === undefined ? {} : { closedAtMs: toEpochMs + session.closedAtMs }),

@@ -96,3 +96,22 @@ export function deadAir(o: Observation): Violation[] {
   gap(to, `the hang-up at ${to}`);
   return out;
 }
+
+/**
+ * Agentic: the briefing socket hears the human only. The caller's audio is unique frame by frame,
+ * so any caller frame on it is the held caller reaching the AI during the briefing.
+ */
+export function briefingLeak(o: Observation): Violation[] {
+  for (const s of o.agent) {
+    if (s.role !== 'briefing') continue;
+    const leaked = s.frames.find((f) => f.event === 'media' && f.frame >= 0);
+    if (leaked !== undefined && leaked.event === 'media')
+      return [
+        {
+          kind: 'briefing_leak',
+          message: `the briefing socket got the caller's frame #${leaked.frame} at ${leaked.atMs}`,
+        },
+      ];
+  }
+  return [];
+}

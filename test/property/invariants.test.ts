@@ -339,6 +339,28 @@ describe('checkInvariants', () => {
       },
       keeps: () => busy(),
     },
+    briefing_leak: {
+      // A briefing socket that got frame 200 of the caller's audio; one that got only the human's.
+      breaks: () => {
+        const o = base();
+        o.agent.push({
+          role: 'briefing',
+          frames: [{ event: 'start', atMs: 5000 }, ...media(200, 201, 5100)],
+        });
+        return o;
+      },
+      keeps: () => {
+        const o = base();
+        o.agent.push({
+          role: 'briefing',
+          frames: [
+            { event: 'start', atMs: 5000 },
+            { event: 'media', atMs: 5100, frame: -1 },
+          ],
+        });
+        return o;
+      },
+    },
   };
 
   it.each(VIOLATION_KINDS)('%s: a record that breaks it is caught, one that keeps it is not', (kind) => {

@@ -6,7 +6,7 @@
  */
 
 import { SETTLE_MS } from './bounds.js';
-import { audioLost, deadAir } from './invariants-audio.js';
+import { audioLost, briefingLeak, deadAir } from './invariants-audio.js';
 import {
   attemptOf,
   connectedAlone,
@@ -40,6 +40,8 @@ export const VIOLATION_KINDS = [
   'audio_lost',
   /** The caller heard nothing for longer than the bound. */
   'dead_air',
+  /** Agentic: a caller frame reached the briefing socket (the AI heard the held caller). */
+  'briefing_leak',
 ] as const;
 export type ViolationKind = (typeof VIOLATION_KINDS)[number];
 
@@ -62,6 +64,7 @@ export function checkInvariants(o: Observation): Violation[] {
     ...statusBackwards(o),
     ...audioLost(o),
     ...deadAir(o),
+    ...briefingLeak(o),
   ];
 }
 

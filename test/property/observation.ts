@@ -78,6 +78,8 @@ export type AgentFrameSeen =
   | { readonly event: 'start' | 'stop' | 'other'; readonly atMs: number };
 
 export interface AgentSessionSeen {
+  /** The `role` its `start` named (`briefing`: an agentic briefing of the human); absent for the call's own. */
+  readonly role?: string;
   readonly frames: readonly AgentFrameSeen[];
   /** The socket's close code; absent while it is open. */
   readonly closeCode?: number;

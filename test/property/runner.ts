@@ -202,22 +202,24 @@ async function play(
   }
   const pause = (): Promise<void> => sleep(time ?? systemTime, s.hangupAfterMs);
   const endpoint = h.sim.network.endpoint(human);
+  const backWithAi = (): Promise<void> =>
+    until('the caller to be back with the AI', async () => {
+      const t = (await h.app.engine.get(call.sid))?.transfers.at(-1);
+      return t?.endedAtMs !== undefined && heardMs('stream:', t.endedAtMs) >= s.stayMs;
+    });
   switch (s.case) {
     case 'answered':
+      // Agentic: a briefing the agent declines sends the caller back to the AI.
+      if (s.briefing === 'decline') return backWithAi();
       await until('the caller to talk with the human', () => heardMs('party:') >= s.stayMs);
       return;
     case 'busy':
     case 'no_answer':
     case 'failed':
-    case 'human_hangs_up_in_whisper': {
+    case 'human_hangs_up_in_whisper':
       // Back with the AI (or never moved from it: a warm transfer dials while the caller talks on):
       // the transfer failed, and the AI is heard since.
-      await until('the caller to be back with the AI', async () => {
-        const t = (await h.app.engine.get(call.sid))?.transfers.at(-1);
-        return t?.endedAtMs !== undefined && heardMs('stream:', t.endedAtMs) >= s.stayMs;
-      });
-      return;
-    }
+      return backWithAi();
     case 'caller_hangs_up_while_ringing':
       await until('the human to ring', () => endpoint.activeLeg?.state === 'ringing');
       return pause();
@@ -225,8 +227,9 @@ async function play(
       await until('the caller to be on hold', () => heardMs('hold') > 0);
       return pause();
     case 'caller_hangs_up_in_whisper':
+      // Agentic: the whisper is the agent's briefing, heard by the human over its stream.
       await until('the human to hear the whisper', () =>
-        endpoint.heard.segments.some((x) => x.source === 'say'),
+        endpoint.heard.segments.some((x) => x.source === 'say' || x.source.startsWith('stream:')),
       );
       return pause();
   }

@@ -8,7 +8,19 @@ import type { HumanBehaviour } from '../../sim/endpoints/human.js';
 
 export const CARRIERS = ['twilio', 'plivo', 'exotel'] as const;
 export type Carrier = (typeof CARRIERS)[number];
-export type Mode = 'cold' | 'warm';
+export type Mode = 'cold' | 'warm' | 'agentic';
+
+/**
+ * Agentic (the agent briefs the human over its own socket): what the briefing agent does once the
+ * human answered — speaks, then accepts; speaks, then declines; or its socket drops (the static
+ * whisper stands in). Only the `answered` case draws a decline or a failure; the others accept.
+ */
+export type Briefing = 'accept' | 'decline' | 'fail';
+
+/** The share of warm scenarios (on carriers that stream the human's leg) run as agentic. */
+const AGENTIC_SHARE = 0.5;
+/** Seeds the agentic draws' own stream. */
+const AGENTIC_STREAM = 0x5eee;
 
 export const CASES = [
   'answered',
@@ -50,6 +62,8 @@ export interface Scenario {
   readonly stayMs: number;
   /** The agent's ring timeout, s (the configuration's minimum is 5). */
   readonly ringTimeoutSec: number;
+  /** Agentic: what the briefing agent does (see {@link Briefing}). */
+  readonly briefing?: Briefing;
 }
 
 /** A human's voice for the whole call: the caller hearing it is the caller hearing the human. */
@@ -62,7 +76,7 @@ export function scenarioFor(seed: number): Scenario {
   const c = pick(CASES);
   const conference = CONFERENCE_CASES.has(c);
   const carrier = conference ? pick(['twilio', 'plivo'] as const) : pick(CARRIERS);
-  const mode: Mode = conference ? 'warm' : pick(['cold', 'warm'] as const);
+  const drawnMode: 'cold' | 'warm' = conference ? 'warm' : pick(['cold', 'warm'] as const);
   const trigger = pick(TRIGGERS);
   const answerAfterMs = between(200, 2000);
   const human: HumanBehaviour = ((): HumanBehaviour => {
@@ -97,23 +111,37 @@ export function scenarioFor(seed: number): Scenario {
             : { type: 'fail', afterMs: between(100, 800) },
         ]
       : [];
+  const aiSpeaksMs = between(200, 1500);
+  const hangupAfterMs = between(0, 1500);
+  const stayMs = between(500, 1500);
+  // From a stream of its own, so a seed's other draws are those it had before agentic joined the
+  // matrix (and the seeds kept as regression tests still draw their warm scenarios).
+  const more = prng(seed ^ AGENTIC_STREAM);
+  const agentic = drawnMode === 'warm' && carrier !== 'exotel' && more() < AGENTIC_SHARE;
+  const briefing: Briefing | undefined = !agentic
+    ? undefined
+    : c === 'answered'
+      ? (['accept', 'decline', 'fail'] as const)[Math.floor(more() * 3)]
+      : 'accept';
   return {
     seed,
     carrier,
-    mode,
+    mode: agentic ? 'agentic' : drawnMode,
     case: c,
     trigger,
     before,
     human,
-    aiSpeaksMs: between(200, 1500),
-    hangupAfterMs: between(0, 1500),
-    stayMs: between(500, 1500),
+    aiSpeaksMs,
+    hangupAfterMs,
+    stayMs,
     ringTimeoutSec: 5,
+    ...(briefing === undefined ? {} : { briefing }),
   };
 }
 
 /** One line naming the scenario. */
 export function describeScenario(s: Scenario): string {
   const chain = s.before.length === 0 ? '' : `, after ${s.before.map((b) => b.type).join('+')}`;
-  return `seed 0x${s.seed.toString(16)}: ${s.carrier} ${s.mode} ${s.case} by ${s.trigger}${chain}`;
+  const briefed = s.briefing === undefined || s.briefing === 'accept' ? '' : ` (briefing: ${s.briefing})`;
+  return `seed 0x${s.seed.toString(16)}: ${s.carrier} ${s.mode} ${s.case}${briefed} by ${s.trigger}${chain}`;
 }

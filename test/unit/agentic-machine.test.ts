@@ -57,6 +57,50 @@ describe('agentic machine', () => {
     expect(types(effects)).not.toContain('human.whisper');
   });
 
+  describe('asynchronous machine detection (the verdict after the answer, Plivo)', () => {
+    const pending: TransferEvent = { type: 'leg.answered', legId: 't1:0', verdictDueMs: 6_500 };
+    const verdict = (machine: boolean): TransferEvent => ({ type: 'leg.verdict', legId: 't1:0', machine });
+    const amdFired: TransferEvent = { type: 'timer.fired', timerId: 'amd:t1:0' };
+
+    it('answered, verdict pending: nothing reaches the leg, the amd timer runs', () => {
+      const { state, effects } = run([played, held, pending]);
+      expect(state.phase).toBe('awaiting_summary');
+      expect(effects).toContainEqual({ type: 'timer.start', timerId: 'amd:t1:0', atMs: NOW + 6_500 });
+      expect(types(effects)).not.toContain('human.brief');
+    });
+
+    it.each([
+      ['a human verdict briefs', [verdict(false)], 'briefing'],
+      ['no verdict in time briefs (not known to be a machine)', [amdFired], 'briefing'],
+      [
+        'a summary arriving first still waits for the verdict',
+        [{ type: 'summary.received', text: 'x' } as const],
+        'awaiting_summary',
+      ],
+    ] as const)('%s', (_name, after, phase) => {
+      const whisper = { kind: 'summary', timeoutMs: 5_000, fallbackText: 'fallback' } as const;
+      // The summary case waits on the agent's summary too (the whisper is the summary).
+      const p = phase === 'awaiting_summary' ? { whisper } : {};
+      const { state, effects } = run([played, held, pending, ...after], p);
+      expect(state.phase).toBe(phase);
+      expect(types(effects).includes('human.brief')).toBe(phase === 'briefing');
+    });
+
+    it('a machine verdict: voicemail, the leg hung up, never briefed, the next destination dialed', () => {
+      const { state, effects } = run([played, held, pending, verdict(true)]);
+      expect(state.legs[0]?.outcome).toBe('voicemail');
+      expect(types(effects)).toContain('carrier.cancel');
+      expect(types(effects)).not.toContain('human.brief');
+      expect(effects).toContainEqual(expect.objectContaining({ type: 'carrier.dial', legId: 't1:1', to: B }));
+      expect(effects).toContainEqual({ type: 'timer.cancel', timerId: 'amd:t1:0' });
+    });
+
+    it('a verdict for a leg not waiting on one changes nothing; a machine verdict before the answer is voicemail', () => {
+      expect(run([...briefing, verdict(true)]).state.phase).toBe('briefing');
+      expect(run([played, held, verdict(true)]).state.legs[0]?.outcome).toBe('voicemail');
+    });
+  });
+
   it('waits for the summary before briefing when the whisper is the agent’s summary', () => {
     const whisper = { kind: 'summary', timeoutMs: 5_000, fallbackText: 'fallback' } as const;
     expect(run(briefing, { whisper }).state.phase).toBe('awaiting_summary');

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createPlivoControl } from '../../providers/plivo/control.js';
+import { createPlivoControl, PLIVO_MACHINE_DETECTION_TIME_MS } from '../../providers/plivo/control.js';
 import { plivoMarkup } from '../../providers/plivo/markup.js';
 import type { CarrierControl, ConferenceControl } from '../../providers/types.js';
 import { type Simulator, startSimulator } from '../../sim/index.js';
@@ -120,6 +120,29 @@ describe('Plivo control', () => {
     expect(await control.callLive?.(call.sid)).toBe(false);
     expect(requests().at(-1)?.status).toBe(404);
     expect(await control.callLive?.('00000000-0000-0000-0000-000000000000')).toBe(false);
+  });
+
+  it('createCall with machine detection: machine_detection, machine_detection_time and _url (asynchronous), as plivo-node names them', async () => {
+    sim.network.addHuman('+14155550111', { type: 'no-answer' });
+    const placed = await control.createCall({
+      to: '+14155550111',
+      from: NUMBER,
+      next: { url: `${PUBLIC}/plivo/voice?callId=c&transferId=t&legId=l` },
+      statusCallbackUrl: `${PUBLIC}/plivo/status?callId=c&transferId=t&legId=l`,
+      timeoutSec: 15,
+      machineDetection: true,
+      machineDetectionUrl: `${PUBLIC}/plivo/status?callId=c&transferId=t&legId=l`,
+    });
+    expect(requests()[0]).toMatchObject({
+      status: 201,
+      params: {
+        machine_detection: 'true',
+        machine_detection_time: String(PLIVO_MACHINE_DETECTION_TIME_MS),
+        machine_detection_url: `${PUBLIC}/plivo/status?callId=c&transferId=t&legId=l`,
+        machine_detection_method: 'POST',
+      },
+    });
+    await control.hangupCall(placed.carrierCallId);
   });
 
   it('redirectCall: a document becomes a transfer to the call’s continuation URL; a URL is transferred to as is', async () => {

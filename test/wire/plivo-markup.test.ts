@@ -64,6 +64,17 @@ describe('Plivo markup', () => {
       continuationUrl: continuation,
     });
     expect(sip.body).toContain('<User>sip:agent@pbx.example.com</User>');
+    // `sendDigits`: on the <Number>, keyed once the B-leg answered.
+    const keyed = plivoMarkup.dialCold({
+      to: '+14155550111',
+      callerId: '+14155559999',
+      timeoutSec: 10,
+      actionUrl: continuation,
+      statusCallbackUrl: continuation,
+      continuationUrl: continuation,
+      sendDigits: 'ww123#',
+    });
+    expect(keyed.body).toContain('<Number sendDigits="ww123#">14155550111</Number>');
     expect(parsePlivoXml(sip.body).children.map((c) => c.name)).toEqual(['Dial', 'Redirect']);
   });
 

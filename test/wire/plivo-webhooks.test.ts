@@ -140,6 +140,32 @@ describe('Plivo webhooks: status', () => {
     }
   });
 
+  it("a placed leg's machine_detection_url: Machine=true|false is the verdict, keyed apart from the answer", () => {
+    const q = query('status', IDS);
+    const verdict = (machine: string) =>
+      call(HUMAN, {
+        Direction: 'outbound',
+        CallStatus: 'in-progress',
+        Event: 'MachineDetection',
+        Machine: machine,
+        IfMachine: 'continue',
+        RequestUUID: CONF,
+        ALegRequestUUID: CONF,
+        ALegUUID: HUMAN,
+      });
+    expect(parse('status', verdict('true'), q)).toEqual({
+      type: 'leg.verdict',
+      dedupeKey: `plivo:leg:${HUMAN}:verdict`,
+      ...IDS,
+      carrierCallId: HUMAN,
+      answeredBy: 'machine',
+    });
+    expect(parse('status', verdict('false'), q)).toMatchObject({ type: 'leg.verdict', answeredBy: 'human' });
+    const refused = parsePlivoWebhook('status', verdict('maybe'), q);
+    expect(refused).toBeInstanceOf(WebhookError);
+    expect((refused as WebhookError).field).toBe('Machine');
+  });
+
   it('the cold dial callbackUrl: the B-leg answered, then hung up (same keys as its own callbacks)', () => {
     const q = query('status', IDS);
     const base = {

@@ -44,6 +44,21 @@ describe('TwiML (protocols.md §2.2, §2.5)', () => {
     );
   });
 
+  it('dialCold with sendDigits: <Number sendDigits> (keyed once the human answered)', () => {
+    const doc = markup.dialCold({
+      to: '+15550003333',
+      callerId: '+15550002222',
+      timeoutSec: 10,
+      actionUrl: 'https://pt.example.com/a',
+      statusCallbackUrl: 'https://pt.example.com/s',
+      continuationUrl: CONT,
+      sendDigits: 'ww123#',
+    });
+    expect(doc.body).toContain(
+      '<Number statusCallback="https://pt.example.com/s" statusCallbackMethod="POST" statusCallbackEvent="ringing answered completed" sendDigits="ww123#">+15550003333</Number>',
+    );
+  });
+
   it('dialCold to a SIP URI uses <Sip>', () => {
     const doc = markup.dialCold({
       to: 'sip:desk@pbx.example.com',

@@ -3,6 +3,7 @@
  * XML, audio streams, conferences, and the REST API under `/v1/Account/{auth_id}/`.
  */
 import crypto from 'node:crypto';
+import { detectAnsweringMachine, plivoAmdTimings } from '../../amd.js';
 import type { CarrierFrontEnd, SimContext, SimHttpRequest, SimHttpResponse } from '../../front-end.js';
 import type { Leg } from '../../leg.js';
 import { playDigits } from '../../send-digits.js';
@@ -19,6 +20,16 @@ import {
 } from './options.js';
 import { handleRest } from './rest-router.js';
 import { XmlRunner, type XmlSource } from './runner.js';
+
+/** A call's asynchronous machine detection, as `POST /Call/` asked for it. */
+export interface MachineDetectionSpec {
+  /** `machine_detection=hangup` ends a machine's call; `true` lets it continue. */
+  readonly ifMachine: 'continue' | 'hangup';
+  /** `machine_detection_time`, ms. */
+  readonly timeMs: number;
+  /** `machine_detection_url` and its method: where the verdict is posted. */
+  readonly url?: Notification;
+}
 
 export interface DialOutOptions {
   readonly from: string;
@@ -182,8 +193,16 @@ export class PlivoFrontEnd implements CarrierFrontEnd {
     return call;
   }
 
-  /** A REST-created call runs `source` (its `answer_url`) once answered. */
-  runOnAnswer(call: PlivoCall, source: XmlSource, sendDigits?: string): void {
+  /**
+   * A REST-created call runs `source` (its `answer_url`) once answered; with `machineDetection`,
+   * detection listens meanwhile and posts its verdict (asynchronous detection).
+   */
+  runOnAnswer(
+    call: PlivoCall,
+    source: XmlSource,
+    options: { readonly sendDigits?: string; readonly machineDetection?: MachineDetectionSpec } = {},
+  ): void {
+    const { sendDigits, machineDetection } = options;
     this.#pendingSource.set(call.uuid, source);
     const fetch = (): void => {
       const src = this.#pendingSource.get(call.uuid);
@@ -196,6 +215,42 @@ export class PlivoFrontEnd implements CarrierFrontEnd {
       // `send_digits`: keyed once answered, before the answer XML runs (UNCONFIRMED ordering).
       if (sendDigits === undefined) fetch();
       else void playDigits(call.leg, sendDigits, this.ctx.timers).then(fetch);
+      if (machineDetection !== undefined) this.#detect(call, machineDetection);
+    });
+  }
+
+  /**
+   * Asynchronous machine detection on an answered call: judged on what the callee sends, due by
+   * `machine_detection_time`; `hangup` ends a machine's call; the verdict goes to
+   * `machine_detection_url` with Plivo's parameters (`Machine`, `IfMachine`, `Event`
+   * `MachineDetection`, `CallStatus` `in-progress`, the call's ids). Sent for a human too
+   * (`Machine=false`; UNCONFIRMED: the page names only the machine case).
+   */
+  #detect(call: PlivoCall, spec: MachineDetectionSpec): void {
+    const { clock, timers } = this.ctx;
+    void detectAnsweringMachine(call.leg, clock, timers, plivoAmdTimings(spec.timeMs)).then((verdict) => {
+      if (call.leg.isEnded) return;
+      const machine = verdict === 'machine';
+      if (spec.url !== undefined) {
+        this.hooks.notify({
+          kind: 'machine',
+          url: spec.url.url,
+          method: spec.url.method,
+          params: {
+            ...call.params(),
+            Machine: machine ? 'true' : 'false',
+            IfMachine: spec.ifMachine,
+            Event: 'MachineDetection',
+            CallStatus: 'in-progress',
+          },
+          callSid: call.uuid,
+          event: 'MachineDetection',
+        });
+      }
+      if (machine && spec.ifMachine === 'hangup') {
+        call.hangupSource = 'Plivo';
+        call.leg.hangup('completed', 'network');
+      }
     });
   }
 

@@ -15,6 +15,8 @@ import { resolveUrl } from './runner.js';
 
 const NUMBER = /^\+?\d{6,15}$/;
 
+import type { MachineDetectionSpec } from './front-end.js';
+
 function str(body: RestBody, key: string): string | undefined {
   const v = body[key];
   if (typeof v === 'string') return v;
@@ -79,6 +81,8 @@ export function createCall(fe: PlivoFrontEnd, body: RestBody): RestResult {
   const sendDigits = str(body, 'send_digits');
   if (sendDigits !== undefined && !/^[0-9#*wW]{1,64}$/.test(sendDigits))
     return bad('send_digits may hold only 0-9, #, *, w and W');
+  const detection = machineDetection(body);
+  if (typeof detection === 'string') return bad(detection);
   const requestUuids: string[] = [];
   let first: PlivoCall | undefined;
   for (const target of targets) {
@@ -102,7 +106,10 @@ export function createCall(fe: PlivoFrontEnd, body: RestBody): RestResult {
         kind: 'voice',
         ...(typeof fallback === 'object' ? { fallback } : {}),
       },
-      sendDigits,
+      {
+        ...(sendDigits === undefined ? {} : { sendDigits }),
+        ...(detection === undefined ? {} : { machineDetection: detection }),
+      },
     );
     const off = call.leg.on((e) => {
       if (e.type !== 'leg.answered') return;
@@ -117,6 +124,31 @@ export function createCall(fe: PlivoFrontEnd, body: RestBody): RestResult {
       request_uuid: requestUuids.length === 1 ? requestUuids[0] : requestUuids,
     }),
     ...(first === undefined ? {} : { callSid: first.uuid }),
+  };
+}
+
+/**
+ * `machine_detection` (`true` | `hangup`), `machine_detection_time` (ms, 2000–10000, default 5000)
+ * and `machine_detection_url` / `machine_detection_method` (plivo-node `calls.create`; Plivo's
+ * "Asynchronous machine detection" page). An error message, or undefined when detection is off.
+ */
+function machineDetection(body: RestBody): MachineDetectionSpec | string | undefined {
+  const mode = str(body, 'machine_detection');
+  if (mode === undefined) {
+    if (str(body, 'machine_detection_url') !== undefined || str(body, 'machine_detection_time') !== undefined)
+      return 'machine_detection_url and machine_detection_time need machine_detection';
+    return undefined;
+  }
+  if (mode !== 'true' && mode !== 'hangup') return "machine_detection must be 'true' or 'hangup'";
+  const time = Number(str(body, 'machine_detection_time') ?? '5000');
+  if (!Number.isInteger(time) || time < 2000 || time > 10_000)
+    return 'machine_detection_time must be a whole number of ms from 2000 to 10000';
+  const target = notification(body, 'machine_detection_url', 'machine_detection_method');
+  if (typeof target === 'string') return target;
+  return {
+    ifMachine: mode === 'hangup' ? 'hangup' : 'continue',
+    timeMs: time,
+    ...(target === undefined ? {} : { url: target }),
   };
 }
 

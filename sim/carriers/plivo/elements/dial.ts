@@ -11,6 +11,7 @@ import { SIGNALS } from '../../../audio.js';
 import { bridge } from '../../../conference-room.js';
 import { firstAnswer } from '../../../first-answer.js';
 import { play } from '../../../player.js';
+import { playDigits } from '../../../send-digits.js';
 import { networkAddress } from '../addresses.js';
 import { causeOf, type PlivoCall, statusOf } from '../call.js';
 import { aborted, type ElementContext, type ElementOutcome, interruptReason } from '../runner.js';
@@ -23,11 +24,18 @@ interface DialResult {
   bLeg: PlivoCall | undefined;
 }
 
-function targetsOf(el: XmlElement): string[] {
-  const out: string[] = [];
+interface Target {
+  readonly to: string;
+  /** `sendDigits` on the `<Number>` / `<User>`: keyed once it answered. */
+  readonly digits: string | undefined;
+}
+
+function targetsOf(el: XmlElement): Target[] {
+  const out: Target[] = [];
   for (const noun of el.children) {
-    if (noun.name === 'Number') out.push(networkAddress(noun.text));
-    else if (noun.name === 'User') out.push(noun.text);
+    const digits = noun.attributes['sendDigits'];
+    if (noun.name === 'Number') out.push({ to: networkAddress(noun.text), digits });
+    else if (noun.name === 'User') out.push({ to: noun.text, digits });
   }
   return out;
 }
@@ -52,7 +60,7 @@ export async function dialElement(el: XmlElement, ec: ElementContext): Promise<E
 async function ring(
   el: XmlElement,
   ec: ElementContext,
-  targets: string[],
+  targets: Target[],
   result: DialResult,
 ): Promise<void> {
   const { fe, call, signal } = ec;
@@ -60,7 +68,7 @@ async function ring(
   const from = callerId === undefined || callerId === '' ? call.leg.from : networkAddress(callerId);
   const timeoutMs = Math.max(1, intAttr(el, 'timeout', fe.options.dialTimeoutSeconds)) * 1000;
   const ringback = play(fe.ctx.ticker, call.leg, { source: 'ringback' }, SIGNALS.ringback(), signal);
-  const children = targets.map((to) => fe.dialOut({ from, to, timeoutMs, aLegUuid: call.uuid }));
+  const children = targets.map((t) => fe.dialOut({ from, to: t.to, timeoutMs, aLegUuid: call.uuid }));
   for (const child of children) {
     child.leg.on((e) => {
       if (e.type === 'leg.ringing') result.rang = true;
@@ -80,6 +88,13 @@ async function ring(
   result.bLeg = winner;
   result.rang = true;
   dialCallback(el, ec, winner, 'answer');
+  const digits = targets[children.indexOf(winner)]?.digits;
+  if (digits !== undefined) {
+    // `sendDigits`: keyed to the B-leg once answered, before the bridge (UNCONFIRMED ordering);
+    // 0-9, `#`, `*`, `w` (0.5 s) and `W` (1 s).
+    if (/^[0-9#*wW]{1,64}$/.test(digits)) await playDigits(winner.leg, digits, fe.ctx.timers);
+    else fe.markupError(call.uuid, `<Number sendDigits> may hold only 0-9, #, *, w and W: ${digits}`);
+  }
   const unbridge = bridge(call.leg, winner.leg);
   const limit = intAttr(el, 'timeLimit', 14_400);
   const cancelLimit = fe.ctx.timers.after(limit * 1000, () => winner.leg.hangup('completed', 'network'));

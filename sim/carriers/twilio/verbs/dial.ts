@@ -11,6 +11,7 @@ import { SIGNALS } from '../../../audio.js';
 import { bridge } from '../../../conference-room.js';
 import { firstAnswer } from '../../../first-answer.js';
 import { play } from '../../../player.js';
+import { playDigits } from '../../../send-digits.js';
 import type { StatusCallbackConfig, TwilioCall } from '../call.js';
 import { parseProgressEvents } from '../rest-params.js';
 import { parseTwiml, type TwimlElement } from '../twiml-parser.js';
@@ -100,6 +101,13 @@ async function ring(
     const last = children.at(-1);
     result.status = signal.aborted ? 'canceled' : dialStatusOf(last, fe.options.declinedCallStatus);
     return;
+  }
+  const digits = targets[children.indexOf(winner)]?.noun?.attributes['sendDigits'];
+  if (digits !== undefined) {
+    // `<Number sendDigits>`: keyed to the callee once answered, before its `url` whisper and the
+    // bridge (UNCONFIRMED ordering); 0-9, `#`, `*` and `w` (half a second).
+    if (/^[0-9#*w]{1,32}$/.test(digits)) await playDigits(winner.leg, digits, fe.ctx.timers);
+    else fe.markupError(winner.sid, 13223, `<Number sendDigits> may hold only 0-9, #, * and w: ${digits}`);
   }
   const whisper = winner && targets[children.indexOf(winner)]?.noun?.attributes['url'];
   if (whisper !== undefined) {
