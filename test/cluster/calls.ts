@@ -220,13 +220,16 @@ export function transferScript(
   ) => { readonly destination: string; readonly mode: 'cold' | 'warm' } | undefined,
   transferred: Set<string>,
   reason: string,
+  answered: (callId: string) => boolean = () => true,
 ): (start: ScriptStart) => readonly ScriptStep[] {
   const speakOn: ScriptStep[] = [];
   for (let i = 0; i < 150; i++) speakOn.push({ say: 1000, mark: false }, { waitMs: 900 });
   return (start) => {
     const callId = start.callId ?? '';
     const t = transferOf(callId);
-    if (t === undefined || transferred.has(callId)) return speakOn;
+    // Asked on a socket whose worker died before answering it (no `transfer_status` came back):
+    // the daemon never heard the ask, so the agent asks again, as a real one would.
+    if (t === undefined || (transferred.has(callId) && answered(callId))) return speakOn;
     transferred.add(callId);
     return [
       { say: 600 },

@@ -69,6 +69,10 @@ describe('a real cluster: haproxy, three workers, Redis with AOF, workers killed
     },
     transferred,
     'cluster test',
+    (callId) =>
+      cluster?.agent.sessions.some(
+        (x) => x.start?.callId === callId && x.frames('transfer_status').length > 0,
+      ) ?? true,
   );
 
   beforeAll(async () => {

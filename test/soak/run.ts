@@ -115,9 +115,14 @@ async function main(): Promise<number> {
     },
     transferred,
     'soak',
+    (callId) =>
+      cluster?.agent.sessions.some(
+        (x) => x.start?.callId === callId && x.frames('transfer_status').length > 0,
+      ) ?? true,
   );
 
-  const cluster = await startCluster(script, 2);
+  let cluster: Awaited<ReturnType<typeof startCluster>> | undefined;
+  cluster = await startCluster(script, 2);
   const store = createStore<CallRecord>({ redisUrl: cluster.redis.url });
   const observer = new Observer(cluster.sim);
   const problems: (Problem & { seed: number })[] = [];
