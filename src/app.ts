@@ -25,6 +25,7 @@ import { DestinationLookups } from './runtime/destination-lookup.js';
 import { retryIdOf } from './runtime/effect-failures.js';
 import { CallEngine } from './runtime/engine.js';
 import { EffectExecutor, errorSummary } from './runtime/executor.js';
+import { LocalTimers } from './runtime/local-timers.js';
 import { MediaSessions } from './runtime/media-sessions.js';
 import { admitMediaToken } from './runtime/media-token.js';
 import { LegReplies } from './runtime/replies.js';
@@ -34,7 +35,7 @@ import { TimerPoller } from './runtime/timer-poller.js';
 import { WebhookHandler } from './runtime/webhooks.js';
 import { Workers } from './runtime/workers.js';
 import { createStore } from './store/create-store.js';
-import type { Store } from './store/types.js';
+import type { StartedTimer, Store } from './store/types.js';
 import type { TimerId } from './transfer/machine-types.js';
 import { TRANSFER_MODES } from './transfer/modes.js';
 import { configuredMode } from './transfer/plan.js';
@@ -63,6 +64,11 @@ export interface AppOptions {
   readonly mediaSecret?: string;
   /** Timer poll interval, ms (default 250). */
   readonly timerIntervalMs?: number;
+  /**
+   * Fire the timers this worker starts from a local timer at their deadline (default true);
+   * false leaves every timer to the poll (the backstop for a worker that died).
+   */
+  readonly localTimers?: boolean;
   /** Injected agent repository (tests); default: Redis or memory like the store, seeded from `agents`. */
   readonly agentRepository?: AgentRepository;
   /** Injected metrics (tests); default a fresh registry. */
@@ -255,6 +261,35 @@ export function buildApp(options: AppOptions): App {
     onCallerIdFallback: (carrier) => metrics.callerIdFallback(carrier),
     relay: (callId, effect) => socketCommands.relay(callId, effect),
   });
+  /** One due timer, from the local timer or a poll's claim: applied with its generation. */
+  async function fireTimer(timer: StartedTimer): Promise<void> {
+    metrics.timerFired(now() - timer.atMs);
+    const parsed = parseTimerKey(timer.timerId);
+    if (parsed === null) return;
+    if (parsed.kind === 'call') {
+      const retryId = retryIdOf(parsed.name);
+      if (retryId !== null) await engine.dispatch(timer.callId, { type: 'effect.retry', retryId }, { timer });
+      return;
+    }
+    await engine.dispatch(
+      timer.callId,
+      {
+        type: 'transfer.event',
+        transferId: parsed.transferId,
+        event: { type: 'timer.fired', timerId: parsed.timerId as TimerId },
+      },
+      { timer },
+    );
+  }
+  const localTimers =
+    options.localTimers === false
+      ? undefined
+      : new LocalTimers({
+          fire: fireTimer,
+          now,
+          scheduler: background,
+          onError: (err) => log.error({ err: errorSummary(err) }, 'timer.failed'),
+        });
   const engine = new CallEngine({
     store,
     agents,
@@ -270,6 +305,7 @@ export function buildApp(options: AppOptions): App {
     },
     canCancelLegs: (carrier) => adapters.get(carrier)?.capabilities.streamCloseMovesCaller !== true,
     callerNumberAsCallerId: (carrier) => adapters.get(carrier)?.capabilities.callerNumberAsCallerId,
+    ...(localTimers === undefined ? {} : { timers: localTimers }),
   });
   executor.bind(
     async (callId, input, dedupeKey) => (await engine.dispatch(callId, input, dedupeKey)).status,
@@ -362,26 +398,7 @@ export function buildApp(options: AppOptions): App {
     now,
     scheduler: time,
     ...(options.timerIntervalMs === undefined ? {} : { intervalMs: options.timerIntervalMs }),
-    onTimer: async (claim) => {
-      metrics.timerFired(now() - claim.atMs);
-      const parsed = parseTimerKey(claim.timerId);
-      if (parsed === null) return;
-      if (parsed.kind === 'call') {
-        const retryId = retryIdOf(parsed.name);
-        if (retryId !== null)
-          await engine.dispatch(claim.callId, { type: 'effect.retry', retryId }, { timer: claim });
-        return;
-      }
-      await engine.dispatch(
-        claim.callId,
-        {
-          type: 'transfer.event',
-          transferId: parsed.transferId,
-          event: { type: 'timer.fired', timerId: parsed.timerId as TimerId },
-        },
-        { timer: claim },
-      );
-    },
+    onTimer: fireTimer,
     onError: (err) => {
       metrics.storeError('timers');
       log.error({ err: errorSummary(err) }, 'timer.failed');
@@ -412,6 +429,7 @@ export function buildApp(options: AppOptions): App {
     async close() {
       draining = true;
       await http.close();
+      await localTimers?.close();
       await poller.stop();
       await socketCommands.stop();
       await workers.stop();

@@ -2,7 +2,7 @@ import type { AgentConfig } from '../config/agent-types.js';
 import type { Carrier } from '../domain/carrier.js';
 import { DaemonError } from '../domain/errors.js';
 import type { Log } from '../log.js';
-import type { EventRef, Store } from '../store/types.js';
+import type { AppliedTimers, EventRef, Store } from '../store/types.js';
 import type { CallerPlace, CarrierCapability, ModeRegistry } from '../transfer/mode.js';
 import type { AgentDirectory } from './agent-directory.js';
 import { type CallRecord, type NewCallInput, newCallRecord } from './call-record.js';
@@ -51,6 +51,8 @@ export interface EngineOptions {
   readonly modes?: ModeRegistry;
   /** Whether the daemon can end a leg the carrier dialed (not where `streamCloseMovesCaller`); default true. */
   readonly canCancelLegs?: (carrier: Carrier) => boolean;
+  /** Told what each applied event did to its call's timers (local-timers.ts fires them on time). */
+  readonly timers?: { applied(callId: string, change: AppliedTimers): void };
   /** Whether a carrier accepts the caller's own number as caller ID (its adapter's capabilities); default yes. */
   readonly callerNumberAsCallerId?: (carrier: Carrier) => CallerNumberRule | undefined;
 }
@@ -147,6 +149,7 @@ export class CallEngine {
         continue;
       }
       const effects = result.value ?? [];
+      if (result.timers !== undefined) o.timers?.applied(callId, result.timers);
       if (result.status === 'applied' && result.record !== undefined) {
         o.log.debug({ callId, input: input.type, effects: effects.length }, 'call.event_applied');
         await o.runner.run(result.record, effects, context);

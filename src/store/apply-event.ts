@@ -1,13 +1,25 @@
 import { DaemonError } from '../domain/errors.js';
 import type {
+  AppliedTimers,
   ApplyResult,
   CommitChanges,
   CommitResult,
   EventRef,
+  StartedTimer,
   Step,
   StoredCall,
   TimerRef,
 } from './types.js';
+
+function appliedTimers(
+  started: readonly StartedTimer[] | undefined,
+  cancelled: readonly string[] | undefined,
+  ended: boolean,
+): AppliedTimers | undefined {
+  if (started === undefined && (cancelled === undefined || cancelled.length === 0) && !ended)
+    return undefined;
+  return { started: started ?? [], cancelled: cancelled ?? [], ended };
+}
 
 /** What a backend reads before a step, in one round trip. */
 export interface Loaded<R> {
@@ -99,7 +111,14 @@ export class EventApplier<R> {
       };
       const result = await this.#backend.commit(callId, changes);
       if (result.ok) {
-        return { status: 'applied', record: out.record, version: result.version, value: out.value };
+        const timers = appliedTimers(result.started, out.timers?.cancel, out.ended !== undefined);
+        return {
+          status: 'applied',
+          record: out.record,
+          version: result.version,
+          value: out.value,
+          ...(timers === undefined ? {} : { timers }),
+        };
       }
       switch (result.reason) {
         case 'duplicate':

@@ -14,6 +14,7 @@ import type {
   FlagStore,
   PubSub,
   SocketStore,
+  StartedTimer,
   Step,
   Store,
   StoredCall,
@@ -311,11 +312,13 @@ export class MemoryStore<R extends object> implements Store<R> {
     else if (flag.op === 'refresh') this.#flags.expire(callId, flag.ttlMs);
     else if (flag.op === 'clear') this.#flags.delete(callId);
     for (const timerId of c.timers?.cancel ?? []) unschedule(timerId);
+    const started: StartedTimer[] = [];
     for (const start of c.timers?.start ?? []) {
       unschedule(start.timerId);
       const generation = `m${++this.#generation}`;
       call.timers.set(start.timerId, generation);
       const ref = { callId, timerId: start.timerId, generation };
+      started.push({ ...ref, atMs: start.atMs });
       this.#timers.set(timerMember(callId, start.timerId, generation), {
         ref,
         atMs: start.atMs,
@@ -339,7 +342,7 @@ export class MemoryStore<R extends object> implements Store<R> {
       call.touchedMs = now;
       this.#calls.set(callId, call, this.#o.activeTtlMs);
     }
-    return { ok: true, version: call.v };
+    return started.length === 0 ? { ok: true, version: call.v } : { ok: true, version: call.v, started };
   }
 
   #unschedule(member: string): void {

@@ -100,7 +100,15 @@ export async function commitOnce(
     if (status === 'ok' && c.ended !== undefined) await ctx.send.call('ZREM', k.active(shard), callId);
   }
 
-  if (status === 'ok') return { ok: true, version };
+  if (status === 'ok') {
+    if (starts.length === 0) return { ok: true, version };
+    // Every start of one commit gets its token as generation (lua.ts COMMIT), a replay included.
+    return {
+      ok: true,
+      version,
+      started: starts.map((s) => ({ callId, timerId: s.timerId, generation: token, atMs: s.atMs })),
+    };
+  }
   if (
     status === 'version_conflict' ||
     status === 'duplicate' ||

@@ -87,8 +87,18 @@ export interface CommitChanges<R> extends CommitBody<R> {
 
 export type CommitFailure = 'version_conflict' | 'duplicate' | 'missing' | 'stale_timer';
 
+/** A timer start as committed: which generation now runs, and its deadline (epoch ms). */
+export interface StartedTimer extends TimerRef {
+  readonly atMs: number;
+}
+
 export type CommitResult =
-  | { readonly ok: true; readonly version: number }
+  | {
+      readonly ok: true;
+      readonly version: number;
+      /** The commit's timer starts, with the generation each got (in the order asked). */
+      readonly started?: readonly StartedTimer[];
+    }
   | { readonly ok: false; readonly reason: CommitFailure; readonly version?: number };
 
 /** What a step returns to change the call: a commit body, plus any value for the caller. */
@@ -113,8 +123,23 @@ export type Step<R, T> = (record: R, version: number) => StepCommit<R, T> | null
  */
 export type ApplyStatus = 'applied' | 'duplicate' | 'stale' | 'unchanged' | 'missing';
 
+/**
+ * What an applied event did to the call's timers, so the worker that applied it can fire them
+ * from a local timer at their deadline (runtime/local-timers.ts); the store's schedule stays
+ * the durable backstop.
+ */
+export interface AppliedTimers {
+  readonly started: readonly StartedTimer[];
+  /** Ids cancelled (a start also replaces the id's earlier generation). */
+  readonly cancelled: readonly string[];
+  /** The call ended: every timer of it is gone. */
+  readonly ended: boolean;
+}
+
 export interface ApplyResult<R, T> {
   readonly status: ApplyStatus;
+  /** `applied` only, when the commit started, cancelled or ended timers. */
+  readonly timers?: AppliedTimers;
   /** The saved record (`applied`) or the current one (`duplicate`, `stale`, `unchanged`). */
   readonly record?: R;
   readonly version?: number;
