@@ -1,4 +1,5 @@
 import { CarrierError } from '../../src/domain/errors.js';
+import { createHttpPool, type HttpPool, pooledRequest, socketErrorCode } from '../shared/http-pool.js';
 
 /** Exotel's REST base (Singapore; Mumbai is https://api.in.exotel.com, protocols.md §4.9). */
 export const EXOTEL_API_BASE = 'https://api.exotel.com';
@@ -25,6 +26,8 @@ export class ExotelRestClient {
   readonly #base: string;
   readonly #accountSid: string;
   readonly #authorization: string;
+  /** Keep-alive connections, at most 100 per host (providers/shared/http-pool.ts). */
+  readonly #pool: HttpPool = createHttpPool();
 
   constructor(options: ExotelRestOptions) {
     this.#base = (options.apiBase ?? EXOTEL_API_BASE).replace(/\/+$/, '');
@@ -38,9 +41,9 @@ export class ExotelRestClient {
    */
   async post(path: string, form: URLSearchParams, signal: AbortSignal): Promise<unknown> {
     const url = `${this.#base}/v1/Accounts/${encodeURIComponent(this.#accountSid)}/${path}.json`;
-    let res: Response;
+    let res: { status: number; text: string };
     try {
-      res = await fetch(url, {
+      res = await pooledRequest(this.#pool, url, {
         method: 'POST',
         headers: {
           authorization: this.#authorization,
@@ -53,8 +56,8 @@ export class ExotelRestClient {
     } catch (err) {
       throw networkError(err);
     }
-    const text = await res.text().catch(() => '');
-    if (!res.ok) throw httpError(res.status, text);
+    const text = res.text;
+    if (res.status < 200 || res.status >= 300) throw httpError(res.status, text);
     try {
       return JSON.parse(text) as unknown;
     } catch {
@@ -86,12 +89,7 @@ function httpError(status: number, body: string): CarrierError {
 }
 
 function networkError(err: unknown): CarrierError {
-  // fetch wraps the socket error in `cause`.
-  const cause = typeof err === 'object' && err !== null ? (err as { cause?: unknown }).cause : undefined;
-  const errno =
-    typeof cause === 'object' && cause !== null && typeof (cause as { code?: unknown }).code === 'string'
-      ? (cause as { code: string }).code
-      : undefined;
+  const errno = socketErrorCode(err);
   const error = new CarrierError(
     'exotel',
     0,

@@ -1,4 +1,5 @@
 import { CarrierError } from '../../src/domain/errors.js';
+import { createHttpPool, type HttpPool, pooledRequest, socketErrorCode } from '../shared/http-pool.js';
 
 /** Plivo's REST base (protocols.md §3.4); the `/v1/Account/{auth_id}/` prefix is added per request. */
 export const PLIVO_API_BASE = 'https://api.plivo.com';
@@ -26,6 +27,8 @@ export interface PlivoReply {
 export class PlivoRestClient {
   readonly #root: string;
   readonly #authorization: string;
+  /** Keep-alive connections, at most 100 per host (providers/shared/http-pool.ts). */
+  readonly #pool: HttpPool = createHttpPool();
 
   constructor(options: PlivoRestOptions) {
     const base = (options.apiBase ?? PLIVO_API_BASE).replace(/\/+$/, '');
@@ -43,9 +46,9 @@ export class PlivoRestClient {
     body: object | undefined,
     signal?: AbortSignal,
   ): Promise<PlivoReply> {
-    let response: Response;
+    let response: { status: number; text: string };
     try {
-      response = await fetch(this.#root + path, {
+      response = await pooledRequest(this.#pool, this.#root + path, {
         method,
         headers: {
           authorization: this.#authorization,
@@ -59,7 +62,7 @@ export class PlivoRestClient {
     } catch (err) {
       throw networkError(err);
     }
-    const text = await response.text().catch(() => '');
+    const text = response.text;
     let parsed: unknown;
     try {
       parsed = text === '' ? undefined : JSON.parse(text);
@@ -82,8 +85,7 @@ const NOT_SENT = new WeakSet<CarrierError>();
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
 
 function networkError(err: unknown): CarrierError {
-  const cause = err instanceof Error ? (err.cause as { code?: unknown } | undefined) : undefined;
-  const code = typeof cause?.code === 'string' ? cause.code : undefined;
+  const code = socketErrorCode(err);
   const error = new CarrierError(
     'plivo',
     0,

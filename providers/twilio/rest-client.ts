@@ -2,6 +2,7 @@ import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import type * as HttpResponse from 'twilio/lib/http/response.js';
 import { CarrierError } from '../../src/domain/errors.js';
+import { createHttpPool, DEFAULT_MAX_SOCKETS } from '../shared/http-pool.js';
 
 /** Twilio's REST base (protocols.md §2.4). */
 export const TWILIO_API_BASE = 'https://api.twilio.com';
@@ -20,7 +21,17 @@ export class TwilioHttpClient extends twilio.RequestClient {
     // The SDK's own 429 auto-retry stays off: retries live in one place (STYLE.md 8).
     // twilio-node's agent allows 20 sockets per host by default: a burst of transfers on one
     // worker would queue its REST requests behind each other.
-    super({ timeout: timeoutMs, autoRetry: false, keepAlive: true, maxSockets: 100 });
+    super({
+      timeout: timeoutMs,
+      autoRetry: false,
+      keepAlive: true,
+      maxSockets: DEFAULT_MAX_SOCKETS,
+      maxFreeSockets: 20,
+      scheduling: 'lifo',
+    });
+    // twilio-node builds an https agent only; an `http:` base (a simulator, a local proxy) would
+    // go through Node's global agent, unbounded. Give it the same keep-alive pool.
+    this.axios.defaults.httpAgent = createHttpPool().http;
     this.#base = apiBase.replace(/\/+$/, '');
   }
 

@@ -17,7 +17,7 @@ const MEDIA_CODECS = [
 /** Packages whose code computes and does no I/O: what the pure layers may reach. */
 const PURE_PACKAGES = ['pkg:zod', 'pkg:libphonenumber-js'];
 
-/** Official carrier SDKs, and the built-ins an adapter needs to sign and parse. */
+/** Official carrier SDKs, and the built-ins an adapter needs to sign, parse and reach the carrier. */
 const ADAPTER_PACKAGES = [
   'pkg:twilio',
   'pkg:plivo',
@@ -25,6 +25,8 @@ const ADAPTER_PACKAGES = [
   'node:crypto',
   'node:querystring',
   'node:buffer',
+  'node:http',
+  'node:https',
 ];
 
 const PRODUCT = ['src/**', 'providers/**', 'sim/**'];
