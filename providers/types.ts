@@ -535,6 +535,16 @@ export interface MediaCodec {
    * `DaemonError('codec_not_started')` before `start`.
    */
   encode(event: OutboundMediaEvent): MediaFrame;
+  /**
+   * The fast path for base64 audio (optional): the base64 `payload` of a plain media frame of
+   * this stream, read in place without `JSON.parse` or decoding, or `undefined` for any other
+   * frame — which then goes to {@link decode}, so `undefined` is always safe. Only frames that
+   * `decode` would turn into `audio` with exactly these bytes may be answered. `frame` may be the
+   * socket's bytes read as latin1 (a non-ASCII byte never matches).
+   */
+  scanAudio?(frame: string): string | undefined;
+  /** Audio out from base64 text in {@link format}, as `encode` would write those bytes (optional). */
+  encodeAudioBase64?(payloadBase64: string): string;
 }
 
 /** A WebSocket frame: text or binary. */

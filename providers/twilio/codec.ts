@@ -5,6 +5,7 @@ import {
   MULAW_8K,
   type OutboundMediaEvent,
 } from '../../src/domain/media.js';
+import { FrameScan } from '../../src/lib/frame-scan.js';
 import {
   DIGITS,
   decodeCustomParameters,
@@ -35,6 +36,7 @@ class TwilioCodec implements MediaCodec {
   readonly format: AudioFormat = MULAW_8K;
   #streamSid: string | undefined;
   #quotedSid = '""';
+  readonly #scan = new FrameScan();
 
   get streamId(): string | undefined {
     return this.#streamSid;
@@ -85,6 +87,88 @@ class TwilioCodec implements MediaCodec {
       case 'clear':
         return JSON.stringify({ event: 'clear', streamSid });
     }
+  }
+
+  /**
+   * A plain inbound `media` frame of this stream — `event`, `sequenceNumber`, `streamSid` and
+   * `media` with `track` (inbound), `chunk`, `timestamp` and `payload`, in any order, each at
+   * most once — checked as {@link decode} checks it; anything else is left to `decode`.
+   */
+  scanAudio(frame: string): string | undefined {
+    const sid = this.#streamSid;
+    const scan = this.#scan;
+    if (sid === undefined || !scan.begin(frame)) return undefined;
+    let seen = 0;
+    let payload: string | undefined;
+    for (let key = scan.key(true); key !== null; key = scan.key(false)) {
+      let bit: number;
+      switch (key) {
+        case 'event':
+          bit = 1;
+          if (!scan.stringEquals('media')) return undefined;
+          break;
+        case 'streamSid':
+          bit = 2;
+          if (!scan.stringEquals(sid)) return undefined;
+          break;
+        case 'sequenceNumber':
+          bit = 4;
+          if (!scan.digits()) return undefined;
+          break;
+        case 'media':
+          bit = 8;
+          if (!scan.open()) return undefined;
+          payload = this.#scanMedia();
+          if (payload === undefined) return undefined;
+          break;
+        default:
+          return undefined;
+      }
+      if ((seen & bit) !== 0) return undefined;
+      seen |= bit;
+    }
+    // `event`, `streamSid` and `media` are required; the outer object ends the frame.
+    return (seen & 11) === 11 && scan.done() ? payload : undefined;
+  }
+
+  #scanMedia(): string | undefined {
+    const scan = this.#scan;
+    let seen = 0;
+    let payload: string | undefined;
+    for (let key = scan.key(true); key !== null; key = scan.key(false)) {
+      let bit: number;
+      switch (key) {
+        case 'payload':
+          bit = 1;
+          payload = scan.base64();
+          if (payload === undefined) return undefined;
+          break;
+        case 'track':
+          bit = 2;
+          if (!scan.stringEquals('inbound')) return undefined;
+          break;
+        case 'chunk':
+          bit = 4;
+          if (!scan.string()) return undefined;
+          break;
+        case 'timestamp':
+          bit = 8;
+          if (!scan.digits()) return undefined;
+          break;
+        default:
+          return undefined;
+      }
+      if ((seen & bit) !== 0) return undefined;
+      seen |= bit;
+    }
+    return payload;
+  }
+
+  encodeAudioBase64(payloadBase64: string): string {
+    if (this.#streamSid === undefined) {
+      throw new DaemonError('codec_not_started', 'cannot send to a Twilio stream before its start');
+    }
+    return `{"event":"media","streamSid":${this.#quotedSid},"media":{"payload":"${payloadBase64}"}}`;
   }
 
   #start(message: Json): InboundMediaEvent | CodecError {

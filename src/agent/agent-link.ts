@@ -141,6 +141,14 @@ export class AgentLink implements AgentTransport {
           if (this.#sink === undefined) this.#droppedFrames += 1;
           else this.#guard(() => this.#sink?.onAgentAudio(payload));
         },
+        audioBase64: (payload, bytes) => {
+          if (this.#state !== 'open') return;
+          const sink = this.#sink;
+          if (sink === undefined) this.#droppedFrames += 1;
+          else if (sink.onAgentAudioBase64 !== undefined)
+            this.#guard(() => sink.onAgentAudioBase64?.(payload, bytes));
+          else this.#guard(() => sink.onAgentAudio(Buffer.from(payload, 'base64')));
+        },
         mark: (name) => {
           if (this.#state !== 'open') return;
           // With no bridge there is nothing to play, so nothing to wait for.
@@ -177,6 +185,31 @@ export class AgentLink implements AgentTransport {
     this.#heldBytes += payload.length;
     this.#heldFrames += 1;
     this.#held.push({ send: (wire) => wire.sendAudio(payload, atMs), kind: 'audio', bytes: payload.length });
+  }
+
+  sendAudioBase64(payloadBase64: string, bytes: number): void {
+    const wire = this.#wire;
+    if (wire.sendAudioBase64 === undefined) {
+      this.sendAudio(Buffer.from(payloadBase64, 'base64'));
+      return;
+    }
+    const atMs = this.#clock.nowMs();
+    if (this.#state === 'open' && this.#held.length === 0 && wire.sendAudioBase64(payloadBase64, bytes, atMs))
+      return;
+    if (!this.#holding() || this.#heldBytes + bytes > this.#maxHeldBytes) {
+      this.#droppedFrames += 1;
+      this.#options.onAudioDropped?.(1);
+      return;
+    }
+    this.#heldBytes += bytes;
+    this.#heldFrames += 1;
+    this.#held.push({
+      send: (w) =>
+        w.sendAudioBase64?.(payloadBase64, bytes, atMs) ??
+        w.sendAudio(Buffer.from(payloadBase64, 'base64'), atMs),
+      kind: 'audio',
+      bytes,
+    });
   }
 
   sendDtmf(digit: string): void {

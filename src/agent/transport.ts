@@ -86,6 +86,12 @@ export interface AgentWireEvents {
   ended(end: AgentWireEnd): void;
   /** Agent audio, in the wire's {@link AgentWire.format}. */
   audio(payload: Buffer): void;
+  /**
+   * Agent audio as the wire's base64 text, checked (canonical base64, whole samples), `bytes`
+   * long once decoded: a wire that carries base64 reports it so, and it is decoded only if the
+   * other side needs bytes.
+   */
+  audioBase64(payloadBase64: string, bytes: number): void;
   mark(name: string): void;
   clear(): void;
   /** A validated control event (control-events.ts). */
@@ -113,6 +119,11 @@ export interface AgentWire {
   open(events: AgentWireEvents): void;
   /** `capturedAtMs`: when the caller said it, on the link's clock (held audio keeps its time). */
   sendAudio(payload: Buffer, capturedAtMs: number): boolean;
+  /**
+   * The same, from base64 text (`bytes` once decoded) — optional: a wire that carries base64
+   * sends it on untouched; without it the link decodes and calls {@link sendAudio}.
+   */
+  sendAudioBase64?(payloadBase64: string, bytes: number, capturedAtMs: number): boolean;
   sendDtmf(digit: string): boolean;
   sendMark(name: string): boolean;
   sendControl(message: DaemonControl): boolean;

@@ -50,7 +50,15 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   if (deps.api.console !== undefined) registerConsole(app);
   if (deps.metrics !== undefined) registerMetricsRoute(app, deps.metrics);
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  // Carrier media sockets: frames are bounded, audio is not deflated, and every text frame is
+  // parsed and checked by the carrier's codec (a frame that is not ASCII JSON fails there), so
+  // ws's own UTF-8 pass over each frame is skipped.
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: 1024 * 1024,
+    perMessageDeflate: false,
+    skipUTF8Validation: true,
+  });
   const byPath = new Map([...deps.adapters.values()].map((a) => [a.routes.mediaPath, a]));
   app.server.on('upgrade', (req, socket, head) => {
     const path = (req.url ?? '').split('?')[0] ?? '';

@@ -10,6 +10,11 @@ export interface AgentMediaPort {
   readonly format: AudioFormat;
   /** Caller audio, already in {@link format}. Held in order while the agent is not reachable yet. */
   sendAudio(payload: Buffer): void;
+  /**
+   * Caller audio as the carrier's base64 text, `bytes` long once decoded, already in
+   * {@link format} (optional: a transport whose wire carries base64 sends it on untouched).
+   */
+  sendAudioBase64?(payloadBase64: string, bytes: number): void;
   sendDtmf(digit: string): void;
   /** Echo of an agent mark whose audio has played (or was discarded). */
   sendMark(name: string): void;
@@ -25,6 +30,11 @@ export interface AgentMediaPort {
 export interface AgentMediaSink {
   /** Audio in the agent's format, any length. */
   onAgentAudio(payload: Buffer): void;
+  /**
+   * Audio in the agent's format as the agent's base64 text, `bytes` long once decoded
+   * (optional: a transport decodes for a sink without it).
+   */
+  onAgentAudioBase64?(payloadBase64: string, bytes: number): void;
   /** The agent asks to be told when the audio it sent so far has played (a transport may have no marks). */
   onAgentMark(name: string): void;
   /** Barge-in: drop the agent audio not yet played. */

@@ -6,7 +6,7 @@ import {
 } from '../domain/media.js';
 import type { AgentMediaPort, AgentMediaSink } from './agent-port.js';
 import { type Clock, systemClock, systemTimers, type Timers } from './clock.js';
-import { bytesPerMs, silenceByte } from './formats.js';
+import { base64Bytes, bytesPerMs, silenceByte } from './formats.js';
 import { type MarkOwner, type MarkResult, MarkTracker } from './marks.js';
 import { Pacer } from './pacer.js';
 import { Rechunker, type RechunkRule } from './rechunk.js';
@@ -15,6 +15,8 @@ import { createTranscoder, type Transcode } from './transcode.js';
 /** The carrier stream as the bridge sees it; the carrier's codec turns these events into its wire JSON. */
 export interface CarrierStreamPort {
   send(event: OutboundMediaEvent): void;
+  /** Audio in the stream's format as base64 text (optional: the carrier's wire is base64 JSON). */
+  sendAudioBase64?(payloadBase64: string): void;
   /** Bytes accepted but not yet written to the carrier socket (`ws.bufferedAmount`). */
   bufferedBytes(): number;
 }
@@ -29,6 +31,16 @@ export interface CarrierAttachment {
 }
 
 export type BridgeDirection = 'to_carrier' | 'to_agent';
+
+/**
+ * Audio that passes through as the base64 text it arrived in (both sides in one format, both
+ * wires base64 JSON): queued, capped and counted by `bytes` like decoded audio, never decoded.
+ */
+interface Base64Audio {
+  readonly type: 'audio64';
+  readonly base64: string;
+  readonly bytes: number;
+}
 
 /** Hooks for the metrics registry. */
 export interface BridgeMetrics {
@@ -63,7 +75,11 @@ export interface BridgeStats {
 
 interface CarrierSide {
   readonly port: CarrierStreamPort;
-  readonly pacer: Pacer<OutboundMediaEvent>;
+  readonly pacer: Pacer<OutboundMediaEvent | Base64Audio>;
+  /** Agent audio may go to the carrier as its base64 text: same format, no frame rules. */
+  readonly passToCarrier: boolean;
+  /** Caller audio may go to the agent as its base64 text. */
+  readonly passToAgent: boolean;
   /** Agent format → carrier format; undefined: same format, bytes pass through untouched. */
   readonly toCarrier: Transcode | undefined;
   readonly toAgent: Transcode | undefined;
@@ -92,12 +108,13 @@ export class MediaBridge {
   readonly #idleFlushMs: number;
   readonly #metrics: BridgeMetrics | undefined;
   readonly #marks: MarkTracker;
-  readonly #toAgent: Pacer<InboundMediaEvent>;
+  readonly #toAgent: Pacer<InboundMediaEvent | Base64Audio>;
   readonly #emitToCarrier = (payload: Buffer): void => {
     this.#carrier?.pacer.push({ type: 'audio', payload });
   };
   readonly #sink: AgentMediaSink = {
     onAgentAudio: (payload) => this.#fromAgentAudio(payload),
+    onAgentAudioBase64: (payload, bytes) => this.#fromAgentAudioBase64(payload, bytes),
     onAgentMark: (name) => this.#fromAgentMark(name),
     onAgentClear: () => this.#fromAgentClear(),
   };
@@ -120,10 +137,11 @@ export class MediaBridge {
     this.#metrics = options.metrics;
     this.#marks = new MarkTracker((owner, result) => this.#answerMark(owner, result));
     const agent = this.#agent;
-    this.#toAgent = new Pacer<InboundMediaEvent>(
+    this.#toAgent = new Pacer<InboundMediaEvent | Base64Audio>(
       {
         send: (event) => {
-          if (event.type === 'audio') agent.sendAudio(event.payload);
+          if (event.type === 'audio64') sendBase64(agent, event);
+          else if (event.type === 'audio') agent.sendAudio(event.payload);
           else if (event.type === 'dtmf') agent.sendDtmf(event.digit);
         },
         bufferedBytes: () => agent.backlogBytes(),
@@ -169,7 +187,16 @@ export class MediaBridge {
     if (this.#closed) return;
     this.detachCarrier();
     const format = attachment.format ?? MULAW_8K;
-    const pacer = new Pacer<OutboundMediaEvent>(attachment.port, {
+    const port = attachment.port;
+    const sink = {
+      send: (event: OutboundMediaEvent | Base64Audio): void => {
+        if (event.type !== 'audio64') port.send(event);
+        else if (port.sendAudioBase64 !== undefined) port.sendAudioBase64(event.base64);
+        else port.send({ type: 'audio', payload: Buffer.from(event.base64, 'base64') });
+      },
+      bufferedBytes: () => port.bufferedBytes(),
+    };
+    const pacer = new Pacer<OutboundMediaEvent | Base64Audio>(sink, {
       sizeOf: audioBytes,
       maxQueuedBytes: bytesPerMs(format) * this.#maxQueuedMs,
       ...(this.#highWater === undefined ? {} : { highWaterBytes: this.#highWater }),
@@ -179,12 +206,17 @@ export class MediaBridge {
         else this.#dropped('to_carrier', audioBytes(event));
       },
     });
+    const toCarrier = createTranscoder(this.#agent.format, format);
+    const toAgent = createTranscoder(format, this.#agent.format);
     this.#carrier = {
-      port: attachment.port,
+      port,
       pacer,
-      toCarrier: createTranscoder(this.#agent.format, format),
-      toAgent: createTranscoder(format, this.#agent.format),
+      toCarrier,
+      toAgent,
       rechunker: attachment.rechunk && new Rechunker(attachment.rechunk, silenceByte(format)),
+      passToCarrier:
+        toCarrier === undefined && attachment.rechunk === undefined && port.sendAudioBase64 !== undefined,
+      passToAgent: toAgent === undefined && this.#agent.sendAudioBase64 !== undefined,
     };
   }
 
@@ -227,6 +259,21 @@ export class MediaBridge {
       case 'start':
         return;
     }
+  }
+
+  /**
+   * Caller audio as the carrier's base64 text (a codec's `scanAudio`). With the agent in the
+   * stream's format on a base64 wire it goes on as that text, never decoded; otherwise it is
+   * decoded and takes the path of {@link handleCarrierEvent}.
+   */
+  handleCarrierAudioBase64(payloadBase64: string): void {
+    const carrier = this.#carrier;
+    if (this.#paused || this.#closed || carrier === undefined) return;
+    if (carrier.passToAgent) {
+      this.#toAgent.push({ type: 'audio64', base64: payloadBase64, bytes: base64Bytes(payloadBase64) });
+      return;
+    }
+    this.handleCarrierEvent({ type: 'audio', payload: Buffer.from(payloadBase64, 'base64') });
   }
 
   /**
@@ -281,6 +328,16 @@ export class MediaBridge {
     }
     carrier.rechunker.push(audio, this.#emitToCarrier);
     if (carrier.rechunker.pendingBytes > 0) this.#armIdleFlush(this.#idleFlushMs);
+  }
+
+  #fromAgentAudioBase64(payloadBase64: string, bytes: number): void {
+    const carrier = this.#carrier;
+    if (carrier?.passToCarrier !== true || this.#paused) {
+      this.#fromAgentAudio(Buffer.from(payloadBase64, 'base64'));
+      return;
+    }
+    this.#lastAgentFrameAtMs = this.#clock.nowMs();
+    carrier.pacer.push({ type: 'audio64', base64: payloadBase64, bytes });
   }
 
   #fromAgentMark(name: string): void {
@@ -338,6 +395,11 @@ export class MediaBridge {
   }
 }
 
-function audioBytes(event: InboundMediaEvent | OutboundMediaEvent): number {
-  return event.type === 'audio' ? event.payload.length : 0;
+function audioBytes(event: InboundMediaEvent | OutboundMediaEvent | Base64Audio): number {
+  return event.type === 'audio' ? event.payload.length : event.type === 'audio64' ? event.bytes : 0;
+}
+
+function sendBase64(agent: AgentMediaPort, audio: Base64Audio): void {
+  if (agent.sendAudioBase64 !== undefined) agent.sendAudioBase64(audio.base64, audio.bytes);
+  else agent.sendAudio(Buffer.from(audio.base64, 'base64'));
 }

@@ -89,6 +89,17 @@ export class MediaSessions {
     ws.on('message', (data, isBinary) => {
       // Binary frames only from a carrier that sends them (Vonage's L16 audio); a Buffer then.
       if (refused || (isBinary && codec.binaryFrames !== true)) return;
+      // The fast path, 50 frames a second per call: a plain media frame read in place from the
+      // bytes (as latin1: a non-ASCII byte never matches), its base64 payload handed on as text.
+      // The silence watch reads the audio itself, so a session with one takes the full path.
+      if (!isBinary && session !== undefined && session.silence === undefined && Buffer.isBuffer(data)) {
+        const payload = codec.scanAudio?.(data.toString('latin1'));
+        if (payload !== undefined) {
+          this.#o.onFrame?.('in');
+          session.bridge.handleCarrierAudioBase64(payload);
+          return;
+        }
+      }
       const event = codec.decode(isBinary ? toBuffer(data) : data.toString());
       if (event === null) return;
       if (event instanceof CodecError) {
@@ -130,7 +141,15 @@ export class MediaSessions {
       if (event.type === 'start') {
         starting = true;
         streamFormat = event.format;
-        this.#start(adapter, ws, closeThis, event, codec.encode.bind(codec), codec.rechunk).then(
+        this.#start(
+          adapter,
+          ws,
+          closeThis,
+          event,
+          codec.encode.bind(codec),
+          codec.encodeAudioBase64?.bind(codec),
+          codec.rechunk,
+        ).then(
           (s) => {
             starting = false;
             if (s === undefined) {
@@ -186,6 +205,7 @@ export class MediaSessions {
     closeThis: () => void,
     start: Extract<InboundMediaEvent, { type: 'start' }>,
     encode: MediaCodec['encode'],
+    encodeBase64: ((payloadBase64: string) => string) | undefined,
     rechunk: RechunkRule | undefined,
   ): Promise<LocalSession | undefined> {
     const callId = start.customParameters['callId'] ?? start.carrierCallId;
@@ -209,6 +229,17 @@ export class MediaSessions {
             this.#o.onFrame?.('out');
           }
         },
+        ...(encodeBase64 === undefined
+          ? {}
+          : {
+              sendAudioBase64: (payload: string) => {
+                if (ws.readyState === ws.OPEN) {
+                  // ASCII: one latin1 buffer, which ws writes without re-encoding (a text frame).
+                  ws.send(Buffer.from(encodeBase64(payload), 'latin1'), { binary: false });
+                  this.#o.onFrame?.('out');
+                }
+              },
+            }),
         bufferedBytes: () => ws.bufferedAmount,
       },
       format: start.format,

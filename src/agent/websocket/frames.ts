@@ -146,6 +146,11 @@ export class FrameWriter {
 
   /** `timestampMs`: ms since the stream started on this socket. */
   media(payload: Buffer, timestampMs: number): string {
+    return this.mediaBase64(payload.toString('base64'), timestampMs);
+  }
+
+  /** The same from the payload's base64 text, passed on as it is. */
+  mediaBase64(payloadBase64: string, timestampMs: number): string {
     this.#chunk += 1;
     return (
       '{"event":"media","sequenceNumber":"' +
@@ -155,7 +160,7 @@ export class FrameWriter {
       '","timestamp":"' +
       Math.max(0, Math.round(timestampMs)) +
       '","payload":"' +
-      payload.toString('base64') +
+      payloadBase64 +
       '"}}'
     );
   }

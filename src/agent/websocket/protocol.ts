@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { AudioFormat } from '../../domain/media.js';
+import type { FrameScan } from '../../lib/frame-scan.js';
+import { base64Bytes } from '../../media/formats.js';
 import {
   CONTROL_EVENTS,
   type ControlMessage,
@@ -49,6 +51,44 @@ export type ParseResult =
   /** A well-formed frame with an event this daemon does not know: ignored, as Twilio would. */
   | { readonly type: 'unknown'; readonly event: string }
   | { readonly type: 'invalid'; readonly code: AgentErrorCode; readonly message: string };
+
+/**
+ * The agent's plain `media` frame, read in place ({@link FrameScan}): `event`, an optional
+ * `streamSid` and `media` holding only `payload`, each once. The payload's base64 text, checked
+ * (canonical base64; whole samples for PCM16), or `undefined` for anything else — which then
+ * goes to {@link parseAgentFrame}. `text` may be the frame's bytes read as latin1.
+ */
+export function scanAgentMedia(scan: FrameScan, text: string, format: AudioFormat): string | undefined {
+  if (!scan.begin(text)) return undefined;
+  let seen = 0;
+  let payload: string | undefined;
+  for (let key = scan.key(true); key !== null; key = scan.key(false)) {
+    let bit: number;
+    switch (key) {
+      case 'event':
+        bit = 1;
+        if (!scan.stringEquals('media')) return undefined;
+        break;
+      case 'streamSid':
+        bit = 2;
+        if (!scan.string()) return undefined;
+        break;
+      case 'media':
+        bit = 4;
+        if (!scan.open() || scan.key(true) !== 'payload') return undefined;
+        payload = scan.base64();
+        if (payload === undefined || scan.key(false) !== null) return undefined;
+        break;
+      default:
+        return undefined;
+    }
+    if ((seen & bit) !== 0) return undefined;
+    seen |= bit;
+  }
+  if ((seen & 5) !== 5 || !scan.done() || payload === undefined) return undefined;
+  if (format.encoding === 'pcm16' && base64Bytes(payload) % 2 !== 0) return undefined;
+  return payload;
+}
 
 /**
  * Parses one text frame. `media` takes a hand-written fast path (it is 50 frames a second per

@@ -3,13 +3,15 @@ import { type RawData, WebSocket } from 'ws';
 import type { Carrier } from '../../domain/carrier.js';
 import { DaemonError } from '../../domain/errors.js';
 import type { AudioFormat } from '../../domain/media.js';
+import { FrameScan } from '../../lib/frame-scan.js';
 import { type Log, silentLogger } from '../../log.js';
 import { type Clock, systemClock, systemTimers, type Timers } from '../../media/clock.js';
+import { base64Bytes } from '../../media/formats.js';
 import { type DaemonControl, toAgentEvent } from '../control-events.js';
 import type { AgentDropCause } from '../events.js';
 import type { AgentCloseReason, AgentWire, AgentWireEvents } from '../transport.js';
 import { FrameWriter } from './frames.js';
-import { type AgentMessage, parseAgentFrame } from './protocol.js';
+import { type AgentMessage, parseAgentFrame, scanAgentMedia } from './protocol.js';
 
 export interface WebSocketWireOptions {
   /** The agent's WebSocket URL (`agent.url`), `ws:` or `wss:`. */
@@ -65,6 +67,8 @@ export class WebSocketWire implements AgentWire {
   readonly #timers: Timers;
   readonly #log: Log;
   readonly #writer: FrameWriter;
+  /** Reads the agent's plain media frames in place (src/lib/frame-scan.ts). */
+  readonly #scan = new FrameScan();
   readonly #parameters: Readonly<Record<string, string>>;
   #events: AgentWireEvents | undefined;
   #ws: WebSocket | undefined;
@@ -136,6 +140,19 @@ export class WebSocketWire implements AgentWire {
     return true;
   }
 
+  sendAudioBase64(payloadBase64: string, _bytes: number, capturedAtMs: number): boolean {
+    const ws = this.#sendable();
+    if (ws === undefined) return false;
+    if (capturedAtMs < this.#startedAtMs) this.#startedAtMs = capturedAtMs;
+    ws.send(
+      Buffer.from(this.#writer.mediaBase64(payloadBase64, capturedAtMs - this.#startedAtMs), 'latin1'),
+      {
+        binary: false,
+      },
+    );
+    return true;
+  }
+
   sendDtmf(digit: string): boolean {
     return this.#send(() => this.#writer.dtmf(digit));
   }
@@ -179,7 +196,13 @@ export class WebSocketWire implements AgentWire {
   #connect(): void {
     const ws = new WebSocket(this.#o.url, {
       headers: { ...this.#o.headers },
+      // Audio does not compress; deflate would only cost CPU and a zlib context per call.
       perMessageDeflate: false,
+      // Bounded: an agent frame is a few KB of audio or a control message.
+      maxPayload: MAX_AGENT_FRAME_BYTES,
+      // Every text frame is parsed and checked, and a frame that is not plain ASCII JSON fails
+      // that check anyway: ws's separate UTF-8 pass over each frame buys nothing.
+      skipUTF8Validation: true,
     });
     this.#ws = ws;
     // The opening handshake's deadline, on the injected timers (not `ws`'s own handshakeTimeout,
@@ -257,6 +280,15 @@ export class WebSocketWire implements AgentWire {
     }
     const events = this.#events;
     if (events === undefined) return;
+    if (Buffer.isBuffer(data)) {
+      // The plain media frame, read in place from the bytes as latin1 (a non-ASCII byte never
+      // matches): no JSON.parse, no base64 decoding; anything else takes the full parse.
+      const payload = scanAgentMedia(this.#scan, data.toString('latin1'), this.format);
+      if (payload !== undefined) {
+        events.audioBase64(payload, base64Bytes(payload));
+        return;
+      }
+    }
     const parsed = parseAgentFrame(rawToString(data), this.format);
     switch (parsed.type) {
       case 'media':
@@ -303,6 +335,9 @@ export class WebSocketWire implements AgentWire {
     return true;
   }
 }
+
+/** Largest frame accepted from an agent, in bytes (ws closes the socket past it with 1009). */
+const MAX_AGENT_FRAME_BYTES = 1024 * 1024;
 
 /** A close code in transport-neutral terms. */
 function dropCause(wasOpen: boolean, code: number): AgentDropCause {
