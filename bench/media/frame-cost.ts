@@ -7,8 +7,9 @@
  */
 import { createTwilioCodec } from '../../providers/twilio/codec.js';
 import { FrameWriter } from '../../src/agent/websocket/frames.js';
-import { parseAgentFrame } from '../../src/agent/websocket/protocol.js';
+import { parseAgentFrame, scanAgentMedia } from '../../src/agent/websocket/protocol.js';
 import { MULAW_8K } from '../../src/domain/media.js';
+import { FrameScan } from '../../src/lib/frame-scan.js';
 import { tone } from '../../src/media/tone.js';
 import { createTranscoder } from '../../src/media/transcode.js';
 import { Metrics } from '../../src/ops/metrics.js';
@@ -58,6 +59,9 @@ export function measureFrameCost(): FrameCost[] {
   const pcm24k = { encoding: 'pcm16', sampleRate: 24000 } as const;
   const agentFrame = tone(pcm24k, { frequencyHz: 440, durationMs: 20 });
   const toCarrier = createTranscoder(pcm24k, MULAW_8K);
+  const fromCarrierBytes = Buffer.from(fromCarrier, 'latin1');
+  const fromAgentBytes = Buffer.from(fromAgent, 'latin1');
+  const scan = new FrameScan();
   const toAgentFormat = createTranscoder(MULAW_8K, pcm24k);
   return [
     {
@@ -94,6 +98,26 @@ export function measureFrameCost(): FrameCost[] {
       step: 'transcode μ-law 8 kHz → PCM16 24 kHz (anti-imaging resampling; agents not on μ-law only)',
       path: 'carrier → agent',
       microseconds: cost(() => toAgentFormat?.(payload)),
+    },
+    {
+      step: 'fast path: Twilio codec scanAudio (frame bytes read as latin1, scanned in place, payload kept as base64)',
+      path: 'carrier → agent',
+      microseconds: cost(() => codec.scanAudio?.(fromCarrierBytes.toString('latin1'))),
+    },
+    {
+      step: 'fast path: FrameWriter.mediaBase64 (concatenation, no base64 encoding)',
+      path: 'carrier → agent',
+      microseconds: cost(() => writer.mediaBase64(b64, 220)),
+    },
+    {
+      step: 'fast path: scanAgentMedia (frame bytes read as latin1, scanned in place)',
+      path: 'agent → carrier',
+      microseconds: cost(() => scanAgentMedia(scan, fromAgentBytes.toString('latin1'), MULAW_8K)),
+    },
+    {
+      step: 'fast path: Twilio codec encodeAudioBase64 (concatenation)',
+      path: 'agent → carrier',
+      microseconds: cost(() => codec.encodeAudioBase64?.(b64)),
     },
     {
       step: 'metrics.mediaFrame (prom-client counter)',

@@ -37,6 +37,8 @@ class TwilioCodec implements MediaCodec {
   #streamSid: string | undefined;
   #quotedSid = '""';
   readonly #scan = new FrameScan();
+  /** The sid as it appears unescaped in a frame; undefined (no fast path) for a sid JSON escapes. */
+  #plainSid: string | undefined;
 
   get streamId(): string | undefined {
     return this.#streamSid;
@@ -95,7 +97,7 @@ class TwilioCodec implements MediaCodec {
    * most once — checked as {@link decode} checks it; anything else is left to `decode`.
    */
   scanAudio(frame: string): string | undefined {
-    const sid = this.#streamSid;
+    const sid = this.#plainSid;
     const scan = this.#scan;
     if (sid === undefined || !scan.begin(frame)) return undefined;
     let seen = 0;
@@ -200,6 +202,7 @@ class TwilioCodec implements MediaCodec {
     if (customParameters instanceof CodecError) return customParameters;
     this.#streamSid = streamSid;
     this.#quotedSid = JSON.stringify(streamSid);
+    this.#plainSid = this.#quotedSid === `"${streamSid}"` ? streamSid : undefined;
     return { type: 'start', streamId: streamSid, carrierCallId: callSid, format: MULAW_8K, customParameters };
   }
 }
