@@ -5,6 +5,7 @@
  * simulator and the load generator send it; the "alternative" rows are what a leaner version
  * of the same step costs.
  */
+import { createExotelCodec } from '../../providers/exotel/codec.js';
 import { createTwilioCodec } from '../../providers/twilio/codec.js';
 import { FrameWriter } from '../../src/agent/websocket/frames.js';
 import { parseAgentFrame, scanAgentMedia } from '../../src/agent/websocket/protocol.js';
@@ -62,6 +63,33 @@ export function measureFrameCost(): FrameCost[] {
   const fromCarrierBytes = Buffer.from(fromCarrier, 'latin1');
   const fromAgentBytes = Buffer.from(fromAgent, 'latin1');
   const scan = new FrameScan();
+  // Exotel: PCM16 8 kHz in 100 ms frames (1 600 bytes), to a μ-law or a PCM16 24 kHz agent.
+  const exotel = createExotelCodec();
+  exotel.decode(
+    JSON.stringify({
+      event: 'start',
+      sequence_number: '1',
+      stream_sid: 'st1',
+      start: {
+        stream_sid: 'st1',
+        call_sid: 'c1',
+        media_format: { encoding: 'audio/x-raw', sample_rate: '8000' },
+      },
+    }),
+  );
+  const pcm8k = { encoding: 'pcm16', sampleRate: 8000 } as const;
+  const pcm16k = { encoding: 'pcm16', sampleRate: 16000 } as const;
+  const exotelAudio = tone(pcm8k, { frequencyHz: 440, durationMs: 100 });
+  const fromExotel = JSON.stringify({
+    event: 'media',
+    stream_sid: 'st1',
+    media: { chunk: '3', timestamp: '300', payload: exotelAudio.toString('base64') },
+  });
+  const exotelToMulaw = createTranscoder(pcm8k, MULAW_8K);
+  const exotelTo24k = createTranscoder(pcm8k, pcm24k);
+  const agent16k = tone(pcm16k, { frequencyHz: 440, durationMs: 20 });
+  const from16k = createTranscoder(pcm16k, MULAW_8K);
+  const to16k = createTranscoder(MULAW_8K, pcm16k);
   const toAgentFormat = createTranscoder(MULAW_8K, pcm24k);
   return [
     {
@@ -118,6 +146,36 @@ export function measureFrameCost(): FrameCost[] {
       step: 'fast path: Twilio codec encodeAudioBase64 (concatenation)',
       path: 'agent → carrier',
       microseconds: cost(() => codec.encodeAudioBase64?.(b64)),
+    },
+    {
+      step: 'Exotel codec decode, 100 ms PCM16 8 kHz frame (JSON.parse, checks, base64 → bytes)',
+      path: 'carrier → agent',
+      microseconds: cost(() => exotel.decode(fromExotel)),
+    },
+    {
+      step: 'Exotel codec encode, 100 ms PCM16 8 kHz (JSON.stringify, bytes → base64)',
+      path: 'agent → carrier',
+      microseconds: cost(() => exotel.encode({ type: 'audio', payload: exotelAudio })),
+    },
+    {
+      step: 'transcode PCM16 8 kHz → μ-law 8 kHz, 100 ms (Exotel to a μ-law agent)',
+      path: 'carrier → agent',
+      microseconds: cost(() => exotelToMulaw?.(exotelAudio)),
+    },
+    {
+      step: 'transcode PCM16 8 kHz → PCM16 24 kHz, 100 ms (Exotel to a 24 kHz agent)',
+      path: 'carrier → agent',
+      microseconds: cost(() => exotelTo24k?.(exotelAudio)),
+    },
+    {
+      step: 'transcode PCM16 16 kHz → μ-law 8 kHz, 20 ms (a 16 kHz agent on Twilio)',
+      path: 'agent → carrier',
+      microseconds: cost(() => from16k?.(agent16k)),
+    },
+    {
+      step: 'transcode μ-law 8 kHz → PCM16 16 kHz, 20 ms (a 16 kHz agent on Twilio)',
+      path: 'carrier → agent',
+      microseconds: cost(() => to16k?.(payload)),
     },
     {
       step: 'metrics.mediaFrame (prom-client counter)',
