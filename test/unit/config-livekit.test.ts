@@ -21,7 +21,10 @@ function issuesOf(raw: unknown): { path: string; message: string }[] {
 describe('agent.transport: livekit', () => {
   it('takes agent.livekit with its defaults; agent.url follows livekit.url', () => {
     const config = parseAgentsConfig(
-      withAgent({ transport: 'livekit', livekit: { url: 'wss://lk.example.com', agentName: 'front-desk-bot' } }),
+      withAgent({
+        transport: 'livekit',
+        livekit: { url: 'wss://lk.example.com', agentName: 'front-desk-bot' },
+      }),
       US,
     );
     expect(config.agents[0]?.agent).toMatchObject({
@@ -84,7 +87,11 @@ describe('agent.transport: livekit', () => {
   it('refuses an agent.url that contradicts livekit.url', () => {
     expect(
       issuesOf(
-        withAgent({ transport: 'livekit', url: 'wss://other.example.com', livekit: { url: 'wss://lk.example.com' } }),
+        withAgent({
+          transport: 'livekit',
+          url: 'wss://other.example.com',
+          livekit: { url: 'wss://lk.example.com' },
+        }),
       ),
     ).toEqual([
       {
