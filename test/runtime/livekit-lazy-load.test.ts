@@ -12,9 +12,13 @@ const run = promisify(execFile);
  */
 describe.skipIf(!existsSync('/proc/self/maps'))('LiveKit is loaded lazily', () => {
   it('a WebSocket-only daemon, with a call transport made, has not loaded rtc-node; loading the LiveKit port does', async () => {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/support/livekit/load-probe.ts'], {
-      timeout: 25_000,
-    });
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', 'test/support/livekit/load-probe.ts'],
+      {
+        timeout: 25_000,
+      },
+    );
     expect(JSON.parse(stdout.trim().split('\n').at(-1) ?? '')).toEqual({
       transport: 'websocket',
       websocketOnly: false,

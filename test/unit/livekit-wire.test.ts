@@ -270,6 +270,9 @@ describe('LiveKit wire: the agent leaving', () => {
     room.agentLeaves('normal');
     expect(types(t.events)).toEqual(['agent.connected', 'agent.hangup']);
     expect(t.events[1]).toEqual({ type: 'agent.hangup', via: 'close' });
+    await settle();
+    expect(room.disconnected).toBe(true);
+    expect(t.port.deleted).toEqual(['pt-CA0123']);
   });
 
   it('abnormally, and a re-dispatched agent joins in time: reconnecting, then connected (resumed); audio held meanwhile', async () => {

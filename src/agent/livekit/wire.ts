@@ -238,6 +238,8 @@ export class LivekitWire implements AgentWire {
     this.#room = room;
     this.#rpcs.register(room);
     for (const participant of room.participants()) this.#joined(participant);
+    // The agent may have joined (and subscribed) while the daemon was still connecting.
+    this.#maybeOpen();
   }
 
   #roomEvents(): LivekitRoomEvents {
@@ -270,9 +272,7 @@ export class LivekitWire implements AgentWire {
         if (this.#closing || this.#done) return;
         if (leave === 'normal') {
           // The room was deleted or closed on purpose (LiveKit Agents ends a call by deleting it).
-          this.#log.info({ room: this.#roomName }, 'agent.hangup');
-          this.#end();
-          this.#events?.ended({ type: 'hangup' });
+          this.#hangup();
           return;
         }
         this.#fail('agent_failed', 'the daemon lost its LiveKit room');
@@ -297,10 +297,7 @@ export class LivekitWire implements AgentWire {
     this.#open = false;
     this.#room?.clearAudio();
     if (leave === 'normal') {
-      this.#log.info({ room: this.#roomName }, 'agent.hangup');
-      this.#clearTimers();
-      this.#end();
-      this.#events?.ended({ type: 'hangup' });
+      this.#hangup();
       return;
     }
     this.#log.warn({ room: this.#roomName }, 'agent.reconnecting');
@@ -372,9 +369,25 @@ export class LivekitWire implements AgentWire {
     this.#events?.opened(resumed);
   }
 
+  /** The agent ended the call: the daemon leaves and deletes the room (no `close` follows an end). */
+  #hangup(): void {
+    this.#log.info({ room: this.#roomName }, 'agent.hangup');
+    this.#closing = true;
+    this.#open = false;
+    this.#clearTimers();
+    this.#rpcs.close();
+    const events = this.#events;
+    this.#teardown().then(
+      () => this.#end(),
+      () => this.#end(),
+    );
+    events?.ended({ type: 'hangup' });
+  }
+
   #fail(code: 'agent_unreachable' | 'agent_failed', message: string, cause?: unknown): void {
     if (this.#closing || this.#done) return;
     this.#log.warn({ code, room: this.#roomName }, 'agent.failed');
+    this.#closing = true;
     this.#open = false;
     this.#clearTimers();
     this.#rpcs.close();

@@ -27,6 +27,8 @@ export class FakeLivekitPort implements LivekitPort {
   readonly rooms: FakeRoom[] = [];
   /** Fail the next createRoom (the server refused). */
   failCreate = false;
+  /** Called with each room the daemon joins, before `connect` resolves (a test's agent joins there). */
+  onRoom: ((room: FakeRoom) => void) | undefined;
 
   async createRoom(spec: LivekitRoomSpec): Promise<void> {
     if (this.failCreate) throw new Error('twirp error: unauthenticated');
@@ -40,6 +42,7 @@ export class FakeLivekitPort implements LivekitPort {
   async connect(join: LivekitJoin, events: LivekitRoomEvents): Promise<LivekitRoom> {
     const room = new FakeRoom(join, events);
     this.rooms.push(room);
+    this.onRoom?.(room);
     return room;
   }
 
@@ -59,6 +62,8 @@ export class FakeRoom implements LivekitRoom {
   readonly present: LivekitParticipant[] = [];
   cleared = 0;
   disconnected = false;
+  /** Called with each chunk of caller audio (a test's agent echoes it). */
+  onCapture: ((samples: Int16Array) => void) | undefined;
 
   constructor(
     readonly join: LivekitJoin,
@@ -73,6 +78,7 @@ export class FakeRoom implements LivekitRoom {
 
   async captureAudio(samples: Int16Array): Promise<void> {
     this.captured.push(samples);
+    this.onCapture?.(samples);
   }
 
   clearAudio(): void {

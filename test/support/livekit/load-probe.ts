@@ -5,8 +5,8 @@
  * purpose and says it again (the check can fail).
  */
 import { readFileSync } from 'node:fs';
-import { createAgentTransport } from '../../../src/agent/transports.js';
 import { loadRtcPort } from '../../../src/agent/livekit/index.js';
+import { createAgentTransport } from '../../../src/agent/transports.js';
 import { buildApp } from '../../../src/app.js';
 import { demoAgents } from '../../../src/config/demo-agents.js';
 import { parseEnv } from '../../../src/config/env.js';
