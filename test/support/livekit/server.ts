@@ -34,13 +34,15 @@ import {
   SignalRequest,
   SignalResponse,
   TrackInfo,
+  MediaSectionsRequirement,
   TrackPublishedResponse,
+  TrackSubscribed,
   TrackType,
   WrappedJoinRequest,
   WrappedJoinRequest_Compression,
 } from '@livekit/protocol';
 import { jwtVerify } from 'jose';
-import { type RTCDataChannel, RTCPeerConnection } from 'werift';
+import { MediaStreamTrack, type RTCDataChannel, RTCPeerConnection, type RTCRtpTransceiver } from 'werift';
 import { type WebSocket, WebSocketServer } from 'ws';
 
 export interface TestLivekitServerOptions {
@@ -65,6 +67,16 @@ class Peer {
   /** The server's own channels to the client (the client's are for what it sends). */
   reliable: RTCDataChannel | undefined;
   lossy: RTCDataChannel | undefined;
+  /** The first answer is sent: other participants' tracks may be added. */
+  answered = false;
+  /** Audio tracks this participant published and the server receives (by track sid). */
+  readonly published = new Map<string, MediaStreamTrack>();
+  /** Published tracks announced (`addTrack`) whose media has not arrived yet. */
+  readonly pending: TrackInfo[] = [];
+  /** Which section carries which track to this participant (`mid_to_track_id`). */
+  readonly midToTrack: Record<string, string> = {};
+  /** Tracks of others this participant already receives. */
+  readonly receiving = new Set<string>();
 
   constructor(
     readonly grants: Grants,
@@ -263,6 +275,12 @@ export class TestLivekitServer {
     peer.pc.iceConnectionStateChange.subscribe((s) => {
       if (process.env['LK_DEBUG']) console.log('ice state', grants.identity, s);
     });
+    peer.pc.onTrack.subscribe((track) => {
+      const info = peer.pending.shift();
+      if (info === undefined || track.kind !== 'audio') return;
+      peer.published.set(info.sid, track);
+      for (const other of room.peers.values()) if (other !== peer) this.#forward(peer, info.sid, other);
+    });
     peer.pc.onDataChannel.subscribe((dc) => {
       dc.onMessage.subscribe((data) => {
         if (typeof data !== 'string') this.#route(room, peer, data);
@@ -302,8 +320,19 @@ export class TestLivekitServer {
     const answer = await peer.pc.createAnswer();
     await peer.pc.setLocalDescription(answer);
     const sdp = peer.pc.localDescription?.sdp ?? answer.sdp;
+    const first = !peer.answered;
+    peer.answered = true;
     if (process.env['LK_DEBUG']) console.log('answer sdp', sdp.split('\n').filter((l) => /setup|fingerprint|group|^m=|ice-|mid/.test(l)));
-    peer.send({ case: 'answer', value: new SessionDescription({ type: 'answer', sdp, id: offer.id }) });
+    peer.send({
+      case: 'answer',
+      value: new SessionDescription({ type: 'answer', sdp, id: offer.id, midToTrackId: { ...peer.midToTrack } }),
+    });
+    if (first) {
+      // What the others already publish, now that this participant can receive it.
+      const room = this.#rooms.get(peer.grants.room);
+      for (const other of room?.peers.values() ?? [])
+        if (other !== peer) for (const sid of other.published.keys()) this.#forward(other, sid, peer);
+    }
     if (peer.reliable === undefined) {
       peer.reliable = peer.pc.createDataChannel('_reliable', { ordered: true });
       peer.lossy = peer.pc.createDataChannel('_lossy', { ordered: false, maxRetransmits: 0 });
@@ -330,7 +359,10 @@ export class TestLivekitServer {
           source: m.value.source,
           muted: m.value.muted,
         });
-        if (track.type === TrackType.AUDIO) peer.info.tracks.push(track);
+        if (track.type === TrackType.AUDIO) {
+          peer.info.tracks.push(track);
+          peer.pending.push(track);
+        }
         peer.send({ case: 'trackPublished', value: new TrackPublishedResponse({ cid: m.value.cid, track }) });
         peer.info.version += 1;
         this.#broadcast(room, peer);
@@ -364,6 +396,29 @@ export class TestLivekitServer {
       default:
         return;
     }
+  }
+
+  /**
+   * Sends `from`'s track `sid` to `to` on one of the receive-only audio sections `to` offered,
+   * then has `to` negotiate again (an empty `MediaSectionsRequirement`), so that the answer names
+   * the section's stream (`PA_…|TR_…`) and track (`mid_to_track_id`). Opus passes through.
+   */
+  #forward(from: Peer, sid: string, to: Peer): void {
+    const source = from.published.get(sid);
+    if (source === undefined || !to.answered || to.receiving.has(sid)) return;
+    const free = to.pc
+      .getTransceivers()
+      .find((t: RTCRtpTransceiver) => t.kind === 'audio' && typeof t.mid === 'string' && to.midToTrack[t.mid] === undefined);
+    const mid = free?.mid;
+    if (free === undefined || typeof mid !== 'string') return;
+    to.receiving.add(sid);
+    to.midToTrack[mid] = sid;
+    const out = new MediaStreamTrack({ kind: 'audio' });
+    free.sender.streamIds = [`${from.sid}|${sid}`];
+    free.sender.replaceTrack(out).catch(() => undefined);
+    source.onReceiveRtp.subscribe((rtp) => out.writeRtp(rtp.clone()));
+    to.send({ case: 'mediaSectionsRequirement', value: new MediaSectionsRequirement({ numAudios: 0, numVideos: 0 }) });
+    from.send({ case: 'trackSubscribed', value: new TrackSubscribed({ trackSid: sid }) });
   }
 
   /** A data packet from `from`: to its destinations (or everyone else), stamped with the sender. */
