@@ -90,6 +90,26 @@ export class ToneAgent {
     }
   }
 
+  /** Says `deltas` as LiveKit Agents publishes what an agent says: one transcription text stream. */
+  async say(deltas: readonly string[]): Promise<void> {
+    const local = this.room.localParticipant;
+    if (local === undefined) throw new Error('not connected');
+    const writer = await local.streamText({ topic: 'lk.transcription' });
+    for (const delta of deltas) await writer.write(delta);
+    await writer.close();
+  }
+
+  /** The daemon's participant (its attributes carry the call id). */
+  daemonIdentity(): string | undefined {
+    return [...this.room.remoteParticipants.values()].find(
+      (p) => p.attributes['patchthrough.call_id'] !== undefined,
+    )?.identity;
+  }
+
+  events(name: string): Record<string, unknown>[] {
+    return this.packets.filter((p): p is Record<string, unknown> => (p as { event?: string }).event === name);
+  }
+
   async leave(): Promise<void> {
     this.#speaking = false;
     await this.room.disconnect();

@@ -20,6 +20,7 @@ import {
   JoinResponse,
   LeaveRequest,
   LeaveRequest_Action,
+  MediaSectionsRequirement,
   ParticipantInfo,
   ParticipantInfo_Kind,
   ParticipantInfo_State,
@@ -34,7 +35,6 @@ import {
   SignalRequest,
   SignalResponse,
   TrackInfo,
-  MediaSectionsRequirement,
   TrackPublishedResponse,
   TrackSubscribed,
   TrackType,
@@ -114,6 +114,8 @@ export class TestLivekitServer {
   /** Room service calls, in order (`CreateRoom` with its body, `DeleteRoom`). */
   readonly calls: { readonly method: string; readonly body: Record<string, unknown> }[] = [];
   port = 0;
+  /** Called for each agent a created room dispatches (what LiveKit's agent dispatch does). */
+  onDispatch: ((room: string, agentName: string, metadata: string) => void) | undefined;
 
   private constructor(options: TestLivekitServerOptions) {
     this.#o = options;
@@ -185,8 +187,14 @@ export class TestLivekitServer {
     this.calls.push({ method, body });
     const name = String(body['name'] ?? body['room'] ?? '');
     if (method === 'CreateRoom') {
+      const fresh = !this.#rooms.has(name);
       const room = this.#room(name, String(body['metadata'] ?? ''));
       res.writeHead(200, { 'content-type': 'application/json' }).end(room.info.toJsonString());
+      const agents =
+        (body['agents'] as { agentName?: string; agent_name?: string; metadata?: string }[] | undefined) ??
+        [];
+      if (fresh)
+        for (const a of agents) this.onDispatch?.(name, a.agentName ?? a.agent_name ?? '', a.metadata ?? '');
       return;
     }
     if (method === 'DeleteRoom') {
@@ -195,7 +203,10 @@ export class TestLivekitServer {
       for (const peer of room?.peers.values() ?? []) {
         peer.send({
           case: 'leave',
-          value: new LeaveRequest({ reason: DisconnectReason.ROOM_DELETED, action: LeaveRequest_Action.DISCONNECT }),
+          value: new LeaveRequest({
+            reason: DisconnectReason.ROOM_DELETED,
+            action: LeaveRequest_Action.DISCONNECT,
+          }),
         });
         peer.ws.close();
         await peer.pc.close();
@@ -238,7 +249,9 @@ export class TestLivekitServer {
   async #onUpgrade(req: IncomingMessage): Promise<{ grants: Grants; join: JoinRequest } | undefined> {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname !== '/rtc/v1') throw new Error('only /rtc/v1');
-    const token = (req.headers.authorization ?? '').replace(/^Bearer /, '') || (url.searchParams.get('access_token') ?? '');
+    const token =
+      (req.headers.authorization ?? '').replace(/^Bearer /, '') ||
+      (url.searchParams.get('access_token') ?? '');
     const claims = await this.#verify(token);
     const video = claims?.['video'] as { room?: string; roomJoin?: boolean } | undefined;
     if (claims === undefined || video?.roomJoin !== true || video.room === undefined) return undefined;
@@ -269,12 +282,6 @@ export class TestLivekitServer {
     const peer = new Peer(grants, ws, this.#o.host);
     const others = [...room.peers.values()];
     room.peers.set(grants.identity, peer);
-    peer.pc.connectionStateChange.subscribe((s) => {
-      if (process.env['LK_DEBUG']) console.log('pc state', grants.identity, s);
-    });
-    peer.pc.iceConnectionStateChange.subscribe((s) => {
-      if (process.env['LK_DEBUG']) console.log('ice state', grants.identity, s);
-    });
     peer.pc.onTrack.subscribe((track) => {
       const info = peer.pending.shift();
       if (info === undefined || track.kind !== 'audio') return;
@@ -301,15 +308,11 @@ export class TestLivekitServer {
     });
     this.#broadcast(room, peer);
     ws.on('message', (data: Buffer) => {
-      this.#onSignal(room, peer, SignalRequest.fromBinary(new Uint8Array(data))).catch((err: unknown) => {
-        if (process.env['LK_DEBUG']) console.log('signal failed', err);
-      });
+      this.#onSignal(room, peer, SignalRequest.fromBinary(new Uint8Array(data))).catch(() => undefined);
     });
     ws.on('close', () => this.#leave(room, peer, DisconnectReason.CLIENT_INITIATED));
     const offer = join.publisherOffer;
-    if (offer !== undefined) this.#answer(peer, offer).catch((err: unknown) => {
-      if (process.env['LK_DEBUG']) console.log('answer failed', err);
-    });
+    if (offer !== undefined) this.#answer(peer, offer).catch(() => undefined);
   }
 
   async #answer(peer: Peer, offer: SessionDescription): Promise<void> {
@@ -322,10 +325,14 @@ export class TestLivekitServer {
     const sdp = peer.pc.localDescription?.sdp ?? answer.sdp;
     const first = !peer.answered;
     peer.answered = true;
-    if (process.env['LK_DEBUG']) console.log('answer sdp', sdp.split('\n').filter((l) => /setup|fingerprint|group|^m=|ice-|mid/.test(l)));
     peer.send({
       case: 'answer',
-      value: new SessionDescription({ type: 'answer', sdp, id: offer.id, midToTrackId: { ...peer.midToTrack } }),
+      value: new SessionDescription({
+        type: 'answer',
+        sdp,
+        id: offer.id,
+        midToTrackId: { ...peer.midToTrack },
+      }),
     });
     if (first) {
       // What the others already publish, now that this participant can receive it.
@@ -346,8 +353,11 @@ export class TestLivekitServer {
         await this.#answer(peer, m.value);
         return;
       case 'trickle': {
-        const init = JSON.parse(m.value.candidateInit) as { candidate: string; sdpMid?: string; sdpMLineIndex?: number };
-        if (process.env['LK_DEBUG']) console.log('client candidate', init.candidate);
+        const init = JSON.parse(m.value.candidateInit) as {
+          candidate: string;
+          sdpMid?: string;
+          sdpMLineIndex?: number;
+        };
         if (init.candidate !== '') await peer.pc.addIceCandidate(init);
         return;
       }
@@ -408,7 +418,10 @@ export class TestLivekitServer {
     if (source === undefined || !to.answered || to.receiving.has(sid)) return;
     const free = to.pc
       .getTransceivers()
-      .find((t: RTCRtpTransceiver) => t.kind === 'audio' && typeof t.mid === 'string' && to.midToTrack[t.mid] === undefined);
+      .find(
+        (t: RTCRtpTransceiver) =>
+          t.kind === 'audio' && typeof t.mid === 'string' && to.midToTrack[t.mid] === undefined,
+      );
     const mid = free?.mid;
     if (free === undefined || typeof mid !== 'string') return;
     to.receiving.add(sid);
@@ -417,7 +430,10 @@ export class TestLivekitServer {
     free.sender.streamIds = [`${from.sid}|${sid}`];
     free.sender.replaceTrack(out).catch(() => undefined);
     source.onReceiveRtp.subscribe((rtp) => out.writeRtp(rtp.clone()));
-    to.send({ case: 'mediaSectionsRequirement', value: new MediaSectionsRequirement({ numAudios: 0, numVideos: 0 }) });
+    to.send({
+      case: 'mediaSectionsRequirement',
+      value: new MediaSectionsRequirement({ numAudios: 0, numVideos: 0 }),
+    });
     from.send({ case: 'trackSubscribed', value: new TrackSubscribed({ trackSid: sid }) });
   }
 
