@@ -4,7 +4,7 @@ import { toSamples } from '../../src/media/transcode.js';
 import { ANSWERS, handoff, useE2e } from '../e2e/fixture.js';
 import { waitForRecord } from '../e2e/harness.js';
 import { eventually } from '../support/eventually.js';
-import { ToneAgent } from '../support/livekit/room-scenario.js';
+import { SUMMARY, ToneAgent } from '../support/livekit/room-scenario.js';
 import { TestLivekitServer } from '../support/livekit/server.js';
 import { dominates } from '../support/livekit/tone.js';
 
@@ -115,8 +115,8 @@ describe('LiveKit rooms: the daemon and an agent on real rtc-node, through the t
     c.hangup();
   });
 
-  it('warm over RPC: the whisper, then connected', async () => {
-    const { h, c, agent, daemon } = await call({ warm: true, whisper: 'Billing call.' });
+  it('warm over RPC with the agent’s summary as the whisper (patchthrough.summarize), then connected', async () => {
+    const { h, c, agent, daemon } = await call({ warm: true, whisper: null });
     const human = h.sim.network.addHuman('+14155550111', ANSWERS);
     expect(await agent.call(daemon, 'patchthrough.transfer', { destination: '+14155550111' })).toMatchObject({
       status: 'started',
@@ -124,6 +124,8 @@ describe('LiveKit rooms: the daemon and an agent on real rtc-node, through the t
     const rec = await waitForRecord(h, c.sid, (r) => r.phase === 'human', 20_000);
     expect(rec.transfers[0]).toMatchObject({ mode: 'warm', outcome: 'connected' });
     await h.sim.waitFor(() => human.heard.from('party:').length > 0, 10_000);
+    expect(human.heard.first('say')?.text).toBe(SUMMARY);
+    expect(JSON.parse(agent.summarized[0] ?? '{}')).toMatchObject({ transferId: rec.transfers[0]?.transferId });
     c.hangup();
   });
 

@@ -29,6 +29,9 @@ export interface LivekitTarget extends LivekitCredentials {
   readonly url: string;
 }
 
+/** What the tone agent answers `patchthrough.summarize` with. */
+export const SUMMARY = 'The caller asks about a double charge on invoice 1234.';
+
 /**
  * A LiveKit agent of the test's own, on real rtc-node: joins as an agent participant, hears the
  * daemon's track, speaks a tone, records the daemon's data packets, and calls its RPC methods.
@@ -37,6 +40,8 @@ export class ToneAgent {
   readonly room = new Room();
   readonly heard: number[] = [];
   readonly packets: unknown[] = [];
+  /** The payloads of `patchthrough.summarize` calls it answered (with {@link SUMMARY}). */
+  readonly summarized: string[] = [];
   readonly #source = new AudioSource(8000, 1, 1000);
   #speaking = false;
 
@@ -58,6 +63,10 @@ export class ToneAgent {
           agent.packets.push(JSON.parse(Buffer.from(payload).toString('utf8')));
       });
     await agent.room.connect(target.url, await token.toJwt(), { autoSubscribe: true, dynacast: false });
+    agent.room.localParticipant?.registerRpcMethod('patchthrough.summarize', async (data) => {
+      agent.summarized.push(data.payload);
+      return JSON.stringify({ text: SUMMARY });
+    });
     const track = LocalAudioTrack.createAudioTrack('agent', agent.#source);
     await agent.room.localParticipant?.publishTrack(
       track,
