@@ -125,7 +125,9 @@ describe('LiveKit rooms: the daemon and an agent on real rtc-node, through the t
     expect(rec.transfers[0]).toMatchObject({ mode: 'warm', outcome: 'connected' });
     await h.sim.waitFor(() => human.heard.from('party:').length > 0, 10_000);
     expect(human.heard.first('say')?.text).toBe(SUMMARY);
-    expect(JSON.parse(agent.summarized[0] ?? '{}')).toMatchObject({ transferId: rec.transfers[0]?.transferId });
+    expect(JSON.parse(agent.summarized[0] ?? '{}')).toMatchObject({
+      transferId: rec.transfers[0]?.transferId,
+    });
     c.hangup();
   });
 

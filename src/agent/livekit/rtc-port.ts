@@ -86,8 +86,13 @@ export class RtcLivekitPort implements LivekitPort {
     });
     const room = new Room();
     const joined = new RtcRoom(room, join, events);
-    await room.connect(wsUrl(this.#o.url), await token.toJwt(), { autoSubscribe: true, dynacast: false });
-    await joined.publish();
+    try {
+      await room.connect(wsUrl(this.#o.url), await token.toJwt(), { autoSubscribe: true, dynacast: false });
+      await joined.publish();
+    } catch (err) {
+      await joined.disconnect().catch(() => undefined);
+      throw err;
+    }
     return joined;
   }
 }
