@@ -16,7 +16,8 @@ describe.skipIf(!existsSync('/proc/self/maps'))('LiveKit is loaded lazily', () =
       process.execPath,
       ['--import', 'tsx', 'test/support/livekit/load-probe.ts'],
       {
-        timeout: 25_000,
+        // A child compiling the whole daemon with tsx: seconds alone, longer beside other test files.
+        timeout: 80_000,
       },
     );
     expect(JSON.parse(stdout.trim().split('\n').at(-1) ?? '')).toEqual({
@@ -24,5 +25,5 @@ describe.skipIf(!existsSync('/proc/self/maps'))('LiveKit is loaded lazily', () =
       websocketOnly: false,
       afterLivekit: true,
     });
-  });
+  }, 90_000);
 });
