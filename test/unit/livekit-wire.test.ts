@@ -208,6 +208,43 @@ describe('LiveKit wire: the room', () => {
     expect(t.port.deleted).toEqual(['pt-CA0123']);
   });
 
+  it('what was told last goes out before the daemon leaves (bounded)', async () => {
+    const t = setup();
+    const room = await t.open();
+    let release: () => void = () => {};
+    room.publishData = async (payload, topic) => {
+      await new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      room.actions.push({ type: 'data', topic, body: JSON.parse(Buffer.from(payload).toString('utf8')) });
+    };
+    t.link.sendTransferStatus({ transferId: 'T1', status: 'connected', outcome: 'connected' });
+    const closed = t.link.close('transferred');
+    await settle();
+    expect(room.disconnected).toBe(false);
+    release();
+    await closed;
+    expect(room.sentEvents).toEqual([
+      { event: 'transfer_status', transferId: 'T1', status: 'connected', outcome: 'connected' },
+    ]);
+    expect(room.disconnected).toBe(true);
+  });
+
+  it('a call handed to another worker: the room stays for it; replaced by that worker: ends quietly, the room kept', async () => {
+    const a = setup();
+    const roomA = await a.open();
+    await a.link.close('handed over');
+    expect(roomA.disconnected).toBe(true);
+    expect(a.port.deleted).toEqual([]);
+    const b = setup();
+    const roomB = await b.open();
+    roomB.events.disconnected('replaced');
+    await settle();
+    expect(types(b.events)).toEqual(['agent.connected']);
+    expect(b.link.state).toBe('closed');
+    expect(b.port.deleted).toEqual([]);
+  });
+
   it('a briefing link gets a room of its own', async () => {
     const t = setup({ parameters: { role: 'briefing', legId: 'T1:2' } });
     await settle();

@@ -37,8 +37,12 @@ export interface LivekitParticipant {
   readonly attributes: Readonly<Record<string, string>>;
 }
 
-/** Why a participant or the daemon left the room. `normal`: it said so (a client-initiated leave). */
-export type LivekitLeave = 'normal' | 'abnormal';
+/**
+ * Why a participant or the daemon left the room. `normal`: it said so (a client-initiated leave;
+ * for the daemon: its room deleted or it was removed). `replaced`: the daemon only — another
+ * worker joined with its identity (a call handed over).
+ */
+export type LivekitLeave = 'normal' | 'abnormal' | 'replaced';
 
 /** An RPC call to one of the daemon's methods. */
 export interface LivekitRpcCall {

@@ -244,8 +244,12 @@ function leaveOf(reason: DisconnectReason | undefined): LivekitLeave {
   return reason === DisconnectReason.CLIENT_INITIATED ? 'normal' : 'abnormal';
 }
 
-/** The daemon itself was removed on purpose: its room deleted (LiveKit Agents' hang-up) or it was removed. */
+/**
+ * The daemon itself was removed on purpose: its room deleted (LiveKit Agents' hang-up) or it was
+ * removed; or replaced by another worker joining as it (a handed-over call).
+ */
 function ownLeaveOf(reason: DisconnectReason): LivekitLeave {
+  if (reason === DisconnectReason.DUPLICATE_IDENTITY) return 'replaced';
   return reason === DisconnectReason.ROOM_DELETED || reason === DisconnectReason.PARTICIPANT_REMOVED
     ? 'normal'
     : 'abnormal';

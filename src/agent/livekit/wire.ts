@@ -27,6 +27,9 @@ import {
 import { LivekitRpcs } from './rpcs.js';
 import { readTranscript } from './transcripts.js';
 
+/** How long leaving the room waits for data packets still being sent, in ms. */
+const FLUSH_MS = 1000;
+
 export interface LivekitWireOptions {
   readonly config: LivekitAgentConfig;
   /** The LiveKit port, loaded when the wire opens (the real one imports rtc-node then). */
@@ -88,6 +91,8 @@ export class LivekitWire implements AgentWire {
   #deadline: unknown;
   #grace: unknown;
   #audio: Promise<void> = Promise.resolve();
+  /** Data packets handed to LiveKit and not yet sent. */
+  readonly #inflight = new Set<Promise<void>>();
   #backlog = 0;
   #settleClosed: () => void = () => {};
   readonly #closed: Promise<void>;
@@ -175,9 +180,15 @@ export class LivekitWire implements AgentWire {
         .setAttributes(attributes)
         .catch((err: unknown) => this.#warn('agent.livekit_attributes_failed', err));
     }
-    room
+    const sent = room
       .publishData(Buffer.from(JSON.stringify(message)), EVENTS_TOPIC)
       .catch((err: unknown) => this.#warn('agent.livekit_data_failed', err));
+    // Kept until sent: the last status of a transfer is often followed at once by the close.
+    this.#inflight.add(sent);
+    sent.then(
+      () => this.#inflight.delete(sent),
+      () => this.#inflight.delete(sent),
+    );
     if (message.event === 'summary_request') this.#summarize(room, message.transferId, message.timeoutMs);
     return true;
   }
@@ -194,7 +205,10 @@ export class LivekitWire implements AgentWire {
     this.#clearTimers();
     this.#rpcs.close();
     this.#log.info({ reason, room: this.#roomName }, 'agent.livekit_closing');
-    this.#teardown().then(
+    // A call handed to another worker (or to whichever takes the carrier's continuation) keeps
+    // its room and agent; the next worker joins the same room.
+    const keepRoom = reason === 'handed over' || reason === 'worker stopping';
+    this.#teardown(keepRoom).then(
       () => this.#end(),
       () => this.#end(),
     );
@@ -273,6 +287,21 @@ export class LivekitWire implements AgentWire {
         if (leave === 'normal') {
           // The room was deleted or closed on purpose (LiveKit Agents ends a call by deleting it).
           this.#hangup();
+          return;
+        }
+        if (leave === 'replaced') {
+          // Another worker joined as the daemon: the call was handed over. Nothing to tell.
+          this.#log.info({ room: this.#roomName }, 'agent.livekit_replaced');
+          this.#closing = true;
+          this.#open = false;
+          this.#clearTimers();
+          this.#rpcs.close();
+          const events = this.#events;
+          this.#teardown(true).then(
+            () => this.#end(),
+            () => this.#end(),
+          );
+          events?.ended({ type: 'closed' });
           return;
         }
         this.#fail('agent_failed', 'the daemon lost its LiveKit room');
@@ -400,14 +429,25 @@ export class LivekitWire implements AgentWire {
   }
 
   /** Leaves and deletes the room; failures are logged (the room's empty timeout removes it anyway). */
-  async #teardown(): Promise<void> {
+  async #teardown(keepRoom = false): Promise<void> {
     const room = this.#room;
     this.#room = undefined;
+    if (room !== undefined && this.#inflight.size > 0) {
+      // What was told last (a transfer's `connected`) goes out before the daemon leaves, bounded.
+      let timer: unknown;
+      await Promise.race([
+        Promise.allSettled([...this.#inflight]),
+        new Promise<void>((resolve) => {
+          timer = this.#timers.setTimeout(resolve, FLUSH_MS);
+        }),
+      ]);
+      this.#timers.clearTimeout(timer);
+    }
     if (room !== undefined) {
       await room.disconnect().catch((err: unknown) => this.#warn('agent.livekit_leave_failed', err));
     }
     const port = this.#port;
-    if (port !== undefined) {
+    if (port !== undefined && !keepRoom) {
       await port
         .deleteRoom(this.#roomName)
         .catch((err: unknown) => this.#warn('agent.livekit_delete_failed', err));
