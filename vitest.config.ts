@@ -5,7 +5,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Run by themselves after the rest: the cluster loads the machine (vitest.cluster.config.ts),
     // and the property run's virtual time moves as fast as its process (vitest.property.config.ts).
-    exclude: ['test/cluster/**', 'test/property/seeds.test.ts', 'node_modules/**'],
+    exclude: ['test/cluster/**', 'test/netns/**', 'test/property/seeds.test.ts', 'node_modules/**'],
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -250,6 +250,7 @@ export function buildApp(options: AppOptions): App {
     log,
     verifyToken: (callId, token) => admitMediaToken(store, callId, token, mediaSecret, log),
     time: background,
+    ...(env.livekit === undefined ? {} : { transportSecrets: { livekit: env.livekit } }),
   });
   const executor = new EffectExecutor({
     adapterFor,
@@ -353,6 +354,7 @@ export function buildApp(options: AppOptions): App {
     takeOver: (callId) => socketCommands.takeOver(callId),
     briefings,
     time: background,
+    ...(env.livekit === undefined ? {} : { transportSecrets: { livekit: env.livekit } }),
   });
   // The console reads the store only while a console stream is open (src/http/api/console-feed.ts).
   const feed = new LiveFeed({

@@ -1,5 +1,6 @@
 import type { AgentTransportSpec } from '../config/agent-transports.js';
 import type { AgentEndpointConfig } from '../config/agent-types.js';
+import type { LivekitCredentials } from '../config/env.js';
 import type { Carrier } from '../domain/carrier.js';
 import type { DaemonError } from '../domain/errors.js';
 import type { AudioFormat } from '../domain/media.js';
@@ -157,6 +158,14 @@ export interface AgentWireContext {
    * socket's `role: briefing`; the daemon's own keys win on a clash.
    */
   readonly parameters?: Readonly<Record<string, string>>;
+  /** Credentials from the environment (src/config/env.ts); each kind reads its own. */
+  readonly secrets?: AgentTransportSecrets;
+}
+
+/** What the environment gives transports: never in the agents file. */
+export interface AgentTransportSecrets {
+  /** `LIVEKIT_API_KEY`, `LIVEKIT_API_SECRET` (docs/livekit.md). */
+  readonly livekit?: LivekitCredentials;
 }
 
 /**

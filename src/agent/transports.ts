@@ -1,6 +1,7 @@
 import { acceptAgentTransport } from '../config/agent-transports.js';
 import { DaemonError } from '../domain/errors.js';
 import { AgentLink } from './agent-link.js';
+import { livekitTransport } from './livekit/index.js';
 import type {
   AgentTransport,
   AgentTransportKind,
@@ -14,7 +15,7 @@ import { websocketTransport } from './websocket/index.js';
  * folder under src/agent/ with its {@link AgentTransportKind}, one line here and its
  * configuration spec in src/config/agent-transports.ts.
  */
-export const AGENT_TRANSPORTS: readonly AgentTransportKind[] = [websocketTransport];
+export const AGENT_TRANSPORTS: readonly AgentTransportKind[] = [websocketTransport, livekitTransport];
 
 const kinds = new Map<string, AgentTransportKind>(AGENT_TRANSPORTS.map((k) => [k.kind, k]));
 

@@ -267,6 +267,57 @@ export const regionSchema = z
     return z.NEVER;
   });
 
+/**
+ * `agent.livekit` (docs/livekit.md): the LiveKit server, the agent to dispatch into each call's
+ * room, the room names' prefix and extra dispatch metadata. The API key pair comes from the
+ * environment (`LIVEKIT_API_KEY`, `LIVEKIT_API_SECRET`), never from here.
+ */
+const livekitSchema = z.strictObject({
+  url: urlSchema(['wss:', 'ws:', 'https:', 'http:'], 'LiveKit server'),
+  agentName: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,128}$/, 'must be 1–128 letters, digits, _ . or -')
+    .optional(),
+  roomPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{0,32}$/, 'must be at most 32 letters, digits, _ or -')
+    .default('patchthrough-'),
+  metadata: z
+    .record(
+      z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'keys must be 1–64 letters, digits, _ . or -'),
+      z.string().max(1000),
+    )
+    .refine((map) => Object.keys(map).length <= 32, 'at most 32 entries')
+    .default({}),
+});
+
+/** `agent.livekit` goes with `transport: livekit` (and only with it); `agent.url` is then optional. */
+function livekitCheck(
+  agent: { transport: string; url?: string | undefined; livekit?: { url: string } | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if (agent.transport === 'livekit') {
+    if (agent.livekit === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['livekit'],
+        message: 'is required with transport: livekit ({ url, agentName?, roomPrefix?, metadata? })',
+      });
+    } else if (agent.url !== undefined && agent.url !== agent.livekit.url) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: 'differs from livekit.url: give the LiveKit server once, in livekit.url',
+      });
+    }
+    return;
+  }
+  if (agent.livekit !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['livekit'], message: 'is only read with transport: livekit' });
+  }
+  if (agent.url === undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: 'expected a URL' });
+}
+
 /** `agent.transport` must be a known kind, and `agent.url` use one of that kind's schemes. */
 function transportUrlCheck(agent: { transport: string; url: string }, ctx: z.RefinementCtx): void {
   const spec = agentTransportSpec(agent.transport);
@@ -309,7 +360,8 @@ export function agentSchema(region: string, carriers?: readonly string[]) {
     agent: z
       .strictObject({
         transport: z.string().default('websocket'),
-        url: z.string({ error: 'expected a URL' }),
+        url: z.string({ error: 'expected a URL' }).optional(),
+        livekit: livekitSchema.optional(),
         audio: z
           .strictObject({
             encoding: z.enum(['mulaw', 'pcm16']).default('mulaw'),
@@ -320,6 +372,10 @@ export function agentSchema(region: string, carriers?: readonly string[]) {
         connectTimeoutMs: z.number().int().min(500).max(30_000).default(5000),
         speaksMessages: z.boolean().default(false),
       })
+      .superRefine(livekitCheck)
+      .transform(({ url, livekit, ...rest }) =>
+        livekit === undefined ? { ...rest, url: url ?? '' } : { ...rest, url: url ?? livekit.url, livekit },
+      )
       .superRefine(transportUrlCheck),
     handoffConfig: handoffSchema(region).prefault({}),
     skills: z.array(skillSchema(region)).default([]),

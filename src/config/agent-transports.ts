@@ -19,7 +19,19 @@ export const WEBSOCKET_TRANSPORT: AgentTransportSpec = {
   urlDescription: 'WebSocket',
 };
 
-const specs = new Map<string, AgentTransportSpec>([[WEBSOCKET_TRANSPORT.kind, WEBSOCKET_TRANSPORT]]);
+/**
+ * A LiveKit room per call (docs/livekit.md): `agent.url` is the LiveKit server, set from
+ * `agent.livekit.url`.
+ */
+export const LIVEKIT_TRANSPORT: AgentTransportSpec = {
+  kind: 'livekit',
+  urlSchemes: ['wss:', 'ws:', 'https:', 'http:'],
+  urlDescription: 'LiveKit server',
+};
+
+const specs = new Map<string, AgentTransportSpec>(
+  [WEBSOCKET_TRANSPORT, LIVEKIT_TRANSPORT].map((spec) => [spec.kind, spec]),
+);
 
 /** The kinds accepted now. */
 export function agentTransportSpecs(): readonly AgentTransportSpec[] {

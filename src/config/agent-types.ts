@@ -69,6 +69,24 @@ export interface AgentEndpointConfig {
    * its own voice. False: the carrier's text-to-speech speaks them. Default false.
    */
   readonly speaksMessages: boolean;
+  /** `transport: livekit` only: the LiveKit server and the agent it dispatches (docs/livekit.md). */
+  readonly livekit?: LivekitAgentConfig;
+}
+
+/** `agent.livekit`: how each call's LiveKit room is made (docs/livekit.md). */
+export interface LivekitAgentConfig {
+  /** The LiveKit server (`wss://…`, or `ws://` for `livekit-server --dev`); `agent.url` follows it. */
+  readonly url: string;
+  /**
+   * The agent to dispatch into each call's room (LiveKit Agents' `agentName`): an explicit
+   * dispatch carrying the call's parameters as metadata. Absent: no dispatch; an agent the
+   * server dispatches automatically (or one that joins on its own) is waited for.
+   */
+  readonly agentName?: string;
+  /** Rooms are named `${roomPrefix}${callId}`: never a phone number. Default `patchthrough-`. */
+  readonly roomPrefix: string;
+  /** Extra string values added to the dispatch metadata (the daemon's own keys win). Default none. */
+  readonly metadata: Readonly<Record<string, string>>;
 }
 
 /**

@@ -61,6 +61,18 @@ export interface DaemonEnv {
    * or the default destination).
    */
   readonly lookupSigningSecret?: string;
+  /**
+   * `LIVEKIT_API_KEY` and `LIVEKIT_API_SECRET`, both or neither: what the LiveKit agent transport
+   * (`agent.transport: livekit`, docs/livekit.md) signs its room tokens and server API calls with.
+   * Unset: an agent on LiveKit fails at its first call (`agent.failed`, the default destination).
+   */
+  readonly livekit?: LivekitCredentials;
+}
+
+/** A LiveKit project's API key pair (never in the agents file). */
+export interface LivekitCredentials {
+  readonly apiKey: string;
+  readonly apiSecret: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -142,13 +154,37 @@ export function parseEnv(env: Env, carriers: readonly CarrierEnvEntry[] = CARRIE
       undefined,
     ),
   };
+  const livekit = livekitCredentials(get, issues);
   if (issues.length > 0) throw new ConfigError(issues, { source: 'the environment' });
-  return deepFreeze(withoutUndefined(parsed));
+  return deepFreeze(withoutUndefined({ ...parsed, livekit }));
 }
 
 /** Reads `process.env` (the one place that does) and parses it. Throws {@link ConfigError}. */
 export function loadEnvFromProcess(): DaemonEnv {
   return parseEnv(process.env);
+}
+
+/** `LIVEKIT_API_KEY` and `LIVEKIT_API_SECRET`: both, or neither. */
+function livekitCredentials(
+  get: (name: string) => string | undefined,
+  issues: ConfigIssue[],
+): LivekitCredentials | undefined {
+  const apiKey = get('LIVEKIT_API_KEY');
+  const apiSecret = get('LIVEKIT_API_SECRET');
+  if (apiKey === undefined && apiSecret === undefined) return undefined;
+  if (apiKey === undefined) {
+    issues.push({ path: 'LIVEKIT_API_KEY', message: 'is required when LIVEKIT_API_SECRET is set' });
+    return undefined;
+  }
+  if (apiSecret === undefined) {
+    issues.push({ path: 'LIVEKIT_API_SECRET', message: 'is required when LIVEKIT_API_KEY is set' });
+    return undefined;
+  }
+  if (!/^[\x21-\x7e]{1,256}$/.test(apiKey)) {
+    issues.push({ path: 'LIVEKIT_API_KEY', message: 'must be 1–256 printable characters without spaces' });
+  }
+  // No length rule for the secret: `livekit-server --dev` runs with `devkey` / `secret`.
+  return { apiKey, apiSecret };
 }
 
 function intSchema(min: number, max: number) {

@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws';
 import type { CarrierAdapter, MediaCodec } from '../../providers/types.js';
 import type { AgentEvent } from '../agent/events.js';
-import type { AgentTransport } from '../agent/transport.js';
+import type { AgentTransport, AgentTransportSecrets } from '../agent/transport.js';
 import { createAgentTransport } from '../agent/transports.js';
 import type { InboundMediaEvent } from '../domain/media.js';
 import { backgroundTime, type Time } from '../lib/time.js';
@@ -37,6 +37,8 @@ export interface BriefingOptions {
   readonly log: Log;
   readonly verifyToken: (callId: string, token: string | undefined) => Promise<boolean>;
   readonly time?: Time;
+  /** Transport credentials from the environment (LiveKit's key pair). */
+  readonly transportSecrets?: AgentTransportSecrets;
 }
 
 /** One briefing stream, as the media socket that carries it sees it. */
@@ -196,6 +198,7 @@ export class BriefingSessions {
           destinationLabel: plan.label ?? '',
           summary,
         },
+        ...(this.#o.transportSecrets === undefined ? {} : { secrets: this.#o.transportSecrets }),
       },
       { listener: { onAgentEvent: onEvent }, log, clock: this.#time },
     );

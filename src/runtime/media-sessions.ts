@@ -2,7 +2,7 @@ import type { WebSocket } from 'ws';
 import type { CarrierAdapter, MediaCodec } from '../../providers/types.js';
 import { CodecError, STOP_CALL_ENDED } from '../../providers/types.js';
 import type { AgentEvent, AgentListener } from '../agent/events.js';
-import type { AgentTransport } from '../agent/transport.js';
+import type { AgentTransport, AgentTransportSecrets } from '../agent/transport.js';
 import { createAgentTransport } from '../agent/transports.js';
 import type { AgentConfig } from '../config/agent-types.js';
 import type { Carrier } from '../domain/carrier.js';
@@ -55,6 +55,8 @@ export interface MediaSessionOptions {
    * Default the system's (a pending timer never keeps the process alive).
    */
   readonly time?: Time;
+  /** Transport credentials from the environment (LiveKit's key pair). */
+  readonly transportSecrets?: AgentTransportSecrets;
   /** Asks skills' lookup webhooks (flowyte's dynamic destination); absent: no lookups. */
   readonly lookups?: DestinationLookups;
 }
@@ -385,6 +387,7 @@ export class MediaSessions {
         timers: this.#time,
         log,
         resumed,
+        ...(this.#o.transportSecrets === undefined ? {} : { secrets: this.#o.transportSecrets }),
       },
       {
         listener,

@@ -201,6 +201,6 @@ describe('agent transport seam: configuration', () => {
       );
     expect(parse('fake', 'fake://x')).not.toThrow();
     expect(parse('fake', 'wss://x.example')).toThrow(/agent\.url.*fake URL/s);
-    expect(parse('carrier-pigeon', 'fake://x')).toThrow(/agent\.transport.*websocket, fake/s);
+    expect(parse('carrier-pigeon', 'fake://x')).toThrow(/agent\.transport.*websocket, livekit, fake/s);
   });
 });

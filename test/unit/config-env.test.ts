@@ -272,3 +272,25 @@ describe('MEDIA_TOKEN_SECRET', () => {
     expect(() => parseEnv({ MEDIA_TOKEN_SECRET: 'short' })).toThrow(/MEDIA_TOKEN_SECRET/);
   });
 });
+
+describe('parseEnv: LiveKit credentials', () => {
+  it('reads LIVEKIT_API_KEY and LIVEKIT_API_SECRET together', () => {
+    expect(parseEnv({ LIVEKIT_API_KEY: 'devkey', LIVEKIT_API_SECRET: 'secret' }).livekit).toEqual({
+      apiKey: 'devkey',
+      apiSecret: 'secret',
+    });
+    expect(parseEnv({}).livekit).toBeUndefined();
+  });
+
+  it('names the missing half of the pair', () => {
+    expect(issuesOf({ LIVEKIT_API_KEY: 'devkey' })).toEqual([
+      { path: 'LIVEKIT_API_SECRET', message: 'is required when LIVEKIT_API_KEY is set' },
+    ]);
+    expect(issuesOf({ LIVEKIT_API_SECRET: 'secret' })).toEqual([
+      { path: 'LIVEKIT_API_KEY', message: 'is required when LIVEKIT_API_SECRET is set' },
+    ]);
+    expect(issuesOf({ LIVEKIT_API_KEY: 'dev key', LIVEKIT_API_SECRET: 'secret' })[0]?.path).toBe(
+      'LIVEKIT_API_KEY',
+    );
+  });
+});
