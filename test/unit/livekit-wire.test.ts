@@ -611,6 +611,7 @@ describe('LiveKit transport kind', () => {
       lost: () => {},
       ended: () => {},
       audio: () => {},
+      audioBase64: () => {},
       mark: () => {},
       clear: () => {},
       control: () => {},
