@@ -401,6 +401,11 @@ export class LivekitWire implements AgentWire {
   /** The agent ended the call: the daemon leaves and deletes the room (no `close` follows an end). */
   #hangup(): void {
     this.#log.info({ room: this.#roomName }, 'agent.hangup');
+    this.#leave({ type: 'hangup' });
+  }
+
+  /** Stops everything here, leaves (and deletes) the room, and tells the link how the agent ended. */
+  #leave(end: Parameters<AgentWireEvents['ended']>[0]): void {
     this.#closing = true;
     this.#open = false;
     this.#clearTimers();
@@ -410,22 +415,13 @@ export class LivekitWire implements AgentWire {
       () => this.#end(),
       () => this.#end(),
     );
-    events?.ended({ type: 'hangup' });
+    events?.ended(end);
   }
 
   #fail(code: 'agent_unreachable' | 'agent_failed', message: string, cause?: unknown): void {
     if (this.#closing || this.#done) return;
     this.#log.warn({ code, room: this.#roomName }, 'agent.failed');
-    this.#closing = true;
-    this.#open = false;
-    this.#clearTimers();
-    this.#rpcs.close();
-    const events = this.#events;
-    this.#teardown().then(
-      () => this.#end(),
-      () => this.#end(),
-    );
-    events?.ended({ type: 'failed', error: new DaemonError(code, message, { cause }) });
+    this.#leave({ type: 'failed', error: new DaemonError(code, message, { cause }) });
   }
 
   /** Leaves and deletes the room; failures are logged (the room's empty timeout removes it anyway). */
