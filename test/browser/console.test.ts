@@ -150,6 +150,33 @@ describe.skipIf(chromiumMissing())('operator console in Chromium', () => {
     await p.locator('.card').first().waitFor();
     await shot('console-phone.png');
   });
+
+  it('a change the stream reports while the timeline is loading is drawn once that load ends', async () => {
+    await p.setViewportSize({ width: 1280, height: 800 });
+    const callId = await place('warm-whisper');
+    const path = `/v1/console/calls/${encodeURIComponent(callId)}`;
+    const read = async () => {
+      const res = await fetch(`${parts.url}${path}`, { headers: { authorization: `Bearer ${KEY}` } });
+      return (await res.json()) as { phase: string; transfers: { outcome?: string }[] };
+    };
+    // The timeline's first load is answered with what the call was when it was asked, but only
+    // after the call has ended and the stream has said so: every change arrives during that load.
+    let held = 0;
+    let staleOutcome: string | undefined = 'unread';
+    await p.route(`**${path}`, async (route) => {
+      if (held++ > 0) return route.continue();
+      const stale = await route.fetch();
+      staleOutcome = ((await stale.json()) as { transfers: { outcome?: string }[] }).transfers[0]?.outcome;
+      await expect.poll(async () => (await read()).phase, { timeout: WAIT_MS, interval: 200 }).toBe('ended');
+      await new Promise((r) => setTimeout(r, 1500));
+      await route.fulfill({ response: stale });
+    });
+    await p.evaluate<string>(`location.hash = '#/call/${encodeURIComponent(callId)}'`);
+    await p.waitForSelector('.verdict[data-outcome="connected"]');
+    expect(staleOutcome).toBeUndefined();
+    expect(held).toBeGreaterThan(1);
+    await p.unroute(`**${path}`);
+  });
 });
 
 if (chromiumMissing()) {

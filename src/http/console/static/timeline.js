@@ -63,6 +63,8 @@ export function timelineView(ctx, callId) {
   );
   let shown = -1;
   let loading = false;
+  /** A change reported while a load was under way: load again once it ends, or the last change is never drawn. */
+  let stale = false;
   const show = (e, laneLabel, t0) =>
     fill(
       details,
@@ -85,8 +87,12 @@ export function timelineView(ctx, callId) {
     );
 
   const load = async () => {
-    if (loading) return;
+    if (loading) {
+      stale = true;
+      return;
+    }
     loading = true;
+    stale = false;
     try {
       const call = await api(`/v1/console/calls/${encodeURIComponent(callId)}`);
       if (call.version === shown && call.version !== 0) return;
@@ -100,6 +106,7 @@ export function timelineView(ctx, callId) {
       );
     } finally {
       loading = false;
+      if (stale) void load();
     }
   };
 
