@@ -15,6 +15,7 @@ import {
   withTimeline,
 } from './call-record.js';
 import { reduceEffectFailed, reduceEffectRetry } from './effect-failures.js';
+import { dropGuard, withGuards } from './effect-guards.js';
 
 /**
  * Call-level events. Carrier webhooks, media sockets, agent messages, timers and the API all
@@ -82,7 +83,9 @@ export type CallInput =
       readonly callGone?: boolean;
     }
   /** A pending retry's timer fired. */
-  | { readonly type: 'effect.retry'; readonly retryId: string };
+  | { readonly type: 'effect.retry'; readonly retryId: string }
+  /** A guarded effect ran (effect-guards.ts): its guard is no longer needed. */
+  | { readonly type: 'effect.done'; readonly retryId: string };
 
 /** How a call that never connected ended, as the carrier's final status says. */
 export type CallEndStatus = 'completed' | 'busy' | 'no_answer' | 'failed' | 'canceled';
@@ -101,7 +104,13 @@ export type CallNoteEvent =
 
 /** Effects of the call level. Transfer effects are tagged with their transfer. */
 export type CallEffect =
-  | { readonly type: 'transfer'; readonly transferId: string; readonly effect: TransferEffect }
+  | {
+      readonly type: 'transfer';
+      readonly transferId: string;
+      readonly effect: TransferEffect;
+      /** The pending retry guarding it (effect-guards.ts), when it is guarded. */
+      readonly guardId?: string;
+    }
   /** Watch the agent's audio queue: when what is queued has played, feed `handoff.played`. */
   | { readonly type: 'handoff.watch'; readonly transferId: string }
   | { readonly type: 'transfer.accepted'; readonly transferId: string; readonly requestId?: string }
@@ -112,7 +121,7 @@ export type CallEffect =
       readonly requestId?: string;
     }
   /** End the caller's call (agent hang-up, no-response hang-up). */
-  | { readonly type: 'call.hangup' }
+  | { readonly type: 'call.hangup'; readonly guardId?: string }
   /** The call is over: release sockets, close the agent connection, keep the record for retention. */
   | { readonly type: 'call.finished'; readonly endedReason: EndedReason }
   /** Run `effect` again (a durable retry); `attempt` counts the retries, from 1. */
@@ -164,13 +173,24 @@ export interface ReduceResult {
   readonly effects: readonly CallEffect[];
 }
 
-/** Pure: the new record and the effects, or null when the input changes nothing. */
+/**
+ * Pure: the new record and the effects, or null when the input changes nothing. The effects that
+ * must survive the death of the worker that runs them are guarded (effect-guards.ts).
+ */
 export function reduceCall(record: CallRecord, input: CallInput, ctx: ReduceContext): ReduceResult | null {
+  return withGuards(reduceInput(record, input, ctx), ctx.nowMs);
+}
+
+function reduceInput(record: CallRecord, input: CallInput, ctx: ReduceContext): ReduceResult | null {
   // A failure after the end (a hang-up that did not take) is still recorded.
   if (input.type === 'effect.failed')
     return reduceEffectFailed(record, input, ctx.nowMs, (r, id, event) => stepTransfer(r, id, event, ctx));
   // A human's phone still ringing after the caller left is the call's business until it stops.
   if (input.type === 'effect.retry') return reduceEffectRetry(record, input.retryId);
+  if (input.type === 'effect.done') {
+    const done = dropGuard(record, input.retryId);
+    return done === null ? null : { record: done, effects: [] };
+  }
   if (record.phase === 'ended') return null;
   switch (input.type) {
     case 'transfer.request':

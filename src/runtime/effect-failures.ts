@@ -1,6 +1,7 @@
 import { DURABLE_EFFECT_RETRY, type RetryPolicy } from '../lib/retry.js';
 import type { TransferEvent } from '../transfer/machine-types.js';
 import { type CallRecord, withTimeline } from './call-record.js';
+import { dropGuard, guardOf, unguarded } from './effect-guards.js';
 import type { CallEffect, CallInput, ReduceResult } from './call-reducer.js';
 
 /**
@@ -67,7 +68,7 @@ export function effectName(effect: CallEffect): string {
 }
 
 export function reduceEffectFailed(
-  record: CallRecord,
+  before: CallRecord,
   input: Failed,
   nowMs: number,
   stepTransfer: (record: CallRecord, transferId: string, event: TransferEvent) => ReduceResult | null,
@@ -76,11 +77,14 @@ export function reduceEffectFailed(
   const name = effectName(input.effect);
   const code = input.carrierCode ?? input.code;
   const detail = `${name}${code === undefined ? '' : ` ${code}`} attempt=${input.attempt}`;
+  // A guarded effect that failed is handled as a failure here: its guard goes.
+  const guardId = guardOf(input.effect);
+  const record = guardId === undefined ? before : (dropGuard(before, guardId) ?? before);
   const live = record.phase !== 'ended';
   if (input.retryable && worthRepeating(name, live) && input.attempt < policy.maxRetries) {
     const retries = record.retries ?? [];
     const retryId = String((record.retryCount ?? 0) + 1);
-    const pending: PendingRetry = { retryId, effect: input.effect, attempt: input.attempt + 1 };
+    const pending: PendingRetry = { retryId, effect: unguarded(input.effect), attempt: input.attempt + 1 };
     return {
       record: withTimeline(
         { ...record, retries: [...retries, pending], retryCount: (record.retryCount ?? 0) + 1 },

@@ -10,6 +10,7 @@ import { carrierAnnouncement } from '../transfer/plan-text.js';
 import type { CallRecord } from './call-record.js';
 import type { CallEffect, CallInput } from './call-reducer.js';
 import { effectName } from './effect-failures.js';
+import { guardOf } from './effect-guards.js';
 import type { DispatchOutcome, EffectRunner, ReplyBody, RunContext } from './engine.js';
 import { type LegReplies, type MediaParameters, renderReply } from './replies.js';
 import { closeSession, type LocalSession, type SessionRegistry, tellResume } from './sessions.js';
@@ -74,6 +75,8 @@ export class EffectExecutor implements EffectRunner {
   #current: ((callId: string) => Promise<CallRecord | undefined>) | undefined;
   /** Per call, the last command to the caller's own call still running (see {@link #inOrder}). */
   readonly #callerCommands = new Map<string, Promise<void>>();
+  /** Guarded effects running on this worker, by guard id (effect-guards.ts). */
+  readonly #guarding = new Set<string>();
 
   constructor(options: ExecutorOptions) {
     this.#o = options;
@@ -114,15 +117,33 @@ export class EffectExecutor implements EffectRunner {
 
   async run(record: CallRecord, effects: readonly CallEffect[], context: RunContext): Promise<void> {
     for (const effect of effects) {
+      // A guard's retry whose effect is still running here (a slow carrier) waits for that run.
+      if (effect.type === 'retry' && this.#guarding.has(effect.retryId)) continue;
       // A retry runs its effect again; a failure of it is reported with the retries made so far.
       const [inner, attempt] = effect.type === 'retry' ? [effect.effect, effect.attempt] : [effect, 0];
+      const guardId = guardOf(inner);
+      if (guardId !== undefined) this.#guarding.add(guardId);
       try {
+        // A relayed effect's guard is cleared by the worker that runs it.
         if (await this.#relayed(record, inner, context)) continue;
         await this.#runOne(record, inner, context);
+        if (guardId !== undefined) await this.#guardDone(record.callId, guardId);
       } catch (err) {
         const gone = this.#o.adapterFor(record).classifyError?.(err) === 'call_gone';
         await this.#failed(record.callId, inner, attempt, err, gone);
+      } finally {
+        if (guardId !== undefined) this.#guarding.delete(guardId);
       }
+    }
+  }
+
+  /** A guarded effect ran (here, or on the worker it was relayed to): its guard goes (effect-guards.ts). */
+  async #guardDone(callId: string, guardId: string): Promise<void> {
+    try {
+      await this.#feed(callId, { type: 'effect.done', retryId: guardId });
+    } catch (err) {
+      // The guard then runs the effect again: the same command, harmless.
+      this.#o.log.warn({ callId, guardId, err: errorSummary(err) }, 'effect.guard_not_cleared');
     }
   }
 

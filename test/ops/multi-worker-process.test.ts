@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,19 +81,21 @@ describe('two workers: socket effects and the agent session follow the caller', 
   });
 
   /** Workers A and B on the private Redis, both behind the balancer address, which points at A. */
-  async function twoWorkers(): Promise<{ a: DaemonProcess; b: DaemonProcess; publicUrl: string }> {
+  async function twoWorkers(
+    apiOfA: string = sim.url,
+  ): Promise<{ a: DaemonProcess; b: DaemonProcess; publicUrl: string }> {
     const publicUrl = `http://127.0.0.1:${proxy.port}`;
-    const env = (workerId: string) => ({
+    const env = (workerId: string, api: string) => ({
       REDIS_URL: redis.url,
       PATCHTHROUGH_CONFIG: join(dir, 'agents.json'),
       WORKER_ID: workerId,
       PUBLIC_URL: publicUrl,
-      TWILIO_API_BASE: sim.url,
+      TWILIO_API_BASE: api,
       MEDIA_TOKEN_SECRET: 'shared-by-both-workers-0123456789',
     });
-    const a = await spawnDaemon(await freePort(), env('worker-a'));
+    const a = await spawnDaemon(await freePort(), env('worker-a', apiOfA));
     daemons.push(a);
-    const b = await spawnDaemon(await freePort(), env('worker-b'));
+    const b = await spawnDaemon(await freePort(), env('worker-b', sim.url));
     daemons.push(b);
     for (const number of [INBOUND, WARM_INBOUND]) {
       sim.twilio.configureNumber(number, {
@@ -182,5 +186,85 @@ describe('two workers: socket effects and the agent session follow the caller', 
     }, 'the retry done');
     expect(record.endedReason).toBe('caller_hangup');
     expect(record.timeline.map((t) => t.event)).not.toContain('effect.failed');
+  }, 60_000);
+
+  it('a caller on hold whose transfer ended as the worker died is brought back by the other one', async () => {
+    // A reaches the carrier through a gate that forwards everything but the caller's return to
+    // the AI: that request is held, and A is killed as it makes it (soak seed 30458: the commit
+    // that ended the transfer was saved, the command that follows it never reached the carrier).
+    let callSid = '';
+    let held: (() => void) | undefined;
+    const returnSent = new Promise<void>((resolve) => {
+      held = resolve;
+    });
+    const gate = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const path = req.url ?? '/';
+        if (callSid !== '' && path.includes(`/Calls/${callSid}.json`) && body.toString().includes('Stream')) {
+          held?.();
+          return; // never answered: A dies waiting
+        }
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(req.headers))
+          if (typeof v === 'string' && k !== 'host' && k !== 'content-length') headers[k] = v;
+        fetch(`${sim.url}${path}`, {
+          method: req.method ?? 'GET',
+          headers,
+          ...(body.length > 0 ? { body } : {}),
+        })
+          .then(async (r) => {
+            res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'application/json' });
+            res.end(Buffer.from(await r.arrayBuffer()));
+          })
+          .catch(() => {
+            res.writeHead(502);
+            res.end();
+          });
+      });
+    });
+    // Only this test's two workers: the earlier tests' would take the call's timers too.
+    for (const d of daemons.splice(0)) await d.stop(3000);
+    await new Promise<void>((r) => gate.listen(0, '127.0.0.1', r));
+    const gatePort = (gate.address() as AddressInfo).port;
+    try {
+      const { a, b } = await twoWorkers(`http://127.0.0.1:${gatePort}`);
+      proxy.target = a.port;
+      sim.network.addHuman(WARM_HUMAN, { type: 'busy', afterMs: 1500 });
+      const call = await sim.network.placeCall({
+        carrier: 'twilio',
+        from: '+14155559997',
+        to: WARM_INBOUND,
+        audio: { type: 'tone', hz: 440 },
+      });
+      callSid = call.sid;
+      await returnSent;
+      a.proc.kill('SIGKILL');
+      await a.exited;
+      proxy.target = b.port;
+      // The caller hears the hold audio, then the AI again: B ran the return A never sent.
+      await sim.waitFor(() => {
+        const heard = sourcesHeard(call.heard.segments);
+        return heard.includes('hold') && heard.at(-1) === 'stream:';
+      }, 15_000);
+      const record = await eventually(async () => {
+        const r = (await store.calls.get(call.sid))?.record;
+        return r?.phase === 'ai' && (r.retries ?? []).length === 0 ? r : undefined;
+      }, 'the caller back with the AI, the guard done');
+      expect(record.transfers[0]?.outcome).toBe('busy');
+      // The new agent socket hears how the transfer ended, then `resume`.
+      const resumed = await eventually(
+        async () =>
+          agent.sessions.find((s) => s.start?.callId === call.sid && s.frames('resume').length > 0),
+        'the resume on the new socket',
+      );
+      expect(resumed.frames('transfer_status').map((f) => f.frame['status'])).toContain('failed');
+      call.hangup();
+    } finally {
+      gate.closeAllConnections();
+      await new Promise<void>((r) => gate.close(() => r()));
+    }
   }, 60_000);
 });

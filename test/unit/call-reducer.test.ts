@@ -15,6 +15,7 @@ import {
   type ReduceResult,
   reduceCall,
 } from '../../src/runtime/call-reducer.js';
+import { GUARD_MS } from '../../src/runtime/effect-guards.js';
 
 /**
  * `reduceCall` is pure: (record, input, context) → (record, effects) or null. One table of the
@@ -344,8 +345,9 @@ const TRANSITIONS: Row[] = [
     input: transferEvent({ type: 'leg.ended', legId: LEG0, status: 'busy' }),
     expected: {
       phase: 'ai',
-      callEffects: [],
-      transferEffects: ['transfer.ended'],
+      // Bringing the caller back is guarded by a retry written in the same commit (effect-guards.ts).
+      callEffects: [{ type: 'retry.schedule', retryId: '1', atMs: AT + GUARD_MS }],
+      transferEffects: ['transfer.ended', 'caller.to_agent'],
       transfers: [{ transferId: T1, outcome: 'busy', endedAtMs: AT }],
       timeline: [{ atMs: AT, event: 'transfer.ended', detail: 'busy' }],
     },
@@ -522,5 +524,79 @@ describe('reduceCall: transitions', () => {
     // Never anything but the call it was given.
     expect(record.callId).toBe(before.callId);
     expect(record.pii).toEqual(before.pii);
+  });
+});
+
+describe('reduceCall: guarded effects (effect-guards.ts)', () => {
+  const busy = transferEvent({ type: 'leg.ended', legId: LEG0, status: 'busy' });
+  const backWithGuard = () => {
+    const result = reduceCall(deepFreeze(FROM.coldDialing()), busy, ctxAt(AT)) as ReduceResult;
+    const toAgent = result.effects.find((e) => e.type === 'transfer' && e.effect.type === 'caller.to_agent');
+    return { result, guardId: toAgent?.type === 'transfer' ? toAgent.guardId : undefined };
+  };
+
+  it('the return to the AI carries a guard: a retry of it, due GUARD_MS later, in the same commit', () => {
+    const { result, guardId } = backWithGuard();
+    expect(guardId).toBe('1');
+    expect(result.effects).toContainEqual({ type: 'retry.schedule', retryId: '1', atMs: AT + GUARD_MS });
+    expect(result.record.retries).toEqual([
+      {
+        retryId: '1',
+        attempt: 1,
+        effect: { type: 'transfer', transferId: T1, effect: { type: 'caller.to_agent' } },
+      },
+    ]);
+  });
+
+  it('once the effect ran (effect.done) the guard is gone, and its timer finds nothing to run', () => {
+    const { result } = backWithGuard();
+    const done = reduceCall(
+      result.record,
+      { type: 'effect.done', retryId: '1' },
+      ctxAt(AT + 10),
+    ) as ReduceResult;
+    expect(done.record.retries).toEqual([]);
+    expect(done.effects).toEqual([]);
+    expect(reduceCall(done.record, { type: 'effect.done', retryId: '1' }, ctxAt(AT + 20))).toBeNull();
+    expect(reduceCall(done.record, { type: 'effect.retry', retryId: '1' }, ctxAt(AT + GUARD_MS))).toBeNull();
+  });
+
+  it('when nobody ran it (the worker died), the timer runs it again, unguarded', () => {
+    const { result } = backWithGuard();
+    const fired = reduceCall(result.record, { type: 'effect.retry', retryId: '1' }, ctxAt(AT + GUARD_MS));
+    expect(fired?.effects).toEqual([
+      {
+        type: 'retry',
+        retryId: '1',
+        attempt: 1,
+        effect: { type: 'transfer', transferId: T1, effect: { type: 'caller.to_agent' } },
+      },
+    ]);
+    expect(fired?.record.retries).toEqual([]);
+  });
+
+  it('a guarded effect that failed is a failure: its guard goes, a retry of its own is scheduled', () => {
+    const { result } = backWithGuard();
+    const guarded = result.effects.find((e) => e.type === 'transfer' && e.effect.type === 'caller.to_agent');
+    if (guarded === undefined) throw new Error('no guarded effect');
+    const failed = reduceCall(
+      result.record,
+      { type: 'effect.failed', effect: guarded, attempt: 0, retryable: true, code: 'carrier_unavailable' },
+      ctxAt(AT + 10),
+    ) as ReduceResult;
+    expect(failed.record.retries).toEqual([
+      {
+        retryId: '2',
+        attempt: 1,
+        effect: { type: 'transfer', transferId: T1, effect: { type: 'caller.to_agent' } },
+      },
+    ]);
+    expect(failed.effects).toEqual([{ type: 'retry.schedule', retryId: '2', atMs: AT + 10 + 1_000 }]);
+  });
+
+  it('the step that ends the call guards nothing (its commit drops every timer of the call)', () => {
+    const hangup = reduceCall(deepFreeze(FROM.ai()), { type: 'agent.hangup' }, ctxAt(AT)) as ReduceResult;
+    expect(hangup.effects).toContainEqual({ type: 'call.hangup' });
+    expect(hangup.record.retries ?? []).toEqual([]);
   });
 });

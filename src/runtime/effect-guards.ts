@@ -1,0 +1,75 @@
+import type { CallRecord } from './call-record.js';
+import type { CallEffect, ReduceResult } from './call-reducer.js';
+import type { PendingRetry } from './effect-failures.js';
+
+/**
+ * Effects run after the commit that decided them, by the worker that made it. A worker that dies
+ * in between (SIGKILL, OOM) takes them along: a caller left on hold whose transfer has ended
+ * (soak seed 30458), a human's phone left ringing, a call left up. So the effects that bring
+ * someone back or end something are guarded: the commit that decides one also writes a durable
+ * retry of it, due {@link GUARD_MS} later; the worker that ran it removes the retry
+ * (`effect.done`). When nobody did, the retry's timer fires on a worker that is alive
+ * (effect-failures.ts `reduceEffectRetry`) and runs it again. Each of these effects is the same
+ * command to the carrier whenever it runs, so running it twice (a worker that died after the
+ * command, before `effect.done`) changes nothing for the people on the call.
+ */
+export const GUARD_MS = 3_000;
+
+/** The effects that are guarded: the ones `effect-failures.ts` retries (REPEATABLE). */
+function guardable(effect: CallEffect): boolean {
+  if (effect.type === 'call.hangup') return effect.guardId === undefined;
+  if (effect.type !== 'transfer' || effect.guardId !== undefined) return false;
+  return effect.effect.type === 'caller.to_agent' || effect.effect.type === 'carrier.cancel';
+}
+
+/** The guard an effect carries, when it is guarded. */
+export function guardOf(effect: CallEffect): string | undefined {
+  return effect.type === 'transfer' || effect.type === 'call.hangup' ? effect.guardId : undefined;
+}
+
+/** The effect without its guard (what a retry runs: its own timer is gone by then). */
+export function unguarded(effect: CallEffect): CallEffect {
+  if (guardOf(effect) === undefined) return effect;
+  if (effect.type === 'call.hangup') return { type: 'call.hangup' };
+  if (effect.type !== 'transfer') return effect;
+  return { type: 'transfer', transferId: effect.transferId, effect: effect.effect };
+}
+
+function guarded(effect: CallEffect, guardId: string): CallEffect {
+  if (effect.type === 'call.hangup') return { type: 'call.hangup', guardId };
+  if (effect.type === 'transfer') return { ...effect, guardId };
+  return effect;
+}
+
+/** Pure: `result` with each guardable effect guarded by a pending retry written in the same commit. */
+export function withGuards(result: ReduceResult | null, nowMs: number): ReduceResult | null {
+  if (result === null || !result.effects.some(guardable)) return result;
+  // The commit that ends a call drops every timer of it (store/lua.ts): no guard would survive.
+  if (result.effects.some((e) => e.type === 'call.finished')) return result;
+  let count = result.record.retryCount ?? 0;
+  const pending: PendingRetry[] = [];
+  const effects: CallEffect[] = [];
+  for (const e of result.effects) {
+    if (!guardable(e)) {
+      effects.push(e);
+      continue;
+    }
+    count += 1;
+    const retryId = String(count);
+    pending.push({ retryId, effect: e, attempt: 1 });
+    effects.push(guarded(e, retryId), { type: 'retry.schedule', retryId, atMs: nowMs + GUARD_MS });
+  }
+  const record: CallRecord = {
+    ...result.record,
+    retries: [...(result.record.retries ?? []), ...pending],
+    retryCount: count,
+  };
+  return { record, effects };
+}
+
+/** Pure: the guard `retryId` is no longer needed (its effect ran, or failed and is handled as a failure). */
+export function dropGuard(record: CallRecord, retryId: string): CallRecord | null {
+  const retries = record.retries ?? [];
+  if (!retries.some((r) => r.retryId === retryId)) return null;
+  return { ...record, retries: retries.filter((r) => r.retryId !== retryId) };
+}
