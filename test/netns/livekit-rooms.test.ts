@@ -5,13 +5,13 @@ import { ANSWERS, handoff, useE2e } from '../e2e/fixture.js';
 import { waitForRecord } from '../e2e/harness.js';
 import { eventually } from '../support/eventually.js';
 import { SUMMARY, ToneAgent } from '../support/livekit/room-scenario.js';
-import { TestLivekitServer } from '../support/livekit/server.js';
+import { TestLivekitServer } from '../../support/livekit/server.js';
 import { dominates } from '../support/livekit/tone.js';
 
 /**
  * The daemon with `agent.transport: livekit`, end to end on real parts: the carrier simulator,
  * the daemon's real LiveKit port (rtc-node, livekit-server-sdk), the test LiveKit server
- * (test/support/livekit/server.ts) and an agent on rtc-node it dispatches into each call's room.
+ * (support/livekit/server.ts) and an agent on rtc-node it dispatches into each call's room.
  * Run inside a network namespace by test/e2e/livekit-rooms.test.ts (libwebrtc ignores loopback).
  */
 
