@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeMulaw } from '../../src/media/mulaw.js';
 import { toSamples } from '../../src/media/transcode.js';
+import { TestLivekitServer } from '../../support/livekit/server.js';
 import { ANSWERS, handoff, useE2e } from '../e2e/fixture.js';
 import { waitForRecord } from '../e2e/harness.js';
 import { eventually } from '../support/eventually.js';
 import { SUMMARY, ToneAgent } from '../support/livekit/room-scenario.js';
-import { TestLivekitServer } from '../../support/livekit/server.js';
 import { dominates } from '../support/livekit/tone.js';
 
 /**
