@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Tests that need a network namespace of their own (real WebRTC: libwebrtc ignores loopback).
- * test/e2e/livekit-rooms.test.ts runs them inside one (`unshare -n`, test/support/livekit/netns.sh).
+ * test/e2e/livekit-rooms.test.ts runs them inside one (`unshare -n`, support/livekit/netns.sh).
  */
 export default defineConfig({
   test: {

@@ -36,6 +36,9 @@ const env = parseEnv({
   TWILIO_AUTH_TOKEN: AUTH_TOKEN,
   TWILIO_API_BASE: config.apiBase,
   LOG_LEVEL: 'silent',
+  ...(config.livekit === undefined
+    ? {}
+    : { LIVEKIT_API_KEY: config.livekit.apiKey, LIVEKIT_API_SECRET: config.livekit.apiSecret }),
 });
 const agents = parseAgentsConfig(config.agents, { defaultRegion: 'US', source: 'bench' });
 

@@ -2,7 +2,8 @@
  * `npm run bench [-- <what> …] [-- flags]`: the benchmarks of DESIGN.md "Targets", each against
  * processes it starts and stops itself (daemon, bare relay, simulator, private redis-server),
  * on loopback, bounded in time. `what`: `media`, `frame-cost`, `control`, `handoff`, `store`, or
- * `all` (default). Each writes `bench/results/<what>.json` and prints a markdown table.
+ * `all` (default). Each writes `bench/results/<what>.json` and prints a markdown table. `livekit`
+ * runs only the media bench's LiveKit row (bench/livekit/; `media` includes it).
  *
  * Flags: `--quick` (short steps, smaller ladders: a smoke run), `--ladder 50,100,200` (media
  * calls per step), `--measure-s 5`, `--no-profile`.
@@ -16,12 +17,14 @@ import { runControl } from './control/run-control.js';
 import { handoffTable } from './handoff/handoff-report.js';
 import { runHandoff } from './handoff/run-handoff.js';
 import { startProbe } from './lib/probe.js';
+import { livekitTable } from './livekit/livekit-report.js';
+import { runLivekit } from './livekit/run-livekit.js';
 import { frameCostTable, measureFrameCost } from './media/frame-cost.js';
 import { mediaTable } from './media/media-report.js';
 import { runMedia } from './media/run-media.js';
 
 const WHAT = ['media', 'frame-cost', 'control', 'handoff', 'store'] as const;
-type What = (typeof WHAT)[number];
+type What = (typeof WHAT)[number] | 'livekit';
 
 interface Flags {
   readonly what: readonly What[];
@@ -40,7 +43,7 @@ function parseFlags(argv: readonly string[]): Flags {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === 'all') what.push(...WHAT);
-    else if ((WHAT as readonly string[]).includes(arg)) what.push(arg as What);
+    else if ((WHAT as readonly string[]).includes(arg) || arg === 'livekit') what.push(arg as What);
     else if (arg === '--quick') quick = true;
     else if (arg === '--no-profile') profile = false;
     else if (arg === '--ladder')
@@ -51,7 +54,7 @@ function parseFlags(argv: readonly string[]): Flags {
     else if (arg === '--measure-s') measureS = Number(argv[++i]);
     else
       throw new Error(
-        `unknown argument ${arg} (expected ${WHAT.join(', ')}, all, --quick, --ladder, --measure-s, --no-profile)`,
+        `unknown argument ${arg} (expected ${WHAT.join(', ')}, livekit, all, --quick, --ladder, --measure-s, --no-profile)`,
       );
   }
   return { what: what.length === 0 ? WHAT : [...new Set(what)], quick, ladder, measureS, profile };
@@ -98,6 +101,11 @@ async function main(): Promise<void> {
   mkdirSync(`${resultsDir}/profiles`, { recursive: true });
   const probe = startProbe();
   const started = performance.now();
+  const livekit = {
+    ladder: flags.quick ? [1, 2] : [1, 2, 4, 8],
+    warmupMs: flags.quick ? 1000 : 2000,
+    measureMs: flags.quick ? 2000 : 4000,
+  };
   for (const what of flags.what) {
     if (what === 'media') {
       const result = await runMedia({
@@ -107,12 +115,17 @@ async function main(): Promise<void> {
         stall: { calls: 10, seconds: flags.quick ? 5 : 15, rate: 50 },
         profileMs: flags.profile ? (flags.quick ? 2000 : 4000) : 0,
         profileAtCalls: 300,
+        livekit,
         resultsDir,
         probe,
         log,
       });
       write('media', result);
       process.stdout.write(`${mediaTable(result)}\n`);
+    } else if (what === 'livekit') {
+      const result = await runLivekit({ ...livekit, log });
+      write('media-livekit', { livekit: result });
+      process.stdout.write(`${livekitTable(result)}\n`);
     } else if (what === 'frame-cost') {
       const rows = measureFrameCost();
       write('frame-cost', { rows });

@@ -23,6 +23,8 @@ export interface DaemonChildConfig {
   readonly apiBase: string;
   /** Agents file input (parsed by the child with the agents schema). */
   readonly agents: unknown;
+  /** LiveKit API key and secret, for an agent on `transport: livekit` (its `LIVEKIT_API_*`). */
+  readonly livekit?: { readonly apiKey: string; readonly apiSecret: string };
 }
 
 export interface DaemonReady {
@@ -39,6 +41,7 @@ export interface StartDaemonOptions {
   readonly agent?: (agent: Record<string, unknown>) => Record<string, unknown>;
   /** Write a V8 CPU profile of the daemon into this directory. */
   readonly cpuProfileDir?: string;
+  readonly livekit?: DaemonChildConfig['livekit'];
 }
 
 export async function startDaemon(options: StartDaemonOptions): Promise<ChildProc<DaemonReady>> {
@@ -49,6 +52,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<ChildPro
     redisUrl: options.redisUrl,
     apiBase: options.apiBase ?? 'http://127.0.0.1:9',
     agents: { ...input, agents: [options.agent === undefined ? first : options.agent(first)] },
+    ...(options.livekit === undefined ? {} : { livekit: options.livekit }),
   };
   return forkChild<DaemonReady>(new URL('../daemon-child.ts', import.meta.url), {
     args: [JSON.stringify(config)],

@@ -1,4 +1,5 @@
 /** The media benchmark as markdown. */
+import { livekitTable } from '../livekit/livekit-report.js';
 import type { MediaResult, TargetResult } from './run-media.js';
 
 export function mediaTable(result: MediaResult): string {
@@ -37,6 +38,7 @@ export function mediaTable(result: MediaResult): string {
     );
     lines.push(t.profile.byModule.map((m) => `${m.name} ${m.selfPercent} %`).join(', '));
   }
+  lines.push('', livekitTable(result.livekit));
   return lines.join('\n');
 }
 

@@ -14,6 +14,9 @@ import { type ChildProc, forkChild } from '../lib/ipc.js';
 import type { Probe } from '../lib/probe.js';
 import type { ProfileSummary } from '../lib/profile.js';
 import { redisCpuTimes } from '../lib/redis-cpu.js';
+import type { LivekitChildOptions } from '../livekit/livekit-child.js';
+import type { LivekitResult } from '../livekit/livekit-report.js';
+import { runLivekit } from '../livekit/run-livekit.js';
 import { CarrierStream, type StreamTarget } from './carrier-streams.js';
 import { startEchoAgent } from './echo-agent.js';
 import { FrameLedger } from './frames.js';
@@ -31,6 +34,8 @@ export interface MediaOptions {
    */
   readonly profileMs: number;
   readonly profileAtCalls: number;
+  /** The LiveKit row's ladder (bench/livekit/): a few calls, in a network namespace of its own. */
+  readonly livekit: LivekitChildOptions;
   readonly resultsDir: string;
   readonly probe: Probe;
   readonly log: (line: string) => void;
@@ -51,6 +56,8 @@ export interface MediaResult {
   readonly daemon: TargetResult;
   /** At each calls count both measured without loss: daemon calls per core ÷ relay calls per core. */
   readonly perCoreRatio: readonly { readonly calls: number; readonly ratio: number }[];
+  /** The daemon with its agent on LiveKit (real rtc-node both sides, the test LiveKit server). */
+  readonly livekit: LivekitResult;
 }
 
 const MAX_STREAMS = 20_000;
@@ -130,7 +137,8 @@ export async function runMedia(options: MediaOptions): Promise<MediaResult> {
           ? []
           : [{ calls: d.calls, ratio: Math.round((d.callsPerCore / r.callsPerCore) * 1000) / 1000 }];
       });
-    return { relay: relayResult, daemon: daemonResult, perCoreRatio };
+    const livekit = await runLivekit({ ...options.livekit, log: options.log });
+    return { relay: relayResult, daemon: daemonResult, perCoreRatio, livekit };
   } finally {
     admin.disconnect();
     await agent.close();

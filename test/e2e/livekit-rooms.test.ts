@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
  * Real LiveKit rooms need real WebRTC, and libwebrtc ignores loopback interfaces: the scenarios of
  * test/netns/livekit-rooms.test.ts (the daemon, the carrier simulator, the test LiveKit server and
  * an rtc-node agent) run in a network namespace of their own, made here with `unshare -n` and a
- * veth pair (test/support/livekit/netns.sh). Skipped only where namespaces are not permitted.
+ * veth pair (support/livekit/netns.sh). Skipped only where namespaces are not permitted.
  */
 
 /** Whether this process may make a network namespace with a veth pair in it (root, or the capabilities). */
@@ -30,7 +30,7 @@ describe.skipIf(!permitted)(
           [
             '-n',
             'sh',
-            'test/support/livekit/netns.sh',
+            'support/livekit/netns.sh',
             process.execPath,
             'node_modules/vitest/vitest.mjs',
             'run',

@@ -230,6 +230,52 @@ describe('LiveKit wire: the room', () => {
     expect(room.disconnected).toBe(true);
   });
 
+  it('a cold transfer’s connected, handed to LiveKit but not yet sent: the daemon leaves only once the agent answered patchthrough.leaving behind it', async () => {
+    const t = setup();
+    const room = await t.open();
+    room.network = 'queued';
+    t.link.sendTransferStatus({ transferId: 'T1', status: 'connected', outcome: 'connected' });
+    const closed = t.link.close('transferred');
+    await settle();
+    // publishData resolved (handed over); leaving now would drop the packet with the connection.
+    expect(room.disconnected).toBe(false);
+    room.deliver();
+    await closed;
+    expect(room.sentEvents).toEqual([
+      { event: 'transfer_status', transferId: 'T1', status: 'connected', outcome: 'connected' },
+    ]);
+    expect(room.rpcCalls).toEqual([
+      { method: 'patchthrough.leaving', payload: JSON.stringify({ reason: 'transferred' }) },
+    ]);
+    expect(room.dropped).toBe(0);
+    expect(room.disconnected).toBe(true);
+    expect(t.port.deleted).toEqual(['pt-CA0123']);
+  });
+
+  it('an agent that never answers patchthrough.leaving: the daemon leaves after 2 s', async () => {
+    const t = setup();
+    const room = await t.open();
+    room.network = 'queued';
+    t.link.sendTransferStatus({ transferId: 'T1', status: 'connected', outcome: 'connected' });
+    const closed = t.link.close('transferred');
+    await settle();
+    t.timers.advance(1999);
+    await settle();
+    expect(room.disconnected).toBe(false);
+    t.timers.advance(1);
+    await closed;
+    expect(room.disconnected).toBe(true);
+    expect(room.dropped).toBe(2);
+  });
+
+  it('nothing told since the agent last confirmed: the daemon leaves without asking', async () => {
+    const t = setup();
+    const room = await t.open();
+    await t.link.close('call ended');
+    expect(room.rpcCalls).toEqual([]);
+    expect(room.disconnected).toBe(true);
+  });
+
   it('a call handed to another worker: the room stays for it; replaced by that worker: ends quietly, the room kept', async () => {
     const a = setup();
     const roomA = await a.open();

@@ -25,6 +25,12 @@ export const RPC_TOOL_CALL = 'patchthrough.tool_call';
 export const RPC_HANGUP = 'patchthrough.hangup';
 /** The agent's RPC method the daemon calls for the whisper summary. */
 export const RPC_SUMMARIZE = 'patchthrough.summarize';
+/**
+ * The agent's RPC method the daemon calls as it leaves the room, `{ reason }`. The agent need not
+ * have it: any answer, "unsupported method" included, comes back over the same reliable, ordered
+ * data channel as the data packets sent before it, so it proves the agent got them.
+ */
+export const RPC_LEAVING = 'patchthrough.leaving';
 
 /** The daemon participant's attributes mirroring the current transfer (an agent that restarts reads them). */
 export const ATTR_TRANSFER_ID = 'patchthrough.transfer_id';

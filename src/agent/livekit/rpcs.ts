@@ -48,7 +48,8 @@ interface Pending {
  * (`{ reason? }`). A transfer or tool call becomes the runtime's event with a request id, and the
  * runtime's `tool_result` for that id is the RPC's answer: `{ transferId, status }` for a transfer,
  * or an `RpcError` (1500) whose message is our error code and whose data is `{ code, message }`.
- * And the one method the daemon calls: the agent's `patchthrough.summarize`.
+ * And the agent's method the daemon calls for a summary, `patchthrough.summarize` (the other it
+ * calls, `patchthrough.leaving`, is the wire's: wire.ts #flush).
  */
 export class LivekitRpcs {
   readonly #o: LivekitRpcsOptions;

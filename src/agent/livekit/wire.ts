@@ -21,14 +21,18 @@ import {
   dtmfCode,
   EVENTS_TOPIC,
   parseEventPacket,
+  RPC_LEAVING,
   roomName,
   TRANSCRIPTION_TOPIC,
 } from './protocol.js';
 import { LivekitRpcs } from './rpcs.js';
 import { readTranscript } from './transcripts.js';
 
-/** How long leaving the room waits for data packets still being sent, in ms. */
-const FLUSH_MS = 1000;
+/**
+ * How long leaving the room waits for the agent to have what it was told last, in ms: the data
+ * packets handed to LiveKit, then the agent's answer to `patchthrough.leaving` (#flush).
+ */
+const FLUSH_MS = 2000;
 
 export interface LivekitWireOptions {
   readonly config: LivekitAgentConfig;
@@ -93,6 +97,8 @@ export class LivekitWire implements AgentWire {
   #audio: Promise<void> = Promise.resolve();
   /** Data packets handed to LiveKit and not yet sent. */
   readonly #inflight = new Set<Promise<void>>();
+  /** Control was published that the agent has not been shown to have (#flush). */
+  #unconfirmed = false;
   #backlog = 0;
   #settleClosed: () => void = () => {};
   readonly #closed: Promise<void>;
@@ -185,6 +191,7 @@ export class LivekitWire implements AgentWire {
       .catch((err: unknown) => this.#warn('agent.livekit_data_failed', err));
     // Kept until sent: the last status of a transfer is often followed at once by the close.
     this.#inflight.add(sent);
+    this.#unconfirmed = true;
     sent.then(
       () => this.#inflight.delete(sent),
       () => this.#inflight.delete(sent),
@@ -208,7 +215,7 @@ export class LivekitWire implements AgentWire {
     // A call handed to another worker (or to whichever takes the carrier's continuation) keeps
     // its room and agent; the next worker joins the same room.
     const keepRoom = reason === 'handed over' || reason === 'worker stopping';
-    this.#teardown(keepRoom).then(
+    this.#teardown(reason, keepRoom).then(
       () => this.#end(),
       () => this.#end(),
     );
@@ -297,7 +304,7 @@ export class LivekitWire implements AgentWire {
           this.#clearTimers();
           this.#rpcs.close();
           const events = this.#events;
-          this.#teardown(true).then(
+          this.#teardown('replaced', true).then(
             () => this.#end(),
             () => this.#end(),
           );
@@ -411,7 +418,7 @@ export class LivekitWire implements AgentWire {
     this.#clearTimers();
     this.#rpcs.close();
     const events = this.#events;
-    this.#teardown().then(
+    this.#teardown(end.type).then(
       () => this.#end(),
       () => this.#end(),
     );
@@ -425,21 +432,11 @@ export class LivekitWire implements AgentWire {
   }
 
   /** Leaves and deletes the room; failures are logged (the room's empty timeout removes it anyway). */
-  async #teardown(keepRoom = false): Promise<void> {
+  async #teardown(reason: string, keepRoom = false): Promise<void> {
     const room = this.#room;
     this.#room = undefined;
-    if (room !== undefined && this.#inflight.size > 0) {
-      // What was told last (a transfer's `connected`) goes out before the daemon leaves, bounded.
-      let timer: unknown;
-      await Promise.race([
-        Promise.allSettled([...this.#inflight]),
-        new Promise<void>((resolve) => {
-          timer = this.#timers.setTimeout(resolve, FLUSH_MS);
-        }),
-      ]);
-      this.#timers.clearTimeout(timer);
-    }
     if (room !== undefined) {
+      await this.#flush(room, reason);
       await room.disconnect().catch((err: unknown) => this.#warn('agent.livekit_leave_failed', err));
     }
     const port = this.#port;
@@ -448,6 +445,35 @@ export class LivekitWire implements AgentWire {
         .deleteRoom(this.#roomName)
         .catch((err: unknown) => this.#warn('agent.livekit_delete_failed', err));
     }
+  }
+
+  /**
+   * What was told last (a cold transfer's `connected`, sent just before the daemon leaves)
+   * reaches the agent first, bounded by {@link FLUSH_MS}. LiveKit's `publishData` resolves once
+   * the packet is handed to the data channel, not once it arrived, and leaving closes the peer
+   * connection with whatever is still in its send buffer — on a loaded machine, that packet. So:
+   * wait for the hand-offs, then for the agent's answer to `patchthrough.leaving`, which travels
+   * the same reliable, ordered channel behind them (the WebSocket transport gets the same from
+   * TCP and its close handshake). An agent that left, or never answers, only costs the bound.
+   */
+  async #flush(room: LivekitRoom, reason: string): Promise<void> {
+    if (this.#inflight.size === 0 && !this.#unconfirmed) return;
+    const agent = this.#agent;
+    const flushed = (async () => {
+      await Promise.allSettled([...this.#inflight]);
+      if (agent === undefined) return;
+      // Any answer will do, a failure ("unsupported method") included: it came after the packets.
+      await room.performRpc(agent, RPC_LEAVING, JSON.stringify({ reason }), FLUSH_MS).catch(() => undefined);
+      this.#unconfirmed = false;
+    })();
+    let timer: unknown;
+    await Promise.race([
+      flushed,
+      new Promise<void>((resolve) => {
+        timer = this.#timers.setTimeout(resolve, FLUSH_MS);
+      }),
+    ]);
+    this.#timers.clearTimeout(timer);
   }
 
   #end(): void {

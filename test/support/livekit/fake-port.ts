@@ -62,6 +62,18 @@ export class FakeRoom implements LivekitRoom {
   readonly present: LivekitParticipant[] = [];
   cleared = 0;
   disconnected = false;
+  /**
+   * `instant`: what the daemon publishes reaches the agent at once. `queued`: it waits in the
+   * order sent (data packets and RPC requests on one reliable, ordered channel) until
+   * {@link deliver}, and leaving drops what is still queued — what libwebrtc does with a data
+   * channel's send buffer when the peer connection closes.
+   */
+  network: 'instant' | 'queued' = 'instant';
+  /** What the daemon published (data packets, RPC requests) that had not arrived when it left. */
+  dropped = 0;
+  /** The agent's methods the daemon called, in order (the agent answers unknown ones "unsupported"). */
+  readonly rpcCalls: { readonly method: string; readonly payload: string }[] = [];
+  #queue: { readonly arrive: () => void; readonly drop: () => void }[] = [];
   /** Called with each chunk of caller audio (a test's agent echoes it). */
   onCapture: ((samples: Int16Array) => void) | undefined;
 
@@ -85,8 +97,12 @@ export class FakeRoom implements LivekitRoom {
     this.cleared += 1;
   }
 
+  /** Handed to LiveKit: resolves at once; arrives now, or at {@link deliver} when queued. */
   async publishData(payload: Uint8Array, topic: string): Promise<void> {
-    this.actions.push({ type: 'data', topic, body: JSON.parse(Buffer.from(payload).toString('utf8')) });
+    const arrive = () =>
+      this.actions.push({ type: 'data', topic, body: JSON.parse(Buffer.from(payload).toString('utf8')) });
+    if (this.network === 'instant') arrive();
+    else this.#queue.push({ arrive, drop: () => undefined });
   }
 
   async setAttributes(attributes: Readonly<Record<string, string>>): Promise<void> {
@@ -102,6 +118,16 @@ export class FakeRoom implements LivekitRoom {
   }
 
   async performRpc(_identity: string, method: string, payload: string): Promise<string> {
+    if (this.network === 'queued') {
+      // The request travels behind what was published before it.
+      await new Promise<void>((resolve, reject) =>
+        this.#queue.push({
+          arrive: resolve,
+          drop: () => reject(new LivekitRpcFailure(1503, 'Recipient disconnected')),
+        }),
+      );
+    }
+    this.rpcCalls.push({ method, payload });
     const handler = this.agentMethods.get(method);
     if (handler === undefined)
       throw new LivekitRpcFailure(RPC_UNSUPPORTED_METHOD, 'Method not supported at destination');
@@ -110,6 +136,14 @@ export class FakeRoom implements LivekitRoom {
 
   async disconnect(): Promise<void> {
     this.disconnected = true;
+    const lost = this.#queue.splice(0);
+    this.dropped += lost.length;
+    for (const q of lost) q.drop();
+  }
+
+  /** The network carries what the daemon published, in order (`queued`). */
+  deliver(): void {
+    for (const q of this.#queue.splice(0)) q.arrive();
   }
 
   // ——— the agent's side ———

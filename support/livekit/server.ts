@@ -1,13 +1,14 @@
 /**
- * A LiveKit server for tests, just large enough for real rtc-node rooms: the RoomService API
- * (CreateRoom, DeleteRoom; Twirp JSON) and the signalling of protocol 17 on `/rtc/v1` (one peer
- * connection, the client offering), with werift as the server's WebRTC. Data packets (user data,
- * RPC, text streams) are routed between participants over the data channels; participant updates
- * and attributes are relayed. Written from the protocol (livekit/protocol's `livekit_rtc.proto`,
- * `livekit_models.proto`) and the Rust SDK's signal client; nothing here is LiveKit's code.
+ * A LiveKit server for tests and benchmarks, just large enough for real rtc-node rooms: the
+ * RoomService API (CreateRoom, DeleteRoom; Twirp JSON) and the signalling of protocol 17 on
+ * `/rtc/v1` (one peer connection, the client offering), with werift as the server's WebRTC. Data
+ * packets (user data, RPC, text streams) are routed between participants over the data channels;
+ * participant updates and attributes are relayed. Written from the protocol (livekit/protocol's
+ * `livekit_rtc.proto`, `livekit_models.proto`) and the Rust SDK's signal client; nothing here is
+ * LiveKit's code. It lives in support/ because both test/ and bench/ use it.
  *
  * libwebrtc ignores loopback interfaces: run it, and the rooms, in a network namespace with a
- * veth pair (test/support/livekit/netns.ts), and give `host` the veth address.
+ * veth pair (support/livekit/netns.sh), and give `host` the veth address.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';

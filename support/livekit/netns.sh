@@ -1,6 +1,6 @@
 # Runs a command in the network namespace `unshare -n` made for it: loopback up, and a veth pair
 # (10.99.0.1 and 10.99.0.2) for WebRTC, since libwebrtc ignores loopback interfaces. Needs root
-# (or CAP_NET_ADMIN and CAP_SYS_ADMIN): `unshare -n sh test/support/livekit/netns.sh CMD…`.
+# (or CAP_NET_ADMIN and CAP_SYS_ADMIN): `unshare -n sh support/livekit/netns.sh CMD…`.
 set -e
 ip link set lo up
 ip link add lk0 type veth peer name lk1
