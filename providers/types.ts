@@ -595,6 +595,12 @@ export interface CarrierMarkup {
   /** For the human's leg: hear `text` (the caller does not), then join `room`. */
   whisperThenJoin(options: WhisperOptions): Markup;
   hangup(): Markup;
+  /**
+   * Silence for `seconds`, then ask `continuationUrl` again: the answer to a continuation asked
+   * while a REST command moving the caller is on its way (that command replaces this document).
+   * Absent where the carrier's own flow asks (Exotel).
+   */
+  pauseThenAsk?(options: { readonly seconds: number; readonly continuationUrl: string }): Markup;
 }
 
 export interface StreamMarkupOptions {

@@ -33,6 +33,7 @@ interface XmlResponse {
   addConference(room: string, attributes: Record<string, string | number | boolean>): unknown;
   addSpeak(text: string, attributes?: Record<string, string | number | boolean>): unknown;
   addHangup(attributes?: Record<string, string>): unknown;
+  addWait(attributes: Record<string, string | number | boolean>): unknown;
   toXML(): string;
 }
 
@@ -155,8 +156,20 @@ export function hangup(): Markup {
   return done(response);
 }
 
+/** `<Wait>` then `<Redirect>`: never a trailing wait, the document asks again. */
+export function pauseThenAsk(options: {
+  readonly seconds: number;
+  readonly continuationUrl: string;
+}): Markup {
+  const response = new XmlResponse();
+  response.addWait({ length: options.seconds });
+  continueAt(response, options.continuationUrl);
+  return done(response);
+}
+
 export const plivoMarkup: CarrierMarkup = Object.freeze({
   answerWithStream,
+  pauseThenAsk,
   dialCold,
   conferenceHold,
   whisperThenJoin,

@@ -135,8 +135,20 @@ export function hangup(): Markup {
   return done(response);
 }
 
+/** `<Pause>` then `<Redirect>`: never a trailing pause, the document asks again. */
+export function pauseThenAsk(options: {
+  readonly seconds: number;
+  readonly continuationUrl: string;
+}): Markup {
+  const response = new twilio.twiml.VoiceResponse();
+  response.pause({ length: options.seconds });
+  continueAt(response, options.continuationUrl);
+  return done(response);
+}
+
 export const twilioMarkup: CarrierMarkup = Object.freeze({
   answerWithStream,
+  pauseThenAsk,
   dialCold,
   conferenceHold,
   whisperThenJoin,

@@ -107,7 +107,12 @@ export interface CallRecord {
    * it sends it; the other way does not, so the caller is not moved into the same dial twice
    * (a second `<Dial>` cancels the first and rings the human again, soak seed 5048).
    */
-  readonly callerDial?: { readonly legId: string; readonly via: 'webhook' | 'rest' };
+  readonly callerDial?: {
+    readonly legId: string;
+    readonly via: 'webhook' | 'rest';
+    /** When it was claimed (absent in records saved before it was kept). */
+    readonly atMs?: number;
+  };
 }
 
 /** Caps keep one call's record small however long it runs (timelines are for people to read). */

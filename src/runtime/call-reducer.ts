@@ -87,6 +87,12 @@ export type CallInput =
   /** A guarded effect ran (effect-guards.ts): its guard is no longer needed. */
   | { readonly type: 'effect.done'; readonly retryId: string };
 
+/**
+ * How long a dial claimed for a REST command may take to reach the caller's call. The carrier's
+ * continuation asked meanwhile waits and asks again (webhooks.ts); after it, it sends the dial.
+ */
+export const REST_DIAL_LANDS_MS = 5_000;
+
 /** How a call that never connected ended, as the carrier's final status says. */
 export type CallEndStatus = 'completed' | 'busy' | 'no_answer' | 'failed' | 'canceled';
 
@@ -232,9 +238,20 @@ function reduceInput(record: CallRecord, input: CallInput, ctx: ReduceContext): 
     case 'agent.resumed':
       if (record.resumeTold === input.transferId) return null;
       return { record: { ...record, resumeTold: input.transferId }, effects: [] };
-    case 'caller.dial_sent':
-      if (record.callerDial?.legId === input.legId) return null;
-      return { record: { ...record, callerDial: { legId: input.legId, via: input.via } }, effects: [] };
+    case 'caller.dial_sent': {
+      const claim = record.callerDial;
+      // A REST dial still unseen after REST_DIAL_LANDS_MS never went (its worker died): the
+      // carrier's next ask sends it instead.
+      const restLost =
+        claim?.via === 'rest' &&
+        input.via === 'webhook' &&
+        ctx.nowMs - (claim.atMs ?? 0) >= REST_DIAL_LANDS_MS;
+      if (claim?.legId === input.legId && !restLost) return null;
+      return {
+        record: { ...record, callerDial: { legId: input.legId, via: input.via, atMs: ctx.nowMs } },
+        effects: [],
+      };
+    }
     case 'agent.hangup':
       if (record.phase !== 'ai') return null;
       return finish(withTimeline(record, { atMs: ctx.nowMs, event: 'agent.hangup' }), 'agent_hangup', ctx, [

@@ -1,8 +1,8 @@
 import { DURABLE_EFFECT_RETRY, type RetryPolicy } from '../lib/retry.js';
 import type { TransferEvent } from '../transfer/machine-types.js';
 import { type CallRecord, withTimeline } from './call-record.js';
-import { dropGuard, guardOf, unguarded } from './effect-guards.js';
 import type { CallEffect, CallInput, ReduceResult } from './call-reducer.js';
+import { dropGuard, guardOf, unguarded } from './effect-guards.js';
 
 /**
  * What the call does when one of its effects failed (pure; the executor reports every failure

@@ -87,6 +87,22 @@ export function renderReply(
 }
 
 /**
+ * Silence, then the carrier asks the call's continuation again; undefined where the carrier has
+ * no such document (its own flow asks).
+ */
+export function renderPauseThenAsk(
+  adapter: CarrierAdapter,
+  callId: string,
+  seconds: number,
+): Markup | undefined {
+  continuationSeq += 1;
+  return adapter.markup.pauseThenAsk?.({
+    seconds,
+    continuationUrl: adapter.callbackUrl('voice', { callId, seq: continuationSeq }),
+  });
+}
+
+/**
  * A human leg's answer webhook waits (bounded) for its whisper text when the summary is not in
  * yet: the machine's `human.whisper` effect then answers it instead of a REST redirect.
  */

@@ -16,7 +16,7 @@ import type { CallRecord } from './call-record.js';
 import type { CallInput } from './call-reducer.js';
 import type { CallDispatcher, ReplyBody, ReplySlot } from './engine.js';
 import { applyCallEnd, bindPlaced, endStatus } from './placed-calls.js';
-import { type LegReplies, type MediaParameters, renderReply } from './replies.js';
+import { type LegReplies, type MediaParameters, renderPauseThenAsk, renderReply } from './replies.js';
 import { pushIfRestControlled } from './rest-control.js';
 import { answerFallback, ownRoute } from './webhook-fallback.js';
 
@@ -120,6 +120,19 @@ export class WebhookHandler {
     );
   }
 
+  /**
+   * The dial was claimed for a REST command that is on its way (the caller's stream ended while
+   * it was being sent, soak seed 30719): a second `<Dial>` in this answer would cancel the first
+   * and ring the human again. The carrier waits a second and asks again; the REST command,
+   * landing, replaces that document. Undefined when the dial should go out in this answer.
+   */
+  async #restDialing(adapter: CarrierAdapter, callId: string): Promise<Markup | undefined> {
+    if (adapter.capabilities.streamCloseMovesCaller) return undefined; // the flow's ask is the delivery
+    const now = await this.#o.engine.get(callId);
+    if (now?.callerDial?.via !== 'rest') return undefined; // this continuation's own, asked again
+    return renderPauseThenAsk(adapter, callId, 1);
+  }
+
   async #route(adapter: CarrierAdapter, event: CarrierEvent, kind: WebhookKind): Promise<WebhookAnswer> {
     const engine = this.#o.engine;
     switch (event.type) {
@@ -130,12 +143,16 @@ export class WebhookHandler {
         if (record === undefined) return { status: 200, markup: adapter.markup.hangup() };
         const body = callerNow(record);
         // The dial goes out in this answer: the REST command the transfer would send is not sent.
-        if (body.type === 'dial')
-          await engine.dispatch(
+        if (body.type === 'dial') {
+          const claim = await engine.dispatch(
             record.callId,
             { type: 'caller.dial_sent', legId: body.legId, via: 'webhook' },
             undefined,
           );
+          const wait =
+            claim.status === 'applied' ? undefined : await this.#restDialing(adapter, record.callId);
+          if (wait !== undefined) return { status: 200, markup: wait };
+        }
         return { status: 200, markup: this.#render(adapter, record, body) };
       }
       case 'call.status': {

@@ -54,7 +54,7 @@ type ControlOp = Command['op'];
 
 /** A document as the fake carrier renders it. */
 export interface FakeDoc {
-  readonly doc: 'stream' | 'dial' | 'hold' | 'whisper' | 'hangup';
+  readonly doc: 'stream' | 'dial' | 'hold' | 'whisper' | 'hangup' | 'pause';
   readonly [option: string]: unknown;
 }
 
@@ -158,6 +158,7 @@ export class FakeCarrier {
         conferenceHold: (o) => doc({ doc: 'hold', room: o.room, holdAudioUrl: o.holdAudioUrl }),
         whisperThenJoin: (o) => doc({ doc: 'whisper', text: o.text, room: o.room }),
         hangup: () => doc({ doc: 'hangup' }),
+        pauseThenAsk: (o) => doc({ doc: 'pause', seconds: o.seconds }),
       },
       control,
       numberRegion: 'US',
@@ -265,6 +266,8 @@ export class FakeEngine implements CallDispatcher {
   readonly store = new MemoryStore<CallRecord>({ sweepIntervalMs: 0 });
   /** Runs on each dispatch of a known call, with the dispatch's run context. */
   onDispatch: ((callId: string, input: CallInput, context: RunContext) => void) | undefined;
+  /** What a dispatch of a known call answers; default `applied`. */
+  statusOf: (input: CallInput) => DispatchOutcome['status'] = () => 'applied';
 
   get(callId: string): Promise<CallRecord | undefined> {
     return Promise.resolve(this.records.get(callId));
@@ -291,7 +294,7 @@ export class FakeEngine implements CallDispatcher {
     const record = this.records.get(callId);
     if (record === undefined) return Promise.resolve({ status: 'missing', effects: [] });
     this.onDispatch?.(callId, input, context);
-    return Promise.resolve({ status: 'applied', record, effects: [] });
+    return Promise.resolve({ status: this.statusOf(input), record, effects: [] });
   }
 }
 

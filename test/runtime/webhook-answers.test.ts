@@ -6,6 +6,7 @@ import {
   CALLER,
   type FakeDoc,
   LEG0,
+  NOW,
   OUR_NUMBER,
   type RecordName,
   readDoc,
@@ -201,6 +202,26 @@ describe('WebhookHandler: a continuation is answered from saved state alone', ()
     // The same request again (a retried webhook, another worker): the same answer.
     const again = await h.send('voice', continuation);
     expect('markup' in again ? readDoc(again.markup)?.doc : undefined).toBe(doc);
+  });
+
+  it('the dial claimed for a REST command on its way: silence, then ask again — never a second dial (soak seed 30719)', async () => {
+    const h = harness({ record: 'coldDialing' });
+    const record = h.engine.records.get(CALL_ID);
+    if (record === undefined) throw new Error('no record');
+    h.engine.records.set(CALL_ID, { ...record, callerDial: { legId: LEG0, via: 'rest', atMs: NOW } });
+    h.engine.statusOf = (input) => (input.type === 'caller.dial_sent' ? 'unchanged' : 'applied');
+    const continuation: CarrierEvent = {
+      type: 'stream.continuation',
+      dedupeKey: 'k',
+      carrierCallId: CALL_ID,
+      callId: CALL_ID,
+    };
+    const answer = await h.send('voice', continuation);
+    expect('markup' in answer ? readDoc(answer.markup) : undefined).toEqual({ doc: 'pause', seconds: 1 });
+    // Claimed by an earlier answer of this very continuation (a retried webhook): the dial again.
+    h.engine.records.set(CALL_ID, { ...record, callerDial: { legId: LEG0, via: 'webhook', atMs: NOW } });
+    const again = await h.send('voice', continuation);
+    expect('markup' in again ? readDoc(again.markup)?.doc : undefined).toBe('dial');
   });
 
   it('a retried new-call webhook of a call already recorded: where the call is now, no second record', async () => {

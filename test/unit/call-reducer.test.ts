@@ -11,6 +11,7 @@ import {
 import {
   type CallEffect,
   type CallInput,
+  REST_DIAL_LANDS_MS,
   type ReduceContext,
   type ReduceResult,
   reduceCall,
@@ -598,5 +599,22 @@ describe('reduceCall: guarded effects (effect-guards.ts)', () => {
     const hangup = reduceCall(deepFreeze(FROM.ai()), { type: 'agent.hangup' }, ctxAt(AT)) as ReduceResult;
     expect(hangup.effects).toContainEqual({ type: 'call.hangup' });
     expect(hangup.record.retries ?? []).toEqual([]);
+  });
+});
+
+describe('reduceCall: the first dial to the caller is claimed once (caller.dial_sent)', () => {
+  const claim = (via: 'webhook' | 'rest'): CallInput => ({ type: 'caller.dial_sent', legId: LEG0, via });
+  it('the first claim wins, with its time; the other way is refused while the claim is fresh', () => {
+    const rest = reduceCall(deepFreeze(FROM.coldDialing()), claim('rest'), ctxAt(AT)) as ReduceResult;
+    expect(rest.record.callerDial).toEqual({ legId: LEG0, via: 'rest', atMs: AT });
+    expect(reduceCall(rest.record, claim('webhook'), ctxAt(AT + REST_DIAL_LANDS_MS - 1))).toBeNull();
+    expect(reduceCall(rest.record, claim('rest'), ctxAt(AT + 10))).toBeNull();
+  });
+  it('a REST claim never seen landing is taken over by the carrier’s ask once REST_DIAL_LANDS_MS passed', () => {
+    const rest = reduceCall(deepFreeze(FROM.coldDialing()), claim('rest'), ctxAt(AT)) as ReduceResult;
+    const taken = reduceCall(rest.record, claim('webhook'), ctxAt(AT + REST_DIAL_LANDS_MS));
+    expect(taken?.record.callerDial).toEqual({ legId: LEG0, via: 'webhook', atMs: AT + REST_DIAL_LANDS_MS });
+    // A webhook's claim is never taken over by REST.
+    expect(reduceCall(taken?.record as CallRecord, claim('rest'), ctxAt(AT + 60_000))).toBeNull();
   });
 });

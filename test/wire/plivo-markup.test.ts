@@ -122,6 +122,14 @@ describe('Plivo markup', () => {
     expect(plivoMarkup.hangup().body).toBe('<Response><Hangup/></Response>');
   });
 
+  it('wait, then ask again (never a trailing wait)', () => {
+    expect(
+      plivoMarkup.pauseThenAsk?.({ seconds: 1, continuationUrl: 'https://pt.test/plivo/voice?seq=3' }).body,
+    ).toBe(
+      '<Response><Wait length="1"/><Redirect method="POST">https://pt.test/plivo/voice?seq=3</Redirect></Response>',
+    );
+  });
+
   it('refuses stream parameter names Plivo would not carry', () => {
     expect(() => encodeExtraHeaders({ 'call-id': 'x' })).toThrow(
       expect.objectContaining({ code: 'stream_parameters_invalid' }),

@@ -132,6 +132,14 @@ describe('TwiML (protocols.md §2.2, §2.5)', () => {
   it('hangup', () => {
     expect(markup.hangup().body).toBe(`${XML}<Response><Hangup/></Response>`);
   });
+
+  it('pause, then ask again (never a trailing pause)', () => {
+    expect(
+      markup.pauseThenAsk?.({ seconds: 1, continuationUrl: 'https://pt.test/twilio/voice?seq=3' }).body,
+    ).toBe(
+      `${XML}<Response><Pause length="1"/><Redirect method="POST">https://pt.test/twilio/voice?seq=3</Redirect></Response>`,
+    );
+  });
 });
 
 describe('invariant 1: every document that hosts a stream ends with a continuation', () => {
