@@ -37,6 +37,18 @@ export interface FollowOptions {
 }
 
 /** Follows one call to its end, filling `v` (never throws: a failure is `v.problem`). */
+/**
+ * The call's saved record, or undefined while the store does not answer: a Redis restart is one
+ * of the faults under test, and the judge waits it out rather than take it for the call's failure.
+ */
+async function recordOf(store: FollowOptions['store'], sid: string): Promise<CallRecord | undefined> {
+  try {
+    return (await store.calls.get(sid))?.record;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function followCall(
   o: Observed,
   p: CallPlan,
@@ -47,7 +59,7 @@ export async function followCall(
   const with_ = async (): Promise<'human' | 'ai' | undefined> => {
     if (o.call.state === 'ended')
       throw new Error(`the caller's line ended (${o.call.leg.end?.status} by ${o.call.leg.end?.by})`);
-    const rec = (await s.calls.get(o.call.sid))?.record;
+    const rec = await recordOf(s, o.call.sid);
     if (rec?.phase === 'human' && hearing(o, 'party:')) return 'human';
     if (rec?.phase === 'ai' && rec.transfers.every((t) => t.outcome !== undefined) && hearing(o, 'stream:')) {
       if (rec.transfers.length > 0 || !options.transferAsked(o.call.sid)) return 'ai';
@@ -77,7 +89,7 @@ export async function followCall(
     o.call.hangup();
     v.record = await eventually(
       async () => {
-        const r = (await s.calls.get(o.call.sid))?.record;
+        const r = await recordOf(s, o.call.sid);
         return r?.phase === 'ended' ? r : undefined;
       },
       () => `call ${o.index}'s record to end`,

@@ -168,7 +168,7 @@ async function main(): Promise<number> {
       {
         sim: cluster.sim,
         sessions: () => cluster.agent.sessions,
-        record: async (id) => (await store.calls.get(id))?.record,
+        record: (id) => readThroughOutages(() => store.calls.get(id)).then((c) => c?.record),
       },
       { label: `seed ${seed}`, carrier: p.carrier, call, humans: [address], said, audio },
     );
@@ -322,3 +322,15 @@ main().then(
     process.exit(1);
   },
 );
+
+/** A store read retried while Redis is down (a restart is one of the faults), for up to 30 s. */
+async function readThroughOutages<T>(read: () => Promise<T>): Promise<T> {
+  for (let waited = 0; ; waited += 200) {
+    try {
+      return await read();
+    } catch (err) {
+      if (waited >= 30_000) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
