@@ -234,6 +234,13 @@ export interface CarrierCapabilities {
    */
   readonly streamCloseMovesCaller?: boolean;
   /**
+   * `redirectCall` does not carry the document: it makes the carrier ask the daemon's voice URL
+   * (Plivo's transfer `aleg_url`), answered from saved state like any continuation. Such an ask
+   * is the redirect itself arriving, never a continuation racing it. Default false (the
+   * document travels in the REST request: Twilio `Twiml`).
+   */
+  readonly redirectAsksContinuation?: boolean;
+  /**
    * The carrier's call flow reaches its entry request again (Exotel's Voicebot URL) only after a
    * dial of the caller's call has ended, so such a request while a dial is live means the dial
    * is over even if its own reports were lost. Default false (a repeated entry request is a

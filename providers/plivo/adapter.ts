@@ -63,6 +63,9 @@ export const PLIVO_CAPABILITIES: CarrierCapabilities = Object.freeze({
   // `<Dial callerId>` defaults to the caller's own number, so passing it on is accepted; a call
   // created by REST (`POST /Call/`) must come `from` a Plivo number or a verified caller ID.
   callerNumberAsCallerId: Object.freeze({ dial: true, rest: false }),
+  // A transfer (`POST /Call/{uuid}/` `aleg_url`) makes Plivo ask the voice URL: the document is
+  // that ask's answer.
+  redirectAsksContinuation: true,
 });
 
 /** Plivo sends numbers as international digits without `+`; national ones are read as US by default. */

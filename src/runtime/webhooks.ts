@@ -127,7 +127,9 @@ export class WebhookHandler {
    * landing, replaces that document. Undefined when the dial should go out in this answer.
    */
   async #restDialing(adapter: CarrierAdapter, callId: string): Promise<Markup | undefined> {
-    if (adapter.capabilities.streamCloseMovesCaller) return undefined; // the flow's ask is the delivery
+    // Where the flow's ask, or the redirect's own ask, is the delivery: answer with the dial.
+    if (adapter.capabilities.streamCloseMovesCaller || adapter.capabilities.redirectAsksContinuation)
+      return undefined;
     const now = await this.#o.engine.get(callId);
     if (now?.callerDial?.via !== 'rest') return undefined; // this continuation's own, asked again
     return renderPauseThenAsk(adapter, callId, 1);

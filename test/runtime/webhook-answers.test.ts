@@ -224,6 +224,21 @@ describe('WebhookHandler: a continuation is answered from saved state alone', ()
     expect('markup' in again ? readDoc(again.markup)?.doc : undefined).toBe('dial');
   });
 
+  it('where the redirect is itself an ask of the voice URL (Plivo aleg_url): that ask gets the dial', async () => {
+    const h = harness({ record: 'coldDialing', capabilities: { redirectAsksContinuation: true } });
+    const record = h.engine.records.get(CALL_ID);
+    if (record === undefined) throw new Error('no record');
+    h.engine.records.set(CALL_ID, { ...record, callerDial: { legId: LEG0, via: 'rest', atMs: NOW } });
+    h.engine.statusOf = (input) => (input.type === 'caller.dial_sent' ? 'unchanged' : 'applied');
+    const answer = await h.send('voice', {
+      type: 'stream.continuation',
+      dedupeKey: 'k',
+      carrierCallId: CALL_ID,
+      callId: CALL_ID,
+    });
+    expect('markup' in answer ? readDoc(answer.markup)?.doc : undefined).toBe('dial');
+  });
+
   it('a retried new-call webhook of a call already recorded: where the call is now, no second record', async () => {
     const h = harness({ record: 'coldDialing' });
     const answer = await h.send('voice', {

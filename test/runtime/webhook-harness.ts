@@ -29,10 +29,11 @@ export interface Setup {
   readonly record?: RecordName | undefined;
   readonly signatureValid?: boolean;
   readonly accepting?: boolean;
+  readonly capabilities?: ConstructorParameters<typeof FakeCarrier>[0];
 }
 
 export function harness(setup: Setup = {}) {
-  const carrier = new FakeCarrier();
+  const carrier = new FakeCarrier(setup.capabilities);
   carrier.signatureValid = setup.signatureValid ?? true;
   const engine = new FakeEngine();
   if (setup.record !== undefined) engine.records.set(CALL_ID, RECORDS[setup.record]());

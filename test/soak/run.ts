@@ -55,6 +55,8 @@ const positive = (name: string, text: string, min: number): number => {
   return n;
 };
 const SEEDS = positive('seeds', values.seeds, 1);
+/** How long the balancer takes to send traffic to a restarted worker again, with a margin. */
+const BALANCER_RISE_MS = 5_000;
 const FROM = positive('from', values.from, 0);
 const CONCURRENCY = positive('concurrency', values.concurrency, 1);
 const CHAOS_EVERY_MS = positive('chaos-every-ms', values['chaos-every-ms'], 0);
@@ -233,6 +235,10 @@ async function main(): Promise<number> {
       await settles(victim.daemon.exited, `${f.target} to exit`, { timeoutMs: 60_000 });
       await cluster.restart(victim);
       f.doneMs = Math.round(performance.now() - f.atMs);
+      // The balancer takes the restarted worker back after two passed health checks
+      // (deploy/haproxy.cfg `inter 2s rise 2`); killing the other one before that is an outage
+      // of the whole service, which no caller survives — not a worker fault.
+      await new Promise((r) => setTimeout(r, BALANCER_RISE_MS));
     }
   };
 
