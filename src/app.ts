@@ -203,6 +203,13 @@ export function buildApp(options: AppOptions): App {
           `agents[${index}].handoffConfig.sendDigits: agent ${agent.id} (${agent.carrier}): ${agent.carrier} cannot key digits to a destination once it answered; give a direct number or a SIP URI instead`,
         );
       }
+      if (agent.handoffConfig.machineDetection && adapter.capabilities.machineDetection !== true) {
+        // Not silently ignored: a voicemail greeting would be taken for the human and connected.
+        throw new DaemonError(
+          'config_invalid',
+          `agents[${index}].handoffConfig.machineDetection: agent ${agent.id} (${agent.carrier}): ${agent.carrier} cannot tell a person from an answering machine; remove machineDetection or use another carrier`,
+        );
+      }
       if (ran.instead !== undefined) {
         const { whisper, holdAudio } = adapter.capabilities;
         log.error(

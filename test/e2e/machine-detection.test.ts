@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ScriptStart, ScriptStep } from '../../src/agent/scripted-agent-server.js';
+import { DaemonError } from '../../src/domain/errors.js';
 import type { CallRecord } from '../../src/runtime/call-record.js';
 import { handoff, transferEvents, useE2e } from './fixture.js';
 import { type Harness, waitForRecord } from './harness.js';
@@ -148,3 +149,18 @@ describe.each(['twilio', 'plivo'] as const)(
     });
   },
 );
+
+describe('exotel: machineDetection', () => {
+  const e2e = useE2e('exotel');
+
+  it('is refused at start, naming the field: Exotel cannot tell a person from a machine', async () => {
+    const error = await e2e.run({ agent: handoff({ mode: 'warm', machineDetection: true }) }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(DaemonError);
+    expect((error as DaemonError).message).toMatch(
+      /^agents\[0\]\.handoffConfig\.machineDetection: .*exotel cannot tell a person from an answering machine/,
+    );
+  });
+});
