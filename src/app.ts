@@ -395,9 +395,17 @@ export function buildApp(options: AppOptions): App {
     },
     metrics,
     onMediaRefused: (carrier) => metrics.mediaRefused(carrier),
+    // Readiness is this worker's own state (draining), not Redis's: every worker shares Redis, so
+    // following it would take all of them out of the balancer at once, which then answers the
+    // carriers itself (503: their application error, callers dropped) until two more checks pass
+    // after Redis is back. A worker answers a carrier's ask during an outage with a pause and a
+    // new ask (webhooks.ts); the store's state is in the detail, for monitoring.
     health: async () => {
       const h = await store.health();
-      return { ready: h.ok && !draining, detail: { draining, store: h.detail, liveCalls: sessions.size } };
+      return {
+        ready: !draining,
+        detail: { draining, store: h.detail, storeOk: h.ok, liveCalls: sessions.size },
+      };
     },
   });
 

@@ -7,6 +7,7 @@ import type {
 } from '../../providers/types.js';
 import { WebhookError } from '../../providers/types.js';
 import type { Carrier } from '../domain/carrier.js';
+import { DaemonError } from '../domain/errors.js';
 import type { Log } from '../log.js';
 import { normalizeInboundNumber } from '../phone/destination.js';
 import type { ModeRegistry } from '../transfer/mode.js';
@@ -120,6 +121,20 @@ export class WebhookHandler {
     );
   }
 
+  /** The call's record, or 'away' while the store does not answer (a Redis restart, a failover). */
+  async #readThroughOutage(
+    adapter: CarrierAdapter,
+    callId: string,
+  ): Promise<CallRecord | undefined | 'away'> {
+    try {
+      return await this.#o.engine.get(callId);
+    } catch (err) {
+      if (err instanceof DaemonError && err.code === 'store_unavailable' && adapter.markup.pauseThenAsk)
+        return 'away';
+      throw err;
+    }
+  }
+
   /**
    * The dial was claimed for a REST command that is on its way (the caller's stream ended while
    * it was being sent, soak seed 30719): a second `<Dial>` in this answer would cancel the first
@@ -141,7 +156,15 @@ export class WebhookHandler {
       case 'call.incoming':
         return this.#incoming(adapter, event);
       case 'stream.continuation': {
-        const record = await engine.get(event.callId);
+        const record = await this.#readThroughOutage(adapter, event.callId);
+        if (record === 'away') {
+          // Redis does not answer: the caller must not be dropped for it (the carrier plays its
+          // application error and hangs up on a failed ask). Silence, then the carrier asks again.
+          const wait = renderPauseThenAsk(adapter, event.callId, STORE_AWAY_PAUSE_S);
+          if (wait === undefined) throw new DaemonError('store_unavailable', 'redis is unavailable');
+          this.#o.log.warn({ callId: event.callId, carrier: adapter.carrier }, 'webhook.store_away_wait');
+          return { status: 200, markup: wait };
+        }
         if (record === undefined) return { status: 200, markup: adapter.markup.hangup() };
         const body = callerNow(record);
         // The dial goes out in this answer: the REST command the transfer would send is not sent.
@@ -545,6 +568,9 @@ class OneReply implements ReplySlot {
  * continuation (a dropped stream, a restarted worker, a finished dial). Invariant 1: the answer
  * is never silence — the AI, the transfer in progress, or a hang-up once the call is over.
  */
+/** How long a carrier waits before asking again while Redis does not answer, s. */
+const STORE_AWAY_PAUSE_S = 2;
+
 export function callerNow(record: CallRecord, modes: ModeRegistry = TRANSFER_MODES): ReplyBody {
   if (record.phase === 'ended' || record.phase === 'human') return { type: 'hangup' };
   const transfer = record.transfer;

@@ -256,8 +256,7 @@ describe('two workers: socket effects and the agent session follow the caller', 
       expect(record.transfers[0]?.outcome).toBe('busy');
       // The new agent socket hears how the transfer ended, then `resume`.
       const resumed = await eventually(
-        async () =>
-          agent.sessions.find((s) => s.start?.callId === call.sid && s.frames('resume').length > 0),
+        async () => agent.sessions.find((s) => s.start?.callId === call.sid && s.frames('resume').length > 0),
         'the resume on the new socket',
       );
       expect(resumed.frames('transfer_status').map((f) => f.frame['status'])).toContain('failed');

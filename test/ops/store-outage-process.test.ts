@@ -103,15 +103,25 @@ describe('Redis failing under a live call (real daemon process, real Redis)', ()
     const closedWith = await new Promise<number>((resolve) => again.once('close', (code) => resolve(code)));
     expect([1008, 1011]).toContain(closedWith);
 
-    // Still the same process, still answering.
+    // Still the same process, still answering, still in the balancer (Redis is everyone's).
     expect(d.proc.exitCode).toBeNull();
     expect((await fetch(`${d.url}/healthz`)).status).toBe(200);
-    expect((await fetch(`${d.url}/readyz`)).status).toBe(503);
+    const ready = await fetch(`${d.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ ready: true, storeOk: false });
+    // The carrier follows the closed stream's continuation while Redis is still away: a pause
+    // and a new ask, never an error (the carrier would play its application error and hang up).
+    const waiting = await signedWebhook(d, doc.continuation, CALL);
+    expect(waiting.status).toBe(200);
+    expect(waiting.body).toMatch(/<Pause length="2"\/><Redirect method="POST">[^<]*\/twilio\/voice\?callId=/);
 
     await redis.start();
     await eventually(
-      async () => ((await fetch(`${d.url}/readyz`)).status === 200 ? true : undefined),
-      'readiness after Redis is back',
+      async () =>
+        ((await (await fetch(`${d.url}/readyz`)).json()) as { storeOk?: boolean }).storeOk === true
+          ? true
+          : undefined,
+      'the store answering again',
     );
     // The carrier follows the closed stream's continuation: the caller is given the AI again,
     // on the agent socket the call already had (the conversation goes on).
