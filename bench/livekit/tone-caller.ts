@@ -15,7 +15,7 @@ import {
   signedVoiceWebhook,
   streamFromTwiml,
 } from '../lib/daemon-setup.js';
-import { isMedia, payloadOf } from '../media/frames.js';
+import { isMedia, payloadOf, twilioStreamOpening } from '../media/frames.js';
 import { newTally, TONE_AMPLITUDE, TONE_HZ, type ToneTally, tallyFrame } from './tone-tally.js';
 
 /** One 20 ms frame of the tone; it repeats exactly (tone-tally.ts). */
@@ -58,22 +58,8 @@ export class ToneCaller {
       ws.once('error', reject);
     });
     const caller = new ToneCaller(publicUrl, callSid, ws);
-    ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
-    ws.send(
-      JSON.stringify({
-        event: 'start',
-        sequenceNumber: '1',
-        start: {
-          accountSid: ACCOUNT_SID,
-          streamSid: caller.#streamSid,
-          callSid,
-          tracks: ['inbound'],
-          mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
-          customParameters: parameters,
-        },
-        streamSid: caller.#streamSid,
-      }),
-    );
+    for (const frame of twilioStreamOpening(ACCOUNT_SID, callSid, caller.#streamSid, parameters))
+      ws.send(frame);
     return caller;
   }
 

@@ -14,7 +14,14 @@ import {
   streamFromTwiml,
 } from '../lib/daemon-setup.js';
 import { Samples } from '../lib/stats.js';
-import { type FrameLedger, isMedia, payloadOf, readStamp, stampedPayload } from './frames.js';
+import {
+  type FrameLedger,
+  isMedia,
+  payloadOf,
+  readStamp,
+  stampedPayload,
+  twilioStreamOpening,
+} from './frames.js';
 
 export type StreamTarget =
   | { readonly kind: 'daemon'; readonly publicUrl: string }
@@ -78,22 +85,7 @@ export class CarrierStream {
     });
     const streamSid = `MZ${randomBytes(16).toString('hex')}`;
     const started = agentStarted(callSid);
-    ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
-    ws.send(
-      JSON.stringify({
-        event: 'start',
-        sequenceNumber: '1',
-        start: {
-          accountSid: ACCOUNT_SID,
-          streamSid,
-          callSid,
-          tracks: ['inbound'],
-          mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
-          customParameters: parameters,
-        },
-        streamSid,
-      }),
-    );
+    for (const frame of twilioStreamOpening(ACCOUNT_SID, callSid, streamSid, parameters)) ws.send(frame);
     await started;
     return new CarrierStream(target, index, callSid, ws, streamSid, ledger);
   }

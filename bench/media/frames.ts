@@ -126,3 +126,31 @@ export class FrameLedger {
     this.down.latency.clear();
   }
 }
+
+/**
+ * A Twilio Media Streams opening, as Twilio sends it: `connected`, then `start` for an inbound
+ * μ-law 8 kHz track with the stream document's custom parameters.
+ */
+export function twilioStreamOpening(
+  accountSid: string,
+  callSid: string,
+  streamSid: string,
+  customParameters: Readonly<Record<string, string>>,
+): [connected: string, start: string] {
+  return [
+    JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }),
+    JSON.stringify({
+      event: 'start',
+      sequenceNumber: '1',
+      start: {
+        accountSid,
+        streamSid,
+        callSid,
+        tracks: ['inbound'],
+        mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
+        customParameters,
+      },
+      streamSid,
+    }),
+  ];
+}

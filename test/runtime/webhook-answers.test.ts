@@ -178,6 +178,23 @@ describe('WebhookHandler: an unknown call', () => {
   });
 });
 
+const CONTINUATION: CarrierEvent = {
+  type: 'stream.continuation',
+  dedupeKey: 'k',
+  carrierCallId: CALL_ID,
+  callId: CALL_ID,
+};
+
+/** A cold dial whose first dial was claimed (`via`) before this continuation came, the claim refused again. */
+function claimedDial(via: 'rest' | 'webhook', setup: Parameters<typeof harness>[0] = {}) {
+  const h = harness({ record: 'coldDialing', ...setup });
+  const record = h.engine.records.get(CALL_ID);
+  if (record === undefined) throw new Error('no record');
+  h.engine.records.set(CALL_ID, { ...record, callerDial: { legId: LEG0, via, atMs: NOW } });
+  h.engine.statusOf = (input) => (input.type === 'caller.dial_sent' ? 'unchanged' : 'applied');
+  return h;
+}
+
 describe('WebhookHandler: a continuation is answered from saved state alone', () => {
   const rows: readonly { record: RecordName; doc: FakeDoc['doc']; where: string }[] = [
     { record: 'ai', doc: 'stream', where: 'with the AI: the stream again' },
@@ -187,12 +204,7 @@ describe('WebhookHandler: a continuation is answered from saved state alone', ()
   ];
   it.each(rows)('$where', async ({ record, doc }) => {
     const h = harness({ record });
-    const continuation: CarrierEvent = {
-      type: 'stream.continuation',
-      dedupeKey: 'k',
-      carrierCallId: CALL_ID,
-      callId: CALL_ID,
-    };
+    const continuation = CONTINUATION;
     const answer = await h.send('voice', continuation);
     expect('markup' in answer ? readDoc(answer.markup)?.doc : undefined).toBe(doc);
     // Only a dial is claimed as sent to the caller (its REST copy is then not sent, soak seed 5048).
@@ -205,37 +217,16 @@ describe('WebhookHandler: a continuation is answered from saved state alone', ()
   });
 
   it('the dial claimed for a REST command on its way: silence, then ask again — never a second dial (soak seed 30719)', async () => {
-    const h = harness({ record: 'coldDialing' });
-    const record = h.engine.records.get(CALL_ID);
-    if (record === undefined) throw new Error('no record');
-    h.engine.records.set(CALL_ID, { ...record, callerDial: { legId: LEG0, via: 'rest', atMs: NOW } });
-    h.engine.statusOf = (input) => (input.type === 'caller.dial_sent' ? 'unchanged' : 'applied');
-    const continuation: CarrierEvent = {
-      type: 'stream.continuation',
-      dedupeKey: 'k',
-      carrierCallId: CALL_ID,
-      callId: CALL_ID,
-    };
-    const answer = await h.send('voice', continuation);
+    const answer = await claimedDial('rest').send('voice', CONTINUATION);
     expect('markup' in answer ? readDoc(answer.markup) : undefined).toEqual({ doc: 'pause', seconds: 1 });
     // Claimed by an earlier answer of this very continuation (a retried webhook): the dial again.
-    h.engine.records.set(CALL_ID, { ...record, callerDial: { legId: LEG0, via: 'webhook', atMs: NOW } });
-    const again = await h.send('voice', continuation);
+    const again = await claimedDial('webhook').send('voice', CONTINUATION);
     expect('markup' in again ? readDoc(again.markup)?.doc : undefined).toBe('dial');
   });
 
   it('where the redirect is itself an ask of the voice URL (Plivo aleg_url): that ask gets the dial', async () => {
-    const h = harness({ record: 'coldDialing', capabilities: { redirectAsksContinuation: true } });
-    const record = h.engine.records.get(CALL_ID);
-    if (record === undefined) throw new Error('no record');
-    h.engine.records.set(CALL_ID, { ...record, callerDial: { legId: LEG0, via: 'rest', atMs: NOW } });
-    h.engine.statusOf = (input) => (input.type === 'caller.dial_sent' ? 'unchanged' : 'applied');
-    const answer = await h.send('voice', {
-      type: 'stream.continuation',
-      dedupeKey: 'k',
-      carrierCallId: CALL_ID,
-      callId: CALL_ID,
-    });
+    const h = claimedDial('rest', { capabilities: { redirectAsksContinuation: true } });
+    const answer = await h.send('voice', CONTINUATION);
     expect('markup' in answer ? readDoc(answer.markup)?.doc : undefined).toBe('dial');
   });
 
