@@ -66,6 +66,17 @@ function toldAgent(o: Observation): Map<string, Told> {
   return told;
 }
 
+/**
+ * When an agent socket stopped being reachable: its close, or (soak) the start of the outage its
+ * close fell in — a socket held by a SIGKILLed worker is gone at the kill, though the agent sees
+ * its close a little later.
+ */
+function unreachableFrom(o: Observation, closedAtMs: number | undefined): number | undefined {
+  if (closedAtMs === undefined) return undefined;
+  const cut = (o.outages ?? []).find((w) => w.fromMs <= closedAtMs && closedAtMs <= w.toMs);
+  return cut === undefined ? closedAtMs : Math.min(cut.fromMs, closedAtMs);
+}
+
 export function outcomeCount(o: Observation): Violation[] {
   const out: Violation[] = [];
   const say = (message: string): void => {
@@ -89,7 +100,11 @@ export function outcomeCount(o: Observation): Violation[] {
     // and none opened after it (the caller never came back to the AI).
     const endedAtMs = t.endedAtMs;
     const unheard =
-      endedAtMs !== undefined && o.agent.every((s) => s.closedAtMs !== undefined && s.closedAtMs < endedAtMs);
+      endedAtMs !== undefined &&
+      o.agent.every((s) => {
+        const closedAtMs = unreachableFrom(o, s.closedAtMs);
+        return closedAtMs !== undefined && closedAtMs < endedAtMs;
+      });
     const untold = agent.terminal.length === 0 && !unheard;
     if (untold || perSession.size !== agent.terminal.length || said.size > 1)
       say(

@@ -455,6 +455,11 @@ describe('checkInvariants', () => {
     expect(kinds({ ...untold, agent: [{ ...untold.agent[0]!, closedAtMs: 4500 }] })).toContain(
       'outcome_count',
     );
+    // (soak) A socket whose worker was killed before the end is gone at the kill, though the agent
+    // saw it close after the end (seed 40040); an outage after the end changes nothing.
+    const closedLate = { ...untold, agent: [{ ...untold.agent[0]!, closedAtMs: 4500 }] };
+    expect(kinds({ ...closedLate, outages: [{ fromMs: 4400, toMs: 6000 }] })).not.toContain('outcome_count');
+    expect(kinds({ ...closedLate, outages: [{ fromMs: 4450, toMs: 6000 }] })).toContain('outcome_count');
   });
 
   it('outages (soak): frames held in a worker that died are not owed; a hole far from the outage is', () => {
