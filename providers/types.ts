@@ -607,7 +607,14 @@ export interface CarrierMarkup {
    * while a REST command moving the caller is on its way (that command replaces this document).
    * Absent where the carrier's own flow asks (Exotel).
    */
-  pauseThenAsk?(options: { readonly seconds: number; readonly continuationUrl: string }): Markup;
+  pauseThenAsk?(options: PauseThenAskOptions): Markup;
+}
+
+export interface PauseThenAskOptions {
+  /** Silence before the new ask, in whole seconds. */
+  readonly seconds: number;
+  /** Where the carrier asks again. */
+  readonly continuationUrl: string;
 }
 
 export interface StreamMarkupOptions {

@@ -4,6 +4,7 @@ import type {
   ConferenceHoldOptions,
   DialColdOptions,
   Markup,
+  PauseThenAskOptions,
   StreamMarkupOptions,
   WhisperOptions,
 } from '../types.js';
@@ -157,10 +158,7 @@ export function hangup(): Markup {
 }
 
 /** `<Wait>` then `<Redirect>`: never a trailing wait, the document asks again. */
-export function pauseThenAsk(options: {
-  readonly seconds: number;
-  readonly continuationUrl: string;
-}): Markup {
+export function pauseThenAsk(options: PauseThenAskOptions): Markup {
   const response = new XmlResponse();
   response.addWait({ length: options.seconds });
   continueAt(response, options.continuationUrl);

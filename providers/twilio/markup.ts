@@ -4,6 +4,7 @@ import type {
   ConferenceHoldOptions,
   DialColdOptions,
   Markup,
+  PauseThenAskOptions,
   StreamMarkupOptions,
   WhisperOptions,
 } from '../types.js';
@@ -136,10 +137,7 @@ export function hangup(): Markup {
 }
 
 /** `<Pause>` then `<Redirect>`: never a trailing pause, the document asks again. */
-export function pauseThenAsk(options: {
-  readonly seconds: number;
-  readonly continuationUrl: string;
-}): Markup {
+export function pauseThenAsk(options: PauseThenAskOptions): Markup {
   const response = new twilio.twiml.VoiceResponse();
   response.pause({ length: options.seconds });
   continueAt(response, options.continuationUrl);

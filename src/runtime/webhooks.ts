@@ -15,7 +15,7 @@ import { TRANSFER_MODES } from '../transfer/modes.js';
 import type { AgentDirectory } from './agent-directory.js';
 import type { CallRecord } from './call-record.js';
 import type { CallInput } from './call-reducer.js';
-import type { CallDispatcher, ReplyBody, ReplySlot } from './engine.js';
+import type { CallDispatcher, DispatchOutcome, ReplyBody, ReplySlot } from './engine.js';
 import { applyCallEnd, bindPlaced, endStatus } from './placed-calls.js';
 import { type LegReplies, type MediaParameters, renderPauseThenAsk, renderReply } from './replies.js';
 import { pushIfRestControlled } from './rest-control.js';
@@ -121,17 +121,23 @@ export class WebhookHandler {
     );
   }
 
-  /** The call's record, or 'away' while the store does not answer (a Redis restart, a failover). */
+  /**
+   * The call's record; while Redis does not answer (a restart, a failover), a pause and a new ask
+   * instead: the caller must not be dropped for it (the carrier plays its application error and
+   * hangs up on a failed ask). Throws where the carrier cannot be told to wait.
+   */
   async #readThroughOutage(
     adapter: CarrierAdapter,
     callId: string,
-  ): Promise<CallRecord | undefined | 'away'> {
+  ): Promise<{ readonly record: CallRecord | undefined } | { readonly wait: Markup }> {
     try {
-      return await this.#o.engine.get(callId);
+      return { record: await this.#o.engine.get(callId) };
     } catch (err) {
-      if (err instanceof DaemonError && err.code === 'store_unavailable' && adapter.markup.pauseThenAsk)
-        return 'away';
-      throw err;
+      const away = err instanceof DaemonError && err.code === 'store_unavailable';
+      const wait = away ? renderPauseThenAsk(adapter, callId, STORE_AWAY_PAUSE_S) : undefined;
+      if (wait === undefined) throw err;
+      this.#o.log.warn({ callId, carrier: adapter.carrier }, 'webhook.store_away_wait');
+      return { wait };
     }
   }
 
@@ -140,13 +146,14 @@ export class WebhookHandler {
    * it was being sent, soak seed 30719): a second `<Dial>` in this answer would cancel the first
    * and ring the human again. The carrier waits a second and asks again; the REST command,
    * landing, replaces that document. Undefined when the dial should go out in this answer.
+   * `claim`: this continuation's `caller.dial_sent`, with the record it was refused on.
    */
-  async #restDialing(adapter: CarrierAdapter, callId: string): Promise<Markup | undefined> {
+  #restDialing(adapter: CarrierAdapter, callId: string, claim: DispatchOutcome): Markup | undefined {
+    if (claim.status === 'applied') return undefined;
     // Where the flow's ask, or the redirect's own ask, is the delivery: answer with the dial.
     if (adapter.capabilities.streamCloseMovesCaller || adapter.capabilities.redirectAsksContinuation)
       return undefined;
-    const now = await this.#o.engine.get(callId);
-    if (now?.callerDial?.via !== 'rest') return undefined; // this continuation's own, asked again
+    if (claim.record?.callerDial?.via !== 'rest') return undefined; // this continuation's own, asked again
     return renderPauseThenAsk(adapter, callId, 1);
   }
 
@@ -156,15 +163,9 @@ export class WebhookHandler {
       case 'call.incoming':
         return this.#incoming(adapter, event);
       case 'stream.continuation': {
-        const record = await this.#readThroughOutage(adapter, event.callId);
-        if (record === 'away') {
-          // Redis does not answer: the caller must not be dropped for it (the carrier plays its
-          // application error and hangs up on a failed ask). Silence, then the carrier asks again.
-          const wait = renderPauseThenAsk(adapter, event.callId, STORE_AWAY_PAUSE_S);
-          if (wait === undefined) throw new DaemonError('store_unavailable', 'redis is unavailable');
-          this.#o.log.warn({ callId: event.callId, carrier: adapter.carrier }, 'webhook.store_away_wait');
-          return { status: 200, markup: wait };
-        }
+        const read = await this.#readThroughOutage(adapter, event.callId);
+        if ('wait' in read) return { status: 200, markup: read.wait };
+        const record = read.record;
         if (record === undefined) return { status: 200, markup: adapter.markup.hangup() };
         const body = callerNow(record);
         // The dial goes out in this answer: the REST command the transfer would send is not sent.
@@ -174,8 +175,7 @@ export class WebhookHandler {
             { type: 'caller.dial_sent', legId: body.legId, via: 'webhook' },
             undefined,
           );
-          const wait =
-            claim.status === 'applied' ? undefined : await this.#restDialing(adapter, record.callId);
+          const wait = this.#restDialing(adapter, record.callId, claim);
           if (wait !== undefined) return { status: 200, markup: wait };
         }
         return { status: 200, markup: this.#render(adapter, record, body) };
