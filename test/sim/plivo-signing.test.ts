@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import plivo from 'plivo';
 import { describe, expect, it } from 'vitest';
 import { createPlivoAdapter } from '../../providers/plivo/adapter.js';
+import { matchesSignatureV3 } from '../../providers/plivo/signature-v3.js';
 import {
   plivoNonce,
   plivoSign,
@@ -47,8 +48,14 @@ describe('simulator signature V3', () => {
           const nonce = plivoNonce();
           const body = method === 'GET' ? {} : params;
           const signature = plivoSign(TOKEN, method, url, body, nonce);
-          expect(plivo.validateV3Signature(method, url, nonce, TOKEN, signature, body)).toBe(true);
-          expect(plivo.validateV3Signature(method, url, nonce, 'other', signature, body)).toBe(false);
+          // plivo-node merges parameters into plain objects (`params[key] = …`), where a key
+          // named `__proto__` sets the prototype and the parameter is lost: it cannot judge such
+          // a request, so the daemon's own check (maps throughout) does.
+          const validate = [...Object.keys(query), ...Object.keys(body)].includes('__proto__')
+            ? (token: string) => matchesSignatureV3(token, method, url, body, nonce, signature)
+            : (token: string) => plivo.validateV3Signature(method, url, nonce, token, signature, body);
+          expect(validate(TOKEN)).toBe(true);
+          expect(validate('other')).toBe(false);
         },
       ),
     );
