@@ -18,7 +18,12 @@ export interface TimerPollerOptions {
   readonly scheduler?: Timers;
   /** Pause between polls when nothing more is due. Default 250 (timers fire ≤ 1 s late). */
   readonly intervalMs?: number;
-  /** How long a claim is ours before another worker may take it. Default 30 000. */
+  /**
+   * How long a claim is ours before another worker may take it. Default {@link DEFAULT_LEASE_MS}.
+   * Short on purpose: the handler's commit consumes the timer's generation, so a second delivery
+   * of a timer whose handler is merely slow finds it stale and changes nothing, while a claim held
+   * by a worker that died (SIGKILL between claim and ack) holds the timer back for this long.
+   */
   readonly leaseMs?: number;
   /** Timers claimed per poll. Default 100. */
   readonly batchSize?: number;
@@ -27,6 +32,9 @@ export interface TimerPollerOptions {
   /** Failures (claiming, handling, acknowledging); `claim` is set for the last two. */
   readonly onError?: (err: unknown, claim?: TimerClaim) => void;
 }
+
+/** Default lease of a claim, ms: a dead worker's claimed timer fires at most this much late. */
+export const DEFAULT_LEASE_MS = 2_000;
 
 /**
  * Claims due timers and hands them to `onTimer`, acknowledging each after its handler
@@ -44,7 +52,7 @@ export class TimerPoller {
       now: Date.now,
       scheduler: systemTime,
       intervalMs: 250,
-      leaseMs: 30_000,
+      leaseMs: DEFAULT_LEASE_MS,
       batchSize: 100,
       maxAttempts: 5,
       onError: () => undefined,

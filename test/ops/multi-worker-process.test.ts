@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { type Simulator, startSimulator } from '../../sim/simulator.js';
 import {
   ScriptedAgentServer as Scripted,
@@ -14,7 +14,7 @@ import { createStore } from '../../src/store/create-store.js';
 import type { Store } from '../../src/store/types.js';
 import { freePort, type RedisServer, startRedisServer } from '../../support/redis-server.js';
 import { sourcesHeard, startProxy } from '../e2e/harness.js';
-import { eventually } from '../support/eventually.js';
+import { eventually, settles } from '../support/eventually.js';
 import { ACCOUNT_SID, AUTH_TOKEN, type DaemonProcess, spawnDaemon } from './daemon-process.js';
 
 const INBOUND = '+14155550100';
@@ -79,6 +79,17 @@ describe('two workers: socket effects and the agent session follow the caller', 
     await redis?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
+
+  /** On a failure, what the workers of this test printed (the log says which path the call took). */
+  function printWorkersOnFailure(): void {
+    const first = daemons.length;
+    onTestFailed(() => {
+      for (const d of daemons.slice(first)) {
+        const lines = d.output.join('').split('\n');
+        console.error(`--- worker on port ${d.port}, last 80 of ${lines.length} lines ---\n${lines.slice(-80).join('\n')}`);
+      }
+    });
+  }
 
   /** Workers A and B on the private Redis, both behind the balancer address, which points at A. */
   async function twoWorkers(
@@ -148,6 +159,7 @@ describe('two workers: socket effects and the agent session follow the caller', 
   }, 60_000);
 
   it('a durable retry left by a worker that died is finished by the other one', async () => {
+    printWorkersOnFailure();
     const { a, b } = await twoWorkers();
     proxy.target = a.port;
     const human = sim.network.addHuman(WARM_HUMAN, { type: 'no-answer' });
@@ -230,6 +242,7 @@ describe('two workers: socket effects and the agent session follow the caller', 
     await new Promise<void>((r) => gate.listen(0, '127.0.0.1', r));
     const gatePort = (gate.address() as AddressInfo).port;
     try {
+      printWorkersOnFailure();
       const { a, b } = await twoWorkers(`http://127.0.0.1:${gatePort}`);
       proxy.target = a.port;
       sim.network.addHuman(WARM_HUMAN, { type: 'busy', afterMs: 1500 });
@@ -240,7 +253,7 @@ describe('two workers: socket effects and the agent session follow the caller', 
         audio: { type: 'tone', hz: 440 },
       });
       callSid = call.sid;
-      await returnSent;
+      await settles(returnSent, 'worker A to send the caller back to the AI', { timeoutMs: 30_000 });
       a.proc.kill('SIGKILL');
       await a.exited;
       proxy.target = b.port;
@@ -265,5 +278,5 @@ describe('two workers: socket effects and the agent session follow the caller', 
       gate.closeAllConnections();
       await new Promise<void>((r) => gate.close(() => r()));
     }
-  }, 60_000);
+  }, 90_000);
 });

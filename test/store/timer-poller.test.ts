@@ -118,4 +118,40 @@ describe('TimerPoller', () => {
     const [claim] = await store.timers.claimDue(clock.now(), 10, 'probe', 1_000);
     expect(claim?.attempt).toBe(1);
   });
+
+  it('a timer claimed by a worker that died before acking goes to another worker within the default lease', async () => {
+    // The multi-worker process test's failure in CI: worker A's poller claimed a durable retry as
+    // it came due and A was SIGKILLed in its handler; with a 30 s lease, worker B fired it after the
+    // human's 15 s ring had run out. A second delivery of a timer whose first handler committed is
+    // stale, so the lease only has to outlast a commit.
+    const { clock, store } = await setup([{ callId: 'c1', timerId: 'retry', inMs: 0 }]);
+    let claimedByA = false;
+    const dying = new TimerPoller({
+      timers: store.timers,
+      workerId: 'a',
+      now: clock.now,
+      onTimer: () => {
+        claimedByA = true;
+        return new Promise<void>(() => undefined); // killed mid-handler: never settles
+      },
+    });
+    const fired: TimerClaim[] = [];
+    const survivor = new TimerPoller({
+      timers: store.timers,
+      workerId: 'b',
+      now: clock.now,
+      onTimer: async (claim) => {
+        fired.push(claim);
+        await fireInto(store)(claim);
+      },
+    });
+    const abandoned = dying.pollOnce(); // never settles: A is gone
+    await eventually(() => claimedByA, 'A to claim the timer');
+    expect(await survivor.pollOnce()).toBe(0); // A's claim holds while it may be alive
+    clock.advance(2_000);
+    expect(await survivor.pollOnce()).toBe(1);
+    expect(fired.map((c) => [c.timerId, c.attempt])).toEqual([['retry', 2]]);
+    expect((await store.calls.get('c1'))?.record.events).toEqual(['retry']);
+    expect(await Promise.race([abandoned.then(() => 'settled'), Promise.resolve('pending')])).toBe('pending');
+  });
 });
