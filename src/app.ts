@@ -25,6 +25,7 @@ import { DestinationLookups } from './runtime/destination-lookup.js';
 import { retryIdOf } from './runtime/effect-failures.js';
 import { CallEngine } from './runtime/engine.js';
 import { EffectExecutor, errorSummary } from './runtime/executor.js';
+import { CallLiveness } from './runtime/liveness.js';
 import { LocalTimers } from './runtime/local-timers.js';
 import { MediaSessions } from './runtime/media-sessions.js';
 import { admitMediaToken } from './runtime/media-token.js';
@@ -69,6 +70,11 @@ export interface AppOptions {
    * false leaves every timer to the poll (the backstop for a worker that died).
    */
   readonly localTimers?: boolean;
+  /**
+   * The liveness check's interval and quiet time, ms (liveness.ts); default
+   * `env.callCheckIntervalSec` for both.
+   */
+  readonly callCheck?: { readonly intervalMs: number; readonly idleMs?: number };
   /** Injected agent repository (tests); default: Redis or memory like the store, seeded from `agents`. */
   readonly agentRepository?: AgentRepository;
   /** Injected metrics (tests); default a fresh registry. */
@@ -421,6 +427,25 @@ export function buildApp(options: AppOptions): App {
       log.error({ err: errorSummary(err) }, 'timer.failed');
     },
   });
+  const callCheckMs = options.callCheck?.intervalMs ?? env.callCheckIntervalSec * 1000;
+  const liveness = new CallLiveness({
+    calls: store.calls,
+    dedupe: store.dedupe,
+    callLive: (carrier) => {
+      const control = adapters.get(carrier)?.control;
+      return control?.callLive?.bind(control);
+    },
+    streamingHere: (callId) => sessions.get(callId)?.closeCarrier !== undefined,
+    ended: async (callId) => {
+      log.warn({ callId }, 'call.end_unreported');
+      await engine.dispatch(callId, { type: 'call.ended', via: 'status_check' }, undefined);
+    },
+    now,
+    timers: background,
+    intervalMs: callCheckMs,
+    ...(options.callCheck?.idleMs === undefined ? {} : { idleMs: options.callCheck.idleMs }),
+    onError: (err, callId) => log.warn({ callId, err: errorSummary(err) }, 'call.check_failed'),
+  });
   return {
     http,
     engine,
@@ -436,6 +461,7 @@ export function buildApp(options: AppOptions): App {
       await agents.ready();
       await http.listen({ port: env.port, host: env.host });
       poller.start();
+      liveness.start();
       await workers.start();
       await socketCommands.start();
       const address = http.server.address();
@@ -448,6 +474,7 @@ export function buildApp(options: AppOptions): App {
       await http.close();
       await localTimers?.close();
       await poller.stop();
+      await liveness.stop();
       await socketCommands.stop();
       await workers.stop();
       for (const id of sessions.ids()) {

@@ -1,5 +1,5 @@
 import { CarrierError, DaemonError } from '../../src/domain/errors.js';
-import { type RetryDeps, type RetryPolicy, withRetry } from '../../src/lib/retry.js';
+import { isRetryableError, type RetryDeps, type RetryPolicy, withRetry } from '../../src/lib/retry.js';
 import type { CallProgressEvent, CarrierControl, ConferenceControl, CreateCallOptions } from '../types.js';
 import { ExotelRestClient, type ExotelRestOptions, neverReachedExotel } from './rest-client.js';
 
@@ -45,12 +45,40 @@ export function createExotelControl(options: ExotelControlOptions): CarrierContr
       }
       return { carrierCallId: sid };
     },
+    /**
+     * The Call Details API (`GET Calls/{sid}.json`), which Exotel's StatusCallback page points at
+     * for a callback that did not come: live while `queued`, `ringing` or `in-progress`; over once
+     * `completed`, `failed`, `busy`, `no-answer` (or unknown to Exotel: 404).
+     */
+    async callLive(carrierCallId: string): Promise<boolean> {
+      let answer: unknown;
+      try {
+        answer = await withRetry(
+          (_attempt, signal) => client.get(`Calls/${encodeURIComponent(carrierCallId)}`, signal),
+          options.retry,
+          isRetryableError, // a read: repeating it is always safe
+          options.retryDeps ?? {},
+        );
+      } catch (err) {
+        if (err instanceof CarrierError && err.status === 404) return false;
+        if (err instanceof CarrierError) throw err;
+        throw new CarrierError('exotel', 0, undefined, 'exotel request timed out');
+      }
+      const status = (answer as { Call?: { Status?: unknown } }).Call?.Status;
+      if (typeof status !== 'string') {
+        throw new CarrierError('exotel', 200, undefined, 'exotel answered Calls/{sid} without Call.Status');
+      }
+      return LIVE_STATUSES.has(status.toLowerCase());
+    },
     addParticipant: unsupported('add a conference participant'),
     updateParticipant: unsupported('update a conference participant'),
     removeParticipant: unsupported('remove a conference participant'),
     endConference: unsupported('end a conference'),
   } satisfies CarrierControl & ConferenceControl);
 }
+
+/** Exotel's call statuses while a call is not over (Call Details API). */
+const LIVE_STATUSES = new Set(['queued', 'ringing', 'in-progress']);
 
 /**
  * `Calls/connect` (§4.3): Exotel rings `From` first, then runs `next`: a `ws(s)://` URL is a

@@ -39,18 +39,32 @@ export class ExotelRestClient {
    * `POST /v1/Accounts/{sid}/{path}.json` with a form body; the parsed JSON answer. Failures are
    * {@link CarrierError}s whose message never quotes the body (it may name a number).
    */
-  async post(path: string, form: URLSearchParams, signal: AbortSignal): Promise<unknown> {
+  post(path: string, form: URLSearchParams, signal: AbortSignal): Promise<unknown> {
+    return this.#request('POST', path, form, signal);
+  }
+
+  /** `GET /v1/Accounts/{sid}/{path}.json` (e.g. the Call Details API); failures as {@link post}'s. */
+  get(path: string, signal: AbortSignal): Promise<unknown> {
+    return this.#request('GET', path, undefined, signal);
+  }
+
+  async #request(
+    method: 'GET' | 'POST',
+    path: string,
+    form: URLSearchParams | undefined,
+    signal: AbortSignal,
+  ): Promise<unknown> {
     const url = `${this.#base}/v1/Accounts/${encodeURIComponent(this.#accountSid)}/${path}.json`;
     let res: { status: number; text: string };
     try {
       res = await pooledRequest(this.#pool, url, {
-        method: 'POST',
+        method,
         headers: {
           authorization: this.#authorization,
-          'content-type': 'application/x-www-form-urlencoded',
           accept: 'application/json',
+          ...(form === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' }),
         },
-        body: form.toString(),
+        ...(form === undefined ? {} : { body: form.toString() }),
         signal,
       });
     } catch (err) {

@@ -46,6 +46,12 @@ export interface DaemonEnv {
   readonly transferFlagTtlSec: number;
   /** `CALL_RETENTION_SEC`: how long finished call records are kept, in seconds. Default 604 800 (7 days). */
   readonly callRetentionSec: number;
+  /**
+   * `CALL_CHECK_INTERVAL_SEC`: how often a call that is not ended and has been quiet this long is
+   * checked with the carrier (liveness.ts: the backstop for a lost final status callback), in
+   * seconds. Default 60; 0 turns the check off.
+   */
+  readonly callCheckIntervalSec: number;
   /** `DRAIN_TIMEOUT_MS`: on SIGTERM, how long to wait for live calls, in ms. Default 30 000. */
   readonly drainTimeoutMs: number;
   /** `WORKER_ID`; undefined → the caller uses `${hostname}-${pid}`. */
@@ -137,6 +143,7 @@ export function parseEnv(env: Env, carriers: readonly CarrierEnvEntry[] = CARRIE
     defaultRegion: check('DEFAULT_REGION', regionSchema, 'US'),
     transferFlagTtlSec: check('TRANSFER_FLAG_TTL_SEC', intSchema(1, 86_400), 300),
     callRetentionSec: check('CALL_RETENTION_SEC', intSchema(60, 31_536_000), 7 * 24 * 3600),
+    callCheckIntervalSec: check('CALL_CHECK_INTERVAL_SEC', intSchema(0, 86_400), 60),
     drainTimeoutMs: check('DRAIN_TIMEOUT_MS', intSchema(0, 3_600_000), 30_000),
     workerId: check(
       'WORKER_ID',

@@ -9,6 +9,7 @@ import type { TransferPlan, TransferTrigger } from '../transfer/plan-types.js';
 import { CONNECT_TO_LIVE_AGENT_TOOL } from '../transfer/tools.js';
 import {
   type CallRecord,
+  type CallTimelineEntry,
   MAX_TRANSFERS_PER_CALL,
   type RefusalReason,
   type TransferAttemptSummary,
@@ -48,7 +49,15 @@ export type CallInput =
    * The caller's own call ended (carrier status `completed` or equivalent). `status`: the
    * carrier's final status, when it said (`busy`, `no_answer`… for a call that never connected).
    */
-  | { readonly type: 'call.ended'; readonly status?: CallEndStatus }
+  | {
+      readonly type: 'call.ended';
+      readonly status?: CallEndStatus;
+      /**
+       * How the daemon learned it: the carrier's status callback (absent), or the carrier's answer
+       * to the liveness check (`status_check`, liveness.ts) when that callback never came.
+       */
+      readonly via?: 'status_check';
+    }
   /**
    * A call the daemon placed was answered under another carrier id (Plivo `CallUUID` after the
    * create's `request_uuid`): the call goes on under that id; this record closes and points to it.
@@ -216,7 +225,7 @@ function reduceInput(record: CallRecord, input: CallInput, ctx: ReduceContext): 
       return bound === record ? null : { record: bound, effects: [] };
     }
     case 'call.ended':
-      return endCall(record, input.status, ctx);
+      return endCall(record, input.status, ctx, input.via);
     case 'call.bound':
       if (record.phase !== 'ai' || record.direction !== 'outbound') return null;
       return {
@@ -469,7 +478,12 @@ function closeTransfer(
   );
 }
 
-function endCall(record: CallRecord, status: CallEndStatus | undefined, ctx: ReduceContext): ReduceResult {
+function endCall(
+  record: CallRecord,
+  status: CallEndStatus | undefined,
+  ctx: ReduceContext,
+  via?: 'status_check',
+): ReduceResult {
   let next = record;
   const effects: CallEffect[] = [];
   const transfer = record.transfer;
@@ -484,7 +498,15 @@ function endCall(record: CallRecord, status: CallEndStatus | undefined, ctx: Red
     next.phase === 'human'
       ? 'transferred'
       : (notConnected(record, status) ?? causedByDaemon(record) ?? 'caller_hangup');
-  return finish(withTimeline(next, { atMs: ctx.nowMs, event: 'call.ended' }), endedReason, ctx, effects);
+  const ended: CallTimelineEntry =
+    via === undefined
+      ? { atMs: ctx.nowMs, event: 'call.ended' }
+      : {
+          atMs: ctx.nowMs,
+          event: 'call.ended',
+          detail: 'the carrier reports the call over; no final status callback came',
+        };
+  return finish(withTimeline(next, ended), endedReason, ctx, effects);
 }
 
 /** A call the daemon placed that the lead never answered. */

@@ -86,7 +86,9 @@ describe('two workers: socket effects and the agent session follow the caller', 
     onTestFailed(() => {
       for (const d of daemons.slice(first)) {
         const lines = d.output.join('').split('\n');
-        console.error(`--- worker on port ${d.port}, last 80 of ${lines.length} lines ---\n${lines.slice(-80).join('\n')}`);
+        console.error(
+          `--- worker on port ${d.port}, last 80 of ${lines.length} lines ---\n${lines.slice(-80).join('\n')}`,
+        );
       }
     });
   }

@@ -32,6 +32,7 @@ describe('parseEnv defaults', () => {
       defaultRegion: 'US',
       transferFlagTtlSec: 300,
       callRetentionSec: 7 * 24 * 3600,
+      callCheckIntervalSec: 60,
       drainTimeoutMs: 30_000,
     });
   });
@@ -78,6 +79,8 @@ describe('parseEnv values', () => {
     ['TRANSFER_FLAG_TTL_SEC', '600', { transferFlagTtlSec: 600 }],
     ['CALL_RETENTION_SEC', '3600', { callRetentionSec: 3600 }],
     ['DRAIN_TIMEOUT_MS', '0', { drainTimeoutMs: 0 }],
+    ['CALL_CHECK_INTERVAL_SEC', '0', { callCheckIntervalSec: 0 }],
+    ['CALL_CHECK_INTERVAL_SEC', '300', { callCheckIntervalSec: 300 }],
     ['WORKER_ID', 'worker-1.eu', { workerId: 'worker-1.eu' }],
   ])('%s=%s', (name, value, expected) => {
     expect(parseEnv({ [name]: value })).toMatchObject(expected);
@@ -97,6 +100,8 @@ describe('parseEnv values', () => {
     ['TRANSFER_FLAG_TTL_SEC', '0'],
     ['CALL_RETENTION_SEC', 'week'],
     ['DRAIN_TIMEOUT_MS', '1e3'],
+    ['CALL_CHECK_INTERVAL_SEC', '-5'],
+    ['CALL_CHECK_INTERVAL_SEC', 'hourly'],
     ['WORKER_ID', 'has space'],
   ])('refuses %s=%s, naming the variable', (name, value) => {
     const issues = issuesOf({ [name]: value });

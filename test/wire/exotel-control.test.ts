@@ -128,4 +128,32 @@ describe('exotel control', () => {
       }),
     ).rejects.toMatchObject({ code: 'carrier_unsupported' });
   });
+
+  it('callLive: the Call Details API (GET Calls/{sid}.json): live while ringing, over once ended or unknown', async () => {
+    const { sim, control } = await setup();
+    const human = sim.network.addHuman(CUSTOMER, { type: 'no-answer' });
+    const flow = sim.exotel.configureFlow('78', [{ type: 'hangup', id: 'bye' }]);
+    const placed = await control.createCall({
+      to: CUSTOMER,
+      from: EXOPHONE,
+      next: { url: flow },
+      timeoutSec: 30,
+    });
+    await sim.waitFor(() => human.legs[0]?.state === 'ringing');
+    expect(await control.callLive?.(placed.carrierCallId)).toBe(true);
+    expect(sim.log.ofType('rest.request').at(-1)).toMatchObject({
+      method: 'GET',
+      path: `/v1/Accounts/sim-exotel/Calls/${placed.carrierCallId}.json`,
+      status: 200,
+    });
+    human.legs[0]?.hangup('declined', 'endpoint');
+    await sim.waitFor(() => sim.exotel.call(placed.carrierCallId)?.status === 'busy');
+    expect(await control.callLive?.(placed.carrierCallId)).toBe(false);
+    expect(await control.callLive?.('0'.repeat(32))).toBe(false);
+    expect(sim.log.ofType('rest.request').at(-1)?.status).toBe(404);
+    // A refused credential is not "over": it is an error the check reports.
+    await expect(controlFor(sim, 'wrong').callLive?.(placed.carrierCallId)).rejects.toBeInstanceOf(
+      CarrierError,
+    );
+  });
 });
