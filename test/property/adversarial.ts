@@ -47,14 +47,26 @@ function adversaryMode(scenario: Scenario): 'cold' | 'warm' {
 
 const SKIPPED: ReadonlySet<string> = new Set([WORLD_SOURCES.humanHangup, WORLD_SOURCES.callerHangup]);
 
-/** The `adversity` option of {@link RunOptions}: each scenario's seeded plan, scoped to its calls. */
-export const seededAdversity: NonNullable<RunOptions['adversity']> = (sim, scenario, numbers) => {
-  const plan = adversityFor(scenario.seed, { carrier: scenario.carrier, mode: adversaryMode(scenario) });
-  applyAdversity(sim, plan, {
-    scope: scopeTo(sim, [numbers.inbound, ...numbers.humans]),
-    only: (f) => !SKIPPED.has(f.source),
-  });
-};
+/**
+ * The `adversity` option of {@link RunOptions}: each scenario's seeded plan, scoped to its calls;
+ * `lossy` also draws the table's lost callbacks.
+ */
+export const seededAdversityWith =
+  (options: { readonly lossy?: boolean } = {}): NonNullable<RunOptions['adversity']> =>
+  (sim, scenario, numbers) => {
+    const plan = adversityFor(scenario.seed, {
+      carrier: scenario.carrier,
+      mode: adversaryMode(scenario),
+      ...(options.lossy === true ? { lossy: true } : {}),
+    });
+    applyAdversity(sim, plan, {
+      scope: scopeTo(sim, [numbers.inbound, ...numbers.humans]),
+      only: (f) => !SKIPPED.has(f.source),
+    });
+  };
+
+/** {@link seededAdversityWith} without lost callbacks. */
+export const seededAdversity = seededAdversityWith();
 
 /** The `agentAcceptDelayMs` option of {@link RunOptions}: the agent as slow as the seed's plan says. */
 export const seededAgentDelay: NonNullable<RunOptions['agentAcceptDelayMs']> = (scenario) =>

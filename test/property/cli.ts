@@ -3,12 +3,13 @@
  * once in one harness) on a private Redis and prints each scenario, its violations and — for one
  * seed, or any run that broke an invariant — the whole observation as JSON. `--virtual` runs on
  * virtual time and the memory store (as the property test does), `--adversary` applies each
- * seed's adversary plan (test/property/adversarial.ts).
+ * seed's adversary plan (test/property/adversarial.ts), and `--lossy` with it also draws the table's
+ * lost callbacks (off in the property test and the soak).
  */
 import { parseArgs } from 'node:util';
 import { VirtualTime } from '../../src/lib/virtual-time.js';
 import { startRedisServer } from '../../support/redis-server.js';
-import { seededAdversity, seededAgentDelay, seededAgentDrop } from './adversarial.js';
+import { seededAdversityWith, seededAgentDelay, seededAgentDrop } from './adversarial.js';
 import { replayCommand, reportOf } from './report.js';
 import { runScenarios } from './runner.js';
 import { scenarioFor } from './scenario.js';
@@ -21,6 +22,7 @@ const { values } = parseArgs({
     memory: { type: 'boolean' },
     virtual: { type: 'boolean' },
     adversary: { type: 'boolean' },
+    lossy: { type: 'boolean' },
   },
 });
 
@@ -37,7 +39,7 @@ const seeds =
     : Array.from({ length: number(values.seeds, 1) }, (_, i) => number(values.from, 1) + i);
 const virtual = values.virtual === true;
 const redis = values.memory === true || virtual ? undefined : await startRedisServer();
-const mode = { virtual, adversary: values.adversary === true };
+const mode = { virtual, adversary: values.adversary === true, lossy: values.lossy === true };
 try {
   const started = performance.now();
   const results = await runScenarios(seeds.map(scenarioFor), {
@@ -45,7 +47,7 @@ try {
     ...(virtual ? { time: new VirtualTime() } : {}),
     ...(mode.adversary
       ? {
-          adversity: seededAdversity,
+          adversity: seededAdversityWith({ lossy: mode.lossy }),
           agentAcceptDelayMs: seededAgentDelay,
           agentDropAfterMs: seededAgentDrop,
         }

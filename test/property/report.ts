@@ -4,9 +4,9 @@ import type { ScenarioResult } from './runner.js';
 /** The one-line command that replays a seed the way it ran. */
 export function replayCommand(
   seed: number,
-  how: { readonly virtual?: boolean; readonly adversary?: boolean } = {},
+  how: { readonly virtual?: boolean; readonly adversary?: boolean; readonly lossy?: boolean } = {},
 ): string {
-  const flags = `${how.virtual ? ' --virtual' : ''}${how.adversary ? ' --adversary' : ''}`;
+  const flags = `${how.virtual ? ' --virtual' : ''}${how.adversary ? ' --adversary' : ''}${how.lossy ? ' --lossy' : ''}`;
   return `npm run property -- --seed 0x${seed.toString(16)}${flags}`;
 }
 
