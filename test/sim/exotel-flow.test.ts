@@ -294,6 +294,29 @@ describe('exotel flow', () => {
     expect(app.to('/events').at(-1)?.body).toMatchObject({ Status: 'canceled', CallStatus: 'completed' });
   });
 
+  it('a "dial whom" that fails is a markup error; the caller hanging up while it is fetched is none', async () => {
+    const { sim: first, app: failing } = await setup((url) => [connect(url)]);
+    failing.route('/dial-up', { status: 500 });
+    await (await first.network.placeCall({ carrier: 'exotel', from: CALLER, to: NUMBER })).ended;
+    expect(first.log.ofType('markup.error').map((e) => e.message)).toContain('dial whom: HTTP 500');
+    await first.stop();
+    await failing.stop();
+    time?.stop();
+
+    const { sim, app } = await setup((url) => [connect(url)]);
+    app.route('/dial-up', { body: HUMAN });
+    const slow = sim.faults.add({ type: 'webhook.slow', match: { kind: 'dial-whom' }, delayMs: 2_000 });
+    const call = await sim.network.placeCall({ carrier: 'exotel', from: CALLER, to: NUMBER });
+    await sim.waitFor(() => slow.hits === 1);
+    call.hangup();
+    await call.ended;
+    await sim.waitFor(() => sim.exotel.call(call.sid)?.status === 'completed');
+    // The applet's wait ends on the hang-up's abort, a few turns of the event loop later.
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(sim.log.ofType('markup.error')).toEqual([]);
+    expect(app.to('/dial-up')).toEqual([]); // never asked: the caller left during the wait
+  });
+
   it('the call status callback at the end, multipart by default and JSON when configured', async () => {
     const { sim, app } = await setup(() => [{ type: 'hangup', id: 'bye' }], {
       statusCallback: true,

@@ -217,6 +217,8 @@ async function dialPlan(
     },
     signal,
   );
+  // The caller hung up while Exotel waited for the answer: nobody is left to hear an error.
+  if (signal.aborted) return base;
   if (!reply.ok || reply.status < 200 || reply.status > 299) {
     fe.markupError(call.sid, `dial whom: ${reply.ok ? `HTTP ${reply.status}` : reply.message}`);
     return base;

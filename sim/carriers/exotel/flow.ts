@@ -111,6 +111,7 @@ export class ExotelFlowRunner {
       { kind: 'voicebot', url: configured, params: call.params(), callSid: call.sid },
       signal,
     );
+    if (signal.aborted) return undefined; // the caller hung up meanwhile: no error anyone hears
     if (!reply.ok || reply.status !== 200) {
       this.#fe.markupError(call.sid, `voicebot URL: ${reply.ok ? `HTTP ${reply.status}` : reply.message}`);
       return undefined;
