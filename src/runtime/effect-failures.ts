@@ -13,6 +13,7 @@ import { dropGuard, guardOf, unguarded } from './effect-guards.js';
  * | `carrier.cancel`   | yes               | recorded and alerted; the carrier's own ring timeout ends it |
  * | `caller.to_agent`  | yes               | recorded and alerted; the caller keeps the hold audio     |
  * | `call.hangup`      | yes (live call)   | recorded and alerted                                      |
+ * | `agent.status` (terminal, guarded) | yes (live call) | recorded and alerted           |
  * | `caller.hold`      | no (the AI waits) | the transfer ends `carrier_error`; the caller never left the AI |
  * | `human.whisper`, `human.brief`, `human.join` | no | the leg's `leg.error`: next destination, then the AI      |
  * | anything else      | no                | recorded and alerted                                      |
@@ -35,7 +36,13 @@ export interface PendingRetry {
 }
 
 /** Effects that are safe to repeat and worth repeating (the same command, idempotent at the carrier). */
-const REPEATABLE: ReadonlySet<string> = new Set(['carrier.cancel', 'caller.to_agent', 'call.hangup']);
+const REPEATABLE: ReadonlySet<string> = new Set([
+  'carrier.cancel',
+  'caller.to_agent',
+  'call.hangup',
+  // Told once per agent session (executor.ts): repeating it reaches a session that missed it.
+  'agent.status',
+]);
 
 /** Effects that move the caller's own call: moot once the call is over. */
 const CALLER_EFFECTS: ReadonlySet<string> = new Set(['caller.hold', 'caller.to_agent']);
@@ -141,10 +148,10 @@ export function reduceEffectRetry(record: CallRecord, retryId: string): ReduceRe
 
 /**
  * A human's ringing phone and a hang-up that did not take matter after the call ended too;
- * bringing the caller back to the AI only while the call lives.
+ * bringing the caller back to the AI and telling the agent only while the call lives.
  */
 function worthRepeating(name: string, live: boolean): boolean {
-  return REPEATABLE.has(name) && (live || name !== 'caller.to_agent');
+  return REPEATABLE.has(name) && (live || (name !== 'caller.to_agent' && name !== 'agent.status'));
 }
 
 function machineEvent(input: Failed): TransferEvent | undefined {

@@ -1,3 +1,4 @@
+import type { TransferStatus } from '../transfer/machine-types.js';
 import type { CallRecord } from './call-record.js';
 import type { CallEffect, ReduceResult } from './call-reducer.js';
 import type { PendingRetry } from './effect-failures.js';
@@ -15,11 +16,23 @@ import type { PendingRetry } from './effect-failures.js';
  */
 export const GUARD_MS = 3_000;
 
-/** The effects that are guarded: the ones `effect-failures.ts` retries (REPEATABLE). */
+/**
+ * The effects that are guarded: the ones `effect-failures.ts` retries (REPEATABLE). The agent's
+ * terminal `transfer_status` too: a worker that applied a transfer's end and died before relaying
+ * it to the worker holding the agent's socket left the agent never told (soak seed 30636); the
+ * socket's session tells each terminal status once, so a guard's retry never tells it twice.
+ */
 function guardable(effect: CallEffect): boolean {
   if (effect.type === 'call.hangup') return effect.guardId === undefined;
   if (effect.type !== 'transfer' || effect.guardId !== undefined) return false;
-  return effect.effect.type === 'caller.to_agent' || effect.effect.type === 'carrier.cancel';
+  const fx = effect.effect;
+  if (fx.type === 'agent.status') return isTerminalStatus(fx.status);
+  return fx.type === 'caller.to_agent' || fx.type === 'carrier.cancel';
+}
+
+/** A transfer's last `transfer_status`: `connected` or `failed`. */
+export function isTerminalStatus(status: TransferStatus): boolean {
+  return status === 'connected' || status === 'failed';
 }
 
 /** The guard an effect carries, when it is guarded. */

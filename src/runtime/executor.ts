@@ -10,7 +10,7 @@ import { carrierAnnouncement } from '../transfer/plan-text.js';
 import type { CallRecord } from './call-record.js';
 import type { CallEffect, CallInput } from './call-reducer.js';
 import { effectName } from './effect-failures.js';
-import { guardOf } from './effect-guards.js';
+import { guardOf, isTerminalStatus } from './effect-guards.js';
 import type { DispatchOutcome, EffectRunner, ReplyBody, RunContext } from './engine.js';
 import { type LegReplies, type MediaParameters, renderReply } from './replies.js';
 import { closeSession, type LocalSession, type SessionRegistry, tellResume } from './sessions.js';
@@ -503,6 +503,12 @@ export class EffectExecutor implements EffectRunner {
         }
         return;
       case 'agent.status':
+        if (session !== undefined && isTerminalStatus(fx.status)) {
+          // A guard's retry (effect-guards.ts) of a status this session already told: once only.
+          const key = `${transferId}|${fx.status}`;
+          if (session.statusesTold?.has(key) === true) return;
+          session.statusesTold?.add(key);
+        }
         session?.agent.sendTransferStatus({
           transferId,
           status: fx.status,

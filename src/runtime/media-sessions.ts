@@ -324,6 +324,7 @@ export class MediaSessions {
       scanner,
       stopTimers: () => chain.stop(),
       resumed: new Set(),
+      statusesTold: new Set(),
     };
     const owed = handed.resume;
     if (owed !== undefined) {

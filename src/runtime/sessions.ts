@@ -26,6 +26,8 @@ export interface LocalSession {
   pendingResume?: PendingResume;
   /** Transfers whose `resume` this session has told the agent (never twice). */
   readonly resumed?: Set<string>;
+  /** Terminal `transfer_status`es this session has told the agent, as `transferId|status` (never twice). */
+  readonly statusesTold?: Set<string>;
   /** Stops this session's own timers (the silence watch). */
   stopTimers?: () => void;
   /** Waiting for the agent's `said`, by transfer id (its caller message has been sent as audio). */

@@ -313,6 +313,26 @@ describe('EffectExecutor: what each effect does', () => {
     expect(h.local.agent.sent).toHaveLength(1);
   });
 
+  it("a terminal status is told once per session: a guard's retry of it tells nothing more (soak seed 30636)", async () => {
+    const h = harness({ record: 'warm' });
+    const connected = { type: 'agent.status', status: 'connected', legId: LEG0 } as const;
+    await h.executor.run(h.record, [{ ...tx(connected), guardId: '7' } as CallEffect], h.context);
+    expect(h.local.agent.sent.map((s) => s.kind)).toEqual(['status']);
+    await eventually(() => h.fed.some((i) => i.type === 'effect.done'), 'the guard cleared');
+    expect(h.fed).toContainEqual({ type: 'effect.done', retryId: '7' });
+    // The guard's timer fired all the same (the worker that relayed it died before clearing it).
+    await h.executor.run(
+      h.record,
+      [{ type: 'retry', retryId: '7', attempt: 1, effect: tx(connected) }],
+      h.context,
+    );
+    expect(h.local.agent.sent).toHaveLength(1);
+    // Progress statuses are told as they come (two legs of a chain may both ring).
+    await h.executor.run(h.record, [tx({ type: 'agent.status', status: 'ringing', legId: LEG0 })], h.context);
+    await h.executor.run(h.record, [tx({ type: 'agent.status', status: 'ringing', legId: LEG0 })], h.context);
+    expect(h.local.agent.sent).toHaveLength(3);
+  });
+
   it('effects run in order, and a failed one does not stop the next', async () => {
     const h = harness({
       record: 'warm',

@@ -242,6 +242,7 @@ export function fakeSession(callId = CALL_ID): {
       closed += 1;
     },
     resumed: new Set(),
+    statusesTold: new Set(),
   };
   return { session, agent, closedCarrier: () => closed };
 }

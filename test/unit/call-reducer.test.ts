@@ -16,6 +16,7 @@ import {
   type ReduceResult,
   reduceCall,
 } from '../../src/runtime/call-reducer.js';
+import type { PendingRetry } from '../../src/runtime/effect-failures.js';
 import { GUARD_MS } from '../../src/runtime/effect-guards.js';
 
 /**
@@ -333,7 +334,8 @@ const TRANSITIONS: Row[] = [
     input: transferEvent({ type: 'leg.answered', legId: LEG0 }, { legId: LEG0, carrierLegId: 'CA-human' }),
     expected: {
       phase: 'human',
-      callEffects: [],
+      // The agent's `connected` is guarded (effect-guards.ts).
+      callEffects: [{ type: 'retry.schedule', retryId: '1', atMs: AT + GUARD_MS }],
       transferEffects: ['transfer.ended'],
       legCarrierIds: { [LEG0]: 'CA-human' },
       transfers: [{ transferId: T1, outcome: 'connected', endedAtMs: AT }],
@@ -346,8 +348,12 @@ const TRANSITIONS: Row[] = [
     input: transferEvent({ type: 'leg.ended', legId: LEG0, status: 'busy' }),
     expected: {
       phase: 'ai',
-      // Bringing the caller back is guarded by a retry written in the same commit (effect-guards.ts).
-      callEffects: [{ type: 'retry.schedule', retryId: '1', atMs: AT + GUARD_MS }],
+      // Bringing the caller back, and the agent's `failed`, are guarded by retries written in the
+      // same commit (effect-guards.ts).
+      callEffects: [
+        { type: 'retry.schedule', retryId: '1', atMs: AT + GUARD_MS },
+        { type: 'retry.schedule', retryId: '2', atMs: AT + GUARD_MS },
+      ],
       transferEffects: ['transfer.ended', 'caller.to_agent'],
       transfers: [{ transferId: T1, outcome: 'busy', endedAtMs: AT }],
       timeline: [{ atMs: AT, event: 'transfer.ended', detail: 'busy' }],
@@ -359,7 +365,7 @@ const TRANSITIONS: Row[] = [
     input: transferEvent({ type: 'caller.hangup' }),
     expected: {
       phase: 'transferring',
-      callEffects: [],
+      callEffects: [{ type: 'retry.schedule', retryId: '1', atMs: AT + GUARD_MS }],
       transferEffects: ['transfer.ended'],
       transfers: [{ transferId: T1, outcome: 'caller_hangup', endedAtMs: AT }],
       timeline: [{ atMs: AT, event: 'transfer.ended', detail: 'caller_hangup' }],
@@ -536,17 +542,46 @@ describe('reduceCall: guarded effects (effect-guards.ts)', () => {
     return { result, guardId: toAgent?.type === 'transfer' ? toAgent.guardId : undefined };
   };
 
+  /** The guard of the agent's terminal `transfer_status` (retry 2), which this step also writes. */
+  const statusGuard = (retries: readonly PendingRetry[] | undefined) =>
+    (retries ?? []).filter((r) => r.effect.type === 'transfer' && r.effect.effect.type === 'agent.status');
+
   it('the return to the AI carries a guard: a retry of it, due GUARD_MS later, in the same commit', () => {
     const { result, guardId } = backWithGuard();
     expect(guardId).toBe('1');
     expect(result.effects).toContainEqual({ type: 'retry.schedule', retryId: '1', atMs: AT + GUARD_MS });
-    expect(result.record.retries).toEqual([
-      {
-        retryId: '1',
-        attempt: 1,
-        effect: { type: 'transfer', transferId: T1, effect: { type: 'caller.to_agent' } },
-      },
+    expect(result.record.retries).toContainEqual({
+      retryId: '1',
+      attempt: 1,
+      effect: { type: 'transfer', transferId: T1, effect: { type: 'caller.to_agent' } },
+    });
+  });
+
+  it("the agent's terminal status carries a guard too (soak seed 30636); progress statuses do not", () => {
+    const { result } = backWithGuard();
+    const told = result.effects.filter((e) => e.type === 'transfer' && e.effect.type === 'agent.status');
+    expect(told).toEqual([
+      expect.objectContaining({ guardId: '2', effect: expect.objectContaining({ status: 'failed' }) }),
     ]);
+    expect(result.effects).toContainEqual({ type: 'retry.schedule', retryId: '2', atMs: AT + GUARD_MS });
+    expect(statusGuard(result.record.retries).map((r) => r.retryId)).toEqual(['2']);
+    // The transfer's start tells `started`/`dialing`: no guard for those.
+    const started = reduceCall(deepFreeze(FROM.ai()), request(), ctxAt(AT)) as ReduceResult;
+    expect(statusGuard(started.record.retries)).toEqual([]);
+    // Its retry, when nobody ran it, tells it again (the session tells a terminal status once).
+    const fired = reduceCall(result.record, { type: 'effect.retry', retryId: '2' }, ctxAt(AT + GUARD_MS));
+    expect(fired?.effects).toEqual([
+      expect.objectContaining({
+        type: 'retry',
+        retryId: '2',
+        effect: expect.objectContaining({ type: 'transfer' }),
+      }),
+    ]);
+    // Not after the call ended: nobody is left to tell.
+    const ended = reduceCall(result.record, { type: 'call.ended' }, ctxAt(AT + 10)) as ReduceResult;
+    expect(
+      reduceCall(ended.record, { type: 'effect.retry', retryId: '2' }, ctxAt(AT + GUARD_MS))?.effects ?? [],
+    ).toEqual([]);
   });
 
   it('once the effect ran (effect.done) the guard is gone, and its timer finds nothing to run', () => {
@@ -556,7 +591,7 @@ describe('reduceCall: guarded effects (effect-guards.ts)', () => {
       { type: 'effect.done', retryId: '1' },
       ctxAt(AT + 10),
     ) as ReduceResult;
-    expect(done.record.retries).toEqual([]);
+    expect(done.record.retries).toEqual(statusGuard(result.record.retries));
     expect(done.effects).toEqual([]);
     expect(reduceCall(done.record, { type: 'effect.done', retryId: '1' }, ctxAt(AT + 20))).toBeNull();
     expect(reduceCall(done.record, { type: 'effect.retry', retryId: '1' }, ctxAt(AT + GUARD_MS))).toBeNull();
@@ -573,7 +608,7 @@ describe('reduceCall: guarded effects (effect-guards.ts)', () => {
         effect: { type: 'transfer', transferId: T1, effect: { type: 'caller.to_agent' } },
       },
     ]);
-    expect(fired?.record.retries).toEqual([]);
+    expect(fired?.record.retries).toEqual(statusGuard(result.record.retries));
   });
 
   it('a guarded effect that failed is a failure: its guard goes, a retry of its own is scheduled', () => {
@@ -586,13 +621,14 @@ describe('reduceCall: guarded effects (effect-guards.ts)', () => {
       ctxAt(AT + 10),
     ) as ReduceResult;
     expect(failed.record.retries).toEqual([
+      ...statusGuard(result.record.retries),
       {
-        retryId: '2',
+        retryId: '3',
         attempt: 1,
         effect: { type: 'transfer', transferId: T1, effect: { type: 'caller.to_agent' } },
       },
     ]);
-    expect(failed.effects).toEqual([{ type: 'retry.schedule', retryId: '2', atMs: AT + 10 + 1_000 }]);
+    expect(failed.effects).toEqual([{ type: 'retry.schedule', retryId: '3', atMs: AT + 10 + 1_000 }]);
   });
 
   it('the step that ends the call guards nothing (its commit drops every timer of the call)', () => {
