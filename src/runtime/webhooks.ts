@@ -70,6 +70,8 @@ const LEG_REPLY_SLACK_MS = 1500;
  */
 export class WebhookHandler {
   readonly #o: WebhookHandlerOptions;
+  /** New calls told to wait for the store, by call id: how many times (bounded). */
+  readonly #newCallWaits = new Map<string, number>();
 
   constructor(options: WebhookHandlerOptions) {
     this.#o = options;
@@ -231,7 +233,43 @@ export class WebhookHandler {
     }
   }
 
+  /**
+   * A new call while Redis does not answer (a restart, a failover): its record cannot be made, so
+   * the carrier is told to pause and ask again, as a continuation would be, up to
+   * {@link STORE_AWAY_NEW_CALL_ASKS} times (about 12 s). Then the error goes to the carrier, whose
+   * fallback URL takes the call (the operator's own backup), rather than silence without end.
+   */
   async #incoming(
+    adapter: CarrierAdapter,
+    event: Extract<CarrierEvent, { type: 'call.incoming' }>,
+  ): Promise<WebhookAnswer> {
+    const callId = event.carrierCallId;
+    try {
+      const answer = await this.#incomingHere(adapter, event);
+      this.#newCallWaits.delete(callId);
+      return answer;
+    } catch (err) {
+      const asked = this.#newCallWaits.get(callId) ?? 0;
+      const away = err instanceof DaemonError && err.code === 'store_unavailable';
+      const wait =
+        away && asked < STORE_AWAY_NEW_CALL_ASKS
+          ? adapter.markup.pauseThenAsk?.({
+              seconds: STORE_AWAY_PAUSE_S,
+              continuationUrl: entryUrl(adapter),
+            })
+          : undefined;
+      if (wait === undefined) {
+        this.#newCallWaits.delete(callId);
+        throw err;
+      }
+      if (this.#newCallWaits.size >= MAX_NEW_CALL_WAITS) this.#newCallWaits.clear();
+      this.#newCallWaits.set(callId, asked + 1);
+      this.#o.log.warn({ callId, carrier: adapter.carrier, asked: asked + 1 }, 'webhook.store_away_wait');
+      return { status: 200, markup: wait };
+    }
+  }
+
+  async #incomingHere(
     adapter: CarrierAdapter,
     event: Extract<CarrierEvent, { type: 'call.incoming' }>,
   ): Promise<WebhookAnswer> {
@@ -570,6 +608,17 @@ class OneReply implements ReplySlot {
  */
 /** How long a carrier waits before asking again while Redis does not answer, s. */
 const STORE_AWAY_PAUSE_S = 2;
+/** The carrier's voice URL without the daemon's ids: a call asking there is a new call. */
+function entryUrl(adapter: CarrierAdapter): string {
+  const url = new URL(adapter.callbackUrl('voice', { callId: '-' }));
+  url.search = '';
+  return url.toString();
+}
+
+/** How many times a new call is told to wait for the store before its carrier's fallback takes it. */
+const STORE_AWAY_NEW_CALL_ASKS = 6;
+/** New calls waiting for the store remembered at once (a bound, not a target). */
+const MAX_NEW_CALL_WAITS = 10_000;
 
 export function callerNow(record: CallRecord, modes: ModeRegistry = TRANSFER_MODES): ReplyBody {
   if (record.phase === 'ended' || record.phase === 'human') return { type: 'hangup' };

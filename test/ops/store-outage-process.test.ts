@@ -115,6 +115,13 @@ describe('Redis failing under a live call (real daemon process, real Redis)', ()
     expect(waiting.status).toBe(200);
     expect(waiting.body).toMatch(/<Pause length="2"\/><Redirect method="POST">[^<]*\/twilio\/voice\?callId=/);
 
+    // A new call while Redis is away: its record cannot be made; it is told to pause and ask at
+    // the entry again, as a new call (the bound on that: test/runtime/webhook-handler.test.ts).
+    const LATE_CALL = { ...CALL, CallSid: `CA${'d'.repeat(32)}`, From: '+14155559997' };
+    expect((await signedWebhook(d, '/twilio/voice', LATE_CALL)).body).toMatch(
+      /<Pause length="2"\/><Redirect method="POST">[^<?]*\/twilio\/voice<\/Redirect>/,
+    );
+
     await redis.start();
     await eventually(
       async () =>
@@ -136,6 +143,10 @@ describe('Redis failing under a live call (real daemon process, real Redis)', ()
     );
     sendMedia(back, CALL_SID, 10);
     await echoed;
+    // The call that was waiting asks again: now it is a call like any other, with the AI.
+    const late = await signedWebhook(d, '/twilio/voice', LATE_CALL);
+    expect(late.status).toBe(200);
+    expect(parseStreamDocument(late.body).continuation).toMatch(/callId=CAd{32}/);
     expect(bot.sessions).toHaveLength(1);
     expect(back.readyState).toBe(WebSocket.OPEN);
     back.close();

@@ -158,7 +158,7 @@ export class FakeCarrier {
         conferenceHold: (o) => doc({ doc: 'hold', room: o.room, holdAudioUrl: o.holdAudioUrl }),
         whisperThenJoin: (o) => doc({ doc: 'whisper', text: o.text, room: o.room }),
         hangup: () => doc({ doc: 'hangup' }),
-        pauseThenAsk: (o) => doc({ doc: 'pause', seconds: o.seconds }),
+        pauseThenAsk: (o) => doc({ doc: 'pause', seconds: o.seconds, url: o.continuationUrl }),
       },
       control,
       numberRegion: 'US',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CarrierEvent } from '../../providers/types.js';
 import { WebhookError } from '../../providers/types.js';
+import { DaemonError } from '../../src/domain/errors.js';
 import {
   CALL_ID,
   CALLER,
@@ -218,7 +219,10 @@ describe('WebhookHandler: a continuation is answered from saved state alone', ()
 
   it('the dial claimed for a REST command on its way: silence, then ask again — never a second dial (soak seed 30719)', async () => {
     const answer = await claimedDial('rest').send('voice', CONTINUATION);
-    expect('markup' in answer ? readDoc(answer.markup) : undefined).toEqual({ doc: 'pause', seconds: 1 });
+    expect('markup' in answer ? readDoc(answer.markup) : undefined).toMatchObject({
+      doc: 'pause',
+      seconds: 1,
+    });
     // Claimed by an earlier answer of this very continuation (a retried webhook): the dial again.
     const again = await claimedDial('webhook').send('voice', CONTINUATION);
     expect('markup' in again ? readDoc(again.markup)?.doc : undefined).toBe('dial');
@@ -228,6 +232,44 @@ describe('WebhookHandler: a continuation is answered from saved state alone', ()
     const h = claimedDial('rest', { capabilities: { redirectAsksContinuation: true } });
     const answer = await h.send('voice', CONTINUATION);
     expect('markup' in answer ? readDoc(answer.markup)?.doc : undefined).toBe('dial');
+  });
+
+  it('a new call while the store is away: pause and ask at the entry again, six times, then the error (the fallback)', async () => {
+    const h = harness();
+    let away = true;
+    const get = h.engine.get.bind(h.engine);
+    h.engine.get = (callId) =>
+      away
+        ? Promise.reject(new DaemonError('store_unavailable', 'redis down', { retryable: true }))
+        : get(callId);
+    const incoming = {
+      type: 'call.incoming',
+      dedupeKey: 'k',
+      carrierCallId: 'CA9',
+      from: CALLER,
+      to: OUR_NUMBER,
+      direction: 'inbound',
+    } as const;
+    for (let i = 0; i < 6; i++) {
+      const answer = await h.send('voice', incoming);
+      // The entry URL with none of the daemon's ids: asked there, it is a new call again.
+      expect('markup' in answer ? readDoc(answer.markup) : undefined).toEqual({
+        doc: 'pause',
+        seconds: 2,
+        url: 'https://pt.test/fake/voice',
+      });
+    }
+    await expect(h.send('voice', incoming)).rejects.toMatchObject({ code: 'store_unavailable' });
+    expect(h.engine.created).toEqual([]);
+    // Another call waits again from the start, and once the store answers it is a call like any other.
+    const other = { ...incoming, carrierCallId: 'CA8' };
+    expect('markup' in (await h.send('voice', other)) ? 'pause' : undefined).toBe('pause');
+    away = false;
+    const answer = await h.send('voice', other);
+    expect('markup' in answer ? readDoc(answer.markup) : undefined).toEqual({
+      doc: 'stream',
+      parameters: { callId: 'CA8' },
+    });
   });
 
   it('a retried new-call webhook of a call already recorded: where the call is now, no second record', async () => {

@@ -140,10 +140,12 @@ export function coordinationContract(name: string, make: HarnessFactory): void {
   describe(`${name}: workers, sockets, commands`, () => {
     test('heartbeats keep a worker listed; it is dead once they stop', async (h) => {
       const info = { workerId: `w-${randomUUID()}`, startedAtMs: 1, lastBeatMs: 2, meta: { pid: 42 } };
-      await h.store.workers.heartbeat(info, 40);
+      // Redis expires the beat on its own clock: long enough that a loaded machine reads it
+      // before it lapses (40 ms did not, in a full run beside other work).
+      await h.store.workers.heartbeat(info, 400);
       expect(await h.peer.workers.isAlive(info.workerId)).toBe(true);
       expect(await h.peer.workers.list()).toEqual([info]);
-      await h.elapse(60);
+      await h.elapse(450);
       expect(await h.peer.workers.isAlive(info.workerId)).toBe(false);
       expect(await h.peer.workers.list()).toEqual([]);
       await h.store.workers.heartbeat(info, 10_000);
