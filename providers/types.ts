@@ -88,6 +88,27 @@ export interface CarrierAdapter {
    * already applied changes nothing twice). Undefined: an ordinary request.
    */
   fallbackOf?(req: WebhookRequest): { readonly failedUrl: string; readonly errorCode?: string } | undefined;
+
+  /**
+   * Fixed answers the carrier fetches from the daemon, outside any call's flow: Plivo's default
+   * `waitSound` and the hold music it plays (docs/plivo.md). Mounted by the HTTP layer next to the
+   * webhooks; absent: none.
+   */
+  readonly assets?: readonly AssetRoute[];
+}
+
+/**
+ * A fixed answer served on the daemon's public URL: no call state behind it, only the carrier's
+ * signature checked (on the bytes as received, like a webhook's) where the carrier signs the request.
+ */
+export interface AssetRoute {
+  readonly method: 'GET' | 'POST';
+  /** e.g. `/plivo/hold` */
+  readonly path: string;
+  /** Whether the carrier signs its request for it: a request that fails the check is refused (403). */
+  readonly signed: boolean;
+  readonly contentType: string;
+  readonly body: string | Buffer;
 }
 
 /** URLs of a call the daemon places: what runs once it is answered, and its status callback. */

@@ -22,6 +22,8 @@ export interface IncomingReply {
   readonly status: number;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly body: string;
+  /** The body's bytes as received (an audio file a carrier fetches), up to the read limit. */
+  readonly bytes: Buffer;
 }
 
 /** At most this many bytes of a reply are read (a carrier's markup limit is far smaller). */
@@ -88,13 +90,15 @@ export class HttpClient {
           if (size <= MAX_REPLY_BYTES) chunks.push(chunk);
         });
         res.on('error', (cause) => finish(new SimError('sim.http_failed', cause.message, { cause })));
-        res.on('end', () =>
+        res.on('end', () => {
+          const bytes = Buffer.concat(chunks);
           finish(undefined, {
             status: res.statusCode ?? 0,
             headers: res.headers,
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
+            body: bytes.toString('utf8'),
+            bytes,
+          });
+        });
       });
       request.end(req.body);
     });

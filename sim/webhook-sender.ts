@@ -40,6 +40,15 @@ export interface WebhookSenderOptions<Q extends WebhookRequest> {
 
 const BODY_LOG_LIMIT = 4000;
 
+/** A reply's body as logged: text as it is, a media file (`<Play>`'s audio) by its size and type. */
+function loggedBody(reply: IncomingReply): string {
+  const raw = reply.headers['content-type'];
+  const type = (Array.isArray(raw) ? raw[0] : raw) ?? '';
+  return /^(audio|video|image)\/|octet-stream/i.test(type)
+    ? `<${reply.bytes.length} bytes of ${type}>`
+    : reply.body;
+}
+
 export class WebhookSender<Q extends WebhookRequest> {
   readonly #ctx: SimContext;
   readonly #opts: WebhookSenderOptions<Q>;
@@ -89,7 +98,7 @@ export class WebhookSender<Q extends WebhookRequest> {
       await this.#ctx.timers.sleep(Math.max(0, timeoutMs - (this.#ctx.clock.nowMs() - startedMs)), signal);
       return { ok: false, message: `timed out after ${timeoutMs} ms (injected)` };
     }
-    this.#log(req, out, 0, { status: reply.status, body: reply.body });
+    this.#log(req, out, 0, { status: reply.status, body: loggedBody(reply) });
     return { ok: true, reply, url: out.url };
   }
 

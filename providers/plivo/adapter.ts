@@ -19,7 +19,8 @@ import type {
 import { createPlivoCodec } from './codec.js';
 import { createPlivoControl, PLIVO_MACHINE_DETECTION_TIME_MS } from './control.js';
 import { type PlivoCredentials, plivoEnv } from './env.js';
-import { plivoMarkup } from './markup.js';
+import { buildWaitSoundUrl, plivoHoldAssets } from './hold.js';
+import { plivoMarkupFor } from './markup.js';
 import { buildCallbackUrl, buildMediaUrl, PLIVO_ROUTES } from './routes.js';
 import { verifyPlivoMediaUpgrade, verifyPlivoWebhook } from './signature.js';
 import { parsePlivoWebhook } from './webhooks.js';
@@ -46,7 +47,7 @@ export const DEFAULT_PLIVO_RETRY: RetryPolicy = DEFAULT_CARRIER_RETRY;
 /**
  * Warm transfers through `<Conference>` (the caller waits with `startConferenceOnEnter="false"`),
  * the whisper as `<Speak>` on the human's own leg, hold audio from `waitSound` (Plivo XML the
- * agent's `holdAudio` names), SIP destinations as `<User>`.
+ * agent's `holdAudio` names, or the daemon's own hold music), SIP destinations as `<User>`.
  */
 export const PLIVO_CAPABILITIES: CarrierCapabilities = Object.freeze({
   conference: true,
@@ -88,7 +89,9 @@ export function createPlivoAdapter(options: PlivoAdapterOptions): CarrierAdapter
     // token in `extraHeaders` is checked at `start` as well.
     verifyMediaUpgrade: (req: MediaUpgradeRequest) => verifyPlivoMediaUpgrade(authToken, req),
     createCodec: createPlivoCodec,
-    markup: plivoMarkup,
+    // A hold with no `holdAudio` plays the daemon's own music: Plivo has none (docs/plivo.md).
+    markup: plivoMarkupFor({ waitSoundUrl: buildWaitSoundUrl(publicUrl) }),
+    assets: plivoHoldAssets(publicUrl),
     numberRegion: options.numberRegion ?? PLIVO_HOME_REGION,
     outboundNext: () => voiceOutbound(publicUrl, '/plivo/voice', '/plivo/status'),
     control: createPlivoControl({

@@ -33,6 +33,7 @@ interface XmlResponse {
   addDial(attributes: Record<string, string | number | boolean>): XmlDial;
   addConference(room: string, attributes: Record<string, string | number | boolean>): unknown;
   addSpeak(text: string, attributes?: Record<string, string | number | boolean>): unknown;
+  addPlay(url: string, attributes?: Record<string, string | number | boolean>): unknown;
   addHangup(attributes?: Record<string, string>): unknown;
   addWait(attributes: Record<string, string | number | boolean>): unknown;
   toXML(): string;
@@ -104,7 +105,8 @@ export function dialCold(options: DialColdOptions): Markup {
  * `waitSound` until the human, who starts the conference, arrives; `endConferenceOnExit="true"` —
  * a caller who hangs up ends the room, so no human is briefed into an empty one (invariant 5).
  * `waitSound` must answer with Plivo XML (`<Play>`, `<Speak>`, `<Wait>`); without it the caller
- * waits in silence. When the caller leaves the room, the `<Redirect>` asks the daemon.
+ * waits in silence, so the adapter fills in the daemon's own ({@link plivoMarkupFor}). When the
+ * caller leaves the room, the `<Redirect>` asks the daemon.
  */
 export function conferenceHold(options: ConferenceHoldOptions): Markup {
   const response = new XmlResponse();
@@ -165,6 +167,18 @@ export function pauseThenAsk(options: PauseThenAskOptions): Markup {
   return done(response);
 }
 
+/**
+ * What the daemon's default `waitSound` answers: `<Play loop="0">` of its hold music. Plivo
+ * fetches `waitSound` with a POST and plays its `<Play>`, `<Speak>` and `<Wait>` elements while
+ * the conference has not started; `loop="0"` repeats the file until then (Plivo's `<Play>` takes
+ * MP3 and WAV).
+ */
+export function waitSoundXml(audioUrl: string): Markup {
+  const response = new XmlResponse();
+  response.addPlay(audioUrl, { loop: 0 });
+  return done(response);
+}
+
 export const plivoMarkup: CarrierMarkup = Object.freeze({
   answerWithStream,
   pauseThenAsk,
@@ -173,3 +187,15 @@ export const plivoMarkup: CarrierMarkup = Object.freeze({
   whisperThenJoin,
   hangup,
 });
+
+/**
+ * The adapter's markup: a conference hold with no `holdAudio` gets the daemon's own `waitSound`
+ * (Plivo plays no music of its own: the caller would wait in silence).
+ */
+export function plivoMarkupFor(defaults: { readonly waitSoundUrl: string }): CarrierMarkup {
+  return Object.freeze({
+    ...plivoMarkup,
+    conferenceHold: (options: ConferenceHoldOptions) =>
+      conferenceHold({ ...options, holdAudioUrl: options.holdAudioUrl ?? defaults.waitSoundUrl }),
+  });
+}

@@ -57,6 +57,6 @@ export function buildMediaUrl(publicUrl: string): string {
 }
 
 /** Keeps a path prefix of the public URL (a daemon behind `https://host/pt` mounts `/pt/plivo/…`). */
-function onPublicUrl(publicUrl: string, path: string): URL {
+export function onPublicUrl(publicUrl: string, path: string): URL {
   return new URL(publicUrl.replace(/\/+$/, '') + path);
 }

@@ -1,6 +1,6 @@
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { WebSocketServer } from 'ws';
-import type { CarrierAdapter } from '../../providers/types.js';
+import type { AssetRoute, CarrierAdapter, WebhookRequest } from '../../providers/types.js';
 import type { Carrier } from '../domain/carrier.js';
 import type { Log } from '../log.js';
 import type { Metrics } from '../ops/metrics.js';
@@ -102,6 +102,7 @@ function registerWebhooks(hooks: FastifyInstance, deps: HttpDeps): void {
     return reply.code(status).send({ error: { code, field: 'body' } });
   });
   for (const adapter of deps.adapters.values()) {
+    for (const asset of adapter.assets ?? []) registerAsset(hooks, deps, adapter, asset);
     for (const route of adapter.routes.webhooks) {
       hooks.route({
         method: route.method,
@@ -110,14 +111,7 @@ function registerWebhooks(hooks: FastifyInstance, deps: HttpDeps): void {
           const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
           const contentType = req.headers['content-type'];
           const isGet = route.method === 'GET';
-          const request = {
-            method: req.method,
-            url: deps.publicUrl.replace(/\/+$/, '') + req.url,
-            headers: req.headers,
-            rawBody: raw.toString('utf8'),
-            rawBytes: raw,
-            params: isGet ? {} : signedFormParams(contentType, raw),
-          };
+          const request = asReceived(deps.publicUrl, req, raw, isGet);
           const answer = await deps.webhooks.handle(
             adapter.carrier,
             route.kind,
@@ -142,6 +136,41 @@ function registerWebhooks(hooks: FastifyInstance, deps: HttpDeps): void {
       });
     }
   }
+}
+
+/** A carrier's request as it arrived: its full public URL and the bytes of its body. */
+function asReceived(publicUrl: string, req: FastifyRequest, raw: Buffer, isGet: boolean): WebhookRequest {
+  return {
+    method: req.method,
+    url: publicUrl.replace(/\/+$/, '') + req.url,
+    headers: req.headers,
+    rawBody: raw.toString('utf8'),
+    rawBytes: raw,
+    params: isGet ? {} : signedFormParams(req.headers['content-type'], raw),
+  };
+}
+
+/**
+ * A fixed answer the carrier fetches (Plivo's default `waitSound` and its music): the signature
+ * is checked like a webhook's, on the bytes as received, where the carrier signs the request.
+ */
+function registerAsset(
+  hooks: FastifyInstance,
+  deps: HttpDeps,
+  adapter: CarrierAdapter,
+  asset: AssetRoute,
+): void {
+  hooks.route({
+    method: asset.method,
+    url: asset.path,
+    handler: async (req, reply) => {
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const request = asReceived(deps.publicUrl, req, raw, asset.method === 'GET');
+      if (asset.signed && !deps.webhooks.verified(adapter, asset.path, request))
+        return reply.code(403).send({ error: { code: 'signature_invalid' } });
+      return reply.code(200).header('content-type', asset.contentType).send(asset.body);
+    },
+  });
 }
 
 /**

@@ -87,11 +87,7 @@ export class WebhookHandler {
     const adapter = this.#o.adapters.get(carrier);
     if (adapter === undefined) return { status: 404, code: 'carrier_not_configured' };
     // The signature first, on the bytes as received: nothing else of the body is read before.
-    if (!adapter.verifyWebhook(req)) {
-      this.#o.onReject?.(carrier, 'signature');
-      this.#o.log.warn({ carrier, kind }, 'webhook.signature_refused');
-      return { status: 403, code: 'signature_invalid' };
-    }
+    if (!this.verified(adapter, kind, req)) return { status: 403, code: 'signature_invalid' };
     const params = body === undefined ? req.params : await body.readBody();
     if (isBodyRefusal(params)) {
       this.#o.onReject?.(carrier, 'invalid');
@@ -121,6 +117,17 @@ export class WebhookHandler {
     return answerFallback(this.#o.engine, event, fallback.errorCode, () =>
       this.#route(adapter, event, routeKind),
     );
+  }
+
+  /**
+   * Whether the carrier signed `req` (a webhook, or an asset the carrier signs its fetch of);
+   * a refusal is counted and logged.
+   */
+  verified(adapter: CarrierAdapter, kind: string, req: WebhookRequest): boolean {
+    if (adapter.verifyWebhook(req)) return true;
+    this.#o.onReject?.(adapter.carrier, 'signature');
+    this.#o.log.warn({ carrier: adapter.carrier, kind }, 'webhook.signature_refused');
+    return false;
   }
 
   /**

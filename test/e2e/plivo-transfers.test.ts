@@ -2,6 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plivoSignatureV3 } from '../../providers/plivo/signature-v3.js';
+import { wav } from '../../src/media/hold-music.js';
+import { tone } from '../../src/media/tone.js';
 import { ANSWERS, handoff, transferEvents, useE2e, warm as warmWith } from './fixture.js';
 import { CALLER, PLIVO_AUTH_TOKEN, sourcesHeard, waitForRecord } from './harness.js';
 
@@ -13,17 +15,29 @@ import { CALLER, PLIVO_AUTH_TOKEN, sourcesHeard, waitForRecord } from './harness
  */
 
 const { run, placeCall } = useE2e('plivo');
-/** Serves the Plivo XML the agent's `holdAudio` names (a `waitSound` must answer with XML). */
+/**
+ * Serves the Plivo XML the agent's `holdAudio` names (a `waitSound` must answer with XML) and the
+ * music it plays: a second of 523 Hz, looped.
+ */
 let holdServer: http.Server;
 let holdUrl = '';
+let musicUrl = '';
+const MUSIC = wav(tone({ encoding: 'pcm16', sampleRate: 8000 }, { frequencyHz: 523, durationMs: 1000 }));
 
 beforeAll(async () => {
-  holdServer = http.createServer((_req, res) => {
+  holdServer = http.createServer((req, res) => {
+    if (req.url === '/hold-music.wav') {
+      res.writeHead(200, { 'content-type': 'audio/wav' });
+      res.end(MUSIC);
+      return;
+    }
     res.writeHead(200, { 'content-type': 'application/xml' });
-    res.end('<Response><Play loop="0">https://cdn.example.com/hold-music.mp3</Play></Response>');
+    res.end(`<Response><Play loop="0">${musicUrl}</Play></Response>`);
   });
   await new Promise<void>((resolve) => holdServer.listen(0, '127.0.0.1', resolve));
-  holdUrl = `http://127.0.0.1:${(holdServer.address() as AddressInfo).port}/hold.xml`;
+  const base = `http://127.0.0.1:${(holdServer.address() as AddressInfo).port}`;
+  holdUrl = `${base}/hold.xml`;
+  musicUrl = `${base}/hold-music.wav`;
 });
 afterAll(async () => {
   await new Promise<void>((resolve) => holdServer.close(() => resolve()));
@@ -102,7 +116,9 @@ describe('plivo transfers end to end (Redis)', () => {
     expect(whisper!.startMs).toBeLessThan(human.heard.first('party:')!.startMs);
     expect(call.heard.from('say')).toHaveLength(0);
     expect(sourcesHeard(call.heard.segments)).toEqual(['stream:', 'hold', 'party:']);
-    expect(call.heard.first('hold')?.url).toBe(holdUrl);
+    // The agent's holdAudio, not the daemon's: its waitSound was asked, its music played.
+    expect(call.heard.first('hold')?.url).toBe(musicUrl);
+    expect(hh.sim.log.ofType('webhook.sent').some((e) => e.url === holdUrl)).toBe(true);
     // The human's leg was placed with POST /Call/ and its answer_url answered with <Speak><Conference>.
     const create = hh.sim.log
       .ofType('rest.request')

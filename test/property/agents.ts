@@ -19,15 +19,10 @@ export function numbersOf(k: number, s: Scenario): { inbound: string; chain: str
 }
 
 /**
- * `holdUrl`: the agents' `holdAudio`. Plivo has no hold music of its own and its `waitSound` must
- * answer Plivo XML (docs/plivo.md), so a Plivo agent is set up with one, as its docs tell users.
+ * No agent names a `holdAudio`: every carrier's caller must hear something on hold all the same
+ * (Twilio's default music; on Plivo, which has none, the daemon's own `waitSound`, docs/plivo.md).
  */
-export function agentConfig(
-  k: number,
-  s: Scenario,
-  agentUrl: string,
-  holdUrl: string,
-): Record<string, unknown> {
+export function agentConfig(k: number, s: Scenario, agentUrl: string): Record<string, unknown> {
   const { inbound, chain } = numbersOf(k, s);
   return {
     id: `property-${k}`,
@@ -41,7 +36,6 @@ export function agentConfig(
       transferDestination: chain[chain.length - 1],
       transferRules: [{ label: RULE, when: 'the caller asks for a person', destination: chain }],
       ringTimeoutSec: s.ringTimeoutSec,
-      ...(s.carrier === 'plivo' ? { holdAudio: holdUrl } : {}),
     },
     ...(s.trigger === 'silence'
       ? { callControl: { onNoResponseAction: 'transfer', noResponseTimeoutSec: 1 } }

@@ -3,8 +3,6 @@
  * scripted agent, the daemon on the given store — many at once in one harness (one daemon, one
  * simulator, one agent; each scenario on its own numbers), then checks each call's invariants.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { SimCall } from '../../sim/endpoints/caller.js';
 import type { Simulator } from '../../sim/simulator.js';
 import type { ScriptStart } from '../../src/agent/scripted-agent-server.js';
@@ -65,9 +63,8 @@ export async function runScenarios(
   options: RunOptions = {},
 ): Promise<ScenarioResult[]> {
   const byCall = new Map<string, number>();
-  const hold = await startHoldServer();
   const h = await startHarness({
-    agents: (url) => scenarios.map((s, k) => agentConfig(k, s, url, hold.url)),
+    agents: (url) => scenarios.map((s, k) => agentConfig(k, s, url)),
     numbers: scenarios.map((s, k) => ({ carrier: s.carrier, number: numbersOf(k, s).inbound })),
     script: (start) => {
       const k = byCall.get(start.callId ?? '');
@@ -114,22 +111,7 @@ export async function runScenarios(
   } finally {
     await h.stop();
     options.time?.stop();
-    await hold.close();
   }
-}
-
-/** Serves the Plivo XML a `waitSound` must answer with: hold music, looped. */
-async function startHoldServer(): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/xml' });
-    res.end('<Response><Play loop="0">https://cdn.example.com/hold-music.mp3</Play></Response>');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/hold.xml`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
 }
 
 async function runOne(

@@ -38,7 +38,9 @@ export interface AppRequest {
   readonly signatureValid: boolean;
 }
 
-export type AppReply = string | { status?: number; contentType?: string; body?: string; delayMs?: number };
+export type AppReply =
+  | string
+  | { status?: number; contentType?: string; body?: string | Buffer; delayMs?: number };
 export type AppHandler = (req: AppRequest) => AppReply | Promise<AppReply>;
 
 /** A small application server: routes return TwiML (text/xml) by default; every request is recorded. */

@@ -1,7 +1,10 @@
 import plivo from 'plivo';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { pcm16ToMulaw } from '../../sim/codec.js';
 import { type Simulator, startSimulator } from '../../sim/index.js';
 import { VirtualTime } from '../../src/lib/virtual-time.js';
+import { wav } from '../../src/media/hold-music.js';
+import { tone } from '../../src/media/tone.js';
 import { type AppRequest, TestApp } from './helpers.js';
 
 /**
@@ -17,6 +20,9 @@ const NUMBER = '+14155550100';
 const CALLER = '+14155557777';
 const HUMAN = '+14155550111';
 const AUTH = `Basic ${Buffer.from(`${AUTH_ID}:${TOKEN}`).toString('base64')}`;
+/** One second of 440 Hz as the WAV a `waitSound` plays: 16-bit PCM, 8 kHz mono. */
+const MUSIC_PCM = tone({ encoding: 'pcm16', sampleRate: 8000 }, { frequencyHz: 440, durationMs: 1000 });
+const MUSIC = wav(MUSIC_PCM);
 
 function signed(req: AppRequest): boolean {
   const nonce = req.headers['x-plivo-signature-v3-nonce'];
@@ -43,7 +49,8 @@ describe('Plivo Conference', () => {
     sim = await startSimulator({ plivo: { authId: AUTH_ID, authToken: TOKEN, sayMsPerChar: 10 }, time });
     app = await TestApp.start(TOKEN);
     sim.plivo.configureNumber(NUMBER, { answerUrl: `${app.url}/answer`, hangupUrl: `${app.url}/hangup` });
-    app.route('/hold', '<Response><Play loop="0">https://cdn.example.com/hold.mp3</Play></Response>');
+    app.route('/hold', `<Response><Play loop="0">${app.url}/music.wav</Play></Response>`);
+    app.route('/music.wav', () => ({ contentType: 'audio/wav', body: MUSIC }));
     app.route(
       '/answer',
       '<Response><Conference startConferenceOnEnter="false" endConferenceOnExit="true" waitSound="/hold" callbackUrl="/conf?label=caller">xfer-1</Conference><Speak>after the conference</Speak></Response>',
@@ -76,7 +83,10 @@ describe('Plivo Conference', () => {
       audio: { type: 'tone', hz: 440 },
     });
     await sim.waitFor(() => call.heard.first('hold'), 5000);
-    expect(call.heard.first('hold')?.url).toBe(`${app.url}/hold`);
+    expect(call.heard.first('hold')?.url).toBe(`${app.url}/music.wav`);
+    // waitSound is a signed POST; the file it plays is fetched with a GET.
+    expect(app.to('/hold').map((r) => [r.method, signed(r)])).toEqual([['POST', true]]);
+    expect(app.to('/music.wav').map((r) => r.method)).toEqual(['GET']);
     const created = await rest('POST', 'Call/', {
       from: '14155550100',
       to: '14155550111',
@@ -154,5 +164,64 @@ describe('Plivo Conference', () => {
     await sim.waitFor(() => sim.plivo.conference('xfer-1')?.members.size === 1, 5000);
     await sim.waitFor(() => sim.log.forCall(call.sid).entries.some((e) => e.type === 'markup.error'));
     expect(call.heard.from('hold')).toHaveLength(0);
+  });
+
+  it("the waiting caller hears the waitSound's own file, looped without a gap, until the conference starts", async () => {
+    const call = await sim.network.placeCall({ carrier: 'plivo', from: CALLER, to: NUMBER });
+    await sim.waitFor(() => call.heard.bytes('hold') >= 2.5 * 8000, 10_000);
+    const once = pcm16ToMulaw(MUSIC_PCM);
+    const heard = call.heard.audio('hold');
+    expect(heard.subarray(0, once.length).equals(once)).toBe(true);
+    expect(heard.subarray(once.length, 2 * once.length).equals(once)).toBe(true);
+    expect(call.heard.from('hold')).toHaveLength(1);
+    // The log names the file by its size, not its bytes.
+    expect(sim.log.ofType('webhook.sent').find((e) => e.kind === 'play')?.body).toBe(
+      `<${MUSIC.length} bytes of audio/wav>`,
+    );
+    // The human starts the conference: the music stops, the two hear each other.
+    sim.network.addHuman(HUMAN, { type: 'answer', speak: { type: 'tone', hz: 660 }, speakAfterMs: 0 });
+    await rest('POST', 'Call/', { from: '14155550100', to: '14155550111', answer_url: `${app.url}/human` });
+    await sim.waitFor(() => call.heard.first('party:'), 8000);
+    const holdEnd = call.heard.last('hold')!.endMs;
+    expect(holdEnd).toBeLessThanOrEqual(call.heard.first('party:')!.startMs);
+    const at = sim.clock.nowMs();
+    await sim.waitFor(() => sim.clock.nowMs() >= at + 2000, 5000);
+    expect(call.heard.last('hold')!.endMs).toBe(holdEnd);
+  });
+
+  it('the waitSound plays as written, once: a file without loop="0" ends, then silence (Plivo has no music of its own)', async () => {
+    app.route(
+      '/hold',
+      `<Response><Play>${app.url}/music.wav</Play><Wait length="2"/><Speak>Still there?</Speak></Response>`,
+    );
+    const call = await sim.network.placeCall({ carrier: 'plivo', from: CALLER, to: NUMBER });
+    await sim.waitFor(() => call.heard.from('hold').find((s) => s.text === 'Still there?'), 10_000);
+    const [music, speak] = call.heard.from('hold');
+    expect(music).toMatchObject({ url: `${app.url}/music.wav`, frames: 50 });
+    expect(speak!.startMs - music!.endMs).toBeGreaterThanOrEqual(2000);
+    const at = sim.clock.nowMs();
+    await sim.waitFor(() => sim.clock.nowMs() >= at + 3000, 5000);
+    expect(call.heard.from('hold')).toHaveLength(2);
+  });
+
+  it('a <Play> that cannot be fetched or is no audio file is skipped, and <Wait> is silence: the caller hears nothing', async () => {
+    app.route(
+      '/hold',
+      `<Response><Play loop="0">http://127.0.0.1:1/gone.wav</Play><Play>${app.url}/page</Play><Play>${app.url}/fake.wav</Play><Play>${app.url}/missing.wav</Play><Wait length="5"/></Response>`,
+    );
+    app.route('/page', () => ({ contentType: 'text/html', body: MUSIC }));
+    app.route('/fake.wav', () => ({ contentType: 'audio/wav', body: 'not a wav file' }));
+    app.route('/missing.wav', () => ({ status: 404, body: 'not found' }));
+    const call = await sim.network.placeCall({ carrier: 'plivo', from: CALLER, to: NUMBER });
+    await sim.waitFor(() => sim.plivo.conference('xfer-1')?.members.size === 1, 5000);
+    const at = sim.clock.nowMs();
+    await sim.waitFor(() => sim.clock.nowMs() >= at + 6000, 10_000);
+    expect(call.heard.from('hold')).toHaveLength(0);
+    const errors = sim.log
+      .forCall(call.sid)
+      .entries.filter((e) => e.type === 'markup.error')
+      .map((e) => ('message' in e ? String(e.message) : ''));
+    expect(errors).toHaveLength(4);
+    expect(errors.every((m) => m.startsWith('waitSound: <Play>'))).toBe(true);
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { mediaToken } from '../../providers/index.js';
+import { createPlivoAdapter } from '../../providers/plivo/adapter.js';
 import { decodeExtraHeaders, encodeExtraHeaders } from '../../providers/plivo/extra-headers.js';
-import { plivoMarkup } from '../../providers/plivo/markup.js';
+import { plivoMarkup, waitSoundXml } from '../../providers/plivo/markup.js';
 import { buildCallbackUrl, buildMediaUrl } from '../../providers/plivo/routes.js';
 import { parsePlivoXml } from '../../sim/carriers/plivo/xml.js';
 
@@ -95,6 +96,40 @@ describe('Plivo markup', () => {
     expect(
       plivoMarkup.conferenceHold({ room: 'r', statusCallbackUrl: cb, continuationUrl: continuation }).body,
     ).not.toContain('waitSound');
+  });
+
+  it("the adapter's warm hold with no holdAudio plays the daemon's own waitSound, on its public URL (path prefix kept)", () => {
+    const adapter = createPlivoAdapter({
+      publicUrl: 'https://pt.example.com/pt/',
+      authId: 'MA1234567890ABCDEFGH',
+      authToken: 'token',
+    });
+    const cb = adapter.callbackUrl('conference', { callId: CALL, transferId: TRANSFER });
+    const hold = (holdAudioUrl?: string) =>
+      parsePlivoXml(
+        adapter.markup.conferenceHold({
+          room: 'xfer-1',
+          statusCallbackUrl: cb,
+          continuationUrl: continuation,
+          ...(holdAudioUrl === undefined ? {} : { holdAudioUrl }),
+        }).body,
+      ).children[0]?.attributes['waitSound'];
+    expect(hold()).toBe('https://pt.example.com/pt/plivo/hold');
+    expect(hold('https://cdn.example.com/hold.xml')).toBe('https://cdn.example.com/hold.xml');
+    expect(adapter.assets?.map((a) => [a.method, a.path, a.signed, a.contentType])).toEqual([
+      ['POST', '/plivo/hold', true, 'text/xml'],
+      ['GET', '/plivo/hold.wav', false, 'audio/wav'],
+    ]);
+    expect(adapter.assets?.[0]?.body).toBe(
+      '<Response><Play loop="0">https://pt.example.com/pt/plivo/hold.wav</Play></Response>',
+    );
+  });
+
+  it('the default waitSound: only a <Play> that loops until the conference starts', () => {
+    const doc = parsePlivoXml(waitSoundXml('https://pt.example.com/plivo/hold.wav').body);
+    expect(doc.children.map((c) => [c.name, c.attributes['loop'], c.text])).toEqual([
+      ['Play', '0', 'https://pt.example.com/plivo/hold.wav'],
+    ]);
   });
 
   it('whisper then join: Speak to the human only, then the conference they start; an empty whisper is left out', () => {

@@ -9,7 +9,6 @@ import crypto from 'node:crypto';
 import { SIGNALS } from '../../audio.js';
 import { ConferenceRoom } from '../../conference-room.js';
 import type { SimContext } from '../../front-end.js';
-import type { AudioLabel } from '../../heard.js';
 import { play } from '../../player.js';
 import { plivoWireNumber } from './addresses.js';
 import type { Notification, PlivoCall } from './call.js';
@@ -23,8 +22,6 @@ export interface MemberOptions {
   readonly startConferenceOnEnter: boolean;
   readonly endConferenceOnExit: boolean;
   readonly muted: boolean;
-  /** What the member hears until the conference starts (`waitSound`); silence when undefined. */
-  readonly waitLabel?: AudioLabel;
   readonly callback?: Notification;
   /** `beep:1`, `beep:2` (a beep to the others), `''` none. */
   readonly enterSound: string;
@@ -67,6 +64,7 @@ export class PlivoConference {
   /** Members in the room, by member id. */
   readonly members = new Map<string, PlivoMember>();
   #ended = false;
+  readonly #startedOrEnded = new AbortController();
   readonly #ctx: SimContext;
   readonly #hooks: PlivoHooks;
   readonly #options: ResolvedPlivoOptions;
@@ -89,6 +87,11 @@ export class PlivoConference {
     return this.room.started;
   }
 
+  /** Aborted once the conference starts or ends: a waiting member's `waitSound` stops. */
+  get startedSignal(): AbortSignal {
+    return this.#startedOrEnded.signal;
+  }
+
   memberOfCall(callUuid: string): PlivoMember | undefined {
     for (const m of this.members.values()) if (m.call.uuid === callUuid) return m;
     return undefined;
@@ -102,15 +105,14 @@ export class PlivoConference {
       return member;
     }
     this.members.set(member.id, member);
-    this.room.join(call.leg, {
-      muted: member.muted,
-      ...(options.waitLabel === undefined ? {} : { waitLabel: options.waitLabel }),
-    });
+    // The member's `waitSound` is played by its `<Conference>` element until `startedSignal`.
+    this.room.join(call.leg, { muted: member.muted });
     void call.leg.ended.then(() => this.leave(member.id, 'hangup'));
     this.#event(member, 'enter');
     if (options.enterSound.startsWith('beep:')) this.#beep(member);
     if (options.startConferenceOnEnter && !this.room.started) {
       this.room.start();
+      this.#startedOrEnded.abort('started');
       this.#log('conference.start');
     }
     return member;
@@ -135,6 +137,7 @@ export class PlivoConference {
   end(reason: string): void {
     if (this.#ended) return;
     this.#ended = true;
+    this.#startedOrEnded.abort('ended');
     for (const id of [...this.members.keys()]) this.leave(id, 'conference-ended');
     this.room.close();
     this.#log('conference.end', reason);

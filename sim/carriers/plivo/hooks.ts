@@ -1,7 +1,8 @@
 /**
  * Every request the Plivo simulator makes to the application: XML fetches (`answer_url`,
- * `<Redirect>`, a transfer's `aleg_url`, `<Dial action>`, `waitSound`) and notifications
- * (`ring_url`, `hangup_url`, `<Dial callbackUrl>`, `<Conference callbackUrl>`, stream status).
+ * `<Redirect>`, a transfer's `aleg_url`, `<Dial action>`, `waitSound`), the files a `waitSound`
+ * plays, and notifications (`ring_url`, `hangup_url`, `<Dial callbackUrl>`, `<Conference
+ * callbackUrl>`, stream status).
  * Form POST (or GET with the params in the query), signed with `X-Plivo-Signature-V3` and its
  * nonce (protocols.md §3.7) over the exact URL called. Faults, ordering and the log are the
  * shared {@link WebhookSender}'s.
@@ -13,7 +14,7 @@ import type { ResolvedPlivoOptions } from './options.js';
 import { plivoNonce, plivoSign } from './signing.js';
 
 export interface HookRequest extends WebhookRequest {
-  /** `voice`, `redirect`, `transfer`, `action`, `wait` (XML); `status`, `dial`, `conference`, `stream-status`. */
+  /** `voice`, `redirect`, `transfer`, `action`, `wait` (XML); `play` (a file); `status`, `dial`, `conference`, `stream-status`. */
   readonly kind: string;
   readonly method: 'GET' | 'POST';
   readonly params: Readonly<Record<string, string>>;
@@ -21,6 +22,10 @@ export interface HookRequest extends WebhookRequest {
 
 export type XmlReply =
   | { readonly ok: true; readonly body: string }
+  | { readonly ok: false; readonly message: string };
+
+export type FileReply =
+  | { readonly ok: true; readonly bytes: Buffer; readonly contentType: string }
   | { readonly ok: false; readonly message: string };
 
 export function buildRequest(authToken: string, req: HookRequest, timeoutMs: number): OutgoingRequest {
@@ -74,6 +79,21 @@ export class PlivoHooks {
       return { ok: false, message: `invalid Content-Type ${String(reply.headers['content-type'])}` };
     if (reply.body.trim() === '') return { ok: false, message: 'empty document' };
     return { ok: true, body: reply.body };
+  }
+
+  /**
+   * Fetches a `<Play>` file (GET, no parameters): a non-2xx status, a failed connection or an
+   * empty body fail. What the bytes are is the caller's to judge.
+   */
+  async fetchFile(req: HookRequest, signal?: AbortSignal): Promise<FileReply> {
+    const outcome = await this.#sender.fetch(req, signal);
+    if (!outcome.ok) return outcome;
+    const { reply } = outcome;
+    if (reply.status < 200 || reply.status > 299)
+      return { ok: false, message: `HTTP ${reply.status} from ${req.url}` };
+    if (reply.bytes.length === 0) return { ok: false, message: 'empty file' };
+    const type = reply.headers['content-type'];
+    return { ok: true, bytes: reply.bytes, contentType: (Array.isArray(type) ? type[0] : type) ?? '' };
   }
 
   /** Sends a notification (reply only logged), in order per call or conference, applying callback faults. */
