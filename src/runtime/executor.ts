@@ -13,7 +13,13 @@ import { effectName } from './effect-failures.js';
 import { guardOf, isTerminalStatus } from './effect-guards.js';
 import type { DispatchOutcome, EffectRunner, ReplyBody, RunContext } from './engine.js';
 import { type LegReplies, type MediaParameters, renderReply } from './replies.js';
-import { closeSession, type LocalSession, type SessionRegistry, tellResume } from './sessions.js';
+import {
+  closeSession,
+  firstTelling,
+  type LocalSession,
+  type SessionRegistry,
+  tellResume,
+} from './sessions.js';
 import { needsSocketOwner } from './socket-effects.js';
 import { callerNow } from './webhooks.js';
 
@@ -503,12 +509,13 @@ export class EffectExecutor implements EffectRunner {
         }
         return;
       case 'agent.status':
-        if (session !== undefined && isTerminalStatus(fx.status)) {
-          // A guard's retry (effect-guards.ts) of a status this session already told: once only.
-          const key = `${transferId}|${fx.status}`;
-          if (session.statusesTold?.has(key) === true) return;
-          session.statusesTold?.add(key);
-        }
+        // A guard's retry (effect-guards.ts) of a status this session already told: once only.
+        if (
+          session !== undefined &&
+          isTerminalStatus(fx.status) &&
+          !firstTelling(session, transferId, fx.status)
+        )
+          return;
         session?.agent.sendTransferStatus({
           transferId,
           status: fx.status,

@@ -22,7 +22,7 @@ import type { DestinationLookups } from './destination-lookup.js';
 import type { CallEngine } from './engine.js';
 import { errorSummary } from './executor.js';
 import { BRIEFING_ROLE } from './replies.js';
-import { type LocalSession, type SessionRegistry, tellResume } from './sessions.js';
+import { firstTelling, type LocalSession, type SessionRegistry, tellResume } from './sessions.js';
 import { SilenceWatch } from './silence.js';
 import type { TakeOver } from './socket-commands.js';
 import { TagChain } from './tag-chain.js';
@@ -258,7 +258,8 @@ export class MediaSessions {
     if (owed !== undefined) {
       this.#o.log.warn({ callId, transferId: owed.transferId }, 'agent.resume_owed');
       // This socket never heard how the transfer ended (the worker that had it died first).
-      session.agent.sendTransferStatus({ transferId: owed.transferId, status: 'failed' });
+      if (firstTelling(session, owed.transferId, 'failed'))
+        session.agent.sendTransferStatus({ transferId: owed.transferId, status: 'failed' });
       tellResume(session, owed, (input) => this.#o.engine.dispatch(callId, input, undefined), this.#o.log);
     }
     session.closeCarrier = closeThis;

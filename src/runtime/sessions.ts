@@ -57,6 +57,18 @@ export function tellResume(
   );
 }
 
+/**
+ * Whether this is the first time the session tells the agent `status` of `transferId` (then it is
+ * noted as told): a terminal status reaches a session more than once when a guard's retry
+ * (effect-guards.ts) or an owed `resume` (media-sessions.ts) brings it again, and is told once.
+ */
+export function firstTelling(session: LocalSession, transferId: string, status: string): boolean {
+  const key = `${transferId}|${status}`;
+  if (session.statusesTold?.has(key) === true) return false;
+  session.statusesTold?.add(key);
+  return true;
+}
+
 /** Ends a session's local parts: timers, bridge, carrier socket, then the agent transport. */
 export async function closeSession(session: LocalSession, reason: AgentCloseReason): Promise<void> {
   session.stopTimers?.();

@@ -90,7 +90,10 @@ export class SocketCommands {
   async takeOver(callId: string): Promise<TakeOver> {
     const me = this.#o.workers.workerId;
     const owner = await this.#o.workers.sockets.owner(callId);
-    if (owner === null || owner.workerId === me || !owner.alive) return { resumed: false };
+    if (owner === null) return { resumed: false };
+    // The call's socket was held before, by this worker before a restart or by one that died:
+    // nobody to hand over from, but the agent already knows the call (its `start` says `resumed`).
+    if (owner.workerId === me || !owner.alive) return { resumed: true };
     const replied = new Promise<Extract<SocketCommand, { type: 'released' }> | null>((resolve) => {
       const timers = this.#o.timers ?? systemTime;
       const timer = timers.setTimeout(() => {
@@ -110,7 +113,7 @@ export class SocketCommands {
     });
     if (!heard) {
       this.#waiting.get(callId)?.({ type: 'released', callId, held: false });
-      return { resumed: false };
+      return { resumed: true };
     }
     const reply = await replied;
     // No answer in time: the holder is alive and had the socket, so the agent knows this call.

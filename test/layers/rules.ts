@@ -4,7 +4,10 @@
  */
 import type { Allowance, Rule } from './check.js';
 
-/** Pure codecs of src/media a carrier adapter may use (not the bridge, pacing or marks). */
+/**
+ * Pure codecs and generated audio of src/media a carrier adapter may use (not the bridge, pacing
+ * or marks): no imports of their own, no I/O.
+ */
 const MEDIA_CODECS = [
   'src/media/formats.ts',
   'src/media/mulaw.ts',
@@ -12,6 +15,7 @@ const MEDIA_CODECS = [
   'src/media/transcode.ts',
   'src/media/rechunk.ts',
   'src/media/tone.ts',
+  'src/media/hold-music.ts',
 ];
 
 /** Packages whose code computes and does no I/O: what the pure layers may reach. */
