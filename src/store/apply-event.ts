@@ -1,8 +1,10 @@
 import { DaemonError } from '../domain/errors.js';
+import type { RecordCache } from './record-cache.js';
 import type {
   AppliedTimers,
   ApplyResult,
   CommitChanges,
+  CommitFailure,
   CommitResult,
   EventRef,
   StartedTimer,
@@ -30,9 +32,19 @@ export interface Loaded<R> {
   readonly timerLive: boolean;
 }
 
+/** A refused commit; `current` is the call's state read in the same round trip, where the backend can. */
+export interface Refused<R> {
+  readonly ok: false;
+  readonly reason: CommitFailure;
+  readonly version?: number;
+  readonly current?: Loaded<R>;
+}
+
 export interface ApplyBackend<R> {
   load(callId: string, dedupeKey: string | undefined, timer: TimerRef | undefined): Promise<Loaded<R> | null>;
-  commit(callId: string, changes: CommitChanges<R>): Promise<CommitResult>;
+  commit(callId: string, changes: CommitChanges<R>): Promise<CommitResult | Refused<R>>;
+  /** The calls' last known states, to step without a load (Redis: one round trip per event). */
+  readonly cache?: RecordCache<R>;
 }
 
 interface NormalRef {
@@ -91,13 +103,29 @@ export class EventApplier<R> {
   }
 
   async #applyNow<T>(callId: string, ref: NormalRef, step: Step<R, T>): Promise<ApplyResult<R, T>> {
-    for (let attempt = 0; attempt <= this.#maxConflictRetries; attempt++) {
-      const loaded = await this.#backend.load(callId, ref.dedupeKey, ref.timer);
-      if (loaded === null) return { status: 'missing' };
+    const cache = this.#backend.cache;
+    // A cached state is a guess: stepped without a load, checked by the commit.
+    const cached = cache?.get(callId);
+    let known: Loaded<R> | undefined =
+      cached === undefined ? undefined : { stored: cached, duplicate: false, timerLive: true };
+    let guess = known !== undefined;
+    let conflicts = 0;
+    for (;;) {
+      const loaded = known ?? (await this.#backend.load(callId, ref.dedupeKey, ref.timer));
+      const fromCache = guess;
+      known = undefined;
+      guess = false;
+      if (loaded === null) {
+        cache?.delete(callId);
+        return { status: 'missing' };
+      }
       const { record, version } = loaded.stored;
       if (loaded.duplicate) return { status: 'duplicate', record, version };
       if (!loaded.timerLive) return { status: 'stale', record, version };
+      if (!fromCache) cache?.set(loaded.stored);
       const out = step(record, version);
+      // The cached copy may be behind the store, or the event a duplicate: the store decides.
+      if (out === null && fromCache) continue;
       if (out === null) return { status: 'unchanged', record, version };
       const changes: CommitChanges<R> = {
         record: out.record,
@@ -111,6 +139,8 @@ export class EventApplier<R> {
       };
       const result = await this.#backend.commit(callId, changes);
       if (result.ok) {
+        if (out.ended === undefined) cache?.set({ callId, record: out.record, version: result.version });
+        else cache?.delete(callId);
         const timers = appliedTimers(result.started, out.timers?.cancel, out.ended !== undefined);
         return {
           status: 'applied',
@@ -120,16 +150,26 @@ export class EventApplier<R> {
           ...(timers === undefined ? {} : { timers }),
         };
       }
+      const current = 'current' in result ? result.current : undefined;
+      if (current !== undefined) cache?.set(current.stored);
+      else cache?.delete(callId);
+      const now =
+        current === undefined ? {} : { record: current.stored.record, version: current.stored.version };
       switch (result.reason) {
         case 'duplicate':
-          return { status: 'duplicate' };
+          return { status: 'duplicate', ...now };
         case 'stale_timer':
-          return { status: 'stale' };
+          return { status: 'stale', ...now };
         case 'missing':
           return { status: 'missing' };
         case 'version_conflict':
-          break;
+          // A stale cached copy is not a conflict with another writer's concurrent step.
+          if (!fromCache) conflicts += 1;
+          if (conflicts > this.#maxConflictRetries) break;
+          known = current;
+          continue;
       }
+      break;
     }
     throw new DaemonError(
       'store_conflict',

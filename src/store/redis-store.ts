@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Cluster } from 'ioredis';
 import { DaemonError } from '../domain/errors.js';
 import { isRetryableError, type RetryPolicy, withRetry } from '../lib/retry.js';
-import { type ApplyBackend, EventApplier, type Loaded } from './apply-event.js';
+import { type ApplyBackend, EventApplier, type Loaded, type Refused } from './apply-event.js';
 import { checkCommit, encodeRecord, type ResolvedOptions, resolveOptions } from './common.js';
 import { checkId, Keys } from './keys.js';
 import { CREATE, LOAD } from './lua.js';
@@ -18,6 +18,7 @@ import {
   toStoreError,
 } from './redis-client.js';
 import { commitOnce } from './redis-commit.js';
+import { RecordCache } from './record-cache.js';
 import { type RedisContext, RedisPubSub, RedisSockets, RedisTimers, RedisWorkers } from './redis-parts.js';
 import type {
   ApplyResult,
@@ -76,6 +77,8 @@ export class RedisStore<R extends object> implements Store<R> {
   readonly #split: boolean;
   readonly #applier: EventApplier<R>;
   readonly #ctx: RedisContext;
+  /** Calls' last known states: an event of a call this worker saw is one round trip. */
+  readonly #cache: RecordCache<R>;
   #closed = false;
 
   constructor(options: RedisStoreOptions) {
@@ -87,6 +90,7 @@ export class RedisStore<R extends object> implements Store<R> {
     // Without a listener ioredis prints every reconnect failure to the console.
     this.#client.on('error', (err: Error) => onError(err));
     this.#split = options.splitSlots ?? this.#client instanceof Cluster;
+    this.#cache = new RecordCache(this.#o.now);
     this.#keys = new Keys(this.#o.keyPrefix, options.timerShards ?? (this.#split ? 16 : 1));
     const ctx: RedisContext = {
       client: this.#client,
@@ -101,6 +105,7 @@ export class RedisStore<R extends object> implements Store<R> {
     const backend: ApplyBackend<R> = {
       load: (callId, dedupeKey, timer) => this.#op(() => this.#load(callId, dedupeKey, timer)),
       commit: (callId, changes) => this.commit(callId, changes),
+      cache: this.#cache,
     };
     this.#applier = new EventApplier(backend, this.#o.maxConflictRetries);
     this.timers = new RedisTimers(ctx);
@@ -166,12 +171,20 @@ export class RedisStore<R extends object> implements Store<R> {
     return this.#applier.apply(callId, ref, step);
   }
 
-  async commit(callId: string, changes: CommitChanges<R>): Promise<CommitResult> {
+  async commit(callId: string, changes: CommitChanges<R>): Promise<CommitResult | Refused<R>> {
     checkCommit(callId, changes);
     const record = encodeRecord(changes.record);
     // One token for every attempt: a retry of an attempt that was applied reports success.
     const token = randomUUID();
-    return this.#op(() => commitOnce(this.#ctx, this.#split, callId, changes, record, token));
+    const result = await this.#op(() => commitOnce(this.#ctx, this.#split, callId, changes, record, token));
+    if (result.ok || !('state' in result) || result.state === undefined) return result;
+    const { v, r, e, a, timerLive } = result.state;
+    const current: Loaded<R> = {
+      stored: this.#stored(callId, v, r, e, a),
+      duplicate: result.reason === 'duplicate',
+      timerLive,
+    };
+    return { ok: false, reason: result.reason, version: result.version, current };
   }
 
   async health(): Promise<StoreHealth> {
@@ -238,7 +251,10 @@ export class RedisStore<R extends object> implements Store<R> {
           [json, token, now, this.#o.activeTtlMs, this.#split ? 0 : 1, callId],
         ),
       );
-      return { created: replyNumber(reply[0]) === 1, version: replyNumber(reply[1]) };
+      const created = replyNumber(reply[0]) === 1;
+      const version = replyNumber(reply[1]);
+      if (created) this.#cache.set({ callId, record, version });
+      return { created, version };
     });
   }
 

@@ -1,0 +1,50 @@
+import type { StoredCall } from './types.js';
+
+/**
+ * The latest state of each call this process saved or read, so the next event of the call is
+ * stepped without a load (one round trip instead of two). Never trusted: the commit checks the
+ * version, the dedupe key and a fired timer's generation as always, and a refused commit hands
+ * back the call's current state (lua.ts COMMIT). Bounded: least recently used entries go first,
+ * and an entry unused for `idleMs` is dropped, far inside any call hash's lifetime (so an id is
+ * never taken for a later call of the same id).
+ */
+export class RecordCache<R> {
+  readonly #entries = new Map<string, { stored: StoredCall<R>; usedAtMs: number }>();
+  readonly #now: () => number;
+  readonly #maxEntries: number;
+  readonly #idleMs: number;
+
+  constructor(now: () => number, maxEntries = 10_000, idleMs = 10 * 60_000) {
+    this.#now = now;
+    this.#maxEntries = maxEntries;
+    this.#idleMs = idleMs;
+  }
+
+  get(callId: string): StoredCall<R> | undefined {
+    const entry = this.#entries.get(callId);
+    if (entry === undefined) return undefined;
+    this.#entries.delete(callId);
+    const now = this.#now();
+    if (now - entry.usedAtMs >= this.#idleMs) return undefined;
+    entry.usedAtMs = now;
+    this.#entries.set(callId, entry);
+    return entry.stored;
+  }
+
+  set(stored: StoredCall<R>): void {
+    this.#entries.delete(stored.callId);
+    this.#entries.set(stored.callId, { stored, usedAtMs: this.#now() });
+    if (this.#entries.size > this.#maxEntries) {
+      const oldest = this.#entries.keys().next().value;
+      if (oldest !== undefined) this.#entries.delete(oldest);
+    }
+  }
+
+  delete(callId: string): void {
+    this.#entries.delete(callId);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+}
