@@ -6,6 +6,7 @@ import { type ApplyBackend, EventApplier, type Loaded, type Refused } from './ap
 import { checkCommit, encodeRecord, type ResolvedOptions, resolveOptions } from './common.js';
 import { checkId, Keys } from './keys.js';
 import { CREATE, LOAD } from './lua.js';
+import { RecordCache } from './record-cache.js';
 import {
   type CommandSender,
   createClient,
@@ -18,7 +19,6 @@ import {
   toStoreError,
 } from './redis-client.js';
 import { commitOnce } from './redis-commit.js';
-import { RecordCache } from './record-cache.js';
 import { type RedisContext, RedisPubSub, RedisSockets, RedisTimers, RedisWorkers } from './redis-parts.js';
 import type {
   ApplyResult,

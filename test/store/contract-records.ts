@@ -113,7 +113,10 @@ export function recordContract(name: string, make: HarnessFactory): void {
       // what it returns is never saved.
       const dup = await store.applyEvent(id, 'evt-1', append('again'));
       expect(dup).toEqual({ status: 'duplicate', record: { events: ['evt-1'], count: 1 }, version: 2 });
-      expect(await store.calls.get(id)).toMatchObject({ version: 2, record: { events: ['evt-1'], count: 1 } });
+      expect(await store.calls.get(id)).toMatchObject({
+        version: 2,
+        record: { events: ['evt-1'], count: 1 },
+      });
     });
 
     test('a step returning null writes nothing and does not claim the dedupe key', async ({ store }) => {
