@@ -1,5 +1,4 @@
 import { DaemonError } from '../domain/errors.js';
-import type { RecordCache } from './record-cache.js';
 import type {
   AppliedTimers,
   ApplyResult,
@@ -43,8 +42,11 @@ export interface Refused<R> {
 export interface ApplyBackend<R> {
   load(callId: string, dedupeKey: string | undefined, timer: TimerRef | undefined): Promise<Loaded<R> | null>;
   commit(callId: string, changes: CommitChanges<R>): Promise<CommitResult | Refused<R>>;
-  /** The calls' last known states, to step without a load (Redis: one round trip per event). */
-  readonly cache?: RecordCache<R>;
+  /**
+   * The call's last saved state as this process knows it, to step without a load (Redis: one
+   * round trip per event); the commit checks it. A fresh object each call.
+   */
+  known?(callId: string): StoredCall<R> | undefined;
 }
 
 interface NormalRef {
@@ -103,9 +105,8 @@ export class EventApplier<R> {
   }
 
   async #applyNow<T>(callId: string, ref: NormalRef, step: Step<R, T>): Promise<ApplyResult<R, T>> {
-    const cache = this.#backend.cache;
-    // A cached state is a guess: stepped without a load, checked by the commit.
-    const cached = cache?.get(callId);
+    // A known state is a guess: stepped without a load, checked by the commit.
+    const cached = this.#backend.known?.(callId);
     let known: Loaded<R> | undefined =
       cached === undefined ? undefined : { stored: cached, duplicate: false, timerLive: true };
     let guess = known !== undefined;
@@ -115,14 +116,10 @@ export class EventApplier<R> {
       const fromCache = guess;
       known = undefined;
       guess = false;
-      if (loaded === null) {
-        cache?.delete(callId);
-        return { status: 'missing' };
-      }
+      if (loaded === null) return { status: 'missing' };
       const { record, version } = loaded.stored;
       if (loaded.duplicate) return { status: 'duplicate', record, version };
       if (!loaded.timerLive) return { status: 'stale', record, version };
-      if (!fromCache) cache?.set(loaded.stored);
       const out = step(record, version);
       // The cached copy may be behind the store, or the event a duplicate: the store decides.
       if (out === null && fromCache) continue;
@@ -139,8 +136,6 @@ export class EventApplier<R> {
       };
       const result = await this.#backend.commit(callId, changes);
       if (result.ok) {
-        if (out.ended === undefined) cache?.set({ callId, record: out.record, version: result.version });
-        else cache?.delete(callId);
         const timers = appliedTimers(result.started, out.timers?.cancel, out.ended !== undefined);
         return {
           status: 'applied',
@@ -151,8 +146,6 @@ export class EventApplier<R> {
         };
       }
       const current = 'current' in result ? result.current : undefined;
-      if (current !== undefined) cache?.set(current.stored);
-      else cache?.delete(callId);
       const now =
         current === undefined ? {} : { record: current.stored.record, version: current.stored.version };
       switch (result.reason) {

@@ -1,15 +1,15 @@
-import type { StoredCall } from './types.js';
-
 /**
- * The latest state of each call this process saved or read, so the next event of the call is
- * stepped without a load (one round trip instead of two). Never trusted: the commit checks the
- * version, the dedupe key and a fired timer's generation as always, and a refused commit hands
- * back the call's current state (lua.ts COMMIT). Bounded: least recently used entries go first,
- * and an entry unused for `idleMs` is dropped, far inside any call hash's lifetime (so an id is
- * never taken for a later call of the same id).
+ * The latest saved state of each live call this process created, read or saved, so the next
+ * event of the call is stepped without a load (one round trip instead of two). Held as the
+ * stored JSON, so a step sees exactly what a load would have returned (a fresh object each
+ * time, `undefined` fields gone). Never trusted: the commit checks the version, the dedupe key
+ * and a fired timer's generation as always, and a refused commit hands back the call's current
+ * state (lua.ts COMMIT). Bounded: least recently used entries go first, and an entry unused for
+ * `idleMs` is dropped, far inside a live call hash's lifetime (`activeTtlMs`), so an id is never
+ * taken for a later call of the same id.
  */
-export class RecordCache<R> {
-  readonly #entries = new Map<string, { stored: StoredCall<R>; usedAtMs: number }>();
+export class RecordCache {
+  readonly #entries = new Map<string, { version: number; json: string; usedAtMs: number }>();
   readonly #now: () => number;
   readonly #maxEntries: number;
   readonly #idleMs: number;
@@ -20,7 +20,7 @@ export class RecordCache<R> {
     this.#idleMs = idleMs;
   }
 
-  get(callId: string): StoredCall<R> | undefined {
+  get(callId: string): { readonly version: number; readonly json: string } | undefined {
     const entry = this.#entries.get(callId);
     if (entry === undefined) return undefined;
     this.#entries.delete(callId);
@@ -28,12 +28,12 @@ export class RecordCache<R> {
     if (now - entry.usedAtMs >= this.#idleMs) return undefined;
     entry.usedAtMs = now;
     this.#entries.set(callId, entry);
-    return entry.stored;
+    return entry;
   }
 
-  set(stored: StoredCall<R>): void {
-    this.#entries.delete(stored.callId);
-    this.#entries.set(stored.callId, { stored, usedAtMs: this.#now() });
+  set(callId: string, version: number, json: string): void {
+    this.#entries.delete(callId);
+    this.#entries.set(callId, { version, json, usedAtMs: this.#now() });
     if (this.#entries.size > this.#maxEntries) {
       const oldest = this.#entries.keys().next().value;
       if (oldest !== undefined) this.#entries.delete(oldest);

@@ -78,7 +78,7 @@ export class RedisStore<R extends object> implements Store<R> {
   readonly #applier: EventApplier<R>;
   readonly #ctx: RedisContext;
   /** Calls' last known states: an event of a call this worker saw is one round trip. */
-  readonly #cache: RecordCache<R>;
+  readonly #cache: RecordCache;
   #closed = false;
 
   constructor(options: RedisStoreOptions) {
@@ -105,7 +105,7 @@ export class RedisStore<R extends object> implements Store<R> {
     const backend: ApplyBackend<R> = {
       load: (callId, dedupeKey, timer) => this.#op(() => this.#load(callId, dedupeKey, timer)),
       commit: (callId, changes) => this.commit(callId, changes),
-      cache: this.#cache,
+      known: (callId) => this.#known(callId),
     };
     this.#applier = new EventApplier(backend, this.#o.maxConflictRetries);
     this.timers = new RedisTimers(ctx);
@@ -177,8 +177,17 @@ export class RedisStore<R extends object> implements Store<R> {
     // One token for every attempt: a retry of an attempt that was applied reports success.
     const token = randomUUID();
     const result = await this.#op(() => commitOnce(this.#ctx, this.#split, callId, changes, record, token));
-    if (result.ok || !('state' in result) || result.state === undefined) return result;
+    if (result.ok) {
+      if (changes.ended === undefined) this.#cache.set(callId, result.version, record);
+      else this.#cache.delete(callId);
+      return result;
+    }
+    if (!('state' in result) || result.state === undefined) {
+      this.#cache.delete(callId);
+      return result;
+    }
     const { v, r, e, a, timerLive } = result.state;
+    this.#remember(callId, v, r, e);
     const current: Loaded<R> = {
       stored: this.#stored(callId, v, r, e, a),
       duplicate: result.reason === 'duplicate',
@@ -253,7 +262,7 @@ export class RedisStore<R extends object> implements Store<R> {
       );
       const created = replyNumber(reply[0]) === 1;
       const version = replyNumber(reply[1]);
-      if (created) this.#cache.set({ callId, record, version });
+      if (created) this.#cache.set(callId, version, json);
       return { created, version };
     });
   }
@@ -271,8 +280,12 @@ export class RedisStore<R extends object> implements Store<R> {
       [callKey, dedupeKey === undefined ? callKey : k.callDedupe(callId, dedupeKey)],
       [dedupeKey === undefined ? 0 : 1, timer?.timerId ?? '', timer?.generation ?? ''],
     );
-    if (reply === null) return null;
+    if (reply === null) {
+      this.#cache.delete(callId);
+      return null;
+    }
     const [v, r, e, a, dup, live] = replyArray(reply);
+    this.#remember(callId, v, r, e);
     return {
       stored: this.#stored(callId, v, r, e, a),
       duplicate: replyNumber(dup) === 1,
@@ -285,7 +298,21 @@ export class RedisStore<R extends object> implements Store<R> {
       await this.#send.call('HMGET', this.#keys.call(callId), 'v', 'r', 'e', 'a'),
     );
     if (v === null || v === undefined) return null;
+    this.#remember(callId, v, r, e);
     return this.#stored(callId, v, r, e, a);
+  }
+
+  /** The state a load or a refused commit read, kept for the call's next event while it is live. */
+  #remember(callId: string, v: unknown, r: unknown, e: unknown): void {
+    if (e === null || e === undefined || replyString(e) === '')
+      this.#cache.set(callId, replyNumber(v), replyString(r));
+    else this.#cache.delete(callId);
+  }
+
+  #known(callId: string): StoredCall<R> | undefined {
+    const entry = this.#cache.get(callId);
+    if (entry === undefined) return undefined;
+    return { callId, record: JSON.parse(entry.json) as R, version: entry.version };
   }
 
   #stored(callId: string, v: unknown, r: unknown, e: unknown, a: unknown): StoredCall<R> {

@@ -222,6 +222,30 @@ describe('redis store: the last known state of a call (one round trip per event)
     }
   });
 
+  it('the next step sees the state as stored (JSON), never the object the last step returned', async () => {
+    const { a, b, counting } = twoWorkers();
+    try {
+      const id = randomUUID();
+      await a.calls.create(id, { events: [], count: 0 });
+      const saved = await a.applyEvent(id, 'a1', () => ({
+        record: { events: ['a1'], count: 1, extra: undefined } as TestRecord,
+      }));
+      (saved.record?.events as string[] | undefined)?.push('changed after the save');
+      counting.reset();
+      const seen: TestRecord[] = [];
+      await a.applyEvent(id, 'a2', (rec) => {
+        seen.push(rec);
+        return append('a2')(rec, 0);
+      });
+      expect(counting.sent()).toBe(1);
+      expect(seen[0]).toEqual({ events: ['a1'], count: 1 });
+      expect(Object.keys(seen[0] ?? {})).toEqual(['events', 'count']);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('a call gone from the store is missing, whatever the cache held', async () => {
     const { a, b, keyPrefix } = twoWorkers();
     try {
