@@ -31,7 +31,13 @@ export class RecordCache {
     return entry;
   }
 
-  set(callId: string, version: number, json: string): void {
+  /**
+   * `onlyNewer`: for reads that run outside the call's queue (`calls.get`), whose reply may be
+   * handled after a later commit's: an older version never replaces a newer one.
+   */
+  set(callId: string, version: number, json: string, onlyNewer = false): void {
+    const existing = this.#entries.get(callId);
+    if (onlyNewer && existing !== undefined && existing.version > version) return;
     this.#entries.delete(callId);
     this.#entries.set(callId, { version, json, usedAtMs: this.#now() });
     if (this.#entries.size > this.#maxEntries) {

@@ -298,14 +298,14 @@ export class RedisStore<R extends object> implements Store<R> {
       await this.#send.call('HMGET', this.#keys.call(callId), 'v', 'r', 'e', 'a'),
     );
     if (v === null || v === undefined) return null;
-    this.#remember(callId, v, r, e);
+    this.#remember(callId, v, r, e, true);
     return this.#stored(callId, v, r, e, a);
   }
 
   /** The state a load or a refused commit read, kept for the call's next event while it is live. */
-  #remember(callId: string, v: unknown, r: unknown, e: unknown): void {
+  #remember(callId: string, v: unknown, r: unknown, e: unknown, onlyNewer = false): void {
     if (e === null || e === undefined || replyString(e) === '')
-      this.#cache.set(callId, replyNumber(v), replyString(r));
+      this.#cache.set(callId, replyNumber(v), replyString(r), onlyNewer);
     else this.#cache.delete(callId);
   }
 
