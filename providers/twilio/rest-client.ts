@@ -33,9 +33,9 @@ interface SdkResponse {
  * Sends twilio-node's requests over a bounded keep-alive pool with `node:http` instead of axios.
  * The SDK still builds every request (URL, headers, the form body), so the wire is its own but
  * for the headers axios added: `Content-Length` is sent, `Accept-Encoding` is not (the answer
- * comes back uncompressed; Twilio's are a few hundred bytes). axios cost more CPU per request
- * than the rest of the SDK (its config merging, header objects, its stream pipeline for the
- * answer): the control bench's profile, docs/performance.md. Redirects are not followed
+ * comes back uncompressed; Twilio's are a few hundred bytes). axios was about half of the CPU
+ * of a REST command in the control bench's profile (its config merging, header objects, its
+ * stream pipeline for the answer; docs/performance.md). Redirects are not followed
  * (the SDK asks for none); every status resolves; socket errors keep their `code`.
  */
 export function poolTransport(pool: HttpPool): (request: SdkRequest) => Promise<SdkResponse> {
