@@ -40,12 +40,18 @@ export interface PooledRequest {
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: string;
   readonly signal?: AbortSignal;
+  /**
+   * The request fails with `ECONNABORTED` once its socket was idle this long, in ms (Node's
+   * socket timeout, as axios uses it). Default none.
+   */
+  readonly timeoutMs?: number;
 }
 
 export interface PooledReply {
   readonly status: number;
   /** The body as text (UTF-8). */
   readonly text: string;
+  readonly headers: http.IncomingHttpHeaders;
 }
 
 /**
@@ -69,12 +75,26 @@ export function pooledRequest(pool: HttpPool, url: string, request: PooledReques
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+          resolve({
+            status: res.statusCode ?? 0,
+            text:
+              chunks.length === 1
+                ? (chunks[0] as Buffer).toString('utf8')
+                : Buffer.concat(chunks).toString('utf8'),
+            headers: res.headers,
+          }),
         );
         res.on('error', reject);
       },
     );
     req.on('error', reject);
+    if (request.timeoutMs !== undefined) {
+      const timeoutMs = request.timeoutMs;
+      req.setTimeout(timeoutMs, () => {
+        const err = Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ECONNABORTED' });
+        req.destroy(err);
+      });
+    }
     req.end(body);
   });
 }

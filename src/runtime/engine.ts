@@ -105,8 +105,9 @@ export class CallEngine {
   }
 
   /**
-   * Applies one call input at most once (per `ref`) and runs its effects. Two Redis round trips
-   * on the hot path (load, commit): the call's published agent configuration comes from a
+   * Applies one call input at most once (per `ref`) and runs its effects. One Redis round trip
+   * on the hot path (the commit; the store steps the call's last known state, store.md), two
+   * for a call new to this worker: the call's published agent configuration comes from a
    * per-process cache — a published version never changes, so the cache is never stale — and
    * only a miss costs a look-up and one more try.
    */

@@ -81,19 +81,30 @@ export class SocketCommands {
    * it to (no owner, the owner is this worker or stopped beating, or nobody listened).
    */
   async relay(callId: string, effect: CallEffect): Promise<boolean> {
-    const owner = await this.#o.workers.sockets.owner(callId);
-    if (owner === null || owner.workerId === this.#o.workers.workerId || !owner.alive) return false;
-    return this.#o.workers.commands.publish(owner.workerId, { type: 'effect', callId, effect });
+    const owner = await this.#otherHolder(callId);
+    if (owner === null) return false;
+    return this.#o.workers.commands.publish(owner, { type: 'effect', callId, effect });
+  }
+
+  /**
+   * The live worker other than this one holding the call's socket, or null. One Redis read when
+   * nobody or this worker holds it (no heartbeat look-up: the answer is null either way).
+   */
+  async #otherHolder(callId: string): Promise<string | null> {
+    const holder = await this.#o.workers.sockets.holder(callId);
+    if (holder === null || holder === this.#o.workers.workerId) return null;
+    return (await this.#o.workers.isAlive(holder)) ? holder : null;
   }
 
   /** Before a new agent session for `callId` here: takes the session over from its holder. */
   async takeOver(callId: string): Promise<TakeOver> {
     const me = this.#o.workers.workerId;
-    const owner = await this.#o.workers.sockets.owner(callId);
-    if (owner === null) return { resumed: false };
+    const holder = await this.#o.workers.sockets.holder(callId);
+    if (holder === null) return { resumed: false };
     // The call's socket was held before, by this worker before a restart or by one that died:
     // nobody to hand over from, but the agent already knows the call (its `start` says `resumed`).
-    if (owner.workerId === me || !owner.alive) return { resumed: true };
+    if (holder === me || !(await this.#o.workers.isAlive(holder))) return { resumed: true };
+    const owner = holder;
     const replied = new Promise<Extract<SocketCommand, { type: 'released' }> | null>((resolve) => {
       const timers = this.#o.timers ?? systemTime;
       const timer = timers.setTimeout(() => {
@@ -106,7 +117,7 @@ export class SocketCommands {
         resolve(reply);
       });
     });
-    const heard = await this.#o.workers.commands.publish(owner.workerId, {
+    const heard = await this.#o.workers.commands.publish(owner, {
       type: 'handover',
       callId,
       to: me,
@@ -118,10 +129,10 @@ export class SocketCommands {
     const reply = await replied;
     // No answer in time: the holder is alive and had the socket, so the agent knows this call.
     if (reply === null) {
-      this.#o.log.warn({ callId, from: owner.workerId }, 'session.handover_unanswered');
+      this.#o.log.warn({ callId, from: owner }, 'session.handover_unanswered');
       return { resumed: true };
     }
-    this.#o.log.info({ callId, from: owner.workerId, held: reply.held }, 'session.taken_over');
+    this.#o.log.info({ callId, from: owner, held: reply.held }, 'session.taken_over');
     return { resumed: reply.held, ...(reply.resume === undefined ? {} : { resume: reply.resume }) };
   }
 

@@ -58,6 +58,8 @@ export class Workers<M = unknown> {
     /** This worker now holds the call's socket; returns the previous holder, if any. */
     claim(callId: string): Promise<string | null>;
     owner(callId: string): Promise<SocketOwner | null>;
+    /** The worker holding the call's socket, without asking whether it is alive (one read). */
+    holder(callId: string): Promise<string | null>;
     /** Gives the socket up, unless another worker took it meanwhile. */
     release(callId: string): Promise<boolean>;
   };
@@ -98,6 +100,7 @@ export class Workers<M = unknown> {
         if (workerId === null) return null;
         return { workerId, alive: await store.workers.isAlive(workerId) };
       },
+      holder: (callId) => store.sockets.owner(callId),
       release: (callId) => store.sockets.release(callId, this.workerId),
     };
     this.commands = {

@@ -3,6 +3,7 @@ import type {
   AppliedTimers,
   ApplyResult,
   CommitChanges,
+  CommitFailure,
   CommitResult,
   EventRef,
   StartedTimer,
@@ -30,9 +31,22 @@ export interface Loaded<R> {
   readonly timerLive: boolean;
 }
 
+/** A refused commit; `current` is the call's state read in the same round trip, where the backend can. */
+export interface Refused<R> {
+  readonly ok: false;
+  readonly reason: CommitFailure;
+  readonly version?: number;
+  readonly current?: Loaded<R>;
+}
+
 export interface ApplyBackend<R> {
   load(callId: string, dedupeKey: string | undefined, timer: TimerRef | undefined): Promise<Loaded<R> | null>;
-  commit(callId: string, changes: CommitChanges<R>): Promise<CommitResult>;
+  commit(callId: string, changes: CommitChanges<R>): Promise<CommitResult | Refused<R>>;
+  /**
+   * The call's last saved state as this process knows it, to step without a load (Redis: one
+   * round trip per event); the commit checks it. A fresh object each call.
+   */
+  known?(callId: string): StoredCall<R> | undefined;
 }
 
 interface NormalRef {
@@ -91,13 +105,24 @@ export class EventApplier<R> {
   }
 
   async #applyNow<T>(callId: string, ref: NormalRef, step: Step<R, T>): Promise<ApplyResult<R, T>> {
-    for (let attempt = 0; attempt <= this.#maxConflictRetries; attempt++) {
-      const loaded = await this.#backend.load(callId, ref.dedupeKey, ref.timer);
+    // A known state is a guess: stepped without a load, checked by the commit.
+    const cached = this.#backend.known?.(callId);
+    let known: Loaded<R> | undefined =
+      cached === undefined ? undefined : { stored: cached, duplicate: false, timerLive: true };
+    let guess = known !== undefined;
+    let conflicts = 0;
+    for (;;) {
+      const loaded = known ?? (await this.#backend.load(callId, ref.dedupeKey, ref.timer));
+      const fromCache = guess;
+      known = undefined;
+      guess = false;
       if (loaded === null) return { status: 'missing' };
       const { record, version } = loaded.stored;
       if (loaded.duplicate) return { status: 'duplicate', record, version };
       if (!loaded.timerLive) return { status: 'stale', record, version };
       const out = step(record, version);
+      // The cached copy may be behind the store, or the event a duplicate: the store decides.
+      if (out === null && fromCache) continue;
       if (out === null) return { status: 'unchanged', record, version };
       const changes: CommitChanges<R> = {
         record: out.record,
@@ -120,16 +145,24 @@ export class EventApplier<R> {
           ...(timers === undefined ? {} : { timers }),
         };
       }
+      const current = 'current' in result ? result.current : undefined;
+      const now =
+        current === undefined ? {} : { record: current.stored.record, version: current.stored.version };
       switch (result.reason) {
         case 'duplicate':
-          return { status: 'duplicate' };
+          return { status: 'duplicate', ...now };
         case 'stale_timer':
-          return { status: 'stale' };
+          return { status: 'stale', ...now };
         case 'missing':
           return { status: 'missing' };
         case 'version_conflict':
-          break;
+          // A stale cached copy is not a conflict with another writer's concurrent step.
+          if (!fromCache) conflicts += 1;
+          if (conflicts > this.#maxConflictRetries) break;
+          known = current;
+          continue;
       }
+      break;
     }
     throw new DaemonError(
       'store_conflict',

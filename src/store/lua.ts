@@ -69,7 +69,10 @@ return {h[1], h[2], h[3] or '', h[4] or '', dup, live}
  * 16 retentionMs, 17 activeTtlMs, 18 split 0|1, 19 nCancel, cancel ids…, nStart,
  * (timerId, atMs)….
  *
- * Returns {status, version, replayed 0|1, timer members to unschedule… (split mode only)}.
+ * Returns {'ok', version, replayed 0|1, timer members to unschedule… (split mode only)}, or
+ * {'missing', 0, 0}, or a refusal that carries the call's current state, as LOAD would read it
+ * for this event, so the caller steps again without a second read:
+ * {'duplicate' | 'version_conflict' | 'stale_timer', v, 0, r, e, a, timerLive 0|1}.
  * The token makes a retried commit idempotent: if our own earlier attempt was applied (the
  * reply was lost), the retry reports that success instead of a conflict or a duplicate.
  */
@@ -79,8 +82,13 @@ export const COMMIT = script(
 local callKey = KEYS[1]
 local v = redis.call('HGET', callKey, 'v')
 if not v then return {'missing', 0, 0} end
-v = tonumber(v)
 local token = ARGV[3]
+local function refused(status)
+  local h = redis.call('HMGET', callKey, 'r', 'e', 'a')
+  local live = 1
+  if ARGV[11] ~= '' and redis.call('HGET', callKey, 't:' .. ARGV[11]) ~= ARGV[12] then live = 0 end
+  return {status, v, 0, h[1], h[2] or '', h[3] or '', live}
+end
 if ARGV[6] == '1' then
   local d = redis.call('GET', KEYS[3])
   if d then
@@ -88,13 +96,14 @@ if ARGV[6] == '1' then
     if sep and string.sub(d, 1, sep - 1) == token then
       return {'ok', tonumber(string.sub(d, sep + 1)), 1}
     end
-    return {'duplicate', v, 0}
+    return refused('duplicate')
   end
 end
+v = tonumber(v)
 local expected = tonumber(ARGV[1])
 if v ~= expected then
   if v == expected + 1 and redis.call('HGET', callKey, 'c') == token then return {'ok', v, 1} end
-  return {'version_conflict', v, 0}
+  return refused('version_conflict')
 end
 local split = ARGV[18] == '1'
 local callId = ARGV[5]
@@ -115,7 +124,7 @@ local function unschedule(timerId)
   end
 end
 if ARGV[11] ~= '' then
-  if redis.call('HGET', callKey, 't:' .. ARGV[11]) ~= ARGV[12] then return {'stale_timer', v, 0} end
+  if redis.call('HGET', callKey, 't:' .. ARGV[11]) ~= ARGV[12] then return refused('stale_timer') end
   unschedule(ARGV[11])
 end
 local nv = v + 1

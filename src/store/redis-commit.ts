@@ -4,7 +4,25 @@ import { timerMember } from './keys.js';
 import { COMMIT, INDEX_ENDED, SCHEDULE, UNSCHEDULE } from './lua.js';
 import { replyArray, replyNumber, replyString, runScript } from './redis-client.js';
 import type { RedisContext } from './redis-parts.js';
-import type { CommitChanges, CommitResult } from './types.js';
+import type { CommitChanges, CommitFailure, CommitResult } from './types.js';
+
+/** The call's state as a refused commit read it (lua.ts COMMIT), raw from Redis. */
+export interface RefusedState {
+  readonly v: unknown;
+  readonly r: unknown;
+  readonly e: unknown;
+  readonly a: unknown;
+  readonly timerLive: boolean;
+}
+
+export type RedisCommitResult =
+  | CommitResult
+  | {
+      readonly ok: false;
+      readonly reason: CommitFailure;
+      readonly version: number;
+      readonly state?: RefusedState;
+    };
 
 /**
  * One attempt of a commit (the caller retries with the same `token`).
@@ -23,7 +41,7 @@ export async function commitOnce(
   c: CommitChanges<object>,
   record: string,
   token: string,
-): Promise<CommitResult> {
+): Promise<RedisCommitResult> {
   const k = ctx.keys;
   const shard = k.shardOf(callId);
   const callKey = k.call(callId);
@@ -90,7 +108,7 @@ export async function commitOnce(
   const version = replyNumber(reply[1]);
 
   if (split) {
-    const unschedule = reply.slice(3).map(replyString);
+    const unschedule = status === 'ok' ? reply.slice(3).map(replyString) : [];
     // A failed commit's pre-scheduled timers are orphans: remove them now rather than at their deadline.
     if (status !== 'ok') unschedule.push(...started);
     if (unschedule.length > 0) {
@@ -109,13 +127,17 @@ export async function commitOnce(
       started: starts.map((s) => ({ callId, timerId: s.timerId, generation: token, atMs: s.atMs })),
     };
   }
-  if (
-    status === 'version_conflict' ||
-    status === 'duplicate' ||
-    status === 'stale_timer' ||
-    status === 'missing'
-  ) {
-    return { ok: false, reason: status, version };
+  if (status === 'missing') return { ok: false, reason: status, version };
+  if (status === 'version_conflict' || status === 'duplicate' || status === 'stale_timer') {
+    if (reply.length < 7) return { ok: false, reason: status, version };
+    const state = {
+      v: reply[1],
+      r: reply[3],
+      e: reply[4],
+      a: reply[5],
+      timerLive: replyNumber(reply[6]) === 1,
+    };
+    return { ok: false, reason: status, version, state };
   }
   throw new DaemonError('store_corrupt', 'unexpected commit reply');
 }

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Cluster } from 'ioredis';
 import { DaemonError } from '../domain/errors.js';
 import { isRetryableError, type RetryPolicy, withRetry } from '../lib/retry.js';
-import { type ApplyBackend, EventApplier, type Loaded } from './apply-event.js';
+import { type ApplyBackend, EventApplier, type Loaded, type Refused } from './apply-event.js';
 import { checkCommit, encodeRecord, type ResolvedOptions, resolveOptions } from './common.js';
 import { checkId, Keys } from './keys.js';
 import { CREATE, LOAD } from './lua.js';
+import { RecordCache } from './record-cache.js';
 import {
   type CommandSender,
   createClient,
@@ -76,6 +77,8 @@ export class RedisStore<R extends object> implements Store<R> {
   readonly #split: boolean;
   readonly #applier: EventApplier<R>;
   readonly #ctx: RedisContext;
+  /** Calls' last known states: an event of a call this worker saw is one round trip. */
+  readonly #cache: RecordCache;
   #closed = false;
 
   constructor(options: RedisStoreOptions) {
@@ -87,6 +90,7 @@ export class RedisStore<R extends object> implements Store<R> {
     // Without a listener ioredis prints every reconnect failure to the console.
     this.#client.on('error', (err: Error) => onError(err));
     this.#split = options.splitSlots ?? this.#client instanceof Cluster;
+    this.#cache = new RecordCache(this.#o.now);
     this.#keys = new Keys(this.#o.keyPrefix, options.timerShards ?? (this.#split ? 16 : 1));
     const ctx: RedisContext = {
       client: this.#client,
@@ -101,6 +105,7 @@ export class RedisStore<R extends object> implements Store<R> {
     const backend: ApplyBackend<R> = {
       load: (callId, dedupeKey, timer) => this.#op(() => this.#load(callId, dedupeKey, timer)),
       commit: (callId, changes) => this.commit(callId, changes),
+      known: (callId) => this.#known(callId),
     };
     this.#applier = new EventApplier(backend, this.#o.maxConflictRetries);
     this.timers = new RedisTimers(ctx);
@@ -166,12 +171,29 @@ export class RedisStore<R extends object> implements Store<R> {
     return this.#applier.apply(callId, ref, step);
   }
 
-  async commit(callId: string, changes: CommitChanges<R>): Promise<CommitResult> {
+  async commit(callId: string, changes: CommitChanges<R>): Promise<CommitResult | Refused<R>> {
     checkCommit(callId, changes);
     const record = encodeRecord(changes.record);
     // One token for every attempt: a retry of an attempt that was applied reports success.
     const token = randomUUID();
-    return this.#op(() => commitOnce(this.#ctx, this.#split, callId, changes, record, token));
+    const result = await this.#op(() => commitOnce(this.#ctx, this.#split, callId, changes, record, token));
+    if (result.ok) {
+      if (changes.ended === undefined) this.#cache.set(callId, result.version, record);
+      else this.#cache.delete(callId);
+      return result;
+    }
+    if (!('state' in result) || result.state === undefined) {
+      this.#cache.delete(callId);
+      return result;
+    }
+    const { v, r, e, a, timerLive } = result.state;
+    this.#remember(callId, v, r, e);
+    const current: Loaded<R> = {
+      stored: this.#stored(callId, v, r, e, a),
+      duplicate: result.reason === 'duplicate',
+      timerLive,
+    };
+    return { ok: false, reason: result.reason, version: result.version, current };
   }
 
   async health(): Promise<StoreHealth> {
@@ -238,7 +260,10 @@ export class RedisStore<R extends object> implements Store<R> {
           [json, token, now, this.#o.activeTtlMs, this.#split ? 0 : 1, callId],
         ),
       );
-      return { created: replyNumber(reply[0]) === 1, version: replyNumber(reply[1]) };
+      const created = replyNumber(reply[0]) === 1;
+      const version = replyNumber(reply[1]);
+      if (created) this.#cache.set(callId, version, json);
+      return { created, version };
     });
   }
 
@@ -255,8 +280,12 @@ export class RedisStore<R extends object> implements Store<R> {
       [callKey, dedupeKey === undefined ? callKey : k.callDedupe(callId, dedupeKey)],
       [dedupeKey === undefined ? 0 : 1, timer?.timerId ?? '', timer?.generation ?? ''],
     );
-    if (reply === null) return null;
+    if (reply === null) {
+      this.#cache.delete(callId);
+      return null;
+    }
     const [v, r, e, a, dup, live] = replyArray(reply);
+    this.#remember(callId, v, r, e);
     return {
       stored: this.#stored(callId, v, r, e, a),
       duplicate: replyNumber(dup) === 1,
@@ -269,7 +298,21 @@ export class RedisStore<R extends object> implements Store<R> {
       await this.#send.call('HMGET', this.#keys.call(callId), 'v', 'r', 'e', 'a'),
     );
     if (v === null || v === undefined) return null;
+    this.#remember(callId, v, r, e, true);
     return this.#stored(callId, v, r, e, a);
+  }
+
+  /** The state a load or a refused commit read, kept for the call's next event while it is live. */
+  #remember(callId: string, v: unknown, r: unknown, e: unknown, onlyNewer = false): void {
+    if (e === null || e === undefined || replyString(e) === '')
+      this.#cache.set(callId, replyNumber(v), replyString(r), onlyNewer);
+    else this.#cache.delete(callId);
+  }
+
+  #known(callId: string): StoredCall<R> | undefined {
+    const entry = this.#cache.get(callId);
+    if (entry === undefined) return undefined;
+    return { callId, record: JSON.parse(entry.json) as R, version: entry.version };
   }
 
   #stored(callId: string, v: unknown, r: unknown, e: unknown, a: unknown): StoredCall<R> {

@@ -273,7 +273,8 @@ export interface Store<R> {
   /**
    * Load → step → commit, re-stepping on a version conflict (bounded), one event of a call at a
    * time in this process (in the order called). With a dedupe key or timer the event is applied
-   * at most once across all workers. Two round trips on Redis when nothing conflicts.
+   * at most once across all workers. On Redis, one round trip for a call this worker
+   * already knows, two for another (store.md).
    */
   applyEvent<T = undefined>(
     callId: string,

@@ -15,6 +15,7 @@ import type {
   TransferEffect,
   TransferStatus,
 } from './machine-types.js';
+import { plainCopy } from './plain-copy.js';
 
 /**
  * Helpers the cold and warm machines share. A step works on a private deep copy (the draft) and
@@ -40,7 +41,7 @@ export interface Draft<S extends AnyState> {
 export type Applied = string | null;
 
 export function draftOf<S extends AnyState>(state: S, ctx: StepContext): Draft<S> {
-  return { s: structuredClone(state) as Mutable<S>, effects: [], nowMs: ctx.nowMs };
+  return { s: plainCopy(state) as Mutable<S>, effects: [], nowMs: ctx.nowMs };
 }
 
 export function commit<S extends AnyState>(

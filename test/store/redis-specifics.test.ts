@@ -132,7 +132,7 @@ describe('redis store: keys and TTLs', () => {
 });
 
 describe('redis store: round trips', () => {
-  it('applyEvent sends one read and one write; a duplicate only the read', async () => {
+  it('applyEvent on a call this store saw sends one command (the commit); a duplicate too', async () => {
     const counting = countingClient(server.url);
     const store = new RedisStore<TestRecord>({
       client: counting.client,
@@ -151,12 +151,151 @@ describe('redis store: round trips', () => {
         }));
         expect(r.status).toBe('applied');
       }
-      expect(counting.sent()).toBe(20);
+      expect(counting.sent()).toBe(10);
       counting.reset();
       expect((await store.applyEvent(id, 'e3', append('e3'))).status).toBe('duplicate');
       expect(counting.sent()).toBe(1);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe('redis store: the last known state of a call (one round trip per event)', () => {
+  const twoWorkers = (): {
+    a: RedisStore<TestRecord>;
+    b: RedisStore<TestRecord>;
+    counting: ReturnType<typeof countingClient>;
+    keyPrefix: string;
+  } => {
+    const keyPrefix = `cache-${randomUUID().slice(0, 8)}:`;
+    const counting = countingClient(server.url);
+    return {
+      a: new RedisStore<TestRecord>({ client: counting.client, keyPrefix }),
+      b: new RedisStore<TestRecord>({ redisUrl: server.url, keyPrefix }),
+      counting,
+      keyPrefix,
+    };
+  };
+
+  it('a state saved by another worker meanwhile costs no extra round trip: the refused commit carries it', async () => {
+    const { a, b, counting } = twoWorkers();
+    try {
+      const id = randomUUID();
+      await a.calls.create(id, { events: [], count: 0 });
+      await a.applyEvent(id, 'a1', append('a1'));
+      await b.applyEvent(id, 'b1', append('b1'));
+      counting.reset();
+      const r = await a.applyEvent(id, 'a2', append('a2'));
+      expect(r).toMatchObject({
+        status: 'applied',
+        version: 4,
+        record: { events: ['a1', 'b1', 'a2'], count: 3 },
+      });
+      expect(counting.sent()).toBe(2);
+      counting.reset();
+      expect((await a.applyEvent(id, 'a3', append('a3'))).version).toBe(5);
+      expect(counting.sent()).toBe(1);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('an event the cached state would ignore is stepped again on the stored state', async () => {
+    const { a, b } = twoWorkers();
+    try {
+      const id = randomUUID();
+      await a.calls.create(id, { events: [], count: 0 });
+      await a.applyEvent(id, 'a1', append('a1'));
+      await b.applyEvent(id, 'b1', append('b1'));
+      // Only meaningful once b1 is in: on a's cached copy the step returns null.
+      const afterB = (rec: TestRecord) => (rec.events.includes('b1') ? append('a2')(rec, 0) : null);
+      expect(await a.applyEvent(id, 'a2', afterB)).toMatchObject({
+        status: 'applied',
+        record: { events: ['a1', 'b1', 'a2'] },
+      });
+      expect(await a.applyEvent(id, 'a3', () => null)).toMatchObject({ status: 'unchanged', version: 4 });
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('the next step sees the state as stored (JSON), never the object the last step returned', async () => {
+    const { a, b, counting } = twoWorkers();
+    try {
+      const id = randomUUID();
+      await a.calls.create(id, { events: [], count: 0 });
+      const saved = await a.applyEvent(id, 'a1', () => ({
+        record: { events: ['a1'], count: 1, extra: undefined } as TestRecord,
+      }));
+      (saved.record?.events as string[] | undefined)?.push('changed after the save');
+      counting.reset();
+      const seen: TestRecord[] = [];
+      await a.applyEvent(id, 'a2', (rec) => {
+        seen.push(rec);
+        return append('a2')(rec, 0);
+      });
+      expect(counting.sent()).toBe(1);
+      expect(seen[0]).toEqual({ events: ['a1'], count: 1 });
+      expect(Object.keys(seen[0] ?? {})).toEqual(['events', 'count']);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('a call gone from the store is missing, whatever the cache held', async () => {
+    const { a, b, keyPrefix } = twoWorkers();
+    try {
+      const id = randomUUID();
+      await a.calls.create(id, { events: [], count: 0 });
+      await a.applyEvent(id, 'a1', append('a1'));
+      await admin.del(`${keyPrefix}call:{${id}}`);
+      expect(await a.applyEvent(id, 'a2', append('a2'))).toEqual({ status: 'missing' });
+      expect(await a.applyEvent(id, 'a3', () => null)).toEqual({ status: 'missing' });
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('a duplicate or a stale timer met through the cache reports the stored state, as a load would', async () => {
+    const { a, b } = twoWorkers();
+    try {
+      const id = randomUUID();
+      await a.calls.create(id, { events: [], count: 0 });
+      const started = await a.applyEvent(id, 'start', (rec) => ({
+        record: { events: [...rec.events, 'start'], count: rec.count + 1 },
+        timers: { start: [{ timerId: 'ring', atMs: Date.now() + 60_000 }] },
+      }));
+      const timer = started.timers?.started[0];
+      if (timer === undefined) throw new Error('no timer started');
+      // b applies the same event id and cancels the timer; a's copy knows neither.
+      await b.applyEvent(id, 'dup', (rec) => ({
+        record: { events: [...rec.events, 'dup'], count: rec.count + 1 },
+        timers: { cancel: ['ring'] },
+      }));
+      const now = { events: ['start', 'dup'], count: 2 };
+      expect(await a.applyEvent(id, 'dup', append('again'))).toEqual({
+        status: 'duplicate',
+        record: now,
+        version: 3,
+      });
+      expect(await b.applyEvent(id, { timer }, append('late'))).toEqual({
+        status: 'stale',
+        record: now,
+        version: 3,
+      });
+      expect(await a.applyEvent(id, { timer }, append('late'))).toEqual({
+        status: 'stale',
+        record: now,
+        version: 3,
+      });
+    } finally {
+      await a.close();
+      await b.close();
     }
   });
 });

@@ -52,7 +52,7 @@ describe('pooledRequest', () => {
         headers: { 'content-type': 'application/json' },
         body: `{"n":${i}}`,
       });
-      expect(reply).toEqual({ status: 201, text: '{"ok":true}' });
+      expect(reply).toMatchObject({ status: 201, text: '{"ok":true}' });
     }
     expect(seen[4]).toBe('POST /v1/Call/ application/json {"n":4}');
     expect(s.connections()).toBe(1);

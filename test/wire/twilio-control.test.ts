@@ -38,6 +38,7 @@ let server: Server;
 let base: string;
 let requests: Recorded[];
 let script: (req: Recorded) => Reply;
+let connections = 0;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -54,9 +55,13 @@ beforeAll(async () => {
       };
       requests.push(recorded);
       const reply = script(recorded);
+      if (reply.status === 0) return; // never answers
       res.writeHead(reply.status, reply.body === undefined ? {} : { 'content-type': 'application/json' });
       res.end(reply.body === undefined ? undefined : JSON.stringify(reply.body));
     });
+  });
+  server.on('connection', () => {
+    connections += 1;
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -69,6 +74,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   requests = [];
+  connections = 0;
   script = () => ({ status: 500 });
 });
 
@@ -348,6 +354,20 @@ describe('wire format (protocols.md §2.4)', () => {
     expect(requests[0]?.path).toBe(`${ACCOUNT}/Calls/${CALLER}.json`);
   });
 
+  it("goes over the daemon's keep-alive pool, not axios: one connection, Content-Length, no Accept-Encoding", async () => {
+    script = () => ({ status: 200, body: callBody(CALLER) });
+    const ctl = control();
+    for (let i = 0; i < 3; i++) await ctl.hangupCall(CALLER);
+    expect(requests).toHaveLength(3);
+    expect(connections).toBe(1);
+    const headers = requests[2]?.headers ?? {};
+    expect(headers['content-length']).toBe(String('Status=completed'.length));
+    expect(headers.connection).toBe('keep-alive');
+    expect(headers['user-agent']).toMatch(/^twilio-node\//);
+    // axios asked for gzip; the pool takes Twilio's few hundred bytes as they are.
+    expect(headers['accept-encoding']).toBeUndefined();
+  });
+
   it('keeps a path prefix of apiBase', async () => {
     script = () => ({ status: 200, body: callBody(CALLER) });
     await control({ apiBase: `${base}/sim/twilio/` }).hangupCall(CALLER);
@@ -449,6 +469,14 @@ describe('errors become CarrierError (STYLE.md 7)', () => {
       timeoutSec: 15,
     });
     expect(result.carrierCallId).toBe(HUMAN);
+    expect(requests).toHaveLength(2);
+  });
+
+  it('an answer that never comes fails the attempt at the timeout: status 0, retryable, an update retried', async () => {
+    script = () => ({ status: 0 });
+    const ctl = control({ retry: { maxRetries: 1, retryIntervalMs: 0, timeoutMs: 150 } });
+    const err = await rejection(ctl.hangupCall(CALLER));
+    expect([err.status, err.retryable]).toEqual([0, true]);
     expect(requests).toHaveLength(2);
   });
 
