@@ -224,4 +224,15 @@ describe('Plivo Conference', () => {
     expect(errors).toHaveLength(4);
     expect(errors.every((m) => m.startsWith('waitSound: <Play>'))).toBe(true);
   });
+
+  it('the caller hanging up while the waitSound is fetched is no markup error (nobody hears one)', async () => {
+    const slow = sim.faults.add({ type: 'webhook.slow', match: { kind: 'wait' }, delayMs: 2_000 });
+    const call = await sim.network.placeCall({ carrier: 'plivo', from: CALLER, to: NUMBER });
+    await sim.waitFor(() => slow.hits === 1, 5000);
+    call.hangup();
+    await call.ended;
+    const at = sim.clock.nowMs();
+    await sim.waitFor(() => sim.clock.nowMs() >= at + 3000, 5000);
+    expect(sim.log.forCall(call.sid).entries.filter((e) => e.type === 'markup.error')).toEqual([]);
+  });
 });

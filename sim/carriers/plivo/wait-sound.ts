@@ -58,6 +58,8 @@ export async function prepareWaitSound(el: XmlElement, ec: ElementContext): Prom
     { kind: 'wait', url, method: 'POST', params: call.params(), callSid: call.uuid },
     signal,
   );
+  // The call moved on (hung up, redirected) while Plivo fetched: nobody is left to hear an error.
+  if (signal.aborted) return undefined;
   if (!reply.ok) {
     fe.markupError(call.uuid, `waitSound: ${reply.message}`);
     return undefined;
@@ -111,6 +113,7 @@ async function prepareStep(
     { kind: 'play', url: fileUrl, method: 'GET', params: {}, callSid: call.uuid },
     signal,
   );
+  if (signal.aborted) return undefined;
   if (!file.ok) {
     fe.markupError(call.uuid, `waitSound: <Play> ${file.message}`);
     return undefined;
