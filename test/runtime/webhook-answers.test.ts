@@ -21,6 +21,10 @@ import { event, harness, leg } from './webhook-harness.js';
  * call, a continuation answered from saved state alone, a request to a fallback URL.
  */
 
+/** A new call's first webhook, as every carrier's parser gives it. */
+const incoming = (carrierCallId: string, to: string = OUR_NUMBER) =>
+  ({ type: 'call.incoming', dedupeKey: 'k', carrierCallId, from: CALLER, to, direction: 'inbound' }) as const;
+
 describe('WebhookHandler: a request to a fallback URL', () => {
   it('is answered as the request it names, noted before and after under keys of its own', async () => {
     const h = harness({ record: 'coldDialing' });
@@ -135,28 +139,14 @@ describe('WebhookHandler: an unknown call', () => {
 
   it('a new call to a number with no agent: a hang-up, no record', async () => {
     const h = harness();
-    const answer = await h.send('voice', {
-      type: 'call.incoming',
-      dedupeKey: 'k',
-      carrierCallId: 'CA9',
-      from: CALLER,
-      to: '+14155550999',
-      direction: 'inbound',
-    });
+    const answer = await h.send('voice', incoming('CA9', '+14155550999'));
     expect('markup' in answer ? readDoc(answer.markup)?.doc : undefined).toBe('hangup');
     expect(h.engine.created).toEqual([]);
   });
 
   it('a new call to an agent’s number: its record, answered with the stream', async () => {
     const h = harness();
-    const answer = await h.send('voice', {
-      type: 'call.incoming',
-      dedupeKey: 'k',
-      carrierCallId: 'CA9',
-      from: CALLER,
-      to: OUR_NUMBER,
-      direction: 'inbound',
-    });
+    const answer = await h.send('voice', incoming('CA9'));
     expect('markup' in answer ? readDoc(answer.markup) : undefined).toEqual({
       doc: 'stream',
       parameters: { callId: 'CA9' },
@@ -166,14 +156,7 @@ describe('WebhookHandler: an unknown call', () => {
 
   it('a new call while draining: 503 for the balancer to try another worker, no record', async () => {
     const h = harness({ accepting: false });
-    const answer = await h.send('voice', {
-      type: 'call.incoming',
-      dedupeKey: 'k',
-      carrierCallId: 'CA9',
-      from: CALLER,
-      to: OUR_NUMBER,
-      direction: 'inbound',
-    });
+    const answer = await h.send('voice', incoming('CA9'));
     expect(answer).toEqual({ status: 503, code: 'draining' });
     expect(h.engine.created).toEqual([]);
   });
@@ -242,16 +225,9 @@ describe('WebhookHandler: a continuation is answered from saved state alone', ()
       away
         ? Promise.reject(new DaemonError('store_unavailable', 'redis down', { retryable: true }))
         : get(callId);
-    const incoming = {
-      type: 'call.incoming',
-      dedupeKey: 'k',
-      carrierCallId: 'CA9',
-      from: CALLER,
-      to: OUR_NUMBER,
-      direction: 'inbound',
-    } as const;
+    const first = incoming('CA9');
     for (let i = 0; i < 6; i++) {
-      const answer = await h.send('voice', incoming);
+      const answer = await h.send('voice', first);
       // The entry URL with none of the daemon's ids: asked there, it is a new call again.
       expect('markup' in answer ? readDoc(answer.markup) : undefined).toEqual({
         doc: 'pause',
@@ -259,10 +235,10 @@ describe('WebhookHandler: a continuation is answered from saved state alone', ()
         url: 'https://pt.test/fake/voice',
       });
     }
-    await expect(h.send('voice', incoming)).rejects.toMatchObject({ code: 'store_unavailable' });
+    await expect(h.send('voice', first)).rejects.toMatchObject({ code: 'store_unavailable' });
     expect(h.engine.created).toEqual([]);
     // Another call waits again from the start, and once the store answers it is a call like any other.
-    const other = { ...incoming, carrierCallId: 'CA8' };
+    const other = incoming('CA8');
     expect('markup' in (await h.send('voice', other)) ? 'pause' : undefined).toBe('pause');
     away = false;
     const answer = await h.send('voice', other);
@@ -274,14 +250,7 @@ describe('WebhookHandler: a continuation is answered from saved state alone', ()
 
   it('a retried new-call webhook of a call already recorded: where the call is now, no second record', async () => {
     const h = harness({ record: 'coldDialing' });
-    const answer = await h.send('voice', {
-      type: 'call.incoming',
-      dedupeKey: 'k',
-      carrierCallId: CALL_ID,
-      from: CALLER,
-      to: OUR_NUMBER,
-      direction: 'inbound',
-    });
+    const answer = await h.send('voice', incoming(CALL_ID));
     expect('markup' in answer ? readDoc(answer.markup)?.doc : undefined).toBe('dial');
     expect(h.engine.created).toEqual([]);
   });
