@@ -23,7 +23,7 @@ import {
 import { countCommands, instrumentEngine, labelStore, newCounters } from './lib/instrument.js';
 import { serveParent } from './lib/ipc.js';
 import { epochMs, startProbe } from './lib/probe.js';
-import { CpuProfiler } from './lib/profile.js';
+import { CpuProfiler, HeapSampler } from './lib/profile.js';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as DaemonChildConfig;
 const publicUrl = `http://127.0.0.1:${config.port}`;
@@ -56,6 +56,7 @@ const app = buildApp({ env, agents, log: silentLogger(), store, mediaSecret: MED
 instrumentEngine(app.engine, () => counters);
 const probe = startProbe();
 const profiler = new CpuProfiler();
+const heap = new HeapSampler();
 await app.listen();
 
 /** Sums over the live sessions: what the bridges hold and what the agent sockets have not sent. */
@@ -103,6 +104,8 @@ serveParent(ready, {
   },
   'profile-start': () => profiler.start(),
   'profile-stop': (body) => profiler.stop((body as { file: string }).file),
+  'heap-start': () => heap.start(),
+  'heap-stop': () => heap.stop(),
   stop: async () => {
     await app.close();
   },

@@ -3,10 +3,14 @@
  * processes it starts and stops itself (daemon, bare relay, simulator, private redis-server),
  * on loopback, bounded in time. `what`: `media`, `frame-cost`, `control`, `handoff`, `store`, or
  * `all` (default). Each writes `bench/results/<what>.json` and prints a markdown table. `livekit`
- * runs only the media bench's LiveKit row (bench/livekit/; `media` includes it).
+ * runs only the media bench's LiveKit row (bench/livekit/; `media` includes it); `syscalls` counts
+ * each media server's syscalls, bytes and CPU per frame at fixed loads (bench/media/syscalls.ts).
  *
  * Flags: `--quick` (short steps, smaller ladders: a smoke run), `--ladder 50,100,200` (media
- * calls per step), `--measure-s 5`, `--no-profile`.
+ * calls per step; `syscalls`: the loads), `--measure-s 5`, `--no-profile`, `--strace`, `--perf`, `--v8-profile`,
+ * `--heap` (`syscalls`: a breakdown by syscall; `perf record`, a V8 CPU profile or where each
+ * server allocates), `--servers relay,daemon`
+ * (`syscalls`: which, in that order), `--node-flag <flag>` (`syscalls`: given to both servers).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -22,9 +26,12 @@ import { runLivekit } from './livekit/run-livekit.js';
 import { frameCostTable, measureFrameCost } from './media/frame-cost.js';
 import { mediaTable } from './media/media-report.js';
 import { runMedia } from './media/run-media.js';
+import { measureSyscalls, syscallTable } from './media/syscalls.js';
 
 const WHAT = ['media', 'frame-cost', 'control', 'handoff', 'store'] as const;
-type What = (typeof WHAT)[number] | 'livekit';
+/** Parts run only when named (not in `all`). */
+const EXTRA = ['livekit', 'syscalls'] as const;
+type What = (typeof WHAT)[number] | (typeof EXTRA)[number];
 
 interface Flags {
   readonly what: readonly What[];
@@ -32,6 +39,12 @@ interface Flags {
   readonly ladder: readonly number[] | undefined;
   readonly measureS: number | undefined;
   readonly profile: boolean;
+  readonly strace: boolean;
+  readonly perf: boolean;
+  readonly v8Profile: boolean;
+  readonly heap: boolean;
+  readonly nodeFlags: readonly string[];
+  readonly servers: readonly ('relay' | 'daemon')[];
 }
 
 function parseFlags(argv: readonly string[]): Flags {
@@ -40,12 +53,28 @@ function parseFlags(argv: readonly string[]): Flags {
   let ladder: number[] | undefined;
   let measureS: number | undefined;
   let profile = true;
+  let strace = false;
+  let perf = false;
+  let v8Profile = false;
+  let heap = false;
+  const nodeFlags: string[] = [];
+  let servers: ('relay' | 'daemon')[] = ['relay', 'daemon'];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === 'all') what.push(...WHAT);
-    else if ((WHAT as readonly string[]).includes(arg) || arg === 'livekit') what.push(arg as What);
+    else if ((WHAT as readonly string[]).includes(arg) || (EXTRA as readonly string[]).includes(arg))
+      what.push(arg as What);
     else if (arg === '--quick') quick = true;
     else if (arg === '--no-profile') profile = false;
+    else if (arg === '--strace') strace = true;
+    else if (arg === '--perf') perf = true;
+    else if (arg === '--v8-profile') v8Profile = true;
+    else if (arg === '--heap') heap = true;
+    else if (arg === '--node-flag') nodeFlags.push(argv[++i] ?? '');
+    else if (arg === '--servers')
+      servers = (argv[++i] ?? '')
+        .split(',')
+        .filter((s): s is 'relay' | 'daemon' => s === 'relay' || s === 'daemon');
     else if (arg === '--ladder')
       ladder = (argv[++i] ?? '')
         .split(',')
@@ -54,10 +83,22 @@ function parseFlags(argv: readonly string[]): Flags {
     else if (arg === '--measure-s') measureS = Number(argv[++i]);
     else
       throw new Error(
-        `unknown argument ${arg} (expected ${WHAT.join(', ')}, livekit, all, --quick, --ladder, --measure-s, --no-profile)`,
+        `unknown argument ${arg} (expected ${[...WHAT, ...EXTRA].join(', ')}, all, --quick, --ladder, --measure-s, --no-profile, --strace, --perf, --v8-profile, --heap, --node-flag, --servers)`,
       );
   }
-  return { what: what.length === 0 ? WHAT : [...new Set(what)], quick, ladder, measureS, profile };
+  return {
+    what: what.length === 0 ? WHAT : [...new Set(what)],
+    quick,
+    ladder,
+    measureS,
+    profile,
+    strace,
+    perf,
+    v8Profile,
+    heap,
+    nodeFlags,
+    servers,
+  };
 }
 
 const resultsDir = fileURLToPath(new URL('./results', import.meta.url));
@@ -126,6 +167,22 @@ async function main(): Promise<void> {
       const result = await runLivekit({ ...livekit, log });
       write('media-livekit', { livekit: result });
       process.stdout.write(`${livekitTable(result)}\n`);
+    } else if (what === 'syscalls') {
+      const rows = await measureSyscalls({
+        servers: flags.servers,
+        calls: flags.ladder ?? [100, 300],
+        warmupMs: 2000,
+        measureMs: (flags.measureS ?? 5) * 1000,
+        straceMs: flags.strace ? 3000 : 0,
+        perfMs: flags.perf ? 8000 : 0,
+        v8ProfileMs: flags.v8Profile ? 8000 : 0,
+        heapMs: flags.heap ? 3000 : 0,
+        perfDir: `${resultsDir}/profiles`,
+        nodeFlags: flags.nodeFlags,
+        log,
+      });
+      write('syscalls', { rows });
+      process.stdout.write(`${syscallTable(rows)}\n`);
     } else if (what === 'frame-cost') {
       const rows = measureFrameCost();
       write('frame-cost', { rows });

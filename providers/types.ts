@@ -571,8 +571,11 @@ export interface MediaCodec {
    * socket's bytes read as latin1 (a non-ASCII byte never matches).
    */
   scanAudio?(frame: string): string | undefined;
-  /** Audio out from base64 text in {@link format}, as `encode` would write those bytes (optional). */
-  encodeAudioBase64?(payloadBase64: string): string;
+  /**
+   * Audio out from base64 text in {@link format}, as `encode` would write those bytes (optional):
+   * the text frame's bytes (ASCII JSON), built in one buffer, to be sent as a text frame.
+   */
+  encodeAudioBase64?(payloadBase64: string): Buffer;
 }
 
 /** A WebSocket frame: text or binary. */

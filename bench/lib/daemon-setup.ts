@@ -41,6 +41,8 @@ export interface StartDaemonOptions {
   readonly agent?: (agent: Record<string, unknown>) => Record<string, unknown>;
   /** Write a V8 CPU profile of the daemon into this directory. */
   readonly cpuProfileDir?: string;
+  /** More Node flags for the daemon's process (e.g. `--perf-basic-prof` for `perf`). */
+  readonly nodeFlags?: readonly string[];
   readonly livekit?: DaemonChildConfig['livekit'];
 }
 
@@ -56,8 +58,10 @@ export async function startDaemon(options: StartDaemonOptions): Promise<ChildPro
   };
   return forkChild<DaemonReady>(new URL('../daemon-child.ts', import.meta.url), {
     args: [JSON.stringify(config)],
-    nodeFlags:
-      options.cpuProfileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir],
+    nodeFlags: [
+      ...(options.cpuProfileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir]),
+      ...(options.nodeFlags ?? []),
+    ],
   });
 }
 

@@ -116,3 +116,53 @@ function moduleOf(url: string, name: string): string {
   if (url.startsWith('node:')) return `node:${url.slice(5).split('/')[1] ?? url.slice(5)}`;
   return 'other';
 }
+
+interface HeapNode {
+  readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number };
+  readonly selfSize: number;
+  readonly children: readonly HeapNode[];
+}
+
+/**
+ * V8's sampling heap profiler (node:inspector): where a process allocates, by the function that
+ * allocated, over a window. Objects collected before the window ends are kept in the profile
+ * (`includeObjectsCollectedByMajorGC`/`…MinorGC`), so it is allocation, not what stays alive.
+ */
+export class HeapSampler {
+  #session: Session | undefined;
+
+  async start(): Promise<void> {
+    const session = new Session();
+    session.connect();
+    await session.post('HeapProfiler.enable');
+    await session.post('HeapProfiler.startSampling', {
+      samplingInterval: 256,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+    this.#session = session;
+  }
+
+  /** Bytes allocated in the window by function (self), the largest first. */
+  async stop(): Promise<{ readonly totalBytes: number; readonly top: readonly [string, number][] }> {
+    const session = this.#session;
+    if (session === undefined) throw new Error('heap sampling not started');
+    this.#session = undefined;
+    const { profile } = (await session.post('HeapProfiler.stopSampling')) as { profile: { head: HeapNode } };
+    session.disconnect();
+    const bySelf = new Map<string, number>();
+    let total = 0;
+    const walk = (node: HeapNode, stack: string): void => {
+      const f = node.callFrame;
+      const name = `${f.functionName || '(anonymous)'} ${shortUrl(f.url)}:${f.lineNumber + 1}`;
+      const here = stack === '' ? name : `${name} < ${stack.split(' < ')[0]}`;
+      if (node.selfSize > 0) {
+        bySelf.set(here, (bySelf.get(here) ?? 0) + node.selfSize);
+        total += node.selfSize;
+      }
+      for (const child of node.children) walk(child, name);
+    };
+    walk(profile.head, '');
+    return { totalBytes: total, top: [...bySelf.entries()].sort((a, b) => b[1] - a[1]).slice(0, 40) };
+  }
+}

@@ -7,11 +7,12 @@ import type { AddressInfo } from 'node:net';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { serveParent } from '../lib/ipc.js';
 import { epochMs, startProbe } from '../lib/probe.js';
-import { CpuProfiler } from '../lib/profile.js';
+import { CpuProfiler, HeapSampler } from '../lib/profile.js';
 
 const agentUrl = process.argv[2] ?? '';
 const probe = startProbe();
 const profiler = new CpuProfiler();
+const heap = new HeapSampler();
 const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
 await new Promise<void>((resolve) => server.once('listening', resolve));
 const agents = new Set<WebSocket>();
@@ -53,6 +54,8 @@ serveParent(
     },
     'profile-start': () => profiler.start(),
     'profile-stop': (body) => profiler.stop((body as { file: string }).file),
+    'heap-start': () => heap.start(),
+    'heap-stop': () => heap.stop(),
     stop: () =>
       new Promise<void>((resolve) => {
         for (const client of server.clients) client.terminate();

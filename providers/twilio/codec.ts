@@ -5,7 +5,8 @@ import {
   MULAW_8K,
   type OutboundMediaEvent,
 } from '../../src/domain/media.js';
-import { FrameScan } from '../../src/lib/frame-scan.js';
+import { framePart, putAscii, putPart } from '../../src/lib/ascii-frame.js';
+import { END, FrameScan } from '../../src/lib/frame-scan.js';
 import {
   DIGITS,
   decodeCustomParameters,
@@ -18,6 +19,11 @@ import {
   parseFrame,
 } from '../shared/codec-frames.js';
 import { CodecError, type MediaCodec } from '../types.js';
+
+/** The keys of a Twilio `media` frame and of its `media` object, in the order Twilio writes them. */
+const FRAME_KEYS = ['event', 'sequenceNumber', 'media', 'streamSid'] as const;
+const MEDIA_KEYS = ['track', 'chunk', 'timestamp', 'payload'] as const;
+const MEDIA_TAIL = framePart('"}}');
 
 /**
  * Twilio Media Streams frames (protocols.md §2.3) to and from the daemon's media vocabulary.
@@ -36,6 +42,8 @@ class TwilioCodec implements MediaCodec {
   readonly format: AudioFormat = MULAW_8K;
   #streamSid: string | undefined;
   #quotedSid = '""';
+  /** `{"event":"media","streamSid":"…","media":{"payload":"` once the stream started. */
+  #mediaHead: Buffer | undefined;
   readonly #scan = new FrameScan();
   /** The sid as it appears unescaped in a frame; undefined (no fast path) for a sid JSON escapes. */
   #plainSid: string | undefined;
@@ -102,75 +110,71 @@ class TwilioCodec implements MediaCodec {
     if (sid === undefined || !scan.begin(frame)) return undefined;
     let seen = 0;
     let payload: string | undefined;
-    for (let key = scan.key(true); key !== null; key = scan.key(false)) {
-      let bit: number;
+    for (let key = scan.keyOf(true, FRAME_KEYS); key !== END; key = scan.keyOf(false, FRAME_KEYS)) {
       switch (key) {
-        case 'event':
-          bit = 1;
+        case 0: // event
           if (!scan.stringEquals('media')) return undefined;
           break;
-        case 'streamSid':
-          bit = 2;
-          if (!scan.stringEquals(sid)) return undefined;
-          break;
-        case 'sequenceNumber':
-          bit = 4;
+        case 1: // sequenceNumber
           if (!scan.digits()) return undefined;
           break;
-        case 'media':
-          bit = 8;
+        case 2: // media
           if (!scan.open()) return undefined;
           payload = this.#scanMedia();
           if (payload === undefined) return undefined;
           break;
+        case 3: // streamSid
+          if (!scan.stringEquals(sid)) return undefined;
+          break;
         default:
           return undefined;
       }
+      const bit = 1 << key;
       if ((seen & bit) !== 0) return undefined;
       seen |= bit;
     }
-    // `event`, `streamSid` and `media` are required; the outer object ends the frame.
-    return (seen & 11) === 11 && scan.done() ? payload : undefined;
+    // `event`, `media` and `streamSid` are required; the outer object ends the frame.
+    return (seen & 0b1101) === 0b1101 && scan.done() ? payload : undefined;
   }
 
   #scanMedia(): string | undefined {
     const scan = this.#scan;
     let seen = 0;
     let payload: string | undefined;
-    for (let key = scan.key(true); key !== null; key = scan.key(false)) {
-      let bit: number;
+    for (let key = scan.keyOf(true, MEDIA_KEYS); key !== END; key = scan.keyOf(false, MEDIA_KEYS)) {
       switch (key) {
-        case 'payload':
-          bit = 1;
-          payload = scan.base64();
-          if (payload === undefined) return undefined;
-          break;
-        case 'track':
-          bit = 2;
+        case 0: // track
           if (!scan.stringEquals('inbound')) return undefined;
           break;
-        case 'chunk':
-          bit = 4;
+        case 1: // chunk
           if (!scan.string()) return undefined;
           break;
-        case 'timestamp':
-          bit = 8;
+        case 2: // timestamp
           if (!scan.digits()) return undefined;
+          break;
+        case 3: // payload
+          payload = scan.base64();
+          if (payload === undefined) return undefined;
           break;
         default:
           return undefined;
       }
+      const bit = 1 << key;
       if ((seen & bit) !== 0) return undefined;
       seen |= bit;
     }
     return payload;
   }
 
-  encodeAudioBase64(payloadBase64: string): string {
-    if (this.#streamSid === undefined) {
+  encodeAudioBase64(payloadBase64: string): Buffer {
+    const head = this.#mediaHead;
+    if (head === undefined) {
       throw new DaemonError('codec_not_started', 'cannot send to a Twilio stream before its start');
     }
-    return `{"event":"media","streamSid":${this.#quotedSid},"media":{"payload":"${payloadBase64}"}}`;
+    // The bytes of the concatenation `encode` writes, in one buffer (src/lib/ascii-frame.ts).
+    const out = Buffer.allocUnsafe(head.length + payloadBase64.length + MEDIA_TAIL.length);
+    putPart(out, putAscii(out, putPart(out, 0, head), payloadBase64), MEDIA_TAIL);
+    return out;
   }
 
   #start(message: Json): InboundMediaEvent | CodecError {
@@ -202,6 +206,7 @@ class TwilioCodec implements MediaCodec {
     if (customParameters instanceof CodecError) return customParameters;
     this.#streamSid = streamSid;
     this.#quotedSid = JSON.stringify(streamSid);
+    this.#mediaHead = framePart(`{"event":"media","streamSid":${this.#quotedSid},"media":{"payload":"`);
     this.#plainSid = this.#quotedSid === `"${streamSid}"` ? streamSid : undefined;
     return { type: 'start', streamId: streamSid, carrierCallId: callSid, format: MULAW_8K, customParameters };
   }

@@ -25,28 +25,41 @@ export class FrameScan {
   }
 
   /**
-   * The next key of the object being read, or `null` at its closing `}` (consumed), or
-   * `undefined` when the frame is not plain. After the first key, a `,` must come first.
+   * The next key of the object being read, as its index in `names`, read in place (no string is
+   * made): {@link END} at the object's closing `}` (consumed), {@link NOT_PLAIN} when the frame
+   * is not plain or the key is none of `names`. After the first key, a `,` must come first.
+   * `names` must need no escaping.
    */
-  key(first: boolean): string | null | undefined {
+  keyOf(first: boolean, names: readonly string[]): number {
     const text = this.#text;
-    let c = text.charCodeAt(this.#i);
+    let i = this.#i;
+    let c = text.charCodeAt(i);
     if (c === CLOSE) {
-      this.#i += 1;
-      return null;
+      this.#i = i + 1;
+      return END;
     }
     if (!first) {
-      if (c !== COMMA) return undefined;
-      this.#i += 1;
-      c = text.charCodeAt(this.#i);
+      if (c !== COMMA) return NOT_PLAIN;
+      i += 1;
+      c = text.charCodeAt(i);
     }
-    if (c !== QUOTE) return undefined;
-    const start = this.#i + 1;
+    if (c !== QUOTE) return NOT_PLAIN;
+    const start = i + 1;
     // A key with an escape or a control character never equals a known name: the caller gives up.
     const end = text.indexOf('"', start);
-    if (end < 0 || text.charCodeAt(end + 1) !== COLON) return undefined;
-    this.#i = end + 2;
-    return text.slice(start, end);
+    if (end < 0 || text.charCodeAt(end + 1) !== COLON) return NOT_PLAIN;
+    const length = end - start;
+    for (let k = 0; k < names.length; k++) {
+      const name = names[k] as string;
+      if (name.length !== length) continue;
+      let j = 0;
+      while (j < length && text.charCodeAt(start + j) === name.charCodeAt(j)) j += 1;
+      if (j === length) {
+        this.#i = end + 2;
+        return k;
+      }
+    }
+    return NOT_PLAIN;
   }
 
   /** Reads a plain string value (no escape, no control character), its span in `valueStart`/`valueEnd`. */
@@ -73,7 +86,18 @@ export class FrameScan {
 
   /** Reads a string value of one or more decimal digits. */
   digits(): boolean {
-    return this.#match(DIGITS);
+    // Short values (a sequence number, a timestamp): a loop costs less than a regex call here.
+    const text = this.#text;
+    if (text.charCodeAt(this.#i) !== QUOTE) return false;
+    const start = this.#i + 1;
+    let i = start;
+    let c = text.charCodeAt(i);
+    while (c >= ZERO && c <= NINE) c = text.charCodeAt(++i);
+    if (i === start || c !== QUOTE) return false;
+    this.valueStart = start;
+    this.valueEnd = i;
+    this.#i = i + 1;
+    return true;
   }
 
   /**
@@ -119,9 +143,15 @@ const CLOSE = 0x7d;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 const QUOTE = 0x22;
+const ZERO = 0x30;
+const NINE = 0x39;
+
+/** {@link FrameScan.keyOf}: the object closed. */
+export const END = -1;
+/** {@link FrameScan.keyOf}: not a plain frame, or a key not asked for. */
+export const NOT_PLAIN = -2;
 
 /** Sticky patterns for a string value's characters and its closing quote. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: JSON strings exclude raw control characters
 const PLAIN_STRING = /[^"\\\u0000-\u001f]*"/y;
-const DIGITS = /[0-9]+"/y;
 const BASE64 = /[A-Za-z0-9+/]*={0,2}"/y;

@@ -270,7 +270,10 @@ export class MediaBridge {
     const carrier = this.#carrier;
     if (this.#paused || this.#closed || carrier === undefined) return;
     if (carrier.passToAgent) {
-      this.#toAgent.push({ type: 'audio64', base64: payloadBase64, bytes: base64Bytes(payloadBase64) });
+      const bytes = base64Bytes(payloadBase64);
+      // Straight through while the agent's socket keeps up (no queue, no object per frame).
+      if (this.#toAgent.open) this.#agent.sendAudioBase64?.(payloadBase64, bytes);
+      else this.#toAgent.push({ type: 'audio64', base64: payloadBase64, bytes });
       return;
     }
     this.handleCarrierEvent({ type: 'audio', payload: Buffer.from(payloadBase64, 'base64') });
@@ -337,7 +340,9 @@ export class MediaBridge {
       return;
     }
     this.#lastAgentFrameAtMs = this.#clock.nowMs();
-    carrier.pacer.push({ type: 'audio64', base64: payloadBase64, bytes });
+    // Straight through while the carrier's socket keeps up (no queue, no object per frame).
+    if (carrier.pacer.open) carrier.port.sendAudioBase64?.(payloadBase64);
+    else carrier.pacer.push({ type: 'audio64', base64: payloadBase64, bytes });
   }
 
   #fromAgentMark(name: string): void {

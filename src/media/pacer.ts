@@ -74,6 +74,15 @@ export class Pacer<T> {
     return this.#items;
   }
 
+  /**
+   * True when an item pushed now would go straight to the sink (nothing waits here, the sink is
+   * below its high-water mark): the caller may then hand the item to the sink itself, without
+   * making the item — what {@link push} would do with it.
+   */
+  get open(): boolean {
+    return !this.#closed && this.#items === 0 && this.#sink.bufferedBytes() < this.#highWater;
+  }
+
   push(item: T): void {
     if (this.#closed) return;
     if (this.#items === 0 && this.#sink.bufferedBytes() < this.#highWater) {

@@ -27,6 +27,9 @@ import { SilenceWatch } from './silence.js';
 import type { TakeOver } from './socket-commands.js';
 import { TagChain } from './tag-chain.js';
 
+/** `ws.send` options for a frame built as bytes: still a text frame (ASCII JSON). */
+const TEXT_FRAME = { binary: false } as const;
+
 /** How often a session checks for caller silence, ms. */
 const SILENCE_CHECK_MS = 250;
 
@@ -207,7 +210,7 @@ export class MediaSessions {
     closeThis: () => void,
     start: Extract<InboundMediaEvent, { type: 'start' }>,
     encode: MediaCodec['encode'],
-    encodeBase64: ((payloadBase64: string) => string) | undefined,
+    encodeBase64: ((payloadBase64: string) => Buffer) | undefined,
     rechunk: RechunkRule | undefined,
   ): Promise<LocalSession | undefined> {
     const callId = start.customParameters['callId'] ?? start.carrierCallId;
@@ -236,8 +239,8 @@ export class MediaSessions {
           : {
               sendAudioBase64: (payload: string) => {
                 if (ws.readyState === ws.OPEN) {
-                  // ASCII: one latin1 buffer, which ws writes without re-encoding (a text frame).
-                  ws.send(Buffer.from(encodeBase64(payload), 'latin1'), { binary: false });
+                  // The frame's bytes, built in one buffer: ws writes it as it is (a text frame).
+                  ws.send(encodeBase64(payload), TEXT_FRAME);
                   this.#o.onFrame?.('out');
                 }
               },

@@ -167,13 +167,13 @@ describe('FrameWriter: the frames a Twilio bot expects (protocols.md §2.3)', ()
       },
     });
     const payload = Buffer.from([0xff, 0x7f, 0x00]);
-    expect(JSON.parse(w.media(payload, 20.4))).toEqual({
+    expect(JSON.parse(w.media(payload, 20.4).toString())).toEqual({
       event: 'media',
       sequenceNumber: '2',
       streamSid: 'MZ0123',
       media: { track: 'inbound', chunk: '1', timestamp: '20', payload: payload.toString('base64') },
     });
-    expect(JSON.parse(w.media(payload, 40))).toMatchObject({
+    expect(JSON.parse(w.media(payload, 40).toString())).toMatchObject({
       sequenceNumber: '3',
       media: { chunk: '2', timestamp: '40' },
     });

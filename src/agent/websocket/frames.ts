@@ -1,5 +1,6 @@
 import type { AudioFormat } from '../../domain/media.js';
 import type { TransferOutcome } from '../../domain/outcome.js';
+import { decimalLength, framePart, putAscii, putDecimal, putPart } from '../../lib/ascii-frame.js';
 import { wireEncoding } from '../../media/formats.js';
 import type { DaemonControl, ToolResult } from '../control-events.js';
 
@@ -93,22 +94,30 @@ export interface StreamIdentity {
   readonly callSid: string;
 }
 
+const MEDIA_HEAD = framePart('{"event":"media","sequenceNumber":"');
+const MEDIA_TIMESTAMP = framePart('","timestamp":"');
+const MEDIA_PAYLOAD = framePart('","payload":"');
+const MEDIA_TAIL = framePart('"}}');
+
 /**
  * Serializes frames for one agent socket. `sequenceNumber` counts every frame after `connected`
  * (`start` is "1"), `chunk` counts media frames from "1", as Twilio does; both restart on a new
  * socket. Media frames are built by concatenation — the payload is base64 and the ids are ours,
- * so nothing needs escaping — which spares an object and a `JSON.stringify` per 20 ms frame.
+ * so nothing needs escaping — which spares an object and a `JSON.stringify` per 20 ms frame; they
+ * are written straight into their buffer, which goes to the socket as it is.
  */
 export class FrameWriter {
   readonly #ids: StreamIdentity;
-  /** `,"streamSid":"MZ…"` precomputed for the media fast path. */
-  readonly #sidField: string;
+  /** `","streamSid":"MZ…","media":{"track":"inbound","chunk":"`, precomputed for the media fast path. */
+  readonly #sidField: Buffer;
   #seq = 0;
   #chunk = 0;
 
   constructor(ids: StreamIdentity) {
     this.#ids = ids;
-    this.#sidField = `","streamSid":${JSON.stringify(ids.streamSid)},"media":{"track":"inbound","chunk":"`;
+    this.#sidField = framePart(
+      `","streamSid":${JSON.stringify(ids.streamSid)},"media":{"track":"inbound","chunk":"`,
+    );
   }
 
   get streamSid(): string {
@@ -144,25 +153,42 @@ export class FrameWriter {
     return JSON.stringify(frame);
   }
 
-  /** `timestampMs`: ms since the stream started on this socket. */
-  media(payload: Buffer, timestampMs: number): string {
+  /** `timestampMs`: ms since the stream started on this socket. The frame's bytes (ASCII). */
+  media(payload: Buffer, timestampMs: number): Buffer {
     return this.mediaBase64(payload.toString('base64'), timestampMs);
   }
 
-  /** The same from the payload's base64 text, passed on as it is. */
-  mediaBase64(payloadBase64: string, timestampMs: number): string {
+  /**
+   * The same from the payload's base64 text, passed on as it is, written straight into the
+   * frame's buffer (src/lib/ascii-frame.ts): the same bytes as concatenating the JSON.
+   */
+  mediaBase64(payloadBase64: string, timestampMs: number): Buffer {
+    this.#seq += 1;
     this.#chunk += 1;
-    return (
-      '{"event":"media","sequenceNumber":"' +
-      this.#next() +
-      this.#sidField +
-      this.#chunk +
-      '","timestamp":"' +
-      Math.max(0, Math.round(timestampMs)) +
-      '","payload":"' +
-      payloadBase64 +
-      '"}}'
+    const seq = this.#seq;
+    const chunk = this.#chunk;
+    const timestamp = Math.max(0, Math.round(timestampMs));
+    const out = Buffer.allocUnsafe(
+      MEDIA_HEAD.length +
+        decimalLength(seq) +
+        this.#sidField.length +
+        decimalLength(chunk) +
+        MEDIA_TIMESTAMP.length +
+        decimalLength(timestamp) +
+        MEDIA_PAYLOAD.length +
+        payloadBase64.length +
+        MEDIA_TAIL.length,
     );
+    let at = putPart(out, 0, MEDIA_HEAD);
+    at = putDecimal(out, at, seq);
+    at = putPart(out, at, this.#sidField);
+    at = putDecimal(out, at, chunk);
+    at = putPart(out, at, MEDIA_TIMESTAMP);
+    at = putDecimal(out, at, timestamp);
+    at = putPart(out, at, MEDIA_PAYLOAD);
+    at = putAscii(out, at, payloadBase64);
+    putPart(out, at, MEDIA_TAIL);
+    return out;
   }
 
   dtmf(digit: string): string {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AudioFormat } from '../../domain/media.js';
-import type { FrameScan } from '../../lib/frame-scan.js';
+import { END, type FrameScan } from '../../lib/frame-scan.js';
 import { base64Bytes } from '../../media/formats.js';
 import {
   CONTROL_EVENTS,
@@ -62,26 +62,23 @@ export function scanAgentMedia(scan: FrameScan, text: string, format: AudioForma
   if (!scan.begin(text)) return undefined;
   let seen = 0;
   let payload: string | undefined;
-  for (let key = scan.key(true); key !== null; key = scan.key(false)) {
-    let bit: number;
+  for (let key = scan.keyOf(true, AGENT_MEDIA_KEYS); key !== END; key = scan.keyOf(false, AGENT_MEDIA_KEYS)) {
     switch (key) {
-      case 'event':
-        bit = 1;
+      case 0: // event
         if (!scan.stringEquals('media')) return undefined;
         break;
-      case 'streamSid':
-        bit = 2;
+      case 1: // streamSid
         if (!scan.string()) return undefined;
         break;
-      case 'media':
-        bit = 4;
-        if (!scan.open() || scan.key(true) !== 'payload') return undefined;
+      case 2: // media
+        if (!scan.open() || scan.keyOf(true, PAYLOAD_KEY) !== 0) return undefined;
         payload = scan.base64();
-        if (payload === undefined || scan.key(false) !== null) return undefined;
+        if (payload === undefined || scan.keyOf(false, PAYLOAD_KEY) !== END) return undefined;
         break;
       default:
         return undefined;
     }
+    const bit = 1 << key;
     if ((seen & bit) !== 0) return undefined;
     seen |= bit;
   }
@@ -89,6 +86,10 @@ export function scanAgentMedia(scan: FrameScan, text: string, format: AudioForma
   if (format.encoding === 'pcm16' && base64Bytes(payload) % 2 !== 0) return undefined;
   return payload;
 }
+
+/** The keys of an agent's plain `media` frame, and of its `media` object. */
+const AGENT_MEDIA_KEYS = ['event', 'streamSid', 'media'] as const;
+const PAYLOAD_KEY = ['payload'] as const;
 
 /**
  * Parses one text frame. `media` takes a hand-written fast path (it is 50 frames a second per

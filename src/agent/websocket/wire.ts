@@ -132,11 +132,8 @@ export class WebSocketWire implements AgentWire {
     // Media timestamps count from `start`; held audio keeps its capture time, so the stream is
     // dated from the first held frame and the timestamps stay true to when the caller spoke.
     if (capturedAtMs < this.#startedAtMs) this.#startedAtMs = capturedAtMs;
-    // The frame is ASCII: as a latin1 buffer ws masks it into one buffer and writes once,
-    // instead of re-encoding a string as UTF-8 (it stays a text frame).
-    ws.send(Buffer.from(this.#writer.media(payload, capturedAtMs - this.#startedAtMs), 'latin1'), {
-      binary: false,
-    });
+    // The frame's bytes, built in one buffer: ws masks it into its own and writes once.
+    ws.send(this.#writer.media(payload, capturedAtMs - this.#startedAtMs), TEXT_FRAME);
     return true;
   }
 
@@ -144,12 +141,7 @@ export class WebSocketWire implements AgentWire {
     const ws = this.#sendable();
     if (ws === undefined) return false;
     if (capturedAtMs < this.#startedAtMs) this.#startedAtMs = capturedAtMs;
-    ws.send(
-      Buffer.from(this.#writer.mediaBase64(payloadBase64, capturedAtMs - this.#startedAtMs), 'latin1'),
-      {
-        binary: false,
-      },
-    );
+    ws.send(this.#writer.mediaBase64(payloadBase64, capturedAtMs - this.#startedAtMs), TEXT_FRAME);
     return true;
   }
 
@@ -335,6 +327,9 @@ export class WebSocketWire implements AgentWire {
     return true;
   }
 }
+
+/** `ws.send` options for a frame built as bytes: it is still a text frame (ASCII JSON). */
+const TEXT_FRAME = { binary: false } as const;
 
 /** Largest frame accepted from an agent, in bytes (ws closes the socket past it with 1009). */
 const MAX_AGENT_FRAME_BYTES = 1024 * 1024;
