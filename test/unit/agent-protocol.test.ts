@@ -202,6 +202,42 @@ describe('FrameWriter: the frames a Twilio bot expects (protocols.md §2.3)', ()
     });
   });
 
+  it('media frames are the exact bytes of the JSON, whatever the numbers, payload and stream id', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 40, unit: 'binary' }),
+        fc.array(
+          fc.tuple(fc.uint8Array({ maxLength: 480 }), fc.double({ min: -5, max: 1e12, noNaN: true })),
+          {
+            maxLength: 30,
+          },
+        ),
+        fc.nat({ max: 20 }),
+        (streamSid, frames, before) => {
+          const w = new FrameWriter({ ...ids, streamSid });
+          // Other frames count in sequenceNumber too.
+          for (let i = 0; i < before; i++) w.mark(`m${i}`);
+          frames.forEach(([bytes, timestampMs], i) => {
+            const payload = Buffer.from(bytes).toString('base64');
+            const expected = JSON.stringify({
+              event: 'media',
+              sequenceNumber: String(before + i + 1),
+              streamSid,
+              media: {
+                track: 'inbound',
+                chunk: String(i + 1),
+                timestamp: String(Math.max(0, Math.round(timestampMs))),
+                payload,
+              },
+            });
+            expect(w.mediaBase64(payload, timestampMs).equals(Buffer.from(expected, 'utf8'))).toBe(true);
+          });
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it('writes the extension events', () => {
     const w = new FrameWriter(ids);
     expect(JSON.parse(w.transferStatus({ transferId: 't1', status: 'failed', outcome: 'busy' }))).toEqual({

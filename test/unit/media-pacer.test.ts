@@ -62,6 +62,23 @@ describe('Pacer', () => {
     expect(timers.due).toHaveLength(0);
   });
 
+  it('is open only while an item pushed now would go straight to the sink', () => {
+    const { sink, timers, pacer } = setup();
+    expect(pacer.open).toBe(true);
+    sink.stalled = true;
+    expect(pacer.open).toBe(false);
+    pacer.push(audio(1));
+    sink.stalled = false;
+    // Something waits in the queue: a new item must go behind it, not around it.
+    expect(pacer.queuedItems).toBe(1);
+    expect(pacer.open).toBe(false);
+    timers.runAll();
+    expect(sink.sent.map((item) => item.id)).toEqual([1]);
+    expect(pacer.open).toBe(true);
+    pacer.close();
+    expect(pacer.open).toBe(false);
+  });
+
   it('queues while the sink is busy and sends in order once it drains', () => {
     const { sink, timers, pacer } = setup();
     sink.stalled = true;

@@ -199,6 +199,31 @@ describe('daemon → Twilio', () => {
     expect(Buffer.from(frame.media.payload, 'base64').equals(payload)).toBe(true);
   });
 
+  it('encodeAudioBase64 writes the bytes of the frame encode writes, for any payload and stream id', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 1600 }),
+        fc.string({ minLength: 1, maxLength: 40, unit: 'binary' }),
+        (bytes, sid) => {
+          const codec = createTwilioCodec();
+          const start = JSON.parse(START);
+          codec.decode(
+            JSON.stringify({ ...start, streamSid: sid, start: { ...start.start, streamSid: sid } }),
+          );
+          const payload = Buffer.from(bytes);
+          const frame = codec.encodeAudioBase64?.(payload.toString('base64'));
+          expect(frame?.equals(Buffer.from(text(codec.encode({ type: 'audio', payload })), 'utf8'))).toBe(
+            true,
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
+    expect(() => createTwilioCodec().encodeAudioBase64?.('AAAA')).toThrow(
+      expect.objectContaining({ code: 'codec_not_started' }),
+    );
+  });
+
   it('refuses to encode before start', () => {
     const codec = createTwilioCodec();
     expect(() => codec.encode({ type: 'clear' })).toThrow(DaemonError);
