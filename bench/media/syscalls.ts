@@ -10,7 +10,7 @@
  * what `ws` alone needs.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { startRedisServer } from '../../support/redis-server.js';
 import { startDaemon } from '../lib/daemon-setup.js';
 import { type ChildProc, forkChild } from '../lib/ipc.js';
@@ -63,6 +63,8 @@ export interface SyscallRow {
   readonly writtenBytesPerFrame: number;
   readonly readSyscallsPerFrame: number;
   readonly readBytesPerFrame: number;
+  /** Context switches of all the server's threads (voluntary and not) per frame. */
+  readonly switchesPerFrame: number;
   /** From strace (its own window): calls per frame by syscall, the busiest first. */
   readonly strace?: Readonly<Record<string, number>>;
 }
@@ -72,6 +74,20 @@ interface ProcIo {
   readonly wchar: number;
   readonly syscr: number;
   readonly syscw: number;
+}
+
+/** Context switches so far of every thread of `pid` (each `/proc/<pid>/task/<tid>/status`). */
+function contextSwitches(pid: number): number {
+  let total = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+      for (const m of status.matchAll(/^(?:non)?voluntary_ctxt_switches:\s+(\d+)$/gm)) total += Number(m[1]);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return total;
 }
 
 function procIo(pid: number): ProcIo {
@@ -126,12 +142,14 @@ export async function measureSyscalls(options: SyscallOptions): Promise<SyscallR
         await waitForQuiet(pid, 10_000);
         const s0 = await server.call<ProcessSample>('sample', {});
         const io0 = procIo(pid);
+        const cs0 = contextSwitches(pid);
         const f0 = crossed(ledger);
         const m0 = machineTicks();
         const l0 = process.cpuUsage();
         await sleep(options.measureMs);
         const s1 = await server.call<ProcessSample>('sample', {});
         const io1 = procIo(pid);
+        const cs1 = contextSwitches(pid);
         const f1 = crossed(ledger);
         const total = machineCores(m0, machineTicks());
         const load = (process.cpuUsage(l0).user + process.cpuUsage(l0).system) / ((s1.atMs - s0.atMs) * 1000);
@@ -184,6 +202,7 @@ export async function measureSyscalls(options: SyscallOptions): Promise<SyscallR
           writtenBytesPerFrame: per(io1.wchar - io0.wchar),
           readSyscallsPerFrame: per(io1.syscr - io0.syscr),
           readBytesPerFrame: per(io1.rchar - io0.rchar),
+          switchesPerFrame: round3((cs1 - cs0) / Math.max(1, frames)),
           ...(strace === undefined ? {} : { strace }),
         };
         rows.push(row);
@@ -276,12 +295,12 @@ export function syscallTable(rows: readonly SyscallRow[]): string {
   return [
     '### Syscalls per frame crossing',
     '',
-    '| server | calls | frames/s | server cores | others | CPU µs/frame | of it system | CPU ms/call-s | writes/frame | bytes written/frame | reads/frame | bytes read/frame | strace (calls/frame) |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| server | calls | frames/s | server cores | others | CPU µs/frame | of it system | CPU ms/call-s | writes/frame | bytes written/frame | reads/frame | bytes read/frame | context switches/frame | strace (calls/frame) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
     ...rows.map(
       (r) =>
         `| ${r.server} | ${r.calls} | ${r.framesPerSecond} | ${r.serverCores} | ${r.othersCores ?? '?'} | ${r.cpuUsPerFrame} | ${r.systemUsPerFrame} | ${r.cpuMsPerCallSecond} | ` +
-        `${r.writeSyscallsPerFrame} | ${r.writtenBytesPerFrame} | ${r.readSyscallsPerFrame} | ${r.readBytesPerFrame} | ` +
+        `${r.writeSyscallsPerFrame} | ${r.writtenBytesPerFrame} | ${r.readSyscallsPerFrame} | ${r.readBytesPerFrame} | ${r.switchesPerFrame} | ` +
         `${
           r.strace === undefined
             ? '–'
