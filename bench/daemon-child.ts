@@ -1,7 +1,7 @@
 /**
  * The daemon under benchmark, in a process of its own: `buildApp` exactly as src/main.ts wires
  * it (Redis store, the Twilio adapter pointed at the simulator, a silent logger), plus the
- * instrumentation of lib/instrument.ts. Configured by one JSON argument (lib/daemon-setup.ts);
+ * instrumentation of lib/instrument.ts unless the config turns it off (the media benches). Configured by one JSON argument (lib/daemon-setup.ts);
  * reports to the parent over IPC (lib/ipc.ts).
  */
 
@@ -42,18 +42,18 @@ const env = parseEnv({
 });
 const agents = parseAgentsConfig(config.agents, { defaultRegion: 'US', source: 'bench' });
 
+const instrumented = config.instrument !== false;
 let counters = newCounters();
-countCommands(Redis, () => counters);
+if (instrumented) countCommands(Redis, () => counters);
 const client = createClient({ redisUrl: config.redisUrl }, DEFAULT_STORE_RETRY);
-const store = labelStore(
-  new RedisStore<CallRecord>({
-    client,
-    flagTtlMs: env.transferFlagTtlSec * 1000,
-    retentionMs: env.callRetentionSec * 1000,
-  }),
-);
+const plainStore = new RedisStore<CallRecord>({
+  client,
+  flagTtlMs: env.transferFlagTtlSec * 1000,
+  retentionMs: env.callRetentionSec * 1000,
+});
+const store = instrumented ? labelStore(plainStore) : plainStore;
 const app = buildApp({ env, agents, log: silentLogger(), store, mediaSecret: MEDIA_SECRET });
-instrumentEngine(app.engine, () => counters);
+if (instrumented) instrumentEngine(app.engine, () => counters);
 const probe = startProbe();
 const profiler = new CpuProfiler();
 const heap = new HeapSampler();

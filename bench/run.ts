@@ -10,7 +10,9 @@
  * calls per step; `syscalls`: the loads), `--measure-s 5`, `--no-profile`, `--strace`, `--perf`, `--v8-profile`,
  * `--heap` (`syscalls`: a breakdown by syscall; `perf record`, a V8 CPU profile or where each
  * server allocates), `--servers relay,daemon`
- * (`syscalls`: which, in that order), `--node-flag <flag>` (`syscalls`: given to both servers).
+ * (`syscalls`: which, in that order), `--node-flag <flag>` (`syscalls`: given to both servers),
+ * `--instrumented` (`syscalls`: the daemon with the control path's instrumentation, as `media`
+ * ran it before 2026-12-02).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -43,6 +45,7 @@ interface Flags {
   readonly perf: boolean;
   readonly v8Profile: boolean;
   readonly heap: boolean;
+  readonly instrument: boolean;
   readonly nodeFlags: readonly string[];
   readonly servers: readonly ('relay' | 'daemon')[];
 }
@@ -57,6 +60,7 @@ function parseFlags(argv: readonly string[]): Flags {
   let perf = false;
   let v8Profile = false;
   let heap = false;
+  let instrument = false;
   const nodeFlags: string[] = [];
   let servers: ('relay' | 'daemon')[] = ['relay', 'daemon'];
   for (let i = 0; i < argv.length; i++) {
@@ -70,6 +74,7 @@ function parseFlags(argv: readonly string[]): Flags {
     else if (arg === '--perf') perf = true;
     else if (arg === '--v8-profile') v8Profile = true;
     else if (arg === '--heap') heap = true;
+    else if (arg === '--instrumented') instrument = true;
     else if (arg === '--node-flag') nodeFlags.push(argv[++i] ?? '');
     else if (arg === '--servers')
       servers = (argv[++i] ?? '')
@@ -83,7 +88,7 @@ function parseFlags(argv: readonly string[]): Flags {
     else if (arg === '--measure-s') measureS = Number(argv[++i]);
     else
       throw new Error(
-        `unknown argument ${arg} (expected ${[...WHAT, ...EXTRA].join(', ')}, all, --quick, --ladder, --measure-s, --no-profile, --strace, --perf, --v8-profile, --heap, --node-flag, --servers)`,
+        `unknown argument ${arg} (expected ${[...WHAT, ...EXTRA].join(', ')}, all, --quick, --ladder, --measure-s, --no-profile, --strace, --perf, --v8-profile, --heap, --instrumented, --node-flag, --servers)`,
       );
   }
   return {
@@ -96,6 +101,7 @@ function parseFlags(argv: readonly string[]): Flags {
     perf,
     v8Profile,
     heap,
+    instrument,
     nodeFlags,
     servers,
   };
@@ -179,6 +185,7 @@ async function main(): Promise<void> {
         heapMs: flags.heap ? 3000 : 0,
         perfDir: `${resultsDir}/profiles`,
         nodeFlags: flags.nodeFlags,
+        instrument: flags.instrument,
         log,
       });
       write('syscalls', { rows });

@@ -25,6 +25,13 @@ export interface DaemonChildConfig {
   readonly agents: unknown;
   /** LiveKit API key and secret, for an agent on `transport: livekit` (its `LIVEKIT_API_*`). */
   readonly livekit?: { readonly apiKey: string; readonly apiSecret: string };
+  /**
+   * Observe the control path from inside (lib/instrument.ts); default true. Its
+   * AsyncLocalStorage turns on async hooks for the whole process — an init hook for every socket
+   * write and `nextTick` — so the media benches, which compare the daemon with a bare relay,
+   * start the daemon without it.
+   */
+  readonly instrument?: boolean;
 }
 
 export interface DaemonReady {
@@ -44,6 +51,8 @@ export interface StartDaemonOptions {
   /** More Node flags for the daemon's process (e.g. `--perf-basic-prof` for `perf`). */
   readonly nodeFlags?: readonly string[];
   readonly livekit?: DaemonChildConfig['livekit'];
+  /** {@link DaemonChildConfig.instrument}; default true. */
+  readonly instrument?: boolean;
 }
 
 export async function startDaemon(options: StartDaemonOptions): Promise<ChildProc<DaemonReady>> {
@@ -55,6 +64,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<ChildPro
     apiBase: options.apiBase ?? 'http://127.0.0.1:9',
     agents: { ...input, agents: [options.agent === undefined ? first : options.agent(first)] },
     ...(options.livekit === undefined ? {} : { livekit: options.livekit }),
+    ...(options.instrument === undefined ? {} : { instrument: options.instrument }),
   };
   return forkChild<DaemonReady>(new URL('../daemon-child.ts', import.meta.url), {
     args: [JSON.stringify(config)],

@@ -54,7 +54,6 @@ export function measureFrameCost(): FrameCost[] {
   );
   const writer = new FrameWriter({ streamSid, accountSid: `AC${'1'.repeat(32)}`, callSid: 'CA1' });
   const metrics = new Metrics();
-  const toAgent = writer.media(payload, 220).toString('latin1');
   const sidField = JSON.stringify(streamSid);
   // An agent at 24 kHz PCM16 (a realtime model's usual format) on a μ-law 8 kHz line, and back.
   const pcm24k = { encoding: 'pcm16', sampleRate: 24000 } as const;

@@ -123,7 +123,7 @@ export async function runMedia(options: MediaOptions): Promise<MediaResult> {
       kind: 'relay',
       url: `ws://127.0.0.1:${relay.ready.port}/`,
     }).finally(() => relay.stop());
-    const daemon = await startDaemon({ redisUrl: redis.url, agentUrl: agent.url });
+    const daemon = await startDaemon({ redisUrl: redis.url, agentUrl: agent.url, instrument: false });
     const daemonResult = await target('daemon', daemon, {
       kind: 'daemon',
       publicUrl: daemon.ready.publicUrl,

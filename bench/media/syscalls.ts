@@ -40,6 +40,8 @@ export interface SyscallOptions {
   /** Also sample each server's allocations (V8's sampling heap profiler) for this long at each step; 0: not. */
   readonly heapMs: number;
   readonly perfDir: string;
+  /** Start the daemon with the control path's instrumentation (async hooks on), as `media` did before. */
+  readonly instrument: boolean;
   /** More Node flags for both servers (e.g. `--trace-gc-nvp`). */
   readonly nodeFlags: readonly string[];
   readonly log: (line: string) => void;
@@ -223,7 +225,12 @@ export async function measureSyscalls(options: SyscallOptions): Promise<SyscallR
           relay.stop(),
         );
       } else {
-        const daemon = await startDaemon({ redisUrl: redis.url, agentUrl: agent.url, nodeFlags });
+        const daemon = await startDaemon({
+          redisUrl: redis.url,
+          agentUrl: agent.url,
+          nodeFlags,
+          instrument: options.instrument,
+        });
         await run('daemon', daemon, { kind: 'daemon', publicUrl: daemon.ready.publicUrl }).finally(() =>
           daemon.stop(),
         );
