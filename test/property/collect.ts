@@ -229,6 +229,7 @@ function recordOf(r: CallRecord): RecordSeen {
   return {
     phase: r.phase,
     ...(r.endedReason === undefined ? {} : { endedReason: r.endedReason }),
+    ...(r.refusals.length === 0 ? {} : { refusals: r.refusals.length }),
     transfers: r.transfers.map((t) => ({
       transferId: t.transferId,
       startedAtMs: t.startedAtMs,

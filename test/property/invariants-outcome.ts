@@ -122,8 +122,13 @@ export function outcomeCount(o: Observation): Violation[] {
     if (agent.resumes.length > 0 && (t.outcome === 'connected' || t.outcome === 'caller_hangup'))
       say(`transfer ${t.transferId}: the agent got resume though the transfer ended ${t.outcome}`);
   }
-  for (const id of told.keys())
+  // A refused request is told as `failed` on `{callId}.refused` (docs/agent-protocol.md): it never
+  // became a transfer, and the record lists it among its refusals instead.
+  const refusedId = `${o.caller.sid}.refused`;
+  for (const id of told.keys()) {
+    if (id === refusedId && (r.refusals ?? 0) > 0) continue;
     if (!ids.has(id)) say(`the agent was told an outcome of transfer ${id}, which the record does not list`);
+  }
   return out;
 }
 

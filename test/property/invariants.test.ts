@@ -462,6 +462,21 @@ describe('checkInvariants', () => {
     expect(kinds({ ...closedLate, outages: [{ fromMs: 4450, toMs: 6000 }] })).toContain('outcome_count');
   });
 
+  it("outcome count: a refused request told on its call's `.refused` id is one of the record's refusals (soak seed 31541)", () => {
+    const o = busy();
+    const refusedTold = {
+      event: 'transfer_status',
+      atMs: 4200,
+      transferId: 'CA1.refused',
+      status: 'failed',
+    } as const;
+    o.agent[0]!.frames.push(refusedTold);
+    // Not listed anywhere: an outcome the record does not know.
+    expect(kinds(o)).toContain('outcome_count');
+    o.record!.refusals = 1;
+    expect(kinds(o)).not.toContain('outcome_count');
+  });
+
   it('outages (soak): frames held in a worker that died are not owed; a hole far from the outage is', () => {
     const o = base();
     const frames = o.agent[0]!.frames;

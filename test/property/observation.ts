@@ -105,6 +105,8 @@ export interface RecordSeen {
   readonly phase: string;
   readonly endedReason?: string;
   readonly transfers: readonly TransferSeen[];
+  /** Transfer requests refused (never transfers; told to the agent on `{callId}.refused`). */
+  readonly refusals?: number;
 }
 
 export interface Observation {
