@@ -197,6 +197,31 @@ describe('exotel voicebot stream', () => {
     expect(failures).toHaveLength(2);
   });
 
+  it('a dynamic URL that fails once and answers the second try is no markup error; failing twice is one (soak seed 31524)', async () => {
+    const { sim, bot, app } = await setup((_b, a) => [
+      { type: 'voicebot', id: 'bot', url: `${a}/bot-url`, next: 'after' },
+      { type: 'passthru', id: 'after', url: `${a}/after` },
+    ]);
+    let asked = 0;
+    app.route('/bot-url', () => {
+      asked += 1;
+      return asked === 1
+        ? { status: 500, body: 'cut' }
+        : { contentType: 'application/json', body: JSON.stringify({ url: `${bot.url}/m` }) };
+    });
+    const call = await sim.network.placeCall({ carrier: 'exotel', from: CALLER, to: NUMBER });
+    await sim.waitFor(() => (bot.connections[0]?.of('media').length ?? 0) > 0);
+    expect(asked).toBe(2);
+    expect(sim.log.forCall(call.sid).entries.filter((e) => e.type === 'markup.error')).toEqual([]);
+    call.hangup();
+    // Both tries fail: the caller is left without the bot, and that is said once.
+    app.route('/bot-url', () => ({ status: 500, body: 'down' }));
+    const second = await sim.network.placeCall({ carrier: 'exotel', from: CALLER, to: NUMBER });
+    await sim.waitFor(() => app.to('/after').length > 0);
+    const errors = sim.log.forCall(second.sid).entries.filter((e) => e.type === 'markup.error');
+    expect(errors.map((e) => ('message' in e ? e.message : ''))).toEqual(['voicebot URL: HTTP 500']);
+  });
+
   it('caller audio reaches the bot as PCM16 that keeps its frequency', async () => {
     const { sim, bot } = await setup((b) => [{ type: 'voicebot', id: 'bot', url: `${b}/m` }]);
     const call = await sim.network.placeCall({

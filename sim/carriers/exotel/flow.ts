@@ -82,11 +82,21 @@ export class ExotelFlowRunner {
     }
   }
 
-  /** One Voicebot run; a handshake that fails is tried once more (§4.1). */
+  /**
+   * One Voicebot run; a handshake that fails is tried once more (§4.1). A dynamic URL that fails
+   * is a markup error only when no try is left: a first failure the second try mends is not
+   * heard by the caller (a request cut by a worker's death, soak seed 31524).
+   */
   async #voicebot(configured: string, signal: AbortSignal): Promise<void> {
     for (let attempt = 0; attempt < 2 && !signal.aborted; attempt++) {
-      const url = await this.#streamUrl(configured, signal);
-      if (url === undefined) continue;
+      const found = await this.#streamUrl(configured, signal);
+      if (found === undefined) return; // the caller hung up meanwhile
+      if ('error' in found) {
+        // The failed request itself is in the log (`webhook.sent` with its error) either way.
+        if (attempt === 1) this.#fe.markupError(this.#call.sid, found.error);
+        continue;
+      }
+      const url = found.url;
       const stream = this.#fe.startStream(this.#call, url);
       const end = await Promise.race([stream.ended, aborted(signal)]);
       if (end === 'aborted') {
@@ -103,19 +113,23 @@ export class ExotelFlowRunner {
     }
   }
 
-  /** A `ws(s)://` URL as configured, or what the dynamic URL answers (`{"url":…}` or plain text). */
-  async #streamUrl(configured: string, signal: AbortSignal): Promise<string | undefined> {
-    if (/^wss?:\/\//i.test(configured)) return configured;
+  /**
+   * A `ws(s)://` URL as configured, or what the dynamic URL answers (`{"url":…}` or plain text);
+   * why not, as a markup error's text; undefined when the caller hung up meanwhile.
+   */
+  async #streamUrl(
+    configured: string,
+    signal: AbortSignal,
+  ): Promise<{ readonly url: string } | { readonly error: string } | undefined> {
+    if (/^wss?:\/\//i.test(configured)) return { url: configured };
     const call = this.#call;
     const reply = await this.#fe.hooks.fetch(
       { kind: 'voicebot', url: configured, params: call.params(), callSid: call.sid },
       signal,
     );
     if (signal.aborted) return undefined; // the caller hung up meanwhile: no error anyone hears
-    if (!reply.ok || reply.status !== 200) {
-      this.#fe.markupError(call.sid, `voicebot URL: ${reply.ok ? `HTTP ${reply.status}` : reply.message}`);
-      return undefined;
-    }
+    if (!reply.ok || reply.status !== 200)
+      return { error: `voicebot URL: ${reply.ok ? `HTTP ${reply.status}` : reply.message}` };
     let url: unknown = reply.body.trim();
     if (this.#fe.options.dynamicUrlFormat === 'json') {
       try {
@@ -124,11 +138,9 @@ export class ExotelFlowRunner {
         url = undefined;
       }
     }
-    if (typeof url !== 'string' || !/^wss?:\/\//i.test(url)) {
-      this.#fe.markupError(call.sid, 'voicebot URL: the answer is not a ws(s):// URL');
-      return undefined;
-    }
-    return url;
+    if (typeof url !== 'string' || !/^wss?:\/\//i.test(url))
+      return { error: 'voicebot URL: the answer is not a ws(s):// URL' };
+    return { url };
   }
 
   async #passthru(
