@@ -358,7 +358,14 @@ export class EffectExecutor implements EffectRunner {
           if (adapter.capabilities.streamCloseMovesCaller) {
             // The carrier's flow moves on once the AI stream closes and asks what to dial
             // (Exotel: the AI disconnects first, seed 003); the answer comes from this state.
-            await this.#carrier(callId, transferId, fx.legId, async () => closeStream(session));
+            // A stream no longer here was closed already (a draining worker handed it back, its
+            // worker died): the flow has moved on by itself and asks the same (soak seed 30538).
+            const close = session?.closeCarrier;
+            if (close === undefined) {
+              this.#o.log.info({ callId, transferId, legId: fx.legId }, 'transfer.stream_already_closed');
+              return;
+            }
+            await this.#carrier(callId, transferId, fx.legId, async () => close());
             return;
           }
           await this.#carrier(callId, transferId, fx.legId, () =>
@@ -575,17 +582,6 @@ export class EffectExecutor implements EffectRunner {
 
 function isOutcome(code: string): code is TransferOutcome {
   return (TRANSFER_OUTCOMES as readonly string[]).includes(code);
-}
-
-/**
- * Closes the caller's stream so the carrier's flow moves the call on. The stream must be held by
- * this worker (the transfer was asked on its session); otherwise the dial fails as a carrier error.
- */
-function closeStream(session: LocalSession | undefined): void {
-  const close = session?.closeCarrier;
-  if (close === undefined)
-    throw new DaemonError('stream_not_here', 'the caller is not on a stream of this worker');
-  close();
 }
 
 /** The number this call reached us on (inbound) or came from (outbound): always one we own. */

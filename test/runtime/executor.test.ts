@@ -72,6 +72,14 @@ const ROWS: readonly Row[] = [
     setup: { streamClose: true },
     expect: { commands: [], closedCarrier: 1 },
   },
+  {
+    // Soak seed 30538: a draining worker had handed the stream back; the flow moved on by itself
+    // and asked what to dial. The dial is under way, not a carrier error.
+    name: 'cold dial where closing the stream moves the caller, the stream already gone: nothing to close, no failure',
+    effect: dial('cold'),
+    setup: { streamClose: true, session: false },
+    expect: { commands: [], fed: ['caller.dial_sent'] },
+  },
   // carrier.dial, warm: a new outbound leg
   {
     name: 'warm dial: a new call to the human, its carrier id fed back as leg.bound',
