@@ -148,13 +148,20 @@ export class RedisStore<R extends object> implements Store<R> {
         }),
     };
     this.dedupe = {
-      claim: (key, opts) =>
-        this.#op(async () => {
+      claim: (key, opts) => {
+        // This claim's own mark, the same on every try of it: a try whose answer was lost (timed
+        // out while Redis was paused or restarting) may have set the key, and the next try then
+        // finds its own mark there, not another claim's (soak seed 31940: a media token taken
+        // for a replay of itself, the caller's first words lost).
+        const mine = randomUUID();
+        return this.#op(async () => {
           const redisKey =
             opts?.callId === undefined ? this.#keys.dedupe(key) : this.#keys.callDedupe(opts.callId, key);
           const ttl = opts?.ttlMs ?? this.#o.dedupeTtlMs;
-          return (await this.#send.call('SET', redisKey, '1', 'PX', ttl, 'NX')) !== null;
-        }),
+          if ((await this.#send.call('SET', redisKey, mine, 'PX', ttl, 'NX')) !== null) return true;
+          return (await this.#send.call('GET', redisKey)) === mine;
+        });
+      },
     };
   }
 

@@ -348,6 +348,25 @@ describe('redis store: failures', () => {
     }
   });
 
+  it('a claim whose answer was late is still this claim: its retry finds its own mark, and a second claim is refused', async () => {
+    const store = new RedisStore<TestRecord>({
+      redisUrl: server.url,
+      keyPrefix: `claim-${randomUUID().slice(0, 8)}:`,
+      retry: { maxRetries: 10, retryIntervalMs: 20, timeoutMs: 100 },
+    });
+    try {
+      // The first try times out while Redis holds it, then runs: the key is set, its answer lost.
+      await admin.call('CLIENT', 'PAUSE', 400, 'ALL');
+      expect(await store.dedupe.claim('media-token:n1', { callId: 'c1', ttlMs: 60_000 })).toBe(true);
+      // Another claim of the same key, later: a replay, refused.
+      expect(await store.dedupe.claim('media-token:n1', { callId: 'c1', ttlMs: 60_000 })).toBe(false);
+      await admin.call('CLIENT', 'PAUSE', 400, 'ALL');
+      expect(await store.dedupe.claim('media-token:n1', { callId: 'c1', ttlMs: 60_000 })).toBe(false);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('rejects foreign data in its namespace with a permanent store_error', async () => {
     const prefix = `bad-${randomUUID().slice(0, 8)}:`;
     const store = new RedisStore<TestRecord>({ redisUrl: server.url, keyPrefix: prefix });
