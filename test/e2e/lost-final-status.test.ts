@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ANSWERS, type E2eCarrier, useE2e, warm } from './fixture.js';
-import { waitForRecord } from './harness.js';
+import { ANSWERS, type E2e, type E2eCarrier, useE2e, warm } from './fixture.js';
+import { type Harness, waitForRecord } from './harness.js';
 
 /**
  * A final status callback the carrier never delivers (docs/simulator.md: Twilio retries only
@@ -13,6 +13,17 @@ const INTERVAL_MS = 60_000;
 
 const TRANSFER = [{ say: 300 }, { text: ['Putting you through [TRANSFER:+14155550111]'] }, { say: 200 }];
 
+/** The caller talks with the AI, then hangs up; the carrier's status callbacks are lost on the way. */
+async function hangUpStatusLost(hh: Harness, placeCall: E2e['placeCall']) {
+  const drop = hh.sim.faults.add({ type: 'callback.drop', match: { kind: 'status' } });
+  const call = await placeCall(hh);
+  await hh.sim.waitFor(() => call.heard.from('stream:').length > 0, 10_000);
+  call.hangup();
+  const end = await call.ended;
+  await hh.sim.waitFor(() => drop.hits > 0, 10_000); // sent, and lost on the way
+  return { call, end };
+}
+
 // Exotel's stream says itself when the call ended (`stop` with `callended`), and Exotel runs warm
 // as cold (the record ends at the human's answer): its own test is below.
 for (const carrier of ['twilio', 'plivo'] as const satisfies readonly E2eCarrier[]) {
@@ -21,12 +32,7 @@ for (const carrier of ['twilio', 'plivo'] as const satisfies readonly E2eCarrier
 
     it('with the AI: the liveness check learns the end from the carrier (caller_hangup, noted)', async () => {
       const hh = await run({ script: [{ say: 300 }] });
-      const drop = hh.sim.faults.add({ type: 'callback.drop', match: { kind: 'status' } });
-      const call = await placeCall(hh);
-      await hh.sim.waitFor(() => call.heard.from('stream:').length > 0, 10_000);
-      call.hangup();
-      const end = await call.ended;
-      await hh.sim.waitFor(() => drop.hits > 0, 10_000); // sent, and lost on the way
+      const { call, end } = await hangUpStatusLost(hh, placeCall);
       const record = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended', 3 * INTERVAL_MS);
       expect(record.endedReason).toBe('caller_hangup');
       expect(record.timeline.find((t) => t.event === 'call.ended')?.detail).toMatch(
@@ -63,12 +69,7 @@ describe("exotel: the caller's final status callback is lost", () => {
 
   it("with the AI: the stream's own `callended` stop ends the record at once (no check needed)", async () => {
     const hh = await run({ script: [{ say: 300 }] });
-    const drop = hh.sim.faults.add({ type: 'callback.drop', match: { kind: 'status' } });
-    const call = await placeCall(hh);
-    await hh.sim.waitFor(() => call.heard.from('stream:').length > 0, 10_000);
-    call.hangup();
-    const end = await call.ended;
-    await hh.sim.waitFor(() => drop.hits > 0, 10_000);
+    const { call, end } = await hangUpStatusLost(hh, placeCall);
     const record = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended', 10_000);
     expect(record.endedReason).toBe('caller_hangup');
     expect(record.timeline.find((t) => t.event === 'call.ended')?.detail).toBeUndefined();
