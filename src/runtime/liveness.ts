@@ -121,7 +121,7 @@ export class CallLiveness {
 }
 
 /** When the record last changed: its own timeline or the running transfer's, whichever is later. */
-export function lastChangeMs(record: CallRecord): number {
+function lastChangeMs(record: CallRecord): number {
   const own = record.timeline.at(-1)?.atMs ?? record.createdAtMs;
   const transfer = record.transfer?.timeline.at(-1)?.atMs ?? 0;
   return Math.max(own, transfer, record.createdAtMs);

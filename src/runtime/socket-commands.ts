@@ -104,7 +104,6 @@ export class SocketCommands {
     // The call's socket was held before, by this worker before a restart or by one that died:
     // nobody to hand over from, but the agent already knows the call (its `start` says `resumed`).
     if (holder === me || !(await this.#o.workers.isAlive(holder))) return { resumed: true };
-    const owner = holder;
     const replied = new Promise<Extract<SocketCommand, { type: 'released' }> | null>((resolve) => {
       const timers = this.#o.timers ?? systemTime;
       const timer = timers.setTimeout(() => {
@@ -117,7 +116,7 @@ export class SocketCommands {
         resolve(reply);
       });
     });
-    const heard = await this.#o.workers.commands.publish(owner, {
+    const heard = await this.#o.workers.commands.publish(holder, {
       type: 'handover',
       callId,
       to: me,
@@ -129,10 +128,10 @@ export class SocketCommands {
     const reply = await replied;
     // No answer in time: the holder is alive and had the socket, so the agent knows this call.
     if (reply === null) {
-      this.#o.log.warn({ callId, from: owner }, 'session.handover_unanswered');
+      this.#o.log.warn({ callId, from: holder }, 'session.handover_unanswered');
       return { resumed: true };
     }
-    this.#o.log.info({ callId, from: owner, held: reply.held }, 'session.taken_over');
+    this.#o.log.info({ callId, from: holder, held: reply.held }, 'session.taken_over');
     return { resumed: reply.held, ...(reply.resume === undefined ? {} : { resume: reply.resume }) };
   }
 
