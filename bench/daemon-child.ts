@@ -102,6 +102,14 @@ serveParent(ready, {
     counters = newCounters();
     return out;
   },
+  /** The sessions still open and their calls' records: what a ladder that waits for none left shows. */
+  'open-sessions': async () =>
+    Promise.all(
+      app.sessions.ids().map(async (callId) => {
+        const record = await store.calls.get(callId).catch(() => undefined);
+        return { callId, phase: record?.state.phase, endedReason: record?.state.endedReason, version: record?.version, timeline: record?.state.timeline.slice(-4).map((e) => e.type) };
+      }),
+    ),
   'profile-start': () => profiler.start(),
   'profile-stop': (body) => profiler.stop((body as { file: string }).file),
   'heap-start': () => heap.start(),
