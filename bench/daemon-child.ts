@@ -106,8 +106,15 @@ serveParent(ready, {
   'open-sessions': async () =>
     Promise.all(
       app.sessions.ids().map(async (callId) => {
-        const record = await store.calls.get(callId).catch(() => undefined);
-        return { callId, phase: record?.state.phase, endedReason: record?.state.endedReason, version: record?.version, timeline: record?.state.timeline.slice(-4).map((e) => e.type) };
+        const stored = await store.calls.get(callId).catch(() => undefined);
+        const record = stored?.record;
+        return {
+          callId,
+          phase: record?.phase,
+          endedReason: record?.endedReason,
+          version: stored?.version,
+          timeline: record?.timeline.slice(-4).map((e) => e.event),
+        };
       }),
     ),
   'profile-start': () => profiler.start(),

@@ -93,13 +93,15 @@ export async function runLadder(ctx: LadderContext, ladder: readonly number[]): 
   clock.stop();
   await drain(ctx.ledger);
   await hangUpAll(streams);
-  await waitFor(async () => (await sample({})).media['sessions'] === 0, 10_000).catch(async (err: unknown) => {
-    // Say which calls are still held and what their records say: the ladder cannot start on them.
-    const open = await ctx.server.call<unknown[]>('open-sessions').catch(() => 'unknown');
-    throw new Error(`sessions still open 10 s after every caller hung up: ${JSON.stringify(open)}`, {
-      cause: err,
-    });
-  });
+  await waitFor(async () => (await sample({})).media['sessions'] === 0, 10_000).catch(
+    async (err: unknown) => {
+      // Say which calls are still held and what their records say: the ladder cannot start on them.
+      const open = await ctx.server.call<unknown[]>('open-sessions').catch(() => 'unknown');
+      throw new Error(`sessions still open 10 s after every caller hung up: ${JSON.stringify(open)}`, {
+        cause: err,
+      });
+    },
+  );
   const base = await sample({ gc: true });
   let lostBefore = lostSoFar(ctx.ledger);
   let previous = { calls: 0, rssBytes: base.rssBytes };
