@@ -2,6 +2,7 @@ import type { Carrier } from '../src/domain/carrier.js';
 import { DaemonError } from '../src/domain/errors.js';
 import type { AudioFormat, InboundMediaEvent, OutboundMediaEvent } from '../src/domain/media.js';
 import type { LegEndStatus } from '../src/domain/outcome.js';
+import type { Base64Payload, Base64Span } from '../src/lib/base64-payload.js';
 import type { RetryPolicy } from '../src/lib/retry.js';
 import type { Timers } from '../src/lib/time.js';
 import type { RechunkRule } from '../src/media/rechunk.js';
@@ -564,18 +565,18 @@ export interface MediaCodec {
    */
   encode(event: OutboundMediaEvent): MediaFrame;
   /**
-   * The fast path for base64 audio (optional): the base64 `payload` of a plain media frame of
-   * this stream, read in place without `JSON.parse` or decoding, or `undefined` for any other
-   * frame — which then goes to {@link decode}, so `undefined` is always safe. Only frames that
-   * `decode` would turn into `audio` with exactly these bytes may be answered. `frame` may be the
-   * socket's bytes read as latin1 (a non-ASCII byte never matches).
+   * The fast path for base64 audio (optional): where the base64 `payload` of a plain media frame
+   * of this stream lies in the frame's bytes, read in place without `JSON.parse` or decoding, or
+   * `undefined` for any other frame — which then goes to {@link decode}, so `undefined` is always
+   * safe. Only frames that `decode` would turn into `audio` with exactly these bytes may be
+   * answered. The span is the codec's own, reused for the next frame: read it at once.
    */
-  scanAudio?(frame: string): string | undefined;
+  scanAudio?(frame: Uint8Array): Base64Span | undefined;
   /**
-   * Audio out from base64 text in {@link format}, as `encode` would write those bytes (optional):
-   * the text frame's bytes (ASCII JSON), built in one buffer, to be sent as a text frame.
+   * Audio out from base64 in {@link format}, as `encode` would write those bytes (optional): the
+   * text frame's bytes (ASCII JSON), built in one buffer, to be sent as a text frame.
    */
-  encodeAudioBase64?(payloadBase64: string): Buffer;
+  encodeAudioBase64?(payload: Base64Payload): Buffer;
 }
 
 /** A WebSocket frame: text or binary. */

@@ -5,8 +5,14 @@ import {
   MULAW_8K,
   type OutboundMediaEvent,
 } from '../../src/domain/media.js';
-import { framePart, putAscii, putPart } from '../../src/lib/ascii-frame.js';
-import { END, FrameScan } from '../../src/lib/frame-scan.js';
+import { framePart, putPart } from '../../src/lib/ascii-frame.js';
+import {
+  type Base64Payload,
+  type Base64Span,
+  base64Length,
+  putBase64,
+} from '../../src/lib/base64-payload.js';
+import { asciiBytes, END, FrameScan, keyNames } from '../../src/lib/frame-scan.js';
 import {
   DIGITS,
   decodeCustomParameters,
@@ -21,8 +27,10 @@ import {
 import { CodecError, type MediaCodec } from '../types.js';
 
 /** The keys of a Twilio `media` frame and of its `media` object, in the order Twilio writes them. */
-const FRAME_KEYS = ['event', 'sequenceNumber', 'media', 'streamSid'] as const;
-const MEDIA_KEYS = ['track', 'chunk', 'timestamp', 'payload'] as const;
+const FRAME_KEYS = keyNames('event', 'sequenceNumber', 'media', 'streamSid');
+const MEDIA_KEYS = keyNames('track', 'chunk', 'timestamp', 'payload');
+const MEDIA = asciiBytes('media');
+const INBOUND = asciiBytes('inbound');
 const MEDIA_TAIL = framePart('"}}');
 
 /**
@@ -45,8 +53,8 @@ class TwilioCodec implements MediaCodec {
   /** `{"event":"media","streamSid":"…","media":{"payload":"` once the stream started. */
   #mediaHead: Buffer | undefined;
   readonly #scan = new FrameScan();
-  /** The sid as it appears unescaped in a frame; undefined (no fast path) for a sid JSON escapes. */
-  #plainSid: string | undefined;
+  /** The sid's bytes as they appear unescaped in a frame; undefined (no fast path) for a sid JSON escapes. */
+  #plainSid: Uint8Array | undefined;
 
   get streamId(): string | undefined {
     return this.#streamSid;
@@ -104,24 +112,21 @@ class TwilioCodec implements MediaCodec {
    * `media` with `track` (inbound), `chunk`, `timestamp` and `payload`, in any order, each at
    * most once — checked as {@link decode} checks it; anything else is left to `decode`.
    */
-  scanAudio(frame: string): string | undefined {
+  scanAudio(frame: Uint8Array): Base64Span | undefined {
     const sid = this.#plainSid;
     const scan = this.#scan;
     if (sid === undefined || !scan.begin(frame)) return undefined;
     let seen = 0;
-    let payload: string | undefined;
     for (let key = scan.keyOf(true, FRAME_KEYS); key !== END; key = scan.keyOf(false, FRAME_KEYS)) {
       switch (key) {
         case 0: // event
-          if (!scan.stringEquals('media')) return undefined;
+          if (!scan.stringEquals(MEDIA)) return undefined;
           break;
         case 1: // sequenceNumber
           if (!scan.digits()) return undefined;
           break;
         case 2: // media
-          if (!scan.open()) return undefined;
-          payload = this.#scanMedia();
-          if (payload === undefined) return undefined;
+          if (!scan.open() || !this.#scanMedia()) return undefined;
           break;
         case 3: // streamSid
           if (!scan.stringEquals(sid)) return undefined;
@@ -134,46 +139,45 @@ class TwilioCodec implements MediaCodec {
       seen |= bit;
     }
     // `event`, `media` and `streamSid` are required; the outer object ends the frame.
-    return (seen & 0b1101) === 0b1101 && scan.done() ? payload : undefined;
+    return (seen & 0b1101) === 0b1101 && scan.done() ? scan.payload : undefined;
   }
 
-  #scanMedia(): string | undefined {
+  /** The `media` object of a plain frame: true when it holds a payload and nothing unplain. */
+  #scanMedia(): boolean {
     const scan = this.#scan;
     let seen = 0;
-    let payload: string | undefined;
     for (let key = scan.keyOf(true, MEDIA_KEYS); key !== END; key = scan.keyOf(false, MEDIA_KEYS)) {
       switch (key) {
         case 0: // track
-          if (!scan.stringEquals('inbound')) return undefined;
+          if (!scan.stringEquals(INBOUND)) return false;
           break;
         case 1: // chunk
-          if (!scan.string()) return undefined;
+          if (!scan.string()) return false;
           break;
         case 2: // timestamp
-          if (!scan.digits()) return undefined;
+          if (!scan.digits()) return false;
           break;
         case 3: // payload
-          payload = scan.base64();
-          if (payload === undefined) return undefined;
+          if (!scan.base64()) return false;
           break;
         default:
-          return undefined;
+          return false;
       }
       const bit = 1 << key;
-      if ((seen & bit) !== 0) return undefined;
+      if ((seen & bit) !== 0) return false;
       seen |= bit;
     }
-    return payload;
+    return (seen & 0b1000) !== 0;
   }
 
-  encodeAudioBase64(payloadBase64: string): Buffer {
+  encodeAudioBase64(payload: Base64Payload): Buffer {
     const head = this.#mediaHead;
     if (head === undefined) {
       throw new DaemonError('codec_not_started', 'cannot send to a Twilio stream before its start');
     }
     // The bytes of the concatenation `encode` writes, in one buffer (src/lib/ascii-frame.ts).
-    const out = Buffer.allocUnsafe(head.length + payloadBase64.length + MEDIA_TAIL.length);
-    putPart(out, putAscii(out, putPart(out, 0, head), payloadBase64), MEDIA_TAIL);
+    const out = Buffer.allocUnsafe(head.length + base64Length(payload) + MEDIA_TAIL.length);
+    putPart(out, putBase64(out, putPart(out, 0, head), payload), MEDIA_TAIL);
     return out;
   }
 
@@ -207,7 +211,7 @@ class TwilioCodec implements MediaCodec {
     this.#streamSid = streamSid;
     this.#quotedSid = JSON.stringify(streamSid);
     this.#mediaHead = framePart(`{"event":"media","streamSid":${this.#quotedSid},"media":{"payload":"`);
-    this.#plainSid = this.#quotedSid === `"${streamSid}"` ? streamSid : undefined;
+    this.#plainSid = this.#quotedSid === `"${streamSid}"` ? asciiBytes(streamSid) : undefined;
     return { type: 'start', streamId: streamSid, carrierCallId: callSid, format: MULAW_8K, customParameters };
   }
 }

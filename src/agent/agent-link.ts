@@ -1,6 +1,7 @@
 import { DaemonError } from '../domain/errors.js';
 import type { AudioFormat } from '../domain/media.js';
 import type { TransferOutcome } from '../domain/outcome.js';
+import { type Base64Payload, base64Text, decodeBase64 } from '../lib/base64-payload.js';
 import { type Log, silentLogger } from '../log.js';
 import type { AgentMediaSink } from '../media/agent-port.js';
 import { type Clock, systemClock } from '../media/clock.js';
@@ -151,7 +152,7 @@ export class AgentLink implements AgentTransport {
           // #guard inlined: no closure per frame on the 50-a-second path.
           try {
             if (sink.onAgentAudioBase64 !== undefined) sink.onAgentAudioBase64(payload, bytes);
-            else sink.onAgentAudio(Buffer.from(payload, 'base64'));
+            else sink.onAgentAudio(decodeBase64(payload));
           } catch (err) {
             this.#listenerError(err);
           }
@@ -194,14 +195,14 @@ export class AgentLink implements AgentTransport {
     this.#held.push({ send: (wire) => wire.sendAudio(payload, atMs), kind: 'audio', bytes: payload.length });
   }
 
-  sendAudioBase64(payloadBase64: string, bytes: number): void {
+  sendAudioBase64(payload: Base64Payload, bytes: number): void {
     const wire = this.#wire;
     if (wire.sendAudioBase64 === undefined) {
-      this.sendAudio(Buffer.from(payloadBase64, 'base64'));
+      this.sendAudio(decodeBase64(payload));
       return;
     }
     const atMs = this.#clock.nowMs();
-    if (this.#state === 'open' && this.#held.length === 0 && wire.sendAudioBase64(payloadBase64, bytes, atMs))
+    if (this.#state === 'open' && this.#held.length === 0 && wire.sendAudioBase64(payload, bytes, atMs))
       return;
     if (!this.#holding() || this.#heldBytes + bytes > this.#maxHeldBytes) {
       this.#droppedFrames += 1;
@@ -210,6 +211,8 @@ export class AgentLink implements AgentTransport {
     }
     this.#heldBytes += bytes;
     this.#heldFrames += 1;
+    // Held: the text, since a span's bytes are the carrier frame's.
+    const payloadBase64 = base64Text(payload);
     this.#held.push({
       send: (w) =>
         w.sendAudioBase64?.(payloadBase64, bytes, atMs) ??

@@ -5,6 +5,7 @@ import type { Carrier } from '../domain/carrier.js';
 import type { DaemonError } from '../domain/errors.js';
 import type { AudioFormat } from '../domain/media.js';
 import type { TransferOutcome } from '../domain/outcome.js';
+import type { Base64Payload } from '../lib/base64-payload.js';
 import type { Log } from '../log.js';
 import type { AgentMediaPort } from '../media/agent-port.js';
 import type { Clock, Timers } from '../media/clock.js';
@@ -88,11 +89,11 @@ export interface AgentWireEvents {
   /** Agent audio, in the wire's {@link AgentWire.format}. */
   audio(payload: Buffer): void;
   /**
-   * Agent audio as the wire's base64 text, checked (canonical base64, whole samples), `bytes`
-   * long once decoded: a wire that carries base64 reports it so, and it is decoded only if the
-   * other side needs bytes.
+   * Agent audio as the wire's base64 (text, or a span of the frame: read at once), checked
+   * (canonical base64, whole samples), `bytes` long once decoded: a wire that carries base64
+   * reports it so, and it is decoded only if the other side needs bytes.
    */
-  audioBase64(payloadBase64: string, bytes: number): void;
+  audioBase64(payload: Base64Payload, bytes: number): void;
   mark(name: string): void;
   clear(): void;
   /** A validated control event (control-events.ts). */
@@ -124,7 +125,7 @@ export interface AgentWire {
    * The same, from base64 text (`bytes` once decoded) — optional: a wire that carries base64
    * sends it on untouched; without it the link decodes and calls {@link sendAudio}.
    */
-  sendAudioBase64?(payloadBase64: string, bytes: number, capturedAtMs: number): boolean;
+  sendAudioBase64?(payload: Base64Payload, bytes: number, capturedAtMs: number): boolean;
   sendDtmf(digit: string): boolean;
   sendMark(name: string): boolean;
   sendControl(message: DaemonControl): boolean;

@@ -3,7 +3,7 @@
  * call. Concatenating a string and then `Buffer.from(…)` costs a chain of string pieces, a
  * flattened copy of the whole frame on the V8 heap and then the copy into the buffer; here the
  * frame is written once, into one buffer: constant parts copied from buffers made once, numbers
- * written digit by digit, the base64 payload (ASCII) written as latin1.
+ * written digit by digit, the base64 payload copied (src/lib/base64-payload.ts).
  */
 
 /** A constant part of a frame, as bytes (UTF-8, so any text is written as JSON means it). */
@@ -35,9 +35,4 @@ export function putDecimal(out: Buffer, at: number, n: number): number {
     rest = Math.floor(rest / 10);
   } while (rest > 0);
   return end;
-}
-
-/** Writes ASCII text (base64) at `at`; returns the offset after it. */
-export function putAscii(out: Buffer, at: number, text: string): number {
-  return at + out.write(text, at, 'latin1');
 }

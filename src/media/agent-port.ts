@@ -1,4 +1,5 @@
 import type { AudioFormat } from '../domain/media.js';
+import type { Base64Payload } from '../lib/base64-payload.js';
 
 /**
  * What the media bridge needs of the agent side of a call, whatever carries it (a WebSocket, a
@@ -11,10 +12,11 @@ export interface AgentMediaPort {
   /** Caller audio, already in {@link format}. Held in order while the agent is not reachable yet. */
   sendAudio(payload: Buffer): void;
   /**
-   * Caller audio as the carrier's base64 text, `bytes` long once decoded, already in
-   * {@link format} (optional: a transport whose wire carries base64 sends it on untouched).
+   * Caller audio as the carrier's base64 (text, or a span of its frame: read at once), `bytes`
+   * long once decoded, already in {@link format} (optional: a transport whose wire carries base64
+   * sends it on untouched).
    */
-  sendAudioBase64?(payloadBase64: string, bytes: number): void;
+  sendAudioBase64?(payload: Base64Payload, bytes: number): void;
   sendDtmf(digit: string): void;
   /** Echo of an agent mark whose audio has played (or was discarded). */
   sendMark(name: string): void;
@@ -31,10 +33,10 @@ export interface AgentMediaSink {
   /** Audio in the agent's format, any length. */
   onAgentAudio(payload: Buffer): void;
   /**
-   * Audio in the agent's format as the agent's base64 text, `bytes` long once decoded
-   * (optional: a transport decodes for a sink without it).
+   * Audio in the agent's format as the agent's base64 (text, or a span of its frame: read at
+   * once), `bytes` long once decoded (optional: a transport decodes for a sink without it).
    */
-  onAgentAudioBase64?(payloadBase64: string, bytes: number): void;
+  onAgentAudioBase64?(payload: Base64Payload, bytes: number): void;
   /** The agent asks to be told when the audio it sent so far has played (a transport may have no marks). */
   onAgentMark(name: string): void;
   /** Barge-in: drop the agent audio not yet played. */

@@ -4,9 +4,10 @@ import {
   MULAW_8K,
   type OutboundMediaEvent,
 } from '../domain/media.js';
+import { type Base64Payload, base64Bytes, base64Text, decodeBase64 } from '../lib/base64-payload.js';
 import type { AgentMediaPort, AgentMediaSink } from './agent-port.js';
 import { type Clock, systemClock, systemTimers, type Timers } from './clock.js';
-import { base64Bytes, bytesPerMs, silenceByte } from './formats.js';
+import { bytesPerMs, silenceByte } from './formats.js';
 import { type MarkOwner, type MarkResult, MarkTracker } from './marks.js';
 import { Pacer } from './pacer.js';
 import { Rechunker, type RechunkRule } from './rechunk.js';
@@ -15,8 +16,11 @@ import { createTranscoder, type Transcode } from './transcode.js';
 /** The carrier stream as the bridge sees it; the carrier's codec turns these events into its wire JSON. */
 export interface CarrierStreamPort {
   send(event: OutboundMediaEvent): void;
-  /** Audio in the stream's format as base64 text (optional: the carrier's wire is base64 JSON). */
-  sendAudioBase64?(payloadBase64: string): void;
+  /**
+   * Audio in the stream's format as base64 (text, or a span of the agent's frame: read at once;
+   * optional: the carrier's wire is base64 JSON).
+   */
+  sendAudioBase64?(payload: Base64Payload): void;
   /** Bytes accepted but not yet written to the carrier socket (`ws.bufferedAmount`). */
   bufferedBytes(): number;
 }
@@ -34,7 +38,8 @@ export type BridgeDirection = 'to_carrier' | 'to_agent';
 
 /**
  * Audio that passes through as the base64 text it arrived in (both sides in one format, both
- * wires base64 JSON): queued, capped and counted by `bytes` like decoded audio, never decoded.
+ * wires base64 JSON), while it waits: queued, capped and counted by `bytes` like decoded audio,
+ * never decoded.
  */
 interface Base64Audio {
   readonly type: 'audio64';
@@ -192,7 +197,7 @@ export class MediaBridge {
       send: (event: OutboundMediaEvent | Base64Audio): void => {
         if (event.type !== 'audio64') port.send(event);
         else if (port.sendAudioBase64 !== undefined) port.sendAudioBase64(event.base64);
-        else port.send({ type: 'audio', payload: Buffer.from(event.base64, 'base64') });
+        else port.send({ type: 'audio', payload: decodeBase64(event.base64) });
       },
       bufferedBytes: () => port.bufferedBytes(),
     };
@@ -262,21 +267,22 @@ export class MediaBridge {
   }
 
   /**
-   * Caller audio as the carrier's base64 text (a codec's `scanAudio`). With the agent in the
-   * stream's format on a base64 wire it goes on as that text, never decoded; otherwise it is
-   * decoded and takes the path of {@link handleCarrierEvent}.
+   * Caller audio as the carrier's base64 (a codec's `scanAudio`: a span of its frame, read at
+   * once). With the agent in the stream's format on a base64 wire it goes on as it is, never
+   * decoded (as text if it has to wait); otherwise it is decoded and takes the path of
+   * {@link handleCarrierEvent}.
    */
-  handleCarrierAudioBase64(payloadBase64: string): void {
+  handleCarrierAudioBase64(payload: Base64Payload): void {
     const carrier = this.#carrier;
     if (this.#paused || this.#closed || carrier === undefined) return;
     if (carrier.passToAgent) {
-      const bytes = base64Bytes(payloadBase64);
+      const bytes = base64Bytes(payload);
       // Straight through while the agent's socket keeps up (no queue, no object per frame).
-      if (this.#toAgent.open) this.#agent.sendAudioBase64?.(payloadBase64, bytes);
-      else this.#toAgent.push({ type: 'audio64', base64: payloadBase64, bytes });
+      if (this.#toAgent.open) this.#agent.sendAudioBase64?.(payload, bytes);
+      else this.#toAgent.push({ type: 'audio64', base64: base64Text(payload), bytes });
       return;
     }
-    this.handleCarrierEvent({ type: 'audio', payload: Buffer.from(payloadBase64, 'base64') });
+    this.handleCarrierEvent({ type: 'audio', payload: decodeBase64(payload) });
   }
 
   /**
@@ -333,16 +339,21 @@ export class MediaBridge {
     if (carrier.rechunker.pendingBytes > 0) this.#armIdleFlush(this.#idleFlushMs);
   }
 
-  #fromAgentAudioBase64(payloadBase64: string, bytes: number): void {
+  #fromAgentAudioBase64(payload: Base64Payload, bytes: number): void {
     const carrier = this.#carrier;
-    if (carrier?.passToCarrier !== true || this.#paused) {
-      this.#fromAgentAudio(Buffer.from(payloadBase64, 'base64'));
+    if (this.#paused || carrier === undefined) {
+      this.#discardedAgentFrames += 1;
+      return;
+    }
+    if (!carrier.passToCarrier) {
+      this.#fromAgentAudio(decodeBase64(payload));
       return;
     }
     this.#lastAgentFrameAtMs = this.#clock.nowMs();
-    // Straight through while the carrier's socket keeps up (no queue, no object per frame).
-    if (carrier.pacer.open) carrier.port.sendAudioBase64?.(payloadBase64);
-    else carrier.pacer.push({ type: 'audio64', base64: payloadBase64, bytes });
+    // Straight through while the carrier's socket keeps up (no queue, no object per frame); the
+    // text when it has to wait (a span's bytes are the agent frame's).
+    if (carrier.pacer.open) carrier.port.sendAudioBase64?.(payload);
+    else carrier.pacer.push({ type: 'audio64', base64: base64Text(payload), bytes });
   }
 
   #fromAgentMark(name: string): void {
@@ -406,5 +417,5 @@ function audioBytes(event: InboundMediaEvent | OutboundMediaEvent | Base64Audio)
 
 function sendBase64(agent: AgentMediaPort, audio: Base64Audio): void {
   if (agent.sendAudioBase64 !== undefined) agent.sendAudioBase64(audio.base64, audio.bytes);
-  else agent.sendAudio(Buffer.from(audio.base64, 'base64'));
+  else agent.sendAudio(decodeBase64(audio.base64));
 }

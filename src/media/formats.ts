@@ -42,14 +42,3 @@ export function isSupportedFormat(format: AudioFormat): boolean {
     (format.encoding === 'pcm16' && (SAMPLE_RATES as readonly number[]).includes(format.sampleRate))
   );
 }
-
-/**
- * Bytes that canonical base64 text decodes to (length a multiple of 4, `=` padding only at the
- * end): audio passed through as the wire's base64 is counted without decoding it.
- */
-export function base64Bytes(text: string): number {
-  const n = text.length;
-  if (n === 0) return 0;
-  const pad = text.charCodeAt(n - 1) !== 0x3d ? 0 : text.charCodeAt(n - 2) === 0x3d ? 2 : 1;
-  return (n / 4) * 3 - pad;
-}

@@ -7,6 +7,7 @@ import { createAgentTransport } from '../agent/transports.js';
 import type { AgentConfig } from '../config/agent-types.js';
 import type { Carrier } from '../domain/carrier.js';
 import { type AudioFormat, type InboundMediaEvent, MULAW_8K } from '../domain/media.js';
+import type { Base64Payload } from '../lib/base64-payload.js';
 import { backgroundTime, every, type Time } from '../lib/time.js';
 import type { Log } from '../log.js';
 import { MediaBridge } from '../media/bridge.js';
@@ -94,11 +95,11 @@ export class MediaSessions {
     ws.on('message', (data, isBinary) => {
       // Binary frames only from a carrier that sends them (Vonage's L16 audio); a Buffer then.
       if (refused || (isBinary && codec.binaryFrames !== true)) return;
-      // The fast path, 50 frames a second per call: a plain media frame read in place from the
-      // bytes (as latin1: a non-ASCII byte never matches), its base64 payload handed on as text.
+      // The fast path, 50 frames a second per call: a plain media frame read in place in its
+      // bytes, its base64 payload handed on as a span of them (no string, no decoding).
       // The silence watch reads the audio itself, so a session with one takes the full path.
       if (!isBinary && session !== undefined && session.silence === undefined && Buffer.isBuffer(data)) {
-        const payload = codec.scanAudio?.(data.toString('latin1'));
+        const payload = codec.scanAudio?.(data);
         if (payload !== undefined) {
           this.#o.onFrame?.('in');
           session.bridge.handleCarrierAudioBase64(payload);
@@ -210,7 +211,7 @@ export class MediaSessions {
     closeThis: () => void,
     start: Extract<InboundMediaEvent, { type: 'start' }>,
     encode: MediaCodec['encode'],
-    encodeBase64: ((payloadBase64: string) => Buffer) | undefined,
+    encodeBase64: ((payload: Base64Payload) => Buffer) | undefined,
     rechunk: RechunkRule | undefined,
   ): Promise<LocalSession | undefined> {
     const callId = start.customParameters['callId'] ?? start.carrierCallId;
@@ -237,7 +238,7 @@ export class MediaSessions {
         ...(encodeBase64 === undefined
           ? {}
           : {
-              sendAudioBase64: (payload: string) => {
+              sendAudioBase64: (payload: Base64Payload) => {
                 if (ws.readyState === ws.OPEN) {
                   // The frame's bytes, built in one buffer: ws writes it as it is (a text frame).
                   ws.send(encodeBase64(payload), TEXT_FRAME);

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentConnection } from '../../src/agent/websocket/agent-connection.js';
-import type { OutboundMediaEvent } from '../../src/domain/media.js';
+import { MULAW_8K, type OutboundMediaEvent } from '../../src/domain/media.js';
+import { type Base64Payload, base64Text } from '../../src/lib/base64-payload.js';
+import type { AgentMediaPort, AgentMediaSink } from '../../src/media/agent-port.js';
 import { MediaBridge } from '../../src/media/bridge.js';
 import { type EchoBot, startEchoBot } from '../support/echo-bot.js';
 import { eventually } from '../support/eventually.js';
@@ -20,8 +22,8 @@ class Base64CarrierPort {
     this.decoded.push(event);
     this.sent.push(event.type === 'mark' ? `mark:${event.name}` : event.type);
   }
-  sendAudioBase64(payload: string): void {
-    this.sent.push(`b64:${payload}`);
+  sendAudioBase64(payload: Base64Payload): void {
+    this.sent.push(`b64:${base64Text(payload)}`);
   }
   bufferedBytes(): number {
     return this.buffered;
@@ -137,5 +139,50 @@ describe('μ-law passthrough as base64 text', () => {
     port.buffered = 0;
     await eventually(() => port.audio().length === 5, 'the five newest frames sent once the socket drains');
     expect(port.audio()).toEqual([15, 16, 17, 18, 19].map(frame));
+  });
+
+  it('keeps the text of audio that waits, not the span of a frame whose bytes are reused', () => {
+    // A socket reuses nothing, but a scanner's span is only good until the next frame: what
+    // waits in a queue must be its own copy. One buffer stands for every frame here.
+    const wire = Buffer.alloc(512);
+    const spanOf = (i: number): Base64Payload => {
+      const text = frame(i);
+      wire.write(text, 7, 'latin1');
+      wire.fill(0x41, 7 + text.length);
+      return { bytes: wire, start: 7, end: 7 + text.length };
+    };
+    let sink: AgentMediaSink | undefined;
+    const toAgent: string[] = [];
+    let agentBacklog = 1 << 20;
+    const agent: AgentMediaPort = {
+      format: MULAW_8K,
+      sendAudio: () => undefined,
+      sendAudioBase64: (payload) => toAgent.push(base64Text(payload)),
+      sendDtmf: () => undefined,
+      sendMark: () => undefined,
+      backlogBytes: () => agentBacklog,
+      setMediaSink: (s) => {
+        sink = s;
+      },
+    };
+    const bridge = new MediaBridge({ agent });
+    cleanups.push(() => bridge.close());
+    const port = new Base64CarrierPort();
+    port.buffered = 1 << 20;
+    bridge.attachCarrier({ port });
+    bridge.resumeAgentAudio();
+    for (let i = 0; i < 3; i++) {
+      bridge.handleCarrierAudioBase64(spanOf(i));
+      sink?.onAgentAudioBase64?.(spanOf(10 + i), 160);
+    }
+    expect(toAgent).toEqual([]);
+    expect(port.audio()).toEqual([]);
+    // Both sockets drain; the queues give what was queued, though the buffer now holds frame 12.
+    agentBacklog = 0;
+    port.buffered = 0;
+    bridge.handleCarrierEvent({ type: 'dtmf', digit: '1' });
+    sink?.onAgentMark('m');
+    expect(toAgent).toEqual([0, 1, 2].map(frame));
+    expect(port.audio()).toEqual([10, 11, 12].map(frame));
   });
 });

@@ -3,9 +3,20 @@ import { describe, expect, it } from 'vitest';
 import { createTwilioCodec } from '../../providers/twilio/codec.js';
 import { CodecError, type MediaCodec } from '../../providers/types.js';
 import { parseAgentFrame, scanAgentMedia } from '../../src/agent/websocket/protocol.js';
-import { MULAW_8K } from '../../src/domain/media.js';
+import { type AudioFormat, MULAW_8K } from '../../src/domain/media.js';
+import { base64Bytes, base64Text } from '../../src/lib/base64-payload.js';
 import { FrameScan } from '../../src/lib/frame-scan.js';
-import { base64Bytes } from '../../src/media/formats.js';
+
+/** The scanners read the frame's bytes as the socket carries them (UTF-8); the payload found, as text. */
+function scanTwilio(codec: MediaCodec, text: string): string | undefined {
+  const span = codec.scanAudio?.(Buffer.from(text, 'utf8'));
+  return span === undefined ? undefined : base64Text(span);
+}
+
+function scanAgent(scan: FrameScan, text: string, format: AudioFormat): string | undefined {
+  const span = scanAgentMedia(scan, Buffer.from(text, 'utf8'), format);
+  return span === undefined ? undefined : base64Text(span);
+}
 
 /**
  * The media fast path's scanners (src/lib/frame-scan.ts) decide a frame only when its meaning is
@@ -131,7 +142,7 @@ describe('Twilio codec: scanAudio against JSON.parse and decode', () => {
     let answered = 0;
     fc.assert(
       fc.property(fc.oneof(anyFrame, plainText, mutated(plainText)), (text) => {
-        const payload = codec.scanAudio?.(text);
+        const payload = scanTwilio(codec, text);
         if (payload === undefined) return;
         answered += 1;
         const event = codec.decode(text);
@@ -151,7 +162,7 @@ describe('Twilio codec: scanAudio against JSON.parse and decode', () => {
     const codec = startedTwilio();
     fc.assert(
       fc.property(plainTwilio, ({ payload, text }) => {
-        expect(codec.scanAudio?.(text)).toBe(payload);
+        expect(scanTwilio(codec, text)).toBe(payload);
       }),
     );
   });
@@ -172,10 +183,10 @@ describe('Twilio codec: scanAudio against JSON.parse and decode', () => {
       `{"event":"media","streamSid":"${SID}"}`,
       `{"event":"mark","streamSid":"${SID}","mark":{"name":"x"}}`,
     ];
-    for (const text of refused) expect(codec.scanAudio?.(text), text).toBeUndefined();
+    for (const text of refused) expect(scanTwilio(codec, text), text).toBeUndefined();
     // Before `start` there is no stream to match.
     expect(
-      createTwilioCodec().scanAudio?.(`{"event":"media","streamSid":"${SID}","media":{"payload":"${p}"}}`),
+      scanTwilio(createTwilioCodec(), `{"event":"media","streamSid":"${SID}","media":{"payload":"${p}"}}`),
     ).toBeUndefined();
   });
 });
@@ -210,7 +221,7 @@ describe('agent frames: scanAgentMedia against parseAgentFrame', () => {
       let answered = 0;
       fc.assert(
         fc.property(agentFrame, (text) => {
-          const payload = scanAgentMedia(scan, text, format);
+          const payload = scanAgent(scan, text, format);
           if (payload === undefined) return;
           answered += 1;
           const parsed = parseAgentFrame(text, format);
@@ -229,11 +240,11 @@ describe('agent frames: scanAgentMedia against parseAgentFrame', () => {
     const scan = new FrameScan();
     const p = Buffer.from([1, 2, 3]).toString('base64');
     expect(
-      scanAgentMedia(scan, `{"event":"media","streamSid":"${SID}","media":{"payload":"${p}"}}`, MULAW_8K),
+      scanAgent(scan, `{"event":"media","streamSid":"${SID}","media":{"payload":"${p}"}}`, MULAW_8K),
     ).toBe(p);
-    expect(scanAgentMedia(scan, `{"event":"media","media":{"payload":"${p}"}}`, MULAW_8K)).toBe(p);
+    expect(scanAgent(scan, `{"event":"media","media":{"payload":"${p}"}}`, MULAW_8K)).toBe(p);
     expect(
-      scanAgentMedia(scan, `{"event":"media","media":{"payload":"${p}"}}`, {
+      scanAgent(scan, `{"event":"media","media":{"payload":"${p}"}}`, {
         encoding: 'pcm16',
         sampleRate: 16000,
       }),

@@ -1,6 +1,7 @@
 import type { AudioFormat } from '../../domain/media.js';
 import type { TransferOutcome } from '../../domain/outcome.js';
-import { decimalLength, framePart, putAscii, putDecimal, putPart } from '../../lib/ascii-frame.js';
+import { decimalLength, framePart, putDecimal, putPart } from '../../lib/ascii-frame.js';
+import { type Base64Payload, base64Length, putBase64 } from '../../lib/base64-payload.js';
 import { wireEncoding } from '../../media/formats.js';
 import type { DaemonControl, ToolResult } from '../control-events.js';
 
@@ -159,10 +160,11 @@ export class FrameWriter {
   }
 
   /**
-   * The same from the payload's base64 text, passed on as it is, written straight into the
-   * frame's buffer (src/lib/ascii-frame.ts): the same bytes as concatenating the JSON.
+   * The same from the payload's base64 (text, or a span of the carrier's frame), passed on as it
+   * is, written straight into the frame's buffer (src/lib/ascii-frame.ts): the same bytes as
+   * concatenating the JSON.
    */
-  mediaBase64(payloadBase64: string, timestampMs: number): Buffer {
+  mediaBase64(payload: Base64Payload, timestampMs: number): Buffer {
     this.#seq += 1;
     this.#chunk += 1;
     const seq = this.#seq;
@@ -176,7 +178,7 @@ export class FrameWriter {
         MEDIA_TIMESTAMP.length +
         decimalLength(timestamp) +
         MEDIA_PAYLOAD.length +
-        payloadBase64.length +
+        base64Length(payload) +
         MEDIA_TAIL.length,
     );
     let at = putPart(out, 0, MEDIA_HEAD);
@@ -186,7 +188,7 @@ export class FrameWriter {
     at = putPart(out, at, MEDIA_TIMESTAMP);
     at = putDecimal(out, at, timestamp);
     at = putPart(out, at, MEDIA_PAYLOAD);
-    at = putAscii(out, at, payloadBase64);
+    at = putBase64(out, at, payload);
     putPart(out, at, MEDIA_TAIL);
     return out;
   }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AudioFormat } from '../../domain/media.js';
-import { END, type FrameScan } from '../../lib/frame-scan.js';
-import { base64Bytes } from '../../media/formats.js';
+import { type Base64Span, base64Bytes } from '../../lib/base64-payload.js';
+import { asciiBytes, END, type FrameScan, keyNames } from '../../lib/frame-scan.js';
 import {
   CONTROL_EVENTS,
   type ControlMessage,
@@ -53,27 +53,29 @@ export type ParseResult =
   | { readonly type: 'invalid'; readonly code: AgentErrorCode; readonly message: string };
 
 /**
- * The agent's plain `media` frame, read in place ({@link FrameScan}): `event`, an optional
- * `streamSid` and `media` holding only `payload`, each once. The payload's base64 text, checked
- * (canonical base64; whole samples for PCM16), or `undefined` for anything else — which then
- * goes to {@link parseAgentFrame}. `text` may be the frame's bytes read as latin1.
+ * The agent's plain `media` frame, read in place in its bytes ({@link FrameScan}): `event`, an
+ * optional `streamSid` and `media` holding only `payload`, each once. Where the payload's base64
+ * lies (canonical base64; whole samples for PCM16) — the scanner's span, read at once — or
+ * `undefined` for anything else, which then goes to {@link parseAgentFrame}.
  */
-export function scanAgentMedia(scan: FrameScan, text: string, format: AudioFormat): string | undefined {
-  if (!scan.begin(text)) return undefined;
+export function scanAgentMedia(
+  scan: FrameScan,
+  frame: Uint8Array,
+  format: AudioFormat,
+): Base64Span | undefined {
+  if (!scan.begin(frame)) return undefined;
   let seen = 0;
-  let payload: string | undefined;
   for (let key = scan.keyOf(true, AGENT_MEDIA_KEYS); key !== END; key = scan.keyOf(false, AGENT_MEDIA_KEYS)) {
     switch (key) {
       case 0: // event
-        if (!scan.stringEquals('media')) return undefined;
+        if (!scan.stringEquals(MEDIA)) return undefined;
         break;
       case 1: // streamSid
         if (!scan.string()) return undefined;
         break;
       case 2: // media
         if (!scan.open() || scan.keyOf(true, PAYLOAD_KEY) !== 0) return undefined;
-        payload = scan.base64();
-        if (payload === undefined || scan.keyOf(false, PAYLOAD_KEY) !== END) return undefined;
+        if (!scan.base64() || scan.keyOf(false, PAYLOAD_KEY) !== END) return undefined;
         break;
       default:
         return undefined;
@@ -82,14 +84,16 @@ export function scanAgentMedia(scan: FrameScan, text: string, format: AudioForma
     if ((seen & bit) !== 0) return undefined;
     seen |= bit;
   }
-  if ((seen & 5) !== 5 || !scan.done() || payload === undefined) return undefined;
+  if ((seen & 5) !== 5 || !scan.done()) return undefined;
+  const payload = scan.payload;
   if (format.encoding === 'pcm16' && base64Bytes(payload) % 2 !== 0) return undefined;
   return payload;
 }
 
 /** The keys of an agent's plain `media` frame, and of its `media` object. */
-const AGENT_MEDIA_KEYS = ['event', 'streamSid', 'media'] as const;
-const PAYLOAD_KEY = ['payload'] as const;
+const AGENT_MEDIA_KEYS = keyNames('event', 'streamSid', 'media');
+const PAYLOAD_KEY = keyNames('payload');
+const MEDIA = asciiBytes('media');
 
 /**
  * Parses one text frame. `media` takes a hand-written fast path (it is 50 frames a second per

@@ -3,10 +3,10 @@ import { type RawData, WebSocket } from 'ws';
 import type { Carrier } from '../../domain/carrier.js';
 import { DaemonError } from '../../domain/errors.js';
 import type { AudioFormat } from '../../domain/media.js';
+import { type Base64Payload, base64Bytes } from '../../lib/base64-payload.js';
 import { FrameScan } from '../../lib/frame-scan.js';
 import { type Log, silentLogger } from '../../log.js';
 import { type Clock, systemClock, systemTimers, type Timers } from '../../media/clock.js';
-import { base64Bytes } from '../../media/formats.js';
 import { type DaemonControl, toAgentEvent } from '../control-events.js';
 import type { AgentDropCause } from '../events.js';
 import type { AgentCloseReason, AgentWire, AgentWireEvents } from '../transport.js';
@@ -137,11 +137,11 @@ export class WebSocketWire implements AgentWire {
     return true;
   }
 
-  sendAudioBase64(payloadBase64: string, _bytes: number, capturedAtMs: number): boolean {
+  sendAudioBase64(payload: Base64Payload, _bytes: number, capturedAtMs: number): boolean {
     const ws = this.#sendable();
     if (ws === undefined) return false;
     if (capturedAtMs < this.#startedAtMs) this.#startedAtMs = capturedAtMs;
-    ws.send(this.#writer.mediaBase64(payloadBase64, capturedAtMs - this.#startedAtMs), TEXT_FRAME);
+    ws.send(this.#writer.mediaBase64(payload, capturedAtMs - this.#startedAtMs), TEXT_FRAME);
     return true;
   }
 
@@ -273,9 +273,9 @@ export class WebSocketWire implements AgentWire {
     const events = this.#events;
     if (events === undefined) return;
     if (Buffer.isBuffer(data)) {
-      // The plain media frame, read in place from the bytes as latin1 (a non-ASCII byte never
-      // matches): no JSON.parse, no base64 decoding; anything else takes the full parse.
-      const payload = scanAgentMedia(this.#scan, data.toString('latin1'), this.format);
+      // The plain media frame, read in place in its bytes: no JSON.parse, no string, no base64
+      // decoding; anything else takes the full parse.
+      const payload = scanAgentMedia(this.#scan, data, this.format);
       if (payload !== undefined) {
         events.audioBase64(payload, base64Bytes(payload));
         return;
