@@ -6,10 +6,11 @@
  */
 
 import { Redis } from 'ioredis';
+import { pino } from 'pino';
 import { buildApp } from '../src/app.js';
 import { parseAgentsConfig } from '../src/config/agents.js';
 import { parseEnv } from '../src/config/env.js';
-import { silentLogger } from '../src/log.js';
+import { createLogger, silentLogger } from '../src/log.js';
 import type { CallRecord } from '../src/runtime/call-record.js';
 import { createClient, DEFAULT_STORE_RETRY } from '../src/store/redis-client.js';
 import { RedisStore } from '../src/store/redis-store.js';
@@ -52,7 +53,11 @@ const plainStore = new RedisStore<CallRecord>({
   retentionMs: env.callRetentionSec * 1000,
 });
 const store = instrumented ? labelStore(plainStore) : plainStore;
-const app = buildApp({ env, agents, log: silentLogger(), store, mediaSecret: MEDIA_SECRET });
+const log =
+  config.logFile === undefined
+    ? silentLogger()
+    : createLogger({ level: 'debug', destination: pino.destination({ dest: config.logFile, sync: true }) });
+const app = buildApp({ env, agents, log, store, mediaSecret: MEDIA_SECRET });
 if (instrumented) instrumentEngine(app.engine, () => counters);
 const probe = startProbe();
 const profiler = new CpuProfiler();

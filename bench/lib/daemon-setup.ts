@@ -32,6 +32,8 @@ export interface DaemonChildConfig {
    * start the daemon without it.
    */
   readonly instrument?: boolean;
+  /** Write the daemon's log (debug level) to this file instead of discarding it. */
+  readonly logFile?: string;
 }
 
 export interface DaemonReady {
@@ -53,6 +55,8 @@ export interface StartDaemonOptions {
   readonly livekit?: DaemonChildConfig['livekit'];
   /** {@link DaemonChildConfig.instrument}; default true. */
   readonly instrument?: boolean;
+  /** {@link DaemonChildConfig.logFile}. */
+  readonly logFile?: string;
 }
 
 export async function startDaemon(options: StartDaemonOptions): Promise<ChildProc<DaemonReady>> {
@@ -65,6 +69,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<ChildPro
     agents: { ...input, agents: [options.agent === undefined ? first : options.agent(first)] },
     ...(options.livekit === undefined ? {} : { livekit: options.livekit }),
     ...(options.instrument === undefined ? {} : { instrument: options.instrument }),
+    ...(options.logFile === undefined ? {} : { logFile: options.logFile }),
   };
   return forkChild<DaemonReady>(new URL('../daemon-child.ts', import.meta.url), {
     args: [JSON.stringify(config)],

@@ -126,7 +126,9 @@ export class CarrierStream {
     if (this.#target.kind !== 'daemon') return;
     const hook = signedHangupWebhook(this.#target.publicUrl, this.callSid);
     const response = await fetch(hook.url, hook.init);
-    await response.arrayBuffer();
+    const body = await response.text();
+    // The daemon must take the hang-up: a refused status callback would leave the call open.
+    if (!response.ok) throw new Error(`status callback answered ${response.status}: ${body.slice(0, 200)}`);
   }
 
   #closeStream(): void {

@@ -121,6 +121,10 @@ export class CallEngine {
     for (let attempt = 0; ; attempt += 1) {
       let missing: { agentId: string; version: number } | undefined;
       const result = await o.store.applyEvent<readonly CallEffect[]>(callId, ref, (record) => {
+        // The store may step more than once (its known copy, then the stored one): only the
+        // last step says whether the configuration was missing. Another dispatch may have
+        // loaded it in between, and then this step's commit is applied, effects and all.
+        missing = undefined;
         const agent = this.#agents.get(agentKey(record.agentId, record.agentVersion));
         if (agent === undefined) {
           // Nothing written, the dedupe key not claimed: the event is tried again below.
@@ -144,7 +148,7 @@ export class CallEngine {
           nowMs,
         });
       });
-      if (missing !== undefined) {
+      if (missing !== undefined && result.status !== 'applied') {
         if (attempt > 0) throw agentMissing(missing);
         await this.#loadAgent(missing.agentId, missing.version);
         continue;
