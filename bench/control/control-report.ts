@@ -9,13 +9,15 @@ export function controlTable(r: ControlResult): string {
   const rows = r.phases.map((p) => {
     const t = p.transitions;
     return (
-      `| ${p.calls} | ${p.triggerRate} | ${outcomes(p)} | ${ms(p.triggerToRestEngineMs)} | ${ms(p.triggerToRestEndToEndMs)} | ` +
+      `| ${p.calls}${p.profiled ? ' (profiled)' : ''} | ${p.triggerRate} | ${outcomes(p)} | ${ms(p.triggerToRestEngineMs)} | ${ms(p.triggerToRestEndToEndMs)} | ` +
       `${ms(p.coldTriggerToRestMs)} | ${t.perSecond} | ${t.perCpuSecond} / ${t.perControlCpuSecond} | ` +
       `${p.redis.perAppliedDispatch} | ${ms(p.timers.lateMs)} | ${p.cores.daemon} / ${p.cores.load} / ${p.cores.redis} / ${p.cores.others ?? '?'} | ` +
       `${p.daemonLoopDelayMs.p99Ms} |`
     );
   });
-  const last = r.phases[r.phases.length - 1];
+  const measured = r.phases.filter((p) => !p.profiled);
+  const last = measured[measured.length - 1];
+  const profile = r.phases.find((p) => p.profile !== undefined)?.profile;
   const lines = [
     '### Control path',
     '',
@@ -55,11 +57,21 @@ export function controlTable(r: ControlResult): string {
           .map(([k, v]) => `${k}: ${v.count}, ${v.commands}`)
           .join('; '),
     );
-    if (last.profile !== undefined) {
+    for (const p of measured) {
       lines.push(
         '',
-        `Profile of the daemon in the last phase (${last.profile.totalMs} ms, idle ${last.profile.idlePercent} %), self time by module: ` +
-          last.profile.byModule.map((m) => `${m.name} ${m.selfPercent} %`).join(', '),
+        `Dispatches started in the ${p.triggerRate}/s window (input → status: count): ` +
+          Object.entries(p.transitions.inWindow)
+            .sort((a, b) => b[1] - a[1])
+            .map(([k, v]) => `${k}: ${v}`)
+            .join('; '),
+      );
+    }
+    if (profile !== undefined) {
+      lines.push(
+        '',
+        `Profile of the daemon in the last phase run again under the profiler (${profile.totalMs} ms, idle ${profile.idlePercent} %), self time by module: ` +
+          profile.byModule.map((m) => `${m.name} ${m.selfPercent} %`).join(', '),
       );
     }
   }

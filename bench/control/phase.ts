@@ -40,6 +40,8 @@ export interface PhaseOptions {
 
 export interface PhaseResult {
   readonly calls: number;
+  /** Run under the CPU profiler: its CPU figures include the profiler's cost. */
+  readonly profiled: boolean;
   readonly triggerSpreadMs: number;
   /** Transfers triggered per second. */
   readonly triggerRate: number;
@@ -64,6 +66,8 @@ export interface PhaseResult {
     /** Share of the window's daemon CPU estimated to be the media of calls still with the AI. */
     readonly mediaCpuShare: number;
     readonly dispatchMs: Summary;
+    /** Dispatches started in the window, by `input → status` (what the window's CPU paid for). */
+    readonly inWindow: Readonly<Record<string, number>>;
   };
   readonly redis: RedisFigures;
   readonly timers: TimerFigures;
@@ -211,10 +215,17 @@ function summarizeControl(
     (x) => x.status === 'applied' && x.startedAtMs >= w.windowStart && x.startedAtMs <= w.windowEnd,
   );
   const windowS = (w.windowEnd - w.windowStart) / 1000;
+  const byInput: Record<string, number> = {};
+  for (const x of d) {
+    if (x.startedAtMs < w.windowStart || x.startedAtMs > w.windowEnd) continue;
+    const key = `${x.input} → ${x.status}`;
+    byInput[key] = (byInput[key] ?? 0) + 1;
+  }
   const applied = d.filter((x) => x.status === 'applied');
   const redis = redisFigures(counters);
   return {
     calls: options.calls,
+    profiled: options.profileFile !== undefined,
     triggerSpreadMs: options.triggerSpreadMs,
     triggerRate: Math.round(options.calls / (options.triggerSpreadMs / 1000)),
     outcomes,
@@ -234,6 +245,7 @@ function summarizeControl(
       ),
       mediaCpuShare: round2(w.mediaCpuMs / 1000 / Math.max(0.001, windowS * w.daemonCores)),
       dispatchMs: summarize(applied.map((x) => x.durationMs)),
+      inWindow: byInput,
     },
     redis,
     timers: timerFigures(d),
