@@ -245,6 +245,7 @@ export class RedisStore<R extends object> implements Store<R> {
       },
       this.#policy,
       isRetryableError,
+      STORE_RETRY_DEPS,
     ).catch((err: unknown) => {
       throw toStoreError(err);
     });
@@ -367,6 +368,9 @@ export class RedisStore<R extends object> implements Store<R> {
     return out;
   }
 }
+
+/** A Redis command cannot be taken back once sent: its attempts get no abort signal. */
+const STORE_RETRY_DEPS = { abortable: false } as const;
 
 function nullableString(reply: unknown): string | null {
   return reply === null || reply === undefined ? null : replyString(reply);
