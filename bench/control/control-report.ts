@@ -3,20 +3,24 @@ import type { Summary } from '../lib/stats.js';
 import type { PhaseResult } from './phase.js';
 import type { ControlResult } from './run-control.js';
 
-const ms = (s: Summary) => `${s.p50} / ${s.p99} / ${s.max}`;
+const ms = (s: Summary) => (s.count === 0 ? '–' : `${s.p50} / ${s.p99} / ${s.max}`);
+
+function label(p: PhaseResult): string {
+  const how = [p.attributed ? '' : 'no attribution', p.profiled ? 'profiled' : ''].filter((h) => h !== '');
+  return how.length === 0 ? '' : ` (${how.join(', ')})`;
+}
 
 export function controlTable(r: ControlResult): string {
   const rows = r.phases.map((p) => {
     const t = p.transitions;
     return (
-      `| ${p.calls}${p.profiled ? ' (profiled)' : ''} | ${p.triggerRate} | ${outcomes(p)} | ${ms(p.triggerToRestEngineMs)} | ${ms(p.triggerToRestEndToEndMs)} | ` +
+      `| ${p.calls}${label(p)} | ${p.triggerRate} | ${outcomes(p)} | ${ms(p.triggerToRestEngineMs)} | ${ms(p.triggerToRestEndToEndMs)} | ` +
       `${ms(p.coldTriggerToRestMs)} | ${t.perSecond} | ${t.perCpuSecond} / ${t.perControlCpuSecond} | ` +
-      `${p.redis.perAppliedDispatch} | ${ms(p.timers.lateMs)} | ${p.cores.daemon} / ${p.cores.load} / ${p.cores.redis} / ${p.cores.others ?? '?'} | ` +
+      `${p.attributed ? p.redis.perAppliedDispatch : '–'} | ${ms(p.timers.lateMs)} | ${p.cores.daemon} / ${p.cores.load} / ${p.cores.redis} / ${p.cores.others ?? '?'} | ` +
       `${p.daemonLoopDelayMs.p99Ms} |`
     );
   });
-  const measured = r.phases.filter((p) => !p.profiled);
-  const last = measured[measured.length - 1];
+  const last = r.phases.filter((p) => p.attributed).at(-1);
   const profile = r.phases.find((p) => p.profile !== undefined)?.profile;
   const lines = [
     '### Control path',
@@ -57,10 +61,10 @@ export function controlTable(r: ControlResult): string {
           .map(([k, v]) => `${k}: ${v.count}, ${v.commands}`)
           .join('; '),
     );
-    for (const p of measured) {
+    for (const p of r.phases) {
       lines.push(
         '',
-        `Dispatches started in the ${p.triggerRate}/s window (input → status: count): ` +
+        `Dispatches started in the ${p.triggerRate}/s window${label(p)} (input → status: count): ` +
           Object.entries(p.transitions.inWindow)
             .sort((a, b) => b[1] - a[1])
             .map(([k, v]) => `${k}: ${v}`)

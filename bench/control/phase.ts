@@ -36,12 +36,19 @@ export interface PhaseOptions {
   readonly probe: Probe;
   /** Profile the daemon over the phase's window into this file. */
   readonly profileFile?: string;
+  /**
+   * Attribute Redis commands and REST requests to dispatches (async hooks on; default true).
+   * Without it only transitions and timers are counted: no latencies, no Redis figures.
+   */
+  readonly attribute?: boolean;
 }
 
 export interface PhaseResult {
   readonly calls: number;
   /** Run under the CPU profiler: its CPU figures include the profiler's cost. */
   readonly profiled: boolean;
+  /** Run with attribution (async hooks): its CPU figures include their cost. */
+  readonly attributed: boolean;
   readonly triggerSpreadMs: number;
   /** Transfers triggered per second. */
   readonly triggerRate: number;
@@ -84,6 +91,7 @@ export interface PhaseResult {
 export const HUMAN = '+14155550111';
 
 export async function runPhase(rig: Rig, options: PhaseOptions): Promise<PhaseResult> {
+  await rig.daemon.call('attribution', { on: options.attribute ?? true });
   {
     const t0 = epochMs() + options.placeSpreadMs + 1500;
     const calls: SimCall[] = [];
@@ -226,6 +234,7 @@ function summarizeControl(
   return {
     calls: options.calls,
     profiled: options.profileFile !== undefined,
+    attributed: options.attribute ?? true,
     triggerSpreadMs: options.triggerSpreadMs,
     triggerRate: Math.round(options.calls / (options.triggerSpreadMs / 1000)),
     outcomes,

@@ -16,7 +16,7 @@ export interface ControlOptions {
   readonly phases: readonly ControlPhase[];
   readonly placeSpreadMs: number;
   readonly probe: Probe;
-  /** Run the last phase once more under the profiler, into this directory. */
+  /** Profile the last phase's second run (with attribution) into this directory. */
   readonly profileDir?: string;
   readonly log: (line: string) => void;
 }
@@ -35,21 +35,35 @@ export async function runControl(options: ControlOptions): Promise<ControlResult
     await warmUp(rig);
     await rig.daemon.call('counters');
     const phases: PhaseResult[] = [];
-    // Every phase is measured without the profiler: V8's sampling at 200 µs costs the daemon
+    // No phase is measured under the profiler: V8's sampling at 200 µs cost the daemon about
     // a third of its CPU in the burst (2026-12-02), which per-CPU-second figures would count.
-    // The profile comes from the last phase run once more, its figures shown as profiled.
-    const runs: { phase: ControlPhase; profileFile?: string }[] = options.phases.map((phase) => ({ phase }));
-    const last = options.phases[options.phases.length - 1];
-    if (last !== undefined && options.profileDir !== undefined)
-      runs.push({ phase: last, profileFile: `${options.profileDir}/control-burst.cpuprofile` });
-    for (const { phase, profileFile } of runs) {
+    // The last phase (the burst: transitions per CPU second) is measured without attribution
+    // too (its async hooks, lib/instrument.ts), then run once more with it — and under the
+    // profiler when profiling — for its latencies, Redis figures and profile.
+    const lastIndex = options.phases.length - 1;
+    const runs: { phase: ControlPhase; attribute: boolean; profileFile?: string }[] = options.phases.map(
+      (phase, i) => ({ phase, attribute: i < lastIndex }),
+    );
+    const last = options.phases[lastIndex];
+    if (last !== undefined)
+      runs.push({
+        phase: last,
+        attribute: true,
+        ...(options.profileDir === undefined
+          ? {}
+          : { profileFile: `${options.profileDir}/control-burst.cpuprofile` }),
+      });
+    for (const { phase, attribute, profileFile } of runs) {
+      const how = [attribute ? '' : 'without attribution', profileFile === undefined ? '' : 'profiled'];
+      const note = how.filter((h) => h !== '').join(', ');
       options.log(
-        `control: ${phase.calls} transfers triggered within ${phase.triggerSpreadMs} ms${profileFile === undefined ? '' : ' (profiled)'}`,
+        `control: ${phase.calls} transfers triggered within ${phase.triggerSpreadMs} ms${note === '' ? '' : ` (${note})`}`,
       );
       const result = await runPhase(rig, {
         ...phase,
         placeSpreadMs: options.placeSpreadMs,
         probe: options.probe,
+        attribute,
         ...(profileFile === undefined ? {} : { profileFile }),
       });
       const t = result.triggerToRestEngineMs;
