@@ -93,13 +93,20 @@ export const HUMAN = '+14155550111';
 export async function runPhase(rig: Rig, options: PhaseOptions): Promise<PhaseResult> {
   await rig.daemon.call('attribution', { on: options.attribute ?? true });
   {
-    const t0 = epochMs() + options.placeSpreadMs + 1500;
     const calls: SimCall[] = [];
     const warmIds = new Set<string>();
     for (let i = 0; i < options.calls; i++) {
       const call = await rig.sim.network.placeCall({ carrier: 'twilio', from: CALLER, to: INBOUND });
-      const warm = i % 2 === 0;
-      if (warm) warmIds.add(call.sid);
+      if (i % 2 === 0) warmIds.add(call.sid);
+      calls.push(call);
+      await sleep(options.placeSpreadMs / options.calls);
+    }
+    // The schedule starts once every call is placed: on a busy machine placing can overrun any
+    // fixed schedule, and the window would then miss the phase's first triggers. The agent
+    // waits for its plan (it says nothing until then).
+    const t0 = epochMs() + 1500;
+    for (const [i, call] of calls.entries()) {
+      const warm = warmIds.has(call.sid);
       const plan: AgentPlan = {
         sayMs: 300,
         trigger: warm ? 'tag' : 'event',
@@ -110,8 +117,6 @@ export async function runPhase(rig: Rig, options: PhaseOptions): Promise<PhaseRe
         resumeSayMs: 200,
       };
       rig.agent.plan(call.sid, plan);
-      calls.push(call);
-      await sleep(options.placeSpreadMs / options.calls);
     }
     // The calls' media alone, before any trigger: the daemon's cost per call on an AI stream.
     await sleep(Math.max(0, t0 - 1200 - epochMs()));
