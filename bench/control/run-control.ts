@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- control`: concurrent transfers through the Twilio simulator, the daemon on a
  * private Redis, in phases of rising trigger rate (phase.ts). The last phase is a burst, well
- * past a steady load, to find what one worker does per CPU second; it is profiled.
+ * past a steady load, to find what one worker does per CPU second: measured without attribution
+ * (lib/instrument.ts), then run again with it and, when profiling, under the profiler.
  */
 import type { Probe } from '../lib/probe.js';
 import { HUMAN, type PhaseResult, runPhase, warmUp } from './phase.js';
