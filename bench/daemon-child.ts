@@ -21,7 +21,13 @@ import {
   type DaemonReady,
   MEDIA_SECRET,
 } from './lib/daemon-setup.js';
-import { countCommands, instrumentEngine, labelStore, newCounters } from './lib/instrument.js';
+import {
+  countCommands,
+  instrumentEngine,
+  labelStore,
+  newCounters,
+  setAttribution,
+} from './lib/instrument.js';
 import { serveParent } from './lib/ipc.js';
 import { epochMs, startProbe } from './lib/probe.js';
 import { CpuProfiler, HeapSampler } from './lib/profile.js';
@@ -122,6 +128,8 @@ serveParent(ready, {
         };
       }),
     ),
+  /** Attribution of Redis commands and REST requests to dispatches on or off (lib/instrument.ts). */
+  attribution: (body) => setAttribution((body as { on: boolean }).on),
   'profile-start': () => profiler.start(),
   'profile-stop': (body) => profiler.stop((body as { file: string }).file),
   'heap-start': () => heap.start(),

@@ -3,19 +3,25 @@ import type { Summary } from '../lib/stats.js';
 import type { PhaseResult } from './phase.js';
 import type { ControlResult } from './run-control.js';
 
-const ms = (s: Summary) => `${s.p50} / ${s.p99} / ${s.max}`;
+const ms = (s: Summary) => (s.count === 0 ? '–' : `${s.p50} / ${s.p99} / ${s.max}`);
+
+function label(p: PhaseResult): string {
+  const how = [p.attributed ? '' : 'no attribution', p.profiled ? 'profiled' : ''].filter((h) => h !== '');
+  return how.length === 0 ? '' : ` (${how.join(', ')})`;
+}
 
 export function controlTable(r: ControlResult): string {
   const rows = r.phases.map((p) => {
     const t = p.transitions;
     return (
-      `| ${p.calls} | ${p.triggerRate} | ${outcomes(p)} | ${ms(p.triggerToRestEngineMs)} | ${ms(p.triggerToRestEndToEndMs)} | ` +
+      `| ${p.calls}${label(p)} | ${p.triggerRate} | ${outcomes(p)} | ${ms(p.triggerToRestEngineMs)} | ${ms(p.triggerToRestEndToEndMs)} | ` +
       `${ms(p.coldTriggerToRestMs)} | ${t.perSecond} | ${t.perCpuSecond} / ${t.perControlCpuSecond} | ` +
-      `${p.redis.perAppliedDispatch} | ${ms(p.timers.lateMs)} | ${p.cores.daemon} / ${p.cores.load} / ${p.cores.redis} / ${p.cores.others ?? '?'} | ` +
+      `${p.attributed ? p.redis.perAppliedDispatch : '–'} | ${ms(p.timers.lateMs)} | ${p.cores.daemon} / ${p.cores.load} / ${p.cores.redis} / ${p.cores.others ?? '?'} | ` +
       `${p.daemonLoopDelayMs.p99Ms} |`
     );
   });
-  const last = r.phases[r.phases.length - 1];
+  const last = r.phases.filter((p) => p.attributed).at(-1);
+  const profile = r.phases.find((p) => p.profile !== undefined)?.profile;
   const lines = [
     '### Control path',
     '',
@@ -55,11 +61,21 @@ export function controlTable(r: ControlResult): string {
           .map(([k, v]) => `${k}: ${v.count}, ${v.commands}`)
           .join('; '),
     );
-    if (last.profile !== undefined) {
+    for (const p of r.phases) {
       lines.push(
         '',
-        `Profile of the daemon in the last phase (${last.profile.totalMs} ms, idle ${last.profile.idlePercent} %), self time by module: ` +
-          last.profile.byModule.map((m) => `${m.name} ${m.selfPercent} %`).join(', '),
+        `Dispatches started in the ${p.triggerRate}/s window${label(p)} (input → status: count): ` +
+          Object.entries(p.transitions.inWindow)
+            .sort((a, b) => b[1] - a[1])
+            .map(([k, v]) => `${k}: ${v}`)
+            .join('; '),
+      );
+    }
+    if (profile !== undefined) {
+      lines.push(
+        '',
+        `Profile of the daemon in the last phase run again under the profiler (${profile.totalMs} ms, idle ${profile.idlePercent} %), self time by module: ` +
+          profile.byModule.map((m) => `${m.name} ${m.selfPercent} %`).join(', '),
       );
     }
   }

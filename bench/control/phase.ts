@@ -36,10 +36,19 @@ export interface PhaseOptions {
   readonly probe: Probe;
   /** Profile the daemon over the phase's window into this file. */
   readonly profileFile?: string;
+  /**
+   * Attribute Redis commands and REST requests to dispatches (async hooks on; default true).
+   * Without it only transitions and timers are counted: no latencies, no Redis figures.
+   */
+  readonly attribute?: boolean;
 }
 
 export interface PhaseResult {
   readonly calls: number;
+  /** Run under the CPU profiler: its CPU figures include the profiler's cost. */
+  readonly profiled: boolean;
+  /** Run with attribution (async hooks): its CPU figures include their cost. */
+  readonly attributed: boolean;
   readonly triggerSpreadMs: number;
   /** Transfers triggered per second. */
   readonly triggerRate: number;
@@ -64,6 +73,8 @@ export interface PhaseResult {
     /** Share of the window's daemon CPU estimated to be the media of calls still with the AI. */
     readonly mediaCpuShare: number;
     readonly dispatchMs: Summary;
+    /** Dispatches started in the window, by `input → status` (what the window's CPU paid for). */
+    readonly inWindow: Readonly<Record<string, number>>;
   };
   readonly redis: RedisFigures;
   readonly timers: TimerFigures;
@@ -80,14 +91,22 @@ export interface PhaseResult {
 export const HUMAN = '+14155550111';
 
 export async function runPhase(rig: Rig, options: PhaseOptions): Promise<PhaseResult> {
+  await rig.daemon.call('attribution', { on: options.attribute ?? true });
   {
-    const t0 = epochMs() + options.placeSpreadMs + 1500;
     const calls: SimCall[] = [];
     const warmIds = new Set<string>();
     for (let i = 0; i < options.calls; i++) {
       const call = await rig.sim.network.placeCall({ carrier: 'twilio', from: CALLER, to: INBOUND });
-      const warm = i % 2 === 0;
-      if (warm) warmIds.add(call.sid);
+      if (i % 2 === 0) warmIds.add(call.sid);
+      calls.push(call);
+      await sleep(options.placeSpreadMs / options.calls);
+    }
+    // The schedule starts once every call is placed: on a busy machine placing can overrun any
+    // fixed schedule, and the window would then miss the phase's first triggers. The agent
+    // waits for its plan (it says nothing until then).
+    const t0 = epochMs() + 1500;
+    for (const [i, call] of calls.entries()) {
+      const warm = warmIds.has(call.sid);
       const plan: AgentPlan = {
         sayMs: 300,
         trigger: warm ? 'tag' : 'event',
@@ -98,8 +117,6 @@ export async function runPhase(rig: Rig, options: PhaseOptions): Promise<PhaseRe
         resumeSayMs: 200,
       };
       rig.agent.plan(call.sid, plan);
-      calls.push(call);
-      await sleep(options.placeSpreadMs / options.calls);
     }
     // The calls' media alone, before any trigger: the daemon's cost per call on an AI stream.
     await sleep(Math.max(0, t0 - 1200 - epochMs()));
@@ -211,10 +228,18 @@ function summarizeControl(
     (x) => x.status === 'applied' && x.startedAtMs >= w.windowStart && x.startedAtMs <= w.windowEnd,
   );
   const windowS = (w.windowEnd - w.windowStart) / 1000;
+  const byInput: Record<string, number> = {};
+  for (const x of d) {
+    if (x.startedAtMs < w.windowStart || x.startedAtMs > w.windowEnd) continue;
+    const key = `${x.input} → ${x.status}`;
+    byInput[key] = (byInput[key] ?? 0) + 1;
+  }
   const applied = d.filter((x) => x.status === 'applied');
   const redis = redisFigures(counters);
   return {
     calls: options.calls,
+    profiled: options.profileFile !== undefined,
+    attributed: options.attribute ?? true,
     triggerSpreadMs: options.triggerSpreadMs,
     triggerRate: Math.round(options.calls / (options.triggerSpreadMs / 1000)),
     outcomes,
@@ -234,6 +259,7 @@ function summarizeControl(
       ),
       mediaCpuShare: round2(w.mediaCpuMs / 1000 / Math.max(0.001, windowS * w.daemonCores)),
       dispatchMs: summarize(applied.map((x) => x.durationMs)),
+      inWindow: byInput,
     },
     redis,
     timers: timerFigures(d),

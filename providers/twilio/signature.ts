@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import twilio from 'twilio';
 import type { MediaUpgradeRequest, WebhookParams, WebhookRequest } from '../types.js';
 
@@ -15,15 +16,31 @@ export function verifyTwilioWebhook(authToken: string, req: WebhookRequest): boo
   if (signature === undefined || signature === '') return false;
   try {
     // JSON-bodied webhooks sign the URL (which carries bodySHA256) and hash the body (§2.8 step 5).
-    if (new URL(req.url).searchParams.has('bodySHA256')) {
+    if (mayCarryBodyHash(req.url) && new URL(req.url).searchParams.has('bodySHA256')) {
       return twilio.validateRequestWithBody(authToken, signature, req.url, req.rawBody);
     }
     // GET webhooks sign the URL alone: the query is already in it (§2.8 step 4).
     const params = req.method.toUpperCase() === 'GET' ? {} : signedParams(req.params);
+    // The URL as received is the one Twilio signed, in the common case: one HMAC. The validator
+    // tries it too (as the URL with its port, or without), then the other forms, computing and
+    // parsing each; its answer stands whenever this one is no.
+    if (sameText(twilio.getExpectedTwilioSignature(authToken, req.url, params), signature)) return true;
     return twilio.validateRequest(authToken, signature, req.url, params);
   } catch {
     return false;
   }
+}
+
+/** Whether a URL may name a `bodySHA256` param (a percent-encoded name decodes to it too). */
+function mayCarryBodyHash(url: string): boolean {
+  return url.includes('bodySHA256') || url.includes('%');
+}
+
+/** Constant-time comparison of two signatures (their length is the algorithm's, not a secret). */
+function sameText(expected: string, given: string): boolean {
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /**

@@ -29,7 +29,17 @@ export interface RetryDeps {
   readonly timers?: Timers;
   /** Called before each retry with the error that caused it (for logs and metrics). */
   readonly onRetry?: (err: unknown, attempt: number) => void;
+  /**
+   * Whether an attempt can be stopped through its signal; default true. False for operations
+   * that cannot be taken back once sent (a Redis command): they get a signal that is never
+   * aborted, and no `AbortController` is made per attempt (a share of every store operation's
+   * CPU, docs/performance.md). Their deadline still holds: a late attempt is a `timeout`.
+   */
+  readonly abortable?: boolean;
 }
+
+/** The signal of an attempt that cannot be stopped ({@link RetryDeps.abortable} false). */
+const NEVER_ABORTED: AbortSignal = new AbortController().signal;
 
 /** The error of an attempt that outlived `timeoutMs`. Retryable: the peer may just be slow. */
 export function timeoutError(timeoutMs: number): DaemonError {
@@ -41,15 +51,16 @@ function withDeadline<T>(
   attempt: number,
   timeoutMs: number,
   timers: Timers,
+  abortable: boolean,
 ): Promise<T> {
-  const controller = new AbortController();
+  const controller = abortable ? new AbortController() : undefined;
   return new Promise<T>((resolve, reject) => {
     const timer = timers.setTimeout(() => {
       const err = timeoutError(timeoutMs);
-      controller.abort(err);
+      controller?.abort(err);
       reject(err);
     }, timeoutMs);
-    op(attempt, controller.signal).then(
+    op(attempt, controller?.signal ?? NEVER_ABORTED).then(
       (value) => {
         timers.clearTimeout(timer);
         resolve(value);
@@ -77,9 +88,10 @@ export async function withRetry<T>(
 ): Promise<T> {
   const timers = deps.timers ?? systemTime;
   const sleep = deps.sleep ?? ((ms: number) => sleepOn(timers, ms));
+  const abortable = deps.abortable ?? true;
   for (let attempt = 0; ; attempt++) {
     try {
-      return await withDeadline(op, attempt, policy.timeoutMs, timers);
+      return await withDeadline(op, attempt, policy.timeoutMs, timers, abortable);
     } catch (err) {
       if (attempt >= policy.maxRetries || !isRetryable(err)) throw err;
       deps.onRetry?.(err, attempt);

@@ -148,6 +148,8 @@ export type CallEffect =
     }
   /** Store side: the retry's timer, written in the same commit (commit-changes.ts). */
   | { readonly type: 'retry.schedule'; readonly retryId: string; readonly atMs: number }
+  /** Store side: the timer of a retry no longer pending, removed in the same commit. */
+  | { readonly type: 'retry.cancel'; readonly retryId: string }
   /** An effect failed for good: log it as an error and count it (the alert). */
   | { readonly type: 'effect.abandoned'; readonly effect: string; readonly code?: string };
 
@@ -204,7 +206,10 @@ function reduceInput(record: CallRecord, input: CallInput, ctx: ReduceContext): 
   if (input.type === 'effect.retry') return reduceEffectRetry(record, input.retryId);
   if (input.type === 'effect.done') {
     const done = dropGuard(record, input.retryId);
-    return done === null ? null : { record: done, effects: [] };
+    // Its timer goes with it: left, it would fire 3 s later only to find nothing to retry.
+    return done === null
+      ? null
+      : { record: done, effects: [{ type: 'retry.cancel', retryId: input.retryId }] };
   }
   if (record.phase === 'ended') return null;
   switch (input.type) {

@@ -53,6 +53,7 @@ export function commitFor(
     if (e.type === 'call.finished') ended = true;
     if (e.type === 'retry.schedule')
       start.push({ timerId: `${CALL_TIMER_PREFIX}${retryTimerName(e.retryId)}`, atMs: e.atMs });
+    if (e.type === 'retry.cancel') cancel.push(`${CALL_TIMER_PREFIX}${retryTimerName(e.retryId)}`);
     if (e.type !== 'transfer') continue;
     const fx = e.effect;
     if (fx.type === 'flag.set') flag = { set: fx.destination, ttlMs: settings.flagTtlMs };

@@ -225,6 +225,7 @@ export class EffectExecutor implements EffectRunner {
       case 'retry':
         return this.#runOne(record, effect.effect, context);
       case 'retry.schedule':
+      case 'retry.cancel':
         return; // written in the same commit as the record (commit-changes.ts)
       case 'effect.abandoned':
         this.#o.log.error(

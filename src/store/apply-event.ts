@@ -40,7 +40,17 @@ export interface Refused<R> {
 }
 
 export interface ApplyBackend<R> {
-  load(callId: string, dedupeKey: string | undefined, timer: TimerRef | undefined): Promise<Loaded<R> | null>;
+  /**
+   * `held`: a state the caller holds (a cached copy a step returned null on). A backend that can
+   * may then confirm it by its version alone — the same checks, the record not sent again — and
+   * return that state (a fresh object) when its version is still the stored one.
+   */
+  load(
+    callId: string,
+    dedupeKey: string | undefined,
+    timer: TimerRef | undefined,
+    held?: StoredCall<R>,
+  ): Promise<Loaded<R> | null>;
   commit(callId: string, changes: CommitChanges<R>): Promise<CommitResult | Refused<R>>;
   /**
    * The call's last saved state as this process knows it, to step without a load (Redis: one
@@ -110,19 +120,26 @@ export class EventApplier<R> {
     let known: Loaded<R> | undefined =
       cached === undefined ? undefined : { stored: cached, duplicate: false, timerLive: true };
     let guess = known !== undefined;
+    let held: StoredCall<R> | undefined;
     let conflicts = 0;
     for (;;) {
-      const loaded = known ?? (await this.#backend.load(callId, ref.dedupeKey, ref.timer));
+      const loaded = known ?? (await this.#backend.load(callId, ref.dedupeKey, ref.timer, held));
       const fromCache = guess;
       known = undefined;
       guess = false;
+      held = undefined;
       if (loaded === null) return { status: 'missing' };
       const { record, version } = loaded.stored;
       if (loaded.duplicate) return { status: 'duplicate', record, version };
       if (!loaded.timerLive) return { status: 'stale', record, version };
       const out = step(record, version);
       // The cached copy may be behind the store, or the event a duplicate: the store decides.
-      if (out === null && fromCache) continue;
+      // Most such reports change nothing (a second report of a leg's end): the store confirms
+      // the copy by its version, dedupe key and timer, and only a newer state is read again.
+      if (out === null && fromCache) {
+        held = loaded.stored;
+        continue;
+      }
       if (out === null) return { status: 'unchanged', record, version };
       const changes: CommitChanges<R> = {
         record: out.record,

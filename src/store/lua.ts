@@ -42,8 +42,10 @@ return {1, 1}
 );
 
 /**
- * KEYS: call, dedupe key (or call). ARGV: hasDedupe, timerId ('' none), generation.
- * Returns nil when the call is missing, else {v, r, e, a, duplicate 0|1, timerLive 0|1}.
+ * KEYS: call, dedupe key (or call). ARGV: hasDedupe, timerId ('' none), generation, the version
+ * the caller already holds ('' none). Returns nil when the call is missing, else
+ * {v, r, e, a, duplicate 0|1, timerLive 0|1}; `r` is '' when `v` is the version the caller holds
+ * (it has that state: the record is not sent again).
  */
 export const LOAD = script(
   'load',
@@ -54,7 +56,9 @@ local dup = 0
 if ARGV[1] == '1' and redis.call('EXISTS', KEYS[2]) == 1 then dup = 1 end
 local live = 1
 if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], 't:' .. ARGV[2]) ~= ARGV[3] then live = 0 end
-return {h[1], h[2], h[3] or '', h[4] or '', dup, live}
+local r = h[2]
+if ARGV[4] ~= nil and ARGV[4] ~= '' and ARGV[4] == h[1] then r = '' end
+return {h[1], r, h[3] or '', h[4] or '', dup, live}
 `,
 );
 

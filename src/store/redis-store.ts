@@ -103,7 +103,7 @@ export class RedisStore<R extends object> implements Store<R> {
     };
     this.#ctx = ctx;
     const backend: ApplyBackend<R> = {
-      load: (callId, dedupeKey, timer) => this.#op(() => this.#load(callId, dedupeKey, timer)),
+      load: (callId, dedupeKey, timer, held) => this.#op(() => this.#load(callId, dedupeKey, timer, held)),
       commit: (callId, changes) => this.commit(callId, changes),
       known: (callId) => this.#known(callId),
     };
@@ -245,6 +245,7 @@ export class RedisStore<R extends object> implements Store<R> {
       },
       this.#policy,
       isRetryableError,
+      STORE_RETRY_DEPS,
     ).catch((err: unknown) => {
       throw toStoreError(err);
     });
@@ -278,6 +279,7 @@ export class RedisStore<R extends object> implements Store<R> {
     callId: string,
     dedupeKey: string | undefined,
     timer: TimerRef | undefined,
+    held: StoredCall<R> | undefined,
   ): Promise<Loaded<R> | null> {
     const k = this.#keys;
     const callKey = k.call(callId);
@@ -285,19 +287,30 @@ export class RedisStore<R extends object> implements Store<R> {
       this.#send,
       LOAD,
       [callKey, dedupeKey === undefined ? callKey : k.callDedupe(callId, dedupeKey)],
-      [dedupeKey === undefined ? 0 : 1, timer?.timerId ?? '', timer?.generation ?? ''],
+      [
+        dedupeKey === undefined ? 0 : 1,
+        timer?.timerId ?? '',
+        timer?.generation ?? '',
+        held === undefined ? '' : held.version,
+      ],
     );
     if (reply === null) {
       this.#cache.delete(callId);
       return null;
     }
     const [v, r, e, a, dup, live] = replyArray(reply);
+    const flags = { duplicate: replyNumber(dup) === 1, timerLive: replyNumber(live) === 1 };
+    if (held !== undefined && replyString(r) === '') {
+      // The version the caller holds is still the stored one (lua.ts LOAD): the cached copy is
+      // the stored state, parsed afresh as a load would return it. Gone from the cache meanwhile
+      // (evicted): read it.
+      const ended = e !== null && e !== undefined && replyString(e) !== '';
+      const current = ended ? undefined : this.#known(callId);
+      if (current !== undefined && current.version === replyNumber(v)) return { stored: current, ...flags };
+      return this.#load(callId, dedupeKey, timer, undefined);
+    }
     this.#remember(callId, v, r, e);
-    return {
-      stored: this.#stored(callId, v, r, e, a),
-      duplicate: replyNumber(dup) === 1,
-      timerLive: replyNumber(live) === 1,
-    };
+    return { stored: this.#stored(callId, v, r, e, a), ...flags };
   }
 
   async #get(callId: string): Promise<StoredCall<R> | null> {
@@ -367,6 +380,9 @@ export class RedisStore<R extends object> implements Store<R> {
     return out;
   }
 }
+
+/** A Redis command cannot be taken back once sent: its attempts get no abort signal. */
+const STORE_RETRY_DEPS = { abortable: false } as const;
 
 function nullableString(reply: unknown): string | null {
   return reply === null || reply === undefined ? null : replyString(reply);

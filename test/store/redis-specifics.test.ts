@@ -246,6 +246,52 @@ describe('redis store: the last known state of a call (one round trip per event)
     }
   });
 
+  it('a report the cached state ignores is confirmed by its version: the record is not sent again', async () => {
+    const { a, b, counting } = twoWorkers();
+    const replies: unknown[] = [];
+    const send = counting.client.sendCommand.bind(counting.client);
+    counting.client.sendCommand = (...args: Parameters<Redis['sendCommand']>) => {
+      const sent = send(...args);
+      void args[0].promise.then((reply: unknown) => replies.push(reply)).catch(() => undefined);
+      return sent;
+    };
+    try {
+      const id = randomUUID();
+      await a.calls.create(id, { events: [], count: 0 });
+      await a.applyEvent(id, 'a1', append('a1'));
+      replies.length = 0;
+      counting.reset();
+      const seen: TestRecord[] = [];
+      const ignore: Step<TestRecord, undefined> = (rec) => {
+        seen.push(rec);
+        return null;
+      };
+      expect(await a.applyEvent(id, 'n1', ignore)).toEqual({
+        status: 'unchanged',
+        record: { events: ['a1'], count: 1 },
+        version: 2,
+      });
+      // One round trip (the check), whose reply holds the version and no record.
+      expect(counting.sent()).toBe(1);
+      expect(replies).toEqual([['2', '', '', '', 0, 1]]);
+      // Each step got a fresh object (a load's), never the one before.
+      expect(seen).toHaveLength(2);
+      expect(seen[0]).not.toBe(seen[1]);
+      // Another worker changed it: the same check reads the new state, and the step sees it.
+      await b.applyEvent(id, 'b1', append('b1'));
+      const afterB = (rec: TestRecord) => (rec.events.includes('b1') ? append('a2')(rec, 0) : null);
+      expect(await a.applyEvent(id, 'a2', afterB)).toMatchObject({
+        status: 'applied',
+        record: { events: ['a1', 'b1', 'a2'] },
+      });
+      // A duplicate met this way is still a duplicate.
+      expect(await a.applyEvent(id, 'a1', ignore)).toMatchObject({ status: 'duplicate', version: 4 });
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('a call gone from the store is missing, whatever the cache held', async () => {
     const { a, b, keyPrefix } = twoWorkers();
     try {

@@ -86,6 +86,30 @@ describe('withRetry', () => {
     expect(signals[1]?.aborted).toBe(false);
   });
 
+  it('an attempt that cannot be stopped (abortable: false) still has its deadline; its signal never aborts', async () => {
+    const signals: AbortSignal[] = [];
+    const value = await withRetry(
+      (attempt, signal) => {
+        signals.push(signal);
+        return attempt === 0 ? new Promise<string>(() => undefined) : Promise.resolve('second');
+      },
+      { maxRetries: 1, retryIntervalMs: 0, timeoutMs: 20 },
+      isRetryableError,
+      { abortable: false },
+    );
+    expect(value).toBe('second');
+    expect(signals.map((s) => s.aborted)).toEqual([false, false]);
+    const err = await withRetry(
+      () => new Promise(() => undefined),
+      { maxRetries: 0, retryIntervalMs: 0, timeoutMs: 20 },
+      isRetryableError,
+      {
+        abortable: false,
+      },
+    ).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'timeout', retryable: true });
+  });
+
   it('works for carrier errors: 5xx and 429 are retried, other 4xx are not', () => {
     expect(isRetryableError(new CarrierError('twilio', 503, undefined, 'x'))).toBe(true);
     expect(isRetryableError(new CarrierError('plivo', 429, undefined, 'x'))).toBe(true);

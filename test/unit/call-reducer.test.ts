@@ -16,6 +16,7 @@ import {
   type ReduceResult,
   reduceCall,
 } from '../../src/runtime/call-reducer.js';
+import { commitFor } from '../../src/runtime/commit-changes.js';
 import type { PendingRetry } from '../../src/runtime/effect-failures.js';
 import { GUARD_MS } from '../../src/runtime/effect-guards.js';
 
@@ -584,7 +585,7 @@ describe('reduceCall: guarded effects (effect-guards.ts)', () => {
     ).toEqual([]);
   });
 
-  it('once the effect ran (effect.done) the guard is gone, and its timer finds nothing to run', () => {
+  it('once the effect ran (effect.done) the guard is gone with its timer, which would find nothing to run', () => {
     const { result } = backWithGuard();
     const done = reduceCall(
       result.record,
@@ -592,7 +593,10 @@ describe('reduceCall: guarded effects (effect-guards.ts)', () => {
       ctxAt(AT + 10),
     ) as ReduceResult;
     expect(done.record.retries).toEqual(statusGuard(result.record.retries));
-    expect(done.effects).toEqual([]);
+    expect(done.effects).toEqual([{ type: 'retry.cancel', retryId: '1' }]);
+    // Removed in the same commit as the guard: no dispatch 3 s later that changes nothing.
+    const settings = { flagTtlMs: 300_000, retentionMs: 60_000, nowMs: AT + 10 };
+    expect(commitFor(done.record, done.effects, settings).timers).toEqual({ cancel: ['call|retry:1'] });
     expect(reduceCall(done.record, { type: 'effect.done', retryId: '1' }, ctxAt(AT + 20))).toBeNull();
     expect(reduceCall(done.record, { type: 'effect.retry', retryId: '1' }, ctxAt(AT + GUARD_MS))).toBeNull();
   });

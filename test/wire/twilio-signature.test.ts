@@ -107,6 +107,27 @@ describe('X-Twilio-Signature vectors (protocols.md §2.8)', () => {
     expect(adapter(VECTOR.token).verifyWebhook(post(otherPath, VECTOR.params, VECTOR.signature))).toBe(false);
   });
 
+  it('accepts exactly what twilio-node accepts, over URLs with and without ports and any signature', () => {
+    const urls = fc.constantFrom(
+      'https://pt.example.com/twilio/status?callId=c1&legId=l1',
+      'https://pt.example.com:443/twilio/status?callId=c1',
+      'http://127.0.0.1:8080/twilio/status?callId=c%201',
+      'https://pt.example.com/twilio/voice',
+    );
+    const params = fc.dictionary(
+      fc.constantFrom('CallSid', 'CallStatus', 'From', 'To', 'SequenceNumber'),
+      fc.oneof(fc.string(), fc.array(fc.string(), { minLength: 1, maxLength: 3 })),
+    );
+    fc.assert(
+      fc.property(urls, urls, params, fc.boolean(), (url, signedUrl, p, forged) => {
+        const signature = forged ? 'AAAAAAAAAAAAAAAAAAAAAAAAAAA=' : referenceSignature('tok', signedUrl, p);
+        const expected = twilio.validateRequest('tok', signature, url, p);
+        expect(adapter('tok').verifyWebhook(post(url, p, signature))).toBe(expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('signs repeated keys as sorted, de-duplicated values', () => {
     const params = { StatusCallbackEvent: ['ringing', 'answered', 'ringing'], CallSid: 'CA1' };
     const signature = referenceSignature('tok', 'https://pt.example.com/twilio/status', params);
