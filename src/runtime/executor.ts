@@ -133,7 +133,11 @@ export class EffectExecutor implements EffectRunner {
         // A relayed effect's guard is cleared by the worker that runs it.
         if (await this.#relayed(record, inner, context)) continue;
         await this.#runOne(record, inner, context);
-        if (guardId !== undefined) await this.#guardDone(record.callId, guardId);
+        // A socket effect run here with no session reached nobody: the worker holding the
+        // socket did not hear the relay (its subscription down across a Redis restart, its
+        // heartbeat not yet back: soak seed 33544). Its guard stays, and the retry relays again.
+        if (guardId !== undefined && !this.#reachedNoSocket(record, inner, context))
+          await this.#guardDone(record.callId, guardId);
       } catch (err) {
         const gone = this.#o.adapterFor(record).classifyError?.(err) === 'call_gone';
         await this.#failed(record.callId, inner, attempt, err, gone);
@@ -210,6 +214,13 @@ export class EffectExecutor implements EffectRunner {
   }
 
   /** A socket effect for a call whose sockets another worker holds goes there. */
+  /** A socket effect this worker ran without the call's session, and not sent here by a relay. */
+  #reachedNoSocket(record: CallRecord, effect: CallEffect, context: RunContext): boolean {
+    if (context.relayed === true || this.#o.sessions.get(record.callId) !== undefined) return false;
+    const viaStream = () => this.#o.adapterFor(record).capabilities.streamCloseMovesCaller === true;
+    return needsSocketOwner(effect, context.reply !== undefined, viaStream);
+  }
+
   async #relayed(record: CallRecord, effect: CallEffect, context: RunContext): Promise<boolean> {
     const relay = this.#o.relay;
     if (relay === undefined || context.relayed === true) return false;

@@ -341,6 +341,24 @@ describe('EffectExecutor: what each effect does', () => {
     expect(h.local.agent.sent).toHaveLength(3);
   });
 
+  it('a guarded terminal status that reached no socket keeps its guard, and the retry relays it again (soak seed 33544)', async () => {
+    // The worker holding the agent's socket did not hear the relay (its subscription was down
+    // across a Redis restart): nothing was told, so the guard stays for its retry.
+    const h = harness({ record: 'warm', session: false, relay: false });
+    const connected = { type: 'agent.status', status: 'connected', legId: LEG0 } as const;
+    await h.executor.run(h.record, [{ ...tx(connected), guardId: '7' } as CallEffect], h.context);
+    expect(h.relayedEffects).toHaveLength(1);
+    expect(h.fed.filter((i) => i.type === 'effect.done')).toEqual([]);
+    // The retry, 3 s later, on a worker whose relay is heard again.
+    const again = harness({ record: 'warm', session: false, relay: true });
+    await again.executor.run(
+      again.record,
+      [{ type: 'retry', retryId: '7', attempt: 1, effect: tx(connected) }],
+      again.context,
+    );
+    expect(again.relayedEffects).toEqual([tx(connected)]);
+  });
+
   it('effects run in order, and a failed one does not stop the next', async () => {
     const h = harness({
       record: 'warm',
