@@ -20,7 +20,26 @@ export interface DaemonProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
-export async function spawnDaemon(port: number, env: Record<string, string>): Promise<DaemonProcess> {
+/**
+ * A daemon on `port`, or on a port from `port()`: such a port was free a moment ago, but another
+ * process may take it before the daemon listens (an outgoing connection's local port comes from
+ * the same range), so a start refused with EADDRINUSE is tried again on another, twice at most.
+ */
+export async function spawnDaemon(
+  port: number | (() => Promise<number>),
+  env: Record<string, string>,
+): Promise<DaemonProcess> {
+  if (typeof port === 'number') return spawnOn(port, env);
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await spawnOn(await port(), env);
+    } catch (err) {
+      if (attempt >= 2 || !String(err).includes('EADDRINUSE')) throw err;
+    }
+  }
+}
+
+async function spawnOn(port: number, env: Record<string, string>): Promise<DaemonProcess> {
   const url = `http://127.0.0.1:${port}`;
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,

@@ -59,7 +59,7 @@ describe('SIGTERM drain of a real daemon with a live call', () => {
   });
 
   it('goes unready, hands the stream back, exits cleanly, and leaves the call for another worker', async () => {
-    const a = await spawnDaemon(await freePort(), env('worker-a'));
+    const a = await spawnDaemon(freePort, env('worker-a'));
     daemons.push(a);
 
     // A live call: Twilio asks the voice URL, then opens the media stream it was given.
@@ -132,7 +132,7 @@ describe('SIGTERM drain of a real daemon with a live call', () => {
       await store.close();
     }
 
-    const b = await spawnDaemon(await freePort(), env('worker-b'));
+    const b = await spawnDaemon(freePort, env('worker-b'));
     daemons.push(b);
     const continuation = await signedWebhook(b, doc.continuation, {
       CallSid: CALL_SID,

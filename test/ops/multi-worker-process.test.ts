@@ -106,9 +106,9 @@ describe('two workers: socket effects and the agent session follow the caller', 
       TWILIO_API_BASE: api,
       MEDIA_TOKEN_SECRET: 'shared-by-both-workers-0123456789',
     });
-    const a = await spawnDaemon(await freePort(), env('worker-a', apiOfA));
+    const a = await spawnDaemon(freePort, env('worker-a', apiOfA));
     daemons.push(a);
-    const b = await spawnDaemon(await freePort(), env('worker-b', sim.url));
+    const b = await spawnDaemon(freePort, env('worker-b', sim.url));
     daemons.push(b);
     for (const number of [INBOUND, WARM_INBOUND]) {
       sim.twilio.configureNumber(number, {

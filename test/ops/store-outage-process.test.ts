@@ -74,7 +74,7 @@ describe('Redis failing under a live call (real daemon process, real Redis)', ()
   });
 
   it('keeps the worker serving through the outage and gives the caller the AI back after it', async () => {
-    const d = await spawnDaemon(await freePort(), {
+    const d = await spawnDaemon(freePort, {
       REDIS_URL: redis.url,
       PATCHTHROUGH_CONFIG: join(dir, 'agents.json'),
       WORKER_ID: 'worker-outage',
