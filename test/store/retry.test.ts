@@ -5,6 +5,23 @@ import { isRetryableError, type RetryPolicy, withRetry, worstCaseMs } from '../.
 const policy: RetryPolicy = { maxRetries: 3, retryIntervalMs: 250, timeoutMs: 1_000 };
 const flaky = () => new DaemonError('store_unavailable', 'down', { retryable: true });
 
+/** A first attempt that never settles, then one that answers `second`: the value and each attempt's signal. */
+async function hangThenAnswer(
+  deps?: Parameters<typeof withRetry>[3],
+): Promise<{ value: string; signals: AbortSignal[] }> {
+  const signals: AbortSignal[] = [];
+  const value = await withRetry(
+    (attempt, signal) => {
+      signals.push(signal);
+      return attempt === 0 ? new Promise<string>(() => undefined) : Promise.resolve('second');
+    },
+    { maxRetries: 1, retryIntervalMs: 0, timeoutMs: 20 },
+    isRetryableError,
+    deps,
+  );
+  return { value, signals };
+}
+
 function recordingSleep() {
   const waits: number[] = [];
   return { waits, sleep: async (ms: number) => void waits.push(ms) };
@@ -71,15 +88,7 @@ describe('withRetry', () => {
   });
 
   it('abandons an attempt that outlives timeoutMs (aborting its signal) and tries again', async () => {
-    const signals: AbortSignal[] = [];
-    const value = await withRetry(
-      (attempt, signal) => {
-        signals.push(signal);
-        return attempt === 0 ? new Promise<string>(() => undefined) : Promise.resolve('second');
-      },
-      { maxRetries: 1, retryIntervalMs: 0, timeoutMs: 20 },
-      isRetryableError,
-    );
+    const { value, signals } = await hangThenAnswer();
     expect(value).toBe('second');
     expect(signals[0]?.aborted).toBe(true);
     expect(signals[0]?.reason).toMatchObject({ code: 'timeout', retryable: true });
@@ -87,16 +96,7 @@ describe('withRetry', () => {
   });
 
   it('an attempt that cannot be stopped (abortable: false) still has its deadline; its signal never aborts', async () => {
-    const signals: AbortSignal[] = [];
-    const value = await withRetry(
-      (attempt, signal) => {
-        signals.push(signal);
-        return attempt === 0 ? new Promise<string>(() => undefined) : Promise.resolve('second');
-      },
-      { maxRetries: 1, retryIntervalMs: 0, timeoutMs: 20 },
-      isRetryableError,
-      { abortable: false },
-    );
+    const { value, signals } = await hangThenAnswer({ abortable: false });
     expect(value).toBe('second');
     expect(signals.map((s) => s.aborted)).toEqual([false, false]);
     const err = await withRetry(
