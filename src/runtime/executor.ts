@@ -136,7 +136,7 @@ export class EffectExecutor implements EffectRunner {
         // A socket effect run here with no session reached nobody: the worker holding the
         // socket did not hear the relay (its subscription down across a Redis restart, its
         // heartbeat not yet back: soak seed 33544). Its guard stays, and the retry relays again.
-        if (guardId !== undefined && !this.#reachedNoSocket(record, inner, context))
+        if (guardId !== undefined && !this.#socketElsewhere(record, inner, context))
           await this.#guardDone(record.callId, guardId);
       } catch (err) {
         const gone = this.#o.adapterFor(record).classifyError?.(err) === 'call_gone';
@@ -213,20 +213,17 @@ export class EffectExecutor implements EffectRunner {
     if (this.#callerCommands.get(callId) === tail) this.#callerCommands.delete(callId);
   }
 
-  /** A socket effect for a call whose sockets another worker holds goes there. */
-  /** A socket effect this worker ran without the call's session, and not sent here by a relay. */
-  #reachedNoSocket(record: CallRecord, effect: CallEffect, context: RunContext): boolean {
+  /** A socket effect for a call whose session is not on this worker, not sent here by a relay. */
+  #socketElsewhere(record: CallRecord, effect: CallEffect, context: RunContext): boolean {
     if (context.relayed === true || this.#o.sessions.get(record.callId) !== undefined) return false;
     const viaStream = () => this.#o.adapterFor(record).capabilities.streamCloseMovesCaller === true;
     return needsSocketOwner(effect, context.reply !== undefined, viaStream);
   }
 
+  /** A socket effect whose socket is not here, sent to the worker holding it: true if heard. */
   async #relayed(record: CallRecord, effect: CallEffect, context: RunContext): Promise<boolean> {
     const relay = this.#o.relay;
-    if (relay === undefined || context.relayed === true) return false;
-    if (this.#o.sessions.get(record.callId) !== undefined) return false;
-    const viaStream = () => this.#o.adapterFor(record).capabilities.streamCloseMovesCaller === true;
-    if (!needsSocketOwner(effect, context.reply !== undefined, viaStream)) return false;
+    if (relay === undefined || !this.#socketElsewhere(record, effect, context)) return false;
     return relay(record.callId, effect);
   }
 
