@@ -12,7 +12,7 @@ import {
   base64Length,
   putBase64,
 } from '../../src/lib/base64-payload.js';
-import { asciiBytes, END, FrameScan, keyNames } from '../../src/lib/frame-scan.js';
+import { END, FrameScan, keyNames } from '../../src/lib/frame-scan.js';
 import {
   DIGITS,
   decodeCustomParameters,
@@ -29,8 +29,8 @@ import { CodecError, type MediaCodec } from '../types.js';
 /** The keys of a Twilio `media` frame and of its `media` object, in the order Twilio writes them. */
 const FRAME_KEYS = keyNames('event', 'sequenceNumber', 'media', 'streamSid');
 const MEDIA_KEYS = keyNames('track', 'chunk', 'timestamp', 'payload');
-const MEDIA = asciiBytes('media');
-const INBOUND = asciiBytes('inbound');
+const MEDIA = framePart('media');
+const INBOUND = framePart('inbound');
 const MEDIA_TAIL = framePart('"}}');
 
 /**
@@ -211,7 +211,7 @@ class TwilioCodec implements MediaCodec {
     this.#streamSid = streamSid;
     this.#quotedSid = JSON.stringify(streamSid);
     this.#mediaHead = framePart(`{"event":"media","streamSid":${this.#quotedSid},"media":{"payload":"`);
-    this.#plainSid = this.#quotedSid === `"${streamSid}"` ? asciiBytes(streamSid) : undefined;
+    this.#plainSid = this.#quotedSid === `"${streamSid}"` ? framePart(streamSid) : undefined;
     return { type: 'start', streamId: streamSid, carrierCallId: callSid, format: MULAW_8K, customParameters };
   }
 }

@@ -1,3 +1,4 @@
+import { framePart } from './ascii-frame.js';
 import { MutableSpan } from './base64-payload.js';
 
 /**
@@ -86,7 +87,7 @@ export class FrameScan {
     return true;
   }
 
-  /** Reads a string value equal to `expected` (bytes of text that needs no escaping). */
+  /** Reads a string value equal to `expected` (bytes of text that needs no escaping: `framePart`). */
   stringEquals(expected: Uint8Array): boolean {
     const b = this.#b;
     const start = this.#i + 1;
@@ -157,12 +158,7 @@ export type KeyNames = readonly Uint8Array[];
 
 /** Key names (text that needs no escaping) as bytes, made once. */
 export function keyNames(...names: readonly string[]): KeyNames {
-  return names.map((name) => asciiBytes(name));
-}
-
-/** A value to compare with {@link FrameScan.stringEquals}, as bytes, made once. */
-export function asciiBytes(text: string): Uint8Array {
-  return new Uint8Array(Buffer.from(text, 'utf8'));
+  return names.map((name) => framePart(name));
 }
 
 const EMPTY = new Uint8Array(0);

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { AudioFormat } from '../../domain/media.js';
+import { framePart } from '../../lib/ascii-frame.js';
 import { type Base64Span, base64Bytes } from '../../lib/base64-payload.js';
-import { asciiBytes, END, type FrameScan, keyNames } from '../../lib/frame-scan.js';
+import { END, type FrameScan, keyNames } from '../../lib/frame-scan.js';
 import {
   CONTROL_EVENTS,
   type ControlMessage,
@@ -93,7 +94,7 @@ export function scanAgentMedia(
 /** The keys of an agent's plain `media` frame, and of its `media` object. */
 const AGENT_MEDIA_KEYS = keyNames('event', 'streamSid', 'media');
 const PAYLOAD_KEY = keyNames('payload');
-const MEDIA = asciiBytes('media');
+const MEDIA = framePart('media');
 
 /**
  * Parses one text frame. `media` takes a hand-written fast path (it is 50 frames a second per
