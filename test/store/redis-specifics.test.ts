@@ -27,6 +27,15 @@ const append =
  * A client that counts the commands it sends (each one a request on the wire). Server-side
  * counters would not do: INFO counts the commands a script runs inside Redis as well.
  */
+/** A store whose attempts time out after 100 ms and are tried again, ten times: for answers held back. */
+function quickRetryStore(prefix: string): RedisStore<TestRecord> {
+  return new RedisStore<TestRecord>({
+    redisUrl: server.url,
+    keyPrefix: `${prefix}-${randomUUID().slice(0, 8)}:`,
+    retry: { maxRetries: 10, retryIntervalMs: 20, timeoutMs: 100 },
+  });
+}
+
 function countingClient(url: string): { client: Redis; sent: () => number; reset: () => void } {
   const client = new Redis(url);
   let sent = 0;
@@ -366,11 +375,7 @@ describe('redis store: failures', () => {
   });
 
   it('a commit whose reply was late is retried without applying twice or reporting a conflict', async () => {
-    const store = new RedisStore<TestRecord>({
-      redisUrl: server.url,
-      keyPrefix: `idem-${randomUUID().slice(0, 8)}:`,
-      retry: { maxRetries: 10, retryIntervalMs: 20, timeoutMs: 100 },
-    });
+    const store = quickRetryStore('idem');
     try {
       const id = randomUUID();
       await store.calls.create(id, { events: [], count: 0 });
@@ -395,11 +400,7 @@ describe('redis store: failures', () => {
   });
 
   it('a claim whose answer was late is still this claim: its retry finds its own mark, and a second claim is refused', async () => {
-    const store = new RedisStore<TestRecord>({
-      redisUrl: server.url,
-      keyPrefix: `claim-${randomUUID().slice(0, 8)}:`,
-      retry: { maxRetries: 10, retryIntervalMs: 20, timeoutMs: 100 },
-    });
+    const store = quickRetryStore('claim');
     try {
       // The first try times out while Redis holds it, then runs: the key is set, its answer lost.
       await admin.call('CLIENT', 'PAUSE', 400, 'ALL');
