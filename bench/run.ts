@@ -4,7 +4,9 @@
  * on loopback, bounded in time. `what`: `media`, `frame-cost`, `control`, `handoff`, `store`, or
  * `all` (default). Each writes `bench/results/<what>.json` and prints a markdown table. `livekit`
  * runs only the media bench's LiveKit row (bench/livekit/; `media` includes it); `syscalls` counts
- * each media server's syscalls, bytes and CPU per frame at fixed loads (bench/media/syscalls.ts).
+ * each media server's syscalls, bytes and CPU per frame at fixed loads (bench/media/syscalls.ts);
+ * `paired` runs the daemon and the relay at once, measured in the same windows
+ * (bench/media/paired.ts: `--ladder` its calls on each server, first value; `--measure-s`).
  *
  * Flags: `--quick` (short steps, smaller ladders: a smoke run), `--ladder 50,100,200` (media
  * calls per step; `syscalls`: the loads), `--measure-s 5`, `--no-profile`, `--strace`, `--perf`, `--v8-profile`,
@@ -27,12 +29,13 @@ import { livekitTable } from './livekit/livekit-report.js';
 import { runLivekit } from './livekit/run-livekit.js';
 import { frameCostTable, measureFrameCost } from './media/frame-cost.js';
 import { mediaTable } from './media/media-report.js';
+import { measurePaired, pairedTable } from './media/paired.js';
 import { runMedia } from './media/run-media.js';
 import { measureSyscalls, syscallTable } from './media/syscalls.js';
 
 const WHAT = ['media', 'frame-cost', 'control', 'handoff', 'store'] as const;
 /** Parts run only when named (not in `all`). */
-const EXTRA = ['livekit', 'syscalls'] as const;
+const EXTRA = ['livekit', 'syscalls', 'paired'] as const;
 type What = (typeof WHAT)[number] | (typeof EXTRA)[number];
 
 interface Flags {
@@ -190,6 +193,17 @@ async function main(): Promise<void> {
       });
       write('syscalls', { rows });
       process.stdout.write(`${syscallTable(rows)}\n`);
+    } else if (what === 'paired') {
+      const result = await measurePaired({
+        calls: flags.ladder?.[0] ?? 150,
+        windows: flags.quick ? 3 : 8,
+        warmupMs: 2000,
+        measureMs: (flags.measureS ?? 4) * 1000,
+        nodeFlags: flags.nodeFlags,
+        log,
+      });
+      write('paired', result);
+      process.stdout.write(`${pairedTable(result)}\n`);
     } else if (what === 'frame-cost') {
       const rows = measureFrameCost();
       write('frame-cost', { rows });

@@ -65,6 +65,11 @@ export interface SyscallRow {
   readonly writtenBytesPerFrame: number;
   readonly readSyscallsPerFrame: number;
   readonly readBytesPerFrame: number;
+  /**
+   * Of the CPU per frame, what the process's other threads used (V8's GC helpers, libuv's pool),
+   * µs: the main thread's share is {@link cpuUsPerFrame} less this.
+   */
+  readonly otherThreadsUsPerFrame: number;
   /** Context switches of all the server's threads (voluntary and not) per frame. */
   readonly switchesPerFrame: number;
   /** From strace (its own window): calls per frame by syscall, the busiest first. */
@@ -76,6 +81,20 @@ interface ProcIo {
   readonly wchar: number;
   readonly syscr: number;
   readonly syscw: number;
+}
+
+/** utime + stime so far of every thread of `pid` but the main one, in clock ticks (USER_HZ, 100). */
+function otherThreadTicks(pid: number): number {
+  let total = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    if (tid === String(pid)) continue;
+    try {
+      total += statTicks(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return total;
 }
 
 /** Context switches so far of every thread of `pid` (each `/proc/<pid>/task/<tid>/status`). */
@@ -145,6 +164,7 @@ export async function measureSyscalls(options: SyscallOptions): Promise<SyscallR
         const s0 = await server.call<ProcessSample>('sample', {});
         const io0 = procIo(pid);
         const cs0 = contextSwitches(pid);
+        const t0 = otherThreadTicks(pid);
         const f0 = crossed(ledger);
         const m0 = machineTicks();
         const l0 = process.cpuUsage();
@@ -152,6 +172,7 @@ export async function measureSyscalls(options: SyscallOptions): Promise<SyscallR
         const s1 = await server.call<ProcessSample>('sample', {});
         const io1 = procIo(pid);
         const cs1 = contextSwitches(pid);
+        const t1 = otherThreadTicks(pid);
         const f1 = crossed(ledger);
         const total = machineCores(m0, machineTicks());
         const load = (process.cpuUsage(l0).user + process.cpuUsage(l0).system) / ((s1.atMs - s0.atMs) * 1000);
@@ -204,6 +225,7 @@ export async function measureSyscalls(options: SyscallOptions): Promise<SyscallR
           writtenBytesPerFrame: per(io1.wchar - io0.wchar),
           readSyscallsPerFrame: per(io1.syscr - io0.syscr),
           readBytesPerFrame: per(io1.rchar - io0.rchar),
+          otherThreadsUsPerFrame: round2(((t1 - t0) * 1e4) / Math.max(1, frames)),
           switchesPerFrame: round3((cs1 - cs0) / Math.max(1, frames)),
           ...(strace === undefined ? {} : { strace }),
         };
@@ -261,7 +283,11 @@ async function waitForQuiet(pid: number, maxMs: number): Promise<void> {
 
 /** utime + stime of a process, in clock ticks (USER_HZ, 100 on Linux). */
 function procCpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return statTicks(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+}
+
+/** utime + stime of a `/proc/…/stat` line, in clock ticks. */
+function statTicks(stat: string): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return Number(fields[11]) + Number(fields[12]);
 }
@@ -302,11 +328,11 @@ export function syscallTable(rows: readonly SyscallRow[]): string {
   return [
     '### Syscalls per frame crossing',
     '',
-    '| server | calls | frames/s | server cores | others | CPU µs/frame | of it system | CPU ms/call-s | writes/frame | bytes written/frame | reads/frame | bytes read/frame | context switches/frame | strace (calls/frame) |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| server | calls | frames/s | server cores | others | CPU µs/frame | of it system | CPU ms/call-s | other threads µs/frame | writes/frame | bytes written/frame | reads/frame | bytes read/frame | context switches/frame | strace (calls/frame) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
     ...rows.map(
       (r) =>
-        `| ${r.server} | ${r.calls} | ${r.framesPerSecond} | ${r.serverCores} | ${r.othersCores ?? '?'} | ${r.cpuUsPerFrame} | ${r.systemUsPerFrame} | ${r.cpuMsPerCallSecond} | ` +
+        `| ${r.server} | ${r.calls} | ${r.framesPerSecond} | ${r.serverCores} | ${r.othersCores ?? '?'} | ${r.cpuUsPerFrame} | ${r.systemUsPerFrame} | ${r.cpuMsPerCallSecond} | ${r.otherThreadsUsPerFrame} | ` +
         `${r.writeSyscallsPerFrame} | ${r.writtenBytesPerFrame} | ${r.readSyscallsPerFrame} | ${r.readBytesPerFrame} | ${r.switchesPerFrame} | ` +
         `${
           r.strace === undefined
