@@ -200,11 +200,20 @@ export async function runRoomScenario(target: LivekitTarget): Promise<void> {
     if (!dominates(agent.heard.slice(-4000), 8000, 440, [330, 660, 880]))
       throw new Error('the caller’s 440 Hz tone did not reach the agent as 440 Hz');
     const speaking660 = agent.speak(660, 1500);
-    await eventually(() => heardByCaller.length >= 50, 'the caller hears the agent', { timeoutMs: 10_000 });
+    // Checked while the tone plays out, not when the agent has captured its last frame: the
+    // room's and the bridge's latency can put the caller's last half second before the tone.
+    await eventually(
+      () =>
+        dominates(
+          toSamples(decodeMulaw(Buffer.concat(heardByCaller.slice(-50)))),
+          8000,
+          660,
+          [440, 550, 880],
+        ),
+      'the agent’s 660 Hz tone reaching the caller as 660 Hz',
+      { timeoutMs: 10_000, everyMs: 20 },
+    );
     await speaking660;
-    const heard = toSamples(decodeMulaw(Buffer.concat(heardByCaller.slice(-50))));
-    if (!dominates(heard, 8000, 660, [440, 550, 880]))
-      throw new Error('the agent’s 660 Hz tone did not reach the caller as 660 Hz');
     const answer = await agent.call(`patchthrough-${callId}`, 'patchthrough.transfer', { rule: 'Billing' });
     if (JSON.stringify(answer) !== JSON.stringify({ transferId: 'T1', status: 'started' })) {
       throw new Error(`unexpected RPC answer ${JSON.stringify(answer)}`);
