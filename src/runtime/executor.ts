@@ -26,6 +26,18 @@ import { callerNow } from './webhooks.js';
 /** How long a `say` waits for the agent's `said` before the waiter is dropped, ms (the machine's timer decides). */
 const SAID_WAIT_MS = 30_000;
 
+/**
+ * Transfer effects a REST dial may overtake ({@link EffectExecutor} `#dialFirst`): a status sent
+ * on the agent socket, or what the commit already wrote.
+ */
+const TELLS_ONLY: ReadonlySet<TransferEffect['type']> = new Set([
+  'agent.status',
+  'flag.set',
+  'flag.clear',
+  'timer.start',
+  'timer.cancel',
+]);
+
 /** Sends `say` and resolves on the agent's `said` for this transfer (or, silently, never). */
 function agentSays(session: LocalSession, transferId: string, text: string): Promise<void> {
   return new Promise((resolve) => {
@@ -122,28 +134,69 @@ export class EffectExecutor implements EffectRunner {
   }
 
   async run(record: CallRecord, effects: readonly CallEffect[], context: RunContext): Promise<void> {
+    const early = this.#dialFirst(record, effects);
+    const dialing = early === undefined ? undefined : this.#runEffect(record, early, context);
     for (const effect of effects) {
-      // A guard's retry whose effect is still running here (a slow carrier) waits for that run.
-      if (effect.type === 'retry' && this.#guarding.has(effect.retryId)) continue;
-      // A retry runs its effect again; a failure of it is reported with the retries made so far.
-      const [inner, attempt] = effect.type === 'retry' ? [effect.effect, effect.attempt] : [effect, 0];
-      const guardId = guardOf(inner);
-      if (guardId !== undefined) this.#guarding.add(guardId);
-      try {
-        // A relayed effect's guard is cleared by the worker that runs it.
-        if (await this.#relayed(record, inner, context)) continue;
-        await this.#runOne(record, inner, context);
-        // A socket effect run here with no session reached nobody: the worker holding the
-        // socket did not hear the relay (its subscription down across a Redis restart, its
-        // heartbeat not yet back: soak seed 33544). Its guard stays, and the retry relays again.
-        if (guardId !== undefined && !this.#socketElsewhere(record, inner, context))
-          await this.#guardDone(record.callId, guardId);
-      } catch (err) {
-        const gone = this.#o.adapterFor(record).classifyError?.(err) === 'call_gone';
-        await this.#failed(record.callId, inner, attempt, err, gone);
-      } finally {
-        if (guardId !== undefined) this.#guarding.delete(guardId);
-      }
+      if (effect === early) await dialing;
+      else await this.#runEffect(record, effect, context);
+    }
+  }
+
+  /**
+   * A REST dial of a human's leg whose only forerunners tell this worker's agent socket
+   * (`transfer.accepted`, `handoff.watch`, unguarded `agent.status`) or were written in the
+   * commit (flag, timers): it is started before them, so the carrier hears of the leg without
+   * waiting for socket writes. The agent is still told everything in the effects' order, and
+   * before anything the dial leads to can be told: those forerunners run without I/O (socket
+   * sends to the session held here), so they are done before the dial's answer, or any webhook
+   * about its leg (`ringing` before `dialing`: machine-draft.ts `dialLeg`), can be handled. The
+   * transfer flag is in the commit that decided the dial (invariant 2), as before. Effects after
+   * the dial still wait for it. With the socket on another worker the relays are Redis round
+   * trips: nothing is reordered then.
+   */
+  #dialFirst(record: CallRecord, effects: readonly CallEffect[]): CallEffect | undefined {
+    if (this.#o.sessions.get(record.callId) === undefined) return undefined;
+    const modes = this.#o.modes ?? TRANSFER_MODES;
+    for (const [index, effect] of effects.entries()) {
+      if (
+        effect.type !== 'transfer' &&
+        effect.type !== 'transfer.accepted' &&
+        effect.type !== 'handoff.watch'
+      )
+        return undefined;
+      if (effect.type !== 'transfer') continue;
+      const fx = effect.effect;
+      if (fx.type === 'carrier.dial')
+        return index > 0 && effect.guardId === undefined && modes.get(fx.mode).dialsFrom === 'leg'
+          ? effect
+          : undefined;
+      if (!TELLS_ONLY.has(fx.type) || effect.guardId !== undefined) return undefined;
+    }
+    return undefined;
+  }
+
+  async #runEffect(record: CallRecord, effect: CallEffect, context: RunContext): Promise<void> {
+    // A guard's retry whose effect is still running here (a slow carrier) waits for that run.
+    if (effect.type === 'retry' && this.#guarding.has(effect.retryId)) return;
+    // A retry runs its effect again; a failure of it is reported with the retries made so far.
+    const [inner, attempt] = effect.type === 'retry' ? [effect.effect, effect.attempt] : [effect, 0];
+    const guardId = guardOf(inner);
+    if (guardId !== undefined) this.#guarding.add(guardId);
+    try {
+      // A relayed effect's guard is cleared by the worker that runs it.
+      const relayed = this.#relayed(record, inner, context);
+      if (relayed !== false && (await relayed)) return;
+      await this.#runOne(record, inner, context);
+      // A socket effect run here with no session reached nobody: the worker holding the
+      // socket did not hear the relay (its subscription down across a Redis restart, its
+      // heartbeat not yet back: soak seed 33544). Its guard stays, and the retry relays again.
+      if (guardId !== undefined && !this.#socketElsewhere(record, inner, context))
+        await this.#guardDone(record.callId, guardId);
+    } catch (err) {
+      const gone = this.#o.adapterFor(record).classifyError?.(err) === 'call_gone';
+      await this.#failed(record.callId, inner, attempt, err, gone);
+    } finally {
+      if (guardId !== undefined) this.#guarding.delete(guardId);
     }
   }
 
@@ -220,8 +273,11 @@ export class EffectExecutor implements EffectRunner {
     return needsSocketOwner(effect, context.reply !== undefined, viaStream);
   }
 
-  /** A socket effect whose socket is not here, sent to the worker holding it: true if heard. */
-  async #relayed(record: CallRecord, effect: CallEffect, context: RunContext): Promise<boolean> {
+  /**
+   * A socket effect whose socket is not here, sent to the worker holding it: true if heard. No
+   * promise when nothing is relayed, so an effect run here starts in the same microtask.
+   */
+  #relayed(record: CallRecord, effect: CallEffect, context: RunContext): Promise<boolean> | false {
     const relay = this.#o.relay;
     if (relay === undefined || !this.#socketElsewhere(record, effect, context)) return false;
     return relay(record.callId, effect);
