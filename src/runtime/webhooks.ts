@@ -394,7 +394,7 @@ export class WebhookHandler {
     const { transferId, legId, dedupeKey } = leg;
     const verdictDueMs =
       event.type === 'leg.answered' && event.answeredBy === undefined
-        ? await this.#verdictDue(adapter, callId)
+        ? await this.#verdictDue(adapter, callId, transferId)
         : undefined;
     // The leg's carrier id is bound in the same transition as the event (one commit, not two).
     const bind =
@@ -427,7 +427,7 @@ export class WebhookHandler {
     // decided by a later event (the agent's summary, detection's verdict) still answers this very request.
     const expected =
       event.type === 'leg.answered' && kind === 'voice'
-        ? await this.#expectWhisper(callId, legId, verdictDueMs ?? 0)
+        ? await this.#expectWhisper(callId, transferId, legId, verdictDueMs ?? 0)
         : undefined;
     // A human leg's answer URL (`voice`) answers for the leg; a dial-action for the caller's call.
     const slot = new OneReply(kind === 'voice' ? ['leg'] : ['caller', 'leg']);
@@ -510,21 +510,38 @@ export class WebhookHandler {
    * With the carrier's asynchronous answering-machine detection on (the plan asked for it), how
    * long an answered leg may wait for the verdict: the carrier's bound plus the callback's way.
    */
-  async #verdictDue(adapter: CarrierAdapter, callId: string): Promise<number | undefined> {
+  async #verdictDue(
+    adapter: CarrierAdapter,
+    callId: string,
+    transferId: string,
+  ): Promise<number | undefined> {
     const async = adapter.capabilities.asyncMachineDetection;
     if (async === undefined || adapter.capabilities.machineDetection !== true) return undefined;
-    const record = await this.#o.engine.get(callId);
-    if (record?.transfer?.plan.machineDetection !== true) return undefined;
+    const transfer = await this.#startedWith(callId, transferId);
+    if (transfer?.plan.machineDetection !== true) return undefined;
     return async.verdictWithinMs + LEG_REPLY_SLACK_MS;
+  }
+
+  /**
+   * What transfer `transferId` was started with (its mode and plan: never changed after its
+   * start, machine-start.ts): from the store's known copy of the call when that copy holds this
+   * transfer — no read —, else from a read. Only those fixed parts are taken from a known copy,
+   * which may be behind the stored state.
+   */
+  async #startedWith(callId: string, transferId: string): Promise<StartedWith | undefined> {
+    const known = this.#o.engine.store.calls.known?.(callId)?.record.transfer;
+    if (known?.transferId === transferId) return known;
+    return (await this.#o.engine.get(callId))?.transfer ?? undefined;
   }
 
   async #expectWhisper(
     callId: string,
+    transferId: string,
     legId: string,
     verdictDueMs: number,
   ): Promise<{ reply: Promise<ReplyBody>; cancel: () => void }> {
-    const record = await this.#o.engine.get(callId);
-    const whisper = record?.transfer?.plan.whisper;
+    const transfer = await this.#startedWith(callId, transferId);
+    const whisper = transfer?.plan.whisper;
     const fallback =
       whisper === undefined
         ? ''
@@ -539,7 +556,6 @@ export class WebhookHandler {
         ? 0
         : (whisper.kind === 'summary' ? whisper.timeoutMs : 0) + LEG_REPLY_SLACK_MS);
     // A mode that briefs (agentic) streams the human's leg to the agent rather than speak to it.
-    const transfer = record?.transfer;
     const briefs =
       transfer != null &&
       (TRANSFER_MODES.find(transfer.mode)?.briefs === true || transfer.plan.whisperVoice === 'agent');
@@ -551,6 +567,9 @@ export class WebhookHandler {
     return renderReply(adapter, record.callId, record.transfer?.transferId, body, this.#o.media);
   }
 }
+
+/** The parts of a transfer fixed at its start. */
+type StartedWith = Pick<NonNullable<CallRecord['transfer']>, 'mode' | 'plan'>;
 
 function isBodyRefusal(value: WebhookRequest['params'] | BodyRefusal): value is BodyRefusal {
   return typeof value['statusCode'] === 'number' && typeof value['code'] === 'string';

@@ -115,6 +115,7 @@ export class RedisStore<R extends object> implements Store<R> {
     this.calls = {
       create: (callId, record) => this.#create(callId, record),
       get: (callId) => this.#op(() => this.#get(callId)),
+      known: (callId) => this.#known(callId),
       listByAgent: (agentId, opts) => this.#op(() => this.#listByAgent(agentId, opts ?? {})),
       listActive: (opts) => this.#op(() => this.#listActive(opts?.limit ?? 1000)),
     };

@@ -166,6 +166,12 @@ export interface CallStore<R> {
   create(callId: string, record: R): Promise<{ readonly created: boolean; readonly version: number }>;
   get(callId: string): Promise<StoredCall<R> | null>;
   /**
+   * The call's last state this process saved or read, without asking the store; it may be
+   * behind the stored one (another worker's commit), so only what never changes once written
+   * may be taken from it. Undefined when none is held (and on stores that keep none).
+   */
+  known?(callId: string): StoredCall<R> | undefined;
+  /**
    * Ended calls of one agent, newest first, ended at or after `sinceMs` (default: the start of
    * retention), at most `limit` (default 100).
    */

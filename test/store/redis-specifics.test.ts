@@ -211,6 +211,25 @@ describe('redis store: the last known state of a call (one round trip per event)
     }
   });
 
+  it('`calls.known` gives the last state this worker saved, without a command; it may be behind', async () => {
+    const { a, b, counting } = twoWorkers();
+    try {
+      const id = randomUUID();
+      expect(a.calls.known?.(id)).toBeUndefined();
+      await a.calls.create(id, { events: [], count: 0 });
+      await a.applyEvent(id, 'a1', append('a1'));
+      counting.reset();
+      expect(a.calls.known?.(id)).toMatchObject({ version: 2, record: { events: ['a1'] } });
+      // Another worker's commit is not seen: only what never changes may be taken from it.
+      await b.applyEvent(id, 'b1', append('b1'));
+      expect(a.calls.known?.(id)).toMatchObject({ version: 2, record: { events: ['a1'] } });
+      expect(counting.sent()).toBe(0);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('an event the cached state would ignore is stepped again on the stored state', async () => {
     const { a, b } = twoWorkers();
     try {
