@@ -9,17 +9,31 @@ export interface EventToRest {
   readonly engineMs: Summary;
   /** The part spent in the store: calls.get, then applyEvent (load, step, commit). */
   readonly storeMs: Summary;
+  /** The part after the store: the step's effects until the REST request starts. */
+  readonly afterStoreMs: Summary;
 }
 
 /** Event → its first carrier REST request, in the daemon's own clock, by kind of event. */
 export function eventToRest(dispatches: readonly DispatchRecord[]): EventToRest[] {
-  const groups = new Map<string, { input: string; restPath: string; values: number[]; store: number[] }>();
+  const groups = new Map<
+    string,
+    { input: string; restPath: string; values: number[]; store: number[]; after: number[] }
+  >();
   for (const d of dispatches) {
     if (d.status !== 'applied' || d.restAfterMs === undefined) continue;
     const key = `${d.input} ${d.restPath ?? ''}`;
-    const g = groups.get(key) ?? { input: d.input, restPath: d.restPath ?? '', values: [], store: [] };
+    const g = groups.get(key) ?? {
+      input: d.input,
+      restPath: d.restPath ?? '',
+      values: [],
+      store: [],
+      after: [],
+    };
     g.values.push(d.restAfterMs);
-    if (d.storeDoneAfterMs !== undefined) g.store.push(d.storeDoneAfterMs);
+    if (d.storeDoneAfterMs !== undefined) {
+      g.store.push(d.storeDoneAfterMs);
+      g.after.push(d.restAfterMs - d.storeDoneAfterMs);
+    }
     groups.set(key, g);
   }
   return [...groups.values()]
@@ -29,6 +43,7 @@ export function eventToRest(dispatches: readonly DispatchRecord[]): EventToRest[
       count: g.values.length,
       engineMs: summarize(g.values),
       storeMs: summarize(g.store),
+      afterStoreMs: summarize(g.after),
     }))
     .sort((a, b) => b.count - a.count);
 }

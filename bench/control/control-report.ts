@@ -36,12 +36,12 @@ export function controlTable(r: ControlResult): string {
       '',
       `Each phase's event → first carrier REST request, engine ms p50 / p99 / max:`,
       '',
-      '| transfers/s | event | REST | n | event → REST ms | of which the store ms |',
-      '|---:|---|---|---:|---|---|',
+      '| transfers/s | event | REST | n | event → REST ms | of which the store ms | after the store ms |',
+      '|---:|---|---|---:|---|---|---|',
       ...r.phases.flatMap((p) =>
         p.eventToRest.map(
           (e) =>
-            `| ${p.triggerRate} | ${e.input} | ${e.restPath} | ${e.count} | ${ms(e.engineMs)} | ${ms(e.storeMs)} |`,
+            `| ${p.triggerRate} | ${e.input} | ${e.restPath} | ${e.count} | ${ms(e.engineMs)} | ${ms(e.storeMs)} | ${ms(e.afterStoreMs)} |`,
         ),
       ),
       '',
