@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Cluster } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { DaemonError } from '../domain/errors.js';
 import { isRetryableError, type RetryPolicy, withRetry } from '../lib/retry.js';
 import { type ApplyBackend, EventApplier, type Loaded, type Refused } from './apply-event.js';
 import { checkCommit, encodeRecord, type ResolvedOptions, resolveOptions } from './common.js';
+import { corkedSender } from './corked-sender.js';
 import { checkId, Keys } from './keys.js';
 import { CREATE, LOAD } from './lua.js';
 import { RecordCache } from './record-cache.js';
@@ -85,7 +86,8 @@ export class RedisStore<R extends object> implements Store<R> {
     this.#o = resolveOptions(options);
     this.#policy = options.retry ?? DEFAULT_STORE_RETRY;
     this.#client = options.client ?? createClient(options, this.#policy);
-    this.#send = this.#client;
+    // One write per tick for a single connection (corked-sender.ts).
+    this.#send = this.#client instanceof Redis ? corkedSender(this.#client) : this.#client;
     const onError = options.onConnectionError ?? (() => undefined);
     // Without a listener ioredis prints every reconnect failure to the console.
     this.#client.on('error', (err: Error) => onError(err));
