@@ -280,6 +280,8 @@ export class WebhookHandler {
     adapter: CarrierAdapter,
     event: Extract<CarrierEvent, { type: 'call.incoming' }>,
   ): Promise<WebhookAnswer> {
+    const created = await this.#createFirst(adapter, event);
+    if (created !== undefined) return created;
     const existing = await this.#o.engine.get(event.carrierCallId);
     if (existing !== undefined) {
       if (adapter.capabilities.entryFollowsDial === true) {
@@ -305,14 +307,38 @@ export class WebhookHandler {
     // the balancer retries on another worker (deploy/haproxy.cfg `retry-on … 503`), and what the
     // carrier's fallback URL takes over from.
     if (!this.#o.accepting()) return { status: 503, code: 'draining' };
-    // Numbers as the carrier writes them, read in its home region (Exotel: `08069891522`, India).
-    const to = normalizeInboundNumber(event.to, adapter.numberRegion) ?? event.to;
-    const from = normalizeInboundNumber(event.from, adapter.numberRegion) ?? event.from;
+    const { to } = numbersOf(adapter, event);
     const published = await this.#o.agents.byNumber(to);
     if (published === undefined) {
       this.#o.log.warn({ carrier: adapter.carrier, pii: { to } }, 'call.no_agent_for_number');
       return { status: 200, markup: adapter.markup.hangup() };
     }
+    return this.#create(adapter, event, published);
+  }
+
+  /**
+   * A new call's record made without reading first (one round trip, not two: the create itself
+   * says whether the call exists, and then reads it), where nothing else must come first: not a
+   * call the daemon placed (Plivo binds it), not a carrier whose entry request also follows a
+   * dial (Exotel: `#dialEndedUnreported`), not while draining, and only for a number with an
+   * agent. Undefined: the call is answered the long way (read first).
+   */
+  async #createFirst(
+    adapter: CarrierAdapter,
+    event: Extract<CarrierEvent, { type: 'call.incoming' }>,
+  ): Promise<WebhookAnswer | undefined> {
+    if (event.placementId !== undefined || adapter.capabilities.entryFollowsDial === true) return undefined;
+    if (!this.#o.accepting()) return undefined;
+    const published = await this.#o.agents.byNumber(numbersOf(adapter, event).to);
+    return published === undefined ? undefined : this.#create(adapter, event, published);
+  }
+
+  async #create(
+    adapter: CarrierAdapter,
+    event: Extract<CarrierEvent, { type: 'call.incoming' }>,
+    published: { readonly agent: { readonly id: string }; readonly version: number },
+  ): Promise<WebhookAnswer> {
+    const { to, from } = numbersOf(adapter, event);
     const { created, record } = await this.#o.engine.createCall({
       callId: event.carrierCallId,
       carrier: adapter.carrier,
@@ -322,7 +348,9 @@ export class WebhookHandler {
       from,
       to,
     });
-    if (created) this.#o.onCallStarted?.(adapter.carrier);
+    // The call existed (a retried webhook): where its caller belongs now, as a read would say.
+    if (!created) return { status: 200, markup: this.#render(adapter, record, callerNow(record)) };
+    this.#o.onCallStarted?.(adapter.carrier);
     this.#o.log.info(
       { callId: record.callId, carrier: adapter.carrier, agentId: record.agentId },
       'call.incoming',
@@ -566,6 +594,17 @@ export class WebhookHandler {
   #render(adapter: CarrierAdapter, record: CallRecord, body: ReplyBody): Markup {
     return renderReply(adapter, record.callId, record.transfer?.transferId, body, this.#o.media);
   }
+}
+
+/** Numbers as the carrier writes them, read in its home region (Exotel: `08069891522`, India). */
+function numbersOf(
+  adapter: CarrierAdapter,
+  event: Extract<CarrierEvent, { type: 'call.incoming' }>,
+): { readonly to: string; readonly from: string } {
+  return {
+    to: normalizeInboundNumber(event.to, adapter.numberRegion) ?? event.to,
+    from: normalizeInboundNumber(event.from, adapter.numberRegion) ?? event.from,
+  };
 }
 
 /** The parts of a transfer fixed at its start. */

@@ -220,11 +220,12 @@ describe('WebhookHandler: a continuation is answered from saved state alone', ()
   it('a new call while the store is away: pause and ask at the entry again, six times, then the error (the fallback)', async () => {
     const h = harness();
     let away = true;
+    const down = () =>
+      Promise.reject(new DaemonError('store_unavailable', 'redis down', { retryable: true }));
     const get = h.engine.get.bind(h.engine);
-    h.engine.get = (callId) =>
-      away
-        ? Promise.reject(new DaemonError('store_unavailable', 'redis down', { retryable: true }))
-        : get(callId);
+    h.engine.get = (callId) => (away ? down() : get(callId));
+    const createCall = h.engine.createCall.bind(h.engine);
+    h.engine.createCall = (input) => (away ? down() : createCall(input));
     const first = incoming('CA9');
     for (let i = 0; i < 6; i++) {
       const answer = await h.send('voice', first);
