@@ -1,18 +1,11 @@
 import type { TransferOutcome } from '../domain/outcome.js';
-import { sleep, systemTime, type Timers } from '../lib/time.js';
+import { systemTime, type Timers } from '../lib/time.js';
 import type { Log } from '../log.js';
 import { KeyedQueue } from '../store/apply-event.js';
 import type { CallEffect } from './call-reducer.js';
 import { errorSummary } from './executor.js';
 import { closeSession, type SessionRegistry } from './sessions.js';
 import type { Workers } from './workers.js';
-
-/**
- * Waits before publishing a relayed effect again when its live holder did not hear it, ms: ≈ 1.5 s
- * in all, about what a subscription takes to come back after a Redis restart (ioredis' backoff,
- * redis-client.ts, then the resubscribe).
- */
-const RELAY_AGAIN_MS = [100, 200, 400, 800] as const;
 
 /** A `resume` the agent was not told yet: its caller had not come back to a stream of the owner. */
 export interface PendingResume {
@@ -85,23 +78,12 @@ export class SocketCommands {
 
   /**
    * Sends a socket effect to the call's socket owner. False when there is nobody else to send
-   * it to (no owner, the owner is this worker or stopped beating, or nobody listened to it for
-   * ≈ 1.5 s: {@link RELAY_AGAIN_MS}).
+   * it to (no owner, the owner is this worker or stopped beating, or nobody listened).
    */
   async relay(callId: string, effect: CallEffect): Promise<boolean> {
-    for (const againMs of [...RELAY_AGAIN_MS, undefined]) {
-      const owner = await this.#otherHolder(callId);
-      if (owner === null) return false;
-      if (await this.#o.workers.commands.publish(owner, { type: 'effect', callId, effect })) return true;
-      // A live holder that heard nothing: its subscription (or this worker's connection) is not
-      // back yet after a Redis restart. Published again shortly: the guard's retry comes seconds
-      // later, when the call may have ended and the agent is never told (soak seed 36304: a
-      // transfer's `connected` published 1 s after a restart, the call over 2.5 s later).
-      // PUBLISH counts the subscribers that got it, so nobody hears the effect twice.
-      if (againMs === undefined) return false;
-      await sleep(this.#o.timers ?? systemTime, againMs);
-    }
-    return false;
+    const owner = await this.#otherHolder(callId);
+    if (owner === null) return false;
+    return this.#o.workers.commands.publish(owner, { type: 'effect', callId, effect });
   }
 
   /**
