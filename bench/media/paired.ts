@@ -18,16 +18,12 @@ import { CarrierStream, FrameClock, type StreamTarget } from './carrier-streams.
 import { startEchoAgent } from './echo-agent.js';
 import { FrameLedger } from './frames.js';
 import { hangUpAll } from './ladder.js';
+import type { SyscallOptions } from './syscalls.js';
 
-export interface PairedOptions {
+export interface PairedOptions extends Pick<SyscallOptions, 'warmupMs' | 'measureMs' | 'nodeFlags' | 'log'> {
   /** Calls on each server. */
   readonly calls: number;
   readonly windows: number;
-  readonly warmupMs: number;
-  readonly measureMs: number;
-  /** More Node flags for both servers. */
-  readonly nodeFlags: readonly string[];
-  readonly log: (line: string) => void;
 }
 
 export interface PairedWindow {

@@ -52,6 +52,23 @@ async function ready(client: Redis): Promise<void> {
   if (client.status !== 'ready') await new Promise((resolve) => client.once('ready', resolve));
 }
 
+/**
+ * A store on a client that reconnects every `reconnectMs`, with `CALLS` calls created and the
+ * client ready: what the fault tests start from.
+ */
+async function faultableStore(
+  reconnectMs: number,
+  retry: { maxRetries: number; retryIntervalMs: number; timeoutMs: number },
+  prefix: string,
+): Promise<{ client: Redis; store: RedisStore<TestRecord> }> {
+  const client = new Redis(server.url, { retryStrategy: () => reconnectMs, maxRetriesPerRequest: 1 });
+  client.on('error', () => undefined);
+  const store = new RedisStore<TestRecord>({ client, keyPrefix: `${prefix}-${Date.now()}:`, retry });
+  for (let i = 0; i < CALLS; i++) await store.calls.create(`c${i}`, { events: [], count: 0 });
+  await ready(client);
+  return { client, store };
+}
+
 describe('commands issued in one tick: one socket write', () => {
   it('forty commits of forty calls leave in one write, and each is applied', async () => {
     const client = new Redis(server.url);
@@ -96,13 +113,12 @@ describe('commands issued in one tick: one socket write', () => {
   });
 
   it('the connection lost before the held writes leave: every commit applied once, after the reconnect', async () => {
-    const client = new Redis(server.url, { retryStrategy: () => 20, maxRetriesPerRequest: 1 });
-    client.on('error', () => undefined);
-    const retry = { maxRetries: 5, retryIntervalMs: 50, timeoutMs: 500 };
-    const store = new RedisStore<TestRecord>({ client, keyPrefix: `ck3-${Date.now()}:`, retry });
+    const { client, store } = await faultableStore(
+      20,
+      { maxRetries: 5, retryIntervalMs: 50, timeoutMs: 500 },
+      'ck3',
+    );
     try {
-      for (let i = 0; i < CALLS; i++) await store.calls.create(`c${i}`, { events: [], count: 0 });
-      await ready(client);
       const pending = Array.from({ length: CALLS }, (_, i) => store.applyEvent(`c${i}`, 'e1', append('e1')));
       // Same tick: the commits are held in the socket, which dies before they leave.
       client.stream.destroy();
@@ -116,13 +132,8 @@ describe('commands issued in one tick: one socket write', () => {
   });
 
   it('Redis killed while a batch is on its way: each commit applied or failed as store_unavailable, nothing acknowledged lost', async () => {
-    const client = new Redis(server.url, { retryStrategy: () => 50, maxRetriesPerRequest: 1 });
-    client.on('error', () => undefined);
-    const retry = { maxRetries: 1, retryIntervalMs: 20, timeoutMs: 200 };
-    const store = new RedisStore<TestRecord>({ client, keyPrefix: `ck4-${Date.now()}:`, retry });
+    const { store } = await faultableStore(50, { maxRetries: 1, retryIntervalMs: 20, timeoutMs: 200 }, 'ck4');
     try {
-      for (let i = 0; i < CALLS; i++) await store.calls.create(`c${i}`, { events: [], count: 0 });
-      await ready(client);
       const pending = Array.from({ length: CALLS }, (_, i) => store.applyEvent(`c${i}`, 'e1', append('e1')));
       const killed = server.kill();
       const settled = await Promise.allSettled(pending);
