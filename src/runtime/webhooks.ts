@@ -280,8 +280,8 @@ export class WebhookHandler {
     adapter: CarrierAdapter,
     event: Extract<CarrierEvent, { type: 'call.incoming' }>,
   ): Promise<WebhookAnswer> {
-    const created = await this.#createFirst(adapter, event);
-    if (created !== undefined) return created;
+    const first = await this.#createFirst(adapter, event);
+    if (first !== undefined && first !== NO_AGENT) return first;
     const existing = await this.#o.engine.get(event.carrierCallId);
     if (existing !== undefined) {
       if (adapter.capabilities.entryFollowsDial === true) {
@@ -308,7 +308,8 @@ export class WebhookHandler {
     // carrier's fallback URL takes over from.
     if (!this.#o.accepting()) return { status: 503, code: 'draining' };
     const { to } = numbersOf(adapter, event);
-    const published = await this.#o.agents.byNumber(to);
+    // Looked up already when the create came first and found no agent for the number.
+    const published = first === NO_AGENT ? undefined : await this.#o.agents.byNumber(to);
     if (published === undefined) {
       this.#o.log.warn({ carrier: adapter.carrier, pii: { to } }, 'call.no_agent_for_number');
       return { status: 200, markup: adapter.markup.hangup() };
@@ -321,16 +322,17 @@ export class WebhookHandler {
    * says whether the call exists, and then reads it), where nothing else must come first: not a
    * call the daemon placed (Plivo binds it), not a carrier whose entry request also follows a
    * dial (Exotel: `#dialEndedUnreported`), not while draining, and only for a number with an
-   * agent. Undefined: the call is answered the long way (read first).
+   * agent. Undefined or {@link NO_AGENT} (the number has none: not looked up again): the call is
+   * answered the long way (read first).
    */
   async #createFirst(
     adapter: CarrierAdapter,
     event: Extract<CarrierEvent, { type: 'call.incoming' }>,
-  ): Promise<WebhookAnswer | undefined> {
+  ): Promise<WebhookAnswer | typeof NO_AGENT | undefined> {
     if (event.placementId !== undefined || adapter.capabilities.entryFollowsDial === true) return undefined;
     if (!this.#o.accepting()) return undefined;
     const published = await this.#o.agents.byNumber(numbersOf(adapter, event).to);
-    return published === undefined ? undefined : this.#create(adapter, event, published);
+    return published === undefined ? NO_AGENT : this.#create(adapter, event, published);
   }
 
   async #create(
@@ -606,6 +608,9 @@ function numbersOf(
     from: normalizeInboundNumber(event.from, adapter.numberRegion) ?? event.from,
   };
 }
+
+/** `#createFirst` found no agent for the called number. */
+const NO_AGENT = 'no_agent';
 
 /** The parts of a transfer fixed at its start. */
 type StartedWith = Pick<NonNullable<CallRecord['transfer']>, 'mode' | 'plan'>;
