@@ -23,6 +23,7 @@ import type { CallRecord } from './runtime/call-record.js';
 import { parseTimerKey } from './runtime/commit-changes.js';
 import { DestinationLookups } from './runtime/destination-lookup.js';
 import { retryIdOf } from './runtime/effect-failures.js';
+import { owedToSockets } from './runtime/effect-guards.js';
 import { CallEngine } from './runtime/engine.js';
 import { EffectExecutor, errorSummary } from './runtime/executor.js';
 import { CallLiveness } from './runtime/liveness.js';
@@ -333,6 +334,13 @@ export function buildApp(options: AppOptions): App {
     runHere: async (callId, effect) => {
       const record = await engine.get(callId);
       if (record !== undefined) await executor.run(record, [effect], { relayed: true });
+    },
+    catchUp: async (callId) => {
+      const record = await engine.get(callId);
+      if (record === undefined) return;
+      const viaStream = () => adapterFor(record).capabilities.streamCloseMovesCaller === true;
+      for (const retryId of owedToSockets(record, viaStream))
+        await engine.dispatch(callId, { type: 'effect.retry', retryId }, undefined);
     },
   });
 

@@ -2,6 +2,7 @@ import type { TransferStatus } from '../transfer/machine-types.js';
 import type { CallRecord } from './call-record.js';
 import type { CallEffect, ReduceResult } from './call-reducer.js';
 import type { PendingRetry } from './effect-failures.js';
+import { needsSocketOwner } from './socket-effects.js';
 
 /**
  * Effects run after the commit that decided them, by the worker that made it. A worker that dies
@@ -85,4 +86,18 @@ export function dropGuard(record: CallRecord, retryId: string): CallRecord | nul
   const retries = record.retries ?? [];
   if (!retries.some((r) => r.retryId === retryId)) return null;
   return { ...record, retries: retries.filter((r) => r.retryId !== retryId) };
+}
+
+/**
+ * Pure: the pending retries of `record` whose effect runs where the call's sockets are (a
+ * terminal `transfer_status`; on a carrier whose stream's close moves the caller, a hang-up):
+ * what the worker holding them runs at once when its subscription is back after a Redis restart,
+ * rather than when their timers fire (socket-commands.ts). Running one early is running its
+ * retry: the timer then finds it gone.
+ */
+export function owedToSockets(record: CallRecord, streamCloseMovesCaller: () => boolean): string[] {
+  if (record.phase === 'ended') return [];
+  return (record.retries ?? [])
+    .filter((r) => needsSocketOwner(r.effect, false, streamCloseMovesCaller))
+    .map((r) => r.retryId);
 }

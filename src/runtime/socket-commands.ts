@@ -42,6 +42,12 @@ export interface SocketCommandsOptions {
   readonly log: Log;
   /** Runs a relayed socket effect here, where the session is. */
   readonly runHere: (callId: string, effect: CallEffect) => Promise<void>;
+  /**
+   * Runs now what the call's record still owes its sockets here (a guarded effect relayed while
+   * this worker's subscription was down: its guard is still pending). Called for each session
+   * held here once the subscription is back.
+   */
+  readonly catchUp?: (callId: string) => Promise<void>;
   /** Bounded wait for the previous holder's `released`, ms. Default 2 000. */
   readonly handoverWaitMs?: number;
   /** Default the system's. */
@@ -66,9 +72,32 @@ export class SocketCommands {
   }
 
   async start(): Promise<void> {
-    this.#unsubscribe = await this.#o.workers.commands.subscribe(this.#o.workers.workerId, (message) =>
-      this.#receive(message),
+    this.#unsubscribe = await this.#o.workers.commands.subscribe(
+      this.#o.workers.workerId,
+      (message) => this.#receive(message),
+      () => this.#back(),
     );
+  }
+
+  /**
+   * The subscription is back after its connection was lost (a Redis restart): effects relayed
+   * here meanwhile reached nobody, and a guarded one would wait for its guard's retry, seconds
+   * later, when the call may have ended and its agent is never told (soak seed 36304: a cold
+   * transfer's `connected` relayed 1 s after a restart, the call over 2.5 s later). Each call
+   * held here catches up now, in order with its other commands. The relaying worker does not
+   * publish again in the meantime: its next effects would wait on it.
+   */
+  #back(): void {
+    const catchUp = this.#o.catchUp;
+    const held = this.#o.sessions.ids();
+    this.#o.log.info({ calls: held.length }, 'socket_command.subscription_back');
+    if (catchUp === undefined) return;
+    for (const callId of held)
+      this.#queue
+        .run(callId, () => catchUp(callId))
+        .catch((err: unknown) =>
+          this.#o.log.error({ callId, err: errorSummary(err) }, 'socket_command.catch_up_failed'),
+        );
   }
 
   async stop(): Promise<void> {

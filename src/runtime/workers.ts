@@ -69,8 +69,15 @@ export class Workers<M = unknown> {
      * worker is gone): the caller falls back to the carrier. Delivery is at most once.
      */
     publish(workerId: string, message: M): Promise<boolean>;
-    /** Listens for commands to `workerId` (normally this worker's own id). */
-    subscribe(workerId: string, handler: (message: M) => void): Promise<() => Promise<void>>;
+    /**
+     * Listens for commands to `workerId` (normally this worker's own id); `onBack` as
+     * `PubSub.subscribe`'s (commands published while the connection was lost reached nobody).
+     */
+    subscribe(
+      workerId: string,
+      handler: (message: M) => void,
+      onBack?: () => void,
+    ): Promise<() => Promise<void>>;
   };
 
   readonly #store: WorkersStore;
@@ -106,16 +113,20 @@ export class Workers<M = unknown> {
     this.commands = {
       publish: async (workerId, message) =>
         (await store.pubsub.publish(commandChannel(workerId), JSON.stringify(message))) > 0,
-      subscribe: (workerId, handler) =>
-        store.pubsub.subscribe(commandChannel(workerId), (raw) => {
-          let message: M;
-          try {
-            message = JSON.parse(raw) as M;
-          } catch {
-            return; // not ours: every command is JSON (the handler checks its shape)
-          }
-          handler(message);
-        }),
+      subscribe: (workerId, handler, onBack) =>
+        store.pubsub.subscribe(
+          commandChannel(workerId),
+          (raw) => {
+            let message: M;
+            try {
+              message = JSON.parse(raw) as M;
+            } catch {
+              return; // not ours: every command is JSON (the handler checks its shape)
+            }
+            handler(message);
+          },
+          onBack,
+        ),
     };
   }
 

@@ -236,12 +236,16 @@ export class RedisSockets implements SocketStore {
 
 /**
  * Pub/sub on a second connection (a subscribed Redis connection cannot send other commands).
- * ioredis resubscribes by itself after a reconnect.
+ * ioredis resubscribes by itself after a reconnect; once it has, each subscription's `onBack`
+ * is called (what was published meanwhile reached nobody).
  */
 export class RedisPubSub implements PubSub {
   readonly #c: RedisContext;
   #sub: RedisClient | undefined;
   readonly #handlers = new Map<string, Set<(message: string) => void>>();
+  readonly #onBack = new Map<string, Set<() => void>>();
+  /** The subscriber connection was lost since it was last ready. */
+  #lost = false;
 
   constructor(ctx: RedisContext) {
     this.#c = ctx;
@@ -268,10 +272,19 @@ export class RedisPubSub implements PubSub {
     }
   }
 
-  async subscribe(channel: string, handler: (message: string) => void): Promise<() => Promise<void>> {
+  async subscribe(
+    channel: string,
+    handler: (message: string) => void,
+    onBack?: () => void,
+  ): Promise<() => Promise<void>> {
     this.#c.assertOpen();
     const name = this.#c.keys.channel(channel);
     const sub = this.#subscriber();
+    if (onBack !== undefined) {
+      const backs = this.#onBack.get(name) ?? new Set<() => void>();
+      backs.add(onBack);
+      this.#onBack.set(name, backs);
+    }
     let set = this.#handlers.get(name);
     if (set === undefined) {
       set = new Set();
@@ -280,11 +293,13 @@ export class RedisPubSub implements PubSub {
         await this.#c.op(() => sub.subscribe(name));
       } catch (err) {
         this.#handlers.delete(name);
+        if (onBack !== undefined) this.#onBack.get(name)?.delete(onBack);
         throw err;
       }
     }
     set.add(handler);
     return async () => {
+      if (onBack !== undefined) this.#onBack.get(name)?.delete(onBack);
       const current = this.#handlers.get(name);
       if (current === undefined || !current.delete(handler) || current.size > 0) return;
       this.#handlers.delete(name);
@@ -296,6 +311,7 @@ export class RedisPubSub implements PubSub {
     const sub = this.#sub;
     this.#sub = undefined;
     this.#handlers.clear();
+    this.#onBack.clear();
     if (sub === undefined) return;
     try {
       await withRetry(
@@ -326,7 +342,37 @@ export class RedisPubSub implements PubSub {
     });
     // Errors surface through reconnects and failed subscribe calls; an unhandled 'error' event would crash.
     events.on('error', () => undefined);
+    events.on('close', () => {
+      this.#lost = true;
+    });
+    events.on('ready', () => {
+      if (!this.#lost) return;
+      this.#lost = false;
+      this.#resubscribed(sub).catch(() => undefined);
+    });
     this.#sub = sub;
     return sub;
+  }
+
+  /**
+   * After a reconnect: ioredis sent its own SUBSCRIBE when the connection became ready; this one,
+   * sent after it on the same connection, answers once every channel listens again. Then each
+   * subscription hears that it is back. A connection lost again meanwhile calls them on its next
+   * ready.
+   */
+  async #resubscribed(sub: RedisClient): Promise<void> {
+    const names = [...this.#handlers.keys()];
+    if (names.length === 0 || this.#sub !== sub) return;
+    // A failure here with the connection still up leaves ioredis' own SUBSCRIBE, sent first.
+    await this.#c.op(() => sub.subscribe(...names)).catch(() => undefined);
+    if (this.#lost || this.#sub !== sub) return;
+    for (const name of names)
+      for (const onBack of this.#onBack.get(name) ?? []) {
+        try {
+          onBack();
+        } catch {
+          // As for handlers: one listener's failure must not keep the others from hearing it.
+        }
+      }
   }
 }

@@ -250,8 +250,17 @@ export interface SocketStore {
 export interface PubSub {
   /** Returns how many listeners received it (Redis Cluster: on the node that took the publish). */
   publish(channel: string, message: string): Promise<number>;
-  /** Resolves once listening; returns the function that stops it. */
-  subscribe(channel: string, handler: (message: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Resolves once listening; returns the function that stops it. `onBack` is called each time
+   * the subscription is listening again after its connection was lost (Redis restarted or
+   * unreachable): what was published to the channel in between reached nobody. Never on the
+   * memory store, which loses no connection.
+   */
+  subscribe(
+    channel: string,
+    handler: (message: string) => void,
+    onBack?: () => void,
+  ): Promise<() => Promise<void>>;
 }
 
 export interface StoreHealth {

@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type App, buildApp } from '../../src/app.js';
+import { parseAgentsConfig } from '../../src/config/agents.js';
+import { parseEnv } from '../../src/config/env.js';
+import { silentLogger } from '../../src/log.js';
+import type { CallRecord } from '../../src/runtime/call-record.js';
+import { GUARD_MS } from '../../src/runtime/effect-guards.js';
+import { RedisStore } from '../../src/store/redis-store.js';
+import { freePort, type RedisServer, startRedisServer } from '../../support/redis-server.js';
+import { ACCOUNT_SID, AUTH_TOKEN } from '../e2e/carrier-fixtures.js';
+import { eventually } from '../support/eventually.js';
+import { CALL_ID, fakeSession, HUMAN, LEG0, OUR_NUMBER, RECORDS, T1 } from './shell-fakes.js';
+
+/**
+ * A TCP hop to Redis that can be cut: while cut, every connection is closed on arrival (Redis
+ * unreachable for this worker), so its reconnects come back only once it is mended.
+ */
+async function cuttableHop(targetPort: number) {
+  const sockets = new Set<Socket>();
+  let cut = false;
+  const server: Server = createServer((client) => {
+    if (cut) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect(targetPort, '127.0.0.1');
+    sockets.add(client).add(upstream);
+    client.pipe(upstream).pipe(client);
+    const drop = (): void => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    cut(): void {
+      cut = true;
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+    },
+    mend(): void {
+      cut = false;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+const agents = parseAgentsConfig(
+  {
+    agents: [
+      {
+        id: 'front-desk',
+        numbers: [OUR_NUMBER],
+        carrier: 'twilio',
+        agent: { url: 'ws://127.0.0.1:1/agent' },
+        handoffConfig: { transferDestination: HUMAN },
+        callControl: { onNoResponseAction: 'none' },
+      },
+    ],
+  },
+  { defaultRegion: 'US' },
+);
+
+let cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  cleanups = [];
+});
+
+async function worker(workerId: string, redisUrl: string, keyPrefix: string): Promise<App> {
+  const env = parseEnv({
+    PORT: String(await freePort()),
+    HOST: '127.0.0.1',
+    PUBLIC_URL: 'http://127.0.0.1:1',
+    WORKER_ID: workerId,
+    TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+    TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+    TWILIO_API_BASE: 'http://127.0.0.1:1',
+  });
+  const store = new RedisStore<CallRecord>({
+    redisUrl,
+    keyPrefix,
+    retry: { maxRetries: 3, retryIntervalMs: 100, timeoutMs: 1_000 },
+  });
+  const app = buildApp({ env, agents, log: silentLogger(), store, timerIntervalMs: 50 });
+  await app.listen();
+  cleanups.push(() => app.close());
+  return app;
+}
+
+describe('a socket effect relayed while its holder is away from a restarted Redis', () => {
+  it("reaches the agent once the holder's subscription is back, well before the call ends, and holds no effect back (soak seed 36304)", async () => {
+    const redis: RedisServer = await startRedisServer({ persist: true });
+    cleanups.push(() => redis.stop());
+    const hop = await cuttableHop(redis.port);
+    cleanups.push(() => hop.close());
+    const prefix = `relay-${randomUUID().slice(0, 8)}:`;
+    // A applies the call's events; B holds its agent socket and reaches Redis through the hop.
+    const a = await worker('wa', redis.url, prefix);
+    const b = await worker('wb', hop.url, prefix);
+    await a.store.calls.create(CALL_ID, RECORDS.coldDialing());
+    const held = fakeSession();
+    b.sessions.set(held.session);
+    await b.store.sockets.claim(CALL_ID, 'wb');
+
+    // Redis restarts; A is connected again at once, B's connections a second later (its backoff).
+    hop.cut();
+    await redis.kill();
+    await redis.start();
+    await eventually(async () => (await a.store.health()).ok, 'A reconnected');
+    expect((await b.store.health()).ok).toBe(false);
+
+    const answeredAt = performance.now();
+    await a.engine.dispatch(
+      CALL_ID,
+      { type: 'transfer.event', transferId: T1, event: { type: 'leg.answered', legId: LEG0 } },
+      undefined,
+    );
+    // The relay heard by nobody did not hold the transfer's next effects back.
+    expect(performance.now() - answeredAt).toBeLessThan(500);
+    expect(held.agent.sent).toEqual([]);
+    const connected = () =>
+      held.agent.sent.filter((s) => s.kind === 'status' && s.update.status === 'connected');
+
+    setTimeout(() => hop.mend(), 1_000);
+    await eventually(() => connected().length === 1, 'the agent told `connected`', { timeoutMs: 5_000 });
+    const toldAfterMs = performance.now() - answeredAt;
+    // Told by the holder catching up, not by the guard's retry (3 s), which in the soak came
+    // after the call had ended (2.5 s after it connected).
+    expect(toldAfterMs).toBeLessThan(GUARD_MS - 500);
+    expect(connected()[0]).toMatchObject({ update: { transferId: T1, legId: LEG0 } });
+    // The guard's retry was the one run: its timer, when it fires, finds nothing left to tell.
+    await new Promise((resolve) => setTimeout(resolve, GUARD_MS + 300 - (performance.now() - answeredAt)));
+    expect(connected()).toHaveLength(1);
+    expect((await a.store.calls.get(CALL_ID))?.record.retries ?? []).toEqual([]);
+  });
+});
