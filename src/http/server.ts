@@ -30,11 +30,26 @@ export interface HttpDeps {
 }
 
 /**
+ * How long an idle client connection is kept, ms; announced in every reply as `Keep-Alive:
+ * timeout=72`. A client or balancer reusing a connection the worker is closing gets "socket hang
+ * up" (a carrier ends the call on it), so this outlasts what a balancer keeps an idle connection
+ * to a worker (HAProxy purges idle server connections within seconds), and a balancer that passes
+ * the header on keeps idle client connections longer than it says (deploy/haproxy.cfg `timeout
+ * http-keep-alive 75s`; docs/operations.md). Node's own default is 5 s.
+ */
+export const KEEP_ALIVE_MS = 72_000;
+
+/**
  * The thin HTTP shell: carrier webhooks (verified and parsed by the adapters, handled by the
  * runtime), media WebSockets, the calls API and health. No logic lives here.
  */
 export function buildHttpServer(deps: HttpDeps): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES, forceCloseConnections: true });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: MAX_BODY_BYTES,
+    forceCloseConnections: true,
+    keepAliveTimeout: KEEP_ALIVE_MS,
+  });
   boundJsonDepth(app);
   // fastify's register() is a thenable of the instance: a plugin's failure rejects `ready()`/
   // `listen()`, which start-up awaits, so nothing here floats.
