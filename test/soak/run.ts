@@ -12,6 +12,9 @@
  * choices drawn from; repeat one to weigh it), --no-adversary (each call otherwise gets its seed's
  * carrier adversary, sim/adversary/, scoped to its own legs).
  */
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { adversityFor, applyAdversity } from '../../sim/adversary/adversary.js';
 import type { CallRecord } from '../../src/runtime/call-record.js';
@@ -26,7 +29,7 @@ import {
   transferScript,
   type Verdict,
 } from '../cluster/calls.js';
-import { CALLER, NUMBERS, startCluster } from '../cluster/cluster.js';
+import { CALLER, type Cluster, NUMBERS, startCluster } from '../cluster/cluster.js';
 import { type Observed, Observer } from '../cluster/observer.js';
 import { type CallPlan, prng } from '../cluster/plan.js';
 import { scopeTo } from '../property/adversarial.js';
@@ -316,9 +319,91 @@ async function main(): Promise<number> {
         return v === undefined ? [] : [timeline(cluster, v, addressOf(seed), faultLines)];
       }),
       ...(badSeeds.length ? [`  replay one: npm run soak -- --seeds 1 --from ${badSeeds[0]}`] : []),
+      ...(badSeeds.length
+        ? [`  details (logs of the workers and haproxy around each broken call): ${dump(cluster, badSeeds)}`]
+        : []),
     ].join('\n'),
   );
   return problems.length === 0 ? 0 : 1;
+
+  /**
+   * Writes what a broken call needs to be understood to a file: its simulator log and its
+   * human's legs, its agent sessions, and every line the workers and haproxy logged from 10 s
+   * before it to 10 s after it (a "socket hang up" shows in haproxy's log or in nobody's).
+   */
+  function dump(c: Cluster, seeds: readonly number[]): string {
+    const file = join(tmpdir(), `patchthrough-soak-${FROM}-${Date.now()}.json`);
+    const calls = seeds.flatMap((seed) => {
+      const v = verdicts.find((x) => x.index === seed);
+      if (v === undefined) return [];
+      const address = addressOf(seed);
+      const legs = c.sim.network.legs.filter((l) => l.label === v.sid || l.to === address);
+      const ids = new Set([v.sid, ...legs.map((l) => l.label ?? '')]);
+      const log = c.sim.log.entries.filter((e) => e.callSid !== undefined && ids.has(e.callSid));
+      const fromMs = (log[0]?.atMs ?? 0) - 10_000;
+      const toMs = (log.at(-1)?.atMs ?? Date.now()) + 10_000;
+      const within = (ms: number | undefined): boolean => ms === undefined || (ms >= fromMs && ms <= toMs);
+      return [
+        {
+          seed,
+          plan: planOf.get(v.sid),
+          verdict: v,
+          problems: problems.filter((p) => p.seed === seed).map((p) => p.text),
+          faults: faults.filter((f) => within(f.wallMs)),
+          log,
+          agentSessions: c.agent.sessions
+            .filter((a) => a.start?.callId === v.sid)
+            .map((a) => ({
+              start: a.start,
+              closeCode: a.closeCode,
+              received: a.received
+                .filter((f) => f.frame.event !== 'media')
+                .map((f) => ({ atMs: f.atMs, frame: f.frame })),
+              media: a.received.filter((f) => f.frame.event === 'media').length,
+            })),
+          workers: Object.fromEntries(
+            Object.entries(c.outputs()).map(([name, out]) => [
+              name,
+              out.split('\n').filter((line) => line !== '' && within(workerLineMs(line))),
+            ]),
+          ),
+          haproxy: c.haproxy.output
+            .join('')
+            .split('\n')
+            .filter((line) => line !== '' && within(haproxyLineMs(line))),
+        },
+      ];
+    });
+    writeFileSync(file, JSON.stringify({ from: FROM, seeds: SEEDS, faults, calls }, null, 1));
+    return file;
+  }
+}
+
+/** A worker's log line's time (pino's `time`, epoch ms), or undefined for a line that is not one. */
+function workerLineMs(line: string): number | undefined {
+  const m = /"time":(\d+)/.exec(line);
+  return m?.[1] === undefined ? undefined : Number(m[1]);
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * An haproxy log line's accept time (`[02/Dec/2026:10:49:12.345]`, the machine's local time), or
+ * undefined for a line without one (start-up messages).
+ */
+function haproxyLineMs(line: string): number | undefined {
+  const m = /\[(\d{2})\/(\w{3})\/(\d{4}):(\d{2}):(\d{2}):(\d{2})\.(\d{3})\]/.exec(line);
+  if (m === null) return undefined;
+  const [, day, month, year, h, min, sec, ms] = m;
+  return new Date(
+    Number(year),
+    MONTHS.indexOf(month ?? ''),
+    Number(day),
+    Number(h),
+    Number(min),
+    Number(sec),
+    Number(ms),
+  ).getTime();
 }
 
 main().then(
