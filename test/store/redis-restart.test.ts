@@ -101,6 +101,37 @@ describe('Redis restarting mid-run', () => {
     }
   });
 
+  it('after a long outage the commands and the subscription are each back within half a second of Redis, and the subscription says so', async () => {
+    const server = await startRedisServer();
+    const store = new RedisStore<TestRecord>({ redisUrl: server.url, retry });
+    const heard: string[] = [];
+    let backAtMs: number | undefined;
+    try {
+      await store.pubsub.subscribe(
+        'cmd:w1',
+        (message) => heard.push(message),
+        () => {
+          backAtMs = performance.now();
+        },
+      );
+      await server.kill();
+      // Long enough for the reconnect backoff to reach its cap.
+      await sleep(5_500);
+      await server.start();
+      const upAtMs = performance.now();
+      await eventually(async () => (await store.health()).ok, 'the store to be healthy again');
+      expect(performance.now() - upAtMs).toBeLessThan(900);
+      const back = await eventually(() => backAtMs, 'the subscription to say it is back');
+      expect(back - upAtMs).toBeLessThan(900);
+      // Said once it listens again: a command published now is heard.
+      expect(await store.pubsub.publish('cmd:w1', 'after')).toBe(1);
+      await eventually(() => heard.includes('after'), 'the command heard');
+    } finally {
+      await store.close();
+      await server.stop();
+    }
+  });
+
   it('without persistence (the private test server): the restart loses the data, the store says so and serves new work', async () => {
     const server = await startRedisServer();
     const store = new RedisStore<TestRecord>({ redisUrl: server.url, retry });
