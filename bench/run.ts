@@ -6,7 +6,9 @@
  * runs only the media bench's LiveKit row (bench/livekit/; `media` includes it); `syscalls` counts
  * each media server's syscalls, bytes and CPU per frame at fixed loads (bench/media/syscalls.ts);
  * `paired` runs the daemon and the relay at once, measured in the same windows
- * (bench/media/paired.ts: `--ladder` its calls on each server, first value; `--measure-s`).
+ * (bench/media/paired.ts: `--ladder` its calls on each server, first value; `--measure-s`;
+ * `--relay-with redis,http` runs those of the daemon's parts in the relay's process:
+ * bench/media/relay-parts.ts).
  *
  * Flags: `--quick` (short steps, smaller ladders: a smoke run), `--ladder 50,100,200` (media
  * calls per step; `syscalls`: the loads), `--measure-s 5`, `--no-profile`, `--strace`, `--perf`, `--v8-profile`,
@@ -30,6 +32,7 @@ import { runLivekit } from './livekit/run-livekit.js';
 import { frameCostTable, measureFrameCost } from './media/frame-cost.js';
 import { mediaTable } from './media/media-report.js';
 import { measurePaired, pairedTable } from './media/paired.js';
+import { RELAY_PARTS, type RelayPart } from './media/relay-parts.js';
 import { runMedia } from './media/run-media.js';
 import { measureSyscalls, syscallTable } from './media/syscalls.js';
 
@@ -51,6 +54,7 @@ interface Flags {
   readonly instrument: boolean;
   readonly nodeFlags: readonly string[];
   readonly servers: readonly ('relay' | 'daemon')[];
+  readonly relayWith: readonly RelayPart[];
 }
 
 function parseFlags(argv: readonly string[]): Flags {
@@ -66,6 +70,7 @@ function parseFlags(argv: readonly string[]): Flags {
   let instrument = false;
   const nodeFlags: string[] = [];
   let servers: ('relay' | 'daemon')[] = ['relay', 'daemon'];
+  let relayWith: RelayPart[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === 'all') what.push(...WHAT);
@@ -89,9 +94,10 @@ function parseFlags(argv: readonly string[]): Flags {
         .map(Number)
         .filter((n) => n > 0);
     else if (arg === '--measure-s') measureS = Number(argv[++i]);
+    else if (arg === '--relay-with') relayWith = relayParts(argv[++i] ?? '');
     else
       throw new Error(
-        `unknown argument ${arg} (expected ${[...WHAT, ...EXTRA].join(', ')}, all, --quick, --ladder, --measure-s, --no-profile, --strace, --perf, --v8-profile, --heap, --instrumented, --node-flag, --servers)`,
+        `unknown argument ${arg} (expected ${[...WHAT, ...EXTRA].join(', ')}, all, --quick, --ladder, --measure-s, --no-profile, --strace, --perf, --v8-profile, --heap, --instrumented, --node-flag, --servers, --relay-with)`,
       );
   }
   return {
@@ -107,7 +113,17 @@ function parseFlags(argv: readonly string[]): Flags {
     instrument,
     nodeFlags,
     servers,
+    relayWith,
   };
+}
+
+/** `--relay-with redis,http`: the daemon's parts the paired bench runs beside the relay. */
+function relayParts(list: string): RelayPart[] {
+  const parts = list.split(',').filter((p) => p !== '');
+  for (const p of parts)
+    if (!(RELAY_PARTS as readonly string[]).includes(p))
+      throw new Error(`--relay-with: unknown part ${p} (expected ${RELAY_PARTS.join(', ')})`);
+  return parts as RelayPart[];
 }
 
 const resultsDir = fileURLToPath(new URL('./results', import.meta.url));
@@ -197,6 +213,7 @@ async function main(): Promise<void> {
       const result = await measurePaired({
         calls: flags.ladder?.[0] ?? 150,
         windows: flags.quick ? 3 : 8,
+        relayWith: flags.relayWith,
         warmupMs: 2000,
         measureMs: (flags.measureS ?? 4) * 1000,
         nodeFlags: flags.nodeFlags,

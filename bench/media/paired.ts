@@ -18,12 +18,18 @@ import { CarrierStream, FrameClock, type StreamTarget } from './carrier-streams.
 import { startEchoAgent } from './echo-agent.js';
 import { FrameLedger } from './frames.js';
 import { hangUpAll } from './ladder.js';
+import type { RelayPart } from './relay-parts.js';
 import type { SyscallOptions } from './syscalls.js';
 
 export interface PairedOptions extends Pick<SyscallOptions, 'warmupMs' | 'measureMs' | 'nodeFlags' | 'log'> {
   /** Calls on each server. */
   readonly calls: number;
   readonly windows: number;
+  /**
+   * The daemon's parts run beside the relay, in its process (relay-parts.ts): what sharing a
+   * process with them costs the same relay path. Empty: the bare relay.
+   */
+  readonly relayWith: readonly RelayPart[];
 }
 
 export interface PairedWindow {
@@ -42,6 +48,7 @@ export interface PairedWindow {
 
 export interface PairedResult {
   readonly calls: number;
+  readonly relayWith: readonly RelayPart[];
   readonly windows: readonly PairedWindow[];
   /** Median over the windows of relay ÷ daemon CPU per frame. */
   readonly medianRatio: number;
@@ -56,7 +63,7 @@ export async function measurePaired(options: PairedOptions): Promise<PairedResul
   const agent = await startEchoAgent(ledger);
   const redis = await startRedisServer();
   const relay = await forkChild<{ port: number; pid: number }>(new URL('./relay-child.ts', import.meta.url), {
-    args: [agent.url],
+    args: [agent.url, JSON.stringify({ parts: options.relayWith, redisUrl: redis.url })],
     nodeFlags: options.nodeFlags,
   });
   const daemon = await startDaemon({
@@ -107,7 +114,13 @@ export async function measurePaired(options: PairedOptions): Promise<PairedResul
     const mid = ratios.length >> 1;
     const medianRatio =
       ratios.length % 2 === 1 ? (ratios[mid] ?? 0) : ((ratios[mid - 1] ?? 0) + (ratios[mid] ?? 0)) / 2;
-    return { calls: options.calls, windows, medianRatio: round3(medianRatio), lost };
+    return {
+      calls: options.calls,
+      relayWith: options.relayWith,
+      windows,
+      medianRatio: round3(medianRatio),
+      lost,
+    };
   } finally {
     clock.stop();
     await hangUpAll(streams);
@@ -171,7 +184,9 @@ const round3 = (n: number): number => Math.round(n * 1000) / 1000;
 
 export function pairedTable(result: PairedResult): string {
   return [
-    `### Daemon and relay in the same windows (${result.calls} calls each)`,
+    `### Daemon and relay in the same windows (${result.calls} calls each; relay ${
+      result.relayWith.length === 0 ? 'bare' : `with the daemon's ${result.relayWith.join(' and ')} parts`
+    })`,
     '',
     '| window | relay µs/frame | daemon µs/frame | relay ÷ daemon | relay frames/s | daemon frames/s | load cores | others |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|',

@@ -8,8 +8,12 @@ import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { serveParent } from '../lib/ipc.js';
 import { epochMs, startProbe } from '../lib/probe.js';
 import { CpuProfiler, HeapSampler } from '../lib/profile.js';
+import { type RelayPartsConfig, startRelayParts } from './relay-parts.js';
 
 const agentUrl = process.argv[2] ?? '';
+/** The daemon's parts to run beside the relay (relay-parts.ts); none by default. */
+const parts = JSON.parse(process.argv[3] ?? '{"parts":[]}') as RelayPartsConfig;
+const stopParts = await startRelayParts(parts);
 const probe = startProbe();
 const profiler = new CpuProfiler();
 const heap = new HeapSampler();
@@ -61,6 +65,6 @@ serveParent(
         for (const client of server.clients) client.terminate();
         for (const a of agents) a.terminate();
         server.close(() => resolve());
-      }),
+      }).then(stopParts),
   },
 );
