@@ -62,16 +62,27 @@ export async function measurePaired(options: PairedOptions): Promise<PairedResul
   const ledger = new FrameLedger(4 * options.calls + 64);
   const agent = await startEchoAgent(ledger);
   const redis = await startRedisServer();
-  const relay = await forkChild<{ port: number; pid: number }>(new URL('./relay-child.ts', import.meta.url), {
-    args: [agent.url, JSON.stringify({ parts: options.relayWith, redisUrl: redis.url })],
-    nodeFlags: options.nodeFlags,
-  });
+  const relay = await forkChild<{ port: number; pid: number; partsUrl?: string }>(
+    new URL('./relay-child.ts', import.meta.url),
+    {
+      args: [agent.url, JSON.stringify({ parts: options.relayWith, redisUrl: redis.url })],
+      nodeFlags: options.nodeFlags,
+    },
+  );
   const daemon = await startDaemon({
     redisUrl: redis.url,
     agentUrl: agent.url,
     nodeFlags: options.nodeFlags,
     instrument: false,
   });
+  // The relay's HTTP part gets a webhook per call, from here, as the daemon does.
+  const partsUrl = relay.ready.partsUrl;
+  if (partsUrl !== undefined)
+    await Promise.all(
+      Array.from({ length: options.calls }, (_, i) =>
+        fetch(partsUrl, { method: 'POST', body: `CallSid=CA${i}` }).then((r) => r.text()),
+      ),
+    );
   const targets: Record<'relay' | 'daemon', StreamTarget> = {
     relay: { kind: 'relay', url: `ws://127.0.0.1:${relay.ready.port}/` },
     daemon: { kind: 'daemon', publicUrl: daemon.ready.publicUrl },

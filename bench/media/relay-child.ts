@@ -13,7 +13,7 @@ import { type RelayPartsConfig, startRelayParts } from './relay-parts.js';
 const agentUrl = process.argv[2] ?? '';
 /** The daemon's parts to run beside the relay (relay-parts.ts); none by default. */
 const parts = JSON.parse(process.argv[3] ?? '{"parts":[]}') as RelayPartsConfig;
-const stopParts = await startRelayParts(parts);
+const relayParts = await startRelayParts(parts);
 const probe = startProbe();
 const profiler = new CpuProfiler();
 const heap = new HeapSampler();
@@ -45,7 +45,11 @@ server.on('connection', (carrier) => {
 });
 
 serveParent(
-  { port: (server.address() as AddressInfo).port, pid: process.pid },
+  {
+    port: (server.address() as AddressInfo).port,
+    pid: process.pid,
+    ...(relayParts.httpUrl === undefined ? {} : { partsUrl: relayParts.httpUrl }),
+  },
   {
     clock: () => epochMs(),
     sample: (body) => {
@@ -65,6 +69,6 @@ serveParent(
         for (const client of server.clients) client.terminate();
         for (const a of agents) a.terminate();
         server.close(() => resolve());
-      }).then(stopParts),
+      }).then(relayParts.stop),
   },
 );

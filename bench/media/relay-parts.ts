@@ -7,8 +7,8 @@
  * - `redis`: the store's two connections (src/store/redis-client.ts's client and a subscriber
  *   listening on a channel), a command every 250 ms (the timer poller's rhythm) and a message
  *   published every second.
- * - `http`: a fastify server with the daemon's options, 20 requests at start (the calls' first
- *   webhooks) and one a second after.
+ * - `http`: a fastify server with the daemon's options; the bench sends it one request per call
+ *   from its own process, as the daemon gets each call's first webhook ({@link RelayParts.httpUrl}).
  *
  * Nothing here touches a frame: a difference in the relay's CPU per frame with these parts is
  * what sharing one process (one V8 heap, one set of Node's stream and socket internals) with
@@ -27,9 +27,15 @@ export interface RelayPartsConfig {
   readonly redisUrl?: string;
 }
 
-/** Starts the parts; resolves to their stop. */
-export async function startRelayParts(config: RelayPartsConfig): Promise<() => Promise<void>> {
+export interface RelayParts {
+  /** The `http` part's webhook URL, if it runs. */
+  readonly httpUrl?: string;
+  readonly stop: () => Promise<void>;
+}
+
+export async function startRelayParts(config: RelayPartsConfig): Promise<RelayParts> {
   const stops: (() => Promise<void>)[] = [];
+  let httpUrl: string | undefined;
   if (config.parts.includes('redis')) {
     if (config.redisUrl === undefined) throw new Error('relay part redis: no redisUrl');
     const client = createClient({ redisUrl: config.redisUrl }, DEFAULT_STORE_RETRY);
@@ -52,19 +58,13 @@ export async function startRelayParts(config: RelayPartsConfig): Promise<() => P
     const app = Fastify({ logger: false, forceCloseConnections: true });
     app.post('/webhook', async () => ({ ok: true }));
     await app.listen({ host: '127.0.0.1', port: 0 });
-    const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/webhook`;
-    const ask = (): Promise<unknown> =>
-      fetch(url, { method: 'POST', body: 'CallSid=CA1' })
-        .then((r) => r.text())
-        .catch(() => undefined);
-    await Promise.all(Array.from({ length: 20 }, ask));
-    const timer = setInterval(() => void ask(), 1_000);
-    stops.push(async () => {
-      clearInterval(timer);
-      await app.close();
-    });
+    httpUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/webhook`;
+    stops.push(() => app.close());
   }
-  return async () => {
-    for (const stop of stops) await stop();
+  return {
+    ...(httpUrl === undefined ? {} : { httpUrl }),
+    stop: async () => {
+      for (const stop of stops) await stop();
+    },
   };
 }
