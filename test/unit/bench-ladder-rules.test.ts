@@ -59,8 +59,15 @@ describe('medianOfAdjacentPairs', () => {
 });
 
 describe('judgeStep', () => {
-  const limits = { maxP99Ms: 1_000, maxServerCores: 0.9, maxLoadCores: 0.9 };
-  const fine: StepFigures = { lost: 0, reordered: 0, p99Ms: 12, serverCores: 0.5, loadCores: 0.6 };
+  const limits = { maxP99Ms: 1_000, maxServerCores: 0.9, maxLoadCores: 0.9, busyOthersCores: 0.3 };
+  const fine: StepFigures = {
+    lost: 0,
+    reordered: 0,
+    p99Ms: 12,
+    serverCores: 0.5,
+    loadCores: 0.6,
+    othersCores: 0.05,
+  };
 
   it('passes a step with nothing lost and neither process full', () => {
     expect(judgeStep(fine, limits)).toEqual({ status: 'ok' });
@@ -88,6 +95,38 @@ describe('judgeStep', () => {
     expect(judgeStep({ ...fine, lost: 40, serverCores: 0.95, loadCores: 0.9 }, limits).status).toBe(
       'machine-limited',
     );
+  });
+});
+
+describe('judgeStep on a busy machine', () => {
+  const limits = { maxP99Ms: 1_000, maxServerCores: 0.9, maxLoadCores: 0.9, busyOthersCores: 0.3 };
+  const slow: StepFigures = {
+    lost: 0,
+    reordered: 0,
+    p99Ms: 1_300,
+    serverCores: 0.75,
+    loadCores: 0.73,
+    othersCores: 0.47,
+  };
+
+  it('does not blame a late p99 on the server while other work holds the machine', () => {
+    expect(judgeStep(slow, limits)).toEqual({
+      status: 'machine-limited',
+      reason: 'p99 1300 ms > 1000 ms with 0.47 cores busy elsewhere',
+    });
+  });
+
+  it('still fails the server for its own full core or a loss, however busy the machine', () => {
+    expect(judgeStep({ ...slow, serverCores: 0.92 }, limits)).toEqual({
+      status: 'failed',
+      reason: 'server core full (0.92)',
+    });
+    expect(judgeStep({ ...slow, lost: 1 }, limits).status).toBe('failed');
+  });
+
+  it('fails a late p99 on a quiet machine, or when nothing says how busy it was', () => {
+    expect(judgeStep({ ...slow, othersCores: 0.1 }, limits).status).toBe('failed');
+    expect(judgeStep({ ...slow, othersCores: null }, limits).status).toBe('failed');
   });
 });
 
