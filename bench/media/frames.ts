@@ -35,7 +35,8 @@ export function stampedPayload(callIndex: number, seq: number, atMs: number): st
  * a `media` message is recognised by its first bytes, its payload found with `Buffer#indexOf`,
  * the stamp's 24 base64 characters decoded and re-encoded in place. Decoding each frame to a
  * string, slicing the payload out and decoding its stamp through another string cost the load
- * process a few µs per frame more — the measuring instrument must stay light.
+ * process up to ≈ 5–10 % more per frame (docs/performance.md, 2026-12-02 14:20); the rest of its
+ * cost is that of any relay — a socket read and a write per frame, ws framing, the kernel.
  */
 const MEDIA_PREFIX = Buffer.from('{"event":"media"', 'latin1');
 const PAYLOAD_KEY = Buffer.from('"payload":"', 'latin1');
