@@ -11,7 +11,8 @@
  * bench/media/relay-parts.ts).
  *
  * Flags: `--quick` (short steps, smaller ladders: a smoke run), `--ladder 50,100,200` (media
- * calls per step; `syscalls`: the loads), `--measure-s 5`, `--no-profile`, `--strace`, `--perf`, `--v8-profile`,
+ * calls per step; `syscalls`: the loads), `--measure-s 5` (`media`: each of the alternating
+ * windows, three per server per step), `--no-profile`, `--strace`, `--perf`, `--v8-profile`,
  * `--heap` (`syscalls`: a breakdown by syscall; `perf record`, a V8 CPU profile or where each
  * server allocates), `--servers relay,daemon`
  * (`syscalls`: which, in that order), `--node-flag <flag>` (`syscalls`: given to both servers),
@@ -176,8 +177,9 @@ async function main(): Promise<void> {
     if (what === 'media') {
       const result = await runMedia({
         ladder: flags.ladder ?? (flags.quick ? [50, 300] : [50, 100, 200, 300, 400, 600, 800, 1000, 1200]),
-        warmupMs: flags.quick ? 1000 : 1500,
-        measureMs: (flags.measureS ?? (flags.quick ? 2 : 5)) * 1000,
+        settleMs: flags.quick ? 750 : 1000,
+        windowMs: (flags.measureS ?? (flags.quick ? 1 : 2.5)) * 1000,
+        windows: flags.quick ? 2 : 3,
         stall: { calls: 10, seconds: flags.quick ? 5 : 15, rate: 50 },
         profileMs: flags.profile ? (flags.quick ? 2000 : 4000) : 0,
         profileAtCalls: 300,

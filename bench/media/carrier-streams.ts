@@ -14,14 +14,10 @@ import {
   streamFromTwiml,
 } from '../lib/daemon-setup.js';
 import { Samples } from '../lib/stats.js';
-import {
-  type FrameLedger,
-  isMedia,
-  payloadOf,
-  readStamp,
-  stampedPayload,
-  twilioStreamOpening,
-} from './frames.js';
+import { type FrameLedger, payloadAt, stampedPayload, twilioStreamOpening } from './frames.js';
+
+/** A frame built as bytes still goes out as a text message, as Twilio's are. */
+const TEXT = { binary: false } as const;
 
 export type StreamTarget =
   | { readonly kind: 'daemon'; readonly publicUrl: string }
@@ -51,7 +47,7 @@ export class CarrierStream {
     this.#ws = ws;
     this.#streamSid = streamSid;
     this.#ledger = ledger;
-    ws.on('message', (data) => this.#onMessage(String(data)));
+    ws.on('message', (data) => this.#onMessage(data as Buffer));
     ws.on('error', () => undefined);
   }
 
@@ -78,7 +74,8 @@ export class CarrierStream {
       url = target.url;
       parameters = { callId: callSid };
     }
-    const ws = new WebSocket(url, { perMessageDeflate: false });
+    // The load process reads only the stamp of what it receives (frames.ts), not the text.
+    const ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', resolve);
       ws.once('error', reject);
@@ -102,18 +99,24 @@ export class CarrierStream {
     const payload = stampedPayload(this.index, seq, performance.now());
     this.#messageSeq += 1;
     this.#ledger.sent[this.index] = (this.#ledger.sent[this.index] ?? 0) + 1;
+    // Handed to ws as bytes, it masks them into one buffer with the frame's header: one write
+    // to the socket instead of two corked (a string is encoded, then written beside its header).
     this.#ws.send(
-      '{"event":"media","sequenceNumber":"' +
-        this.#messageSeq +
-        '","media":{"track":"inbound","chunk":"' +
-        (seq + 1) +
-        '","timestamp":"' +
-        seq * 20 +
-        '","payload":"' +
-        payload +
-        '"},"streamSid":"' +
-        this.#streamSid +
-        '"}',
+      Buffer.from(
+        '{"event":"media","sequenceNumber":"' +
+          this.#messageSeq +
+          '","media":{"track":"inbound","chunk":"' +
+          (seq + 1) +
+          '","timestamp":"' +
+          seq * 20 +
+          '","payload":"' +
+          payload +
+          '"},"streamSid":"' +
+          this.#streamSid +
+          '"}',
+        'latin1',
+      ),
+      TEXT,
     );
   }
 
@@ -145,10 +148,9 @@ export class CarrierStream {
     }
   }
 
-  #onMessage(text: string): void {
-    if (!isMedia(text)) return;
-    const stamp = readStamp(payloadOf(text));
-    if (stamp !== undefined) this.#ledger.down.see(stamp, performance.now(), this.#ledger.recording);
+  #onMessage(data: Buffer): void {
+    const at = payloadAt(data);
+    if (at >= 0) this.#ledger.down.seeFrame(data, at, performance.now(), this.#ledger.recording);
   }
 }
 

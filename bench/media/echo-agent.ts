@@ -2,15 +2,19 @@
  * An AI agent reduced to an echo, speaking only Twilio's Media Streams protocol (the idea of
  * test/support/echo-bot.ts, without its per-frame records): it notes each `media` frame's
  * arrival in the ledger, restamps it and sends it straight back. It reads only the payload's
- * stamp, not the whole JSON: it is the measuring instrument and must stay light.
+ * stamp, not the whole JSON, on the message's bytes (frames.ts), and skips `ws`'s UTF-8 check of
+ * text it does not decode: it is the measuring instrument and must stay light.
  * In `stall` mode a new connection stops reading right after `start` (a stalled agent): what
  * the daemon sends it piles up in the daemon.
  */
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { type FrameLedger, isMedia, payloadOf, readStamp, restamped } from './frames.js';
+import { echoFrame, type FrameLedger, payloadAt } from './frames.js';
 
 export type EchoMode = 'echo' | 'stall';
+
+/** A frame built as bytes still goes out as a text message, as a Twilio bot's would. */
+const TEXT = { binary: false } as const;
 
 export interface EchoAgent {
   readonly url: string;
@@ -21,7 +25,12 @@ export interface EchoAgent {
 }
 
 export async function startEchoAgent(ledger: FrameLedger): Promise<EchoAgent> {
-  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+  const server = new WebSocketServer({
+    host: '127.0.0.1',
+    port: 0,
+    perMessageDeflate: false,
+    skipUTF8Validation: true,
+  });
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const startedCalls = new Set<string>();
   const waiters = new Map<string, () => void>();
@@ -38,27 +47,29 @@ export async function startEchoAgent(ledger: FrameLedger): Promise<EchoAgent> {
   };
 
   server.on('connection', (socket: WebSocket, request) => {
-    let streamSid = '';
+    /** `{"event":"media","streamSid":"…","media":{"payload":"`, once `start` named the stream. */
+    let head = Buffer.alloc(0);
     const mode = agent.mode;
     socket.on('message', (data) => {
-      const text = String(data);
-      if (isMedia(text)) {
-        const payload = payloadOf(text);
-        const stamp = readStamp(payload);
-        if (stamp === undefined) return;
-        ledger.up.see(stamp, performance.now(), ledger.recording);
+      const bytes = data as Buffer;
+      const at = payloadAt(bytes);
+      if (at >= 0) {
+        if (!ledger.up.seeFrame(bytes, at, performance.now(), ledger.recording)) return;
         ledger.echoed += 1;
-        socket.send(
-          `{"event":"media","streamSid":"${streamSid}","media":{"payload":"${restamped(payload, performance.now())}"}}`,
-        );
+        const echo = echoFrame(head, bytes, at, performance.now());
+        if (echo !== undefined) socket.send(echo, TEXT);
         return;
       }
+      const text = String(bytes);
       const frame = JSON.parse(text) as {
         event?: string;
         start?: { streamSid?: string; customParameters?: Record<string, string> };
       };
       if (frame.event === 'start') {
-        streamSid = frame.start?.streamSid ?? '';
+        head = Buffer.from(
+          `{"event":"media","streamSid":${JSON.stringify(frame.start?.streamSid ?? '')},"media":{"payload":"`,
+          'utf8',
+        );
         const callId = frame.start?.customParameters?.['callId'] ?? '';
         startedCalls.add(callId);
         waiters.get(callId)?.();

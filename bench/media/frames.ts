@@ -30,24 +30,77 @@ export function stampedPayload(callIndex: number, seq: number, atMs: number): st
   return stampBuffer.toString('base64') + TAIL_B64;
 }
 
-/** The same payload with a new time. */
-export function restamped(payload: string, atMs: number): string {
-  const head = Buffer.from(payload.slice(0, STAMP_CHARS), 'base64');
-  if (head.length < 16) return payload;
-  head.writeDoubleLE(atMs, 8);
-  return head.toString('base64') + payload.slice(STAMP_CHARS);
+/**
+ * The load process reads and writes frames as the bytes the socket carries, never as strings:
+ * a `media` message is recognised by its first bytes, its payload found with `Buffer#indexOf`,
+ * the stamp's 24 base64 characters decoded and re-encoded in place. Decoding each frame to a
+ * string, slicing the payload out and decoding its stamp through another string cost the load
+ * process up to ≈ 5–10 % more per frame (docs/performance.md, 2026-12-02 14:20); the rest of its
+ * cost is that of any relay — a socket read and a write per frame, ws framing, the kernel.
+ */
+const MEDIA_PREFIX = Buffer.from('{"event":"media"', 'latin1');
+const PAYLOAD_KEY = Buffer.from('"payload":"', 'latin1');
+const QUOTE = 0x22;
+const ALPHABET = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', 'latin1');
+const SEXTET = new Int16Array(256).fill(-1);
+for (let i = 0; i < ALPHABET.length; i++) SEXTET[ALPHABET[i] ?? 0] = i;
+/** The stamp last decoded by {@link decodeStamp} (one per process: the load process is one thread). */
+const stampBytes = Buffer.alloc(STAMP_BYTES);
+
+/** Where the payload of a `media` message starts in its bytes, or -1 when it is not one. */
+export function payloadAt(frame: Buffer): number {
+  if (
+    frame.length < MEDIA_PREFIX.length ||
+    frame.compare(MEDIA_PREFIX, 0, MEDIA_PREFIX.length, 0, MEDIA_PREFIX.length) !== 0
+  )
+    return -1;
+  const at = frame.indexOf(PAYLOAD_KEY, MEDIA_PREFIX.length);
+  return at < 0 ? -1 : at + PAYLOAD_KEY.length;
 }
 
-export interface FrameStamp {
-  readonly callIndex: number;
-  readonly seq: number;
-  readonly atMs: number;
+/** Decodes the stamp of the payload starting at `at` into {@link stampBytes}; false when it has none. */
+function decodeStamp(frame: Buffer, at: number): boolean {
+  if (at < 0 || at + STAMP_CHARS > frame.length) return false;
+  for (let i = 0, o = 0; i < STAMP_CHARS; i += 4, o += 3) {
+    const a = SEXTET[frame[at + i] ?? 0] ?? -1;
+    const b = SEXTET[frame[at + i + 1] ?? 0] ?? -1;
+    const c = SEXTET[frame[at + i + 2] ?? 0] ?? -1;
+    const d = SEXTET[frame[at + i + 3] ?? 0] ?? -1;
+    if ((a | b | c | d) < 0) return false;
+    const n = (a << 18) | (b << 12) | (c << 6) | d;
+    stampBytes[o] = n >>> 16;
+    stampBytes[o + 1] = (n >>> 8) & 0xff;
+    stampBytes[o + 2] = n & 0xff;
+  }
+  return true;
 }
 
-export function readStamp(payload: string): FrameStamp | undefined {
-  const head = Buffer.from(payload.slice(0, STAMP_CHARS), 'base64');
-  if (head.length < 16) return undefined;
-  return { callIndex: head.readUInt32LE(0), seq: head.readUInt32LE(4), atMs: head.readDoubleLE(8) };
+/** Writes {@link stampBytes} as 24 base64 characters at `at`. */
+function encodeStamp(out: Buffer, at: number): void {
+  for (let i = 0, o = at; i < STAMP_BYTES; i += 3, o += 4) {
+    const n = ((stampBytes[i] ?? 0) << 16) | ((stampBytes[i + 1] ?? 0) << 8) | (stampBytes[i + 2] ?? 0);
+    out[o] = ALPHABET[n >>> 18] ?? 0;
+    out[o + 1] = ALPHABET[(n >>> 12) & 63] ?? 0;
+    out[o + 2] = ALPHABET[(n >>> 6) & 63] ?? 0;
+    out[o + 3] = ALPHABET[n & 63] ?? 0;
+  }
+}
+
+/**
+ * The agent's echo of a `media` message whose payload starts at `at`: `head` (the message up to
+ * the payload's opening quote, included), the same payload restamped with `atMs`, and `"}}`.
+ * Undefined when the payload carries no stamp.
+ */
+export function echoFrame(head: Buffer, frame: Buffer, at: number, atMs: number): Buffer | undefined {
+  const end = frame.indexOf(QUOTE, at);
+  if (end < 0 || !decodeStamp(frame, at)) return undefined;
+  stampBytes.writeDoubleLE(atMs, 8);
+  const out = Buffer.allocUnsafe(head.length + (end - at) + 3);
+  head.copy(out, 0);
+  encodeStamp(out, head.length);
+  frame.copy(out, head.length + STAMP_CHARS, at + STAMP_CHARS, end);
+  out.write('"}}', head.length + (end - at), 'latin1');
+  return out;
 }
 
 /** True for a Twilio-dialect `media` message as the daemon, the relay and this bench write them. */
@@ -77,17 +130,29 @@ class Direction {
     this.lastSeq = new Int32Array(maxCalls).fill(-1);
   }
 
-  see(stamp: FrameStamp, nowMs: number, recording: boolean): void {
-    const i = stamp.callIndex;
+  /** Notes the frame whose payload starts at `at` (payloadAt), if it carries a stamp; says whether it did. */
+  seeFrame(frame: Buffer, at: number, nowMs: number, recording: boolean): boolean {
+    if (!decodeStamp(frame, at)) return false;
+    this.#see(
+      stampBytes.readUInt32LE(0),
+      stampBytes.readUInt32LE(4),
+      stampBytes.readDoubleLE(8),
+      nowMs,
+      recording,
+    );
+    return true;
+  }
+
+  #see(i: number, seq: number, atMs: number, nowMs: number, recording: boolean): void {
     if (i >= this.received.length) return;
     this.received[i] = (this.received[i] ?? 0) + 1;
     const last = this.lastSeq[i] ?? -1;
-    if (stamp.seq <= last) this.reordered += 1;
+    if (seq <= last) this.reordered += 1;
     else {
-      if (stamp.seq > last + 1) this.gaps += 1;
-      this.lastSeq[i] = stamp.seq;
+      if (seq > last + 1) this.gaps += 1;
+      this.lastSeq[i] = seq;
     }
-    if (recording) this.latency.push(nowMs - stamp.atMs);
+    if (recording) this.latency.push(nowMs - atMs);
   }
 
   total(): number {

@@ -1,12 +1,14 @@
 /**
  * `npm run bench -- paired`: the daemon and the bare relay measured in the same windows.
  *
- * The ladder (`media`) measures the relay's windows and then the daemon's, minutes apart; on a
- * virtual machine the CPU one frame costs moves by a third between windows of the same code
- * (the scheduler, the host), so a ratio of two such windows carries that noise. Here both servers
- * run at once with the same number of calls, their streams interleaved on one 20 ms clock, and
- * each window measures both: whatever the machine does to one it does to the other, and the
- * ratio of their CPU per frame crossing is that of the code.
+ * On a virtual machine the CPU one frame costs moves by a third between windows of the same code
+ * (the scheduler, the host), so a ratio of two windows minutes apart carries that noise. Here
+ * both servers run at once with the same number of calls, their streams interleaved on one 20 ms
+ * clock, and each window measures both: whatever the machine does to one it does to the other.
+ * The ladder (`media`, ladder.ts) instead alternates short windows of one server at a time, so
+ * each server meets the load process alone, as in production it meets its carriers and agents;
+ * the two can differ, since a server's CPU per frame depends on how its frames come (how many
+ * per wake-up), and here each server's frames come among the other's.
  */
 import { startRedisServer } from '../../support/redis-server.js';
 import { startDaemon } from '../lib/daemon-setup.js';
