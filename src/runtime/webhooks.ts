@@ -323,7 +323,9 @@ export class WebhookHandler {
    * call the daemon placed (Plivo binds it), not a carrier whose entry request also follows a
    * dial (Exotel: `#dialEndedUnreported`), not while draining, and only for a number with an
    * agent. Undefined or {@link NO_AGENT} (the number has none: not looked up again): the call is
-   * answered the long way (read first).
+   * answered the long way (read first). A call the store already knows to exist (its known copy:
+   * a carrier's retry of the first webhook, on the worker that took it) is read first too: one
+   * read, where the create would cost the agent's look-up, a refused create and then the read.
    */
   async #createFirst(
     adapter: CarrierAdapter,
@@ -331,6 +333,7 @@ export class WebhookHandler {
   ): Promise<WebhookAnswer | typeof NO_AGENT | undefined> {
     if (event.placementId !== undefined || adapter.capabilities.entryFollowsDial === true) return undefined;
     if (!this.#o.accepting()) return undefined;
+    if (this.#o.engine.store.calls.known?.(event.carrierCallId) !== undefined) return undefined;
     const published = await this.#o.agents.byNumber(numbersOf(adapter, event).to);
     return published === undefined ? NO_AGENT : this.#create(adapter, event, published);
   }

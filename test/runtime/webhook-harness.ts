@@ -38,8 +38,12 @@ export function harness(setup: Setup = {}) {
   const engine = new FakeEngine();
   if (setup.record !== undefined) engine.records.set(CALL_ID, RECORDS[setup.record]());
   const rejects: string[] = [];
+  const lookups: string[] = [];
   const agents: AgentDirectory = {
-    byNumber: async (n) => (n === OUR_NUMBER ? { agent: AGENT, version: 1 } : undefined),
+    byNumber: async (n) => {
+      lookups.push(n);
+      return n === OUR_NUMBER ? { agent: AGENT, version: 1 } : undefined;
+    },
     get: async () => ({ agent: AGENT, version: 1 }),
   };
   const handler = new WebhookHandler({
@@ -57,7 +61,7 @@ export function harness(setup: Setup = {}) {
     carrier.event = event;
     return handler.handle('twilio', kind, webhookRequest(), {}, body);
   };
-  return { carrier, engine, handler, rejects, send };
+  return { carrier, engine, handler, rejects, send, lookups };
 }
 
 /** A dispatch as a row states it: the input and the dedupe key it must carry. */

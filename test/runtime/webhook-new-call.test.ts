@@ -44,6 +44,32 @@ describe('a new call: created without a read first', () => {
     expect(h.engine.created).toEqual([]);
   });
 
+  it('a retried first webhook of a call this worker knows: one read, no agent look-up and no create', async () => {
+    const h = harness({ record: 'warmHeld' });
+    const reads = counted(h);
+    let creates = 0;
+    const createCall = h.engine.createCall.bind(h.engine);
+    h.engine.createCall = (input) => {
+      creates += 1;
+      return createCall(input);
+    };
+    const held = h.engine.records.get(CALL_ID);
+    Object.assign(h.engine.store.calls, {
+      known: (callId: string) =>
+        callId === CALL_ID && held !== undefined ? { callId, record: held, version: 4 } : undefined,
+    });
+    const answer = await h.send('voice', incoming(CALL_ID));
+    expect('markup' in answer ? readDoc(answer.markup)?.doc : undefined).toBe('hold');
+    expect(creates).toBe(0);
+    expect(h.lookups).toEqual([]);
+    expect(reads()).toBe(1);
+    // A call it does not know: created without a read, as before.
+    const fresh = await h.send('voice', incoming('CA9'));
+    expect('markup' in fresh ? readDoc(fresh.markup)?.doc : undefined).toBe('stream');
+    expect(h.engine.created).toEqual(['CA9']);
+    expect(reads()).toBe(1);
+  });
+
   it('a carrier whose entry request also follows a dial, or a draining worker: read first, as before', async () => {
     const exotel = harness({ capabilities: { entryFollowsDial: true } });
     const reads = counted(exotel);
