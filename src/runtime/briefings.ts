@@ -35,7 +35,7 @@ export interface BriefingOptions {
   readonly engine: Pick<CallEngine, 'get' | 'dispatch'>;
   readonly agents: AgentDirectory;
   readonly log: Log;
-  readonly verifyToken: (callId: string, token: string | undefined) => Promise<boolean>;
+  readonly verifyToken: (callId: string, token: string | undefined) => Promise<boolean> | false;
   readonly time?: Time;
   /** Transport credentials from the environment (LiveKit's key pair). */
   readonly transportSecrets?: AgentTransportSecrets;

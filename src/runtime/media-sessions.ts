@@ -26,6 +26,7 @@ import { BRIEFING_ROLE } from './replies.js';
 import { firstTelling, type LocalSession, type SessionRegistry, tellResume } from './sessions.js';
 import { SilenceWatch } from './silence.js';
 import type { TakeOver } from './socket-commands.js';
+import { readForStreamStart, type StreamStartDeps } from './stream-start.js';
 import { TagChain } from './tag-chain.js';
 
 /** `ws.send` options for a frame built as bytes: still a text frame (ASCII JSON). */
@@ -43,15 +44,20 @@ export interface MediaSessionOptions {
    * Checks the per-call media token carried in the stream's custom parameters and admits it once:
    * a second socket with the same token is refused.
    */
-  readonly verifyToken: (callId: string, token: string | undefined) => Promise<boolean>;
+  readonly verifyToken: (callId: string, token: string | undefined) => Promise<boolean> | false;
   readonly workerId: string;
   readonly onFrame?: (direction: 'in' | 'out') => void;
   /** Audio the bridge dropped because a peer did not keep up, in frames of 20 ms (metrics). */
   readonly onDrop?: (direction: 'in' | 'out', frames: number) => void;
   /** Caller frames held until the agent socket opened, then delivered (metrics). */
   readonly onHeld?: (frames: number) => void;
-  /** Takes the call's agent session over from the worker holding it, if another one does. */
-  readonly takeOver?: (callId: string) => Promise<TakeOver>;
+  /**
+   * Takes the call's agent session over from the worker holding it, if another one does;
+   * `holder`, when given, is that worker as read with the stream's other start reads.
+   */
+  readonly takeOver?: (callId: string, holder?: string | null) => Promise<TakeOver>;
+  /** The worker holding the call's agent socket, read with the token's claim (stream-start.ts). */
+  readonly socketHolder?: (callId: string) => Promise<string | null>;
   /** Streams of a human's leg being briefed by the agent (`role: briefing`); refused without. */
   readonly briefings?: BriefingSessions;
   /**
@@ -74,10 +80,17 @@ export interface MediaSessionOptions {
 export class MediaSessions {
   readonly #o: MediaSessionOptions;
   readonly #time: Time;
+  readonly #startReads: StreamStartDeps;
 
   constructor(options: MediaSessionOptions) {
     this.#o = options;
     this.#time = options.time ?? backgroundTime;
+    this.#startReads = {
+      verifyToken: options.verifyToken,
+      read: (callId) => options.engine.get(callId),
+      hasSession: (callId) => options.sessions.get(callId) !== undefined,
+      ...(options.socketHolder === undefined ? {} : { holder: options.socketHolder }),
+    };
   }
 
   accept(adapter: CarrierAdapter, ws: WebSocket): void {
@@ -215,15 +228,16 @@ export class MediaSessions {
     rechunk: RechunkRule | undefined,
   ): Promise<LocalSession | undefined> {
     const callId = start.customParameters['callId'] ?? start.carrierCallId;
-    if (!(await this.#o.verifyToken(callId, start.customParameters['mediaToken']))) {
+    const reads = await readForStreamStart(this.#startReads, callId, start.customParameters['mediaToken']);
+    if (!reads.admitted) {
       this.#o.log.warn({ carrier: adapter.carrier }, 'media.token_refused');
       return undefined;
     }
-    const record = await this.#o.engine.get(callId);
+    const record = reads.record;
     if (record === undefined || record.phase === 'ended') return undefined;
     let session = this.#o.sessions.get(callId);
     if (session === undefined) {
-      const handed = (await this.#o.takeOver?.(callId)) ?? { resumed: false };
+      const handed = (await this.#o.takeOver?.(callId, reads.holder)) ?? { resumed: false };
       session = await this.#newSession(adapter.carrier, record, handed);
       if (session === undefined) return undefined;
     }

@@ -125,10 +125,14 @@ export class SocketCommands {
     return (await this.#o.workers.isAlive(holder)) ? holder : null;
   }
 
-  /** Before a new agent session for `callId` here: takes the session over from its holder. */
-  async takeOver(callId: string): Promise<TakeOver> {
+  /**
+   * Before a new agent session for `callId` here: takes the session over from its holder.
+   * `holderRead`: the holder as the stream's start already read it (stream-start.ts); read here
+   * when not given.
+   */
+  async takeOver(callId: string, holderRead?: string | null): Promise<TakeOver> {
     const me = this.#o.workers.workerId;
-    const holder = await this.#o.workers.sockets.holder(callId);
+    const holder = holderRead === undefined ? await this.#o.workers.sockets.holder(callId) : holderRead;
     if (holder === null) return { resumed: false };
     // The call's socket was held before, by this worker before a restart or by one that died:
     // nobody to hand over from, but the agent already knows the call (its `start` says `resumed`).

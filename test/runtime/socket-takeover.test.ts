@@ -51,6 +51,25 @@ describe('SocketCommands.takeOver', () => {
     await b.workers.stop();
   });
 
+  it('the holder as the stream’s start read it: not read again', async () => {
+    const store = new MemoryStore<CallRecord>({ sweepIntervalMs: 0 });
+    const b = await worker(store, 'b');
+    let reads = 0;
+    const owner = store.sockets.owner.bind(store.sockets);
+    store.sockets.owner = (callId: string) => {
+      reads += 1;
+      return owner(callId);
+    };
+    expect(await b.commands.takeOver('call-1', null)).toEqual({ resumed: false });
+    expect(await b.commands.takeOver('call-2', 'b')).toEqual({ resumed: true });
+    expect(reads).toBe(0);
+    // Not given: read, as before.
+    expect(await b.commands.takeOver('call-3')).toEqual({ resumed: false });
+    expect(reads).toBe(1);
+    await b.commands.stop();
+    await b.workers.stop();
+  });
+
   it('held by a live worker that never answers the handover: resumed (it had the socket)', async () => {
     const store = new MemoryStore<CallRecord>({ sweepIntervalMs: 0 });
     const a = await worker(store, 'a');
