@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { type RawData, WebSocket } from 'ws';
 import type { Carrier } from '../../domain/carrier.js';
 import { DaemonError } from '../../domain/errors.js';
@@ -72,6 +73,9 @@ export class WebSocketWire implements AgentWire {
   readonly #parameters: Readonly<Record<string, string>>;
   #events: AgentWireEvents | undefined;
   #ws: WebSocket | undefined;
+  /** The TCP socket under `#ws` (its upgrade response's), to hold one tick's writes together. */
+  #socket: Socket | undefined;
+  #corked = false;
   #open = false;
   #closing = false;
   #done = false;
@@ -197,6 +201,10 @@ export class WebSocketWire implements AgentWire {
       skipUTF8Validation: true,
     });
     this.#ws = ws;
+    this.#socket = undefined;
+    ws.once('upgrade', (response) => {
+      if (ws === this.#ws) this.#socket = response.socket;
+    });
     // The opening handshake's deadline, on the injected timers (not `ws`'s own handshakeTimeout,
     // which reads the system clock): terminating a connecting socket fails it as a timeout would.
     const deadline = this.#timers.setTimeout(() => ws.terminate(), this.#o.connectTimeoutMs ?? 5000);
@@ -217,6 +225,7 @@ export class WebSocketWire implements AgentWire {
     const resumed = this.#everOpened;
     this.#writer.reset();
     this.#startedAtMs = this.#clock.nowMs();
+    this.#holdForTick();
     ws.send(this.#writer.connected());
     const parameters = resumed ? { ...this.#parameters, resumed: 'true' } : this.#parameters;
     ws.send(this.#writer.start(parameters, this.format));
@@ -323,8 +332,28 @@ export class WebSocketWire implements AgentWire {
   #send(build: () => string): boolean {
     const ws = this.#sendable();
     if (ws === undefined) return false;
+    this.#holdForTick();
     ws.send(build());
     return true;
+  }
+
+  /**
+   * The messages sent to the agent in one tick leave in one socket write: a transfer's start
+   * tells it three or four things at once (`transfer_accepted`, `transfer_status` started and
+   * dialing), the socket's opening two (`connected`, `start`), each a write syscall of its own
+   * otherwise. Only the bytes wait, until the tick's promise callbacks are done
+   * (`process.nextTick`); every message is still its own frame, in the order sent, and media
+   * frames sent meanwhile keep their place among them.
+   */
+  #holdForTick(): void {
+    const socket = this.#socket;
+    if (this.#corked || socket === undefined || !socket.writable) return;
+    this.#corked = true;
+    socket.cork();
+    process.nextTick(() => {
+      this.#corked = false;
+      socket.uncork();
+    });
   }
 }
 
