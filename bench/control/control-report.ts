@@ -56,6 +56,9 @@ export function controlTable(r: ControlResult): string {
           .map(([k, v]) => `${k} ${v}`)
           .join(', '),
       '',
+      `Redis read events per call, whole phase (what reached Redis in one write counts once): ` +
+        r.phases.map((p) => `${p.triggerRate}/s${label(p)} ${p.redisReadsPerCall}`).join(', '),
+      '',
       `Dispatches that applied nothing (input → status: count, Redis commands): ` +
         Object.entries(last.redis.notApplied)
           .map(([k, v]) => `${k}: ${v.count}, ${v.commands}`)

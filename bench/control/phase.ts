@@ -16,7 +16,7 @@ import type { InstrumentCounters } from '../lib/instrument.js';
 import { machineCores, machineTicks } from '../lib/machine-load.js';
 import { coresUsed, epochMs, type Probe, type ProcessSample } from '../lib/probe.js';
 import type { ProfileSummary } from '../lib/profile.js';
-import { redisCores, redisCpuTimes } from '../lib/redis-cpu.js';
+import { redisCores, redisCpuTimes, redisReadEvents } from '../lib/redis-cpu.js';
 import { round2, type Summary, sleep, summarize } from '../lib/stats.js';
 import {
   type EventToRest,
@@ -77,6 +77,11 @@ export interface PhaseResult {
     readonly inWindow: Readonly<Record<string, number>>;
   };
   readonly redis: RedisFigures;
+  /**
+   * Read events Redis processed over the whole phase (calls placed, transfers, hang-ups), per
+   * call: the daemon's writes to it (the bench's own few `INFO` reads included).
+   */
+  readonly redisReadsPerCall: number;
   readonly timers: TimerFigures;
   readonly cores: {
     readonly daemon: number;
@@ -92,6 +97,7 @@ export const HUMAN = '+14155550111';
 
 export async function runPhase(rig: Rig, options: PhaseOptions): Promise<PhaseResult> {
   await rig.daemon.call('attribution', { on: options.attribute ?? true });
+  const redisReads0 = await redisReadEvents(rig.admin);
   {
     const calls: SimCall[] = [];
     const warmIds = new Set<string>();
@@ -158,7 +164,8 @@ export async function runPhase(rig: Rig, options: PhaseOptions): Promise<PhaseRe
     await Promise.race([Promise.all(calls.map((c) => c.ended)), sleep(10_000)]);
     await sleep(500);
     const counters = await rig.daemon.call<InstrumentCounters>('counters');
-    return summarizeControl(rig, options, counters, calls, warmIds, {
+    const redisReads = (await redisReadEvents(rig.admin)) - redisReads0;
+    return summarizeControl(rig, options, counters, calls, warmIds, redisReads, {
       windowStart: s0.atMs,
       windowEnd: s1.atMs,
       daemonCores: coresUsed(s0, s1),
@@ -198,6 +205,7 @@ function summarizeControl(
   counters: InstrumentCounters,
   calls: readonly SimCall[],
   warmIds: ReadonlySet<string>,
+  redisReads: number,
   w: Window,
 ): PhaseResult {
   const d = counters.dispatches;
@@ -262,6 +270,7 @@ function summarizeControl(
       inWindow: byInput,
     },
     redis,
+    redisReadsPerCall: round2(redisReads / options.calls),
     timers: timerFigures(d),
     cores: w.cores,
     daemonLoopDelayMs: w.loop,

@@ -16,3 +16,12 @@ export async function redisCpuTimes(admin: Redis): Promise<CpuTimes> {
 export function redisCores(from: CpuTimes, to: CpuTimes, wallMs: number): number {
   return wallMs <= 0 ? 0 : Math.round(((to.seconds - from.seconds) / (wallMs / 1000)) * 1000) / 1000;
 }
+
+/**
+ * Read events Redis processed so far (`INFO stats` `total_reads_processed`, Redis ≥ 6): one per
+ * time a client's socket was readable, so commands that reached it in one write count once.
+ */
+export async function redisReadEvents(admin: Redis): Promise<number> {
+  const info = String(await admin.info('stats'));
+  return Number(/total_reads_processed:(\d+)/.exec(info)?.[1] ?? 0);
+}
