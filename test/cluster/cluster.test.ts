@@ -26,7 +26,7 @@ import {
   transferScript,
   type Verdict,
 } from './calls.js';
-import { CALLER, type Cluster, NUMBERS, startCluster, type WorkerSlot } from './cluster.js';
+import { agentSessionsOf, CALLER, type Cluster, NUMBERS, startCluster, type WorkerSlot } from './cluster.js';
 import { type Observed, Observer } from './observer.js';
 import { type CallPlan, type KillStep, makePlan, prng } from './plan.js';
 
@@ -290,16 +290,7 @@ function dump(
         calls: bad.map((v) => ({
           ...v,
           log: c.sim.log.forCall(v.sid).entries,
-          agentSessions: c.agent.sessions
-            .filter((a) => a.start?.callId === v.sid)
-            .map((a) => ({
-              start: a.start,
-              closeCode: a.closeCode,
-              received: a.received
-                .filter((f) => f.frame.event !== 'media')
-                .map((f) => ({ atMs: f.atMs, frame: f.frame })),
-              media: a.received.filter((f) => f.frame.event === 'media').length,
-            })),
+          agentSessions: agentSessionsOf(c, v.sid),
           humanLegs: c.sim.network.legs
             .filter((l) => l.to === humanAddress(v.index))
             .map((l) => ({ label: l.label, end: l.end, log: c.sim.log.forCall(l.label ?? '').entries })),

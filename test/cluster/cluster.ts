@@ -205,3 +205,20 @@ function agentsFile(agentUrl: string): unknown {
     })),
   };
 }
+
+/**
+ * What the agent heard on each of a call's sessions, for a report on a broken call: its `start`,
+ * how the socket closed, every frame but media with its time, and how many media frames came.
+ */
+export function agentSessionsOf(cluster: Cluster, callId: string) {
+  return cluster.agent.sessions
+    .filter((a) => a.start?.callId === callId)
+    .map((a) => ({
+      start: a.start,
+      closeCode: a.closeCode,
+      received: a.received
+        .filter((f) => f.frame.event !== 'media')
+        .map((f) => ({ atMs: f.atMs, frame: f.frame })),
+      media: a.received.filter((f) => f.frame.event === 'media').length,
+    }));
+}

@@ -204,11 +204,38 @@ function keptOpen(store: MemoryStore<CallRecord>): MemoryStore<CallRecord> {
   });
 }
 
+export interface TcpProxy {
+  readonly port: number;
+  /** Where new connections go. */
+  target: number;
+  /** Closes every connection and refuses new ones (the far side unreachable) until {@link mend}. */
+  cut(): void;
+  mend(): void;
+  close(): Promise<void>;
+}
+
 /** A TCP proxy standing in for a load balancer: new connections go to the current `target` port. */
-export async function startProxy(): Promise<{ port: number; target: number; close(): Promise<void> }> {
+export async function startProxy(target = 0): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
-  const state = { port: 0, target: 0, close: async () => {} };
+  let cut = false;
+  const state = {
+    port: 0,
+    target,
+    cut: () => {
+      cut = true;
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+    },
+    mend: () => {
+      cut = false;
+    },
+    close: async () => {},
+  };
   const server = createNetServer((client) => {
+    if (cut) {
+      client.destroy();
+      return;
+    }
     const upstream = connect(state.target, '127.0.0.1');
     // As a load balancer would: no Nagle delay (40 ms behind a delayed ACK) on small writes.
     client.setNoDelay(true);

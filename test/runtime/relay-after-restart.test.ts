@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type App, buildApp } from '../../src/app.js';
 import { parseAgentsConfig } from '../../src/config/agents.js';
@@ -10,53 +9,9 @@ import { GUARD_MS } from '../../src/runtime/effect-guards.js';
 import { RedisStore } from '../../src/store/redis-store.js';
 import { freePort, type RedisServer, startRedisServer } from '../../support/redis-server.js';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../e2e/carrier-fixtures.js';
+import { startProxy } from '../e2e/harness.js';
 import { eventually } from '../support/eventually.js';
 import { CALL_ID, fakeSession, HUMAN, LEG0, OUR_NUMBER, RECORDS, T1 } from './shell-fakes.js';
-
-/**
- * A TCP hop to Redis that can be cut: while cut, every connection is closed on arrival (Redis
- * unreachable for this worker), so its reconnects come back only once it is mended.
- */
-async function cuttableHop(targetPort: number) {
-  const sockets = new Set<Socket>();
-  let cut = false;
-  const server: Server = createServer((client) => {
-    if (cut) {
-      client.destroy();
-      return;
-    }
-    const upstream = connect(targetPort, '127.0.0.1');
-    sockets.add(client).add(upstream);
-    client.pipe(upstream).pipe(client);
-    const drop = (): void => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.on('error', drop).on('close', drop);
-    upstream.on('error', drop).on('close', drop);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    cut(): void {
-      cut = true;
-      for (const s of sockets) s.destroy();
-      sockets.clear();
-    },
-    mend(): void {
-      cut = false;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 const agents = parseAgentsConfig(
   {
@@ -105,12 +60,14 @@ describe('a socket effect relayed while its holder is away from a restarted Redi
   it("reaches the agent once the holder's subscription is back, well before the call ends, and holds no effect back (soak seed 36304)", async () => {
     const redis: RedisServer = await startRedisServer({ persist: true });
     cleanups.push(() => redis.stop());
-    const hop = await cuttableHop(redis.port);
+    // A TCP hop to Redis that can be cut: while cut, every connection is closed on arrival (Redis
+    // unreachable for this worker), so its reconnects come back only once it is mended.
+    const hop = await startProxy(redis.port);
     cleanups.push(() => hop.close());
     const prefix = `relay-${randomUUID().slice(0, 8)}:`;
     // A applies the call's events; B holds its agent socket and reaches Redis through the hop.
     const a = await worker('wa', redis.url, prefix);
-    const b = await worker('wb', hop.url, prefix);
+    const b = await worker('wb', `redis://127.0.0.1:${hop.port}`, prefix);
     await a.store.calls.create(CALL_ID, RECORDS.coldDialing());
     const held = fakeSession();
     b.sessions.set(held.session);

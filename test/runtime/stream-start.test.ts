@@ -7,6 +7,7 @@ import { admitMediaToken } from '../../src/runtime/media-token.js';
 import { readForStreamStart, type StreamStartDeps } from '../../src/runtime/stream-start.js';
 import { RedisStore } from '../../src/store/redis-store.js';
 import { type RedisServer, startRedisServer } from '../../support/redis-server.js';
+import { countWrites } from '../support/socket-writes.js';
 import { RECORDS } from './shell-fakes.js';
 
 /**
@@ -103,22 +104,7 @@ describe('the reads of a stream’s start', () => {
       const record = RECORDS.ai();
       await store.calls.create(record.callId, record);
       await store.sockets.claim(record.callId, 'worker-a');
-      const stream = client.stream as unknown as {
-        _write: (...a: unknown[]) => unknown;
-        _writev?: (...a: unknown[]) => unknown;
-      };
-      let writes = 0;
-      const write = stream._write.bind(stream);
-      stream._write = (...a: unknown[]) => {
-        writes += 1;
-        return write(...a);
-      };
-      const writev = stream._writev?.bind(stream);
-      if (writev !== undefined)
-        stream._writev = (...a: unknown[]) => {
-          writes += 1;
-          return writev(...a);
-        };
+      const writes = countWrites(client);
       const secret = 'a-secret-of-at-least-32-characters!!';
       const deps: StreamStartDeps = {
         verifyToken: (callId, token) => admitMediaToken(store, callId, token, secret, silentLogger()),
@@ -128,7 +114,7 @@ describe('the reads of a stream’s start', () => {
       };
       const got = await readForStreamStart(deps, record.callId, mediaToken(record.callId, secret));
       expect(got).toMatchObject({ admitted: true, holder: 'worker-a', record: { callId: record.callId } });
-      expect(writes).toBe(1);
+      expect(writes()).toBe(1);
       // The same token again: spent.
       expect(
         await readForStreamStart(deps, record.callId, mediaToken(record.callId, secret, 'AAAAAAAAAAAAAAAA')),

@@ -29,7 +29,7 @@ import {
   transferScript,
   type Verdict,
 } from '../cluster/calls.js';
-import { CALLER, type Cluster, NUMBERS, startCluster } from '../cluster/cluster.js';
+import { agentSessionsOf, CALLER, type Cluster, NUMBERS, startCluster } from '../cluster/cluster.js';
 import { type Observed, Observer } from '../cluster/observer.js';
 import { type CallPlan, prng } from '../cluster/plan.js';
 import { scopeTo } from '../property/adversarial.js';
@@ -351,16 +351,7 @@ async function main(): Promise<number> {
           problems: problems.filter((p) => p.seed === seed).map((p) => p.text),
           faults: faults.filter((f) => within(f.wallMs)),
           log,
-          agentSessions: c.agent.sessions
-            .filter((a) => a.start?.callId === v.sid)
-            .map((a) => ({
-              start: a.start,
-              closeCode: a.closeCode,
-              received: a.received
-                .filter((f) => f.frame.event !== 'media')
-                .map((f) => ({ atMs: f.atMs, frame: f.frame })),
-              media: a.received.filter((f) => f.frame.event === 'media').length,
-            })),
+          agentSessions: agentSessionsOf(c, v.sid),
           workers: Object.fromEntries(
             Object.entries(c.outputs()).map(([name, out]) => [
               name,

@@ -5,6 +5,7 @@ import { corkedSender } from '../../src/store/corked-sender.js';
 import { RedisStore } from '../../src/store/redis-store.js';
 import type { Step } from '../../src/store/types.js';
 import { type RedisServer, startRedisServer } from '../../support/redis-server.js';
+import { countWrites } from '../support/socket-writes.js';
 import type { TestRecord } from './contract.js';
 
 /**
@@ -16,27 +17,6 @@ import type { TestRecord } from './contract.js';
 const append =
   (id: string): Step<TestRecord, undefined> =>
   (r) => ({ record: { events: [...r.events, id], count: r.count + 1 } });
-
-/** Counts the writes a socket hands to the kernel (`_write`: one chunk; `_writev`: all held ones). */
-function countWrites(client: Redis): () => number {
-  const stream = client.stream as unknown as {
-    _write: (...a: unknown[]) => unknown;
-    _writev?: (...a: unknown[]) => unknown;
-  };
-  let writes = 0;
-  const write = stream._write.bind(stream);
-  stream._write = (...a: unknown[]) => {
-    writes += 1;
-    return write(...a);
-  };
-  const writev = stream._writev?.bind(stream);
-  if (writev !== undefined)
-    stream._writev = (...a: unknown[]) => {
-      writes += 1;
-      return writev(...a);
-    };
-  return () => writes;
-}
 
 let server: RedisServer;
 beforeAll(async () => {
@@ -132,7 +112,11 @@ describe('commands issued in one tick: one socket write', () => {
   });
 
   it('Redis killed while a batch is on its way: each commit applied or failed as store_unavailable, nothing acknowledged lost', async () => {
-    const { store } = await faultableStore(50, { maxRetries: 1, retryIntervalMs: 20, timeoutMs: 200 }, 'ck4');
+    const { client, store } = await faultableStore(
+      50,
+      { maxRetries: 1, retryIntervalMs: 20, timeoutMs: 200 },
+      'ck4',
+    );
     try {
       const pending = Array.from({ length: CALLS }, (_, i) => store.applyEvent(`c${i}`, 'e1', append('e1')));
       const killed = server.kill();
@@ -144,6 +128,9 @@ describe('commands issued in one tick: one socket write', () => {
         if (s.status === 'rejected') expect(s.reason).toBeInstanceOf(DaemonError);
       }
       await server.start();
+      // What is checked next is what the batch left, not how soon the client reconnects (every
+      // 50 ms; on a loaded machine later than the 200 ms attempts allow).
+      await ready(client);
       // Each call holds its event at most once, and every acknowledged one (append-only file).
       for (const [i, s] of settled.entries()) {
         const events = (await store.calls.get(`c${i}`))?.record.events;
