@@ -58,8 +58,10 @@ describe('medianOfAdjacentPairs', () => {
   });
 });
 
+/** The ladder's limits (bench/media/ladder.ts), for both judgeStep groups. */
+const limits = { maxP99Ms: 1_000, maxServerCores: 0.9, maxLoadCores: 0.9, busyOthersCores: 0.3 };
+
 describe('judgeStep', () => {
-  const limits = { maxP99Ms: 1_000, maxServerCores: 0.9, maxLoadCores: 0.9, busyOthersCores: 0.3 };
   const fine: StepFigures = {
     lost: 0,
     reordered: 0,
@@ -99,7 +101,6 @@ describe('judgeStep', () => {
 });
 
 describe('judgeStep on a busy machine', () => {
-  const limits = { maxP99Ms: 1_000, maxServerCores: 0.9, maxLoadCores: 0.9, busyOthersCores: 0.3 };
   const slow: StepFigures = {
     lost: 0,
     reordered: 0,
