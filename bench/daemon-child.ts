@@ -25,6 +25,7 @@ import {
   countCommands,
   instrumentEngine,
   labelStore,
+  matchRestByCall,
   newCounters,
   setAttribution,
 } from './lib/instrument.js';
@@ -109,7 +110,7 @@ serveParent(ready, {
   }),
   /** Hands over the control-path counters collected since the last call, and starts new ones. */
   counters: () => {
-    const out = counters;
+    const out = matchRestByCall(counters);
     counters = newCounters();
     return out;
   },

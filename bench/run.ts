@@ -15,7 +15,7 @@
  * windows, three per server per step), `--no-profile`, `--strace`, `--perf`, `--v8-profile`,
  * `--heap` (`syscalls`: a breakdown by syscall; `perf record`, a V8 CPU profile or where each
  * server allocates), `--servers relay,daemon`
- * (`syscalls`: which, in that order), `--node-flag <flag>` (`syscalls`: given to both servers),
+ * (`syscalls`: which, in that order), `--node-flag <flag>` (`syscalls`, `paired`: given to both servers; `control`: to the daemon),
  * `--instrumented` (`syscalls`: the daemon with the control path's instrumentation, as `media`
  * ran it before 2026-12-02).
  */
@@ -242,6 +242,7 @@ async function main(): Promise<void> {
         placeSpreadMs: flags.quick ? 1000 : 2500,
         probe,
         ...(flags.profile ? { profileDir: `${resultsDir}/profiles` } : {}),
+        nodeFlags: flags.nodeFlags,
         log,
       });
       write('control', result);

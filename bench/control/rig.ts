@@ -28,6 +28,8 @@ export interface Rig {
 export interface RigOptions {
   /** Twilio's ring-timeout buffer on REST-created calls (docs/simulator.md); default 5 000. */
   readonly ringTimeoutBufferMs?: number;
+  /** More Node flags for the daemon's process (`--trace-gc`, …). */
+  readonly nodeFlags?: readonly string[];
 }
 
 /** The demo agent, warm by default, the summary as whisper (bounded 1 s), 5 s ring timeout. */
@@ -66,6 +68,7 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
     agentUrl: agent.url,
     apiBase: sim.url,
     agent: benchAgentConfig,
+    ...(options.nodeFlags === undefined ? {} : { nodeFlags: options.nodeFlags }),
   });
   sim.twilio.configureNumber(INBOUND, {
     voiceUrl: `${daemon.ready.publicUrl}/twilio/voice`,

@@ -14,13 +14,13 @@
  *
  * The attribution (AsyncLocalStorage) turns on async hooks for the whole process: a hook call
  * for every promise, about 4 % of the daemon's busy time in the control burst (2026-12-02).
- * {@link setAttribution}(false) turns it off — the hooks disabled — for a phase that needs only
- * counts (transitions per CPU second): dispatches are still recorded with their status, start,
- * duration and timer lateness, without Redis commands or REST requests.
+ * {@link setAttribution}(false) turns it off — the hooks disabled — as a production worker runs: dispatches are still recorded with their status, start,
+ * duration and timer lateness, without Redis commands; a trigger's first REST request is then
+ * found by its call ({@link matchRestByCall}).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import diagnostics from 'node:diagnostics_channel';
-import type { ClientRequest } from 'node:http';
+import { ClientRequest } from 'node:http';
 import type { Redis } from 'ioredis';
 import type { CallInput } from '../../src/runtime/call-reducer.js';
 import { parseTimerKey } from '../../src/runtime/commit-changes.js';
@@ -54,13 +54,24 @@ export interface DispatchRecord {
   /** ms from the dispatch's start to the end of `applyEvent` (record loaded, stepped, committed). */
   readonly storeDoneAfterMs?: number;
   readonly restPath?: string;
+  /** The REST request was found by its call, not by the dispatch's async context ({@link matchRestByCall}). */
+  readonly restMatched?: boolean;
   /** For timer events: how late the timer fired (now − deadline), ms, and its kind. */
   readonly timerLateMs?: number;
   readonly timer?: string;
 }
 
+/** A carrier REST request as it started, with the call it names (path or form body), if any. */
+export interface RestRecord {
+  readonly atMs: number;
+  readonly path: string;
+  readonly callId: string | undefined;
+}
+
 export interface InstrumentCounters {
   readonly dispatches: DispatchRecord[];
+  /** Every carrier REST request, attributed or not. */
+  readonly rests: RestRecord[];
   /** Redis commands by the store method that sent them (`applyEvent`, `calls.get`, …). */
   readonly commandsByMethod: Record<string, number>;
   /** Commands sent outside any dispatch (webhook lookups, stream starts, timer polls, heartbeats). */
@@ -81,7 +92,7 @@ export function setAttribution(on: boolean): void {
 }
 
 export function newCounters(): InstrumentCounters {
-  return { dispatches: [], commandsByMethod: {}, commandsOutsideDispatch: {}, commandsTotal: 0 };
+  return { dispatches: [], rests: [], commandsByMethod: {}, commandsOutsideDispatch: {}, commandsTotal: 0 };
 }
 
 /** Counts every command any ioredis client sends, attributed to its store method and dispatch. */
@@ -142,16 +153,30 @@ export function labelStore<R extends object>(store: Store<R>): Store<R> {
   });
 }
 
-/** Wraps `engine.dispatch` on this instance and watches outgoing HTTP requests. */
-export function instrumentEngine(engine: CallEngine, counters: () => InstrumentCounters): void {
-  diagnostics.subscribe('http.client.request.start', (message) => {
+/**
+ * Records every outgoing HTTP request of the process in `counters().rests`, with the call it
+ * names, and — with attribution — as its dispatch's first REST request. Returns the unsubscribe.
+ */
+export function watchRestRequests(counters: () => InstrumentCounters): () => void {
+  keepBodies();
+  const onStart = (message: unknown) => {
+    const request = (message as { request: ClientRequest }).request;
+    const atMs = epochMs();
+    const path = `${request.method} ${request.path.replace(/\/(CA|CF)[0-9a-f]{32}/g, '/$1…').replace(/AC[0-9a-f]{32}/, 'AC…')}`;
+    counters().rests.push(restRecord(request, atMs, path));
     if (!attributing) return;
     const dispatch = dispatchScope.getStore();
     if (dispatch === undefined || dispatch.firstRestAtMs !== undefined) return;
-    const request = (message as { request: ClientRequest }).request;
-    dispatch.firstRestAtMs = epochMs();
-    dispatch.restPath = `${request.method} ${request.path.replace(/\/(CA|CF)[0-9a-f]{32}/g, '/$1…').replace(/AC[0-9a-f]{32}/, 'AC…')}`;
-  });
+    dispatch.firstRestAtMs = atMs;
+    dispatch.restPath = path;
+  };
+  diagnostics.subscribe('http.client.request.start', onStart);
+  return () => diagnostics.unsubscribe('http.client.request.start', onStart);
+}
+
+/** Wraps `engine.dispatch` on this instance and watches outgoing HTTP requests. */
+export function instrumentEngine(engine: CallEngine, counters: () => InstrumentCounters): void {
+  watchRestRequests(counters);
   const original = engine.dispatch.bind(engine);
   engine.dispatch = (callId, input, ref, context) => {
     const ctx: DispatchContext = {
@@ -188,6 +213,66 @@ export function instrumentEngine(engine: CallEngine, counters: () => InstrumentC
     };
     return attributing ? dispatchScope.run(ctx, run) : run();
   };
+}
+
+/** Form bodies of the requests in flight, kept by `end` ({@link keepBodies}) for {@link restRecord}. */
+const bodies = new WeakMap<ClientRequest, string>();
+let bodiesKept = false;
+
+/**
+ * Keeps each request's body as `end` receives it: `http.client.request.start` is published from
+ * inside `end` (the request's `_finish`), after the body is written, with only the request.
+ */
+function keepBodies(): void {
+  const proto = ClientRequest.prototype;
+  if (bodiesKept) return;
+  bodiesKept = true;
+  const end = proto.end;
+  proto.end = function (this: ClientRequest, ...args: unknown[]) {
+    const body = args[0];
+    if (typeof body === 'string' || Buffer.isBuffer(body)) bodies.set(this, body.toString());
+    return (end as (...a: unknown[]) => ClientRequest).apply(this, args);
+  } as ClientRequest['end'];
+}
+
+/**
+ * The call a REST request is about: the Twilio call SID in its path (`/Calls/CA….json`: a
+ * caller's call id is its SID), else the `callId` of the callback URLs in its form body (a
+ * created leg's `Url`/`StatusCallback`).
+ */
+function restRecord(request: ClientRequest, atMs: number, path: string): RestRecord {
+  const inPath = /\/Calls\/(CA[0-9a-f]{32})\.json/.exec(request.path)?.[1];
+  const callId = inPath ?? /callId%3D(CA[0-9a-f]{32})/.exec(bodies.get(request) ?? '')?.[1];
+  return { atMs, path, callId };
+}
+
+/** The inputs whose first REST request the bench reports (phase.ts): a warm and a cold trigger's. */
+export const TRIGGER_INPUTS: ReadonlySet<string> = new Set([
+  'transfer.request',
+  'transfer.event:handoff.played',
+]);
+
+/**
+ * Without attribution, a trigger's first REST request is the first one about its call that
+ * started after the trigger's dispatch did (each bench call has one transfer, and nothing else
+ * of that call asks the carrier meanwhile). `restMatched` says so; with attribution the two
+ * agree (test/unit/bench-instrument.test.ts).
+ */
+export function matchRestByCall(counters: InstrumentCounters): InstrumentCounters {
+  const byCall = new Map<string, RestRecord[]>();
+  for (const r of counters.rests) {
+    if (r.callId === undefined) continue;
+    const list = byCall.get(r.callId) ?? [];
+    list.push(r);
+    byCall.set(r.callId, list);
+  }
+  const dispatches = counters.dispatches.map((d): DispatchRecord => {
+    if (d.restAfterMs !== undefined || d.status !== 'applied' || !TRIGGER_INPUTS.has(d.input)) return d;
+    const rest = byCall.get(d.callId)?.find((r) => r.atMs >= d.startedAtMs);
+    if (rest === undefined) return d;
+    return { ...d, restAfterMs: rest.atMs - d.startedAtMs, restPath: rest.path, restMatched: true };
+  });
+  return { ...counters, dispatches };
 }
 
 function inputName(input: CallInput): string {

@@ -1,0 +1,102 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type DispatchRecord,
+  type InstrumentCounters,
+  matchRestByCall,
+  newCounters,
+  watchRestRequests,
+} from '../../bench/lib/instrument.js';
+
+/**
+ * The control bench without attribution (bench/lib/instrument.ts): each carrier REST request is
+ * recorded with the call it names — the SID in its path, or the `callId` of the callback URLs in
+ * its form body, which Node has already written when it announces the request — and a trigger's
+ * first REST request is the first one of its call after the trigger's dispatch started.
+ */
+
+const CALLER = `CA${'a'.repeat(32)}`;
+const OTHER = `CA${'b'.repeat(32)}`;
+const ACCOUNT = `AC${'0'.repeat(32)}`;
+
+let server: http.Server;
+let base: string;
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.end('{}'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+function post(path: string, body: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${base}${path}`, { method: 'POST' }, (res) => {
+      res.resume();
+      res.on('end', resolve);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function dispatch(callId: string, input: string, startedAtMs: number, extra: Partial<DispatchRecord> = {}) {
+  return { callId, input, status: 'applied', startedAtMs, durationMs: 1, commands: 0, ...extra };
+}
+
+describe('watchRestRequests', () => {
+  it('names the call from the SID in the path or from the callId of a form body, and nothing else', async () => {
+    const counters: InstrumentCounters = newCounters();
+    const stop = watchRestRequests(() => counters);
+    try {
+      const callback = encodeURIComponent(`http://pt.example/twilio/leg?callId=${OTHER}&legId=l1`);
+      await post(`/2010-04-01/Accounts/${ACCOUNT}/Calls/${CALLER}.json`, 'Url=x');
+      await post(`/2010-04-01/Accounts/${ACCOUNT}/Calls.json`, `To=%2B1415&Url=${callback}`);
+      await post(`/2010-04-01/Accounts/${ACCOUNT}/Calls.json`, 'To=%2B1415&Url=http%3A%2F%2Fpt.example%2F');
+    } finally {
+      stop();
+    }
+    expect(counters.rests.map((r) => [r.path, r.callId])).toEqual([
+      ['POST /2010-04-01/Accounts/AC…/Calls/CA….json', CALLER],
+      ['POST /2010-04-01/Accounts/AC…/Calls.json', OTHER],
+      ['POST /2010-04-01/Accounts/AC…/Calls.json', undefined],
+    ]);
+  });
+});
+
+describe('matchRestByCall', () => {
+  const rests = [
+    { atMs: 90, path: 'POST early', callId: CALLER },
+    { atMs: 104, path: 'POST other call', callId: OTHER },
+    { atMs: 107, path: 'POST Calls.json', callId: CALLER },
+    { atMs: 130, path: 'POST later', callId: CALLER },
+  ];
+
+  it("gives a trigger the first request of its call at or after its dispatch's start", () => {
+    const counters = { ...newCounters(), rests, dispatches: [dispatch(CALLER, 'transfer.request', 100)] };
+    const [matched] = matchRestByCall(counters).dispatches;
+    expect(matched).toMatchObject({ restAfterMs: 7, restPath: 'POST Calls.json', restMatched: true });
+  });
+
+  it('leaves alone what attribution found, other inputs, dispatches that applied nothing, and calls with no request', () => {
+    const counters = {
+      ...newCounters(),
+      rests,
+      dispatches: [
+        dispatch(CALLER, 'transfer.request', 100, { restAfterMs: 3, restPath: 'POST by context' }),
+        dispatch(CALLER, 'transfer.event:leg.ringing', 100),
+        dispatch(CALLER, 'transfer.event:handoff.played', 100, { status: 'duplicate' }),
+        dispatch(`CA${'c'.repeat(32)}`, 'transfer.event:handoff.played', 100),
+        dispatch(CALLER, 'transfer.event:handoff.played', 131),
+      ],
+    };
+    expect(matchRestByCall(counters).dispatches).toEqual(counters.dispatches);
+  });
+});
