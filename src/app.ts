@@ -20,10 +20,10 @@ import { meteredRunner } from './ops/effect-metrics.js';
 import { Metrics } from './ops/metrics.js';
 import { BriefingSessions } from './runtime/briefings.js';
 import type { CallRecord } from './runtime/call-record.js';
+import { catchUpCall } from './runtime/catch-up.js';
 import { parseTimerKey } from './runtime/commit-changes.js';
 import { DestinationLookups } from './runtime/destination-lookup.js';
 import { retryIdOf } from './runtime/effect-failures.js';
-import { owedToSockets } from './runtime/effect-guards.js';
 import { CallEngine } from './runtime/engine.js';
 import { EffectExecutor, errorSummary } from './runtime/executor.js';
 import { CallLiveness } from './runtime/liveness.js';
@@ -335,13 +335,16 @@ export function buildApp(options: AppOptions): App {
       const record = await engine.get(callId);
       if (record !== undefined) await executor.run(record, [effect], { relayed: true });
     },
-    catchUp: async (callId) => {
-      const record = await engine.get(callId);
-      if (record === undefined) return;
-      const viaStream = () => adapterFor(record).capabilities.streamCloseMovesCaller === true;
-      for (const retryId of owedToSockets(record, viaStream))
-        await engine.dispatch(callId, { type: 'effect.retry', retryId }, undefined);
-    },
+    catchUp: catchUpCall({
+      sessions,
+      log,
+      get: (callId) => engine.get(callId),
+      dispatch: (callId, input) => engine.dispatch(callId, input, undefined),
+      runHere: (record, effects) => executor.run(record, effects, { relayed: true }),
+      streamCloseMovesCaller: (record) => adapterFor(record).capabilities.streamCloseMovesCaller === true,
+      holder: (callId) => workers.sockets.holder(callId),
+      workerId,
+    }),
   });
 
   let draining = false;

@@ -13,13 +13,7 @@ import { effectName } from './effect-failures.js';
 import { guardOf, isTerminalStatus } from './effect-guards.js';
 import type { DispatchOutcome, EffectRunner, ReplyBody, RunContext } from './engine.js';
 import { type LegReplies, type MediaParameters, renderReply } from './replies.js';
-import {
-  closeSession,
-  firstTelling,
-  type LocalSession,
-  type SessionRegistry,
-  tellResume,
-} from './sessions.js';
+import { endSession, firstTelling, type LocalSession, type SessionRegistry, tellResume } from './sessions.js';
 import { needsSocketOwner } from './socket-effects.js';
 import { callerNow } from './webhooks.js';
 
@@ -369,8 +363,7 @@ export class EffectExecutor implements EffectRunner {
         return;
       }
       case 'call.finished': {
-        const ended = this.#o.sessions.delete(record.callId);
-        if (ended !== undefined) await closeSession(ended, 'call ended');
+        await endSession(this.#o.sessions, record.callId);
         this.#o.log.info({ callId: record.callId, endedReason: effect.endedReason }, 'call.ended');
         return;
       }

@@ -77,6 +77,21 @@ export async function closeSession(session: LocalSession, reason: AgentCloseReas
   await session.agent.close(reason);
 }
 
+/**
+ * Ends the call's session held here, if any: the agent gets `stop` and a normal close with
+ * `reason` (the call's end, `call.finished`: `call ended`). False when no session was held here.
+ */
+export async function endSession(
+  sessions: SessionRegistry,
+  callId: string,
+  reason: AgentCloseReason = 'call ended',
+): Promise<boolean> {
+  const ended = sessions.delete(callId);
+  if (ended === undefined) return false;
+  await closeSession(ended, reason);
+  return true;
+}
+
 export class SessionRegistry {
   readonly #sessions = new Map<string, LocalSession>();
 

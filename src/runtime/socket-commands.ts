@@ -43,8 +43,9 @@ export interface SocketCommandsOptions {
   /** Runs a relayed socket effect here, where the session is. */
   readonly runHere: (callId: string, effect: CallEffect) => Promise<void>;
   /**
-   * Runs now what the call's record still owes its sockets here (a guarded effect relayed while
-   * this worker's subscription was down: its guard is still pending). Called for each session
+   * Runs now what the call's record still owes its sockets here: a guarded effect relayed while
+   * this worker's subscription was down (its guard is still pending), and what the unguarded ones
+   * would have done (the call's end, a detach, a `resume`: catch-up.ts). Called for each session
    * held here once the subscription is back.
    */
   readonly catchUp?: (callId: string) => Promise<void>;
@@ -83,8 +84,9 @@ export class SocketCommands {
    * The subscription is back after its connection was lost (a Redis restart): effects relayed
    * here meanwhile reached nobody, and a guarded one would wait for its guard's retry, seconds
    * later, when the call may have ended and its agent is never told (soak seed 36304: a cold
-   * transfer's `connected` relayed 1 s after a restart, the call over 2.5 s later). Each call
-   * held here catches up now, in order with its other commands. The relaying worker does not
+   * transfer's `connected` relayed 1 s after a restart, the call over 2.5 s later), and an
+   * unguarded one (`call.finished`) would never come again. Each call held here catches up now,
+   * in order with its other commands. The relaying worker does not
    * publish again in the meantime: its next effects would wait on it.
    */
   #back(): void {

@@ -80,6 +80,12 @@ export interface Harness {
   readonly time: Time;
   /** Stops this daemon and starts a fresh one on the same port and store (a restarted worker). */
   restartDaemon(): Promise<void>;
+  /**
+   * Starts another worker beside this one (same agents, carriers and media secret) with its own
+   * `WORKER_ID`, on `redisUrl` (default the harness's), and points the balancer at it: new
+   * connections (webhooks, streams) go to it, open ones stay where they are. Stopped with the harness.
+   */
+  addWorker(workerId: string, redisUrl?: string): Promise<App>;
   stop(): Promise<void>;
 }
 
@@ -119,7 +125,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   // replaced behind the same public URL, as in a rolling restart.
   const proxy = await startProxy();
   const publicUrl = `http://127.0.0.1:${proxy.port}`;
-  const envFor = async (): Promise<DaemonEnv> =>
+  const envFor = async (own: Record<string, string> = {}): Promise<DaemonEnv> =>
     parseEnv({
       PORT: String(await freePort()),
       HOST: '127.0.0.1',
@@ -129,6 +135,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       PATCHTHROUGH_API_KEYS: 'e2e-reader-key-0123456789:calls:read',
       ...(options.redisUrl === undefined ? {} : { REDIS_URL: options.redisUrl }),
       ...options.env,
+      ...own,
     });
   const input = demoAgentsInput(agentUrl);
   const agentInput = {
@@ -152,9 +159,9 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
           ...(time === undefined ? {} : { now: () => time.epochMs(), timers: time }),
         })
       : undefined;
-  const start = async (): Promise<App> => {
+  const start = async (own?: Record<string, string>): Promise<App> => {
     const app = buildApp({
-      env: await envFor(),
+      env: await envFor(own),
       agents,
       log: silentLogger(),
       timerIntervalMs: 50,
@@ -165,6 +172,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     proxy.target = await app.listen();
     return app;
   };
+  const added: App[] = [];
   const harness: Harness = {
     sim,
     app: await start(),
@@ -176,7 +184,19 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       harness.app = await start();
       await old.close();
     },
+    async addWorker(workerId, redisUrl) {
+      const app = await start({
+        WORKER_ID: workerId,
+        ...(redisUrl === undefined ? {} : { REDIS_URL: redisUrl }),
+      });
+      // As a balancer taking a worker out of rotation: its idle keep-alive connections close (the
+      // carrier's next request opens one to the new worker); open streams stay where they are.
+      for (const before of [harness.app, ...added]) before.http.server.closeIdleConnections();
+      added.push(app);
+      return app;
+    },
     async stop() {
+      for (const app of added.splice(0)) await app.close();
       await harness.app.close();
       await sim.stop();
       await agent?.close();
