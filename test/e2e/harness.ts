@@ -189,9 +189,16 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
         WORKER_ID: workerId,
         ...(redisUrl === undefined ? {} : { REDIS_URL: redisUrl }),
       });
-      // As a balancer taking a worker out of rotation: its idle keep-alive connections close (the
-      // carrier's next request opens one to the new worker); open streams stay where they are.
-      for (const before of [harness.app, ...added]) before.http.server.closeIdleConnections();
+      // As a balancer routing each request anew: the workers before it answer what is under way
+      // and close those connections (the carrier's next request opens one to the new worker);
+      // open streams stay where they are.
+      for (const before of [harness.app, ...added]) {
+        const server = before.http.server;
+        server.prependListener('request', (_req, res) => {
+          res.shouldKeepAlive = false;
+        });
+        server.closeIdleConnections();
+      }
       added.push(app);
       return app;
     },

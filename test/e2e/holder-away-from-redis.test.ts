@@ -89,10 +89,15 @@ describe('the worker holding the agent session, away from Redis while its call m
   }
 
   async function recordOn(app: App, callId: string, ok: (r: CallRecord) => boolean): Promise<CallRecord> {
-    return eventually(async () => {
-      const r = await app.engine.get(callId);
-      return r !== undefined && ok(r) && r;
-    }, `call ${callId}'s record`);
+    let last: CallRecord | undefined;
+    return eventually(
+      async () => {
+        last = await app.engine.get(callId);
+        return last !== undefined && ok(last) && last;
+      },
+      () =>
+        `call ${callId}'s record; phase=${last?.phase} timeline=${JSON.stringify(last?.transfer?.timeline ?? last?.timeline)}`,
+    );
   }
 
   /** The agent's socket closed by the daemon: its `stop` frame's reason. */
@@ -128,10 +133,10 @@ describe('the worker holding the agent session, away from Redis while its call m
       { text: ['Putting you through [TRANSFER:+14155550111]'] },
       { say: 200 },
     ]);
-    hh.sim.network.addHuman('+14155550111', { ...ANSWERS, afterMs: 1_500 });
+    const human = hh.sim.network.addHuman('+14155550111', { ...ANSWERS, afterMs: 1_500 });
     const { call, agent, other } = await callHeldThere(hh);
-    // The caller is on the way to the human (their dial sent); the holder then loses Redis.
-    await recordOn(other, call.sid, (r) => r.callerDial !== undefined);
+    // The caller's dial reached the carrier, the human's phone rings; the holder then loses Redis.
+    await hh.sim.waitFor(() => human.legs.length === 1, 10_000);
     await cut(hh);
     const connected = await recordOn(other, call.sid, (r) => r.phase === 'human');
     expect(connected.transfers[0]?.outcome).toBe('connected');
@@ -155,5 +160,38 @@ describe('the worker holding the agent session, away from Redis while its call m
     expect(hh.app.sessions.get(call.sid)).toBeUndefined();
     // Still with the human: the detach ended nothing of the call.
     expect((await other.engine.get(call.sid))?.phase).toBe('human');
+  });
+
+  it("a failed transfer brought the caller back to the other worker meanwhile: the holder's old socket is released (`stop`, `handed over`) within a second", async () => {
+    const hh = await twoWorkers((start) =>
+      start.resumed
+        ? [{ awaitEvent: 'resume' }, { say: 300 }]
+        : [{ say: 300 }, { text: ['Putting you through [TRANSFER:+14155550111]'] }, { say: 200 }],
+    );
+    const human = hh.sim.network.addHuman('+14155550111', { type: 'busy', afterMs: 1_500 });
+    const { call, agent, other } = await callHeldThere(hh);
+    await hh.sim.waitFor(() => human.legs.length === 1, 10_000);
+    await cut(hh);
+    // The caller's new stream lands on the other worker, whose hand-over the holder does not hear:
+    // a new socket, `resumed`, told the `resume` the record owes.
+    const second = await eventually(() => hh.agent?.sessions[1], 'the second agent socket');
+    await second.waitFor((f) => f.event === 'resume');
+    expect(second.start?.resumed).toBe(true);
+    expect(other.sessions.get(call.sid)).toBeDefined();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(agent.closeCode).toBeUndefined();
+    expect(hh.app.sessions.get(call.sid)).toBeDefined();
+
+    const backAt = await mend(hh);
+    await eventually(() => agent.closeCode !== undefined, 'the old agent socket closed', {
+      timeoutMs: 5_000,
+    });
+    expect(performance.now() - backAt).toBeLessThan(1_000);
+    expect(stopReason(agent)).toBe('handed over');
+    // The old socket was told nothing more (no `resume`), the new one goes on.
+    expect(agent.frames('resume')).toEqual([]);
+    expect(hh.app.sessions.get(call.sid)).toBeUndefined();
+    expect(second.closeCode).toBeUndefined();
+    expect((await other.engine.get(call.sid))?.phase).toBe('ai');
   });
 });

@@ -104,4 +104,59 @@ describe('a socket effect relayed while its holder is away from a restarted Redi
     expect(connected()).toHaveLength(1);
     expect((await a.store.calls.get(CALL_ID))?.record.retries ?? []).toEqual([]);
   });
+
+  it("a failed transfer's `resume` (unguarded) relayed while the holder was away is told once it is back, and once only", async () => {
+    const redis: RedisServer = await startRedisServer();
+    cleanups.push(() => redis.stop());
+    const hop = await startProxy(redis.port);
+    cleanups.push(() => hop.close());
+    const prefix = `relay-${randomUUID().slice(0, 8)}:`;
+    const a = await worker('wa', redis.url, prefix);
+    const b = await worker('wb', `redis://127.0.0.1:${hop.port}`, prefix);
+    // A warm transfer dialing its human while the caller is still with the AI on B's stream.
+    await a.store.calls.create(CALL_ID, RECORDS.warm());
+    const held = fakeSession();
+    held.session.bridge.attachCarrier({ port: { send: () => undefined, bufferedBytes: () => 0 } });
+    b.sessions.set(held.session);
+    await b.store.sockets.claim(CALL_ID, 'wb');
+    const away = async () => {
+      hop.cut();
+      await eventually(async () => !(await b.store.health()).ok, 'B away from Redis');
+    };
+    const back = async () => {
+      hop.mend();
+      await eventually(async () => (await b.store.health()).ok, 'B back on Redis', { timeoutMs: 5_000 });
+      return performance.now();
+    };
+    const told = (kind: 'resume' | 'status') => held.agent.sent.filter((s) => s.kind === kind);
+
+    await away();
+    // The human is busy: the caller stays with the AI, whose `resume` is relayed to B and lost.
+    await a.engine.dispatch(
+      CALL_ID,
+      { type: 'transfer.event', transferId: T1, event: { type: 'leg.ended', legId: LEG0, status: 'busy' } },
+      undefined,
+    );
+    expect((await a.engine.get(CALL_ID))?.phase).toBe('ai');
+    expect(held.agent.sent).toEqual([]);
+
+    const backAt = await back();
+    await eventually(() => told('resume').length === 1, 'the agent told `resume`', { timeoutMs: 5_000 });
+    expect(performance.now() - backAt).toBeLessThan(1_000);
+    expect(told('resume')[0]).toMatchObject({ transferId: T1, outcome: 'busy' });
+    // The transfer's end first (its guard's retry), then the resume, as the relays would have.
+    expect(held.agent.sent.map((s) => (s.kind === 'status' ? s.update.status : s.kind))).toEqual([
+      'failed',
+      'resume',
+    ]);
+    await eventually(async () => (await a.engine.get(CALL_ID))?.resumeTold === T1, 'the resume recorded');
+
+    // Away and back again: nothing is owed any more, nothing is told twice.
+    await away();
+    await back();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(told('resume')).toHaveLength(1);
+    expect(told('status')).toHaveLength(1);
+    expect(b.sessions.get(CALL_ID)).toBe(held.session);
+  });
 });
