@@ -64,8 +64,14 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** One PING over a raw socket: true when the server answered `+PONG`. */
-function ping(port: number): Promise<boolean> {
+/**
+ * True when the server on `port` is the process `pid` and answers (`INFO server` over a raw
+ * socket: its `process_id`). Not a PING: while a starting server has not bound its port yet,
+ * another process may hold it — a killed server's port is free until it starts again, and any
+ * other test's `redis-server` may take it meanwhile — and a PING would take that one for ours,
+ * whose tests would then read and flush another file's data.
+ */
+function answersAs(port: number, pid: number | undefined): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
     let answer = '';
@@ -75,10 +81,16 @@ function ping(port: number): Promise<boolean> {
     };
     socket.setTimeout(500, () => done(false));
     socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('connect', () => socket.write('INFO server\r\n'));
     socket.on('data', (chunk) => {
       answer += chunk.toString('utf8');
-      if (answer.includes('\r\n')) done(answer.startsWith('+PONG'));
+      const head = /^\$(\d+)\r\n/.exec(answer);
+      if (head === null) {
+        if (answer.includes('\r\n')) done(false);
+        return;
+      }
+      if (Buffer.byteLength(answer) < head[0].length + Number(head[1])) return;
+      done(pid !== undefined && new RegExp(`\\bprocess_id:${pid}\\r\\n`).test(answer));
     });
   });
 }
@@ -136,7 +148,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
         if (stderr.length > 0) process.stderr.write(stderr);
         return false;
       }
-      if (await ping(port)) return true;
+      if (await answersAs(port, proc.pid)) return true;
       await sleep(20);
     }
     proc.kill('SIGKILL');
