@@ -22,11 +22,13 @@ import {
   MEDIA_SECRET,
 } from './lib/daemon-setup.js';
 import {
+  attributionOn,
   countCommands,
   instrumentEngine,
   labelStore,
   matchRestByCall,
   newCounters,
+  restMatchCheck,
   setAttribution,
 } from './lib/instrument.js';
 import { serveParent } from './lib/ipc.js';
@@ -110,7 +112,10 @@ serveParent(ready, {
   }),
   /** Hands over the control-path counters collected since the last call, and starts new ones. */
   counters: () => {
-    const out = matchRestByCall(counters);
+    const out = {
+      ...matchRestByCall(counters),
+      ...(attributionOn() ? { restMatchCheck: restMatchCheck(counters) } : {}),
+    };
     counters = newCounters();
     return out;
   },

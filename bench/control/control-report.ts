@@ -56,6 +56,10 @@ export function controlTable(r: ControlResult): string {
           .map(([k, v]) => `${k} ${v}`)
           .join(', '),
       '',
+      `Triggers whose first REST request differs when found by its call (as every phase without ` +
+        `attribution finds it) rather than by the dispatch's async context, in the ${last.triggerRate}/s run with attribution: ` +
+        restCheck(last),
+      '',
       `Redis read events per call, whole phase (what reached Redis in one write counts once): ` +
         r.phases.map((p) => `${p.triggerRate}/s${label(p)} ${p.redisReadsPerCall}`).join(', '),
       '',
@@ -83,6 +87,13 @@ export function controlTable(r: ControlResult): string {
     }
   }
   return lines.join('\n');
+}
+
+function restCheck(p: PhaseResult): string {
+  const check = p.restMatchCheck;
+  if (check === undefined) return '–';
+  const some = check.mismatches.slice(0, 3).join('; ');
+  return `${check.mismatches.length} of ${check.checked}${some === '' ? '' : ` (${some})`}`;
 }
 
 function outcomes(p: PhaseResult): string {

@@ -59,6 +59,11 @@ export interface PhaseResult {
   readonly triggerToRestEndToEndMs: Summary;
   /** Cold: the agent sent the trigger → the REST redirect (the handoff mark echoed by the carrier first). */
   readonly coldTriggerToRestMs: Summary;
+  /**
+   * With attribution: triggers whose first REST request, found by the dispatch's async context
+   * and by its call (lib/instrument.ts `matchRestByCall`, how the other phases find it), differ.
+   */
+  readonly restMatchCheck?: InstrumentCounters['restMatchCheck'];
   readonly eventToRest: readonly EventToRest[];
   readonly transitions: {
     readonly applied: number;
@@ -254,6 +259,7 @@ function summarizeControl(
     triggerToRestEngineMs: summarize(engine),
     triggerToRestEndToEndMs: summarize(endToEnd),
     coldTriggerToRestMs: summarize(cold),
+    ...(counters.restMatchCheck === undefined ? {} : { restMatchCheck: counters.restMatchCheck }),
     eventToRest: eventToRest(d),
     transitions: {
       applied: inWindow.length,

@@ -72,6 +72,11 @@ export interface InstrumentCounters {
   readonly dispatches: DispatchRecord[];
   /** Every carrier REST request, attributed or not. */
   readonly rests: RestRecord[];
+  /**
+   * With attribution: the applied triggers checked and their {@link disagreements} (filled when
+   * the counters are handed over).
+   */
+  readonly restMatchCheck?: { readonly checked: number; readonly mismatches: readonly string[] };
   /** Redis commands by the store method that sent them (`applyEvent`, `calls.get`, …). */
   readonly commandsByMethod: Record<string, number>;
   /** Commands sent outside any dispatch (webhook lookups, stream starts, timer polls, heartbeats). */
@@ -82,6 +87,11 @@ export interface InstrumentCounters {
 const dispatchScope = new AsyncLocalStorage<DispatchContext>();
 const methodScope = new AsyncLocalStorage<string>();
 let attributing = true;
+
+/** Whether attribution is on (see {@link setAttribution}). */
+export function attributionOn(): boolean {
+  return attributing;
+}
 
 /** Attribution on (default) or off; off disables both storages, and with them the async hooks. */
 export function setAttribution(on: boolean): void {
@@ -246,17 +256,26 @@ function restRecord(request: ClientRequest, atMs: number, path: string): RestRec
   return { atMs, path, callId };
 }
 
-/** The inputs whose first REST request the bench reports (phase.ts): a warm and a cold trigger's. */
-export const TRIGGER_INPUTS: ReadonlySet<string> = new Set([
-  'transfer.request',
-  'transfer.event:handoff.played',
+/**
+ * The inputs whose first REST request the bench reports (phase.ts), each with the request it
+ * leads to: a warm trigger dials the human (`POST …/Calls.json`), a played handoff moves the
+ * caller (`POST …/Calls/CA….json`, the caller's call updated).
+ */
+export const TRIGGER_REST: ReadonlyMap<string, (path: string) => boolean> = new Map([
+  ['transfer.request', (path: string) => path.startsWith('POST ') && path.endsWith('/Calls.json')],
+  [
+    'transfer.event:handoff.played',
+    (path: string) => path.startsWith('POST ') && path.endsWith('/Calls/CA….json'),
+  ],
 ]);
 
 /**
- * Without attribution, a trigger's first REST request is the first one about its call that
- * started after the trigger's dispatch did (each bench call has one transfer, and nothing else
- * of that call asks the carrier meanwhile). `restMatched` says so; with attribution the two
- * agree (test/unit/bench-instrument.test.ts).
+ * Without attribution, a trigger's first REST request is the first request about its call, of
+ * the kind that trigger leads to ({@link TRIGGER_REST}), that started at or after the trigger's
+ * dispatch did: each bench call has one transfer. (Not simply the call's next request: a warm
+ * transfer's leg webhooks are dispatched on the caller's call while its handoff is played, and
+ * a cold trigger leads to no request of its own — its redirect is its handoff's.) `restMatched`
+ * says so; the run with attribution checks the two agree ({@link disagreements}).
  */
 export function matchRestByCall(counters: InstrumentCounters): InstrumentCounters {
   const byCall = new Map<string, RestRecord[]>();
@@ -267,12 +286,43 @@ export function matchRestByCall(counters: InstrumentCounters): InstrumentCounter
     byCall.set(r.callId, list);
   }
   const dispatches = counters.dispatches.map((d): DispatchRecord => {
-    if (d.restAfterMs !== undefined || d.status !== 'applied' || !TRIGGER_INPUTS.has(d.input)) return d;
-    const rest = byCall.get(d.callId)?.find((r) => r.atMs >= d.startedAtMs);
+    const fits = TRIGGER_REST.get(d.input);
+    if (fits === undefined || d.restAfterMs !== undefined || d.status !== 'applied') return d;
+    const rest = byCall.get(d.callId)?.find((r) => r.atMs >= d.startedAtMs && fits(r.path));
     if (rest === undefined) return d;
     return { ...d, restAfterMs: rest.atMs - d.startedAtMs, restPath: rest.path, restMatched: true };
   });
   return { ...counters, dispatches };
+}
+
+/**
+ * For a phase run with attribution: the triggers whose first REST request found by the dispatch's
+ * async context and by {@link matchRestByCall} differ (none expected; the bench reports them).
+ */
+export function disagreements(counters: InstrumentCounters): string[] {
+  return restMatchCheck(counters).mismatches;
+}
+
+/** {@link disagreements}, with how many triggers were compared. */
+export function restMatchCheck(counters: InstrumentCounters): { checked: number; mismatches: string[] } {
+  let checked = 0;
+  const byContext = counters.dispatches;
+  const unattributed = byContext.map((d) => {
+    const { restAfterMs: _a, restPath: _p, ...rest } = d;
+    return rest as DispatchRecord;
+  });
+  const matched = matchRestByCall({ ...counters, dispatches: unattributed }).dispatches;
+  const out: string[] = [];
+  byContext.forEach((d, i) => {
+    if (d.status !== 'applied' || !TRIGGER_REST.has(d.input)) return;
+    checked += 1;
+    const m = matched[i];
+    if (m?.restAfterMs !== d.restAfterMs || m?.restPath !== d.restPath)
+      out.push(
+        `${d.input} ${d.callId}: context ${d.restAfterMs} ${d.restPath}, matched ${m?.restAfterMs} ${m?.restPath}`,
+      );
+  });
+  return { checked, mismatches: out };
 }
 
 function inputName(input: CallInput): string {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type DispatchRecord,
+  disagreements,
   type InstrumentCounters,
   matchRestByCall,
   newCounters,
@@ -72,17 +73,42 @@ describe('watchRestRequests', () => {
 });
 
 describe('matchRestByCall', () => {
+  const DIAL = 'POST /2010-04-01/Accounts/AC…/Calls.json';
+  const MOVE = 'POST /2010-04-01/Accounts/AC…/Calls/CA….json';
   const rests = [
-    { atMs: 90, path: 'POST early', callId: CALLER },
-    { atMs: 104, path: 'POST other call', callId: OTHER },
-    { atMs: 107, path: 'POST Calls.json', callId: CALLER },
-    { atMs: 130, path: 'POST later', callId: CALLER },
+    { atMs: 90, path: DIAL, callId: CALLER },
+    { atMs: 104, path: DIAL, callId: OTHER },
+    { atMs: 105, path: MOVE, callId: CALLER },
+    { atMs: 107, path: DIAL, callId: CALLER },
+    { atMs: 130, path: MOVE, callId: CALLER },
   ];
 
-  it("gives a trigger the first request of its call at or after its dispatch's start", () => {
-    const counters = { ...newCounters(), rests, dispatches: [dispatch(CALLER, 'transfer.request', 100)] };
-    const [matched] = matchRestByCall(counters).dispatches;
-    expect(matched).toMatchObject({ restAfterMs: 7, restPath: 'POST Calls.json', restMatched: true });
+  it("gives a trigger the first request of its call and of its kind at or after its dispatch's start", () => {
+    const counters = {
+      ...newCounters(),
+      rests,
+      dispatches: [
+        dispatch(CALLER, 'transfer.request', 100),
+        dispatch(CALLER, 'transfer.event:handoff.played', 100),
+      ],
+    };
+    const [dial, move] = matchRestByCall(counters).dispatches;
+    expect(dial).toMatchObject({ restAfterMs: 7, restPath: DIAL, restMatched: true });
+    expect(move).toMatchObject({ restAfterMs: 5, restPath: MOVE, restMatched: true });
+  });
+
+  it("gives a cold trigger nothing: the caller's redirect is its handoff's", () => {
+    const counters = {
+      ...newCounters(),
+      rests: [{ atMs: 125, path: MOVE, callId: CALLER }],
+      dispatches: [
+        dispatch(CALLER, 'transfer.event:handoff.played', 120),
+        dispatch(CALLER, 'transfer.request', 100),
+      ],
+    };
+    const [played, request] = matchRestByCall(counters).dispatches;
+    expect(played).toMatchObject({ restAfterMs: 5, restMatched: true });
+    expect(request?.restAfterMs).toBeUndefined();
   });
 
   it('leaves alone what attribution found, other inputs, dispatches that applied nothing, and calls with no request', () => {
@@ -98,5 +124,44 @@ describe('matchRestByCall', () => {
       ],
     };
     expect(matchRestByCall(counters).dispatches).toEqual(counters.dispatches);
+  });
+});
+
+describe('disagreements', () => {
+  const DIAL = 'POST /2010-04-01/Accounts/AC…/Calls.json';
+  const MOVE = 'POST /2010-04-01/Accounts/AC…/Calls/CA….json';
+  const rests = [
+    { atMs: 104, path: DIAL, callId: CALLER },
+    { atMs: 125, path: MOVE, callId: OTHER },
+  ];
+
+  it('finds none where the async context found the same', () => {
+    const counters = {
+      ...newCounters(),
+      rests,
+      dispatches: [
+        dispatch(CALLER, 'transfer.request', 100, { restAfterMs: 4, restPath: DIAL }),
+        dispatch(OTHER, 'transfer.request', 100),
+        dispatch(OTHER, 'transfer.event:handoff.played', 120, { restAfterMs: 5, restPath: MOVE }),
+      ],
+    };
+    expect(disagreements(counters)).toEqual([]);
+  });
+
+  it('names each trigger where it did not', () => {
+    const counters = {
+      ...newCounters(),
+      rests,
+      dispatches: [
+        dispatch(CALLER, 'transfer.request', 100),
+        dispatch(OTHER, 'transfer.request', 100, { restAfterMs: 25, restPath: MOVE }),
+        dispatch(OTHER, 'transfer.event:handoff.played', 120),
+      ],
+    };
+    expect(disagreements(counters)).toEqual([
+      `transfer.request ${CALLER}: context undefined undefined, matched 4 ${DIAL}`,
+      `transfer.request ${OTHER}: context 25 ${MOVE}, matched undefined undefined`,
+      `transfer.event:handoff.played ${OTHER}: context undefined undefined, matched 5 ${MOVE}`,
+    ]);
   });
 });
