@@ -16,7 +16,8 @@
  * `--heap` (`syscalls`: a breakdown by syscall; `perf record`, a V8 CPU profile or where each
  * server allocates), `--servers relay,daemon`
  * (`syscalls`: which, in that order), `--node-flag <flag>` (`syscalls`, `paired`: given to both servers; `control`: to the daemon),
- * `--instrumented` (`syscalls`: the daemon with the control path's instrumentation, as `media`
+ * `--pin` (`control`: the daemon on a core of its own, its load and Redis on the others,
+ * lib/cores.ts), `--instrumented` (`syscalls`: the daemon with the control path's instrumentation, as `media`
  * ran it before 2026-12-02).
  */
 import { spawn } from 'node:child_process';
@@ -48,6 +49,7 @@ interface Flags {
   readonly ladder: readonly number[] | undefined;
   readonly measureS: number | undefined;
   readonly profile: boolean;
+  readonly pin: boolean;
   readonly strace: boolean;
   readonly perf: boolean;
   readonly v8Profile: boolean;
@@ -64,6 +66,7 @@ function parseFlags(argv: readonly string[]): Flags {
   let ladder: number[] | undefined;
   let measureS: number | undefined;
   let profile = true;
+  let pin = false;
   let strace = false;
   let perf = false;
   let v8Profile = false;
@@ -79,6 +82,7 @@ function parseFlags(argv: readonly string[]): Flags {
       what.push(arg as What);
     else if (arg === '--quick') quick = true;
     else if (arg === '--no-profile') profile = false;
+    else if (arg === '--pin') pin = true;
     else if (arg === '--strace') strace = true;
     else if (arg === '--perf') perf = true;
     else if (arg === '--v8-profile') v8Profile = true;
@@ -98,7 +102,7 @@ function parseFlags(argv: readonly string[]): Flags {
     else if (arg === '--relay-with') relayWith = relayParts(argv[++i] ?? '');
     else
       throw new Error(
-        `unknown argument ${arg} (expected ${[...WHAT, ...EXTRA].join(', ')}, all, --quick, --ladder, --measure-s, --no-profile, --strace, --perf, --v8-profile, --heap, --instrumented, --node-flag, --servers, --relay-with)`,
+        `unknown argument ${arg} (expected ${[...WHAT, ...EXTRA].join(', ')}, all, --quick, --ladder, --measure-s, --no-profile, --pin, --strace, --perf, --v8-profile, --heap, --instrumented, --node-flag, --servers, --relay-with)`,
       );
   }
   return {
@@ -107,6 +111,7 @@ function parseFlags(argv: readonly string[]): Flags {
     ladder,
     measureS,
     profile,
+    pin,
     strace,
     perf,
     v8Profile,
@@ -243,6 +248,7 @@ async function main(): Promise<void> {
         probe,
         ...(flags.profile ? { profileDir: `${resultsDir}/profiles` } : {}),
         nodeFlags: flags.nodeFlags,
+        pin: flags.pin,
         log,
       });
       write('control', result);

@@ -13,6 +13,8 @@ export interface RedisServer {
   /** `redis://127.0.0.1:<port>` */
   readonly url: string;
   readonly port: number;
+  /** The running server's process id; undefined while it is stopped. */
+  readonly pid: number | undefined;
   /** Stops the server (SIGTERM, then SIGKILL after 3 s) and removes its directory. Idempotent. */
   stop(): Promise<void>;
   /** Stops the process and starts it again on the same port and directory. */
@@ -184,6 +186,9 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    get pid() {
+      return child?.pid;
+    },
     async stop() {
       await halt('SIGTERM');
       if (!removed) {

@@ -25,7 +25,7 @@ export function controlTable(r: ControlResult): string {
   const lines = [
     '### Control path',
     '',
-    `Cross-process times are aligned to ±${r.clockOffsetErrorMs} ms.`,
+    `Cross-process times are aligned to ±${r.clockOffsetErrorMs} ms. Cores: ${r.pinning}.`,
     '',
     '| transfers | per s | settled | warm trigger → REST, engine ms p50 / p99 / max | warm trigger sent → REST ms | cold trigger sent → REST ms | transitions/s | per CPU s (all / net of media) | Redis commands / transition | timers late ms | cores daemon / load / redis / others | daemon loop p99 ms |',
     '|---:|---:|---|---|---|---|---:|---|---:|---|---|---:|',

@@ -7,6 +7,7 @@
 import { Redis } from 'ioredis';
 import { type Simulator, startSimulator } from '../../sim/simulator.js';
 import { type RedisServer, startRedisServer } from '../../support/redis-server.js';
+import { pinApart } from '../lib/cores.js';
 import { ACCOUNT_SID, AUTH_TOKEN, type DaemonReady, INBOUND, startDaemon } from '../lib/daemon-setup.js';
 import type { ChildProc } from '../lib/ipc.js';
 import { epochMs } from '../lib/probe.js';
@@ -22,6 +23,8 @@ export interface Rig {
   /** Daemon clock − this process's clock, ms (IPC ping with the smallest round trip). */
   readonly offsetMs: number;
   readonly offsetErrorMs: number;
+  /** How the daemon was kept apart from its load (lib/cores.ts), or `not pinned`. */
+  readonly pinning: string;
   close(): Promise<void>;
 }
 
@@ -30,6 +33,8 @@ export interface RigOptions {
   readonly ringTimeoutBufferMs?: number;
   /** More Node flags for the daemon's process (`--trace-gc`, …). */
   readonly nodeFlags?: readonly string[];
+  /** The daemon on a core of its own, the load and Redis on the others (lib/cores.ts). Default false. */
+  readonly pin?: boolean;
 }
 
 /** The demo agent, warm by default, the summary as whisper (bounded 1 s), 5 s ring timeout. */
@@ -74,6 +79,10 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
     voiceUrl: `${daemon.ready.publicUrl}/twilio/voice`,
     statusCallback: `${daemon.ready.publicUrl}/twilio/status`,
   });
+  const pinning =
+    options.pin === true
+      ? pinApart(daemon.ready.pid, [process.pid, ...(redis.pid === undefined ? [] : [redis.pid])])
+      : { note: 'not pinned', restore: () => undefined };
   const admin = new Redis(redis.url);
   const { offsetMs, errorMs } = await clockOffset(daemon);
   return {
@@ -84,7 +93,9 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
     admin,
     offsetMs,
     offsetErrorMs: errorMs,
+    pinning: pinning.note,
     async close() {
+      pinning.restore();
       await daemon.stop();
       await sim.stop();
       await agent.close();

@@ -23,18 +23,24 @@ export interface ControlOptions {
   readonly log: (line: string) => void;
   /** More Node flags for the daemon's process (`--node-flag`). */
   readonly nodeFlags?: readonly string[];
+  /** The daemon on a core of its own, apart from its load (lib/cores.ts). Default false. */
+  readonly pin?: boolean;
 }
 
 export interface ControlResult {
   /** Uncertainty of the cross-process figures (half the best IPC round trip), ms. */
   readonly clockOffsetErrorMs: number;
+  /** How the daemon was kept apart from its load (lib/cores.ts). */
+  readonly pinning: string;
   readonly phases: readonly PhaseResult[];
 }
 
 export async function runControl(options: ControlOptions): Promise<ControlResult> {
   const rig = await startRig({
     ...(options.nodeFlags === undefined ? {} : { nodeFlags: options.nodeFlags }),
+    pin: options.pin ?? false,
   });
+  options.log(`control: ${rig.pinning}`);
   try {
     rig.sim.network.addHuman(HUMAN, { type: 'answer', afterMs: 800 });
     options.log('control: warm-up');
@@ -81,7 +87,7 @@ export async function runControl(options: ControlOptions): Promise<ControlResult
       );
       phases.push(result);
     }
-    return { clockOffsetErrorMs: rig.offsetErrorMs, phases };
+    return { clockOffsetErrorMs: rig.offsetErrorMs, pinning: rig.pinning, phases };
   } finally {
     await rig.close();
   }
