@@ -7,7 +7,7 @@
  * samples a busy stretch holds: the process not running), which a worker whose carrier and agents
  * are other hosts never is. Not the default: pinned, the daemon spent 10–25 % more CPU per
  * transition (every message to Redis, the simulator and the agent crosses cores) and its
- * latencies were no better (docs/performance.md, 2026-12-02 17:30 UTC). `taskset` (util-linux)
+ * latencies were no better (docs/performance.md, 2026-12-02 17:15–17:20 UTC). `taskset` (util-linux)
  * sets the affinities; without it, or with one core, nothing is pinned.
  */
 import { execFileSync } from 'node:child_process';
