@@ -46,6 +46,7 @@ export function catchUpCall(o: CatchUpOptions): (callId: string) => Promise<void
       resumed: session.resumed ?? new Set(),
       ...(waiting === undefined ? {} : { resumeWaiting: waiting }),
       takenOver,
+      streamLive: session.bridge.carrierAttached,
     });
     if (due.type === 'nothing') return;
     if (due.type === 'close') {

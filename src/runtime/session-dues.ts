@@ -12,6 +12,8 @@ export interface HeldSession {
    * session over, and its `handover` reached nobody here (socket-commands.ts `takeOver`).
    */
   readonly takenOver?: boolean;
+  /** A carrier stream of the call is still joined to the session here (its media is live). */
+  readonly streamLive?: boolean;
 }
 
 /** What a session held here is owed by its call's record (see {@link owedToSession}). */
@@ -47,7 +49,11 @@ export function owedToSession(record: CallRecord | undefined, held: HeldSession)
   // What the `handover` would have done: the new holder's socket says `resumed`, and its stream's
   // start told the `resume` the record owed (media-sessions.ts); this one only goes.
   if (held.takenOver === true) return { type: 'close', reason: 'handed over' };
-  if (record === undefined) return { type: 'close', reason: 'call ended' };
+  // A record that is gone while the caller's stream still flows here was lost with Redis's data
+  // (AOF's last second), not retired with a call that ended: the call goes on, and its stream's
+  // end closes the session. Gone with no stream here: the call ended long enough ago.
+  if (record === undefined)
+    return held.streamLive === true ? NOTHING : { type: 'close', reason: 'call ended' };
   if (record.phase === 'ended') {
     // A call bound to another carrier id goes on under that id: its end finished nothing.
     if (record.endedReason === undefined || record.boundTo !== undefined) return NOTHING;

@@ -27,6 +27,10 @@ describe('owedToSession', () => {
     expect(owedToSession(undefined, fresh)).toEqual({ type: 'close', reason: 'call ended' });
   });
 
+  it("a record that is gone while the caller's stream still flows here: nothing — lost with Redis's data, the call goes on", () => {
+    expect(owedToSession(undefined, { ...fresh, streamLive: true })).toEqual({ type: 'nothing' });
+  });
+
   it.each<[string, () => CallRecord | undefined]>([
     ['with the AI', RECORDS.ai],
     ['after a failed transfer', RECORDS.warmBusy],
