@@ -100,6 +100,20 @@ describe('the worker holding the agent session, away from Redis while its call m
     );
   }
 
+  /**
+   * Mends the hop, then: the holder's agent socket is closed normally within a second of the
+   * holder being back, after one `stop` with `reason`, and its session is gone.
+   */
+  async function mendAndExpectClosed(hh: Harness, agent: ScriptedSession, callId: string, reason: string) {
+    const backAt = await mend(hh);
+    await eventually(() => agent.closeCode !== undefined, 'the agent socket closed', { timeoutMs: 5_000 });
+    expect(performance.now() - backAt).toBeLessThan(1_000);
+    expect(agent.closeCode).toBe(1000);
+    expect(stopReason(agent)).toBe(reason);
+    expect(agent.frames('stop')).toHaveLength(1);
+    expect(hh.app.sessions.get(callId)).toBeUndefined();
+  }
+
   /** The agent's socket closed by the daemon: its `stop` frame's reason. */
   function stopReason(agent: ScriptedSession): unknown {
     const stop = agent.frames('stop')[0]?.frame['stop'] as { reason?: unknown } | undefined;
@@ -118,13 +132,7 @@ describe('the worker holding the agent session, away from Redis while its call m
     expect(agent.closeCode).toBeUndefined();
     expect(hh.app.sessions.get(call.sid)).toBeDefined();
 
-    const backAt = await mend(hh);
-    await eventually(() => agent.closeCode !== undefined, 'the agent socket closed', { timeoutMs: 5_000 });
-    expect(performance.now() - backAt).toBeLessThan(1_000);
-    expect(agent.closeCode).toBe(1000);
-    expect(stopReason(agent)).toBe('call ended');
-    expect(agent.frames('stop')).toHaveLength(1);
-    expect(hh.app.sessions.get(call.sid)).toBeUndefined();
+    await mendAndExpectClosed(hh, agent, call.sid, 'call ended');
   });
 
   it('a cold transfer connected meanwhile: the agent is told `connected`, then detached (`stop`, `transferred`) within a second', async () => {
@@ -145,11 +153,7 @@ describe('the worker holding the agent session, away from Redis while its call m
     expect(agent.closeCode).toBeUndefined();
     expect(hh.app.sessions.get(call.sid)).toBeDefined();
 
-    const backAt = await mend(hh);
-    await eventually(() => agent.closeCode !== undefined, 'the agent socket closed', { timeoutMs: 5_000 });
-    expect(performance.now() - backAt).toBeLessThan(1_000);
-    expect(agent.closeCode).toBe(1000);
-    expect(stopReason(agent)).toBe('transferred');
+    await mendAndExpectClosed(hh, agent, call.sid, 'transferred');
     // Told once, and before the socket's end (the guard's retry, then the detach).
     const statuses = agent.frames('transfer_status').map((f) => f.frame['status']);
     expect(statuses.filter((s) => s === 'connected')).toHaveLength(1);
@@ -157,7 +161,6 @@ describe('the worker holding the agent session, away from Redis while its call m
       (r) => r.frame.event === 'transfer_status' && r.frame['status'] === 'connected',
     );
     expect(connectedAt).toBeLessThan(agent.received.findIndex((r) => r.frame.event === 'stop'));
-    expect(hh.app.sessions.get(call.sid)).toBeUndefined();
     // Still with the human: the detach ended nothing of the call.
     expect((await other.engine.get(call.sid))?.phase).toBe('human');
   });
@@ -182,15 +185,9 @@ describe('the worker holding the agent session, away from Redis while its call m
     expect(agent.closeCode).toBeUndefined();
     expect(hh.app.sessions.get(call.sid)).toBeDefined();
 
-    const backAt = await mend(hh);
-    await eventually(() => agent.closeCode !== undefined, 'the old agent socket closed', {
-      timeoutMs: 5_000,
-    });
-    expect(performance.now() - backAt).toBeLessThan(1_000);
-    expect(stopReason(agent)).toBe('handed over');
+    await mendAndExpectClosed(hh, agent, call.sid, 'handed over');
     // The old socket was told nothing more (no `resume`), the new one goes on.
     expect(agent.frames('resume')).toEqual([]);
-    expect(hh.app.sessions.get(call.sid)).toBeUndefined();
     expect(second.closeCode).toBeUndefined();
     expect((await other.engine.get(call.sid))?.phase).toBe('ai');
   });

@@ -56,22 +56,35 @@ async function worker(workerId: string, redisUrl: string, keyPrefix: string): Pr
   return app;
 }
 
+/**
+ * Two workers on one Redis: A applies the call's events; B holds its agent session (a fake one,
+ * its stream attached when `streamAttached`) and reaches Redis through a hop that can be cut.
+ */
+async function holderBehindHop(
+  record: CallRecord,
+  options: { persist?: boolean; streamAttached?: boolean } = {},
+) {
+  const redis: RedisServer = await startRedisServer(options.persist === true ? { persist: true } : {});
+  cleanups.push(() => redis.stop());
+  // A TCP hop to Redis that can be cut: while cut, every connection is closed on arrival (Redis
+  // unreachable for this worker), so its reconnects come back only once it is mended.
+  const hop = await startProxy(redis.port);
+  cleanups.push(() => hop.close());
+  const prefix = `relay-${randomUUID().slice(0, 8)}:`;
+  const a = await worker('wa', redis.url, prefix);
+  const b = await worker('wb', `redis://127.0.0.1:${hop.port}`, prefix);
+  await a.store.calls.create(CALL_ID, record);
+  const held = fakeSession();
+  if (options.streamAttached === true)
+    held.session.bridge.attachCarrier({ port: { send: () => undefined, bufferedBytes: () => 0 } });
+  b.sessions.set(held.session);
+  await b.store.sockets.claim(CALL_ID, 'wb');
+  return { redis, hop, a, b, held };
+}
+
 describe('a socket effect relayed while its holder is away from a restarted Redis', () => {
   it("reaches the agent once the holder's subscription is back, well before the call ends, and holds no effect back (soak seed 36304)", async () => {
-    const redis: RedisServer = await startRedisServer({ persist: true });
-    cleanups.push(() => redis.stop());
-    // A TCP hop to Redis that can be cut: while cut, every connection is closed on arrival (Redis
-    // unreachable for this worker), so its reconnects come back only once it is mended.
-    const hop = await startProxy(redis.port);
-    cleanups.push(() => hop.close());
-    const prefix = `relay-${randomUUID().slice(0, 8)}:`;
-    // A applies the call's events; B holds its agent socket and reaches Redis through the hop.
-    const a = await worker('wa', redis.url, prefix);
-    const b = await worker('wb', `redis://127.0.0.1:${hop.port}`, prefix);
-    await a.store.calls.create(CALL_ID, RECORDS.coldDialing());
-    const held = fakeSession();
-    b.sessions.set(held.session);
-    await b.store.sockets.claim(CALL_ID, 'wb');
+    const { redis, hop, a, b, held } = await holderBehindHop(RECORDS.coldDialing(), { persist: true });
 
     // Redis restarts; A is connected again at once, B's connections a second later (its backoff).
     hop.cut();
@@ -106,19 +119,8 @@ describe('a socket effect relayed while its holder is away from a restarted Redi
   });
 
   it("a failed transfer's `resume` (unguarded) relayed while the holder was away is told once it is back, and once only", async () => {
-    const redis: RedisServer = await startRedisServer();
-    cleanups.push(() => redis.stop());
-    const hop = await startProxy(redis.port);
-    cleanups.push(() => hop.close());
-    const prefix = `relay-${randomUUID().slice(0, 8)}:`;
-    const a = await worker('wa', redis.url, prefix);
-    const b = await worker('wb', `redis://127.0.0.1:${hop.port}`, prefix);
     // A warm transfer dialing its human while the caller is still with the AI on B's stream.
-    await a.store.calls.create(CALL_ID, RECORDS.warm());
-    const held = fakeSession();
-    held.session.bridge.attachCarrier({ port: { send: () => undefined, bufferedBytes: () => 0 } });
-    b.sessions.set(held.session);
-    await b.store.sockets.claim(CALL_ID, 'wb');
+    const { hop, a, b, held } = await holderBehindHop(RECORDS.warm(), { streamAttached: true });
     const away = async () => {
       hop.cut();
       await eventually(async () => !(await b.store.health()).ok, 'B away from Redis');
