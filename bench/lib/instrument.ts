@@ -14,9 +14,10 @@
  *
  * The attribution (AsyncLocalStorage) turns on async hooks for the whole process: a hook call
  * for every promise, about 4 % of the daemon's busy time in the control burst (2026-12-02).
- * {@link setAttribution}(false) turns it off — the hooks disabled — as a production worker runs: dispatches are still recorded with their status, start,
- * duration and timer lateness, without Redis commands; a trigger's first REST request is then
- * found by its call ({@link matchRestByCall}).
+ * {@link setAttribution}(false) turns it off — the hooks disabled — as a production worker runs:
+ * dispatches are still recorded with their status, start, duration and timer lateness, without
+ * Redis commands; a trigger's first REST request is then found by its call
+ * ({@link matchRestByCall}), which the run with attribution checks ({@link restMatchCheck}).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import diagnostics from 'node:diagnostics_channel';
@@ -73,8 +74,8 @@ export interface InstrumentCounters {
   /** Every carrier REST request, attributed or not. */
   readonly rests: RestRecord[];
   /**
-   * With attribution: the applied triggers checked and their {@link disagreements} (filled when
-   * the counters are handed over).
+   * With attribution: {@link restMatchCheck} of the phase (filled when the counters are handed
+   * over).
    */
   readonly restMatchCheck?: { readonly checked: number; readonly mismatches: readonly string[] };
   /** Redis commands by the store method that sent them (`applyEvent`, `calls.get`, …). */
@@ -275,7 +276,7 @@ export const TRIGGER_REST: ReadonlyMap<string, (path: string) => boolean> = new 
  * dispatch did: each bench call has one transfer. (Not simply the call's next request: a warm
  * transfer's leg webhooks are dispatched on the caller's call while its handoff is played, and
  * a cold trigger leads to no request of its own — its redirect is its handoff's.) `restMatched`
- * says so; the run with attribution checks the two agree ({@link disagreements}).
+ * says so; the run with attribution checks the two agree ({@link restMatchCheck}).
  */
 export function matchRestByCall(counters: InstrumentCounters): InstrumentCounters {
   const byCall = new Map<string, RestRecord[]>();
@@ -296,14 +297,10 @@ export function matchRestByCall(counters: InstrumentCounters): InstrumentCounter
 }
 
 /**
- * For a phase run with attribution: the triggers whose first REST request found by the dispatch's
- * async context and by {@link matchRestByCall} differ (none expected; the bench reports them).
+ * For a phase run with attribution: how many applied triggers there were, and those whose first
+ * REST request found by the dispatch's async context and by {@link matchRestByCall} differ (none
+ * expected; the bench reports them).
  */
-export function disagreements(counters: InstrumentCounters): string[] {
-  return restMatchCheck(counters).mismatches;
-}
-
-/** {@link disagreements}, with how many triggers were compared. */
 export function restMatchCheck(counters: InstrumentCounters): { checked: number; mismatches: string[] } {
   let checked = 0;
   const byContext = counters.dispatches;

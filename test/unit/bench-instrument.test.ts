@@ -3,10 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type DispatchRecord,
-  disagreements,
   type InstrumentCounters,
   matchRestByCall,
   newCounters,
+  restMatchCheck,
   watchRestRequests,
 } from '../../bench/lib/instrument.js';
 
@@ -127,7 +127,7 @@ describe('matchRestByCall', () => {
   });
 });
 
-describe('disagreements', () => {
+describe('restMatchCheck', () => {
   const DIAL = 'POST /2010-04-01/Accounts/AC…/Calls.json';
   const MOVE = 'POST /2010-04-01/Accounts/AC…/Calls/CA….json';
   const rests = [
@@ -145,7 +145,7 @@ describe('disagreements', () => {
         dispatch(OTHER, 'transfer.event:handoff.played', 120, { restAfterMs: 5, restPath: MOVE }),
       ],
     };
-    expect(disagreements(counters)).toEqual([]);
+    expect(restMatchCheck(counters)).toEqual({ checked: 3, mismatches: [] });
   });
 
   it('names each trigger where it did not', () => {
@@ -158,7 +158,7 @@ describe('disagreements', () => {
         dispatch(OTHER, 'transfer.event:handoff.played', 120),
       ],
     };
-    expect(disagreements(counters)).toEqual([
+    expect(restMatchCheck(counters).mismatches).toEqual([
       `transfer.request ${CALLER}: context undefined undefined, matched 4 ${DIAL}`,
       `transfer.request ${OTHER}: context 25 ${MOVE}, matched undefined undefined`,
       `transfer.event:handoff.played ${OTHER}: context undefined undefined, matched 5 ${MOVE}`,
