@@ -14,11 +14,11 @@
  * calls per step; `syscalls`: the loads), `--measure-s 5` (`media`: each of the alternating
  * windows, three per server per step), `--no-profile`, `--strace`, `--perf`, `--v8-profile`,
  * `--heap` (`syscalls`: a breakdown by syscall; `perf record`, a V8 CPU profile or where each
- * server allocates), `--servers relay,daemon`
- * (`syscalls`: which, in that order), `--node-flag <flag>` (`syscalls`, `paired`: given to both servers; `control`: to the daemon),
+ * server allocates), `--servers relay,daemon` (`syscalls`: which, in that order),
+ * `--node-flag <flag>` (`syscalls`, `paired`: given to both servers; `control`: to the daemon),
  * `--pin` (`control`: the daemon on a core of its own, its load and Redis on the others,
- * lib/cores.ts), `--instrumented` (`syscalls`: the daemon with the control path's instrumentation, as `media`
- * ran it before 2026-12-02).
+ * lib/cores.ts), `--instrumented` (`syscalls`: the daemon with the control path's
+ * instrumentation, as `media` ran it before 2026-12-02).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';

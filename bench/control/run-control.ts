@@ -50,10 +50,10 @@ export async function runControl(options: ControlOptions): Promise<ControlResult
     // No phase is measured under the profiler: V8's sampling at 200 µs cost the daemon about
     // a third of its CPU in the burst (2026-12-02), which per-CPU-second figures would count.
     // Nor with attribution (lib/instrument.ts): a production worker runs no async hooks, and
-    // the triggers' first REST requests are found by their call instead (the two agreed on all
-    // 96 triggers of a run that had both, 2026-12-02). The last phase (the burst) then runs once
-    // more with attribution — and under the profiler when profiling — for its Redis figures,
-    // the store's share of each latency and the profile.
+    // the triggers' first REST requests are found by their call instead. The last phase (the
+    // burst) then runs once more with attribution — and under the profiler when profiling — for
+    // its Redis figures, the store's share of each latency, the profile, and the check that both
+    // ways find the same requests (0 of 300 triggers apart, 2026-12-02).
     const lastIndex = options.phases.length - 1;
     const runs: { phase: ControlPhase; attribute: boolean; profileFile?: string }[] = options.phases.map(
       (phase) => ({ phase, attribute: false }),
