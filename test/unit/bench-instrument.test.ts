@@ -20,6 +20,9 @@ import {
 const CALLER = `CA${'a'.repeat(32)}`;
 const OTHER = `CA${'b'.repeat(32)}`;
 const ACCOUNT = `AC${'0'.repeat(32)}`;
+/** A warm trigger's dial and a handoff's move of the caller, as the bench names them. */
+const DIAL = 'POST /2010-04-01/Accounts/AC…/Calls.json';
+const MOVE = 'POST /2010-04-01/Accounts/AC…/Calls/CA….json';
 
 let server: http.Server;
 let base: string;
@@ -73,8 +76,6 @@ describe('watchRestRequests', () => {
 });
 
 describe('matchRestByCall', () => {
-  const DIAL = 'POST /2010-04-01/Accounts/AC…/Calls.json';
-  const MOVE = 'POST /2010-04-01/Accounts/AC…/Calls/CA….json';
   const rests = [
     { atMs: 90, path: DIAL, callId: CALLER },
     { atMs: 104, path: DIAL, callId: OTHER },
@@ -128,8 +129,6 @@ describe('matchRestByCall', () => {
 });
 
 describe('restMatchCheck', () => {
-  const DIAL = 'POST /2010-04-01/Accounts/AC…/Calls.json';
-  const MOVE = 'POST /2010-04-01/Accounts/AC…/Calls/CA….json';
   const rests = [
     { atMs: 104, path: DIAL, callId: CALLER },
     { atMs: 125, path: MOVE, callId: OTHER },
