@@ -1,5 +1,6 @@
 /** The control-path benchmark as markdown. */
-import type { Summary } from '../lib/stats.js';
+import { round2, type Summary } from '../lib/stats.js';
+import { floorTable } from './floor.js';
 import type { PhaseResult } from './phase.js';
 import type { ControlResult } from './run-control.js';
 
@@ -86,7 +87,28 @@ export function controlTable(r: ControlResult): string {
       );
     }
   }
+  lines.push(
+    '',
+    'The floor: the messages of a transition without the daemon (floor.ts), at the same rates — per webhook a signed webhook in, a record saved by script in one Redis round trip, a REST request out, an agent message, a TwiML reply:',
+    '',
+    floorTable(r.floor),
+    '',
+    `Daemon transitions per CPU s ÷ floor units per CPU s, by rate: ${floorRatios(r)}`,
+  );
   return lines.join('\n');
+}
+
+/** Each unattributed phase's transitions per CPU second over the floor's units at its rate. */
+export function floorRatios(r: Pick<ControlResult, 'phases' | 'floor'>): string {
+  return r.phases
+    .filter((p) => !p.attributed)
+    .map((p) => {
+      const floor = r.floor.phases.find((f) => f.units === p.calls);
+      return floor === undefined || floor.perCpuSecond === 0
+        ? `${p.triggerRate}/s –`
+        : `${p.triggerRate}/s ${p.transitions.perCpuSecond} ÷ ${floor.perCpuSecond} = ${round2(p.transitions.perCpuSecond / floor.perCpuSecond)}`;
+    })
+    .join(', ');
 }
 
 function restCheck(p: PhaseResult): string {

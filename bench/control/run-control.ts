@@ -3,9 +3,11 @@
  * private Redis, in phases of rising trigger rate (phase.ts). The last phase is a burst, well
  * past a steady load, to find what one worker does per CPU second. Every phase is measured without
  * attribution (lib/instrument.ts); the burst then runs again with it and, when profiling, under
- * the profiler.
+ * the profiler. Then the floor (floor.ts) runs the same phases' rates with the daemon stopped:
+ * what the messages of a transition cost on this machine without the daemon.
  */
 import type { Probe } from '../lib/probe.js';
+import { type FloorResult, measureFloor } from './floor.js';
 import { HUMAN, type PhaseResult, runPhase, warmUp } from './phase.js';
 import { startRig } from './rig.js';
 
@@ -33,6 +35,8 @@ export interface ControlResult {
   /** How the daemon was kept apart from its load (lib/cores.ts). */
   readonly pinning: string;
   readonly phases: readonly PhaseResult[];
+  /** The floor at the phases' rates (floor.ts): units per CPU second and handler → REST latency. */
+  readonly floor: FloorResult;
 }
 
 export async function runControl(options: ControlOptions): Promise<ControlResult> {
@@ -41,6 +45,7 @@ export async function runControl(options: ControlOptions): Promise<ControlResult
     pin: options.pin ?? false,
   });
   options.log(`control: ${rig.pinning}`);
+  let closed = false;
   try {
     rig.sim.network.addHuman(HUMAN, { type: 'answer', afterMs: 800 });
     options.log('control: warm-up');
@@ -87,8 +92,16 @@ export async function runControl(options: ControlOptions): Promise<ControlResult
       );
       phases.push(result);
     }
-    return { clockOffsetErrorMs: rig.offsetErrorMs, pinning: rig.pinning, phases };
-  } finally {
+    const result = { clockOffsetErrorMs: rig.offsetErrorMs, pinning: rig.pinning, phases };
     await rig.close();
+    closed = true;
+    options.log('control: the floor at the same rates, the daemon stopped');
+    const floor = await measureFloor(
+      options.phases.map((p) => ({ units: p.calls, spreadMs: p.triggerSpreadMs })),
+      options.log,
+    );
+    return { ...result, floor };
+  } finally {
+    if (!closed) await rig.close();
   }
 }
