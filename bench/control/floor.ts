@@ -15,7 +15,7 @@ import twilio from 'twilio';
 import { WebSocketServer } from 'ws';
 import { startRedisServer } from '../../support/redis-server.js';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../lib/daemon-setup.js';
-import { forkChild } from '../lib/ipc.js';
+import { type ChildProc, forkChild } from '../lib/ipc.js';
 import { coresUsed, type ProcessSample } from '../lib/probe.js';
 import { round2, type Summary, sleep, summarize } from '../lib/stats.js';
 import type { FloorChildConfig, FloorReady } from './floor-child.js';
@@ -97,11 +97,41 @@ function webhookParams(callSid: string): Record<string, string> {
 /** The warm-up before the phases: a few hundred units at a steady pace, the same for every run. */
 const WARM_UP: FloorPhase = { units: 200, spreadMs: 2_000 };
 
+/** A floor up and warm, run phase by phase (between the daemon's, in the control bench). */
+export interface Floor {
+  run(phase: FloorPhase): Promise<FloorPhaseResult>;
+  /** Records in the floor's Redis: one per webhook taken, warm-up included. */
+  saved(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** The floor's phases one after the other: {@link startFloor}, each phase, {@link Floor.close}. */
 export async function measureFloor(
   phases: readonly FloorPhase[],
   log: (line: string) => void = () => {},
   warmUp: FloorPhase = WARM_UP,
 ): Promise<FloorResult> {
+  const floor = await startFloor(log, warmUp);
+  try {
+    const results: FloorPhaseResult[] = [];
+    for (const phase of phases) {
+      results.push(await floor.run(phase));
+      await sleep(500);
+    }
+    return { phases: results, saved: await floor.saved() };
+  } finally {
+    await floor.close();
+  }
+}
+
+/**
+ * Starts the floor's process, its private Redis, the carrier's REST API and the agent it talks
+ * to (in this process), and warms it up. Idle between phases, it costs the machine nothing.
+ */
+export async function startFloor(
+  log: (line: string) => void = () => {},
+  warmUp: FloorPhase = WARM_UP,
+): Promise<Floor> {
   const redis = await startRedisServer();
   let restRequests = 0;
   const rest = http.createServer((req, res) => {
@@ -124,57 +154,65 @@ export async function measureFloor(
     authToken: AUTH_TOKEN,
     accountSid: ACCOUNT_SID,
   };
-  const floor = await forkChild<FloorReady>(new URL('./floor-child.ts', import.meta.url), {
-    args: [JSON.stringify(config)],
-  });
   const sender = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  try {
-    const post = postTo(floor.ready.port, sender);
-    await sendSpread(post, 'warm', warmUp.units, warmUp.spreadMs);
-    await floor.call('take');
-    const results: FloorPhaseResult[] = [];
-    for (const [i, phase] of phases.entries()) {
-      const s0 = await floor.call<ProcessSample>('sample', { reset: true });
-      const rest0 = restRequests;
-      const agent0 = agentMessages;
-      const roundTrips = await sendSpread(post, `p${i}`, phase.units, phase.spreadMs);
-      const s1 = await floor.call<ProcessSample>('sample', { reset: true });
-      const taken = await floor.call<{ latencies: number[]; units: number }>('take');
-      if (taken.units !== phase.units || restRequests - rest0 !== phase.units)
-        throw new Error(
-          `floor phase ${i}: ${phase.units} webhooks, ${taken.units} units, ${restRequests - rest0} REST requests`,
-        );
-      // The agent's messages arrive after the webhooks' answers: wait for the last.
-      for (let k = 0; k < 100 && agentMessages - agent0 < phase.units; k++) await sleep(10);
-      if (agentMessages - agent0 !== phase.units)
-        throw new Error(
-          `floor phase ${i}: ${phase.units} webhooks, ${agentMessages - agent0} agent messages`,
-        );
-      const cpuSeconds = (coresUsed(s0, s1) * (s1.atMs - s0.atMs)) / 1000;
-      const result: FloorPhaseResult = {
-        units: phase.units,
-        rate: Math.round((phase.units * 1000) / phase.spreadMs),
-        perCpuSecond: Math.round(phase.units / Math.max(cpuSeconds, 1e-6)),
-        cpuUsPerUnit: round2((cpuSeconds * 1e6) / phase.units),
-        handlerToRestMs: summarize(taken.latencies),
-        roundTripMs: summarize(roundTrips),
-      };
-      log(
-        `  floor ${result.rate}/s: ${result.perCpuSecond} units per CPU s, handler → REST ` +
-          `${result.handlerToRestMs.p50}/${result.handlerToRestMs.p99} ms`,
-      );
-      results.push(result);
-      await sleep(500);
-    }
-    const admin = new Redis(redis.url);
-    const saved = await admin.dbsize().finally(() => admin.disconnect());
-    return { phases: results, saved };
-  } finally {
+  const close = async (): Promise<void> => {
     sender.destroy();
-    await floor.stop();
+    await child?.stop();
     await new Promise<void>((resolve) => rest.close(() => resolve()));
     await new Promise<void>((resolve) => agents.close(() => resolve()));
     await redis.stop();
+  };
+  let child: ChildProc<FloorReady> | undefined;
+  try {
+    child = await forkChild<FloorReady>(new URL('./floor-child.ts', import.meta.url), {
+      args: [JSON.stringify(config)],
+    });
+    const post = postTo(child.ready.port, sender);
+    await sendSpread(post, 'warm', warmUp.units, warmUp.spreadMs);
+    await child.call('take');
+    const floor = child;
+    let runs = 0;
+    return {
+      async run(phase) {
+        const tag = `p${runs++}`;
+        const s0 = await floor.call<ProcessSample>('sample', { reset: true });
+        const rest0 = restRequests;
+        const agent0 = agentMessages;
+        const roundTrips = await sendSpread(post, tag, phase.units, phase.spreadMs);
+        const s1 = await floor.call<ProcessSample>('sample', { reset: true });
+        const taken = await floor.call<{ latencies: number[]; units: number }>('take');
+        if (taken.units !== phase.units || restRequests - rest0 !== phase.units)
+          throw new Error(
+            `floor ${tag}: ${phase.units} webhooks, ${taken.units} units, ${restRequests - rest0} REST requests`,
+          );
+        // The agent's messages arrive after the webhooks' answers: wait for the last.
+        for (let k = 0; k < 100 && agentMessages - agent0 < phase.units; k++) await sleep(10);
+        if (agentMessages - agent0 !== phase.units)
+          throw new Error(`floor ${tag}: ${phase.units} webhooks, ${agentMessages - agent0} agent messages`);
+        const cpuSeconds = (coresUsed(s0, s1) * (s1.atMs - s0.atMs)) / 1000;
+        const result: FloorPhaseResult = {
+          units: phase.units,
+          rate: Math.round((phase.units * 1000) / phase.spreadMs),
+          perCpuSecond: Math.round(phase.units / Math.max(cpuSeconds, 1e-6)),
+          cpuUsPerUnit: round2((cpuSeconds * 1e6) / phase.units),
+          handlerToRestMs: summarize(taken.latencies),
+          roundTripMs: summarize(roundTrips),
+        };
+        log(
+          `  floor ${result.rate}/s: ${result.perCpuSecond} units per CPU s, handler → REST ` +
+            `${result.handlerToRestMs.p50}/${result.handlerToRestMs.p99} ms`,
+        );
+        return result;
+      },
+      async saved() {
+        const admin = new Redis(redis.url);
+        return admin.dbsize().finally(() => admin.disconnect());
+      },
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
   }
 }
 

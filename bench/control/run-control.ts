@@ -3,11 +3,13 @@
  * private Redis, in phases of rising trigger rate (phase.ts). The last phase is a burst, well
  * past a steady load, to find what one worker does per CPU second. Every phase is measured without
  * attribution (lib/instrument.ts); the burst then runs again with it and, when profiling, under
- * the profiler. Then the floor (floor.ts) runs the same phases' rates with the daemon stopped:
- * what the messages of a transition cost on this machine without the daemon.
+ * the profiler. Right after each unattributed phase the floor (floor.ts) takes webhooks at the
+ * same rate, the daemon idle: what the messages of a transition cost on this machine without the
+ * daemon, in the same minutes (on this kind of machine CPU per message drifts between minutes).
  */
 import type { Probe } from '../lib/probe.js';
-import { type FloorResult, measureFloor } from './floor.js';
+import { sleep } from '../lib/stats.js';
+import { type Floor, type FloorPhaseResult, type FloorResult, startFloor } from './floor.js';
 import { HUMAN, type PhaseResult, runPhase, warmUp } from './phase.js';
 import { startRig } from './rig.js';
 
@@ -45,13 +47,15 @@ export async function runControl(options: ControlOptions): Promise<ControlResult
     pin: options.pin ?? false,
   });
   options.log(`control: ${rig.pinning}`);
-  let closed = false;
+  let floor: Floor | undefined;
   try {
+    floor = await startFloor(options.log);
     rig.sim.network.addHuman(HUMAN, { type: 'answer', afterMs: 800 });
     options.log('control: warm-up');
     await warmUp(rig);
     await rig.daemon.call('counters');
     const phases: PhaseResult[] = [];
+    const floorPhases: FloorPhaseResult[] = [];
     // No phase is measured under the profiler: V8's sampling at 200 µs cost the daemon about
     // a third of its CPU in the burst (2026-12-02), which per-CPU-second figures would count.
     // Nor with attribution (lib/instrument.ts): a production worker runs no async hooks, and
@@ -91,17 +95,19 @@ export async function runControl(options: ControlOptions): Promise<ControlResult
           `${result.transitions.perCpuSecond} per CPU s, daemon ${result.cores.daemon} cores, others ${result.cores.others ?? '?'}`,
       );
       phases.push(result);
+      if (!attribute) {
+        await sleep(500);
+        floorPhases.push(await floor.run({ units: phase.calls, spreadMs: phase.triggerSpreadMs }));
+      }
     }
-    const result = { clockOffsetErrorMs: rig.offsetErrorMs, pinning: rig.pinning, phases };
-    await rig.close();
-    closed = true;
-    options.log('control: the floor at the same rates, the daemon stopped');
-    const floor = await measureFloor(
-      options.phases.map((p) => ({ units: p.calls, spreadMs: p.triggerSpreadMs })),
-      options.log,
-    );
-    return { ...result, floor };
+    return {
+      clockOffsetErrorMs: rig.offsetErrorMs,
+      pinning: rig.pinning,
+      phases,
+      floor: { phases: floorPhases, saved: await floor.saved() },
+    };
   } finally {
-    if (!closed) await rig.close();
+    await floor?.close();
+    await rig.close();
   }
 }
