@@ -6,7 +6,7 @@ import { type RedisServer, startRedisServer } from '../../support/redis-server.j
 import { flushRedis } from '../e2e/harness.js';
 import { seededAdversity } from './adversarial.js';
 import { KNOWN_DEFECTS, type KnownDefect } from './batch.js';
-import { replayCommand, reportOf } from './report.js';
+import { evidenceOf, replayCommand, reportOf } from './report.js';
 import { runScenarios, type ScenarioResult } from './runner.js';
 import { describeScenario, scenarioFor } from './scenario.js';
 
@@ -34,7 +34,10 @@ function failures(
 ): string[] {
   return results
     .filter((r) => r.violations.length > 0 || r.missed !== undefined)
-    .map((r) => `${reportOf(r)}\n  replay: ${replayCommand(r.scenario.seed, how)}`);
+    .map(
+      (r) =>
+        `${reportOf(r)}\n  replay: ${replayCommand(r.scenario.seed, how)}\n${evidenceOf(r.observation).join('\n')}`,
+    );
 }
 
 /** One seed on virtual time with its adversary plan, as `npm run property -- --virtual --adversary` runs it. */
