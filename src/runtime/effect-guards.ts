@@ -36,6 +36,23 @@ export function isTerminalStatus(status: TransferStatus): boolean {
   return status === 'connected' || status === 'failed';
 }
 
+/**
+ * The terminal `transfer_status` effects `record` still owes the agent: decided, guarded, and not
+ * yet done (`effect.done` removes a guard once its effect ran). A transfer that ends while the
+ * call lives tells the agent after it cancels the human's leg, a carrier request; the call's own
+ * end, applied meanwhile, keeps those guards in its record (only their timers go), so the
+ * `call.finished` that closes the agent's socket tells them first (executor.ts).
+ */
+export function owedStatuses(record: CallRecord): CallEffect[] {
+  return (record.retries ?? []).flatMap((r) =>
+    r.effect.type === 'transfer' &&
+    r.effect.effect.type === 'agent.status' &&
+    isTerminalStatus(r.effect.effect.status)
+      ? [unguarded(r.effect)]
+      : [],
+  );
+}
+
 /** The guard an effect carries, when it is guarded. */
 export function guardOf(effect: CallEffect): string | undefined {
   return effect.type === 'transfer' || effect.type === 'call.hangup' ? effect.guardId : undefined;

@@ -10,7 +10,7 @@ import { carrierAnnouncement } from '../transfer/plan-text.js';
 import type { CallRecord } from './call-record.js';
 import type { CallEffect, CallInput } from './call-reducer.js';
 import { effectName } from './effect-failures.js';
-import { guardOf, isTerminalStatus } from './effect-guards.js';
+import { guardOf, isTerminalStatus, owedStatuses } from './effect-guards.js';
 import type { DispatchOutcome, EffectRunner, ReplyBody, RunContext } from './engine.js';
 import { type LegReplies, type MediaParameters, renderReply } from './replies.js';
 import { endSession, firstTelling, type LocalSession, type SessionRegistry, tellResume } from './sessions.js';
@@ -363,6 +363,11 @@ export class EffectExecutor implements EffectRunner {
         return;
       }
       case 'call.finished': {
+        // A transfer's outcome decided by an earlier event whose effects are still on their way
+        // (its leg's cancel first, a carrier request) is told before the agent's `stop`: the
+        // session tells each terminal status once, so it is not told again when that run gets here.
+        if (session !== undefined)
+          for (const owed of owedStatuses(record)) await this.#runOne(record, owed, context);
         await endSession(this.#o.sessions, record.callId);
         this.#o.log.info({ callId: record.callId, endedReason: effect.endedReason }, 'call.ended');
         return;
