@@ -342,7 +342,8 @@ export class MediaSessions {
       bridge,
       scanner,
       stopTimers: () => chain.stop(),
-      resumed: new Set(),
+      // What the previous holder's session told stays told: the record may not say so yet.
+      resumed: new Set(handed.resumesTold),
       statusesTold: new Set(),
     };
     const owed = handed.resume;

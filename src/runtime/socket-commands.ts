@@ -20,12 +20,16 @@ export type SocketCommand =
   | { readonly type: 'effect'; readonly callId: string; readonly effect: CallEffect }
   /** The caller's stream landed on worker `to`: give it the agent session. */
   | { readonly type: 'handover'; readonly callId: string; readonly to: string }
-  /** Reply to `handover`: the session is closed here (`held`), with the `resume` still owed. */
+  /**
+   * Reply to `handover`: the session is closed here (`held`), with the `resume` still owed and
+   * the transfers whose `resume` it told (`resumesTold`; absent from a worker that predates it).
+   */
   | {
       readonly type: 'released';
       readonly callId: string;
       readonly held: boolean;
       readonly resume?: PendingResume;
+      readonly resumesTold?: readonly string[];
     };
 
 /** What a worker starting a call's agent session learned from the previous holder. */
@@ -34,6 +38,11 @@ export interface TakeOver {
   readonly resumed: boolean;
   /** Tell the agent once the caller's stream is joined. */
   readonly resume?: PendingResume;
+  /**
+   * Transfers whose `resume` the previous session told. The call's record learns it a round trip
+   * later (`agent.resumed`), so a stream starting here meanwhile could read it as still owed.
+   */
+  readonly resumesTold?: readonly string[];
 }
 
 export interface SocketCommandsOptions {
@@ -167,7 +176,13 @@ export class SocketCommands {
       return { resumed: true };
     }
     this.#o.log.info({ callId, from: holder, held: reply.held }, 'session.taken_over');
-    return { resumed: reply.held, ...(reply.resume === undefined ? {} : { resume: reply.resume }) };
+    return {
+      resumed: reply.held,
+      ...(reply.resume === undefined ? {} : { resume: reply.resume }),
+      ...(reply.resumesTold === undefined || reply.resumesTold.length === 0
+        ? {}
+        : { resumesTold: reply.resumesTold }),
+    };
   }
 
   #receive(message: unknown): void {
@@ -192,11 +207,13 @@ export class SocketCommands {
   async #release(message: Extract<SocketCommand, { type: 'handover' }>): Promise<void> {
     const session = this.#o.sessions.delete(message.callId);
     const resume = session?.onCallerBack === undefined ? undefined : session.pendingResume;
+    const resumesTold = [...(session?.resumed ?? [])];
     await this.#o.workers.commands.publish(message.to, {
       type: 'released',
       callId: message.callId,
       held: session !== undefined,
       ...(resume === undefined ? {} : { resume }),
+      ...(resumesTold.length === 0 ? {} : { resumesTold }),
     });
     if (session !== undefined) await closeSession(session, 'handed over');
   }
@@ -212,7 +229,11 @@ function isCommand(message: unknown): message is SocketCommand {
     case 'handover':
       return typeof m['to'] === 'string';
     case 'released':
-      return typeof m['held'] === 'boolean';
+      return (
+        typeof m['held'] === 'boolean' &&
+        (m['resumesTold'] === undefined ||
+          (Array.isArray(m['resumesTold']) && m['resumesTold'].every((id) => typeof id === 'string')))
+      );
     default:
       return false;
   }

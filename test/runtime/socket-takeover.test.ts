@@ -5,6 +5,7 @@ import { SessionRegistry } from '../../src/runtime/sessions.js';
 import { type SocketCommand, SocketCommands } from '../../src/runtime/socket-commands.js';
 import { Workers } from '../../src/runtime/workers.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
+import { fakeSession } from './shell-fakes.js';
 
 /**
  * `takeOver`, before a worker opens a call's agent socket: whether the agent already knows the
@@ -13,12 +14,16 @@ import { MemoryStore } from '../../src/store/memory-store.js';
  * that worker (soak seed 15003: a worker that died).
  */
 describe('SocketCommands.takeOver', () => {
-  async function worker(store: MemoryStore<CallRecord>, workerId: string) {
+  async function worker(
+    store: MemoryStore<CallRecord>,
+    workerId: string,
+    sessions: SessionRegistry = new SessionRegistry(),
+  ) {
     const workers = new Workers<SocketCommand>({ store, workerId });
     await workers.start();
     const commands = new SocketCommands({
       workers,
-      sessions: new SessionRegistry(),
+      sessions,
       log: silentLogger(),
       runHere: async () => undefined,
       handoverWaitMs: 200,
@@ -68,6 +73,25 @@ describe('SocketCommands.takeOver', () => {
     expect(reads).toBe(1);
     await b.commands.stop();
     await b.workers.stop();
+  });
+
+  it("a live holder's session: released, with the resumes it told, which the record may not show yet (soak seed 46467)", async () => {
+    const store = new MemoryStore<CallRecord>({ sweepIntervalMs: 0 });
+    const held = new SessionRegistry();
+    const { session, agent } = fakeSession('call-1');
+    // The caller's stream came back to a: its start told the failed transfer's `resume` there.
+    session.resumed?.add('call-1.t1');
+    held.set(session);
+    const a = await worker(store, 'a', held);
+    await a.workers.sockets.claim('call-1');
+    const b = await worker(store, 'b');
+    expect(await b.commands.takeOver('call-1')).toEqual({ resumed: true, resumesTold: ['call-1.t1'] });
+    expect(held.get('call-1')).toBeUndefined();
+    await expect.poll(() => agent.sent.map((s) => s.kind)).toEqual(['close']);
+    for (const w of [a, b]) {
+      await w.commands.stop();
+      await w.workers.stop();
+    }
   });
 
   it('held by a live worker that never answers the handover: resumed (it had the socket)', async () => {
