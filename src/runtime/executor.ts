@@ -277,6 +277,18 @@ export class EffectExecutor implements EffectRunner {
     return relay(record.callId, effect);
   }
 
+  /**
+   * Before the agent's socket closes (`call.finished`, `agent.detach`): every transfer outcome the
+   * record still owes it (effect-guards.ts `owedStatuses`). An outcome decided by an earlier event
+   * whose effects are still on their way (its leg's cancel first, a carrier request), or relayed
+   * while this worker's subscription was down (a catch-up runs only the detach or the end:
+   * catch-up.ts), would reach no session after the close. The session tells each terminal status
+   * once, so one already told, or told when that run gets here, is not told twice.
+   */
+  async #tellOwed(record: CallRecord, context: RunContext): Promise<void> {
+    for (const owed of owedStatuses(record)) await this.#runOne(record, owed, context);
+  }
+
   async #runOne(record: CallRecord, effect: CallEffect, context: RunContext): Promise<void> {
     const session = this.#o.sessions.get(record.callId);
     switch (effect.type) {
@@ -363,11 +375,7 @@ export class EffectExecutor implements EffectRunner {
         return;
       }
       case 'call.finished': {
-        // A transfer's outcome decided by an earlier event whose effects are still on their way
-        // (its leg's cancel first, a carrier request) is told before the agent's `stop`: the
-        // session tells each terminal status once, so it is not told again when that run gets here.
-        if (session !== undefined)
-          for (const owed of owedStatuses(record)) await this.#runOne(record, owed, context);
+        if (session !== undefined) await this.#tellOwed(record, context);
         await endSession(this.#o.sessions, record.callId);
         this.#o.log.info({ callId: record.callId, endedReason: effect.endedReason }, 'call.ended');
         return;
@@ -572,6 +580,7 @@ export class EffectExecutor implements EffectRunner {
         return;
       case 'agent.detach':
         if (session !== undefined) {
+          await this.#tellOwed(record, context);
           this.#o.sessions.delete(callId);
           session.stopTimers?.();
           session.bridge.close();

@@ -66,6 +66,24 @@ describe("a transfer's end and the call's end, their effects overlapping", () =>
     expect(told(h)).toEqual([`status ${T1} failed`, 'close']);
   });
 
+  it("a catch-up's detach of a connected call's agent: `connected` is told first (soak seed 47834)", async () => {
+    // The holder's subscription was down when the transfer connected: the relays reached nobody,
+    // and the catch-up (catch-up.ts) runs the detach alone, the status's guard still pending.
+    const h = harness({ record: 'warmHeld' });
+    const connected = tx({ type: 'agent.status', status: 'connected', legId: LEG0 });
+    const owing: CallRecord = {
+      ...RECORDS.warmHeld(),
+      retries: [{ retryId: '1', effect: connected, attempt: 1 }],
+    };
+    await h.executor.run(owing, [tx({ type: 'agent.detach' })], { relayed: true });
+    expect(told(h)).toEqual([`status ${T1} connected`, 'close']);
+    // The guard's retry, relayed here later, finds no session.
+    await h.executor.run(owing, [{ type: 'retry', retryId: '1', attempt: 1, effect: connected }], {
+      relayed: true,
+    });
+    expect(told(h)).toEqual([`status ${T1} connected`, 'close']);
+  });
+
   it('an outcome whose guard is done is not told again at the end', async () => {
     const h = harness({ record: 'warmHeld' });
     await h.executor.run(
