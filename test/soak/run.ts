@@ -290,11 +290,13 @@ async function main(): Promise<number> {
   }
 
   // Recovery: the longest silence a caller heard that began within 1 s before a fault.
-  let slowest = 0;
+  // Named with its call and fault, so a long one can be replayed and read.
+  let slowest = { ms: 0, seed: -1, fault: '' };
   for (const f of faults)
     for (const o of observer.calls)
       for (const g of o.gaps)
-        if (g.fromMs <= f.atMs + 1000 && g.toMs >= f.atMs) slowest = Math.max(slowest, g.toMs - f.atMs);
+        if (g.fromMs <= f.atMs + 1000 && g.toMs >= f.atMs && g.toMs - f.atMs > slowest.ms)
+          slowest = { ms: g.toMs - f.atMs, seed: o.index, fault: `${f.kind} ${f.target}` };
   const cpu = process.cpuUsage(cpuStarted);
   const lost = problems.filter((p) => p.kind === 'caller_dropped' || p.kind === 'caller_stranded').length;
   const faultLines = faults.map((f) => ({ atMs: f.wallMs, what: `${f.kind} ${f.target}` }));
@@ -310,7 +312,9 @@ async function main(): Promise<number> {
       )}`,
       `  violations: ${problems.length}${problems.length ? ` (${count(problems, (p) => p.kind)})` : ''}`,
       `  calls lost: ${lost}`,
-      `  slowest recovery (a fault to the first sound heard again): ${Math.round(slowest)} ms`,
+      `  slowest recovery (a fault to the first sound heard again): ${Math.round(slowest.ms)} ms${
+        slowest.seed < 0 ? '' : ` (call ${slowest.seed}, after ${slowest.fault})`
+      }`,
       `  wall ${((performance.now() - started) / 1000).toFixed(1)} s, CPU of this process ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s`,
       ...problems.slice(0, 40).map((p) => `  ${p.kind}: ${p.text}`),
       // Each broken call's timeline (a soak's faults are timing: its seed alone may not replay it).
