@@ -38,7 +38,7 @@ afterEach(async () => {
 
 async function worker(): Promise<{ app: App; port: number }> {
   const env = parseEnv({
-    PORT: String(await freePort()),
+    PORT: '0',
     HOST: '127.0.0.1',
     PUBLIC_URL: 'http://127.0.0.1:1',
   });

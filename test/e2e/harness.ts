@@ -127,7 +127,9 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const publicUrl = `http://127.0.0.1:${proxy.port}`;
   const envFor = async (own: Record<string, string> = {}): Promise<DaemonEnv> =>
     parseEnv({
-      PORT: String(await freePort()),
+      // Any free port, taken by the listen itself: the proxy is pointed at what `listen` returns
+      // (a port picked beforehand could be taken by another test file before the listen).
+      PORT: '0',
       HOST: '127.0.0.1',
       PUBLIC_URL: publicUrl,
       // What each simulated carrier tells a daemon to use it (credentials, API base).

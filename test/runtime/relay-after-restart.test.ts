@@ -7,7 +7,7 @@ import { silentLogger } from '../../src/log.js';
 import type { CallRecord } from '../../src/runtime/call-record.js';
 import { GUARD_MS } from '../../src/runtime/effect-guards.js';
 import { RedisStore } from '../../src/store/redis-store.js';
-import { freePort, type RedisServer, startRedisServer } from '../../support/redis-server.js';
+import { type RedisServer, startRedisServer } from '../../support/redis-server.js';
 import { ACCOUNT_SID, AUTH_TOKEN } from '../e2e/carrier-fixtures.js';
 import { startProxy } from '../e2e/harness.js';
 import { eventually } from '../support/eventually.js';
@@ -37,7 +37,7 @@ afterEach(async () => {
 
 async function worker(workerId: string, redisUrl: string, keyPrefix: string): Promise<App> {
   const env = parseEnv({
-    PORT: String(await freePort()),
+    PORT: '0',
     HOST: '127.0.0.1',
     PUBLIC_URL: 'http://127.0.0.1:1',
     WORKER_ID: workerId,
