@@ -14,6 +14,7 @@ import { WebSocket } from 'ws';
 import { createHttpPool, pooledRequest } from '../../providers/shared/http-pool.js';
 import { verifyTwilioWebhook } from '../../providers/twilio/signature.js';
 import { parseForm } from '../../src/http/form.js';
+import { SERVER_OPTIONS } from '../../src/http/server.js';
 import { createClient, DEFAULT_STORE_RETRY } from '../../src/store/redis-client.js';
 import { serveParent } from '../lib/ipc.js';
 import { startProbe } from '../lib/probe.js';
@@ -33,7 +34,7 @@ export interface FloorReady {
 }
 
 /** A transfer's record is ≈ 2.7 KB of JSON (docs/performance.md); this one is its size and shape. */
-export function floorRecord(callSid: string, version: number): Record<string, unknown> {
+function floorRecord(callSid: string, version: number): Record<string, unknown> {
   return {
     callId: callSid,
     version,
@@ -73,7 +74,7 @@ const restUrl = `${config.restBase}/2010-04-01/Accounts/${config.accountSid}/Cal
 let latencies: number[] = [];
 let units = 0;
 
-const app = Fastify({ logger: false, keepAliveTimeout: 72_000, forceCloseConnections: true });
+const app = Fastify(SERVER_OPTIONS);
 app.removeAllContentTypeParsers();
 app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 app.post('/floor/webhook', async (req, reply) => {

@@ -39,17 +39,20 @@ export interface HttpDeps {
  */
 export const KEEP_ALIVE_MS = 72_000;
 
+/** The HTTP server's options (the control bench's floor serves with the same: bench/control/floor-child.ts). */
+export const SERVER_OPTIONS = {
+  logger: false,
+  bodyLimit: MAX_BODY_BYTES,
+  forceCloseConnections: true,
+  keepAliveTimeout: KEEP_ALIVE_MS,
+} as const;
+
 /**
  * The thin HTTP shell: carrier webhooks (verified and parsed by the adapters, handled by the
  * runtime), media WebSockets, the calls API and health. No logic lives here.
  */
 export function buildHttpServer(deps: HttpDeps): FastifyInstance {
-  const app = Fastify({
-    logger: false,
-    bodyLimit: MAX_BODY_BYTES,
-    forceCloseConnections: true,
-    keepAliveTimeout: KEEP_ALIVE_MS,
-  });
+  const app = Fastify(SERVER_OPTIONS);
   boundJsonDepth(app);
   // fastify's register() is a thenable of the instance: a plugin's failure rejects `ready()`/
   // `listen()`, which start-up awaits, so nothing here floats.
