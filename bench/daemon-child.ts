@@ -1,26 +1,13 @@
 /**
- * The daemon under benchmark, in a process of its own: `buildApp` exactly as src/main.ts wires
- * it (Redis store, the Twilio adapter pointed at the simulator, a silent logger), plus the
- * instrumentation of lib/instrument.ts unless the config turns it off (the media benches). Configured by one JSON argument (lib/daemon-setup.ts);
- * reports to the parent over IPC (lib/ipc.ts).
+ * The daemon under benchmark, in a process of its own: the app as lib/bench-app.ts builds it
+ * (exactly as src/main.ts wires it), plus the instrumentation of lib/instrument.ts unless the
+ * config turns it off (the media benches). Configured by one JSON argument
+ * (lib/daemon-setup.ts); reports to the parent over IPC (lib/ipc.ts).
  */
 
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
-import { buildApp } from '../src/app.js';
-import { parseAgentsConfig } from '../src/config/agents.js';
-import { parseEnv } from '../src/config/env.js';
-import { createLogger, silentLogger } from '../src/log.js';
-import type { CallRecord } from '../src/runtime/call-record.js';
-import { createClient, DEFAULT_STORE_RETRY } from '../src/store/redis-client.js';
-import { RedisStore } from '../src/store/redis-store.js';
-import {
-  ACCOUNT_SID,
-  AUTH_TOKEN,
-  type DaemonChildConfig,
-  type DaemonReady,
-  MEDIA_SECRET,
-} from './lib/daemon-setup.js';
+import { buildBenchApp } from './lib/bench-app.js';
+import type { DaemonChildConfig, DaemonReady } from './lib/daemon-setup.js';
 import {
   attributionOn,
   countCommands,
@@ -36,37 +23,10 @@ import { epochMs, startProbe } from './lib/probe.js';
 import { CpuProfiler, HeapSampler } from './lib/profile.js';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as DaemonChildConfig;
-const publicUrl = `http://127.0.0.1:${config.port}`;
-const env = parseEnv({
-  PORT: String(config.port),
-  HOST: '127.0.0.1',
-  PUBLIC_URL: publicUrl,
-  REDIS_URL: config.redisUrl,
-  TWILIO_ACCOUNT_SID: ACCOUNT_SID,
-  TWILIO_AUTH_TOKEN: AUTH_TOKEN,
-  TWILIO_API_BASE: config.apiBase,
-  LOG_LEVEL: 'silent',
-  ...(config.livekit === undefined
-    ? {}
-    : { LIVEKIT_API_KEY: config.livekit.apiKey, LIVEKIT_API_SECRET: config.livekit.apiSecret }),
-});
-const agents = parseAgentsConfig(config.agents, { defaultRegion: 'US', source: 'bench' });
-
 const instrumented = config.instrument !== false;
 let counters = newCounters();
 if (instrumented) countCommands(Redis, () => counters);
-const client = createClient({ redisUrl: config.redisUrl }, DEFAULT_STORE_RETRY);
-const plainStore = new RedisStore<CallRecord>({
-  client,
-  flagTtlMs: env.transferFlagTtlSec * 1000,
-  retentionMs: env.callRetentionSec * 1000,
-});
-const store = instrumented ? labelStore(plainStore) : plainStore;
-const log =
-  config.logFile === undefined
-    ? silentLogger()
-    : createLogger({ level: 'debug', destination: pino.destination({ dest: config.logFile, sync: true }) });
-const app = buildApp({ env, agents, log, store, mediaSecret: MEDIA_SECRET });
+const { app, store, publicUrl } = buildBenchApp(config, instrumented ? labelStore : undefined);
 if (instrumented) instrumentEngine(app.engine, () => counters);
 const probe = startProbe();
 const profiler = new CpuProfiler();

@@ -7,7 +7,7 @@
  * each media server's syscalls, bytes and CPU per frame at fixed loads (bench/media/syscalls.ts);
  * `paired` runs the daemon and the relay at once, measured in the same windows
  * (bench/media/paired.ts: `--ladder` its calls on each server, first value; `--measure-s`;
- * `--relay-with redis,http` runs those of the daemon's parts in the relay's process:
+ * `--relay-with redis,http,daemon` runs those of the daemon's parts in the relay's process:
  * bench/media/relay-parts.ts).
  *
  * Flags: `--quick` (short steps, smaller ladders: a smoke run), `--ladder 50,100,200` (media
@@ -123,7 +123,7 @@ function parseFlags(argv: readonly string[]): Flags {
   };
 }
 
-/** `--relay-with redis,http`: the daemon's parts the paired bench runs beside the relay. */
+/** `--relay-with redis,http,daemon`: the daemon's parts the paired bench runs beside the relay. */
 function relayParts(list: string): RelayPart[] {
   const parts = list.split(',').filter((p) => p !== '');
   for (const p of parts)

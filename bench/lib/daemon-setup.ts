@@ -59,11 +59,12 @@ export interface StartDaemonOptions {
   readonly logFile?: string;
 }
 
-export async function startDaemon(options: StartDaemonOptions): Promise<ChildProc<DaemonReady>> {
+/** The daemon's config for `options`, listening on `port`: the demo agent at `options.agentUrl`. */
+export function benchDaemonConfig(options: StartDaemonOptions, port: number): DaemonChildConfig {
   const input = demoAgentsInput(options.agentUrl);
   const first = input.agents[0] as unknown as Record<string, unknown>;
-  const config: DaemonChildConfig = {
-    port: await freePort(),
+  return {
+    port,
     redisUrl: options.redisUrl,
     apiBase: options.apiBase ?? 'http://127.0.0.1:9',
     agents: { ...input, agents: [options.agent === undefined ? first : options.agent(first)] },
@@ -71,6 +72,10 @@ export async function startDaemon(options: StartDaemonOptions): Promise<ChildPro
     ...(options.instrument === undefined ? {} : { instrument: options.instrument }),
     ...(options.logFile === undefined ? {} : { logFile: options.logFile }),
   };
+}
+
+export async function startDaemon(options: StartDaemonOptions): Promise<ChildProc<DaemonReady>> {
+  const config = benchDaemonConfig(options, await freePort());
   return forkChild<DaemonReady>(new URL('../daemon-child.ts', import.meta.url), {
     args: [JSON.stringify(config)],
     nodeFlags: [

@@ -67,7 +67,10 @@ export async function measurePaired(options: PairedOptions): Promise<PairedResul
   const relay = await forkChild<{ port: number; pid: number; partsUrl?: string }>(
     new URL('./relay-child.ts', import.meta.url),
     {
-      args: [agent.url, JSON.stringify({ parts: options.relayWith, redisUrl: redis.url })],
+      args: [
+        agent.url,
+        JSON.stringify({ parts: options.relayWith, redisUrl: redis.url, agentUrl: agent.url }),
+      ],
       nodeFlags: options.nodeFlags,
     },
   );

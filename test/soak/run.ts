@@ -58,6 +58,8 @@ const positive = (name: string, text: string, min: number): number => {
   return n;
 };
 const SEEDS = positive('seeds', values.seeds, 1);
+/** A recovery longer than this prints its call's timeline in the report. */
+const LONG_RECOVERY_MS = 6_000;
 /** How long the balancer takes to send traffic to a restarted worker again, with a margin. */
 const BALANCER_RISE_MS = 5_000;
 const FROM = positive('from', values.from, 0);
@@ -322,6 +324,15 @@ async function main(): Promise<number> {
         const v = verdicts.find((x) => x.index === seed);
         return v === undefined ? [] : [timeline(cluster, v, addressOf(seed), faultLines)];
       }),
+      // A long recovery is a caller in silence, a defect until its timeline says otherwise.
+      ...(slowest.ms > LONG_RECOVERY_MS && !badSeeds.includes(slowest.seed)
+        ? verdicts
+            .filter((x) => x.index === slowest.seed)
+            .map(
+              (v) =>
+                `  the slowest recovery's call:\n${timeline(cluster, v, addressOf(v.index), faultLines)}`,
+            )
+        : []),
       ...(badSeeds.length ? [`  replay one: npm run soak -- --seeds 1 --from ${badSeeds[0]}`] : []),
       ...(badSeeds.length
         ? [`  details (logs of the workers and haproxy around each broken call): ${dump(cluster, badSeeds)}`]
