@@ -12,6 +12,7 @@ import type {
   CarrierAdapter,
   CarrierAdapterFactory,
   CarrierCapabilities,
+  CarrierErrorKind,
   CarrierSettings,
   MediaUpgradeRequest,
   WebhookRequest,
@@ -21,6 +22,7 @@ import { createPlivoControl, PLIVO_MACHINE_DETECTION_TIME_MS } from './control.j
 import { type PlivoCredentials, plivoEnv } from './env.js';
 import { buildWaitSoundUrl, plivoHoldAssets } from './hold.js';
 import { plivoMarkupFor } from './markup.js';
+import { isNotFound } from './rest-client.js';
 import { buildCallbackUrl, buildMediaUrl, PLIVO_ROUTES } from './routes.js';
 import { verifyPlivoMediaUpgrade, verifyPlivoWebhook } from './signature.js';
 import { parsePlivoWebhook } from './webhooks.js';
@@ -74,6 +76,15 @@ export const PLIVO_HOME_REGION = 'US';
 
 const AUTH_ID = /^(MA|SA)[A-Z0-9]{18}$/;
 
+/**
+ * Plivo's live-call commands (transfer, hang up) answer 404 for a call that is not live any more
+ * (rest-client.ts `isNotFound`): the caller hung up and Plivo's `hangup_url` request has not
+ * reached the daemon yet, or never will (Plivo retries it for a bounded time only).
+ */
+function classifyPlivoError(err: unknown): CarrierErrorKind | undefined {
+  return isNotFound(err) ? 'call_gone' : undefined;
+}
+
 export function createPlivoAdapter(options: PlivoAdapterOptions): CarrierAdapter {
   const { publicUrl, authToken } = options;
   const mediaUrl = buildMediaUrl(publicUrl);
@@ -89,6 +100,7 @@ export function createPlivoAdapter(options: PlivoAdapterOptions): CarrierAdapter
     // token in `extraHeaders` is checked at `start` as well.
     verifyMediaUpgrade: (req: MediaUpgradeRequest) => verifyPlivoMediaUpgrade(authToken, req),
     createCodec: createPlivoCodec,
+    classifyError: classifyPlivoError,
     // A hold with no `holdAudio` plays the daemon's own music: Plivo has none (docs/plivo.md).
     markup: plivoMarkupFor({ waitSoundUrl: buildWaitSoundUrl(publicUrl) }),
     assets: plivoHoldAssets(publicUrl),

@@ -137,6 +137,12 @@ export type CallEffect =
     }
   /** End the caller's call (agent hang-up, no-response hang-up). */
   | { readonly type: 'call.hangup'; readonly guardId?: string }
+  /**
+   * Ask the carrier whether the caller's call is still live: it refused a command on the call as
+   * over (`callGone`), and the call's end has not been reported since. When the carrier says it
+   * is over, the call ends as the liveness check would end it (`call.ended` via `status_check`).
+   */
+  | { readonly type: 'call.check' }
   /** The call is over: release sockets, close the agent connection, keep the record for retention. */
   | { readonly type: 'call.finished'; readonly endedReason: EndedReason }
   /** Run `effect` again (a durable retry); `attempt` counts the retries, from 1. */

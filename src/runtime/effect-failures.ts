@@ -13,6 +13,7 @@ import { dropGuard, guardOf, unguarded } from './effect-guards.js';
  * | `carrier.cancel`   | yes               | recorded and alerted; the carrier's own ring timeout ends it |
  * | `caller.to_agent`  | yes               | recorded and alerted; the caller keeps the hold audio     |
  * | `call.hangup`      | yes (live call)   | recorded and alerted                                      |
+ * | `call.check`       | yes (live call)   | recorded and alerted; the liveness sweep asks again       |
  * | `agent.status` (terminal, guarded) | yes (live call) | recorded and alerted           |
  * | `caller.hold`      | no (the AI waits) | the transfer ends `carrier_error`; the caller never left the AI |
  * | `human.whisper`, `human.brief`, `human.join` | no | the leg's `leg.error`: next destination, then the AI      |
@@ -20,7 +21,10 @@ import { dropGuard, guardOf, unguarded } from './effect-guards.js';
  *
  * A caller effect failing after the call ended (the caller hung up meanwhile) is only noted; one
  * the carrier refused because the caller's call is over (`callGone`), before its status callback
- * came, is the caller hanging up: the transfer ends `caller_hangup`.
+ * came, is the caller hanging up: the transfer ends `caller_hangup`. The call itself ends with the
+ * carrier's news of it; since that news can be lost (a lost status callback), a `call.check` is
+ * scheduled {@link CALL_GONE_CHECK_MS} later, which asks the carrier and ends the call if the news
+ * has not come by then.
  *
  * `carrier.dial` never gets here: the executor turns its failure into `leg.error` at once, since
  * placing a call twice could ring a human twice.
@@ -40,9 +44,18 @@ const REPEATABLE: ReadonlySet<string> = new Set([
   'carrier.cancel',
   'caller.to_agent',
   'call.hangup',
+  // Asked again while the call lives; the liveness sweep is the last backstop.
+  'call.check',
   // Told once per agent session (executor.ts): repeating it reaches a session that missed it.
   'agent.status',
 ]);
+
+/**
+ * How long after the carrier refused a command as "call over" the daemon asks it whether the call
+ * is live, if the call's end has not been reported by then. A status callback normally follows a
+ * hang-up within a second or two; this leaves it the time to come first.
+ */
+export const CALL_GONE_CHECK_MS = 5_000;
 
 /** Effects that move the caller's own call: moot once the call is over. */
 const CALLER_EFFECTS: ReadonlySet<string> = new Set(['caller.hold', 'caller.to_agent']);
@@ -115,7 +128,11 @@ export function reduceEffectFailed(
       event: 'effect.moot',
       detail: `${detail} caller gone`,
     });
-    return stepTransfer(noted, inner.transferId, { type: 'caller.hangup' }) ?? { record: noted, effects: [] };
+    const stepped = stepTransfer(noted, inner.transferId, { type: 'caller.hangup' }) ?? {
+      record: noted,
+      effects: [],
+    };
+    return checkCallLater(stepped, nowMs);
   }
   const noted = withTimeline(record, { atMs: nowMs, event: 'effect.failed', detail });
   const alert: CallEffect = {
@@ -132,6 +149,22 @@ export function reduceEffectFailed(
   return { record: stepped.record, effects: [alert, ...stepped.effects] };
 }
 
+/**
+ * Schedules a `call.check` {@link CALL_GONE_CHECK_MS} from now, as a pending retry (its timer
+ * durable like any retry's), unless one is pending already.
+ */
+function checkCallLater(result: ReduceResult, nowMs: number): ReduceResult {
+  const record = result.record;
+  const retries = record.retries ?? [];
+  if (retries.some((r) => r.effect.type === 'call.check')) return result;
+  const retryId = String((record.retryCount ?? 0) + 1);
+  const pending: PendingRetry = { retryId, effect: { type: 'call.check' }, attempt: 1 };
+  return {
+    record: { ...record, retries: [...retries, pending], retryCount: (record.retryCount ?? 0) + 1 },
+    effects: [...result.effects, { type: 'retry.schedule', retryId, atMs: nowMs + CALL_GONE_CHECK_MS }],
+  };
+}
+
 /** A pending retry's timer fired: run its effect again (nothing when the call moved on and ended). */
 export function reduceEffectRetry(record: CallRecord, retryId: string): ReduceResult | null {
   const retries = record.retries ?? [];
@@ -146,12 +179,15 @@ export function reduceEffectRetry(record: CallRecord, retryId: string): ReduceRe
   };
 }
 
+/** Repeated only while the call lives: bringing the caller back, telling the agent, checking the call. */
+const LIVE_ONLY: ReadonlySet<string> = new Set(['caller.to_agent', 'agent.status', 'call.check']);
+
 /**
  * A human's ringing phone and a hang-up that did not take matter after the call ended too;
- * bringing the caller back to the AI and telling the agent only while the call lives.
+ * bringing the caller back to the AI, telling the agent and checking the call only while it lives.
  */
 function worthRepeating(name: string, live: boolean): boolean {
-  return REPEATABLE.has(name) && (live || (name !== 'caller.to_agent' && name !== 'agent.status'));
+  return REPEATABLE.has(name) && (live || !LIVE_ONLY.has(name));
 }
 
 function machineEvent(input: Failed): TransferEvent | undefined {

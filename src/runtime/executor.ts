@@ -374,6 +374,15 @@ export class EffectExecutor implements EffectRunner {
         else await this.#inOrder(record.callId, () => adapter.control.hangupCall(record.callId));
         return;
       }
+      case 'call.check': {
+        // The caller's stream still open here says the call is live (the carrier ends it with the call).
+        if (session?.closeCarrier !== undefined) return;
+        const control = this.#o.adapterFor(record).control;
+        if (control.callLive === undefined) return; // the liveness sweep's bounds apply
+        if (await control.callLive(record.callId)) return;
+        await this.#feed(record.callId, { type: 'call.ended', via: 'status_check' });
+        return;
+      }
       case 'call.finished': {
         if (session !== undefined) await this.#tellOwed(record, context);
         await endSession(this.#o.sessions, record.callId);
@@ -538,6 +547,10 @@ export class EffectExecutor implements EffectRunner {
           transferId,
           event: { type: live ? 'caller.present' : 'caller.hangup' },
         });
+        // The carrier's answer is news of the call's end too, which its status callback may never
+        // bring (a lost callback: lossy seed 0x1e). Only a carrier that said so ends it.
+        if (!live && adapter.control.callLive !== undefined)
+          await this.#feed(callId, { type: 'call.ended', via: 'status_check' });
         return;
       }
       case 'caller.to_agent': {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CarrierError } from '../../src/domain/errors.js';
 import { type CallEffect, reduceCall } from '../../src/runtime/call-reducer.js';
+import { CALL_GONE_CHECK_MS } from '../../src/runtime/effect-failures.js';
 import { dial, harness, type Setup, tx } from './executor-harness.js';
 import {
   CALL_GONE_CODE,
@@ -169,5 +170,88 @@ describe('EffectExecutor: what a failure is fed back as, and what it becomes', (
       throw new Error('store down');
     });
     await expect(h.executor.run(h.record, [{ type: 'call.hangup' }], h.context)).resolves.toBeUndefined();
+  });
+});
+
+/**
+ * A command refused because the caller's call is over (`callGone`) says the caller hung up before
+ * the carrier's own news of it came; that news can be lost (Twilio retries a status callback only
+ * with connection overrides, Plivo for a bounded time). So the call is checked at the carrier
+ * CALL_GONE_CHECK_MS later (a durable retry of `call.check`), and ends if the carrier says so.
+ * Lossy property seeds 0x1e and 0x24 (`npm run property -- --virtual --adversary --lossy`).
+ */
+describe('EffectExecutor: a call the carrier says is over is checked, and ended, without its status callback', () => {
+  it('back to the AI refused as "call over" after the transfer ended: a call.check is scheduled CALL_GONE_CHECK_MS later, once', async () => {
+    const h = harness({ record: 'warmHeld', fail: { op: 'redirectCall', err: permanent(CALL_GONE_CODE) } });
+    await h.executor.run(h.record, [tx({ type: 'caller.to_agent' })], h.context);
+    const input = h.fed[0];
+    if (input === undefined) throw new Error('nothing fed back');
+    const ctx = reduceContext();
+    const first = reduceCall(h.record, input, ctx);
+    const pending = first?.record.retries?.find((r) => r.effect.type === 'call.check');
+    expect(pending).toBeDefined();
+    expect(first?.effects).toContainEqual({
+      type: 'retry.schedule',
+      retryId: pending?.retryId,
+      atMs: ctx.nowMs + CALL_GONE_CHECK_MS,
+    });
+    expect(first?.record.phase).not.toBe('ended');
+    // A second refusal before the check ran schedules no second check.
+    const again = first === null ? null : reduceCall(first.record, input, ctx);
+    expect(again?.record.retries?.filter((r) => r.effect.type === 'call.check')).toHaveLength(1);
+    // Its timer: the check runs while the call lives…
+    const fired =
+      first === null
+        ? null
+        : reduceCall(first.record, { type: 'effect.retry', retryId: pending?.retryId ?? '' }, ctx);
+    expect(fired?.effects).toEqual([
+      { type: 'retry', retryId: pending?.retryId, attempt: 1, effect: { type: 'call.check' } },
+    ]);
+    // …and not once the status callback ended the call meanwhile.
+    const ended = first === null ? null : reduceCall(first.record, { type: 'call.ended' }, ctx);
+    const late =
+      ended === null
+        ? null
+        : reduceCall(ended.record, { type: 'effect.retry', retryId: pending?.retryId ?? '' }, ctx);
+    expect(late?.effects ?? []).toEqual([]);
+  });
+
+  it('call.check, the carrier says the call is over: the call ends as the status check learned it', async () => {
+    const h = harness({ record: 'ai', session: false });
+    h.carrier.live = false;
+    await h.executor.run(h.record, [{ type: 'call.check' }], h.context);
+    expect(h.carrier.liveAsked).toEqual([h.record.callId]);
+    expect(h.fed).toEqual([{ type: 'call.ended', via: 'status_check' }]);
+  });
+
+  it('call.check, the carrier says the call is live: nothing changes', async () => {
+    const h = harness({ record: 'ai', session: false });
+    await h.executor.run(h.record, [{ type: 'call.check' }], h.context);
+    expect(h.carrier.liveAsked).toEqual([h.record.callId]);
+    expect(h.fed).toEqual([]);
+  });
+
+  it('call.check with the caller’s stream open here: live without asking (the carrier ends the stream with the call)', async () => {
+    const h = harness({ record: 'ai' });
+    h.carrier.live = false;
+    await h.executor.run(h.record, [{ type: 'call.check' }], h.context);
+    expect(h.carrier.liveAsked).toEqual([]);
+    expect(h.fed).toEqual([]);
+  });
+
+  it('caller.check, the carrier says the caller’s call is over: the transfer hears caller.hangup, then the call ends', async () => {
+    const h = harness({ record: 'warmHeld' });
+    h.carrier.live = false;
+    await h.executor.run(h.record, [tx({ type: 'caller.check' })], h.context);
+    expect(h.fed).toEqual([
+      { type: 'transfer.event', transferId: T1, event: { type: 'caller.hangup' } },
+      { type: 'call.ended', via: 'status_check' },
+    ]);
+  });
+
+  it('caller.check, the caller’s call is live: caller.present only', async () => {
+    const h = harness({ record: 'warmHeld' });
+    await h.executor.run(h.record, [tx({ type: 'caller.check' })], h.context);
+    expect(h.fed).toEqual([{ type: 'transfer.event', transferId: T1, event: { type: 'caller.present' } }]);
   });
 });

@@ -74,6 +74,10 @@ export class FakeCarrier {
   /** What `parseWebhook` answers next; every parse is recorded. */
   event: CarrierEvent | WebhookError | undefined;
   readonly parsed: WebhookKind[] = [];
+  /** What `callLive` answers: whether the carrier still has the call live. */
+  live = true;
+  /** The calls `callLive` was asked about. */
+  readonly liveAsked: string[] = [];
   /** What `fallbackOf` answers: a request to a fallback URL naming the request that failed. */
   fallback: { readonly failedUrl: string; readonly errorCode?: string } | undefined;
   readonly adapter: CarrierAdapter;
@@ -109,7 +113,11 @@ export class FakeCarrier {
       removeParticipant: unused,
       endConference: unused,
     };
-    const control: CarrierControl = { ...commands, ...conference };
+    const callLive = async (callId: string): Promise<boolean> => {
+      this.liveAsked.push(callId);
+      return this.live;
+    };
+    const control: CarrierControl = { ...commands, ...conference, callLive };
     // The carrier refuses caller ID `CALLER_ID_REFUSED_CODE` on a leg (as Twilio's 21210 does).
     const errors = {
       classifyError: (err: unknown) =>
