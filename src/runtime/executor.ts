@@ -548,7 +548,7 @@ export class EffectExecutor implements EffectRunner {
           event: { type: live ? 'caller.present' : 'caller.hangup' },
         });
         // The carrier's answer is news of the call's end too, which its status callback may never
-        // bring (a lost callback: lossy seed 0x1e). Only a carrier that said so ends it.
+        // bring (a lost callback). Only a carrier that said so ends it.
         if (!live && adapter.control.callLive !== undefined)
           await this.#feed(callId, { type: 'call.ended', via: 'status_check' });
         return;

@@ -60,14 +60,6 @@ export function holdCaller(d: RoomDraft): void {
  */
 export function onCallerHeld(d: RoomDraft): Applied {
   if (!d.s.flags.callerMoved) return null;
-  // "In" right after "out": the two reports may have come out of order (an "in" sent before the
-  // "out" and delivered after it, while the caller hung up and that news was lost: lossy seed
-  // 0x1e), so the carrier is asked now rather than either report believed.
-  if (hasTimer(d, 'confirm')) {
-    cancelTimer(d, 'confirm');
-    askCarrier(d);
-    return detailOf({ note: 'caller_check' });
-  }
   const rejoined = awaitingCaller(d);
   if (d.s.flags.callerHeld && !rejoined) return null;
   if (rejoined) cancelCallerWait(d);
@@ -94,14 +86,9 @@ export function onCallerLeft(d: RoomDraft): Applied {
  * bounded by `check`) before anyone takes them for gone.
  */
 export function onLeftConfirmed(d: RoomDraft): Applied {
-  askCarrier(d);
-  return detailOf({ timer: 'confirm', note: 'caller_check' });
-}
-
-/** Asks the carrier whether the caller's call is live (`caller.check`), bounded by the `check` timer. */
-function askCarrier(d: RoomDraft): void {
   d.effects.push({ type: 'caller.check' });
   startTimer(d, 'check', d.nowMs + CALLER_CHECK_WAIT_MS);
+  return detailOf({ timer: 'confirm', note: 'caller_check' });
 }
 
 /** `caller.present` while checking: the carrier says the call is live, so the caller is on hold in the room. */
