@@ -102,15 +102,15 @@ export function reduceEffectFailed(
   const record = guardId === undefined ? before : (dropGuard(before, guardId) ?? before);
   const live = record.phase !== 'ended';
   if (input.retryable && worthRepeating(name, live) && input.attempt < policy.maxRetries) {
-    const retries = record.retries ?? [];
-    const retryId = String((record.retryCount ?? 0) + 1);
-    const pending: PendingRetry = { retryId, effect: unguarded(input.effect), attempt: input.attempt + 1 };
+    const scheduled = scheduleRetry(
+      record,
+      unguarded(input.effect),
+      input.attempt + 1,
+      nowMs + policy.retryIntervalMs,
+    );
     return {
-      record: withTimeline(
-        { ...record, retries: [...retries, pending], retryCount: (record.retryCount ?? 0) + 1 },
-        { atMs: nowMs, event: 'effect.retry_scheduled', detail },
-      ),
-      effects: [{ type: 'retry.schedule', retryId, atMs: nowMs + policy.retryIntervalMs }],
+      record: withTimeline(scheduled.record, { atMs: nowMs, event: 'effect.retry_scheduled', detail }),
+      effects: scheduled.effects,
     };
   }
   if (!live && CALLER_EFFECTS.has(name)) {
@@ -154,14 +154,22 @@ export function reduceEffectFailed(
  * durable like any retry's), unless one is pending already.
  */
 function checkCallLater(result: ReduceResult, nowMs: number): ReduceResult {
-  const record = result.record;
-  const retries = record.retries ?? [];
-  if (retries.some((r) => r.effect.type === 'call.check')) return result;
+  if ((result.record.retries ?? []).some((r) => r.effect.type === 'call.check')) return result;
+  const scheduled = scheduleRetry(result.record, { type: 'call.check' }, 1, nowMs + CALL_GONE_CHECK_MS);
+  return { record: scheduled.record, effects: [...result.effects, ...scheduled.effects] };
+}
+
+/** `effect` pending as retry `attempt`, its timer (`retry.schedule`) due at `atMs`. */
+function scheduleRetry(record: CallRecord, effect: CallEffect, attempt: number, atMs: number): ReduceResult {
   const retryId = String((record.retryCount ?? 0) + 1);
-  const pending: PendingRetry = { retryId, effect: { type: 'call.check' }, attempt: 1 };
+  const pending: PendingRetry = { retryId, effect, attempt };
   return {
-    record: { ...record, retries: [...retries, pending], retryCount: (record.retryCount ?? 0) + 1 },
-    effects: [...result.effects, { type: 'retry.schedule', retryId, atMs: nowMs + CALL_GONE_CHECK_MS }],
+    record: {
+      ...record,
+      retries: [...(record.retries ?? []), pending],
+      retryCount: (record.retryCount ?? 0) + 1,
+    },
+    effects: [{ type: 'retry.schedule', retryId, atMs }],
   };
 }
 
