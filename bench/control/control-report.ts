@@ -5,6 +5,8 @@ import type { PhaseResult } from './phase.js';
 import type { ControlResult } from './run-control.js';
 
 const ms = (s: Summary) => (s.count === 0 ? '–' : `${s.p50} / ${s.p99} / ${s.max}`);
+/** With the sample count: a p99 of a few dozen samples is their maximum. */
+const msN = (s: Summary) => (s.count === 0 ? '–' : `${ms(s)} (n ${s.count})`);
 
 function label(p: PhaseResult): string {
   const how = [p.attributed ? '' : 'no attribution', p.profiled ? 'profiled' : ''].filter((h) => h !== '');
@@ -15,7 +17,7 @@ export function controlTable(r: ControlResult): string {
   const rows = r.phases.map((p) => {
     const t = p.transitions;
     return (
-      `| ${p.calls}${label(p)} | ${p.triggerRate} | ${outcomes(p)} | ${ms(p.triggerToRestEngineMs)} | ${ms(p.triggerToRestEndToEndMs)} | ` +
+      `| ${p.rounds > 1 ? `${p.rounds} × ${p.calls}` : p.calls}${label(p)} | ${p.triggerRate} | ${outcomes(p)} | ${msN(p.triggerToRestEngineMs)} | ${ms(p.triggerToRestEndToEndMs)} | ` +
       `${ms(p.coldTriggerToRestMs)} | ${t.perSecond} | ${t.perCpuSecond} / ${t.perControlCpuSecond} | ` +
       `${p.attributed ? p.redis.perAppliedDispatch : '–'} | ${ms(p.timers.lateMs)} | ${p.cores.daemon} / ${p.cores.load} / ${p.cores.redis} / ${p.cores.others ?? '?'} | ` +
       `${p.daemonLoopDelayMs.p99Ms} |`

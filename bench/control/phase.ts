@@ -12,7 +12,7 @@
  */
 import type { SimCall } from '../../sim/endpoints/caller.js';
 import { CALLER, INBOUND } from '../lib/daemon-setup.js';
-import type { InstrumentCounters } from '../lib/instrument.js';
+import { type DispatchRecord, type InstrumentCounters, newCounters } from '../lib/instrument.js';
 import { machineCores, machineTicks } from '../lib/machine-load.js';
 import { coresUsed, epochMs, type Probe, type ProcessSample } from '../lib/probe.js';
 import type { ProfileSummary } from '../lib/profile.js';
@@ -33,6 +33,12 @@ export interface PhaseOptions {
   readonly calls: number;
   readonly placeSpreadMs: number;
   readonly triggerSpreadMs: number;
+  /**
+   * How many times the phase runs (each with its own M calls, placed, triggered at the same
+   * rate, hung up); its figures pool every round. A p99 needs a hundred samples or more, and
+   * one round of a slow phase has a few dozen, whose p99 is their maximum. Default 1.
+   */
+  readonly rounds?: number;
   readonly probe: Probe;
   /** Profile the daemon over the phase's window into this file. */
   readonly profileFile?: string;
@@ -44,7 +50,9 @@ export interface PhaseOptions {
 }
 
 export interface PhaseResult {
+  /** Calls of one round; {@link rounds} rounds were pooled. */
   readonly calls: number;
+  readonly rounds: number;
   /** Run under the CPU profiler: its CPU figures include the profiler's cost. */
   readonly profiled: boolean;
   /** Run with attribution (async hooks): its CPU figures include their cost. */
@@ -102,6 +110,21 @@ export const HUMAN = '+14155550111';
 
 export async function runPhase(rig: Rig, options: PhaseOptions): Promise<PhaseResult> {
   await rig.daemon.call('attribution', { on: options.attribute ?? true });
+  const rounds: Round[] = [];
+  for (let i = 0; i < Math.max(1, options.rounds ?? 1); i++) rounds.push(await runRound(rig, options));
+  return summarizeControl(rig, options, rounds);
+}
+
+/** One round of a phase: what it placed, what the daemon counted, its measured window. */
+interface Round {
+  readonly calls: readonly SimCall[];
+  readonly warmIds: ReadonlySet<string>;
+  readonly counters: InstrumentCounters;
+  readonly redisReads: number;
+  readonly window: Window;
+}
+
+async function runRound(rig: Rig, options: PhaseOptions): Promise<Round> {
   const redisReads0 = await redisReadEvents(rig.admin);
   {
     const calls: SimCall[] = [];
@@ -170,25 +193,31 @@ export async function runPhase(rig: Rig, options: PhaseOptions): Promise<PhaseRe
     await sleep(500);
     const counters = await rig.daemon.call<InstrumentCounters>('counters');
     const redisReads = (await redisReadEvents(rig.admin)) - redisReads0;
-    return summarizeControl(rig, options, counters, calls, warmIds, redisReads, {
-      windowStart: s0.atMs,
-      windowEnd: s1.atMs,
-      daemonCores: coresUsed(s0, s1),
-      idleDaemonCores: coresUsed(idle0, idle1),
-      mediaCpuMs: mediaCoresPerCall * streamingCallMs,
-      cores: {
-        daemon: coresUsed(s0, s1),
-        load: coresUsed(l0, l1),
-        redis: redisCores(r0, r1, s1.atMs - s0.atMs),
-        others: othersCores(machineCores(m0, m1), [
-          coresUsed(s0, s1),
-          coresUsed(l0, l1),
-          redisCores(r0, r1, s1.atMs - s0.atMs),
-        ]),
+    return {
+      calls,
+      warmIds,
+      counters,
+      redisReads,
+      window: {
+        windowStart: s0.atMs,
+        windowEnd: s1.atMs,
+        daemonCores: coresUsed(s0, s1),
+        idleDaemonCores: coresUsed(idle0, idle1),
+        mediaCpuMs: mediaCoresPerCall * streamingCallMs,
+        cores: {
+          daemon: coresUsed(s0, s1),
+          load: coresUsed(l0, l1),
+          redis: redisCores(r0, r1, s1.atMs - s0.atMs),
+          others: othersCores(machineCores(m0, m1), [
+            coresUsed(s0, s1),
+            coresUsed(l0, l1),
+            redisCores(r0, r1, s1.atMs - s0.atMs),
+          ]),
+        },
+        loop: s1.loop,
+        profile,
       },
-      loop: s1.loop,
-      profile,
-    });
+    };
   }
 }
 
@@ -204,53 +233,57 @@ interface Window {
   readonly profile: ProfileSummary | undefined;
 }
 
-function summarizeControl(
-  rig: Rig,
-  options: PhaseOptions,
-  counters: InstrumentCounters,
-  calls: readonly SimCall[],
-  warmIds: ReadonlySet<string>,
-  redisReads: number,
-  w: Window,
-): PhaseResult {
-  const d = counters.dispatches;
+function summarizeControl(rig: Rig, options: PhaseOptions, rounds: readonly Round[]): PhaseResult {
   const toLocal = (daemonMs: number) => daemonMs - rig.offsetMs;
-  const firstRest = (callId: string, input: string) =>
-    d.find((x) => x.callId === callId && x.input === input && x.restAfterMs !== undefined);
   const engine: number[] = [];
   const endToEnd: number[] = [];
   const cold: number[] = [];
   const outcomes: Record<string, number> = {};
-  for (const call of calls) {
-    const log = rig.agent.calls.get(call.sid);
-    const last = log?.statuses[log.statuses.length - 1] ?? 'none';
-    outcomes[last] = (outcomes[last] ?? 0) + 1;
-    const sent = log?.triggerSentAtMs;
-    if (sent === undefined) continue;
-    if (warmIds.has(call.sid)) {
-      const rec = firstRest(call.sid, 'transfer.request');
-      if (rec?.restAfterMs === undefined) continue;
-      engine.push(rec.restAfterMs);
-      endToEnd.push(toLocal(rec.startedAtMs + rec.restAfterMs) - sent);
-    } else {
-      const rec = firstRest(call.sid, 'transfer.event:handoff.played');
-      if (rec?.restAfterMs !== undefined) cold.push(toLocal(rec.startedAtMs + rec.restAfterMs) - sent);
+  const inWindow: DispatchRecord[] = [];
+  const byInput: Record<string, number> = {};
+  for (const { calls, warmIds, counters, window: w } of rounds) {
+    const d = counters.dispatches;
+    const firstRest = (callId: string, input: string) =>
+      d.find((x) => x.callId === callId && x.input === input && x.restAfterMs !== undefined);
+    for (const call of calls) {
+      const log = rig.agent.calls.get(call.sid);
+      const last = log?.statuses[log.statuses.length - 1] ?? 'none';
+      outcomes[last] = (outcomes[last] ?? 0) + 1;
+      const sent = log?.triggerSentAtMs;
+      if (sent === undefined) continue;
+      if (warmIds.has(call.sid)) {
+        const rec = firstRest(call.sid, 'transfer.request');
+        if (rec?.restAfterMs === undefined) continue;
+        engine.push(rec.restAfterMs);
+        endToEnd.push(toLocal(rec.startedAtMs + rec.restAfterMs) - sent);
+      } else {
+        const rec = firstRest(call.sid, 'transfer.event:handoff.played');
+        if (rec?.restAfterMs !== undefined) cold.push(toLocal(rec.startedAtMs + rec.restAfterMs) - sent);
+      }
+    }
+    for (const x of d) {
+      if (x.startedAtMs < w.windowStart || x.startedAtMs > w.windowEnd) continue;
+      if (x.status === 'applied') inWindow.push(x);
+      const key = `${x.input} → ${x.status}`;
+      byInput[key] = (byInput[key] ?? 0) + 1;
     }
   }
-  const inWindow = d.filter(
-    (x) => x.status === 'applied' && x.startedAtMs >= w.windowStart && x.startedAtMs <= w.windowEnd,
-  );
-  const windowS = (w.windowEnd - w.windowStart) / 1000;
-  const byInput: Record<string, number> = {};
-  for (const x of d) {
-    if (x.startedAtMs < w.windowStart || x.startedAtMs > w.windowEnd) continue;
-    const key = `${x.input} → ${x.status}`;
-    byInput[key] = (byInput[key] ?? 0) + 1;
-  }
+  const counters = mergeCounters(rounds.map((r) => r.counters));
+  const d = counters.dispatches;
+  const windows = rounds.map((r) => r.window);
+  const windowS = sum(windows.map((w) => (w.windowEnd - w.windowStart) / 1000));
+  // CPU seconds of each kind over all the windows, then cores as their share of the windows' time.
+  const cpuS = (cores: (w: Window) => number) =>
+    sum(windows.map((w) => cores(w) * ((w.windowEnd - w.windowStart) / 1000)));
+  const coresOver = (cores: (w: Window) => number) => round2(cpuS(cores) / Math.max(0.001, windowS));
+  const daemonCpuS = cpuS((w) => w.daemonCores);
+  const mediaCpuS = sum(windows.map((w) => w.mediaCpuMs)) / 1000;
   const applied = d.filter((x) => x.status === 'applied');
-  const redis = redisFigures(counters);
+  const calls = sum(rounds.map((r) => r.calls.length));
+  const profile = windows.find((w) => w.profile !== undefined)?.profile;
   return {
     calls: options.calls,
+    rounds: rounds.length,
     profiled: options.profileFile !== undefined,
     attributed: options.attribute ?? true,
     triggerSpreadMs: options.triggerSpreadMs,
@@ -265,23 +298,64 @@ function summarizeControl(
       applied: inWindow.length,
       windowS: round2(windowS),
       perSecond: Math.round(inWindow.length / windowS),
-      daemonCores: w.daemonCores,
-      idleDaemonCores: w.idleDaemonCores,
-      perCpuSecond: Math.round(inWindow.length / (windowS * w.daemonCores)),
-      perControlCpuSecond: Math.round(
-        inWindow.length / Math.max(0.001, windowS * w.daemonCores - w.mediaCpuMs / 1000),
-      ),
-      mediaCpuShare: round2(w.mediaCpuMs / 1000 / Math.max(0.001, windowS * w.daemonCores)),
+      daemonCores: coresOver((w) => w.daemonCores),
+      idleDaemonCores: round2(sum(windows.map((w) => w.idleDaemonCores)) / windows.length),
+      perCpuSecond: Math.round(inWindow.length / daemonCpuS),
+      perControlCpuSecond: Math.round(inWindow.length / Math.max(0.001, daemonCpuS - mediaCpuS)),
+      mediaCpuShare: round2(mediaCpuS / Math.max(0.001, daemonCpuS)),
       dispatchMs: summarize(applied.map((x) => x.durationMs)),
       inWindow: byInput,
     },
-    redis,
-    redisReadsPerCall: round2(redisReads / options.calls),
+    redis: redisFigures(counters),
+    redisReadsPerCall: round2(sum(rounds.map((r) => r.redisReads)) / Math.max(1, calls)),
     timers: timerFigures(d),
-    cores: w.cores,
-    daemonLoopDelayMs: w.loop,
-    ...(w.profile === undefined ? {} : { profile: w.profile }),
+    cores: {
+      daemon: coresOver((w) => w.cores.daemon),
+      load: coresOver((w) => w.cores.load),
+      redis: coresOver((w) => w.cores.redis),
+      others: windows.some((w) => w.cores.others === null) ? null : coresOver((w) => w.cores.others ?? 0),
+    },
+    // The worst round's: a pooled histogram is not kept.
+    daemonLoopDelayMs: windows.reduce(
+      (worst, w) => (w.loop.p99Ms > worst.p99Ms ? w.loop : worst),
+      windows[0]?.loop ?? NO_LOOP,
+    ),
+    ...(profile === undefined ? {} : { profile }),
   };
+}
+
+const NO_LOOP: ProcessSample['loop'] = { p50Ms: 0, p99Ms: 0, maxMs: 0, meanMs: 0 };
+
+function sum(values: readonly number[]): number {
+  let total = 0;
+  for (const v of values) total += v;
+  return total;
+}
+
+/** The rounds' counters as one phase's: every dispatch and request, the command counts added up. */
+export function mergeCounters(all: readonly InstrumentCounters[]): InstrumentCounters {
+  if (all.length === 1 && all[0] !== undefined) return all[0];
+  const merged = newCounters();
+  const add = (into: Record<string, number>, from: Readonly<Record<string, number>>) => {
+    for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+  };
+  const checks = all.flatMap((c) => (c.restMatchCheck === undefined ? [] : [c.restMatchCheck]));
+  for (const c of all) {
+    merged.dispatches.push(...c.dispatches);
+    merged.rests.push(...c.rests);
+    add(merged.commandsByMethod, c.commandsByMethod);
+    add(merged.commandsOutsideDispatch, c.commandsOutsideDispatch);
+    merged.commandsTotal += c.commandsTotal;
+  }
+  return checks.length === 0
+    ? merged
+    : {
+        ...merged,
+        restMatchCheck: {
+          checked: sum(checks.map((c) => c.checked)),
+          mismatches: checks.flatMap((c) => c.mismatches),
+        },
+      };
 }
 
 function streamingCalls(rig: Rig, calls: readonly SimCall[]): number {

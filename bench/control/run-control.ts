@@ -16,6 +16,8 @@ import { startRig } from './rig.js';
 export interface ControlPhase {
   readonly calls: number;
   readonly triggerSpreadMs: number;
+  /** Rounds pooled into the phase's figures (phase.ts); default 1. */
+  readonly rounds?: number;
 }
 
 export interface ControlOptions {
@@ -70,7 +72,8 @@ export async function runControl(options: ControlOptions): Promise<ControlResult
     const last = options.phases[lastIndex];
     if (last !== undefined)
       runs.push({
-        phase: last,
+        // One round: the attributed run is for its Redis figures, the profile and the check.
+        phase: { calls: last.calls, triggerSpreadMs: last.triggerSpreadMs },
         attribute: true,
         ...(options.profileDir === undefined
           ? {}
@@ -80,7 +83,8 @@ export async function runControl(options: ControlOptions): Promise<ControlResult
       const how = [attribute ? '' : 'without attribution', profileFile === undefined ? '' : 'profiled'];
       const note = how.filter((h) => h !== '').join(', ');
       options.log(
-        `control: ${phase.calls} transfers triggered within ${phase.triggerSpreadMs} ms${note === '' ? '' : ` (${note})`}`,
+        `control: ${phase.calls} transfers triggered within ${phase.triggerSpreadMs} ms` +
+          `${(phase.rounds ?? 1) > 1 ? `, ${phase.rounds} rounds` : ''}${note === '' ? '' : ` (${note})`}`,
       );
       const result = await runPhase(rig, {
         ...phase,
