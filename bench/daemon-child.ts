@@ -17,6 +17,7 @@ import {
   newCounters,
   restMatchCheck,
   setAttribution,
+  watchGcPauses,
 } from './lib/instrument.js';
 import { serveParent } from './lib/ipc.js';
 import { epochMs, startProbe } from './lib/probe.js';
@@ -26,8 +27,14 @@ const config = JSON.parse(process.argv[2] ?? '{}') as DaemonChildConfig;
 const instrumented = config.instrument !== false;
 let counters = newCounters();
 if (instrumented) countCommands(Redis, () => counters);
-const { app, store, publicUrl } = buildBenchApp(config, instrumented ? labelStore : undefined);
-if (instrumented) instrumentEngine(app.engine, () => counters);
+const { app, store, publicUrl } = buildBenchApp(
+  config,
+  instrumented ? (s) => labelStore(s, () => counters) : undefined,
+);
+if (instrumented) {
+  instrumentEngine(app.engine, () => counters);
+  watchGcPauses(() => counters);
+}
 const probe = startProbe();
 const profiler = new CpuProfiler();
 const heap = new HeapSampler();

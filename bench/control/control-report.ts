@@ -1,7 +1,7 @@
 /** The control-path benchmark as markdown. */
 import { round2, type Summary } from '../lib/stats.js';
 import { floorTable } from './floor.js';
-import type { PhaseResult } from './phase.js';
+import { type PhaseResult, SLOW_TRIGGER_MS, type TriggerParts } from './phase.js';
 import type { ControlResult } from './run-control.js';
 
 const ms = (s: Summary) => (s.count === 0 ? '–' : `${s.p50} / ${s.p99} / ${s.max}`);
@@ -34,6 +34,30 @@ export function controlTable(r: ControlResult): string {
     '|---:|---:|---|---|---|---|---:|---|---:|---|---|---:|',
     ...rows,
   ];
+  lines.push(
+    '',
+    `GC pauses against the warm triggers (over ${SLOW_TRIGGER_MS} ms: how many, and how many had a pause inside):`,
+    '',
+    '| transfers/s | slow triggers | with a GC pause inside | trigger → REST without the pauses, ms p50 / p99 / max | GC pauses in the windows, ms p50 / p99 / max |',
+    '|---:|---:|---:|---|---|',
+    ...r.phases.map(
+      (p) =>
+        `| ${p.triggerRate}${label(p)} | ${p.triggerGc.slow} of ${p.triggerToRestEngineMs.count} | ${p.triggerGc.slowWithPause} | ` +
+        `${ms(p.triggerGc.withoutPausesMs)} | ${msN(p.triggerGc.pausesMs)} |`,
+    ),
+  );
+  lines.push(
+    '',
+    `Warm trigger → REST in parts, ms p50 / p99 / max — all triggers, and those over ${SLOW_TRIGGER_MS} ms:`,
+    '',
+    '| transfers/s | triggers | dispatch → the store | the store (record, step, commit) | its answer → REST |',
+    '|---:|---|---|---|---|',
+    ...r.phases.flatMap((p) => {
+      const row = (which: string, t: TriggerParts) =>
+        `| ${p.triggerRate}${label(p)} | ${which} | ${ms(t.beforeStoreMs)} | ${ms(t.storeMs)} | ${msN(t.afterStoreMs)} |`;
+      return [row('all', p.triggerParts.all), row('slow', p.triggerParts.slow)];
+    }),
+  );
   if (last !== undefined) {
     lines.push(
       '',

@@ -12,7 +12,12 @@
  */
 import type { SimCall } from '../../sim/endpoints/caller.js';
 import { CALLER, INBOUND } from '../lib/daemon-setup.js';
-import { type DispatchRecord, type InstrumentCounters, newCounters } from '../lib/instrument.js';
+import {
+  type DispatchRecord,
+  type InstrumentCounters,
+  newCounters,
+  pausedWithin,
+} from '../lib/instrument.js';
 import { machineCores, machineTicks } from '../lib/machine-load.js';
 import { coresUsed, epochMs, type Probe, type ProcessSample } from '../lib/probe.js';
 import type { ProfileSummary } from '../lib/profile.js';
@@ -63,6 +68,23 @@ export interface PhaseResult {
   readonly outcomes: Readonly<Record<string, number>>;
   /** Warm: the trigger's own dispatch → its first REST request (Calls create), daemon clock. */
   readonly triggerToRestEngineMs: Summary;
+  /**
+   * Warm trigger → REST in three parts, for all triggers and for those over {@link SLOW_TRIGGER_MS}:
+   * from the dispatch to the store's `applyEvent`, the apply (record, step, commit answered), and
+   * from its answer to the REST request's start (effects, the SDK, Node's HTTP client).
+   */
+  readonly triggerParts: { readonly all: TriggerParts; readonly slow: TriggerParts };
+  /**
+   * The daemon's GC pauses against the warm triggers: how many took over {@link SLOW_TRIGGER_MS}
+   * and how many of those had a pause inside; the latencies with the pauses inside taken out;
+   * every pause in the windows.
+   */
+  readonly triggerGc: {
+    readonly slow: number;
+    readonly slowWithPause: number;
+    readonly withoutPausesMs: Summary;
+    readonly pausesMs: Summary;
+  };
   /** Warm: the agent sent the trigger → the daemon sent the REST request (clocks aligned). */
   readonly triggerToRestEndToEndMs: Summary;
   /** Cold: the agent sent the trigger → the REST redirect (the handoff mark echoed by the carrier first). */
@@ -107,6 +129,9 @@ export interface PhaseResult {
 }
 
 export const HUMAN = '+14155550111';
+
+/** A warm trigger slower than this misses the control path's p99 target (DESIGN.md). */
+export const SLOW_TRIGGER_MS = 5;
 
 export async function runPhase(rig: Rig, options: PhaseOptions): Promise<PhaseResult> {
   await rig.daemon.call('attribution', { on: options.attribute ?? true });
@@ -240,6 +265,11 @@ function summarizeControl(rig: Rig, options: PhaseOptions, rounds: readonly Roun
   const cold: number[] = [];
   const outcomes: Record<string, number> = {};
   const inWindow: DispatchRecord[] = [];
+  const pausedInTrigger: number[] = [];
+  const parts: TriggerPart[] = [];
+  const slowParts: TriggerPart[] = [];
+  let slow = 0;
+  let slowPaused = 0;
   const byInput: Record<string, number> = {};
   for (const { calls, warmIds, counters, window: w } of rounds) {
     const d = counters.dispatches;
@@ -255,6 +285,22 @@ function summarizeControl(rig: Rig, options: PhaseOptions, rounds: readonly Roun
         const rec = firstRest(call.sid, 'transfer.request');
         if (rec?.restAfterMs === undefined) continue;
         engine.push(rec.restAfterMs);
+        const apply = counters.applies.find((a) => a.callId === call.sid && a.startedAtMs >= rec.startedAtMs);
+        if (apply !== undefined) {
+          const part = {
+            before: apply.startedAtMs - rec.startedAtMs,
+            store: apply.doneAtMs - apply.startedAtMs,
+            after: rec.startedAtMs + rec.restAfterMs - apply.doneAtMs,
+          };
+          parts.push(part);
+          if (rec.restAfterMs > SLOW_TRIGGER_MS) slowParts.push(part);
+        }
+        const paused = pausedWithin(counters.gcPauses, rec.startedAtMs, rec.startedAtMs + rec.restAfterMs);
+        pausedInTrigger.push(paused);
+        if (rec.restAfterMs > SLOW_TRIGGER_MS) {
+          slow += 1;
+          if (paused > 0) slowPaused += 1;
+        }
         endToEnd.push(toLocal(rec.startedAtMs + rec.restAfterMs) - sent);
       } else {
         const rec = firstRest(call.sid, 'transfer.event:handoff.played');
@@ -291,6 +337,17 @@ function summarizeControl(rig: Rig, options: PhaseOptions, rounds: readonly Roun
     outcomes,
     triggerToRestEngineMs: summarize(engine),
     triggerToRestEndToEndMs: summarize(endToEnd),
+    triggerParts: { all: partSummaries(parts), slow: partSummaries(slowParts) },
+    triggerGc: {
+      slow,
+      slowWithPause: slowPaused,
+      withoutPausesMs: summarize(engine.map((ms, i) => ms - (pausedInTrigger[i] ?? 0))),
+      pausesMs: summarize(
+        counters.gcPauses
+          .filter((p) => windows.some((w) => p.atMs >= w.windowStart && p.atMs <= w.windowEnd))
+          .map((p) => p.durationMs),
+      ),
+    },
     coldTriggerToRestMs: summarize(cold),
     ...(counters.restMatchCheck === undefined ? {} : { restMatchCheck: counters.restMatchCheck }),
     eventToRest: eventToRest(d),
@@ -324,6 +381,26 @@ function summarizeControl(rig: Rig, options: PhaseOptions, rounds: readonly Roun
   };
 }
 
+interface TriggerPart {
+  readonly before: number;
+  readonly store: number;
+  readonly after: number;
+}
+
+export interface TriggerParts {
+  readonly beforeStoreMs: Summary;
+  readonly storeMs: Summary;
+  readonly afterStoreMs: Summary;
+}
+
+function partSummaries(parts: readonly TriggerPart[]): TriggerParts {
+  return {
+    beforeStoreMs: summarize(parts.map((p) => p.before)),
+    storeMs: summarize(parts.map((p) => p.store)),
+    afterStoreMs: summarize(parts.map((p) => p.after)),
+  };
+}
+
 const NO_LOOP: ProcessSample['loop'] = { p50Ms: 0, p99Ms: 0, maxMs: 0, meanMs: 0 };
 
 function sum(values: readonly number[]): number {
@@ -346,6 +423,8 @@ export function mergeCounters(all: readonly InstrumentCounters[]): InstrumentCou
     add(merged.commandsByMethod, c.commandsByMethod);
     add(merged.commandsOutsideDispatch, c.commandsOutsideDispatch);
     merged.commandsTotal += c.commandsTotal;
+    merged.gcPauses.push(...c.gcPauses);
+    merged.applies.push(...c.applies);
   }
   return checks.length === 0
     ? merged

@@ -22,6 +22,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import diagnostics from 'node:diagnostics_channel';
 import { ClientRequest } from 'node:http';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import type { CallInput } from '../../src/runtime/call-reducer.js';
 import { parseTimerKey } from '../../src/runtime/commit-changes.js';
@@ -83,6 +84,58 @@ export interface InstrumentCounters {
   /** Commands sent outside any dispatch (webhook lookups, stream starts, timer polls, heartbeats). */
   readonly commandsOutsideDispatch: Record<string, number>;
   commandsTotal: number;
+  /** Every `applyEvent` (load, step, commit) by its call: a trigger's store step, found by its call. */
+  readonly applies: StoreApply[];
+  /** The daemon's GC pauses (a `gc` PerformanceObserver), to see which latencies one fell into. */
+  readonly gcPauses: GcPause[];
+}
+
+/** One `applyEvent` of the store: its call, when it began and when its commit was answered (epoch ms). */
+export interface StoreApply {
+  readonly callId: string;
+  readonly startedAtMs: number;
+  readonly doneAtMs: number;
+}
+
+/** One GC pause of the daemon's main thread: when it began (epoch ms), how long, what kind. */
+export interface GcPause {
+  readonly atMs: number;
+  readonly durationMs: number;
+  /** `minor` (scavenge), `major` (mark-compact), `incremental`, `weakcb`. */
+  readonly kind: string;
+}
+
+const GC_KINDS: Readonly<Record<number, string>> = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+};
+
+/** Records every GC pause of this process into `counters().gcPauses`; returns the stop. */
+export function watchGcPauses(counters: () => InstrumentCounters): () => void {
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry as { detail?: { kind?: number } }).detail?.kind ?? -1;
+      counters().gcPauses.push({
+        atMs: performance.timeOrigin + entry.startTime,
+        durationMs: entry.duration,
+        kind: GC_KINDS[kind] ?? String(kind),
+      });
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return () => observer.disconnect();
+}
+
+/** Milliseconds of GC pause inside `[fromMs, toMs]`. */
+export function pausedWithin(pauses: readonly GcPause[], fromMs: number, toMs: number): number {
+  let ms = 0;
+  for (const p of pauses) {
+    const overlap = Math.min(toMs, p.atMs + p.durationMs) - Math.max(fromMs, p.atMs);
+    if (overlap > 0) ms += overlap;
+  }
+  return ms;
 }
 
 const dispatchScope = new AsyncLocalStorage<DispatchContext>();
@@ -103,7 +156,15 @@ export function setAttribution(on: boolean): void {
 }
 
 export function newCounters(): InstrumentCounters {
-  return { dispatches: [], rests: [], commandsByMethod: {}, commandsOutsideDispatch: {}, commandsTotal: 0 };
+  return {
+    dispatches: [],
+    rests: [],
+    commandsByMethod: {},
+    commandsOutsideDispatch: {},
+    commandsTotal: 0,
+    applies: [],
+    gcPauses: [],
+  };
 }
 
 /** Counts every command any ioredis client sends, attributed to its store method and dispatch. */
@@ -127,7 +188,7 @@ export function countCommands(redisClass: typeof Redis, counters: () => Instrume
 const STORE_PARTS = ['calls', 'flags', 'timers', 'dedupe', 'workers', 'sockets', 'pubsub'] as const;
 
 /** The same store, with each method call labelled (for {@link countCommands}). */
-export function labelStore<R extends object>(store: Store<R>): Store<R> {
+export function labelStore<R extends object>(store: Store<R>, counters?: () => InstrumentCounters): Store<R> {
   const label = <T extends object>(target: T, prefix: string): T =>
     new Proxy(target, {
       get(obj, key) {
@@ -154,8 +215,10 @@ export function labelStore<R extends object>(store: Store<R>): Store<R> {
           : (value as (...a: unknown[]) => unknown).apply(obj, args);
       if (key !== 'applyEvent') return call;
       return async (...args: unknown[]) => {
-        if (!attributing) return call(...args);
+        const startedAtMs = epochMs();
         const result = await call(...args);
+        counters?.().applies.push({ callId: String(args[0]), startedAtMs, doneAtMs: epochMs() });
+        if (!attributing) return result;
         const dispatch = dispatchScope.getStore();
         if (dispatch !== undefined && dispatch.appliedAtMs === undefined) dispatch.appliedAtMs = epochMs();
         return result;
