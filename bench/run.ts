@@ -8,7 +8,8 @@
  * `paired` runs the daemon and the relay at once, measured in the same windows
  * (bench/media/paired.ts: `--ladder` its calls on each server, first value; `--measure-s`;
  * `--relay-with redis,http,daemon` runs those of the daemon's parts in the relay's process:
- * bench/media/relay-parts.ts).
+ * bench/media/relay-parts.ts; `--relay-as lean` puts the daemon's media path alone, in a process of its
+ * own, in the relay's place: bench/media/lean-child.ts; `--daemon-as lean` in the daemon's).
  *
  * Flags: `--quick` (short steps, smaller ladders: a smoke run), `--ladder 50,100,200` (media
  * calls per step; `syscalls`: the loads), `--measure-s 5` (`media`: each of the alternating
@@ -58,6 +59,8 @@ interface Flags {
   readonly nodeFlags: readonly string[];
   readonly servers: readonly ('relay' | 'daemon')[];
   readonly relayWith: readonly RelayPart[];
+  readonly relayAs: 'bare' | 'lean';
+  readonly daemonAs: 'daemon' | 'lean';
 }
 
 function parseFlags(argv: readonly string[]): Flags {
@@ -75,6 +78,8 @@ function parseFlags(argv: readonly string[]): Flags {
   const nodeFlags: string[] = [];
   let servers: ('relay' | 'daemon')[] = ['relay', 'daemon'];
   let relayWith: RelayPart[] = [];
+  let relayAs: 'bare' | 'lean' = 'bare';
+  let daemonAs: 'daemon' | 'lean' = 'daemon';
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === 'all') what.push(...WHAT);
@@ -100,9 +105,18 @@ function parseFlags(argv: readonly string[]): Flags {
         .filter((n) => n > 0);
     else if (arg === '--measure-s') measureS = Number(argv[++i]);
     else if (arg === '--relay-with') relayWith = relayParts(argv[++i] ?? '');
-    else
+    else if (arg === '--relay-as') {
+      const as = argv[++i];
+      if (as !== 'bare' && as !== 'lean') throw new Error(`--relay-as: expected bare or lean, got ${as}`);
+      relayAs = as;
+    } else if (arg === '--daemon-as') {
+      const as = argv[++i];
+      if (as !== 'daemon' && as !== 'lean')
+        throw new Error(`--daemon-as: expected daemon or lean, got ${as}`);
+      daemonAs = as;
+    } else
       throw new Error(
-        `unknown argument ${arg} (expected ${[...WHAT, ...EXTRA].join(', ')}, all, --quick, --ladder, --measure-s, --no-profile, --pin, --strace, --perf, --v8-profile, --heap, --instrumented, --node-flag, --servers, --relay-with)`,
+        `unknown argument ${arg} (expected ${[...WHAT, ...EXTRA].join(', ')}, all, --quick, --ladder, --measure-s, --no-profile, --pin, --strace, --perf, --v8-profile, --heap, --instrumented, --node-flag, --servers, --relay-with, --relay-as, --daemon-as)`,
       );
   }
   return {
@@ -120,6 +134,8 @@ function parseFlags(argv: readonly string[]): Flags {
     nodeFlags,
     servers,
     relayWith,
+    relayAs,
+    daemonAs,
   };
 }
 
@@ -221,6 +237,8 @@ async function main(): Promise<void> {
         calls: flags.ladder?.[0] ?? 150,
         windows: flags.quick ? 3 : 8,
         relayWith: flags.relayWith,
+        relayAs: flags.relayAs,
+        daemonAs: flags.daemonAs,
         warmupMs: 2000,
         measureMs: (flags.measureS ?? 4) * 1000,
         nodeFlags: flags.nodeFlags,

@@ -32,6 +32,14 @@ export interface PairedOptions extends Pick<SyscallOptions, 'warmupMs' | 'measur
    * process with them costs the same relay path. Empty: the bare relay.
    */
   readonly relayWith: readonly RelayPart[];
+  /**
+   * What runs in the relay's place: `bare` (relay-child.ts, default) or `lean` — the daemon's own
+   * media path in a process of its own (lean-child.ts): what splitting media from the rest of
+   * the daemon would leave of the gap.
+   */
+  readonly relayAs?: 'bare' | 'lean';
+  /** What runs in the daemon's place: the `daemon` (default) or `lean` (lean-child.ts). */
+  readonly daemonAs?: 'daemon' | 'lean';
 }
 
 export interface PairedWindow {
@@ -51,6 +59,8 @@ export interface PairedWindow {
 export interface PairedResult {
   readonly calls: number;
   readonly relayWith: readonly RelayPart[];
+  readonly relayAs: 'bare' | 'lean';
+  readonly daemonAs: 'daemon' | 'lean';
   readonly windows: readonly PairedWindow[];
   /** Median over the windows of relay ÷ daemon CPU per frame. */
   readonly medianRatio: number;
@@ -65,7 +75,7 @@ export async function measurePaired(options: PairedOptions): Promise<PairedResul
   const agent = await startEchoAgent(ledger);
   const redis = await startRedisServer();
   const relay = await forkChild<{ port: number; pid: number; partsUrl?: string }>(
-    new URL('./relay-child.ts', import.meta.url),
+    new URL(options.relayAs === 'lean' ? './lean-child.ts' : './relay-child.ts', import.meta.url),
     {
       args: [
         agent.url,
@@ -74,12 +84,18 @@ export async function measurePaired(options: PairedOptions): Promise<PairedResul
       nodeFlags: options.nodeFlags,
     },
   );
-  const daemon = await startDaemon({
-    redisUrl: redis.url,
-    agentUrl: agent.url,
-    nodeFlags: options.nodeFlags,
-    instrument: false,
-  });
+  const daemon: ChildProc<{ pid: number; port?: number; publicUrl?: string }> =
+    options.daemonAs === 'lean'
+      ? await forkChild<{ port: number; pid: number }>(new URL('./lean-child.ts', import.meta.url), {
+          args: [agent.url],
+          nodeFlags: options.nodeFlags,
+        })
+      : await startDaemon({
+          redisUrl: redis.url,
+          agentUrl: agent.url,
+          nodeFlags: options.nodeFlags,
+          instrument: false,
+        });
   // The relay's HTTP part gets a webhook per call, from here, as the daemon does.
   const partsUrl = relay.ready.partsUrl;
   if (partsUrl !== undefined)
@@ -90,7 +106,10 @@ export async function measurePaired(options: PairedOptions): Promise<PairedResul
     );
   const targets: Record<'relay' | 'daemon', StreamTarget> = {
     relay: { kind: 'relay', url: `ws://127.0.0.1:${relay.ready.port}/` },
-    daemon: { kind: 'daemon', publicUrl: daemon.ready.publicUrl },
+    daemon:
+      daemon.ready.publicUrl === undefined
+        ? { kind: 'relay', url: `ws://127.0.0.1:${daemon.ready.port ?? 0}/` }
+        : { kind: 'daemon', publicUrl: daemon.ready.publicUrl },
   };
   const streams: CarrierStream[] = [];
   const clock = new FrameClock();
@@ -133,6 +152,8 @@ export async function measurePaired(options: PairedOptions): Promise<PairedResul
     return {
       calls: options.calls,
       relayWith: options.relayWith,
+      relayAs: options.relayAs ?? 'bare',
+      daemonAs: options.daemonAs ?? 'daemon',
       windows,
       medianRatio: round3(medianRatio),
       lost,
@@ -201,8 +222,12 @@ const round3 = (n: number): number => Math.round(n * 1000) / 1000;
 export function pairedTable(result: PairedResult): string {
   return [
     `### Daemon and relay in the same windows (${result.calls} calls each; relay ${
-      result.relayWith.length === 0 ? 'bare' : `with the daemon's ${result.relayWith.join(' and ')} parts`
-    })`,
+      result.relayAs === 'lean'
+        ? "replaced by the daemon's media path alone (lean)"
+        : result.relayWith.length === 0
+          ? 'bare'
+          : `with the daemon's ${result.relayWith.join(' and ')} parts`
+    }${result.daemonAs === 'lean' ? '; daemon replaced by its media path alone (lean)' : ''})`,
     '',
     '| window | relay µs/frame | daemon µs/frame | relay ÷ daemon | relay frames/s | daemon frames/s | load cores | others |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|',
