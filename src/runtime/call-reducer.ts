@@ -15,7 +15,7 @@ import {
   type TransferAttemptSummary,
   withTimeline,
 } from './call-record.js';
-import { reduceEffectFailed, reduceEffectRetry } from './effect-failures.js';
+import { checkCallAt, reduceEffectFailed, reduceEffectRetry } from './effect-failures.js';
 import { dropGuard, withGuards } from './effect-guards.js';
 
 /**
@@ -78,6 +78,12 @@ export type CallInput =
   | { readonly type: 'agent.failed' }
   /** The caller said nothing for `callControl.noResponseTimeoutSec`. */
   | { readonly type: 'caller.silent' }
+  /**
+   * The caller's stream to the AI closed and nothing of the daemon's closed or moved it, and no
+   * news of the call followed: the caller may have hung up with their status callback lost. The
+   * carrier is asked now (`call.check`), not at the next liveness sweep.
+   */
+  | { readonly type: 'stream.lost' }
   /** An effect failed (effect-failures.ts decides: a durable retry, or what the machine does). */
   | {
       readonly type: 'effect.failed';
@@ -291,6 +297,9 @@ function reduceInput(record: CallRecord, input: CallInput, ctx: ReduceContext): 
       );
     case 'caller.silent':
       return callerSilent(record, ctx);
+    case 'stream.lost':
+      if (record.phase !== 'ai') return null;
+      return checkCallAt(withTimeline(record, { atMs: ctx.nowMs, event: 'stream.lost' }), ctx.nowMs);
   }
 }
 

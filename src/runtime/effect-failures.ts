@@ -154,9 +154,22 @@ export function reduceEffectFailed(
  * durable like any retry's), unless one is pending already.
  */
 function checkCallLater(result: ReduceResult, nowMs: number): ReduceResult {
-  if ((result.record.retries ?? []).some((r) => r.effect.type === 'call.check')) return result;
+  if (callCheckPending(result.record)) return result;
   const scheduled = scheduleRetry(result.record, { type: 'call.check' }, 1, nowMs + CALL_GONE_CHECK_MS);
   return { record: scheduled.record, effects: [...result.effects, ...scheduled.effects] };
+}
+
+/**
+ * A `call.check` due at `atMs` (a pending retry, its timer durable), for a record that just
+ * noted why; null when one is pending already.
+ */
+export function checkCallAt(record: CallRecord, atMs: number): ReduceResult | null {
+  if (callCheckPending(record)) return null;
+  return scheduleRetry(record, { type: 'call.check' }, 1, atMs);
+}
+
+function callCheckPending(record: CallRecord): boolean {
+  return (record.retries ?? []).some((r) => r.effect.type === 'call.check');
 }
 
 /** `effect` pending as retry `attempt`, its timer (`retry.schedule`) due at `atMs`. */

@@ -32,6 +32,9 @@ import { TagChain } from './tag-chain.js';
 /** `ws.send` options for a frame built as bytes: still a text frame (ASCII JSON). */
 const TEXT_FRAME = { binary: false } as const;
 
+/** How long a stream that closed by itself waits for news of the call before the carrier is asked, ms. */
+export const STREAM_LOST_GRACE_MS = 2_000;
+
 /** How often a session checks for caller silence, ms. */
 const SILENCE_CHECK_MS = 250;
 
@@ -96,7 +99,11 @@ export class MediaSessions {
   accept(adapter: CarrierAdapter, ws: WebSocket): void {
     const codec = adapter.createCodec();
     // How to close this particular socket: the session keeps it while this stream is its current one.
-    const closeThis = (): void => ws.close(1000, 'done');
+    let closedHere = false;
+    const closeThis = (): void => {
+      closedHere = true;
+      ws.close(1000, 'done');
+    };
     let session: (LocalSession & { silence?: SilenceWatch }) | undefined;
     let refused = false;
     const pending: InboundMediaEvent[] = [];
@@ -213,9 +220,30 @@ export class MediaSessions {
       if (session !== undefined && session.closeCarrier === closeThis) {
         session.bridge.detachCarrier();
         session.closeCarrier = undefined;
+        if (!closedHere) this.#watchLostStream(session);
       }
     });
     ws.on('error', (err) => this.#o.log.warn({ err: errorSummary(err) }, 'media.socket_error'));
+  }
+
+  /**
+   * The session's stream closed without the daemon closing it. A transfer moving the caller does
+   * that (the record is then past `ai`, and `stream.lost` changes nothing), and so does the caller
+   * hanging up — whose status callback normally ends the call within moments. If, after
+   * {@link STREAM_LOST_GRACE_MS}, the session is still here with no stream, the record is told
+   * (`stream.lost`) and the carrier asked: a lost status callback would otherwise leave the call
+   * `ai` until the liveness sweep.
+   */
+  #watchLostStream(session: LocalSession): void {
+    const { callId } = session;
+    this.#time.setTimeout(() => {
+      if (this.#o.sessions.get(callId) !== session || session.bridge.carrierAttached) return;
+      this.#o.engine
+        .dispatch(callId, { type: 'stream.lost' }, undefined)
+        .catch((err: unknown) =>
+          this.#o.log.error({ callId, err: errorSummary(err) }, 'call.dispatch_failed'),
+        );
+    }, STREAM_LOST_GRACE_MS);
   }
 
   async #start(

@@ -30,6 +30,7 @@ import {
   holdCaller,
   onCheckExpired,
   onLeftConfirmed,
+  onVerifyExpired,
   tryConnect,
 } from './room.js';
 
@@ -58,6 +59,8 @@ export type AgenticPhase =
   | 'whispering'
   | 'awaiting_hold'
   | 'joining'
+  /** Every human failed; the carrier is asked whether the caller is still on hold (`returning`). */
+  | 'checking_caller'
   | TerminalPhase;
 
 export type AgenticState = MachineState<'agentic', AgenticPhase>;
@@ -191,6 +194,7 @@ function onTimer(d: AgenticDraft, timerId: TimerId): Applied {
   }
   if (timerId === 'confirm') return onLeftConfirmed(d);
   if (timerId === 'check') return onCheckExpired(d);
+  if (timerId === 'verify') return onVerifyExpired(d);
   if (timerId === 'hold') {
     finish(d, 'failed', null);
     return detailOf({ timer: timerId, outcome: 'failed' });
@@ -283,6 +287,10 @@ function awaitJoin(d: AgenticDraft, leg: Leg): string {
 }
 
 function syncPhase(d: AgenticDraft): void {
+  if (d.s.flags.returning !== undefined) {
+    d.s.phase = 'checking_caller';
+    return;
+  }
   const leg = liveCurrentLeg(d);
   switch (leg?.status) {
     case 'ringing':

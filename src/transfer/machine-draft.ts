@@ -1,5 +1,6 @@
 import type { LegEndStatus, TransferMode, TransferOutcome } from '../domain/outcome.js';
 import {
+  CALLER_VERIFY_WAIT_MS,
   type LegRecord,
   LIVE_LEG_STATUSES,
   legIdFor,
@@ -238,8 +239,35 @@ export function nextOrReturn(
     const legId = dial(next);
     return detailOf({ outcome, code: carrierCode, next: legId });
   }
+  if (d.s.flags.callerHeld && outcome !== 'canceled') {
+    verifyCaller(d, outcome, carrierCode);
+    return detailOf({ outcome, code: carrierCode, chain: 'exhausted', note: 'caller_check' });
+  }
   finish(d, outcome, carrierCode);
   return detailOf({ outcome, code: carrierCode, chain: 'exhausted' });
+}
+
+/**
+ * Every human failed with the caller on hold: before the caller is returned to the AI, the
+ * carrier is asked whether they are still on the line (their hang-up may never have been
+ * reported: both the room's report and the call's status callback lost). `caller.present` or the
+ * `verify` timer ends the transfer with `outcome` ({@link endReturning}); `caller.hangup` ends it
+ * `caller_hangup`.
+ */
+function verifyCaller(d: Draft<AnyState>, outcome: TransferOutcome, carrierCode: string | null): void {
+  cancelLiveLegs(d, outcome, true);
+  cancelAllTimers(d);
+  d.s.flags.returning = { outcome, carrierCode };
+  d.effects.push({ type: 'caller.check' });
+  startTimer(d, 'verify', d.nowMs + CALLER_VERIFY_WAIT_MS);
+}
+
+/** The caller is there (or the carrier did not say in time): the transfer ends with the failure it waited to report. */
+export function endReturning(d: Draft<AnyState>): boolean {
+  const returning = d.s.flags.returning;
+  if (returning === undefined) return false;
+  finish(d, returning.outcome, returning.carrierCode);
+  return true;
 }
 
 /** How {@link finish} treats what is still running. */
@@ -264,6 +292,7 @@ export function finish(
   const lastLeg = d.s.legs[d.s.index]?.legId;
   cancelLiveLegs(d, outcome, options.legsEndWithCaller !== true);
   cancelAllTimers(d);
+  if (d.s.flags.returning !== undefined) delete d.s.flags.returning;
   d.s.outcome = outcome;
   d.s.carrierCode = carrierCode;
   d.s.endedAtMs = d.nowMs;

@@ -81,6 +81,14 @@ export interface TransferFlags {
   readonly summaryText: string | null;
   /** Warm: no more waiting for a summary (received, blank, timed out, or not asked for). */
   readonly summaryDone: boolean;
+  /**
+   * Warm, agentic: every human failed while the caller was on hold, and the carrier is being
+   * asked whether the caller is still on the line before they are returned (`caller.check`,
+   * bounded by the `verify` timer): their hang-up may never have been reported. The failure the
+   * transfer ends with once they are known to be there. Absent otherwise (and in records saved
+   * before it existed).
+   */
+  readonly returning?: { readonly outcome: TransferOutcome; readonly carrierCode: string | null };
 }
 
 export interface ActiveTimer {
@@ -154,6 +162,14 @@ export const CALLER_LEFT_CONFIRM_MS = 1_000;
  * line (`caller.check`) before the caller is taken to have hung up.
  */
 export const CALLER_CHECK_WAIT_MS = 5_000;
+
+/**
+ * How long the carrier may take to say whether a caller on hold is still on the line once every
+ * human failed (`returning`), before they are taken to be there and returned to the AI. Shorter
+ * than {@link CALLER_CHECK_WAIT_MS}: the caller hears hold audio meanwhile, and being wrong costs a
+ * command to a call that is over, not a caller taken for gone.
+ */
+export const CALLER_VERIFY_WAIT_MS = 2_000;
 
 /**
  * A generous bound on how long a whisper takes to play, in ms: 3 s of setup plus 100 ms per

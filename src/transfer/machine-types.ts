@@ -36,6 +36,7 @@ export type TimerId =
   | 'hold'
   | 'confirm'
   | 'check'
+  | 'verify'
   | `ring:${string}`
   | `whisper:${string}`
   | `join:${string}`

@@ -14,6 +14,7 @@ import {
   detailOf,
   dialLeg,
   dropLeg,
+  endReturning,
   finish,
   hasTimer,
   liveCurrentLeg,
@@ -59,7 +60,8 @@ export function holdCaller(d: RoomDraft): void {
  * command), not a hang-up.
  */
 export function onCallerHeld(d: RoomDraft): Applied {
-  if (!d.s.flags.callerMoved) return null;
+  // Every human failed and the carrier is being asked about the caller: its answer decides.
+  if (!d.s.flags.callerMoved || d.s.flags.returning !== undefined) return null;
   const rejoined = awaitingCaller(d);
   if (d.s.flags.callerHeld && !rejoined) return null;
   if (rejoined) cancelCallerWait(d);
@@ -74,7 +76,7 @@ export function onCallerHeld(d: RoomDraft): Applied {
  * CALLER_LEFT_CONFIRM_MS ({@link onLeftConfirmed}); until then nobody joins them.
  */
 export function onCallerLeft(d: RoomDraft): Applied {
-  if (!d.s.flags.callerMoved || awaitingCaller(d)) return null;
+  if (!d.s.flags.callerMoved || awaitingCaller(d) || d.s.flags.returning !== undefined) return null;
   startTimer(d, 'confirm', d.nowMs + CALLER_LEFT_CONFIRM_MS);
   return detailOf({ note: 'caller_left_room' });
 }
@@ -91,12 +93,28 @@ export function onLeftConfirmed(d: RoomDraft): Applied {
   return detailOf({ timer: 'confirm', note: 'caller_check' });
 }
 
-/** `caller.present` while checking: the carrier says the call is live, so the caller is on hold in the room. */
+/**
+ * `caller.present` while checking: the carrier says the call is live, so the caller is on hold in
+ * the room — and, once every human failed (`returning`), is returned to the AI.
+ */
 export function onCallerPresent(d: RoomDraft): Applied {
+  if (hasTimer(d, 'verify')) {
+    cancelTimer(d, 'verify');
+    const outcome = d.s.flags.returning?.outcome;
+    endReturning(d);
+    return detailOf({ note: 'caller_present', outcome });
+  }
   if (!hasTimer(d, 'check')) return null;
   cancelTimer(d, 'check');
   d.s.flags.callerHeld = true;
   return detailOf({ note: 'caller_still_held', join: tryConnect(d) });
+}
+
+/** The `verify` timer: the carrier did not say in time; the caller is taken to be on hold and returned. */
+export function onVerifyExpired(d: RoomDraft): Applied {
+  const outcome = d.s.flags.returning?.outcome;
+  if (!endReturning(d)) return null;
+  return detailOf({ timer: 'verify', outcome, note: 'caller_unconfirmed' });
 }
 
 /** The `check` timer: the carrier never said the call is live: the caller hung up (their status may still come). */

@@ -30,6 +30,7 @@ import {
   holdCaller,
   onCheckExpired,
   onLeftConfirmed,
+  onVerifyExpired,
   tryConnect,
 } from './room.js';
 
@@ -70,6 +71,8 @@ export type WarmPhase =
   | 'whispering'
   | 'awaiting_hold'
   | 'joining'
+  /** Every human failed; the carrier is asked whether the caller is still on hold (`returning`). */
+  | 'checking_caller'
   | TerminalPhase;
 
 export type WarmState = MachineState<'warm', WarmPhase>;
@@ -209,6 +212,7 @@ function onTimer(d: WarmDraft, timerId: TimerId): Applied {
   }
   if (timerId === 'confirm') return onLeftConfirmed(d);
   if (timerId === 'check') return onCheckExpired(d);
+  if (timerId === 'verify') return onVerifyExpired(d);
   if (timerId === 'hold') {
     // The caller never showed up on hold: rather than brief a human into a conference the caller
     // may not be in, give the caller back to the AI.
@@ -308,6 +312,10 @@ function awaitJoin(d: WarmDraft, leg: Leg): string {
 }
 
 function syncPhase(d: WarmDraft): void {
+  if (d.s.flags.returning !== undefined) {
+    d.s.phase = 'checking_caller';
+    return;
+  }
   const leg = liveCurrentLeg(d);
   switch (leg?.status) {
     case 'ringing':

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { STREAM_LOST_GRACE_MS } from '../../src/runtime/media-sessions.js';
 import { ANSWERS, type E2e, type E2eCarrier, useE2e, warm } from './fixture.js';
 import { type Harness, waitForRecord } from './harness.js';
 
@@ -6,7 +7,8 @@ import { type Harness, waitForRecord } from './harness.js';
  * A final status callback the carrier never delivers (docs/simulator.md: Twilio retries only
  * with connection overrides, Plivo for a bounded time, Exotel's StatusCallback "may fail"). The
  * liveness check (src/runtime/liveness.ts, every 60 s by default) asks the carrier, and the
- * record ends as the call did instead of staying live forever. On virtual time: the minutes of
+ * record ends as the call did instead of staying live forever; with the AI, the caller's stream
+ * closing by itself has the carrier asked sooner (`stream.lost`). On virtual time: the minutes of
  * waiting cost no wall time.
  */
 const INTERVAL_MS = 60_000;
@@ -30,16 +32,18 @@ for (const carrier of ['twilio', 'plivo'] as const satisfies readonly E2eCarrier
   describe(`${carrier}: the caller's final status callback is lost`, () => {
     const { run, placeCall } = useE2e(carrier, { virtualTime: true });
 
-    it('with the AI: the liveness check learns the end from the carrier (caller_hangup, noted)', async () => {
+    it('with the AI: the stream closing by itself has the carrier asked within seconds (caller_hangup, noted)', async () => {
       const hh = await run({ script: [{ say: 300 }] });
       const { call, end } = await hangUpStatusLost(hh, placeCall);
       const record = await waitForRecord(hh, call.sid, (r) => r.phase === 'ended', 3 * INTERVAL_MS);
       expect(record.endedReason).toBe('caller_hangup');
+      const lost = record.timeline.find((t) => t.event === 'stream.lost');
+      expect(lost?.atMs).toBeGreaterThanOrEqual(end.atMs + STREAM_LOST_GRACE_MS);
       expect(record.timeline.find((t) => t.event === 'call.ended')?.detail).toMatch(
         /no final status callback came/,
       );
-      // Within two sweeps of the hang-up (quiet for one interval, then the next sweep).
-      expect(record.endedAtMs! - end.atMs).toBeLessThanOrEqual(2 * INTERVAL_MS + 1_000);
+      // Not at the next liveness sweep: the grace, then one question to the carrier.
+      expect(record.endedAtMs! - end.atMs).toBeLessThanOrEqual(STREAM_LOST_GRACE_MS + 1_000);
     });
 
     // A cold transfer's record ends when the human answers (the AI's part is over); a warm one

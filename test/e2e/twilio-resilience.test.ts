@@ -1,6 +1,8 @@
 import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { sleep } from '../../src/lib/time.js';
+import { STREAM_LOST_GRACE_MS } from '../../src/runtime/media-sessions.js';
 import { expectEchoedExactly, noise, useE2e } from './fixture.js';
 import { AUTH_TOKEN, CALLER, INBOUND, sourcesHeard, waitForRecord } from './harness.js';
 
@@ -187,6 +189,10 @@ describe('twilio resilience end to end (virtual time)', () => {
     await hh.sim.waitFor(() => new Set(call.heard.from('stream:').map((s) => s.source)).size >= 2, 8000);
     const record = await hh.app.engine.get(call.sid);
     expect(record?.phase).toBe('ai');
+    // Back within the grace: no reason to ask the carrier about the call.
+    await sleep(hh.time, STREAM_LOST_GRACE_MS + 500);
+    const after = await hh.app.engine.get(call.sid);
+    expect(after?.timeline.map((t) => t.event)).not.toContain('stream.lost');
     // One agent socket throughout: the agent never noticed.
     expect(hh.agent?.sessions).toHaveLength(1);
     call.hangup();

@@ -4,7 +4,7 @@ import { VirtualTime } from '../../src/lib/virtual-time.js';
 import { CALLER_LEFT_CONFIRM_MS } from '../../src/transfer/machine-state.js';
 import { type RedisServer, startRedisServer } from '../../support/redis-server.js';
 import { flushRedis } from '../e2e/harness.js';
-import { seededAdversity } from './adversarial.js';
+import { seededAdversity, seededAdversityWith } from './adversarial.js';
 import { KNOWN_DEFECTS, type KnownDefect } from './batch.js';
 import { evidenceOf, replayCommand, reportOf } from './report.js';
 import { runScenarios, type ScenarioResult } from './runner.js';
@@ -128,6 +128,49 @@ describe('property: seeded transfer scenarios keep every invariant', () => {
     const slow = results[0]?.observation.rest.filter((r) => r.answeredAtMs - r.atMs > 1000) ?? [];
     expect(slow.length).toBeGreaterThan(0);
   }, 60_000);
+
+  it.each([
+    {
+      seed: 0x24,
+      name: 'seed 0x24: plivo agentic caller_hangs_up_in_whisper by tool',
+      was: 'recorded carrier_error: Plivo answered 404 to the move, not taken as the call gone',
+      outcome: 'caller_hangup',
+      statusLost: false,
+    },
+    {
+      seed: 0x1e,
+      name: 'seed 0x1e: plivo warm caller_hangs_up_on_hold by tool',
+      was: "the room's report and the status callback lost, recorded no_answer when the human did not answer later",
+      outcome: 'caller_hangup',
+      statusLost: true,
+    },
+    {
+      seed: 0xea,
+      name: 'seed 0xea: plivo cold failed by silence',
+      was: 'the caller hung up back with the AI, the status callback lost: the call stayed `ai` for good',
+      outcome: 'failed',
+      statusLost: true,
+    },
+  ])(
+    'regression, lossy seed $seed: $was',
+    async ({ seed, name, outcome, statusLost }) => {
+      expect(describeScenario(scenarioFor(seed))).toBe(name);
+      const results = await runScenarios([scenarioFor(seed)], {
+        time: new VirtualTime(),
+        adversity: seededAdversityWith({ lossy: true }),
+      });
+      expect(failures(results, { ...ADVERSARIAL, lossy: true })).toEqual([]);
+      const o = results[0]?.observation;
+      // The loss the seed is about happened: the caller's status callback never got an answer.
+      const lost = o?.callbacks.some(
+        (c) => c.callSid === o.caller.sid && c.kind === 'status' && c.status === undefined,
+      );
+      expect(lost).toBe(statusLost);
+      expect(o?.record?.phase).toBe('ended');
+      expect(o?.record?.transfers.map((t) => t.outcome)).toEqual([outcome]);
+    },
+    60_000,
+  );
 
   it.each(SHOWN_BY)(
     'known defect, seed $seed: $what',

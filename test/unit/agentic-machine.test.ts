@@ -137,11 +137,23 @@ describe('agentic machine', () => {
     expect(effects).toContainEqual(expect.objectContaining({ type: 'carrier.dial', legId: 't1:1', to: B }));
   });
 
-  it('declined on the last destination: back to the AI with declined', () => {
-    const { state, effects } = run([...briefing, result(false)], { chain: [A] });
+  it('declined on the last destination: the caller checked, then back to the AI with declined', () => {
+    const asked = run([...briefing, result(false)], { chain: [A] });
+    expect(asked.state.phase).toBe('checking_caller');
+    expect(asked.state.outcome).toBeNull();
+    expect(asked.effects).toContainEqual({ type: 'caller.check' });
+    expect(types(asked.effects)).not.toContain('caller.to_agent');
+    const { state, effects } = run([...briefing, result(false), { type: 'caller.present' }], { chain: [A] });
     expect(state.outcome).toBe('declined');
     expect(effects).toContainEqual({ type: 'agent.resume', outcome: 'declined' });
     expect(effects).toContainEqual({ type: 'caller.to_agent' });
+  });
+
+  it('declined on the last destination and the carrier says the caller is gone: caller_hangup, no return', () => {
+    const { state, effects } = run([...briefing, result(false), { type: 'caller.hangup' }], { chain: [A] });
+    expect(state.outcome).toBe('caller_hangup');
+    expect(types(effects)).not.toContain('caller.to_agent');
+    expect(types(effects)).not.toContain('agent.resume');
   });
 
   it('the briefing socket fails: the static whisper, then the join; the timeline says so', () => {
@@ -183,7 +195,15 @@ describe('agentic machine', () => {
     expect(types(effects)).not.toContain('human.brief');
     expect(effects).toContainEqual({ type: 'carrier.cancel', legId: 't1:0' });
     expect(effects).toContainEqual(expect.objectContaining({ type: 'carrier.dial', legId: 't1:1', to: B }));
-    const last = run([played, held, { type: 'leg.answered', legId: 't1:0', machine: true }], { chain: [A] });
+    const last = run(
+      [
+        played,
+        held,
+        { type: 'leg.answered', legId: 't1:0', machine: true },
+        { type: 'timer.fired', timerId: 'verify' },
+      ],
+      { chain: [A] },
+    );
     expect(last.state.outcome).toBe('voicemail');
   });
 

@@ -142,6 +142,7 @@ describe('reduceCall: inputs that change nothing (null)', () => {
     { type: 'agent.hangup' },
     { type: 'agent.failed' },
     { type: 'caller.silent' },
+    { type: 'stream.lost' },
   ];
   const ROWS: [string, From, CallInput, Partial<ReduceContext>?][] = [
     ...EVERY_INPUT.map((input): [string, From, CallInput] => [
@@ -171,10 +172,19 @@ describe('reduceCall: inputs that change nothing (null)', () => {
     ['caller.silent while transferring', 'coldDialing', { type: 'caller.silent' }],
     ['caller.silent once the human has the caller', 'human', { type: 'caller.silent' }],
     ["caller.silent with onNoResponseAction 'none'", 'ai', { type: 'caller.silent' }],
+    // A transfer moving the caller closes their stream: that is no news of the call.
+    ['stream.lost while transferring', 'coldDialing', { type: 'stream.lost' }],
+    ['stream.lost once the human has the caller', 'human', { type: 'stream.lost' }],
   ];
 
   it.each(ROWS)('%s', (_name, from, input, ctx) => {
     expect(reduceFrom(from, input, ctx).result).toBeNull();
+  });
+
+  it('stream.lost with a check of the call already pending', () => {
+    const lost = through(FROM.ai(), { type: 'stream.lost' });
+    expect(lost.retries).toEqual([{ retryId: '1', effect: { type: 'call.check' }, attempt: 1 }]);
+    expect(reduceCall(deepFreeze(lost), { type: 'stream.lost' }, ctxAt(AT))).toBeNull();
   });
 
   it('leg.bound with a binding already known', () => {
@@ -221,6 +231,17 @@ const accepted = (requestId?: string): CallEffect[] => [
 ];
 
 const TRANSITIONS: Row[] = [
+  // stream.lost
+  {
+    name: 'ai + stream.lost: the carrier is asked about the call now, as a durable retry',
+    from: 'ai',
+    input: { type: 'stream.lost' },
+    expected: {
+      phase: 'ai',
+      callEffects: [{ type: 'retry.schedule', retryId: '1', atMs: AT }],
+      timeline: [{ atMs: AT, event: 'stream.lost' }],
+    },
+  },
   // transfer.request
   {
     name: 'ai + transfer.request: a cold transfer starts (the agent’s default mode)',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LegEndStatus } from '../../src/domain/outcome.js';
-import { CALLER_LEFT_CONFIRM_MS } from '../../src/transfer/machine-state.js';
+import { CALLER_LEFT_CONFIRM_MS, CALLER_VERIFY_WAIT_MS } from '../../src/transfer/machine-state.js';
 import type { TransferEffect, TransferEvent, TransferInput } from '../../src/transfer/machine-types.js';
 import type { TransferPlan, WhisperPlan } from '../../src/transfer/plan-types.js';
 import { initial, step, transferMachine, type WarmState } from '../../src/transfer/warm.js';
@@ -368,13 +368,49 @@ const rows: readonly Row[] = [
     detail: 'timer=ring leg=t1:0 outcome=no_answer next=t1:1',
   },
   {
-    name: 'last destination fails with the caller on hold → caller back to the AI',
+    // Their hang-up may have gone unreported (the room's report and the status callback both lost).
+    name: 'last destination fails with the caller on hold → the carrier is asked whether they are still there',
     before: [played, held, ended('t1:0', 'busy')],
     event: ended('t1:1', 'no_answer'),
-    phase: 'returned',
-    effects: [cancel('ring:t1:1'), cancel('summary'), ...back('t1:1', 'no_answer', true)],
-    detail: 'leg=t1:1 status=no_answer outcome=no_answer chain=exhausted',
+    phase: 'checking_caller',
+    effects: [
+      cancel('ring:t1:1'),
+      cancel('summary'),
+      { type: 'caller.check' },
+      { type: 'timer.start', timerId: 'verify', atMs: AT + CALLER_VERIFY_WAIT_MS },
+    ],
+    detail: 'leg=t1:1 status=no_answer outcome=no_answer chain=exhausted note=caller_check',
   },
+  {
+    name: 'the carrier says the caller is there → caller back to the AI, the failure recorded',
+    before: [played, held, ended('t1:0', 'busy'), ended('t1:1', 'no_answer')],
+    event: { type: 'caller.present' },
+    phase: 'returned',
+    effects: [cancel('verify'), ...back('t1:1', 'no_answer', true)],
+    detail: 'note=caller_present outcome=no_answer',
+  },
+  {
+    name: 'the carrier does not say in time → the caller is taken to be there and returned',
+    before: [played, held, ended('t1:0', 'busy'), ended('t1:1', 'no_answer')],
+    event: fire('verify'),
+    phase: 'returned',
+    effects: back('t1:1', 'no_answer', true),
+    detail: 'timer=verify outcome=no_answer note=caller_unconfirmed',
+  },
+  {
+    name: 'the carrier says the caller is gone → caller_hangup, nobody to return',
+    before: [played, held, ended('t1:0', 'busy'), ended('t1:1', 'no_answer')],
+    event: hangup,
+    phase: 'hung_up',
+    effects: [
+      cancel('verify'),
+      { type: 'agent.status', status: 'failed', legId: 't1:1' },
+      { type: 'flag.clear' },
+      { type: 'transfer.ended', outcome: 'caller_hangup' },
+    ],
+    detail: 'outcome=caller_hangup',
+  },
+
   {
     name: 'chain fails while the handoff sentence plays → no redirect, the caller never left',
     before: [ended('t1:0', 'busy')],
@@ -625,6 +661,22 @@ const ignored: readonly { name: string; before: readonly TransferEvent[]; event:
     name: 'caller left after the transfer failed',
     before: [played, held, fire('ring:t1:0'), fire('ring:t1:1')],
     event: left,
+  },
+  // The carrier's answer about the caller decides, not the room's reports meanwhile.
+  {
+    name: 'caller left while the carrier is asked about them',
+    before: [played, held, ended('t1:0', 'busy'), ended('t1:1', 'no_answer')],
+    event: left,
+  },
+  {
+    name: 'caller held while the carrier is asked about them',
+    before: [played, held, ended('t1:0', 'busy'), ended('t1:1', 'no_answer')],
+    event: held,
+  },
+  {
+    name: 'the carrier says twice that the caller is there',
+    before: [played, held, ended('t1:0', 'busy'), ended('t1:1', 'no_answer'), { type: 'caller.present' }],
+    event: { type: 'caller.present' },
   },
   { name: 'events after the caller hung up', before: [hangup], event: summary(SUMMARY) },
   { name: 'answer of an unknown leg', before: [], event: answered('t1:7') },
