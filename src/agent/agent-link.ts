@@ -80,6 +80,8 @@ export class AgentLink implements AgentTransport {
   #settleFirst: (opened: boolean) => void = () => {};
   #closed: Promise<void>;
   #settleClosed: () => void = () => {};
+  /** Closed while reconnecting with control messages held: the close to make once they are sent. */
+  #closeOnOpen: AgentCloseReason | undefined;
 
   constructor(wire: AgentWire, options: AgentTransportOptions) {
     if (!isSupportedFormat(wire.format)) {
@@ -275,14 +277,26 @@ export class AgentLink implements AgentTransport {
       case 'idle':
         this.#finish('closed');
         return this.#closed;
+      case 'reconnecting':
+        // Control messages wait for the agent (how its transfer ended, above all): the wire's
+        // reconnect, bounded by its connect timeout, delivers them before the close; a reconnect
+        // that fails ends the link as it would have.
+        if (this.#heldControl > 0) this.#closeOnOpen = reason;
+        else this.#beginClose(reason);
+        return this.#closed;
       default:
-        this.#state = 'closing';
-        this.#wire.close(reason).then(
-          () => this.#finish('closed'),
-          () => this.#finish('closed'),
-        );
+        this.#beginClose(reason);
         return this.#closed;
     }
+  }
+
+  /** Closes the wire with `reason`; the link is closed once the wire is (`#closed` settles). */
+  #beginClose(reason: AgentCloseReason): void {
+    this.#state = 'closing';
+    this.#wire.close(reason).then(
+      () => this.#finish('closed'),
+      () => this.#finish('closed'),
+    );
   }
 
   #onOpened(resumed: boolean): void {
@@ -301,6 +315,13 @@ export class AgentLink implements AgentTransport {
     }
     if (audioFrames > 0) this.#options.onAudioHeld?.(audioFrames);
     this.#log.info({ resumed, heldFrames: audioFrames }, 'agent.connected');
+    const closing = this.#closeOnOpen;
+    if (closing !== undefined && this.#held.length === 0) {
+      // The call ended while the agent was away: it has now been told what it was owed.
+      this.#closeOnOpen = undefined;
+      this.#beginClose(closing);
+      return;
+    }
     this.#emit({ type: 'agent.connected', resumed });
     this.#settleFirst(true);
   }

@@ -17,7 +17,11 @@ function mentions(detail: string | undefined, legId: string, keys: readonly stri
 export function transferTimings(state: TransferState): TransferTimings {
   if (state.outcome !== 'connected') return {};
   const out: { ringMs?: number; timeToHumanMs?: number } = {};
-  if (state.endedAtMs !== null) out.timeToHumanMs = state.endedAtMs - state.startedAtMs;
+  // Warm and agentic connect once the carrier says the caller is still there (room.ts
+  // `tryConnect`): the human had the caller from the moment both were in the room.
+  const together = state.timeline.findLast((e) => e.detail?.includes('join=checking_caller') === true);
+  const reachedAtMs = together?.atMs ?? state.endedAtMs;
+  if (reachedAtMs !== null) out.timeToHumanMs = reachedAtMs - state.startedAtMs;
   const leg = state.legs.find((l) => l.outcome === 'connected' || l.status === 'connected');
   if (leg === undefined) return out;
   // Answered at its `leg.answered` (or a cold `leg.ended completed` whose answer went missing).

@@ -8,6 +8,7 @@ import {
   dialLeg,
   dropLeg,
   finish,
+  hasTimer,
   liveCurrentLeg,
   type Mutable,
   nextOrReturn,
@@ -59,7 +60,10 @@ export type AgenticPhase =
   | 'whispering'
   | 'awaiting_hold'
   | 'joining'
-  /** Every human failed; the carrier is asked whether the caller is still on hold (`returning`). */
+  /**
+   * The carrier is asked whether the caller is still on hold: every human failed (`returning`),
+   * or one is in the room to be joined with them (the `verify` timer runs).
+   */
   | 'checking_caller'
   | TerminalPhase;
 
@@ -287,11 +291,11 @@ function awaitJoin(d: AgenticDraft, leg: Leg): string {
 }
 
 function syncPhase(d: AgenticDraft): void {
-  if (d.s.flags.returning !== undefined) {
+  const leg = liveCurrentLeg(d);
+  if (d.s.flags.returning !== undefined || (leg?.status === 'ready' && hasTimer(d, 'verify'))) {
     d.s.phase = 'checking_caller';
     return;
   }
-  const leg = liveCurrentLeg(d);
   switch (leg?.status) {
     case 'ringing':
       d.s.phase = 'ringing';

@@ -27,7 +27,12 @@ import {
   strayAnswer,
 } from './machine-draft.js';
 import type { LegRecord } from './machine-state.js';
-import { CALLER_CHECK_WAIT_MS, CALLER_LEFT_CONFIRM_MS, HOLD_CONFIRM_WAIT_MS } from './machine-state.js';
+import {
+  CALLER_CHECK_WAIT_MS,
+  CALLER_LEFT_CONFIRM_MS,
+  CALLER_VERIFY_WAIT_MS,
+  HOLD_CONFIRM_WAIT_MS,
+} from './machine-state.js';
 import type { TransferEvent } from './machine-types.js';
 import type { CallerPlace } from './mode.js';
 import { carrierAnnouncement } from './plan-text.js';
@@ -98,23 +103,30 @@ export function onLeftConfirmed(d: RoomDraft): Applied {
  * the room — and, once every human failed (`returning`), is returned to the AI.
  */
 export function onCallerPresent(d: RoomDraft): Applied {
-  if (hasTimer(d, 'verify')) {
+  if (hasTimer(d, 'verify') && d.s.flags.returning !== undefined) {
     cancelTimer(d, 'verify');
-    const outcome = d.s.flags.returning?.outcome;
+    const outcome = d.s.flags.returning.outcome;
     endReturning(d);
     return detailOf({ note: 'caller_present', outcome });
+  }
+  if (hasTimer(d, 'verify')) {
+    cancelTimer(d, 'verify');
+    return detailOf({ note: 'caller_present', join: tryConnect(d, true) });
   }
   if (!hasTimer(d, 'check')) return null;
   cancelTimer(d, 'check');
   d.s.flags.callerHeld = true;
-  return detailOf({ note: 'caller_still_held', join: tryConnect(d) });
+  return detailOf({ note: 'caller_still_held', join: tryConnect(d, true) });
 }
 
-/** The `verify` timer: the carrier did not say in time; the caller is taken to be on hold and returned. */
+/**
+ * The `verify` timer: the carrier did not say in time; the caller is taken to be on hold, as the
+ * room reported — returned to the AI once every human failed, else joined with the human.
+ */
 export function onVerifyExpired(d: RoomDraft): Applied {
   const outcome = d.s.flags.returning?.outcome;
-  if (!endReturning(d)) return null;
-  return detailOf({ timer: 'verify', outcome, note: 'caller_unconfirmed' });
+  if (endReturning(d)) return detailOf({ timer: 'verify', outcome, note: 'caller_unconfirmed' });
+  return detailOf({ timer: 'verify', note: 'caller_unconfirmed', join: tryConnect(d, true) });
 }
 
 /** The `check` timer: the carrier never said the call is live: the caller hung up (their status may still come). */
@@ -141,12 +153,25 @@ export function onHoldFailed(d: RoomDraft, carrierCode: string | undefined): App
   return detailOf({ outcome: 'carrier_error' });
 }
 
-/** The human ready and the caller in the room (and not just gone from it): connected. */
-export function tryConnect(d: RoomDraft): string {
+/**
+ * The human ready and the caller in the room (and not just gone from it): connected — once the
+ * carrier says the caller's call is live. The room's report of the caller leaving and their
+ * status callback may both be lost, and `connected` with nobody on the line would leave the
+ * human alone in the room; so the carrier is asked first (`caller.check`, bounded by the `verify`
+ * timer, which believes the room). `confirmed`: the carrier has just said so.
+ */
+export function tryConnect(d: RoomDraft, confirmed = false): string {
   const leg = liveCurrentLeg(d);
   if (leg?.status !== 'ready') return 'not_ready';
   if (!d.s.flags.callerHeld) return 'awaiting_hold';
   if (awaitingCaller(d)) return 'awaiting_caller';
+  if (!confirmed) {
+    if (hasTimer(d, 'verify')) return 'checking_caller';
+    d.effects.push({ type: 'caller.check' });
+    startTimer(d, 'verify', d.nowMs + CALLER_VERIFY_WAIT_MS);
+    return 'checking_caller';
+  }
+  cancelTimer(d, 'verify');
   leg.status = 'connected';
   leg.outcome = 'connected';
   finish(d, 'connected', null);

@@ -48,6 +48,8 @@ describe('transfer timings for the metrics', () => {
       [3_200, { type: 'leg.answered', legId: 'c.t1:0' }],
       [5_000, { type: 'whisper.played', legId: 'c.t1:0' }],
       [5_500, { type: 'human.joined', legId: 'c.t1:0' }],
+      // The carrier's word that the caller is still there, before `connected`.
+      [5_800, { type: 'caller.present' }],
     ]);
     expect(state.outcome).toBe('connected');
     expect(transferTimings(state)).toEqual({ ringMs: 2_200, timeToHumanMs: 4_500 });

@@ -120,7 +120,28 @@ describe('agentic machine', () => {
       { type: 'timer.start', timerId: 'join:t1:0', atMs: NOW + 10_000 },
     ]);
     const joined = run([...briefing, result(true), { type: 'human.joined', legId: 't1:0' }]);
-    expect(joined.state.outcome).toBe('connected');
+    // The carrier is asked whether the caller is still on the line before `connected`.
+    expect(joined.state.phase).toBe('checking_caller');
+    expect(joined.effects).toContainEqual({ type: 'caller.check' });
+    const connected = run([
+      ...briefing,
+      result(true),
+      { type: 'human.joined', legId: 't1:0' },
+      { type: 'caller.present' },
+    ]);
+    expect(connected.state.outcome).toBe('connected');
+  });
+
+  it('the human joined but the caller is gone (their reports lost): caller_hangup, the human hung up', () => {
+    const { state, effects } = run([
+      ...briefing,
+      result(true),
+      { type: 'human.joined', legId: 't1:0' },
+      { type: 'caller.hangup' },
+    ]);
+    expect(state.outcome).toBe('caller_hangup');
+    expect(effects).toContainEqual({ type: 'carrier.cancel', legId: 't1:0' });
+    expect(types(effects)).not.toContain('agent.detach');
   });
 
   it.each([

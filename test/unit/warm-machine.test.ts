@@ -45,6 +45,7 @@ function run(events: readonly TransferEvent[], whisper?: WhisperPlan): WarmState
 const played: TransferEvent = { type: 'handoff.played' };
 const held: TransferEvent = { type: 'caller.held' };
 const hangup: TransferEvent = { type: 'caller.hangup' };
+const present: TransferEvent = { type: 'caller.present' };
 const left: TransferEvent = { type: 'caller.left' };
 type TimerName = Extract<TransferEvent, { type: 'timer.fired' }>['timerId'];
 const fire = (timerId: TimerName): TransferEvent => ({ type: 'timer.fired', timerId });
@@ -90,6 +91,11 @@ const connectedFx = (legId: string, timers: readonly TransferEffect[] = []): Tra
   { type: 'agent.detach' },
   { type: 'flag.clear' },
   { type: 'transfer.ended', outcome: 'connected' },
+];
+/** Before `connected`, the carrier is asked whether the caller's call is live. */
+const checkFx: TransferEffect[] = [
+  { type: 'caller.check' },
+  { type: 'timer.start', timerId: 'verify', atMs: AT + CALLER_VERIFY_WAIT_MS },
 ];
 const back = (legId: string, outcome: 'busy' | 'no_answer' | 'failed' | 'canceled', moved: boolean) => [
   ...(moved ? [{ type: 'caller.to_agent' } as const] : []),
@@ -277,28 +283,59 @@ const rows: readonly Row[] = [
     detail: 'note=caller_to_hold',
   },
   {
-    name: 'caller reported in the room with the human there → connected, AI leaves',
+    name: 'caller reported in the room with the human there → the carrier asked whether the caller is live',
     before: [played, answered('t1:0'), summary(SUMMARY), whispered('t1:0'), joined('t1:0')],
     event: held,
-    phase: 'connected',
-    effects: connectedFx('t1:0', [cancel('hold')]),
-    detail: 'join=connected',
+    phase: 'checking_caller',
+    effects: [cancel('hold'), ...checkFx],
+    detail: 'join=checking_caller',
   },
   {
-    name: 'caller reported, whisper done, then the human in the room → connected, AI leaves',
+    name: 'caller reported, whisper done, then the human in the room → the carrier asked whether the caller is live',
     before: joining,
     event: joined('t1:0'),
-    phase: 'connected',
-    effects: connectedFx('t1:0', [cancel('join:t1:0')]),
-    detail: 'leg=t1:0 join=connected',
+    phase: 'checking_caller',
+    effects: [cancel('join:t1:0'), ...checkFx],
+    detail: 'leg=t1:0 join=checking_caller',
   },
   {
-    name: 'human in the room straight after the whisper (before its timer) → connected',
+    name: 'the carrier says the caller is live → connected, AI leaves',
+    before: [...joining, joined('t1:0')],
+    event: present,
+    phase: 'connected',
+    effects: connectedFx('t1:0', [cancel('verify')]),
+    detail: 'note=caller_present join=connected',
+  },
+  {
+    name: 'the carrier does not say in time → connected as the room reported',
+    before: [...joining, joined('t1:0')],
+    event: fire('verify'),
+    phase: 'connected',
+    effects: connectedFx('t1:0'),
+    detail: 'timer=verify note=caller_unconfirmed join=connected',
+  },
+  {
+    // Both the room's report of the caller leaving and their status callback lost (lossy seed 0x2bb).
+    name: 'the carrier says the caller is gone → caller_hangup, the human hung up, never left alone in the room',
+    before: [...joining, joined('t1:0')],
+    event: hangup,
+    phase: 'hung_up',
+    effects: [
+      hangUp('t1:0'),
+      cancel('verify'),
+      { type: 'agent.status', status: 'failed', legId: 't1:0' },
+      { type: 'flag.clear' },
+      { type: 'transfer.ended', outcome: 'caller_hangup' },
+    ],
+    detail: 'outcome=caller_hangup',
+  },
+  {
+    name: 'human in the room straight after the whisper (before its timer) → the carrier asked',
     before: [played, held, answered('t1:0'), summary(SUMMARY)],
     event: joined('t1:0'),
-    phase: 'connected',
-    effects: connectedFx('t1:0', [cancel('whisper:t1:0')]),
-    detail: 'leg=t1:0 join=connected',
+    phase: 'checking_caller',
+    effects: [cancel('whisper:t1:0'), ...checkFx],
+    detail: 'leg=t1:0 join=checking_caller',
   },
   {
     name: 'human in the room, the caller never reported → hold bound: human hung up, caller to the AI',
@@ -593,6 +630,7 @@ const rows: readonly Row[] = [
       summary(SUMMARY),
       whispered('t1:1'),
       joined('t1:1'),
+      present,
     ],
     event: answered('t1:0'),
     phase: 'connected',
@@ -650,12 +688,12 @@ const ignored: readonly { name: string; before: readonly TransferEvent[]; event:
   { name: 'ring timer after the answer', before: [answered('t1:0')], event: fire('ring:t1:0') },
   {
     name: 'end of the joined leg after connected',
-    before: [...joining, joined('t1:0')],
+    before: [...joining, joined('t1:0'), present],
     event: ended('t1:0', 'completed'),
   },
-  { name: 'caller hangup after connected', before: [...joining, joined('t1:0')], event: hangup },
+  { name: 'caller hangup after connected', before: [...joining, joined('t1:0'), present], event: hangup },
   { name: 'caller left a room they were never sent to', before: [], event: left },
-  { name: 'caller left after connected', before: [...joining, joined('t1:0')], event: left },
+  { name: 'caller left after connected', before: [...joining, joined('t1:0'), present], event: left },
   // The daemon moves the caller out only once the transfer ended (back to the AI).
   {
     name: 'caller left after the transfer failed',
@@ -734,7 +772,7 @@ describe('warm machine: start', () => {
   });
 
   it('a whole successful transfer keeps the summary out of the timeline', () => {
-    const state = run([...joining, joined('t1:0')]);
+    const state = run([...joining, joined('t1:0'), present]);
     expect(transferMachine.isTerminal(state)).toBe(true);
     expect(state.outcome).toBe('connected');
     expect(state.flags).toMatchObject({
@@ -751,6 +789,7 @@ describe('warm machine: start', () => {
       'awaiting_summary',
       'whispering',
       'joining',
+      'checking_caller',
       'connected',
     ]);
     expect(JSON.stringify(state.timeline)).not.toContain('refund');
