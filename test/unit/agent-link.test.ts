@@ -137,6 +137,44 @@ describe('AgentLink over any wire', () => {
     expect(events[1]).toEqual({ type: 'agent.reconnecting', cause: 'dropped' });
   });
 
+  it('closed while reconnecting with a status held: the reconnect delivers it, then the close; without one, closed at once', async () => {
+    const a = setup();
+    void a.link.connect();
+    a.wire.accept();
+    a.wire.events?.lost('dropped');
+    a.link.sendTransferStatus({ transferId: 't1', status: 'failed' });
+    const closed = a.link.close('call ended');
+    expect(a.wire.closedWith).toBeUndefined();
+    a.wire.accept(true);
+    await closed;
+    expect(a.wire.sent).toEqual([
+      { kind: 'control', message: { event: 'transfer_status', transferId: 't1', status: 'failed' } },
+    ]);
+    expect(a.wire.closedWith).toBe('call ended');
+    expect(a.link.state).toBe('closed');
+    // Told, then closed: the runtime hears no reconnect it would act on.
+    expect(a.events.map((e) => e.type)).toEqual(['agent.connected', 'agent.reconnecting']);
+
+    const b = setup();
+    void b.link.connect();
+    b.wire.accept();
+    b.wire.events?.lost('dropped');
+    await b.link.close('call ended');
+    expect(b.wire.closedWith).toBe('call ended');
+
+    // A reconnect that fails ends the link as it would have: the status is lost with it.
+    const c = setup();
+    void c.link.connect();
+    c.wire.accept();
+    c.wire.events?.lost('dropped');
+    c.link.sendTransferStatus({ transferId: 't1', status: 'failed' });
+    const gone = c.link.close('call ended');
+    c.wire.events?.ended({ type: 'failed', error: new DaemonError('agent_failed', 'gone') });
+    await gone;
+    expect(c.link.state).toBe('failed');
+    expect(c.wire.sent).toEqual([]);
+  });
+
   it('an agent that leaves normally hung up; one that fails for good is agent.failed and what was held is dropped', async () => {
     const a = setup();
     void a.link.connect();
