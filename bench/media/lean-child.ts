@@ -17,15 +17,10 @@ import { MULAW_8K } from '../../src/domain/media.js';
 import { backgroundTime } from '../../src/lib/time.js';
 import { silentLogger } from '../../src/log.js';
 import { MediaBridge } from '../../src/media/bridge.js';
-import { serveParent } from '../lib/ipc.js';
-import { epochMs, startProbe } from '../lib/probe.js';
-import { CpuProfiler, HeapSampler } from '../lib/profile.js';
+import { serveMediaChild } from './media-child.js';
 
 const agentUrl = process.argv[2] ?? '';
 const log = silentLogger();
-const probe = startProbe();
-const profiler = new CpuProfiler();
-const heap = new HeapSampler();
 // The daemon's media socket options (src/http/server.ts).
 const server = new WebSocketServer({
   host: '127.0.0.1',
@@ -112,22 +107,15 @@ server.on('connection', (ws) => {
   ws.on('error', () => undefined);
 });
 
-serveParent(
+serveMediaChild(
   { port: (server.address() as AddressInfo).port, pid: process.pid },
   {
-    clock: () => epochMs(),
-    sample: (body) => {
-      let agentBuffered = 0;
-      for (const l of links) agentBuffered += l.backlogBytes();
-      return {
-        ...probe.sample((body ?? {}) as { gc?: boolean; reset?: boolean }),
-        media: { sessions: links.size, agentBuffered },
-      };
+    sessions: () => links.size,
+    agentBuffered: () => {
+      let bytes = 0;
+      for (const l of links) bytes += l.backlogBytes();
+      return bytes;
     },
-    'profile-start': () => profiler.start(),
-    'profile-stop': (body) => profiler.stop((body as { file: string }).file),
-    'heap-start': () => heap.start(),
-    'heap-stop': () => heap.stop(),
     stop: () =>
       new Promise<void>((resolve) => {
         for (const client of server.clients) client.terminate();

@@ -5,18 +5,13 @@
  */
 import type { AddressInfo } from 'node:net';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
-import { serveParent } from '../lib/ipc.js';
-import { epochMs, startProbe } from '../lib/probe.js';
-import { CpuProfiler, HeapSampler } from '../lib/profile.js';
+import { serveMediaChild } from './media-child.js';
 import { type RelayPartsConfig, startRelayParts } from './relay-parts.js';
 
 const agentUrl = process.argv[2] ?? '';
 /** The daemon's parts to run beside the relay (relay-parts.ts); none by default. */
 const parts = JSON.parse(process.argv[3] ?? '{"parts":[]}') as RelayPartsConfig;
 const relayParts = await startRelayParts(parts);
-const probe = startProbe();
-const profiler = new CpuProfiler();
-const heap = new HeapSampler();
 const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
 await new Promise<void>((resolve) => server.once('listening', resolve));
 const agents = new Set<WebSocket>();
@@ -44,26 +39,19 @@ server.on('connection', (carrier) => {
   agent.on('close', end).on('error', end);
 });
 
-serveParent(
+serveMediaChild(
   {
     port: (server.address() as AddressInfo).port,
     pid: process.pid,
     ...(relayParts.httpUrl === undefined ? {} : { partsUrl: relayParts.httpUrl }),
   },
   {
-    clock: () => epochMs(),
-    sample: (body) => {
-      let agentBuffered = 0;
-      for (const a of agents) agentBuffered += a.bufferedAmount;
-      return {
-        ...probe.sample((body ?? {}) as { gc?: boolean; reset?: boolean }),
-        media: { sessions: agents.size, agentBuffered },
-      };
+    sessions: () => agents.size,
+    agentBuffered: () => {
+      let bytes = 0;
+      for (const a of agents) bytes += a.bufferedAmount;
+      return bytes;
     },
-    'profile-start': () => profiler.start(),
-    'profile-stop': (body) => profiler.stop((body as { file: string }).file),
-    'heap-start': () => heap.start(),
-    'heap-stop': () => heap.stop(),
     stop: () =>
       new Promise<void>((resolve) => {
         for (const client of server.clients) client.terminate();

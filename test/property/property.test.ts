@@ -158,13 +158,6 @@ describe('property: seeded transfer scenarios keep every invariant', () => {
       outcome: 'caller_hangup',
       statusLost: false,
     },
-    {
-      seed: 0x291,
-      name: 'seed 0x291: twilio agentic caller_hangs_up_in_whisper by api, after busy',
-      was: "the agent's socket reconnecting as the call ended: never told how the transfer ended",
-      outcome: 'caller_hangup',
-      statusLost: false,
-    },
   ])(
     'regression, lossy seed $seed: $was',
     async ({ seed, name, outcome, statusLost }) => {

@@ -92,6 +92,18 @@ const connectedFx = (legId: string, timers: readonly TransferEffect[] = []): Tra
   { type: 'flag.clear' },
   { type: 'transfer.ended', outcome: 'connected' },
 ];
+/** The caller gone: `legs` hung up, `timers` canceled, the agent told `failed` about `legId`. */
+const goneFx = (
+  legId: string,
+  legs: readonly string[],
+  timers: readonly TransferEffect[] = [],
+): TransferEffect[] => [
+  ...legs.map(hangUp),
+  ...timers,
+  { type: 'agent.status', status: 'failed', legId },
+  { type: 'flag.clear' },
+  { type: 'transfer.ended', outcome: 'caller_hangup' },
+];
 /** Before `connected`, the carrier is asked whether the caller's call is live. */
 const checkFx: TransferEffect[] = [
   { type: 'caller.check' },
@@ -320,13 +332,7 @@ const rows: readonly Row[] = [
     before: [...joining, joined('t1:0')],
     event: hangup,
     phase: 'hung_up',
-    effects: [
-      hangUp('t1:0'),
-      cancel('verify'),
-      { type: 'agent.status', status: 'failed', legId: 't1:0' },
-      { type: 'flag.clear' },
-      { type: 'transfer.ended', outcome: 'caller_hangup' },
-    ],
+    effects: goneFx('t1:0', ['t1:0'], [cancel('verify')]),
     detail: 'outcome=caller_hangup',
   },
   {
@@ -439,12 +445,7 @@ const rows: readonly Row[] = [
     before: [played, held, ended('t1:0', 'busy'), ended('t1:1', 'no_answer')],
     event: hangup,
     phase: 'hung_up',
-    effects: [
-      cancel('verify'),
-      { type: 'agent.status', status: 'failed', legId: 't1:1' },
-      { type: 'flag.clear' },
-      { type: 'transfer.ended', outcome: 'caller_hangup' },
-    ],
+    effects: goneFx('t1:1', [], [cancel('verify')]),
     detail: 'outcome=caller_hangup',
   },
 
@@ -462,14 +463,7 @@ const rows: readonly Row[] = [
     before: [played, answered('t1:0'), summary(SUMMARY)],
     event: hangup,
     phase: 'hung_up',
-    effects: [
-      hangUp('t1:0'),
-      cancel('whisper:t1:0'),
-      cancel('hold'),
-      { type: 'agent.status', status: 'failed', legId: 't1:0' },
-      { type: 'flag.clear' },
-      { type: 'transfer.ended', outcome: 'caller_hangup' },
-    ],
+    effects: goneFx('t1:0', ['t1:0'], [cancel('whisper:t1:0'), cancel('hold')]),
     detail: 'outcome=caller_hangup',
   },
   {
@@ -477,14 +471,7 @@ const rows: readonly Row[] = [
     before: [played, held, ringing('t1:0')],
     event: hangup,
     phase: 'hung_up',
-    effects: [
-      hangUp('t1:0'),
-      cancel('ring:t1:0'),
-      cancel('summary'),
-      { type: 'agent.status', status: 'failed', legId: 't1:0' },
-      { type: 'flag.clear' },
-      { type: 'transfer.ended', outcome: 'caller_hangup' },
-    ],
+    effects: goneFx('t1:0', ['t1:0'], [cancel('ring:t1:0'), cancel('summary')]),
     detail: 'outcome=caller_hangup',
   },
   {
@@ -541,14 +528,7 @@ const rows: readonly Row[] = [
     before: [played, held, ringing('t1:0'), left, fire('confirm')],
     event: fire('check'),
     phase: 'hung_up',
-    effects: [
-      hangUp('t1:0'),
-      cancel('ring:t1:0'),
-      cancel('summary'),
-      { type: 'agent.status', status: 'failed', legId: 't1:0' },
-      { type: 'flag.clear' },
-      { type: 'transfer.ended', outcome: 'caller_hangup' },
-    ],
+    effects: goneFx('t1:0', ['t1:0'], [cancel('ring:t1:0'), cancel('summary')]),
     detail: 'timer=check outcome=caller_hangup note=caller_left_room',
   },
   {
@@ -581,12 +561,7 @@ const rows: readonly Row[] = [
     ],
     event: fire('check'),
     phase: 'hung_up',
-    effects: [
-      hangUp('t1:0'),
-      { type: 'agent.status', status: 'failed', legId: 't1:0' },
-      { type: 'flag.clear' },
-      { type: 'transfer.ended', outcome: 'caller_hangup' },
-    ],
+    effects: goneFx('t1:0', ['t1:0']),
     detail: 'timer=check outcome=caller_hangup note=caller_left_room',
   },
   {
