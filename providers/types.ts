@@ -721,9 +721,18 @@ export interface WhisperOptions {
  * creating calls is retried only when the carrier certainly did not act (429, connection
  * refused), so a human is never dialed twice.
  */
+/** How a command to a call may be cut short. */
+export interface CommandOptions {
+  /**
+   * Once aborted, the command's own quick retries stop (the call's end was reported: another try
+   * would be a command to a call that is over); the last error is thrown.
+   */
+  readonly until?: AbortSignal;
+}
+
 export interface CarrierControl {
   /** Replace what the call is doing (ends its media stream). */
-  redirectCall(carrierCallId: string, next: CallInstructions): Promise<void>;
+  redirectCall(carrierCallId: string, next: CallInstructions, options?: CommandOptions): Promise<void>;
   /** Hang up (or cancel, if still ringing). An already-ended call is success. */
   hangupCall(carrierCallId: string): Promise<void>;
   createCall(options: CreateCallOptions): Promise<{ readonly carrierCallId: string }>;

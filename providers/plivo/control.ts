@@ -4,6 +4,7 @@ import type {
   AddParticipantOptions,
   CallInstructions,
   CarrierControl,
+  CommandOptions,
   ConferenceControl,
   ConferenceRef,
   CreateCallOptions,
@@ -70,17 +71,23 @@ class PlivoControl implements CarrierControl, ConferenceControl {
    * rendered from (the runtime commits before it runs effects). Repeatable: the same transfer
    * twice leaves the call in the same place.
    */
-  async redirectCall(carrierCallId: string, next: CallInstructions): Promise<void> {
+  async redirectCall(
+    carrierCallId: string,
+    next: CallInstructions,
+    options: CommandOptions = {},
+  ): Promise<void> {
     transferSeq += 1;
     const url =
       'url' in next
         ? next.url
         : buildCallbackUrl(this.#publicUrl, 'voice', { callId: carrierCallId, seq: 1_000_000 + transferSeq });
-    await this.#run(true, 'POST', `Call/${seg(carrierCallId)}/`, {
-      legs: 'aleg',
-      aleg_url: url,
-      aleg_method: 'POST',
-    });
+    await this.#run(
+      true,
+      'POST',
+      `Call/${seg(carrierCallId)}/`,
+      { legs: 'aleg', aleg_url: url, aleg_method: 'POST' },
+      options.until,
+    );
   }
 
   /**
@@ -252,13 +259,14 @@ class PlivoControl implements CarrierControl, ConferenceControl {
     method: 'GET' | 'POST' | 'DELETE',
     path: string,
     body: object | undefined,
+    until?: AbortSignal,
   ): Promise<PlivoReply> {
     try {
       return await withRetry(
         (_attempt, signal) => this.#rest.request(method, path, body, signal),
         this.#retry,
         repeatable ? isRetryableError : neverReachedPlivo,
-        this.#retryDeps,
+        until === undefined ? this.#retryDeps : { ...this.#retryDeps, until },
       );
     } catch (err) {
       if (err instanceof CarrierError) throw err;

@@ -6,6 +6,7 @@ import type {
   CallInstructions,
   CallProgressEvent,
   CarrierControl,
+  CommandOptions,
   ConferenceControl,
   ConferenceRef,
   CreateCallOptions,
@@ -76,12 +77,18 @@ class TwilioControl implements CarrierControl, ConferenceControl {
     this.#retryDeps = options.retryDeps ?? {};
   }
 
-  async redirectCall(carrierCallId: string, next: CallInstructions): Promise<void> {
+  async redirectCall(
+    carrierCallId: string,
+    next: CallInstructions,
+    options: CommandOptions = {},
+  ): Promise<void> {
     // Update is idempotent: the same document twice leaves the call in the same place.
     // A URL gets itself as the fallback: should the worker answering it fail, another one does.
     const fallback = 'url' in next ? { fallbackUrl: next.url, fallbackMethod: 'POST' as const } : {};
-    await this.#run(true, () =>
-      this.#client.calls(carrierCallId).update({ ...instructions(next), ...fallback }),
+    await this.#run(
+      true,
+      () => this.#client.calls(carrierCallId).update({ ...instructions(next), ...fallback }),
+      options.until,
     );
   }
 
@@ -233,7 +240,7 @@ class TwilioControl implements CarrierControl, ConferenceControl {
    * error; creating a call or participant only when Twilio certainly did not act (429, connection
    * refused), since a timed-out create may have dialed the human already.
    */
-  async #run<T>(repeatable: boolean, op: () => Promise<T>): Promise<T> {
+  async #run<T>(repeatable: boolean, op: () => Promise<T>, until?: AbortSignal): Promise<T> {
     try {
       return await withRetry(
         async () => {
@@ -245,7 +252,7 @@ class TwilioControl implements CarrierControl, ConferenceControl {
         },
         this.#retry,
         repeatable ? isRetryableError : neverReachedTwilio,
-        this.#retryDeps,
+        until === undefined ? this.#retryDeps : { ...this.#retryDeps, until },
       );
     } catch (err) {
       if (err instanceof CarrierError) throw err;

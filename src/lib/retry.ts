@@ -30,6 +30,11 @@ export interface RetryDeps {
   /** Called before each retry with the error that caused it (for logs and metrics). */
   readonly onRetry?: (err: unknown, attempt: number) => void;
   /**
+   * Once aborted, no further attempt is made and the last error is thrown: what the request was
+   * for is over (a command to a call whose end was reported meanwhile).
+   */
+  readonly until?: AbortSignal;
+  /**
    * Whether an attempt can be stopped through its signal; default true. False for operations
    * that cannot be taken back once sent (a Redis command): they get a signal that is never
    * aborted, and no `AbortController` is made per attempt (a share of every store operation's
@@ -93,11 +98,17 @@ export async function withRetry<T>(
     try {
       return await withDeadline(op, attempt, policy.timeoutMs, timers, abortable);
     } catch (err) {
-      if (attempt >= policy.maxRetries || !isRetryable(err)) throw err;
+      if (attempt >= policy.maxRetries || !isRetryable(err) || stopped(deps)) throw err;
       deps.onRetry?.(err, attempt);
       await sleep(policy.retryIntervalMs);
+      if (stopped(deps)) throw err;
     }
   }
+}
+
+/** Whether what the attempts were for is over ({@link RetryDeps.until}). */
+function stopped(deps: RetryDeps): boolean {
+  return deps.until?.aborted === true;
 }
 
 /** The default test for `withRetry`: a `DaemonError` that says retrying helps. */

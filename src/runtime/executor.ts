@@ -87,6 +87,8 @@ export class EffectExecutor implements EffectRunner {
   #current: ((callId: string) => Promise<CallRecord | undefined>) | undefined;
   /** Per call, the last command to the caller's own call still running (see {@link #inOrder}). */
   readonly #callerCommands = new Map<string, Promise<void>>();
+  /** Per call with commands queued, what stops their quick retries once the call ended. */
+  readonly #callerEnded = new Map<string, AbortController>();
   /** Guarded effects running on this worker, by guard id (effect-guards.ts). */
   readonly #guarding = new Set<string>();
 
@@ -119,15 +121,17 @@ export class EffectExecutor implements EffectRunner {
     if (place.type !== 'agent') return;
     const adapter = this.#o.adapterFor(latest);
     this.#o.log.warn({ callId: record.callId, transferId }, 'caller.hold_superseded');
-    await this.#inOrder(record.callId, () =>
+    await this.#inOrder(record.callId, (until) =>
       adapter.control.redirectCall(
         record.callId,
         renderReply(adapter, record.callId, transferId, { type: 'agent' }, this.#o.media),
+        { until },
       ),
     );
   }
 
   async run(record: CallRecord, effects: readonly CallEffect[], context: RunContext): Promise<void> {
+    if (record.phase === 'ended') this.#stopCallerCommands(record.callId);
     const early = this.#dialFirst(record, effects);
     const dialing = early === undefined ? undefined : this.#runEffect(record, early, context);
     for (const effect of effects) {
@@ -244,9 +248,16 @@ export class EffectExecutor implements EffectRunner {
    * land after the return to the AI that followed it, leaving the caller alone on hold. Only the
    * carrier request waits here, never what its failure leads to (which may command the caller).
    */
-  #inOrder(callId: string, command: () => Promise<void>): Promise<void> {
+  #inOrder(callId: string, command: (until: AbortSignal) => Promise<void>): Promise<void> {
     const before = this.#callerCommands.get(callId) ?? Promise.resolve();
-    const run = before.then(command, command);
+    let ended = this.#callerEnded.get(callId);
+    if (ended === undefined) {
+      ended = new AbortController();
+      this.#callerEnded.set(callId, ended);
+    }
+    const { signal } = ended;
+    const send = () => command(signal);
+    const run = before.then(send, send);
     const tail: Promise<void> = run.then(
       () => this.#settled(callId, tail),
       () => this.#settled(callId, tail),
@@ -257,7 +268,18 @@ export class EffectExecutor implements EffectRunner {
 
   /** The last command queued for the call is done: nothing is on its way to the caller from here. */
   #settled(callId: string, tail: Promise<void>): void {
-    if (this.#callerCommands.get(callId) === tail) this.#callerCommands.delete(callId);
+    if (this.#callerCommands.get(callId) !== tail) return;
+    this.#callerCommands.delete(callId);
+    this.#callerEnded.delete(callId);
+  }
+
+  /**
+   * The call's end is known here: commands still on their way to it retry no more (a retry
+   * would be a command to a call that is over: property seed 0x68, a hold's 503 retried 820 ms
+   * after the caller's end was reported).
+   */
+  #stopCallerCommands(callId: string): void {
+    this.#callerEnded.get(callId)?.abort();
   }
 
   /** A socket effect for a call whose session is not on this worker, not sent here by a relay. */
@@ -384,6 +406,8 @@ export class EffectExecutor implements EffectRunner {
         return;
       }
       case 'call.finished': {
+        // Relayed here from the worker that learned the end: this one's commands stop too.
+        this.#stopCallerCommands(record.callId);
         if (session !== undefined) await this.#tellOwed(record, context);
         await endSession(this.#o.sessions, record.callId);
         this.#o.log.info({ callId: record.callId, endedReason: effect.endedReason }, 'call.ended');
@@ -449,10 +473,11 @@ export class EffectExecutor implements EffectRunner {
             return;
           }
           await this.#carrier(callId, transferId, fx.legId, () =>
-            this.#inOrder(callId, () =>
+            this.#inOrder(callId, (until) =>
               adapter.control.redirectCall(
                 callId,
                 renderReply(adapter, callId, transferId, body, this.#o.media),
+                { until },
               ),
             ),
           );
@@ -527,10 +552,11 @@ export class EffectExecutor implements EffectRunner {
           ...(announce === undefined ? {} : { announce }),
         };
         if (!context.reply?.offer('caller', body)) {
-          await this.#inOrder(callId, () =>
+          await this.#inOrder(callId, (until) =>
             adapter.control.redirectCall(
               callId,
               renderReply(adapter, callId, transferId, body, this.#o.media),
+              { until },
             ),
           );
           await this.#afterHold(record, transferId);
@@ -563,10 +589,11 @@ export class EffectExecutor implements EffectRunner {
         if (mode?.dialsFrom === 'caller' && fx.interrupt !== true) return;
         // Nothing can stop such a carrier's dial from outside: its flow brings the caller back when it ends.
         if (adapter.capabilities.streamCloseMovesCaller) return;
-        await this.#inOrder(callId, () =>
+        await this.#inOrder(callId, (until) =>
           adapter.control.redirectCall(
             callId,
             renderReply(adapter, callId, transferId, { type: 'agent' }, this.#o.media),
+            { until },
           ),
         );
         return;

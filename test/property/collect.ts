@@ -27,6 +27,8 @@ import type { Carrier } from './scenario.js';
 
 /** How long after the caller's hang-up the record, the legs and the agent may take to settle. */
 const SETTLE_TIMEOUT_MS = 10_000;
+/** The agent wire's one reconnect (250 ms later) and its connect, with room to spare. */
+const RECONNECT_GRACE_MS = 1_500;
 
 /** Records every frame the caller says from now on (call it right after placing the call), on the simulator's clock. */
 export function tapCaller(sim: Simulator, call: SimCall, audio: CallerAudio): SaidFrame[] {
@@ -84,10 +86,18 @@ export async function collectFrom(
     );
   };
   const what = 'the call, its legs, its agent sockets and its record to end';
+  const settle = () =>
+    (time === undefined
+      ? eventually(ended, what, { timeoutMs: SETTLE_TIMEOUT_MS, everyMs: 50 })
+      : time.runUntil(ended, { timeoutMs: SETTLE_TIMEOUT_MS, what })
+    ).catch(() => undefined);
+  await settle();
+  // An agent socket that dropped just before the end is reconnected once to be told what it is
+  // owed (agent-link.ts): its new session opens after every socket seen so far closed.
   await (time === undefined
-    ? eventually(ended, what, { timeoutMs: SETTLE_TIMEOUT_MS, everyMs: 50 })
-    : time.runUntil(ended, { timeoutMs: SETTLE_TIMEOUT_MS, what })
-  ).catch(() => undefined);
+    ? new Promise((r) => setTimeout(r, RECONNECT_GRACE_MS))
+    : time.runFor(RECONNECT_GRACE_MS));
+  await settle();
   const sids = new Set([call.sid, ...humans.flatMap((x) => x.legs.map((l) => l.label))]);
   const mentions = (path: string): boolean => [...sids].some((sid) => path.includes(sid));
   const sessions = sessionsOf();

@@ -152,6 +152,13 @@ describe('property: seeded transfer scenarios keep every invariant', () => {
       statusLost: true,
     },
     {
+      seed: 0x291,
+      name: 'seed 0x291: twilio agentic caller_hangs_up_in_whisper by api, after busy',
+      was: "the agent's socket reconnecting as the call ended: never told how the transfer ended",
+      outcome: 'caller_hangup',
+      statusLost: false,
+    },
+    {
       seed: 0x2bb,
       name: 'seed 0x2bb: twilio agentic caller_hangs_up_in_whisper by api',
       was: "the caller gone during the briefing, the room's report lost: recorded connected, the human left alone in the room",

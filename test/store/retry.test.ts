@@ -28,6 +28,51 @@ function recordingSleep() {
 }
 
 describe('withRetry', () => {
+  it('makes no attempt after `until` aborts (during the wait, or before it): the last error is thrown', async () => {
+    const ended = new AbortController();
+    let attempts = 0;
+    const duringWait = withRetry(
+      async () => {
+        attempts += 1;
+        throw flaky();
+      },
+      policy,
+      isRetryableError,
+      { sleep: async () => ended.abort(), until: ended.signal },
+    );
+    await expect(duringWait).rejects.toThrow('down');
+    expect(attempts).toBe(1);
+
+    let again = 0;
+    const already = withRetry(
+      async () => {
+        again += 1;
+        throw flaky();
+      },
+      policy,
+      isRetryableError,
+      { sleep: async () => undefined, until: ended.signal },
+    );
+    await expect(already).rejects.toThrow('down');
+    expect(again).toBe(1);
+
+    // Not aborted: the policy's retries as before.
+    let retried = 0;
+    const live = new AbortController();
+    const value = await withRetry(
+      async () => {
+        retried += 1;
+        if (retried < 3) throw flaky();
+        return 'ok';
+      },
+      policy,
+      isRetryableError,
+      { sleep: async () => undefined, until: live.signal },
+    );
+    expect(value).toBe('ok');
+    expect(retried).toBe(3);
+  });
+
   it('returns the first success without waiting', async () => {
     const { waits, sleep } = recordingSleep();
     let attempts = 0;
