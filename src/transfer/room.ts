@@ -103,15 +103,12 @@ export function onLeftConfirmed(d: RoomDraft): Applied {
  * the room — and, once every human failed (`returning`), is returned to the AI.
  */
 export function onCallerPresent(d: RoomDraft): Applied {
-  if (hasTimer(d, 'verify') && d.s.flags.returning !== undefined) {
-    cancelTimer(d, 'verify');
-    const outcome = d.s.flags.returning.outcome;
-    endReturning(d);
-    return detailOf({ note: 'caller_present', outcome });
-  }
   if (hasTimer(d, 'verify')) {
     cancelTimer(d, 'verify');
-    return detailOf({ note: 'caller_present', join: tryConnect(d, true) });
+    const returning = d.s.flags.returning;
+    if (returning === undefined) return detailOf({ note: 'caller_present', join: tryConnect(d, true) });
+    endReturning(d);
+    return detailOf({ note: 'caller_present', outcome: returning.outcome });
   }
   if (!hasTimer(d, 'check')) return null;
   cancelTimer(d, 'check');
@@ -171,7 +168,6 @@ export function tryConnect(d: RoomDraft, confirmed = false): string {
     startTimer(d, 'verify', d.nowMs + CALLER_VERIFY_WAIT_MS);
     return 'checking_caller';
   }
-  cancelTimer(d, 'verify');
   leg.status = 'connected';
   leg.outcome = 'connected';
   finish(d, 'connected', null);
