@@ -714,13 +714,6 @@ export interface WhisperOptions {
 // ---------------------------------------------------------------------------------------------
 // Control (REST)
 
-/**
- * The carrier REST commands the daemon calls. Every failure is a `CarrierError { carrier,
- * status, carrierCode }` (status 0 = no answer arrived). Retryable errors (408, 429, 5xx,
- * network) are retried within the adapter's bounded policy where repeating the request is safe;
- * creating calls is retried only when the carrier certainly did not act (429, connection
- * refused), so a human is never dialed twice.
- */
 /** How a command to a call may be cut short. */
 export interface CommandOptions {
   /**
@@ -730,6 +723,13 @@ export interface CommandOptions {
   readonly until?: AbortSignal;
 }
 
+/**
+ * The carrier REST commands the daemon calls. Every failure is a `CarrierError { carrier,
+ * status, carrierCode }` (status 0 = no answer arrived). Retryable errors (408, 429, 5xx,
+ * network) are retried within the adapter's bounded policy where repeating the request is safe;
+ * creating calls is retried only when the carrier certainly did not act (429, connection
+ * refused), so a human is never dialed twice.
+ */
 export interface CarrierControl {
   /** Replace what the call is doing (ends its media stream). */
   redirectCall(carrierCallId: string, next: CallInstructions, options?: CommandOptions): Promise<void>;

@@ -154,9 +154,10 @@ export function reduceEffectFailed(
  * durable like any retry's), unless one is pending already.
  */
 function checkCallLater(result: ReduceResult, nowMs: number): ReduceResult {
-  if (callCheckPending(result.record)) return result;
-  const scheduled = scheduleRetry(result.record, { type: 'call.check' }, 1, nowMs + CALL_GONE_CHECK_MS);
-  return { record: scheduled.record, effects: [...result.effects, ...scheduled.effects] };
+  const scheduled = checkCallAt(result.record, nowMs + CALL_GONE_CHECK_MS);
+  return scheduled === null
+    ? result
+    : { record: scheduled.record, effects: [...result.effects, ...scheduled.effects] };
 }
 
 /**
@@ -164,12 +165,8 @@ function checkCallLater(result: ReduceResult, nowMs: number): ReduceResult {
  * noted why; null when one is pending already.
  */
 export function checkCallAt(record: CallRecord, atMs: number): ReduceResult | null {
-  if (callCheckPending(record)) return null;
+  if ((record.retries ?? []).some((r) => r.effect.type === 'call.check')) return null;
   return scheduleRetry(record, { type: 'call.check' }, 1, atMs);
-}
-
-function callCheckPending(record: CallRecord): boolean {
-  return (record.retries ?? []).some((r) => r.effect.type === 'call.check');
 }
 
 /** `effect` pending as retry `attempt`, its timer (`retry.schedule`) due at `atMs`. */

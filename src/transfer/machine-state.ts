@@ -164,10 +164,11 @@ export const CALLER_LEFT_CONFIRM_MS = 1_000;
 export const CALLER_CHECK_WAIT_MS = 5_000;
 
 /**
- * How long the carrier may take to say whether a caller on hold is still on the line once every
- * human failed (`returning`), before they are taken to be there and returned to the AI. Shorter
- * than {@link CALLER_CHECK_WAIT_MS}: the caller hears hold audio meanwhile, and being wrong costs a
- * command to a call that is over, not a caller taken for gone.
+ * How long the carrier may take to say whether a caller on hold is still on the line (the
+ * `verify` timer) — before a human in the room is joined with them, or, once every human failed
+ * (`returning`), before they are returned to the AI — after which the room's reports are
+ * believed. Shorter than {@link CALLER_CHECK_WAIT_MS}: the caller hears hold audio meanwhile, and
+ * being wrong costs what the room said, not a caller taken for gone.
  */
 export const CALLER_VERIFY_WAIT_MS = 2_000;
 

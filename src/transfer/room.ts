@@ -100,7 +100,8 @@ export function onLeftConfirmed(d: RoomDraft): Applied {
 
 /**
  * `caller.present` while checking: the carrier says the call is live, so the caller is on hold in
- * the room — and, once every human failed (`returning`), is returned to the AI.
+ * the room — joined with a human there, or, once every human failed (`returning`), returned to
+ * the AI.
  */
 export function onCallerPresent(d: RoomDraft): Applied {
   if (hasTimer(d, 'verify')) {
