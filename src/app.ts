@@ -493,6 +493,8 @@ export function buildApp(options: AppOptions): App {
         const s = sessions.delete(id);
         if (s !== undefined) await closeSession(s, 'worker stopping');
       }
+      // Calls that ended just before: their agents are told how before the store goes.
+      await sessions.closed();
       await store.close();
       await agents.close();
     },

@@ -88,12 +88,17 @@ export async function endSession(
 ): Promise<boolean> {
   const ended = sessions.delete(callId);
   if (ended === undefined) return false;
-  await closeSession(ended, reason);
+  await sessions.closing(callId, closeSession(ended, reason));
   return true;
 }
 
 export class SessionRegistry {
   readonly #sessions = new Map<string, LocalSession>();
+  /**
+   * Sessions ended and still closing: an agent socket that was reconnecting when its call ended
+   * reconnects once to be told what it is owed before it closes (agent-link.ts).
+   */
+  readonly #closing = new Map<string, Promise<void>>();
 
   get(callId: string): LocalSession | undefined {
     return this.#sessions.get(callId);
@@ -115,5 +120,24 @@ export class SessionRegistry {
 
   ids(): string[] {
     return [...this.#sessions.keys()];
+  }
+
+  /** Notes `callId`'s ended session as closing until `closed` settles, and returns `closed`. */
+  closing(callId: string, closed: Promise<void>): Promise<void> {
+    const done = closed.finally(() => {
+      if (this.#closing.get(callId) === done) this.#closing.delete(callId);
+    });
+    this.#closing.set(callId, done);
+    return done;
+  }
+
+  /** Whether `callId`'s session ended and is still closing (its agent not yet told and gone). */
+  isClosing(callId: string): boolean {
+    return this.#closing.has(callId);
+  }
+
+  /** Settles once every session closing now has closed (a stopping worker's last step). */
+  async closed(): Promise<void> {
+    await Promise.allSettled([...this.#closing.values()]);
   }
 }

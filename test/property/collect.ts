@@ -54,12 +54,22 @@ export interface CollectSource {
   readonly sim: Simulator;
   sessions(): readonly ScriptedSession[];
   record(callId: string): Promise<CallRecord | undefined>;
+  /**
+   * Whether the daemon's session of the call ended and is still closing: an agent socket that
+   * was reconnecting as the call ended is told what it is owed first. Absent: not known.
+   */
+  closing?(callId: string): boolean;
 }
 
 /** Waits (bounded) for the call, its legs and its record to end, then reads everything. */
 export function collect(h: Harness, input: CollectInput, time?: VirtualTime): Promise<Observation> {
   return collectFrom(
-    { sim: h.sim, sessions: () => h.agent?.sessions ?? [], record: (id) => h.app.engine.get(id) },
+    {
+      sim: h.sim,
+      sessions: () => h.agent?.sessions ?? [],
+      record: (id) => h.app.engine.get(id),
+      closing: (id) => h.app.sessions.isClosing(id),
+    },
     input,
     time,
   );
@@ -82,7 +92,8 @@ export async function collectFrom(
       call.state === 'ended' &&
       record?.phase === 'ended' &&
       humans.every((x) => x.legs.every((l) => l.isEnded)) &&
-      sessionsOf().every((s) => s.closeCode !== undefined)
+      sessionsOf().every((s) => s.closeCode !== undefined) &&
+      source.closing?.(call.sid) !== true
     );
   };
   const what = 'the call, its legs, its agent sockets and its record to end';
@@ -93,7 +104,9 @@ export async function collectFrom(
     ).catch(() => undefined);
   await settle();
   // An agent socket that dropped just before the end is reconnected once to be told what it is
-  // owed (agent-link.ts): its new session opens after every socket seen so far closed.
+  // owed (agent-link.ts): its new session opens after every socket seen so far closed. A source
+  // that knows the daemon's closing sessions waits for them in `ended`; the soak's cluster does
+  // not, and this grace is all it gets.
   await (time === undefined
     ? new Promise((r) => setTimeout(r, RECONNECT_GRACE_MS))
     : time.runFor(RECONNECT_GRACE_MS));

@@ -5,7 +5,7 @@
  */
 import { MIN_TALK_MS, SETTLE_MS } from './bounds.js';
 import type { Violation } from './invariants.js';
-import type { HeardSpan, LegSeen, Observation, TransferSeen } from './observation.js';
+import type { AgentSessionSeen, HeardSpan, LegSeen, Observation, TransferSeen } from './observation.js';
 
 /** The transfer attempt a leg created at `atMs` belongs to: the last one started by then. */
 export function attemptOf(transfers: readonly TransferSeen[], atMs: number): TransferSeen | undefined {
@@ -226,6 +226,21 @@ export function talkAfterFailure(o: Observation): Violation[] {
   return out;
 }
 
+/**
+ * When the agent's `connected` was claimed: when it reached the agent, or when the record says
+ * the transfer connected if the agent had no socket open then — the status was held for the
+ * socket's reconnect and told on it (agent-link.ts), so it came late but was true when decided.
+ */
+function claimedAt(o: Observation, t: TransferSeen, told: { atMs: number; session: number }): number {
+  const decided = t.outcome === 'connected' ? t.endedAtMs : undefined;
+  if (decided === undefined || decided >= told.atMs) return told.atMs;
+  const openAt = (s: AgentSessionSeen): boolean =>
+    s.role === undefined &&
+    (s.frames[0]?.atMs ?? Infinity) <= decided &&
+    (unreachableFrom(o, s.closedAtMs) ?? Infinity) > decided;
+  return o.agent.some(openAt) ? told.atMs : decided;
+}
+
 export function connectedAlone(o: Observation): Violation[] {
   const out: Violation[] = [];
   const told = toldAgent(o);
@@ -235,7 +250,7 @@ export function connectedAlone(o: Observation): Violation[] {
     if (t.outcome === 'connected' && t.endedAtMs !== undefined)
       claims.push({ who: 'the record', atMs: t.endedAtMs });
     const agent = told.get(t.transferId)?.terminal.find((x) => x.status === 'connected');
-    if (agent !== undefined) claims.push({ who: 'the agent', atMs: agent.atMs });
+    if (agent !== undefined) claims.push({ who: 'the agent', atMs: claimedAt(o, t, agent) });
     for (const claim of claims) {
       const at = claim.atMs;
       const say = (why: string): void => {

@@ -574,4 +574,38 @@ describe('checkInvariants', () => {
     o.caller.heard = o.caller.heard.slice(0, 2);
     expect(kinds(o)).toContain('connected_alone');
   });
+
+  /**
+   * The caller talked 5 000–6 000 and hung up; the agent's first socket closed at `firstClosedAtMs`
+   * and a second one was told `connected` at 7 000 (the record: connected at 5 005).
+   */
+  function toldLateOn(firstClosedAtMs: number) {
+    const o = base();
+    o.caller.end = { status: 'completed', by: 'endpoint', atMs: 6000 };
+    o.caller.heard[2] = { source: 'party:CH1', leg: 'CA1', startMs: 5000, endMs: 6000 };
+    const first = o.agent[0];
+    if (first === undefined) throw new Error('base() has an agent session');
+    first.frames = first.frames.filter((f) => f.event !== 'transfer_status' || f.status !== 'connected');
+    first.closedAtMs = firstClosedAtMs;
+    first.closeCode = 1006;
+    o.agent.push({
+      frames: [
+        { event: 'start', atMs: 7000 },
+        { event: 'transfer_status', atMs: 7000, transferId: 't1', status: 'connected' },
+      ],
+      closeCode: 1000,
+      closedAtMs: 7100,
+    });
+    return o;
+  }
+
+  it('a connected held while the agent had no socket counts from when the record says it connected', () => {
+    // The agent's socket dropped at 4 500 and came back at 7 000, after the caller had gone.
+    expect(kinds(toldLateOn(4500))).not.toContain('connected_alone');
+  });
+
+  it('a connected told late on a socket that was open when it was decided is still a claim made then', () => {
+    // The agent's first socket stayed open through the decision (5 005): nothing held it back.
+    expect(kinds(toldLateOn(6500))).toContain('connected_alone');
+  });
 });

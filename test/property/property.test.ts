@@ -4,7 +4,7 @@ import { VirtualTime } from '../../src/lib/virtual-time.js';
 import { CALLER_LEFT_CONFIRM_MS } from '../../src/transfer/machine-state.js';
 import { type RedisServer, startRedisServer } from '../../support/redis-server.js';
 import { flushRedis } from '../e2e/harness.js';
-import { seededAdversity, seededAdversityWith } from './adversarial.js';
+import { seededAdversity, seededAdversityWith, seededAgentDelay, seededAgentDrop } from './adversarial.js';
 import { KNOWN_DEFECTS, type KnownDefect } from './batch.js';
 import { evidenceOf, replayCommand, reportOf } from './report.js';
 import { runScenarios, type ScenarioResult } from './runner.js';
@@ -165,13 +165,31 @@ describe('property: seeded transfer scenarios keep every invariant', () => {
       outcome: 'caller_hangup',
       statusLost: false,
     },
+    {
+      seed: 0x4a3,
+      name: 'seed 0x4a3: plivo cold answered by tool, after busy',
+      was: "judged wrong: a connected held while the agent's socket was down and told after the caller had gone",
+      outcome: 'connected',
+      statusLost: false,
+      agentReconnected: true,
+    },
+    {
+      seed: 0x517,
+      name: 'seed 0x517: twilio agentic caller_hangs_up_in_whisper by api',
+      was: "the agent's socket reconnecting as the call ended, the run read before the daemon had told it",
+      outcome: 'caller_hangup',
+      statusLost: false,
+      agentReconnected: true,
+    },
   ])(
     'regression, lossy seed $seed: $was',
-    async ({ seed, name, outcome, statusLost }) => {
+    async ({ seed, name, outcome, statusLost, ...rest }) => {
       expect(describeScenario(scenarioFor(seed))).toBe(name);
       const results = await runScenarios([scenarioFor(seed)], {
         time: new VirtualTime(),
         adversity: seededAdversityWith({ lossy: true }),
+        agentAcceptDelayMs: seededAgentDelay,
+        agentDropAfterMs: seededAgentDrop,
       });
       expect(failures(results, { ...ADVERSARIAL, lossy: true })).toEqual([]);
       const o = results[0]?.observation;
@@ -182,6 +200,9 @@ describe('property: seeded transfer scenarios keep every invariant', () => {
       expect(lost).toBe(statusLost);
       expect(o?.record?.phase).toBe('ended');
       expect(o?.record?.transfers.map((t) => t.outcome)).toEqual([outcome]);
+      // The call's own agent socket dropped and was opened again where the seed is about that.
+      if ('agentReconnected' in rest)
+        expect(o?.agent.filter((a) => a.role === undefined).length).toBeGreaterThan(1);
     },
     60_000,
   );

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import type { AgentCloseReason } from '../../src/agent/transport.js';
+import { endSession, SessionRegistry } from '../../src/runtime/sessions.js';
+import { fakeSession } from './shell-fakes.js';
+
+/** A session whose agent takes its time to close (a socket reconnecting to be told what it is owed). */
+function slowClosing(callId: string) {
+  const { session, agent } = fakeSession(callId);
+  let finish: () => void = () => undefined;
+  agent.close = (reason?: AgentCloseReason) => {
+    agent.sent.push({ kind: 'close', reason });
+    return new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+  };
+  return { session, finish: () => finish() };
+}
+
+describe('SessionRegistry: sessions ended and still closing', () => {
+  it('is closing from the end until its agent has closed, then not', async () => {
+    const sessions = new SessionRegistry();
+    const { session, finish } = slowClosing('CA1');
+    sessions.set(session);
+    const ended = endSession(sessions, 'CA1');
+    expect(sessions.get('CA1')).toBeUndefined();
+    expect(sessions.isClosing('CA1')).toBe(true);
+    expect(sessions.isClosing('CA2')).toBe(false);
+    finish();
+    await expect(ended).resolves.toBe(true);
+    expect(sessions.isClosing('CA1')).toBe(false);
+  });
+
+  it('closed() waits for every session closing, and one that fails to close ends its closing too', async () => {
+    const sessions = new SessionRegistry();
+    const a = slowClosing('CA1');
+    const { session: b, agent: bAgent } = fakeSession('CA2');
+    bAgent.close = () => Promise.reject(new Error('socket gone'));
+    sessions.set(a.session);
+    sessions.set(b);
+    const endedA = endSession(sessions, 'CA1');
+    await expect(endSession(sessions, 'CA2')).rejects.toThrow('socket gone');
+    expect(sessions.isClosing('CA2')).toBe(false);
+    let allClosed = false;
+    const closed = sessions.closed().then(() => {
+      allClosed = true;
+    });
+    await Promise.resolve();
+    expect(allClosed).toBe(false);
+    a.finish();
+    await closed;
+    await endedA;
+    expect(allClosed).toBe(true);
+    expect(sessions.isClosing('CA1')).toBe(false);
+  });
+
+  it('a call ending twice is closed once', async () => {
+    const sessions = new SessionRegistry();
+    const { session, agent } = fakeSession('CA1');
+    sessions.set(session);
+    await expect(endSession(sessions, 'CA1')).resolves.toBe(true);
+    await expect(endSession(sessions, 'CA1')).resolves.toBe(false);
+    expect(agent.sent.filter((s) => s.kind === 'close')).toHaveLength(1);
+  });
+});
