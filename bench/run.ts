@@ -8,7 +8,7 @@
  * `paired` runs the daemon and the relay at once, measured in the same windows
  * (bench/media/paired.ts: `--ladder` its calls on each server, first value; `--measure-s`;
  * `--relay-with redis,http,daemon` runs those of the daemon's parts in the relay's process:
- * bench/media/relay-parts.ts; `--relay-as lean` puts the daemon's media path alone, in a process of its
+ * bench/media/relay-parts.ts, and `thread` the relay in a worker thread of it; `--relay-as lean` puts the daemon's media path alone, in a process of its
  * own, in the relay's place: bench/media/lean-child.ts; `--daemon-as lean` in the daemon's).
  *
  * Flags: `--quick` (short steps, smaller ladders: a smoke run), `--ladder 50,100,200` (media

@@ -226,7 +226,9 @@ export function pairedTable(result: PairedResult): string {
         ? "replaced by the daemon's media path alone (lean)"
         : result.relayWith.length === 0
           ? 'bare'
-          : `with the daemon's ${result.relayWith.join(' and ')} parts`
+          : `with the daemon's ${result.relayWith.filter((p) => p !== 'thread').join(' and ')} parts${
+              result.relayWith.includes('thread') ? ', itself in a worker thread' : ''
+            }`
     }${result.daemonAs === 'lean' ? '; daemon replaced by its media path alone (lean)' : ''})`,
     '',
     '| window | relay µs/frame | daemon µs/frame | relay ÷ daemon | relay frames/s | daemon frames/s | load cores | others |',

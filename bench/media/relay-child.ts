@@ -1,62 +1,62 @@
 /**
- * The baseline: a bare `ws` relay in a process of its own. Each carrier connection gets one
- * connection to the agent, and every message is forwarded as it came, both ways — no parsing,
- * no queue, no back-pressure. What the daemon does beyond this is its own cost.
+ * The baseline: a bare `ws` relay (relay-server.ts) in a process of its own, or in a worker
+ * thread of it (`thread` among the parts: the process's main thread runs the other parts). What
+ * the daemon does beyond this is its own cost.
  */
-import type { AddressInfo } from 'node:net';
-import { type RawData, WebSocket, WebSocketServer } from 'ws';
+import { Worker } from 'node:worker_threads';
 import { serveMediaChild } from './media-child.js';
 import { type RelayPartsConfig, startRelayParts } from './relay-parts.js';
+import { type BareRelay, startBareRelay } from './relay-server.js';
 
 const agentUrl = process.argv[2] ?? '';
 /** The daemon's parts to run beside the relay (relay-parts.ts); none by default. */
 const parts = JSON.parse(process.argv[3] ?? '{"parts":[]}') as RelayPartsConfig;
 const relayParts = await startRelayParts(parts);
-const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
-await new Promise<void>((resolve) => server.once('listening', resolve));
-const agents = new Set<WebSocket>();
-
-server.on('connection', (carrier) => {
-  const agent = new WebSocket(agentUrl, { perMessageDeflate: false });
-  agents.add(agent);
-  const pending: [RawData, boolean][] = [];
-  carrier.on('message', (data, isBinary) => {
-    if (agent.readyState === WebSocket.OPEN) agent.send(data, { binary: isBinary });
-    else pending.push([data, isBinary]);
-  });
-  agent.on('open', () => {
-    for (const [data, isBinary] of pending.splice(0)) agent.send(data, { binary: isBinary });
-  });
-  agent.on('message', (data, isBinary) => {
-    if (carrier.readyState === WebSocket.OPEN) carrier.send(data, { binary: isBinary });
-  });
-  const end = (): void => {
-    agents.delete(agent);
-    carrier.terminate();
-    agent.terminate();
-  };
-  carrier.on('close', end).on('error', end);
-  agent.on('close', end).on('error', end);
-});
+const relay = parts.parts.includes('thread')
+  ? await startRelayThread(agentUrl)
+  : await startBareRelay(agentUrl);
 
 serveMediaChild(
   {
-    port: (server.address() as AddressInfo).port,
+    port: relay.port,
     pid: process.pid,
     ...(relayParts.httpUrl === undefined ? {} : { partsUrl: relayParts.httpUrl }),
   },
   {
-    sessions: () => agents.size,
-    agentBuffered: () => {
-      let bytes = 0;
-      for (const a of agents) bytes += a.bufferedAmount;
-      return bytes;
-    },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        for (const client of server.clients) client.terminate();
-        for (const a of agents) a.terminate();
-        server.close(() => resolve());
-      }).then(relayParts.stop),
+    sessions: relay.sessions,
+    agentBuffered: relay.agentBuffered,
+    stop: () => relay.stop().then(relayParts.stop),
   },
 );
+
+/** The relay in a worker thread; its state as last posted (every 100 ms). */
+function startRelayThread(url: string): Promise<BareRelay> {
+  const worker = new Worker(new URL('./ts-thread.mjs', import.meta.url), {
+    workerData: { entry: new URL('./relay-thread.ts', import.meta.url).href, agentUrl: url },
+  });
+  let sessions = 0;
+  let agentBuffered = 0;
+  let stopped: (() => void) | undefined;
+  return new Promise((resolve, reject) => {
+    worker.once('error', reject);
+    worker.on(
+      'message',
+      (m: { port?: number; sessions?: number; agentBuffered?: number; stopped?: boolean }) => {
+        if (m.sessions !== undefined) sessions = m.sessions;
+        if (m.agentBuffered !== undefined) agentBuffered = m.agentBuffered;
+        if (m.stopped === true) stopped?.();
+        if (m.port !== undefined)
+          resolve({
+            port: m.port,
+            sessions: () => sessions,
+            agentBuffered: () => agentBuffered,
+            stop: () =>
+              new Promise<void>((done) => {
+                stopped = done;
+                worker.postMessage('stop');
+              }),
+          });
+      },
+    );
+  });
+}

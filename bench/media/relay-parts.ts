@@ -16,6 +16,10 @@
  *   timer poller, the health of the store). What one process carrying the daemon's code costs
  *   the same relay path, apart from the daemon's work per frame.
  *
+ * - `thread`: not a part beside the relay but where the relay runs: in a worker thread of the
+ *   process (relay-thread.ts), the other parts on its main thread. What a media thread apart from
+ *   the daemon's would cost the relay's path: its own isolate, heap and event loop, one process.
+ *
  * Nothing here touches a frame: a difference in the relay's CPU per frame with these parts is
  * what sharing one process (one V8 heap, one set of Node's stream and socket internals) with
  * them costs.
@@ -25,7 +29,7 @@ import Fastify from 'fastify';
 import { createClient, DEFAULT_STORE_RETRY } from '../../src/store/redis-client.js';
 import { freePort, startRedisServer } from '../../support/redis-server.js';
 
-export const RELAY_PARTS = ['redis', 'http', 'imports', 'daemon'] as const;
+export const RELAY_PARTS = ['redis', 'http', 'imports', 'daemon', 'thread'] as const;
 export type RelayPart = (typeof RELAY_PARTS)[number];
 
 export interface RelayPartsConfig {
