@@ -9,7 +9,8 @@
  * (bench/media/paired.ts: `--ladder` its calls on each server, first value; `--measure-s`;
  * `--relay-with redis,http,daemon` runs those of the daemon's parts in the relay's process:
  * bench/media/relay-parts.ts, and `thread` the relay in a worker thread of it; `--relay-as lean` puts the daemon's media path alone, in a process of its
- * own, in the relay's place: bench/media/lean-child.ts; `--daemon-as lean` in the daemon's).
+ * own, in the relay's place: bench/media/lean-child.ts; `--daemon-as lean` in the daemon's, and
+ * `--daemon-as split` the idle daemon with its media path alone in a worker thread).
  *
  * Flags: `--quick` (short steps, smaller ladders: a smoke run), `--ladder 50,100,200` (media
  * calls per step; `syscalls`: the loads), `--measure-s 5` (`media`: each of the alternating
@@ -34,7 +35,7 @@ import { livekitTable } from './livekit/livekit-report.js';
 import { runLivekit } from './livekit/run-livekit.js';
 import { frameCostTable, measureFrameCost } from './media/frame-cost.js';
 import { mediaTable } from './media/media-report.js';
-import { measurePaired, pairedTable } from './media/paired.js';
+import { DAEMON_AS, type DaemonAs, measurePaired, pairedTable } from './media/paired.js';
 import { RELAY_PARTS, type RelayPart } from './media/relay-parts.js';
 import { runMedia } from './media/run-media.js';
 import { measureSyscalls, syscallTable } from './media/syscalls.js';
@@ -60,7 +61,7 @@ interface Flags {
   readonly servers: readonly ('relay' | 'daemon')[];
   readonly relayWith: readonly RelayPart[];
   readonly relayAs: 'bare' | 'lean';
-  readonly daemonAs: 'daemon' | 'lean';
+  readonly daemonAs: DaemonAs;
 }
 
 function parseFlags(argv: readonly string[]): Flags {
@@ -79,7 +80,7 @@ function parseFlags(argv: readonly string[]): Flags {
   let servers: ('relay' | 'daemon')[] = ['relay', 'daemon'];
   let relayWith: RelayPart[] = [];
   let relayAs: 'bare' | 'lean' = 'bare';
-  let daemonAs: 'daemon' | 'lean' = 'daemon';
+  let daemonAs: DaemonAs = 'daemon';
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === 'all') what.push(...WHAT);
@@ -111,9 +112,9 @@ function parseFlags(argv: readonly string[]): Flags {
       relayAs = as;
     } else if (arg === '--daemon-as') {
       const as = argv[++i];
-      if (as !== 'daemon' && as !== 'lean')
-        throw new Error(`--daemon-as: expected daemon or lean, got ${as}`);
-      daemonAs = as;
+      if (!(DAEMON_AS as readonly (string | undefined)[]).includes(as))
+        throw new Error(`--daemon-as: expected ${DAEMON_AS.join(', ')}, got ${as}`);
+      daemonAs = as as DaemonAs;
     } else
       throw new Error(
         `unknown argument ${arg} (expected ${[...WHAT, ...EXTRA].join(', ')}, all, --quick, --ladder, --measure-s, --no-profile, --pin, --strace, --perf, --v8-profile, --heap, --instrumented, --node-flag, --servers, --relay-with, --relay-as, --daemon-as)`,

@@ -38,8 +38,12 @@ export interface PairedOptions extends Pick<SyscallOptions, 'warmupMs' | 'measur
    * the daemon would leave of the gap.
    */
   readonly relayAs?: 'bare' | 'lean';
-  /** What runs in the daemon's place: the `daemon` (default) or `lean` (lean-child.ts). */
-  readonly daemonAs?: 'daemon' | 'lean';
+  /**
+   * What runs in the daemon's place: the `daemon` (default), `lean` (lean-child.ts), or `split`:
+   * the idle daemon on a process's main thread and its media path alone in a worker thread
+   * (relay-child.ts with the `daemon` and `thread` parts): a media thread split from the daemon.
+   */
+  readonly daemonAs?: DaemonAs;
 }
 
 export interface PairedWindow {
@@ -60,7 +64,7 @@ export interface PairedResult {
   readonly calls: number;
   readonly relayWith: readonly RelayPart[];
   readonly relayAs: 'bare' | 'lean';
-  readonly daemonAs: 'daemon' | 'lean';
+  readonly daemonAs: DaemonAs;
   readonly windows: readonly PairedWindow[];
   /** Median over the windows of relay ÷ daemon CPU per frame. */
   readonly medianRatio: number;
@@ -69,6 +73,9 @@ export interface PairedResult {
 }
 
 type Server = ChildProc<{ pid: number }>;
+
+export const DAEMON_AS = ['daemon', 'lean', 'split'] as const;
+export type DaemonAs = (typeof DAEMON_AS)[number];
 
 export async function measurePaired(options: PairedOptions): Promise<PairedResult> {
   const ledger = new FrameLedger(4 * options.calls + 64);
@@ -90,12 +97,25 @@ export async function measurePaired(options: PairedOptions): Promise<PairedResul
           args: [agent.url],
           nodeFlags: options.nodeFlags,
         })
-      : await startDaemon({
-          redisUrl: redis.url,
-          agentUrl: agent.url,
-          nodeFlags: options.nodeFlags,
-          instrument: false,
-        });
+      : options.daemonAs === 'split'
+        ? await forkChild<{ port: number; pid: number }>(new URL('./relay-child.ts', import.meta.url), {
+            args: [
+              agent.url,
+              JSON.stringify({
+                parts: ['daemon', 'thread'],
+                server: 'lean',
+                redisUrl: redis.url,
+                agentUrl: agent.url,
+              }),
+            ],
+            nodeFlags: options.nodeFlags,
+          })
+        : await startDaemon({
+            redisUrl: redis.url,
+            agentUrl: agent.url,
+            nodeFlags: options.nodeFlags,
+            instrument: false,
+          });
   // The relay's HTTP part gets a webhook per call, from here, as the daemon does.
   const partsUrl = relay.ready.partsUrl;
   if (partsUrl !== undefined)
@@ -219,6 +239,12 @@ async function measureWindow(
 
 const round3 = (n: number): number => Math.round(n * 1000) / 1000;
 
+const DAEMON_LABEL: Readonly<Record<DaemonAs, string>> = {
+  daemon: '',
+  lean: '; daemon replaced by its media path alone (lean)',
+  split: '; daemon idle, its media path alone in a worker thread of its process (split)',
+};
+
 export function pairedTable(result: PairedResult): string {
   return [
     `### Daemon and relay in the same windows (${result.calls} calls each; relay ${
@@ -229,7 +255,7 @@ export function pairedTable(result: PairedResult): string {
           : `with the daemon's ${result.relayWith.filter((p) => p !== 'thread').join(' and ')} parts${
               result.relayWith.includes('thread') ? ', itself in a worker thread' : ''
             }`
-    }${result.daemonAs === 'lean' ? '; daemon replaced by its media path alone (lean)' : ''})`,
+    }${DAEMON_LABEL[result.daemonAs]})`,
     '',
     '| window | relay µs/frame | daemon µs/frame | relay ÷ daemon | relay frames/s | daemon frames/s | load cores | others |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|',

@@ -17,7 +17,7 @@
  *   the same relay path, apart from the daemon's work per frame.
  *
  * - `thread`: not a part beside the relay but where the relay runs: in a worker thread of the
- *   process (relay-thread.ts), the other parts on its main thread. What a media thread apart from
+ *   process (media-thread.ts), the other parts on its main thread. What a media thread apart from
  *   the daemon's would cost the relay's path: its own isolate, heap and event loop, one process.
  *
  * Nothing here touches a frame: a difference in the relay's CPU per frame with these parts is

@@ -6,6 +6,10 @@
 import type { AddressInfo } from 'node:net';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 
+/** Which media server a bench child runs: the bare relay, or the daemon's media path alone (lean-server.ts). */
+export type MediaServerKind = 'relay' | 'lean';
+
+/** A bench media server, as its child process reports it. */
 export interface BareRelay {
   readonly port: number;
   readonly sessions: () => number;
