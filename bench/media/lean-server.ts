@@ -118,6 +118,11 @@ function carrierPort(ws: WebSocket, codec: ReturnType<typeof createTwilioCodec>)
           sendAudioBase64: (payload: Parameters<typeof encodeBase64>[0]) => {
             if (ws.readyState === ws.OPEN) ws.send(encodeBase64(payload), { binary: false });
           },
+          trySendAudioBase64: (payload: Parameters<typeof encodeBase64>[0], underBytes: number) => {
+            if (ws.readyState !== ws.OPEN || ws.bufferedAmount >= underBytes) return false;
+            ws.send(encodeBase64(payload), { binary: false });
+            return true;
+          },
         }),
     bufferedBytes: () => ws.bufferedAmount,
   };

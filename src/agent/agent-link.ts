@@ -197,6 +197,15 @@ export class AgentLink implements AgentTransport {
     this.#held.push({ send: (wire) => wire.sendAudio(payload, atMs), kind: 'audio', bytes: payload.length });
   }
 
+  trySendAudioBase64(payload: Base64Payload, underBytes: number): boolean {
+    const wire = this.#wire;
+    return (
+      this.#state === 'open' &&
+      this.#held.length === 0 &&
+      wire.trySendAudioBase64?.(payload, this.#clock.nowMs(), underBytes) === true
+    );
+  }
+
   sendAudioBase64(payload: Base64Payload, bytes: number): void {
     const wire = this.#wire;
     if (wire.sendAudioBase64 === undefined) {

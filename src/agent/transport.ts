@@ -126,6 +126,11 @@ export interface AgentWire {
    * sends it on untouched; without it the link decodes and calls {@link sendAudio}.
    */
   sendAudioBase64?(payload: Base64Payload, bytes: number, capturedAtMs: number): boolean;
+  /**
+   * {@link sendAudioBase64} unless the wire's socket holds `underBytes` bytes or more unsent:
+   * false, and nothing sent, then (optional: the link then goes by {@link backlogBytes}).
+   */
+  trySendAudioBase64?(payload: Base64Payload, capturedAtMs: number, underBytes: number): boolean;
   sendDtmf(digit: string): boolean;
   sendMark(name: string): boolean;
   sendControl(message: DaemonControl): boolean;

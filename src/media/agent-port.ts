@@ -17,6 +17,12 @@ export interface AgentMediaPort {
    * sends it on untouched).
    */
   sendAudioBase64?(payload: Base64Payload, bytes: number): void;
+  /**
+   * The straight path of {@link sendAudioBase64}: sends at once if the agent is reachable,
+   * nothing of the caller's is held for it, and its socket holds fewer than `underBytes` bytes
+   * unsent; false, and nothing sent or held, otherwise (the bridge then queues the audio).
+   */
+  trySendAudioBase64?(payload: Base64Payload, underBytes: number): boolean;
   sendDtmf(digit: string): void;
   /** Echo of an agent mark whose audio has played (or was discarded). */
   sendMark(name: string): void;

@@ -21,6 +21,11 @@ export interface CarrierStreamPort {
    * optional: the carrier's wire is base64 JSON).
    */
   sendAudioBase64?(payload: Base64Payload): void;
+  /**
+   * The straight path of {@link sendAudioBase64}: sends at once if the socket is open and holds
+   * fewer than `underBytes` bytes unsent; false, and nothing sent, otherwise.
+   */
+  trySendAudioBase64?(payload: Base64Payload, underBytes: number): boolean;
   /** Bytes accepted but not yet written to the carrier socket (`ws.bufferedAmount`). */
   bufferedBytes(): number;
 }
@@ -276,9 +281,12 @@ export class MediaBridge {
     const carrier = this.#carrier;
     if (this.#paused || this.#closed || carrier === undefined) return;
     if (carrier.passToAgent) {
+      // Straight through while the agent's socket keeps up (no queue, no object per frame): the
+      // socket's buffer read where the frame is written.
+      const toAgent = this.#toAgent;
+      if (toAgent.idle && this.#agent.trySendAudioBase64?.(payload, toAgent.highWaterBytes) === true) return;
       const bytes = base64Bytes(payload);
-      // Straight through while the agent's socket keeps up (no queue, no object per frame).
-      if (this.#toAgent.open) this.#agent.sendAudioBase64?.(payload, bytes);
+      if (toAgent.open) this.#agent.sendAudioBase64?.(payload, bytes);
       else this.#toAgent.push({ type: 'audio64', base64: base64Text(payload), bytes });
       return;
     }
@@ -352,7 +360,9 @@ export class MediaBridge {
     this.#lastAgentFrameAtMs = this.#clock.nowMs();
     // Straight through while the carrier's socket keeps up (no queue, no object per frame); the
     // text when it has to wait (a span's bytes are the agent frame's).
-    if (carrier.pacer.open) carrier.port.sendAudioBase64?.(payload);
+    const pacer = carrier.pacer;
+    if (pacer.idle && carrier.port.trySendAudioBase64?.(payload, pacer.highWaterBytes) === true) return;
+    if (pacer.open) carrier.port.sendAudioBase64?.(payload);
     else carrier.pacer.push({ type: 'audio64', base64: base64Text(payload), bytes });
   }
 

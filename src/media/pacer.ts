@@ -83,6 +83,20 @@ export class Pacer<T> {
     return !this.#closed && this.#items === 0 && this.#sink.bufferedBytes() < this.#highWater;
   }
 
+  /**
+   * True when nothing waits here: an item may go to the sink directly if the sink itself is
+   * below {@link highWaterBytes} — which the sink can tell cheaper than a call back here (the
+   * straight path of the media bridge: a socket's own buffer read where it is written).
+   */
+  get idle(): boolean {
+    return !this.#closed && this.#items === 0;
+  }
+
+  /** Above this many bytes unsent in the sink, items wait here. */
+  get highWaterBytes(): number {
+    return this.#highWater;
+  }
+
   push(item: T): void {
     if (this.#closed) return;
     if (this.#items === 0 && this.#sink.bufferedBytes() < this.#highWater) {

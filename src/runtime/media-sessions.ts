@@ -287,6 +287,12 @@ export class MediaSessions {
                   this.#o.onFrame?.('out');
                 }
               },
+              trySendAudioBase64: (payload: Base64Payload, underBytes: number) => {
+                if (ws.readyState !== ws.OPEN || ws.bufferedAmount >= underBytes) return false;
+                ws.send(encodeBase64(payload), TEXT_FRAME);
+                this.#o.onFrame?.('out');
+                return true;
+              },
             }),
         bufferedBytes: () => ws.bufferedAmount,
       },

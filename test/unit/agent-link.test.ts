@@ -5,6 +5,7 @@ import type { AgentEvent } from '../../src/agent/events.js';
 import type { AgentCloseReason, AgentWire, AgentWireEvents } from '../../src/agent/transport.js';
 import { DaemonError } from '../../src/domain/errors.js';
 import { MULAW_8K } from '../../src/domain/media.js';
+import { type Base64Payload, base64Text } from '../../src/lib/base64-payload.js';
 
 /**
  * The contract every agent transport gets from the shared link, over a fake wire driven by hand
@@ -13,6 +14,7 @@ import { MULAW_8K } from '../../src/domain/media.js';
  */
 type Sent =
   | { readonly kind: 'audio'; readonly byte: number; readonly atMs: number }
+  | { readonly kind: 'audio64'; readonly text: string; readonly atMs: number }
   | { readonly kind: 'dtmf'; readonly digit: string }
   | { readonly kind: 'mark'; readonly name: string }
   | { readonly kind: 'control'; readonly message: DaemonControl };
@@ -49,8 +51,14 @@ class HandWire implements AgentWire {
   sendControl(message: DaemonControl): boolean {
     return this.#take({ kind: 'control', message });
   }
+  /** Bytes unsent in the socket, for the straight path's check. */
+  backlog = 0;
+  trySendAudioBase64(payload: Base64Payload, capturedAtMs: number, underBytes: number): boolean {
+    if (this.backlog >= underBytes) return false;
+    return this.#take({ kind: 'audio64', text: base64Text(payload), atMs: capturedAtMs });
+  }
   backlogBytes(): number {
-    return 0;
+    return this.backlog;
   }
   async close(reason: AgentCloseReason): Promise<void> {
     this.closedWith = reason;
@@ -111,6 +119,26 @@ describe('AgentLink over any wire', () => {
     expect(held).toEqual([2]);
     expect(events).toEqual([{ type: 'agent.connected', resumed: false }]);
     expect(link.stats()).toEqual({ heldFrames: 2, droppedFrames: 0 });
+  });
+
+  it('sends base64 audio straight only while open, nothing held and the wire under the given bytes; otherwise nothing is sent or held', () => {
+    const { wire, link, tick } = setup();
+    void link.connect();
+    // Not reachable yet: refused, and not held either (the bridge keeps it in its own queue).
+    expect(link.trySendAudioBase64('AAAA', 100)).toBe(false);
+    expect(link.heldBytes).toBe(0);
+    // Audio held before the open goes out at the open, ahead of anything sent straight.
+    link.sendAudio(frame(1));
+    tick(20);
+    wire.accept();
+    expect(link.trySendAudioBase64('BBBB', 100)).toBe(true);
+    wire.backlog = 100;
+    expect(link.trySendAudioBase64('CCCC', 100)).toBe(false);
+    expect(link.heldBytes).toBe(0);
+    expect(wire.sent).toEqual([
+      { kind: 'audio', byte: 1, atMs: 0 },
+      { kind: 'audio64', text: 'BBBB', atMs: 20 },
+    ]);
   });
 
   it('keeps held audio within holdMs worth of the agent format; the rest is dropped and counted', () => {

@@ -142,8 +142,12 @@ export class WebSocketWire implements AgentWire {
   }
 
   sendAudioBase64(payload: Base64Payload, _bytes: number, capturedAtMs: number): boolean {
+    return this.trySendAudioBase64(payload, capturedAtMs, Number.POSITIVE_INFINITY);
+  }
+
+  trySendAudioBase64(payload: Base64Payload, capturedAtMs: number, underBytes: number): boolean {
     const ws = this.#sendable();
-    if (ws === undefined) return false;
+    if (ws === undefined || ws.bufferedAmount >= underBytes) return false;
     if (capturedAtMs < this.#startedAtMs) this.#startedAtMs = capturedAtMs;
     ws.send(this.#writer.mediaBase64(payload, capturedAtMs - this.#startedAtMs), TEXT_FRAME);
     return true;
