@@ -5,6 +5,7 @@
  * notifications), keeps the notifications of one call (or conference) in order, each waiting for
  * the previous one's reply, aborts everything in flight on stop, and logs `webhook.sent`.
  */
+import { setMaxListeners } from 'node:events';
 import type { Carrier } from '../src/domain/carrier.js';
 import { type HookFacts, hookMatches } from './faults.js';
 import type { SimContext } from './front-end.js';
@@ -61,6 +62,9 @@ export class WebhookSender<Q extends WebhookRequest> {
   constructor(ctx: SimContext, opts: WebhookSenderOptions<Q>) {
     this.#ctx = ctx;
     this.#opts = opts;
+    // Every request in flight listens to it, as many as the front-end has webhooks under way
+    // (a burst of 150 transfers a second has dozens): not a leak, so no warning past ten.
+    setMaxListeners(0, this.#stopping.signal);
   }
 
   /** A fetch the caller waits for, with `webhook.slow`, `webhook.unreachable` and `webhook.timeout` applied. */
