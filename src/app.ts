@@ -493,7 +493,7 @@ export function buildApp(options: AppOptions): App {
         const s = sessions.delete(id);
         if (s !== undefined) await closeSession(s, 'worker stopping');
       }
-      // Calls that ended just before: their agents are told how before the store goes.
+      // Calls that ended just before: their agents are told how their transfers ended first.
       await sessions.closed();
       await store.close();
       await agents.close();

@@ -287,7 +287,7 @@ export class MediaBridge {
       if (toAgent.idle && this.#agent.trySendAudioBase64?.(payload, toAgent.highWaterBytes) === true) return;
       const bytes = base64Bytes(payload);
       if (toAgent.open) this.#agent.sendAudioBase64?.(payload, bytes);
-      else this.#toAgent.push({ type: 'audio64', base64: base64Text(payload), bytes });
+      else toAgent.push({ type: 'audio64', base64: base64Text(payload), bytes });
       return;
     }
     this.handleCarrierEvent({ type: 'audio', payload: decodeBase64(payload) });
@@ -363,7 +363,7 @@ export class MediaBridge {
     const pacer = carrier.pacer;
     if (pacer.idle && carrier.port.trySendAudioBase64?.(payload, pacer.highWaterBytes) === true) return;
     if (pacer.open) carrier.port.sendAudioBase64?.(payload);
-    else carrier.pacer.push({ type: 'audio64', base64: base64Text(payload), bytes });
+    else pacer.push({ type: 'audio64', base64: base64Text(payload), bytes });
   }
 
   #fromAgentMark(name: string): void {

@@ -96,6 +96,23 @@ export class MediaSessions {
     };
   }
 
+  /** A carrier port's base64 audio sends: the straight one, and the one that only needs the socket open. */
+  #base64Sends(ws: WebSocket, encodeBase64: (payload: Base64Payload) => Buffer) {
+    const trySendAudioBase64 = (payload: Base64Payload, underBytes: number): boolean => {
+      if (ws.readyState !== ws.OPEN || ws.bufferedAmount >= underBytes) return false;
+      // The frame's bytes, built in one buffer: ws writes it as it is (a text frame).
+      ws.send(encodeBase64(payload), TEXT_FRAME);
+      this.#o.onFrame?.('out');
+      return true;
+    };
+    return {
+      trySendAudioBase64,
+      sendAudioBase64: (payload: Base64Payload): void => {
+        trySendAudioBase64(payload, Number.POSITIVE_INFINITY);
+      },
+    };
+  }
+
   accept(adapter: CarrierAdapter, ws: WebSocket): void {
     const codec = adapter.createCodec();
     // How to close this particular socket: the session keeps it while this stream is its current one.
@@ -277,23 +294,7 @@ export class MediaSessions {
             this.#o.onFrame?.('out');
           }
         },
-        ...(encodeBase64 === undefined
-          ? {}
-          : {
-              sendAudioBase64: (payload: Base64Payload) => {
-                if (ws.readyState === ws.OPEN) {
-                  // The frame's bytes, built in one buffer: ws writes it as it is (a text frame).
-                  ws.send(encodeBase64(payload), TEXT_FRAME);
-                  this.#o.onFrame?.('out');
-                }
-              },
-              trySendAudioBase64: (payload: Base64Payload, underBytes: number) => {
-                if (ws.readyState !== ws.OPEN || ws.bufferedAmount >= underBytes) return false;
-                ws.send(encodeBase64(payload), TEXT_FRAME);
-                this.#o.onFrame?.('out');
-                return true;
-              },
-            }),
+        ...(encodeBase64 === undefined ? {} : this.#base64Sends(ws, encodeBase64)),
         bufferedBytes: () => ws.bufferedAmount,
       },
       format: start.format,
