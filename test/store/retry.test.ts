@@ -22,6 +22,21 @@ async function hangThenAnswer(
   return { value, signals };
 }
 
+/** An operation that always fails retryably under {@link policy}: its run and how many attempts it made. */
+function alwaysDown(deps: Parameters<typeof withRetry>[3]) {
+  let attempts = 0;
+  const run = withRetry(
+    async () => {
+      attempts += 1;
+      throw flaky();
+    },
+    policy,
+    isRetryableError,
+    deps,
+  );
+  return { run, attempts: () => attempts };
+}
+
 function recordingSleep() {
   const waits: number[] = [];
   return { waits, sleep: async (ms: number) => void waits.push(ms) };
@@ -30,31 +45,13 @@ function recordingSleep() {
 describe('withRetry', () => {
   it('makes no attempt after `until` aborts (during the wait, or before it): the last error is thrown', async () => {
     const ended = new AbortController();
-    let attempts = 0;
-    const duringWait = withRetry(
-      async () => {
-        attempts += 1;
-        throw flaky();
-      },
-      policy,
-      isRetryableError,
-      { sleep: async () => ended.abort(), until: ended.signal },
-    );
-    await expect(duringWait).rejects.toThrow('down');
-    expect(attempts).toBe(1);
+    const duringWait = alwaysDown({ sleep: async () => ended.abort(), until: ended.signal });
+    await expect(duringWait.run).rejects.toThrow('down');
+    expect(duringWait.attempts()).toBe(1);
 
-    let again = 0;
-    const already = withRetry(
-      async () => {
-        again += 1;
-        throw flaky();
-      },
-      policy,
-      isRetryableError,
-      { sleep: async () => undefined, until: ended.signal },
-    );
-    await expect(already).rejects.toThrow('down');
-    expect(again).toBe(1);
+    const already = alwaysDown({ sleep: async () => undefined, until: ended.signal });
+    await expect(already.run).rejects.toThrow('down');
+    expect(already.attempts()).toBe(1);
 
     // Not aborted: the policy's retries as before.
     let retried = 0;

@@ -94,6 +94,15 @@ function setup(holdMs = 1000) {
   };
 }
 
+/** A link that was open and whose wire just dropped: reconnecting. */
+function reconnectingLink() {
+  const s = setup();
+  void s.link.connect();
+  s.wire.accept();
+  s.wire.events?.lost('dropped');
+  return s;
+}
+
 const frame = (byte: number) => Buffer.alloc(160, byte);
 
 describe('AgentLink over any wire', () => {
@@ -166,10 +175,7 @@ describe('AgentLink over any wire', () => {
   });
 
   it('closed while reconnecting with a status held: the reconnect delivers it, then the close; without one, closed at once', async () => {
-    const a = setup();
-    void a.link.connect();
-    a.wire.accept();
-    a.wire.events?.lost('dropped');
+    const a = reconnectingLink();
     a.link.sendTransferStatus({ transferId: 't1', status: 'failed' });
     const closed = a.link.close('call ended');
     expect(a.wire.closedWith).toBeUndefined();
@@ -183,18 +189,12 @@ describe('AgentLink over any wire', () => {
     // Told, then closed: the runtime hears no reconnect it would act on.
     expect(a.events.map((e) => e.type)).toEqual(['agent.connected', 'agent.reconnecting']);
 
-    const b = setup();
-    void b.link.connect();
-    b.wire.accept();
-    b.wire.events?.lost('dropped');
+    const b = reconnectingLink();
     await b.link.close('call ended');
     expect(b.wire.closedWith).toBe('call ended');
 
     // A reconnect that fails ends the link as it would have: the status is lost with it.
-    const c = setup();
-    void c.link.connect();
-    c.wire.accept();
-    c.wire.events?.lost('dropped');
+    const c = reconnectingLink();
     c.link.sendTransferStatus({ transferId: 't1', status: 'failed' });
     const gone = c.link.close('call ended');
     c.wire.events?.ended({ type: 'failed', error: new DaemonError('agent_failed', 'gone') });
