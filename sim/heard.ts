@@ -7,7 +7,8 @@ import { FRAME_MS } from './clock.js';
 
 /**
  * Who produced audio, as recorded:
- * `stream:<id>` audio a media-stream server sent; `hold` hold or wait audio (with `url`);
+ * `stream:<id>` audio a media-stream server sent (with `level` where it is not a voice);
+ * `hold` hold or wait audio (with `url`);
  * `say` spoken text (with `text`); `play` a played URL (with `url`); `party:<leg>` audio from
  * another participant of a call or conference; `ringback`; `beep`.
  */
@@ -15,7 +16,18 @@ export interface AudioLabel {
   readonly source: string;
   readonly text?: string;
   readonly url?: string;
+  /**
+   * A media stream's frame that is not a voice: `silence`, all zero samples (nothing, sent as
+   * audio); `quiet`, below {@link QUIET_DBFS} (comfort noise, a hiss: sound, nobody speaking).
+   * Absent: audible sound. Only stream audio is measured.
+   */
+  readonly level?: AudioLevel;
 }
+
+export type AudioLevel = 'silence' | 'quiet';
+
+/** RMS level below which a stream's frame is `quiet`, dBFS. */
+export const QUIET_DBFS = -35;
 
 /** One run of contiguous audio from one source heard on one leg. */
 export interface HeardSegment extends AudioLabel {
@@ -34,6 +46,7 @@ interface OpenSegment {
   source: string;
   text: string | undefined;
   url: string | undefined;
+  level: AudioLevel | undefined;
   startMs: number;
   endMs: number;
   frames: number;
@@ -67,7 +80,7 @@ export class Heard {
 
   /** Records one frame heard at `tick` (the media tick) and clock time `atMs`. */
   record(leg: string, label: AudioLabel, frame: Buffer, tick: number, atMs: number): void {
-    const key = `${leg}\u0000${label.source}\u0000${label.text ?? ''}\u0000${label.url ?? ''}`;
+    const key = `${leg}\u0000${label.source}\u0000${label.text ?? ''}\u0000${label.url ?? ''}\u0000${label.level ?? ''}`;
     let seg = this.#open.get(key);
     if (!seg || tick > seg.lastTick + 1) {
       seg = {
@@ -75,6 +88,7 @@ export class Heard {
         source: label.source,
         text: label.text,
         url: label.url,
+        level: label.level,
         startMs: atMs,
         endMs: atMs,
         frames: 0,
@@ -154,5 +168,6 @@ function snapshot(s: OpenSegment): HeardSegment {
   };
   if (s.text !== undefined) out.text = s.text;
   if (s.url !== undefined) out.url = s.url;
+  if (s.level !== undefined) out.level = s.level;
   return out;
 }

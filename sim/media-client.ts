@@ -12,8 +12,9 @@
 import WebSocket from 'ws';
 import type { Carrier } from '../src/domain/carrier.js';
 import { SILENCE_FRAME } from './audio.js';
+import { ulawToLinear } from './codec.js';
 import type { SimContext } from './front-end.js';
-import type { AudioLabel } from './heard.js';
+import { type AudioLabel, type AudioLevel, QUIET_DBFS } from './heard.js';
 import type { Leg } from './leg.js';
 import { PlayoutQueue } from './playout.js';
 
@@ -319,7 +320,8 @@ export class MediaClient<R extends string> {
     for (const name of marks) this.sendLogged(this.#opts.wire.markPlayed(name));
     if (!frame) return;
     this.#opts.stats.bytesPlayed += frame.length;
-    this.#opts.leg.hear(this.#label, frame);
+    const level = levelOf(frame);
+    this.#opts.leg.hear(level === undefined ? this.#label : { ...this.#label, level }, frame);
   }
 
   #onMessage(data: WebSocket.RawData, isBinary: boolean): void {
@@ -394,4 +396,16 @@ export function readJsonFrame(
     return { rejected: 'not an object' };
   const message = msg as Record<string, unknown>;
   return { message, event: String(message['event']) };
+}
+
+/** Each μ-law byte's sample, squared. */
+const SQUARED = Float64Array.from({ length: 256 }, (_, code) => ulawToLinear(code) ** 2);
+const QUIET_MEAN_SQUARE = (32768 * 10 ** (QUIET_DBFS / 20)) ** 2;
+
+/** A frame's {@link AudioLevel}; undefined when it is audible sound. */
+function levelOf(frame: Buffer): AudioLevel | undefined {
+  let sum = 0;
+  for (let i = 0; i < frame.length; i++) sum += SQUARED[frame[i] as number] as number;
+  if (sum === 0) return 'silence';
+  return sum / frame.length < QUIET_MEAN_SQUARE ? 'quiet' : undefined;
 }

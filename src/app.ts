@@ -375,6 +375,7 @@ export function buildApp(options: AppOptions): App {
     onFrame: (direction) => metrics.mediaFrame(direction),
     onDrop: (direction, frames) => metrics.mediaDrop(direction, frames),
     onHeld: (frames) => metrics.mediaHeld(frames),
+    onWaitAudio: () => metrics.waitAudioStarted(),
     takeOver: (callId, holder) => socketCommands.takeOver(callId, holder),
     socketHolder: (callId) => workers.sockets.holder(callId),
     briefings,

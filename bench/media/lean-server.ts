@@ -56,6 +56,7 @@ export async function startLeanMedia(agentUrl: string): Promise<BareRelay> {
               audio: { encoding: 'mulaw', sampleRate: 8000 },
               headers: {},
               connectTimeoutMs: 5_000,
+              waitAudio: { sound: 'comfort_noise', afterMs: 1000 },
               speaksMessages: false,
             },
             // The echo agent knows the stream by the carrier's `callId` parameter, as with the relay.

@@ -370,6 +370,12 @@ export function agentSchema(region: string, carriers?: readonly string[]) {
           .prefault({}),
         headers: z.record(headerNameSchema, headerValueSchema).default({}),
         connectTimeoutMs: z.number().int().min(500).max(30_000).default(5000),
+        waitAudio: z
+          .strictObject({
+            sound: z.enum(['comfort_noise', 'none']).default('comfort_noise'),
+            afterMs: z.number().int().min(200).max(10_000).default(1000),
+          })
+          .prefault({}),
         speaksMessages: z.boolean().default(false),
       })
       .superRefine(livekitCheck)

@@ -1,5 +1,5 @@
 import type { Carrier } from '../domain/carrier.js';
-import type { AudioEncoding } from '../domain/media.js';
+import type { AudioEncoding, WaitAudioSpec } from '../domain/media.js';
 import type { MappedFrom } from './seed-shapes.js';
 
 /**
@@ -64,6 +64,12 @@ export interface AgentEndpointConfig {
    * held meanwhile and delivered in order once it accepts. Default 5 000 (500–30 000).
    */
   readonly connectTimeoutMs: number;
+  /**
+   * What the caller hears while the agent's socket is opening or reopening, once that has taken
+   * `afterMs`: `comfort_noise` (a faint line hiss, src/media/comfort-noise.ts) or `none`.
+   * Default `{ sound: 'comfort_noise', afterMs: 1000 }` (afterMs 200–10 000).
+   */
+  readonly waitAudio: WaitAudioSpec;
   /**
    * The bot speaks transfer messages itself (the `say` extension event, answered by `said`), in
    * its own voice. False: the carrier's text-to-speech speaks them. Default false.

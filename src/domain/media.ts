@@ -33,3 +33,16 @@ export type OutboundMediaEvent =
   | { readonly type: 'audio'; readonly payload: Buffer }
   | { readonly type: 'mark'; readonly name: string }
   | { readonly type: 'clear' };
+
+/**
+ * What a caller hears while the agent is not there yet: the agent's socket still opening at the
+ * call's start, or being reopened after it dropped. Without it the caller hears nothing at all
+ * for as long as the agent takes (up to its connect timeout and a reconnect), and a caller who
+ * hears nothing hangs up.
+ */
+export interface WaitAudioSpec {
+  /** `comfort_noise`: a faint line hiss (comfort-noise.ts); `none`: nothing. */
+  readonly sound: 'comfort_noise' | 'none';
+  /** How long the agent may be away before the sound starts, ms. */
+  readonly afterMs: number;
+}

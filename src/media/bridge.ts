@@ -12,6 +12,7 @@ import { type MarkOwner, type MarkResult, MarkTracker } from './marks.js';
 import { Pacer } from './pacer.js';
 import { Rechunker, type RechunkRule } from './rechunk.js';
 import { createTranscoder, type Transcode } from './transcode.js';
+import { WAIT_TICK_MS, WaitAudio, type WaitAudioSpec } from './wait-audio.js';
 
 /** The carrier stream as the bridge sees it; the carrier's codec turns these events into its wire JSON. */
 export interface CarrierStreamPort {
@@ -56,6 +57,8 @@ interface Base64Audio {
 export interface BridgeMetrics {
   /** A queue cap dropped audio because its peer did not keep up. */
   audioDropped(direction: BridgeDirection, bytes: number): void;
+  /** The caller began hearing the wait audio (the agent away past `waitAudio.afterMs`). */
+  waitAudioStarted?(): void;
 }
 
 export interface MediaBridgeOptions {
@@ -69,6 +72,10 @@ export interface MediaBridgeOptions {
   /** With a rechunk rule, a partial chunk is padded and sent this long after the agent's last frame, in ms. Default 200. */
   readonly rechunkIdleFlushMs?: number;
   readonly metrics?: BridgeMetrics;
+  /**
+   * What the caller hears while the agent is away ({@link MediaBridge.agentAway}); none: nothing.
+   */
+  readonly waitAudio?: WaitAudioSpec;
 }
 
 export interface BridgeStats {
@@ -85,6 +92,9 @@ export interface BridgeStats {
 
 interface CarrierSide {
   readonly port: CarrierStreamPort;
+  readonly format: AudioFormat;
+  /** How far ahead of the clock wait audio is sent: one chunk the carrier takes, and a tick. */
+  readonly waitLeadMs: number;
   readonly pacer: Pacer<OutboundMediaEvent | Base64Audio>;
   /** Agent audio may go to the carrier as its base64 text: same format, no frame rules. */
   readonly passToCarrier: boolean;
@@ -98,6 +108,8 @@ interface CarrierSide {
 
 const DEFAULT_MAX_QUEUED_MS = 2000;
 const DEFAULT_IDLE_FLUSH_MS = 200;
+/** Wait audio sent ahead of the clock to a carrier without frame rules, ms. */
+const WAIT_LEAD_MS = 60;
 
 /**
  * Joins one carrier media stream and one agent connection (STYLE.md 6). When both sides use the
@@ -128,6 +140,7 @@ export class MediaBridge {
     onAgentMark: (name) => this.#fromAgentMark(name),
     onAgentClear: () => this.#fromAgentClear(),
   };
+  readonly #wait: WaitAudio | undefined;
   #carrier: CarrierSide | undefined;
   #paused = false;
   #closed = false;
@@ -165,6 +178,35 @@ export class MediaBridge {
       },
     );
     agent.setMediaSink(this.#sink);
+    const wait = options.waitAudio;
+    this.#wait =
+      wait === undefined || wait.sound === 'none'
+        ? undefined
+        : new WaitAudio(
+            wait,
+            {
+              playable: () => this.#waitPlayable(),
+              play: (audio) => this.#playWait(audio),
+              started: () => this.#metrics?.waitAudioStarted?.(),
+            },
+            this.#clock,
+            this.#timers,
+          );
+  }
+
+  /** The agent is not there (its socket still opening, or reopening): after a while the caller hears the wait audio. */
+  agentAway(): void {
+    this.#wait?.away();
+  }
+
+  /** The agent is there: the wait audio stops (what was sent ahead of the clock still plays). */
+  agentPresent(): void {
+    this.#wait?.present();
+  }
+
+  /** Wait audio is playing to the caller. */
+  get waitAudioPlaying(): boolean {
+    return this.#wait?.playing ?? false;
   }
 
   /** When the last agent audio frame was forwarded toward the caller, on the injected clock (ms). */
@@ -218,8 +260,12 @@ export class MediaBridge {
     });
     const toCarrier = createTranscoder(this.#agent.format, format);
     const toAgent = createTranscoder(format, this.#agent.format);
+    const rule = attachment.rechunk;
     this.#carrier = {
       port,
+      format,
+      waitLeadMs:
+        rule === undefined ? WAIT_LEAD_MS : Math.ceil(rule.minBytes / bytesPerMs(format)) + WAIT_TICK_MS,
       pacer,
       toCarrier,
       toAgent,
@@ -228,6 +274,7 @@ export class MediaBridge {
         toCarrier === undefined && attachment.rechunk === undefined && port.sendAudioBase64 !== undefined,
       passToAgent: toAgent === undefined && this.#agent.sendAudioBase64 !== undefined,
     };
+    this.#wait?.check();
   }
 
   /**
@@ -320,12 +367,14 @@ export class MediaBridge {
 
   resumeAgentAudio(): void {
     this.#paused = false;
+    this.#wait?.check();
   }
 
   /** Stops for good: the carrier is detached, queues are emptied, the agent's media goes nowhere. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#wait?.stop();
     this.detachCarrier();
     this.#toAgent.close();
     this.#agent.setMediaSink(undefined);
@@ -345,6 +394,21 @@ export class MediaBridge {
     }
     carrier.rechunker.push(audio, this.#emitToCarrier);
     if (carrier.rechunker.pendingBytes > 0) this.#armIdleFlush(this.#idleFlushMs);
+  }
+
+  #waitPlayable(): { readonly format: AudioFormat; readonly leadMs: number } | undefined {
+    const carrier = this.#carrier;
+    if (carrier === undefined || this.#paused || this.#closed) return undefined;
+    return { format: carrier.format, leadMs: carrier.waitLeadMs };
+  }
+
+  /** Wait audio, in the carrier's format: only to a socket that keeps up (one behind skips it, never queues it). */
+  #playWait(audio: Buffer): void {
+    const carrier = this.#carrier;
+    if (carrier === undefined || !carrier.pacer.open) return;
+    // Through the frame rules like the agent's audio; a remainder joins the agent's first words.
+    if (carrier.rechunker === undefined) carrier.pacer.push({ type: 'audio', payload: audio });
+    else carrier.rechunker.push(audio, this.#emitToCarrier);
   }
 
   #fromAgentAudioBase64(payload: Base64Payload, bytes: number): void {

@@ -46,6 +46,7 @@ export class Metrics {
   readonly #dropIn: Counter.Internal;
   readonly #dropOut: Counter.Internal;
   readonly #held: Counter;
+  readonly #waitAudio: Counter;
   readonly #timerLateness: Histogram;
   readonly #storeErrors: Counter<'source'>;
   #activeCalls: () => number = () => 0;
@@ -170,6 +171,11 @@ export class Metrics {
       help: 'Caller frames held while the agent socket opened (or reopened), then delivered in order',
       registers,
     });
+    this.#waitAudio = new Counter({
+      name: 'patchthrough_wait_audio_total',
+      help: 'Times a caller began hearing the wait audio: the agent socket slow to open or reopen',
+      registers,
+    });
     this.#timerLateness = new Histogram({
       name: 'patchthrough_timer_lateness_seconds',
       help: 'How long after its deadline a durable timer fired on this worker',
@@ -289,6 +295,10 @@ export class Metrics {
 
   mediaHeld(n: number): void {
     if (n > 0) this.#held.inc(n);
+  }
+
+  waitAudioStarted(): void {
+    this.#waitAudio.inc();
   }
 
   mediaDrop(direction: MediaDirection, n = 1): void {

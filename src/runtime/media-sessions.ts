@@ -54,6 +54,8 @@ export interface MediaSessionOptions {
   readonly onDrop?: (direction: 'in' | 'out', frames: number) => void;
   /** Caller frames held until the agent socket opened, then delivered (metrics). */
   readonly onHeld?: (frames: number) => void;
+  /** A caller began hearing the wait audio (metrics). */
+  readonly onWaitAudio?: () => void;
   /**
    * Takes the call's agent session over from the worker holding it, if another one does;
    * `holder`, when given, is that worker as read with the stream's other start reads.
@@ -356,20 +358,18 @@ export class MediaSessions {
       this.#o.log.error({ callId, err: errorSummary(err) }, 'agent.transport_unavailable');
       return undefined;
     }
-    const onDrop = this.#o.onDrop;
+    const { onDrop, onWaitAudio } = this.#o;
     const bridge = new MediaBridge({
       agent,
       clock: this.#time,
       timers: this.#time,
-      ...(onDrop === undefined
-        ? {}
-        : {
-            metrics: {
-              // 160 bytes is 20 ms of μ-law; toward the carrier is 'out', toward the agent 'in'.
-              audioDropped: (direction, bytes) =>
-                onDrop(direction === 'to_carrier' ? 'out' : 'in', Math.max(1, Math.round(bytes / 160))),
-            },
-          }),
+      waitAudio: agentConfig.agent.waitAudio,
+      metrics: {
+        // 160 bytes is 20 ms of μ-law; toward the carrier is 'out', toward the agent 'in'.
+        audioDropped: (direction, bytes) =>
+          onDrop?.(direction === 'to_carrier' ? 'out' : 'in', Math.max(1, Math.round(bytes / 160))),
+        waitAudioStarted: () => onWaitAudio?.(),
+      },
     });
     const session: LocalSession & { silence?: SilenceWatch } = {
       callId,
@@ -413,6 +413,8 @@ export class MediaSessions {
       };
     }
     this.#o.sessions.set(session);
+    // Until the agent's socket opens the caller may hear the wait audio.
+    bridge.agentAway();
     // Never rejects: a socket that does not open reaches the listener as `agent.failed`.
     agent
       .connect()
@@ -533,6 +535,8 @@ export class MediaSessions {
         return;
       case 'agent.connected':
       case 'agent.reconnecting':
+        if (event.type === 'agent.connected') session.bridge.agentPresent();
+        else session.bridge.agentAway();
         this.#o.log.info({ callId, event: event.type }, 'agent.connection');
         return;
     }

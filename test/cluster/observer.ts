@@ -75,6 +75,8 @@ export class Observer {
     this.#bySid.set(call.sid, o);
     this.#byIndex.set(index, o);
     call.heard.onRecord((_leg, label) => {
+      // A stream's digital silence is nothing heard.
+      if (label.level === 'silence') return;
       const now = performance.now();
       if (now - o.lastFrameMs > GAP_MS) o.gaps.push({ fromMs: o.lastFrameMs, toMs: now });
       o.lastFrameMs = now;

@@ -170,7 +170,13 @@ function legOf(leg: Leg): LegSeen {
 }
 
 function spans(segments: readonly HeardSegment[]): HeardSpan[] {
-  return segments.map((s) => ({ source: s.source, leg: s.leg, startMs: s.startMs, endMs: s.endMs }));
+  return segments.map((s) => ({
+    source: s.source,
+    leg: s.leg,
+    startMs: s.startMs,
+    endMs: s.endMs,
+    ...(s.level === undefined ? {} : { level: s.level }),
+  }));
 }
 
 /** When each of the call's media streams was open at the carrier: its `start` to its end (or now). */

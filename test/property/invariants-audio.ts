@@ -72,7 +72,8 @@ export function deadAir(o: Observation): Violation[] {
   const to = o.caller.end?.atMs;
   if (from === undefined || to === undefined) return [];
   const out: Violation[] = [];
-  const spans = [...o.caller.heard].sort((a, b) => a.startMs - b.startMs);
+  // A stream's digital silence is nothing heard (its comfort noise is something).
+  const spans = o.caller.heard.filter((s) => s.level !== 'silence').sort((a, b) => a.startMs - b.startMs);
   let cursor = from;
   let after = 'the answer';
   const gap = (untilMs: number, before: string): void => {

@@ -508,6 +508,31 @@ describe('checkInvariants', () => {
     expect(kinds({ ...silentFor(longer + 100, false), quietByDesignMs: 2000 })).toContain('dead_air');
   });
 
+  it("dead air: a stream's digital silence (`level: 'silence'`) is nothing heard; its comfort noise is sound", () => {
+    const withGap = (level?: 'silence' | 'quiet'): Observation => {
+      const o = busy();
+      const gapFrom = 4400;
+      o.caller.heard[2] = {
+        source: 'stream:MZ2',
+        leg: 'CA1',
+        startMs: gapFrom + DEAD_AIR_BOUND_MS + 500,
+        endMs: gapFrom + DEAD_AIR_BOUND_MS + 1500,
+      };
+      const filler = {
+        source: 'stream:MZ2',
+        leg: 'CA1',
+        startMs: gapFrom + 100,
+        endMs: gapFrom + DEAD_AIR_BOUND_MS + 500,
+      };
+      o.caller.heard.push(level === undefined ? filler : { ...filler, level });
+      o.caller.end = { status: 'completed', by: 'endpoint', atMs: gapFrom + DEAD_AIR_BOUND_MS + 1500 };
+      return o;
+    };
+    expect(kinds(withGap())).not.toContain('dead_air');
+    expect(kinds(withGap('quiet'))).not.toContain('dead_air');
+    expect(kinds(withGap('silence'))).toContain('dead_air');
+  });
+
   it('audio: a tail never delivered is caught, not only a hole', () => {
     const o = base();
     const frames = o.agent[0]!.frames;

@@ -22,6 +22,8 @@ export interface HeardSpan {
   readonly leg: string;
   readonly startMs: number;
   readonly endMs: number;
+  /** Stream audio that is not a voice: `silence` (nothing) or `quiet` (comfort noise) (sim/heard.ts). */
+  readonly level?: 'silence' | 'quiet';
 }
 
 export interface LegSeen {

@@ -129,6 +129,26 @@ describe('property: seeded transfer scenarios keep every invariant', () => {
     expect(slow.length).toBeGreaterThan(0);
   }, 60_000);
 
+  it('regression, lossy seed 0x9bc: a slow agent and a dropped first stream left the caller 6.26 s in silence at the start; comfort noise now fills the wait', async () => {
+    expect(describeScenario(scenarioFor(0x9bc))).toBe(
+      'seed 0x9bc: twilio warm human_hangs_up_in_whisper by api, after fail',
+    );
+    const results = await runScenarios([scenarioFor(0x9bc)], {
+      time: new VirtualTime(),
+      adversity: seededAdversityWith({ lossy: true }),
+      agentAcceptDelayMs: seededAgentDelay,
+      agentDropAfterMs: seededAgentDrop,
+    });
+    expect(failures(results, { ...ADVERSARIAL, lossy: true })).toEqual([]);
+    const o = results[0]?.observation;
+    // The wait the seed is about happened: the caller's first stream carried the noise and no voice.
+    const heard = o?.caller.heard ?? [];
+    const firstVoice = heard.find((s) => s.source.startsWith('stream:') && s.level === undefined);
+    const quiet = heard.filter((s) => s.level === 'quiet' && s.endMs <= (firstVoice?.startMs ?? 0));
+    expect(quiet.reduce((ms, s) => ms + s.endMs - s.startMs, 0)).toBeGreaterThan(2000);
+    expect(o?.caller.streams?.length).toBeGreaterThanOrEqual(2);
+  }, 60_000);
+
   it.each([
     {
       seed: 0x24,

@@ -168,10 +168,10 @@ async function play(
     if (time === undefined) await eventually(fn, text, { timeoutMs: MOMENT_TIMEOUT_MS, everyMs: 25 });
     else await time.runUntil(async () => Boolean(await fn()), { timeoutMs: MOMENT_TIMEOUT_MS, what: text });
   };
-  /** How long the caller heard sources starting with `prefix` after `since`. */
+  /** How long the caller heard sources starting with `prefix` after `since` (a stream's: its voice, not its silence or noise). */
   const heardMs = (prefix: string, since = 0): number =>
     call.heard.segments
-      .filter((x) => x.source.startsWith(prefix))
+      .filter((x) => x.source.startsWith(prefix) && x.level === undefined)
       .reduce((n, x) => n + Math.max(0, x.endMs - Math.max(x.startMs, since)), 0);
   if (s.trigger === 'api') {
     await until('the AI to speak', () => heardMs('stream:') >= s.aiSpeaksMs);

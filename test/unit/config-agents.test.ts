@@ -42,6 +42,7 @@ describe('agent defaults', () => {
             audio: { encoding: 'mulaw', sampleRate: 8000 },
             headers: {},
             connectTimeoutMs: 5000,
+            waitAudio: { sound: 'comfort_noise', afterMs: 1000 },
             speaksMessages: false,
           },
           handoffConfig: {
@@ -336,6 +337,16 @@ describe('errors, each with its path', () => {
       },
       'agents[0].skills[0].stakes',
       '',
+    ],
+    [
+      { agents: [minimal({ agent: { url: 'wss://bot.example.com/stream', waitAudio: { sound: 'beep' } } })] },
+      'agents[0].agent.waitAudio.sound',
+      'comfort_noise',
+    ],
+    [
+      { agents: [minimal({ agent: { url: 'wss://bot.example.com/stream', waitAudio: { afterMs: 50 } } })] },
+      'agents[0].agent.waitAudio.afterMs',
+      '200',
     ],
     [
       { agents: [minimal({ callControl: { onNoResponseAction: 'voicemail' } })] },

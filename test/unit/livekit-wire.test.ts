@@ -640,6 +640,7 @@ describe('LiveKit transport kind', () => {
         audio: { encoding: 'mulaw', sampleRate: 8000 },
         headers: {},
         connectTimeoutMs: 5000,
+        waitAudio: { sound: 'comfort_noise', afterMs: 1000 },
         speaksMessages: false,
       },
       callId: 'CA9',

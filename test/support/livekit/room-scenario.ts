@@ -152,6 +152,7 @@ export async function runRoomScenario(target: LivekitTarget): Promise<void> {
       audio: { encoding: 'mulaw', sampleRate: 8000 },
       headers: {},
       connectTimeoutMs: 15_000,
+      waitAudio: { sound: 'comfort_noise', afterMs: 1000 },
       speaksMessages: false,
     },
     callId,
