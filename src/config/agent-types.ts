@@ -65,8 +65,9 @@ export interface AgentEndpointConfig {
    */
   readonly connectTimeoutMs: number;
   /**
-   * What the caller hears while the agent's socket is opening or reopening, once that has taken
-   * `afterMs`: `comfort_noise` (a faint line hiss, src/media/comfort-noise.ts) or `none`.
+   * What the caller hears while waiting on the AI's stream — for the agent's socket to open or
+   * reopen, or for the carrier to move them at a transfer — once that has taken `afterMs`:
+   * `comfort_noise` (a faint line hiss, src/media/comfort-noise.ts) or `none`.
    * Default `{ sound: 'comfort_noise', afterMs: 1000 }` (afterMs 200–10 000).
    */
   readonly waitAudio: WaitAudioSpec;

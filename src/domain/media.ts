@@ -35,14 +35,15 @@ export type OutboundMediaEvent =
   | { readonly type: 'clear' };
 
 /**
- * What a caller hears while the agent is not there yet: the agent's socket still opening at the
- * call's start, or being reopened after it dropped. Without it the caller hears nothing at all
- * for as long as the agent takes (up to its connect timeout and a reconnect), and a caller who
- * hears nothing hangs up.
+ * What a caller hears while left waiting on the AI's stream: for the agent (its socket still
+ * opening at the call's start, or reopening after it dropped), or, the AI paused for a transfer,
+ * for the carrier to move them. Without it the caller hears nothing at all for as long as that
+ * takes (an agent's connect timeout and a reconnect; a redirect retried), and a caller who hears
+ * nothing hangs up.
  */
 export interface WaitAudioSpec {
   /** `comfort_noise`: a faint line hiss (comfort-noise.ts); `none`: nothing. */
   readonly sound: 'comfort_noise' | 'none';
-  /** How long the agent may be away before the sound starts, ms. */
+  /** How long a wait may last in silence before the sound starts, ms. */
   readonly afterMs: number;
 }

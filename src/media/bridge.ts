@@ -57,7 +57,7 @@ interface Base64Audio {
 export interface BridgeMetrics {
   /** A queue cap dropped audio because its peer did not keep up. */
   audioDropped(direction: BridgeDirection, bytes: number): void;
-  /** The caller began hearing the wait audio (the agent away past `waitAudio.afterMs`). */
+  /** The caller began hearing the wait audio (waiting past `waitAudio.afterMs`). */
   waitAudioStarted?(): void;
 }
 
@@ -73,7 +73,8 @@ export interface MediaBridgeOptions {
   readonly rechunkIdleFlushMs?: number;
   readonly metrics?: BridgeMetrics;
   /**
-   * What the caller hears while the agent is away ({@link MediaBridge.agentAway}); none: nothing.
+   * What the caller hears while waiting on the stream: for the agent ({@link MediaBridge.agentAway}),
+   * or, the AI paused for a transfer, for the carrier to move them. None: nothing.
    */
   readonly waitAudio?: WaitAudioSpec;
 }
@@ -141,6 +142,9 @@ export class MediaBridge {
     onAgentClear: () => this.#fromAgentClear(),
   };
   readonly #wait: WaitAudio | undefined;
+  /** Since when the agent is away / the AI is paused (clock ms): the caller's waits. */
+  #agentAwaySinceMs: number | undefined;
+  #pausedSinceMs: number | undefined;
   #carrier: CarrierSide | undefined;
   #paused = false;
   #closed = false;
@@ -185,7 +189,7 @@ export class MediaBridge {
         : new WaitAudio(
             wait,
             {
-              playable: () => this.#waitPlayable(),
+              playable: () => this.#waitTarget(),
               play: (audio) => this.#playWait(audio),
               started: () => this.#metrics?.waitAudioStarted?.(),
             },
@@ -196,12 +200,14 @@ export class MediaBridge {
 
   /** The agent is not there (its socket still opening, or reopening): after a while the caller hears the wait audio. */
   agentAway(): void {
-    this.#wait?.away();
+    this.#agentAwaySinceMs ??= this.#clock.nowMs();
+    this.#updateWait();
   }
 
   /** The agent is there: the wait audio stops (what was sent ahead of the clock still plays). */
   agentPresent(): void {
-    this.#wait?.present();
+    this.#agentAwaySinceMs = undefined;
+    this.#updateWait();
   }
 
   /** Wait audio is playing to the caller. */
@@ -274,7 +280,9 @@ export class MediaBridge {
         toCarrier === undefined && attachment.rechunk === undefined && port.sendAudioBase64 !== undefined,
       passToAgent: toAgent === undefined && this.#agent.sendAudioBase64 !== undefined,
     };
-    this.#wait?.check();
+    // A stream joined while the AI is paused waits from now, not from an earlier stream's pause.
+    if (this.#paused) this.#pausedSinceMs = this.#clock.nowMs();
+    this.#updateWait();
   }
 
   /**
@@ -286,6 +294,7 @@ export class MediaBridge {
     const carrier = this.#carrier;
     if (carrier === undefined) return;
     this.#carrier = undefined;
+    this.#updateWait();
     this.#disarmIdleFlush();
     carrier.rechunker?.reset();
     carrier.pacer.close();
@@ -361,13 +370,17 @@ export class MediaBridge {
    */
   pauseAgentAudio(): void {
     this.#paused = true;
+    // The caller waits for the carrier to move them: the wait audio if that takes long.
+    this.#pausedSinceMs ??= this.#clock.nowMs();
+    this.#updateWait();
     this.#disarmIdleFlush();
     this.#carrier?.rechunker?.flush(this.#emitToCarrier);
   }
 
   resumeAgentAudio(): void {
     this.#paused = false;
-    this.#wait?.check();
+    this.#pausedSinceMs = undefined;
+    this.#updateWait();
   }
 
   /** Stops for good: the carrier is detached, queues are emptied, the agent's media goes nowhere. */
@@ -396,9 +409,26 @@ export class MediaBridge {
     if (carrier.rechunker.pendingBytes > 0) this.#armIdleFlush(this.#idleFlushMs);
   }
 
-  #waitPlayable(): { readonly format: AudioFormat; readonly leadMs: number } | undefined {
+  /** The caller waits on a joined stream since the earlier of the agent's absence and the AI's pause. */
+  #updateWait(): void {
+    const wait = this.#wait;
+    if (wait === undefined) return;
+    const away = this.#agentAwaySinceMs;
+    const paused = this.#pausedSinceMs;
+    const since =
+      this.#carrier === undefined || this.#closed
+        ? undefined
+        : away === undefined
+          ? paused
+          : paused === undefined
+            ? away
+            : Math.min(away, paused);
+    wait.waiting(since);
+  }
+
+  #waitTarget(): { readonly format: AudioFormat; readonly leadMs: number } | undefined {
     const carrier = this.#carrier;
-    if (carrier === undefined || this.#paused || this.#closed) return undefined;
+    if (carrier === undefined || this.#closed) return undefined;
     return { format: carrier.format, leadMs: carrier.waitLeadMs };
   }
 

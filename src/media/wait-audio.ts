@@ -7,9 +7,8 @@ export type { WaitAudioSpec } from '../domain/media.js';
 /** Where the sound goes, as the media bridge lets it. */
 export interface WaitAudioHost {
   /**
-   * The carrier stream the sound may play on now, or undefined: no stream joined, or the caller
-   * off the AI (a transfer). `leadMs`: how much audio to keep ahead of the clock there (at least
-   * one chunk the carrier accepts).
+   * The carrier stream the sound may play on now, or undefined: none joined. `leadMs`: how much
+   * audio to keep ahead of the clock there (at least one chunk the carrier accepts).
    */
   playable(): { readonly format: AudioFormat; readonly leadMs: number } | undefined;
   /** Audio in that format, to the caller (the host may let it go while the socket is behind). */
@@ -22,18 +21,18 @@ export interface WaitAudioHost {
 export const WAIT_TICK_MS = 20;
 
 /**
- * Plays {@link WaitAudioSpec}'s sound while the agent is away, in real time: a little ahead of
- * the clock (the host's `leadMs`), so the agent's first words wait behind at most that much of
- * it. The agent's absence is told by {@link away} and its return by {@link present}; the host
- * calls {@link check} when a stream joins or the caller is back from a transfer.
+ * Plays {@link WaitAudioSpec}'s sound to a caller left waiting — for the agent, or for the
+ * carrier to move them — once the wait has lasted `afterMs`, in real time: a little ahead of the
+ * clock (the host's `leadMs`), so whatever comes next waits behind at most that much of it. The
+ * host says when the wait began and when it ended ({@link waiting}).
  */
 export class WaitAudio {
   readonly #spec: WaitAudioSpec;
   readonly #host: WaitAudioHost;
   readonly #clock: Clock;
   readonly #timers: Timers;
-  /** Since when the agent is away (clock ms); undefined while it is there. */
-  #awaySinceMs: number | undefined;
+  /** Since when the caller waits (clock ms); undefined while they do not. */
+  #sinceMs: number | undefined;
   #timer: unknown;
   #playing = false;
   /** Clock time up to which sound has been sent. */
@@ -52,36 +51,30 @@ export class WaitAudio {
     return this.#playing;
   }
 
-  /** The agent is not there (from now, or from when it went if it already was). */
-  away(): void {
-    this.#awaySinceMs ??= this.#clock.nowMs();
-    this.check();
-  }
-
-  /** The agent is there: the sound stops. */
-  present(): void {
-    this.#awaySinceMs = undefined;
-    this.#idle();
-  }
-
-  /** Plays if the agent has been away long enough and the host has somewhere to play it. */
-  check(): void {
-    const since = this.#awaySinceMs;
-    if (this.#stopped || this.#spec.sound === 'none' || since === undefined || this.#playing) return;
-    if (this.#host.playable() === undefined) return;
+  /**
+   * The caller has been waiting since `sinceMs` (clock ms), or is not waiting (undefined). The
+   * sound starts `afterMs` after `sinceMs` (at once if that has passed) and stops when the wait ends.
+   */
+  waiting(sinceMs: number | undefined): void {
+    if (this.#stopped || this.#spec.sound === 'none') return;
+    if (sinceMs === undefined) {
+      this.#sinceMs = undefined;
+      this.#idle();
+      return;
+    }
+    if (this.#sinceMs === sinceMs && (this.#playing || this.#timer !== undefined)) return;
+    this.#sinceMs = sinceMs;
+    if (this.#playing) return;
     this.#cancelTimer();
-    const dueInMs = since + this.#spec.afterMs - this.#clock.nowMs();
+    const dueInMs = sinceMs + this.#spec.afterMs - this.#clock.nowMs();
     if (dueInMs > 0) {
       this.#timer = this.#timers.setTimeout(() => {
         this.#timer = undefined;
-        this.check();
+        this.#start();
       }, dueInMs);
       return;
     }
-    this.#playing = true;
-    this.#sentUntilMs = this.#clock.nowMs();
-    this.#host.started?.();
-    this.#tick();
+    this.#start();
   }
 
   /** For good (the call's media is over). */
@@ -90,11 +83,18 @@ export class WaitAudio {
     this.#idle();
   }
 
+  #start(): void {
+    if (this.#sinceMs === undefined || this.#host.playable() === undefined) return;
+    this.#playing = true;
+    this.#sentUntilMs = this.#clock.nowMs();
+    this.#host.started?.();
+    this.#tick();
+  }
+
   #tick(): void {
     this.#timer = undefined;
     const where = this.#host.playable();
-    if (where === undefined || this.#awaySinceMs === undefined) {
-      // Nowhere to play now; {@link check} starts again when there is.
+    if (where === undefined || this.#sinceMs === undefined) {
       this.#playing = false;
       return;
     }

@@ -173,7 +173,7 @@ export class Metrics {
     });
     this.#waitAudio = new Counter({
       name: 'patchthrough_wait_audio_total',
-      help: 'Times a caller began hearing the wait audio: the agent socket slow to open or reopen',
+      help: 'Times a caller began hearing the wait audio: the agent socket slow to open or reopen, or the carrier slow to move the caller at a transfer',
       registers,
     });
     this.#timerLateness = new Histogram({

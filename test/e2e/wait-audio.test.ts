@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { HeardSegment } from '../../sim/heard.js';
 import type { SimCall } from '../../sim/index.js';
 import { parsePrometheus, sampleValue } from '../ops/prom-text.js';
-import { useE2e } from './fixture.js';
+import { useE2e, warm } from './fixture.js';
 import type { Harness } from './harness.js';
 
 /**
@@ -112,3 +112,56 @@ describe.each(['twilio', 'plivo', 'exotel'] as const)(
     });
   },
 );
+
+describe('twilio: what the caller hears while the carrier is slow to move them at a transfer', () => {
+  const e2e = useE2e('twilio', { virtualTime: true });
+  const HUMAN = '+14155550122';
+  /** The AI speaks, asks for a warm transfer, and the carrier refuses the move to hold twice (503) before taking it. */
+  async function slowHold(waitAudio: Record<string, unknown>) {
+    const h = await e2e.run({
+      script: (s) =>
+        s.resumed ? [] : [{ say: 600 }, { transfer: { destination: HUMAN, mode: 'warm', reason: 'order' } }],
+      agent: (agent) => ({
+        ...warm('A caller from the wait test.')(agent),
+        agent: { ...(agent['agent'] as object), waitAudio },
+      }),
+    });
+    h.sim.network.addHuman(HUMAN, { type: 'answer', afterMs: 3000 });
+    h.sim.faults.add({
+      type: 'rest.error',
+      method: 'POST',
+      path: /\/Calls\/CA[0-9a-f]+\.json$/,
+      status: 503,
+      times: 2,
+    });
+    const call = await e2e.placeCall(h);
+    await h.sim.waitFor(() => call.heard.first('hold'), 20_000);
+    return { h, call };
+  }
+
+  it('the AI paused, the move retried: comfort noise from afterMs after the pause until the hold music', async () => {
+    const { h, call } = await slowHold({ afterMs: 200 });
+    const ai = streamSegments(call).filter((s) => s.level === undefined);
+    const lastWords = ai[ai.length - 1] as HeardSegment;
+    const hold = call.heard.first('hold') as HeardSegment;
+    const between = streamSegments(call).filter(
+      (s) => s.startMs >= lastWords.endMs && s.startMs < hold.startMs,
+    );
+    expect(between.length).toBeGreaterThan(0);
+    for (const s of between) expect(s.level).toBe('quiet');
+    // The two refusals and their 250 ms retries leave the caller on the stream for half a second or more.
+    const first = between[0] as HeardSegment;
+    expect(first.startMs - lastWords.endMs).toBeGreaterThanOrEqual(200);
+    expect(first.startMs - lastWords.endMs).toBeLessThan(200 + 200);
+    expect(hold.startMs - (between[between.length - 1] as HeardSegment).endMs).toBeLessThanOrEqual(100);
+    expect(await waitAudioCount(h)).toBe(1);
+    call.hangup();
+  });
+
+  it("`sound: 'none'`: the same wait in silence", async () => {
+    const { h, call } = await slowHold({ sound: 'none', afterMs: 200 });
+    expect(streamSegments(call).filter((s) => s.level === 'quiet')).toEqual([]);
+    expect(await waitAudioCount(h)).toBe(0);
+    call.hangup();
+  });
+});

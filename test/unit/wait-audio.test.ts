@@ -102,22 +102,67 @@ describe('wait audio while the agent is away', () => {
     expect(noiseEndsAt - time.nowMs()).toBe(60);
   });
 
-  it('nothing while the caller is off the AI (a transfer); back with the agent still away, it plays at once', () => {
+  it('the AI paused for a transfer and the carrier slow to move the caller: it plays from afterMs until the stream goes', () => {
+    const { time, bridge, attach, bytes, agentSays } = setup();
+    attach();
+    bridge.agentPresent();
+    // The handoff sentence is still on its way when the AI is paused: the noise never overtakes it.
+    agentSays(Buffer.alloc(160, 0x11));
+    bridge.pauseAgentAudio();
+    time.advance(999);
+    expect(bytes()).toBe(160);
+    time.advance(1);
+    expect(bytes()).toBe(160 + 480);
+    time.advance(500);
+    expect(bytes()).toBe(160 + 480 + 25 * 160);
+    // The carrier moves the caller: the stream ends, and so does the noise.
+    bridge.detachCarrier();
+    time.advance(2000);
+    expect(bytes()).toBe(160 + 480 + 25 * 160);
+    expect(time.pending()).toBe(0);
+  });
+
+  it('a transfer that fails fast: the caller back with the AI before afterMs hears nothing of it', () => {
     const { time, bridge, attach, bytes } = setup();
     attach();
-    bridge.resumeAgentAudio();
+    bridge.agentPresent();
     bridge.pauseAgentAudio();
+    time.advance(700);
+    bridge.resumeAgentAudio();
+    time.advance(5000);
+    expect(bytes()).toBe(0);
+  });
+
+  it('back from a transfer on a new stream, the agent away all along: it plays at once', () => {
+    const { time, bridge, attach, bytes } = setup();
+    attach();
+    bridge.agentPresent();
+    bridge.pauseAgentAudio();
+    bridge.detachCarrier();
     bridge.agentAway();
     time.advance(4000);
     expect(bytes()).toBe(0);
+    attach();
     bridge.resumeAgentAudio();
     expect(bytes()).toBe(480);
     time.advance(100);
     expect(bytes()).toBe(480 + 5 * 160);
+  });
+
+  it('a stream joined while the AI is still paused waits from its own start, not the old pause', () => {
+    const { time, bridge, attach, bytes } = setup();
+    attach();
+    bridge.agentPresent();
     bridge.pauseAgentAudio();
-    time.advance(1000);
-    expect(bytes()).toBe(480 + 5 * 160);
-    expect(time.pending()).toBe(0);
+    bridge.detachCarrier();
+    time.advance(4000);
+    attach();
+    time.advance(300);
+    expect(bytes()).toBe(0);
+    // The resume is told: the caller is with the AI again, no wait.
+    bridge.resumeAgentAudio();
+    time.advance(2000);
+    expect(bytes()).toBe(0);
   });
 
   it('a stream that drops stops it; the next stream, the agent still away, hears it at once', () => {
