@@ -734,7 +734,7 @@ export interface CarrierControl {
   /** Replace what the call is doing (ends its media stream). */
   redirectCall(carrierCallId: string, next: CallInstructions, options?: CommandOptions): Promise<void>;
   /** Hang up (or cancel, if still ringing). An already-ended call is success. */
-  hangupCall(carrierCallId: string): Promise<void>;
+  hangupCall(carrierCallId: string, options?: CommandOptions): Promise<void>;
   createCall(options: CreateCallOptions): Promise<{ readonly carrierCallId: string }>;
   /**
    * Whether the call is still live at the carrier (ringing or in progress), asked when the

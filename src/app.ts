@@ -352,6 +352,7 @@ export function buildApp(options: AppOptions): App {
   metrics.trackStore(async () => (await store.health()).ok);
   const webhooks = new WebhookHandler({
     engine,
+    onLegEnded: (carrierCallId) => executor.legEnded(carrierCallId),
     agents,
     adapters,
     legReplies,

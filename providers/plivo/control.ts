@@ -95,15 +95,15 @@ class PlivoControl implements CarrierControl, ConferenceControl {
    * `request_uuid` Plivo answered the create with (its CallUUID arrives with its first callback):
    * then `DELETE /Request/{uuid}/` cancels it. Already gone is success.
    */
-  async hangupCall(carrierCallId: string): Promise<void> {
+  async hangupCall(carrierCallId: string, options: CommandOptions = {}): Promise<void> {
     try {
-      await this.#run(true, 'DELETE', `Call/${seg(carrierCallId)}/`, undefined);
+      await this.#run(true, 'DELETE', `Call/${seg(carrierCallId)}/`, undefined, options.until);
       return;
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
     try {
-      await this.#run(true, 'DELETE', `Request/${seg(carrierCallId)}/`, undefined);
+      await this.#run(true, 'DELETE', `Request/${seg(carrierCallId)}/`, undefined, options.until);
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }

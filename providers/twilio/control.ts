@@ -92,10 +92,14 @@ class TwilioControl implements CarrierControl, ConferenceControl {
     );
   }
 
-  async hangupCall(carrierCallId: string): Promise<void> {
+  async hangupCall(carrierCallId: string, options: CommandOptions = {}): Promise<void> {
     try {
       // `completed` hangs up whatever the state, ringing included (§2.4).
-      await this.#run(true, () => this.#client.calls(carrierCallId).update({ status: 'completed' }));
+      await this.#run(
+        true,
+        () => this.#client.calls(carrierCallId).update({ status: 'completed' }),
+        options.until,
+      );
     } catch (err) {
       // Already over (or never existed): hanging up is done. 21220 "call is not in progress" is
       // the same fact (UNCONFIRMED for Status updates).

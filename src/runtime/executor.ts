@@ -81,6 +81,9 @@ export interface ExecutorOptions {
  * into the open webhook's reply when there is one (the carrier is waiting for it); otherwise it
  * is sent with a REST redirect. Carrier failures become `leg.error` events, never thrown.
  */
+/** How many ended legs' carrier ids an executor remembers (a hang-up decided just after the report). */
+const ENDED_LEGS_KEPT = 4096;
+
 export class EffectExecutor implements EffectRunner {
   readonly #o: ExecutorOptions;
   #dispatch: Dispatch | undefined;
@@ -89,6 +92,15 @@ export class EffectExecutor implements EffectRunner {
   readonly #callerCommands = new Map<string, Promise<void>>();
   /** Per call with commands queued, what stops their quick retries once the call ended. */
   readonly #callerEnded = new Map<string, AbortController>();
+  /**
+   * Hang-ups of humans' legs on their way, by the leg's carrier id: aborted when the carrier
+   * reports that call ended ({@link legEnded}), so the client's quick retries stop (a retry would
+   * be a command to a call that is over: lossy seed 0xb63, a cancel answered late and retried
+   * after the carrier had reported the leg `canceled`).
+   */
+  readonly #legHangups = new Map<string, AbortController>();
+  /** Legs whose end the carrier reported here lately, by carrier id (the last {@link ENDED_LEGS_KEPT}). */
+  readonly #endedLegs = new Set<string>();
   /** Guarded effects running on this worker, by guard id (effect-guards.ts). */
   readonly #guarding = new Set<string>();
 
@@ -280,6 +292,34 @@ export class EffectExecutor implements EffectRunner {
    */
   #stopCallerCommands(callId: string): void {
     this.#callerEnded.get(callId)?.abort();
+  }
+
+  /**
+   * The carrier reported a human's leg ended (its status callback): a hang-up of it still being
+   * tried here stops retrying, and counts as done.
+   */
+  legEnded(carrierCallId: string): void {
+    this.#legHangups.get(carrierCallId)?.abort();
+    this.#endedLegs.add(carrierCallId);
+    if (this.#endedLegs.size > ENDED_LEGS_KEPT) {
+      const oldest = this.#endedLegs.values().next().value;
+      if (oldest !== undefined) this.#endedLegs.delete(oldest);
+    }
+  }
+
+  /** Hangs up a human's leg; once the carrier reports the leg ended, that is all the hang-up was for. */
+  async #hangUpLeg(adapter: CarrierAdapter, legCallId: string): Promise<void> {
+    // Reported over before the hang-up was decided (the two arrive together when the caller hangs up).
+    if (this.#endedLegs.has(legCallId)) return;
+    const ended = new AbortController();
+    this.#legHangups.set(legCallId, ended);
+    try {
+      await adapter.control.hangupCall(legCallId, { until: ended.signal });
+    } catch (err) {
+      if (!ended.signal.aborted) throw err;
+    } finally {
+      if (this.#legHangups.get(legCallId) === ended) this.#legHangups.delete(legCallId);
+    }
   }
 
   /** A socket effect for a call whose session is not on this worker, not sent here by a relay. */
@@ -540,7 +580,7 @@ export class EffectExecutor implements EffectRunner {
         // An answer webhook of this leg still waiting (detection was deciding) is told to hang up.
         this.#o.legReplies.release(fx.legId);
         const legCallId = record.legCarrierIds[fx.legId];
-        if (legCallId !== undefined) await adapter.control.hangupCall(legCallId);
+        if (legCallId !== undefined) await this.#hangUpLeg(adapter, legCallId);
         return;
       }
       case 'caller.hold': {

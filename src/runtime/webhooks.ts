@@ -59,6 +59,8 @@ export interface WebhookHandlerOptions {
   readonly onMarkupFallback?: (carrier: Carrier) => void;
   /** The daemon's public URL: a fallback request names the failed URL on it. */
   readonly publicUrl: string;
+  /** The carrier reported a human's leg ended (by its carrier id): a hang-up of it in flight stops retrying. */
+  readonly onLegEnded?: (carrierCallId: string) => void;
 }
 
 /** Upper bound on how long a human's answer webhook waits for the whisper text, ms. */
@@ -411,6 +413,8 @@ export class WebhookHandler {
   ): Promise<WebhookAnswer> {
     const engine = this.#o.engine;
     const { callId } = event;
+    if (event.type === 'leg.ended' && event.carrierCallId !== undefined)
+      this.#o.onLegEnded?.(event.carrierCallId);
     // Only a webhook the carrier waits on for markup may take markup effects into its reply.
     const answersWithMarkup = kind === 'voice' || kind === 'dial-action';
     const leg = await this.#resolveLeg(event);

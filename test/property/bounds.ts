@@ -14,6 +14,16 @@
 export const DEAD_AIR_BOUND_MS = 5000 + 250 + 750;
 
 /**
+ * The longest a caller may hear nothing while their call's media stream is open — the daemon
+ * holding the line: the agent speaks, or the caller, left waiting there (for the agent's socket,
+ * or for the carrier to move them at a transfer), hears the wait audio from
+ * `agent.waitAudio.afterMs` (1 000 ms by default, docs/configuration.md) into the wait. On top,
+ * 500 ms: a stream's start reads before its session exists, and the AI's next words after it is
+ * told `resume` (the scenario's agent speaks without a pause otherwise).
+ */
+export const STREAM_DEAD_AIR_BOUND_MS = 1000 + 500;
+
+/**
  * How long the carrier's audio may lag a decision the daemon has taken and recorded: a REST
  * round trip on loopback and a 20 ms media tick, with room for a loaded machine. A human still
  * heard this long after the daemon said "failed", or a caller not yet with the human this long

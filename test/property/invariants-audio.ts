@@ -3,7 +3,13 @@
  * the agent, in order; and the caller never hears nothing for longer than
  * {@link DEAD_AIR_BOUND_MS}.
  */
-import { DEAD_AIR_BOUND_MS, OUTAGE_HELD_MS, OUTAGE_RECOVERY_MS, TRANSIT_MS } from './bounds.js';
+import {
+  DEAD_AIR_BOUND_MS,
+  OUTAGE_HELD_MS,
+  OUTAGE_RECOVERY_MS,
+  STREAM_DEAD_AIR_BOUND_MS,
+  TRANSIT_MS,
+} from './bounds.js';
 import type { Violation } from './invariants.js';
 import type { Observation } from './observation.js';
 
@@ -66,7 +72,19 @@ export function audioLost(o: Observation): Violation[] {
   return [];
 }
 
-/** Gaps longer than the bound in everything the caller heard, from the answer to the hang-up. */
+/** How long, between `fromMs` and `toMs`, a media stream of the caller's call was open at the carrier. */
+function streamOpenMs(o: Observation, fromMs: number, toMs: number): number {
+  let ms = 0;
+  for (const s of o.caller.streams ?? [])
+    ms += Math.max(0, Math.min(toMs, s.toMs) - Math.max(fromMs, s.fromMs));
+  return ms;
+}
+
+/**
+ * Gaps longer than the bound in everything the caller heard, from the answer to the hang-up;
+ * and gaps whose part with the caller's stream open (the daemon holding the line) is longer
+ * than {@link STREAM_DEAD_AIR_BOUND_MS}.
+ */
 export function deadAir(o: Observation): Violation[] {
   const from = o.caller.answeredAtMs;
   const to = o.caller.end?.atMs;
@@ -79,11 +97,23 @@ export function deadAir(o: Observation): Violation[] {
   const gap = (untilMs: number, before: string): void => {
     // A silence that an outage fell in may last as long as the daemon takes to recover from it.
     const outage = (o.outages ?? []).some((w) => w.fromMs <= untilMs && w.toMs >= cursor);
-    const bound = DEAD_AIR_BOUND_MS + (o.quietByDesignMs ?? 0) + (outage ? OUTAGE_RECOVERY_MS : 0);
-    if (untilMs - cursor > bound)
+    const extra = (o.quietByDesignMs ?? 0) + (outage ? OUTAGE_RECOVERY_MS : 0);
+    const bound = DEAD_AIR_BOUND_MS + extra;
+    const what = `from ${cursor} after ${after} until ${before}`;
+    if (untilMs - cursor > bound) {
       out.push({
         kind: 'dead_air',
-        message: `the caller heard nothing for ${untilMs - cursor} ms (bound ${bound}${outage ? ', an outage in it' : ''}), from ${cursor} after ${after} until ${before}`,
+        message: `the caller heard nothing for ${untilMs - cursor} ms (bound ${bound}${outage ? ', an outage in it' : ''}), ${what}`,
+      });
+      return;
+    }
+    // The part of it with the caller's stream open: the daemon's to fill.
+    const onStream = streamOpenMs(o, cursor, untilMs);
+    const streamBound = STREAM_DEAD_AIR_BOUND_MS + extra;
+    if (onStream > streamBound)
+      out.push({
+        kind: 'dead_air',
+        message: `the caller heard nothing for ${untilMs - cursor} ms, ${onStream} of them on the daemon's stream (bound ${streamBound}${outage ? ', an outage in it' : ''}), ${what}`,
       });
   };
   for (const s of spans) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEAD_AIR_BOUND_MS, OUTAGE_HELD_MS, OUTAGE_RECOVERY_MS } from './bounds.js';
+import { DEAD_AIR_BOUND_MS, OUTAGE_HELD_MS, OUTAGE_RECOVERY_MS, STREAM_DEAD_AIR_BOUND_MS } from './bounds.js';
 import { checkInvariants, VIOLATION_KINDS, type ViolationKind } from './invariants.js';
 import type { AgentFrameSeen, Observation } from './observation.js';
 
@@ -506,6 +506,32 @@ describe('checkInvariants', () => {
     // An AI quiet by the scenario's design (the silence trigger) adds its quiet, and no more.
     expect(kinds({ ...silentFor(longer, false), quietByDesignMs: 2000 })).not.toContain('dead_air');
     expect(kinds({ ...silentFor(longer + 100, false), quietByDesignMs: 2000 })).toContain('dead_air');
+  });
+
+  it("dead air on the daemon's stream: a silence with the caller's stream open is the daemon's, bounded by the wait audio", () => {
+    // Back from the busy human: a second stream opens at 4 700 and the caller hears it from `at`.
+    const backAt = (at: number, streamFrom = 4700): Observation => {
+      const o = busy();
+      o.caller.heard[2] = { source: 'stream:MZ2', leg: 'CA1', startMs: at, endMs: 9000 };
+      return {
+        ...o,
+        caller: {
+          ...o.caller,
+          streams: [
+            { fromMs: 1000, toMs: 4050 },
+            { fromMs: streamFrom, toMs: 9000 },
+          ],
+        },
+      };
+    };
+    expect(kinds(backAt(4700 + STREAM_DEAD_AIR_BOUND_MS))).not.toContain('dead_air');
+    expect(kinds(backAt(4700 + STREAM_DEAD_AIR_BOUND_MS + 100))).toContain('dead_air');
+    // The same silence with the stream opening later is the carrier's (bounded by DEAD_AIR_BOUND_MS only).
+    expect(kinds(backAt(4700 + STREAM_DEAD_AIR_BOUND_MS + 100, 4700 + 200))).not.toContain('dead_air');
+    // An AI quiet by design adds its quiet here too.
+    expect(kinds({ ...backAt(4700 + STREAM_DEAD_AIR_BOUND_MS + 100), quietByDesignMs: 2000 })).not.toContain(
+      'dead_air',
+    );
   });
 
   it("dead air: a stream's digital silence (`level: 'silence'`) is nothing heard; its comfort noise is sound", () => {

@@ -342,7 +342,7 @@ export function through(record: CallRecord, ...inputs: CallInput[]): CallRecord 
   return current;
 }
 
-const transferEvent = (
+export const transferEvent = (
   event: Extract<CallInput, { type: 'transfer.event' }>['event'],
   bind?: { legId: string; carrierLegId: string },
 ): CallInput => ({ type: 'transfer.event', transferId: T1, event, ...(bind === undefined ? {} : { bind }) });
