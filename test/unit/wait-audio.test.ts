@@ -45,9 +45,15 @@ function setup(options: { spec?: WaitAudioSpec; format?: AudioFormat; rechunk?: 
       ...(options.format === undefined ? {} : { format: options.format }),
       ...(options.rechunk === undefined ? {} : { rechunk: options.rechunk }),
     });
+  /** A stream joined, the agent there, and the AI paused for a transfer (the carrier yet to move the caller). */
+  const pausedForTransfer = (): void => {
+    attach();
+    bridge.agentPresent();
+    bridge.pauseAgentAudio();
+  };
   const bytes = (): number => heard.reduce((n, h) => n + h.payload.length, 0);
   const agentSays = (payload: Buffer): void => sink?.onAgentAudio(payload);
-  return { time, bridge, socket, heard, attach, bytes, agentSays };
+  return { time, bridge, socket, heard, attach, pausedForTransfer, bytes, agentSays };
 }
 
 describe('wait audio while the agent is away', () => {
@@ -123,10 +129,8 @@ describe('wait audio while the agent is away', () => {
   });
 
   it('a transfer that fails fast: the caller back with the AI before afterMs hears nothing of it', () => {
-    const { time, bridge, attach, bytes } = setup();
-    attach();
-    bridge.agentPresent();
-    bridge.pauseAgentAudio();
+    const { time, bridge, pausedForTransfer, bytes } = setup();
+    pausedForTransfer();
     time.advance(700);
     bridge.resumeAgentAudio();
     time.advance(5000);
@@ -134,10 +138,8 @@ describe('wait audio while the agent is away', () => {
   });
 
   it('back from a transfer on a new stream, the agent away all along: it plays at once', () => {
-    const { time, bridge, attach, bytes } = setup();
-    attach();
-    bridge.agentPresent();
-    bridge.pauseAgentAudio();
+    const { time, bridge, attach, pausedForTransfer, bytes } = setup();
+    pausedForTransfer();
     bridge.detachCarrier();
     bridge.agentAway();
     time.advance(4000);
@@ -150,10 +152,8 @@ describe('wait audio while the agent is away', () => {
   });
 
   it('a stream joined while the AI is still paused waits from its own start, not the old pause', () => {
-    const { time, bridge, attach, bytes } = setup();
-    attach();
-    bridge.agentPresent();
-    bridge.pauseAgentAudio();
+    const { time, bridge, attach, pausedForTransfer, bytes } = setup();
+    pausedForTransfer();
     bridge.detachCarrier();
     time.advance(4000);
     attach();
