@@ -65,8 +65,9 @@ export interface AgentEndpointConfig {
    */
   readonly connectTimeoutMs: number;
   /**
-   * What the caller hears while waiting on the AI's stream — for the agent's socket to open or
-   * reopen, or for the carrier to move them at a transfer — once that has taken `afterMs`:
+   * What the caller hears while waiting on the AI's stream — for the agent's voice (its socket
+   * opening or reopening, its first words at the start or after `resume`), or for the carrier to
+   * move them at a transfer — once that has taken `afterMs`:
    * `comfort_noise` (a faint line hiss, src/media/comfort-noise.ts) or `none`.
    * Default `{ sound: 'comfort_noise', afterMs: 1000 }` (afterMs 200–10 000).
    */

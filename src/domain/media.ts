@@ -35,9 +35,9 @@ export type OutboundMediaEvent =
   | { readonly type: 'clear' };
 
 /**
- * What a caller hears while left waiting on the AI's stream: for the agent (its socket still
- * opening at the call's start, or reopening after it dropped), or, the AI paused for a transfer,
- * for the carrier to move them. Without it the caller hears nothing at all for as long as that
+ * What a caller hears while left waiting on the AI's stream: for the agent's voice (its socket
+ * opening at the call's start or reopening after it dropped, or its first words at the start or
+ * back from a failed transfer), or, the AI paused for a transfer, for the carrier to move them. Without it the caller hears nothing at all for as long as that
  * takes (an agent's connect timeout and a reconnect; a redirect retried), and a caller who hears
  * nothing hangs up.
  */

@@ -73,8 +73,9 @@ export interface MediaBridgeOptions {
   readonly rechunkIdleFlushMs?: number;
   readonly metrics?: BridgeMetrics;
   /**
-   * What the caller hears while waiting on the stream: for the agent ({@link MediaBridge.agentAway}),
-   * or, the AI paused for a transfer, for the carrier to move them. None: nothing.
+   * What the caller hears while waiting on the stream: for the agent's voice
+   * ({@link MediaBridge.agentAway}; back with the AI, {@link MediaBridge.resumeAgentAudio}), or,
+   * the AI paused for a transfer, for the carrier to move them. None: nothing.
    */
   readonly waitAudio?: WaitAudioSpec;
 }
@@ -142,7 +143,7 @@ export class MediaBridge {
     onAgentClear: () => this.#fromAgentClear(),
   };
   readonly #wait: WaitAudio | undefined;
-  /** Since when the agent is away / the AI is paused (clock ms): the caller's waits. */
+  /** Since when the caller waits for the agent's voice / the AI is paused (clock ms). */
   #agentAwaySinceMs: number | undefined;
   #pausedSinceMs: number | undefined;
   #carrier: CarrierSide | undefined;
@@ -198,14 +199,18 @@ export class MediaBridge {
           );
   }
 
-  /** The agent is not there (its socket still opening, or reopening): after a while the caller hears the wait audio. */
+  /**
+   * The caller waits for the agent's voice: its socket is opening, or reopening after it dropped.
+   * After a while they hear the wait audio, until the agent's first audio reaches them (what was
+   * sent ahead of the clock still plays first).
+   */
   agentAway(): void {
     this.#agentAwaySinceMs ??= this.#clock.nowMs();
     this.#updateWait();
   }
 
-  /** The agent is there: the wait audio stops (what was sent ahead of the clock still plays). */
-  agentPresent(): void {
+  /** The agent's audio reaches the caller: their wait for it is over. */
+  #agentHeard(): void {
     this.#agentAwaySinceMs = undefined;
     this.#updateWait();
   }
@@ -380,6 +385,9 @@ export class MediaBridge {
   resumeAgentAudio(): void {
     this.#paused = false;
     this.#pausedSinceMs = undefined;
+    // Back with the AI (at a stream's start, or from a failed transfer): the caller waits for its
+    // next words, which an agent takes a moment to find after `resume`.
+    this.#agentAwaySinceMs ??= this.#clock.nowMs();
     this.#updateWait();
   }
 
@@ -400,6 +408,7 @@ export class MediaBridge {
       return;
     }
     this.#lastAgentFrameAtMs = this.#clock.nowMs();
+    if (this.#agentAwaySinceMs !== undefined) this.#agentHeard();
     const audio = carrier.toCarrier === undefined ? payload : carrier.toCarrier(payload);
     if (carrier.rechunker === undefined) {
       carrier.pacer.push({ type: 'audio', payload: audio });
@@ -452,6 +461,7 @@ export class MediaBridge {
       return;
     }
     this.#lastAgentFrameAtMs = this.#clock.nowMs();
+    if (this.#agentAwaySinceMs !== undefined) this.#agentHeard();
     // Straight through while the carrier's socket keeps up (no queue, no object per frame); the
     // text when it has to wait (a span's bytes are the agent frame's).
     const pacer = carrier.pacer;

@@ -413,7 +413,7 @@ export class MediaSessions {
       };
     }
     this.#o.sessions.set(session);
-    // Until the agent's socket opens the caller may hear the wait audio.
+    // Until the agent's first audio the caller may hear the wait audio.
     bridge.agentAway();
     // Never rejects: a socket that does not open reaches the listener as `agent.failed`.
     agent
@@ -535,8 +535,8 @@ export class MediaSessions {
         return;
       case 'agent.connected':
       case 'agent.reconnecting':
-        if (event.type === 'agent.connected') session.bridge.agentPresent();
-        else session.bridge.agentAway();
+        // The wait audio stops at the agent's first audio, not when its socket opens.
+        if (event.type === 'agent.reconnecting') session.bridge.agentAway();
         this.#o.log.info({ callId, event: event.type }, 'agent.connection');
         return;
     }

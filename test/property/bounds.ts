@@ -15,11 +15,11 @@ export const DEAD_AIR_BOUND_MS = 5000 + 250 + 750;
 
 /**
  * The longest a caller may hear nothing while their call's media stream is open — the daemon
- * holding the line: the agent speaks, or the caller, left waiting there (for the agent's socket,
- * or for the carrier to move them at a transfer), hears the wait audio from
- * `agent.waitAudio.afterMs` (1 000 ms by default, docs/configuration.md) into the wait. On top,
- * 500 ms: a stream's start reads before its session exists, and the AI's next words after it is
- * told `resume` (the scenario's agent speaks without a pause otherwise).
+ * holding the line: the agent speaks, or the caller, left waiting there (for the agent's voice —
+ * its socket, its first words — or for the carrier to move them at a transfer), hears the wait
+ * audio from `agent.waitAudio.afterMs` (1 000 ms by default, docs/configuration.md) into the
+ * wait. On top, 500 ms: a stream's start reads before its session exists, the wait audio's tick,
+ * a loaded machine.
  */
 export const STREAM_DEAD_AIR_BOUND_MS = 1000 + 500;
 

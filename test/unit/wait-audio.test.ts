@@ -16,6 +16,8 @@ import { manualTime } from '../support/manual-time.js';
 const PCM16_8K: AudioFormat = { encoding: 'pcm16', sampleRate: 8000 };
 const EXOTEL_RULE: RechunkRule = { multipleOf: 320, minBytes: 3200, maxBytes: 100_000 };
 const SPEC: WaitAudioSpec = { sound: 'comfort_noise', afterMs: 1000 };
+/** A frame of the agent's words. */
+const WORDS = Buffer.alloc(160, 0x11);
 
 function setup(options: { spec?: WaitAudioSpec; format?: AudioFormat; rechunk?: RechunkRule } = {}) {
   const time = manualTime();
@@ -45,20 +47,20 @@ function setup(options: { spec?: WaitAudioSpec; format?: AudioFormat; rechunk?: 
       ...(options.format === undefined ? {} : { format: options.format }),
       ...(options.rechunk === undefined ? {} : { rechunk: options.rechunk }),
     });
+  const agentSays = (payload: Buffer): void => sink?.onAgentAudio(payload);
   /** A stream joined, the agent there, and the AI paused for a transfer (the carrier yet to move the caller). */
   const pausedForTransfer = (): void => {
     attach();
-    bridge.agentPresent();
+    agentSays(WORDS);
     bridge.pauseAgentAudio();
   };
   const bytes = (): number => heard.reduce((n, h) => n + h.payload.length, 0);
-  const agentSays = (payload: Buffer): void => sink?.onAgentAudio(payload);
   return { time, bridge, socket, heard, attach, pausedForTransfer, bytes, agentSays };
 }
 
 describe('wait audio while the agent is away', () => {
-  it('starts after afterMs, keeps pace with the clock a little ahead, and stops when the agent is there', () => {
-    const { time, bridge, attach, bytes, heard } = setup();
+  it("starts after afterMs, keeps pace with the clock a little ahead, and stops at the agent's first audio", () => {
+    const { time, bridge, attach, bytes, heard, agentSays } = setup();
     attach();
     bridge.agentAway();
     time.advance(999);
@@ -70,50 +72,48 @@ describe('wait audio while the agent is away', () => {
     expect(bytes()).toBe(480);
     time.advance(2000);
     expect(bytes()).toBe(480 + 100 * 160);
-    bridge.agentPresent();
+    agentSays(WORDS);
     expect(bridge.waitAudioPlaying).toBe(false);
     const at = bytes();
     time.advance(5000);
     expect(bytes()).toBe(at);
     expect(time.pending()).toBe(0);
-    // Never digital silence: every frame has sound in it.
-    for (const h of heard) expect(h.payload.some((b) => b !== 0xff && b !== 0x7f)).toBe(true);
+    // Never digital silence: every frame of the noise has sound in it.
+    for (const h of heard.slice(0, -1)) expect(h.payload.some((b) => b !== 0xff && b !== 0x7f)).toBe(true);
   });
 
-  it('the agent back in time: nothing plays', () => {
-    const { time, bridge, attach, bytes } = setup();
+  it('the agent heard in time: nothing plays', () => {
+    const { time, bridge, attach, bytes, agentSays } = setup();
     attach();
     bridge.agentAway();
     time.advance(800);
-    bridge.agentPresent();
+    agentSays(WORDS);
     time.advance(5000);
-    expect(bytes()).toBe(0);
+    expect(bytes()).toBe(160);
   });
 
   it('the agent going away mid-call (a reconnect) counts from then; its first words follow at most the lead', () => {
     const { time, bridge, attach, bytes, heard, agentSays } = setup();
     attach();
-    bridge.agentPresent();
+    agentSays(WORDS);
     time.advance(10_000);
     bridge.agentAway();
     time.advance(1500);
-    expect(bytes()).toBe(480 + 25 * 160);
+    expect(bytes()).toBe(160 + 480 + 25 * 160);
     const awayAt = time.nowMs() - 1500;
-    bridge.agentPresent();
-    const words = Buffer.alloc(160, 0x11);
+    const words = Buffer.alloc(160, 0x22);
     agentSays(words);
     expect(heard[heard.length - 1]?.payload).toEqual(words);
     // The noise began 1 000 ms into the absence; the words wait behind no more than the lead (60 ms).
-    const noiseEndsAt = awayAt + 1000 + (bytes() - 160) / 8;
+    const noiseEndsAt = awayAt + 1000 + (bytes() - 320) / 8;
     expect(noiseEndsAt - time.nowMs()).toBe(60);
   });
 
   it('the AI paused for a transfer and the carrier slow to move the caller: it plays from afterMs until the stream goes', () => {
     const { time, bridge, attach, bytes, agentSays } = setup();
     attach();
-    bridge.agentPresent();
     // The handoff sentence is still on its way when the AI is paused: the noise never overtakes it.
-    agentSays(Buffer.alloc(160, 0x11));
+    agentSays(WORDS);
     bridge.pauseAgentAudio();
     time.advance(999);
     expect(bytes()).toBe(160);
@@ -128,41 +128,51 @@ describe('wait audio while the agent is away', () => {
     expect(time.pending()).toBe(0);
   });
 
-  it('a transfer that fails fast: the caller back with the AI before afterMs hears nothing of it', () => {
-    const { time, bridge, pausedForTransfer, bytes } = setup();
+  it("a transfer that fails fast: nothing while paused; back with the AI, the noise only if the AI's next words take past afterMs", () => {
+    const { time, bridge, pausedForTransfer, bytes, agentSays } = setup();
     pausedForTransfer();
     time.advance(700);
     bridge.resumeAgentAudio();
+    time.advance(999);
+    expect(bytes()).toBe(160);
+    agentSays(WORDS);
     time.advance(5000);
-    expect(bytes()).toBe(0);
+    expect(bytes()).toBe(320);
+    // Another return, the AI quiet this time (an agent finding its words after `resume`).
+    bridge.pauseAgentAudio();
+    time.advance(300);
+    bridge.resumeAgentAudio();
+    time.advance(1000);
+    expect(bytes()).toBe(320 + 480);
   });
 
-  it('back from a transfer on a new stream, the agent away all along: it plays at once', () => {
+  it('back from a transfer on a new stream, the agent away all along: it plays as the stream joins', () => {
     const { time, bridge, attach, pausedForTransfer, bytes } = setup();
     pausedForTransfer();
     bridge.detachCarrier();
     bridge.agentAway();
     time.advance(4000);
-    expect(bytes()).toBe(0);
+    expect(bytes()).toBe(160);
     attach();
+    expect(bytes()).toBe(160 + 480);
     bridge.resumeAgentAudio();
-    expect(bytes()).toBe(480);
     time.advance(100);
-    expect(bytes()).toBe(480 + 5 * 160);
+    expect(bytes()).toBe(160 + 480 + 5 * 160);
   });
 
   it('a stream joined while the AI is still paused waits from its own start, not the old pause', () => {
-    const { time, bridge, attach, pausedForTransfer, bytes } = setup();
+    const { time, bridge, attach, pausedForTransfer, bytes, agentSays } = setup();
     pausedForTransfer();
     bridge.detachCarrier();
     time.advance(4000);
     attach();
     time.advance(300);
-    expect(bytes()).toBe(0);
-    // The resume is told: the caller is with the AI again, no wait.
+    expect(bytes()).toBe(160);
+    // The resume is told and the AI speaks at once: no wait.
     bridge.resumeAgentAudio();
+    agentSays(WORDS);
     time.advance(2000);
-    expect(bytes()).toBe(0);
+    expect(bytes()).toBe(320);
   });
 
   it('a stream that drops stops it; the next stream, the agent still away, hears it at once', () => {
