@@ -422,17 +422,8 @@ export class MediaBridge {
   #updateWait(): void {
     const wait = this.#wait;
     if (wait === undefined) return;
-    const away = this.#agentAwaySinceMs;
-    const paused = this.#pausedSinceMs;
-    const since =
-      this.#carrier === undefined || this.#closed
-        ? undefined
-        : away === undefined
-          ? paused
-          : paused === undefined
-            ? away
-            : Math.min(away, paused);
-    wait.waiting(since);
+    const since = Math.min(this.#agentAwaySinceMs ?? Infinity, this.#pausedSinceMs ?? Infinity);
+    wait.waiting(this.#carrier === undefined || this.#closed || since === Infinity ? undefined : since);
   }
 
   #waitTarget(): { readonly format: AudioFormat; readonly leadMs: number } | undefined {

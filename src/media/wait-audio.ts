@@ -1,6 +1,7 @@
 import type { AudioFormat, WaitAudioSpec } from '../domain/media.js';
 import type { Clock, Timers } from './clock.js';
 import { ComfortNoise } from './comfort-noise.js';
+import { sameFormat } from './formats.js';
 
 export type { WaitAudioSpec } from '../domain/media.js';
 
@@ -111,12 +112,7 @@ export class WaitAudio {
 
   #source(format: AudioFormat): ComfortNoise {
     const noise = this.#noise;
-    if (
-      noise !== undefined &&
-      noise.format.encoding === format.encoding &&
-      noise.format.sampleRate === format.sampleRate
-    )
-      return noise.source;
+    if (noise !== undefined && sameFormat(noise.format, format)) return noise.source;
     const source = new ComfortNoise(format);
     this.#noise = { format, source };
     return source;
