@@ -15,7 +15,7 @@ import { dropGuard, guardOf, unguarded } from './effect-guards.js';
  * | `call.hangup`      | yes (live call)   | recorded and alerted                                      |
  * | `call.check`       | yes (live call)   | recorded and alerted; the liveness sweep asks again       |
  * | `agent.status` (terminal, guarded) | yes (live call) | recorded and alerted           |
- * | `caller.hold`      | no (the AI waits) | the transfer ends `carrier_error`; the caller never left the AI |
+ * | `caller.hold`      | yes, while its transfer waits for it | the transfer ends `carrier_error`; the caller never left the AI |
  * | `human.whisper`, `human.brief`, `human.join` | no | the leg's `leg.error`: next destination, then the AI      |
  * | anything else      | no                | recorded and alerted                                      |
  *
@@ -48,6 +48,8 @@ const REPEATABLE: ReadonlySet<string> = new Set([
   'call.check',
   // Told once per agent session (executor.ts): repeating it reaches a session that missed it.
   'agent.status',
+  // The AI is paused and the caller hears the wait audio meanwhile; a human may be ringing.
+  'caller.hold',
 ]);
 
 /**
@@ -101,7 +103,8 @@ export function reduceEffectFailed(
   const guardId = guardOf(input.effect);
   const record = guardId === undefined ? before : (dropGuard(before, guardId) ?? before);
   const live = record.phase !== 'ended';
-  if (input.retryable && worthRepeating(name, live) && input.attempt < policy.maxRetries) {
+  const wanted = stillWanted(record, input.effect);
+  if (input.retryable && wanted && worthRepeating(name, live) && input.attempt < policy.maxRetries) {
     const scheduled = scheduleRetry(
       record,
       unguarded(input.effect),
@@ -133,6 +136,10 @@ export function reduceEffectFailed(
       effects: [],
     };
     return checkCallLater(stepped, nowMs);
+  }
+  if (!wanted) {
+    // The transfer moved on (over, or the caller reported on hold by an earlier attempt): nothing to decide.
+    return { record: withTimeline(record, { atMs: nowMs, event: 'effect.moot', detail }), effects: [] };
   }
   const noted = withTimeline(record, { atMs: nowMs, event: 'effect.failed', detail });
   const alert: CallEffect = {
@@ -189,7 +196,10 @@ export function reduceEffectRetry(record: CallRecord, retryId: string): ReduceRe
   const pending = retries.find((r) => r.retryId === retryId);
   if (pending === undefined) return null;
   const rest = { ...record, retries: retries.filter((r) => r.retryId !== retryId) };
-  if (!worthRepeating(effectName(pending.effect), record.phase !== 'ended'))
+  if (
+    !worthRepeating(effectName(pending.effect), record.phase !== 'ended') ||
+    !stillWanted(record, pending.effect)
+  )
     return { record: rest, effects: [] };
   return {
     record: rest,
@@ -197,8 +207,32 @@ export function reduceEffectRetry(record: CallRecord, retryId: string): ReduceRe
   };
 }
 
-/** Repeated only while the call lives: bringing the caller back, telling the agent, checking the call. */
-const LIVE_ONLY: ReadonlySet<string> = new Set(['caller.to_agent', 'agent.status', 'call.check']);
+/** Repeated only while the call lives: moving the caller, telling the agent, checking the call. */
+const LIVE_ONLY: ReadonlySet<string> = new Set([
+  'caller.hold',
+  'caller.to_agent',
+  'agent.status',
+  'call.check',
+]);
+
+/**
+ * Whether a failed or pending effect still has a purpose in the call as it is now. A caller's
+ * move to hold has one only while its transfer waits for it — the same transfer, not over, the
+ * caller sent to hold and not yet reported there: repeated later, it would take a caller off the
+ * AI into a room nobody is coming to, or out of the room they are in. Every other effect: yes.
+ */
+function stillWanted(record: CallRecord, effect: CallEffect): boolean {
+  const inner = effect.type === 'retry' ? effect.effect : effect;
+  if (inner.type !== 'transfer' || inner.effect.type !== 'caller.hold') return true;
+  const t = record.transfer;
+  return (
+    t !== null &&
+    t.transferId === inner.transferId &&
+    t.outcome === null &&
+    t.flags.callerMoved &&
+    !t.flags.callerHeld
+  );
+}
 
 /**
  * A human's ringing phone and a hang-up that did not take matter after the call ended too;

@@ -127,7 +127,7 @@ export class EffectExecutor implements EffectRunner {
     if (this.#callerCommands.has(record.callId)) return;
     const latest = await this.#current?.(record.callId);
     if (latest === undefined || latest.phase === 'ended') return;
-    const stillHeld = latest.transfer?.transferId === transferId && latest.transfer.outcome === undefined;
+    const stillHeld = latest.transfer?.transferId === transferId && latest.transfer.outcome === null;
     if (stillHeld) return;
     const place = callerNow(latest, this.#o.modes ?? TRANSFER_MODES);
     if (place.type !== 'agent') return;

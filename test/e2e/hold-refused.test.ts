@@ -1,0 +1,111 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { warm } from './fixture.js';
+import { sourcesHeard } from './harness.js';
+import { startVirtual, type VirtualRun } from './virtual.js';
+
+/**
+ * The caller's move to hold refused by the carrier more often than its client retries within a
+ * request (a 5xx, which both carriers permit): property seeds 0x6af (Twilio) and 0xab5 (Plivo,
+ * 500 three times) ended such transfers `carrier_error`, the human never reached. The move is now
+ * retried from a durable timer while its transfer waits for it (effect-failures.ts): the AI stays
+ * paused, the caller hears the wait audio, the human's phone rings on, and the transfer connects.
+ * Refused past those retries too, it ends `carrier_error` with the caller still with the AI.
+ */
+
+const HUMAN = '+14155550122';
+/** The REST path that moves the caller's own call, per carrier. */
+const MOVE_CALLER: Record<'twilio' | 'plivo', RegExp> = {
+  twilio: /\/Calls\/CA[0-9a-f]+\.json$/,
+  plivo: /\/Call\/[^/]+\/$/,
+};
+/** The client's first attempt and its two quick retries (DEFAULT_CARRIER_RETRY). */
+const ONE_REQUEST = 3;
+
+const runs: VirtualRun[] = [];
+afterEach(async () => {
+  for (const r of runs.splice(0)) await r.stop();
+});
+
+async function refusedHold(carrier: 'twilio' | 'plivo', refusals: number, status: number, answerMs = 4000) {
+  const run = await startVirtual({
+    carrier,
+    script: [
+      { say: 600 },
+      { transfer: { destination: HUMAN, mode: 'warm', reason: 'hold refused' } },
+      { awaitEvent: 'resume' },
+      { say: 1500 },
+    ],
+    agent: warm('A caller whose move to hold was refused.'),
+  });
+  runs.push(run);
+  const human = run.h.sim.network.addHuman(HUMAN, {
+    type: 'answer',
+    afterMs: answerMs,
+    speak: { type: 'tone', hz: 660 },
+  });
+  const fault = run.h.sim.faults.add({
+    type: 'rest.error',
+    method: 'POST',
+    path: MOVE_CALLER[carrier],
+    status,
+    times: refusals,
+  });
+  const call = await run.placeCall();
+  return { run, human, fault, call };
+}
+
+describe.each(['twilio', 'plivo'] as const)(
+  '%s: the move to hold refused past the quick retries',
+  (carrier) => {
+    it('retried from a durable timer: the caller waits on the wait audio, then hold, then the human', async () => {
+      const { run, fault, call } = await refusedHold(carrier, ONE_REQUEST, carrier === 'plivo' ? 500 : 503);
+      const record = await run.record(call.sid, (r) => r.phase === 'human', 'the human connected');
+      expect(fault.hits).toBe(ONE_REQUEST);
+      expect(record.transfer?.outcome).toBe('connected');
+      const events = record.timeline.map((t) => `${t.event} ${t.detail ?? ''}`);
+      expect(events).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^effect\.retry_scheduled caller\.hold/)]),
+      );
+      expect(events.some((e) => e.startsWith('effect.failed'))).toBe(false);
+      await run.until(() => call.heard.first('party:') !== undefined, 'the caller hears the human');
+      // Never dead air: the AI, the wait audio while the move was refused, hold, the human.
+      const heard = sourcesHeard(call.heard.segments);
+      expect(heard.slice(0, 1)).toEqual(['stream:']);
+      expect(heard).toContain('hold');
+      expect(heard.indexOf('hold')).toBeLessThan(
+        heard.indexOf(heard.find((s) => s.startsWith('party:')) ?? ''),
+      );
+      const waited = call.heard.segments.filter((s) => s.level === 'quiet');
+      expect(waited.length).toBeGreaterThan(0);
+      call.hangup();
+    });
+
+    it('refused past the durable retries too: carrier_error, the human canceled, the caller still with the AI', async () => {
+      // The first request and three durable retries, each the client's three attempts.
+      // The human still ringing when the last refusal comes.
+      const { run, human, fault, call } = await refusedHold(carrier, 4 * ONE_REQUEST, 503, 12_000);
+      const back = await run.record(
+        call.sid,
+        (r) => r.phase === 'ai' && r.transfers.length === 1,
+        'the transfer over',
+      );
+      expect(fault.hits).toBe(4 * ONE_REQUEST);
+      expect(back.transfers).toMatchObject([{ outcome: 'carrier_error' }]);
+      const leg = human.legs[0];
+      if (leg === undefined) throw new Error('the human was not dialed');
+      expect((await leg.ended).status).toBe('canceled');
+      // The caller never left the AI's stream, and hears the AI again after `resume`.
+      const endedAtMs = back.transfers[0]?.endedAtMs ?? Number.POSITIVE_INFINITY;
+      await run.until(
+        () => call.heard.segments.some((s) => s.level === undefined && s.startMs >= endedAtMs),
+        'the AI speaking again',
+      );
+      expect(sourcesHeard(call.heard.segments).every((s) => s.startsWith('stream:'))).toBe(true);
+      // Between the AI's words, only the wait audio: never more than a second of nothing.
+      const segments = call.heard.segments;
+      for (let i = 1; i < segments.length; i++)
+        expect((segments[i]?.startMs ?? 0) - (segments[i - 1]?.endMs ?? 0)).toBeLessThanOrEqual(1_100);
+      call.hangup();
+    });
+  },
+);
