@@ -64,6 +64,7 @@ export const faultRuleSchema: z.ZodType<FaultRule> = z.discriminatedUnion('type'
       ...restPath,
       status: z.number().int().min(400).max(599),
       code: z.number().int().optional(),
+      applied: z.boolean().optional(),
       times,
     })
     .strict(),

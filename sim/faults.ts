@@ -58,6 +58,12 @@ export type FaultRule =
       readonly status: number;
       /** Carrier error code in the body; default per status (Twilio: 20429, 20500, 20503). */
       readonly code?: number;
+      /**
+       * Act on the request first, then answer the error: an edge that gave up on a backend that
+       * did the work (a 502/503/504 after the call was moved). Nothing in the carriers' documents
+       * says an error answer means nothing happened. Default false: nothing is done.
+       */
+      readonly applied?: boolean;
       readonly times?: number;
     }
   /**

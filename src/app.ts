@@ -275,6 +275,7 @@ export function buildApp(options: AppOptions): App {
     briefings,
     onCallerIdFallback: (carrier) => metrics.callerIdFallback(carrier),
     relay: (callId, effect) => socketCommands.relay(callId, effect),
+    time: background,
   });
   /** One due timer, from the local timer or a poll's claim: applied with its generation. */
   async function fireTimer(timer: StartedTimer): Promise<void> {

@@ -121,7 +121,9 @@ export type CallNoteEvent =
   | 'markup.recovered'
   | 'caller_id.fallback'
   /** A transfer's caller message had no voice: the carrier cannot speak to the caller, the bot was not asked. */
-  | 'caller_message.unspoken';
+  | 'caller_message.unspoken'
+  /** A live caller found off the AI's stream while they belong with the AI: moved back to it. */
+  | 'caller.restored';
 
 /** Effects of the call level. Transfer effects are tagged with their transfer. */
 export type CallEffect =
@@ -145,10 +147,12 @@ export type CallEffect =
   | { readonly type: 'call.hangup'; readonly guardId?: string }
   /**
    * Ask the carrier whether the caller's call is still live: it refused a command on the call as
-   * over (`callGone`), and the call's end has not been reported since. When the carrier says it
-   * is over, the call ends as the liveness check would end it (`call.ended` via `status_check`).
+   * over (`callGone`), or the caller's stream is gone, and the call's end has not been reported
+   * since. When the carrier says it is over, the call ends as the liveness check would end it
+   * (`call.ended` via `status_check`). `restore`: the caller belongs with the AI and their stream
+   * is gone — if the call is live and no stream has come back, they are moved back to the AI.
    */
-  | { readonly type: 'call.check' }
+  | { readonly type: 'call.check'; readonly restore?: true }
   /** The call is over: release sockets, close the agent connection, keep the record for retention. */
   | { readonly type: 'call.finished'; readonly endedReason: EndedReason }
   /** Run `effect` again (a durable retry); `attempt` counts the retries, from 1. */
@@ -299,7 +303,7 @@ function reduceInput(record: CallRecord, input: CallInput, ctx: ReduceContext): 
       return callerSilent(record, ctx);
     case 'stream.lost':
       if (record.phase !== 'ai') return null;
-      return checkCallAt(withTimeline(record, { atMs: ctx.nowMs, event: 'stream.lost' }), ctx.nowMs);
+      return checkCallAt(withTimeline(record, { atMs: ctx.nowMs, event: 'stream.lost' }), ctx.nowMs, true);
   }
 }
 

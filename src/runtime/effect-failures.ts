@@ -169,11 +169,12 @@ function checkCallLater(result: ReduceResult, nowMs: number): ReduceResult {
 
 /**
  * A `call.check` due at `atMs` (a pending retry, its timer durable), for a record that just
- * noted why; null when one is pending already.
+ * noted why; null when one is pending already. `restore`: the caller's stream is gone, and a
+ * live caller is to be moved back to the AI.
  */
-export function checkCallAt(record: CallRecord, atMs: number): ReduceResult | null {
+export function checkCallAt(record: CallRecord, atMs: number, restore = false): ReduceResult | null {
   if ((record.retries ?? []).some((r) => r.effect.type === 'call.check')) return null;
-  return scheduleRetry(record, { type: 'call.check' }, 1, atMs);
+  return scheduleRetry(record, restore ? { type: 'call.check', restore } : { type: 'call.check' }, 1, atMs);
 }
 
 /** `effect` pending as retry `attempt`, its timer (`retry.schedule`) due at `atMs`. */

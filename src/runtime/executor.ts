@@ -1,6 +1,7 @@
 import type { CarrierAdapter } from '../../providers/types.js';
 import { CarrierError, DaemonError } from '../domain/errors.js';
 import { TRANSFER_OUTCOMES, type TransferOutcome } from '../domain/outcome.js';
+import { backgroundTime, type Time } from '../lib/time.js';
 import type { Log } from '../log.js';
 import { firstDialAnnouncement } from '../transfer/cold.js';
 import type { BriefingEndReason, TransferEffect } from '../transfer/machine-types.js';
@@ -13,7 +14,14 @@ import { effectName } from './effect-failures.js';
 import { guardOf, isTerminalStatus, owedStatuses } from './effect-guards.js';
 import type { DispatchOutcome, EffectRunner, ReplyBody, RunContext } from './engine.js';
 import { type LegReplies, type MediaParameters, renderReply } from './replies.js';
-import { endSession, firstTelling, type LocalSession, type SessionRegistry, tellResume } from './sessions.js';
+import {
+  endSession,
+  firstTelling,
+  type LocalSession,
+  type SessionRegistry,
+  STREAM_LOST_GRACE_MS,
+  tellResume,
+} from './sessions.js';
 import { needsSocketOwner } from './socket-effects.js';
 import { callerNow } from './webhooks.js';
 
@@ -74,6 +82,8 @@ export interface ExecutorOptions {
    * does (socket-commands.ts). Without it, socket effects run here or nowhere.
    */
   readonly relay?: (callId: string, effect: CallEffect) => Promise<boolean>;
+  /** Timers (the wait for a resumed caller's stream); default the process's own. */
+  readonly time?: Time;
 }
 
 /** How many ended legs' carrier ids an executor remembers (a hang-up decided just after the report). */
@@ -441,7 +451,11 @@ export class EffectExecutor implements EffectRunner {
         if (session?.closeCarrier !== undefined) return;
         const control = this.#o.adapterFor(record).control;
         if (control.callLive === undefined) return; // the liveness sweep's bounds apply
-        if (await control.callLive(record.callId)) return;
+        if (await control.callLive(record.callId)) {
+          if (effect.restore === true && session !== undefined)
+            await this.#restoreCaller(record.callId, session);
+          return;
+        }
         await this.#feed(record.callId, { type: 'call.ended', via: 'status_check' });
         return;
       }
@@ -696,6 +710,7 @@ export class EffectExecutor implements EffectRunner {
         else {
           session.onCallerBack = resume;
           session.pendingResume = told;
+          this.#awaitCallerBack(callId, session);
         }
         return;
       }
@@ -703,6 +718,53 @@ export class EffectExecutor implements EffectRunner {
         this.#o.log.info({ callId, transferId, outcome: fx.outcome }, 'transfer.ended');
         return;
     }
+  }
+
+  /**
+   * The AI was resumed for a caller whose stream is not here. A caller moved off it comes back
+   * with the move that brings them (`caller.to_agent`) or the carrier's continuation; one the
+   * machine believed never moved — a move to hold answered with an error though the carrier had
+   * done it, its room's report lost — has nothing bringing them. If no stream joined within
+   * {@link STREAM_LOST_GRACE_MS}, the record hears `stream.lost`: the carrier is asked about the
+   * call, and a live caller is moved back to the AI ({@link #restoreCaller}).
+   */
+  #awaitCallerBack(callId: string, session: LocalSession): void {
+    const time = this.#o.time ?? backgroundTime;
+    time.setTimeout(() => {
+      if (this.#o.sessions.get(callId) !== session || session.bridge.carrierAttached) return;
+      this.#feed(callId, { type: 'stream.lost' }).catch((err: unknown) =>
+        this.#o.log.error({ callId, err: errorSummary(err) }, 'call.dispatch_failed'),
+      );
+    }, STREAM_LOST_GRACE_MS);
+  }
+
+  /**
+   * A live caller who belongs with the AI and whose stream is gone from the session held here:
+   * moved back to the AI, unless a command to their call is on its way from here, a retry of
+   * their return is pending, their stream came back meanwhile, or their carrier's flow brings
+   * them back by itself.
+   */
+  async #restoreCaller(callId: string, session: LocalSession): Promise<void> {
+    if (this.#callerCommands.has(callId)) return;
+    const latest = await this.#current?.(callId);
+    if (latest === undefined || latest.phase !== 'ai') return;
+    if ((latest.retries ?? []).some((r) => effectName(r.effect) === 'caller.to_agent')) return;
+    if (this.#o.sessions.get(callId) !== session || session.bridge.carrierAttached) return;
+    const adapter = this.#o.adapterFor(latest);
+    if (adapter.capabilities.streamCloseMovesCaller) return;
+    this.#o.log.warn({ callId }, 'caller.restored');
+    await this.#feed(callId, {
+      type: 'call.note',
+      event: 'caller.restored',
+      detail: 'live, off the AI stream: moved back',
+    });
+    await this.#inOrder(callId, (until) =>
+      adapter.control.redirectCall(
+        callId,
+        renderReply(adapter, callId, latest.transfer?.transferId, { type: 'agent' }, this.#o.media),
+        { until },
+      ),
+    );
   }
 
   /** A carrier command for a leg; a permanent failure becomes the leg's `leg.error`. */

@@ -23,7 +23,13 @@ import type { DestinationLookups } from './destination-lookup.js';
 import type { CallEngine } from './engine.js';
 import { errorSummary } from './executor.js';
 import { BRIEFING_ROLE } from './replies.js';
-import { firstTelling, type LocalSession, type SessionRegistry, tellResume } from './sessions.js';
+import {
+  firstTelling,
+  type LocalSession,
+  type SessionRegistry,
+  STREAM_LOST_GRACE_MS,
+  tellResume,
+} from './sessions.js';
 import { SilenceWatch } from './silence.js';
 import type { TakeOver } from './socket-commands.js';
 import { readForStreamStart, type StreamStartDeps } from './stream-start.js';
@@ -31,9 +37,6 @@ import { TagChain } from './tag-chain.js';
 
 /** `ws.send` options for a frame built as bytes: still a text frame (ASCII JSON). */
 const TEXT_FRAME = { binary: false } as const;
-
-/** How long a stream that closed by itself waits for news of the call before the carrier is asked, ms. */
-export const STREAM_LOST_GRACE_MS = 2_000;
 
 /** How often a session checks for caller silence, ms. */
 const SILENCE_CHECK_MS = 250;

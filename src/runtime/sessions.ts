@@ -10,6 +10,13 @@ import type { PendingResume } from './socket-commands.js';
  * `[TRANSFER:…]` scanner. They outlive one carrier stream: a caller who comes back from a
  * failed transfer gets a new stream joined to the same agent transport, so the conversation goes on.
  */
+/**
+ * How long a caller's stream may be gone while they belong with the AI before the carrier is
+ * asked about the call (and a live caller moved back to the AI), ms: a stream that closed by
+ * itself, or a caller the AI was resumed for whose stream has not come back.
+ */
+export const STREAM_LOST_GRACE_MS = 2_000;
+
 export interface LocalSession {
   readonly callId: string;
   readonly agent: AgentTransport;

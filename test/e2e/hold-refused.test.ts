@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { STREAM_LOST_GRACE_MS } from '../../src/runtime/sessions.js';
 import { warm } from './fixture.js';
 import { sourcesHeard } from './harness.js';
 import { startVirtual, type VirtualRun } from './virtual.js';
@@ -26,7 +27,13 @@ afterEach(async () => {
   for (const r of runs.splice(0)) await r.stop();
 });
 
-async function refusedHold(carrier: 'twilio' | 'plivo', refusals: number, status: number, answerMs = 4000) {
+async function refusedHold(
+  carrier: 'twilio' | 'plivo',
+  refusals: number,
+  status: number,
+  answerMs = 4000,
+  applied = false,
+) {
   const run = await startVirtual({
     carrier,
     script: [
@@ -49,6 +56,7 @@ async function refusedHold(carrier: 'twilio' | 'plivo', refusals: number, status
     path: MOVE_CALLER[carrier],
     status,
     times: refusals,
+    applied,
   });
   const call = await run.placeCall();
   return { run, human, fault, call };
@@ -105,6 +113,54 @@ describe.each(['twilio', 'plivo'] as const)(
       const segments = call.heard.segments;
       for (let i = 1; i < segments.length; i++)
         expect((segments[i]?.startMs ?? 0) - (segments[i - 1]?.endMs ?? 0)).toBeLessThanOrEqual(1_100);
+      call.hangup();
+    });
+  },
+);
+
+describe.each(['twilio', 'plivo'] as const)(
+  '%s: the move to hold done, yet answered with an error every time',
+  (carrier) => {
+    it("the room's report of the caller lost too: the transfer ends carrier_error and the caller is brought back to the AI", async () => {
+      // Every attempt moved the caller to the room and was answered 503; the room's reports never came.
+      const { run, fault, call } = await refusedHold(carrier, 4 * ONE_REQUEST, 503, 12_000, true);
+      run.h.sim.faults.add({
+        type: 'callback.drop',
+        match: { kind: 'conference' },
+        times: Number.POSITIVE_INFINITY,
+      });
+      const back = await run.record(
+        call.sid,
+        (r) => r.phase === 'ai' && r.transfers.length === 1,
+        'the transfer over',
+      );
+      expect(fault.hits).toBe(4 * ONE_REQUEST);
+      expect(back.transfers).toMatchObject([{ outcome: 'carrier_error' }]);
+      const endedAtMs = back.transfers[0]?.endedAtMs ?? Number.POSITIVE_INFINITY;
+      await run.until(
+        () =>
+          call.heard.segments.some(
+            (s) => s.source.startsWith('stream:') && s.level === undefined && s.startMs >= endedAtMs,
+          ),
+        'the AI speaking again',
+      );
+      // Back with the AI within the grace a resumed caller's stream has to come back (the Plivo
+      // simulator asks the daemon for the caller's markup on each move, so there at once).
+      const backOnStream = call.heard.segments.find(
+        (s) => s.source.startsWith('stream:') && s.startMs >= endedAtMs,
+      );
+      expect((backOnStream?.startMs ?? Number.POSITIVE_INFINITY) - endedAtMs).toBeLessThanOrEqual(
+        STREAM_LOST_GRACE_MS + 500,
+      );
+      if (carrier === 'twilio') {
+        const after = await run.record(call.sid, (r) =>
+          r.timeline.some((t) => t.event === 'caller.restored'),
+        );
+        expect(after.phase).toBe('ai');
+      }
+      // The caller was on hold in between, and is not any more.
+      expect(sourcesHeard(call.heard.segments)).toContain('hold');
+      expect(call.heard.segments.at(-1)?.source.startsWith('stream:')).toBe(true);
       call.hangup();
     });
   },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { STREAM_LOST_GRACE_MS } from '../../src/runtime/media-sessions.js';
+import { STREAM_LOST_GRACE_MS } from '../../src/runtime/sessions.js';
 import { ANSWERS, type E2e, type E2eCarrier, useE2e, warm } from './fixture.js';
 import { type Harness, waitForRecord } from './harness.js';
 

@@ -2,7 +2,7 @@ import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { sleep } from '../../src/lib/time.js';
-import { STREAM_LOST_GRACE_MS } from '../../src/runtime/media-sessions.js';
+import { STREAM_LOST_GRACE_MS } from '../../src/runtime/sessions.js';
 import { expectEchoedExactly, noise, useE2e } from './fixture.js';
 import { AUTH_TOKEN, CALLER, INBOUND, sourcesHeard, waitForRecord } from './harness.js';
 

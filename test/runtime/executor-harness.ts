@@ -1,3 +1,4 @@
+import type { Time } from '../../src/lib/time.js';
 import { silentLogger } from '../../src/log.js';
 import type { CallRecord } from '../../src/runtime/call-record.js';
 import type { CallEffect, CallInput } from '../../src/runtime/call-reducer.js';
@@ -54,6 +55,8 @@ export interface Setup {
   readonly current?: RecordName;
   /** A dial was already sent to the caller's call (`callerDial`): claiming it again changes nothing. */
   readonly dialClaimed?: boolean;
+  /** The executor's timers (default the process's own). */
+  readonly time?: Time;
 }
 
 export function harness(setup: Setup) {
@@ -71,6 +74,7 @@ export function harness(setup: Setup) {
     log: silentLogger(),
     media: (callId) => ({ callId }),
     legReplies,
+    ...(setup.time === undefined ? {} : { time: setup.time }),
     ...(setup.relay === undefined
       ? {}
       : {

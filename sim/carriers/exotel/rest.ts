@@ -87,7 +87,22 @@ async function route(fe: ExotelFrontEnd, req: SimHttpRequest, params: Params): P
       (r.method === undefined || r.method.toUpperCase() === req.method) && pathMatches(r.path, req.pathname),
     { carrier: 'exotel', detail: `${req.method} ${req.pathname}` },
   );
-  if (fault) return error(fault.status, `Injected fault: HTTP ${fault.status}`);
+  if (fault === undefined) return resource(fe, req, params, m);
+  // An error after the work was done (`applied`): what the request did stands, its answer is lost.
+  const done = fault.applied === true ? await resource(fe, req, params, m) : undefined;
+  return {
+    ...error(fault.status, `Injected fault: HTTP ${fault.status}`),
+    ...(done?.callSid === undefined ? {} : { callSid: done.callSid }),
+  };
+}
+
+/** A request past the account's check and the faults: the resource it names answers it. */
+async function resource(
+  fe: ExotelFrontEnd,
+  req: SimHttpRequest,
+  params: Params,
+  m: RegExpExecArray,
+): Promise<Answer> {
   const target = m[2] ?? '';
   if (target.toLowerCase() === 'connect') {
     return req.method === 'POST' ? connect(fe, params) : error(405, 'Method not allowed');

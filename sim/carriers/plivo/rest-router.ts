@@ -115,13 +115,18 @@ function route(fe: PlivoFrontEnd, req: SimHttpRequest, body: RestBody): RestResu
       (r.method === undefined || r.method.toUpperCase() === req.method) && pathMatches(r.path, req.pathname),
     { carrier: 'plivo', detail: `${req.method} ${req.pathname}` },
   );
-  if (fault) {
-    const error = plivoError(fault.status, `injected fault: HTTP ${fault.status}`);
-    return {
-      response:
-        fault.status === 429 ? { ...error, headers: { ...error.headers, 'retry-after': '1' } } : error,
-    };
-  }
+  if (fault === undefined) return resource(fe, req, body, m);
+  // An error after the work was done (`applied`): what the request did stands, its answer is lost.
+  const done = fault.applied === true ? resource(fe, req, body, m) : undefined;
+  const error = plivoError(fault.status, `injected fault: HTTP ${fault.status}`);
+  return {
+    ...done,
+    response: fault.status === 429 ? { ...error, headers: { ...error.headers, 'retry-after': '1' } } : error,
+  };
+}
+
+/** A request past the account's check and the faults: the resource it names answers it. */
+function resource(fe: PlivoFrontEnd, req: SimHttpRequest, body: RestBody, m: RegExpExecArray): RestResult {
   const rest = m[2] ?? '';
   // plivo-node always ends resource paths with `/` (§3.4).
   if (rest !== '' && !rest.endsWith('/')) return notFound();

@@ -101,12 +101,22 @@ async function route(fe: TwilioFrontEnd, req: SimHttpRequest, form: Form): Promi
       (r.method === undefined || r.method.toUpperCase() === req.method) && pathMatches(r.path, req.pathname),
     { carrier: 'twilio', detail: `${req.method} ${req.pathname}` },
   );
-  if (fault) {
-    const code = fault.code ?? codeForStatus(fault.status);
-    const headers: Record<string, string> = fault.status === 429 ? { 'retry-after': '1' } : {};
-    const error = twilioError(fault.status, code, `Injected fault: HTTP ${fault.status}`);
-    return { response: { ...error, headers: { ...error.headers, ...headers } } };
-  }
+  if (fault === undefined) return resource(fe, req, form, m);
+  // An error after the work was done (`applied`): what the request did stands, its answer is lost.
+  const done = fault.applied === true ? await resource(fe, req, form, m) : undefined;
+  const code = fault.code ?? codeForStatus(fault.status);
+  const headers: Record<string, string> = fault.status === 429 ? { 'retry-after': '1' } : {};
+  const error = twilioError(fault.status, code, `Injected fault: HTTP ${fault.status}`);
+  return { ...done, response: { ...error, headers: { ...error.headers, ...headers } } };
+}
+
+/** A request past the account's check and the faults: the resource it names answers it. */
+async function resource(
+  fe: TwilioFrontEnd,
+  req: SimHttpRequest,
+  form: Form,
+  m: RegExpExecArray,
+): Promise<RestResult> {
   const rest = (m[2] ?? '').split('/').filter(Boolean);
   const method = req.method;
   const last = rest.at(-1) ?? '';
