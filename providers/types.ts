@@ -721,6 +721,13 @@ export interface CommandOptions {
    * would be a command to a call that is over); the last error is thrown.
    */
   readonly until?: AbortSignal;
+  /**
+   * The instructions start something a second delivery would start again — a `<Dial>` rings the
+   * human anew — so the request is retried only when the carrier certainly did not act (429,
+   * connection refused), as a create is: a server error says nothing of what was done (property
+   * seed 0xa6: a cold dial answered 500 after Twilio had placed it, retried, rang the human twice).
+   */
+  readonly once?: boolean;
 }
 
 /**

@@ -82,7 +82,7 @@ class PlivoControl implements CarrierControl, ConferenceControl {
         ? next.url
         : buildCallbackUrl(this.#publicUrl, 'voice', { callId: carrierCallId, seq: 1_000_000 + transferSeq });
     await this.#run(
-      true,
+      options.once !== true,
       'POST',
       `Call/${seg(carrierCallId)}/`,
       { legs: 'aleg', aleg_url: url, aleg_method: 'POST' },

@@ -82,11 +82,11 @@ class TwilioControl implements CarrierControl, ConferenceControl {
     next: CallInstructions,
     options: CommandOptions = {},
   ): Promise<void> {
-    // Update is idempotent: the same document twice leaves the call in the same place.
+    // The same document twice leaves the call in the same place — unless it starts a dial (`once`).
     // A URL gets itself as the fallback: should the worker answering it fail, another one does.
     const fallback = 'url' in next ? { fallbackUrl: next.url, fallbackMethod: 'POST' as const } : {};
     await this.#run(
-      true,
+      options.once !== true,
       () => this.#client.calls(carrierCallId).update({ ...instructions(next), ...fallback }),
       options.until,
     );

@@ -157,7 +157,14 @@ function instantiate(t: FaultTemplate, draw: Draw): PlannedRule {
     case 'rest.slow':
       return { type: t.type, method: t.method, path: t.path, delayMs: between(t.delayMs), times: 1 };
     case 'rest.error':
-      return { type: t.type, method: t.method, path: t.path, status: draw.pick(t.statuses), times: 1 };
+      return {
+        type: t.type,
+        method: t.method,
+        path: t.path,
+        status: draw.pick(t.statuses),
+        ...(t.applied === true ? { applied: true } : {}),
+        times: 1,
+      };
   }
 }
 
@@ -190,7 +197,8 @@ function templateAllows(t: FaultTemplate, rule: FaultRule): boolean {
         rule.type === t.type &&
         rule.method === t.method &&
         rule.path === t.path &&
-        t.statuses.includes(rule.status)
+        t.statuses.includes(rule.status) &&
+        (rule.applied === true) === (t.applied === true)
       );
   }
 }

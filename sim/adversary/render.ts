@@ -28,7 +28,7 @@ function describe(t: FaultTemplate): string {
     case 'rest.slow':
       return `\`rest.slow\` ${t.method} \`${t.path}\` ${t.delayMs[0]}–${t.delayMs[1]} ms`;
     case 'rest.error':
-      return `\`rest.error\` ${t.method} \`${t.path}\` ${t.statuses.join('/')}`;
+      return `\`rest.error\` ${t.method} \`${t.path}\` ${t.statuses.join('/')}${t.applied === true ? ', after the work' : ''}`;
   }
 }
 

@@ -42,6 +42,8 @@ export type FaultTemplate =
       readonly path: string;
       /** HTTP statuses the carrier documents an error body for. */
       readonly statuses: readonly number[];
+      /** The carrier did what was asked before it answered the error (sim/faults.ts `applied`). */
+      readonly applied?: true;
     };
 
 export interface OrderingRow {
@@ -182,6 +184,23 @@ export const ORDERING_TABLE: readonly OrderingRow[] = [
     ],
   },
   {
+    id: 'twilio.rest-errors-after-work',
+    carrier: 'twilio',
+    modes: BOTH,
+    what: 'REST requests (create, update, participants) answered with a server error',
+    permits:
+      'the request done and answered 500 / 20500 or 503 / 20503 all the same: only 429 is documented as never processed',
+    basis: 'not excluded by docs',
+    sources: [
+      'https://www.twilio.com/docs/api/errors/20429 (only this error says the request was not processed)',
+      'https://www.twilio.com/docs/api/errors/20500',
+    ],
+    faults: [
+      { type: 'rest.error', method: 'POST', path: '/Calls', statuses: [500, 503], applied: true },
+      { type: 'rest.error', method: 'POST', path: '/Participants', statuses: [500, 503], applied: true },
+    ],
+  },
+  {
     id: 'twilio.lost-status',
     carrier: 'twilio',
     modes: BOTH,
@@ -274,6 +293,16 @@ export const ORDERING_TABLE: readonly OrderingRow[] = [
     basis: 'not excluded by docs',
     sources: ['plivo-node lib/rest/axios.js (any non-2xx status is an error)', `${PROTOCOLS} §3.4`],
     faults: [{ type: 'rest.error', method: 'POST', path: '/Call/', statuses: [429, 500, 503] }],
+  },
+  {
+    id: 'plivo.rest-errors-after-work',
+    carrier: 'plivo',
+    modes: BOTH,
+    what: 'REST requests (make call, transfer) answered with a server error',
+    permits: 'the request done and answered 500 or 503 all the same',
+    basis: 'not excluded by docs',
+    sources: ['plivo-node lib/rest/axios.js (any non-2xx status is an error; nothing says the request was undone)'],
+    faults: [{ type: 'rest.error', method: 'POST', path: '/Call/', statuses: [500, 503], applied: true }],
   },
   {
     id: 'plivo.lost-hangup',

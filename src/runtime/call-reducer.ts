@@ -123,7 +123,9 @@ export type CallNoteEvent =
   /** A transfer's caller message had no voice: the carrier cannot speak to the caller, the bot was not asked. */
   | 'caller_message.unspoken'
   /** A live caller found off the AI's stream while they belong with the AI: moved back to it. */
-  | 'caller.restored';
+  | 'caller.restored'
+  /** The carrier answered a command with an error, yet did what it asked (a dial that went on). */
+  | 'carrier.error_after_work';
 
 /** Effects of the call level. Transfer effects are tagged with their transfer. */
 export type CallEffect =

@@ -86,6 +86,14 @@ export interface ExecutorOptions {
   readonly time?: Time;
 }
 
+/**
+ * How long a dial sent to the caller's call and answered with a server error waits for the
+ * caller's stream to end (the sign the carrier started the dial anyway) before it counts as
+ * failed, ms. A carrier ends the stream as it moves the call on, within moments of acting.
+ */
+const DIAL_TOOK_WAIT_MS = 1_000;
+const STREAM_LOOK_MS = 50;
+
 /** How many ended legs' carrier ids an executor remembers (a hang-up decided just after the report). */
 const ENDED_LEGS_KEPT = 4096;
 
@@ -526,15 +534,19 @@ export class EffectExecutor implements EffectRunner {
             await this.#carrier(callId, transferId, fx.legId, async () => close());
             return;
           }
-          await this.#carrier(callId, transferId, fx.legId, () =>
-            this.#inOrder(callId, (until) =>
-              adapter.control.redirectCall(
-                callId,
-                renderReply(adapter, callId, transferId, body, this.#o.media),
-                { until },
-              ),
-            ),
-          );
+          await this.#carrier(callId, transferId, fx.legId, async () => {
+            try {
+              await this.#inOrder(callId, (until) =>
+                adapter.control.redirectCall(
+                  callId,
+                  renderReply(adapter, callId, transferId, body, this.#o.media),
+                  { until, once: true },
+                ),
+              );
+            } catch (err) {
+              if (!(await this.#dialTookAnyway(callId, session, err))) throw err;
+            }
+          });
           return;
         }
         const ids = { callId, transferId, legId: fx.legId };
@@ -765,6 +777,40 @@ export class EffectExecutor implements EffectRunner {
         { until },
       ),
     );
+  }
+
+  /**
+   * A dial sent to the caller's call was answered with an error that says nothing of what was
+   * done (a server error, or no answer): whether the carrier started it anyway shows in the
+   * caller's stream, which a carrier ends as it moves the call on to the dial. Gone within
+   * {@link DIAL_TOOK_WAIT_MS}: the dial goes on — its leg's callbacks and the dial's end drive the
+   * transfer, its ring timer bounds it — and the record says so; still here (or not held here):
+   * the dial failed. Property seed 0xa6: a cold dial Twilio started and answered 500 was taken for
+   * failed, and the human who answered it was hung up as a stray answer.
+   */
+  async #dialTookAnyway(callId: string, session: LocalSession | undefined, err: unknown): Promise<boolean> {
+    if (!(err instanceof CarrierError) || (err.status !== 0 && err.status < 500)) return false;
+    if (session === undefined || !(await this.#streamLeaves(session, DIAL_TOOK_WAIT_MS))) return false;
+    this.#o.log.warn(
+      { callId, status: err.status, carrierCode: err.carrierCode },
+      'transfer.dial_error_after_work',
+    );
+    await this.#feed(callId, {
+      type: 'call.note',
+      event: 'carrier.error_after_work',
+      detail: `dial answered ${err.carrierCode ?? err.status}, yet the caller moved to it: the dial goes on`,
+    });
+    return true;
+  }
+
+  /** Whether the session's carrier stream is gone within `waitMs` (looked at every 50 ms). */
+  async #streamLeaves(session: LocalSession, waitMs: number): Promise<boolean> {
+    const time = this.#o.time ?? backgroundTime;
+    for (let waited = 0; ; waited += STREAM_LOOK_MS) {
+      if (!session.bridge.carrierAttached) return true;
+      if (waited >= waitMs) return false;
+      await new Promise<void>((resolve) => time.setTimeout(resolve, STREAM_LOOK_MS));
+    }
   }
 
   /** A carrier command for a leg; a permanent failure becomes the leg's `leg.error`. */

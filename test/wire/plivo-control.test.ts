@@ -184,6 +184,19 @@ describe('Plivo control', () => {
     expect(sim.plivo.calls.filter((c) => c.direction === 'outbound')).toHaveLength(1);
   });
 
+  it('a transfer sent `once` (a dial) is not retried on 503: Plivo may have done it; on 429 it is', async () => {
+    const call = await liveCall();
+    sim.faults.add({ type: 'rest.error', method: 'POST', path: `/Call/${call.sid}/`, status: 503 });
+    const err = await control
+      .redirectCall(call.sid, { url: `${xmlUrl}/x` }, { once: true })
+      .catch((e: unknown) => e);
+    expect((err as CarrierError).status).toBe(503);
+    expect(retries).toBe(0);
+    sim.faults.add({ type: 'rest.error', method: 'POST', path: `/Call/${call.sid}/`, status: 429 });
+    await control.redirectCall(call.sid, { url: `${xmlUrl}/x` }, { once: true });
+    expect(retries).toBe(1);
+  });
+
   it('wrong credentials: a permanent CarrierError 401, not retried', async () => {
     const wrong = createPlivoControl({
       authId: AUTH_ID,

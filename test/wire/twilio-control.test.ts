@@ -457,6 +457,20 @@ describe('errors become CarrierError (STYLE.md 7)', () => {
     expect(requests).toHaveLength(1);
   });
 
+  it('500 on a redirect sent `once` (a dial) is not retried: Twilio may have started it (seed 0xa6)', async () => {
+    script = () => twilioError(500, 20500);
+    const err = await rejection(control().redirectCall(CALLER, twilioMarkup.hangup(), { once: true }));
+    expect([err.status, err.retryable]).toEqual([500, true]);
+    expect(requests).toHaveLength(1);
+  });
+
+  it('429 on a redirect sent `once` is retried: Twilio did not act', async () => {
+    let n = 0;
+    script = () => (++n === 1 ? twilioError(429, 20429) : { status: 200, body: callBody(CALLER) });
+    await control().redirectCall(CALLER, twilioMarkup.hangup(), { once: true });
+    expect(requests).toHaveLength(2);
+  });
+
   it('429 on addParticipant is retried: Twilio did not act', async () => {
     let n = 0;
     script = () =>

@@ -1,0 +1,76 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { handoff } from './fixture.js';
+import { startVirtual, type VirtualRun } from './virtual.js';
+
+/**
+ * A carrier's server error after it did what was asked (the simulator's `rest.error` with
+ * `applied`; docs/simulator.md `twilio.rest-errors-after-work`): only Twilio's 429 is documented
+ * as never processed. Property seed 0xa6: a cold dial sent to the caller's call was answered 500
+ * after Twilio had started it; the client's quick retry sent the `<Dial>` again, which rang the
+ * first human a second time and cut off the second destination's call.
+ */
+
+const FIRST = '+14155550122';
+/** The caller's own call resource (the redirect that carries a cold dial). */
+const CALLER_CALL = /\/Calls\/CA[0-9a-f]+\.json$/;
+
+const runs: VirtualRun[] = [];
+afterEach(async () => {
+  for (const r of runs.splice(0)) await r.stop();
+});
+
+async function coldDialAnswered500(first: { type: 'answer' | 'busy'; afterMs: number }, applied = true) {
+  const run = await startVirtual({
+    carrier: 'twilio',
+    script: [{ say: 400 }, { transfer: { destination: FIRST, mode: 'cold', reason: 'after work' } }],
+    agent: handoff({ warm: false }),
+  });
+  runs.push(run);
+  const human = run.h.sim.network.addHuman(FIRST, { ...first, speak: { type: 'tone', hz: 660 } });
+  const fault = run.h.sim.faults.add({
+    type: 'rest.error',
+    method: 'POST',
+    path: CALLER_CALL,
+    status: 500,
+    applied,
+    times: 1,
+  });
+  const call = await run.placeCall();
+  return { run, human, fault, call };
+}
+
+describe('twilio: a cold dial answered 500 after Twilio started it', () => {
+  it('sent once: the human rings once, answers, and talks with the caller', async () => {
+    const { run, human, fault, call } = await coldDialAnswered500({ type: 'answer', afterMs: 1500 });
+    await run.until(() => call.heard.first('party:') !== undefined, 'the caller hears the human');
+    expect(fault.hits).toBe(1);
+    expect(human.legs).toHaveLength(1);
+    const sent = run.h.sim.log.ofType('rest.request').filter((e) => CALLER_CALL.test(e.path));
+    expect(sent).toHaveLength(1);
+    const record = await run.record(call.sid, (r) => r.phase === 'human', 'the transfer connected');
+    expect(record.transfers).toMatchObject([{ outcome: 'connected' }]);
+    // The record says what happened: the error, and the dial that went on.
+    expect(record.timeline).toEqual(
+      expect.arrayContaining([expect.objectContaining({ event: 'carrier.error_after_work' })]),
+    );
+    call.hangup();
+  });
+
+  it('a 500 that did nothing: the caller is still on the AI stream, the dial counts as failed within a second', async () => {
+    const { run, human, call } = await coldDialAnswered500({ type: 'answer', afterMs: 1500 }, false);
+    const back = await run.record(
+      call.sid,
+      (r) => r.phase === 'ai' && r.transfers.length === 1,
+      'the transfer over',
+    );
+    expect(back.transfers).toMatchObject([{ outcome: 'carrier_error' }]);
+    const started = back.transfers[0]?.startedAtMs ?? 0;
+    // The AI's 400 ms, then at most the wait for the stream to end.
+    expect((back.transfers[0]?.endedAtMs ?? Number.POSITIVE_INFINITY) - started).toBeLessThanOrEqual(
+      400 + 1_100,
+    );
+    expect(human.legs).toEqual([]);
+    expect(back.timeline.map((t) => t.event)).not.toContain('carrier.error_after_work');
+    call.hangup();
+  });
+});
