@@ -93,6 +93,13 @@ export interface ExecutorOptions {
  */
 const DIAL_TOOK_WAIT_MS = 1_000;
 const STREAM_LOOK_MS = 50;
+/**
+ * How long a human's leg whose create was answered with a server error waits for the carrier's
+ * first callback of it (which binds it to the record) before it counts as not placed, ms: the
+ * `initiated` callback follows a create at once, and the adversary may hold it up to 3 s.
+ */
+const LEG_NEWS_WAIT_MS = 4_000;
+const LEG_LOOK_MS = 200;
 
 /** How many ended legs' carrier ids an executor remembers (a hang-up decided just after the report). */
 const ENDED_LEGS_KEPT = 4096;
@@ -581,7 +588,10 @@ export class EffectExecutor implements EffectRunner {
             // A carrier may refuse a caller ID the account does not own (its adapter says so,
             // `classifyError`): present our own number rather than fail the transfer.
             const own = ownNumber(record);
-            if (adapter.classifyError?.(err) !== 'caller_id_refused' || own === fx.callerId) throw err;
+            if (adapter.classifyError?.(err) !== 'caller_id_refused' || own === fx.callerId) {
+              if (await this.#legPlacedAnyway(callId, fx.legId, err)) return;
+              throw err;
+            }
             // The plan already avoids the caller's number where the carrier refuses it; a refusal
             // here is a configured number the account does not own: said, counted, on the timeline.
             const carrierCode = err instanceof CarrierError ? err.carrierCode : undefined;
@@ -803,13 +813,46 @@ export class EffectExecutor implements EffectRunner {
     return true;
   }
 
-  /** Whether the session's carrier stream is gone within `waitMs` (looked at every 50 ms). */
-  async #streamLeaves(session: LocalSession, waitMs: number): Promise<boolean> {
+  /**
+   * A human's leg whose create was answered with an error that says nothing of what was done: the
+   * carrier may have placed it, and then its callbacks (which name the leg) bind it to the record
+   * within moments. Bound within {@link LEG_NEWS_WAIT_MS}: the leg goes on, and the record says
+   * so; not: the create failed. (Taken for failed at once, such a leg rang the human, and the
+   * human who answered was hung up as a stray.)
+   */
+  async #legPlacedAnyway(callId: string, legId: string, err: unknown): Promise<boolean> {
+    if (!(err instanceof CarrierError) || (err.status !== 0 && err.status < 500)) return false;
+    const current = this.#current;
+    if (current === undefined) return false;
+    const bound = async (): Promise<boolean> => {
+      const latest = await current(callId);
+      return latest === undefined || latest.legCarrierIds[legId] !== undefined;
+    };
+    if (!(await this.#within(bound, LEG_NEWS_WAIT_MS, LEG_LOOK_MS))) return false;
+    this.#o.log.warn(
+      { callId, legId, status: err.status, carrierCode: err.carrierCode },
+      'transfer.dial_error_after_work',
+    );
+    await this.#feed(callId, {
+      type: 'call.note',
+      event: 'carrier.error_after_work',
+      detail: `leg answered ${err.carrierCode ?? err.status}, yet the carrier placed it: the leg goes on`,
+    });
+    return true;
+  }
+
+  /** Whether the session's carrier stream is gone within `waitMs`. */
+  #streamLeaves(session: LocalSession, waitMs: number): Promise<boolean> {
+    return this.#within(() => !session.bridge.carrierAttached, waitMs, STREAM_LOOK_MS);
+  }
+
+  /** Whether `holds` comes true within `waitMs`, looked at every `stepMs`. */
+  async #within(holds: () => boolean | Promise<boolean>, waitMs: number, stepMs: number): Promise<boolean> {
     const time = this.#o.time ?? backgroundTime;
-    for (let waited = 0; ; waited += STREAM_LOOK_MS) {
-      if (!session.bridge.carrierAttached) return true;
+    for (let waited = 0; ; waited += stepMs) {
+      if (await holds()) return true;
       if (waited >= waitMs) return false;
-      await new Promise<void>((resolve) => time.setTimeout(resolve, STREAM_LOOK_MS));
+      await new Promise<void>((resolve) => time.setTimeout(resolve, stepMs));
     }
   }
 

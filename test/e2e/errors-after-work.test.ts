@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { handoff } from './fixture.js';
+import { handoff, warm } from './fixture.js';
 import { startVirtual, type VirtualRun } from './virtual.js';
 
 /**
@@ -74,3 +74,73 @@ describe('twilio: a cold dial answered 500 after Twilio started it', () => {
     call.hangup();
   });
 });
+
+/** The REST path that creates a call (a warm transfer's human leg), per carrier. */
+const CREATE: Record<'twilio' | 'plivo', RegExp> = { twilio: /\/Calls\.json$/, plivo: /\/Call\/$/ };
+
+async function warmCreateAnswered500(carrier: 'twilio' | 'plivo', applied: boolean) {
+  const run = await startVirtual({
+    carrier,
+    script: [
+      { say: 400 },
+      { transfer: { destination: FIRST, mode: 'warm', reason: 'after work' } },
+      { awaitEvent: 'resume' },
+      { say: 1000 },
+    ],
+    agent: warm('A caller whose human leg was answered 500.'),
+  });
+  runs.push(run);
+  const human = run.h.sim.network.addHuman(FIRST, {
+    type: 'answer',
+    afterMs: 1500,
+    speak: { type: 'tone', hz: 660 },
+  });
+  run.h.sim.faults.add({
+    type: 'rest.error',
+    method: 'POST',
+    path: CREATE[carrier],
+    status: 500,
+    applied,
+    times: 1,
+  });
+  const call = await run.placeCall();
+  return { run, human, call };
+}
+
+describe.each(['twilio', 'plivo'] as const)(
+  '%s: a warm transfer whose human leg was created, yet answered 500',
+  (carrier) => {
+    it('the leg goes on once its first callback names it: the human is whispered to and joined', async () => {
+      const { run, human, call } = await warmCreateAnswered500(carrier, true);
+      const record = await run.record(call.sid, (r) => r.phase === 'human', 'the transfer connected');
+      expect(record.transfers).toMatchObject([{ outcome: 'connected' }]);
+      expect(human.legs).toHaveLength(1);
+      expect(record.timeline).toEqual(
+        expect.arrayContaining([expect.objectContaining({ event: 'carrier.error_after_work' })]),
+      );
+      await run.until(() => call.heard.first('party:') !== undefined, 'the caller hears the human');
+      call.hangup();
+    });
+
+    it('a 500 that placed nothing: the leg counts as failed once no callback named it, the caller is back with the AI', async () => {
+      const { run, human, call } = await warmCreateAnswered500(carrier, false);
+      const back = await run.record(
+        call.sid,
+        (r) => r.phase === 'ai' && r.transfers.length === 1,
+        'the transfer over',
+      );
+      expect(back.transfers).toMatchObject([{ outcome: 'carrier_error' }]);
+      expect(human.legs).toEqual([]);
+      // Within the wait for the leg's first callback, and the second it takes to look.
+      const t = back.transfers[0];
+      expect((t?.endedAtMs ?? Number.POSITIVE_INFINITY) - (t?.startedAtMs ?? 0)).toBeLessThanOrEqual(
+        4_000 + 500,
+      );
+      await run.until(
+        () => call.heard.segments.some((s) => s.level === undefined && s.startMs >= (t?.endedAtMs ?? 0)),
+        'the AI speaking again',
+      );
+      call.hangup();
+    });
+  },
+);
