@@ -71,6 +71,14 @@ export const WORLD_SOURCES = {
   mediaDrop: 'world.media-drop',
 } as const;
 
+/**
+ * An agent the adversary makes slow still accepts within the daemon's connect timeout: its
+ * accept, then the WebSocket upgrade's answer, must come before the timeout fires. An agent that
+ * accepts exactly at the timeout is an agent that timed out (property seed 0x13ca: accepted at
+ * 5 000 ms twice, taken for down both times, audio judged lost that no agent could take).
+ */
+export const AGENT_ACCEPT_MARGIN_MS = 250;
+
 /** Bounds of the world's draws, ms (or frames), shared with the check in {@link explainRule}. */
 export const WORLD_BOUNDS = {
   answerAfterMs: [100, 4000] as Range,
@@ -118,7 +126,7 @@ export function adversityFor(seed: number, options: AdversityOptions): Adversity
       rule: { type: 'media.drop', afterFrames: draw.int(...WORLD_BOUNDS.mediaDropAfterFrames), times: 1 },
     });
   }
-  const acceptDelayMs = draw.int(0, connectTimeoutMs);
+  const acceptDelayMs = draw.int(0, connectTimeoutMs - AGENT_ACCEPT_MARGIN_MS);
   const agent: AgentAdversity = draw.chance(0.15)
     ? { acceptDelayMs, dropAfterMs: draw.int(...WORLD_BOUNDS.agentDropAfterMs) }
     : { acceptDelayMs };

@@ -218,8 +218,9 @@ const LIVE_ONLY: ReadonlySet<string> = new Set([
 
 /**
  * Whether a failed or pending effect still has a purpose in the call as it is now. A caller's
- * move to hold has one only while its transfer waits for it — the same transfer, not over, the
- * caller sent to hold and not yet reported there: repeated later, it would take a caller off the
+ * move to hold has one only while its transfer waits for it — the same transfer, not over nor
+ * winding down (every human failed: `returning`), the caller sent to hold and not yet reported
+ * there: repeated later, it would take a caller off the
  * AI into a room nobody is coming to, or out of the room they are in. Every other effect: yes.
  */
 function stillWanted(record: CallRecord, effect: CallEffect): boolean {
@@ -230,6 +231,7 @@ function stillWanted(record: CallRecord, effect: CallEffect): boolean {
     t !== null &&
     t.transferId === inner.transferId &&
     t.outcome === null &&
+    t.flags.returning === undefined &&
     t.flags.callerMoved &&
     !t.flags.callerHeld
   );

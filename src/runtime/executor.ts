@@ -93,6 +93,8 @@ export interface ExecutorOptions {
  */
 const DIAL_TOOK_WAIT_MS = 1_000;
 const STREAM_LOOK_MS = 50;
+/** How many times a dial to the caller's call the carrier certainly did not act on is sent again. */
+const DIAL_RESENDS = 2;
 /**
  * How long a human's leg whose create was answered with a server error waits for the carrier's
  * first callback of it (which binds it to the record) before it counts as not placed, ms: the
@@ -541,19 +543,12 @@ export class EffectExecutor implements EffectRunner {
             await this.#carrier(callId, transferId, fx.legId, async () => close());
             return;
           }
-          await this.#carrier(callId, transferId, fx.legId, async () => {
-            try {
-              await this.#inOrder(callId, (until) =>
-                adapter.control.redirectCall(
-                  callId,
-                  renderReply(adapter, callId, transferId, body, this.#o.media),
-                  { until, once: true },
-                ),
-              );
-            } catch (err) {
-              if (!(await this.#dialTookAnyway(callId, session, err))) throw err;
-            }
-          });
+          const markup = renderReply(adapter, callId, transferId, body, this.#o.media);
+          await this.#carrier(callId, transferId, fx.legId, () =>
+            this.#sendCallerDial(callId, session, (until) =>
+              adapter.control.redirectCall(callId, markup, { until, once: true }),
+            ),
+          );
           return;
         }
         const ids = { callId, transferId, legId: fx.legId };
@@ -790,27 +785,46 @@ export class EffectExecutor implements EffectRunner {
   }
 
   /**
-   * A dial sent to the caller's call was answered with an error that says nothing of what was
-   * done (a server error, or no answer): whether the carrier started it anyway shows in the
-   * caller's stream, which a carrier ends as it moves the call on to the dial. Gone within
-   * {@link DIAL_TOOK_WAIT_MS}: the dial goes on — its leg's callbacks and the dial's end drive the
-   * transfer, its ring timer bounds it — and the record says so; still here (or not held here):
-   * the dial failed. Property seed 0xa6: a cold dial Twilio started and answered 500 was taken for
-   * failed, and the human who answered it was hung up as a stray answer.
+   * Sends a dial to the caller's call, once: a second `<Dial>` would ring the human anew, so the
+   * carrier client does not repeat it on an error that says nothing of what was done (a server
+   * error, or no answer). Whether the carrier started it shows in the caller's stream, which a
+   * carrier ends as it moves the call on: gone within {@link DIAL_TOOK_WAIT_MS}, the dial goes on
+   * — its leg's callbacks and the dial's end drive the transfer, its ring timer bounds it — and
+   * the record says so; still here, the carrier did not act, and the dial is sent again (at most
+   * {@link DIAL_RESENDS} times). Not held here, or a refusal: the dial failed. Property seed 0xa6:
+   * a dial Twilio started and answered 500 was retried, rang the human twice, and the human who
+   * answered the first was hung up as a stray.
    */
-  async #dialTookAnyway(callId: string, session: LocalSession | undefined, err: unknown): Promise<boolean> {
-    if (!(err instanceof CarrierError) || (err.status !== 0 && err.status < 500)) return false;
-    if (session === undefined || !(await this.#streamLeaves(session, DIAL_TOOK_WAIT_MS))) return false;
-    this.#o.log.warn(
-      { callId, status: err.status, carrierCode: err.carrierCode },
-      'transfer.dial_error_after_work',
-    );
-    await this.#feed(callId, {
-      type: 'call.note',
-      event: 'carrier.error_after_work',
-      detail: `dial answered ${err.carrierCode ?? err.status}, yet the caller moved to it: the dial goes on`,
-    });
-    return true;
+  async #sendCallerDial(
+    callId: string,
+    session: LocalSession | undefined,
+    send: (until: AbortSignal) => Promise<void>,
+  ): Promise<void> {
+    for (let resent = 0; ; resent++) {
+      try {
+        await this.#inOrder(callId, send);
+        return;
+      } catch (err) {
+        if (!(err instanceof CarrierError) || (err.status !== 0 && err.status < 500) || session === undefined)
+          throw err;
+        if (await this.#streamLeaves(session, DIAL_TOOK_WAIT_MS)) {
+          // A caller who hung up leaves the stream too: then the dial failed with the call.
+          const latest = await this.#current?.(callId);
+          if (latest === undefined || latest.phase === 'ended') throw err;
+          this.#o.log.warn(
+            { callId, status: err.status, carrierCode: err.carrierCode },
+            'transfer.dial_error_after_work',
+          );
+          await this.#feed(callId, {
+            type: 'call.note',
+            event: 'carrier.error_after_work',
+            detail: `dial answered ${err.carrierCode ?? err.status}, yet the caller moved to it: the dial goes on`,
+          });
+          return;
+        }
+        if (resent >= DIAL_RESENDS) throw err;
+      }
+    }
   }
 
   /**

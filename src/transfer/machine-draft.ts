@@ -239,7 +239,7 @@ export function nextOrReturn(
     const legId = dial(next);
     return detailOf({ outcome, code: carrierCode, next: legId });
   }
-  if (d.s.flags.callerHeld && outcome !== 'canceled') {
+  if (callerInRoom(d) && outcome !== 'canceled') {
     verifyCaller(d, outcome, carrierCode);
     return detailOf({ outcome, code: carrierCode, chain: 'exhausted', note: 'caller_check' });
   }
@@ -248,7 +248,18 @@ export function nextOrReturn(
 }
 
 /**
- * Every human failed with the caller on hold: before the caller is returned to the AI, the
+ * The caller was sent to a hold room (warm, agentic): reported there, on the way (`hold`), or
+ * out of it and not yet known to be back or gone (`confirm`, `check`). Their hang-up may be
+ * what the room's reports were about to say — property seed 0x140e: the caller left the room
+ * 0.77 s before the last human's phone stopped ringing, their status callback came later, and
+ * the transfer was recorded `no_answer`.
+ */
+function callerInRoom(d: Draft<AnyState>): boolean {
+  return d.s.flags.callerHeld || hasTimer(d, 'hold') || hasTimer(d, 'confirm') || hasTimer(d, 'check');
+}
+
+/**
+ * Every human failed with the caller on hold (or on the way there): before the caller is returned to the AI, the
  * carrier is asked whether they are still on the line (their hang-up may never have been
  * reported: both the room's report and the call's status callback lost). `caller.present` or the
  * `verify` timer ends the transfer with `outcome` ({@link endReturning}); `caller.hangup` ends it

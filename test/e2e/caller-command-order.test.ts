@@ -52,7 +52,7 @@ describe('the caller is commanded in order', () => {
     }, 'the caller back with the AI for a second');
     const rest = run.h.sim.log
       .ofType('rest.request')
-      .filter((e) => e.path.includes(call.sid) && e.status === 200)
+      .filter((e) => e.method === 'POST' && e.path.includes(call.sid) && e.status === 200)
       .map((e) => (String(e.params['Twiml'] ?? '').includes('<Conference') ? 'hold' : 'agent'));
     expect(rest).toEqual(['hold', 'agent']);
     call.hangup();

@@ -19,7 +19,11 @@ afterEach(async () => {
   for (const r of runs.splice(0)) await r.stop();
 });
 
-async function coldDialAnswered500(first: { type: 'answer' | 'busy'; afterMs: number }, applied = true) {
+async function coldDialAnswered500(
+  first: { type: 'answer' | 'busy'; afterMs: number },
+  applied = true,
+  times = 1,
+) {
   const run = await startVirtual({
     carrier: 'twilio',
     script: [{ say: 400 }, { transfer: { destination: FIRST, mode: 'cold', reason: 'after work' } }],
@@ -33,7 +37,7 @@ async function coldDialAnswered500(first: { type: 'answer' | 'busy'; afterMs: nu
     path: CALLER_CALL,
     status: 500,
     applied,
-    times: 1,
+    times,
   });
   const call = await run.placeCall();
   return { run, human, fault, call };
@@ -56,21 +60,30 @@ describe('twilio: a cold dial answered 500 after Twilio started it', () => {
     call.hangup();
   });
 
-  it('a 500 that did nothing: the caller is still on the AI stream, the dial counts as failed within a second', async () => {
-    const { run, human, call } = await coldDialAnswered500({ type: 'answer', afterMs: 1500 }, false);
+  it('a 500 that did nothing: the caller still on the AI stream a second later, the dial is sent again and goes on', async () => {
+    const { run, human, fault, call } = await coldDialAnswered500({ type: 'answer', afterMs: 1500 }, false);
+    const record = await run.record(call.sid, (r) => r.phase === 'human', 'the transfer connected');
+    expect(fault.hits).toBe(1);
+    expect(human.legs).toHaveLength(1);
+    const sent = run.h.sim.log.ofType('rest.request').filter((e) => CALLER_CALL.test(e.path));
+    expect(sent.map((e) => e.status)).toEqual([500, 200]);
+    // Sent again once the stream had stayed for the second the carrier takes to move the caller.
+    expect((sent[1]?.receivedAtMs ?? 0) - (sent[0]?.receivedAtMs ?? 0)).toBeGreaterThanOrEqual(1_000);
+    expect(record.timeline.map((t) => t.event)).not.toContain('carrier.error_after_work');
+    call.hangup();
+  });
+
+  it('refused every time without acting: the dial fails after its resends, the caller back with the AI', async () => {
+    const { run, human, call } = await coldDialAnswered500({ type: 'answer', afterMs: 1500 }, false, 3);
     const back = await run.record(
       call.sid,
       (r) => r.phase === 'ai' && r.transfers.length === 1,
       'the transfer over',
     );
     expect(back.transfers).toMatchObject([{ outcome: 'carrier_error' }]);
-    const started = back.transfers[0]?.startedAtMs ?? 0;
-    // The AI's 400 ms, then at most the wait for the stream to end.
-    expect((back.transfers[0]?.endedAtMs ?? Number.POSITIVE_INFINITY) - started).toBeLessThanOrEqual(
-      400 + 1_100,
-    );
     expect(human.legs).toEqual([]);
-    expect(back.timeline.map((t) => t.event)).not.toContain('carrier.error_after_work');
+    const sent = run.h.sim.log.ofType('rest.request').filter((e) => CALLER_CALL.test(e.path));
+    expect(sent.map((e) => e.status)).toEqual([500, 500, 500]);
     call.hangup();
   });
 });

@@ -67,12 +67,15 @@ describe('caller.hold refused: retried while its transfer waits for it', () => {
     expect(fired?.record.retries).toEqual([]);
   });
 
-  it('the transfer over meanwhile (its only human busy): the retry is dropped, nobody is moved', () => {
+  it('every human failed meanwhile (its only human busy, the carrier asked about the caller): the retry is dropped', () => {
     const { record, retryId } = refusedOnce();
-    const over = through(record, transferEvent({ type: 'leg.ended', legId: LEG0, status: 'busy' }));
-    expect(over.transfer === null || over.transfer.outcome !== null).toBe(true);
-    const fired = retryFired(over, retryId);
-    expect(fired?.effects).toEqual([]);
+    const failing = through(record, transferEvent({ type: 'leg.ended', legId: LEG0, status: 'busy' }));
+    expect(failing.transfer?.flags.returning).toEqual({ outcome: 'busy', carrierCode: null });
+    expect(retryFired(failing, retryId)?.effects).toEqual([]);
+    // …and once the transfer is over, too.
+    const over = through(failing, transferEvent({ type: 'caller.present' }));
+    expect(over.transfers.at(-1)?.outcome).toBe('busy');
+    expect(retryFired(over, retryId)?.effects).toEqual([]);
   });
 
   it('a refusal after the caller was reported on hold: moot, no alert, no transfer change', () => {

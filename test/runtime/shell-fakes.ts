@@ -376,9 +376,16 @@ export const RECORDS = {
     ),
   /** A warm transfer with the caller on hold. */
   warmHeld: (): CallRecord => through(RECORDS.warm(), transferEvent({ type: 'handoff.played' })),
-  /** A warm transfer whose only human was busy: the caller belongs with the AI again. */
+  /**
+   * A warm transfer whose only human was busy: the caller belongs with the AI again (once the
+   * carrier said the caller, sent to hold, is still on the line).
+   */
   warmBusy: (): CallRecord =>
-    through(RECORDS.warmHeld(), transferEvent({ type: 'leg.ended', legId: LEG0, status: 'busy' })),
+    through(
+      RECORDS.warmHeld(),
+      transferEvent({ type: 'leg.ended', legId: LEG0, status: 'busy' }),
+      transferEvent({ type: 'caller.present' }),
+    ),
   ended: (): CallRecord => through(RECORDS.ai(), { type: 'call.ended' }),
 } satisfies Record<string, () => CallRecord>;
 

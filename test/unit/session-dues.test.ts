@@ -103,7 +103,11 @@ describe('owedToSession', () => {
   });
 
   it("a failed transfer's carrier code goes with its resume", () => {
-    const failed = through(RECORDS.warmHeld(), leg({ type: 'leg.error', legId: LEG0, carrierCode: '31005' }));
+    const failed = through(
+      RECORDS.warmHeld(),
+      leg({ type: 'leg.error', legId: LEG0, carrierCode: '31005' }),
+      leg({ type: 'caller.present' }),
+    );
     expect(owedToSession(failed, fresh)).toEqual({
       type: 'run',
       effects: [

@@ -771,3 +771,41 @@ describe('warm machine: start', () => {
     expect(JSON.stringify(state.timeline)).not.toContain(A.slice(1));
   });
 });
+
+describe('warm: every human failed while the caller is on the way to the room or out of it', () => {
+  /** The first human busy, then the second's phone stops ringing: the chain is exhausted. */
+  const firstBusy = ended('t1:0', 'busy');
+  const lastFails = ended('t1:1', 'no_answer');
+  const effectTypes = (events: readonly TransferEvent[], event: TransferEvent) =>
+    step(run(events), event, ctx).effects.map((e) => e.type);
+
+  it.each([
+    ['on the way (the hold sent, not yet reported)', [played, firstBusy]],
+    [
+      'out of the room, not yet known to be back or gone (property seed 0x140e)',
+      [played, held, firstBusy, left],
+    ],
+    ['in the room', [played, held, firstBusy]],
+  ] as const)('%s: the carrier is asked about the caller before the failure is recorded', (_what, before) => {
+    const after = step(run(before), lastFails, ctx);
+    expect(after.state.outcome).toBeNull();
+    expect(after.state.flags.returning).toEqual({ outcome: 'no_answer', carrierCode: null });
+    expect(after.effects).toEqual(
+      expect.arrayContaining([
+        { type: 'caller.check' },
+        { type: 'timer.start', timerId: 'verify', atMs: NOW + CALLER_VERIFY_WAIT_MS },
+      ]),
+    );
+    // The caller gone: their hang-up is what happened.
+    expect(step(after.state, hangup, ctx).state.outcome).toBe('caller_hangup');
+    // The caller there: back to the AI with the humans' failure.
+    const back = step(after.state, present, ctx);
+    expect(back.state.outcome).toBe('no_answer');
+    expect(back.effects.map((e) => e.type)).toContain('caller.to_agent');
+  });
+
+  it('the caller never sent to the room (the handoff still playing): the failure at once, nobody to ask about', () => {
+    expect(effectTypes([firstBusy], lastFails)).not.toContain('caller.check');
+    expect(step(run([firstBusy]), lastFails, ctx).state.outcome).toBe('no_answer');
+  });
+});
