@@ -7,7 +7,10 @@ import { startVirtual, type VirtualRun } from './virtual.js';
  * `applied`; docs/simulator.md `twilio.rest-errors-after-work`): only Twilio's 429 is documented
  * as never processed. Property seed 0xa6: a cold dial sent to the caller's call was answered 500
  * after Twilio had started it; the client's quick retry sent the `<Dial>` again, which rang the
- * first human a second time and cut off the second destination's call.
+ * first human a second time and cut off the second destination's call. Now the dial is sent
+ * once, and the caller's stream tells whether the carrier acted (gone: the dial goes on; still
+ * there a second later: sent again). A warm transfer's human leg created yet answered 500 goes
+ * on once its first callback names it.
  */
 
 const FIRST = '+14155550122';
