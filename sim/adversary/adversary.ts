@@ -126,7 +126,7 @@ export function adversityFor(seed: number, options: AdversityOptions): Adversity
       rule: { type: 'media.drop', afterFrames: draw.int(...WORLD_BOUNDS.mediaDropAfterFrames), times: 1 },
     });
   }
-  const acceptDelayMs = draw.int(0, connectTimeoutMs - AGENT_ACCEPT_MARGIN_MS);
+  const acceptDelayMs = draw.int(0, Math.max(0, connectTimeoutMs - AGENT_ACCEPT_MARGIN_MS));
   const agent: AgentAdversity = draw.chance(0.15)
     ? { acceptDelayMs, dropAfterMs: draw.int(...WORLD_BOUNDS.agentDropAfterMs) }
     : { acceptDelayMs };

@@ -301,7 +301,9 @@ export const ORDERING_TABLE: readonly OrderingRow[] = [
     what: 'REST requests (make call, transfer) answered with a server error',
     permits: 'the request done and answered 500 or 503 all the same',
     basis: 'not excluded by docs',
-    sources: ['plivo-node lib/rest/axios.js (any non-2xx status is an error; nothing says the request was undone)'],
+    sources: [
+      'plivo-node lib/rest/axios.js (any non-2xx status is an error; nothing says the request was undone)',
+    ],
     faults: [{ type: 'rest.error', method: 'POST', path: '/Call/', statuses: [500, 503], applied: true }],
   },
   {

@@ -173,8 +173,14 @@ function checkCallLater(result: ReduceResult, nowMs: number): ReduceResult {
  * live caller is to be moved back to the AI.
  */
 export function checkCallAt(record: CallRecord, atMs: number, restore = false): ReduceResult | null {
-  if ((record.retries ?? []).some((r) => r.effect.type === 'call.check')) return null;
-  return scheduleRetry(record, restore ? { type: 'call.check', restore } : { type: 'call.check' }, 1, atMs);
+  const retries = record.retries ?? [];
+  const pending = retries.find((r) => r.effect.type === 'call.check');
+  if (pending === undefined)
+    return scheduleRetry(record, restore ? { type: 'call.check', restore } : { type: 'call.check' }, 1, atMs);
+  if (!restore || (pending.effect.type === 'call.check' && pending.effect.restore === true)) return null;
+  // The check already pending now also moves a live caller back (its timer stands).
+  const upgraded: PendingRetry = { ...pending, effect: { type: 'call.check', restore } };
+  return { record: { ...record, retries: retries.map((r) => (r === pending ? upgraded : r)) }, effects: [] };
 }
 
 /** `effect` pending as retry `attempt`, its timer (`retry.schedule`) due at `atMs`. */
@@ -223,7 +229,7 @@ const LIVE_ONLY: ReadonlySet<string> = new Set([
  * there: repeated later, it would take a caller off the
  * AI into a room nobody is coming to, or out of the room they are in. Every other effect: yes.
  */
-function stillWanted(record: CallRecord, effect: CallEffect): boolean {
+export function stillWanted(record: CallRecord, effect: CallEffect): boolean {
   const inner = effect.type === 'retry' ? effect.effect : effect;
   if (inner.type !== 'transfer' || inner.effect.type !== 'caller.hold') return true;
   const t = record.transfer;

@@ -10,7 +10,7 @@ import { TRANSFER_MODES } from '../transfer/modes.js';
 import { carrierAnnouncement } from '../transfer/plan-text.js';
 import type { CallRecord } from './call-record.js';
 import type { CallEffect, CallInput } from './call-reducer.js';
-import { effectName } from './effect-failures.js';
+import { effectName, stillWanted } from './effect-failures.js';
 import { guardOf, isTerminalStatus, owedStatuses } from './effect-guards.js';
 import type { DispatchOutcome, EffectRunner, ReplyBody, RunContext } from './engine.js';
 import { type LegReplies, type MediaParameters, renderReply } from './replies.js';
@@ -91,16 +91,17 @@ export interface ExecutorOptions {
  * caller's stream to end (the sign the carrier started the dial anyway) before it counts as
  * failed, ms. A carrier ends the stream as it moves the call on, within moments of acting.
  */
-const DIAL_TOOK_WAIT_MS = 1_000;
+const DIAL_TOOK_WAIT_MS = 1_500;
 const STREAM_LOOK_MS = 50;
 /** How many times a dial to the caller's call the carrier certainly did not act on is sent again. */
 const DIAL_RESENDS = 2;
 /**
  * How long a human's leg whose create was answered with a server error waits for the carrier's
- * first callback of it (which binds it to the record) before it counts as not placed, ms: the
- * `initiated` callback follows a create at once, and the adversary may hold it up to 3 s.
+ * first callback of it (which binds it to the record) before it counts as not placed, ms:
+ * Twilio's `initiated` follows a create at once, Plivo's first is its `ring_url` (the phone
+ * ringing), and the adversary may hold either up to 3 s. A leg that rings later is hung up.
  */
-const LEG_NEWS_WAIT_MS = 4_000;
+const LEG_NEWS_WAIT_MS = 6_000;
 const LEG_LOOK_MS = 200;
 
 /** How many ended legs' carrier ids an executor remembers (a hang-up decided just after the report). */
@@ -223,7 +224,8 @@ export class EffectExecutor implements EffectRunner {
       // A relayed effect's guard is cleared by the worker that runs it.
       const relayed = this.#relayed(record, inner, context);
       if (relayed !== false && (await relayed)) return;
-      await this.#runOne(record, inner, context);
+      if (effect.type === 'retry' && isHold(inner)) await this.#retryHold(record, inner);
+      else await this.#runOne(record, inner, context);
       // A socket effect run here with no session reached nobody: the worker holding the
       // socket did not hear the relay (its subscription down across a Redis restart, its
       // heartbeat not yet back: soak seed 33544). Its guard stays, and the retry relays again.
@@ -469,8 +471,7 @@ export class EffectExecutor implements EffectRunner {
         const control = this.#o.adapterFor(record).control;
         if (control.callLive === undefined) return; // the liveness sweep's bounds apply
         if (await control.callLive(record.callId)) {
-          if (effect.restore === true && session !== undefined)
-            await this.#restoreCaller(record.callId, session);
+          if (effect.restore === true && session !== undefined) await this.#restoreCaller(record, session);
           return;
         }
         await this.#feed(record.callId, { type: 'call.ended', via: 'status_check' });
@@ -545,7 +546,7 @@ export class EffectExecutor implements EffectRunner {
           }
           const markup = renderReply(adapter, callId, transferId, body, this.#o.media);
           await this.#carrier(callId, transferId, fx.legId, () =>
-            this.#sendCallerDial(callId, session, (until) =>
+            this.#sendCallerDial({ callId, transferId, legId: fx.legId }, session, (until) =>
               adapter.control.redirectCall(callId, markup, { until, once: true }),
             ),
           );
@@ -584,7 +585,7 @@ export class EffectExecutor implements EffectRunner {
             // `classifyError`): present our own number rather than fail the transfer.
             const own = ownNumber(record);
             if (adapter.classifyError?.(err) !== 'caller_id_refused' || own === fx.callerId) {
-              if (await this.#legPlacedAnyway(callId, fx.legId, err)) return;
+              if (this.#legPlacedAnyway(callId, transferId, fx.legId, err)) return;
               throw err;
             }
             // The plan already avoids the caller's number where the carrier refuses it; a refusal
@@ -616,12 +617,7 @@ export class EffectExecutor implements EffectRunner {
       }
       case 'caller.hold': {
         session?.bridge.pauseAgentAudio();
-        const announce = record.transfer === null ? undefined : carrierAnnouncement(record.transfer.plan);
-        const body: ReplyBody = {
-          type: 'hold',
-          ...(fx.holdAudioUrl === undefined ? {} : { holdAudioUrl: fx.holdAudioUrl }),
-          ...(announce === undefined ? {} : { announce }),
-        };
+        const body = holdBody(record, fx);
         if (!context.reply?.offer('caller', body)) {
           await this.#inOrder(callId, (until) =>
             adapter.control.redirectCall(
@@ -738,6 +734,30 @@ export class EffectExecutor implements EffectRunner {
   }
 
   /**
+   * A durable retry of the caller's move to hold. Read again as it goes out (in the caller's
+   * command queue), it is sent only if its transfer still waits for it, and without quick retries
+   * of its own (the durable timer is its retry): a move landing after the caller was joined with a
+   * human would take them out of that room — which ends with them — and drop the human.
+   */
+  async #retryHold(record: CallRecord, effect: HoldEffect): Promise<void> {
+    const { callId } = record;
+    const adapter = this.#o.adapterFor(record);
+    this.#o.sessions.get(callId)?.bridge.pauseAgentAudio();
+    let sent = false;
+    await this.#inOrder(callId, async (until) => {
+      const latest = await this.#current?.(callId);
+      if (latest === undefined || !stillWanted(latest, effect)) return;
+      sent = true;
+      await adapter.control.redirectCall(
+        callId,
+        renderReply(adapter, callId, effect.transferId, holdBody(latest, effect.effect), this.#o.media),
+        { until, once: true },
+      );
+    });
+    if (sent) await this.#afterHold(record, effect.transferId);
+  }
+
+  /**
    * The AI was resumed for a caller whose stream is not here. A caller moved off it comes back
    * with the move that brings them (`caller.to_agent`) or the carrier's continuation; one the
    * machine believed never moved — a move to hold answered with an error though the carrier had
@@ -761,27 +781,30 @@ export class EffectExecutor implements EffectRunner {
    * their return is pending, their stream came back meanwhile, or their carrier's flow brings
    * them back by itself.
    */
-  async #restoreCaller(callId: string, session: LocalSession): Promise<void> {
+  async #restoreCaller(record: CallRecord, session: LocalSession): Promise<void> {
+    const { callId } = record;
     if (this.#callerCommands.has(callId)) return;
-    const latest = await this.#current?.(callId);
-    if (latest === undefined || latest.phase !== 'ai') return;
-    if ((latest.retries ?? []).some((r) => effectName(r.effect) === 'caller.to_agent')) return;
-    if (this.#o.sessions.get(callId) !== session || session.bridge.carrierAttached) return;
-    const adapter = this.#o.adapterFor(latest);
+    const adapter = this.#o.adapterFor(record);
     if (adapter.capabilities.streamCloseMovesCaller) return;
-    this.#o.log.warn({ callId }, 'caller.restored');
-    await this.#feed(callId, {
-      type: 'call.note',
-      event: 'caller.restored',
-      detail: 'live, off the AI stream: moved back',
-    });
-    await this.#inOrder(callId, (until) =>
-      adapter.control.redirectCall(
+    // Looked at again in the caller's command queue, just before the move: a stream that came
+    // back, or a command decided meanwhile (a new transfer's hold or dial), stands.
+    await this.#inOrder(callId, async (until) => {
+      const latest = await this.#current?.(callId);
+      if (latest === undefined || latest.phase !== 'ai') return;
+      if ((latest.retries ?? []).some((r) => effectName(r.effect) === 'caller.to_agent')) return;
+      if (this.#o.sessions.get(callId) !== session || session.bridge.carrierAttached) return;
+      this.#o.log.warn({ callId }, 'caller.restored');
+      await adapter.control.redirectCall(
         callId,
         renderReply(adapter, callId, latest.transfer?.transferId, { type: 'agent' }, this.#o.media),
         { until },
-      ),
-    );
+      );
+      await this.#feed(callId, {
+        type: 'call.note',
+        event: 'caller.restored',
+        detail: 'live, off the AI stream: moved back',
+      });
+    });
   }
 
   /**
@@ -790,19 +813,25 @@ export class EffectExecutor implements EffectRunner {
    * error, or no answer). Whether the carrier started it shows in the caller's stream, which a
    * carrier ends as it moves the call on: gone within {@link DIAL_TOOK_WAIT_MS}, the dial goes on
    * — its leg's callbacks and the dial's end drive the transfer, its ring timer bounds it — and
-   * the record says so; still here, the carrier did not act, and the dial is sent again (at most
-   * {@link DIAL_RESENDS} times). Not held here, or a refusal: the dial failed. Property seed 0xa6:
-   * a dial Twilio started and answered 500 was retried, rang the human twice, and the human who
-   * answered the first was hung up as a stray.
+   * the record says so. Still here, the dial is sent again (at most {@link DIAL_RESENDS} times),
+   * in the caller's command queue and only if, read again there, its leg is still the one being
+   * dialed and no callback of it came (a carrier that acted late would have sent one). Not held
+   * here, or a refusal: the dial failed. Property seed 0xa6: a dial Twilio started and answered
+   * 500 was retried, rang the human twice, and the human who answered the first was hung up as a
+   * stray.
    */
   async #sendCallerDial(
-    callId: string,
+    ids: { readonly callId: string; readonly transferId: string; readonly legId: string },
     session: LocalSession | undefined,
     send: (until: AbortSignal) => Promise<void>,
   ): Promise<void> {
+    const { callId } = ids;
     for (let resent = 0; ; resent++) {
       try {
-        await this.#inOrder(callId, send);
+        await this.#inOrder(callId, async (until) => {
+          if (resent > 0 && !(await this.#stillDialing(ids))) return;
+          await send(until);
+        });
         return;
       } catch (err) {
         if (!(err instanceof CarrierError) || (err.status !== 0 && err.status < 500) || session === undefined)
@@ -827,14 +856,29 @@ export class EffectExecutor implements EffectRunner {
     }
   }
 
+  /** The transfer still waits on this leg's dial, and nothing has been heard of the leg. */
+  async #stillDialing(ids: { readonly callId: string; readonly transferId: string; readonly legId: string }) {
+    const latest = await this.#current?.(ids.callId);
+    const t = latest?.transfer;
+    if (latest === undefined || t === null || t === undefined) return false;
+    const leg = t.legs.find((l) => l.legId === ids.legId);
+    return (
+      t.transferId === ids.transferId &&
+      t.outcome === null &&
+      leg?.status === 'dialing' &&
+      latest.legCarrierIds[ids.legId] === undefined
+    );
+  }
+
   /**
    * A human's leg whose create was answered with an error that says nothing of what was done: the
-   * carrier may have placed it, and then its callbacks (which name the leg) bind it to the record
-   * within moments. Bound within {@link LEG_NEWS_WAIT_MS}: the leg goes on, and the record says
-   * so; not: the create failed. (Taken for failed at once, such a leg rang the human, and the
-   * human who answered was hung up as a stray.)
+   * carrier may have placed it, and then its callbacks (which name the leg) bind it to the record.
+   * True: the leg is left to them — the wait runs on its own, so the effects after the dial go on
+   * — and, if none bound it within {@link LEG_NEWS_WAIT_MS}, the create counts as failed then (the
+   * leg's `leg.error`; a leg that rings after that is hung up as a stray). Taken for failed at
+   * once, such a leg rang the human, and the human who answered was hung up as a stray.
    */
-  async #legPlacedAnyway(callId: string, legId: string, err: unknown): Promise<boolean> {
+  #legPlacedAnyway(callId: string, transferId: string, legId: string, err: unknown): boolean {
     if (!(err instanceof CarrierError) || (err.status !== 0 && err.status < 500)) return false;
     const current = this.#current;
     if (current === undefined) return false;
@@ -842,16 +886,33 @@ export class EffectExecutor implements EffectRunner {
       const latest = await current(callId);
       return latest === undefined || latest.legCarrierIds[legId] !== undefined;
     };
-    if (!(await this.#within(bound, LEG_NEWS_WAIT_MS, LEG_LOOK_MS))) return false;
-    this.#o.log.warn(
-      { callId, legId, status: err.status, carrierCode: err.carrierCode },
-      'transfer.dial_error_after_work',
+    const decide = async (): Promise<void> => {
+      if (await this.#within(bound, LEG_NEWS_WAIT_MS, LEG_LOOK_MS)) {
+        this.#o.log.warn(
+          { callId, legId, status: err.status, carrierCode: err.carrierCode },
+          'transfer.dial_error_after_work',
+        );
+        await this.#feed(callId, {
+          type: 'call.note',
+          event: 'carrier.error_after_work',
+          detail: `leg answered ${err.carrierCode ?? err.status}, yet the carrier placed it: the leg goes on`,
+        });
+        return;
+      }
+      this.#o.log.warn({ callId, transferId, legId, err: errorSummary(err) }, 'carrier.command_failed');
+      await this.#feed(callId, {
+        type: 'transfer.event',
+        transferId,
+        event: {
+          type: 'leg.error',
+          legId,
+          ...(err.carrierCode === undefined ? {} : { carrierCode: err.carrierCode }),
+        },
+      });
+    };
+    decide().catch((failure: unknown) =>
+      this.#o.log.error({ callId, legId, err: errorSummary(failure) }, 'call.dispatch_failed'),
     );
-    await this.#feed(callId, {
-      type: 'call.note',
-      event: 'carrier.error_after_work',
-      detail: `leg answered ${err.carrierCode ?? err.status}, yet the carrier placed it: the leg goes on`,
-    });
     return true;
   }
 
@@ -909,4 +970,22 @@ function ownNumber(record: CallRecord): string {
 export function errorSummary(err: unknown): { code?: string; message: string } {
   if (err instanceof DaemonError) return { code: err.code, message: err.message };
   return { message: err instanceof Error ? err.message : String(err) };
+}
+
+type HoldEffect = Extract<CallEffect, { type: 'transfer' }> & {
+  readonly effect: { readonly type: 'caller.hold' };
+};
+
+function isHold(effect: CallEffect): effect is HoldEffect {
+  return effect.type === 'transfer' && effect.effect.type === 'caller.hold';
+}
+
+/** The caller's hold markup: the plan's hold audio and its announcement, if any. */
+function holdBody(record: CallRecord, fx: Extract<TransferEffect, { type: 'caller.hold' }>): ReplyBody {
+  const announce = record.transfer === null ? undefined : carrierAnnouncement(record.transfer.plan);
+  return {
+    type: 'hold',
+    ...(fx.holdAudioUrl === undefined ? {} : { holdAudioUrl: fx.holdAudioUrl }),
+    ...(announce === undefined ? {} : { announce }),
+  };
 }

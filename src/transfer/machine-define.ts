@@ -13,6 +13,7 @@ import {
   nextOrReturn,
   status,
   strayAnswer,
+  strayRing,
 } from './machine-draft.js';
 import { freshState } from './machine-start.js';
 import { isTerminalState, type LegRecord, type MachineState, type TransferMachine } from './machine-state.js';
@@ -69,24 +70,27 @@ export function defineMachine<M extends TransferMode, P extends string>(
   };
   const step = (state: S, event: TransferEvent, ctx: StepContext): StepResult<S> => {
     const d = draftOf(state, ctx);
-    // Once over, only the safety rule acts: a leg answering after it was given up is hung up.
-    // (After `connected`, the joined leg's end belongs to the call record, not to the transfer.)
-    const detail =
-      d.s.outcome !== null
-        ? event.type === 'leg.answered'
-          ? strayAnswer(d, event.legId)
-          : null
-        : spec.apply(d, event);
+    // Once over, only the safety rules act ({@link afterTheEnd}). (After `connected`, the joined
+    // leg's end belongs to the call record, not to the transfer.)
+    const detail = d.s.outcome !== null ? afterTheEnd(d, event) : spec.apply(d, event);
     if (detail !== null && d.s.outcome === null) spec.syncPhase(d);
     return commit(state, d, event.type, detail);
   };
   return { mode: spec.mode, initial, step, isTerminal: isTerminalState };
 }
 
+/** Once over, only the safety rules act: a leg given up that answers, or rings after all, is hung up. */
+function afterTheEnd(d: Draft<MachineState<TransferMode, string>>, event: TransferEvent): Applied {
+  if (event.type === 'leg.answered') return strayAnswer(d, event.legId);
+  if (event.type === 'leg.ringing') return strayRing(d, event.legId);
+  return null;
+}
+
 /** `leg.ringing` for the leg being tried: the same in every mode. */
 export function onRinging(d: Draft<MachineState<TransferMode, string>>, legId: LegId): Applied {
   const leg = liveCurrentLeg(d, legId);
-  if (leg === undefined || leg.status !== 'dialing') return null;
+  if (leg === undefined) return strayRing(d, legId);
+  if (leg.status !== 'dialing') return null;
   leg.status = 'ringing';
   status(d, 'ringing', leg.legId);
   return detailOf({ leg: leg.legId });

@@ -227,6 +227,22 @@ export function strayAnswer(d: Draft<AnyState>, legId: LegId): Applied {
   return detailOf({ leg: legId, note: 'stray_answer_canceled' });
 }
 
+/**
+ * `leg.ringing` of a leg the machine gave up on a failure of its own command (`carrier_error`: a
+ * create answered with an error the carrier had acted on after all). Its cancel, decided then,
+ * found no carrier id to hang up; the ringing brings one, and the human's phone rings for
+ * nobody: the leg is hung up, once. A leg whose end the carrier reported is left alone (its late
+ * `ringing` is only out of order).
+ */
+export function strayRing(d: Draft<AnyState>, legId: LegId): Applied {
+  const leg = findLeg(d, legId);
+  if (leg === undefined || leg.strayAnswerCanceled || leg.outcome !== 'carrier_error') return null;
+  if (leg.status !== 'canceling' && leg.status !== 'ended') return null;
+  leg.strayAnswerCanceled = true;
+  d.effects.push({ type: 'carrier.cancel', legId });
+  return detailOf({ leg: legId, note: 'stray_ring_canceled' });
+}
+
 /** Tries the next destination after a failed attempt, or returns the caller to the AI. */
 export function nextOrReturn(
   d: Draft<AnyState>,
@@ -255,6 +271,8 @@ export function nextOrReturn(
  * the transfer was recorded `no_answer`.
  */
 function callerInRoom(d: Draft<AnyState>): boolean {
+  // Cold has no room (its `confirm` waits for news of the caller's call after a canceled leg).
+  if (d.s.mode === 'cold') return false;
   return d.s.flags.callerHeld || hasTimer(d, 'hold') || hasTimer(d, 'confirm') || hasTimer(d, 'check');
 }
 

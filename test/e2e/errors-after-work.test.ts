@@ -147,15 +147,64 @@ describe.each(['twilio', 'plivo'] as const)(
       );
       expect(back.transfers).toMatchObject([{ outcome: 'carrier_error' }]);
       expect(human.legs).toEqual([]);
-      // Within the wait for the leg's first callback, and the second it takes to look.
+      // Within the wait for the leg's first callback (6 s), and the moment it takes to look.
       const t = back.transfers[0];
       expect((t?.endedAtMs ?? Number.POSITIVE_INFINITY) - (t?.startedAtMs ?? 0)).toBeLessThanOrEqual(
-        4_000 + 500,
+        6_000 + 500,
       );
       await run.until(
         () => call.heard.segments.some((s) => s.level === undefined && s.startMs >= (t?.endedAtMs ?? 0)),
         'the AI speaking again',
       );
+      call.hangup();
+    });
+  },
+);
+
+describe.each(['twilio', 'plivo'] as const)(
+  '%s: a human leg created, answered 500, its first callback late',
+  (carrier) => {
+    it('taken for failed after the wait; when it rings after all, it is hung up before anyone answers', async () => {
+      const run = await startVirtual({
+        carrier,
+        script: [
+          { say: 400 },
+          { transfer: { destination: FIRST, mode: 'warm', reason: 'late news' } },
+          { awaitEvent: 'resume' },
+          { say: 1000 },
+        ],
+        agent: warm('A caller whose human leg was slow to be heard of.'),
+      });
+      runs.push(run);
+      const human = run.h.sim.network.addHuman(FIRST, { type: 'answer', afterMs: 12_000 });
+      run.h.sim.faults.add({
+        type: 'rest.error',
+        method: 'POST',
+        path: CREATE[carrier],
+        status: 500,
+        applied: true,
+        times: 1,
+      });
+      // Every status callback held 7 s: the human's leg is heard of only past the daemon's 6 s wait.
+      run.h.sim.faults.add({
+        type: 'callback.delay',
+        match: { kind: 'status' },
+        delayMs: 7_000,
+        times: Number.POSITIVE_INFINITY,
+      });
+      const call = await run.placeCall();
+      const back = await run.record(
+        call.sid,
+        (r) => r.phase === 'ai' && r.transfers.length === 1,
+        'the transfer over',
+      );
+      expect(back.transfers).toMatchObject([{ outcome: 'carrier_error' }]);
+      const leg = human.legs[0];
+      if (leg === undefined) throw new Error('the human was not dialed');
+      const end = await leg.ended;
+      expect(end.status).toBe('canceled');
+      // Hung up as it rang (its news 7 s late), before the human's 12 s to answer.
+      expect(end.atMs - leg.createdAtMs).toBeLessThan(12_000);
       call.hangup();
     });
   },

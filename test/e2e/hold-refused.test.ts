@@ -21,6 +21,8 @@ const MOVE_CALLER: Record<'twilio' | 'plivo', RegExp> = {
 };
 /** The client's first attempt and its two quick retries (DEFAULT_CARRIER_RETRY). */
 const ONE_REQUEST = 3;
+/** The first request, then the three durable retries, sent once each (`#retryHold`). */
+const ALL_ATTEMPTS = ONE_REQUEST + 3;
 
 const runs: VirtualRun[] = [];
 afterEach(async () => {
@@ -89,15 +91,15 @@ describe.each(['twilio', 'plivo'] as const)(
     });
 
     it('refused past the durable retries too: carrier_error, the human canceled, the caller still with the AI', async () => {
-      // The first request and three durable retries, each the client's three attempts.
-      // The human still ringing when the last refusal comes.
-      const { run, human, fault, call } = await refusedHold(carrier, 4 * ONE_REQUEST, 503, 12_000);
+      // The first request (the client's three attempts) and three durable retries (one attempt
+      // each: the timer is their retry). The human still ringing when the last refusal comes.
+      const { run, human, fault, call } = await refusedHold(carrier, ALL_ATTEMPTS, 503, 12_000);
       const back = await run.record(
         call.sid,
         (r) => r.phase === 'ai' && r.transfers.length === 1,
         'the transfer over',
       );
-      expect(fault.hits).toBe(4 * ONE_REQUEST);
+      expect(fault.hits).toBe(ALL_ATTEMPTS);
       expect(back.transfers).toMatchObject([{ outcome: 'carrier_error' }]);
       const leg = human.legs[0];
       if (leg === undefined) throw new Error('the human was not dialed');
@@ -123,7 +125,7 @@ describe.each(['twilio', 'plivo'] as const)(
   (carrier) => {
     it("the room's report of the caller lost too: the transfer ends carrier_error and the caller is brought back to the AI", async () => {
       // Every attempt moved the caller to the room and was answered 503; the room's reports never came.
-      const { run, fault, call } = await refusedHold(carrier, 4 * ONE_REQUEST, 503, 12_000, true);
+      const { run, fault, call } = await refusedHold(carrier, ALL_ATTEMPTS, 503, 12_000, true);
       run.h.sim.faults.add({
         type: 'callback.drop',
         match: { kind: 'conference' },
@@ -134,7 +136,7 @@ describe.each(['twilio', 'plivo'] as const)(
         (r) => r.phase === 'ai' && r.transfers.length === 1,
         'the transfer over',
       );
-      expect(fault.hits).toBe(4 * ONE_REQUEST);
+      expect(fault.hits).toBe(ALL_ATTEMPTS);
       expect(back.transfers).toMatchObject([{ outcome: 'carrier_error' }]);
       const endedAtMs = back.transfers[0]?.endedAtMs ?? Number.POSITIVE_INFINITY;
       await run.until(

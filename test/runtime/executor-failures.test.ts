@@ -87,7 +87,8 @@ const FAILURES: readonly FailureRow[] = [
   {
     name: 'hold, retryable, retries spent: the transfer ends, the agent resumes',
     effect: { type: 'retry', retryId: '3', attempt: 3, effect: tx({ type: 'caller.hold' }) },
-    setup: { record: 'warmHeld', fail: { op: 'redirectCall', err: retryable() } },
+    // Read again as it goes out: its transfer still waits for it.
+    setup: { record: 'warmHeld', current: 'warmHeld', fail: { op: 'redirectCall', err: retryable() } },
     fed: { type: 'effect.failed', attempt: 3, retryable: true },
     becomes: ['effect.abandoned'],
     also: ['agent.resume', 'transfer.ended'],

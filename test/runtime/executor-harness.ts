@@ -52,7 +52,7 @@ export interface Setup {
   readonly relayed?: boolean;
   readonly fail?: { readonly op: Command['op']; readonly err: Error; readonly count?: number };
   /** The call's saved state as the executor reads it back after a command (default: none read). */
-  readonly current?: RecordName;
+  readonly current?: RecordName | (() => CallRecord);
   /** A dial was already sent to the caller's call (`callerDial`): claiming it again changes nothing. */
   readonly dialClaimed?: boolean;
   /** The executor's timers (default the process's own). */
@@ -90,7 +90,9 @@ export function harness(setup: Setup) {
       fed.push(input);
       return input.type === 'caller.dial_sent' && setup.dialClaimed === true ? 'unchanged' : 'applied';
     },
-    current === undefined ? undefined : async () => RECORDS[current](),
+    current === undefined
+      ? undefined
+      : async () => (typeof current === 'function' ? current() : RECORDS[current]()),
   );
   const slot = new Slot();
   const context: RunContext = {

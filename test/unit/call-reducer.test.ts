@@ -183,7 +183,9 @@ describe('reduceCall: inputs that change nothing (null)', () => {
 
   it('stream.lost with a check of the call already pending', () => {
     const lost = through(FROM.ai(), { type: 'stream.lost' });
-    expect(lost.retries).toEqual([{ retryId: '1', effect: { type: 'call.check', restore: true }, attempt: 1 }]);
+    expect(lost.retries).toEqual([
+      { retryId: '1', effect: { type: 'call.check', restore: true }, attempt: 1 },
+    ]);
     expect(reduceCall(deepFreeze(lost), { type: 'stream.lost' }, ctxAt(AT))).toBeNull();
   });
 

@@ -809,3 +809,30 @@ describe('warm: every human failed while the caller is on the way to the room or
     expect(step(run([firstBusy]), lastFails, ctx).state.outcome).toBe('no_answer');
   });
 });
+
+describe('warm: a leg given up on its create’s error rings after all', () => {
+  const createFailed: TransferEvent = { type: 'leg.error', legId: 't1:0', carrierCode: '20500' };
+
+  it('hung up once (the carrier placed it though it answered an error); the next human rings on', () => {
+    const gaveUp = run([createFailed]);
+    // Its cancel was decided at the error; with no carrier id yet, it hung nothing up.
+    expect(gaveUp.legs.map((l) => [l.legId, l.status, l.outcome])).toEqual([
+      ['t1:0', 'canceling', 'carrier_error'],
+      ['t1:1', 'dialing', null],
+    ]);
+    const rang = step(gaveUp, ringing('t1:0'), ctx);
+    expect(rang.effects).toEqual([hangUp('t1:0')]);
+    expect(step(rang.state, ringing('t1:0'), ctx).effects).toEqual([]);
+  });
+
+  it('after the transfer is over, too', () => {
+    const over = run([createFailed, { type: 'leg.error', legId: 't1:1', carrierCode: '20500' }]);
+    expect(over.outcome).toBe('carrier_error');
+    expect(step(over, ringing('t1:0'), ctx).effects).toEqual([hangUp('t1:0')]);
+  });
+
+  it('a leg whose end the carrier reported is left alone (its late ringing is only out of order)', () => {
+    const busy = run([ended('t1:0', 'busy')]);
+    expect(step(busy, ringing('t1:0'), ctx).effects).toEqual([]);
+  });
+});
