@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { handoff, warm } from './fixture.js';
-import { startVirtual, type VirtualRun } from './virtual.js';
+import { backWithAi, startVirtual, type VirtualRun } from './virtual.js';
 
 /**
  * A carrier's server error after it did what was asked (the simulator's `rest.error` with
@@ -78,11 +78,7 @@ describe('twilio: a cold dial answered 500 after Twilio started it', () => {
 
   it('refused every time without acting: the dial fails after its resends, the caller back with the AI', async () => {
     const { run, human, call } = await coldDialAnswered500({ type: 'answer', afterMs: 1500 }, false, 3);
-    const back = await run.record(
-      call.sid,
-      (r) => r.phase === 'ai' && r.transfers.length === 1,
-      'the transfer over',
-    );
+    const back = await backWithAi(run, call.sid);
     expect(back.transfers).toMatchObject([{ outcome: 'carrier_error' }]);
     expect(human.legs).toEqual([]);
     const sent = run.h.sim.log.ofType('rest.request').filter((e) => CALLER_CALL.test(e.path));
@@ -140,11 +136,7 @@ describe.each(['twilio', 'plivo'] as const)(
 
     it('a 500 that placed nothing: the leg counts as failed once no callback named it, the caller is back with the AI', async () => {
       const { run, human, call } = await warmCreateAnswered500(carrier, false);
-      const back = await run.record(
-        call.sid,
-        (r) => r.phase === 'ai' && r.transfers.length === 1,
-        'the transfer over',
-      );
+      const back = await backWithAi(run, call.sid);
       expect(back.transfers).toMatchObject([{ outcome: 'carrier_error' }]);
       expect(human.legs).toEqual([]);
       // Within the wait for the leg's first callback (6 s), and the moment it takes to look.
@@ -193,11 +185,7 @@ describe.each(['twilio', 'plivo'] as const)(
         times: Number.POSITIVE_INFINITY,
       });
       const call = await run.placeCall();
-      const back = await run.record(
-        call.sid,
-        (r) => r.phase === 'ai' && r.transfers.length === 1,
-        'the transfer over',
-      );
+      const back = await backWithAi(run, call.sid);
       expect(back.transfers).toMatchObject([{ outcome: 'carrier_error' }]);
       const leg = human.legs[0];
       if (leg === undefined) throw new Error('the human was not dialed');

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { STREAM_LOST_GRACE_MS } from '../../src/runtime/sessions.js';
 import { warm } from './fixture.js';
 import { sourcesHeard } from './harness.js';
-import { startVirtual, type VirtualRun } from './virtual.js';
+import { backWithAi, startVirtual, type VirtualRun } from './virtual.js';
 
 /**
  * The caller's move to hold refused by the carrier more often than its client retries within a
@@ -94,11 +94,7 @@ describe.each(['twilio', 'plivo'] as const)(
       // The first request (the client's three attempts) and three durable retries (one attempt
       // each: the timer is their retry). The human still ringing when the last refusal comes.
       const { run, human, fault, call } = await refusedHold(carrier, ALL_ATTEMPTS, 503, 12_000);
-      const back = await run.record(
-        call.sid,
-        (r) => r.phase === 'ai' && r.transfers.length === 1,
-        'the transfer over',
-      );
+      const back = await backWithAi(run, call.sid);
       expect(fault.hits).toBe(ALL_ATTEMPTS);
       expect(back.transfers).toMatchObject([{ outcome: 'carrier_error' }]);
       const leg = human.legs[0];
@@ -131,11 +127,7 @@ describe.each(['twilio', 'plivo'] as const)(
         match: { kind: 'conference' },
         times: Number.POSITIVE_INFINITY,
       });
-      const back = await run.record(
-        call.sid,
-        (r) => r.phase === 'ai' && r.transfers.length === 1,
-        'the transfer over',
-      );
+      const back = await backWithAi(run, call.sid);
       expect(fault.hits).toBe(ALL_ATTEMPTS);
       expect(back.transfers).toMatchObject([{ outcome: 'carrier_error' }]);
       const endedAtMs = back.transfers[0]?.endedAtMs ?? Number.POSITIVE_INFINITY;

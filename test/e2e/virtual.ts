@@ -62,3 +62,12 @@ export async function startVirtual(options: HarnessOptions): Promise<VirtualRun>
     },
   };
 }
+
+/** The call's record once its first transfer is over and the caller is back with the AI. */
+export function backWithAi(run: VirtualRun, callId: string): Promise<CallRecord> {
+  return run.record(
+    callId,
+    (r) => r.phase === 'ai' && r.transfers.length === 1,
+    'the transfer over, back with the AI',
+  );
+}
