@@ -742,11 +742,12 @@ export class EffectExecutor implements EffectRunner {
   async #retryHold(record: CallRecord, effect: HoldEffect): Promise<void> {
     const { callId } = record;
     const adapter = this.#o.adapterFor(record);
-    this.#o.sessions.get(callId)?.bridge.pauseAgentAudio();
     let sent = false;
     await this.#inOrder(callId, async (until) => {
       const latest = await this.#current?.(callId);
       if (latest === undefined || !stillWanted(latest, effect)) return;
+      // Still paused from the first attempt, unless the AI was resumed meanwhile (then not wanted).
+      this.#o.sessions.get(callId)?.bridge.pauseAgentAudio();
       sent = true;
       await adapter.control.redirectCall(
         callId,

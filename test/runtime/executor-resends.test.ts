@@ -30,6 +30,7 @@ describe('a durable retry of caller.hold is read again as it goes out', () => {
     const h = harness({ record: 'warmHeld', current: 'warmHeld' });
     await h.executor.run(h.record, [holdRetry], h.context);
     expect(redirects(h)).toEqual([{ op: 'redirectCall', callId: 'CA1', doc: 'hold' }]);
+    expect(h.local.session.bridge.paused).toBe(true);
   });
 
   it.each([
@@ -45,6 +46,8 @@ describe('a durable retry of caller.hold is read again as it goes out', () => {
     const h = harness({ record: 'warmHeld', current: latest });
     await h.executor.run(h.record, [holdRetry], h.context);
     expect(redirects(h)).toEqual([]);
+    // Nor is the AI paused for it: a caller back with the AI keeps hearing it.
+    expect(h.local.session.bridge.paused).toBe(false);
   });
 });
 
