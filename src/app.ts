@@ -276,6 +276,10 @@ export function buildApp(options: AppOptions): App {
     onCallerIdFallback: (carrier) => metrics.callerIdFallback(carrier),
     relay: (callId, effect) => socketCommands.relay(callId, effect),
     time: background,
+    holdsSockets: async (callId) => {
+      const holder = await workers.sockets.holder(callId);
+      return holder === null || holder === workerId;
+    },
   });
   /** One due timer, from the local timer or a poll's claim: applied with its generation. */
   async function fireTimer(timer: StartedTimer): Promise<void> {

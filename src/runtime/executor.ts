@@ -84,6 +84,11 @@ export interface ExecutorOptions {
   readonly relay?: (callId: string, effect: CallEffect) => Promise<boolean>;
   /** Timers (the wait for a resumed caller's stream); default the process's own. */
   readonly time?: Time;
+  /**
+   * Whether this worker holds the call's sockets (or none does): a session left here after its
+   * stream was taken over elsewhere cannot see that stream. Without it, the session here counts.
+   */
+  readonly holdsSockets?: (callId: string) => Promise<boolean>;
 }
 
 /**
@@ -794,6 +799,8 @@ export class EffectExecutor implements EffectRunner {
       if (latest === undefined || latest.phase !== 'ai') return;
       if ((latest.retries ?? []).some((r) => effectName(r.effect) === 'caller.to_agent')) return;
       if (this.#o.sessions.get(callId) !== session || session.bridge.carrierAttached) return;
+      // A stale session here, the caller's stream on the worker that took it over: not ours to judge.
+      if (this.#o.holdsSockets !== undefined && !(await this.#o.holdsSockets(callId))) return;
       this.#o.log.warn({ callId }, 'caller.restored');
       await adapter.control.redirectCall(
         callId,

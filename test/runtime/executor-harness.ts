@@ -57,6 +57,8 @@ export interface Setup {
   readonly dialClaimed?: boolean;
   /** The executor's timers (default the process's own). */
   readonly time?: Time;
+  /** Whether this worker holds the call's sockets (default: not asked). */
+  readonly holdsSockets?: boolean;
 }
 
 export function harness(setup: Setup) {
@@ -75,6 +77,7 @@ export function harness(setup: Setup) {
     media: (callId) => ({ callId }),
     legReplies,
     ...(setup.time === undefined ? {} : { time: setup.time }),
+    ...(setup.holdsSockets === undefined ? {} : { holdsSockets: async () => setup.holdsSockets === true }),
     ...(setup.relay === undefined
       ? {}
       : {

@@ -28,7 +28,7 @@ const redirects = (h: ReturnType<typeof harness>) =>
 
 describe('call.check with restore: a live caller off the AI stream is moved back to it', () => {
   it('live, back with the AI, no stream here: redirected to the AI, and noted on the timeline', async () => {
-    const h = offStream({ record: 'ai', current: 'ai' });
+    const h = offStream({ record: 'ai', current: 'ai', holdsSockets: true });
     await h.executor.run(h.record, [restoreCheck], h.context);
     expect(h.carrier.liveAsked).toEqual([CALL_ID]);
     // The markup that joins the caller to the AI's stream.
@@ -56,6 +56,10 @@ describe('call.check with restore: a live caller off the AI stream is moved back
     [
       "the session is not held here: its stream can't be seen",
       { record: 'ai', current: 'ai', session: false },
+    ],
+    [
+      'the session here is stale: another worker took the stream over',
+      { record: 'ai', current: 'ai', holdsSockets: false },
     ],
   ] as const)('not moved when %s', async (_what, setup) => {
     const { keepStream, ...rest } = setup as Setup & { keepStream?: boolean };
