@@ -842,21 +842,12 @@ export class EffectExecutor implements EffectRunner {
         });
         return;
       } catch (err) {
-        if (!(err instanceof CarrierError) || (err.status !== 0 && err.status < 500) || session === undefined)
-          throw err;
+        if (!mayHaveActed(err) || session === undefined) throw err;
         if (await this.#streamLeaves(session, DIAL_TOOK_WAIT_MS)) {
           // A caller who hung up leaves the stream too: then the dial failed with the call.
           const latest = await this.#current?.(callId);
           if (latest === undefined || latest.phase === 'ended') throw err;
-          this.#o.log.warn(
-            { callId, status: err.status, carrierCode: err.carrierCode },
-            'transfer.dial_error_after_work',
-          );
-          await this.#feed(callId, {
-            type: 'call.note',
-            event: 'carrier.error_after_work',
-            detail: `dial answered ${err.carrierCode ?? err.status}, yet the caller moved to it: the dial goes on`,
-          });
+          await this.#errorAfterWork(callId, err, 'dial', 'the caller moved to it: the dial goes on');
           return;
         }
         if (resent >= DIAL_RESENDS) throw err;
@@ -887,7 +878,7 @@ export class EffectExecutor implements EffectRunner {
    * once, such a leg rang the human, and the human who answered was hung up as a stray.
    */
   #legPlacedAnyway(callId: string, transferId: string, legId: string, err: unknown): boolean {
-    if (!(err instanceof CarrierError) || (err.status !== 0 && err.status < 500)) return false;
+    if (!mayHaveActed(err)) return false;
     const current = this.#current;
     if (current === undefined) return false;
     const bound = async (): Promise<boolean> => {
@@ -895,28 +886,9 @@ export class EffectExecutor implements EffectRunner {
       return latest === undefined || latest.legCarrierIds[legId] !== undefined;
     };
     const decide = async (): Promise<void> => {
-      if (await this.#within(bound, LEG_NEWS_WAIT_MS, LEG_LOOK_MS)) {
-        this.#o.log.warn(
-          { callId, legId, status: err.status, carrierCode: err.carrierCode },
-          'transfer.dial_error_after_work',
-        );
-        await this.#feed(callId, {
-          type: 'call.note',
-          event: 'carrier.error_after_work',
-          detail: `leg answered ${err.carrierCode ?? err.status}, yet the carrier placed it: the leg goes on`,
-        });
-        return;
-      }
-      this.#o.log.warn({ callId, transferId, legId, err: errorSummary(err) }, 'carrier.command_failed');
-      await this.#feed(callId, {
-        type: 'transfer.event',
-        transferId,
-        event: {
-          type: 'leg.error',
-          legId,
-          ...(err.carrierCode === undefined ? {} : { carrierCode: err.carrierCode }),
-        },
-      });
+      if (await this.#within(bound, LEG_NEWS_WAIT_MS, LEG_LOOK_MS))
+        await this.#errorAfterWork(callId, err, 'leg', 'the carrier placed it: the leg goes on', legId);
+      else await this.#legFailed(callId, transferId, legId, err);
     };
     decide().catch((failure: unknown) =>
       this.#o.log.error({ callId, legId, err: errorSummary(failure) }, 'call.dispatch_failed'),
@@ -944,14 +916,38 @@ export class EffectExecutor implements EffectRunner {
     try {
       await op();
     } catch (err) {
-      const carrierCode = err instanceof CarrierError ? err.carrierCode : undefined;
-      this.#o.log.warn({ callId, transferId, legId, err: errorSummary(err) }, 'carrier.command_failed');
-      await this.#feed(callId, {
-        type: 'transfer.event',
-        transferId,
-        event: { type: 'leg.error', legId, ...(carrierCode === undefined ? {} : { carrierCode }) },
-      });
+      await this.#legFailed(callId, transferId, legId, err);
     }
+  }
+
+  /** A leg's command failed: logged, and the leg's `leg.error` with the carrier's code. */
+  async #legFailed(callId: string, transferId: string, legId: string, err: unknown): Promise<void> {
+    const carrierCode = err instanceof CarrierError ? err.carrierCode : undefined;
+    this.#o.log.warn({ callId, transferId, legId, err: errorSummary(err) }, 'carrier.command_failed');
+    await this.#feed(callId, {
+      type: 'transfer.event',
+      transferId,
+      event: { type: 'leg.error', legId, ...(carrierCode === undefined ? {} : { carrierCode }) },
+    });
+  }
+
+  /** A command the carrier answered with an error, yet carried out: logged, and said on the call's timeline. */
+  async #errorAfterWork(
+    callId: string,
+    err: CarrierError,
+    what: 'dial' | 'leg',
+    outcome: string,
+    legId?: string,
+  ): Promise<void> {
+    this.#o.log.warn(
+      { callId, ...(legId === undefined ? {} : { legId }), status: err.status, carrierCode: err.carrierCode },
+      'transfer.dial_error_after_work',
+    );
+    await this.#feed(callId, {
+      type: 'call.note',
+      event: 'carrier.error_after_work',
+      detail: `${what} answered ${err.carrierCode ?? err.status}, yet ${outcome}`,
+    });
   }
 
   async #feed(callId: string, input: CallInput): Promise<DispatchOutcome['status'] | undefined> {
@@ -996,4 +992,9 @@ function holdBody(record: CallRecord, fx: Extract<TransferEffect, { type: 'calle
     ...(fx.holdAudioUrl === undefined ? {} : { holdAudioUrl: fx.holdAudioUrl }),
     ...(announce === undefined ? {} : { announce }),
   };
+}
+
+/** An error that says nothing of what the carrier did: a server error, or no answer at all. */
+function mayHaveActed(err: unknown): err is CarrierError {
+  return err instanceof CarrierError && (err.status === 0 || err.status >= 500);
 }
