@@ -15,6 +15,7 @@ import { AgentLink } from '../../src/agent/agent-link.js';
 import { websocketTransport } from '../../src/agent/websocket/index.js';
 import { MULAW_8K } from '../../src/domain/media.js';
 import { backgroundTime } from '../../src/lib/time.js';
+import { type FrameSocket, sendTextFrame, TEXT_FRAME_HEADROOM } from '../../src/lib/ws-text-frame.js';
 import { silentLogger } from '../../src/log.js';
 import { MediaBridge } from '../../src/media/bridge.js';
 import type { BareRelay } from './relay-server.js';
@@ -32,7 +33,7 @@ export async function startLeanMedia(agentUrl: string): Promise<BareRelay> {
   });
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const links = new Set<AgentLink>();
-  server.on('connection', (ws) => {
+  server.on('connection', (ws, request) => {
     const codec = createTwilioCodec();
     let bridge: MediaBridge | undefined;
     let link: AgentLink | undefined;
@@ -73,7 +74,7 @@ export async function startLeanMedia(agentUrl: string): Promise<BareRelay> {
         );
         links.add(link);
         bridge = new MediaBridge({ agent: link, clock: backgroundTime, timers: backgroundTime });
-        bridge.attachCarrier({ port: carrierPort(ws, codec), format: event.format });
+        bridge.attachCarrier({ port: carrierPort(ws, request.socket, codec), format: event.format });
         bridge.resumeAgentAudio();
         link.connect().catch(() => undefined);
         return;
@@ -107,7 +108,7 @@ export async function startLeanMedia(agentUrl: string): Promise<BareRelay> {
 }
 
 /** The bridge's port toward the carrier socket, as media-sessions.ts attaches it. */
-function carrierPort(ws: WebSocket, codec: ReturnType<typeof createTwilioCodec>) {
+function carrierPort(ws: WebSocket, socket: FrameSocket, codec: ReturnType<typeof createTwilioCodec>) {
   const encodeBase64 = codec.encodeAudioBase64?.bind(codec);
   return {
     send: (event: Parameters<typeof codec.encode>[0]) => {
@@ -117,11 +118,14 @@ function carrierPort(ws: WebSocket, codec: ReturnType<typeof createTwilioCodec>)
       ? {}
       : {
           sendAudioBase64: (payload: Parameters<typeof encodeBase64>[0]) => {
-            if (ws.readyState === ws.OPEN) ws.send(encodeBase64(payload), { binary: false });
+            if (ws.readyState === ws.OPEN) ws.send(encodeBase64(payload, 0), { binary: false });
           },
           trySendAudioBase64: (payload: Parameters<typeof encodeBase64>[0], underBytes: number) => {
             if (ws.readyState !== ws.OPEN || ws.bufferedAmount >= underBytes) return false;
-            ws.send(encodeBase64(payload), { binary: false });
+            const out = encodeBase64(payload, TEXT_FRAME_HEADROOM);
+            if (!sendTextFrame(ws, socket, out, 'server')) {
+              ws.send(out.subarray(TEXT_FRAME_HEADROOM), { binary: false });
+            }
             return true;
           },
         }),

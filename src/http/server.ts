@@ -88,7 +88,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
       socket.destroy();
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => deps.media.accept(adapter, ws));
+    wss.handleUpgrade(req, socket, head, (ws) => deps.media.accept(adapter, ws, socket));
   });
   app.addHook('preClose', async () => {
     for (const client of wss.clients) client.terminate();

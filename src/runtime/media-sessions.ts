@@ -9,6 +9,7 @@ import type { Carrier } from '../domain/carrier.js';
 import { type AudioFormat, type InboundMediaEvent, MULAW_8K } from '../domain/media.js';
 import type { Base64Payload } from '../lib/base64-payload.js';
 import { backgroundTime, every, type Time } from '../lib/time.js';
+import { type FrameSocket, sendTextFrame, TEXT_FRAME_HEADROOM } from '../lib/ws-text-frame.js';
 import type { Log } from '../log.js';
 import { MediaBridge } from '../media/bridge.js';
 import type { RechunkRule } from '../media/rechunk.js';
@@ -37,6 +38,9 @@ import { TagChain } from './tag-chain.js';
 
 /** `ws.send` options for a frame built as bytes: still a text frame (ASCII JSON). */
 const TEXT_FRAME = { binary: false } as const;
+
+/** A codec's base64 audio frame builder, the frame starting at `headroom`. */
+type EncodeBase64 = (payload: Base64Payload, headroom: number) => Buffer;
 
 /** How often a session checks for caller silence, ms. */
 const SILENCE_CHECK_MS = 250;
@@ -102,11 +106,15 @@ export class MediaSessions {
   }
 
   /** A carrier port's base64 audio sends: the straight one, and the one that only needs the socket open. */
-  #base64Sends(ws: WebSocket, encodeBase64: (payload: Base64Payload) => Buffer) {
+  #base64Sends(ws: WebSocket, socket: FrameSocket | undefined, encodeBase64: EncodeBase64) {
     const trySendAudioBase64 = (payload: Base64Payload, underBytes: number): boolean => {
       if (ws.readyState !== ws.OPEN || ws.bufferedAmount >= underBytes) return false;
-      // The frame's bytes, built in one buffer: ws writes it as it is (a text frame).
-      ws.send(encodeBase64(payload), TEXT_FRAME);
+      // The frame's bytes, built in one buffer with room for its header: framed there and written
+      // to the socket at once, or, when ws has to send it, given to ws as a text frame.
+      const out = encodeBase64(payload, TEXT_FRAME_HEADROOM);
+      if (socket === undefined || !sendTextFrame(ws, socket, out, 'server')) {
+        ws.send(out.subarray(TEXT_FRAME_HEADROOM), TEXT_FRAME);
+      }
       this.#o.onFrame?.('out');
       return true;
     };
@@ -118,7 +126,11 @@ export class MediaSessions {
     };
   }
 
-  accept(adapter: CarrierAdapter, ws: WebSocket): void {
+  /**
+   * A carrier's media stream on `ws`. `socket`, the TCP socket the upgrade came on (ws's own), lets
+   * audio frames be written in place (src/lib/ws-text-frame.ts); without it ws sends them.
+   */
+  accept(adapter: CarrierAdapter, ws: WebSocket, socket?: FrameSocket): void {
     const codec = adapter.createCodec();
     // How to close this particular socket: the session keeps it while this stream is its current one.
     let closedHere = false;
@@ -196,6 +208,7 @@ export class MediaSessions {
           event,
           codec.encode.bind(codec),
           codec.encodeAudioBase64?.bind(codec),
+          socket,
           codec.rechunk,
         ).then(
           (s) => {
@@ -274,7 +287,8 @@ export class MediaSessions {
     closeThis: () => void,
     start: Extract<InboundMediaEvent, { type: 'start' }>,
     encode: MediaCodec['encode'],
-    encodeBase64: ((payload: Base64Payload) => Buffer) | undefined,
+    encodeBase64: EncodeBase64 | undefined,
+    socket: FrameSocket | undefined,
     rechunk: RechunkRule | undefined,
   ): Promise<LocalSession | undefined> {
     const callId = start.customParameters['callId'] ?? start.carrierCallId;
@@ -299,7 +313,7 @@ export class MediaSessions {
             this.#o.onFrame?.('out');
           }
         },
-        ...(encodeBase64 === undefined ? {} : this.#base64Sends(ws, encodeBase64)),
+        ...(encodeBase64 === undefined ? {} : this.#base64Sends(ws, socket, encodeBase64)),
         bufferedBytes: () => ws.bufferedAmount,
       },
       format: start.format,

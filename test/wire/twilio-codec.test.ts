@@ -199,22 +199,23 @@ describe('daemon → Twilio', () => {
     expect(Buffer.from(frame.media.payload, 'base64').equals(payload)).toBe(true);
   });
 
-  it('encodeAudioBase64 writes the bytes of the frame encode writes, for any payload and stream id', () => {
+  it('encodeAudioBase64 writes the bytes of the frame encode writes, for any payload, stream id and headroom', () => {
     fc.assert(
       fc.property(
         fc.uint8Array({ maxLength: 1600 }),
         fc.string({ minLength: 1, maxLength: 40, unit: 'binary' }),
-        (bytes, sid) => {
+        fc.nat({ max: 16 }),
+        (bytes, sid, headroom) => {
           const codec = createTwilioCodec();
           const start = JSON.parse(START);
           codec.decode(
             JSON.stringify({ ...start, streamSid: sid, start: { ...start.start, streamSid: sid } }),
           );
           const payload = Buffer.from(bytes);
-          const frame = codec.encodeAudioBase64?.(payload.toString('base64'));
-          expect(frame?.equals(Buffer.from(text(codec.encode({ type: 'audio', payload })), 'utf8'))).toBe(
-            true,
-          );
+          const frame = codec.encodeAudioBase64?.(payload.toString('base64'), headroom);
+          const expected = Buffer.from(text(codec.encode({ type: 'audio', payload })), 'utf8');
+          expect(frame?.length).toBe(headroom + expected.length);
+          expect(frame?.subarray(headroom).equals(expected)).toBe(true);
         },
       ),
       { numRuns: 300 },

@@ -162,16 +162,18 @@ export class FrameWriter {
   /**
    * The same from the payload's base64 (text, or a span of the carrier's frame), passed on as it
    * is, written straight into the frame's buffer (src/lib/ascii-frame.ts): the same bytes as
-   * concatenating the JSON.
+   * concatenating the JSON, from `headroom` on (the bytes before it are left for the WebSocket
+   * header, src/lib/ws-text-frame.ts).
    */
-  mediaBase64(payload: Base64Payload, timestampMs: number): Buffer {
+  mediaBase64(payload: Base64Payload, timestampMs: number, headroom = 0): Buffer {
     this.#seq += 1;
     this.#chunk += 1;
     const seq = this.#seq;
     const chunk = this.#chunk;
     const timestamp = Math.max(0, Math.round(timestampMs));
     const out = Buffer.allocUnsafe(
-      MEDIA_HEAD.length +
+      headroom +
+        MEDIA_HEAD.length +
         decimalLength(seq) +
         this.#sidField.length +
         decimalLength(chunk) +
@@ -181,7 +183,7 @@ export class FrameWriter {
         base64Length(payload) +
         MEDIA_TAIL.length,
     );
-    let at = putPart(out, 0, MEDIA_HEAD);
+    let at = putPart(out, headroom, MEDIA_HEAD);
     at = putDecimal(out, at, seq);
     at = putPart(out, at, this.#sidField);
     at = putDecimal(out, at, chunk);

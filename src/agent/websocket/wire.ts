@@ -6,6 +6,7 @@ import { DaemonError } from '../../domain/errors.js';
 import type { AudioFormat } from '../../domain/media.js';
 import { type Base64Payload, base64Bytes } from '../../lib/base64-payload.js';
 import { FrameScan } from '../../lib/frame-scan.js';
+import { sendTextFrame, TEXT_FRAME_HEADROOM } from '../../lib/ws-text-frame.js';
 import { type Log, silentLogger } from '../../log.js';
 import { type Clock, systemClock, systemTimers, type Timers } from '../../media/clock.js';
 import { type DaemonControl, toAgentEvent } from '../control-events.js';
@@ -149,7 +150,13 @@ export class WebSocketWire implements AgentWire {
     const ws = this.#sendable();
     if (ws === undefined || ws.bufferedAmount >= underBytes) return false;
     if (capturedAtMs < this.#startedAtMs) this.#startedAtMs = capturedAtMs;
-    ws.send(this.#writer.mediaBase64(payload, capturedAtMs - this.#startedAtMs), TEXT_FRAME);
+    // Built with room for its header: framed there and written to the socket at once, or, when
+    // ws has to send it, given to ws as a text frame (src/lib/ws-text-frame.ts).
+    const out = this.#writer.mediaBase64(payload, capturedAtMs - this.#startedAtMs, TEXT_FRAME_HEADROOM);
+    const socket = this.#socket;
+    if (socket === undefined || !sendTextFrame(ws, socket, out, 'client')) {
+      ws.send(out.subarray(TEXT_FRAME_HEADROOM), TEXT_FRAME);
+    }
     return true;
   }
 
