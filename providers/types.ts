@@ -574,11 +574,11 @@ export interface MediaCodec {
   scanAudio?(frame: Uint8Array): Base64Span | undefined;
   /**
    * Audio out from base64 in {@link format}, as `encode` would write those bytes (optional): the
-   * text frame's bytes (ASCII JSON), built in one buffer, to be sent as a text frame. The frame
-   * starts at `headroom` (default 0): the bytes before it are left for the WebSocket header
-   * (src/lib/ws-text-frame.ts).
+   * text frame's bytes (ASCII JSON), built in one buffer, to be sent as a text frame. With
+   * `headroom`, the buffer starts with `headroom(the frame's length)` bytes left free for the
+   * WebSocket header (src/lib/ws-text-frame.ts).
    */
-  encodeAudioBase64?(payload: Base64Payload, headroom?: number): Buffer;
+  encodeAudioBase64?(payload: Base64Payload, headroom?: (length: number) => number): Buffer;
 }
 
 /** A WebSocket frame: text or binary. */

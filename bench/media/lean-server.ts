@@ -15,7 +15,7 @@ import { AgentLink } from '../../src/agent/agent-link.js';
 import { websocketTransport } from '../../src/agent/websocket/index.js';
 import { MULAW_8K } from '../../src/domain/media.js';
 import { backgroundTime } from '../../src/lib/time.js';
-import { type FrameSocket, sendTextFrame, TEXT_FRAME_HEADROOM } from '../../src/lib/ws-text-frame.js';
+import { type FrameSocket, sendTextFrame, serverHeadroom } from '../../src/lib/ws-text-frame.js';
 import { silentLogger } from '../../src/log.js';
 import { MediaBridge } from '../../src/media/bridge.js';
 import type { BareRelay } from './relay-server.js';
@@ -118,14 +118,11 @@ function carrierPort(ws: WebSocket, socket: FrameSocket, codec: ReturnType<typeo
       ? {}
       : {
           sendAudioBase64: (payload: Parameters<typeof encodeBase64>[0]) => {
-            if (ws.readyState === ws.OPEN) ws.send(encodeBase64(payload, 0), { binary: false });
+            if (ws.readyState === ws.OPEN) ws.send(encodeBase64(payload), { binary: false });
           },
           trySendAudioBase64: (payload: Parameters<typeof encodeBase64>[0], underBytes: number) => {
             if (ws.readyState !== ws.OPEN || ws.bufferedAmount >= underBytes) return false;
-            const out = encodeBase64(payload, TEXT_FRAME_HEADROOM);
-            if (!sendTextFrame(ws, socket, out, 'server')) {
-              ws.send(out.subarray(TEXT_FRAME_HEADROOM), { binary: false });
-            }
+            sendTextFrame(ws, socket, encodeBase64(payload, serverHeadroom), 'server');
             return true;
           },
         }),

@@ -170,14 +170,16 @@ class TwilioCodec implements MediaCodec {
     return (seen & 0b1000) !== 0;
   }
 
-  encodeAudioBase64(payload: Base64Payload, headroom = 0): Buffer {
+  encodeAudioBase64(payload: Base64Payload, headroom?: (length: number) => number): Buffer {
     const head = this.#mediaHead;
     if (head === undefined) {
       throw new DaemonError('codec_not_started', 'cannot send to a Twilio stream before its start');
     }
     // The bytes of the concatenation `encode` writes, in one buffer (src/lib/ascii-frame.ts).
-    const out = Buffer.allocUnsafe(headroom + head.length + base64Length(payload) + MEDIA_TAIL.length);
-    putPart(out, putBase64(out, putPart(out, headroom, head), payload), MEDIA_TAIL);
+    const length = head.length + base64Length(payload) + MEDIA_TAIL.length;
+    const room = headroom === undefined ? 0 : headroom(length);
+    const out = Buffer.allocUnsafe(room + length);
+    putPart(out, putBase64(out, putPart(out, room, head), payload), MEDIA_TAIL);
     return out;
   }
 

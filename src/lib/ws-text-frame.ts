@@ -2,20 +2,18 @@
  * A media frame's WebSocket framing written in place, for the frames a socket sends 50 times a
  * second per call. `ws.send` frames a message as a header buffer of its own plus the message (a
  * corked two-buffer `writev` from a server; a masked copy of the whole from a client) and builds
- * two option objects per send; here the frame builder leaves {@link TEXT_FRAME_HEADROOM} bytes
- * free at the front of the buffer it writes anyway, the header goes there, a client's payload is
- * masked where it lies, and the socket gets the frame in one write of one buffer.
+ * two option objects per send; here the frame builder leaves the header's bytes free at the front
+ * of the buffer it writes anyway ({@link clientHeadroom}, {@link serverHeadroom}), the header goes
+ * there, a client's payload is masked where it lies, and the socket gets the frame in one write
+ * of one buffer.
  *
- * It writes to the same socket `ws` writes to, so it is used only while nothing of `ws`'s own can
+ * It writes to the same socket `ws` writes to, so it does so only while nothing of `ws`'s own can
  * be between: the socket open, and `ws`'s sender holding nothing back (it queues only while it
- * compresses, never here, or reads a Blob, never sent here). Anything else — closing, a message
- * of 64 KiB or more — is left to `ws.send`, and the frames stay in the order they were sent.
+ * compresses, never on these sockets, or reads a Blob, never sent on them). Otherwise the message
+ * goes to `ws.send`, and the frames stay in the order they were sent.
  */
 import { randomFillSync } from 'node:crypto';
 import type { WebSocket } from 'ws';
-
-/** Bytes a frame builder leaves at the front of its buffer: a client's header for up to 64 KiB (2 + 2 + 4-byte mask). */
-export const TEXT_FRAME_HEADROOM = 8;
 
 /** The socket under a `ws` WebSocket, as this module writes to it. */
 export interface FrameSocket {
@@ -27,46 +25,79 @@ export interface FrameSocket {
 /** Which end of the connection this is: a client masks every frame it sends (RFC 6455 §5.3). */
 export type FrameRole = 'client' | 'server';
 
+/** The bytes a frame's header takes before a message of `length` bytes, with no mask. */
+function headerLength(length: number): number {
+  return length <= MAX_7 ? 2 : length <= MAX_16 ? 4 : 10;
+}
+
+/** Header bytes before a message of `length` bytes sent by a server (unmasked). */
+export const serverHeadroom = (length: number): number => headerLength(length);
+
+/** Header bytes before a message of `length` bytes sent by a client (with its 4-byte mask key). */
+export const clientHeadroom = (length: number): number => headerLength(length) + MASK_KEY;
+
 const FIN_TEXT = 0x81;
 const MASK_BIT = 0x80;
 const LENGTH_16 = 126;
-const MAX_SHORT = 125;
+const LENGTH_64 = 127;
+const MAX_7 = 125;
 const MAX_16 = 0xffff;
+const MASK_KEY = 4;
+
+/** `ws.send` options for a message given to ws: a text frame. */
+const TEXT = { binary: false } as const;
 
 /** Masking keys, drawn from the system's CSPRNG in blocks, four bytes a frame. */
 const KEYS = Buffer.alloc(8192);
 let keyAt = KEYS.length;
 
 /**
- * Sends the text message written at `out[TEXT_FRAME_HEADROOM…]` as one frame on `socket`, the TCP
- * socket under `ws`. The message must be valid UTF-8 (media frames are ASCII JSON). Returns false,
- * having written nothing, when the frame is `ws.send`'s to send (see the module's comment).
+ * Sends `out` — the header's room ({@link clientHeadroom} or {@link serverHeadroom} of the
+ * message's length, by `role`), then a text message (valid UTF-8: media frames are ASCII JSON) —
+ * as one frame: framed in place and written to `socket`, the TCP socket under `ws`, in one write;
+ * or, when ws's own frames could be between (see the module's comment), or there is no socket,
+ * by `ws.send`.
  */
-export function sendTextFrame(ws: WebSocket, socket: FrameSocket, out: Buffer, role: FrameRole): boolean {
-  const length = out.length - TEXT_FRAME_HEADROOM;
-  if (length > MAX_16 || ws.readyState !== ws.OPEN || ws.bufferedAmount !== socket.writableLength) {
-    return false;
-  }
+export function sendTextFrame(
+  ws: WebSocket,
+  socket: FrameSocket | undefined,
+  out: Buffer,
+  role: FrameRole,
+): void {
   const masked = role === 'client';
-  const keyBytes = masked ? 4 : 0;
-  let start: number;
-  if (length <= MAX_SHORT) {
-    start = TEXT_FRAME_HEADROOM - 2 - keyBytes;
-    out[start + 1] = masked ? MASK_BIT | length : length;
-  } else {
-    start = TEXT_FRAME_HEADROOM - 4 - keyBytes;
-    out[start + 1] = masked ? MASK_BIT | LENGTH_16 : LENGTH_16;
-    out[start + 2] = length >>> 8;
-    out[start + 3] = length & 0xff;
+  const head = headroomOf(out.length, masked);
+  if (socket === undefined || ws.readyState !== ws.OPEN || ws.bufferedAmount !== socket.writableLength) {
+    ws.send(out.subarray(head), TEXT);
+    return;
   }
-  out[start] = FIN_TEXT;
-  if (masked) mask(out);
-  socket.write(start === 0 ? out : out.subarray(start));
-  return true;
+  const length = out.length - head;
+  out[0] = FIN_TEXT;
+  const bit = masked ? MASK_BIT : 0;
+  if (length <= MAX_7) {
+    out[1] = bit | length;
+  } else if (length <= MAX_16) {
+    out[1] = bit | LENGTH_16;
+    out[2] = length >>> 8;
+    out[3] = length & 0xff;
+  } else {
+    out[1] = bit | LENGTH_64;
+    out.writeUIntBE(0, 2, 2);
+    out.writeUIntBE(length, 4, 6);
+  }
+  if (masked) mask(out, head);
+  socket.write(out);
 }
 
-/** Puts a fresh key in the four bytes before the payload and masks the payload with it. */
-function mask(out: Buffer): void {
+/** The header's room at the front of a buffer of `total` bytes built for `headroom`. */
+function headroomOf(total: number, masked: boolean): number {
+  const key = masked ? MASK_KEY : 0;
+  if (total - 2 - key <= MAX_7) return 2 + key;
+  if (total - 4 - key <= MAX_16) return 4 + key;
+  return 10 + key;
+}
+
+/** Puts a fresh key in the four bytes before the message at `at` and masks the message with it. */
+function mask(out: Buffer, at: number): void {
   if (keyAt === KEYS.length) {
     randomFillSync(KEYS);
     keyAt = 0;
@@ -76,7 +107,6 @@ function mask(out: Buffer): void {
   const k2 = KEYS[keyAt + 2] as number;
   const k3 = KEYS[keyAt + 3] as number;
   keyAt += 4;
-  const at = TEXT_FRAME_HEADROOM;
   out[at - 4] = k0;
   out[at - 3] = k1;
   out[at - 2] = k2;

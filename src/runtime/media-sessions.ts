@@ -9,7 +9,7 @@ import type { Carrier } from '../domain/carrier.js';
 import { type AudioFormat, type InboundMediaEvent, MULAW_8K } from '../domain/media.js';
 import type { Base64Payload } from '../lib/base64-payload.js';
 import { backgroundTime, every, type Time } from '../lib/time.js';
-import { type FrameSocket, sendTextFrame, TEXT_FRAME_HEADROOM } from '../lib/ws-text-frame.js';
+import { type FrameSocket, sendTextFrame, serverHeadroom } from '../lib/ws-text-frame.js';
 import type { Log } from '../log.js';
 import { MediaBridge } from '../media/bridge.js';
 import type { RechunkRule } from '../media/rechunk.js';
@@ -36,11 +36,8 @@ import type { TakeOver } from './socket-commands.js';
 import { readForStreamStart, type StreamStartDeps } from './stream-start.js';
 import { TagChain } from './tag-chain.js';
 
-/** `ws.send` options for a frame built as bytes: still a text frame (ASCII JSON). */
-const TEXT_FRAME = { binary: false } as const;
-
-/** A codec's base64 audio frame builder, the frame starting at `headroom`. */
-type EncodeBase64 = (payload: Base64Payload, headroom: number) => Buffer;
+/** A codec's base64 audio frame builder, leaving `headroom(the frame's length)` bytes free at the front. */
+type EncodeBase64 = (payload: Base64Payload, headroom: (length: number) => number) => Buffer;
 
 /** How often a session checks for caller silence, ms. */
 const SILENCE_CHECK_MS = 250;
@@ -110,11 +107,8 @@ export class MediaSessions {
     const trySendAudioBase64 = (payload: Base64Payload, underBytes: number): boolean => {
       if (ws.readyState !== ws.OPEN || ws.bufferedAmount >= underBytes) return false;
       // The frame's bytes, built in one buffer with room for its header: framed there and written
-      // to the socket at once, or, when ws has to send it, given to ws as a text frame.
-      const out = encodeBase64(payload, TEXT_FRAME_HEADROOM);
-      if (socket === undefined || !sendTextFrame(ws, socket, out, 'server')) {
-        ws.send(out.subarray(TEXT_FRAME_HEADROOM), TEXT_FRAME);
-      }
+      // to the socket at once, or given to ws when ws has to send it (src/lib/ws-text-frame.ts).
+      sendTextFrame(ws, socket, encodeBase64(payload, serverHeadroom), 'server');
       this.#o.onFrame?.('out');
       return true;
     };

@@ -232,7 +232,16 @@ describe('FrameWriter: the frames a Twilio bot expects (protocols.md §2.3)', ()
             });
             // Every other frame with room for a WebSocket header in front (src/lib/ws-text-frame.ts).
             const headroom = i % 2 === 0 ? 0 : 8;
-            const frame = w.mediaBase64(payload, timestampMs, headroom);
+            const frame = w.mediaBase64(
+              payload,
+              timestampMs,
+              i % 2 === 0
+                ? undefined
+                : (length) => {
+                    expect(length).toBe(Buffer.byteLength(expected));
+                    return 8;
+                  },
+            );
             expect(frame.length).toBe(headroom + Buffer.byteLength(expected));
             expect(frame.subarray(headroom).equals(Buffer.from(expected, 'utf8'))).toBe(true);
           });

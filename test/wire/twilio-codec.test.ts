@@ -212,8 +212,13 @@ describe('daemon → Twilio', () => {
             JSON.stringify({ ...start, streamSid: sid, start: { ...start.start, streamSid: sid } }),
           );
           const payload = Buffer.from(bytes);
-          const frame = codec.encodeAudioBase64?.(payload.toString('base64'), headroom);
           const expected = Buffer.from(text(codec.encode({ type: 'audio', payload })), 'utf8');
+          let asked: number | undefined;
+          const frame = codec.encodeAudioBase64?.(payload.toString('base64'), (length) => {
+            asked = length;
+            return headroom;
+          });
+          expect(asked).toBe(expected.length);
           expect(frame?.length).toBe(headroom + expected.length);
           expect(frame?.subarray(headroom).equals(expected)).toBe(true);
         },

@@ -8,7 +8,12 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { type FrameRole, sendTextFrame, TEXT_FRAME_HEADROOM } from '../../src/lib/ws-text-frame.js';
+import {
+  clientHeadroom,
+  type FrameRole,
+  sendTextFrame,
+  serverHeadroom,
+} from '../../src/lib/ws-text-frame.js';
 
 interface Pair {
   readonly sender: WebSocket;
@@ -16,6 +21,8 @@ interface Pair {
   readonly received: string[];
   /** Resolves once `n` messages have arrived at the other end. */
   readonly messages: (n: number) => Promise<string[]>;
+  /** How many times the sender's `ws.send` was called. */
+  readonly wsSends: () => number;
   readonly closedWith: () => Promise<number>;
   /** Errors the server end of the connection reported (ws's codes). */
   readonly serverErrors: readonly string[];
@@ -55,6 +62,12 @@ async function connect(role: FrameRole): Promise<Pair> {
   client.on('error', () => undefined);
   const [sender, socket, reader] =
     role === 'client' ? [client, await upgraded, far.ws] : [far.ws, far.socket, client];
+  let wsSends = 0;
+  const send = sender.send.bind(sender);
+  sender.send = ((...args: Parameters<WebSocket['send']>) => {
+    wsSends += 1;
+    send(...args);
+  }) as WebSocket['send'];
   const received: string[] = [];
   const waiting: { n: number; resolve: (m: string[]) => void }[] = [];
   reader.on('message', (data, isBinary) => {
@@ -72,13 +85,16 @@ async function connect(role: FrameRole): Promise<Pair> {
         : new Promise((resolve) => waiting.push({ n, resolve })),
     closedWith: () => closed,
     serverErrors: errors,
+    wsSends: () => wsSends,
   };
 }
 
-/** `text` in a buffer built as the frame builders build it: the headroom, then the message. */
-function built(text: string): Buffer {
-  const out = Buffer.alloc(TEXT_FRAME_HEADROOM + Buffer.byteLength(text));
-  out.write(text, TEXT_FRAME_HEADROOM, 'utf8');
+/** `text` in a buffer built as the frame builders build it: the header's room, then the message. */
+function built(text: string, role: FrameRole): Buffer {
+  const length = Buffer.byteLength(text);
+  const room = role === 'client' ? clientHeadroom(length) : serverHeadroom(length);
+  const out = Buffer.alloc(room + length);
+  out.write(text, room, 'utf8');
   return out;
 }
 
@@ -88,50 +104,51 @@ const message = (length: number, seed: number): string => {
   return s;
 };
 
-/** One length of each class the header has: empty, short (≤ 125), 16-bit, and the largest. */
-const LENGTHS = [0, 1, 3, 5, 124, 125, 126, 127, 250, 4096, 65535];
+/** Each length class of the header (7-bit, 16-bit, 64-bit) and its edges; odd lengths for the mask's tail. */
+const LENGTHS = [0, 1, 2, 3, 5, 124, 125, 126, 127, 250, 4096, 65535, 65536, 70001];
 
 describe.each<FrameRole>(['server', 'client'])('sendTextFrame from a %s', (role) => {
-  it('frames every length the other end reads back exactly, in order among ws.send frames', async () => {
+  it('frames every length in place, read back exactly and in order among ws.send frames', async () => {
     const pair = await connect(role);
     const expected: string[] = [];
     for (const [i, length] of LENGTHS.entries()) {
       const text = message(length, i);
-      expect(sendTextFrame(pair.sender, pair.socket, built(text), role)).toBe(true);
+      sendTextFrame(pair.sender, pair.socket, built(text, role), role);
       expected.push(text);
       const between = `ws.send ${i}`;
       pair.sender.send(between);
       expected.push(between);
     }
     expect(await pair.messages(expected.length)).toEqual(expected);
+    // Only the frames in between went through ws.
+    expect(pair.wsSends()).toBe(LENGTHS.length);
   });
 
-  it('leaves a message of 64 KiB or more to ws.send, having written nothing', async () => {
+  it('gives the message to ws.send without a socket to write to', async () => {
     const pair = await connect(role);
-    const big = built(message(65536, 1));
-    const before = pair.socket.writableLength;
-    expect(sendTextFrame(pair.sender, pair.socket, big, role)).toBe(false);
-    expect(pair.socket.writableLength).toBe(before);
-    pair.sender.send('after');
-    expect(await pair.messages(1)).toEqual(['after']);
+    sendTextFrame(pair.sender, undefined, built('no socket', role), role);
+    expect(await pair.messages(1)).toEqual(['no socket']);
+    expect(pair.wsSends()).toBe(1);
   });
 
-  it('writes nothing once the socket is closing', async () => {
+  it('writes nothing once the socket is closing: ws.send has it, and nothing arrives', async () => {
     const pair = await connect(role);
     pair.sender.close(1000, 'done');
-    expect(sendTextFrame(pair.sender, pair.socket, built('late'), role)).toBe(false);
+    const before = pair.socket.writableLength;
+    sendTextFrame(pair.sender, pair.socket, built('late', role), role);
+    expect(pair.wsSends()).toBe(1);
+    expect(pair.socket.writableLength).toBe(before);
     expect(await pair.closedWith()).toBe(1000);
     expect(pair.received).toEqual([]);
   });
 
-  it('leaves the frame to ws.send while ws holds a message of its own back, so the order holds', async () => {
+  it('gives the message to ws.send while ws holds a message of its own back, so the order holds', async () => {
     const pair = await connect(role);
     // A Blob is read asynchronously: ws's sender holds it, and what is sent meanwhile, behind it.
     pair.sender.send(new Blob(['first, from a blob']));
     expect(pair.sender.bufferedAmount).toBeGreaterThan(pair.socket.writableLength);
-    const second = built('second');
-    expect(sendTextFrame(pair.sender, pair.socket, second, role)).toBe(false);
-    pair.sender.send(second.subarray(TEXT_FRAME_HEADROOM), { binary: false });
+    sendTextFrame(pair.sender, pair.socket, built('second', role), role);
+    expect(pair.wsSends()).toBe(2);
     expect(await pair.messages(2)).toEqual(['binary: first, from a blob', 'second']);
   });
 });
@@ -146,8 +163,7 @@ describe('a client frame written in place', () => {
       return write(chunk);
     }) as typeof pair.socket.write;
     const text = 'A'.repeat(200);
-    for (let i = 0; i < 16; i++)
-      expect(sendTextFrame(pair.sender, pair.socket, built(text), 'client')).toBe(true);
+    for (let i = 0; i < 16; i++) sendTextFrame(pair.sender, pair.socket, built(text, 'client'), 'client');
     expect(await pair.messages(16)).toEqual(Array(16).fill(text));
     expect(written).toHaveLength(16);
     const keys = new Set<string>();
@@ -163,14 +179,18 @@ describe('a client frame written in place', () => {
 
   it('is refused by a server when sent unmasked (the server end checks masks)', async () => {
     const pair = await connect('client');
-    // The same bytes framed as a server frames them: no mask bit. The server must fail the connection.
-    const raw = built('unmasked');
-    const length = raw.length - TEXT_FRAME_HEADROOM;
-    raw[TEXT_FRAME_HEADROOM - 2] = 0x81;
-    raw[TEXT_FRAME_HEADROOM - 1] = length;
-    pair.socket.write(raw.subarray(TEXT_FRAME_HEADROOM - 2));
+    // The same message framed as a server frames it: no mask bit. The server must fail the connection.
+    const raw = built('unmasked', 'server');
+    sendTextFrame(pair.sender, pair.socket, raw, 'server');
     await pair.closedWith();
     expect(pair.serverErrors).toEqual(['WS_ERR_EXPECTED_MASK']);
     expect(pair.received).toEqual([]);
+  });
+});
+
+describe('the header room', () => {
+  it('is the header for each length class, and 4 more for a client', () => {
+    expect([125, 126, 65535, 65536].map(serverHeadroom)).toEqual([2, 4, 4, 10]);
+    expect([125, 126, 65535, 65536].map(clientHeadroom)).toEqual([6, 8, 8, 14]);
   });
 });

@@ -162,28 +162,28 @@ export class FrameWriter {
   /**
    * The same from the payload's base64 (text, or a span of the carrier's frame), passed on as it
    * is, written straight into the frame's buffer (src/lib/ascii-frame.ts): the same bytes as
-   * concatenating the JSON, from `headroom` on (the bytes before it are left for the WebSocket
-   * header, src/lib/ws-text-frame.ts).
+   * concatenating the JSON. With `headroom`, the buffer starts with `headroom(the frame's length)`
+   * bytes left free for the WebSocket header (src/lib/ws-text-frame.ts).
    */
-  mediaBase64(payload: Base64Payload, timestampMs: number, headroom = 0): Buffer {
+  mediaBase64(payload: Base64Payload, timestampMs: number, headroom?: (length: number) => number): Buffer {
     this.#seq += 1;
     this.#chunk += 1;
     const seq = this.#seq;
     const chunk = this.#chunk;
     const timestamp = Math.max(0, Math.round(timestampMs));
-    const out = Buffer.allocUnsafe(
-      headroom +
-        MEDIA_HEAD.length +
-        decimalLength(seq) +
-        this.#sidField.length +
-        decimalLength(chunk) +
-        MEDIA_TIMESTAMP.length +
-        decimalLength(timestamp) +
-        MEDIA_PAYLOAD.length +
-        base64Length(payload) +
-        MEDIA_TAIL.length,
-    );
-    let at = putPart(out, headroom, MEDIA_HEAD);
+    const length =
+      MEDIA_HEAD.length +
+      decimalLength(seq) +
+      this.#sidField.length +
+      decimalLength(chunk) +
+      MEDIA_TIMESTAMP.length +
+      decimalLength(timestamp) +
+      MEDIA_PAYLOAD.length +
+      base64Length(payload) +
+      MEDIA_TAIL.length;
+    const room = headroom === undefined ? 0 : headroom(length);
+    const out = Buffer.allocUnsafe(room + length);
+    let at = putPart(out, room, MEDIA_HEAD);
     at = putDecimal(out, at, seq);
     at = putPart(out, at, this.#sidField);
     at = putDecimal(out, at, chunk);

@@ -6,7 +6,7 @@ import { DaemonError } from '../../domain/errors.js';
 import type { AudioFormat } from '../../domain/media.js';
 import { type Base64Payload, base64Bytes } from '../../lib/base64-payload.js';
 import { FrameScan } from '../../lib/frame-scan.js';
-import { sendTextFrame, TEXT_FRAME_HEADROOM } from '../../lib/ws-text-frame.js';
+import { clientHeadroom, sendTextFrame } from '../../lib/ws-text-frame.js';
 import { type Log, silentLogger } from '../../log.js';
 import { type Clock, systemClock, systemTimers, type Timers } from '../../media/clock.js';
 import { type DaemonControl, toAgentEvent } from '../control-events.js';
@@ -152,11 +152,8 @@ export class WebSocketWire implements AgentWire {
     if (capturedAtMs < this.#startedAtMs) this.#startedAtMs = capturedAtMs;
     // Built with room for its header: framed there and written to the socket at once, or, when
     // ws has to send it, given to ws as a text frame (src/lib/ws-text-frame.ts).
-    const out = this.#writer.mediaBase64(payload, capturedAtMs - this.#startedAtMs, TEXT_FRAME_HEADROOM);
-    const socket = this.#socket;
-    if (socket === undefined || !sendTextFrame(ws, socket, out, 'client')) {
-      ws.send(out.subarray(TEXT_FRAME_HEADROOM), TEXT_FRAME);
-    }
+    const out = this.#writer.mediaBase64(payload, capturedAtMs - this.#startedAtMs, clientHeadroom);
+    sendTextFrame(ws, this.#socket, out, 'client');
     return true;
   }
 
