@@ -125,6 +125,7 @@ export class EventApplier<R> {
     for (;;) {
       const loaded = known ?? (await this.#backend.load(callId, ref.dedupeKey, ref.timer, held));
       const fromCache = guess;
+      const stepped = held;
       known = undefined;
       guess = false;
       held = undefined;
@@ -132,6 +133,10 @@ export class EventApplier<R> {
       const { record, version } = loaded.stored;
       if (loaded.duplicate) return { status: 'duplicate', record, version };
       if (!loaded.timerLive) return { status: 'stale', record, version };
+      // The store confirmed the copy the step already changed nothing in (a version is one state:
+      // every commit is compare-and-set on it): stepping it again would decide the same.
+      if (stepped !== undefined && version === stepped.version)
+        return { status: 'unchanged', record, version };
       const out = step(record, version);
       // The cached copy may be behind the store, or the event a duplicate: the store decides.
       // Most such reports change nothing (a second report of a leg's end): the store confirms
