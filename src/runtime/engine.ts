@@ -121,7 +121,7 @@ export class CallEngine {
     for (let attempt = 0; ; attempt += 1) {
       let missing: { agentId: string; version: number } | undefined;
       const result = await o.store.applyEvent<readonly CallEffect[]>(callId, ref, (record) => {
-        // The store may step more than once (its known copy, then the stored one): only the
+        // The store may step more than once (its known copy, then a newer stored one): only the
         // last step says whether the configuration was missing. Another dispatch may have
         // loaded it in between, and then this step's commit is applied, effects and all.
         missing = undefined;
@@ -150,7 +150,9 @@ export class CallEngine {
       });
       if (missing !== undefined && result.status !== 'applied') {
         if (attempt > 0) throw agentMissing(missing);
-        await this.#loadAgent(missing.agentId, missing.version);
+        // Loaded meanwhile by another dispatch (the store confirmed the copy without a second step).
+        const { agentId, version } = missing;
+        if (!this.#agents.has(agentKey(agentId, version))) await this.#loadAgent(agentId, version);
         continue;
       }
       const effects = result.value ?? [];

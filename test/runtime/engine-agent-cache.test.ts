@@ -76,12 +76,14 @@ describe('engine: a cold agent cache never costs an applied event its effects', 
       // The first call's event finds no configuration and waits for its look-up.
       const first = engine.dispatch('CA-first', { type: 'call.ended' }, 'first:completed');
       await waitUntil(() => agents.looked === 1);
-      // The second steps on its known copy (no configuration: step again on the stored one,
-      // a Redis round trip) while the look-up completes in between.
+      // The second steps on its known copy (no configuration; the store confirms that copy, a
+      // Redis round trip) while the look-up completes in between.
       const second = engine.dispatch('CA-second', { type: 'call.ended' }, 'second:completed');
       agents.release();
       const outcomes = await Promise.all([first, second]);
       expect(outcomes.map((o) => o.status)).toEqual(['applied', 'applied']);
+      // The second found the configuration the first loaded: no second look-up.
+      expect(agents.looked).toBe(1);
       for (const callId of ['CA-first', 'CA-second']) {
         const runs = ran.filter((r) => r.callId === callId);
         expect(runs, callId).toHaveLength(1);

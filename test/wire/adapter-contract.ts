@@ -296,6 +296,27 @@ export function runAdapterContract<C extends CarrierCredentialSet>(
       }
     });
 
+    it('a base64 audio encoder (if any) writes what encode writes, after exactly the room asked for', () => {
+      const codec = adapter.createCodec();
+      if (codec.encodeAudioBase64 === undefined) return;
+      codec.decode(harness.frames.start({}));
+      const payload = Buffer.from(Array.from({ length: 160 }, (_, i) => (i * 37) & 0xff));
+      const encoded = codec.encode({ type: 'audio', payload });
+      const expected = typeof encoded === 'string' ? Buffer.from(encoded, 'utf8') : encoded;
+      for (const room of [0, 2, 8, 14]) {
+        const asked: number[] = [];
+        const frame = codec.encodeAudioBase64(payload.toString('base64'), (length) => {
+          asked.push(length);
+          return room;
+        });
+        // sendTextFrame (src/lib/ws-text-frame.ts) writes the header into the room: a codec that
+        // left none would have its frame's first bytes overwritten.
+        expect(asked).toEqual([expected.length]);
+        expect(frame.length).toBe(room + expected.length);
+        expect(frame.subarray(room).equals(expected)).toBe(true);
+      }
+    });
+
     it('never throws on junk frames', () => {
       fc.assert(
         fc.property(fc.oneof(fc.string(), fc.json()), (frame) => {
