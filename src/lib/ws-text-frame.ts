@@ -88,7 +88,10 @@ export function sendTextFrame(
   socket.write(out);
 }
 
-/** The header's room at the front of a buffer of `total` bytes built for `headroom`. */
+/**
+ * The header's room at the front of a buffer of `total` bytes that a builder made with
+ * {@link serverHeadroom} / {@link clientHeadroom}: each length class gives totals of its own.
+ */
 function headroomOf(total: number, masked: boolean): number {
   const key = masked ? MASK_KEY : 0;
   if (total - 2 - key <= MAX_7) return 2 + key;
