@@ -7,6 +7,7 @@
  */
 import { createExotelCodec } from '../../providers/exotel/codec.js';
 import { createTwilioCodec } from '../../providers/twilio/codec.js';
+import { CodecError } from '../../providers/types.js';
 import { FrameWriter } from '../../src/agent/websocket/frames.js';
 import { parseAgentFrame, scanAgentMedia } from '../../src/agent/websocket/protocol.js';
 import { MULAW_8K } from '../../src/domain/media.js';
@@ -14,6 +15,7 @@ import { FrameScan } from '../../src/lib/frame-scan.js';
 import { tone } from '../../src/media/tone.js';
 import { createTranscoder } from '../../src/media/transcode.js';
 import { Metrics } from '../../src/ops/metrics.js';
+import { SilenceWatch } from '../../src/runtime/silence.js';
 
 export interface FrameCost {
   readonly step: string;
@@ -103,6 +105,7 @@ export function measureFrameCost(): FrameCost[] {
   const from16k = createTranscoder(pcm16k, MULAW_8K);
   const to16k = createTranscoder(MULAW_8K, pcm16k);
   const toAgentFormat = createTranscoder(MULAW_8K, pcm24k);
+  const watch = new SilenceWatch(10_000, 0);
   return [
     {
       step: 'Twilio codec decode (JSON.parse, checks, base64 → bytes)',
@@ -153,6 +156,20 @@ export function measureFrameCost(): FrameCost[] {
       step: 'fast path: Twilio codec encodeAudioBase64 (the span copied into one buffer)',
       path: 'agent → carrier',
       microseconds: cost(() => codec.encodeAudioBase64?.(agentSpan)),
+    },
+    {
+      step: 'fast path with `onNoResponseAction`: the silence watch measures the span in place',
+      path: 'carrier → agent',
+      microseconds: cost(() => watch.callerAudioBase64(carrierSpan, MULAW_8K, 0)),
+    },
+    {
+      step: 'alt: the silence watch on the decoded payload (its path before: decode, then measure)',
+      path: 'alternative',
+      microseconds: cost(() => {
+        const event = codec.decode(fromCarrier);
+        if (event !== null && !(event instanceof CodecError) && event.type === 'audio')
+          watch.callerAudio(event.payload, MULAW_8K, 0);
+      }),
     },
     {
       step: 'alt: FrameWriter.mediaBase64 from the payload as text',

@@ -144,12 +144,13 @@ export class MediaSessions {
       // Binary frames only from a carrier that sends them (Vonage's L16 audio); a Buffer then.
       if (refused || (isBinary && codec.binaryFrames !== true)) return;
       // The fast path, 50 frames a second per call: a plain media frame read in place in its
-      // bytes, its base64 payload handed on as a span of them (no string, no decoding).
-      // The silence watch reads the audio itself, so a session with one takes the full path.
-      if (!isBinary && session !== undefined && session.silence === undefined && Buffer.isBuffer(data)) {
+      // bytes, its base64 payload handed on as a span of them (no string, no decoding). The
+      // silence watch measures the payload where it lies, before the span is handed on.
+      if (!isBinary && session !== undefined && Buffer.isBuffer(data)) {
         const payload = codec.scanAudio?.(data);
         if (payload !== undefined) {
           this.#o.onFrame?.('in');
+          session.silence?.callerAudioBase64(payload, streamFormat, this.#time.nowMs());
           session.bridge.handleCarrierAudioBase64(payload);
           return;
         }

@@ -1,8 +1,17 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { createTwilioCodec } from '../../providers/twilio/codec.js';
 import { MULAW_8K } from '../../src/domain/media.js';
+import type { Base64Span } from '../../src/lib/base64-payload.js';
 import { linearToUlaw } from '../../src/media/mulaw.js';
 import { tone } from '../../src/media/tone.js';
-import { audioLevel, mulawLevel, SilenceWatch, SPEECH_LEVEL } from '../../src/runtime/silence.js';
+import {
+  audioLevel,
+  base64AudioLevel,
+  mulawLevel,
+  SilenceWatch,
+  SPEECH_LEVEL,
+} from '../../src/runtime/silence.js';
 
 const PCM8 = { encoding: 'pcm16', sampleRate: 8000 } as const;
 const PCM16K = { encoding: 'pcm16', sampleRate: 16000 } as const;
@@ -64,6 +73,65 @@ describe('silence watch', () => {
     w.callerAudio(frame(8000), MULAW_8K, 16_000);
     expect(w.due(25_999)).toBe(false);
     expect(w.due(26_000)).toBe(true);
+  });
+
+  it('measures a base64 payload in place as the decoded bytes measure, in either encoding', () => {
+    // The span sits inside other bytes, as a payload does inside its frame.
+    const spanOf = (text: string, before: number, after: number): Base64Span => {
+      const bytes = Buffer.concat([
+        Buffer.alloc(before, 0x22),
+        Buffer.from(text, 'latin1'),
+        Buffer.alloc(after, 0x7d),
+      ]);
+      return { bytes, start: before, end: before + text.length };
+    };
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 2000 }),
+        fc.nat(40),
+        fc.nat(40),
+        fc.constantFrom(MULAW_8K, PCM8, PCM16K),
+        (audio, before, after, format) => {
+          const span = spanOf(Buffer.from(audio).toString('base64'), before, after);
+          expect(base64AudioLevel(span, format)).toBe(audioLevel(audio, format));
+        },
+      ),
+      { numRuns: 500 },
+    );
+    // Padding whose spare bits are set decodes as Node decodes it (the bits dropped).
+    for (const text of ['AB==', 'ABC=', '/+9=', '////', '']) {
+      const decoded = Buffer.from(text, 'base64');
+      expect(base64AudioLevel(spanOf(text, 3, 2), MULAW_8K)).toBe(audioLevel(decoded, MULAW_8K));
+      expect(base64AudioLevel(spanOf(text, 3, 2), PCM8)).toBe(audioLevel(decoded, PCM8));
+    }
+  });
+
+  it('a Twilio frame read by the fast path tells speech from silence as its decoded audio does', () => {
+    const codec = createTwilioCodec();
+    const sid = `MZ${'a'.repeat(32)}`;
+    codec.decode(
+      JSON.stringify({
+        event: 'start',
+        streamSid: sid,
+        start: {
+          streamSid: sid,
+          callSid: `CA${'1'.repeat(32)}`,
+          mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
+        },
+      }),
+    );
+    /** Whether the caller counts as speaking: through the fast path's watch, and by the decoded audio. */
+    const speaking = (audio: Uint8Array): { fast: boolean; decoded: boolean } => {
+      const text = `{"event":"media","sequenceNumber":"3","media":{"track":"inbound","chunk":"2","timestamp":"40","payload":"${Buffer.from(audio).toString('base64')}"},"streamSid":"${sid}"}`;
+      const span = codec.scanAudio?.(Buffer.from(text));
+      expect(span).toBeDefined();
+      const w = new SilenceWatch(1_000, 0);
+      w.callerAudioBase64(span!, MULAW_8K, 900);
+      // Speech at 900 ms re-arms the watch: not due at 1 000 ms. Silence leaves it due.
+      return { fast: !w.due(1_000), decoded: audioLevel(audio, MULAW_8K) >= SPEECH_LEVEL };
+    };
+    expect(speaking(frame(8000))).toEqual({ fast: true, decoded: true });
+    expect(speaking(new Uint8Array(160).fill(0xff))).toEqual({ fast: false, decoded: false });
   });
 
   it('counts the agent speaking as activity', () => {
