@@ -60,8 +60,10 @@ const SEXTET = (() => {
 })();
 const EQUALS = 0x3d;
 
-/** Where {@link base64AudioLevel} decodes, reused (grown to the largest frame seen). */
+/** Where {@link base64AudioLevel} decodes, reused; grown up to {@link SCRATCH_MOST} bytes. */
 let scratch = new Uint8Array(1024);
+/** A second of PCM16 at 16 kHz: a larger frame is decoded into a buffer of its own, not kept. */
+const SCRATCH_MOST = 32_000;
 
 /**
  * {@link audioLevel} of the audio in a canonical base64 payload — `[A-Za-z0-9+/]*` then up to
@@ -73,8 +75,8 @@ let scratch = new Uint8Array(1024);
 export function base64AudioLevel(payload: Base64Span, format: AudioFormat): number {
   const { bytes, start, end } = payload;
   const most = ((end - start) >> 2) * 3;
-  if (scratch.length < most) scratch = new Uint8Array(most);
-  const out = scratch;
+  if (scratch.length < most && most <= SCRATCH_MOST) scratch = new Uint8Array(most);
+  const out = scratch.length < most ? new Uint8Array(most) : scratch;
   let n = 0;
   for (let i = start; i + 3 < end; i += 4) {
     const a = SEXTET[bytes[i] as number] as number;
