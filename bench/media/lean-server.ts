@@ -16,6 +16,7 @@ import { websocketTransport } from '../../src/agent/websocket/index.js';
 import { MULAW_8K } from '../../src/domain/media.js';
 import { backgroundTime } from '../../src/lib/time.js';
 import { type FrameSocket, sendTextFrame, serverHeadroom } from '../../src/lib/ws-text-frame.js';
+import { readTextFramesInPlace } from '../../src/lib/ws-text-receive.js';
 import { silentLogger } from '../../src/log.js';
 import { MediaBridge } from '../../src/media/bridge.js';
 import type { BareRelay } from './relay-server.js';
@@ -34,6 +35,8 @@ export async function startLeanMedia(agentUrl: string): Promise<BareRelay> {
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const links = new Set<AgentLink>();
   server.on('connection', (ws, request) => {
+    // As the daemon's HTTP server does: the carrier's plain text frames read in place.
+    readTextFramesInPlace(ws, request.socket, 'server', 1024 * 1024);
     const codec = createTwilioCodec();
     let bridge: MediaBridge | undefined;
     let link: AgentLink | undefined;

@@ -2,6 +2,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest }
 import { WebSocketServer } from 'ws';
 import type { AssetRoute, CarrierAdapter, WebhookRequest } from '../../providers/types.js';
 import type { Carrier } from '../domain/carrier.js';
+import { readTextFramesInPlace } from '../lib/ws-text-receive.js';
 import type { Log } from '../log.js';
 import type { Metrics } from '../ops/metrics.js';
 import { registerMetricsRoute } from '../ops/metrics-route.js';
@@ -14,6 +15,9 @@ import { registerConsole } from './console/serve.js';
 import { parseQuery } from './form.js';
 import { bodyParams, signedFormParams } from './webhook-body.js';
 
+
+/** Largest carrier media frame, bytes. */
+const MEDIA_MAX_PAYLOAD = 1024 * 1024;
 export interface HttpDeps {
   readonly publicUrl: string;
   readonly adapters: ReadonlyMap<Carrier, CarrierAdapter>;
@@ -73,7 +77,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   // ws's own UTF-8 pass over each frame is skipped.
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: 1024 * 1024,
+    maxPayload: MEDIA_MAX_PAYLOAD,
     perMessageDeflate: false,
     skipUTF8Validation: true,
   });
@@ -88,7 +92,11 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
       socket.destroy();
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => deps.media.accept(adapter, ws, socket));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      // The carrier's plain text frames read where they arrive, ahead of ws's reader (src/lib/ws-text-receive.ts).
+      readTextFramesInPlace(ws, socket, 'server', MEDIA_MAX_PAYLOAD);
+      deps.media.accept(adapter, ws, socket);
+    });
   });
   app.addHook('preClose', async () => {
     for (const client of wss.clients) client.terminate();

@@ -7,6 +7,7 @@ import type { AudioFormat } from '../../domain/media.js';
 import { type Base64Payload, base64Bytes } from '../../lib/base64-payload.js';
 import { FrameScan } from '../../lib/frame-scan.js';
 import { clientHeadroom, sendTextFrame } from '../../lib/ws-text-frame.js';
+import { readTextFramesInPlace } from '../../lib/ws-text-receive.js';
 import { type Log, silentLogger } from '../../log.js';
 import { type Clock, systemClock, systemTimers, type Timers } from '../../media/clock.js';
 import { type DaemonControl, toAgentEvent } from '../control-events.js';
@@ -219,6 +220,12 @@ export class WebSocketWire implements AgentWire {
     const clearDeadline = (): void => this.#timers.clearTimeout(deadline);
     ws.once('open', clearDeadline);
     ws.once('close', clearDeadline);
+    // As ws hands the socket over, before any of the agent's frames is read: its plain text
+    // frames read where they arrive, ahead of ws's reader (src/lib/ws-text-receive.ts).
+    ws.once('open', () => {
+      if (ws === this.#ws && this.#socket !== undefined)
+        readTextFramesInPlace(ws, this.#socket, 'client', MAX_AGENT_FRAME_BYTES);
+    });
     ws.on('open', () => this.#onOpen(ws));
     ws.on('message', (data, isBinary) => this.#onMessage(ws, data, isBinary));
     ws.on('error', (err) => {

@@ -1,0 +1,283 @@
+/**
+ * Text frames read in place (src/lib/ws-text-receive.ts), in front of a real `ws` reader on
+ * 127.0.0.1: whatever the peer sends and however its bytes are cut into chunks, a WebSocket with
+ * the reader emits exactly the messages, pings and close a WebSocket without it emits, in the same
+ * order — as a server (the peer masks) and as a client (the peer does not).
+ */
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { FrameRole } from '../../src/lib/ws-text-frame.js';
+import { type InPlaceReading, readTextFramesInPlace } from '../../src/lib/ws-text-receive.js';
+
+const MAX_PAYLOAD = 100_000;
+
+const servers: WebSocketServer[] = [];
+const sockets: WebSocket[] = [];
+
+afterEach(async () => {
+  for (const ws of sockets.splice(0)) ws.terminate();
+  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+});
+
+/** One end of a connection: `role` says which; what it emits is recorded. */
+interface End {
+  readonly ws: WebSocket;
+  /** The other end of the connection. */
+  readonly peer: WebSocket;
+  readonly socket: Duplex;
+  readonly seen: string[];
+  /** The reader put in front of ws's, if it was (undefined: ws reads alone). */
+  readonly reading: InPlaceReading | undefined;
+}
+
+/** A connection on 127.0.0.1; the end of `role` records what it emits, with or without the reader. */
+async function end(role: FrameRole, inPlace: boolean): Promise<End> {
+  const server = new WebSocketServer({
+    host: '127.0.0.1',
+    port: 0,
+    perMessageDeflate: false,
+    skipUTF8Validation: true,
+    maxPayload: MAX_PAYLOAD,
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  let reading: InPlaceReading | undefined;
+  const accepted = new Promise<{ ws: WebSocket; socket: Duplex }>((resolve) =>
+    server.once('connection', (ws, request) => {
+      if (role === 'server' && inPlace)
+        reading = readTextFramesInPlace(ws, request.socket, 'server', MAX_PAYLOAD);
+      resolve({ ws, socket: request.socket });
+    }),
+  );
+  const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`, {
+    perMessageDeflate: false,
+    skipUTF8Validation: true,
+    maxPayload: MAX_PAYLOAD,
+  });
+  sockets.push(client);
+  let clientSocket: Duplex | undefined;
+  client.once('upgrade', (response) => {
+    clientSocket = response.socket;
+  });
+  client.once('open', () => {
+    if (role === 'client' && inPlace && clientSocket !== undefined)
+      reading = readTextFramesInPlace(client, clientSocket, 'client', MAX_PAYLOAD);
+  });
+  await new Promise<void>((resolve, reject) => {
+    client.once('open', resolve);
+    client.once('error', reject);
+  });
+  const far = await accepted;
+  sockets.push(far.ws);
+  expect(reading !== undefined).toBe(inPlace);
+  const ws = role === 'server' ? far.ws : client;
+  const peer = role === 'server' ? client : far.ws;
+  const socket = role === 'server' ? far.socket : (clientSocket as Duplex);
+  const seen: string[] = [];
+  ws.on('message', (data, isBinary) => {
+    seen.push(`${isBinary ? 'binary' : 'text'}:${Buffer.from(data as Buffer).toString('hex')}`);
+  });
+  ws.on('ping', (data) => seen.push(`ping:${data.toString('hex')}`));
+  ws.on('error', (err) => seen.push(`error:${(err as { code?: string }).code ?? err.message}`));
+  ws.on('close', (code) => seen.push(`close:${code}`));
+  return { ws, peer, socket, seen, reading };
+}
+
+interface RawFrame {
+  readonly fin: boolean;
+  readonly opcode: number;
+  readonly payload: Uint8Array;
+  readonly rsv?: boolean;
+  /** Masked the wrong way for the receiver (a protocol error ws refuses). */
+  readonly wrongMask?: boolean;
+  /** Length written in the 64-bit form even when it would fit a shorter one. */
+  readonly long?: boolean;
+}
+
+/** The frame's bytes as a peer of `receiver` sends them (a server's peer masks). */
+function frameBytes(f: RawFrame, receiver: FrameRole, key: Uint8Array): Buffer {
+  const masked = (receiver === 'server') !== (f.wrongMask === true);
+  const n = f.payload.length;
+  const ext = f.long === true || n > 0xffff ? 8 : n > 125 ? 2 : 0;
+  const head = Buffer.alloc(2 + ext + (masked ? 4 : 0));
+  head[0] = (f.fin ? 0x80 : 0) | (f.rsv === true ? 0x40 : 0) | f.opcode;
+  head[1] = (masked ? 0x80 : 0) | (ext === 8 ? 127 : ext === 2 ? 126 : n);
+  if (ext === 2) head.writeUInt16BE(n, 2);
+  if (ext === 8) head.writeBigUInt64BE(BigInt(n), 2);
+  const body = Buffer.from(f.payload);
+  if (masked) {
+    head.set(key, 2 + ext);
+    for (let i = 0; i < n; i++) body[i] = (body[i] as number) ^ (key[i % 4] as number);
+  }
+  return Buffer.concat([head, body]);
+}
+
+/** Feeds `bytes` to the end's socket cut at `cuts`, as the socket would emit them, and lets ws act. */
+async function feed(e: End, bytes: Buffer, cuts: readonly number[]): Promise<void> {
+  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+  let from = 0;
+  for (const at of [...points, bytes.length]) {
+    if (at <= from) continue;
+    // A copy each: the reader unmasks in place, and each end gets the same bytes.
+    e.socket.emit('data', Buffer.from(bytes.subarray(from, at)));
+    from = at;
+  }
+  await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+const text = (s: string): Uint8Array => Buffer.from(s);
+
+/** A message as frames: whole, or fragmented (with control frames between the fragments). */
+const messageArb = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc.uint8Array({ maxLength: 300 }).map((p) => [{ fin: true, opcode: 1, payload: p }]),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .uint8Array({ minLength: 65_530, maxLength: 65_540 })
+      .map((p) => [{ fin: true, opcode: 1, payload: p }]),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .uint8Array({ maxLength: 200 })
+      .map((p) => [{ fin: true, opcode: 1, payload: p, long: true }]),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.uint8Array({ maxLength: 200 }).map((p) => [{ fin: true, opcode: 2, payload: p }]),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.uint8Array({ maxLength: 50 }).map((p) => [{ fin: true, opcode: 9, payload: p }]),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.uint8Array({ maxLength: 50 }).map((p) => [{ fin: true, opcode: 10, payload: p }]),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom(1, 2),
+        fc.array(fc.uint8Array({ maxLength: 100 }), { minLength: 2, maxLength: 4 }),
+        fc.boolean(),
+      )
+      .map(([opcode, parts, ping]) =>
+        parts.flatMap((payload, i) => [
+          ...(ping && i === 1 ? [{ fin: true, opcode: 9, payload: text('between') }] : []),
+          { fin: i === parts.length - 1, opcode: i === 0 ? opcode : 0, payload },
+        ]),
+      ),
+  },
+) as fc.Arbitrary<RawFrame[]>;
+
+/** A message that ends the connection: a close frame, or a protocol error ws refuses. */
+const endingArb = fc.oneof(
+  fc.constant<RawFrame[]>([]),
+  fc.constant<RawFrame[]>([{ fin: true, opcode: 8, payload: Buffer.from([0x03, 0xe8]) }]),
+  fc.constant<RawFrame[]>([{ fin: true, opcode: 1, payload: text('{"a":1}'), wrongMask: true }]),
+  fc.constant<RawFrame[]>([{ fin: true, opcode: 1, payload: text('rsv'), rsv: true }]),
+  fc.constant<RawFrame[]>([{ fin: true, opcode: 1, payload: new Uint8Array(MAX_PAYLOAD + 1) }]),
+  // A text frame inside a fragmented message: a protocol error.
+  fc.constant<RawFrame[]>([
+    { fin: false, opcode: 1, payload: text('a') },
+    { fin: true, opcode: 1, payload: text('b') },
+  ]),
+  fc.constant<RawFrame[]>([
+    { fin: true, opcode: 8, payload: Buffer.from([0x03, 0xe8]) },
+    { fin: true, opcode: 1, payload: text('after close') },
+  ]),
+);
+
+describe.each(['server', 'client'] as const)('text frames read in place, as the %s', (role) => {
+  it('emits what ws alone emits, in order, for any frames cut into any chunks', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(messageArb, { maxLength: 8 }),
+        endingArb,
+        fc.array(fc.nat(), { maxLength: 12 }),
+        // Cuts a few bytes into a frame: inside its header, or right after it.
+        fc.array(fc.tuple(fc.nat(), fc.nat(15)), { maxLength: 8 }),
+        fc.uint8Array({ minLength: 4, maxLength: 4 }),
+        async (messages, ending, anywhere, nearFrames, key) => {
+          const frames = [...messages.flat(), ...ending].map((f) => frameBytes(f, role, key));
+          const bytes = Buffer.concat(frames);
+          const starts = frames.map((_, k) => frames.slice(0, k).reduce((a, f) => a + f.length, 0));
+          const cuts = [
+            ...anywhere,
+            ...nearFrames.map(([k, delta]) => (starts[k % Math.max(1, starts.length)] ?? 0) + delta),
+          ];
+          const alone = await end(role, false);
+          const inPlace = await end(role, true);
+          await feed(alone, bytes, cuts);
+          await feed(inPlace, bytes, cuts);
+          expect(inPlace.seen).toEqual(alone.seen);
+          expect(inPlace.ws.readyState).toBe(alone.ws.readyState);
+          for (const e of [alone, inPlace]) e.ws.terminate();
+        },
+      ),
+      { numRuns: 60 },
+    );
+  }, 60_000);
+
+  it('reads a whole frame in place after a frame whose header came in pieces', async () => {
+    const e = await end(role, true);
+    const key = Uint8Array.from([1, 2, 3, 4]);
+    const first = frameBytes({ fin: true, opcode: 1, payload: Buffer.alloc(300, 0x61) }, role, key);
+    const second = frameBytes({ fin: true, opcode: 1, payload: text('{"event":"media"}') }, role, key);
+    // The first frame's header cut after its first byte and inside its 16-bit length; the
+    // second frame whole in a chunk of its own.
+    await feed(e, Buffer.concat([first, second]), [1, 3, first.length]);
+    expect(e.seen).toEqual([
+      `text:${Buffer.alloc(300, 0x61).toString('hex')}`,
+      `text:${Buffer.from('{"event":"media"}').toString('hex')}`,
+    ]);
+    expect(e.reading?.framesInPlace).toBe(1);
+    // A ping between, then two whole frames in one chunk: both read in place.
+    await feed(
+      e,
+      Buffer.concat([frameBytes({ fin: true, opcode: 9, payload: text('p') }, role, key), second, second]),
+      [3],
+    );
+    expect(e.reading?.framesInPlace).toBe(3);
+    expect(e.seen).toHaveLength(5);
+  });
+
+  it('reads frames sent over the socket, every length class, in order with the messages ws reads', async () => {
+    const e = await end(role, true);
+    const sender = e.peer;
+    const lengths = [0, 1, 125, 126, 127, 65_535, 65_536, 70_001];
+    for (const length of lengths) sender.send(Buffer.alloc(length, 0x41), { binary: false });
+    sender.send(Buffer.from([1, 2, 3]), { binary: true });
+    sender.ping(Buffer.from('p'));
+    sender.send('fragment one, ', { fin: false });
+    sender.send('fragment two', { fin: true });
+    sender.send('last');
+    const expected = [
+      ...lengths.map((n) => `text:${Buffer.alloc(n, 0x41).toString('hex')}`),
+      'binary:010203',
+      `ping:${Buffer.from('p').toString('hex')}`,
+      `text:${Buffer.from('fragment one, fragment two').toString('hex')}`,
+      `text:${Buffer.from('last').toString('hex')}`,
+    ];
+    await until(() => e.seen.length >= expected.length);
+    expect(e.seen).toEqual(expected);
+  });
+});
+
+it('leaves the socket to ws when ws is not its one reader', async () => {
+  const e = await end('server', false);
+  e.socket.on('data', () => undefined);
+  expect(readTextFramesInPlace(e.ws, e.socket, 'server', MAX_PAYLOAD)).toBeUndefined();
+  expect(e.socket.listenerCount('data')).toBe(2);
+});
+
+async function until(holds: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !holds(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+}
