@@ -18,7 +18,10 @@
  * the next frame starts, the lengths of the frames given to ws are followed here (a header split
  * over chunks included); nothing of ws's private state is read. ws emits its messages as it
  * reads them (`allowSynchronousEvents`, its default), so bytes it is given before a frame read
- * here are its messages before that frame's: the order of messages is the order of frames.
+ * here are its messages before that frame's: the order of messages is the order of frames. ws
+ * reports a frame it refuses a tick later, but pauses the socket at once: once it has paused the
+ * socket on bytes given to it, the rest of the chunk is its own to read; once it takes its
+ * listener off the socket (a close frame, an error, the socket closed), nothing more is read.
  *
  * Text is not checked as UTF-8 here, as the media sockets' `skipUTF8Validation` has ws not
  * check it: every text frame they carry is parsed and checked anyway.
@@ -28,7 +31,7 @@ import type { WebSocket } from 'ws';
 import type { FrameRole } from './ws-text-frame.js';
 
 /** The socket under a `ws` WebSocket, as this module reads it. */
-export type ReadSocket = Pick<Duplex, 'listeners' | 'listenerCount' | 'removeListener' | 'on'>;
+export type ReadSocket = Pick<Duplex, 'listeners' | 'listenerCount' | 'removeListener' | 'on' | 'isPaused'>;
 
 type WsRead = (this: unknown, chunk: Buffer) => void;
 
@@ -60,7 +63,11 @@ export function readTextFramesInPlace(
     return removeListener.call(this, event, listener);
   } as typeof socket.removeListener;
   socket.on('data', function read(this: unknown, chunk: Buffer) {
-    reader.read(chunk, (bytes) => wsRead.call(this, bytes));
+    reader.read(
+      chunk,
+      (bytes) => wsRead.call(this, bytes),
+      () => socket.isPaused(),
+    );
   });
   return reader;
 }
@@ -112,12 +119,19 @@ class FrameReader implements InPlaceReading {
     this.#stopped = true;
   }
 
-  read(chunk: Buffer, toWs: (bytes: Buffer) => void): void {
+  /**
+   * One chunk of the socket: its plain text frames emitted, the rest given to ws (`toWs`), in
+   * order. `paused`: whether the socket is paused (ws pauses it when its reader fails, or holds
+   * more than it wants, on what it was given).
+   */
+  read(chunk: Buffer, toWs: (bytes: Buffer) => void, paused: () => boolean): void {
     if (this.#stopped) return;
     const n = chunk.length;
     let i = 0;
     /** Where the bytes for ws that are not given to it yet begin; -1: none. */
     let from = -1;
+    /** The rest of the chunk is ws's to read. */
+    let wsOnly = false;
     while (i < n) {
       if (this.#skip > 0) {
         const take = Math.min(this.#skip, n - i);
@@ -132,13 +146,20 @@ class FrameReader implements InPlaceReading {
         continue;
       }
       // A frame begins at `i`.
-      const end = this.#plainTextEnd(chunk, i);
+      const end = wsOnly ? 0 : this.#plainTextEnd(chunk, i);
       if (end > 0) {
         if (from >= 0) {
           toWs(chunk.subarray(from, i));
           from = -1;
           // ws's messages so far are out; it may have stopped reading or closed meanwhile.
           if (this.#stopped) return;
+          if (paused()) {
+            // ws's reader failed on those bytes (ws says so a tick later, and stops reading) or
+            // holds more than it wants: the rest of the chunk is its to read, as without this
+            // reader; the frames' lengths are still followed for the next chunk.
+            wsOnly = true;
+            continue;
+          }
           if (this.#ws.readyState !== this.#ws.OPEN) continue;
         }
         this.#emit(chunk, i, end);

@@ -34,13 +34,13 @@ interface End {
 }
 
 /** A connection on 127.0.0.1; the end of `role` records what it emits, with or without the reader. */
-async function end(role: FrameRole, inPlace: boolean): Promise<End> {
+async function end(role: FrameRole, inPlace: boolean, maxPayload = MAX_PAYLOAD): Promise<End> {
   const server = new WebSocketServer({
     host: '127.0.0.1',
     port: 0,
     perMessageDeflate: false,
     skipUTF8Validation: true,
-    maxPayload: MAX_PAYLOAD,
+    maxPayload,
   });
   servers.push(server);
   await new Promise<void>((resolve) => server.once('listening', resolve));
@@ -48,14 +48,14 @@ async function end(role: FrameRole, inPlace: boolean): Promise<End> {
   const accepted = new Promise<{ ws: WebSocket; socket: Duplex }>((resolve) =>
     server.once('connection', (ws, request) => {
       if (role === 'server' && inPlace)
-        reading = readTextFramesInPlace(ws, request.socket, 'server', MAX_PAYLOAD);
+        reading = readTextFramesInPlace(ws, request.socket, 'server', maxPayload);
       resolve({ ws, socket: request.socket });
     }),
   );
   const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`, {
     perMessageDeflate: false,
     skipUTF8Validation: true,
-    maxPayload: MAX_PAYLOAD,
+    maxPayload,
   });
   sockets.push(client);
   let clientSocket: Duplex | undefined;
@@ -64,7 +64,7 @@ async function end(role: FrameRole, inPlace: boolean): Promise<End> {
   });
   client.once('open', () => {
     if (role === 'client' && inPlace && clientSocket !== undefined)
-      reading = readTextFramesInPlace(client, clientSocket, 'client', MAX_PAYLOAD);
+      reading = readTextFramesInPlace(client, clientSocket, 'client', maxPayload);
   });
   await new Promise<void>((resolve, reject) => {
     client.once('open', resolve);
@@ -115,15 +115,22 @@ function frameBytes(f: RawFrame, receiver: FrameRole, key: Uint8Array): Buffer {
   return Buffer.concat([head, body]);
 }
 
-/** Feeds `bytes` to the end's socket cut at `cuts`, as the socket would emit them, and lets ws act. */
+/**
+ * Feeds `bytes` to the end's socket cut at `cuts`, as the socket would emit them: one chunk a turn
+ * of the event loop (ws's deferred work runs between), none while the socket is paused (ws
+ * resumes it once it caught up, or once it stopped reading).
+ */
 async function feed(e: End, bytes: Buffer, cuts: readonly number[]): Promise<void> {
   const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
   let from = 0;
   for (const at of [...points, bytes.length]) {
     if (at <= from) continue;
+    for (let turns = 0; e.socket.isPaused() && turns < 50; turns++) await new Promise(setImmediate);
+    if (e.socket.isPaused()) break;
     // A copy each: the reader unmasks in place, and each end gets the same bytes.
     e.socket.emit('data', Buffer.from(bytes.subarray(from, at)));
     from = at;
+    await new Promise(setImmediate);
   }
   await new Promise((resolve) => setTimeout(resolve, 20));
 }
@@ -201,12 +208,16 @@ describe.each(['server', 'client'] as const)('text frames read in place, as the 
       fc.asyncProperty(
         fc.array(messageArb, { maxLength: 8 }),
         endingArb,
+        // Frames after the ending: none of them is read once ws failed the connection or closed.
+        fc.array(messageArb, { maxLength: 3 }),
         fc.array(fc.nat(), { maxLength: 12 }),
         // Cuts a few bytes into a frame: inside its header, or right after it.
         fc.array(fc.tuple(fc.nat(), fc.nat(15)), { maxLength: 8 }),
         fc.uint8Array({ minLength: 4, maxLength: 4 }),
-        async (messages, ending, anywhere, nearFrames, key) => {
-          const frames = [...messages.flat(), ...ending].map((f) => frameBytes(f, role, key));
+        async (messages, ending, after, anywhere, nearFrames, key) => {
+          const frames = [...messages.flat(), ...ending, ...after.flat()].map((f) =>
+            frameBytes(f, role, key),
+          );
           const bytes = Buffer.concat(frames);
           const starts = frames.map((_, k) => frames.slice(0, k).reduce((a, f) => a + f.length, 0));
           const cuts = [
@@ -247,6 +258,22 @@ describe.each(['server', 'client'] as const)('text frames read in place, as the 
     );
     expect(e.reading?.framesInPlace).toBe(3);
     expect(e.seen).toHaveLength(5);
+  });
+
+  it('leaves a text frame over maxPayload to ws, which refuses it, and reads one at the limit', async () => {
+    const key = Uint8Array.from([9, 8, 7, 6]);
+    for (const length of [1_000, 1_001]) {
+      const bytes = Buffer.concat([
+        frameBytes({ fin: true, opcode: 1, payload: Buffer.alloc(length, 0x62) }, role, key),
+        frameBytes({ fin: true, opcode: 1, payload: text('next') }, role, key),
+      ]);
+      const alone = await end(role, false, 1_000);
+      const inPlace = await end(role, true, 1_000);
+      await feed(alone, bytes, []);
+      await feed(inPlace, bytes, []);
+      expect(inPlace.seen).toEqual(alone.seen);
+      expect(inPlace.reading?.framesInPlace).toBe(length === 1_000 ? 2 : 0);
+    }
   });
 
   it('reads frames sent over the socket, every length class, in order with the messages ws reads', async () => {
