@@ -105,24 +105,31 @@ function mask(out: Buffer, at: number): void {
     randomFillSync(KEYS);
     keyAt = 0;
   }
-  const k0 = KEYS[keyAt] as number;
-  const k1 = KEYS[keyAt + 1] as number;
-  const k2 = KEYS[keyAt + 2] as number;
-  const k3 = KEYS[keyAt + 3] as number;
-  keyAt += 4;
-  out[at - 4] = k0;
-  out[at - 3] = k1;
-  out[at - 2] = k2;
-  out[at - 1] = k3;
-  const end = out.length;
-  let i = at;
+  out[at - 4] = KEYS[keyAt] as number;
+  out[at - 3] = KEYS[keyAt + 1] as number;
+  out[at - 2] = KEYS[keyAt + 2] as number;
+  out[at - 1] = KEYS[keyAt + 3] as number;
+  keyAt += MASK_KEY;
+  applyMask(out, at - MASK_KEY, out.length);
+}
+
+/**
+ * XORs bytes `[keyAt + 4, end)` of `b` with the 4-byte masking key at `keyAt` (RFC 6455 §5.3),
+ * in place: masking and unmasking are the same operation.
+ */
+export function applyMask(b: Uint8Array, keyAt: number, end: number): void {
+  const k0 = b[keyAt] as number;
+  const k1 = b[keyAt + 1] as number;
+  const k2 = b[keyAt + 2] as number;
+  const k3 = b[keyAt + 3] as number;
+  let i = keyAt + MASK_KEY;
   for (; i + 3 < end; i += 4) {
-    out[i] = (out[i] as number) ^ k0;
-    out[i + 1] = (out[i + 1] as number) ^ k1;
-    out[i + 2] = (out[i + 2] as number) ^ k2;
-    out[i + 3] = (out[i + 3] as number) ^ k3;
+    b[i] = (b[i] as number) ^ k0;
+    b[i + 1] = (b[i + 1] as number) ^ k1;
+    b[i + 2] = (b[i + 2] as number) ^ k2;
+    b[i + 3] = (b[i + 3] as number) ^ k3;
   }
-  if (i < end) out[i] = (out[i] as number) ^ k0;
-  if (i + 1 < end) out[i + 1] = (out[i + 1] as number) ^ k1;
-  if (i + 2 < end) out[i + 2] = (out[i + 2] as number) ^ k2;
+  if (i < end) b[i] = (b[i] as number) ^ k0;
+  if (i + 1 < end) b[i + 1] = (b[i + 1] as number) ^ k1;
+  if (i + 2 < end) b[i + 2] = (b[i + 2] as number) ^ k2;
 }

@@ -28,7 +28,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import type { FrameRole } from './ws-text-frame.js';
+import { applyMask, type FrameRole } from './ws-text-frame.js';
 
 /** The socket under a `ws` WebSocket, as this module reads it. */
 export type ReadSocket = Pick<Duplex, 'listeners' | 'listenerCount' | 'removeListener' | 'on' | 'isPaused'>;
@@ -201,7 +201,7 @@ class FrameReader implements InPlaceReading {
     const second = b[at + 1] as number;
     let start = at + ((second & 0x7f) === LENGTH_16 ? 4 : 2);
     if (this.#masked) {
-      unmask(b, start, end);
+      applyMask(b, start, end);
       start += 4;
     }
     this.framesInPlace += 1;
@@ -273,22 +273,4 @@ function payloadLength(b: Uint8Array, at: number): number {
   let length = 0;
   for (let k = 2; k < 10; k++) length = length * 256 + (b[at + k] as number);
   return length;
-}
-
-/** Unmasks `[start + 4, end)` with the key at `start` (RFC 6455 §5.3), in place. */
-function unmask(b: Buffer, start: number, end: number): void {
-  const k0 = b[start] as number;
-  const k1 = b[start + 1] as number;
-  const k2 = b[start + 2] as number;
-  const k3 = b[start + 3] as number;
-  let i = start + 4;
-  for (; i + 3 < end; i += 4) {
-    b[i] = (b[i] as number) ^ k0;
-    b[i + 1] = (b[i + 1] as number) ^ k1;
-    b[i + 2] = (b[i + 2] as number) ^ k2;
-    b[i + 3] = (b[i + 3] as number) ^ k3;
-  }
-  if (i < end) b[i] = (b[i] as number) ^ k0;
-  if (i + 1 < end) b[i + 1] = (b[i + 1] as number) ^ k1;
-  if (i + 2 < end) b[i + 2] = (b[i + 2] as number) ^ k2;
 }
