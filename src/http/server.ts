@@ -15,9 +15,9 @@ import { registerConsole } from './console/serve.js';
 import { parseQuery } from './form.js';
 import { bodyParams, signedFormParams } from './webhook-body.js';
 
-
 /** Largest carrier media frame, bytes. */
 const MEDIA_MAX_PAYLOAD = 1024 * 1024;
+
 export interface HttpDeps {
   readonly publicUrl: string;
   readonly adapters: ReadonlyMap<Carrier, CarrierAdapter>;
