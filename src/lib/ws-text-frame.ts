@@ -36,13 +36,17 @@ export const serverHeadroom = (length: number): number => headerLength(length);
 /** Header bytes before a message of `length` bytes sent by a client (with its 4-byte mask key). */
 export const clientHeadroom = (length: number): number => headerLength(length) + MASK_KEY;
 
-const FIN_TEXT = 0x81;
-const MASK_BIT = 0x80;
-const LENGTH_16 = 126;
-const LENGTH_64 = 127;
+/** RFC 6455 §5.2: a frame's first byte for a whole text message (FIN, opcode 1). */
+export const FIN_TEXT = 0x81;
+/** The second byte's mask bit. */
+export const MASK_BIT = 0x80;
+/** The second byte's length codes for a 16-bit and a 64-bit extended length. */
+export const LENGTH_16 = 126;
+export const LENGTH_64 = 127;
 const MAX_7 = 125;
 const MAX_16 = 0xffff;
-const MASK_KEY = 4;
+/** Bytes of a masking key. */
+export const MASK_KEY = 4;
 
 /** `ws.send` options for a message given to ws: a text frame. */
 const TEXT = { binary: false } as const;

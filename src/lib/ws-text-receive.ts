@@ -28,7 +28,15 @@
  */
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { applyMask, type FrameRole } from './ws-text-frame.js';
+import {
+  applyMask,
+  FIN_TEXT,
+  type FrameRole,
+  LENGTH_16,
+  LENGTH_64,
+  MASK_BIT,
+  MASK_KEY,
+} from './ws-text-frame.js';
 
 /** The socket under a `ws` WebSocket, as this module reads it. */
 export type ReadSocket = Pick<Duplex, 'listeners' | 'listenerCount' | 'removeListener' | 'on' | 'isPaused'>;
@@ -81,10 +89,6 @@ export interface InPlaceReading {
 /** The name of ws's `'data'` listener (ws/lib/websocket.js `socketOnData`). */
 const WS_READ_NAME = 'socketOnData';
 
-const FIN_TEXT = 0x81;
-const MASK_BIT = 0x80;
-const LENGTH_16 = 126;
-const LENGTH_64 = 127;
 const OPCODE = 0x0f;
 const FIN = 0x80;
 const CONTINUATION = 0x0;
@@ -182,28 +186,18 @@ class FrameReader implements InPlaceReading {
     if (at + 2 > b.length || b[at] !== FIN_TEXT) return 0;
     const second = b[at + 1] as number;
     if ((second & MASK_BIT) !== (this.#masked ? MASK_BIT : 0)) return 0;
-    let length = second & 0x7f;
-    let header = 2;
-    if (length === LENGTH_16) {
-      if (at + 4 > b.length) return 0;
-      length = ((b[at + 2] as number) << 8) | (b[at + 3] as number);
-      header = 4;
-    } else if (length === LENGTH_64) {
-      return 0;
-    }
+    const header = headerLength(b, at, b.length - at);
+    if ((second & 0x7f) === LENGTH_64 || at + header > b.length) return 0;
+    const length = payloadLength(b, at);
     if (length > this.#maxPayload) return 0;
-    const end = at + header + (this.#masked ? 4 : 0) + length;
+    const end = at + header + length;
     return end <= b.length ? end : 0;
   }
 
   /** Emits the plain text frame `[at, end)` as ws would, unmasked where it lies. */
   #emit(b: Buffer, at: number, end: number): void {
-    const second = b[at + 1] as number;
-    let start = at + ((second & 0x7f) === LENGTH_16 ? 4 : 2);
-    if (this.#masked) {
-      applyMask(b, start, end);
-      start += 4;
-    }
+    const start = at + headerLength(b, at, end - at);
+    if (this.#masked) applyMask(b, start - MASK_KEY, end);
     this.framesInPlace += 1;
     this.#ws.emit('message', b.subarray(start, end), false);
   }
@@ -260,7 +254,7 @@ function headerLength(b: Uint8Array, at: number, available: number): number {
   if (available < 2) return 0;
   const second = b[at + 1] as number;
   const code = second & 0x7f;
-  const mask = (second & MASK_BIT) !== 0 ? 4 : 0;
+  const mask = (second & MASK_BIT) !== 0 ? MASK_KEY : 0;
   return 2 + (code === LENGTH_16 ? 2 : code === LENGTH_64 ? 8 : 0) + mask;
 }
 
