@@ -23,6 +23,10 @@
  * socket on bytes given to it, the rest of the chunk is its own to read; once it takes its
  * listener off the socket (a close frame, an error, the socket closed), nothing more is read.
  *
+ * The chunks come as the socket reads them: one the stream would emit at once (flowing, nothing
+ * held) goes from the stream's `push` straight to the reader, not through the stream's
+ * `'data'` event and the `read(0)` it schedules after each one; any other takes the stream's way.
+ *
  * Text is not checked as UTF-8 here, as the media sockets' `skipUTF8Validation` has ws not
  * check it: every text frame they carry is parsed and checked anyway.
  */
@@ -39,7 +43,17 @@ import {
 } from './ws-text-frame.js';
 
 /** The socket under a `ws` WebSocket, as this module reads it. */
-export type ReadSocket = Pick<Duplex, 'listeners' | 'listenerCount' | 'removeListener' | 'on' | 'isPaused'>;
+export type ReadSocket = Pick<
+  Duplex,
+  | 'listeners'
+  | 'listenerCount'
+  | 'removeListener'
+  | 'on'
+  | 'isPaused'
+  | 'push'
+  | 'readableFlowing'
+  | 'readableLength'
+>;
 
 type WsRead = (this: unknown, chunk: Buffer) => void;
 
@@ -70,14 +84,44 @@ export function readTextFramesInPlace(
     }
     return removeListener.call(this, event, listener);
   } as typeof socket.removeListener;
-  socket.on('data', function read(this: unknown, chunk: Buffer) {
+  const onData = function read(this: unknown, chunk: Buffer): void {
     reader.read(
       chunk,
       (bytes) => wsRead.call(this, bytes),
       () => socket.isPaused(),
     );
-  });
+  };
+  socket.on('data', onData);
+  takePushedChunks(socket, onData);
   return reader;
+}
+
+/**
+ * Hands `socket`'s chunks to its one `'data'` listener, `onData`, as they are read. Node's
+ * socket gives each chunk it reads to the stream's `push` (stream_base_commons.js
+ * `onStreamRead`): flowing, with nothing buffered, the stream emits it as `'data'` at once and
+ * then schedules a `read(0)` on the next tick, which for a socket that is reading does nothing.
+ * Such a chunk goes to `onData` straight away. Every other one — the stream paused (ws pauses it
+ * when its reader holds too much or failed) or holding bytes, the end of the stream, another
+ * `'data'` listener — takes the stream's own `push`, and reaches `onData` as `'data'` when the
+ * stream lets it go: chunks keep their order either way.
+ */
+function takePushedChunks(socket: ReadSocket, onData: (this: ReadSocket, chunk: Buffer) => void): void {
+  const push = socket.push;
+  socket.push = function (this: ReadSocket, chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (
+      chunk instanceof Buffer &&
+      chunk.length > 0 &&
+      encoding === undefined &&
+      this.readableFlowing === true &&
+      this.readableLength === 0 &&
+      this.listenerCount('data') === 1
+    ) {
+      onData.call(this, chunk);
+      return true;
+    }
+    return push.call(this, chunk, encoding);
+  };
 }
 
 /** What a socket's reader did. */

@@ -116,19 +116,36 @@ function frameBytes(f: RawFrame, receiver: FrameRole, key: Uint8Array): Buffer {
 }
 
 /**
- * Feeds `bytes` to the end's socket cut at `cuts`, as the socket would emit them: one chunk a turn
- * of the event loop (ws's deferred work runs between), none while the socket is paused (ws
- * resumes it once it caught up, or once it stopped reading).
+ * How chunks reach the socket's reader. `push`: as Node's socket delivers what it reads, by the
+ * stream's `push` (stream_base_commons.js `onStreamRead`), on through a pause until the stream
+ * says it holds enough (then the socket would stop reading: the next chunk waits for the resume).
+ * `emit`: as `'data'` events, none while the socket is paused.
  */
-async function feed(e: End, bytes: Buffer, cuts: readonly number[]): Promise<void> {
+type Delivery = 'push' | 'emit';
+
+/**
+ * Feeds `bytes` to the end's socket cut at `cuts`, one chunk a turn of the event loop (ws's
+ * deferred work runs between), as `delivery` says; ws resumes a paused socket once it caught up,
+ * or once it stopped reading.
+ */
+async function feed(
+  e: End,
+  bytes: Buffer,
+  cuts: readonly number[],
+  delivery: Delivery = 'push',
+): Promise<void> {
   const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
   let from = 0;
+  let full = false;
   for (const at of [...points, bytes.length]) {
     if (at <= from) continue;
-    for (let turns = 0; e.socket.isPaused() && turns < 50; turns++) await new Promise(setImmediate);
-    if (e.socket.isPaused()) break;
+    const waits = delivery === 'emit' || full;
+    for (let turns = 0; waits && e.socket.isPaused() && turns < 50; turns++) await new Promise(setImmediate);
+    if (waits && e.socket.isPaused()) break;
     // A copy each: the reader unmasks in place, and each end gets the same bytes.
-    e.socket.emit('data', Buffer.from(bytes.subarray(from, at)));
+    const chunk = Buffer.from(bytes.subarray(from, at));
+    if (delivery === 'push') full = !e.socket.push(chunk);
+    else e.socket.emit('data', chunk);
     from = at;
     await new Promise(setImmediate);
   }
@@ -214,7 +231,8 @@ describe.each(['server', 'client'] as const)('text frames read in place, as the 
         // Cuts a few bytes into a frame: inside its header, or right after it.
         fc.array(fc.tuple(fc.nat(), fc.nat(15)), { maxLength: 8 }),
         fc.uint8Array({ minLength: 4, maxLength: 4 }),
-        async (messages, ending, after, anywhere, nearFrames, key) => {
+        fc.constantFrom<Delivery>('push', 'emit'),
+        async (messages, ending, after, anywhere, nearFrames, key, delivery) => {
           const frames = [...messages.flat(), ...ending, ...after.flat()].map((f) =>
             frameBytes(f, role, key),
           );
@@ -226,8 +244,8 @@ describe.each(['server', 'client'] as const)('text frames read in place, as the 
           ];
           const alone = await end(role, false);
           const inPlace = await end(role, true);
-          await feed(alone, bytes, cuts);
-          await feed(inPlace, bytes, cuts);
+          await feed(alone, bytes, cuts, delivery);
+          await feed(inPlace, bytes, cuts, delivery);
           expect(inPlace.seen).toEqual(alone.seen);
           expect(inPlace.ws.readyState).toBe(alone.ws.readyState);
           for (const e of [alone, inPlace]) e.ws.terminate();
@@ -274,6 +292,52 @@ describe.each(['server', 'client'] as const)('text frames read in place, as the 
       expect(inPlace.seen).toEqual(alone.seen);
       expect(inPlace.reading?.framesInPlace).toBe(length === 1_000 ? 2 : 0);
     }
+  });
+
+  it('takes pushed chunks only as the stream would emit them: not while paused, after what it holds', async () => {
+    const e = await end(role, true);
+    const key = Uint8Array.from([5, 6, 7, 8]);
+    const frame = (body: string): Buffer =>
+      frameBytes({ fin: true, opcode: 1, payload: text(body) }, role, key);
+    const seenText = (): string[] =>
+      e.seen.map((m) => Buffer.from(m.slice('text:'.length), 'hex').toString());
+    // Paused: the chunk stays in the stream until it flows again.
+    e.socket.pause();
+    e.socket.push(frame('a'));
+    await new Promise(setImmediate);
+    expect(e.seen).toEqual([]);
+    expect(e.socket.readableLength).toBeGreaterThan(0);
+    // Resumed, and a chunk read before the stream let the held one go: the held one first.
+    e.socket.resume();
+    e.socket.push(frame('b'));
+    await new Promise(setImmediate);
+    expect(seenText()).toEqual(['a', 'b']);
+    // Another 'data' listener gets every chunk too.
+    const others: number[] = [];
+    e.socket.on('data', (chunk: Buffer) => others.push(chunk.length));
+    const c = frame('c');
+    e.socket.push(c);
+    await new Promise(setImmediate);
+    expect(seenText()).toEqual(['a', 'b', 'c']);
+    expect(others).toEqual([c.length]);
+    expect(e.reading?.framesInPlace).toBe(3);
+  });
+
+  it('reads the frames of a real socket without its data events', async () => {
+    const e = await end(role, true);
+    let dataEvents = 0;
+    const emit = e.socket.emit;
+    e.socket.emit = function (this: Duplex, event: string | symbol, ...args: unknown[]) {
+      if (event === 'data') dataEvents += 1;
+      return emit.call(this, event, ...args);
+    } as typeof emit;
+    for (let i = 0; i < 20; i++) e.peer.send(`{"n":${i}}`);
+    await until(() => e.seen.length >= 20);
+    expect(e.seen).toEqual(
+      Array.from({ length: 20 }, (_, i) => `text:${Buffer.from(`{"n":${i}}`).toString('hex')}`),
+    );
+    expect(e.reading?.framesInPlace).toBe(20);
+    expect(dataEvents).toBe(0);
   });
 
   it('reads frames sent over the socket, every length class, in order with the messages ws reads', async () => {
