@@ -23,13 +23,14 @@
  * socket on bytes given to it, the rest of the chunk is its own to read; once it takes its
  * listener off the socket (a close frame, an error, the socket closed), nothing more is read.
  *
- * The chunks come as the socket reads them: one the stream would emit at once (flowing, nothing
- * held) goes from the stream's `push` straight to the reader, not through the stream's
+ * The chunks come as a TCP or TLS socket reads them: one its stream would emit at once (flowing,
+ * nothing held) goes from the stream's `push` straight to the reader, not through the stream's
  * `'data'` event and the `read(0)` it schedules after each one; any other takes the stream's way.
  *
  * Text is not checked as UTF-8 here, as the media sockets' `skipUTF8Validation` has ws not
  * check it: every text frame they carry is parsed and checked anyway.
  */
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import {
@@ -43,17 +44,7 @@ import {
 } from './ws-text-frame.js';
 
 /** The socket under a `ws` WebSocket, as this module reads it. */
-export type ReadSocket = Pick<
-  Duplex,
-  | 'listeners'
-  | 'listenerCount'
-  | 'removeListener'
-  | 'on'
-  | 'isPaused'
-  | 'push'
-  | 'readableFlowing'
-  | 'readableLength'
->;
+export type ReadSocket = Pick<Duplex, 'listeners' | 'listenerCount' | 'removeListener' | 'on' | 'isPaused'>;
 
 type WsRead = (this: unknown, chunk: Buffer) => void;
 
@@ -92,27 +83,31 @@ export function readTextFramesInPlace(
     );
   };
   socket.on('data', onData);
-  takePushedChunks(socket, onData);
+  if (socket instanceof Socket) takePushedChunks(socket, onData);
   return reader;
 }
 
 /**
- * Hands `socket`'s chunks to its one `'data'` listener, `onData`, as they are read. Node's
- * socket gives each chunk it reads to the stream's `push` (stream_base_commons.js
- * `onStreamRead`): flowing, with nothing buffered, the stream emits it as `'data'` at once and
- * then schedules a `read(0)` on the next tick, which for a socket that is reading does nothing.
- * Such a chunk goes to `onData` straight away. Every other one — the stream paused (ws pauses it
- * when its reader holds too much or failed) or holding bytes, the end of the stream, another
- * `'data'` listener — takes the stream's own `push`, and reaches `onData` as `'data'` when the
- * stream lets it go: chunks keep their order either way.
+ * Hands `socket`'s chunks to its one `'data'` listener, `onData`, as they are read. A TCP or TLS
+ * socket (`net.Socket`) gives each chunk it reads to the stream's `push` (stream_base_commons.js
+ * `onStreamRead`) and goes on reading until `push` says the stream holds enough: flowing, with
+ * nothing buffered, the stream emits the chunk as `'data'` at once and then schedules a `read(0)`
+ * on the next tick, which for a socket that is reading does nothing. Such a chunk goes to
+ * `onData` straight away. Every other one — the stream paused (ws pauses it when its reader holds
+ * too much or failed) or holding bytes, ended or destroyed, another `'data'` listener, the end of
+ * the stream itself — takes the stream's own `push`, and reaches `onData` as `'data'` when the
+ * stream lets it go: chunks keep their order either way. Any other stream (one that reads a chunk
+ * per `_read`, which only the stream's own `push` keeps asking for) is left on `'data'`.
  */
-function takePushedChunks(socket: ReadSocket, onData: (this: ReadSocket, chunk: Buffer) => void): void {
+function takePushedChunks(socket: Socket, onData: (this: Socket, chunk: Buffer) => void): void {
   const push = socket.push;
-  socket.push = function (this: ReadSocket, chunk: unknown, encoding?: BufferEncoding): boolean {
+  /** The stream was given its end (`push(null)`): nothing more is taken here. */
+  let ended = false;
+  socket.push = function (this: Socket, chunk: unknown, encoding?: BufferEncoding): boolean {
     if (
       chunk instanceof Buffer &&
-      chunk.length > 0 &&
-      encoding === undefined &&
+      !ended &&
+      !this.destroyed &&
       this.readableFlowing === true &&
       this.readableLength === 0 &&
       this.listenerCount('data') === 1
@@ -120,6 +115,7 @@ function takePushedChunks(socket: ReadSocket, onData: (this: ReadSocket, chunk: 
       onData.call(this, chunk);
       return true;
     }
+    if (chunk === null) ended = true;
     return push.call(this, chunk, encoding);
   };
 }

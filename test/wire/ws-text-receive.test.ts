@@ -4,8 +4,11 @@
  * the reader emits exactly the messages, pings and close a WebSocket without it emits, in the same
  * order — as a server (the peer masks) and as a client (the peer does not).
  */
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
+import { Duplex } from 'node:stream';
+import { TLSSocket } from 'node:tls';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -323,6 +326,32 @@ describe.each(['server', 'client'] as const)('text frames read in place, as the 
     expect(e.reading?.framesInPlace).toBe(3);
   });
 
+  it('takes nothing pushed after the stream was destroyed or given its end, as the stream would', async () => {
+    const key = Uint8Array.from([2, 4, 6, 8]);
+    const frame = (body: string): Buffer =>
+      frameBytes({ fin: true, opcode: 1, payload: text(body) }, role, key);
+    for (const how of ['destroy', 'end'] as const) {
+      const results = [];
+      for (const inPlace of [false, true]) {
+        const e = await end(role, inPlace);
+        e.socket.on('error', (err: { code?: string }) => e.seen.push(`socket error:${err.code}`));
+        e.socket.push(frame('before'));
+        if (how === 'destroy') e.socket.destroy();
+        else e.socket.push(null);
+        let pushed: unknown;
+        try {
+          pushed = e.socket.push(frame('after'));
+        } catch (err) {
+          pushed = `threw ${(err as { code?: string }).code}`;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        results.push({ pushed, seen: e.seen });
+      }
+      expect(results[1]).toEqual(results[0]);
+      expect(results[1]?.seen).not.toContain(`text:${Buffer.from('after').toString('hex')}`);
+    }
+  });
+
   it('reads the frames of a real socket without its data events', async () => {
     const e = await end(role, true);
     let dataEvents = 0;
@@ -359,6 +388,97 @@ describe.each(['server', 'client'] as const)('text frames read in place, as the 
     ];
     await until(() => e.seen.length >= expected.length);
     expect(e.seen).toEqual(expected);
+  });
+});
+
+it('leaves a stream that reads a chunk per _read (not a TCP or TLS socket) on its data events', async () => {
+  const key = Uint8Array.from([1, 3, 5, 7]);
+  const messages = async (inPlace: boolean): Promise<string[]> => {
+    const queue = Array.from({ length: 5 }, (_, i) =>
+      frameBytes({ fin: true, opcode: 1, payload: text(`{"n":${i}}`) }, 'server', key),
+    );
+    const stream = new Duplex({
+      read() {
+        const next = queue.shift();
+        if (next !== undefined) setImmediate(() => this.push(next));
+      },
+      write(_chunk, _encoding, done) {
+        done();
+      },
+    });
+    // A server's end (ws masks nothing it sends, and wants its peer's frames masked).
+    const ws = new WebSocket(null as unknown as string, undefined, {}) as WebSocket & {
+      setSocket(socket: Duplex, head: Buffer, options: object): void;
+    };
+    ws.setSocket(stream, Buffer.alloc(0), { maxPayload: MAX_PAYLOAD, skipUTF8Validation: true });
+    if (inPlace) expect(readTextFramesInPlace(ws, stream, 'server', MAX_PAYLOAD)).toBeDefined();
+    const seen: string[] = [];
+    ws.on('message', (data) => seen.push(String(data)));
+    await until(() => seen.length >= 5);
+    ws.terminate();
+    return seen;
+  };
+  const alone = await messages(false);
+  expect(alone).toHaveLength(5);
+  expect(await messages(true)).toEqual(alone);
+});
+
+/** A self-signed key and certificate for 127.0.0.1, made for these tests (`openssl req -x509`, 100 years). */
+const TLS_KEY = readFileSync(new URL('../support/tls/key.pem', import.meta.url));
+const TLS_CERT = readFileSync(new URL('../support/tls/cert.pem', import.meta.url));
+
+describe.each(['server', 'client'] as const)('over TLS, as the %s', (role) => {
+  it('reads the frames in order, through the pauses of a slow reader', async () => {
+    const https = createHttpsServer({ key: TLS_KEY, cert: TLS_CERT });
+    const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, skipUTF8Validation: true });
+    let reading: InPlaceReading | undefined;
+    const accepted = new Promise<WebSocket>((resolve) =>
+      https.on('upgrade', (req, socket, head) =>
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          expect(socket).toBeInstanceOf(TLSSocket);
+          if (role === 'server') reading = readTextFramesInPlace(ws, socket, 'server', MAX_PAYLOAD);
+          resolve(ws);
+        }),
+      ),
+    );
+    await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
+    const client = new WebSocket(`wss://127.0.0.1:${(https.address() as AddressInfo).port}`, {
+      ca: TLS_CERT,
+      perMessageDeflate: false,
+      skipUTF8Validation: true,
+    });
+    sockets.push(client);
+    client.once('upgrade', (response) => {
+      client.once('open', () => {
+        if (role === 'client')
+          reading = readTextFramesInPlace(client, response.socket, 'client', MAX_PAYLOAD);
+      });
+    });
+    await new Promise((resolve) => client.once('open', resolve));
+    const far = await accepted;
+    sockets.push(far);
+    const [receiver, sender] = role === 'server' ? [far, client] : [client, far];
+    const sent: string[] = [];
+    const got: string[] = [];
+    receiver.on('message', (data) => {
+      got.push(String(data));
+      // A slow reader now and then: ws pauses the socket, the stream holds what comes meanwhile.
+      if (got.length % 50 === 0) {
+        receiver.pause();
+        setTimeout(() => receiver.resume(), 5);
+      }
+    });
+    for (let i = 0; i < 600; i++) {
+      const message = `{"n":${i}}${'x'.repeat(i % 9 === 0 ? 70_000 : i % 300)}`;
+      sent.push(message);
+      sender.send(message);
+      if (i % 100 === 0) sender.ping();
+    }
+    await until(() => got.length >= sent.length);
+    expect(got).toEqual(sent);
+    expect(reading?.framesInPlace).toBeGreaterThan(100);
+    for (const ws of [client, far]) ws.terminate();
+    await new Promise((resolve) => https.close(resolve));
   });
 });
 
