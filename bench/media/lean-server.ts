@@ -22,13 +22,16 @@ import { MediaBridge } from '../../src/media/bridge.js';
 import type { BareRelay } from './relay-server.js';
 
 /** Starts the media path's server; the same face as the bare relay's (relay-server.ts). */
+/** Largest carrier media frame, bytes: ws's bound and the in-place reader's alike. */
+const MAX_PAYLOAD = 1024 * 1024;
+
 export async function startLeanMedia(agentUrl: string): Promise<BareRelay> {
   const log = silentLogger();
   // The daemon's media socket options (src/http/server.ts).
   const server = new WebSocketServer({
     host: '127.0.0.1',
     port: 0,
-    maxPayload: 1024 * 1024,
+    maxPayload: MAX_PAYLOAD,
     perMessageDeflate: false,
     skipUTF8Validation: true,
   });
@@ -36,7 +39,7 @@ export async function startLeanMedia(agentUrl: string): Promise<BareRelay> {
   const links = new Set<AgentLink>();
   server.on('connection', (ws, request) => {
     // As the daemon's HTTP server does: the carrier's plain text frames read in place.
-    readTextFramesInPlace(ws, request.socket, 'server', 1024 * 1024);
+    readTextFramesInPlace(ws, request.socket, 'server', MAX_PAYLOAD);
     const codec = createTwilioCodec();
     let bridge: MediaBridge | undefined;
     let link: AgentLink | undefined;

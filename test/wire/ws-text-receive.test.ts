@@ -157,6 +157,10 @@ async function feed(
 
 const text = (s: string): Uint8Array => Buffer.from(s);
 
+/** A whole text frame of `body`, as a peer of `receiver` sends it. */
+const textFrame = (body: string, receiver: FrameRole, key: Uint8Array): Buffer =>
+  frameBytes({ fin: true, opcode: 1, payload: text(body) }, receiver, key);
+
 /** A message as frames: whole, or fragmented (with control frames between the fragments). */
 const messageArb = fc.oneof(
   {
@@ -262,7 +266,7 @@ describe.each(['server', 'client'] as const)('text frames read in place, as the 
     const e = await end(role, true);
     const key = Uint8Array.from([1, 2, 3, 4]);
     const first = frameBytes({ fin: true, opcode: 1, payload: Buffer.alloc(300, 0x61) }, role, key);
-    const second = frameBytes({ fin: true, opcode: 1, payload: text('{"event":"media"}') }, role, key);
+    const second = textFrame('{"event":"media"}', role, key);
     // The first frame's header cut after its first byte and inside its 16-bit length; the
     // second frame whole in a chunk of its own.
     await feed(e, Buffer.concat([first, second]), [1, 3, first.length]);
@@ -286,7 +290,7 @@ describe.each(['server', 'client'] as const)('text frames read in place, as the 
     for (const length of [1_000, 1_001]) {
       const bytes = Buffer.concat([
         frameBytes({ fin: true, opcode: 1, payload: Buffer.alloc(length, 0x62) }, role, key),
-        frameBytes({ fin: true, opcode: 1, payload: text('next') }, role, key),
+        textFrame('next', role, key),
       ]);
       const alone = await end(role, false, 1_000);
       const inPlace = await end(role, true, 1_000);
@@ -300,8 +304,7 @@ describe.each(['server', 'client'] as const)('text frames read in place, as the 
   it('takes pushed chunks only as the stream would emit them: not while paused, after what it holds', async () => {
     const e = await end(role, true);
     const key = Uint8Array.from([5, 6, 7, 8]);
-    const frame = (body: string): Buffer =>
-      frameBytes({ fin: true, opcode: 1, payload: text(body) }, role, key);
+    const frame = (body: string): Buffer => textFrame(body, role, key);
     const seenText = (): string[] =>
       e.seen.map((m) => Buffer.from(m.slice('text:'.length), 'hex').toString());
     // Paused: the chunk stays in the stream until it flows again.
@@ -328,8 +331,7 @@ describe.each(['server', 'client'] as const)('text frames read in place, as the 
 
   it('takes nothing pushed after the stream was destroyed or given its end, as the stream would', async () => {
     const key = Uint8Array.from([2, 4, 6, 8]);
-    const frame = (body: string): Buffer =>
-      frameBytes({ fin: true, opcode: 1, payload: text(body) }, role, key);
+    const frame = (body: string): Buffer => textFrame(body, role, key);
     for (const how of ['destroy', 'end'] as const) {
       const results = [];
       for (const inPlace of [false, true]) {
@@ -394,9 +396,7 @@ describe.each(['server', 'client'] as const)('text frames read in place, as the 
 it('leaves a stream that reads a chunk per _read (not a TCP or TLS socket) on its data events', async () => {
   const key = Uint8Array.from([1, 3, 5, 7]);
   const messages = async (inPlace: boolean): Promise<string[]> => {
-    const queue = Array.from({ length: 5 }, (_, i) =>
-      frameBytes({ fin: true, opcode: 1, payload: text(`{"n":${i}}`) }, 'server', key),
-    );
+    const queue = Array.from({ length: 5 }, (_, i) => textFrame(`{"n":${i}}`, 'server', key));
     const stream = new Duplex({
       read() {
         const next = queue.shift();
