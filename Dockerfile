@@ -45,4 +45,5 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
 # SIGTERM drains (readiness false, calls finish or are handed back to the carrier, then exit);
 # give the container more than DRAIN_TIMEOUT_MS to stop (compose: stop_grace_period).
 STOPSIGNAL SIGTERM
-CMD ["node", "dist/src/main.js"]
+# The worker's Node flags: src/config/node-flags.ts says why.
+CMD ["node", "--max-semi-space-size=4", "dist/src/main.js"]

@@ -4,6 +4,7 @@
  */
 import twilio from 'twilio';
 import { demoAgentsInput } from '../../src/config/demo-agents.js';
+import { WORKER_NODE_FLAGS } from '../../src/config/node-flags.js';
 import { freePort } from '../../support/redis-server.js';
 import { type ChildProc, forkChild } from './ipc.js';
 
@@ -78,7 +79,9 @@ export async function startDaemon(options: StartDaemonOptions): Promise<ChildPro
   const config = benchDaemonConfig(options, await freePort());
   return forkChild<DaemonReady>(new URL('../daemon-child.ts', import.meta.url), {
     args: [JSON.stringify(config)],
+    // As a worker runs in production (the image's CMD, `npm start`).
     nodeFlags: [
+      ...WORKER_NODE_FLAGS,
       ...(options.cpuProfileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir]),
       ...(options.nodeFlags ?? []),
     ],

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import twilio from 'twilio';
 import { WebSocket } from 'ws';
+import { WORKER_NODE_FLAGS } from '../../src/config/node-flags.js';
 import { eventually } from '../support/eventually.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -9,7 +10,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const ACCOUNT_SID = `AC${'b'.repeat(32)}`;
 export const AUTH_TOKEN = 'drain-test-auth-token';
 
-/** A real daemon process (`node --import tsx src/main.ts`) on a given port. */
+/** A real daemon process (`node --import tsx <the worker's flags> src/main.ts`) on a given port. */
 export interface DaemonProcess {
   readonly port: number;
   readonly url: string;
@@ -41,7 +42,7 @@ export async function spawnDaemon(
 
 async function spawnOn(port: number, env: Record<string, string>): Promise<DaemonProcess> {
   const url = `http://127.0.0.1:${port}`;
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const proc = spawn(process.execPath, ['--import', 'tsx', ...WORKER_NODE_FLAGS, 'src/main.ts'], {
     cwd: ROOT,
     env: {
       PATH: process.env['PATH'] ?? '',
