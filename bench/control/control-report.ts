@@ -3,6 +3,7 @@ import { round2, type Summary } from '../lib/stats.js';
 import { floorTable } from './floor.js';
 import { type PhaseResult, SLOW_TRIGGER_MS, type TriggerParts } from './phase.js';
 import type { ControlResult } from './run-control.js';
+import { wakeupTable } from './wakeup.js';
 
 const ms = (s: Summary) => (s.count === 0 ? '–' : `${s.p50} / ${s.p99} / ${s.max}`);
 /** With the sample count: a p99 of a few dozen samples is their maximum. */
@@ -121,6 +122,13 @@ export function controlTable(r: ControlResult): string {
     '',
     `Daemon transitions per CPU s ÷ floor units per CPU s, by rate: ${floorRatios(r)}`,
   );
+  for (const w of r.wakeup)
+    lines.push(
+      '',
+      `The machine's wake-up after the ${w.afterRate}/s phase (wakeup.ts): a one-byte round trip between two Node processes idle in between, on two cores and on one:`,
+      '',
+      wakeupTable(w.rows),
+    );
   return lines.join('\n');
 }
 

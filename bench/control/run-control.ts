@@ -6,12 +6,15 @@
  * the profiler. Right after each unattributed phase the floor (floor.ts) takes webhooks at the
  * same rate, the daemon idle: what the messages of a transition cost on this machine without the
  * daemon, in the same minutes (on this kind of machine CPU per message drifts between minutes).
+ * Then the machine's wake-up (wakeup.ts): what a message between two idle processes takes here,
+ * the least each of a trigger's trips to Redis or a carrier can take at its tail.
  */
 import type { Probe } from '../lib/probe.js';
 import { sleep } from '../lib/stats.js';
 import { type Floor, type FloorPhaseResult, type FloorResult, startFloor } from './floor.js';
 import { HUMAN, type PhaseResult, runPhase, warmUp } from './phase.js';
 import { startRig } from './rig.js';
+import { measureWakeup, type WakeupRow } from './wakeup.js';
 
 export interface ControlPhase {
   readonly calls: number;
@@ -41,6 +44,11 @@ export interface ControlResult {
   readonly phases: readonly PhaseResult[];
   /** The floor at the phases' rates (floor.ts): units per CPU second and handler → REST latency. */
   readonly floor: FloorResult;
+  /**
+   * The machine's wake-up (wakeup.ts) right after each phase without attribution, as the floor:
+   * one-byte round trips between two idle processes, on two cores and on one.
+   */
+  readonly wakeup: readonly { readonly afterRate: number; readonly rows: readonly WakeupRow[] }[];
 }
 
 export async function runControl(options: ControlOptions): Promise<ControlResult> {
@@ -58,6 +66,7 @@ export async function runControl(options: ControlOptions): Promise<ControlResult
     await rig.daemon.call('counters');
     const phases: PhaseResult[] = [];
     const floorPhases: FloorPhaseResult[] = [];
+    const wakeup: { afterRate: number; rows: WakeupRow[] }[] = [];
     // No phase is measured under the profiler: V8's sampling at 200 µs cost the daemon about
     // a third of its CPU in the burst (2026-12-02), which per-CPU-second figures would count.
     // Nor with attribution (lib/instrument.ts): a production worker runs no async hooks, and
@@ -102,6 +111,10 @@ export async function runControl(options: ControlOptions): Promise<ControlResult
       if (!attribute) {
         await sleep(500);
         floorPhases.push(await floor.run({ units: phase.calls, spreadMs: phase.triggerSpreadMs }));
+        const rows = await measureWakeup({ gapsMs: [1, 10], count: 200 });
+        const at10 = rows.filter((w) => w.gapMs === 10).map((w) => `${w.placement} ${w.p50}/${w.p99}`);
+        options.log(`  wake-up round trip after 10 ms idle, p50/p99 ms: ${at10.join(', ')}`);
+        wakeup.push({ afterRate: result.triggerRate, rows });
       }
     }
     return {
@@ -109,6 +122,7 @@ export async function runControl(options: ControlOptions): Promise<ControlResult
       pinning: rig.pinning,
       phases,
       floor: { phases: floorPhases, saved: await floor.saved() },
+      wakeup,
     };
   } finally {
     await floor?.close();

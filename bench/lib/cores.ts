@@ -47,6 +47,10 @@ export function pinApart(daemonPid: number, loadPids: readonly number[]): Pinnin
 }
 
 /** Every thread of `pid` on `cpus` (a `taskset -c` list). */
+export function pinProcess(cpus: string, pid: number): void {
+  taskset(cpus, pid);
+}
+
 function taskset(cpus: string, pid: number): void {
   execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
 }
