@@ -23,7 +23,14 @@ const ANSI_COLOR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 describe.skipIf(!permitted)(
   `LiveKit rooms in a network namespace${permitted ? '' : ' (skipped: network namespaces are not permitted here; needs root or CAP_SYS_ADMIN + CAP_NET_ADMIN, and iproute2)'}`,
   () => {
-    it('audio both ways, cold and warm over RPC and by a spoken tag, resume, the agent leaving, the caller hanging up', async () => {
+    // One retry of the whole run: under load (the suite's other files on both cores) about one run in
+    // fourteen here timed out waiting for the agent to hear the caller (2026-12-04: the agent in the
+    // room, the daemon in the room, no caller audio at the agent within 15 s; not reproduced alone).
+    // A second failure fails; the daemon's warnings of the failed run are printed with it.
+    it('audio both ways, cold and warm over RPC and by a spoken tag, resume, the agent leaving, the caller hanging up', {
+      timeout: 120_000,
+      retry: 1,
+    }, async () => {
       const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
         const child = execFile(
           'unshare',
@@ -46,13 +53,16 @@ describe.skipIf(!permitted)(
             resolve({ code: child.exitCode, output: `${stdout}\n${stderr}`.replace(ANSI_COLOR, '') }),
         );
       });
-      const summary = output
-        .split('\n')
-        .filter((line) => !line.startsWith('{"level"'))
-        .slice(-60)
-        .join('\n');
+      const lines = output.split('\n');
+      // On a failure: the run's last lines, and what the daemon warned of (its JSON log, level ≥ 40).
+      const warnings = lines.filter((line) => /^\{"level":(4|5|6)0,/.test(line)).slice(-30);
+      const summary = [
+        ...lines.filter((line) => !line.startsWith('{"level"')).slice(-60),
+        `daemon warnings and errors (last ${warnings.length}):`,
+        ...warnings,
+      ].join('\n');
       expect(code, summary).toBe(0);
       expect(output).toMatch(/Tests\s+5 passed/);
-    }, 120_000);
+    });
   },
 );
