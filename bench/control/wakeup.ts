@@ -11,6 +11,7 @@
 import { availableParallelism } from 'node:os';
 import { pinProcess } from '../lib/cores.js';
 import { type ChildProc, forkChild } from '../lib/ipc.js';
+import { round3 } from '../lib/probe.js';
 import { percentile, round2 } from '../lib/stats.js';
 import type { PingRequest, WakeupReady } from './wakeup-child.js';
 
@@ -84,8 +85,6 @@ export async function measureWakeup(options: WakeupOptions = {}): Promise<Wakeup
   }
   return rows;
 }
-
-const round3 = (n: number): number => Math.round(n * 1000) / 1000;
 
 export function wakeupTable(rows: readonly WakeupRow[]): string {
   return [

@@ -27,8 +27,8 @@ export function pinApart(daemonPid: number, loadPids: readonly number[]): Pinnin
   const rest = cores === 2 ? '0' : `0-${cores - 2}`;
   const all = `0-${cores - 1}`;
   try {
-    taskset(last, daemonPid);
-    for (const pid of loadPids) taskset(rest, pid);
+    pinProcess(last, daemonPid);
+    for (const pid of loadPids) pinProcess(rest, pid);
   } catch (err) {
     return { note: `not pinned (${(err as Error).message.split('\n')[0]})`, restore: () => undefined };
   }
@@ -37,7 +37,7 @@ export function pinApart(daemonPid: number, loadPids: readonly number[]): Pinnin
     restore: () => {
       for (const pid of loadPids) {
         try {
-          taskset(all, pid);
+          pinProcess(all, pid);
         } catch {
           // The process is gone (Redis stopped): nothing to give back.
         }
@@ -48,9 +48,5 @@ export function pinApart(daemonPid: number, loadPids: readonly number[]): Pinnin
 
 /** Every thread of `pid` on `cpus` (a `taskset -c` list). */
 export function pinProcess(cpus: string, pid: number): void {
-  taskset(cpus, pid);
-}
-
-function taskset(cpus: string, pid: number): void {
   execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
 }
