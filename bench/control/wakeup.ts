@@ -8,7 +8,7 @@
  * at its tail, and the control bench reports this beside its latencies, as it reports the floor
  * beside its CPU figures.
  */
-import { availableParallelism } from 'node:os';
+import { cpus } from 'node:os';
 import { pinProcess } from '../lib/cores.js';
 import { type ChildProc, forkChild } from '../lib/ipc.js';
 import { round3 } from '../lib/probe.js';
@@ -37,8 +37,9 @@ export interface WakeupOptions {
 
 type Placement = { readonly name: string; readonly echo?: string; readonly ping?: string };
 
+/** The machine's cores, not this process's: with `--pin` the bench itself is held to one. */
 function placements(): Placement[] {
-  const cores = availableParallelism();
+  const cores = cpus().length;
   if (cores < 2) return [{ name: 'unpinned' }];
   const last = String(cores - 1);
   return [

@@ -1,11 +1,11 @@
-import { availableParallelism } from 'node:os';
+import { cpus } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { measureWakeup, wakeupTable } from '../../bench/control/wakeup.js';
 
 describe("the machine's wake-up probe (bench/control/wakeup.ts)", () => {
   it('times each round trip between two processes, at every gap, on two cores and on one', async () => {
     const rows = await measureWakeup({ gapsMs: [1, 5], count: 12 });
-    const placements = availableParallelism() < 2 ? ['unpinned'] : ['two cores', 'one core'];
+    const placements = cpus().length < 2 ? ['unpinned'] : ['two cores', 'one core'];
     expect(rows.map((r) => `${r.placement} ${r.gapMs}`)).toEqual(
       placements.flatMap((p) => [`${p} 1`, `${p} 5`]),
     );
