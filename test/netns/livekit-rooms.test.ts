@@ -66,7 +66,11 @@ describe('LiveKit rooms: the daemon and an agent on real rtc-node, through the t
       timeoutMs: 15_000,
     });
     // The call is with the agent once it hears the caller (the daemon's link is open).
-    await eventually(() => agent.heard.length >= 1600, 'the agent hears the caller', { timeoutMs: 15_000 });
+    await eventually(() => agent.heard.length >= 1600, 'the agent hears the caller', {
+      timeoutMs: 15_000,
+    }).catch((err: unknown) => {
+      throw new Error(`${err instanceof Error ? err.message : String(err)} (the agent: ${agent.state()})`);
+    });
     return { h, c, agent, daemon };
   }
 

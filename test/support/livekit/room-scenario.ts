@@ -44,6 +44,9 @@ export class ToneAgent {
   readonly summarized: string[] = [];
   readonly #source = new AudioSource(8000, 1, 1000);
   #speaking = false;
+  /** Audio tracks it subscribed to and read (`TrackSubscribed`), and frames read from them. */
+  #listening = 0;
+  #frames = 0;
 
   static async join(target: LivekitTarget, roomName: string, identity = 'agent-bot'): Promise<ToneAgent> {
     const agent = new ToneAgent();
@@ -124,11 +127,27 @@ export class ToneAgent {
     await this.room.disconnect();
   }
 
+  /** What it sees of the room, for a failure's message: who, which tracks, subscribed, heard. */
+  state(): string {
+    const others = [...this.room.remoteParticipants.values()].map((p) => {
+      const tracks = [...p.trackPublications.values()].map(
+        (t) =>
+          `${t.sid ?? '?'} kind ${t.kind ?? '?'} ${t.subscribed ? 'subscribed' : 'not subscribed'}${t.track === undefined ? ', no track' : ''}`,
+      );
+      return `${p.identity} [${tracks.join('; ') || 'no tracks'}]`;
+    });
+    return `participants: ${others.join(', ') || 'none'}; audio tracks read: ${this.#listening}, frames ${this.#frames}, samples ${this.heard.length}`;
+  }
+
   #listen(track: RemoteTrack): void {
     if (track.kind !== TrackKind.KIND_AUDIO) return;
+    this.#listening += 1;
     const stream = new AudioStream(track, { sampleRate: 8000, numChannels: 1 });
     const pump = async (): Promise<void> => {
-      for await (const frame of stream) this.heard.push(...frame.data);
+      for await (const frame of stream) {
+        this.#frames += 1;
+        this.heard.push(...frame.data);
+      }
     };
     pump().catch(() => undefined);
   }
