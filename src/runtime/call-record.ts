@@ -25,6 +25,12 @@ export interface TransferAttemptSummary {
   readonly endedAtMs?: number;
   readonly outcome?: TransferOutcome;
   readonly carrierCode?: string;
+  /**
+   * With `caller_hangup` on a carrier that plays the whisper to the human itself and reports
+   * nothing at the bridge (Exotel): the caller hung up after the whisper could have ended, so they
+   * may have talked with the human. Not known; absent when the caller certainly had not.
+   */
+  readonly bridge?: 'unconfirmed';
 }
 
 /** Why a transfer request was refused: by the plan, or because of where the call is. */

@@ -1,5 +1,5 @@
 import type { AgentConfig } from '../config/agent-types.js';
-import type { EndedReason, TransferMode, TransferOutcome } from '../domain/outcome.js';
+import type { EndedReason, TransferMode } from '../domain/outcome.js';
 import type { TransferState } from '../transfer/machine.js';
 import type { TransferEffect, TransferEvent } from '../transfer/machine-types.js';
 import type { CarrierCapability, ModeRegistry, TransferModeDescriptor } from '../transfer/mode.js';
@@ -477,7 +477,7 @@ function stepTransfer(
   let next: CallRecord = { ...record, transfer: stepped.state };
   const ended = stepped.effects.find((e) => e.type === 'transfer.ended');
   if (ended !== undefined && ended.type === 'transfer.ended') {
-    next = closeTransfer(next, transferId, ended.outcome, ended.carrierCode, ctx.nowMs);
+    next = closeTransfer(next, transferId, ended, ctx.nowMs);
   }
   return {
     record: next,
@@ -488,19 +488,29 @@ function stepTransfer(
 function closeTransfer(
   record: CallRecord,
   transferId: string,
-  outcome: TransferOutcome,
-  carrierCode: string | undefined,
+  ended: Extract<TransferEffect, { type: 'transfer.ended' }>,
   nowMs: number,
 ): CallRecord {
+  const { outcome, carrierCode, bridge } = ended;
   const transfers = record.transfers.map((t) =>
     t.transferId === transferId
-      ? { ...t, outcome, endedAtMs: nowMs, ...(carrierCode === undefined ? {} : { carrierCode }) }
+      ? {
+          ...t,
+          outcome,
+          endedAtMs: nowMs,
+          ...(carrierCode === undefined ? {} : { carrierCode }),
+          ...(bridge === undefined ? {} : { bridge }),
+        }
       : t,
   );
   const phase = outcome === 'connected' ? 'human' : outcome === 'caller_hangup' ? record.phase : 'ai';
   return withTimeline(
     { ...record, transfers, phase },
-    { atMs: nowMs, event: 'transfer.ended', detail: outcome },
+    {
+      atMs: nowMs,
+      event: 'transfer.ended',
+      detail: bridge === undefined ? outcome : `${outcome} bridge=${bridge}`,
+    },
   );
 }
 

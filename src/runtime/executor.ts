@@ -733,7 +733,15 @@ export class EffectExecutor implements EffectRunner {
         return;
       }
       case 'transfer.ended':
-        this.#o.log.info({ callId, transferId, outcome: fx.outcome }, 'transfer.ended');
+        this.#o.log.info(
+          {
+            callId,
+            transferId,
+            outcome: fx.outcome,
+            ...(fx.bridge === undefined ? {} : { bridge: fx.bridge }),
+          },
+          'transfer.ended',
+        );
         return;
     }
   }

@@ -42,7 +42,8 @@ import type { TransferPlan } from './plan-types.js';
  *   before it bridges them (Exotel's `start_call_playback`): answered, not yet with the caller.
  *   The carrier reports nothing at the bridge, so the transfer is connected once the whisper's
  *   budget has passed ({@link carrierWhisperMs}, an upper bound), and a human who hangs up before is
- *   `human_hangup`, the caller back with the AI.
+ *   `human_hangup`, the caller back with the AI. A caller who hangs up before is `caller_hangup`,
+ *   with the bridge `unconfirmed` once the whisper could have ended ({@link carrierWhisperMinMs}).
  * - `confirming`: the leg ended `canceled` unasked. The carrier cancels a dial when the caller
  *   hangs up and does not order the leg's callbacks before the caller's own status, so the
  *   machine waits (bounded by `confirm`) for the caller's fate before deciding anything: the
@@ -118,17 +119,17 @@ export function firstDialAnnouncement(plan: TransferPlan, index: number): { anno
   return announce === undefined ? {} : { announce };
 }
 
-/**
- * A cold plan that carries a whisper is a warm transfer run as cold on a carrier without
- * conferences (warm.ts `fallback`): the human hears the whisper before the bridge (the agent's
- * summary is not asked for: the template stands in), and the caller hears hold audio.
- */
 /** The keys a destination's leg dials once answered, as the caller's dial carries them. */
 function digitsOf(plan: TransferPlan, to: string | undefined): { sendDigits?: string } {
   const digits = to === undefined ? undefined : plan.sendDigits?.[to];
   return digits === undefined ? {} : { sendDigits: digits };
 }
 
+/**
+ * A cold plan that carries a whisper is a warm transfer run as cold on a carrier without
+ * conferences (warm.ts `fallback`): the human hears the whisper before the bridge (the agent's
+ * summary is not asked for: the template stands in), and the caller hears hold audio.
+ */
 function dialExtras(plan: TransferPlan): DialExtras {
   if (plan.whisper.kind === 'none') return {};
   const whisper = plan.whisper.kind === 'static' ? plan.whisper.text : plan.whisper.fallbackText;
@@ -188,9 +189,10 @@ function apply(d: ColdDraft, event: TransferEvent): Applied {
       // The leg the carrier canceled with the caller's call was the caller hanging up after all.
       const confirming = d.s.legs[d.s.index];
       if (hasTimer(d, 'confirm') && confirming !== undefined) confirming.outcome = 'caller_hangup';
+      const unconfirmed = mayBeBridged(d);
       // A cold dial runs inside the caller's call: the carrier ends it with that call.
-      finish(d, 'caller_hangup', null, { legsEndWithCaller: true });
-      return detailOf({ outcome: 'caller_hangup' });
+      finish(d, 'caller_hangup', null, { legsEndWithCaller: true, bridgeUnconfirmed: unconfirmed });
+      return detailOf({ outcome: 'caller_hangup', ...(unconfirmed ? { bridge: 'unconfirmed' } : {}) });
     }
     case 'transfer.cancel':
       finish(d, 'canceled', null, { interrupt: true });
@@ -253,6 +255,31 @@ function resumeAfterCancel(d: ColdDraft): string {
  */
 export function carrierWhisperMs(text: string): number {
   return Math.min(60_000, 1_000 + 80 * text.length);
+}
+
+/**
+ * How long the carrier's text-to-speech takes to say `text`, at least: 40 ms a character (no
+ * engine says 25 characters a second) and no delay before it starts. Until then after the answer
+ * the human cannot have been bridged to the caller.
+ */
+export function carrierWhisperMinMs(text: string): number {
+  return 40 * text.length;
+}
+
+/**
+ * The caller hung up while the current leg hears the carrier's whisper, and late enough that the
+ * carrier may already have bridged them (past {@link carrierWhisperMinMs} since the answer, which
+ * the whisper timer's deadline gives). The carrier reports nothing at the bridge, so whether the
+ * two talked is not known here: the record says so rather than guess.
+ */
+function mayBeBridged(d: ColdDraft): boolean {
+  const leg = d.s.legs[d.s.index];
+  if (leg?.status !== 'whispering') return false;
+  const whisper = whisperAtCarrier(d.s.plan) ?? '';
+  const timer = d.s.timers.find((t) => t.timerId === `whisper:${leg.legId}`);
+  if (timer === undefined) return false;
+  const answeredAtMs = timer.atMs - carrierWhisperMs(whisper);
+  return d.nowMs - answeredAtMs >= carrierWhisperMinMs(whisper);
 }
 
 /** The whisper the carrier plays to the human before it bridges them, if the plan has one. */

@@ -305,6 +305,8 @@ export interface FinishOptions {
   readonly interrupt?: boolean;
   /** Live legs end with the caller's call on the carrier's side: mark them, send nothing. */
   readonly legsEndWithCaller?: boolean;
+  /** `caller_hangup`: the carrier may have bridged the caller to the human unreported. */
+  readonly bridgeUnconfirmed?: boolean;
 }
 
 /**
@@ -340,7 +342,12 @@ export function finish(
     d.effects.push({ type: 'agent.resume', outcome, ...code });
   }
   d.effects.push({ type: 'flag.clear' });
-  d.effects.push({ type: 'transfer.ended', outcome, ...code });
+  d.effects.push({
+    type: 'transfer.ended',
+    outcome,
+    ...code,
+    ...(options.bridgeUnconfirmed === true ? { bridge: 'unconfirmed' as const } : {}),
+  });
 }
 
 /** The carrier reported the end of a leg the machine had already given up on: note it, no effects. */

@@ -208,7 +208,16 @@ export type TransferEffect =
   /** The caller is back with the AI after a failed transfer (`resume` to the agent). */
   | { readonly type: 'agent.resume'; readonly outcome: TransferOutcome; readonly carrierCode?: string }
   /** The transfer reached its one terminal outcome. Emitted exactly once per transfer. */
-  | { readonly type: 'transfer.ended'; readonly outcome: TransferOutcome; readonly carrierCode?: string };
+  | {
+      readonly type: 'transfer.ended';
+      readonly outcome: TransferOutcome;
+      readonly carrierCode?: string;
+      /**
+       * `caller_hangup` only: the caller hung up while the carrier may already have bridged them
+       * to the human, and the carrier does not report the bridge (cold.ts `whispering`).
+       */
+      readonly bridge?: 'unconfirmed';
+    };
 
 export type TransferEffectType = TransferEffect['type'];
 

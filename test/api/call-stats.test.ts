@@ -50,8 +50,23 @@ describe('agent call stats', () => {
       transferSuccessRate: 0.5,
       endedReasons: { caller_hangup: 2, transferred: 1, agent_hangup: 1 },
       transferOutcomes: { busy: 1, no_answer: 1, connected: 1 },
+      bridgeUnconfirmed: 0,
     });
     expect(agentCallStats([])).toMatchObject({ calls: 0, transferRate: null, transferSuccessRate: null });
+  });
+
+  it('a caller_hangup whose bridge the carrier did not report is counted apart, not as connected', () => {
+    const unconfirmed = ended('e', 'caller_hangup', ['caller_hangup']);
+    const stats = agentCallStats([
+      {
+        ...unconfirmed,
+        transfers: unconfirmed.transfers.map((t) => ({ ...t, bridge: 'unconfirmed' as const })),
+      },
+      ended('f', 'caller_hangup', ['caller_hangup']),
+      ended('g', 'transferred', ['connected']),
+    ]);
+    expect(stats).toMatchObject({ transferred: 3, connected: 1, bridgeUnconfirmed: 1 });
+    expect(stats.transferOutcomes).toEqual({ caller_hangup: 2, connected: 1 });
   });
 
   it("a call's outcome is connected if any transfer connected, else the last one's", () => {

@@ -118,6 +118,25 @@ describe('console views', () => {
     expect(outcomeWords('no_answer')).toBe('nobody answered before the ring timeout');
   });
 
+  it('a caller_hangup whose bridge the carrier did not report says it is not known', () => {
+    const transfer = {
+      transferId: 'CA3.t1',
+      mode: 'cold',
+      trigger: 'tag',
+      chainLength: 1,
+      startedAtMs: 1100,
+      endedAtMs: 9600,
+      outcome: 'caller_hangup',
+    } as const;
+    const reasonOf = (r: CallRecord) => (consoleCall(r, 1).transfers as { reason: string }[])[0]?.reason;
+    expect(reasonOf({ ...record('CA3'), transfers: [transfer] })).toBe(
+      'the caller hung up during the transfer',
+    );
+    expect(reasonOf({ ...record('CA3'), transfers: [{ ...transfer, bridge: 'unconfirmed' }] })).toBe(
+      'the caller hung up after the human answered; the carrier does not say whether they had been bridged',
+    );
+  });
+
   it('figures per agent: rates, outcomes by kind, time to human p50/p95, per slice', () => {
     const ended = (
       id: string,

@@ -6,6 +6,7 @@ import {
   type HarnessOptions,
   INBOUND,
   sourcesHeard,
+  until,
   waitForRecord,
 } from './harness.js';
 
@@ -212,6 +213,47 @@ describe('exotel transfers end to end (virtual time)', () => {
     expect(statuses).toContain('whispering');
     expect(statuses).not.toContain('connected');
     call.hangup();
+  });
+
+  it('warm run as cold: a caller who hangs up inside the whisper’s bounds is caller_hangup, the bridge said unconfirmed, as it is', async () => {
+    const WHISPER = 'Incoming refund request for order 1234, placed last week.';
+    const start = async () => {
+      const hh = await run(
+        {
+          script: [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { say: 5000 }],
+          agent: warm(WHISPER),
+        },
+        { programmable: true },
+      );
+      const human = hh.sim.network.addHuman('+14155550111', {
+        type: 'answer',
+        afterMs: 400,
+        speak: { type: 'tone', hz: 660 },
+      });
+      return { hh, human, call: await placeCall(hh) };
+    };
+    // Half a second after the bridge (Exotel reports nothing there; the daemon's upper bound on
+    // the whisper has not passed): the two talked, and the record does not claim they did not.
+    const late = await start();
+    await late.hh.sim.waitFor(() => late.call.heard.from('party:').length > 0, 15_000);
+    const bridgedAtMs = late.hh.time.nowMs();
+    await until(late.hh, () => late.hh.time.nowMs() >= bridgedAtMs + 500, 'half a second of talk');
+    late.call.hangup();
+    const after = await waitForRecord(late.hh, late.call.sid, (r) => r.phase === 'ended', 15_000);
+    expect(after.endedReason).toBe('caller_hangup');
+    expect(after.transfers).toMatchObject([
+      { mode: 'cold', outcome: 'caller_hangup', bridge: 'unconfirmed' },
+    ]);
+    expect(after.timeline.map((t) => t.detail)).toContain('caller_hangup bridge=unconfirmed');
+    expect(late.human.heard.from('party:').length).toBeGreaterThan(0);
+    // As the whisper starts (it cannot have ended): caller_hangup, certain.
+    const early = await start();
+    await early.hh.sim.waitFor(() => early.human.heard.first('say') !== undefined, 15_000);
+    early.call.hangup();
+    const before = await waitForRecord(early.hh, early.call.sid, (r) => r.phase === 'ended', 15_000);
+    expect(before.transfers).toMatchObject([{ mode: 'cold', outcome: 'caller_hangup' }]);
+    expect(before.transfers[0]).not.toHaveProperty('bridge');
+    expect(early.human.heard.from('party:')).toHaveLength(0);
   });
 
   it('nobody answers: back to the Voicebot, and the same agent session gets resume with no_answer', async () => {

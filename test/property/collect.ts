@@ -264,6 +264,7 @@ function recordOf(r: CallRecord): RecordSeen {
       startedAtMs: t.startedAtMs,
       ...(t.endedAtMs === undefined ? {} : { endedAtMs: t.endedAtMs }),
       ...(t.outcome === undefined ? {} : { outcome: t.outcome }),
+      ...(t.bridge === undefined ? {} : { bridge: t.bridge }),
     })),
   };
 }

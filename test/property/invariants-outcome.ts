@@ -138,7 +138,10 @@ export function outcomeMismatch(o: Observation): Violation[] {
   for (const h of humanLegs(o)) {
     if (!talked(o, h)) continue;
     const t = attemptOf(transfers, h.leg.createdAtMs);
-    if (t?.outcome !== 'connected')
+    // A record that says it does not know whether the two were bridged (the carrier reports
+    // nothing at the bridge) is not wrong; the checks below hold it to when it may say so.
+    const unknown = t?.outcome === 'caller_hangup' && t.bridge === 'unconfirmed';
+    if (t?.outcome !== 'connected' && !unknown)
       out.push({
         kind: 'outcome_mismatch',
         message: `${h.address} (leg ${h.leg.sid}) talked with the caller, but its transfer ${t?.transferId ?? '(none)'} ended ${t?.outcome ?? 'without outcome'}`,
@@ -159,6 +162,17 @@ export function outcomeMismatch(o: Observation): Violation[] {
         out.push({
           kind: 'outcome_mismatch',
           message: `the caller hung up at ${end.atMs} while transfer ${t.transferId} ran${latest === undefined ? '' : ` (leg ${latest.sid} still up)`}, but it ended ${t.outcome ?? 'without outcome'} at ${t.endedAtMs}`,
+        });
+    }
+    if (t.bridge === 'unconfirmed') {
+      // Not known only when it could have happened: the caller hung up, after a human answered.
+      const answeredBefore = legsOf(o, t).some(
+        (h) => h.leg.answeredAtMs !== undefined && end !== undefined && h.leg.answeredAtMs < end.atMs,
+      );
+      if (t.outcome !== 'caller_hangup' || end?.by !== 'endpoint' || !answeredBefore)
+        out.push({
+          kind: 'outcome_mismatch',
+          message: `transfer ${t.transferId} ended ${t.outcome ?? 'without outcome'} with its bridge unconfirmed, but ${t.outcome !== 'caller_hangup' ? 'only a caller who hangs up leaves it unknown' : end?.by !== 'endpoint' ? 'the caller did not hang up' : 'no human it dialed had answered when the caller hung up'}`,
         });
     }
     if (t.outcome !== 'connected') continue;

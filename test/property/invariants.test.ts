@@ -619,6 +619,50 @@ describe('checkInvariants', () => {
     expect(kinds(late)).not.toContain('outcome_mismatch');
   });
 
+  it('outcome: a bridge the record calls unconfirmed excuses caller_hangup, and only where it could be so', () => {
+    // Exotel: the caller talked with the human for 4 s and hung up before the whisper's upper
+    // bound; the carrier reported nothing at the bridge.
+    const hungUp = (bridge?: 'unconfirmed', outcome = 'caller_hangup') => {
+      const o = base();
+      o.record!.endedReason = 'caller_hangup';
+      o.record!.transfers[0] = {
+        transferId: 't1',
+        startedAtMs: 4000,
+        endedAtMs: 9000,
+        outcome,
+        ...(bridge === undefined ? {} : { bridge }),
+      };
+      o.agent[0]!.frames = o.agent[0]!.frames.map((f) =>
+        f.event === 'transfer_status' && f.status === 'connected' ? { ...f, status: 'failed' } : f,
+      );
+      return o;
+    };
+    expect(kinds(hungUp())).toContain('outcome_mismatch');
+    expect(kinds(hungUp('unconfirmed'))).not.toContain('outcome_mismatch');
+    // Never another outcome, nor a caller the carrier dropped, nor before any human answered.
+    expect(kinds(hungUp('unconfirmed', 'human_hangup'))).toContain('outcome_mismatch');
+    const dropped = hungUp('unconfirmed');
+    dropped.caller.end = { status: 'completed', by: 'network', atMs: 9000 };
+    expect(kinds(dropped)).toContain('outcome_mismatch');
+    const unanswered = hungUp('unconfirmed');
+    unanswered.caller.end = { status: 'completed', by: 'endpoint', atMs: 4500 };
+    unanswered.caller.heard = unanswered.caller.heard
+      .slice(0, 2)
+      .map((x) => ({ ...x, endMs: Math.min(x.endMs, 4500) }));
+    unanswered.humans[0]!.legs[0] = {
+      sid: 'CH1',
+      createdAtMs: 4100,
+      end: { status: 'canceled', by: 'network', atMs: 4510 },
+    };
+    unanswered.humans[0]!.heard = [];
+    expect(checkInvariants(unanswered)).toEqual([
+      expect.objectContaining({
+        kind: 'outcome_mismatch',
+        message: expect.stringContaining('no human it dialed had answered'),
+      }),
+    ]);
+  });
+
   it('connected while the caller had already hung up', () => {
     const o = base();
     o.caller.end = { status: 'completed', by: 'endpoint', atMs: 4200 };

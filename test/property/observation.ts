@@ -100,6 +100,8 @@ export interface TransferSeen {
   readonly startedAtMs: number;
   readonly endedAtMs?: number;
   readonly outcome?: string;
+  /** The record does not know whether the caller was bridged to the human (Exotel's whisper). */
+  readonly bridge?: 'unconfirmed';
 }
 
 /** The daemon's record of the call, reduced to what is compared with the parties. */

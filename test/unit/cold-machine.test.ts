@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { LegEndStatus } from '../../src/domain/outcome.js';
-import { type ColdState, initial, step, transferMachine } from '../../src/transfer/cold.js';
+import {
+  type ColdState,
+  carrierWhisperMinMs,
+  carrierWhisperMs,
+  initial,
+  step,
+  transferMachine,
+} from '../../src/transfer/cold.js';
 import type { TransferEffect, TransferEvent, TransferInput } from '../../src/transfer/machine-types.js';
 import type { TransferPlan } from '../../src/transfer/plan-types.js';
 
@@ -467,5 +474,74 @@ describe('cold machine: a carrier whose dial cannot be ended from here (ringEnds
       'timer.start',
     ]);
     expect(result.effects[2]).toMatchObject({ type: 'carrier.dial', legId: 't1:1', to: B });
+  });
+});
+
+describe('cold machine: a whisper the carrier plays before it bridges, unreported (Exotel)', () => {
+  const WHISPER = 'A caller about a double charge on invoice 1234.';
+  const whisperInput: TransferInput = {
+    ...input,
+    plan: { ...plan, ringEndsAtCarrier: true, whisper: { kind: 'static', text: WHISPER } },
+  };
+  const at = (ms: number) => ({ nowMs: NOW + ms });
+  /** The human answered `ms` after the start and hears the carrier's whisper. */
+  const answeredAt = (ms: number): ColdState => {
+    let s = initial(whisperInput, ctx).state;
+    for (const e of [played, ringing('t1:0')]) s = step(s, e, at(0)).state;
+    s = step(s, answered('t1:0'), at(ms)).state;
+    expect(s.legs[0]?.status).toBe('whispering');
+    return s;
+  };
+  const ANSWER = 2_000;
+
+  it('the bounds: at least 40 ms a character, at most 80 and a second', () => {
+    expect(carrierWhisperMinMs(WHISPER)).toBe(40 * WHISPER.length);
+    expect(carrierWhisperMs(WHISPER)).toBe(1_000 + 80 * WHISPER.length);
+  });
+
+  it('the caller hangs up before the whisper can have ended: caller_hangup, and certain', () => {
+    const r = step(answeredAt(ANSWER), hangup, at(ANSWER + carrierWhisperMinMs(WHISPER) - 1));
+    expect(r.state.outcome).toBe('caller_hangup');
+    expect(r.effects.at(-1)).toEqual({ type: 'transfer.ended', outcome: 'caller_hangup' });
+    expect(r.state.timeline.at(-1)?.detail).toBe('outcome=caller_hangup');
+  });
+
+  it('after it can have ended, before its upper bound: caller_hangup with the bridge unconfirmed', () => {
+    for (const after of [carrierWhisperMinMs(WHISPER), carrierWhisperMs(WHISPER) - 1]) {
+      const r = step(answeredAt(ANSWER), hangup, at(ANSWER + after));
+      expect(r.state.outcome).toBe('caller_hangup');
+      expect(r.effects.at(-1)).toEqual({
+        type: 'transfer.ended',
+        outcome: 'caller_hangup',
+        bridge: 'unconfirmed',
+      });
+      expect(r.state.timeline.at(-1)?.detail).toBe('outcome=caller_hangup bridge=unconfirmed');
+    }
+  });
+
+  it('past the upper bound the transfer is connected: a hang-up then is the call ending', () => {
+    const connectedNow = step(
+      answeredAt(ANSWER),
+      fire('whisper:t1:0'),
+      at(ANSWER + carrierWhisperMs(WHISPER)),
+    );
+    expect(connectedNow.state.outcome).toBe('connected');
+    expect(step(connectedNow.state, hangup, at(ANSWER + carrierWhisperMs(WHISPER) + 500)).effects).toEqual(
+      [],
+    );
+  });
+
+  it('a caller who hangs up while the human rings, or on a plan without a whisper, is never unconfirmed', () => {
+    let ringingState = initial(whisperInput, ctx).state;
+    for (const e of [played, ringing('t1:0')]) ringingState = step(ringingState, e, at(0)).state;
+    expect(step(ringingState, hangup, at(60_000)).effects.at(-1)).toEqual({
+      type: 'transfer.ended',
+      outcome: 'caller_hangup',
+    });
+    const noWhisper = run([played, ringing('t1:0')]);
+    expect(step(noWhisper, hangup, at(60_000)).effects.at(-1)).toEqual({
+      type: 'transfer.ended',
+      outcome: 'caller_hangup',
+    });
   });
 });

@@ -79,6 +79,11 @@ export interface AgentCallStats {
   readonly endedReasons: Readonly<Record<string, number>>;
   /** Every transfer attempt's outcome, counted. */
   readonly transferOutcomes: Readonly<Record<string, number>>;
+  /**
+   * Calls not counted `connected` whose caller hung up after the human answered, the carrier not
+   * saying whether the two had been bridged (Exotel): `connected` may be short by this many.
+   */
+  readonly bridgeUnconfirmed: number;
 }
 
 export function agentCallStats(records: readonly CallRecord[]): AgentCallStats {
@@ -86,11 +91,13 @@ export function agentCallStats(records: readonly CallRecord[]): AgentCallStats {
   const transferOutcomes: Record<string, number> = {};
   let transferred = 0;
   let connected = 0;
+  let bridgeUnconfirmed = 0;
   for (const r of records) {
     const reason = r.endedReason ?? 'unknown';
     endedReasons[reason] = (endedReasons[reason] ?? 0) + 1;
     if (r.transfers.length > 0) transferred += 1;
     if (callOutcome(r) === 'connected') connected += 1;
+    else if (r.transfers.some((t) => t.bridge === 'unconfirmed')) bridgeUnconfirmed += 1;
     for (const t of r.transfers) {
       const key = t.outcome ?? 'running';
       transferOutcomes[key] = (transferOutcomes[key] ?? 0) + 1;
@@ -104,5 +111,6 @@ export function agentCallStats(records: readonly CallRecord[]): AgentCallStats {
     transferSuccessRate: transferred === 0 ? null : connected / transferred,
     endedReasons,
     transferOutcomes,
+    bridgeUnconfirmed,
   };
 }

@@ -84,7 +84,10 @@ export function consoleCall(record: CallRecord, version: number): Record<string,
     refusals: record.refusals,
     transfers: record.transfers.map((s) => ({
       ...s,
-      reason: outcomeWords(s.outcome, s.carrierCode),
+      reason:
+        s.bridge === 'unconfirmed'
+          ? 'the caller hung up after the human answered; the carrier does not say whether they had been bridged'
+          : outcomeWords(s.outcome, s.carrierCode),
     })),
     transferDetail:
       t === null
