@@ -43,6 +43,7 @@ function observe(metrics: Metrics, record: CallRecord, effect: CallEffect): void
         outcome: effect.effect.outcome,
         carrier: record.carrier,
         ...transferTimings(t),
+        ...(effect.effect.bridge === 'unconfirmed' ? { bridgeUnconfirmed: true } : {}),
       });
       return;
     }

@@ -12,6 +12,8 @@ export interface TransferEndedMetric {
   readonly ringMs?: number;
   /** Transfer start to the human having the caller, in ms (connected transfers only). */
   readonly timeToHumanMs?: number;
+  /** `caller_hangup` whose bridge to the human the carrier did not report (Exotel's whisper). */
+  readonly bridgeUnconfirmed?: boolean;
 }
 
 export interface MetricsOptions {
@@ -34,6 +36,7 @@ export class Metrics {
   readonly #transfersStarted: Counter<'mode' | 'trigger' | 'carrier'>;
   readonly #refusals: Counter<'refusal'>;
   readonly #transfers: Counter<'mode' | 'outcome' | 'carrier'>;
+  readonly #bridgeUnconfirmed: Counter<'mode' | 'carrier'>;
   readonly #ring: Histogram<'mode' | 'carrier'>;
   readonly #timeToHuman: Histogram<'mode' | 'carrier'>;
   readonly #handoffGap: Histogram<'carrier'>;
@@ -92,6 +95,12 @@ export class Metrics {
       name: 'patchthrough_transfers_total',
       help: 'Transfers ended, by mode, outcome and carrier',
       labelNames: ['mode', 'outcome', 'carrier'],
+      registers,
+    });
+    this.#bridgeUnconfirmed = new Counter({
+      name: 'patchthrough_transfers_bridge_unconfirmed_total',
+      help: 'Transfers ended caller_hangup after the human answered, the carrier not reporting whether it had bridged them',
+      labelNames: ['mode', 'carrier'],
       registers,
     });
     this.#ring = new Histogram({
@@ -257,6 +266,7 @@ export class Metrics {
   transferEnded(t: TransferEndedMetric): void {
     this.#transfers.inc({ mode: t.mode, outcome: t.outcome, carrier: t.carrier });
     const labels = { mode: t.mode, carrier: t.carrier };
+    if (t.bridgeUnconfirmed === true) this.#bridgeUnconfirmed.inc(labels);
     if (t.ringMs !== undefined && t.ringMs >= 0) this.#ring.observe(labels, t.ringMs / SECONDS);
     if (t.timeToHumanMs !== undefined && t.timeToHumanMs >= 0)
       this.#timeToHuman.observe(labels, t.timeToHumanMs / SECONDS);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parsePrometheus, sampleValue } from '../ops/prom-text.js';
 import { ANSWERS, type E2e, handoff, transferEvents, useE2e, warm } from './fixture.js';
 import {
   exotelNumber,
@@ -246,6 +247,16 @@ describe('exotel transfers end to end (virtual time)', () => {
     ]);
     expect(after.timeline.map((t) => t.detail)).toContain('caller_hangup bridge=unconfirmed');
     expect(late.human.heard.from('party:').length).toBeGreaterThan(0);
+    const unconfirmed = async (h: Harness) =>
+      sampleValue(
+        parsePrometheus(await h.app.metrics.text()),
+        'patchthrough_transfers_bridge_unconfirmed_total',
+        {
+          mode: 'cold',
+          carrier: 'exotel',
+        },
+      );
+    expect(await unconfirmed(late.hh)).toBe(1);
     // As the whisper starts (it cannot have ended): caller_hangup, certain.
     const early = await start();
     await early.hh.sim.waitFor(() => early.human.heard.first('say') !== undefined, 15_000);
@@ -254,6 +265,7 @@ describe('exotel transfers end to end (virtual time)', () => {
     expect(before.transfers).toMatchObject([{ mode: 'cold', outcome: 'caller_hangup' }]);
     expect(before.transfers[0]).not.toHaveProperty('bridge');
     expect(early.human.heard.from('party:')).toHaveLength(0);
+    expect(await unconfirmed(early.hh)).toBe(0);
   });
 
   it('nobody answers: back to the Voicebot, and the same agent session gets resume with no_answer', async () => {
