@@ -112,6 +112,14 @@ export class TestLivekitServer {
   readonly #http: Server;
   readonly #wss = new WebSocketServer({ noServer: true });
   readonly #rooms = new Map<string, RoomState>();
+  /** Tracks not sent to a participant yet for want of an audio section (`from → to sid`). */
+  readonly #waiting = new Set<string>();
+
+  /** What the server has not forwarded yet, for a failure's message. */
+  waitingForwards(): readonly string[] {
+    return [...this.#waiting];
+  }
+
   /** Room service calls, in order (`CreateRoom` with its body, `DeleteRoom`). */
   readonly calls: { readonly method: string; readonly body: Record<string, unknown> }[] = [];
   port = 0;
@@ -324,7 +332,6 @@ export class TestLivekitServer {
     const answer = await peer.pc.createAnswer();
     await peer.pc.setLocalDescription(answer);
     const sdp = peer.pc.localDescription?.sdp ?? answer.sdp;
-    const first = !peer.answered;
     peer.answered = true;
     peer.send({
       case: 'answer',
@@ -335,12 +342,11 @@ export class TestLivekitServer {
         midToTrackId: { ...peer.midToTrack },
       }),
     });
-    if (first) {
-      // What the others already publish, now that this participant can receive it.
-      const room = this.#rooms.get(peer.grants.room);
-      for (const other of room?.peers.values() ?? [])
-        if (other !== peer) for (const sid of other.published.keys()) this.#forward(other, sid, peer);
-    }
+    // What the others publish and this participant does not receive yet, now that it can: on its
+    // first answer, and on any later one that may bring the audio section an earlier try lacked.
+    const room = this.#rooms.get(peer.grants.room);
+    for (const other of room?.peers.values() ?? [])
+      if (other !== peer) for (const sid of other.published.keys()) this.#forward(other, sid, peer);
     if (peer.reliable === undefined) {
       peer.reliable = peer.pc.createDataChannel('_reliable', { ordered: true });
       peer.lossy = peer.pc.createDataChannel('_lossy', { ordered: false, maxRetransmits: 0 });
@@ -424,7 +430,12 @@ export class TestLivekitServer {
           t.kind === 'audio' && typeof t.mid === 'string' && to.midToTrack[t.mid] === undefined,
       );
     const mid = free?.mid;
-    if (free === undefined || typeof mid !== 'string') return;
+    if (free === undefined || typeof mid !== 'string') {
+      // No audio section to send it on yet: the participant's next answer tries again.
+      this.#waiting.add(`${from.grants.identity} → ${to.grants.identity} ${sid}`);
+      return;
+    }
+    this.#waiting.delete(`${from.grants.identity} → ${to.grants.identity} ${sid}`);
     to.receiving.add(sid);
     to.midToTrack[mid] = sid;
     const out = new MediaStreamTrack({ kind: 'audio' });

@@ -69,7 +69,10 @@ describe('LiveKit rooms: the daemon and an agent on real rtc-node, through the t
     await eventually(() => agent.heard.length >= 1600, 'the agent hears the caller', {
       timeoutMs: 15_000,
     }).catch((err: unknown) => {
-      throw new Error(`${err instanceof Error ? err.message : String(err)} (the agent: ${agent.state()})`);
+      const waiting = server.waitingForwards().join(', ') || 'none';
+      throw new Error(
+        `${err instanceof Error ? err.message : String(err)} (the agent: ${agent.state()}; tracks the server holds back for want of an audio section: ${waiting})`,
+      );
     });
     return { h, c, agent, daemon };
   }
