@@ -12,7 +12,7 @@ export interface TransferEndedMetric {
   readonly ringMs?: number;
   /** Transfer start to the human having the caller, in ms (connected transfers only). */
   readonly timeToHumanMs?: number;
-  /** `caller_hangup` whose bridge to the human the carrier did not report (Exotel's whisper). */
+  /** A hang-up whose bridge the carrier did not report (Exotel's whisper). */
   readonly bridgeUnconfirmed?: boolean;
 }
 
@@ -99,7 +99,7 @@ export class Metrics {
     });
     this.#bridgeUnconfirmed = new Counter({
       name: 'patchthrough_transfers_bridge_unconfirmed_total',
-      help: 'Transfers ended caller_hangup after the human answered, the carrier not reporting whether it had bridged them',
+      help: 'Transfers ended caller_hangup or human_hangup after the human answered, the carrier not reporting whether it had bridged the two',
       labelNames: ['mode', 'carrier'],
       registers,
     });

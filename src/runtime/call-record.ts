@@ -26,9 +26,9 @@ export interface TransferAttemptSummary {
   readonly outcome?: TransferOutcome;
   readonly carrierCode?: string;
   /**
-   * With `caller_hangup` on a carrier that plays the whisper to the human itself and reports
-   * nothing at the bridge (Exotel): the caller hung up after the whisper could have ended, so they
-   * may have talked with the human. Not known; absent when the caller certainly had not.
+   * With `caller_hangup` or `human_hangup` on a carrier that plays the whisper to the human itself
+   * and reports nothing at the bridge (Exotel): the one who hung up did so after the whisper could
+   * have ended, so the two may have talked. Not known; absent when they certainly had not.
    */
   readonly bridge?: 'unconfirmed';
 }

@@ -42,8 +42,9 @@ import type { TransferPlan } from './plan-types.js';
  *   before it bridges them (Exotel's `start_call_playback`): answered, not yet with the caller.
  *   The carrier reports nothing at the bridge, so the transfer is connected once the whisper's
  *   budget has passed ({@link carrierWhisperMs}, an upper bound), and a human who hangs up before is
- *   `human_hangup`, the caller back with the AI. A caller who hangs up before is `caller_hangup`,
- *   with the bridge `unconfirmed` once the whisper could have ended ({@link carrierWhisperMinMs}).
+ *   `human_hangup`, the caller back with the AI. A caller who hangs up before is `caller_hangup`.
+ *   Either, once the whisper could have ended ({@link carrierWhisperMinMs}), leaves the bridge
+ *   `unconfirmed` (on the transfer when it ends there, on the leg's line of the timeline always).
  * - `confirming`: the leg ended `canceled` unasked. The carrier cancels a dial when the caller
  *   hangs up and does not order the leg's callbacks before the caller's own status, so the
  *   machine waits (bounded by `confirm`) for the caller's fate before deciding anything: the
@@ -155,11 +156,18 @@ function apply(d: ColdDraft, event: TransferEvent): Applied {
       if (leg === undefined) return staleEnd(d, event.legId, event.status);
       const code = cleanCarrierCode(event.carrierCode);
       if (leg.status === 'whispering') {
-        // The human hung up during the carrier's whisper, before the bridge: never with the caller.
+        // The human hung up before the whisper's upper bound: during it, never with the caller, or
+        // (past its lower bound) perhaps just after the bridge, which the carrier does not report.
+        const unconfirmed = event.status === 'completed' && mayBeBridged(d);
         cancelTimer(d, `whisper:${leg.legId}`);
         const ended = event.status === 'completed' ? 'human_hangup' : outcomeOfEnd(event.status);
         dropLeg(d, leg, ended, code, false);
-        return `${detailOf({ leg: leg.legId, status: event.status })} ${nextOrReturn(d, ended, code, (i) => dial(d, i))}`;
+        const detail = detailOf({
+          leg: leg.legId,
+          status: event.status,
+          ...(unconfirmed ? { bridge: 'unconfirmed' } : {}),
+        });
+        return `${detail} ${nextOrReturn(d, ended, code, (i) => dial(d, i), { bridgeUnconfirmed: unconfirmed })}`;
       }
       if (event.status === 'completed') {
         // Twilio's `DialCallStatus=completed` means the human answered and the bridge already
@@ -267,10 +275,10 @@ export function carrierWhisperMinMs(text: string): number {
 }
 
 /**
- * The caller hung up while the current leg hears the carrier's whisper, and late enough that the
- * carrier may already have bridged them (past {@link carrierWhisperMinMs} since the answer, which
- * the whisper timer's deadline gives). The carrier reports nothing at the bridge, so whether the
- * two talked is not known here: the record says so rather than guess.
+ * The current leg hears the carrier's whisper, late enough that the carrier may already have
+ * bridged the human to the caller (past {@link carrierWhisperMinMs} since the answer, which the
+ * whisper timer's deadline gives): a hang-up now, by either, leaves it unknown whether the two
+ * talked. The carrier reports nothing at the bridge; the record says so rather than guess.
  */
 function mayBeBridged(d: ColdDraft): boolean {
   const leg = d.s.legs[d.s.index];

@@ -249,6 +249,7 @@ export function nextOrReturn(
   outcome: TransferOutcome,
   carrierCode: string | null,
   dial: (index: number) => LegId,
+  options: Pick<FinishOptions, 'bridgeUnconfirmed'> = {},
 ): string {
   const next = d.s.index + 1;
   if (next < d.s.plan.chain.length) {
@@ -259,7 +260,7 @@ export function nextOrReturn(
     verifyCaller(d, outcome, carrierCode);
     return detailOf({ outcome, code: carrierCode, chain: 'exhausted', note: 'caller_check' });
   }
-  finish(d, outcome, carrierCode);
+  finish(d, outcome, carrierCode, options);
   return detailOf({ outcome, code: carrierCode, chain: 'exhausted' });
 }
 
@@ -305,7 +306,10 @@ export interface FinishOptions {
   readonly interrupt?: boolean;
   /** Live legs end with the caller's call on the carrier's side: mark them, send nothing. */
   readonly legsEndWithCaller?: boolean;
-  /** `caller_hangup`: the carrier may have bridged the caller to the human unreported. */
+  /**
+   * `caller_hangup`, `human_hangup`: one of them hung up while the carrier may already have
+   * bridged the two, unreported (cold.ts `whispering`).
+   */
   readonly bridgeUnconfirmed?: boolean;
 }
 

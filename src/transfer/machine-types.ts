@@ -213,8 +213,8 @@ export type TransferEffect =
       readonly outcome: TransferOutcome;
       readonly carrierCode?: string;
       /**
-       * `caller_hangup` only: the caller hung up while the carrier may already have bridged them
-       * to the human, and the carrier does not report the bridge (cold.ts `whispering`).
+       * `caller_hangup`, `human_hangup`: the caller or the last human hung up while the carrier may
+       * already have bridged them, and the carrier does not report the bridge (cold.ts `whispering`).
        */
       readonly bridge?: 'unconfirmed';
     };

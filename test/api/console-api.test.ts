@@ -118,7 +118,7 @@ describe('console views', () => {
     expect(outcomeWords('no_answer')).toBe('nobody answered before the ring timeout');
   });
 
-  it('a caller_hangup whose bridge the carrier did not report says it is not known', () => {
+  it('a hang-up whose bridge the carrier did not report says it is not known', () => {
     const transfer = {
       transferId: 'CA3.t1',
       mode: 'cold',
@@ -133,8 +133,14 @@ describe('console views', () => {
       'the caller hung up during the transfer',
     );
     expect(reasonOf({ ...record('CA3'), transfers: [{ ...transfer, bridge: 'unconfirmed' }] })).toBe(
-      'the caller hung up after the human answered; the carrier does not say whether they had been bridged',
+      'the caller hung up after the person answered; the carrier does not say whether the two had been bridged',
     );
+    expect(
+      reasonOf({
+        ...record('CA3'),
+        transfers: [{ ...transfer, outcome: 'human_hangup', bridge: 'unconfirmed' }],
+      }),
+    ).toBe('the person hung up after answering; the carrier does not say whether the two had been bridged');
   });
 
   it('figures per agent: rates, outcomes by kind, time to human p50/p95, per slice', () => {

@@ -268,6 +268,42 @@ describe('exotel transfers end to end (virtual time)', () => {
     expect(await unconfirmed(early.hh)).toBe(0);
   });
 
+  it('warm run as cold: a human who hangs up just after the unreported bridge is human_hangup, the bridge unconfirmed, and the caller back with the AI', async () => {
+    const WHISPER = 'Incoming refund request for order 1234, placed last week.';
+    const hh = await run(
+      {
+        script: (start) =>
+          start.resumed
+            ? []
+            : [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { awaitEvent: 'resume' }, { say: 1500 }],
+        agent: warm(WHISPER),
+      },
+      { programmable: true },
+    );
+    // Exotel says the whisper at 60 ms a character (3.5 s), then bridges; the daemon's bounds are
+    // 2.3 and 5.6 s. The human hangs up half a second into the conversation.
+    const human = hh.sim.network.addHuman('+14155550111', {
+      type: 'answer',
+      afterMs: 400,
+      hangupAfterMs: 60 * WHISPER.length + 500,
+      speak: { type: 'tone', hz: 660 },
+    });
+    const call = await placeCall(hh);
+    const back = await waitForRecord(
+      hh,
+      call.sid,
+      (r) => r.phase === 'ai' && r.transfers[0]?.outcome !== undefined,
+      15_000,
+    );
+    expect(back.transfers).toMatchObject([{ mode: 'cold', outcome: 'human_hangup', bridge: 'unconfirmed' }]);
+    expect(human.heard.from('party:').length).toBeGreaterThan(0);
+    await hh.sim.waitFor(() => sourcesHeard(call.heard.segments).at(-1) === 'stream:', 10_000);
+    expect(sourcesHeard(call.heard.segments)).toEqual(['stream:', 'hold', 'party:', 'stream:']);
+    const session = await hh.agent!.session(0);
+    expect((await session.waitFor((f) => f.event === 'resume')).frame['outcome']).toBe('human_hangup');
+    call.hangup();
+  });
+
   it('nobody answers: back to the Voicebot, and the same agent session gets resume with no_answer', async () => {
     const hh = await run(
       {

@@ -140,7 +140,8 @@ export function outcomeMismatch(o: Observation): Violation[] {
     const t = attemptOf(transfers, h.leg.createdAtMs);
     // A record that says it does not know whether the two were bridged (the carrier reports
     // nothing at the bridge) is not wrong; the checks below hold it to when it may say so.
-    const unknown = t?.outcome === 'caller_hangup' && t.bridge === 'unconfirmed';
+    const unknown =
+      (t?.outcome === 'caller_hangup' || t?.outcome === 'human_hangup') && t.bridge === 'unconfirmed';
     if (t?.outcome !== 'connected' && !unknown)
       out.push({
         kind: 'outcome_mismatch',
@@ -165,14 +166,11 @@ export function outcomeMismatch(o: Observation): Violation[] {
         });
     }
     if (t.bridge === 'unconfirmed') {
-      // Not known only when it could have happened: the caller hung up, after a human answered.
-      const answeredBefore = legsOf(o, t).some(
-        (h) => h.leg.answeredAtMs !== undefined && end !== undefined && h.leg.answeredAtMs < end.atMs,
-      );
-      if (t.outcome !== 'caller_hangup' || end?.by !== 'endpoint' || !answeredBefore)
+      const why = unconfirmedWrong(o, t);
+      if (why !== undefined)
         out.push({
           kind: 'outcome_mismatch',
-          message: `transfer ${t.transferId} ended ${t.outcome ?? 'without outcome'} with its bridge unconfirmed, but ${t.outcome !== 'caller_hangup' ? 'only a caller who hangs up leaves it unknown' : end?.by !== 'endpoint' ? 'the caller did not hang up' : 'no human it dialed had answered when the caller hung up'}`,
+          message: `transfer ${t.transferId} ended ${t.outcome ?? 'without outcome'} with its bridge unconfirmed, but ${why}`,
         });
     }
     if (t.outcome !== 'connected') continue;
@@ -184,6 +182,27 @@ export function outcomeMismatch(o: Observation): Violation[] {
       });
   }
   return out;
+}
+
+/**
+ * Why a bridge the record calls unconfirmed cannot be so, if it cannot: it is unknown only after
+ * a human answered, and only when the caller (`caller_hangup`) or that human (`human_hangup`)
+ * then hung up.
+ */
+function unconfirmedWrong(o: Observation, t: TransferSeen): string | undefined {
+  const end = o.caller.end;
+  const answered = legsOf(o, t).filter((h) => h.leg.answeredAtMs !== undefined);
+  if (t.outcome === 'caller_hangup') {
+    if (end?.by !== 'endpoint') return 'the caller did not hang up';
+    return answered.some((h) => (h.leg.answeredAtMs ?? Number.POSITIVE_INFINITY) < end.atMs)
+      ? undefined
+      : 'no human it dialed had answered when the caller hung up';
+  }
+  if (t.outcome === 'human_hangup')
+    return answered.some((h) => h.leg.end?.by === 'endpoint')
+      ? undefined
+      : 'no human it dialed answered and then hung up';
+  return 'only a hang-up leaves it unknown';
 }
 
 export function endedReason(o: Observation): Violation[] {

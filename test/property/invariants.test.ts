@@ -639,7 +639,16 @@ describe('checkInvariants', () => {
     };
     expect(kinds(hungUp())).toContain('outcome_mismatch');
     expect(kinds(hungUp('unconfirmed'))).not.toContain('outcome_mismatch');
-    // Never another outcome, nor a caller the carrier dropped, nor before any human answered.
+    // The human hung up, not the caller: unknown as well, when that human had answered and hung up.
+    const humanLeft = hungUp('unconfirmed', 'human_hangup');
+    humanLeft.humans[0]!.legs[0] = {
+      ...humanLeft.humans[0]!.legs[0]!,
+      end: { status: 'completed', by: 'endpoint', atMs: 8000 },
+    };
+    expect(kinds(humanLeft)).not.toContain('outcome_mismatch');
+    // Never another outcome, nor a human the carrier hung up, nor a caller the carrier dropped, nor
+    // before any human answered.
+    expect(kinds(hungUp('unconfirmed', 'busy'))).toContain('outcome_mismatch');
     expect(kinds(hungUp('unconfirmed', 'human_hangup'))).toContain('outcome_mismatch');
     const dropped = hungUp('unconfirmed');
     dropped.caller.end = { status: 'completed', by: 'network', atMs: 9000 };

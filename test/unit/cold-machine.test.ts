@@ -519,6 +519,36 @@ describe('cold machine: a whisper the carrier plays before it bridges, unreporte
     }
   });
 
+  it('the human hangs up in the same window: human_hangup, unconfirmed, the caller back with the AI', () => {
+    const before = answeredAt(ANSWER);
+    const early = step(before, ended('t1:0', 'completed'), at(ANSWER + carrierWhisperMinMs(WHISPER) - 1));
+    // Another destination is left: it is dialed; this leg's line says it was certain.
+    expect(early.state.legs.map((l) => l.outcome)).toEqual(['human_hangup', null]);
+    expect(early.state.timeline.at(-1)?.detail).not.toContain('bridge');
+    const late = step(before, ended('t1:0', 'completed'), at(ANSWER + carrierWhisperMinMs(WHISPER)));
+    expect(late.state.legs.map((l) => l.outcome)).toEqual(['human_hangup', null]);
+    expect(late.state.timeline.at(-1)?.detail).toContain('leg=t1:0 status=completed bridge=unconfirmed');
+    // The last destination: the transfer ends human_hangup with the bridge unconfirmed.
+    const lastInput: TransferInput = {
+      ...whisperInput,
+      plan: { ...whisperInput.plan, chain: [A] },
+    };
+    let s = initial(lastInput, ctx).state;
+    for (const e of [played, ringing('t1:0')]) s = step(s, e, at(0)).state;
+    s = step(s, answered('t1:0'), at(ANSWER)).state;
+    const last = step(s, ended('t1:0', 'completed'), at(ANSWER + carrierWhisperMinMs(WHISPER)));
+    expect(last.state.outcome).toBe('human_hangup');
+    expect(last.effects.map((e) => e.type)).toContain('caller.to_agent');
+    expect(last.effects.at(-1)).toEqual({
+      type: 'transfer.ended',
+      outcome: 'human_hangup',
+      bridge: 'unconfirmed',
+    });
+    // A leg that failed rather than hung up is never unconfirmed.
+    const failed = step(s, ended('t1:0', 'failed'), at(ANSWER + carrierWhisperMinMs(WHISPER)));
+    expect(failed.effects.at(-1)).toEqual({ type: 'transfer.ended', outcome: 'failed' });
+  });
+
   it('past the upper bound the transfer is connected: a hang-up then is the call ending', () => {
     const connectedNow = step(
       answeredAt(ANSWER),

@@ -80,8 +80,9 @@ export interface AgentCallStats {
   /** Every transfer attempt's outcome, counted. */
   readonly transferOutcomes: Readonly<Record<string, number>>;
   /**
-   * Calls not counted `connected` whose caller hung up after the human answered, the carrier not
-   * saying whether the two had been bridged (Exotel): `connected` may be short by this many.
+   * Calls not counted `connected` with a transfer whose caller or human hung up after the human
+   * answered, the carrier not saying whether the two had been bridged (Exotel): `connected` may be
+   * short by this many.
    */
   readonly bridgeUnconfirmed: number;
 }

@@ -52,6 +52,15 @@ export function outcomeWords(
   }
 }
 
+/** A hang-up the carrier did not say was before or after it bridged the two. */
+function unconfirmedWords(outcome: TransferOutcome | undefined): string {
+  const who =
+    outcome === 'human_hangup'
+      ? 'the person hung up after answering'
+      : 'the caller hung up after the person answered';
+  return `${who}; the carrier does not say whether the two had been bridged`;
+}
+
 /** One line of the live-calls list: no phone numbers. */
 export function consoleRow(record: CallRecord, version: number): Record<string, unknown> {
   const t = record.transfer;
@@ -85,9 +94,7 @@ export function consoleCall(record: CallRecord, version: number): Record<string,
     transfers: record.transfers.map((s) => ({
       ...s,
       reason:
-        s.bridge === 'unconfirmed'
-          ? 'the caller hung up after the human answered; the carrier does not say whether they had been bridged'
-          : outcomeWords(s.outcome, s.carrierCode),
+        s.bridge === 'unconfirmed' ? unconfirmedWords(s.outcome) : outcomeWords(s.outcome, s.carrierCode),
     })),
     transferDetail:
       t === null

@@ -66,8 +66,8 @@ export function callRoutes(deps: ApiDeps): AnyRoute[] {
         'Ended calls in the window (newest first, at most `limit` listed; the figures count up to ' +
         `${MAX_STATS_CALLS}), plus the agent's calls in progress. transferRate = calls with a transfer ` +
         'attempt / ended calls; transferSuccessRate = calls whose transfer connected / calls with an attempt; ' +
-        'bridgeUnconfirmed = calls not counted connected whose caller hung up after the human answered, the ' +
-        'carrier not reporting whether they had been bridged (Exotel).',
+        'bridgeUnconfirmed = calls not counted connected with a transfer whose caller or human hung up after the ' +
+        'human answered, the carrier not reporting whether they had been bridged (Exotel).',
       params: agentParams,
       query: z.strictObject({
         sinceMs: queryInt(0, 8_640_000_000_000_000)
