@@ -176,22 +176,29 @@ describe('exotel transfers end to end (virtual time)', () => {
   const e2e = useE2e('exotel', { virtualTime: true });
   const run = starter(e2e);
   const { placeCall } = e2e;
+  const WHISPER = 'Incoming refund request for order 1234, placed last week.';
 
-  it('warm run as cold: a human who hangs up during the carrier’s whisper is human_hangup, and the caller is back with the AI', async () => {
+  /**
+   * A warm transfer run as cold to one human who answers after 400 ms and hangs up as `leaves`
+   * says; resolves once the caller is back with the AI, the transfer over.
+   */
+  async function humanLeaves(
+    leaves: { hangupDuringWhisper: { afterMs: number } } | { hangupAfterMs: number },
+  ) {
     const hh = await run(
       {
         script: (start) =>
           start.resumed
             ? []
             : [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { awaitEvent: 'resume' }, { say: 1500 }],
-        agent: warm('Incoming refund request for order 1234, placed last week.'),
+        agent: warm(WHISPER),
       },
       { programmable: true },
     );
     const human = hh.sim.network.addHuman('+14155550111', {
       type: 'answer',
       afterMs: 400,
-      hangupDuringWhisper: { afterMs: 500 },
+      ...leaves,
       speak: { type: 'tone', hz: 660 },
     });
     const call = await placeCall(hh);
@@ -201,6 +208,11 @@ describe('exotel transfers end to end (virtual time)', () => {
       (r) => r.phase === 'ai' && r.transfers[0]?.outcome !== undefined,
       15_000,
     );
+    return { hh, human, call, back };
+  }
+
+  it('warm run as cold: a human who hangs up during the carrier’s whisper is human_hangup, and the caller is back with the AI', async () => {
+    const { hh, human, call, back } = await humanLeaves({ hangupDuringWhisper: { afterMs: 500 } });
     // Never connected: the human heard the whisper, never the caller (was: connected at the
     // answer, then the flow hung up the caller).
     expect(back.transfers[0]?.outcome).toBe('human_hangup');
@@ -217,7 +229,6 @@ describe('exotel transfers end to end (virtual time)', () => {
   });
 
   it('warm run as cold: a caller who hangs up inside the whisper’s bounds is caller_hangup, the bridge said unconfirmed, as it is', async () => {
-    const WHISPER = 'Incoming refund request for order 1234, placed last week.';
     const start = async () => {
       const hh = await run(
         {
@@ -269,32 +280,9 @@ describe('exotel transfers end to end (virtual time)', () => {
   });
 
   it('warm run as cold: a human who hangs up just after the unreported bridge is human_hangup, the bridge unconfirmed, and the caller back with the AI', async () => {
-    const WHISPER = 'Incoming refund request for order 1234, placed last week.';
-    const hh = await run(
-      {
-        script: (start) =>
-          start.resumed
-            ? []
-            : [{ say: 200 }, { text: ['[TRANSFER:+14155550111]'] }, { awaitEvent: 'resume' }, { say: 1500 }],
-        agent: warm(WHISPER),
-      },
-      { programmable: true },
-    );
     // Exotel says the whisper at 60 ms a character (3.5 s), then bridges; the daemon's bounds are
     // 2.3 and 5.6 s. The human hangs up half a second into the conversation.
-    const human = hh.sim.network.addHuman('+14155550111', {
-      type: 'answer',
-      afterMs: 400,
-      hangupAfterMs: 60 * WHISPER.length + 500,
-      speak: { type: 'tone', hz: 660 },
-    });
-    const call = await placeCall(hh);
-    const back = await waitForRecord(
-      hh,
-      call.sid,
-      (r) => r.phase === 'ai' && r.transfers[0]?.outcome !== undefined,
-      15_000,
-    );
+    const { hh, human, call, back } = await humanLeaves({ hangupAfterMs: 60 * WHISPER.length + 500 });
     expect(back.transfers).toMatchObject([{ mode: 'cold', outcome: 'human_hangup', bridge: 'unconfirmed' }]);
     expect(human.heard.from('party:').length).toBeGreaterThan(0);
     await hh.sim.waitFor(() => sourcesHeard(call.heard.segments).at(-1) === 'stream:', 10_000);
