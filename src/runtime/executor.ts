@@ -15,6 +15,7 @@ import { guardOf, isTerminalStatus, owedStatuses } from './effect-guards.js';
 import type { DispatchOutcome, EffectRunner, ReplyBody, RunContext } from './engine.js';
 import { type LegReplies, type MediaParameters, renderReply } from './replies.js';
 import {
+  detachSession,
   endSession,
   firstTelling,
   type LocalSession,
@@ -693,10 +694,9 @@ export class EffectExecutor implements EffectRunner {
       case 'agent.detach':
         if (session !== undefined) {
           await this.#tellOwed(record, context);
-          this.#o.sessions.delete(callId);
-          session.stopTimers?.();
-          session.bridge.close();
-          await session.agent.close('transferred');
+          detachSession(this.#o.sessions, session, 'transferred', (err) =>
+            this.#o.log.warn({ callId, err: errorSummary(err) }, 'agent.close_failed'),
+          );
         }
         return;
       case 'agent.status':

@@ -85,6 +85,26 @@ export async function closeSession(session: LocalSession, reason: AgentCloseReas
 }
 
 /**
+ * Takes a session off this worker as its transfer connects (`agent.detach`): its timers and
+ * bridge stop now, and its agent socket closes in the background — noted as closing, so `isClosing`
+ * says so and a stopping worker's `closed()` waits for it. Not awaited: a socket reconnecting when
+ * the transfer connected opens again to be told `connected` (agent-link.ts), which may take up to
+ * its connect timeout, and even an open one waits for the agent's close frame; neither may hold up
+ * the effects after it, nor the webhook that led to them. A close that fails goes to `failed`.
+ */
+export function detachSession(
+  sessions: SessionRegistry,
+  session: LocalSession,
+  reason: AgentCloseReason,
+  failed: (err: unknown) => void,
+): void {
+  if (sessions.get(session.callId) === session) sessions.delete(session.callId);
+  session.stopTimers?.();
+  session.bridge.close();
+  sessions.closing(session.callId, session.agent.close(reason)).catch(failed);
+}
+
+/**
  * Ends the call's session held here, if any: the agent gets `stop` and a normal close with
  * `reason` (the call's end, `call.finished`: `call ended`). False when no session was held here.
  */
@@ -131,7 +151,11 @@ export class SessionRegistry {
 
   /** Notes `callId`'s ended session as closing until `closed` settles, and returns `closed`. */
   closing(callId: string, closed: Promise<void>): Promise<void> {
-    const done = closed.finally(() => {
+    // A call can have two sessions closing (one detached as its transfer connected, then one
+    // ended with the call): the call is closing until both have closed.
+    const before = this.#closing.get(callId);
+    const both = before === undefined ? closed : Promise.allSettled([before]).then(() => closed);
+    const done = both.finally(() => {
       if (this.#closing.get(callId) === done) this.#closing.delete(callId);
     });
     this.#closing.set(callId, done);

@@ -210,6 +210,30 @@ describe('property: seeded transfer scenarios keep every invariant', () => {
     60_000,
   );
 
+  it("regression, lossy seed 0x2ae3: the agent's socket dropped in an agentic briefing and was reconnecting as the transfer connected; the run was read before the new socket was told `connected` (the detached session was not known as closing)", async () => {
+    expect(describeScenario(scenarioFor(0x2ae3))).toBe('seed 0x2ae3: twilio agentic answered by silence');
+    const results = await runScenarios([scenarioFor(0x2ae3)], {
+      time: new VirtualTime(),
+      adversity: seededAdversityWith({ lossy: true }),
+      agentAcceptDelayMs: seededAgentDelay,
+      agentDropAfterMs: seededAgentDrop,
+    });
+    expect(failures(results, { ...ADVERSARIAL, lossy: true })).toEqual([]);
+    const o = results[0]?.observation;
+    const transfer = o?.record?.transfers[0];
+    expect(transfer?.outcome).toBe('connected');
+    const own = o?.agent.filter((s) => s.role === undefined) ?? [];
+    // The race happened: the call's own socket dropped before the transfer connected ...
+    expect(own[0]?.closeCode).toBe(1006);
+    expect(own[0]?.closedAtMs).toBeLessThan(transfer?.endedAtMs ?? 0);
+    // ... and its reconnected socket, opened after it, was told `connected`, then `stop`.
+    const told = own[1]?.frames.filter((f) => f.event === 'transfer_status' || f.event === 'stop') ?? [];
+    expect(told.map((f) => (f.event === 'transfer_status' ? f.status : f.event))).toEqual([
+      'connected',
+      'stop',
+    ]);
+  }, 60_000);
+
   it('regression, seed 0x27: Exotel bridges the human after its whisper unreported; a caller who hangs up then, before the whisper’s upper bound, leaves the bridge unconfirmed (was caller_hangup as if they never talked)', async () => {
     expect(describeScenario(scenarioFor(0x27))).toBe('seed 0x27: exotel warm answered by tag');
     const results = await runScenarios([scenarioFor(0x27)], { redisUrl: redis!.url });

@@ -375,4 +375,35 @@ describe('EffectExecutor: what each effect does', () => {
     expect(h.fed.map((i) => i.type)).toEqual(['effect.failed']);
     expect(h.local.agent.sent.map((s) => s.kind)).toEqual(['status']);
   });
+
+  it("agent.detach does not wait for the agent's close: the effects after it run, and the session is closing until it closes (property seed 0x2ae3)", async () => {
+    // An agent socket that dropped just before the transfer connected reconnects to be told
+    // `connected`, which may take up to its connect timeout: the close waits that long.
+    const h = harness({ record: 'warm' });
+    let finish: () => void = () => undefined;
+    h.local.agent.close = (reason) => {
+      h.local.agent.sent.push({ kind: 'close', reason });
+      return new Promise<void>((resolve) => {
+        finish = resolve;
+      });
+    };
+    const run = h.executor.run(
+      h.record,
+      [
+        tx({ type: 'agent.status', status: 'connected', legId: LEG0 }),
+        tx({ type: 'agent.detach' }),
+        tx({ type: 'carrier.cancel', legId: LEG0 }),
+      ],
+      h.context,
+    );
+    const later = new Promise<string>((resolve) => setTimeout(() => resolve('still running'), 200));
+    await expect(Promise.race([run.then(() => 'done'), later])).resolves.toBe('done');
+    expect(h.carrier.commands).toEqual([{ op: 'hangupCall', callId: 'CHILD9' }]);
+    expect(h.local.agent.sent.map((x) => x.kind)).toEqual(['status', 'close']);
+    expect(h.sessions.get(CALL_ID)).toBeUndefined();
+    expect(h.sessions.isClosing(CALL_ID)).toBe(true);
+    finish();
+    await h.sessions.closed();
+    expect(h.sessions.isClosing(CALL_ID)).toBe(false);
+  });
 });

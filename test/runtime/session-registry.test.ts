@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentCloseReason } from '../../src/agent/transport.js';
-import { endSession, SessionRegistry } from '../../src/runtime/sessions.js';
+import { detachSession, endSession, SessionRegistry } from '../../src/runtime/sessions.js';
 import { fakeSession } from './shell-fakes.js';
 
 /** A session whose agent takes its time to close (a socket reconnecting to be told what it is owed). */
@@ -60,5 +60,64 @@ describe('SessionRegistry: sessions ended and still closing', () => {
     await expect(endSession(sessions, 'CA1')).resolves.toBe(true);
     await expect(endSession(sessions, 'CA1')).resolves.toBe(false);
     expect(agent.sent.filter((s) => s.kind === 'close')).toHaveLength(1);
+  });
+
+  it('a session detached as its transfer connects leaves at once and is closing until its agent has closed', async () => {
+    const sessions = new SessionRegistry();
+    const { session, finish } = slowClosing('CA1');
+    sessions.set(session);
+    const failures: unknown[] = [];
+    detachSession(sessions, session, 'transferred', (err) => failures.push(err));
+    expect(sessions.get('CA1')).toBeUndefined();
+    expect(sessions.isClosing('CA1')).toBe(true);
+    let allClosed = false;
+    const closed = sessions.closed().then(() => {
+      allClosed = true;
+    });
+    await Promise.resolve();
+    expect(allClosed).toBe(false);
+    finish();
+    await closed;
+    expect(sessions.isClosing('CA1')).toBe(false);
+    expect(failures).toEqual([]);
+  });
+
+  it('a detached session whose agent fails to close is said once and ends its closing', async () => {
+    const sessions = new SessionRegistry();
+    const { session, agent } = fakeSession('CA1');
+    agent.close = () => Promise.reject(new Error('socket gone'));
+    sessions.set(session);
+    const failures: unknown[] = [];
+    detachSession(sessions, session, 'transferred', (err) => failures.push(err));
+    await sessions.closed();
+    await Promise.resolve();
+    expect(failures).toHaveLength(1);
+    expect(sessions.isClosing('CA1')).toBe(false);
+  });
+
+  it('detaching leaves a newer session of the call in place', () => {
+    const sessions = new SessionRegistry();
+    const old = fakeSession('CA1');
+    const newer = fakeSession('CA1');
+    sessions.set(newer.session);
+    detachSession(sessions, old.session, 'transferred', () => undefined);
+    expect(sessions.get('CA1')).toBe(newer.session);
+  });
+
+  it('a call with two sessions closing is closing until both have closed', async () => {
+    const sessions = new SessionRegistry();
+    const first = slowClosing('CA1');
+    const second = slowClosing('CA1');
+    sessions.set(first.session);
+    detachSession(sessions, first.session, 'transferred', () => undefined);
+    sessions.set(second.session);
+    const ended = endSession(sessions, 'CA1');
+    second.finish();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(sessions.isClosing('CA1')).toBe(true);
+    first.finish();
+    await ended;
+    expect(sessions.isClosing('CA1')).toBe(false);
   });
 });
