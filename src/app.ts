@@ -502,6 +502,7 @@ export function buildApp(options: AppOptions): App {
       }
       // Calls that ended just before: their agents are told how their transfers ended first.
       await sessions.closed();
+      await briefings.closed();
       await store.close();
       await agents.close();
     },

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { DaemonError } from '../domain/errors.js';
 import { type AudioFormat, MULAW_8K } from '../domain/media.js';
@@ -54,7 +54,12 @@ export type ScriptStep =
   /** Send a `hangup` event (the socket stays open). */
   | { readonly hangup: string | true }
   /** Close the socket: `normal` (1000, a hang-up) or `abrupt` (dropped, no close frame). */
-  | { readonly close: 'normal' | 'abrupt' };
+  | { readonly close: 'normal' | 'abrupt' }
+  /**
+   * Stop reading the socket, as a stuck agent would: it stays open, nothing more it is sent is
+   * read, and the daemon's close frame is never answered.
+   */
+  | { readonly stall: true };
 
 /** What the agent learned from `start`. */
 export interface ScriptStart {
@@ -123,8 +128,11 @@ export class ScriptedSession {
   #wake: (() => void)[] = [];
   #finish: () => void = () => {};
 
-  constructor(socket: WebSocket, headers: IncomingHttpHeaders, clock: Clock, timers: Timers) {
+  readonly #raw: Socket | undefined;
+
+  constructor(socket: WebSocket, headers: IncomingHttpHeaders, clock: Clock, timers: Timers, raw?: Socket) {
     this.#socket = socket;
+    this.#raw = raw;
     this.headers = headers;
     this.#clock = clock;
     this.#timers = timers;
@@ -228,6 +236,10 @@ export class ScriptedSession {
     if ('hangup' in step) {
       return this.send(step.hangup === true ? { event: 'hangup' } : { event: 'hangup', reason: step.hangup });
     }
+    if ('stall' in step) {
+      this.#raw?.pause();
+      return;
+    }
     if (step.close === 'normal') this.#socket.close(1000, 'agent hung up');
     else this.drop();
   }
@@ -283,7 +295,7 @@ export class ScriptedAgentServer {
     const clock = options.clock ?? time;
     const summary = options.summary === undefined ? DEFAULT_SUMMARY : options.summary;
     server.on('connection', (socket, request) => {
-      const session = new ScriptedSession(socket, request.headers, clock, time);
+      const session = new ScriptedSession(socket, request.headers, clock, time, request.socket);
       this.sessions.push(session);
       for (const wake of this.#waiters.splice(0)) wake();
       socket.on('message', (data) => {

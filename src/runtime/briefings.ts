@@ -61,6 +61,8 @@ export class BriefingSessions {
   readonly #o: BriefingOptions;
   readonly #time: Time;
   readonly #live = new Map<string, Briefing>();
+  /** Briefing sockets ended and still closing (their close handshake). */
+  readonly #closing = new Set<Promise<void>>();
 
   constructor(options: BriefingOptions) {
     this.#o = options;
@@ -275,7 +277,13 @@ export class BriefingSessions {
     };
   }
 
-  /** Ends the briefing on `legId` held here: `stop` with the reason, then the human's stream if `release`. */
+  /**
+   * Ends the briefing on `legId` held here: `stop` with the reason, then the human's stream if
+   * `release`. The socket's close handshake goes on in the background (`closed()` waits for it):
+   * the effects after this one — the leg's hang-up, the next destination's dial — do not wait for
+   * the agent's close frame, which a far agent takes a round trip to send and a stuck one never
+   * sends (then the wire's close timeout ends it).
+   */
   async end(legId: string, reason: BriefingEndReason, release: boolean): Promise<void> {
     const briefing = this.#live.get(legId);
     if (briefing === undefined || briefing.ended) return;
@@ -283,6 +291,15 @@ export class BriefingSessions {
     this.#live.delete(legId);
     briefing.bridge.close();
     if (release) briefing.closeHuman();
-    await briefing.agent.close(`briefing ${reason}`);
+    const closing: Promise<void> = briefing.agent
+      .close(`briefing ${reason}`)
+      .catch((err: unknown) => this.#o.log.warn({ legId, err: errorSummary(err) }, 'briefing.close_failed'))
+      .finally(() => this.#closing.delete(closing));
+    this.#closing.add(closing);
+  }
+
+  /** Settles once every briefing socket closing now has closed (a stopping worker's last step). */
+  async closed(): Promise<void> {
+    await Promise.allSettled([...this.#closing]);
   }
 }

@@ -169,6 +169,32 @@ describe.each(['twilio', 'plivo'] as const)('%s: agentic warm transfer (Redis)',
     call.hangup();
   });
 
+  it('the agent declines, then stops reading: the caller is back with the AI without waiting for its close frame', async () => {
+    const h = await e2e.run({
+      script: scripts([
+        { say: 300, toneHz: 880, mark: 'briefed' },
+        { awaitMark: 'briefed' },
+        { briefingResult: { accepted: false, reason: 'busy' } },
+        { stall: true },
+      ]),
+      agent: AGENTIC,
+    });
+    h.sim.network.addHuman(HUMAN, TALKS);
+    const call = await e2e.placeCall(h);
+    const back = await waitForRecord(h, call.sid, (r) => r.transfers[0]?.outcome !== undefined, 20_000);
+    await expectDeclined(h, back, call.sid);
+    // The caller's move back to the AI went out as the decision came, not once the briefing
+    // socket's close gave up on the stuck agent (the wire's close timeout, 2 s).
+    const decidedAt = back.transfer?.timeline.find((t) => t.event === 'briefing.result')?.atMs ?? 0;
+    const after = h.sim.log
+      .ofType('rest.request')
+      .filter((r) => r.path.includes(call.sid) && r.receivedAtMs >= decidedAt);
+    expect(decidedAt).toBeGreaterThan(0);
+    expect(after.length).toBeGreaterThan(0);
+    expect(after[0]!.receivedAtMs - decidedAt).toBeLessThan(1000);
+    call.hangup();
+  });
+
   it('the human presses the decline key: declined, next the AI', async () => {
     const h = await e2e.run({ script: scripts([{ say: 300, toneHz: 880 }]), agent: AGENTIC });
     const human = h.sim.network.addHuman(HUMAN, TALKS);
