@@ -31,6 +31,10 @@ export function audioLost(o: Observation): Violation[] {
     (streams === undefined || streams.some((s) => atMs >= s.fromMs && atMs <= s.toMs - TRANSIT_MS)) &&
     !outages.some((w) => atMs >= w.fromMs - OUTAGE_HELD_MS && atMs <= w.toMs);
   const unstreamed = new Set(o.caller.said.filter((f) => !streamed(f.atMs)).map((f) => f.frame));
+  // Nor one on its way to an agent socket that died without a close frame (the agent dropped
+  // it): written before the daemon could know, it died unread in that socket (docs/agent-protocol.md,
+  // "Reconnect and failure").
+  for (const frame of inFlightAtDrops(o)) unstreamed.add(frame);
   const say = (message: string): Violation[] => [{ kind: 'audio_lost', message }];
   const got: number[] = [];
   let statusAtMs: number | undefined;
@@ -61,7 +65,7 @@ export function audioLost(o: Observation): Violation[] {
   );
   if (startedAtMs === Infinity) return [];
   const owed = o.caller.said.filter(
-    (f) => f.frame >= first && f.atMs <= startedAtMs - TRANSIT_MS && streamed(f.atMs),
+    (f) => f.frame >= first && f.atMs <= startedAtMs - TRANSIT_MS && !unstreamed.has(f.frame),
   );
   const last = owed.reduce((m, f) => Math.max(m, f.frame), -1);
   const through = got.length === 0 ? first - 1 : (got[got.length - 1] as number);
@@ -70,6 +74,22 @@ export function audioLost(o: Observation): Violation[] {
       `the caller said frames #${first}..#${last} by ${startedAtMs - TRANSIT_MS}; the agent got ${got.length === 0 ? 'none' : `#${got[0]}..#${through}`} before the transfer`,
     );
   return [];
+}
+
+/**
+ * Caller frames that may have died in an agent socket closed without a close frame (1006): said
+ * in the {@link TRANSIT_MS} before it closed, after the last frame it got.
+ */
+function inFlightAtDrops(o: Observation): number[] {
+  const out: number[] = [];
+  for (const s of o.agent) {
+    if (s.role === 'briefing' || s.closeCode !== 1006 || s.closedAtMs === undefined) continue;
+    const closedAtMs = s.closedAtMs;
+    const last = s.frames.reduce((m, f) => (f.event === 'media' ? Math.max(m, f.frame) : m), -1);
+    for (const f of o.caller.said)
+      if (f.frame > last && f.atMs <= closedAtMs && f.atMs >= closedAtMs - TRANSIT_MS) out.push(f.frame);
+  }
+  return out;
 }
 
 /** How long, between `fromMs` and `toMs`, a media stream of the caller's call was open at the carrier. */

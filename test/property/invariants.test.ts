@@ -395,6 +395,39 @@ describe('checkInvariants', () => {
     expect(kinds(open)).toContain('audio_lost');
   });
 
+  it('audio: frames on their way to an agent socket that dropped without a close frame are not owed; older ones and later ones are (real-time sweep seed 0x2f59)', () => {
+    const o = base();
+    const rest = o.agent[0]!.frames.filter((f) => f.event !== 'media' && f.event !== 'start');
+    // The agent's first socket got #5..#59 (said up to 2180 ms) and was dropped at 2250 ms; its
+    // second, opened at 2600 ms, got the frames held meanwhile from `from` on.
+    const dropped = (from: number, closeCode = 1006): Observation => ({
+      ...o,
+      agent: [
+        { frames: [{ event: 'start', atMs: 1050 }, ...media(5, 59, 1100)], closeCode, closedAtMs: 2250 },
+        { frames: [{ event: 'start', atMs: 2600 }, ...media(from, 149, 2600), ...rest] },
+      ],
+    });
+    // #60..#62 (said 2200..2240 ms) were written to the dying socket: not owed.
+    expect(kinds(dropped(63))).not.toContain('audio_lost');
+    // #63 was said after the drop: the daemon held it for the next socket.
+    expect(kinds(dropped(64))).toContain('audio_lost');
+    // A socket closed with a close frame lost nothing it was sent.
+    expect(kinds(dropped(63, 1000))).toContain('audio_lost');
+    // Frames said more than TRANSIT_MS before the drop were owed to the first socket.
+    const early: Observation = {
+      ...o,
+      agent: [
+        {
+          frames: [{ event: 'start', atMs: 1050 }, ...media(5, 49, 1100)],
+          closeCode: 1006,
+          closedAtMs: 2300,
+        },
+        { frames: [{ event: 'start', atMs: 2600 }, ...media(53, 149, 2600), ...rest] },
+      ],
+    };
+    expect(kinds(early)).toContain('audio_lost');
+  });
+
   it('outcome count: told once per socket — again on a socket opened after its worker died, never twice on one, never differently', () => {
     const o = busy();
     const first = o.agent[0]!;
