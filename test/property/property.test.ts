@@ -39,6 +39,19 @@ function adversarial(seed: number): Promise<ScenarioResult[]> {
 
 const ADVERSARIAL = { virtual: true, adversary: true } as const;
 
+/**
+ * One seed as the lossy sweep runs it (`--virtual --adversary --lossy`): its adversary plan with
+ * lost callbacks, and the agent's seeded accept delay and socket drop.
+ */
+function lossyAdversarial(seed: number): Promise<ScenarioResult[]> {
+  return runScenarios([scenarioFor(seed)], {
+    time: new VirtualTime(),
+    adversity: seededAdversityWith({ lossy: true }),
+    agentAcceptDelayMs: seededAgentDelay,
+    agentDropAfterMs: seededAgentDrop,
+  });
+}
+
 describe('property: seeded transfer scenarios keep every invariant', () => {
   let redis: RedisServer | undefined;
   beforeAll(async () => {
@@ -125,12 +138,7 @@ describe('property: seeded transfer scenarios keep every invariant', () => {
     expect(describeScenario(scenarioFor(0x9bc))).toBe(
       'seed 0x9bc: twilio warm human_hangs_up_in_whisper by api, after fail',
     );
-    const results = await runScenarios([scenarioFor(0x9bc)], {
-      time: new VirtualTime(),
-      adversity: seededAdversityWith({ lossy: true }),
-      agentAcceptDelayMs: seededAgentDelay,
-      agentDropAfterMs: seededAgentDrop,
-    });
+    const results = await lossyAdversarial(0x9bc);
     expect(failures(results, { ...ADVERSARIAL, lossy: true })).toEqual([]);
     const o = results[0]?.observation;
     // The wait the seed is about happened: the caller's first stream carried the noise and no voice.
@@ -212,12 +220,7 @@ describe('property: seeded transfer scenarios keep every invariant', () => {
 
   it("regression, lossy seed 0x2ae3: the agent's socket dropped in an agentic briefing and was reconnecting as the transfer connected; the run was read before the new socket was told `connected` (the detached session was not known as closing)", async () => {
     expect(describeScenario(scenarioFor(0x2ae3))).toBe('seed 0x2ae3: twilio agentic answered by silence');
-    const results = await runScenarios([scenarioFor(0x2ae3)], {
-      time: new VirtualTime(),
-      adversity: seededAdversityWith({ lossy: true }),
-      agentAcceptDelayMs: seededAgentDelay,
-      agentDropAfterMs: seededAgentDrop,
-    });
+    const results = await lossyAdversarial(0x2ae3);
     expect(failures(results, { ...ADVERSARIAL, lossy: true })).toEqual([]);
     const o = results[0]?.observation;
     const transfer = o?.record?.transfers[0];
