@@ -1,7 +1,7 @@
 import type { CarrierAdapter } from '../../providers/types.js';
 import { CarrierError, DaemonError } from '../domain/errors.js';
 import { TRANSFER_OUTCOMES, type TransferOutcome } from '../domain/outcome.js';
-import { backgroundTime, type Time } from '../lib/time.js';
+import { backgroundTime, sleep, type Time } from '../lib/time.js';
 import type { Log } from '../log.js';
 import { firstDialAnnouncement } from '../transfer/cold.js';
 import type { BriefingEndReason, TransferEffect } from '../transfer/machine-types.js';
@@ -843,15 +843,24 @@ export class EffectExecutor implements EffectRunner {
   ): Promise<void> {
     const { callId } = ids;
     for (let resent = 0; ; resent++) {
+      // The caller's stream as the dial went out (`closeCarrier` is one per stream).
+      let sentOn: LocalSession['closeCarrier'];
       try {
         await this.#inOrder(callId, async (until) => {
           if (resent > 0 && !(await this.#stillDialing(ids))) return;
+          sentOn = session?.closeCarrier;
           await send(until);
         });
         return;
       } catch (err) {
         if (!mayHaveActed(err) || session === undefined) throw err;
-        if (await this.#streamLeaves(session, DIAL_TOOK_WAIT_MS)) {
+        if (sentOn === undefined) {
+          // No stream was there as it went out (it had dropped, and the carrier was between
+          // documents): no stream can show the dial taking. A carrier that acted names the leg
+          // in a callback meanwhile, and then the dial is not sent again (property seed 0x3a3e:
+          // taken as gone on, the dial never went and the caller waited out the ring time).
+          await sleep(this.#o.time ?? backgroundTime, DIAL_TOOK_WAIT_MS);
+        } else if (await this.#streamLeaves(session, sentOn, DIAL_TOOK_WAIT_MS)) {
           // A caller who hung up leaves the stream too: then the dial failed with the call.
           const latest = await this.#current?.(callId);
           if (latest === undefined || latest.phase === 'ended') throw err;
@@ -904,9 +913,13 @@ export class EffectExecutor implements EffectRunner {
     return true;
   }
 
-  /** Whether the session's carrier stream is gone within `waitMs`. */
-  #streamLeaves(session: LocalSession, waitMs: number): Promise<boolean> {
-    return this.#within(() => !session.bridge.carrierAttached, waitMs, STREAM_LOOK_MS);
+  /** Whether the session's carrier stream `stream` (its `closeCarrier`) is gone within `waitMs`. */
+  #streamLeaves(
+    session: LocalSession,
+    stream: LocalSession['closeCarrier'],
+    waitMs: number,
+  ): Promise<boolean> {
+    return this.#within(() => session.closeCarrier !== stream, waitMs, STREAM_LOOK_MS);
   }
 
   /** Whether `holds` comes true within `waitMs`, looked at every `stepMs`. */

@@ -132,6 +132,15 @@ export function outcomeCount(o: Observation): Violation[] {
   return out;
 }
 
+/** Outcomes that say what a human did: busy, no answer, a decline, a hang-up, a machine. */
+const OF_A_HUMAN: ReadonlySet<string> = new Set([
+  'busy',
+  'no_answer',
+  'declined',
+  'human_hangup',
+  'voicemail',
+]);
+
 export function outcomeMismatch(o: Observation): Violation[] {
   const out: Violation[] = [];
   const transfers = o.record?.transfers ?? [];
@@ -173,6 +182,12 @@ export function outcomeMismatch(o: Observation): Violation[] {
           message: `transfer ${t.transferId} ended ${t.outcome ?? 'without outcome'} with its bridge unconfirmed, but ${why}`,
         });
     }
+    // An outcome that says what a human did (or did not) needs a human the carrier called.
+    if (t.outcome !== undefined && OF_A_HUMAN.has(t.outcome) && legsOf(o, t).length === 0)
+      out.push({
+        kind: 'outcome_mismatch',
+        message: `transfer ${t.transferId} ended ${t.outcome}, but the carrier called no human for it`,
+      });
     if (t.outcome !== 'connected') continue;
     const legs = legsOf(o, t);
     if (!legs.some((h) => h.leg.answeredAtMs !== undefined))

@@ -428,6 +428,23 @@ describe('checkInvariants', () => {
     expect(kinds(early)).toContain('audio_lost');
   });
 
+  it('outcome mismatch: busy, no answer and the like need a human the carrier called (property seed 0x3a3e)', () => {
+    const o = busy();
+    expect(kinds(o)).not.toContain('outcome_mismatch');
+    // The dial never went: the record said no_answer with nobody called.
+    const nobody: Observation = { ...o, humans: [{ ...o.humans[0]!, legs: [], heard: [] }] };
+    expect(kinds(nobody)).toContain('outcome_mismatch');
+    // A dial the carrier refused before calling anybody may fail: that says nothing of a human.
+    const refused: Observation = {
+      ...nobody,
+      record: {
+        ...nobody.record!,
+        transfers: nobody.record!.transfers.map((t) => ({ ...t, outcome: 'failed' })),
+      },
+    };
+    expect(kinds(refused)).not.toContain('outcome_mismatch');
+  });
+
   it('outcome count: told once per socket — again on a socket opened after its worker died, never twice on one, never differently', () => {
     const o = busy();
     const first = o.agent[0]!;

@@ -134,6 +134,21 @@ describe('property: seeded transfer scenarios keep every invariant', () => {
     expect(slow.length).toBeGreaterThan(0);
   }, 60_000);
 
+  it("regression, seed 0x3a3e: a cold dial answered 503 as the caller's stream had just dropped was taken as gone on; it never went and the caller waited out the ring time (recorded no_answer)", async () => {
+    expect(describeScenario(scenarioFor(0x3a3e))).toBe(
+      'seed 0x3a3e: twilio cold caller_hangs_up_while_ringing by tag',
+    );
+    const results = await adversarial(0x3a3e);
+    expect(failures(results, ADVERSARIAL)).toEqual([]);
+    const o = results[0]?.observation;
+    // The race happened: the caller's first stream dropped, and the dial's redirect of the
+    // caller's call was answered 503 without acting; sent again, it rang the human.
+    expect(o?.caller.streams?.length).toBeGreaterThanOrEqual(2);
+    const redirects = o?.rest.filter((r) => /\/Calls\/CA[0-9a-f]+\.json$/.test(r.path)) ?? [];
+    expect(redirects.map((r) => r.status)).toEqual([503, 200]);
+    expect(o?.humans[0]?.legs.length).toBe(1);
+  }, 60_000);
+
   it('regression, lossy seed 0x9bc: a slow agent and a dropped first stream left the caller 6.26 s in silence at the start; comfort noise now fills the wait', async () => {
     expect(describeScenario(scenarioFor(0x9bc))).toBe(
       'seed 0x9bc: twilio warm human_hangs_up_in_whisper by api, after fail',
