@@ -47,6 +47,21 @@ export function controlTable(r: ControlResult): string {
         `${ms(p.triggerGc.withoutPausesMs)} | ${msN(p.triggerGc.pausesMs)} |`,
     ),
   );
+  const queued = r.phases.filter((p) => p.triggerRunQueue !== undefined);
+  if (queued.length > 0)
+    lines.push(
+      '',
+      `The daemon's main thread within each warm trigger → REST (/proc schedstat: lib/thread-times.ts): on a core, and runnable but waiting for one (the kernel running the machine's other processes, or waking a halted core):`,
+      '',
+      `| transfers/s | on a core, ms p50 / p99 / max | waiting for a core, ms p50 / p99 / max | trigger → REST without the wait, ms p50 / p99 / max | slow triggers (over ${SLOW_TRIGGER_MS} ms) | still over ${SLOW_TRIGGER_MS} ms without it |`,
+      '|---:|---|---|---|---:|---:|',
+      ...queued.map((p) => {
+        const q = p.triggerRunQueue;
+        return q === undefined
+          ? ''
+          : `| ${p.triggerRate}${label(p)} | ${ms(q.onCoreMs)} | ${ms(q.waitMs)} | ${ms(q.withoutWaitMs)} | ${q.slow} | ${q.slowWithoutWait} |`;
+      }),
+    );
   lines.push(
     '',
     `Warm trigger → REST in parts, ms p50 / p99 / max — all triggers, and those over ${SLOW_TRIGGER_MS} ms:`,

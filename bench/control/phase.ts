@@ -85,6 +85,20 @@ export interface PhaseResult {
     readonly withoutPausesMs: Summary;
     readonly pausesMs: Summary;
   };
+  /**
+   * The warm triggers' thread times (lib/thread-times.ts): how long of each trigger → REST the
+   * daemon's main thread ran, and how long it was runnable but not running — the kernel running
+   * the machine's other processes (the load generator, Redis) or waking a halted core; the
+   * latencies with that wait taken out; and of the triggers over {@link SLOW_TRIGGER_MS}, how
+   * many are still over it without it. Absent where the kernel keeps no scheduler statistics.
+   */
+  readonly triggerRunQueue?: {
+    readonly onCoreMs: Summary;
+    readonly waitMs: Summary;
+    readonly withoutWaitMs: Summary;
+    readonly slow: number;
+    readonly slowWithoutWait: number;
+  };
   /** Warm: the agent sent the trigger → the daemon sent the REST request (clocks aligned). */
   readonly triggerToRestEndToEndMs: Summary;
   /** Cold: the agent sent the trigger → the REST redirect (the handoff mark echoed by the carrier first). */
@@ -266,6 +280,7 @@ function summarizeControl(rig: Rig, options: PhaseOptions, rounds: readonly Roun
   const outcomes: Record<string, number> = {};
   const inWindow: DispatchRecord[] = [];
   const pausedInTrigger: number[] = [];
+  const runQueue: { latency: number; wait: number; onCore: number }[] = [];
   const parts: TriggerPart[] = [];
   const slowParts: TriggerPart[] = [];
   let slow = 0;
@@ -295,6 +310,12 @@ function summarizeControl(rig: Rig, options: PhaseOptions, rounds: readonly Roun
           parts.push(part);
           if (rec.restAfterMs > SLOW_TRIGGER_MS) slowParts.push(part);
         }
+        if (rec.restThread !== undefined)
+          runQueue.push({
+            latency: rec.restAfterMs,
+            wait: rec.restThread.waitMs,
+            onCore: rec.restThread.onCoreMs,
+          });
         const paused = pausedWithin(counters.gcPauses, rec.startedAtMs, rec.startedAtMs + rec.restAfterMs);
         pausedInTrigger.push(paused);
         if (rec.restAfterMs > SLOW_TRIGGER_MS) {
@@ -336,6 +357,7 @@ function summarizeControl(rig: Rig, options: PhaseOptions, rounds: readonly Roun
     triggerRate: Math.round(options.calls / (options.triggerSpreadMs / 1000)),
     outcomes,
     triggerToRestEngineMs: summarize(engine),
+    ...(runQueue.length === 0 ? {} : { triggerRunQueue: runQueueFigures(runQueue) }),
     triggerToRestEndToEndMs: summarize(endToEnd),
     triggerParts: { all: partSummaries(parts), slow: partSummaries(slowParts) },
     triggerGc: {
@@ -378,6 +400,19 @@ function summarizeControl(rig: Rig, options: PhaseOptions, rounds: readonly Roun
       windows[0]?.loop ?? NO_LOOP,
     ),
     ...(profile === undefined ? {} : { profile }),
+  };
+}
+
+function runQueueFigures(
+  triggers: readonly { latency: number; wait: number; onCore: number }[],
+): NonNullable<PhaseResult['triggerRunQueue']> {
+  const slow = triggers.filter((t) => t.latency > SLOW_TRIGGER_MS);
+  return {
+    onCoreMs: summarize(triggers.map((t) => t.onCore)),
+    waitMs: summarize(triggers.map((t) => t.wait)),
+    withoutWaitMs: summarize(triggers.map((t) => t.latency - t.wait)),
+    slow: slow.length,
+    slowWithoutWait: slow.filter((t) => t.latency - t.wait > SLOW_TRIGGER_MS).length,
   };
 }
 

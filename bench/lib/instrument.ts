@@ -29,6 +29,7 @@ import { parseTimerKey } from '../../src/runtime/commit-changes.js';
 import type { CallEngine } from '../../src/runtime/engine.js';
 import type { EventRef, Store } from '../../src/store/types.js';
 import { epochMs } from './probe.js';
+import { type ThreadTimes, threadTimes } from './thread-times.js';
 
 interface DispatchContext {
   readonly callId: string;
@@ -39,6 +40,8 @@ interface DispatchContext {
   restPath: string | undefined;
   /** When the store's `applyEvent` (load → step → commit) resolved. */
   appliedAtMs: number | undefined;
+  readonly timesAtStart: ThreadTimes | undefined;
+  firstRestTimes: ThreadTimes | undefined;
 }
 
 /** One finished dispatch, as the parent receives it. */
@@ -58,6 +61,14 @@ export interface DispatchRecord {
   readonly restPath?: string;
   /** The REST request was found by its call, not by the dispatch's async context ({@link matchRestByCall}). */
   readonly restMatched?: boolean;
+  /**
+   * Between the dispatch's start and its first REST request, the daemon's main thread
+   * (lib/thread-times.ts): ms on a core, and ms runnable but waiting for one — time the kernel
+   * gave the machine's other processes or took to wake a core, not the daemon's work.
+   */
+  readonly restThread?: ThreadTimes;
+  /** The main thread's times so far when the dispatch started (lib/thread-times.ts). */
+  readonly timesAtStart?: ThreadTimes;
   /** For timer events: how late the timer fired (now − deadline), ms, and its kind. */
   readonly timerLateMs?: number;
   readonly timer?: string;
@@ -66,6 +77,8 @@ export interface DispatchRecord {
 /** A carrier REST request as it started, with the call it names (path or form body), if any. */
 export interface RestRecord {
   readonly atMs: number;
+  /** The main thread's times so far as it started (lib/thread-times.ts). */
+  readonly times?: ThreadTimes;
   readonly path: string;
   readonly callId: string | undefined;
 }
@@ -236,12 +249,14 @@ export function watchRestRequests(counters: () => InstrumentCounters): () => voi
   const onStart = (message: unknown) => {
     const request = (message as { request: ClientRequest }).request;
     const atMs = epochMs();
+    const times = threadTimes();
     const path = `${request.method} ${request.path.replace(/\/(CA|CF)[0-9a-f]{32}/g, '/$1…').replace(/AC[0-9a-f]{32}/, 'AC…')}`;
-    counters().rests.push(restRecord(request, atMs, path));
+    counters().rests.push(restRecord(request, atMs, times, path));
     if (!attributing) return;
     const dispatch = dispatchScope.getStore();
     if (dispatch === undefined || dispatch.firstRestAtMs !== undefined) return;
     dispatch.firstRestAtMs = atMs;
+    dispatch.firstRestTimes = times;
     dispatch.restPath = path;
   };
   diagnostics.subscribe('http.client.request.start', onStart);
@@ -261,6 +276,8 @@ export function instrumentEngine(engine: CallEngine, counters: () => InstrumentC
       firstRestAtMs: undefined,
       restPath: undefined,
       appliedAtMs: undefined,
+      timesAtStart: threadTimes(),
+      firstRestTimes: undefined,
     };
     const timer = timerOf(ref);
     const run = async () => {
@@ -281,6 +298,8 @@ export function instrumentEngine(engine: CallEngine, counters: () => InstrumentC
             ? {}
             : { restAfterMs: ctx.firstRestAtMs - ctx.startedAtMs, restPath: ctx.restPath ?? '' }),
           ...(ctx.appliedAtMs === undefined ? {} : { storeDoneAfterMs: ctx.appliedAtMs - ctx.startedAtMs }),
+          ...(ctx.timesAtStart === undefined ? {} : { timesAtStart: ctx.timesAtStart }),
+          ...threadBetween(ctx.timesAtStart, ctx.firstRestTimes),
           ...(timer === undefined ? {} : { timerLateMs: ctx.startedAtMs - timer.atMs, timer: timer.kind }),
         });
       }
@@ -314,10 +333,30 @@ function keepBodies(): void {
  * caller's call id is its SID), else the `callId` of the callback URLs in its form body (a
  * created leg's `Url`/`StatusCallback`).
  */
-function restRecord(request: ClientRequest, atMs: number, path: string): RestRecord {
+function restRecord(
+  request: ClientRequest,
+  atMs: number,
+  times: ThreadTimes | undefined,
+  path: string,
+): RestRecord {
   const inPath = /\/Calls\/(CA[0-9a-f]{32})\.json/.exec(request.path)?.[1];
   const callId = inPath ?? /callId%3D(CA[0-9a-f]{32})/.exec(bodies.get(request) ?? '')?.[1];
-  return { atMs, path, callId };
+  return { atMs, path, callId, ...(times === undefined ? {} : { times }) };
+}
+
+/** `restThread` of a dispatch from the two readings, when both were taken. */
+function threadBetween(
+  atStart: ThreadTimes | undefined,
+  atRest: ThreadTimes | undefined,
+): { restThread?: ThreadTimes } {
+  return atStart === undefined || atRest === undefined
+    ? {}
+    : {
+        restThread: {
+          onCoreMs: atRest.onCoreMs - atStart.onCoreMs,
+          waitMs: atRest.waitMs - atStart.waitMs,
+        },
+      };
 }
 
 /**
@@ -354,7 +393,13 @@ export function matchRestByCall(counters: InstrumentCounters): InstrumentCounter
     if (fits === undefined || d.restAfterMs !== undefined || d.status !== 'applied') return d;
     const rest = byCall.get(d.callId)?.find((r) => r.atMs >= d.startedAtMs && fits(r.path));
     if (rest === undefined) return d;
-    return { ...d, restAfterMs: rest.atMs - d.startedAtMs, restPath: rest.path, restMatched: true };
+    return {
+      ...d,
+      restAfterMs: rest.atMs - d.startedAtMs,
+      restPath: rest.path,
+      restMatched: true,
+      ...threadBetween(d.timesAtStart, rest.times),
+    };
   });
   return { ...counters, dispatches };
 }

@@ -67,6 +67,13 @@ describe('watchRestRequests', () => {
     } finally {
       stop();
     }
+    // Read from /proc on Linux: each request's thread times, never falling.
+    if (process.platform === 'linux')
+      for (const key of ['onCoreMs', 'waitMs'] as const) {
+        const readings = counters.rests.map((r) => r.times?.[key] ?? -1);
+        expect(readings.every((ms) => ms >= 0)).toBe(true);
+        expect([...readings].sort((a, b) => a - b)).toEqual(readings);
+      }
     expect(counters.rests.map((r) => [r.path, r.callId])).toEqual([
       ['POST /2010-04-01/Accounts/AC…/Calls/CA….json', CALLER],
       ['POST /2010-04-01/Accounts/AC…/Calls.json', OTHER],
@@ -96,6 +103,25 @@ describe('matchRestByCall', () => {
     const [dial, move] = matchRestByCall(counters).dispatches;
     expect(dial).toMatchObject({ restAfterMs: 7, restPath: DIAL, restMatched: true });
     expect(move).toMatchObject({ restAfterMs: 5, restPath: MOVE, restMatched: true });
+    expect(dial?.restThread).toBeUndefined();
+  });
+
+  it("gives a matched trigger the main thread's times between its start and its request", () => {
+    const counters = {
+      ...newCounters(),
+      rests: [
+        { atMs: 104, path: DIAL, callId: CALLER, times: { onCoreMs: 12.75, waitMs: 51.5 } },
+        { atMs: 107, path: DIAL, callId: OTHER },
+      ],
+      dispatches: [
+        dispatch(CALLER, 'transfer.request', 100, { timesAtStart: { onCoreMs: 11, waitMs: 50 } }),
+        dispatch(OTHER, 'transfer.request', 100, { timesAtStart: { onCoreMs: 11, waitMs: 50 } }),
+      ],
+    };
+    const [timed, untimed] = matchRestByCall(counters).dispatches;
+    expect(timed).toMatchObject({ restAfterMs: 4, restThread: { onCoreMs: 1.75, waitMs: 1.5 } });
+    expect(untimed).toMatchObject({ restAfterMs: 7 });
+    expect(untimed?.restThread).toBeUndefined();
   });
 
   it("gives a cold trigger nothing: the caller's redirect is its handoff's", () => {
