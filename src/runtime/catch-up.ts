@@ -3,6 +3,7 @@ import type { CallRecord } from './call-record.js';
 import type { CallEffect, CallInput } from './call-reducer.js';
 import { effectName } from './effect-failures.js';
 import { owedToSockets } from './effect-guards.js';
+import { errorSummary } from './executor.js';
 import { owedToSession } from './session-dues.js';
 import { endSession, type SessionRegistry } from './sessions.js';
 
@@ -51,7 +52,12 @@ export function catchUpCall(o: CatchUpOptions): (callId: string) => Promise<void
     if (due.type === 'nothing') return;
     if (due.type === 'close') {
       o.log.warn({ callId, reason: due.reason }, 'socket_command.caught_up_closed');
-      await endSession(o.sessions, callId, due.reason);
+      endSession(
+        o.sessions,
+        callId,
+        (err) => o.log.warn({ callId, err: errorSummary(err) }, 'agent.close_failed'),
+        due.reason,
+      );
       return;
     }
     if (record === undefined) return;

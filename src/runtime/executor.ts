@@ -487,7 +487,9 @@ export class EffectExecutor implements EffectRunner {
         // Relayed here from the worker that learned the end: this one's commands stop too.
         this.#stopCallerCommands(record.callId);
         if (session !== undefined) await this.#tellOwed(record, context);
-        await endSession(this.#o.sessions, record.callId);
+        endSession(this.#o.sessions, record.callId, (err) =>
+          this.#o.log.warn({ callId: record.callId, err: errorSummary(err) }, 'agent.close_failed'),
+        );
         this.#o.log.info({ callId: record.callId, endedReason: effect.endedReason }, 'call.ended');
         return;
       }

@@ -107,15 +107,21 @@ export function detachSession(
 /**
  * Ends the call's session held here, if any: the agent gets `stop` and a normal close with
  * `reason` (the call's end, `call.finished`: `call ended`). False when no session was held here.
+ * The close is noted as closing (a stopping worker's `closed()` waits for it) and not awaited:
+ * it waits for the agent's close frame (up to the wire's close timeout for an agent that stopped
+ * reading) or, for a socket reconnecting with an outcome owed, up to its connect timeout, and
+ * the carrier's webhook that told of the call's end must not wait for either. A close that
+ * fails goes to `failed`.
  */
-export async function endSession(
+export function endSession(
   sessions: SessionRegistry,
   callId: string,
+  failed: (err: unknown) => void,
   reason: AgentCloseReason = 'call ended',
-): Promise<boolean> {
+): boolean {
   const ended = sessions.delete(callId);
   if (ended === undefined) return false;
-  await sessions.closing(callId, closeSession(ended, reason));
+  sessions.closing(callId, closeSession(ended, reason)).catch(failed);
   return true;
 }
 
