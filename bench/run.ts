@@ -12,6 +12,9 @@
  * own, in the relay's place: bench/media/lean-child.ts; `--daemon-as lean` in the daemon's, and
  * `--daemon-as split` the idle daemon with its media path alone in a worker thread).
  *
+ * After the parts, when `media` or `control` ran: DESIGN.md's targets judged from this run's
+ * figures (targets.ts), printed and written to `bench/results/targets.json`.
+ *
  * Flags: `--quick` (short steps, smaller ladders: a smoke run), `--ladder 50,100,200` (media
  * calls per step; `syscalls`: the loads), `--measure-s 5` (`media`: each of the alternating
  * windows, three per server per step), `--no-profile`, `--strace`, `--perf`, `--v8-profile`,
@@ -39,6 +42,7 @@ import { DAEMON_AS, type DaemonAs, measurePaired, pairedTable } from './media/pa
 import { RELAY_PARTS, type RelayPart } from './media/relay-parts.js';
 import { runMedia } from './media/run-media.js';
 import { measureSyscalls, syscallTable } from './media/syscalls.js';
+import { type ControlFigures, type MediaFigures, targetsTable, targetVerdicts } from './targets.js';
 
 const WHAT = ['media', 'frame-cost', 'control', 'handoff', 'store'] as const;
 /** Parts run only when named (not in `all`). */
@@ -195,6 +199,8 @@ async function main(): Promise<void> {
     warmupMs: flags.quick ? 1000 : 2000,
     measureMs: flags.quick ? 2000 : 4000,
   };
+  let mediaResult: MediaFigures | undefined;
+  let controlResult: ControlFigures | undefined;
   for (const what of flags.what) {
     if (what === 'media') {
       const result = await runMedia({
@@ -211,6 +217,7 @@ async function main(): Promise<void> {
         log,
       });
       write('media', result);
+      mediaResult = result;
       process.stdout.write(`${mediaTable(result)}\n`);
     } else if (what === 'livekit') {
       const result = await runLivekit({ ...livekit, log });
@@ -272,6 +279,7 @@ async function main(): Promise<void> {
         log,
       });
       write('control', result);
+      controlResult = result;
       process.stdout.write(`${controlTable(result)}\n`);
     } else if (what === 'handoff') {
       const result = await runHandoff({ perScenario: flags.quick ? 3 : 10, log });
@@ -280,6 +288,12 @@ async function main(): Promise<void> {
     } else if (what === 'store') {
       await runStore();
     }
+  }
+  if (mediaResult !== undefined || controlResult !== undefined) {
+    // Judged only from this run's parts: a target whose part did not run says so.
+    const verdicts = targetVerdicts(mediaResult, controlResult);
+    write('targets', { verdicts });
+    process.stdout.write(`${targetsTable(verdicts)}\n`);
   }
   log(`bench: ${Math.round((performance.now() - started) / 1000)} s`);
 }
