@@ -2,30 +2,29 @@ import { describe, expect, it } from 'vitest';
 import { boundedMemo } from '../../src/phone/bounded-memo.js';
 import { isPremiumRate, parseDestination } from '../../src/phone/destination.js';
 
+/** A memo of a function that notes each input it is asked afresh. */
+function counting(kept: number, maxKeyLength: number) {
+  const calls: string[] = [];
+  const memo = boundedMemo(
+    (key) => {
+      calls.push(key);
+      return { key };
+    },
+    { kept, maxKeyLength },
+  );
+  return { calls, memo };
+}
+
 describe('boundedMemo', () => {
   it('answers a repeated input from memory, the same object each time', () => {
-    const calls: string[] = [];
-    const memo = boundedMemo(
-      (key) => {
-        calls.push(key);
-        return { key };
-      },
-      { kept: 4, maxKeyLength: 10 },
-    );
+    const { calls, memo } = counting(4, 10);
     const first = memo('a');
     expect(memo('a')).toBe(first);
     expect(calls).toEqual(['a']);
   });
 
   it('keeps at most `kept` answers, dropping the one asked least recently', () => {
-    const calls: string[] = [];
-    const memo = boundedMemo(
-      (key) => {
-        calls.push(key);
-        return key.length;
-      },
-      { kept: 2, maxKeyLength: 10 },
-    );
+    const { calls, memo } = counting(2, 10);
     memo('a');
     memo('b');
     memo('a'); // now the most recent: `b` goes first
@@ -36,14 +35,7 @@ describe('boundedMemo', () => {
   });
 
   it('answers inputs longer than maxKeyLength afresh every time, keeping none of them', () => {
-    const calls: string[] = [];
-    const memo = boundedMemo(
-      (key) => {
-        calls.push(key);
-        return key.length;
-      },
-      { kept: 2, maxKeyLength: 3 },
-    );
+    const { calls, memo } = counting(2, 3);
     memo('long');
     memo('long');
     memo('ab');
