@@ -100,3 +100,45 @@ describe('a cold dial answered with a server error, the caller still on the AI s
     h.local.session.bridge.close();
   });
 });
+
+describe('a cold dial answered with a server error while no caller stream was there', () => {
+  // The caller's stream had dropped, and the carrier was between documents: no stream can show the
+  // dial taking (property seed 0x3a3e: taken as gone on, the dial never went and the caller waited
+  // out the ring time, recorded no_answer for a human nobody called).
+  function offStream(current: () => CallRecord) {
+    const time = manualTime();
+    const h = harness({
+      record: 'coldDialing',
+      current,
+      time,
+      fail: { op: 'redirectCall', err: serverError(), count: 1 },
+    });
+    h.local.session.closeCarrier = undefined;
+    return { h, time };
+  }
+
+  it('waits for news of the leg, then, with none, sends the dial again', async () => {
+    const { h, time } = offStream(RECORDS.coldDialing);
+    const running = h.executor.run(h.record, [dial('cold')], h.context);
+    await pass(time, 1_000);
+    // Not yet: a carrier that acted would name the leg in a callback within the wait.
+    expect(redirects(h)).toEqual([]);
+    await pass(time, 1_000);
+    await running;
+    expect(redirects(h)).toHaveLength(1);
+    expect(h.fed.filter((i) => i.type === 'transfer.event')).toEqual([]);
+  });
+
+  it('the leg heard of meanwhile (the carrier acted): not sent again', async () => {
+    const bound = () =>
+      through(
+        RECORDS.coldDialing(),
+        transferEvent({ type: 'leg.ringing', legId: LEG0 }, { legId: LEG0, carrierLegId: 'CHILD7' }),
+      );
+    const { h, time } = offStream(bound);
+    const running = h.executor.run(h.record, [dial('cold')], h.context);
+    await pass(time, 2_000);
+    await running;
+    expect(redirects(h)).toEqual([]);
+  });
+});
