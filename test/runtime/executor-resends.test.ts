@@ -51,18 +51,23 @@ describe('a durable retry of caller.hold is read again as it goes out', () => {
   });
 });
 
-describe('a cold dial answered with a server error, the caller still on the AI stream', () => {
-  function onStream(current: () => CallRecord) {
-    const time = manualTime();
-    const h = harness({
-      record: 'coldDialing',
-      current,
-      time,
-      fail: { op: 'redirectCall', err: serverError(), count: 1 },
-    });
+/** A cold dial whose first redirect is answered 503, the caller's stream there as it goes out or not. */
+function dialFailingOnce(current: () => CallRecord, stream: boolean) {
+  const time = manualTime();
+  const h = harness({
+    record: 'coldDialing',
+    current,
+    time,
+    fail: { op: 'redirectCall', err: serverError(), count: 1 },
+  });
+  if (stream)
     h.local.session.bridge.attachCarrier({ port: { send: () => undefined, bufferedBytes: () => 0 } });
-    return { h, time };
-  }
+  else h.local.session.closeCarrier = undefined;
+  return { h, time };
+}
+
+describe('a cold dial answered with a server error, the caller still on the AI stream', () => {
+  const onStream = (current: () => CallRecord) => dialFailingOnce(current, true);
 
   it('nothing heard of the leg: sent again after the wait, once', async () => {
     const { h, time } = onStream(RECORDS.coldDialing);
@@ -70,21 +75,6 @@ describe('a cold dial answered with a server error, the caller still on the AI s
     await pass(time, 2_000);
     await running;
     expect(redirects(h)).toHaveLength(1);
-    expect(h.fed.filter((i) => i.type === 'transfer.event')).toEqual([]);
-    h.local.session.bridge.close();
-  });
-
-  it('the leg heard of meanwhile (the carrier acted late): not sent again', async () => {
-    const bound = () =>
-      through(
-        RECORDS.coldDialing(),
-        transferEvent({ type: 'leg.ringing', legId: LEG0 }, { legId: LEG0, carrierLegId: 'CHILD7' }),
-      );
-    const { h, time } = onStream(bound);
-    const running = h.executor.run(h.record, [dial('cold')], h.context);
-    await pass(time, 2_000);
-    await running;
-    expect(redirects(h)).toEqual([]);
     expect(h.fed.filter((i) => i.type === 'transfer.event')).toEqual([]);
     h.local.session.bridge.close();
   });
@@ -105,17 +95,7 @@ describe('a cold dial answered with a server error while no caller stream was th
   // The caller's stream had dropped, and the carrier was between documents: no stream can show the
   // dial taking (property seed 0x3a3e: taken as gone on, the dial never went and the caller waited
   // out the ring time, recorded no_answer for a human nobody called).
-  function offStream(current: () => CallRecord) {
-    const time = manualTime();
-    const h = harness({
-      record: 'coldDialing',
-      current,
-      time,
-      fail: { op: 'redirectCall', err: serverError(), count: 1 },
-    });
-    h.local.session.closeCarrier = undefined;
-    return { h, time };
-  }
+  const offStream = (current: () => CallRecord) => dialFailingOnce(current, false);
 
   it('waits for news of the leg, then, with none, sends the dial again', async () => {
     const { h, time } = offStream(RECORDS.coldDialing);
@@ -128,17 +108,24 @@ describe('a cold dial answered with a server error while no caller stream was th
     expect(redirects(h)).toHaveLength(1);
     expect(h.fed.filter((i) => i.type === 'transfer.event')).toEqual([]);
   });
+});
 
-  it('the leg heard of meanwhile (the carrier acted): not sent again', async () => {
+describe('a cold dial answered with a server error, its leg heard of meanwhile (the carrier acted late)', () => {
+  it.each([
+    ['the caller still on the AI stream', true],
+    ['no caller stream there', false],
+  ] as const)('%s: not sent again', async (_where, stream) => {
     const bound = () =>
       through(
         RECORDS.coldDialing(),
         transferEvent({ type: 'leg.ringing', legId: LEG0 }, { legId: LEG0, carrierLegId: 'CHILD7' }),
       );
-    const { h, time } = offStream(bound);
+    const { h, time } = dialFailingOnce(bound, stream);
     const running = h.executor.run(h.record, [dial('cold')], h.context);
     await pass(time, 2_000);
     await running;
     expect(redirects(h)).toEqual([]);
+    expect(h.fed.filter((i) => i.type === 'transfer.event')).toEqual([]);
+    h.local.session.bridge.close();
   });
 });
