@@ -47,7 +47,7 @@ export function controlTable(r: ControlResult): string {
         `${ms(p.triggerGc.withoutPausesMs)} | ${msN(p.triggerGc.pausesMs)} |`,
     ),
   );
-  const queued = r.phases.filter((p) => p.triggerRunQueue !== undefined);
+  const queued = r.phases.filter((p) => p.triggerThread !== undefined);
   if (queued.length > 0)
     lines.push(
       '',
@@ -56,7 +56,7 @@ export function controlTable(r: ControlResult): string {
       `| transfers/s | on a core, ms p50 / p99 / max | waiting for a core, ms p50 / p99 / max | trigger → REST without the wait, ms p50 / p99 / max | slow triggers (over ${SLOW_TRIGGER_MS} ms) | still over ${SLOW_TRIGGER_MS} ms without it |`,
       '|---:|---|---|---|---:|---:|',
       ...queued.map((p) => {
-        const q = p.triggerRunQueue;
+        const q = p.triggerThread;
         return q === undefined
           ? ''
           : `| ${p.triggerRate}${label(p)} | ${ms(q.onCoreMs)} | ${ms(q.waitMs)} | ${ms(q.withoutWaitMs)} | ${q.slow} | ${q.slowWithoutWait} |`;

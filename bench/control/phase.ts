@@ -92,7 +92,7 @@ export interface PhaseResult {
    * latencies with that wait taken out; and of the triggers over {@link SLOW_TRIGGER_MS}, how
    * many are still over it without it. Absent where the kernel keeps no scheduler statistics.
    */
-  readonly triggerRunQueue?: {
+  readonly triggerThread?: {
     readonly onCoreMs: Summary;
     readonly waitMs: Summary;
     readonly withoutWaitMs: Summary;
@@ -280,7 +280,7 @@ function summarizeControl(rig: Rig, options: PhaseOptions, rounds: readonly Roun
   const outcomes: Record<string, number> = {};
   const inWindow: DispatchRecord[] = [];
   const pausedInTrigger: number[] = [];
-  const runQueue: { latency: number; wait: number; onCore: number }[] = [];
+  const threads: { latency: number; wait: number; onCore: number }[] = [];
   const parts: TriggerPart[] = [];
   const slowParts: TriggerPart[] = [];
   let slow = 0;
@@ -311,7 +311,7 @@ function summarizeControl(rig: Rig, options: PhaseOptions, rounds: readonly Roun
           if (rec.restAfterMs > SLOW_TRIGGER_MS) slowParts.push(part);
         }
         if (rec.restThread !== undefined)
-          runQueue.push({
+          threads.push({
             latency: rec.restAfterMs,
             wait: rec.restThread.waitMs,
             onCore: rec.restThread.onCoreMs,
@@ -357,7 +357,7 @@ function summarizeControl(rig: Rig, options: PhaseOptions, rounds: readonly Roun
     triggerRate: Math.round(options.calls / (options.triggerSpreadMs / 1000)),
     outcomes,
     triggerToRestEngineMs: summarize(engine),
-    ...(runQueue.length === 0 ? {} : { triggerRunQueue: runQueueFigures(runQueue) }),
+    ...(threads.length === 0 ? {} : { triggerThread: threadFigures(threads) }),
     triggerToRestEndToEndMs: summarize(endToEnd),
     triggerParts: { all: partSummaries(parts), slow: partSummaries(slowParts) },
     triggerGc: {
@@ -403,9 +403,9 @@ function summarizeControl(rig: Rig, options: PhaseOptions, rounds: readonly Roun
   };
 }
 
-function runQueueFigures(
+function threadFigures(
   triggers: readonly { latency: number; wait: number; onCore: number }[],
-): NonNullable<PhaseResult['triggerRunQueue']> {
+): NonNullable<PhaseResult['triggerThread']> {
   const slow = triggers.filter((t) => t.latency > SLOW_TRIGGER_MS);
   return {
     onCoreMs: summarize(triggers.map((t) => t.onCore)),
