@@ -47,20 +47,22 @@ export function controlTable(r: ControlResult): string {
         `${ms(p.triggerGc.withoutPausesMs)} | ${msN(p.triggerGc.pausesMs)} |`,
     ),
   );
-  const queued = r.phases.filter((p) => p.triggerThread !== undefined);
-  if (queued.length > 0)
+  const threadRows = r.phases.flatMap((p) => {
+    const q = p.triggerThread;
+    return q === undefined
+      ? []
+      : [
+          `| ${p.triggerRate}${label(p)} | ${ms(q.onCoreMs)} | ${ms(q.waitMs)} | ${ms(q.withoutWaitMs)} | ${q.slow} | ${q.slowWithoutWait} |`,
+        ];
+  });
+  if (threadRows.length > 0)
     lines.push(
       '',
       `The daemon's main thread within each warm trigger → REST (/proc schedstat: lib/thread-times.ts): on a core, and runnable but waiting for one (the kernel running the machine's other processes, or waking a halted core):`,
       '',
       `| transfers/s | on a core, ms p50 / p99 / max | waiting for a core, ms p50 / p99 / max | trigger → REST without the wait, ms p50 / p99 / max | slow triggers (over ${SLOW_TRIGGER_MS} ms) | still over ${SLOW_TRIGGER_MS} ms without it |`,
       '|---:|---|---|---|---:|---:|',
-      ...queued.map((p) => {
-        const q = p.triggerThread;
-        return q === undefined
-          ? ''
-          : `| ${p.triggerRate}${label(p)} | ${ms(q.onCoreMs)} | ${ms(q.waitMs)} | ${ms(q.withoutWaitMs)} | ${q.slow} | ${q.slowWithoutWait} |`;
-      }),
+      ...threadRows,
     );
   lines.push(
     '',

@@ -245,6 +245,11 @@ export class EffectExecutor implements EffectRunner {
     }
   }
 
+  /** Where an agent socket's close that failed in the background is said (`agent.close_failed`). */
+  #closeFailed(callId: string): (err: unknown) => void {
+    return (err) => this.#o.log.warn({ callId, err: errorSummary(err) }, 'agent.close_failed');
+  }
+
   /** A guarded effect ran (here, or on the worker it was relayed to): its guard goes (effect-guards.ts). */
   async #guardDone(callId: string, guardId: string): Promise<void> {
     try {
@@ -487,9 +492,7 @@ export class EffectExecutor implements EffectRunner {
         // Relayed here from the worker that learned the end: this one's commands stop too.
         this.#stopCallerCommands(record.callId);
         if (session !== undefined) await this.#tellOwed(record, context);
-        endSession(this.#o.sessions, record.callId, (err) =>
-          this.#o.log.warn({ callId: record.callId, err: errorSummary(err) }, 'agent.close_failed'),
-        );
+        endSession(this.#o.sessions, record.callId, this.#closeFailed(record.callId));
         this.#o.log.info({ callId: record.callId, endedReason: effect.endedReason }, 'call.ended');
         return;
       }
@@ -696,9 +699,7 @@ export class EffectExecutor implements EffectRunner {
       case 'agent.detach':
         if (session !== undefined) {
           await this.#tellOwed(record, context);
-          detachSession(this.#o.sessions, session, 'transferred', (err) =>
-            this.#o.log.warn({ callId, err: errorSummary(err) }, 'agent.close_failed'),
-          );
+          detachSession(this.#o.sessions, session, 'transferred', this.#closeFailed(callId));
         }
         return;
       case 'agent.status':
