@@ -83,6 +83,10 @@ async function spawnOn(port: number, env: Record<string, string>): Promise<Daemo
     await eventually(
       async () => {
         if (proc.exitCode !== null) throw new Error(`daemon exited at start:\n${output.join('')}`);
+        // Its own word first: a ready answer on the port proves nothing until this process says
+        // it listens there. Another test's daemon may have taken the port between freePort() and
+        // this one's start (this one then exits with EADDRINUSE), and answer /readyz meanwhile.
+        if (!listensOn(output, port)) return false;
         return fetch(`${url}/readyz`).then(
           (r) => r.status === 200,
           () => false,
@@ -96,6 +100,14 @@ async function spawnOn(port: number, env: Record<string, string>): Promise<Daemo
     throw err;
   }
   return daemon;
+}
+
+/** Whether the daemon's log (pino's JSON lines) says it listens on `port` (app.ts `daemon.listening`). */
+function listensOn(output: readonly string[], port: number): boolean {
+  return output
+    .join('')
+    .split('\n')
+    .some((line) => line.includes('"msg":"daemon.listening"') && line.includes(`"port":${port},`));
 }
 
 /** POSTs a webhook signed as Twilio signs it (the full URL plus the sorted form parameters). */

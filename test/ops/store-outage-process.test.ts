@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { WebSocket } from 'ws';
 import { freePort, type RedisServer, startRedisServer } from '../../support/redis-server.js';
 import { type EchoBot, startEchoBot } from '../support/echo-bot.js';
@@ -80,6 +80,10 @@ describe('Redis failing under a live call (real daemon process, real Redis)', ()
       WORKER_ID: 'worker-outage',
     });
     daemon = d;
+    onTestFailed(() => {
+      const lines = d.output.join('').split('\n');
+      console.error(`--- the worker, last 80 of ${lines.length} lines ---\n${lines.slice(-80).join('\n')}`);
+    });
     const answer = await signedWebhook(d, '/twilio/voice', CALL);
     expect(answer.status).toBe(200);
     const doc = parseStreamDocument(answer.body);
