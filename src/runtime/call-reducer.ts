@@ -15,7 +15,7 @@ import {
   type TransferAttemptSummary,
   withTimeline,
 } from './call-record.js';
-import { checkCallAt, reduceEffectFailed, reduceEffectRetry } from './effect-failures.js';
+import { checkCallAt, reduceEffectFailed, reduceEffectRetry, retriesAtEnd } from './effect-failures.js';
 import { dropGuard, withGuards } from './effect-guards.js';
 
 /**
@@ -585,9 +585,10 @@ function finish(
   ctx: ReduceContext,
   effects: readonly CallEffect[],
 ): ReduceResult {
+  const left = retriesAtEnd(record, ctx.nowMs);
   return {
-    record: { ...record, phase: 'ended', endedReason, endedAtMs: ctx.nowMs },
-    effects: [...effects, { type: 'call.finished', endedReason }],
+    record: { ...left.record, phase: 'ended', endedReason, endedAtMs: ctx.nowMs },
+    effects: [...effects, ...left.effects, { type: 'call.finished', endedReason }],
   };
 }
 

@@ -2,7 +2,7 @@ import { DURABLE_EFFECT_RETRY, type RetryPolicy } from '../lib/retry.js';
 import type { TransferEvent } from '../transfer/machine-types.js';
 import { type CallRecord, withTimeline } from './call-record.js';
 import type { CallEffect, CallInput, ReduceResult } from './call-reducer.js';
-import { dropGuard, guardOf, unguarded } from './effect-guards.js';
+import { dropGuard, guardOf, isTerminalStatus, unguarded } from './effect-guards.js';
 
 /**
  * What the call does when one of its effects failed (pure; the executor reports every failure
@@ -195,6 +195,46 @@ function scheduleRetry(record: CallRecord, effect: CallEffect, attempt: number, 
     },
     effects: [{ type: 'retry.schedule', retryId, atMs }],
   };
+}
+
+/**
+ * Pure: the pending retries of a call that is ending, as its end leaves them. The commit that
+ * ends a call drops every timer it had (store/lua.ts COMMIT), so each retry that still matters
+ * after the end — a human's phone to stop, a hang-up that did not take — is scheduled again in
+ * that commit, due one retry interval later (a timer the ending commit starts outlives the end);
+ * the ones that mattered only while the call lived (moving the caller, checking the call) go,
+ * so the record never shows a retry that nothing will run. The agent's terminal
+ * `transfer_status` stays: the `call.finished` of the same commit tells it (`owedStatuses`).
+ */
+export function retriesAtEnd(
+  record: CallRecord,
+  nowMs: number,
+  policy: RetryPolicy = DURABLE_EFFECT_RETRY,
+): ReduceResult {
+  const retries = record.retries ?? [];
+  if (retries.length === 0) return { record, effects: [] };
+  const kept: PendingRetry[] = [];
+  const effects: CallEffect[] = [];
+  for (const pending of retries) {
+    const name = effectName(pending.effect);
+    if (worthRepeating(name, false)) {
+      kept.push(pending);
+      effects.push({
+        type: 'retry.schedule',
+        retryId: pending.retryId,
+        atMs: nowMs + policy.retryIntervalMs,
+      });
+    } else if (name === 'agent.status' && owedAtEnd(pending.effect)) kept.push(pending);
+  }
+  return { record: kept.length === retries.length ? record : { ...record, retries: kept }, effects };
+}
+
+function owedAtEnd(effect: CallEffect): boolean {
+  return (
+    effect.type === 'transfer' &&
+    effect.effect.type === 'agent.status' &&
+    isTerminalStatus(effect.effect.status)
+  );
 }
 
 /** A pending retry's timer fired: run its effect again (nothing when the call moved on and ended). */

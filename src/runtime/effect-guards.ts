@@ -31,6 +31,10 @@ function guardable(effect: CallEffect): boolean {
   return fx.type === 'caller.to_agent' || fx.type === 'carrier.cancel';
 }
 
+function stopsAPhone(effect: CallEffect): boolean {
+  return effect.type === 'transfer' && effect.effect.type === 'carrier.cancel';
+}
+
 /** A transfer's last `transfer_status`: `connected` or `failed`. */
 export function isTerminalStatus(status: TransferStatus): boolean {
   return status === 'connected' || status === 'failed';
@@ -74,14 +78,17 @@ function guarded(effect: CallEffect, guardId: string): CallEffect {
 
 /** Pure: `result` with each guardable effect guarded by a pending retry written in the same commit. */
 export function withGuards(result: ReduceResult | null, nowMs: number): ReduceResult | null {
-  if (result === null || !result.effects.some(guardable)) return result;
-  // The commit that ends a call drops every timer of it (store/lua.ts): no guard would survive.
-  if (result.effects.some((e) => e.type === 'call.finished')) return result;
+  // In the commit that ends a call only a human's phone to stop is guarded: the other guarded
+  // effects are repeated only while the call lives (effect-failures.ts). The guard's timer,
+  // started by that commit, outlives the end (store/lua.ts COMMIT).
+  const ending = result?.effects.some((e) => e.type === 'call.finished') === true;
+  const guards = (e: CallEffect) => guardable(e) && (!ending || stopsAPhone(e));
+  if (result === null || !result.effects.some(guards)) return result;
   let count = result.record.retryCount ?? 0;
   const pending: PendingRetry[] = [];
   const effects: CallEffect[] = [];
   for (const e of result.effects) {
-    if (!guardable(e)) {
+    if (!guards(e)) {
       effects.push(e);
       continue;
     }

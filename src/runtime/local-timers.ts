@@ -58,11 +58,9 @@ export class LocalTimers {
 
   /** Follows what one applied event did to its call's timers. */
   applied(callId: string, change: AppliedTimers): void {
-    if (change.ended) {
-      this.#dropCall(callId);
-      return;
-    }
-    for (const timerId of change.cancelled) this.#disarm(callId, timerId);
+    // An end drops the call's timers; the ones its commit started outlive it (store/lua.ts COMMIT).
+    if (change.ended) this.#dropCall(callId);
+    else for (const timerId of change.cancelled) this.#disarm(callId, timerId);
     for (const timer of change.started) this.#arm(timer);
   }
 

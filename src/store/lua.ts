@@ -67,6 +67,10 @@ return {h[1], r, h[3] or '', h[4] or '', dup, live}
  * 6 timers meta, 7 active index, 8 agent index (or call). In split mode 4–8 are the call key
  * again and are not touched.
  *
+ * A commit that ends the call unschedules every timer the call had; the timers it starts itself
+ * are scheduled after that and outlive the end (a human's phone a retry still has to stop:
+ * runtime/effect-failures.ts `retriesAtEnd`).
+ *
  * ARGV: 1 expectedVersion, 2 record JSON, 3 token, 4 nowMs, 5 callId, 6 hasDedupe,
  * 7 dedupeTtlMs, 8 flagOp (''|set|refresh|clear), 9 flag value, 10 flagTtlMs,
  * 11 firedTimerId ('' none), 12 fired generation, 13 ended 0|1, 14 endedAtMs, 15 agentId,
@@ -149,6 +153,14 @@ for _ = 1, nCancel do
   unschedule(ARGV[i])
   i = i + 1
 end
+local endedBefore = redis.call('HEXISTS', callKey, 'e') == 1
+local ending = ARGV[13] == '1' and not endedBefore
+if ending then
+  local fields = redis.call('HKEYS', callKey)
+  for _, f in ipairs(fields) do
+    if string.sub(f, 1, 2) == 't:' then unschedule(string.sub(f, 3)) end
+  end
+end
 local nStart = tonumber(ARGV[i])
 i = i + 1
 for _ = 1, nStart do
@@ -163,12 +175,7 @@ for _ = 1, nStart do
     redis.call('HSET', KEYS[6], m, atMs .. '|0')
   end
 end
-local endedBefore = redis.call('HEXISTS', callKey, 'e') == 1
-if ARGV[13] == '1' and not endedBefore then
-  local fields = redis.call('HKEYS', callKey)
-  for _, f in ipairs(fields) do
-    if string.sub(f, 1, 2) == 't:' then unschedule(string.sub(f, 3)) end
-  end
+if ending then
   redis.call('HSET', callKey, 'e', ARGV[14], 'a', ARGV[15])
   redis.call('PEXPIRE', callKey, ARGV[16])
   if not split then

@@ -312,6 +312,9 @@ export class MemoryStore<R extends object> implements Store<R> {
     else if (flag.op === 'refresh') this.#flags.expire(callId, flag.ttlMs);
     else if (flag.op === 'clear') this.#flags.delete(callId);
     for (const timerId of c.timers?.cancel ?? []) unschedule(timerId);
+    // Ending drops the timers the call had, not the ones this commit starts (lua.ts COMMIT).
+    const ending = call.e === undefined && c.ended !== undefined;
+    if (ending) for (const timerId of [...call.timers.keys()]) unschedule(timerId);
     const started: StartedTimer[] = [];
     for (const start of c.timers?.start ?? []) {
       unschedule(start.timerId);
@@ -326,8 +329,7 @@ export class MemoryStore<R extends object> implements Store<R> {
         leaseUntilMs: null,
       });
     }
-    if (call.e === undefined && c.ended !== undefined) {
-      for (const timerId of [...call.timers.keys()]) unschedule(timerId);
+    if (ending && c.ended !== undefined) {
       const retentionMs = c.ended.retentionMs ?? this.#o.retentionMs;
       call.e = c.ended.endedAtMs;
       call.a = c.ended.agentId;

@@ -132,7 +132,7 @@ export interface AppliedTimers {
   readonly started: readonly StartedTimer[];
   /** Ids cancelled (a start also replaces the id's earlier generation). */
   readonly cancelled: readonly string[];
-  /** The call ended: every timer of it is gone. */
+  /** The call ended: every timer it had before this commit is gone (`started` outlive the end). */
   readonly ended: boolean;
 }
 

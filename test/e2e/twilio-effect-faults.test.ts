@@ -51,6 +51,58 @@ describe('failed effects on Twilio (virtual time)', () => {
     expect(events.some((e) => e.startsWith('effect.failed carrier.cancel'))).toBe(false);
   });
 
+  it('carrier.cancel still being retried when the call ends: the retry outlives the end, the phone stops', async () => {
+    const hh = await run({
+      script: [{ say: 200 }, { text: ['One moment [TRANSFER:+14155550111]'] }, { say: 200 }],
+      agent: warm('Refund request.'),
+    });
+    const human = hh.sim.network.addHuman(HUMAN, RINGS);
+    const call = await placeCall(hh);
+    await waitForRecord(hh, call.sid, (r) => r.transfer?.flags.callerHeld === true, 10_000);
+    await hh.sim.waitFor(() => human.legs.some((l) => l.state === 'ringing'), 10_000);
+    const fault = hh.sim.faults.add({
+      type: 'rest.error',
+      method: 'POST',
+      path: otherCalls(call.sid),
+      status: 503,
+      times: 3,
+    });
+    // The caller hangs up on hold: the conference tells of it at once, the call's own `completed`
+    // comes 3 s late (Twilio orders neither before the other). The transfer ends with the
+    // conference's news, the human's leg is canceled, the cancel fails past the client's quick
+    // retries and waits for its durable retry, 1 s later; the call's end comes before it.
+    hh.sim.faults.add({
+      type: 'callback.delay',
+      match: { kind: 'status', event: 'completed', callSid: call.sid },
+      delayMs: 3_000,
+    });
+    call.hangup();
+    const pending = await waitForRecord(
+      hh,
+      call.sid,
+      (r) => (r.retries ?? []).length > 0 && r.transfer?.outcome != null,
+    );
+    expect(pending.phase).not.toBe('ended');
+    const leg = human.legs[0];
+    if (leg === undefined) throw new Error('the human was not dialed');
+    const end = await leg.ended;
+    expect(fault.hits).toBe(3);
+    // Canceled by the retry after the call's end, not left to the carrier's ring timeout.
+    expect(end.status).toBe('canceled');
+    const ended = await waitForRecord(
+      hh,
+      call.sid,
+      (r) => r.phase === 'ended' && (r.retries ?? []).length === 0,
+    );
+    expect(ended.endedReason).toBe('caller_hangup');
+    // The cancel was pending (retry scheduled) when the call ended, and never given up.
+    const events = ended.timeline.map((t) => `${t.event} ${t.detail ?? ''}`);
+    const scheduled = events.findIndex((e) => e.startsWith('effect.retry_scheduled carrier.cancel'));
+    expect(scheduled).toBeGreaterThanOrEqual(0);
+    expect(scheduled).toBeLessThan(events.findIndex((e) => e.startsWith('call.ended')));
+    expect(events.some((e) => e.startsWith('effect.failed'))).toBe(false);
+  });
+
   it('caller.to_agent answered 503 past the client retries: retried, and the caller is back with the AI', async () => {
     const hh = await run({
       script: [

@@ -181,11 +181,16 @@ describe('two workers: socket effects and the agent session follow the caller', 
       times: 3,
     });
     call.hangup();
-    // ...so A leaves a durable retry in Redis, and dies before its timer is due.
+    // ...so A leaves a durable retry of the cancel in Redis, and dies before its timer is due.
+    // (Not any pending retry: a hold the carrier refused as the caller left leaves a check of the
+    // call, which the call's end then drops.)
     await eventually(async () => {
       const r = (await store.calls.get(call.sid))?.record;
-      return (r?.retries ?? []).length === 1 ? r : undefined;
-    }, 'the retry in the store');
+      const cancelRetry = r?.timeline.some(
+        (t) => t.event === 'effect.retry_scheduled' && t.detail?.startsWith('carrier.cancel') === true,
+      );
+      return cancelRetry === true && (r?.retries ?? []).length > 0 ? r : undefined;
+    }, 'the retry of the cancel in the store');
     a.proc.kill('SIGKILL');
     await a.exited;
     proxy.target = b.port;

@@ -135,6 +135,27 @@ export function coordinationContract(name: string, make: HarnessFactory): void {
       expect(await h.store.timers.count()).toBe(0);
       expect(await h.store.timers.claimDue(now + 10_000, 10, 'w1', 1_000)).toEqual([]);
     });
+
+    test('the commit that ends a call keeps the timers it starts itself (a retry that outlives the end)', async (h) => {
+      const now = h.clock.now();
+      const id = await withTimer(h, 'ring:x:0', now + 1_000);
+      const result = await h.store.commit(id, {
+        expectedVersion: 2,
+        record: fresh(),
+        timers: { start: [{ timerId: 'retry:1', atMs: now + 2_000 }] },
+        ended: { agentId: 'agent-t', endedAtMs: now },
+      });
+      expect(result.ok).toBe(true);
+      expect(await h.store.timers.count()).toBe(1);
+      const [claim] = await h.store.timers.claimDue(now + 10_000, 10, 'w1', 1_000);
+      expect(claim).toMatchObject({ callId: id, timerId: 'retry:1', atMs: now + 2_000 });
+      // It fires on the ended call like any timer of it.
+      expect((await h.store.applyEvent(id, { timer: claim as TimerClaim }, append('retried'))).status).toBe(
+        'applied',
+      );
+      // A later commit of the ended call leaves its timers alone.
+      expect(await h.store.timers.count()).toBe(0);
+    });
   });
 
   describe(`${name}: workers, sockets, commands`, () => {

@@ -231,4 +231,23 @@ describe('local timers (real Redis)', () => {
     time.advance(2_000);
     expect(a.firings).toEqual([]);
   });
+
+  it('the commit that ends a call drops its timers but arms the ones it starts (a retry that outlives the end)', async () => {
+    const { time, a, fired, settle } = await setup(['c1']);
+    await a.start('c1', [{ timerId: 'ring', inMs: 1_000 }]);
+    const due = time.now() + 500;
+    const ended = await a.store.applyEvent('c1', undefined, (r) => ({
+      record: r,
+      timers: { start: [{ timerId: 'retry:1', atMs: due }] },
+      ended: { agentId: 'agent-1', endedAtMs: time.now() },
+    }));
+    expect(ended.timers?.ended).toBe(true);
+    if (ended.timers !== undefined) a.local.applied('c1', ended.timers);
+    expect(a.local.size).toBe(1);
+    time.advance(2_000);
+    await settle(a, 1);
+    // At its deadline, once: the ring timer the call had went with its end.
+    expect(await fired('c1')).toEqual([`a:local:retry:1@${due}`]);
+    expect(a.firings).toEqual([{ by: 'local', timerId: 'retry:1', status: 'applied' }]);
+  });
 });

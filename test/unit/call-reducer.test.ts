@@ -658,10 +658,61 @@ describe('reduceCall: guarded effects (effect-guards.ts)', () => {
     expect(failed.effects).toEqual([{ type: 'retry.schedule', retryId: '3', atMs: AT + 10 + 1_000 }]);
   });
 
-  it('the step that ends the call guards nothing (its commit drops every timer of the call)', () => {
+  it('the step that ends the call guards only a human phone to stop (what is repeated after the end)', () => {
     const hangup = reduceCall(deepFreeze(FROM.ai()), { type: 'agent.hangup' }, ctxAt(AT)) as ReduceResult;
     expect(hangup.effects).toContainEqual({ type: 'call.hangup' });
     expect(hangup.record.retries ?? []).toEqual([]);
+    // The caller hangs up on hold while the human's leg rings: the cancel is guarded, the agent's status is not.
+    const ended = reduceCall(deepFreeze(FROM.warmHeld()), { type: 'call.ended' }, ctxAt(AT)) as ReduceResult;
+    const cancel = ended.effects.find((e) => e.type === 'transfer' && e.effect.type === 'carrier.cancel');
+    const guardId = cancel?.type === 'transfer' ? cancel.guardId : undefined;
+    expect(guardId).toEqual(expect.any(String));
+    expect(ended.record.retries).toEqual([
+      {
+        retryId: guardId,
+        attempt: 1,
+        effect: { type: 'transfer', transferId: T1, effect: { type: 'carrier.cancel', legId: LEG0 } },
+      },
+    ]);
+    // Its timer is started by the commit that ends the call, which the store keeps (store/lua.ts COMMIT).
+    const commit = commitFor(ended.record, ended.effects, {
+      flagTtlMs: 300_000,
+      retentionMs: 60_000,
+      nowMs: AT,
+    });
+    expect(commit.ended).toBeDefined();
+    expect(commit.timers?.start).toEqual([{ timerId: `call|retry:${guardId}`, atMs: AT + GUARD_MS }]);
+  });
+
+  it('a call that ends keeps the retries that matter after it, due again, and drops the rest', () => {
+    const cancel: PendingRetry = {
+      retryId: '1',
+      attempt: 2,
+      effect: { type: 'transfer', transferId: T1, effect: { type: 'carrier.cancel', legId: LEG0 } },
+    };
+    const check: PendingRetry = { retryId: '2', attempt: 1, effect: { type: 'call.check' } };
+    const owed: PendingRetry = {
+      retryId: '3',
+      attempt: 1,
+      effect: { type: 'transfer', transferId: T1, effect: { type: 'agent.status', status: 'failed' } },
+    };
+    const toAgent: PendingRetry = {
+      retryId: '4',
+      attempt: 1,
+      effect: { type: 'transfer', transferId: T1, effect: { type: 'caller.to_agent' } },
+    };
+    const live = deepFreeze({ ...FROM.ai(), retries: [cancel, check, owed, toAgent], retryCount: 4 });
+    const ended = reduceCall(live, { type: 'call.ended' }, ctxAt(AT)) as ReduceResult;
+    expect(ended.record.phase).toBe('ended');
+    // The human's phone is still to stop: its retry is due again (the end drops the timers the
+    // call had). Checking the call and moving the caller meant something only while it lived;
+    // the agent's terminal status is told by the `call.finished` of the same commit.
+    expect(ended.record.retries).toEqual([cancel, owed]);
+    expect(ended.effects.filter((e) => e.type === 'retry.schedule')).toEqual([
+      { type: 'retry.schedule', retryId: '1', atMs: AT + 1_000 },
+    ]);
+    const fired = reduceCall(ended.record, { type: 'effect.retry', retryId: '1' }, ctxAt(AT + 1_000));
+    expect(fired?.effects).toEqual([{ type: 'retry', retryId: '1', attempt: 2, effect: cancel.effect }]);
   });
 });
 
