@@ -65,6 +65,7 @@ export const faultRuleSchema: z.ZodType<FaultRule> = z.discriminatedUnion('type'
       status: z.number().int().min(400).max(599),
       code: z.number().int().optional(),
       applied: z.boolean().optional(),
+      after: z.number().int().min(0).max(1000).optional(),
       times,
     })
     .strict(),

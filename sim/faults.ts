@@ -64,6 +64,8 @@ export type FaultRule =
        * says an error answer means nothing happened. Default false: nothing is done.
        */
       readonly applied?: boolean;
+      /** Let this many matching requests through first (default 0): an edge that fails later in the call. */
+      readonly after?: number;
       readonly times?: number;
     }
   /**
@@ -175,6 +177,8 @@ interface Entry {
   rule: FaultRule;
   hits: number;
   remaining: number;
+  /** Matching requests let through so far (a `rest.error`'s `after`). */
+  passed: number;
   scope?: FaultScope;
 }
 
@@ -222,6 +226,11 @@ export interface FaultContext {
  */
 export type FaultScope = (context: FaultContext) => boolean;
 
+/** How many matching requests a rule lets through before it applies (a `rest.error`'s `after`). */
+function afterOf(rule: FaultRule): number {
+  return rule.type === 'rest.error' ? (rule.after ?? 0) : 0;
+}
+
 export class Faults {
   readonly #entries: Entry[] = [];
   readonly #log: SimLog;
@@ -237,6 +246,7 @@ export class Faults {
       id: this.#nextId++,
       rule,
       hits: 0,
+      passed: 0,
       remaining: rule.times ?? 1,
       ...(scope === undefined ? {} : { scope }),
     };
@@ -294,6 +304,10 @@ export class Faults {
       if (entry.scope !== undefined && !entry.scope(context)) continue;
       const rule = entry.rule as Extract<FaultRule, { type: T }>;
       if (!test(rule)) continue;
+      if (entry.passed < afterOf(entry.rule)) {
+        entry.passed++;
+        continue;
+      }
       entry.remaining--;
       entry.hits++;
       const { detail, ...ctx } = context;

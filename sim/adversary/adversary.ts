@@ -87,6 +87,9 @@ export const WORLD_BOUNDS = {
   agentDropAfterMs: [0, 10_000] as Range,
 } as const;
 
+/** Seeds the stream the runs of REST errors are drawn from (any constant apart from the seeds' own). */
+const IN_A_ROW_STREAM = 0x5eed_0a20;
+
 const COLD_CALLER_PHASES: readonly CallerHangupPhase[] = ['ringing', 'joined'];
 
 const HUMAN_KINDS = ['answer', 'busy', 'no-answer', 'fail', 'reject'] as const;
@@ -99,9 +102,16 @@ export function adversityFor(seed: number, options: AdversityOptions): Adversity
   const templates = rows.flatMap((row) => row.faults.map((template) => ({ row, template })));
   const faults: PlannedFault[] = [];
   const count = templates.length === 0 ? 0 : draw.int(0, options.maxCarrierFaults ?? 4);
+  // How many errors in a row: drawn from a stream of their own, so the rest of a seed's plan is
+  // what it was before rows had runs (the seeds kept as regressions replay as they did).
+  const runs = new Draw((seed ^ IN_A_ROW_STREAM) >>> 0);
   for (let i = 0; i < count; i++) {
     const { row, template } = draw.pick(templates);
-    faults.push({ source: row.id, rule: instantiate(template, draw) });
+    const rule = instantiate(template, draw);
+    faults.push({
+      source: row.id,
+      rule: template.type === 'rest.error' ? withRun(rule, template, runs) : rule,
+    });
   }
   const human = drawHuman(draw);
   if (human.type === 'answer' && draw.chance(0.3)) {
@@ -176,6 +186,18 @@ function instantiate(t: FaultTemplate, draw: Draw): PlannedRule {
   }
 }
 
+/** A REST error rule with its run drawn: how many in a row, after how many that pass. */
+function withRun(
+  rule: PlannedRule,
+  t: Extract<FaultTemplate, { type: 'rest.error' }>,
+  runs: Draw,
+): PlannedRule {
+  if (rule.type !== 'rest.error') return rule;
+  const times = t.inARow === undefined ? rule.times : runs.int(...t.inARow);
+  const after = t.after === undefined ? 0 : runs.int(...t.after);
+  return { ...rule, times, ...(after > 0 ? { after } : {}) };
+}
+
 const within = (v: number | undefined, r: Range) => v !== undefined && v >= r[0] && v <= r[1];
 const sameMatch = (a: unknown, b: unknown) => JSON.stringify(a ?? {}) === JSON.stringify(b ?? {});
 
@@ -206,7 +228,9 @@ function templateAllows(t: FaultTemplate, rule: FaultRule): boolean {
         rule.method === t.method &&
         rule.path === t.path &&
         t.statuses.includes(rule.status) &&
-        (rule.applied === true) === (t.applied === true)
+        (rule.applied === true) === (t.applied === true) &&
+        within(rule.times ?? 1, t.inARow ?? [1, 1]) &&
+        within(rule.after ?? 0, t.after ?? [0, 0])
       );
   }
 }

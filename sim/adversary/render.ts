@@ -28,7 +28,9 @@ function describe(t: FaultTemplate): string {
     case 'rest.slow':
       return `\`rest.slow\` ${t.method} \`${t.path}\` ${t.delayMs[0]}–${t.delayMs[1]} ms`;
     case 'rest.error':
-      return `\`rest.error\` ${t.method} \`${t.path}\` ${t.statuses.join('/')}${t.applied === true ? ', after the work' : ''}`;
+      return `\`rest.error\` ${t.method} \`${t.path}\` ${t.statuses.join('/')}${t.applied === true ? ', after the work' : ''}${
+        t.inARow === undefined ? '' : `, ${t.inARow[0]}–${t.inARow[1]} in a row`
+      }${t.after === undefined ? '' : ` after ${t.after[0]}–${t.after[1]} that pass`}`;
   }
 }
 

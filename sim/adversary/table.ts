@@ -44,6 +44,13 @@ export type FaultTemplate =
       readonly statuses: readonly number[];
       /** The carrier did what was asked before it answered the error (sim/faults.ts `applied`). */
       readonly applied?: true;
+      /**
+       * How many matching requests in a row are answered the error (default one): an edge that
+       * fails for a while fails the client's own quick retries too.
+       */
+      readonly inARow?: Range;
+      /** How many matching requests pass before the errors begin (default none): a later command is hit too. */
+      readonly after?: Range;
     };
 
 export interface OrderingRow {
@@ -175,12 +182,26 @@ export const ORDERING_TABLE: readonly OrderingRow[] = [
     carrier: 'twilio',
     modes: BOTH,
     what: 'REST requests (create, update, participants)',
-    permits: '429 / 20429 (never processed, safe to retry), 500 / 20500, 503 / 20503',
+    permits:
+      '429 / 20429 (never processed, safe to retry), 500 / 20500, 503 / 20503; up to 4 requests in a row, at any point of the call (nothing says an error is followed by a success)',
     basis: 'documented',
     sources: ['https://www.twilio.com/docs/api/errors/20429', `${PROTOCOLS} §2.4 (error body)`],
     faults: [
-      { type: 'rest.error', method: 'POST', path: '/Calls', statuses: [429, 500, 503] },
-      { type: 'rest.error', method: 'POST', path: '/Participants', statuses: [429, 500, 503] },
+      {
+        type: 'rest.error',
+        method: 'POST',
+        path: '/Calls',
+        statuses: [429, 500, 503],
+        inARow: [1, 4],
+        after: [0, 6],
+      },
+      {
+        type: 'rest.error',
+        method: 'POST',
+        path: '/Participants',
+        statuses: [429, 500, 503],
+        inARow: [1, 4],
+      },
     ],
   },
   {
@@ -289,10 +310,20 @@ export const ORDERING_TABLE: readonly OrderingRow[] = [
     carrier: 'plivo',
     modes: BOTH,
     what: 'REST requests (make call, transfer, hang up)',
-    permits: "429, 500, 503 with Plivo's `{ api_id, error }` body",
+    permits:
+      "429, 500, 503 with Plivo's `{ api_id, error }` body; up to 4 requests in a row, at any point of the call",
     basis: 'not excluded by docs',
     sources: ['plivo-node lib/rest/axios.js (any non-2xx status is an error)', `${PROTOCOLS} §3.4`],
-    faults: [{ type: 'rest.error', method: 'POST', path: '/Call/', statuses: [429, 500, 503] }],
+    faults: [
+      {
+        type: 'rest.error',
+        method: 'POST',
+        path: '/Call/',
+        statuses: [429, 500, 503],
+        inARow: [1, 4],
+        after: [0, 6],
+      },
+    ],
   },
   {
     id: 'plivo.rest-errors-after-work',

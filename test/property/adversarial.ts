@@ -10,7 +10,13 @@
  * human and caller hang-ups are left out: the scenario's own case already decides those (ringing,
  * on hold, in the whisper), and its moment is what the run waits for.
  */
-import { adversityFor, applyAdversity, WORLD_SOURCES } from '../../sim/adversary/adversary.js';
+import { DEFAULT_CARRIER_RETRY } from '../../providers/shared/settings.js';
+import {
+  adversityFor,
+  applyAdversity,
+  type PlannedFault,
+  WORLD_SOURCES,
+} from '../../sim/adversary/adversary.js';
 import type { FaultScope } from '../../sim/faults.js';
 import type { Simulator } from '../../sim/simulator.js';
 import type { RunOptions } from './runner.js';
@@ -59,11 +65,22 @@ export const seededAdversityWith =
       mode: adversaryMode(scenario),
       ...(options.lossy === true ? { lossy: true } : {}),
     });
-    applyAdversity(sim, plan, {
-      scope: scopeTo(sim, [numbers.inbound, ...numbers.humans]),
-      only: (f) => !SKIPPED.has(f.source),
-    });
+    const only = (f: PlannedFault): boolean => !SKIPPED.has(f.source);
+    applyAdversity(sim, plan, { scope: scopeTo(sim, [numbers.inbound, ...numbers.humans]), only });
+    return outlastsQuickRetries(plan.faults.filter(only));
   };
+
+/**
+ * REST errors that, run together, outlast the carrier client's quick retries
+ * (`DEFAULT_CARRIER_RETRY`): a command then fails, and a scenario's moment (the human ringing,
+ * the caller on hold) may never come — the daemon gave the caller back to the AI instead.
+ */
+function outlastsQuickRetries(faults: readonly PlannedFault[]): string | undefined {
+  const errors = faults.reduce((n, f) => n + (f.rule.type === 'rest.error' ? f.rule.times : 0), 0);
+  return errors > DEFAULT_CARRIER_RETRY.maxRetries
+    ? `${errors} REST errors in its plan outlast the carrier client's ${DEFAULT_CARRIER_RETRY.maxRetries} quick retries`
+    : undefined;
+}
 
 /** {@link seededAdversityWith} without lost callbacks. */
 export const seededAdversity = seededAdversityWith();

@@ -3,6 +3,9 @@
  * so a run that fails on a bound names the reasoning it failed.
  */
 
+import { DEFAULT_CARRIER_RETRY } from '../../providers/shared/settings.js';
+import { DURABLE_EFFECT_RETRY } from '../../src/lib/retry.js';
+
 /**
  * The longest a caller may hear nothing at all (hold audio, ringback, whispers and the AI's and
  * the human's voices all count as sound). A correct daemon's worst dead air is an agent socket
@@ -56,3 +59,17 @@ export const OUTAGE_RECOVERY_MS = 4000 + 5000 + 1000;
  * or on its way through (TRANSIT_MS). Such frames die with the worker, not lost by a live daemon.
  */
 export const OUTAGE_HELD_MS = 5000 + 250 + TRANSIT_MS;
+
+/**
+ * How long a human's phone may ring on once the daemon knows nobody is coming to it (the caller
+ * gone, the transfer over): the cancel's first try and its durable retries, each with the carrier
+ * client's quick retries (`DEFAULT_CARRIER_RETRY`, providers/shared/settings.ts;
+ * `DURABLE_EFFECT_RETRY`, src/lib/retry.ts — errors answered at once, as the simulator answers
+ * them), then SETTLE_MS for the carrier to end the leg.
+ */
+export const LEG_STOP_BOUND_MS =
+  (1 + DURABLE_EFFECT_RETRY.maxRetries) *
+    DEFAULT_CARRIER_RETRY.maxRetries *
+    DEFAULT_CARRIER_RETRY.retryIntervalMs +
+  DURABLE_EFFECT_RETRY.maxRetries * DURABLE_EFFECT_RETRY.retryIntervalMs +
+  SETTLE_MS;

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DEAD_AIR_BOUND_MS, OUTAGE_HELD_MS, OUTAGE_RECOVERY_MS, STREAM_DEAD_AIR_BOUND_MS } from './bounds.js';
+import {
+  DEAD_AIR_BOUND_MS,
+  LEG_STOP_BOUND_MS,
+  OUTAGE_HELD_MS,
+  OUTAGE_RECOVERY_MS,
+  STREAM_DEAD_AIR_BOUND_MS,
+} from './bounds.js';
 import { checkInvariants, VIOLATION_KINDS, type ViolationKind } from './invariants.js';
 import type { AgentFrameSeen, Observation } from './observation.js';
 
@@ -122,6 +128,19 @@ function busy(): Mut<Observation> {
     endedReason: 'caller_hangup',
     transfers: [{ transferId: 't1', startedAtMs: 4000, endedAtMs: 4420, outcome: 'busy' }],
   };
+  return o;
+}
+
+/**
+ * A warm transfer whose caller hung up on hold at 9000 (told at 9020) while the human's phone
+ * rang; the leg ended at `legEndMs`, by the carrier's ring timeout.
+ */
+function rangOn(legEndMs: number): Mut<Observation> {
+  const o = busy();
+  o.humans[0]!.legs = [
+    { sid: 'CH1', createdAtMs: 4100, end: { status: 'no-answer', by: 'network', atMs: legEndMs } },
+  ];
+  o.record!.transfers = [{ transferId: 't1', startedAtMs: 4000, endedAtMs: 9025, outcome: 'caller_hangup' }];
   return o;
 }
 
@@ -261,6 +280,12 @@ describe('checkInvariants', () => {
       },
       keeps: () => busy(),
     },
+    leg_rang_on: {
+      // The caller hung up while the human's phone rang; the transfer ended `caller_hangup` then,
+      // and the phone rang on to the carrier's ring timeout.
+      breaks: () => rangOn(30_000),
+      keeps: () => rangOn(9020 + LEG_STOP_BOUND_MS),
+    },
     status_backwards: {
       breaks: () => {
         const o = base();
@@ -367,6 +392,22 @@ describe('checkInvariants', () => {
     const c = cases[kind];
     expect(kinds(c.breaks())).toContain(kind);
     expect(kinds(c.keeps())).not.toContain(kind);
+  });
+
+  it("leg_rang_on: counted from the transfer's end when the caller stayed, from the first news of the caller's end otherwise", () => {
+    // The transfer ended (the agent cancelled it) at 6000 with the caller still on; the phone rang on.
+    const o = rangOn(6000 + LEG_STOP_BOUND_MS + 1);
+    o.record!.transfers = [{ transferId: 't1', startedAtMs: 4000, endedAtMs: 6000, outcome: 'cancelled' }];
+    expect(kinds(o)).toContain('leg_rang_on');
+    // The caller's end reached the daemon late (its callback at 12 000): counted from then.
+    const late = rangOn(12_000 + LEG_STOP_BOUND_MS);
+    late.record!.transfers = [{ transferId: 't1', startedAtMs: 4000, outcome: 'caller_hangup' }];
+    late.callbacks = [{ atMs: 12_000, kind: 'status', callSid: 'CA1', status: 204 }];
+    expect(kinds(late)).not.toContain('leg_rang_on');
+    // A leg the human answered is not a ringing phone (talk_after_failure judges what follows).
+    const answered = rangOn(30_000);
+    answered.humans[0]!.legs = [{ ...answered.humans[0]!.legs[0]!, answeredAtMs: 9500 }];
+    expect(kinds(answered)).not.toContain('leg_rang_on');
   });
 
   it('audio: frames said while the carrier had no stream open are not owed; the same hole with the stream open is', () => {

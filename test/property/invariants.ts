@@ -5,7 +5,7 @@
  * that keeps it (invariants.test.ts).
  */
 
-import { SETTLE_MS } from './bounds.js';
+import { LEG_STOP_BOUND_MS, OUTAGE_RECOVERY_MS, SETTLE_MS } from './bounds.js';
 import { audioLost, briefingLeak, deadAir } from './invariants-audio.js';
 import {
   attemptOf,
@@ -34,6 +34,8 @@ export const VIOLATION_KINDS = [
   'rung_twice',
   /** A leg dialed (or the caller's call) that never ended. */
   'leg_not_ended',
+  /** A human's phone rang on after the daemon knew nobody was coming to it (caller gone, transfer over). */
+  'leg_rang_on',
   /** The agent's `transfer_status` moved backwards. */
   'status_backwards',
   /** A caller frame between the stream's start and the transfer never reached the agent. */
@@ -61,6 +63,7 @@ export function checkInvariants(o: Observation): Violation[] {
     ...restAfterEnd(o),
     ...rungTwice(o),
     ...legNotEnded(o),
+    ...legRangOn(o),
     ...statusBackwards(o),
     ...audioLost(o),
     ...deadAir(o),
@@ -118,6 +121,47 @@ function rungTwice(o: Observation): Violation[] {
         });
     }
   }
+  return out;
+}
+
+/**
+ * A leg nobody answered still ringing {@link LEG_STOP_BOUND_MS} after the daemon learned that
+ * nobody would come to it: the carrier's first news of the caller's end, or the end of the
+ * transfer the leg was dialed for (any outcome but `connected`), as the record dates it. An
+ * outage meanwhile (soak) adds its recovery. A phone that rings on is a human who picks up to
+ * nobody, or rings to the carrier's timeout (property regression 0xa2; effect-failures.ts
+ * `retriesAtEnd`).
+ */
+function legRangOn(o: Observation): Violation[] {
+  const out: Violation[] = [];
+  const callerEnd = o.caller.end?.atMs;
+  const told =
+    callerEnd === undefined
+      ? undefined
+      : o.callbacks.find((c) => c.callSid === o.caller.sid && c.atMs >= callerEnd)?.atMs;
+  const transfers = o.record?.transfers ?? [];
+  for (const h of o.humans)
+    for (const leg of h.legs) {
+      if (leg.answeredAtMs !== undefined || leg.end === undefined) continue;
+      const attempt = attemptOf(transfers, leg.createdAtMs);
+      const over =
+        attempt?.endedAtMs !== undefined &&
+        attempt.outcome !== 'connected' &&
+        attempt.endedAtMs >= leg.createdAtMs
+          ? attempt.endedAtMs
+          : undefined;
+      const known = [told, over].filter((t): t is number => t !== undefined && t >= leg.createdAtMs);
+      if (known.length === 0) continue;
+      const fromMs = Math.min(...known);
+      const endAtMs = leg.end.atMs;
+      const outage = (o.outages ?? []).some((w) => w.toMs >= fromMs && w.fromMs <= endAtMs);
+      const bound = LEG_STOP_BOUND_MS + (outage ? OUTAGE_RECOVERY_MS : 0);
+      if (endAtMs - fromMs > bound)
+        out.push({
+          kind: 'leg_rang_on',
+          message: `the leg ${leg.sid} to ${h.address} rang until ${endAtMs} (${leg.end.status} by ${leg.end.by}), ${endAtMs - fromMs} ms after the daemon knew nobody would come (${fromMs === over ? `transfer ${attempt?.transferId} ${attempt?.outcome} at ${over}` : `the caller's end told at ${told}`}); bound ${bound} ms`,
+        });
+    }
   return out;
 }
 

@@ -13,7 +13,7 @@ export function replayCommand(
 
 export function reportOf(r: ScenarioResult): string {
   const lines = [
-    `${r.name}: ${r.violations.length === 0 ? 'ok' : `${r.violations.length} violation(s)`}${r.missed === undefined ? '' : ` — missed: ${r.missed}`}`,
+    `${r.name}: ${r.violations.length === 0 ? 'ok' : `${r.violations.length} violation(s)`}${r.missed === undefined ? '' : ` — missed: ${r.missed}`}${r.excused === undefined ? '' : ` — not reached, as its plan allows: ${r.excused}`}`,
     ...r.violations.map((v) => `  ${v.kind}: ${v.message}`),
   ];
   return lines.join('\n');

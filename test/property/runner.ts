@@ -42,11 +42,15 @@ export interface RunOptions {
   readonly agentAcceptDelayMs?: (scenario: Scenario) => number;
   /** The agent drops its first socket of the scenario's call this long after its `start` (undefined: never). */
   readonly agentDropAfterMs?: (scenario: Scenario) => number | undefined;
+  /**
+   * Installs the scenario's adversity; answers why the scenario's moment may never come under it
+   * (REST errors a carrier may send that outlast the client's quick retries), or nothing.
+   */
   readonly adversity?: (
     sim: Simulator,
     scenario: Scenario,
     numbers: { readonly inbound: string; readonly humans: readonly string[] },
-  ) => void;
+  ) => string | undefined;
 }
 
 export interface ScenarioResult {
@@ -54,6 +58,11 @@ export interface ScenarioResult {
   readonly name: string;
   /** Why the scenario never reached the moment it is about (e.g. the caller never heard the human); absent when it did. */
   readonly missed?: string;
+  /**
+   * A moment not reached that the adversity allows for (it said so when installed): not a
+   * failure; the invariants still judge everything that happened.
+   */
+  readonly excused?: string;
   readonly observation: Observation;
   readonly violations: readonly Violation[];
 }
@@ -125,7 +134,7 @@ async function runOne(
   [...s.before, s.human].forEach((behaviour, j) => {
     h.sim.network.addHuman(chain[j] as string, behaviour);
   });
-  options.adversity?.(h.sim, s, { inbound, humans: chain });
+  const excuse = options.adversity?.(h.sim, s, { inbound, humans: chain });
   const audio = s.trigger === 'silence' ? quietCaller() : loudCaller();
   const call = await h.sim.network.placeCall({
     carrier: s.carrier,
@@ -135,10 +144,12 @@ async function runOne(
   });
   byCall.set(call.sid, k);
   const said = tapCaller(h.sim, call, audio);
-  const missed = await play(h, s, call, chain[chain.length - 1] as string, options.time).then(
+  const notReached = await play(h, s, call, chain[chain.length - 1] as string, options.time).then(
     () => undefined,
     (err: unknown) => (err instanceof Error ? err.message : String(err)),
   );
+  const missed = excuse === undefined ? notReached : undefined;
+  const excused = excuse === undefined || notReached === undefined ? undefined : `${notReached} (${excuse})`;
   call.hangup();
   const name = describeScenario(s);
   const observation = await collect(
@@ -149,7 +160,14 @@ async function runOne(
   // The silence trigger's AI is quiet for the no-response timeout (1 s, agents.ts), before and after a dropped socket.
   const quiet = s.trigger === 'silence' ? { quietByDesignMs: 2 * 1000 } : {};
   const violations = checkInvariants({ ...observation, ...quiet });
-  return { scenario: s, name, ...(missed === undefined ? {} : { missed }), observation, violations };
+  return {
+    scenario: s,
+    name,
+    ...(missed === undefined ? {} : { missed }),
+    ...(excused === undefined ? {} : { excused }),
+    observation,
+    violations,
+  };
 }
 
 /** Plays the scenario's part of the caller (and the operator) up to its moment; the caller then hangs up. */

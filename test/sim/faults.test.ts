@@ -134,6 +134,32 @@ describe('faults on demand', () => {
     expect(statusesSeen).toEqual([429, 201, 503, 503, 200]);
   });
 
+  it('lets `after` matching requests through before the errors begin (an edge that fails later in the call)', async () => {
+    app.route('/voice', '<Response><Dial><Conference>room</Conference></Dial></Response>');
+    await sim.network.placeCall({ carrier: 'twilio', from: CALLER, to: TWILIO_NUMBER });
+    await sim.waitFor(() => sim.twilio.conference('room'));
+    const later = sim.faults.add({
+      type: 'rest.error',
+      path: '/Conferences/room.json',
+      status: 503,
+      after: 2,
+      times: 2,
+    });
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++)
+      statuses.push(
+        await client
+          .conferences('room')
+          .fetch()
+          .then(
+            () => 200,
+            (e: unknown) => (e as InstanceType<typeof RestException>).status,
+          ),
+      );
+    expect(statuses).toEqual([200, 200, 503, 503, 200]);
+    expect([later.hits, later.remaining]).toEqual([2, 0]);
+  });
+
   it('answers a REST request late but acts on it at once, and logs when it arrived', async () => {
     sim.network.addHuman(HUMAN, { type: 'answer', afterMs: 50 });
     const call = await client.calls.create({
