@@ -66,6 +66,7 @@ export const faultRuleSchema: z.ZodType<FaultRule> = z.discriminatedUnion('type'
       code: z.number().int().optional(),
       applied: z.boolean().optional(),
       after: z.number().int().min(0).max(1000).optional(),
+      body: z.string().min(1).max(200).optional(),
       times,
     })
     .strict(),

@@ -66,6 +66,8 @@ export type FaultRule =
       readonly applied?: boolean;
       /** Let this many matching requests through first (default 0): an edge that fails later in the call. */
       readonly after?: number;
+      /** Only requests whose body contains this (e.g. `Status=completed`: a hang-up, not a redirect). */
+      readonly body?: string;
       readonly times?: number;
     }
   /**

@@ -98,7 +98,8 @@ export function adversityFor(seed: number, options: AdversityOptions): Adversity
   const draw = new Draw(seed);
   const lossy = options.lossy ?? false;
   const connectTimeoutMs = options.agentConnectTimeoutMs ?? 5000;
-  const rows = rowsFor(options.carrier, options.mode).filter((r) => lossy || !r.lossy);
+  const all = rowsFor(options.carrier, options.mode).filter((r) => lossy || !r.lossy);
+  const rows = all.filter((r) => r.apart !== true);
   const templates = rows.flatMap((row) => row.faults.map((template) => ({ row, template })));
   const faults: PlannedFault[] = [];
   const count = templates.length === 0 ? 0 : draw.int(0, options.maxCarrierFaults ?? 4);
@@ -111,6 +112,17 @@ export function adversityFor(seed: number, options: AdversityOptions): Adversity
     faults.push({
       source: row.id,
       rule: template.type === 'rest.error' ? withRun(rule, template, runs) : rule,
+    });
+  }
+  // Rows drawn apart, each from its own stream (table.ts `apart`).
+  for (const row of all.filter((r) => r.apart === true)) {
+    const own = new Draw((seed ^ streamOf(row.id)) >>> 0);
+    if (!own.chance(0.3)) continue;
+    const template = own.pick(row.faults);
+    const rule = instantiate(template, own);
+    faults.push({
+      source: row.id,
+      rule: template.type === 'rest.error' ? withRun(rule, template, own) : rule,
     });
   }
   const human = drawHuman(draw);
@@ -181,9 +193,17 @@ function instantiate(t: FaultTemplate, draw: Draw): PlannedRule {
         path: t.path,
         status: draw.pick(t.statuses),
         ...(t.applied === true ? { applied: true } : {}),
+        ...(t.body === undefined ? {} : { body: t.body }),
         times: 1,
       };
   }
+}
+
+/** A row's own stream: its id hashed (FNV-1a), apart from the seeds' and the runs' streams. */
+function streamOf(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
 }
 
 /** A REST error rule with its run drawn: how many in a row, after how many that pass. */
@@ -230,7 +250,8 @@ function templateAllows(t: FaultTemplate, rule: FaultRule): boolean {
         t.statuses.includes(rule.status) &&
         (rule.applied === true) === (t.applied === true) &&
         within(rule.times ?? 1, t.inARow ?? [1, 1]) &&
-        within(rule.after ?? 0, t.after ?? [0, 0])
+        within(rule.after ?? 0, t.after ?? [0, 0]) &&
+        rule.body === t.body
       );
   }
 }

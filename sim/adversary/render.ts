@@ -28,7 +28,7 @@ function describe(t: FaultTemplate): string {
     case 'rest.slow':
       return `\`rest.slow\` ${t.method} \`${t.path}\` ${t.delayMs[0]}–${t.delayMs[1]} ms`;
     case 'rest.error':
-      return `\`rest.error\` ${t.method} \`${t.path}\` ${t.statuses.join('/')}${t.applied === true ? ', after the work' : ''}${
+      return `\`rest.error\` ${t.method} \`${t.path}\`${t.body === undefined ? '' : ` with \`${t.body}\``} ${t.statuses.join('/')}${t.applied === true ? ', after the work' : ''}${
         t.inARow === undefined ? '' : `, ${t.inARow[0]}–${t.inARow[1]} in a row`
       }${t.after === undefined ? '' : ` after ${t.after[0]}–${t.after[1]} that pass`}`;
   }
@@ -43,7 +43,7 @@ export function renderOrderingTables(): string {
     out.push('| Row | Callbacks / requests | Permitted | Basis | Modes | Source | Adversary draws |');
     out.push('|---|---|---|---|---|---|---|');
     for (const r of rows) {
-      const basis = r.lossy ? `${r.basis} (loss: only with \`lossy\`)` : r.basis;
+      const basis = `${r.lossy ? `${r.basis} (loss: only with \`lossy\`)` : r.basis}${r.apart ? ' (drawn apart, in 30 % of plans)' : ''}`;
       out.push(
         `| \`${r.id}\` | ${cell(r.what)} | ${cell(r.permits)} | ${basis} | ${r.modes.join(', ')} | ${cell(
           r.sources.join('; '),

@@ -51,6 +51,8 @@ export type FaultTemplate =
       readonly inARow?: Range;
       /** How many matching requests pass before the errors begin (default none): a later command is hit too. */
       readonly after?: Range;
+      /** Only requests whose body contains this (sim/faults.ts): one kind of command. */
+      readonly body?: string;
     };
 
 export interface OrderingRow {
@@ -67,6 +69,11 @@ export interface OrderingRow {
   readonly sources: readonly string[];
   /** Losing a callback: drawn only when the caller of the adversary asks for loss. */
   readonly lossy?: boolean;
+  /**
+   * Drawn apart from the other rows, from a stream of its own (in 30 % of plans), so adding the
+   * row left every seed's other draws as they were.
+   */
+  readonly apart?: true;
   readonly faults: readonly FaultTemplate[];
 }
 
@@ -205,6 +212,27 @@ export const ORDERING_TABLE: readonly OrderingRow[] = [
     ],
   },
   {
+    id: 'twilio.hangup-errors',
+    carrier: 'twilio',
+    modes: BOTH,
+    what: "REST hang-ups (`Status=completed`): a human's ringing leg cancelled, the caller's call ended",
+    permits:
+      '429 / 20429, 500 / 20500, 503 / 20503 for up to 4 in a row: an edge that fails any request fails these too',
+    basis: 'documented',
+    sources: ['https://www.twilio.com/docs/api/errors/20429', `${PROTOCOLS} §2.4 (error body)`],
+    apart: true,
+    faults: [
+      {
+        type: 'rest.error',
+        method: 'POST',
+        path: '/Calls/',
+        body: 'Status=completed',
+        statuses: [429, 500, 503],
+        inARow: [1, 4],
+      },
+    ],
+  },
+  {
     id: 'twilio.rest-errors-after-work',
     carrier: 'twilio',
     modes: BOTH,
@@ -323,6 +351,19 @@ export const ORDERING_TABLE: readonly OrderingRow[] = [
         inARow: [1, 4],
         after: [0, 6],
       },
+    ],
+  },
+  {
+    id: 'plivo.hangup-errors',
+    carrier: 'plivo',
+    modes: BOTH,
+    what: "REST hang-ups (`DELETE /Call/{uuid}/`): a human's ringing leg cancelled, the caller's call ended",
+    permits: '429, 500, 503 for up to 4 in a row: an edge that fails any request fails these too',
+    basis: 'not excluded by docs',
+    sources: ['plivo-node lib/rest/axios.js (any non-2xx status is an error)', `${PROTOCOLS} §3.4`],
+    apart: true,
+    faults: [
+      { type: 'rest.error', method: 'DELETE', path: '/Call/', statuses: [429, 500, 503], inARow: [1, 4] },
     ],
   },
   {

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { adversityFor } from '../../sim/adversary/adversary.js';
 import type { Simulator } from '../../sim/simulator.js';
 import { VirtualTime } from '../../src/lib/virtual-time.js';
 import { CALLER_LEFT_CONFIRM_MS } from '../../src/transfer/machine-state.js';
@@ -169,6 +170,22 @@ describe('property: seeded transfer scenarios keep every invariant', () => {
     expect(quiet.reduce((ms, s) => ms + s.endMs - s.startMs, 0)).toBeGreaterThan(2000);
     expect(o?.caller.streams?.length).toBeGreaterThanOrEqual(2);
   }, 60_000);
+
+  it.each([
+    { seed: 0x4856, name: 'seed 0x4856: twilio agentic answered (briefing: decline) by api' },
+    { seed: 0x48ad, name: 'seed 0x48ad: plivo warm caller_hangs_up_in_whisper by silence' },
+  ])(
+    'regression, lossy $name: a hang-up of the human failing past the quick retries as the call ended left the leg up (its retry lost with the timers the end dropped)',
+    async ({ seed, name }) => {
+      expect(describeScenario(scenarioFor(seed))).toBe(name);
+      const results = await lossyAdversarial(seed);
+      expect(failures(results, { ...ADVERSARIAL, lossy: true })).toEqual([]);
+      // The runs of hang-up errors the seed is about are in its plan.
+      const plan = adversityFor(seed, { carrier: scenarioFor(seed).carrier, mode: 'warm', lossy: true });
+      expect(plan.faults.some((f) => f.source.endsWith('.hangup-errors') && f.rule.times >= 3)).toBe(true);
+    },
+    60_000,
+  );
 
   it.each([
     {

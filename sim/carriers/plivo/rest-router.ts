@@ -112,7 +112,9 @@ function route(fe: PlivoFrontEnd, req: SimHttpRequest, body: RestBody): RestResu
   const fault = fe.ctx.faults.take(
     'rest.error',
     (r) =>
-      (r.method === undefined || r.method.toUpperCase() === req.method) && pathMatches(r.path, req.pathname),
+      (r.method === undefined || r.method.toUpperCase() === req.method) &&
+      pathMatches(r.path, req.pathname) &&
+      (r.body === undefined || req.body.toString('utf8').includes(r.body)),
     { carrier: 'plivo', detail: `${req.method} ${req.pathname}` },
   );
   if (fault === undefined) return resource(fe, req, body, m);

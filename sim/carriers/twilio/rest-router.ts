@@ -98,7 +98,9 @@ async function route(fe: TwilioFrontEnd, req: SimHttpRequest, form: Form): Promi
   const fault = fe.ctx.faults.take(
     'rest.error',
     (r) =>
-      (r.method === undefined || r.method.toUpperCase() === req.method) && pathMatches(r.path, req.pathname),
+      (r.method === undefined || r.method.toUpperCase() === req.method) &&
+      pathMatches(r.path, req.pathname) &&
+      (r.body === undefined || req.body.toString('utf8').includes(r.body)),
     { carrier: 'twilio', detail: `${req.method} ${req.pathname}` },
   );
   if (fault === undefined) return resource(fe, req, form, m);
