@@ -160,6 +160,31 @@ describe('faults on demand', () => {
     expect([later.hits, later.remaining]).toEqual([2, 0]);
   });
 
+  it('matches only the requests whose body holds `body`: hang-ups fail, a redirect of the same call does not', async () => {
+    app.route('/voice', '<Response><Dial><Conference>room</Conference></Dial></Response>');
+    const call = await sim.network.placeCall({ carrier: 'twilio', from: CALLER, to: TWILIO_NUMBER });
+    await sim.waitFor(() => sim.twilio.conference('room'));
+    const hangups = sim.faults.add({
+      type: 'rest.error',
+      path: '/Calls/',
+      body: 'Status=completed',
+      status: 503,
+    });
+    const redirected = await client.calls(call.sid).update({ url: `${app.url}/voice`, method: 'POST' });
+    expect(redirected.sid).toBe(call.sid);
+    expect(hangups.hits).toBe(0);
+    const refused = await client
+      .calls(call.sid)
+      .update({ status: 'completed' })
+      .then(
+        () => 200,
+        (e: unknown) => (e as InstanceType<typeof RestException>).status,
+      );
+    expect(refused).toBe(503);
+    expect(hangups.hits).toBe(1);
+    expect((await client.calls(call.sid).update({ status: 'completed' })).status).toBe('completed');
+  });
+
   it('answers a REST request late but acts on it at once, and logs when it arrived', async () => {
     sim.network.addHuman(HUMAN, { type: 'answer', afterMs: 50 });
     const call = await client.calls.create({
