@@ -118,6 +118,11 @@ const ENDED_LEGS_KEPT = 4096;
  * into the open webhook's reply when there is one (the carrier is waiting for it); otherwise it
  * is sent with a REST redirect. Carrier failures become `leg.error` events, never thrown.
  */
+/** A guard's key among every call's on this worker. */
+function guardKey(callId: string, guardId: string): string {
+  return `${callId}\n${guardId}`;
+}
+
 export class EffectExecutor implements EffectRunner {
   readonly #o: ExecutorOptions;
   #dispatch: Dispatch | undefined;
@@ -135,7 +140,11 @@ export class EffectExecutor implements EffectRunner {
   readonly #legHangups = new Map<string, AbortController>();
   /** Legs whose end the carrier reported here lately, by carrier id (the last {@link ENDED_LEGS_KEPT}). */
   readonly #endedLegs = new Set<string>();
-  /** Guarded effects running on this worker, by guard id (effect-guards.ts). */
+  /**
+   * Guarded effects running on this worker, by call and guard id (effect-guards.ts): a guard id
+   * is a count within its call, so another call's guard 2 is not this call's retry 2 (lossy
+   * seeds 0x4867, 0x48a1: a retry skipped as if its effect were still running).
+   */
   readonly #guarding = new Set<string>();
 
   constructor(options: ExecutorOptions) {
@@ -221,11 +230,11 @@ export class EffectExecutor implements EffectRunner {
 
   async #runEffect(record: CallRecord, effect: CallEffect, context: RunContext): Promise<void> {
     // A guard's retry whose effect is still running here (a slow carrier) waits for that run.
-    if (effect.type === 'retry' && this.#guarding.has(effect.retryId)) return;
+    if (effect.type === 'retry' && this.#guarding.has(guardKey(record.callId, effect.retryId))) return;
     // A retry runs its effect again; a failure of it is reported with the retries made so far.
     const [inner, attempt] = effect.type === 'retry' ? [effect.effect, effect.attempt] : [effect, 0];
     const guardId = guardOf(inner);
-    if (guardId !== undefined) this.#guarding.add(guardId);
+    if (guardId !== undefined) this.#guarding.add(guardKey(record.callId, guardId));
     try {
       // A relayed effect's guard is cleared by the worker that runs it.
       const relayed = this.#relayed(record, inner, context);
@@ -241,7 +250,7 @@ export class EffectExecutor implements EffectRunner {
       const gone = this.#o.adapterFor(record).classifyError?.(err) === 'call_gone';
       await this.#failed(record.callId, inner, attempt, err, gone);
     } finally {
-      if (guardId !== undefined) this.#guarding.delete(guardId);
+      if (guardId !== undefined) this.#guarding.delete(guardKey(record.callId, guardId));
     }
   }
 
