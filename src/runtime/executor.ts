@@ -113,16 +113,16 @@ const LEG_LOOK_MS = 200;
 /** How many ended legs' carrier ids an executor remembers (a hang-up decided just after the report). */
 const ENDED_LEGS_KEPT = 4096;
 
-/**
- * Runs call effects, one executor per effect type (STYLE.md 2). Markup for the caller's call goes
- * into the open webhook's reply when there is one (the carrier is waiting for it); otherwise it
- * is sent with a REST redirect. Carrier failures become `leg.error` events, never thrown.
- */
 /** A guard's key among every call's on this worker. */
 function guardKey(callId: string, guardId: string): string {
   return `${callId}\n${guardId}`;
 }
 
+/**
+ * Runs call effects, one executor per effect type (STYLE.md 2). Markup for the caller's call goes
+ * into the open webhook's reply when there is one (the carrier is waiting for it); otherwise it
+ * is sent with a REST redirect. Carrier failures become `leg.error` events, never thrown.
+ */
 export class EffectExecutor implements EffectRunner {
   readonly #o: ExecutorOptions;
   #dispatch: Dispatch | undefined;
